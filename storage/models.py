@@ -1,0 +1,271 @@
+"""SQLAlchemy 2 models: everything deskbot keeps.
+
+One row per thing the helpdesk talks about: workspaces, people, desks and who works
+them, conversations with their messages, the append-only event log, the outbox of
+notices still to deliver, and the ledger of inbound deliveries already processed.
+Every row belongs to one workspace.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+# Deterministic constraint names keep Alembic migrations identical on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only gives AUTOINCREMENT semantics to INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Workspace(Base):
+    """One Slack team or one Teams tenant."""
+
+    __tablename__ = "workspace"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    # The last ref handed out; refs are short numbers unique per workspace.
+    last_ref: Mapped[int] = mapped_column(Integer, default=1000, server_default=text("1000"))
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A platform identity inside a workspace."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # As the platform reports it (Slack workspace admin/owner, Teams tenant admin).
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Desk(Base):
+    """A topic queue with its agents, channels and (later) service window and SLA."""
+
+    __tablename__ = "desk"
+    __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    agent_channel: Mapped[str | None] = mapped_column(String(255))
+    intake_channel: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    routing_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Service window, SLA policy, stall thresholds: shaped by the scheduling issue.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    archived_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    members: Mapped[list[DeskMember]] = relationship(
+        back_populates="desk", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class DeskMember(Base):
+    """A person who works a desk: `agent`, or `lead` (a lead is an agent too)."""
+
+    __tablename__ = "desk_member"
+
+    desk_id: Mapped[int] = mapped_column(
+        ForeignKey("desk.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime]
+
+    desk: Mapped[Desk] = relationship(back_populates="members", lazy="raise")
+
+
+class Conversation(Base):
+    """One employee request, from open to closed."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "ref"),
+        Index("ix_conversation_desk_status", "desk_id", "status"),
+        Index("ix_conversation_assignee_status", "assignee_id", "status"),
+        Index("ix_conversation_requester", "requester_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    ref: Mapped[int] = mapped_column(Integer)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="inquiry")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    category: Mapped[str | None] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(200))
+    # The conversation this one follows (a reply after the reopen window ran out).
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_requester_message_at: Mapped[datetime]
+    last_agent_message_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    # Business-time due dates and flags: computed by the scheduling issue.
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    # Where each side of the conversation lives on the platform (set on delivery).
+    requester_channel: Mapped[str | None] = mapped_column(String(255))
+    requester_thread: Mapped[str | None] = mapped_column(String(255))
+    agent_channel: Mapped[str | None] = mapped_column(String(255))
+    agent_thread: Mapped[str | None] = mapped_column(String(255))
+
+
+class AgentMark(Base):
+    """One agent's own marks on a conversation: pinned, and what they have read."""
+
+    __tablename__ = "agent_mark"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    pinned_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+    marked_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Message(Base):
+    """One utterance: `requester`, `agent`, `note` (never shown to the requester) or `system`."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    # Platform ids of the message on each side, so edits and deletes can follow.
+    requester_side_id: Mapped[str | None] = mapped_column(String(255))
+    agent_side_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class Event(Base):
+    """Append-only audit record: who did what to which conversation or desk, when."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_conversation", "conversation_id", "id"),
+        Index("ix_event_desk_time", "desk_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class OutboxNotice(Base):
+    """A platform-neutral notice still to deliver ("post the card of #1042", "relay message 88").
+
+    Rows sharing an `ordering_key` are delivered strictly in id order. A dispatcher
+    leases rows (`lease_owner`, `lease_until`) before delivering them, so a replica
+    that dies mid-batch releases them when the lease runs out.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The dispatcher's hot query: undelivered rows that are due, by key and id.
+        Index("ix_outbox_pending", "ordering_key", "id", sqlite_where=text("done_at IS NULL"),
+              postgresql_where=text("done_at IS NULL")),
+        Index("ix_outbox_due", "available_at", sqlite_where=text("done_at IS NULL"),
+              postgresql_where=text("done_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    # `delivered`, `coalesced` (a later card update made it redundant) or `failed`.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedInbound(Base):
+    """Ledger of inbound platform deliveries already processed (Slack event_id, Teams activity id)."""
+
+    __tablename__ = "processed_inbound"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)

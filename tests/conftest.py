@@ -1,0 +1,103 @@
+"""Shared fixtures: every storage and flow test runs on SQLite, and on PostgreSQL when
+`DESKBOT_TEST_DATABASE_URL` is set (CI sets it). Each PostgreSQL test gets its own schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.clock import FrozenClock
+from storage.database import Database, normalise_url
+
+PG_URL = os.environ.get("DESKBOT_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"deskbot: database tests run on SQLite and PostgreSQL ({_safe(PG_URL)})"
+    return "deskbot: DESKBOT_TEST_DATABASE_URL not set - PostgreSQL was NOT tested (SQLite only)"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not PG_URL:
+        terminalreporter.write_line(
+            "deskbot: PostgreSQL was not tested (set DESKBOT_TEST_DATABASE_URL to test it)",
+            yellow=True,
+        )
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class DatabaseFactory:
+    """Makes `Database` objects that all point at the one test database (or schema)."""
+
+    def __init__(self, url: str, engine_kwargs: dict[str, Any], clock: FrozenClock) -> None:
+        self.url = url
+        self.engine_kwargs = engine_kwargs
+        self.clock = clock
+        self.made: list[Database] = []
+
+    def __call__(self, clock: Any = None) -> Database:
+        db = Database(self.url, clock=clock or self.clock, **self.engine_kwargs)
+        self.made.append(db)
+        return db
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+async def database_factory(backend: str, tmp_path: Path,
+                           clock: FrozenClock) -> AsyncIterator[DatabaseFactory]:
+    if backend == "sqlite":
+        factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'deskbot.db'}", {}, clock)
+        yield factory
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        url = normalise_url(PG_URL)
+        admin = create_async_engine(url)
+        async with admin.begin() as conn:
+            await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        kwargs = {"connect_args": {"server_settings": {"search_path": schema}}}
+        factory = DatabaseFactory(url, kwargs, clock)
+        try:
+            yield factory
+        finally:
+            for db in factory.made:
+                await db.dispose()
+            async with admin.begin() as conn:
+                await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            await admin.dispose()
+        return
+    for db in factory.made:
+        await db.dispose()
+
+
+@pytest.fixture
+async def db(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
+    """A migrated-from-models database on the current backend, with a frozen clock."""
+    database = database_factory()
+    await database.create_all()
+    yield database
+
+
+MakeDb = Callable[..., Database]
