@@ -1,0 +1,34 @@
+"""Notice kinds: the platform-neutral facts the core asks the dispatcher to deliver.
+
+A notice names what must be said, never how: each platform sender renders it with
+`cards/` from the conversation's current state. Payloads carry only ids and the few
+facts that the current state cannot tell (for example the old card's place after a
+transfer to another desk).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NoticeKind(StrEnum):
+    """Every kind of outbox notice the core writes."""
+
+    # Agent side
+    CARD_POST = "card.post"  # post the ticket card in the desk's agent channel
+    CARD_UPDATE = "card.update"  # re-render the card in place (coalesced per conversation)
+    CARD_MOVED = "card.moved"  # the conversation left this desk's channel; payload has old place
+    CARD_PIN = "card.pin"  # pin the card message in the channel (Slack)
+    CARD_UNPIN = "card.unpin"
+    RELAY_TO_AGENTS = "relay.to_agents"  # requester message -> card thread; payload message_id
+    AGENT_ASSIGNED = "agent.assigned"  # tell the person they were given the conversation
+    AGENT_NEW_REQUEST = "agent.new_request"  # DM an available agent about a new request
+    # Requester side
+    RECEIPT = "requester.receipt"  # ref, desk, expected first response
+    RELAY_TO_REQUESTER = "relay.to_requester"  # agent message -> requester; payload message_id
+    REQUESTER_UPDATE = "requester.update"  # picked up / status / transfer; payload {"what": ...}
+    RESOLVE_PROMPT = "requester.resolve_prompt"  # "Did this solve it?" + rating
+
+
+# Card updates render the conversation's current state, so several in a row are one.
+COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE})
