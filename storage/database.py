@@ -131,7 +131,9 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            if not self._committed:
+            # A read-only unit keeps what it loaded usable after exit (close() detaches
+            # without expiring); a write that did not commit is rolled back and expired.
+            if not self._committed and not self.readonly:
                 await self.session.rollback()
         finally:
             # Closing must happen even when the task is being cancelled.

@@ -1,0 +1,638 @@
+"""The request commands of SPEC §3: open, reply, claim, transfer, pin, status, close…
+
+Each command runs in the caller's unit of work: it checks the actor's role, locks the
+conversation row (FOR UPDATE on PostgreSQL; SQLite write transactions already hold
+the database's write lock from BEGIN), changes state, appends events and writes
+outbox notices. The caller commits. A refusal is a `DeskbotError` with a message
+fit to show the person; nothing has been written when it is raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
+from desks.errors import (
+    AlreadyClaimed,
+    InvalidInput,
+    NotAnAgent,
+    NotPermitted,
+    UnknownDesk,
+    UnknownRef,
+    WrongState,
+)
+from desks.permissions import Actor, desk_role, served_desk_ids
+from desks.service import require_open_desk
+from storage.database import UnitOfWork
+from storage.journal import record_event, write_notice
+from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
+from storage.notices import NoticeKind
+
+MAX_MESSAGE = 40_000
+DEFAULT_REOPEN_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Posted:
+    """A conversation and the message just added to it."""
+
+    conversation: Conversation
+    message: Message
+    opened_new: bool = False  # a reply after the reopen window started a new request
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _clean_text(text: str, *, example: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(f"There is no text to send. {example}")
+    if len(text) > MAX_MESSAGE:
+        raise InvalidInput(f"That message is {len(text):,} characters; the limit is "
+                           f"{MAX_MESSAGE:,}. Split it into shorter messages.")
+    return text
+
+
+def _subject(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:197] + "…" if len(first) > 200 else first
+
+
+async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
+               lock: bool = True) -> Conversation:
+    """The conversation with this ref, locked for change; refuses an unknown ref."""
+    number = parse_ref(ref)
+    query = select(Conversation).where(Conversation.workspace_id == workspace_id,
+                                       Conversation.ref == number)
+    if lock:
+        query = query.with_for_update()
+    conversation = (await uow.session.execute(query)).scalar_one_or_none()
+    if conversation is None:
+        raise UnknownRef(f"There is no request #{number}.", ref=number)
+    return conversation
+
+
+async def _desk(uow: UnitOfWork, conversation: Conversation) -> Desk:
+    desk = await uow.session.get(Desk, conversation.desk_id)
+    assert desk is not None  # foreign key
+    return desk
+
+
+async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Conversation, Desk]:
+    conversation = await load(uow, actor.workspace_id, ref)
+    desk = await _desk(uow, conversation)
+    if await desk_role(uow, actor.id, desk.id) is None:
+        raise NotAnAgent(f"#{conversation.ref} is on the {desk.name} desk, which you don't "
+                         f"serve.", ref=conversation.ref, desk=desk.name)
+    return conversation, desk
+
+
+async def _current_desk(uow: UnitOfWork, desk: Desk) -> Desk:
+    # Callers may hold a Desk from an earlier unit of work; decide on the row as it is now.
+    current = await uow.session.get(Desk, desk.id, populate_existing=True)
+    if current is None:
+        raise UnknownDesk(f"The {desk.name} desk no longer exists.")
+    return current
+
+
+async def _name(uow: UnitOfWork, person_id: int | None) -> str:
+    person = await uow.session.get(Person, person_id) if person_id else None
+    return person.display_name if person else "someone"
+
+
+def _refuse_closed(conversation: Conversation) -> None:
+    if conversation.status == Status.CLOSED:
+        raise WrongState(f"#{conversation.ref} is closed. Reopen it first: "
+                         f"`/desk reopen {conversation.ref}`.", ref=conversation.ref)
+
+
+def _event(uow: UnitOfWork, conversation: Conversation, actor_id: int | None, kind: str,
+           **data: object) -> None:
+    record_event(uow, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
+                 desk_id=conversation.desk_id, actor_id=actor_id, kind=kind, **data)
+
+
+def _notice(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
+            person_id: int | None = None, **payload: object) -> None:
+    write_notice(uow, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
+                 person_id=person_id, kind=kind, payload=dict(payload))
+
+
+def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
+    conversation.updated_at = uow.clock.now()
+
+
+async def _mark(uow: UnitOfWork, conversation: Conversation, person_id: int) -> AgentMark:
+    mark = await uow.session.get(AgentMark, (conversation.id, person_id))
+    if mark is None:
+        mark = AgentMark(conversation_id=conversation.id, person_id=person_id,
+                         marked_unread=False)
+        uow.session.add(mark)
+    return mark
+
+
+async def _mark_read(uow: UnitOfWork, conversation: Conversation, person_id: int) -> None:
+    mark = await _mark(uow, conversation, person_id)
+    mark.read_at = uow.clock.now()
+    mark.marked_unread = False
+
+
+async def _assign(uow: UnitOfWork, conversation: Conversation, actor: Actor,
+                  assignee: Person, kind: str) -> None:
+    previous = conversation.assignee_id
+    conversation.assignee_id = assignee.id
+    if conversation.status == Status.NEW:
+        conversation.status = Status.OPEN
+    _touch(uow, conversation)
+    _event(uow, conversation, actor.id, kind, assignee_id=assignee.id,
+           previous_assignee_id=previous)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="assigned",
+            agent_id=assignee.id)
+
+
+def _release(uow: UnitOfWork, conversation: Conversation, actor_id: int | None,
+             kind: str, **data: object) -> None:
+    previous = conversation.assignee_id
+    conversation.assignee_id = None
+    if conversation.status == Status.OPEN:
+        conversation.status = Status.NEW
+    _touch(uow, conversation)
+    _event(uow, conversation, actor_id, kind, previous_assignee_id=previous, **data)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+
+
+async def _next_ref(uow: UnitOfWork, workspace_id: int) -> int:
+    # One atomic increment: two requests opened at once never share a ref.
+    return (await uow.session.execute(
+        update(Workspace).where(Workspace.id == workspace_id)
+        .values(last_ref=Workspace.last_ref + 1).returning(Workspace.last_ref)
+    )).scalar_one()
+
+
+async def _available_agents(uow: UnitOfWork, desk_id: int) -> list[int]:
+    rows = await uow.session.execute(
+        select(Person.id).join(DeskMember, DeskMember.person_id == Person.id)
+        .where(DeskMember.desk_id == desk_id, Person.available.is_(True)).order_by(Person.id)
+    )
+    return list(rows.scalars())
+
+
+# ---------------------------------------------------------------- requester side
+
+
+async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text: str, *,
+                            requester_channel: str | None = None,
+                            requester_thread: str | None = None,
+                            requester_side_id: str | None = None,
+                            via: str = "dm", follows: Conversation | None = None) -> Posted:
+    """Open a request on `desk` from `requester` with its first message.
+
+    Posts the ticket card in the agent channel, sends the receipt, and tells the
+    desk's available agents. `requester_channel`/`requester_thread` say where the
+    employee asked (the receipt and later updates go there).
+    """
+    desk = await _current_desk(uow, desk)
+    require_open_desk(desk)
+    if desk.workspace_id != requester.workspace_id:
+        raise NotPermitted("That desk belongs to another workspace.")
+    text = _clean_text(text, example="Write what you need, e.g. `/desk ask IT my laptop won't "
+                                     "start`.")
+    now = uow.clock.now()
+    conversation = Conversation(
+        workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),
+        desk_id=desk.id, requester_id=requester.id, kind="inquiry", status=Status.NEW,
+        priority=3, subject=_subject(text), follows_id=follows.id if follows else None,
+        opened_at=now, updated_at=now, last_requester_message_at=now,
+        requester_channel=requester_channel, requester_thread=requester_thread,
+    )
+    uow.session.add(conversation)
+    await uow.session.flush()
+    message = Message(conversation_id=conversation.id, author_id=requester.id, kind="requester",
+                      body=text, created_at=now, requester_side_id=requester_side_id)
+    uow.session.add(message)
+    await uow.session.flush()
+    _event(uow, conversation, requester.id, "conversation.opened", via=via,
+           message_id=message.id, follows_ref=follows.ref if follows else None)
+    _notice(uow, conversation, NoticeKind.CARD_POST)
+    _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
+    for agent_id in await _available_agents(uow, desk.id):
+        _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
+    return Posted(conversation, message)
+
+
+async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, text: str, *,
+                            requester_side_id: str | None = None) -> Posted:
+    """Add the requester's follow-up to their conversation.
+
+    While waiting on them it goes back to work; after resolve it reopens within the
+    desk's reopen window; after that (or once closed) it starts a new request that
+    follows the old one.
+    """
+    conversation = await load(uow, requester.workspace_id, ref)
+    if conversation.requester_id != requester.id:
+        raise NotPermitted("You can only add to your own requests. `/desk my` lists them.")
+    text = _clean_text(text, example="Write your message in the request's thread.")
+    now = uow.clock.now()
+    desk = await _desk(uow, conversation)
+    window = timedelta(days=int((desk.settings or {}).get(
+        "reopen_window_days", DEFAULT_REOPEN_WINDOW.days)))
+    if conversation.status == Status.CLOSED or (
+            conversation.status == Status.RESOLVED and conversation.resolved_at is not None
+            and now - conversation.resolved_at > window):
+        target = desk if desk.archived_at is None else None
+        if target is None:
+            raise WrongState(f"#{conversation.ref} is closed and its desk is archived. "
+                             f"Start a new request with `/desk ask`.")
+        posted = await open_conversation(
+            uow, requester, desk, text, requester_channel=conversation.requester_channel,
+            requester_side_id=requester_side_id, via="follow_up", follows=conversation)
+        posted.opened_new = True
+        return posted
+    if conversation.status == Status.RESOLVED:
+        _reopen_state(conversation)
+        _event(uow, conversation, requester.id, "conversation.reopened", by="requester")
+    elif conversation.status == Status.WAITING:
+        conversation.status = Status.OPEN if conversation.assignee_id else Status.NEW
+        _event(uow, conversation, requester.id, "status.changed", old=Status.WAITING,
+               new=conversation.status, by="requester")
+    message = Message(conversation_id=conversation.id, author_id=requester.id, kind="requester",
+                      body=text, created_at=now, requester_side_id=requester_side_id)
+    uow.session.add(message)
+    await uow.session.flush()
+    conversation.last_requester_message_at = now
+    _touch(uow, conversation)
+    _event(uow, conversation, requester.id, "message.requester", message_id=message.id)
+    _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return Posted(conversation, message)
+
+
+async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -> Conversation:
+    """Store the requester's 1–5 satisfaction rating of a resolved or closed request."""
+    conversation = await load(uow, requester.workspace_id, ref)
+    if conversation.requester_id != requester.id:
+        raise NotPermitted("You can only rate your own requests.")
+    if conversation.status not in DONE:
+        raise WrongState(f"#{conversation.ref} is not resolved yet; rate it once it is.")
+    if not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise InvalidInput("A rating is 1 to 5 stars.")
+    conversation.rating = stars
+    _touch(uow, conversation)
+    _event(uow, conversation, requester.id, "conversation.rated", rating=stars)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return conversation
+
+
+async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
+                          solved: bool) -> Conversation:
+    """The requester's answer to "Did this solve it?": yes closes, no reopens."""
+    conversation = await load(uow, requester.workspace_id, ref)
+    if conversation.requester_id != requester.id:
+        raise NotPermitted("You can only answer for your own requests.")
+    if conversation.status != Status.RESOLVED:
+        raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
+                         "not resolved.")
+    now = uow.clock.now()
+    if solved:
+        conversation.status = Status.CLOSED
+        conversation.closed_at = now
+        _event(uow, conversation, requester.id, "conversation.closed", by="requester",
+               confirmed=True)
+    else:
+        _reopen_state(conversation)
+        _event(uow, conversation, requester.id, "conversation.reopened", by="requester",
+               reason="not_solved")
+        _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="reopened")
+    _touch(uow, conversation)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return conversation
+
+
+def _reopen_state(conversation: Conversation) -> None:
+    conversation.status = Status.OPEN if conversation.assignee_id else Status.NEW
+    conversation.resolved_at = None
+    conversation.closed_at = None
+
+
+# ---------------------------------------------------------------- agent side
+
+
+async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
+                      agent_side_id: str | None = None) -> Posted:
+    """Relay an agent's reply to the requester; claims the conversation if unassigned."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    text = _clean_text(text, example="Reply in the request's thread.")
+    now = uow.clock.now()
+    if conversation.assignee_id is None:
+        await _assign(uow, conversation, actor, actor.person, "conversation.claimed")
+    message = Message(conversation_id=conversation.id, author_id=actor.id, kind="agent",
+                      body=text, created_at=now, agent_side_id=agent_side_id)
+    uow.session.add(message)
+    await uow.session.flush()
+    first = conversation.first_response_at is None
+    if first:
+        conversation.first_response_at = now
+    conversation.last_agent_message_at = now
+    _touch(uow, conversation)
+    await _mark_read(uow, conversation, actor.id)
+    _event(uow, conversation, actor.id, "message.agent", message_id=message.id,
+           first_response=first)
+    _notice(uow, conversation, NoticeKind.RELAY_TO_REQUESTER, message_id=message.id)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return Posted(conversation, message)
+
+
+async def add_note(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
+                   agent_side_id: str | None = None) -> Posted:
+    """Keep an internal note on the conversation; it never reaches the requester."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    text = _clean_text(text, example="Write the note after the prefix, e.g. `// checked AD`.")
+    message = Message(conversation_id=conversation.id, author_id=actor.id, kind="note",
+                      body=text, created_at=uow.clock.now(), agent_side_id=agent_side_id)
+    uow.session.add(message)
+    await uow.session.flush()
+    _touch(uow, conversation)
+    await _mark_read(uow, conversation, actor.id)
+    _event(uow, conversation, actor.id, "message.note", message_id=message.id)
+    return Posted(conversation, message)
+
+
+async def claim(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Assign the conversation to the acting agent, unless someone holds it already."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    if Status(conversation.status) in DONE:
+        raise WrongState(f"#{conversation.ref} is {conversation.status}; reopen it before "
+                         f"claiming: `/desk reopen {conversation.ref}`.", ref=conversation.ref)
+    if conversation.assignee_id == actor.id:
+        raise WrongState(f"#{conversation.ref} is already yours.", ref=conversation.ref)
+    if conversation.assignee_id is not None:
+        holder = await uow.session.get(Person, conversation.assignee_id)
+        name = holder.display_name if holder else "someone"
+        # Plain values only: the session (and its objects) is gone when this is shown.
+        raise AlreadyClaimed(f"#{conversation.ref} is already claimed by {name}.",
+                             ref=conversation.ref, claimed_by_id=conversation.assignee_id,
+                             claimed_by_name=name,
+                             claimed_by_external_id=holder.external_id if holder else None)
+    await _assign(uow, conversation, actor, actor.person, "conversation.claimed")
+    await _mark_read(uow, conversation, actor.id)
+    return conversation
+
+
+async def unassign(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Put the conversation back in the desk's unassigned queue."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    if conversation.assignee_id is None:
+        raise WrongState(f"#{conversation.ref} is not assigned to anyone.", ref=conversation.ref)
+    _release(uow, conversation, actor.id, "conversation.unassigned")
+    return conversation
+
+
+async def transfer_to_agent(uow: UnitOfWork, actor: Actor, ref: str | int,
+                            target: Person) -> Conversation:
+    """Hand the conversation to another agent of its desk."""
+    conversation, desk = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    if target.workspace_id != conversation.workspace_id or \
+            await desk_role(uow, target.id, desk.id) is None:
+        raise NotAnAgent(f"{target.display_name} is not an agent of the {desk.name} desk. "
+                         f"Transfer to one of its agents, or to another desk: "
+                         f"`/desk transfer {conversation.ref} HR`.", person=target.display_name)
+    if conversation.assignee_id == target.id:
+        raise WrongState(f"#{conversation.ref} is already assigned to {target.display_name}.")
+    await _assign(uow, conversation, actor, target, "conversation.transferred")
+    if target.id != actor.id:
+        _notice(uow, conversation, NoticeKind.AGENT_ASSIGNED, person_id=target.id,
+                by_id=actor.id)
+        mark = await _mark(uow, conversation, target.id)
+        mark.marked_unread = True
+    return conversation
+
+
+async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
+                           target: Desk) -> Conversation:
+    """Move the conversation to another desk: unassigned there, with a new card."""
+    conversation, desk = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    target = await _current_desk(uow, target)
+    require_open_desk(target)
+    if target.workspace_id != conversation.workspace_id:
+        raise NotPermitted("That desk belongs to another workspace.")
+    if target.id == desk.id:
+        raise WrongState(f"#{conversation.ref} is already on the {desk.name} desk.")
+    old_place = {"channel": conversation.agent_channel, "thread": conversation.agent_thread}
+    previous_assignee = conversation.assignee_id
+    conversation.desk_id = target.id
+    conversation.assignee_id = None
+    if conversation.status == Status.OPEN:
+        conversation.status = Status.NEW
+    conversation.agent_channel = None
+    conversation.agent_thread = None
+    _touch(uow, conversation)
+    # Pins and read marks belonged to the old desk's agents.
+    for mark in (await uow.session.execute(
+            select(AgentMark).where(AgentMark.conversation_id == conversation.id))).scalars():
+        await uow.session.delete(mark)
+    _event(uow, conversation, actor.id, "conversation.moved", from_desk_id=desk.id,
+           to_desk_id=target.id, previous_assignee_id=previous_assignee)
+    _notice(uow, conversation, NoticeKind.CARD_MOVED, from_desk_id=desk.id,
+            to_desk_id=target.id, old_channel=old_place["channel"],
+            old_thread=old_place["thread"])
+    _notice(uow, conversation, NoticeKind.CARD_POST)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
+    for agent_id in await _available_agents(uow, target.id):
+        _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
+    return conversation
+
+
+async def _any_pins(uow: UnitOfWork, conversation: Conversation) -> bool:
+    return (await uow.session.execute(
+        select(AgentMark.person_id).where(AgentMark.conversation_id == conversation.id,
+                                          AgentMark.pinned_at.is_not(None)).limit(1)
+    )).first() is not None
+
+
+async def pin(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Pin the conversation to the top of the agent's queue (and the card in its channel)."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    mark = await _mark(uow, conversation, actor.id)
+    if mark.pinned_at is not None:
+        raise WrongState(f"You have already pinned #{conversation.ref}.")
+    first_pin = not await _any_pins(uow, conversation)
+    mark.pinned_at = uow.clock.now()
+    _event(uow, conversation, actor.id, "conversation.pinned")
+    if first_pin:
+        _notice(uow, conversation, NoticeKind.CARD_PIN)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return conversation
+
+
+async def unpin(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Unpin for this agent; the card is unpinned in the channel once nobody pins it."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    mark = await _mark(uow, conversation, actor.id)
+    if mark.pinned_at is None:
+        raise WrongState(f"You have not pinned #{conversation.ref}.")
+    mark.pinned_at = None
+    await uow.session.flush()
+    _event(uow, conversation, actor.id, "conversation.unpinned")
+    if not await _any_pins(uow, conversation):
+        _notice(uow, conversation, NoticeKind.CARD_UNPIN)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return conversation
+
+
+async def mark_unread(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Mark the conversation unread for this agent (a reminder to come back to it)."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    mark = await _mark(uow, conversation, actor.id)
+    mark.marked_unread = True
+    _event(uow, conversation, actor.id, "conversation.marked_unread")
+    return conversation
+
+
+async def mark_read(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Mark the conversation read for this agent (opening its thread does this)."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    await _mark_read(uow, conversation, actor.id)
+    return conversation
+
+
+async def set_priority(uow: UnitOfWork, actor: Actor, ref: str | int,
+                       priority: str | int) -> Conversation:
+    """Set priority 1–5 (SLA due times follow it once the scheduler computes them)."""
+    value = parse_priority(priority)
+    conversation, _ = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    if conversation.priority == value:
+        raise WrongState(f"#{conversation.ref} already has priority {value}.")
+    old, conversation.priority = conversation.priority, value
+    _touch(uow, conversation)
+    _event(uow, conversation, actor.id, "priority.changed", old=old, new=value)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    return conversation
+
+
+async def set_status(uow: UnitOfWork, actor: Actor, ref: str | int,
+                     status: Status) -> Conversation:
+    """Change status: waiting (on the requester), on hold, open again, or resolved."""
+    if status not in (Status.WAITING, Status.ON_HOLD, Status.OPEN, Status.RESOLVED):
+        raise InvalidInput("Use one of waiting, hold, open, resolved: "
+                           "`/desk status 1042 waiting`.")
+    conversation, _ = await _for_agent(uow, actor, ref)
+    _refuse_closed(conversation)
+    current = Status(conversation.status)
+    if status == Status.OPEN:
+        if current == Status.RESOLVED:
+            return await _reopen(uow, actor, conversation)
+        if current not in (Status.WAITING, Status.ON_HOLD):
+            raise WrongState(f"#{conversation.ref} is already open.")
+        new = Status.OPEN if conversation.assignee_id else Status.NEW
+    else:
+        if current == status:
+            raise WrongState(f"#{conversation.ref} is already {STATUS_LABELS[status]}.")
+        if current == Status.RESOLVED:
+            raise WrongState(f"#{conversation.ref} is resolved. Reopen it first: "
+                             f"`/desk reopen {conversation.ref}`.")
+        new = status
+    now = uow.clock.now()
+    conversation.status = new
+    if new == Status.RESOLVED:
+        conversation.resolved_at = now
+    _touch(uow, conversation)
+    _event(uow, conversation, actor.id, "status.changed", old=current, new=new)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    if new == Status.RESOLVED:
+        _notice(uow, conversation, NoticeKind.RESOLVE_PROMPT)
+    else:
+        _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="status", status=new)
+    return conversation
+
+
+async def close(uow: UnitOfWork, actor: Actor, ref: str | int,
+                note: str | None = None) -> Conversation:
+    """Close the conversation (final for reporting); an optional note is kept internally."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    if conversation.status == Status.CLOSED:
+        raise WrongState(f"#{conversation.ref} is already closed.")
+    now = uow.clock.now()
+    note_id = None
+    if note and note.strip():
+        message = Message(conversation_id=conversation.id, author_id=actor.id, kind="note",
+                          body=_clean_text(note, example=""), created_at=now)
+        uow.session.add(message)
+        await uow.session.flush()
+        note_id = message.id
+    old = conversation.status
+    conversation.status = Status.CLOSED
+    conversation.closed_at = now
+    _touch(uow, conversation)
+    _event(uow, conversation, actor.id, "conversation.closed", old=old, note_message_id=note_id)
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="closed")
+    return conversation
+
+
+async def reopen(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """Reopen a resolved or closed conversation (an event, not a new conversation)."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    return await _reopen(uow, actor, conversation)
+
+
+async def _reopen(uow: UnitOfWork, actor: Actor, conversation: Conversation) -> Conversation:
+    if conversation.status not in DONE:
+        raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
+                         "not resolved or closed.")
+    old = conversation.status
+    _reopen_state(conversation)
+    _touch(uow, conversation)
+    _event(uow, conversation, actor.id, "conversation.reopened", old=old, by="agent")
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="reopened")
+    return conversation
+
+
+@dataclass
+class AvailabilityChange:
+    """The agent's availability now, and the refs released when they went off."""
+
+    available: bool
+    released_refs: list[int]
+
+
+async def set_availability(uow: UnitOfWork, actor: Actor, available: bool) -> AvailabilityChange:
+    """Turn the agent's availability on or off.
+
+    Off releases every active conversation assigned to them back to unassigned
+    (each with an event and a card update), so available agents can take them.
+    """
+    if not await served_desk_ids(uow, actor.id):
+        raise NotAnAgent("Availability is for agents, and you are not an agent of any desk.")
+    # The actor may come from another unit of work: change the row of this one.
+    person = await uow.session.get(Person, actor.id, with_for_update=True)
+    assert person is not None
+    released: list[int] = []
+    if person.available != available:
+        person.available = available
+        person.updated_at = uow.clock.now()
+        record_event(uow, workspace_id=person.workspace_id, actor_id=person.id,
+                     kind="agent.availability", available=available)
+    if not available:
+        rows = await uow.session.execute(
+            select(Conversation).where(Conversation.workspace_id == person.workspace_id,
+                                       Conversation.assignee_id == person.id,
+                                       Conversation.status.in_(list(ACTIVE)))
+            .order_by(Conversation.id).with_for_update()
+        )
+        for conversation in rows.scalars():
+            _release(uow, conversation, actor.id, "conversation.released",
+                     reason="agent_unavailable")
+            released.append(conversation.ref)
+    return AvailabilityChange(available=available, released_refs=released)
+

@@ -1,0 +1,136 @@
+"""Queues for agents (unassigned / mine / all) and the requester's own list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import aliased
+
+from conversations.lifecycle import ACTIVE
+from desks.errors import InvalidInput, NotAnAgent
+from desks.permissions import Actor, served_desk_ids
+from storage.database import UnitOfWork
+from storage.models import AgentMark, Conversation, Desk, Person
+
+QUEUE_LIMIT = 500
+
+
+class QueueView(StrEnum):
+    """The three queue views of SPEC §3."""
+
+    UNASSIGNED = "unassigned"
+    MINE = "mine"
+    ALL = "all"
+
+
+def parse_view(word: str | None) -> QueueView:
+    """Read `unassigned`, `mine` or `all` (default `unassigned`)."""
+    if not word:
+        return QueueView.UNASSIGNED
+    try:
+        return QueueView(word.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"“{word}” is not a queue. Use unassigned, mine or all: "
+                           "`/desk queue mine IT`.") from None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One row of an agent's queue."""
+
+    ref: int
+    subject: str
+    desk: str
+    requester: str
+    assignee: str | None
+    status: str
+    priority: int
+    opened_at: datetime
+    pinned: bool
+    unread: bool
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
+async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASSIGNED,
+                desk: Desk | None = None, *, limit: int = QUEUE_LIMIT) -> list[QueueItem]:
+    """Active conversations of the actor's desks (or one of them), pinned first.
+
+    Within pinned and unpinned: highest priority first, then oldest first. `unread`
+    is true when the agent marked it so, never read it, or the requester wrote since.
+    """
+    desk_ids = await served_desk_ids(uow, actor.id)
+    if desk is not None:
+        if desk.id not in desk_ids:
+            raise NotAnAgent(f"You are not an agent of the {desk.name} desk.")
+        desk_ids = [desk.id]
+    if not desk_ids:
+        raise NotAnAgent("Queues are for agents, and you are not an agent of any desk.")
+    requester = aliased(Person)
+    assignee = aliased(Person)
+    mark = aliased(AgentMark)
+    pinned = mark.pinned_at.is_not(None)
+    unread = or_(mark.marked_unread.is_(True), mark.read_at.is_(None),
+                 mark.read_at < Conversation.last_requester_message_at)
+    query = (
+        select(Conversation, Desk.name, requester.display_name, assignee.display_name,
+               pinned, unread)
+        .join(Desk, Desk.id == Conversation.desk_id)
+        .join(requester, requester.id == Conversation.requester_id)
+        .outerjoin(assignee, assignee.id == Conversation.assignee_id)
+        .outerjoin(mark, and_(mark.conversation_id == Conversation.id,
+                              mark.person_id == actor.id))
+        .where(Conversation.desk_id.in_(desk_ids),
+               Conversation.status.in_(sorted(ACTIVE)))
+        .order_by(case((pinned, 0), else_=1), Conversation.priority.desc(),
+                  Conversation.opened_at, Conversation.id)
+        .limit(limit)
+    )
+    if view == QueueView.UNASSIGNED:
+        query = query.where(Conversation.assignee_id.is_(None))
+    elif view == QueueView.MINE:
+        query = query.where(Conversation.assignee_id == actor.id)
+    rows = await uow.session.execute(query)
+    return [
+        QueueItem(ref=c.ref, subject=c.subject, desk=desk_name, requester=requester_name,
+                  assignee=assignee_name, status=c.status, priority=c.priority,
+                  opened_at=c.opened_at, pinned=bool(is_pinned), unread=bool(is_unread),
+                  first_response_due_at=c.first_response_due_at,
+                  resolution_due_at=c.resolution_due_at)
+        for c, desk_name, requester_name, assignee_name, is_pinned, is_unread in rows.all()
+    ]
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    """One of the requester's own requests, as they may see it (no internal notes)."""
+
+    ref: int
+    subject: str
+    desk: str
+    status: str
+    assignee: str | None
+    opened_at: datetime
+    updated_at: datetime
+
+
+async def my_requests(uow: UnitOfWork, requester: Person, *,
+                      limit: int = 50) -> list[RequestItem]:
+    """The requester's own requests, newest first; never anyone else's."""
+    assignee = aliased(Person)
+    rows = await uow.session.execute(
+        select(Conversation, Desk.name, assignee.display_name)
+        .join(Desk, Desk.id == Conversation.desk_id)
+        .outerjoin(assignee, assignee.id == Conversation.assignee_id)
+        .where(Conversation.requester_id == requester.id)
+        .order_by(Conversation.opened_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    return [
+        RequestItem(ref=c.ref, subject=c.subject, desk=desk_name, status=c.status,
+                    assignee=assignee_name, opened_at=c.opened_at, updated_at=c.updated_at)
+        for c, desk_name, assignee_name in rows.all()
+    ]

@@ -1,0 +1,77 @@
+"""Refusals: typed errors whose message an adapter can show the person as it is.
+
+Every message says what was wrong and, where there is one, the right form. Adapters
+send it privately (ephemeral in Slack); they never show a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DeskbotError(Exception):
+    """A refusal with a stable `kind` (for code and tests) and a human `message`."""
+
+    kind = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(DeskbotError):
+    """The command was malformed: a bad ref, priority, status word, name…"""
+
+    kind = "invalid_input"
+
+
+class NotPermitted(DeskbotError):
+    """The actor's role does not allow this (not an admin, not the desk's lead…)."""
+
+    kind = "not_permitted"
+
+
+class NotAnAgent(DeskbotError):
+    """The actor (or the named person) is not an agent of the desk concerned."""
+
+    kind = "not_an_agent"
+
+
+class UnknownRef(DeskbotError):
+    """No request with that ref in this workspace."""
+
+    kind = "unknown_ref"
+
+
+class UnknownDesk(DeskbotError):
+    """No desk with that name in this workspace."""
+
+    kind = "unknown_desk"
+
+
+class DeskExists(DeskbotError):
+    """A desk with that name (or slug) is already there."""
+
+    kind = "desk_exists"
+
+
+class DeskArchived(DeskbotError):
+    """The desk is archived and takes no new requests."""
+
+    kind = "desk_archived"
+
+
+class AlreadyClaimed(DeskbotError):
+    """Someone else holds the conversation; details name them (`claimed_by_id`, `…_name`)."""
+
+    kind = "already_claimed"
+
+
+class WrongState(DeskbotError):
+    """The conversation's state does not allow this (closed, already pinned…)."""
+
+    kind = "wrong_state"

@@ -1,0 +1,284 @@
+"""Desk administration: create, rename, describe, archive; agents and leads; channels.
+
+Each function runs inside the caller's unit of work, checks who may do it, changes
+the desk and appends a `desk.*` event saying who changed what.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+
+from desks.errors import DeskArchived, DeskExists, InvalidInput, UnknownDesk
+from desks.permissions import Actor, Role, require_admin, require_desk_admin
+from storage.database import UnitOfWork
+from storage.journal import record_event, write_notice
+from storage.models import Conversation, Desk, DeskMember, Person
+from storage.notices import NoticeKind
+
+MAX_NAME = 80
+MAX_DESCRIPTION = 1000
+ACTIVE_STATUSES = ("new", "open", "waiting", "on_hold")
+
+
+def slugify(name: str) -> str:
+    """Lower-case, dash-separated form of a desk name (keeps non-Latin letters)."""
+    text = unicodedata.normalize("NFKC", name).strip().lower().lstrip("#")
+    return re.sub(r"[^\w]+", "-", text).strip("-_")
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join((name or "").split()).lstrip("#")
+    if not cleaned or not slugify(cleaned):
+        raise InvalidInput("A desk needs a name, e.g. `/desk admin create IT #it-helpdesk`.")
+    if len(cleaned) > MAX_NAME:
+        raise InvalidInput(f"A desk name is at most {MAX_NAME} characters.")
+    return cleaned
+
+
+async def list_desks(uow: UnitOfWork, workspace_id: int, *,
+                     include_archived: bool = False) -> list[Desk]:
+    """The workspace's desks by name."""
+    query = select(Desk).where(Desk.workspace_id == workspace_id).order_by(Desk.name)
+    if not include_archived:
+        query = query.where(Desk.archived_at.is_(None))
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def find_desk(uow: UnitOfWork, workspace_id: int, name: str, *,
+                    include_archived: bool = False) -> Desk:
+    """The desk called `name` (any case, or its slug); refuses with the known names."""
+    slug = slugify(name or "")
+    desk = (await uow.session.execute(
+        select(Desk).where(Desk.workspace_id == workspace_id, Desk.slug == slug)
+    )).scalar_one_or_none() if slug else None
+    if desk is None or (desk.archived_at is not None and not include_archived):
+        known = [d.name for d in await list_desks(uow, workspace_id)]
+        hint = f" Desks: {', '.join(known)}." if known else " There are no desks yet."
+        raise UnknownDesk(f"There is no desk called “{name}”.{hint}", name=name)
+    return desk
+
+
+async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
+                      description: str | None = None, agent_channel: str | None = None) -> Desk:
+    """Create a desk (admins only); the creator's channel becomes its agent channel if given."""
+    require_admin(actor, "create desks")
+    name = _clean_name(name)
+    slug = slugify(name)
+    existing = (await uow.session.execute(
+        select(Desk).where(Desk.workspace_id == actor.workspace_id, Desk.slug == slug)
+    )).scalar_one_or_none()
+    if existing is not None:
+        state = " (archived)" if existing.archived_at else ""
+        raise DeskExists(f"There is already a desk called {existing.name}{state}.",
+                         name=existing.name)
+    desk = Desk(workspace_id=actor.workspace_id, name=name, slug=slug,
+                description=_clean_description(description), agent_channel=agent_channel,
+                language="en", routing_keywords=[], settings={}, created_at=uow.clock.now())
+    uow.session.add(desk)
+    await uow.session.flush()
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.created", name=name, agent_channel=agent_channel)
+    return desk
+
+
+def _clean_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"A desk description is at most {MAX_DESCRIPTION} characters.")
+    return description or None
+
+
+async def _desk_for_change(uow: UnitOfWork, actor: Actor, desk_name: str) -> Desk:
+    desk = await find_desk(uow, actor.workspace_id, desk_name)
+    await require_desk_admin(uow, actor, desk)
+    return desk
+
+
+async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: str, new_name: str) -> Desk:
+    """Rename a desk (admin, or the desk's lead); the slug follows the name."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    new_name = _clean_name(new_name)
+    new_slug = slugify(new_name)
+    if new_slug != desk.slug:
+        clash = (await uow.session.execute(
+            select(Desk.name).where(Desk.workspace_id == desk.workspace_id, Desk.slug == new_slug)
+        )).scalar_one_or_none()
+        if clash is not None:
+            raise DeskExists(f"There is already a desk called {clash}.", name=clash)
+    old = desk.name
+    desk.name, desk.slug = new_name, new_slug
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.renamed", old=old, new=new_name)
+    return desk
+
+
+async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: str,
+                        description: str) -> Desk:
+    """Set the description employees see in the desk picker."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    old = desk.description
+    desk.description = _clean_description(description)
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.described", old=old, new=desk.description)
+    return desk
+
+
+async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: str) -> Desk:
+    """Archive a desk (admins only): no new requests; its open conversations stay workable."""
+    require_admin(actor, "archive desks")
+    desk = await find_desk(uow, actor.workspace_id, desk_name)
+    desk.archived_at = uow.clock.now()
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.archived")
+    return desk
+
+
+async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
+                            channel: str) -> Desk:
+    """Bind the desk's agent channel (where ticket cards are posted)."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    old, desk.agent_channel = desk.agent_channel, channel
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.agent_channel", old=old, new=channel)
+    return desk
+
+
+async def set_intake_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
+                             channel: str | None) -> Desk:
+    """Set (or clear, with None) the public channel whose posts open requests."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    old, desk.intake_channel = desk.intake_channel, channel
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.intake_channel", old=old, new=channel)
+    return desk
+
+
+async def set_routing_keywords(uow: UnitOfWork, actor: Actor, desk_name: str,
+                               keywords: Sequence[str]) -> Desk:
+    """Set the keywords that route a DM straight to this desk."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    cleaned = sorted({k.strip().lower() for k in keywords if k.strip()})
+    old, desk.routing_keywords = list(desk.routing_keywords or []), cleaned
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.routing_keywords", old=old, new=cleaned)
+    return desk
+
+
+@dataclass
+class MembershipChange:
+    """What an add/remove did, person by person, for the confirmation message."""
+
+    changed: list[Person] = field(default_factory=list)
+    unchanged: list[Person] = field(default_factory=list)
+    released_refs: list[int] = field(default_factory=list)
+
+
+async def add_members(uow: UnitOfWork, actor: Actor, desk_name: str,
+                      people: Sequence[Person], role: Role) -> MembershipChange:
+    """Add agents or leads. A lead added as agent stays lead; an agent added as lead is promoted."""
+    if role not in (Role.AGENT, Role.LEAD):
+        raise InvalidInput("Members are agents or leads.")
+    desk = await _desk_for_change(uow, actor, desk_name)
+    _require_people(people, role)
+    result = MembershipChange()
+    for person in _distinct(people):
+        member = await uow.session.get(DeskMember, (desk.id, person.id))
+        if member is None:
+            uow.session.add(DeskMember(desk_id=desk.id, person_id=person.id, role=role.value,
+                                       added_at=uow.clock.now()))
+        elif member.role == Role.LEAD or member.role == role:
+            result.unchanged.append(person)
+            continue
+        else:
+            member.role = role.value
+        result.changed.append(person)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind=f"desk.{role.value}_added", person_id=person.id)
+    return result
+
+
+async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: str,
+                         people: Sequence[Person], role: Role) -> MembershipChange:
+    """Remove agents (entirely) or leads (they stay agents).
+
+    A removed agent's active conversations on the desk go back to unassigned, so
+    nothing is left with someone who can no longer see it.
+    """
+    desk = await _desk_for_change(uow, actor, desk_name)
+    _require_people(people, role)
+    result = MembershipChange()
+    for person in _distinct(people):
+        member = await uow.session.get(DeskMember, (desk.id, person.id))
+        if member is None or (role == Role.LEAD and member.role != Role.LEAD):
+            result.unchanged.append(person)
+            continue
+        if role == Role.LEAD:
+            member.role = Role.AGENT.value
+        else:
+            await uow.session.execute(delete(DeskMember).where(
+                DeskMember.desk_id == desk.id, DeskMember.person_id == person.id))
+            result.released_refs += await _release_on_desk(uow, actor, desk, person)
+        result.changed.append(person)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind=f"desk.{role.value}_removed", person_id=person.id)
+    return result
+
+
+async def _release_on_desk(uow: UnitOfWork, actor: Actor, desk: Desk,
+                           person: Person) -> list[int]:
+    rows = await uow.session.execute(
+        select(Conversation).where(Conversation.desk_id == desk.id,
+                                   Conversation.assignee_id == person.id,
+                                   Conversation.status.in_(ACTIVE_STATUSES))
+        .order_by(Conversation.id).with_for_update()
+    )
+    refs = []
+    for conversation in rows.scalars():
+        conversation.assignee_id = None
+        if conversation.status == "open":
+            conversation.status = "new"
+        conversation.updated_at = uow.clock.now()
+        record_event(uow, workspace_id=desk.workspace_id, conversation_id=conversation.id,
+                     desk_id=desk.id, actor_id=actor.id, kind="conversation.released",
+                     previous_assignee_id=person.id, reason="removed_from_desk")
+        write_notice(uow, workspace_id=desk.workspace_id, conversation_id=conversation.id,
+                     kind=NoticeKind.CARD_UPDATE)
+        refs.append(conversation.ref)
+    return refs
+
+
+def _require_people(people: Sequence[Person], role: Role) -> None:
+    if not people:
+        raise InvalidInput(f"Name at least one person, e.g. "
+                           f"`/desk admin {role.value}s IT add @dana @lee`.")
+
+
+def _distinct(people: Sequence[Person]) -> list[Person]:
+    seen: dict[int, Person] = {}
+    for person in people:
+        seen.setdefault(person.id, person)
+    return list(seen.values())
+
+
+async def members(uow: UnitOfWork, desk: Desk) -> list[tuple[Person, Role]]:
+    """The desk's agents and leads, leads first, by name."""
+    rows = await uow.session.execute(
+        select(Person, DeskMember.role).join(DeskMember, DeskMember.person_id == Person.id)
+        .where(DeskMember.desk_id == desk.id)
+        .order_by(DeskMember.role.desc(), func.lower(Person.display_name))
+    )
+    return [(person, Role(role)) for person, role in rows.all()]
+
+
+def require_open_desk(desk: Desk) -> None:
+    """Refuse a desk that is archived (it takes no new requests)."""
+    if desk.archived_at is not None:
+        raise DeskArchived(f"The {desk.name} desk is archived and takes no new requests.",
+                           desk=desk.name)
