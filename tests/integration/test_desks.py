@@ -1,0 +1,164 @@
+"""Desk administration and roles: each operation's success, event and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from conversations import commands as c
+from desks import service as desks
+from desks.errors import DeskbotError
+from desks.people import ensure_person, ensure_workspace, find_person
+from desks.permissions import Role, desk_role, require_agent, require_desk_admin, resolve_actor
+from tests.integration.world import World
+
+
+async def refused(world: World, kind: str, fragment: str, command, *args) -> None:
+    with pytest.raises(DeskbotError) as info:
+        await world.run(command, *args)
+    assert info.value.kind == kind, info.value.message
+    assert fragment in info.value.message, info.value.message
+
+
+async def test_admins_come_from_platform_or_settings(world: World, db):
+    async with db.unit_of_work() as uow:
+        owner = await ensure_person(uow, world.workspace, "U_OWNER", "Owner",
+                                    is_platform_admin=True)
+        await uow.commit()
+    assert resolve_actor(owner, world.workspace).is_admin
+    assert resolve_actor(world.people["ada"], world.workspace, {"slack:U_ADMIN"}).is_admin
+    assert not resolve_actor(world.people["ada"], world.workspace, {"teams:U_ADMIN"}).is_admin
+    assert not resolve_actor(world.people["dana"], world.workspace).is_admin
+
+
+async def test_create_desk_and_refusals(world: World):
+    desk = await world.run(desks.create_desk, world.actor("ada"), "  Pay roll ",
+                           description="Salaries", agent_channel="C_PAY")
+    assert (desk.name, desk.slug, desk.agent_channel) == ("Pay roll", "pay-roll", "C_PAY")
+    [event] = [e for e in await world.events("desk.created") if e.desk_id == desk.id]
+    assert event.actor_id == world.people["ada"].id and event.data["name"] == "Pay roll"
+    await refused(world, "not_permitted", "Only an admin can create desks", desks.create_desk,
+                  world.actor("noa"), "Facilities")
+    await refused(world, "desk_exists", "already a desk called IT", desks.create_desk,
+                  world.actor("ada"), "it")
+    await refused(world, "invalid_input", "needs a name", desks.create_desk,
+                  world.actor("ada"), "  ")
+    await refused(world, "invalid_input", "at most 80 characters", desks.create_desk,
+                  world.actor("ada"), "x" * 81)
+    hebrew = await world.run(desks.create_desk, world.actor("ada"), "משאבי אנוש")
+    assert hebrew.slug == "משאבי-אנוש"
+
+
+async def test_find_desk_lists_known_names(world: World, db):
+    async with db.unit_of_work(readonly=True) as uow:
+        assert (await desks.find_desk(uow, world.workspace.id, "#it")).name == "IT"
+        with pytest.raises(DeskbotError) as info:
+            await desks.find_desk(uow, world.workspace.id, "Legal")
+    assert info.value.kind == "unknown_desk"
+    assert info.value.message == "There is no desk called “Legal”. Desks: HR, IT."
+
+
+async def test_rename_describe_archive(world: World):
+    noa = world.actor("noa")  # lead of IT and HR
+    renamed = await world.run(desks.rename_desk, noa, "IT", "IT Support")
+    assert (renamed.name, renamed.slug) == ("IT Support", "it-support")
+    await refused(world, "desk_exists", "already a desk called HR", desks.rename_desk, noa,
+                  "IT Support", "hr")
+    described = await world.run(desks.describe_desk, noa, "it support", "Laptops and VPN")
+    assert described.description == "Laptops and VPN"
+    await refused(world, "not_permitted", "Only an admin or a lead of the HR desk",
+                  desks.describe_desk, world.actor("omer"), "HR", "x")
+    await refused(world, "not_permitted", "Only an admin can archive desks",
+                  desks.archive_desk, noa, "HR")
+    await world.run(desks.archive_desk, world.actor("ada"), "HR")
+    await refused(world, "unknown_desk", "no desk called “HR”", desks.rename_desk,
+                  world.actor("ada"), "HR", "People")
+    kinds = [e.kind for e in await world.events() if e.kind.startswith("desk.")
+             and e.kind not in ("desk.created", "desk.agent_added", "desk.lead_added")]
+    assert kinds == ["desk.renamed", "desk.described", "desk.archived"]
+
+
+async def test_channels_and_routing(world: World):
+    noa = world.actor("noa")
+    desk = await world.run(desks.set_agent_channel, noa, "IT", "C_NEW")
+    assert desk.agent_channel == "C_NEW"
+    desk = await world.run(desks.set_intake_channel, noa, "IT", "C_ASK_IT")
+    assert desk.intake_channel == "C_ASK_IT"
+    desk = await world.run(desks.set_routing_keywords, noa, "IT", ["VPN", " wifi", "", "vpn"])
+    assert desk.routing_keywords == ["vpn", "wifi"]
+    await refused(world, "not_permitted", "Only an admin or a lead", desks.set_intake_channel,
+                  world.actor("dana"), "IT", "C_X")
+
+
+async def test_agents_and_leads(world: World, db):
+    ada = world.actor("ada")
+    maya = world.people["maya"]
+    change = await world.run(desks.add_members, ada, "HR", [maya, maya], Role.AGENT)
+    assert [p.external_id for p in change.changed] == ["U_MAYA"]
+    change = await world.run(desks.add_members, ada, "HR", [maya], Role.AGENT)
+    assert change.changed == [] and [p.external_id for p in change.unchanged] == ["U_MAYA"]
+    await world.run(desks.add_members, ada, "HR", [maya], Role.LEAD)
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await desk_role(uow, maya.id, world.desks["HR"].id) == Role.LEAD
+    # a lead added as agent stays lead
+    change = await world.run(desks.add_members, ada, "HR", [maya], Role.AGENT)
+    assert change.changed == []
+    await world.run(desks.remove_members, ada, "HR", [maya], Role.LEAD)
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await desk_role(uow, maya.id, world.desks["HR"].id) == Role.AGENT
+        members = await desks.members(uow, world.desks["HR"])
+    assert [(p.display_name, r) for p, r in members] == [("Noa", Role.LEAD),
+                                                         ("Maya", Role.AGENT),
+                                                         ("Omer", Role.AGENT)]
+    await refused(world, "invalid_input", "Name at least one person", desks.add_members, ada,
+                  "HR", [], Role.AGENT)
+    await refused(world, "not_permitted", "Only an admin or a lead", desks.add_members,
+                  world.actor("omer"), "HR", [world.people["eli"]], Role.AGENT)
+
+
+async def test_removing_an_agent_releases_their_conversations(world: World, db):
+    await world.run(c.open_conversation, world.people["eli"], world.desks["IT"], "help")
+    await world.run(c.claim, world.actor("dana"), "1001")
+    change = await world.run(desks.remove_members, world.actor("noa"), "IT",
+                             [world.people["dana"]], Role.AGENT)
+    assert change.released_refs == [1001]
+    async with db.unit_of_work(readonly=True) as uow:
+        conv = await c.load(uow, world.workspace.id, 1001, lock=False)
+        assert conv.assignee_id is None and conv.status == "new"
+        with pytest.raises(DeskbotError) as info:
+            await require_agent(uow, world.actor("dana"), world.desks["IT"])
+    assert info.value.kind == "not_an_agent"
+    assert "You are not an agent of the IT desk" in info.value.message
+    assert len(await world.events("conversation.released")) == 1
+
+
+async def test_desk_admin_roles(world: World, db):
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await require_desk_admin(uow, world.actor("ada"), world.desks["IT"]) == Role.ADMIN
+        assert await require_desk_admin(uow, world.actor("noa"), world.desks["IT"]) == Role.LEAD
+        assert await require_agent(uow, world.actor("noa"), world.desks["IT"]) == Role.LEAD
+        with pytest.raises(DeskbotError, match="Only an admin or a lead of the IT desk"):
+            await require_desk_admin(uow, world.actor("dana"), world.desks["IT"])
+
+
+async def test_ensure_person_is_idempotent_and_race_safe(db):
+    async with db.unit_of_work() as uow:
+        workspace = await ensure_workspace(uow, "slack", "T9", "Nine")
+        await uow.commit()
+
+    async def see() -> int:
+        async with db.unit_of_work() as uow:
+            person = await ensure_person(uow, workspace, "U_X", "X")
+            await uow.commit()
+            return person.id
+
+    ids = await asyncio.gather(*(see() for _ in range(8)))
+    assert len(set(ids)) == 1
+    async with db.unit_of_work() as uow:
+        person = await ensure_person(uow, workspace, "U_X", None, time_zone="Asia/Jerusalem")
+        await uow.commit()
+    assert person.display_name == "X" and person.time_zone == "Asia/Jerusalem"
+    async with db.unit_of_work(readonly=True) as uow:
+        assert (await find_person(uow, workspace.id, "U_X")).id == ids[0]
+        assert await find_person(uow, workspace.id, "U_NOPE") is None
