@@ -1,0 +1,1 @@
+"""View models -> Jinja2 templates -> Block Kit and Adaptive Card JSON (later issues)."""
