@@ -1,0 +1,275 @@
+"""The `deskbot` command: serve, and database upgrade/current.
+
+Settings come from the environment (and `.env`); flags override them. Bad arguments
+or settings end with one line on stderr and exit code 2; a failure at run time with
+one line and exit code 1 (DESKBOT_LOG_LEVEL=DEBUG logs the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from bot.settings import (
+    Settings,
+    SettingsError,
+    describe_variables,
+    parse_database_url,
+    parse_host,
+    parse_port,
+)
+
+log = logging.getLogger("deskbot")
+
+USAGE_ERROR = 2
+RUNTIME_ERROR = 1
+
+
+class UsageError(Exception):
+    """A bad command line; reported on one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _flag(name: str, parse: Callable[[str, str], Any]) -> Callable[[str], Any]:
+    def convert(raw: str) -> Any:
+        try:
+            return parse(name, raw)
+        except SettingsError as error:
+            # argparse already names the flag: "argument --port: must be ..."
+            raise argparse.ArgumentTypeError(str(error).removeprefix(f"{name} ")) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `deskbot` command."""
+    parser = _Parser(prog="deskbot", description="deskbot: a chat-native helpdesk for Slack "
+                     "and Microsoft Teams.")
+    parser.add_argument("--env-file", default=".env", metavar="PATH",
+                        help="read variables from this file too; the environment wins "
+                             "(default: .env)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    database = _Parser(add_help=False)
+    database.add_argument("--database-url", type=_flag("--database-url", parse_database_url),
+                          metavar="URL", help="SQLAlchemy URL (overrides DATABASE_URL)")
+
+    serve = commands.add_parser(
+        "serve", parents=[database], help="run the server",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the HTTP server. Flags override the environment variables.",
+        epilog="environment variables (also read from .env):\n" + describe_variables())
+    serve.add_argument("--host", type=_flag("--host", parse_host),
+                       help="address to bind (overrides DESKBOT_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=_flag("--port", parse_port),
+                       help="port to bind, 0 for any free one (overrides DESKBOT_PORT; "
+                            "default 3000)")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser("upgrade", parents=[database],
+                                     help="migrate the database to the newest revision")
+    upgrade.add_argument("--revision", default="head",
+                         help="revision to migrate to (default: head)")
+    upgrade.set_defaults(run=_db_upgrade)
+    current = db_commands.add_parser("current", parents=[database],
+                                     help="show the revision the database is at")
+    current.set_defaults(run=_db_current)
+    return parser
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(env_file=args.env_file)
+    overrides = {name: getattr(args, name) for name in ("host", "port", "database_url")
+                 if getattr(args, name, None) is not None}
+    return settings.replace(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `deskbot` command; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        settings = _settings_from(args)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    except UsageError as error:
+        print(str(error), file=sys.stderr)
+        return USAGE_ERROR
+    except SettingsError as error:
+        print(f"deskbot: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    configure_logging(settings)
+    try:
+        return int(args.run(settings, args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        command = " ".join(filter(None, [args.command, getattr(args, "db_command", None)]))
+        log.debug("deskbot %s failed", command, exc_info=True)
+        print(f"deskbot {command}: error: {_one_line(error)}", file=sys.stderr)
+        return RUNTIME_ERROR
+
+
+def _one_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's error
+    text = str(original if original is not None else error) or type(error).__name__
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return first[:300]
+
+
+# ---------------------------------------------------------------- logging
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, any extra context."""
+
+    _standard = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in self._standard and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings, stream: Any = None) -> None:
+    """Send logs to stderr (or `stream`) as text or JSON lines, at the configured level."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # Alembic narrates every plugin and context at INFO; deskbot logs the outcome itself.
+    logging.getLogger("alembic").setLevel(
+        logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
+
+
+# ---------------------------------------------------------------- db
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached or migrated; the message says which one."""
+
+
+def _run_on_database(settings: Settings, work: Any) -> Any:
+    try:
+        return asyncio.run(work)
+    except Exception as error:
+        raise DatabaseUnavailable(f"database at {settings.database_url_safe}: "
+                                  f"{_one_line(error)}") from error
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    result = _run_on_database(settings, migrate.upgrade(settings.database_url, args.revision))
+    where = settings.database_url_safe
+    if result.changed:
+        print(f"database at {where} upgraded to {result.after or 'base'} "
+              f"(was {result.before or 'empty'})")
+    elif args.revision == "head":
+        print(f"database at {where} already at head ({result.after})")
+    else:
+        print(f"database at {where} already at {result.after or 'base'}")
+    return 0
+
+
+def _db_current(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    async def look() -> tuple[str | None, list[str]]:
+        current = await migrate.current_revision(settings.database_url)
+        return current, await migrate.pending(settings.database_url)
+
+    current, waiting = _run_on_database(settings, look())
+    where = settings.database_url_safe
+    if current is None:
+        print(f"database at {where}: not migrated (run `deskbot db upgrade`)")
+    elif waiting:
+        print(f"database at {where}: {current}; pending {', '.join(waiting)} "
+              f"(run `deskbot db upgrade`)")
+    else:
+        print(f"database at {where}: {current} (head)")
+    return 0
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(serve(settings))
+    return 0
+
+
+async def serve(settings: Settings) -> None:
+    """Build everything, serve until SIGINT or SIGTERM, then shut down cleanly."""
+    from aiohttp import web
+
+    from bot import bootstrap
+    from bot.server import create_app
+
+    _log_platforms(settings)
+    deps = await bootstrap.build(settings)
+    runner = web.AppRunner(
+        create_app(settings, deps), handle_signals=False,
+        access_log=logging.getLogger("aiohttp.access") if settings.log_level == "DEBUG"
+        else None)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        for address in runner.addresses:
+            host, port = address[0], address[1]
+            url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+            print(f"deskbot listening on {url}", flush=True)
+            log.info("listening on %s", url)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()  # runs the app's cleanup: stops the dispatcher, closes the db
+        await deps.close()
+
+
+def _log_platforms(settings: Settings) -> None:
+    slack_missing = settings.slack_missing()
+    if slack_missing:
+        log.warning("Slack is off: missing %s", ", ".join(slack_missing))
+    else:
+        log.info("Slack credentials found, but the Slack adapter is not in this version yet")
+    teams_missing = settings.teams_missing()
+    if teams_missing:
+        log.warning("Teams is off: missing %s", ", ".join(teams_missing))
+    else:
+        log.info("Teams credentials found, but the Teams adapter is not in this version yet")
+    log.info("serving /healthz only")

@@ -1,0 +1,152 @@
+"""Alembic migrations match the models, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from storage import migrate
+from storage.database import Database
+from storage.migrate import MigrationResult
+from storage.models import Base, Workspace
+
+HEAD = "0001_initial"
+MODEL_TABLES = set(Base.metadata.tables)
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def _run(db: Database, fn: Any) -> Any:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(fn)
+
+
+def test_head_is_the_initial_revision() -> None:
+    assert migrate.head_revision() == HEAD
+    assert (migrate.MIGRATIONS_DIR / "versions" / f"{HEAD}.py").is_file()
+    assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
+
+
+async def test_upgrade_empty_database_matches_models(database_factory: Any) -> None:
+    db = database_factory()
+    assert await _run(db, _tables) == set()
+    assert await migrate.current_revision(db) is None
+    assert await migrate.pending(db) == [HEAD]
+
+    result = await migrate.upgrade(db)
+
+    assert result == MigrationResult(before=None, after=HEAD)
+    assert result.changed
+    assert await _run(db, _tables) == MODEL_TABLES | {"alembic_version"}
+    assert await _run(db, _diff) == []
+    assert await migrate.current_revision(db) == HEAD
+    assert await migrate.pending(db) == []
+
+
+async def test_partial_indexes_survive_the_migration(database_factory: Any) -> None:
+    db = database_factory()
+    await migrate.upgrade(db)
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = await conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"))
+        else:
+            rows = await conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'outbox'"
+                " AND schemaname = current_schema()"))
+        definitions = {name: sql for name, sql in rows}
+    for name in ("ix_outbox_pending", "ix_outbox_due"):
+        assert "done_at IS NULL" in definitions[name], definitions[name]
+
+
+async def test_second_upgrade_does_nothing(database_factory: Any) -> None:
+    db = database_factory()
+    await migrate.upgrade(db)
+
+    again = await migrate.upgrade(db)
+
+    assert again == MigrationResult(before=HEAD, after=HEAD)
+    assert not again.changed
+    assert await _run(db, _diff) == []
+
+
+async def test_downgrade_to_base_and_up_again(database_factory: Any) -> None:
+    db = database_factory()
+    await migrate.upgrade(db)
+
+    down = await migrate.downgrade(db, "base")
+
+    assert down == MigrationResult(before=HEAD, after=None)
+    assert await _run(db, _tables) <= {"alembic_version"}
+    assert await migrate.current_revision(db) is None
+
+    up = await migrate.upgrade(db)
+
+    assert up == MigrationResult(before=None, after=HEAD)
+    assert await _run(db, _diff) == []
+
+
+async def test_migrated_schema_serves_the_unit_of_work(database_factory: Any) -> None:
+    db = database_factory()
+    await migrate.upgrade(db)
+    async with db.unit_of_work() as uow:
+        uow.session.add(Workspace(platform="slack", external_id="T1", created_at=db.clock.now()))
+        await uow.commit()
+    async with db.unit_of_work(readonly=True) as uow:
+        workspace = (await uow.session.execute(Workspace.__table__.select())).one()
+    assert workspace.last_ref == 1000  # the server default made it into the migration
+    assert workspace.created_at == db.clock.now()
+
+
+async def test_upgrade_by_url_on_an_empty_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    url = f"sqlite+aiosqlite:///{path}"
+
+    assert await migrate.upgrade(url) == MigrationResult(None, HEAD)
+    assert path.is_file()
+    assert await migrate.current_revision(url) == HEAD
+    assert (await migrate.upgrade(url)).changed is False
+
+
+async def test_env_builds_its_own_engine_when_given_only_a_url(tmp_path: Path) -> None:
+    # The path `alembic` itself would take: no connection, just sqlalchemy.url.
+    url = f"sqlite:///{tmp_path / 'standalone.db'}"
+    await asyncio.to_thread(command.upgrade, migrate.alembic_config(url), "head")
+
+    assert await migrate.current_revision(url) == HEAD
+    db = Database(url)
+    try:
+        assert await _run(db, _diff) == []
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_foreign_keys_are_back_on_after_migrating(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}", pool_size=1, max_overflow=0)
+    try:
+        await migrate.upgrade(db)
+        async with db.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("target", ["head", HEAD])
+async def test_upgrade_accepts_a_revision(database_factory: Any, target: str) -> None:
+    db = database_factory()
+    assert (await migrate.upgrade(db, target)).after == HEAD
