@@ -37,8 +37,8 @@ class Deps:
     db: Database
     clock: Clock
     dispatcher: Dispatcher | None = None
-    _started: bool = field(default=False, repr=False)
-    _closed: bool = field(default=False, repr=False)
+    _started: bool = field(default=False, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
 
     async def start(self) -> None:
         """Start the background work (the dispatcher, when there is one)."""
