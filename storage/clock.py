@@ -9,7 +9,9 @@ from typing import Protocol
 class Clock(Protocol):
     """Anything that tells the current time as an aware UTC datetime."""
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """Return the current time (aware, UTC)."""
+        ...
 
 
 class SystemClock:

@@ -262,7 +262,7 @@ class OutboxNotice(Base):
 
 
 class ProcessedInbound(Base):
-    """Ledger of inbound platform deliveries already processed (Slack event_id, Teams activity id)."""
+    """Inbound platform deliveries already processed (Slack event_id, Teams activity id)."""
 
     __tablename__ = "processed_inbound"
 
