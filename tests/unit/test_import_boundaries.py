@@ -25,8 +25,8 @@ PLATFORMS = frozenset({"slack_bolt", "slack_sdk", "botbuilder", "botframework", 
 # Which first-party packages each core package must not import (ARCHITECTURE.md, "Arrows").
 FORBIDDEN = {
     "storage": frozenset({"desks", "conversations", "scheduling", "cards", "bot"}),
-    "desks": frozenset({"conversations", "scheduling", "bot"}),
-    "conversations": frozenset({"scheduling", "bot"}),
+    "desks": frozenset({"conversations", "scheduling", "cards", "bot"}),
+    "conversations": frozenset({"scheduling", "cards", "bot"}),
     "scheduling": frozenset({"bot"}),
     "cards": frozenset({"storage", "bot"}),
 }
