@@ -1,0 +1,464 @@
+"""The dispatcher: delivers outbox notices through a platform sender, in order per conversation.
+
+One asyncio task per process, woken after each commit (`db.on_after_commit(d.wake)`) and
+on a timer. A round leases due runs of rows (storage/outbox.py), delivers the runs of
+different keys concurrently and the rows of one key strictly one after another, and
+finishes each row in its own transaction: delivered (with the links the sender returned),
+coalesced, failed, or due again after a back-off.
+
+Guarantees: a notice is never lost (an undelivered row stays in the outbox until a
+dispatcher finishes it; a dead dispatcher's lease runs out) and not delivered twice while
+leases hold. The one window left is a process that dies after the platform accepted a
+notice and before the row was marked: that notice is delivered again after the lease.
+A cancelled dispatcher closes that window for the sends that already returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from storage import outbox
+from storage.database import Database
+from storage.notices import COALESCED_KINDS
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One outbox notice, as a sender sees it; `attempts` counts earlier failed attempts."""
+
+    id: int
+    workspace_id: int
+    kind: str
+    conversation_id: int | None
+    person_id: int | None
+    payload: Mapping[str, Any]
+    attempts: int
+    ordering_key: str = ""
+
+
+@dataclass
+class Delivery:
+    """What a sender learned by delivering: where things now live on the platform.
+
+    `conversation_links` sets columns of the notice's conversation (only
+    requester_channel, requester_thread, agent_channel, agent_thread);
+    `message_links` maps a message id of that conversation to
+    {requester_side_id | agent_side_id: platform id}.
+    """
+
+    conversation_links: dict[str, str] = field(default_factory=dict)
+    message_links: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Fail in the sender's own test, not later in a transaction after the platform call.
+        bad = set(self.conversation_links) - outbox.CONVERSATION_LINK_COLUMNS
+        for links in self.message_links.values():
+            bad |= set(links) - outbox.MESSAGE_LINK_COLUMNS
+        if bad:
+            raise ValueError(f"Delivery names columns that are not links: {sorted(bad)}")
+
+
+class Sender(Protocol):
+    """Delivers one notice to a platform; raise RetryLater or Undeliverable when it cannot."""
+
+    async def deliver(self, notice: Notice) -> Delivery | None:
+        """Deliver `notice`; return what should be remembered about where it landed."""
+        ...
+
+
+class RetryLater(Exception):
+    """A transient failure (429, 5xx, timeout); `retry_after` seconds overrides the back-off."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Undeliverable(Exception):
+    """A permanent failure (channel gone, bot removed): retrying cannot help."""
+
+
+class _Next(enum.Enum):
+    GO_ON = "go on"  # the row is finished; the key's next row may follow
+    STOP = "stop"  # the key waits (retry scheduled, lease lost, or an error)
+
+
+def default_owner() -> str:
+    """A lease owner name unique to this process: host, pid and a random part."""
+    return f"{socket.gethostname()[:36]}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+class Dispatcher:
+    """Delivers due outbox notices through `sender`; see the module docstring."""
+
+    def __init__(self, db: Database, sender: Sender, *, owner: str | None = None,
+                 batch_keys: int = 50, per_key: int = 100,
+                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 12,
+                 base_backoff: float = 2.0, max_backoff: float = 600.0,
+                 poll_interval: float = 5.0, jitter: random.Random | None = None,
+                 concurrency: int = 10, send_timeout: float | None = None) -> None:
+        if batch_keys < 1 or per_key < 1 or concurrency < 1 or max_attempts < 1:
+            raise ValueError("batch_keys, per_key, concurrency and max_attempts must be >= 1")
+        self.db = db
+        self.sender = sender
+        self.owner = owner or default_owner()
+        self.batch_keys = batch_keys
+        self.per_key = per_key
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.poll_interval = poll_interval
+        self.concurrency = concurrency
+        # A send that hangs must end while the lease still holds, or another replica
+        # would deliver the same row.
+        self.send_timeout = (lease.total_seconds() / 4 if send_timeout is None
+                             else send_timeout)
+        self._jitter = jitter or random.Random()
+        self._wake = asyncio.Event()
+        # Set while the background task waits for a wake-up or the poll (health checks, tests).
+        self.idle = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ running
+
+    def wake(self) -> None:
+        """Ask for a round now; synchronous, so it can be a `db.on_after_commit` hook."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Lease one batch and deliver it; returns rows finished (delivered, coalesced, failed)."""
+        async with self.db.unit_of_work() as uow:
+            runs = await outbox.lease_batch(uow, self.owner, lease=self.lease,
+                                            max_keys=self.batch_keys, per_key=self.per_key)
+        if not runs:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+        finished: list[int] = []
+
+        async def one_key(run: list[outbox.LeasedRow]) -> None:
+            async with gate:
+                finished.append(await self._deliver_run(run))
+
+        # Keys go concurrently; a TaskGroup waits for every key even when cancelled,
+        # so a cancelled round still records the sends that already returned.
+        async with asyncio.TaskGroup() as group:
+            for run in runs:
+                group.create_task(one_key(run))
+        return sum(finished)
+
+    async def drain(self) -> int:
+        """Run rounds until nothing is due now; returns rows finished."""
+        total = 0
+        while finished := await self.run_once():
+            total += finished
+        return total
+
+    async def run(self) -> None:
+        """Deliver until stopped: a round after every wake-up, and every poll_interval."""
+        while not self._stopping:
+            self.idle.clear()
+            self._wake.clear()
+            try:
+                finished = await self.run_once()
+            except Exception:
+                log.exception("outbox round failed (owner %s); trying again later", self.owner)
+                finished = 0
+            if finished or self._stopping:
+                continue  # more may be due right away
+            self.idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+        self.idle.clear()
+
+    async def start(self) -> None:
+        """Start `run()` as a background task (once)."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self.run(), name=f"outbox dispatcher {self.owner}")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the background task and give back this dispatcher's leases; never raises.
+
+        Sends in flight get `grace` seconds to finish and be recorded; then they are
+        cancelled, and those notices will be delivered again (the platform may have them).
+        """
+        task, self._task = self._task, None
+        self._stopping = True
+        self._wake.set()
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if not done:
+                task.cancel()
+                await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox dispatcher ended with an error", exc_info=task.exception())
+        try:
+            async with self.db.unit_of_work() as uow:
+                released = await outbox.release(uow, self.owner)
+                await uow.commit()
+            if released:
+                log.info("outbox dispatcher %s released %d leased notices", self.owner,
+                         released)
+        except Exception:
+            log.exception("could not release the leases of %s; they run out by themselves",
+                          self.owner)
+
+    # ------------------------------------------------------------ one key
+
+    async def _deliver_run(self, run: list[outbox.LeasedRow]) -> int:
+        """Deliver one key's leased rows in order; stop the key at the first that must wait."""
+        superseded = _superseded(run)
+        finished = 0
+        for index, row in enumerate(run):
+            # Starting a send late in the lease risks a second replica taking the row.
+            late = self.db.clock.now() >= row.lease_until - self.lease / 2
+            if index and (self._stopping or late):
+                await self._release_quietly(run[index:])
+                break
+            try:
+                if row.id in superseded:
+                    next_step = await self._coalesce(row)
+                else:
+                    next_step = await self._deliver_row(row)
+            except Exception:
+                log.exception("outbox: could not finish notice %s (%s, conversation %s); "
+                              "it is delivered again when its lease runs out",
+                              row.id, row.kind, row.conversation_id)
+                await self._release_quietly(run[index + 1:])
+                break
+            if next_step is _Next.STOP:
+                break
+            finished += 1
+        return finished
+
+    async def _deliver_row(self, row: outbox.LeasedRow) -> _Next:
+        notice = Notice(id=row.id, workspace_id=row.workspace_id, kind=row.kind,
+                        conversation_id=row.conversation_id, person_id=row.person_id,
+                        payload=row.payload, attempts=row.attempts,
+                        ordering_key=row.ordering_key)
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                delivery = await self.sender.deliver(notice)
+        except RetryLater as exc:
+            return await self._retry_or_fail(row, exc, exc.retry_after)
+        except Undeliverable as exc:
+            await self._fail(row, exc)
+            return _Next.GO_ON
+        except Exception as exc:  # unknown failures are treated as transient
+            return await self._retry_or_fail(row, exc, None)
+        # The platform has it now: record that even if this task is being cancelled.
+        return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+
+    async def _record_delivery(self, row: outbox.LeasedRow, delivery: Delivery | None) -> _Next:
+        if delivery is not None and not isinstance(delivery, Delivery):
+            log.error("sender returned %s for notice %s, not a Delivery; links ignored",
+                      type(delivery).__name__, row.id)
+            delivery = None
+        links = delivery or Delivery()
+        try:
+            async with self.db.unit_of_work() as uow:
+                owned = await outbox.mark_delivered(
+                    uow, self.owner, row.id, conversation_id=row.conversation_id,
+                    conversation_links=links.conversation_links,
+                    message_links=links.message_links)
+                await uow.commit()
+        except ValueError as exc:
+            # Bad links must not make a delivered notice look undelivered (a second send).
+            log.error("notice %s (%s): links not stored: %s", row.id, row.kind, exc)
+            async with self.db.unit_of_work() as uow:
+                owned = await outbox.mark_delivered(uow, self.owner, row.id,
+                                                    conversation_id=row.conversation_id)
+                await uow.commit()
+        if not owned:
+            log.warning("notice %s (%s, conversation %s) was delivered after its lease ran "
+                        "out; another dispatcher may deliver it again",
+                        row.id, row.kind, row.conversation_id)
+            return _Next.STOP
+        log.info("delivered notice %s (%s, conversation %s)", row.id, row.kind,
+                 row.conversation_id)
+        return _Next.GO_ON
+
+    async def _coalesce(self, row: outbox.LeasedRow) -> _Next:
+        async with self.db.unit_of_work() as uow:
+            marked = await outbox.mark_coalesced(uow, self.owner, [row.id])
+            await uow.commit()
+        if not marked:
+            return _Next.STOP
+        log.info("coalesced notice %s (%s, conversation %s) into a later one", row.id,
+                 row.kind, row.conversation_id)
+        return _Next.GO_ON
+
+    async def _retry_or_fail(self, row: outbox.LeasedRow, exc: Exception,
+                             retry_after: float | None) -> _Next:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            await self._fail(row, exc, attempts=attempts)
+            return _Next.GO_ON
+        delay = self.backoff(attempts) if retry_after is None else max(0.0, retry_after)
+        async with self.db.unit_of_work() as uow:
+            owned = await outbox.schedule_retry(uow, self.owner, row.id,
+                                                delay=timedelta(seconds=delay),
+                                                error=_describe(exc))
+            await uow.commit()
+        if not owned:
+            log.warning("notice %s (%s, conversation %s): lease lost while failing; "
+                        "its new owner decides", row.id, row.kind, row.conversation_id)
+            return _Next.STOP
+        log.warning("notice %s (%s, conversation %s): attempt %d failed, retry in %.1fs: %s",
+                    row.id, row.kind, row.conversation_id, attempts, delay, _describe(exc),
+                    exc_info=not isinstance(exc, RetryLater | TimeoutError))
+        return _Next.STOP
+
+    async def _fail(self, row: outbox.LeasedRow, exc: Exception, *,
+                    attempts: int | None = None) -> None:
+        async with self.db.unit_of_work() as uow:
+            await outbox.mark_failed(uow, self.owner, row.id, error=_describe(exc))
+            await uow.commit()
+        log.error("notice %s (%s, conversation %s) not delivered%s: %s", row.id, row.kind,
+                  row.conversation_id, f" after {attempts} attempts" if attempts else "",
+                  _describe(exc))
+
+    async def _release_quietly(self, rows: list[outbox.LeasedRow]) -> None:
+        if not rows:
+            return
+        try:
+            async with self.db.unit_of_work() as uow:
+                await outbox.release(uow, self.owner, [row.id for row in rows])
+                await uow.commit()
+        except Exception:
+            log.exception("could not release %d notices; their lease runs out by itself",
+                          len(rows))
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failure: exponential, capped, jittered.
+
+        The result lies between half and all of min(max_backoff, base_backoff * 2**(n-1)).
+        """
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** min(attempts - 1, 62))
+        return ceiling / 2 + self._jitter.random() * ceiling / 2
+
+
+def _superseded(run: list[outbox.LeasedRow]) -> set[int]:
+    """Ids of card updates with a later update of the same conversation in the same run."""
+    last: dict[tuple[str, int], int] = {}
+    for row in run:
+        if row.kind in COALESCED_KINDS and row.conversation_id is not None:
+            last[(row.kind, row.conversation_id)] = row.id
+    return {row.id for row in run
+            if row.kind in COALESCED_KINDS and row.conversation_id is not None
+            and last[(row.kind, row.conversation_id)] != row.id}
+
+
+async def _finish_even_if_cancelled(work: Awaitable[T]) -> T:
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Let the bookkeeping finish, then give in to the cancellation.
+        await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("recording a delivered notice failed", exc_info=task.exception())
+        raise
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- for tests
+
+
+class RecordingSender:
+    """A sender for tests: records delivered notices in order; fails or blocks on cue.
+
+    `log`, when given, also receives every delivered notice (several senders, one order).
+    `reply(notice)` may return the Delivery to hand back.
+    """
+
+    def __init__(self, *, log: list[Notice] | None = None,
+                 reply: Callable[[Notice], Delivery | None] | None = None) -> None:
+        self.calls: list[Notice] = []
+        self.delivered: list[Notice] = []
+        self.waiting = 0
+        self.shared_log = log
+        self.reply = reply
+        self._fail_calls: dict[int, Exception] = {}
+        self._fail_notices: dict[int, list[Exception]] = {}
+        self._blocks: dict[int, asyncio.Event] = {}
+        self._changed = asyncio.Event()
+
+    def fail_call(self, n: int, error: Exception) -> None:
+        """Make the n-th call (counting from 1) raise `error`."""
+        self._fail_calls[n] = error
+
+    def fail_notice(self, notice_id: int, *errors: Exception) -> None:
+        """Make the next calls for `notice_id` raise `errors`, one per call; later ones succeed."""
+        self._fail_notices.setdefault(notice_id, []).extend(errors)
+
+    def block_call(self, n: int, until: asyncio.Event) -> None:
+        """Make the n-th call wait for `until` before it goes on."""
+        self._blocks[n] = until
+
+    @property
+    def delivered_ids(self) -> list[int]:
+        """Ids of the delivered notices, in delivery order."""
+        return [notice.id for notice in self.delivered]
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, checked after every call; wrap in asyncio.timeout."""
+        while not predicate():
+            await self._changed.wait()
+
+    async def deliver(self, notice: Notice) -> Delivery | None:
+        """Record `notice` (unless scripted to fail) and return `reply(notice)`."""
+        self.calls.append(notice)
+        call = len(self.calls)
+        self._notify()
+        gate = self._blocks.pop(call, None)
+        if gate is not None:
+            self.waiting += 1
+            self._notify()
+            try:
+                await gate.wait()
+            finally:
+                self.waiting -= 1
+                self._notify()
+        error = self._fail_calls.pop(call, None)
+        if error is None and self._fail_notices.get(notice.id):
+            error = self._fail_notices[notice.id].pop(0)
+        if error is not None:
+            raise error
+        delivery = self.reply(notice) if self.reply else None
+        self.delivered.append(notice)
+        if self.shared_log is not None:
+            self.shared_log.append(notice)
+        self._notify()
+        return delivery
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+
+__all__ = ["Delivery", "Dispatcher", "Notice", "RecordingSender", "RetryLater", "Sender",
+           "Undeliverable", "default_owner"]

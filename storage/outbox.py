@@ -1,0 +1,311 @@
+"""The outbox's SQL: leasing due notices, and finishing them (delivered, coalesced, failed, retry).
+
+Rows sharing an `ordering_key` are delivered strictly in id order, so only the *head* of a
+key (its earliest undelivered row) can start a run. A dispatcher leases a run of rows
+(`lease_owner`, `lease_until`) in one short transaction, delivers outside it, and then
+finishes each row in its own transaction, guarded by its owner name: a replica whose lease
+ran out and was taken over cannot overwrite the new owner's work.
+
+On PostgreSQL the head query takes `FOR UPDATE SKIP LOCKED`, so replicas leasing at the
+same moment pass over each other's rows instead of waiting or taking them twice. SQLite
+write transactions begin with `BEGIN IMMEDIATE` (see storage/database.py), so leases are
+taken one after the other there.
+
+Every "now" is the unit of work's clock, bound as a parameter (never the database's
+`now()`), so tests move time by moving the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from storage.database import UnitOfWork
+from storage.models import Conversation, Message, OutboxNotice
+
+# The only places a sender may tell us about; anything else would let a sender write
+# arbitrary columns.
+CONVERSATION_LINK_COLUMNS = frozenset(
+    {"requester_channel", "requester_thread", "agent_channel", "agent_thread"}
+)
+MESSAGE_LINK_COLUMNS = frozenset({"requester_side_id", "agent_side_id"})
+
+DELIVERED = "delivered"
+COALESCED = "coalesced"
+FAILED = "failed"
+
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class LeasedRow:
+    """One outbox row as leased: what a dispatcher needs to deliver it."""
+
+    id: int
+    workspace_id: int
+    conversation_id: int | None
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    ordering_key: str
+    attempts: int
+    lease_until: datetime
+
+
+def _row(notice: OutboxNotice, lease_until: datetime) -> LeasedRow:
+    return LeasedRow(id=notice.id, workspace_id=notice.workspace_id,
+                     conversation_id=notice.conversation_id, person_id=notice.person_id,
+                     kind=notice.kind, payload=dict(notice.payload or {}),
+                     ordering_key=notice.ordering_key, attempts=notice.attempts,
+                     lease_until=lease_until)
+
+
+def _free(now: datetime) -> Any:
+    return or_(OutboxNotice.lease_until.is_(None), OutboxNotice.lease_until < now)
+
+
+async def lease_batch(uow: UnitOfWork, owner: str, *, lease: timedelta, max_keys: int,
+                      per_key: int) -> list[list[LeasedRow]]:
+    """Lease due runs of up to `max_keys` ordering keys and commit; returns one run per key.
+
+    A run starts at the key's head and takes the following undelivered rows in id order,
+    at most `per_key`, stopping before the first row that is not due yet or is leased by
+    someone else. Runs come back in the order of their heads' ids.
+    """
+    now = uow.clock.now()
+    lease_until = now + lease
+    earlier = aliased(OutboxNotice)
+    heads_query = (
+        select(OutboxNotice.id, OutboxNotice.ordering_key)
+        .where(OutboxNotice.done_at.is_(None), OutboxNotice.available_at <= now, _free(now),
+               ~exists().where(earlier.ordering_key == OutboxNotice.ordering_key,
+                               earlier.done_at.is_(None), earlier.id < OutboxNotice.id))
+        .order_by(OutboxNotice.id)
+        .limit(max_keys)
+    )
+    if uow.db.is_postgresql:
+        # Lock only the heads (not the subquery's rows); a head another replica is leasing
+        # right now is skipped, and with it its whole key.
+        heads_query = heads_query.with_for_update(skip_locked=True, of=OutboxNotice)
+    heads = {key: head_id for head_id, key in (await uow.session.execute(heads_query)).all()}
+    if not heads:
+        return []
+
+    ranked = (
+        select(OutboxNotice.id.label("id"),
+               func.row_number().over(partition_by=OutboxNotice.ordering_key,
+                                      order_by=OutboxNotice.id).label("position"))
+        .where(OutboxNotice.ordering_key.in_(list(heads)), OutboxNotice.done_at.is_(None))
+        .subquery()
+    )
+    candidates = (await uow.session.execute(
+        select(OutboxNotice)
+        .join(ranked, ranked.c.id == OutboxNotice.id)
+        .where(ranked.c.position <= per_key)
+        .order_by(OutboxNotice.ordering_key, OutboxNotice.id)
+    )).scalars().all()
+
+    runs: dict[str, list[OutboxNotice]] = {}
+    closed: set[str] = set()
+    for notice in candidates:
+        key = notice.ordering_key
+        if key in closed:
+            continue
+        run = runs.setdefault(key, [])
+        if not run and notice.id != heads[key]:
+            closed.add(key)  # the head was finished meanwhile; the next round will see
+            continue
+        due = notice.available_at <= now
+        free = notice.lease_until is None or notice.lease_until < now
+        if not (due and free):
+            closed.add(key)  # a later row may not overtake this one
+            continue
+        run.append(notice)
+
+    ids = [n.id for run in runs.values() for n in run]
+    if not ids:
+        return []  # the caller's rollback lets go of the row locks
+    # Re-check in the UPDATE itself so a row can never be leased twice, whatever happened
+    # between the reads above and this statement.
+    leased = set((await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id.in_(ids), OutboxNotice.done_at.is_(None), _free(now))
+        .values(lease_owner=owner, lease_until=lease_until)
+        .returning(OutboxNotice.id)
+        .execution_options(synchronize_session=False)
+    )).scalars())
+    await uow.commit()
+
+    result: list[list[LeasedRow]] = []
+    for key in sorted(runs, key=heads.__getitem__):
+        rows: list[LeasedRow] = []
+        for notice in runs[key]:
+            if notice.id not in leased:
+                break  # a gap would break the key's order; the rest is released below
+            rows.append(_row(notice, lease_until))
+        if rows:
+            result.append(rows)
+    taken = {row.id for rows in result for row in rows}
+    if leased - taken:
+        async with uow.db.unit_of_work() as again:
+            await release(again, owner, leased - taken)
+            await again.commit()
+    return result
+
+
+async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
+                         conversation_id: int | None,
+                         conversation_links: Mapping[str, str] | None = None,
+                         message_links: Mapping[int, Mapping[str, str]] | None = None) -> bool:
+    """Mark a leased row delivered and store the platform's links with it; caller commits.
+
+    Returns False (and writes nothing) when `owner` no longer holds the row's lease.
+    """
+    now = uow.clock.now()
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id == notice_id, OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(outcome=DELIVERED, done_at=now, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await store_links(uow, conversation_id, conversation_links or {}, message_links or {})
+    return True
+
+
+async def store_links(uow: UnitOfWork, conversation_id: int | None,
+                      conversation_links: Mapping[str, str],
+                      message_links: Mapping[int, Mapping[str, str]]) -> None:
+    """Write where a delivered notice landed (channel, thread, message ids); caller commits.
+
+    Raises ValueError for a column that is not a link, or for links without a conversation.
+    """
+    _check_columns(conversation_links, CONVERSATION_LINK_COLUMNS)
+    for links in message_links.values():
+        _check_columns(links, MESSAGE_LINK_COLUMNS)
+    if (conversation_links or message_links) and conversation_id is None:
+        raise ValueError("links given for a notice that has no conversation")
+    if conversation_links:
+        await uow.session.execute(
+            update(Conversation).where(Conversation.id == conversation_id)
+            .values(**conversation_links).execution_options(synchronize_session=False))
+    for message_id, links in message_links.items():
+        if links:
+            # Scoped to the notice's conversation: a sender cannot retarget other messages.
+            await uow.session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.conversation_id == conversation_id)
+                .values(**links).execution_options(synchronize_session=False))
+
+
+def _check_columns(links: Mapping[str, str], allowed: frozenset[str]) -> None:
+    unknown = set(links) - allowed
+    if unknown:
+        raise ValueError(f"not link columns: {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
+async def mark_coalesced(uow: UnitOfWork, owner: str, notice_ids: Iterable[int]) -> int:
+    """Mark leased rows made redundant by a later row; caller commits. Returns rows marked."""
+    ids = list(notice_ids)
+    if not ids:
+        return 0
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id.in_(ids), OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(outcome=COALESCED, done_at=uow.clock.now(), lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+async def schedule_retry(uow: UnitOfWork, owner: str, notice_id: int, *, delay: timedelta,
+                         error: str) -> bool:
+    """Count a failed attempt and make the row due again after `delay`; caller commits.
+
+    The row's lease, and the lease on the rest of its key, are released, so the key
+    waits for this row (order) and any replica may pick it up when it is due.
+    Returns False when `owner` no longer holds the row's lease.
+    """
+    now = uow.clock.now()
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id == notice_id, OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(attempts=OutboxNotice.attempts + 1, available_at=now + delay,
+                last_error=error[:MAX_ERROR_CHARS], lease_owner=None, lease_until=None)
+        .returning(OutboxNotice.ordering_key)
+        .execution_options(synchronize_session=False)
+    )
+    key = result.scalar_one_or_none()
+    if key is None:
+        return False
+    await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.ordering_key == key, OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def mark_failed(uow: UnitOfWork, owner: str, notice_id: int, *, error: str) -> bool:
+    """Give up on a leased row (`outcome='failed'`), so the rest of its key goes on; caller commits.
+
+    Returns False when `owner` no longer holds the row's lease.
+    """
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id == notice_id, OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(outcome=FAILED, done_at=uow.clock.now(), attempts=OutboxNotice.attempts + 1,
+                last_error=error[:MAX_ERROR_CHARS], lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def release(uow: UnitOfWork, owner: str, notice_ids: Iterable[int] | None = None) -> int:
+    """Give back `owner`'s leases on undelivered rows (all of them when no ids); caller commits."""
+    query = update(OutboxNotice).where(OutboxNotice.lease_owner == owner,
+                                       OutboxNotice.done_at.is_(None))
+    if notice_ids is not None:
+        ids = list(notice_ids)
+        if not ids:
+            return 0
+        query = query.where(OutboxNotice.id.in_(ids))
+    result = await uow.session.execute(
+        query.values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+async def pending_count(uow: UnitOfWork) -> int:
+    """How many notices are not finished yet (due or not, leased or not)."""
+    return (await uow.session.execute(
+        select(func.count()).select_from(OutboxNotice).where(OutboxNotice.done_at.is_(None))
+    )).scalar_one()
+
+
+async def forget_finished_before(uow: UnitOfWork, moment: datetime) -> int:
+    """Delete rows finished (any outcome) before `moment`; caller commits. Returns rows deleted."""
+    result = await uow.session.execute(
+        delete(OutboxNotice)
+        .where(OutboxNotice.done_at.is_not(None), OutboxNotice.done_at < moment)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+__all__ = [
+    "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "FAILED", "MESSAGE_LINK_COLUMNS",
+    "LeasedRow", "forget_finished_before", "lease_batch", "mark_coalesced", "mark_delivered",
+    "mark_failed", "pending_count", "release", "schedule_retry", "store_links",
+]
