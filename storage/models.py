@@ -133,6 +133,9 @@ class Conversation(Base):
         Index("ix_conversation_desk_status", "desk_id", "status"),
         Index("ix_conversation_assignee_status", "assignee_id", "status"),
         Index("ix_conversation_requester", "requester_id", "opened_at"),
+        # Inbound thread replies find their conversation by where its threads live.
+        Index("ix_conversation_agent_thread", "agent_channel", "agent_thread"),
+        Index("ix_conversation_requester_thread", "requester_channel", "requester_thread"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -259,6 +262,28 @@ class OutboxNotice(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     done_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PendingRequest(Base):
+    """A request the employee wrote that waits for a choice (which desk, add or new).
+
+    Kept until the employee answers the desk picker or the "add to #ref or new
+    request?" question, so the text is never lost and buttons only carry its id.
+    """
+
+    __tablename__ = "pending_request"
+    __table_args__ = (Index("ix_pending_request_person", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    # Where the employee wrote it: the receipt and later updates go there.
+    channel: Mapped[str | None] = mapped_column(String(255))
+    thread: Mapped[str | None] = mapped_column(String(255))
+    side_id: Mapped[str | None] = mapped_column(String(255))
+    via: Mapped[str] = mapped_column(String(16), default="dm")
+    created_at: Mapped[datetime]
 
 
 class ProcessedInbound(Base):

@@ -27,12 +27,13 @@ from bot import bootstrap
 from bot.cli import JsonFormatter, configure_logging, main
 from bot.server import create_app
 from bot.settings import Settings
+from storage import migrate
 from storage.clock import FrozenClock
 from storage.database import Database, normalise_url
 from storage.models import Base
 
 PG_URL = os.environ.get("DESKBOT_TEST_DATABASE_URL", "").strip()
-HEAD = "0001_initial"
+HEAD = migrate.head_revision()
 TIMEOUT = 60
 
 

@@ -18,7 +18,9 @@ from storage.database import Database
 from storage.migrate import MigrationResult
 from storage.models import Base, Workspace
 
-HEAD = "0001_initial"
+# Revision files are named by their id and numbered in order: the last one is head.
+REVISIONS = sorted(p.stem for p in (migrate.MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
+HEAD = REVISIONS[-1]
 MODEL_TABLES = set(Base.metadata.tables)
 
 
@@ -36,7 +38,8 @@ async def _run(db: Database, fn: Any) -> Any:
         return await conn.run_sync(fn)
 
 
-def test_head_is_the_initial_revision() -> None:
+def test_head_is_the_last_numbered_revision() -> None:
+    assert REVISIONS[0] == "0001_initial"
     assert migrate.head_revision() == HEAD
     assert (migrate.MIGRATIONS_DIR / "versions" / f"{HEAD}.py").is_file()
     assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
@@ -46,7 +49,7 @@ async def test_upgrade_empty_database_matches_models(database_factory: Any) -> N
     db = database_factory()
     assert await _run(db, _tables) == set()
     assert await migrate.current_revision(db) is None
-    assert await migrate.pending(db) == [HEAD]
+    assert await migrate.pending(db) == REVISIONS
 
     result = await migrate.upgrade(db)
 

@@ -1,0 +1,68 @@
+"""Action ids and value formats shared by the card templates and the platform adapters.
+
+A template puts these ids on its buttons and selects; an adapter's listener matches
+them. Values are short strings, parsed by the helpers below (never trusted: the
+adapter re-checks everything in the core).
+"""
+
+from __future__ import annotations
+
+# Ticket card (agent channel). Every ticket control sits in a block whose id is
+# `ticket_block(ref)`; buttons also carry the ref as their value.
+TICKET_BLOCK_PREFIX = "ticket:"
+CLAIM = "ticket.claim"
+TRANSFER_AGENT = "ticket.transfer_agent"  # select; option value: the agent's platform user id
+TRANSFER_DESK = "ticket.transfer_desk"  # select; option value: the desk slug
+PIN = "ticket.pin"
+UNPIN = "ticket.unpin"
+PRIORITY = "ticket.priority"  # select; option value "1".."5"
+STATUS = "ticket.status"  # select; option value waiting | on_hold | open | resolved
+CLOSE = "ticket.close"
+
+# Requester side
+PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
+ADD_TO = "intake.add_to"  # button value: "<pending_id>:<ref>"
+NEW_REQUEST = "intake.new"  # button value: "<pending_id>"
+SOLVED_YES = "requester.solved_yes"  # button value: "<ref>"
+SOLVED_NO = "requester.solved_no"  # button value: "<ref>"
+RATE = "requester.rate"  # button value: "<ref>:<stars>"
+
+# Home tab
+HOME_VIEW = "home.view"  # button value: unassigned | mine | all
+HOME_PAGE = "home.page"  # button value: "<view>:<page>"
+HOME_AVAILABLE = "home.available"  # button value: on | off
+HOME_DESK = "home.desk"  # select; option value: desk slug, or "*" for all desks
+HOME_OPEN = "home.open"  # link button to the card's thread (Slack still sends an action)
+
+# Modals
+ASK_MODAL = "ask_modal"  # callback_id of the "Send to helpdesk" modal
+ASK_DESK_BLOCK = "ask_desk"
+ASK_DESK = "ask.desk"  # select inside ASK_DESK_BLOCK; option value: desk slug
+ASK_TEXT_BLOCK = "ask_text"
+ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
+
+TICKET_ACTIONS = (CLAIM, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN, PRIORITY, STATUS, CLOSE)
+REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
+HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
+ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS
+
+
+def ticket_block(ref: int) -> str:
+    """The block id of a ticket card's controls."""
+    return f"{TICKET_BLOCK_PREFIX}{ref}"
+
+
+def ref_of_block(block_id: str | None) -> int | None:
+    """The ref a ticket control's block id names, or None."""
+    if not block_id or not block_id.startswith(TICKET_BLOCK_PREFIX):
+        return None
+    digits = block_id[len(TICKET_BLOCK_PREFIX):]
+    return int(digits) if digits.isdigit() else None
+
+
+def split_value(value: str | None, parts: int) -> list[str] | None:
+    """Split "a:b" into `parts` pieces (the last keeps any further colons), or None."""
+    if not value:
+        return None
+    pieces = value.split(":", parts - 1)
+    return pieces if len(pieces) == parts and all(pieces) else None

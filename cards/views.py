@@ -1,0 +1,332 @@
+"""View models: everything a card, message, modal or home view shows, as plain data.
+
+Built by `bot/views.py` from the database, rendered by `cards.slack` (Block Kit) and
+later `cards.teams` (Adaptive Cards) from the same objects. Nothing here knows a
+platform or the database; user text arrives raw and is escaped by the renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# ---------------------------------------------------------------- small parts
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as shown: display name, and the platform user id when known (for mentions)."""
+
+    name: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeskOption:
+    """A desk as offered in a picker or select."""
+
+    slug: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SlaState:
+    """The SLA line of a card: `state` is ok | warning | breached | paused | none."""
+
+    state: str = "none"
+    label: str | None = None  # e.g. "first response due in 12 min" (scheduling issue)
+    due_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- agent side
+
+
+@dataclass(frozen=True)
+class TicketCard:
+    """The ticket card in the desk's agent channel; re-rendered on every change."""
+
+    ref: int
+    desk: DeskOption
+    subject: str
+    first_message: str
+    requester: PersonRef
+    requester_earlier_requests: int
+    opened_at: datetime
+    priority: int  # 1..5
+    status: str  # conversations.lifecycle.Status value
+    kind: str = "inquiry"
+    assignee: PersonRef | None = None
+    pinned: bool = False
+    sla: SlaState = field(default_factory=SlaState)
+    rating: int | None = None
+    # Offered by the Transfer selects: the desk's agents (not the assignee) and other desks.
+    agents: tuple[PersonRef, ...] = ()
+    other_desks: tuple[DeskOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardMoved:
+    """What replaces a card in its old channel after a transfer to another desk."""
+
+    ref: int
+    subject: str
+    from_desk: str
+    to_desk: str
+    by: PersonRef | None = None
+
+
+@dataclass(frozen=True)
+class RelayToAgents:
+    """A requester's message, posted in the card's thread."""
+
+    ref: int
+    requester: PersonRef
+    text: str
+
+
+@dataclass(frozen=True)
+class AgentNotification:
+    """A DM to an agent: `what` is new_request | assigned.
+
+    `link` is where the card lives (a permalink), when known.
+    """
+
+    what: str
+    ref: int
+    desk: str
+    subject: str
+    requester: PersonRef
+    by: PersonRef | None = None  # who assigned it
+    link: str | None = None
+
+
+# ---------------------------------------------------------------- requester side
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The reply under the employee's first message."""
+
+    ref: int
+    desk: str
+    expected_response: str | None = None  # "within 15 minutes" (scheduling issue)
+    follows_ref: int | None = None  # a new request that follows a closed one
+
+
+@dataclass(frozen=True)
+class RelayToRequester:
+    """An agent's reply, in the requester's thread, with the agent's name."""
+
+    ref: int
+    agent: PersonRef
+    desk: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RequesterUpdate:
+    """A change the requester should hear about.
+
+    `what`: picked_up | status | transferred | closed | reopened | released.
+    `status` is set for what=status (waiting, on_hold, open, resolved); `agent` for
+    picked_up; `to_desk` for transferred; `note` for closed (the closing note).
+    """
+
+    ref: int
+    what: str
+    desk: str
+    agent: PersonRef | None = None
+    status: str | None = None
+    to_desk: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvePrompt:
+    """"Did this solve it?" (yes / no) and a 1–5 rating, after resolve.
+
+    `answered` / `rating` show the state after the requester clicked (the message is
+    updated in place).
+    """
+
+    ref: int
+    desk: str
+    answered: bool | None = None
+    rating: int | None = None
+
+
+@dataclass(frozen=True)
+class DeskPicker:
+    """Which desk should take this? One button per desk; `pending_id` finds the text."""
+
+    pending_id: int
+    text: str
+    desks: tuple[DeskOption, ...]
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A requester's open request, as offered by AddOrNew."""
+
+    ref: int
+    subject: str
+    desk: str
+
+
+@dataclass(frozen=True)
+class AddOrNew:
+    """A new top-level DM while requests are open: "add to #1042 or start a new request?"."""
+
+    pending_id: int
+    text: str
+    open_requests: tuple[OpenRequest, ...]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Replaces a picker or prompt once answered: "Sent to IT as #1042" and the like."""
+
+    text: str
+
+
+# ---------------------------------------------------------------- lists and homes
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of an agent's queue."""
+
+    ref: int
+    subject: str
+    desk: str
+    requester: str
+    assignee: str | None
+    status: str
+    priority: int
+    opened_at: datetime
+    pinned: bool
+    unread: bool
+    sla: SlaState = field(default_factory=SlaState)
+    link: str | None = None  # to the card's thread
+
+
+@dataclass(frozen=True)
+class QueueList:
+    """An agent's queue: `view` is unassigned | mine | all; `desk` the filter, if any."""
+
+    view: str
+    rows: tuple[QueueRow, ...]
+    desk: str | None = None
+    now: datetime | None = None  # for ages
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One of the requester's own requests."""
+
+    ref: int
+    subject: str
+    desk: str
+    status: str
+    assignee: str | None
+    opened_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MyRequests:
+    """The requester's own requests (`/desk my`, the employee's home tab)."""
+
+    rows: tuple[RequestRow, ...]
+
+
+@dataclass(frozen=True)
+class AgentHome:
+    """The agent's home tab: the chosen view of their queue, counts, availability, pages."""
+
+    name: str
+    available: bool
+    view: str  # unassigned | mine | all
+    counts: dict[str, int]  # per view
+    rows: tuple[QueueRow, ...]  # this page only
+    page: int = 1
+    pages: int = 1
+    desks: tuple[DeskOption, ...] = ()  # for the desk filter
+    desk: str | None = None  # the filter in force (slug)
+    own_requests: tuple[RequestRow, ...] = ()  # an agent may be a requester too
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EmployeeHome:
+    """An employee's home tab: their own requests, and how to ask."""
+
+    name: str
+    requests: tuple[RequestRow, ...]
+    desks: tuple[DeskOption, ...] = ()
+
+
+# ---------------------------------------------------------------- admin and replies
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """`/desk admin show`: a desk's whole configuration.
+
+    `settings` holds the further sections (hours, holidays, SLA, stall…) as
+    label → value lines, so later issues add lines without new templates.
+    """
+
+    name: str
+    slug: str
+    description: str | None
+    agent_channel: str | None  # platform channel id
+    intake_channel: str | None
+    agents: tuple[PersonRef, ...]
+    leads: tuple[PersonRef, ...]
+    routing_keywords: tuple[str, ...]
+    archived: bool = False
+    language: str = "en"
+    settings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    """One command in `/desk help`."""
+
+    usage: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Help:
+    """The commands the caller may use, grouped by role (employee, agent, admin)."""
+
+    sections: tuple[tuple[str, tuple[HelpLine, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A short answer to a command: `kind` is ok | error.
+
+    For an error, `text` says what was wrong and `usage` shows the right form.
+    """
+
+    text: str
+    kind: str = "ok"
+    usage: str | None = None
+
+
+@dataclass(frozen=True)
+class AskModal:
+    """The "Send to helpdesk" modal: the message text and a desk select."""
+
+    text: str
+    desks: tuple[DeskOption, ...]
+    private_metadata: str = ""  # adapter's own state (source channel and message), ≤ 3000
+
+
+View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
+        | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
+        | Settled | QueueList | MyRequests | DeskConfig | Help | Reply)
