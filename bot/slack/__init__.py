@@ -1,0 +1,1 @@
+"""The Slack adapter: slack-bolt listeners that translate, and the Slack sender."""
