@@ -1,15 +1,16 @@
 """The one place where deskbot's parts are built and wired.
 
-`build(settings)` makes the database (and, on SQLite, migrates it), the clock and
--- once platform senders exist -- the outbox dispatcher. Nothing is built at import
-time; tests call `build` with their own clock, or assemble `Deps` from fakes.
+`build(settings)` makes the database (and, on SQLite, migrates it), the clock, the
+platform adapters whose credentials are set, their senders and the outbox dispatcher
+that delivers through them. Nothing is built at import time; tests call `build` with
+their own clock and settings pointing at fake platform APIs.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.settings import Settings
 from storage import migrate
@@ -37,14 +38,17 @@ class Deps:
     db: Database
     clock: Clock
     dispatcher: Dispatcher | None = None
+    slack: Any = None  # bot.slack.app.SlackAdapter when Slack is configured
     _started: bool = field(default=False, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
 
     async def start(self) -> None:
-        """Start the background work (the dispatcher, when there is one)."""
+        """Start the background work (the dispatcher, Socket Mode), when there is any."""
         if self.dispatcher is not None:
             await self.dispatcher.start()
         self._started = True
+        if self.slack is not None:
+            await self.slack.start()
 
     async def close(self) -> None:
         """Stop the background work and close every database connection (once)."""
@@ -52,6 +56,8 @@ class Deps:
             return
         self._closed = True
         try:
+            if self.slack is not None and self._started:
+                await self.slack.stop()
             if self.dispatcher is not None and self._started:
                 await self.dispatcher.stop()
         finally:
@@ -70,11 +76,12 @@ async def build(settings: Settings, clock: Clock | None = None) -> Deps:
     db = Database(settings.database_url, clock=clock)
     try:
         await _prepare_schema(settings, db)
-        dispatcher = _build_dispatcher(settings, db)
+        slack = _build_slack(settings, db, clock)
+        dispatcher = _build_dispatcher(settings, db, slack)
     except BaseException:
         await db.dispose()
         raise
-    return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher)
+    return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack)
 
 
 async def _prepare_schema(settings: Settings, db: Database) -> None:
@@ -95,13 +102,27 @@ async def _prepare_schema(settings: Settings, db: Database) -> None:
         log.info("database at %s is at %s", where, migrate.head_revision())
 
 
-def _build_dispatcher(settings: Settings, db: Database) -> Dispatcher | None:
-    # TODO(Slack and Teams issues): build the platform senders from `settings` here,
-    # then wire the outbox dispatcher to them:
-    #     from conversations.dispatch import Dispatcher
-    #     dispatcher = Dispatcher(db, sender, ...)
-    #     db.on_after_commit(dispatcher.wake)  # deliver right after each commit
-    #     return dispatcher
-    # Until then notices are written and kept; nothing delivers them.
-    log.warning("no platform sender configured; notices stay in the outbox")
-    return None
+def _build_slack(settings: Settings, db: Database, clock: Clock) -> Any:
+    missing = settings.slack_missing()
+    if missing:
+        log.warning("Slack is off: missing %s", ", ".join(missing))
+        return None
+    from bot.slack.app import SlackAdapter
+
+    adapter = SlackAdapter(settings, db, clock)
+    mode = ("OAuth (multi-workspace)" if settings.slack_oauth else
+            "Socket Mode" if settings.slack_app_token else "single workspace")
+    log.info("Slack is on: %s, Web API at %s", mode, settings.slack_api_url)
+    return adapter
+
+
+def _build_dispatcher(settings: Settings, db: Database, slack: Any) -> Dispatcher | None:
+    if slack is None:
+        log.warning("no platform sender configured; notices stay in the outbox")
+        return None
+    from bot.slack.sender import SlackSender
+    from conversations.dispatch import Dispatcher as OutboxDispatcher
+
+    dispatcher = OutboxDispatcher(db, SlackSender(db, slack.client_for))
+    db.on_after_commit(dispatcher.wake)  # deliver right after each commit
+    return dispatcher

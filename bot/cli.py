@@ -262,14 +262,10 @@ async def serve(settings: Settings) -> None:
 
 
 def _log_platforms(settings: Settings) -> None:
-    slack_missing = settings.slack_missing()
-    if slack_missing:
-        log.warning("Slack is off: missing %s", ", ".join(slack_missing))
-    else:
-        log.info("Slack credentials found, but the Slack adapter is not in this version yet")
     teams_missing = settings.teams_missing()
     if teams_missing:
         log.warning("Teams is off: missing %s", ", ".join(teams_missing))
     else:
         log.info("Teams credentials found, but the Teams adapter is not in this version yet")
-    log.info("serving /healthz only")
+    if settings.slack_missing():
+        log.info("serving /healthz only")

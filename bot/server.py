@@ -1,7 +1,8 @@
 """The aiohttp application: routes, and the start/stop of what `bootstrap` built.
 
-For now it serves `GET /healthz` only; the Slack, Teams and playground routes are
-added by their adapters.
+`GET /healthz` always; Slack's endpoints (`/slack/events`, and `/slack/install` +
+`/slack/oauth_redirect` with OAuth) when Slack is configured. Teams and the
+playground add theirs in their issues.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def create_app(settings: Settings, deps: Deps) -> web.Application:
     app[SETTINGS] = settings
     app[DEPS] = deps
     app.router.add_get("/healthz", healthz)
+    if deps.slack is not None:
+        deps.slack.add_routes(app)
     app.on_startup.append(_start)
     app.on_cleanup.append(_close)
     return app

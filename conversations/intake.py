@@ -17,7 +17,9 @@ from sqlalchemy import delete, select
 from conversations.lifecycle import ACTIVE
 from desks.errors import NotPermitted, UnknownDesk, WrongState
 from storage.database import UnitOfWork
+from storage.journal import write_notice
 from storage.models import Conversation, Desk, PendingRequest, Person
+from storage.notices import NoticeKind
 
 # A pending request nobody answered is dropped after this long (see forget_pending).
 PENDING_KEPT = timedelta(days=7)
@@ -86,6 +88,19 @@ async def hold(uow: UnitOfWork, requester: Person, text: str, *, channel: str | 
     uow.session.add(pending)
     await uow.session.flush()
     return pending
+
+
+def ask_requester(uow: UnitOfWork, pending: PendingRequest, question: str) -> None:
+    """Queue the question about `pending`: `desk` (the desk picker) or `add_or_new`.
+
+    It goes through the outbox like every other message, so it is not lost when the
+    platform is briefly unreachable; the sender renders it from the pending row.
+    """
+    if question not in ("desk", "add_or_new"):
+        raise ValueError(f"unknown question {question!r}")
+    write_notice(uow, workspace_id=pending.workspace_id, kind=NoticeKind.REQUESTER_PROMPT,
+                 person_id=pending.person_id,
+                 payload={"pending_id": pending.id, "question": question})
 
 
 async def take(uow: UnitOfWork, requester: Person, pending_id: int) -> PendingRequest:

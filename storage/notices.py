@@ -28,6 +28,9 @@ class NoticeKind(StrEnum):
     RELAY_TO_REQUESTER = "relay.to_requester"  # agent message -> requester; payload message_id
     REQUESTER_UPDATE = "requester.update"  # picked up / status / transfer; payload {"what": ...}
     RESOLVE_PROMPT = "requester.resolve_prompt"  # "Did this solve it?" + rating
+    # A question about a pending request (desk picker, "add to #ref or new?");
+    # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
+    REQUESTER_PROMPT = "requester.prompt"
 
 
 # Card updates render the conversation's current state, so several in a row are one.

@@ -1,0 +1,126 @@
+"""The Slack app: a slack-bolt AsyncApp mounted on our aiohttp server.
+
+Bolt verifies every request's signature and timestamp, then our listeners translate
+it into one core command. `process_before_response=True` makes bolt answer Slack only
+after the listener returned: the listener commits what arrived (state, events, outbox)
+and *then* acks, so an acknowledged message is always in the database. Everything
+slow (posting cards, relays) is the dispatcher's job, after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from bot.slack.people import People, SlackDirectory
+from storage.clock import Clock
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+
+
+@dataclass
+class SlackContext:
+    """What every Slack listener needs."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    people: People
+    client_for: ClientFor
+    note_prefix: str = "//"
+
+
+class SlackAdapter:
+    """Builds the bolt app, registers the listeners, and serves /slack/* on aiohttp."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.installation_store = None
+        self._clients: dict[str, AsyncWebClient] = {}
+        self.socket_mode_handler = None
+        if settings.slack_oauth:
+            from bot.slack import oauth
+
+            oauth_settings = oauth.build_oauth_settings(settings, db)
+            self.installation_store = oauth_settings.installation_store
+            self.app = AsyncApp(
+                signing_secret=settings.slack_signing_secret,
+                oauth_settings=oauth_settings,
+                client=AsyncWebClient(base_url=settings.slack_api_url),
+                process_before_response=True,
+            )
+        else:
+            self._single = AsyncWebClient(token=settings.slack_bot_token,
+                                          base_url=settings.slack_api_url)
+            self.app = AsyncApp(
+                # Socket Mode requests arrive over the app's own websocket, unsigned.
+                signing_secret=settings.slack_signing_secret or "socket-mode",
+                request_verification_enabled=settings.slack_signing_secret is not None,
+                client=self._single,
+                process_before_response=True,
+            )
+        self.context = SlackContext(
+            settings=settings, db=db, clock=clock,
+            people=People(db, SlackDirectory(self.client_for), settings.admins),
+            client_for=self.client_for, note_prefix=settings.note_prefix,
+        )
+        from bot.slack import listeners
+
+        listeners.register(self.app, self.context)
+        if settings.slack_app_token:
+            from bot.slack.socket_mode import build_socket_mode_handler
+
+            self.socket_mode_handler = build_socket_mode_handler(self.app, settings)
+
+    async def client_for(self, team_id: str) -> AsyncWebClient:
+        """A Web API client with the bot token of `team_id`."""
+        if self.installation_store is None:
+            return self._single
+        client = self._clients.get(team_id)
+        if client is None:
+            from bot.slack import oauth
+
+            token = await oauth.bot_token_for(self.installation_store, team_id)
+            if token is None:
+                from conversations.dispatch import Undeliverable
+
+                raise Undeliverable(f"deskbot is not installed in Slack team {team_id}")
+            client = AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
+            self._clients[team_id] = client
+        return client
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """Mount Slack's endpoints on the aiohttp application."""
+        web_app.router.add_post("/slack/events", self.handle)
+        if self.installation_store is not None:
+            web_app.router.add_get("/slack/install", self.handle)
+            web_app.router.add_get("/slack/oauth_redirect", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """One HTTP request from Slack, through bolt (signature check first)."""
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def start(self) -> None:
+        """Connect Socket Mode when configured (HTTP mode needs nothing)."""
+        if self.socket_mode_handler is not None:
+            await self.socket_mode_handler.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        """Disconnect Socket Mode."""
+        if self.socket_mode_handler is not None:
+            await self.socket_mode_handler.close_async()

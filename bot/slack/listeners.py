@@ -1,0 +1,153 @@
+"""Slack events: messages in DMs, agent channels and intake channels; the home tab.
+
+Each listener translates one Slack event into one core command inside one unit of
+work, together with the processed-inbound mark of the event (so a retried delivery
+is recognised), and returns; bolt acks after that.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.slack import actions, home, slash
+from bot.slack.app import SlackContext
+from bot.slack.replies import tell_privately
+from conversations import commands, intake
+from conversations.lifecycle import ACTIVE
+from desks.errors import DeskbotError
+from desks.permissions import desk_role
+from storage import ledger
+
+log = logging.getLogger(__name__)
+
+# Message subtypes that carry a person's words; the rest (edits, joins, bot posts) do not.
+SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Attach every listener deskbot has to `app`."""
+
+    @app.event("message")
+    async def on_message(event: dict, body: dict, context: AsyncBoltContext) -> None:
+        await handle_message(ctx, event, body, context)
+
+    @app.event("app_mention")
+    async def on_mention(event: dict, body: dict, context: AsyncBoltContext) -> None:
+        # Mentions in channels also arrive as message events, which do the work.
+        return None
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: dict, context: AsyncBoltContext) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        await home.publish(ctx, context["team_id"], event["user"], client=context.client)
+
+    actions.register(app, ctx)
+    slash.register(app, ctx)
+
+
+def spoken(event: dict) -> bool:
+    """Whether the message event is a person's words (not a bot, edit or join)."""
+    return (event.get("subtype") in SPOKEN_SUBTYPES and not event.get("bot_id")
+            and bool(event.get("user")) and bool((event.get("text") or "").strip()))
+
+
+async def handle_message(ctx: SlackContext, event: dict, body: dict,
+                         context: AsyncBoltContext) -> None:
+    """Route one message event: DM, agent-channel thread, or intake channel."""
+    if not spoken(event):
+        return
+    team_id = context["team_id"]
+    user_id = event["user"]
+    profiles = await ctx.people.lookup(team_id, [user_id])
+    text = event.get("text") or ""
+    channel = event["channel"]
+    ts = event["ts"]
+    thread_ts = event.get("thread_ts")
+    in_thread = thread_ts is not None and thread_ts != ts
+    event_id = body.get("event_id") or f"{channel}:{ts}"
+    refusal: str | None = None
+    async with ctx.db.unit_of_work() as uow:
+        if not await ledger.first_delivery(uow, "slack", event_id):
+            log.info("slack event %s delivered again; already processed", event_id)
+            return
+        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        person = people[user_id]
+        try:
+            if event.get("channel_type") == "im":
+                await _direct_message(uow, person, text, channel, ts,
+                                      thread_ts if in_thread else None)
+            else:
+                refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
+                                                 ts, thread_ts if in_thread else None)
+        except DeskbotError as error:
+            # Keep the ledger mark (a retry would be refused the same way), say why.
+            refusal = error.message
+        await uow.commit()
+    if refusal:
+        await tell_privately(ctx, team_id, channel, user_id, refusal, thread_ts=thread_ts)
+
+
+async def _direct_message(uow: Any, person: Any, text: str, channel: str, ts: str,
+                          thread_ts: str | None) -> None:
+    if thread_ts is not None:
+        conversation = await intake.by_requester_thread(uow, person.workspace_id, channel,
+                                                        thread_ts)
+        if conversation is not None and conversation.requester_id == person.id:
+            await commands.requester_message(uow, person, conversation.ref, text,
+                                             requester_side_id=ts)
+            return
+    where = {"channel": channel, "thread": thread_ts or ts, "side_id": ts}
+    waiting = [c for c in await intake.active_requests(uow, person) if c.status in ACTIVE]
+    if waiting:
+        pending = await intake.hold(uow, person, text, via="dm", **where)
+        intake.ask_requester(uow, pending, "add_or_new")
+        return
+    routing = await intake.route(uow, person.workspace_id, text)
+    if routing.desk is not None:
+        await commands.open_conversation(uow, person, routing.desk, text,
+                                         requester_channel=channel,
+                                         requester_thread=thread_ts or ts,
+                                         requester_side_id=ts, via="dm")
+        return
+    pending = await intake.hold(uow, person, text, via="dm", **where)
+    intake.ask_requester(uow, pending, "desk")
+
+
+async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: Any, text: str,
+                           channel: str, ts: str, thread_ts: str | None) -> str | None:
+    agent_desk, intake_desk = await intake.desk_by_channel(uow, person.workspace_id, channel)
+    if thread_ts is not None and agent_desk is not None:
+        conversation = await intake.by_agent_thread(uow, person.workspace_id, channel,
+                                                    thread_ts)
+        if conversation is None:
+            return None
+        actor = ctx.people.actor(person, workspace)
+        if await desk_role(uow, person.id, conversation.desk_id) is None:
+            return (f"Only agents of this desk can answer #{conversation.ref}; your message "
+                    "was not sent to the requester.")
+        words = LEADING_MENTION.sub("", text)
+        prefix = ctx.note_prefix
+        if prefix and words.lstrip().startswith(prefix):
+            await commands.add_note(uow, actor, conversation.ref,
+                                    words.lstrip()[len(prefix):].strip(), agent_side_id=ts)
+        else:
+            await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=ts)
+        return None
+    if intake_desk is None:
+        return None
+    if thread_ts is None:
+        await commands.open_conversation(uow, person, intake_desk, text,
+                                         requester_channel=channel, requester_thread=ts,
+                                         requester_side_id=ts, via="intake")
+        return None
+    conversation = await intake.by_requester_thread(uow, person.workspace_id, channel, thread_ts)
+    if conversation is not None and conversation.requester_id == person.id:
+        await commands.requester_message(uow, person, conversation.ref, text,
+                                         requester_side_id=ts)
+    return None

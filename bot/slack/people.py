@@ -1,0 +1,117 @@
+"""People on Slack: `users.info` profiles, and turning Slack user ids into our people.
+
+Profiles are fetched only for people we have not seen (or saw long ago), *before* a
+unit of work opens, so no Slack call runs while a database write lock is held.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot.directory import Profile
+from desks.people import ensure_person, ensure_workspace
+from desks.permissions import Actor, resolve_actor
+from storage.database import Database, UnitOfWork
+from storage.models import Person, Workspace
+
+log = logging.getLogger(__name__)
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+
+# Names and admin flags change rarely; refresh a profile at most this often.
+PROFILE_FRESH_FOR = timedelta(days=1)
+
+
+def profile_of(user: dict) -> Profile:
+    """Our Profile from a `users.info` user object."""
+    profile = user.get("profile") or {}
+    name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+            or user.get("name") or user.get("id") or "someone")
+    return Profile(
+        external_id=user["id"], display_name=name[:200], time_zone=user.get("tz"),
+        locale=user.get("locale"),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")
+                      or user.get("is_primary_owner")),
+        is_bot=bool(user.get("is_bot")),
+    )
+
+
+class SlackDirectory:
+    """Looks people up with `users.info` through the workspace's bot token."""
+
+    def __init__(self, client_for: ClientFor) -> None:
+        self.client_for = client_for
+
+    async def profiles(self, workspace_external_id: str,
+                       external_ids: Sequence[str]) -> dict[str, Profile]:
+        """Profiles of `external_ids`; ids Slack does not know are left out."""
+        client = await self.client_for(workspace_external_id)
+        found: dict[str, Profile] = {}
+        for user_id in dict.fromkeys(external_ids):
+            try:
+                answer = await client.users_info(user=user_id, include_locale=True)
+            except SlackApiError as error:
+                if error.response.get("error") in ("user_not_found", "users_not_found"):
+                    continue
+                raise
+            found[user_id] = profile_of(answer["user"])
+        return found
+
+
+class People:
+    """Slack user ids -> our Person rows (and Actor), fetching profiles when needed."""
+
+    def __init__(self, db: Database, directory: SlackDirectory,
+                 extra_admins: Iterable[str] = ()) -> None:
+        self.db = db
+        self.directory = directory
+        self.extra_admins = frozenset(extra_admins)
+
+    async def lookup(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
+        """Profiles for those of `user_ids` we do not know or know only from long ago."""
+        wanted = list(dict.fromkeys(u for u in user_ids if u))
+        if not wanted:
+            return {}
+        async with self.db.unit_of_work(readonly=True) as uow:
+            rows = await uow.session.execute(
+                select(Person.external_id, Person.updated_at, Person.display_name)
+                .join(Workspace, Workspace.id == Person.workspace_id)
+                .where(Workspace.platform == "slack", Workspace.external_id == team_id,
+                       Person.external_id.in_(wanted)))
+            now = uow.clock.now()
+            fresh = {external_id for external_id, updated_at, name in rows.all()
+                     if now - updated_at < PROFILE_FRESH_FOR and name != external_id}
+        missing = [u for u in wanted if u not in fresh]
+        if not missing:
+            return {}
+        try:
+            return await self.directory.profiles(team_id, missing)
+        except Exception as error:  # a profile is nice to have; the request must go on
+            log.warning("users.info failed for team %s (%s); using ids as names",
+                        team_id, type(error).__name__)
+            return {}
+
+    async def enter(self, uow: UnitOfWork, team_id: str, user_ids: Iterable[str],
+                    profiles: dict[str, Profile]) -> tuple[Workspace, dict[str, Person]]:
+        """Inside a unit of work: the workspace and a Person for each user id."""
+        workspace = await ensure_workspace(uow, "slack", team_id)
+        people: dict[str, Person] = {}
+        for user_id in dict.fromkeys(u for u in user_ids if u):
+            profile = profiles.get(user_id)
+            if profile is None:
+                people[user_id] = await ensure_person(uow, workspace, user_id)
+            else:
+                people[user_id] = await ensure_person(
+                    uow, workspace, user_id, profile.display_name, time_zone=profile.time_zone,
+                    locale=profile.locale, is_platform_admin=profile.is_admin)
+        return workspace, people
+
+    def actor(self, person: Person, workspace: Workspace) -> Actor:
+        """The person as an Actor, admin when Slack or DESKBOT_ADMINS says so."""
+        return resolve_actor(person, workspace, self.extra_admins)
