@@ -65,17 +65,21 @@ class Deps:
             await self.db.dispose()
 
 
-async def build(settings: Settings, clock: Clock | None = None) -> Deps:
+async def build(settings: Settings, clock: Clock | None = None, *,
+                db: Database | None = None) -> Deps:
     """Build and wire deskbot's parts from `settings`; the caller closes them (`Deps.close`).
 
     On SQLite pending migrations run here (one process owns the file). On PostgreSQL
     they are a deployment step (`deskbot db upgrade`), so several replicas never race;
-    a database behind head is logged as an error.
+    a database behind head is logged as an error. A `db` given by the caller (tests)
+    is used as it is: its schema is the caller's business.
     """
     clock = clock or SystemClock()
-    db = Database(settings.database_url, clock=clock)
+    given = db is not None
+    db = db if db is not None else Database(settings.database_url, clock=clock)
     try:
-        await _prepare_schema(settings, db)
+        if not given:
+            await _prepare_schema(settings, db)
         slack = _build_slack(settings, db, clock)
         dispatcher = _build_dispatcher(settings, db, slack)
     except BaseException:

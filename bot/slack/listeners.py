@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 
+# What the app listens to; app_manifest.yaml must declare exactly these (a test checks).
+EVENTS = ("app_home_opened", "message.channels", "message.groups", "message.im")
+
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Attach every listener deskbot has to `app`."""
@@ -35,11 +38,6 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     @app.event("message")
     async def on_message(event: dict, body: dict, context: AsyncBoltContext) -> None:
         await handle_message(ctx, event, body, context)
-
-    @app.event("app_mention")
-    async def on_mention(event: dict, body: dict, context: AsyncBoltContext) -> None:
-        # Mentions in channels also arrive as message events, which do the work.
-        return None
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict, context: AsyncBoltContext) -> None:
