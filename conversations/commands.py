@@ -290,14 +290,21 @@ async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -
 
 async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
                           solved: bool) -> Conversation:
-    """The requester's answer to "Did this solve it?": yes closes, no reopens."""
+    """The requester's answer to "Did this solve it?": yes closes, no reopens.
+
+    Asked after resolve and after an agent's close; "yes" on a closed request only
+    records the confirmation.
+    """
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
         raise NotPermitted("You can only answer for your own requests.")
-    if conversation.status != Status.RESOLVED:
+    if conversation.status not in DONE:
         raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
                          "not resolved.")
     now = uow.clock.now()
+    if solved and conversation.status == Status.CLOSED:
+        _event(uow, conversation, requester.id, "conversation.confirmed", by="requester")
+        return conversation
     if solved:
         conversation.status = Status.CLOSED
         conversation.closed_at = now
@@ -576,6 +583,8 @@ async def close(uow: UnitOfWork, actor: Actor, ref: str | int,
     _event(uow, conversation, actor.id, "conversation.closed", old=old, note_message_id=note_id)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="closed")
+    if old != Status.RESOLVED:  # a resolved one was asked already
+        _notice(uow, conversation, NoticeKind.RESOLVE_PROMPT)
     return conversation
 
 

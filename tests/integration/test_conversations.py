@@ -386,6 +386,24 @@ async def test_rating_and_resolution_answer(world: World):
     await refused(world, "wrong_state", "not resolved", c.answer_resolved, eli, "1002", True)
 
 
+async def test_agent_close_asks_the_requester_once_and_no_reopens(world: World):
+    await open_request(world)
+    dana = world.actor("dana")
+    eli = world.people["eli"]
+    await world.run(c.close, dana, "1001")
+    assert len(await world.notices("requester.resolve_prompt")) == 1
+    confirmed = await world.run(c.answer_resolved, eli, "1001", True)
+    assert confirmed.status == Status.CLOSED
+    assert len(await world.events("conversation.confirmed")) == 1
+    assert (await world.run(c.rate, eli, "1001", 5)).rating == 5
+    reopened = await world.run(c.answer_resolved, eli, "1001", False)
+    assert reopened.status == Status.NEW
+    # Resolved first, closed later: the prompt went out at resolve, not again at close.
+    await world.run(c.set_status, dana, "1001", Status.RESOLVED)
+    await world.run(c.close, dana, "1001")
+    assert len(await world.notices("requester.resolve_prompt")) == 2
+
+
 # ------------------------------------------------------------------ availability and queues
 
 
