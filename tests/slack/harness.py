@@ -1,0 +1,241 @@
+"""A real deskbot server on loopback, talking to a fake Slack Web API, and a Slack stand-in.
+
+`SlackWorld` builds deskbot the way `deskbot serve` does (bootstrap.build + create_app)
+with SLACK_API_URL pointing at `FakeSlackApi`, serves it on 127.0.0.1 port 0, and sends
+it what Slack would send: signed event, slash-command and interaction requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot import bootstrap
+from bot.server import create_app
+from bot.settings import Settings
+from storage import outbox
+from storage.clock import FrozenClock
+from storage.database import Database
+from tests.fakes.slack_api import FakeSlackApi
+
+TEAM = "T1"
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+
+# The people of the story: Slack ids and names.
+ADA, DANA, LEE, OMER, ELI, MAYA = "UADA", "UDANA", "ULEE", "UOMER", "UELI", "UMAYA"
+NAMES = {ADA: "Ada", DANA: "Dana", LEE: "Lee", OMER: "Omer", ELI: "Eli", MAYA: "Maya"}
+IT_CHANNEL, HR_CHANNEL, INTAKE_CHANNEL = "CITDESK", "CHRDESK", "CASKIT"
+
+
+class SlackWorld:
+    """deskbot + fake Slack; the methods are what people do in Slack."""
+
+    def __init__(self, api: FakeSlackApi, deps: bootstrap.Deps, base_url: str,
+                 session: aiohttp.ClientSession, clock: FrozenClock) -> None:
+        self.api = api
+        self.deps = deps
+        self.db: Database = deps.db
+        self.url = base_url
+        self.session = session
+        self.clock = clock
+        self.signer = SignatureVerifier(SECRET)
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+
+    # ------------------------------------------------------------ raw requests
+
+    def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
+        """Headers Slack would send with `body`."""
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        return {"X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": self.signer.generate_signature(timestamp=stamp, body=body)}
+
+    async def post(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
+                   sign: bool = True) -> tuple[int, str]:
+        """POST to /slack/events; returns (status, body text)."""
+        all_headers = {"Content-Type": content_type, **(self.sign(body) if sign else {}),
+                       **(headers or {})}
+        async with self.session.post(f"{self.url}/slack/events", data=body.encode(),
+                                     headers=all_headers) as response:
+            return response.status, await response.text()
+
+    # ------------------------------------------------------------ what people do
+
+    def new_ts(self) -> str:
+        """A message timestamp as Slack would give the person's own message."""
+        return f"1800000000.{next(self._ts):06d}"
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
+                    retry_num: int | None = None) -> tuple[int, str]:
+        """Deliver an Events API callback."""
+        body = json.dumps({
+            "token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+            "event": event,
+        })
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(body, "application/json", headers=headers)
+
+    async def dm(self, user: str, text: str, *, thread_ts: str | None = None,
+                 event_id: str | None = None) -> str:
+        """The person writes to the bot in their DM; returns the message ts."""
+        ts = self.new_ts()
+        event = {"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
+                 "text": text, "ts": ts, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        status, _ = await self.event(event, event_id=event_id)
+        assert status == 200
+        return ts
+
+    async def say(self, user: str, channel: str, text: str, *,
+                  thread_ts: str | None = None) -> str:
+        """The person posts in a channel (a thread reply when thread_ts is given)."""
+        ts = self.new_ts()
+        event = {"type": "message", "channel_type": "channel", "channel": channel,
+                 "user": user, "text": text, "ts": ts, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        status, _ = await self.event(event)
+        assert status == 200
+        return ts
+
+    async def command(self, user: str, text: str, *, channel: str | None = None) -> dict:
+        """`/desk text`; returns the JSON answer deskbot put in the HTTP response."""
+        form = {"token": "legacy", "team_id": TEAM, "team_domain": "acme",
+                "channel_id": channel or f"D{user}",
+                "channel_name": "directmessage" if channel is None else "it-desk",
+                "user_id": user, "user_name": NAMES.get(user, user).lower(), "command": "/desk",
+                "text": text, "api_app_id": "A1",
+                "response_url": f"{self.api.base_url}response/{next(self._ids)}",
+                "trigger_id": f"trigger.{next(self._ids)}"}
+        status, text_body = await self.post(urllib.parse.urlencode(form),
+                                            "application/x-www-form-urlencoded")
+        assert status == 200, text_body
+        return json.loads(text_body) if text_body else {}
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Deliver an interactivity payload (block_actions, view_submission, shortcut)."""
+        payload = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A1",
+                   "token": "legacy", **payload}
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(self, user: str, message: dict[str, Any], action_id: str, *,
+                    value: str | None = None, option: str | None = None,
+                    channel: str | None = None) -> tuple[int, str]:
+        """Click a button (or choose a select option) found in `message`'s blocks."""
+        block_id, element = find_element(message, action_id, value)
+        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
+                                  "type": element["type"], "action_ts": self.new_ts()}
+        if option is not None:
+            action["selected_option"] = {"text": {"type": "plain_text", "text": option},
+                                         "value": option}
+        else:
+            action["value"] = element.get("value", value)
+        channel = channel or message["channel"]
+        return await self.interact({
+            "type": "block_actions", "user": {"id": user, "name": NAMES.get(user, user)},
+            "container": {"type": "message", "message_ts": message["ts"],
+                          "channel_id": channel, "is_ephemeral": False},
+            "channel": {"id": channel}, "message": message, "actions": [action],
+            "trigger_id": f"trigger.{next(self._ids)}",
+            "response_url": f"{self.api.base_url}response/{next(self._ids)}",
+        })
+
+    async def open_home(self, user: str) -> dict:
+        """The person opens the bot's home tab; returns the view deskbot published."""
+        before = len(self.api.calls_to("views.publish"))
+        status, _ = await self.event({"type": "app_home_opened", "user": user, "tab": "home",
+                                      "channel": f"D{user}", "event_ts": self.new_ts()})
+        assert status == 200
+        published = self.api.calls_to("views.publish")[before:]
+        assert published, "no views.publish after app_home_opened"
+        return published[-1].params["view"]
+
+    # ------------------------------------------------------------ waiting
+
+    async def settled(self, limit: float = 10.0) -> None:
+        """Wait until the dispatcher delivered every notice that is due."""
+        async with asyncio.timeout(limit):
+            while True:
+                async with self.db.unit_of_work(readonly=True) as uow:
+                    if await outbox.pending_count(uow) == 0:
+                        return
+                self.deps.dispatcher.wake()
+                await asyncio.sleep(0.01)
+
+
+def find_element(message: dict[str, Any], action_id: str,
+                 value: str | None = None) -> tuple[str | None, dict[str, Any]]:
+    """The (block_id, element) with `action_id` (and `value`, when given) in `message`."""
+    for block in message.get("blocks") or []:
+        elements = list(block.get("elements") or [])
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("action_id") == action_id and (
+                    value is None or element.get("value") == value):
+                return block.get("block_id"), element
+    raise AssertionError(f"no {action_id} (value {value!r}) in message: "
+                         f"{json.dumps(message)[:2000]}")
+
+
+def block_text(message_or_view: dict[str, Any]) -> str:
+    """All the text a person would read in a message or view (blocks and fallback)."""
+    parts: list[str] = [message_or_view.get("text") or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"),
+                                                                           str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message_or_view.get("blocks") or [])
+    return "\n".join(parts)
+
+
+@asynccontextmanager
+async def slack_world(database: Database, clock: FrozenClock, *,
+                      settings_changes: dict[str, Any] | None = None,
+                      api_setup: Callable[[FakeSlackApi], None] | None = None,
+                      ) -> AsyncIterator[SlackWorld]:
+    """deskbot served on 127.0.0.1:0 against a fake Slack, with the story's people."""
+    async with FakeSlackApi() as api:
+        for user, name in NAMES.items():
+            api.add_user(user, name, is_admin=(user == ADA))
+        if api_setup:
+            api_setup(api)
+        settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
+                            slack_api_url=api.base_url, **(settings_changes or {}))
+        deps = await bootstrap.build(settings, clock, db=database)
+        app = create_app(settings, deps)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with aiohttp.ClientSession() as session:
+                yield SlackWorld(api, deps, f"http://127.0.0.1:{port}", session, clock)
+        finally:
+            await runner.cleanup()
