@@ -1,0 +1,328 @@
+"""A fake Slack Web API: a real aiohttp server on 127.0.0.1, port 0, that answers like Slack.
+
+    async with FakeSlackApi() as api:
+        api.add_user("U1", "eli")
+        client = AsyncWebClient(token="xoxb-test", base_url=api.base_url)
+        await client.chat_postMessage(channel="C1", text="hi")
+        assert api.calls_to("chat.postMessage")[0].params["text"] == "hi"
+
+Every request to `POST|GET /api/<method>` is recorded as a `Call` (method, decoded
+parameters, token, time, and what was answered), whether it succeeded or not. JSON and
+form bodies are both accepted (slack_sdk sends JSON for chat.postMessage and views.*,
+forms or query strings for the rest); JSON-string fields such as `blocks` and `view`
+are decoded. The state the calls build (messages per channel and thread, edits, pins,
+ephemerals, home tabs) is in `tests/fakes/slack_state.py` and readable through
+`message`, `thread`, `pins`, `ephemerals`, `published_home`.
+
+Failures on cue: `fail_next(method, error=...)` for a Slack error,
+`fail_next(method, status=429, retry_after=1)` or `status=500` for HTTP failures, and
+`chaos(ratio=0.3)` / `calm()` for a stretch where a fraction of calls fail with 500 or
+429 (with `Retry-After`). Response URLs (`<base_url>response/<id>`) are recorded too, as
+method "response_url". Nothing is global: several fakes can run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.slack_state import Bot, Channel, SlackError, SlackState, User
+
+# Fields slack_sdk (or a form post) may send as JSON strings.
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+RESPONSE_URL = "response_url"
+
+
+@dataclass
+class Call:
+    """One recorded request: what was asked and what the fake answered."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    time: float
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when Slack would have done it (HTTP 200 and "ok": true)."""
+        return self.status == 200 and bool(self.response.get("ok"))
+
+    @property
+    def error(self) -> str | None:
+        """The Slack error answered ("ratelimited", "channel_not_found"…), if any."""
+        return None if self.ok else str(self.response.get("error") or f"http_{self.status}")
+
+
+@dataclass
+class _Failure:
+    error: str | None
+    status: int
+    retry_after: float
+    times: int
+
+
+class FakeSlackApi:
+    """The fake Web API; see the module docstring."""
+
+    def __init__(self, *, team_id: str = "T1", team: str = "Acme", user_id: str = "UBOT",
+                 bot_id: str = "BBOT", validate_blocks: bool = True) -> None:
+        self.state = SlackState(bot=Bot(team_id=team_id, team=team, user_id=user_id,
+                                        bot_id=bot_id), validate_blocks=validate_blocks)
+        self.calls: list[Call] = []
+        self.base_url = ""
+        self._handlers = self.state.handlers()
+        self._failures: dict[str, list[_Failure]] = {}
+        self._chaos: tuple[float, tuple[int, ...], random.Random, float,
+                           frozenset[str] | None] | None = None
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------ life
+
+    async def start(self) -> FakeSlackApi:
+        """Serve on 127.0.0.1 on a free port; sets `base_url`."""
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/api/response/{id}", self._response_url)
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlackApi:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ setting up
+
+    def add_user(self, user_id: str, name: str, *, real_name: str | None = None,
+                 is_admin: bool = False, is_owner: bool = False, tz: str = "Asia/Jerusalem",
+                 is_bot: bool = False, deleted: bool = False) -> User:
+        """Make users.info know this person (and conversations.open refuse bots)."""
+        user = User(user_id, name, real_name or name, is_admin=is_admin, is_owner=is_owner,
+                    tz=tz, is_bot=is_bot, deleted=deleted)
+        self.state.users[user_id] = user
+        return user
+
+    def add_channel(self, channel_id: str, name: str | None = None, *, member: bool = True,
+                    archived: bool = False) -> Channel:
+        """Declare a channel: `member=False` makes posts fail with not_in_channel until
+        conversations.join; `archived=True` makes them fail with is_archived."""
+        channel = Channel(channel_id, name or channel_id.lower(), is_member=member,
+                          is_archived=archived, is_im=channel_id.startswith("D"))
+        self.state.channels[channel_id] = channel
+        return channel
+
+    def add_message(self, channel: str, text: str, *, user: str, ts: str | None = None,
+                    thread_ts: str | None = None) -> str:
+        """A person's own message (not made through the API); returns its ts."""
+        ts = ts or self.state.next_ts()
+        message = {"type": "message", "channel": channel, "ts": ts, "text": text,
+                   "user": user}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.state.messages.setdefault(channel, []).append(message)
+        return ts
+
+    def set_auth(self, **changes: str) -> None:
+        """Change what auth.test answers: team_id, team, user_id, bot_id, url."""
+        for name, value in changes.items():
+            if not hasattr(self.state.bot, name):
+                raise TypeError(f"auth.test has no field {name!r}")
+            setattr(self.state.bot, name, value)
+
+    def set_oauth_answer(self, answer: dict[str, Any] | None) -> None:
+        """What oauth.v2.access answers (without "ok"); None for the default installation."""
+        self.state.oauth_answer = answer
+
+    # ------------------------------------------------------------ failures
+
+    def fail_next(self, method: str, error: str | None = None, *, status: int = 200,
+                  retry_after: float = 1, times: int = 1) -> None:
+        """Make the next `times` calls of `method` fail.
+
+        `error` gives a Slack error (HTTP 200, "ok": false); `status=429` a rate limit
+        with `Retry-After: retry_after`; another status (500, 503…) a server error.
+        """
+        if error is None and status == 200:
+            raise ValueError("fail_next needs an error or a failing status")
+        self._failures.setdefault(method, []).append(
+            _Failure(error, status, retry_after, times))
+
+    def chaos(self, ratio: float = 0.3, statuses: Iterable[int] = (500, 429), *,
+              seed: int | None = 0, retry_after: float = 0,
+              methods: Iterable[str] | None = None) -> None:
+        """From now on fail `ratio` of calls (of `methods`, default all) with one of
+        `statuses`, chosen by a generator seeded with `seed`; 429s say `Retry-After`."""
+        self._chaos = (ratio, tuple(statuses), random.Random(seed), retry_after,
+                       frozenset(methods) if methods is not None else None)
+
+    def calm(self) -> None:
+        """Stop the chaos (failures queued with fail_next stay)."""
+        self._chaos = None
+
+    def _failure_for(self, method: str) -> _Failure | None:
+        queued = self._failures.get(method)
+        if queued:
+            failure = queued[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queued.pop(0)
+            return failure
+        if self._chaos is not None:
+            ratio, statuses, rng, retry_after, methods = self._chaos
+            if (methods is None or method in methods) and rng.random() < ratio:
+                return _Failure(None, rng.choice(statuses), retry_after, 1)
+        return None
+
+    # ------------------------------------------------------------ reading
+
+    def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
+        """Recorded calls of `method`, oldest first; `ok=True` keeps the successful ones."""
+        return [c for c in self.calls
+                if c.method == method and (ok is None or c.ok == ok)]
+
+    def succeeded(self, method: str | None = None) -> list[Call]:
+        """Successful calls (of `method`, or all), oldest first."""
+        return [c for c in self.calls if c.ok and (method is None or c.method == method)]
+
+    # A default timeout keeps every test's wait bounded without each one wrapping it.
+    async def wait_for(self, predicate: Callable[[], Any],
+                       timeout: float = 5) -> Any:  # noqa: ASYNC109
+        """Wait until `predicate()` is truthy (checked after every call); returns its value."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                while not (value := predicate()):
+                    await self._changed.wait()
+                return value
+
+    @property
+    def messages(self) -> dict[str, list[dict[str, Any]]]:
+        """channel -> every message in it (replies carry thread_ts), as they are now."""
+        return self.state.messages
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """Message `ts` of `channel` as it looks now (after chat.update), or None."""
+        try:
+            return self.state.find(channel, ts)
+        except SlackError:
+            return None
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of message `ts` (without the parent), in order."""
+        return [m for m in self.state.messages.get(channel, [])
+                if m.get("thread_ts") == ts and m["ts"] != ts]
+
+    def top_level(self, channel: str) -> list[dict[str, Any]]:
+        """The messages of `channel` that are not thread replies."""
+        return [m for m in self.state.messages.get(channel, [])
+                if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+
+    def pins(self, channel: str) -> list[str]:
+        """The ts of the messages pinned in `channel`, in pin order."""
+        return list(self.state.pinned.get(channel, []))
+
+    def ephemerals(self, user: str) -> list[dict[str, Any]]:
+        """Ephemeral messages shown to `user`, oldest first."""
+        return list(self.state.ephemerals.get(user, []))
+
+    def published_home(self, user_id: str) -> dict[str, Any] | None:
+        """The home tab last published for `user_id`."""
+        return self.state.homes.get(user_id)
+
+    # ------------------------------------------------------------ serving
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params, token = await _read(request)
+        call = Call(method=method, params=params, token=token, time=time.time())
+        failure = self._failure_for(method)
+        headers: dict[str, str] = {}
+        if failure is not None and failure.status == 429:
+            call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
+            headers["Retry-After"] = _seconds(failure.retry_after)
+        elif failure is not None and failure.status != 200:
+            call.status, call.response = failure.status, {"ok": False,
+                                                          "error": "internal_error"}
+        elif failure is not None:
+            call.response = {"ok": False, "error": failure.error}
+        else:
+            call.response = self._answer(method, params, token)
+        await self._record(call)
+        return web.json_response(call.response, status=call.status, headers=headers)
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        handler = self._handlers.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        if token is None and method != "oauth.v2.access":
+            return {"ok": False, "error": "not_authed"}
+        try:
+            return {"ok": True, **handler(params)}
+        except SlackError as error:
+            return {"ok": False, "error": error.error}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        params, token = await _read(request)
+        params.setdefault("response_id", request.match_info["id"])
+        call = Call(method=RESPONSE_URL, params=params, token=token, time=time.time(),
+                    response={"ok": True})
+        await self._record(call)
+        return web.Response(text="ok")
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+async def _read(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """The call's parameters (query, form or JSON body, merged) and its token."""
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                params.update(body)
+        else:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    for name in JSON_FIELDS:
+        value = params.get(name)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                params[name] = json.loads(value)
+            except ValueError:
+                pass  # Slack would answer invalid_blocks / invalid_arguments; so do we
+    token = params.pop("token", None)
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        token = auth[len("Bearer "):]
+    return params, token or None
+
+
+__all__ = ["Call", "FakeSlackApi", "RESPONSE_URL"]

@@ -1,0 +1,256 @@
+"""The fake Slack Web API answers slack_sdk's real AsyncWebClient the way Slack does."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.fakes.slack_api import FakeSlackApi
+
+BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*#1001* VPN"}}]
+
+
+def client(api: FakeSlackApi, token: str = "xoxb-test") -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=api.base_url)
+
+
+async def test_auth_and_people() -> None:
+    async with FakeSlackApi() as api:
+        api.add_user("UELI", "eli", real_name="Eli Cohen", tz="Europe/Paris")
+        api.add_user("UADA", "ada", is_admin=True, is_owner=True)
+        web = client(api)
+        auth = await web.auth_test()
+        assert (auth["team_id"], auth["user_id"], auth["bot_id"]) == ("T1", "UBOT", "BBOT")
+        api.set_auth(team_id="T9")
+        assert (await web.auth_test())["team_id"] == "T9"
+        eli = (await web.users_info(user="UELI"))["user"]
+        assert (eli["real_name"], eli["tz"], eli["is_admin"]) == ("Eli Cohen", "Europe/Paris",
+                                                                  False)
+        assert (await web.users_info(user="UADA"))["user"]["is_owner"] is True
+        with pytest.raises(SlackApiError) as missing:
+            await web.users_info(user="UNOBODY")
+        assert missing.value.response["error"] == "user_not_found"
+        with pytest.raises(SlackApiError) as anonymous:
+            await AsyncWebClient(base_url=api.base_url).auth_test()
+        assert anonymous.value.response["error"] == "not_authed"
+        # The token is recorded (from the Authorization header) and not kept in params.
+        assert api.calls[0].token == "xoxb-test" and "token" not in api.calls[0].params
+        assert [c.method for c in api.calls].count("auth.test") == 3
+
+
+async def test_messages_threads_updates_and_state() -> None:
+    async with FakeSlackApi() as api:
+        web = client(api)
+        card = await web.chat_postMessage(channel="CIT", text="card", blocks=BLOCKS)
+        first = await web.chat_postMessage(channel="CIT", text="one", thread_ts=card["ts"])
+        second = await web.chat_postMessage(channel="CIT", text="two", thread_ts=card["ts"])
+        assert card["ok"] and card["channel"] == "CIT"
+        assert card["message"]["blocks"] == BLOCKS
+        stamps = [card["ts"], first["ts"], second["ts"]]
+        assert stamps == sorted(stamps) == sorted(stamps, key=float)
+        assert len(set(stamps)) == 3
+        assert [m["text"] for m in api.thread("CIT", card["ts"])] == ["one", "two"]
+        # The recorded blocks are decoded, whether sent as JSON or as a form field.
+        assert api.calls_to("chat.postMessage")[0].params["blocks"] == BLOCKS
+        updated = await web.chat_update(channel="CIT", ts=card["ts"], text="card v2",
+                                        blocks=BLOCKS)
+        assert updated["ts"] == card["ts"]
+        assert api.message("CIT", card["ts"])["text"] == "card v2"
+        assert [m["text"] for m in api.top_level("CIT")] == ["card v2"]
+        with pytest.raises(SlackApiError) as unknown:
+            await web.chat_update(channel="CIT", ts="1.000001", text="x")
+        assert unknown.value.response["error"] == "message_not_found"
+        link = await web.chat_getPermalink(channel="CIT", message_ts=first["ts"])
+        assert link["permalink"].endswith(f"thread_ts={card['ts']}&cid=CIT")
+        await web.chat_delete(channel="CIT", ts=second["ts"])
+        assert [m["text"] for m in api.thread("CIT", card["ts"])] == ["one"]
+        with pytest.raises(SlackApiError) as empty:
+            await web.chat_postMessage(channel="CIT", text="", blocks=[])
+        assert empty.value.response["error"] == "no_text"
+        with pytest.raises(SlackApiError) as long_text:
+            await web.chat_postMessage(channel="CIT", text="x" * 40_001)
+        assert long_text.value.response["error"] == "msg_too_long"
+
+
+async def test_form_bodies_are_decoded_too() -> None:
+    async with FakeSlackApi() as api, aiohttp.ClientSession() as session:
+        form = {"channel": "CIT", "text": "hi", "blocks": '[{"type": "divider"}]'}
+        async with session.post(api.base_url + "chat.postMessage", data=form,
+                                headers={"Authorization": "Bearer xoxb-form"}) as response:
+            answer = await response.json()
+        assert answer["ok"]
+        [call] = api.calls
+        assert call.params["blocks"] == [{"type": "divider"}] and call.token == "xoxb-form"
+
+
+async def test_invalid_blocks_are_refused_like_slack() -> None:
+    async with FakeSlackApi() as api:
+        web = client(api)
+        too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+        for blocks in (too_long, [{"type": "no_such_block"}],
+                       [{"type": "divider"}] * 51):
+            with pytest.raises(SlackApiError) as refused:
+                await web.chat_postMessage(channel="CIT", text="t", blocks=blocks)
+            assert refused.value.response["error"] == "invalid_blocks"
+        assert api.messages.get("CIT", []) == []
+
+
+async def test_dms_ephemerals_pins_channels_and_views() -> None:
+    async with FakeSlackApi() as api:
+        api.add_user("UBOT2", "otherbot", is_bot=True)
+        api.add_channel("CPRIVATE", member=False)
+        api.add_channel("COLD", archived=True)
+        web = client(api)
+        opened = await web.conversations_open(users="UELI")
+        assert opened["channel"]["id"] == "DUELI"
+        assert (await web.conversations_open(users="UELI"))["channel"]["id"] == "DUELI"
+        with pytest.raises(SlackApiError) as bot:
+            await web.conversations_open(users="UBOT2")
+        assert bot.value.response["error"] == "cannot_dm_bot"
+
+        await web.chat_postEphemeral(channel="CIT", user="ULEE", text="only you")
+        assert [e["text"] for e in api.ephemerals("ULEE")] == ["only you"]
+
+        card = await web.chat_postMessage(channel="CIT", text="card")
+        await web.pins_add(channel="CIT", timestamp=card["ts"])
+        with pytest.raises(SlackApiError) as again:
+            await web.pins_add(channel="CIT", timestamp=card["ts"])
+        assert again.value.response["error"] == "already_pinned"
+        assert api.pins("CIT") == [card["ts"]]
+        await web.pins_remove(channel="CIT", timestamp=card["ts"])
+        with pytest.raises(SlackApiError) as twice:
+            await web.pins_remove(channel="CIT", timestamp=card["ts"])
+        assert twice.value.response["error"] == "no_pin" and api.pins("CIT") == []
+
+        with pytest.raises(SlackApiError) as outside:
+            await web.chat_postMessage(channel="CPRIVATE", text="hi")
+        assert outside.value.response["error"] == "not_in_channel"
+        joined = await web.conversations_join(channel="CPRIVATE")
+        assert joined["channel"]["is_member"] is True
+        assert (await web.chat_postMessage(channel="CPRIVATE", text="hi"))["ok"]
+        with pytest.raises(SlackApiError) as archived:
+            await web.chat_postMessage(channel="COLD", text="hi")
+        assert archived.value.response["error"] == "is_archived"
+        info = await web.conversations_info(channel="COLD")
+        assert info["channel"]["is_archived"] is True
+
+        home = {"type": "home", "blocks": BLOCKS}
+        published = await web.views_publish(user_id="UDANA", view=home)
+        assert api.published_home("UDANA")["blocks"] == BLOCKS
+        assert published["view"]["id"].startswith("V")
+        modal = {"type": "modal", "title": {"type": "plain_text", "text": "Ask"},
+                 "blocks": BLOCKS}
+        view = (await web.views_open(trigger_id="trigger.1", view=modal))["view"]
+        updated = await web.views_update(view_id=view["id"], view={**modal, "blocks": []})
+        assert updated["view"]["id"] == view["id"]
+        with pytest.raises(SlackApiError) as gone:
+            await web.views_update(view_id="VNOPE", view=modal)
+        assert gone.value.response["error"] == "not_found"
+
+
+async def test_unknown_method_answers_like_slack() -> None:
+    async with FakeSlackApi() as api, aiohttp.ClientSession() as session:
+        async with session.post(api.base_url + "no.such", json={},
+                                headers={"Authorization": "Bearer t"}) as response:
+            assert response.status == 200
+            assert await response.json() == {"ok": False, "error": "unknown_method"}
+
+
+async def test_oauth_access_is_configurable() -> None:
+    async with FakeSlackApi() as api:
+        web = AsyncWebClient(base_url=api.base_url)
+        default = await web.oauth_v2_access(client_id="c", client_secret="s", code="abc")
+        assert default["access_token"].startswith("xoxb-") and default["team"]["id"] == "T1"
+        api.set_oauth_answer({"access_token": "xoxb-other", "team": {"id": "T2"}})
+        answer = await web.oauth_v2_access(client_id="c", client_secret="s", code="abc")
+        assert (answer["access_token"], answer["team"]["id"]) == ("xoxb-other", "T2")
+
+
+async def test_failures_on_cue_and_their_recording() -> None:
+    async with FakeSlackApi() as api:
+        web = client(api)
+        api.fail_next("chat.postMessage", "channel_not_found")
+        api.fail_next("chat.postMessage", status=429, retry_after=7)
+        api.fail_next("chat.postMessage", status=500, times=2)
+        with pytest.raises(SlackApiError) as missing:
+            await web.chat_postMessage(channel="CIT", text="1")
+        assert missing.value.response.status_code == 200
+        assert missing.value.response["error"] == "channel_not_found"
+        with pytest.raises(SlackApiError) as limited:
+            await web.chat_postMessage(channel="CIT", text="2")
+        assert limited.value.response.status_code == 429
+        assert limited.value.response.headers["Retry-After"] == "7"
+        assert limited.value.response["error"] == "ratelimited"
+        for _ in range(2):
+            with pytest.raises(SlackApiError) as broken:
+                await web.chat_postMessage(channel="CIT", text="3")
+            assert broken.value.response.status_code == 500
+        assert (await web.chat_postMessage(channel="CIT", text="4"))["ok"]
+        calls = api.calls_to("chat.postMessage")
+        assert [(c.ok, c.status, c.error) for c in calls] == [
+            (False, 200, "channel_not_found"), (False, 429, "ratelimited"),
+            (False, 500, "internal_error"), (False, 500, "internal_error"), (True, 200, None)]
+        assert [m["text"] for m in api.messages["CIT"]] == ["4"]
+        with pytest.raises(ValueError):
+            api.fail_next("chat.postMessage")
+
+
+async def test_chaos_fails_a_fraction_and_calm_ends_it() -> None:
+    async with FakeSlackApi() as api:
+        web = client(api)
+        api.chaos(0.3, seed=7, retry_after=0)
+        outcomes = []
+        for n in range(200):
+            try:
+                await web.chat_postMessage(channel="CIT", text=str(n))
+                outcomes.append("ok")
+            except SlackApiError as error:
+                outcomes.append(error.response.status_code)
+                if error.response.status_code == 429:
+                    assert error.response.headers["Retry-After"] == "0"
+        failed = [o for o in outcomes if o != "ok"]
+        assert 30 <= len(failed) <= 90 and {429, 500} == set(failed)
+        # Only what succeeded is in the channel, in order.
+        kept = [m["text"] for m in api.messages["CIT"]]
+        assert kept == [str(n) for n, o in enumerate(outcomes) if o == "ok"]
+        assert len(api.succeeded("chat.postMessage")) == len(kept)
+        api.calm()
+        for n in range(20):
+            await web.chat_postMessage(channel="CIT", text=f"calm {n}")
+        assert all(c.ok for c in api.calls[-20:])
+
+
+async def test_wait_for_and_response_urls() -> None:
+    async with FakeSlackApi() as api, aiohttp.ClientSession() as session:
+        web = client(api)
+
+        async def later() -> None:
+            await asyncio.sleep(0)
+            await web.chat_postMessage(channel="CIT", text="late")
+
+        task = asyncio.create_task(later())
+        found = await api.wait_for(lambda: api.calls_to("chat.postMessage"), timeout=5)
+        await task
+        assert found[0].params["text"] == "late"
+        with pytest.raises(TimeoutError):
+            await api.wait_for(lambda: api.calls_to("pins.add"), timeout=0.05)
+        async with session.post(api.base_url + "response/42",
+                                json={"text": "Done.", "replace_original": True}) as answer:
+            assert answer.status == 200 and await answer.text() == "ok"
+        [respond] = api.calls_to("response_url")
+        assert respond.params == {"text": "Done.", "replace_original": True,
+                                  "response_id": "42"}
+
+
+async def test_two_fakes_run_at_once_without_sharing() -> None:
+    async with FakeSlackApi() as one, FakeSlackApi(team_id="T2") as two:
+        assert one.base_url != two.base_url
+        await client(one).chat_postMessage(channel="C1", text="for one")
+        assert (await client(two).auth_test())["team_id"] == "T2"
+        assert [c.method for c in one.calls] == ["chat.postMessage"]
+        assert [c.method for c in two.calls] == ["auth.test"]
+        assert two.messages == {}
