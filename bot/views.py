@@ -1,0 +1,302 @@
+"""View models built from the database: what every card, message and home tab shows.
+
+Platform-neutral: the Slack sender and listeners (and later Teams) call these inside a
+unit of work and render the result with `cards`. Each builder reads the conversation
+as it is *now*; a notice's payload only adds what the current state cannot tell
+(the old place of a moved card, who was assigned at the time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cards.views import (
+    AgentHome,
+    AgentNotification,
+    CardMoved,
+    DeskConfig,
+    DeskOption,
+    EmployeeHome,
+    MyRequests,
+    PersonRef,
+    QueueList,
+    QueueRow,
+    Receipt,
+    RelayToAgents,
+    RelayToRequester,
+    RequesterUpdate,
+    RequestRow,
+    ResolvePrompt,
+    SlaState,
+    TicketCard,
+)
+from conversations import queues
+from conversations.commands import DEFAULT_REOPEN_WINDOW
+from conversations.lifecycle import ACTIVE
+from conversations.queues import QueueItem, QueueView, RequestItem
+from desks import service as desks
+from desks.permissions import Actor, Role, served_desk_ids
+from storage.database import UnitOfWork
+from storage.models import AgentMark, Conversation, Desk, Event, Message, Person
+
+# requester.update's "what" as the core writes it -> RequesterUpdate.what as cards show it.
+UPDATE_WHAT = {"assigned": "picked_up", "moved": "transferred"}
+OWN_REQUESTS_ON_AGENT_HOME = 5
+
+
+# ---------------------------------------------------------------- small parts
+
+
+def person_ref(person: Person | None) -> PersonRef | None:
+    """A person as cards show them (name, and platform id for mentions)."""
+    return PersonRef(person.display_name, person.external_id) if person else None
+
+
+def desk_option(desk: Desk) -> DeskOption:
+    """A desk as offered in pickers and selects."""
+    return DeskOption(desk.slug, desk.name, desk.description)
+
+
+async def _person(uow: UnitOfWork, person_id: int | None) -> Person | None:
+    return await uow.session.get(Person, person_id) if person_id else None
+
+
+async def _desk(uow: UnitOfWork, desk_id: int | None) -> Desk | None:
+    return await uow.session.get(Desk, desk_id) if desk_id else None
+
+
+async def _desk_name(uow: UnitOfWork, desk_id: int | None) -> str:
+    desk = await _desk(uow, desk_id)
+    return desk.name if desk else "another desk"
+
+
+async def _requester(uow: UnitOfWork, conversation: Conversation) -> PersonRef:
+    return person_ref(await _person(uow, conversation.requester_id)) or PersonRef("someone")
+
+
+async def _message(uow: UnitOfWork, conversation: Conversation, message_id: int) -> Message:
+    message = await uow.session.get(Message, int(message_id))
+    if message is None or message.conversation_id != conversation.id:
+        raise LookupError(f"message {message_id} is not part of #{conversation.ref}")
+    return message
+
+
+# ---------------------------------------------------------------- agent side
+
+
+async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard:
+    """The ticket card of `conversation` as it is now."""
+    desk = await _desk(uow, conversation.desk_id)
+    assert desk is not None  # foreign key
+    first = (await uow.session.execute(
+        select(Message.body).where(Message.conversation_id == conversation.id,
+                                   Message.kind == "requester")
+        .order_by(Message.id).limit(1))).scalar_one_or_none()
+    earlier = (await uow.session.execute(
+        select(func.count()).select_from(Conversation)
+        .where(Conversation.requester_id == conversation.requester_id,
+               Conversation.id < conversation.id))).scalar_one()
+    pinned = (await uow.session.execute(
+        select(AgentMark.person_id).where(AgentMark.conversation_id == conversation.id,
+                                          AgentMark.pinned_at.is_not(None)).limit(1)
+    )).first() is not None
+    agents = tuple(person_ref(person) for person, _ in await desks.members(uow, desk)
+                   if person.id != conversation.assignee_id)
+    other_desks = tuple(desk_option(d) for d in await desks.list_desks(uow, desk.workspace_id)
+                        if d.id != desk.id)
+    return TicketCard(
+        ref=conversation.ref, desk=desk_option(desk), subject=conversation.subject,
+        first_message=first if first is not None else conversation.subject,
+        requester=await _requester(uow, conversation), requester_earlier_requests=earlier,
+        opened_at=conversation.opened_at, priority=conversation.priority,
+        status=conversation.status, kind=conversation.kind,
+        assignee=person_ref(await _person(uow, conversation.assignee_id)), pinned=pinned,
+        sla=SlaState(), rating=conversation.rating, agents=agents,  # type: ignore[arg-type]
+        other_desks=other_desks)
+
+
+async def card_moved(uow: UnitOfWork, conversation: Conversation,
+                     payload: Mapping[str, Any]) -> CardMoved:
+    """What replaces the card in its old channel (payload of card.moved: from/to desk ids)."""
+    moved = (await uow.session.execute(
+        select(Event.actor_id).where(Event.conversation_id == conversation.id,
+                                     Event.kind == "conversation.moved")
+        .order_by(Event.id.desc()).limit(1))).scalar_one_or_none()
+    return CardMoved(ref=conversation.ref, subject=conversation.subject,
+                     from_desk=await _desk_name(uow, payload.get("from_desk_id")),
+                     to_desk=await _desk_name(uow, payload.get("to_desk_id")
+                                              or conversation.desk_id),
+                     by=person_ref(await _person(uow, moved)))
+
+
+async def relay_to_agents(uow: UnitOfWork, conversation: Conversation,
+                          message_id: int) -> RelayToAgents:
+    """The requester's message `message_id`, for the card's thread."""
+    message = await _message(uow, conversation, message_id)
+    author = person_ref(await _person(uow, message.author_id))
+    return RelayToAgents(ref=conversation.ref,
+                         requester=author or await _requester(uow, conversation),
+                         text=message.body)
+
+
+async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: str,
+                             by: int | None = None, link: str | None = None
+                             ) -> AgentNotification:
+    """A DM to an agent: `what` is new_request | assigned; `by` the assigning person's id."""
+    return AgentNotification(what=what, ref=conversation.ref,
+                             desk=await _desk_name(uow, conversation.desk_id),
+                             subject=conversation.subject,
+                             requester=await _requester(uow, conversation),
+                             by=person_ref(await _person(uow, by)), link=link)
+
+
+# ---------------------------------------------------------------- requester side
+
+
+async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
+                             message_id: int) -> RelayToRequester:
+    """An agent's reply `message_id`, with the agent's name, for the requester's thread."""
+    message = await _message(uow, conversation, message_id)
+    agent = person_ref(await _person(uow, message.author_id)) or PersonRef("An agent")
+    return RelayToRequester(ref=conversation.ref, agent=agent,
+                            desk=await _desk_name(uow, conversation.desk_id), text=message.body)
+
+
+async def receipt(uow: UnitOfWork, conversation: Conversation,
+                  payload: Mapping[str, Any] | None = None) -> Receipt:
+    """The reply under the employee's first message: ref and desk."""
+    follows = (payload or {}).get("follows_ref")
+    return Receipt(ref=conversation.ref, desk=await _desk_name(uow, conversation.desk_id),
+                   follows_ref=int(follows) if follows else None)
+
+
+async def requester_update(uow: UnitOfWork, conversation: Conversation,
+                           payload: Mapping[str, Any]) -> RequesterUpdate:
+    """A change the requester hears about, from requester.update's payload.
+
+    The core writes what=assigned (agent_id), status (status), moved (desk_id),
+    closed and reopened; the agent and desk are the ones of that moment.
+    """
+    what = str(payload.get("what") or "status")
+    agent = None
+    if payload.get("agent_id"):
+        agent = person_ref(await _person(uow, int(payload["agent_id"])))
+    to_desk = None
+    if what == "moved":
+        to_desk = await _desk_name(uow, payload.get("desk_id") or conversation.desk_id)
+    status = payload.get("status")
+    return RequesterUpdate(ref=conversation.ref, what=UPDATE_WHAT.get(what, what),
+                           desk=await _desk_name(uow, conversation.desk_id), agent=agent,
+                           status=str(status) if status else None, to_desk=to_desk)
+
+
+async def resolve_prompt(uow: UnitOfWork, conversation: Conversation) -> ResolvePrompt:
+    """"Did this solve it?" with the rating buttons (a rating already given shows)."""
+    return ResolvePrompt(ref=conversation.ref,
+                         desk=await _desk_name(uow, conversation.desk_id),
+                         rating=conversation.rating)
+
+
+# ---------------------------------------------------------------- lists and homes
+
+
+def queue_row(item: QueueItem, link: str | None = None) -> QueueRow:
+    """One queue row (SLA state stays `none` until the scheduling issue)."""
+    return QueueRow(ref=item.ref, subject=item.subject, desk=item.desk,
+                    requester=item.requester, assignee=item.assignee, status=item.status,
+                    priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
+                    unread=item.unread, sla=SlaState(), link=link)
+
+
+def queue_list(items: Iterable[QueueItem], view: str, desk: str | None = None,
+               now: datetime | None = None) -> QueueList:
+    """An agent's queue (`/desk queue`) from conversations.queues.queue's items."""
+    return QueueList(view=str(view), rows=tuple(queue_row(i) for i in items), desk=desk,
+                     now=now)
+
+
+def request_row(item: RequestItem) -> RequestRow:
+    """One of the requester's own requests."""
+    return RequestRow(ref=item.ref, subject=item.subject, desk=item.desk, status=item.status,
+                      assignee=item.assignee, opened_at=item.opened_at,
+                      updated_at=item.updated_at)
+
+
+def my_requests(items: Iterable[RequestItem]) -> MyRequests:
+    """The requester's own requests (`/desk my`)."""
+    return MyRequests(rows=tuple(request_row(i) for i in items))
+
+
+async def agent_home(uow: UnitOfWork, actor: Actor, view: str = "unassigned",
+                     desk_slug: str | None = None, page: int = 1, page_size: int = 15, *,
+                     now: datetime | None = None) -> AgentHome:
+    """The agent's home tab: counts per view, one page of the chosen view, desk filter.
+
+    An unknown view falls back to unassigned; a desk the agent does not serve is
+    ignored (the filter shows all their desks); the page is clamped to what exists.
+    """
+    chosen = QueueView(view) if view in {v.value for v in QueueView} else QueueView.UNASSIGNED
+    served = set(await served_desk_ids(uow, actor.id))
+    own_desks = [d for d in await desks.list_desks(uow, actor.workspace_id) if d.id in served]
+    desk = next((d for d in own_desks if desk_slug and d.slug == desk_slug), None)
+    counts: dict[str, int] = {}
+    chosen_items: list[QueueItem] = []
+    for each in QueueView:
+        items = await queues.queue(uow, actor, each, desk)
+        counts[each.value] = len(items)
+        if each == chosen:
+            chosen_items = items
+    pages = max(1, math.ceil(len(chosen_items) / page_size))
+    page = min(max(1, page), pages)
+    shown = chosen_items[(page - 1) * page_size: page * page_size]
+    person = await uow.session.get(Person, actor.id) or actor.person
+    own = [r for r in await queues.my_requests(uow, person) if r.status in ACTIVE]
+    return AgentHome(name=person.display_name, available=bool(person.available),
+                     view=chosen.value, counts=counts, rows=tuple(queue_row(i) for i in shown),
+                     page=page, pages=pages, desks=tuple(desk_option(d) for d in own_desks),
+                     desk=desk.slug if desk else None,
+                     own_requests=tuple(request_row(r)
+                                        for r in own[:OWN_REQUESTS_ON_AGENT_HOME]),
+                     now=now or uow.clock.now())
+
+
+async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
+    """An employee's home tab: their own requests, newest first, and the open desks."""
+    items = await queues.my_requests(uow, person)
+    open_desks = await desks.list_desks(uow, person.workspace_id)
+    return EmployeeHome(name=person.display_name,
+                        requests=tuple(request_row(i) for i in items),
+                        desks=tuple(desk_option(d) for d in open_desks))
+
+
+async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
+    """`/desk admin show`: the desk's whole configuration."""
+    members = await desks.members(uow, desk)
+    settings = dict(desk.settings or {})
+    window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
+    lines = [("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve")]
+    lines += [(key.replace("_", " ").capitalize(), _setting(value))
+              for key, value in sorted(settings.items())]
+    return DeskConfig(
+        name=desk.name, slug=desk.slug, description=desk.description,
+        agent_channel=desk.agent_channel, intake_channel=desk.intake_channel,
+        agents=tuple(person_ref(p) for p, role in members  # type: ignore[misc]
+                     if role == Role.AGENT),
+        leads=tuple(person_ref(p) for p, role in members  # type: ignore[misc]
+                    if role == Role.LEAD),
+        routing_keywords=tuple(desk.routing_keywords or ()),
+        archived=desk.archived_at is not None, language=desk.language or "en",
+        settings=tuple(lines))
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    return str(value)
