@@ -1,0 +1,386 @@
+"""The Slack sender: delivers outbox notices through the Slack Web API.
+
+For each notice it reads the conversation's *current* state in a readonly unit of
+work, builds the view with `bot.views`, renders it with `cards.slack`, makes the Web
+API calls and returns where things landed (`Delivery`), which the dispatcher stores.
+
+Failures are sorted for the dispatcher: 429 (honouring `Retry-After`), 5xx, network
+errors and Slack's transient errors become `RetryLater`; a channel or person that is
+gone, or a revoked token, becomes `Undeliverable`. The client must not sleep on 429
+itself (the outbox reschedules). A message Slack finds too long or malformed is sent
+again once as plain text, truncated with a note: shortened, never dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import views
+from cards import slack as slack_cards
+from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
+from conversations.lifecycle import ACTIVE
+from storage.database import Database
+from storage.models import Conversation, Desk, Message, Person, Workspace
+from storage.notices import NoticeKind
+
+log = logging.getLogger(__name__)
+
+ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
+
+TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                       "request_timeout"})
+PERMANENT = frozenset({"channel_not_found", "is_archived", "account_inactive",
+                       "user_not_found", "cannot_dm_bot", "not_authed", "invalid_auth",
+                       "token_revoked", "user_disabled", "team_access_not_granted"})
+TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "msg_blocks_too_long",
+                     "invalid_blocks_format"})
+FALLBACK_LIMIT = 39_000  # Slack's text limit is 40,000; room for the note
+DEFAULT_NOTE = "(shortened: the full text was too long for one Slack message)"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _error(exc: SlackApiError) -> str:
+    data = exc.response.data if exc.response is not None else None
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
+
+
+@dataclasses.dataclass
+class _Ctx:
+    """What a log line says about a notice (never tokens or message bodies)."""
+
+    team: str
+    notice: Notice
+    ref: int | None = None
+
+    def __str__(self) -> str:
+        ref = f" #{self.ref}" if self.ref is not None else ""
+        return f"{self.notice.kind}{ref} (notice {self.notice.id}, team {self.team})"
+
+
+class SlackSender:
+    """Implements conversations.dispatch.Sender for Slack; see the module docstring.
+
+    `client_for(team_id)` gives the Web API client of a workspace (one shared client
+    in single-workspace mode, the installation's token with OAuth). `note` is what a
+    shortened plain-text fallback ends with.
+    """
+
+    def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE) -> None:
+        self.db = db
+        self.client_for = client_for
+        self.note = note
+        # Messages already posted for a notice split in several, so a retry resumes
+        # after them instead of posting them twice (per process; the outbox keeps order).
+        self._posted: dict[int, list[str]] = {}
+        self._kinds: dict[str, Callable[..., Awaitable[Delivery | None]]] = {
+            NoticeKind.CARD_POST: self._card_post,
+            NoticeKind.CARD_UPDATE: self._card_update,
+            NoticeKind.CARD_MOVED: self._card_moved,
+            NoticeKind.CARD_PIN: self._card_pin,
+            NoticeKind.CARD_UNPIN: self._card_pin,
+            NoticeKind.RELAY_TO_AGENTS: self._relay_to_agents,
+            NoticeKind.RELAY_TO_REQUESTER: self._relay_to_requester,
+            NoticeKind.RECEIPT: self._to_requester,
+            NoticeKind.REQUESTER_UPDATE: self._to_requester,
+            NoticeKind.RESOLVE_PROMPT: self._to_requester,
+            NoticeKind.AGENT_ASSIGNED: self._to_agent,
+            NoticeKind.AGENT_NEW_REQUEST: self._to_agent,
+        }
+
+    # ------------------------------------------------------------ entry
+
+    async def deliver(self, notice: Notice) -> Delivery | None:
+        """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            workspace = await uow.session.get(Workspace, notice.workspace_id)
+        if workspace is None:
+            raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+        ctx = _Ctx(workspace.external_id, notice)
+        try:
+            client = await self.client_for(workspace.external_id)
+            if notice.kind == NoticeKind.REQUESTER_PROMPT:
+                from bot.slack.prompts import deliver_prompt
+
+                await deliver_prompt(self.db, client, dict(notice.payload))
+                delivery = None
+            else:
+                handler = self._kinds.get(notice.kind)
+                if handler is None:
+                    raise Undeliverable(f"Slack has no delivery for {notice.kind!r} notices")
+                delivery = await handler(client, ctx)
+        except SlackApiError as exc:
+            raise self._sorted(exc, ctx) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:  # TimeoutError: asyncio's too
+            log.warning("slack: %s: network trouble (%s); retrying later", ctx,
+                        type(exc).__name__)
+            raise RetryLater(f"network: {type(exc).__name__}") from exc
+        except Undeliverable as exc:
+            self._posted.pop(notice.id, None)
+            log.warning("slack: %s cannot be delivered: %s", ctx, exc)
+            raise
+        self._posted.pop(notice.id, None)
+        log.info("slack: delivered %s", ctx)
+        return delivery
+
+    def _sorted(self, exc: SlackApiError, ctx: _Ctx) -> Exception:
+        status = exc.response.status_code if exc.response is not None else 0
+        error = _error(exc)
+        if status == 429 or error == "ratelimited":
+            header = exc.response.headers.get("Retry-After") if exc.response else None
+            try:
+                retry_after = float(header) if header is not None else None
+            except ValueError:
+                retry_after = None
+            log.warning("slack: %s rate limited; retry after %s s", ctx, retry_after)
+            return RetryLater(f"slack: ratelimited (HTTP {status})", retry_after=retry_after)
+        if status >= 500 or error in TRANSIENT:
+            log.warning("slack: %s failed with HTTP %s %s; retrying later", ctx, status, error)
+            return RetryLater(f"slack: HTTP {status} {error}".rstrip())
+        if error in PERMANENT:
+            self._posted.pop(ctx.notice.id, None)
+            log.warning("slack: %s cannot be delivered: %s", ctx, error)
+            return Undeliverable(f"slack: {error}")
+        # Unknown errors may be a scope or setting an admin can fix: retried, with a cap.
+        log.warning("slack: %s failed with %s; retrying later", ctx, error or status)
+        return RetryLater(f"slack: {error or status}")
+
+    # ------------------------------------------------------------ reading
+
+    async def _read(self, ctx: _Ctx, build: Callable[..., Awaitable[Any]] | None = None,
+                    *args: Any) -> tuple[Conversation, Desk, Person, Any]:
+        """The notice's conversation, desk and requester now, and `build(uow, c, *args)`."""
+        if ctx.notice.conversation_id is None:
+            raise Undeliverable(f"{ctx.notice.kind} names no conversation")
+        async with self.db.unit_of_work(readonly=True) as uow:
+            conversation = await uow.session.get(Conversation, ctx.notice.conversation_id)
+            if conversation is None:
+                raise Undeliverable("the conversation no longer exists")
+            ctx.ref = conversation.ref
+            desk = await uow.session.get(Desk, conversation.desk_id)
+            requester = await uow.session.get(Person, conversation.requester_id)
+            view = await build(uow, conversation, *args) if build else None
+        assert desk is not None and requester is not None  # foreign keys
+        return conversation, desk, requester, view
+
+    # ------------------------------------------------------------ agent side
+
+    async def _card_post(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        conversation, desk, _, card = await self._read(ctx, views.ticket_card)
+        channel = desk.agent_channel
+        if not channel:
+            raise Undeliverable(f"the {desk.name} desk has no agent channel; an admin sets "
+                                f"one with `/desk admin create` or the desk's settings")
+        message = slack_cards.message(card)
+        if conversation.agent_channel == channel and conversation.agent_thread:
+            # Delivered before (a process died before recording it): update, don't repost.
+            await self._send(client.chat_update, ctx, message, channel=channel,
+                             ts=conversation.agent_thread)
+            return None
+        posted = await self._post(client, ctx, channel, message, join=True)
+        return Delivery(conversation_links={"agent_channel": channel,
+                                            "agent_thread": posted["ts"]})
+
+    async def _card_update(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        conversation, _, _, card = await self._read(ctx, views.ticket_card)
+        if not (conversation.agent_channel and conversation.agent_thread):
+            log.info("slack: %s skipped: the card is not posted", ctx)
+            return None
+        await self._send(client.chat_update, ctx, slack_cards.message(card),
+                         channel=conversation.agent_channel, ts=conversation.agent_thread)
+        return None
+
+    async def _card_moved(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        payload = ctx.notice.payload
+        channel, thread = payload.get("old_channel"), payload.get("old_thread")
+        _, _, _, moved = await self._read(ctx, views.card_moved, payload)
+        if not (channel and thread):
+            return None  # the old card was never posted
+        await self._send(client.chat_update, ctx, slack_cards.message(moved),
+                         channel=channel, ts=thread)
+        return None
+
+    async def _card_pin(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        conversation, _, _, _ = await self._read(ctx)
+        if not (conversation.agent_channel and conversation.agent_thread):
+            return None
+        pin = ctx.notice.kind == NoticeKind.CARD_PIN
+        call = client.pins_add if pin else client.pins_remove
+        try:
+            await call(channel=conversation.agent_channel, timestamp=conversation.agent_thread)
+        except SlackApiError as exc:
+            if _error(exc) != ("already_pinned" if pin else "no_pin"):
+                raise
+        return None
+
+    async def _relay_to_agents(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        message_id = int(ctx.notice.payload["message_id"])
+        conversation, _, _, relay = await self._read(ctx, views.relay_to_agents, message_id)
+        if await self._already_relayed(message_id, "agent_side_id"):
+            return None
+        if not (conversation.agent_channel and conversation.agent_thread):
+            raise Undeliverable("the card was never posted, so its thread does not exist")
+        stamps = await self._post_all(client, ctx, conversation.agent_channel,
+                                      slack_cards.messages(relay),
+                                      thread_ts=conversation.agent_thread,
+                                      plain=f"{relay.requester.name}: {relay.text}")
+        return Delivery(message_links={message_id: {"agent_side_id": stamps[0]}})
+
+    async def _to_agent(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        assigned = ctx.notice.kind == NoticeKind.AGENT_ASSIGNED
+        by = ctx.notice.payload.get("by_id")
+        conversation, _, _, note = await self._read(
+            ctx, views.agent_notification, "assigned" if assigned else "new_request",
+            int(by) if by else None)
+        if not assigned and (conversation.assignee_id or conversation.status not in ACTIVE):
+            log.info("slack: %s skipped: already taken", ctx)
+            return None
+        async with self.db.unit_of_work(readonly=True) as uow:
+            agent = await uow.session.get(Person, ctx.notice.person_id or 0)
+        if agent is None:
+            raise Undeliverable("the agent to tell no longer exists")
+        link = await self._permalink(client, conversation)
+        channel = await self._dm(client, agent.external_id)
+        await self._post(client, ctx, channel,
+                         slack_cards.message(dataclasses.replace(note, link=link)))
+        return None
+
+    async def _permalink(self, client: AsyncWebClient, conversation: Conversation) -> str | None:
+        if not (conversation.agent_channel and conversation.agent_thread):
+            return None
+        try:
+            found = await client.chat_getPermalink(channel=conversation.agent_channel,
+                                                   message_ts=conversation.agent_thread)
+        except SlackApiError:
+            return None  # a DM without a link is still worth sending
+        return found.get("permalink")
+
+    # ------------------------------------------------------------ requester side
+
+    async def _relay_to_requester(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        message_id = int(ctx.notice.payload["message_id"])
+        conversation, _, requester, relay = await self._read(ctx, views.relay_to_requester,
+                                                             message_id)
+        if await self._already_relayed(message_id, "requester_side_id"):
+            return None
+        links, channel = await self._requester_channel(client, conversation, requester)
+        stamps = await self._post_all(client, ctx, channel, slack_cards.messages(relay),
+                                      thread_ts=conversation.requester_thread,
+                                      plain=f"{relay.agent.name}: {relay.text}")
+        return Delivery(conversation_links=links,
+                        message_links={message_id: {"requester_side_id": stamps[0]}})
+
+    async def _to_requester(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        kind, payload = ctx.notice.kind, ctx.notice.payload
+        if kind == NoticeKind.RECEIPT:
+            conversation, _, requester, view = await self._read(ctx, views.receipt, payload)
+        elif kind == NoticeKind.REQUESTER_UPDATE:
+            conversation, _, requester, view = await self._read(ctx, views.requester_update,
+                                                                payload)
+        else:
+            conversation, _, requester, view = await self._read(ctx, views.resolve_prompt)
+        links, channel = await self._requester_channel(client, conversation, requester)
+        thread = conversation.requester_thread
+        posted = await self._post(client, ctx, channel, slack_cards.message(view),
+                                  thread_ts=thread)
+        if not thread:
+            # The first word to the requester starts the thread the rest goes in.
+            links["requester_thread"] = posted["ts"]
+        return Delivery(conversation_links=links) if links else None
+
+    async def _requester_channel(self, client: AsyncWebClient, conversation: Conversation,
+                                 requester: Person) -> tuple[dict[str, str], str]:
+        if conversation.requester_channel:
+            return {}, conversation.requester_channel
+        channel = await self._dm(client, requester.external_id)
+        return {"requester_channel": channel}, channel
+
+    async def _dm(self, client: AsyncWebClient, user_id: str) -> str:
+        opened = await client.conversations_open(users=user_id)
+        return opened["channel"]["id"]
+
+    async def _already_relayed(self, message_id: int, side: str) -> bool:
+        # Set only by an earlier delivery of this relay (a crash before it was recorded).
+        async with self.db.unit_of_work(readonly=True) as uow:
+            message = await uow.session.get(Message, message_id)
+        return message is not None and getattr(message, side) is not None
+
+    # ------------------------------------------------------------ Web API calls
+
+    async def _post_all(self, client: AsyncWebClient, ctx: _Ctx, channel: str,
+                        messages: list[dict[str, Any]], *, thread_ts: str | None,
+                        plain: str) -> list[str]:
+        """Post `messages` in order; a retry of the notice resumes after the posted ones."""
+        posted = self._posted.setdefault(ctx.notice.id, [])
+        for message in messages[len(posted):]:
+            answer = await self._post(client, ctx, channel, message, thread_ts=thread_ts,
+                                      plain=plain if len(messages) == 1 else None)
+            posted.append(answer["ts"])
+        return list(posted)
+
+    async def _post(self, client: AsyncWebClient, ctx: _Ctx, channel: str,
+                    message: dict[str, Any], *, thread_ts: str | None = None,
+                    join: bool = False, plain: str | None = None) -> Any:
+        where: dict[str, Any] = {"channel": channel}
+        if thread_ts:
+            where["thread_ts"] = thread_ts
+        try:
+            return await self._send(client.chat_postMessage, ctx, message, plain=plain, **where)
+        except SlackApiError as exc:
+            if not join or _error(exc) != "not_in_channel":
+                raise
+        log.info("slack: %s: joining channel %s", ctx, channel)
+        try:
+            await client.conversations_join(channel=channel)
+            return await self._send(client.chat_postMessage, ctx, message, **where)
+        except SlackApiError as exc:
+            if _error(exc) in TRANSIENT or exc.response.status_code >= 429:
+                raise
+            raise Undeliverable(f"deskbot is not in channel {channel} and cannot join it "
+                                f"({_error(exc)}); invite it with `/invite @deskbot`") from exc
+
+    async def _send(self, call: Callable[..., Awaitable[Any]], ctx: _Ctx,
+                    message: dict[str, Any], *, plain: str | None = None,
+                    **where: Any) -> Any:
+        """Make the call; if Slack finds the message too long or malformed, send it once
+        more as plain text (escaped, shortened with a note)."""
+        try:
+            return await call(**where, **message)
+        except SlackApiError as exc:
+            if _error(exc) not in TOO_BIG:
+                raise
+            log.warning("slack: %s: %s; sending it as plain text", ctx, _error(exc))
+        fallback: dict[str, Any] = {"text": self._shortened(message, plain)}
+        if call.__name__ == "chat_update":
+            fallback["blocks"] = []  # the old blocks would stay otherwise
+        return await call(**where, **fallback)
+
+    def _shortened(self, message: dict[str, Any], plain: str | None) -> str:
+        # Raw user text is escaped here; the rendered `text` of a card is escaped already.
+        text = _escape(plain) if plain is not None else str(message.get("text") or "")
+        if not text.strip():
+            text = _escape(" ".join(_block_texts(message.get("blocks") or [])))
+        if len(text) > FALLBACK_LIMIT:
+            text = text[:FALLBACK_LIMIT].rstrip() + "…\n" + self.note
+        return text or self.note
+
+
+def _block_texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        return found + [t for v in node.values() for t in _block_texts(v)]
+    if isinstance(node, list):
+        return [t for item in node for t in _block_texts(item)]
+    return []
+
+
+__all__ = ["SlackSender"]
