@@ -1,0 +1,222 @@
+"""Messages (chat.postMessage / chat.update / ephemeral): one renderer per view type.
+
+Each renderer prepares what a template cannot easily compute (choices for selects,
+caps on long lists) and renders its template. Lists are cut to fit Slack's limits
+with an "…and N more" line rather than refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from cards import actions
+from cards.i18n import t
+from cards.slack.render import (
+    BUTTON_TEXT,
+    ELEMENTS_PER_ACTIONS,
+    MESSAGE_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
+    OPTION_TEXT,
+    block_text_length,
+    render,
+)
+from cards.text import clip, clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars
+from cards.views import (
+    AddOrNew,
+    AgentNotification,
+    CardMoved,
+    DeskConfig,
+    DeskOption,
+    DeskPicker,
+    Help,
+    MyRequests,
+    QueueList,
+    Receipt,
+    Reply,
+    RequesterUpdate,
+    ResolvePrompt,
+    Settled,
+    TicketCard,
+)
+
+Row = TypeVar("Row")
+Message = dict[str, Any]
+
+EXCERPT = 600  # characters of the first message on a card
+SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
+SELECT_TEXT_BUDGET = 3000  # option labels of one select together (long lists get short labels)
+DESCRIBED_DESKS = 20  # up to this many, the picker shows each desk with its description
+MAX_SELECT_CHOICES = 10_000  # 100 option groups of 100
+
+
+def _label_limit(count: int, budget: int = SELECT_TEXT_BUDGET, limit: int = OPTION_TEXT) -> int:
+    """How long each of `count` labels may be so that together they stay in `budget`."""
+    return max(12, min(limit, budget // max(count, 1)))
+
+
+def _choices(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    pairs = list(pairs)[:MAX_SELECT_CHOICES]
+    limit = _label_limit(len(pairs))
+    return [(clip(label, limit), value) for label, value in pairs]
+
+
+def desk_choices(desks: Sequence[DeskOption]) -> list[tuple[str, str]]:
+    """(label, slug) pairs for a desk select, labels shortened when there are many."""
+    return _choices([(desk.name, desk.slug) for desk in desks])
+
+
+def fits(message: Message, max_blocks: int = MESSAGE_BLOCKS,
+         budget: int = MESSAGE_TEXT_BUDGET) -> bool:
+    """True when a rendered message is within the block count and text budget."""
+    blocks = message.get("blocks") or []
+    return len(blocks) <= max_blocks and block_text_length(blocks) <= budget
+
+
+def fit_rows(render_rows: Callable[[Sequence[Row], int], dict[str, Any]], rows: Sequence[Row],
+             cap: int, check: Callable[[dict[str, Any]], bool] = fits) -> dict[str, Any]:
+    """Render as many of `rows` as fit: `render_rows(shown, more)` with fewer until `check`."""
+    count = min(len(rows), cap)
+    while True:
+        rendered = render_rows(rows[:count], len(rows) - count)
+        if count == 0 or check(rendered):
+            return rendered
+        count -= max(1, count // 8)
+
+
+# ---------------------------------------------------------------- agent side
+
+
+def ticket_card(card: TicketCard, locale: str) -> Message:
+    """The ticket card, with controls unless it is closed."""
+    tr = partial(t, locale=locale)
+    priority = min(max(int(card.priority), 1), 5)
+    return render(
+        "ticket_card.j2", locale, card=card, EXCERPT=EXCERPT,
+        agent_choices=_choices([(agent.name, agent.external_id) for agent in card.agents
+                                if agent.external_id]),
+        desk_choices=desk_choices(card.other_desks),
+        priority_choices=[(tr("card.priority_option", stars=stars(n), n=n), str(n))
+                          for n in range(1, 6)],
+        priority_value=str(priority),
+        status_choices=[(f"{tr('status_emoji.' + s)} {tr('status.' + s)}", s)
+                        for s in SETTABLE_STATUSES])
+
+
+def card_moved(view: CardMoved, locale: str) -> Message:
+    """What stays in the old channel when a card moves to another desk."""
+    return render("card_moved.j2", locale, view=view)
+
+
+def agent_notification(view: AgentNotification, locale: str) -> Message:
+    """A DM to an agent about a new or assigned request, with a link when known."""
+    link = view.link if view.link and view.link.startswith(("https://", "http://")) \
+        and len(view.link) <= 3000 else None
+    return render("agent_notification.j2", locale, view=view, link=link)
+
+
+def queue_list(view: QueueList, locale: str) -> Message:
+    """`/desk queue`: as many rows as fit in one message, then "…and N more"."""
+    return fit_rows(lambda shown, more: render("queue_list.j2", locale, view=view, shown=shown,
+                                               more=more, total=len(view.rows)),
+                    view.rows, MESSAGE_BLOCKS - 3)
+
+
+# ---------------------------------------------------------------- requester side
+
+
+def receipt(view: Receipt, locale: str) -> Message:
+    """The receipt under the first message."""
+    return render("receipt.j2", locale, view=view)
+
+
+def requester_update(view: RequesterUpdate, locale: str) -> Message:
+    """A change the requester hears about (any `what`; unknown ones read "updated")."""
+    return render("requester_update.j2", locale, view=view)
+
+
+def resolve_prompt(view: ResolvePrompt, locale: str) -> Message:
+    """"Did this solve it?" and the rating buttons, or the answers once given."""
+    ref = str(view.ref)
+    buttons = [(t("resolve.rate_button", locale, stars=stars(n), n=n), actions.RATE,
+                f"{ref}:{n}", None) for n in range(1, 6)]
+    return render("resolve_prompt.j2", locale, view=view, rating_buttons=buttons)
+
+
+def desk_picker(view: DeskPicker, locale: str) -> Message:
+    """One button per desk: with descriptions for a few desks, names only for many."""
+    desks = list(view.desks)
+    most = (MESSAGE_BLOCKS - 2) * ELEMENTS_PER_ACTIONS
+    shown, more = desks[:most], max(len(desks) - most, 0)
+    limit = _label_limit(len(shown), budget=8000, limit=BUTTON_TEXT)
+    buttons = [(clip(desk.name, limit), actions.PICK_DESK, f"{view.pending_id}:{desk.slug}",
+                None) for desk in shown]
+    rendered = render("desk_picker.j2", locale, view=view, described=len(desks) <= DESCRIBED_DESKS,
+                      buttons=buttons)
+    if more:
+        rendered["blocks"].append(_more_line(more, locale))
+    return rendered
+
+
+def add_or_new(view: AddOrNew, locale: str) -> Message:
+    """Add the new text to an open request, or start a new one."""
+    return fit_rows(lambda shown, more: render("add_or_new.j2", locale, view=view,
+                                               shown=shown, more=more),
+                    view.open_requests, MESSAGE_BLOCKS - 4)
+
+
+def settled(view: Settled, locale: str) -> Message:
+    """A picker or prompt once answered."""
+    return render("settled.j2", locale, view=view)
+
+
+def my_requests(view: MyRequests, locale: str) -> Message:
+    """`/desk my`: the requester's own requests."""
+    return fit_rows(lambda shown, more: render("my_requests.j2", locale, view=view, shown=shown,
+                                               more=more, total=len(view.rows)),
+                    view.rows, MESSAGE_BLOCKS - 3)
+
+
+# ---------------------------------------------------------------- admin and replies
+
+
+def desk_config(view: DeskConfig, locale: str) -> Message:
+    """`/desk admin show`: every field, lists shortened to fit one message."""
+    def people(persons: Sequence[Any], limit: int) -> str:
+        return clip_mrkdwn(", ".join(person_mrkdwn(p.name, p.external_id, 80) for p in persons),
+                           limit)
+
+    keywords = clip_mrkdwn(", ".join(f"`{fit_mrkdwn(word, 100)}`"
+                                     for word in view.routing_keywords), 1500)
+    settings = clip_mrkdwn("\n".join(
+        f"*{fit_mrkdwn(label, 100)}*: {fit_mrkdwn(value, 300)}" for label, value in view.settings),
+        2500)
+    return render("desk_config.j2", locale, view=view, agents=people(view.agents, 2000),
+                  leads=people(view.leads, 1000), keywords=keywords, settings=settings)
+
+
+def help_text(view: Help, locale: str) -> Message:
+    """`/desk help`: each role's commands, packed into sections of at most 3000 characters."""
+    sections: list[tuple[str, str]] = []
+    for title, lines in view.sections:
+        packed = ""
+        for line in lines:
+            item = f"`{fit_mrkdwn(line.usage, 200)}` {fit_mrkdwn(line.description, 500)}"
+            if packed and len(packed) + 1 + len(item) > 2800:
+                sections.append((title, packed))
+                packed = ""
+            packed = f"{packed}\n{item}" if packed else item
+        sections.append((title, packed or "—"))
+    return fit_rows(lambda shown, more: render("help.j2", locale, sections=shown, more=more),
+                    sections, MESSAGE_BLOCKS - 3)
+
+
+def reply(view: Reply, locale: str) -> Message:
+    """A short private answer: ok, or an error with the usage that would have worked."""
+    return render("reply.j2", locale, view=view)
+
+
+def _more_line(count: int, locale: str) -> dict[str, Any]:
+    return {"type": "context",
+            "elements": [{"type": "mrkdwn", "text": t("list.more", locale, count=count)}]}
