@@ -72,7 +72,8 @@ def desks(name: str, count: int) -> tuple[DeskOption, ...]:
 
 def queue_rows(text: str, count: int) -> tuple[QueueRow, ...]:
     return tuple(QueueRow(ref=1000 + n, subject=text, desk=text, requester=text,
-                          assignee=text if n % 2 else None, status=("new", "open", "waiting")[n % 3],
+                          assignee=text if n % 2 else None,
+                          status=("new", "open", "waiting")[n % 3],
                           priority=n % 5 + 1, opened_at=NOW - timedelta(minutes=7 * n),
                           pinned=n % 4 == 0, unread=n % 3 == 0,
                           sla=SlaState(("ok", "warning", "breached", "paused", "none")[n % 5],
