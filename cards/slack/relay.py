@@ -18,16 +18,19 @@ from cards.views import RelayToAgents, RelayToRequester
 
 PIECE = 2600  # escaped characters per section: room for the name prefix under 3000
 PIECES_PER_MESSAGE = 4  # ~10,400 characters of blocks per message
-MAX_MESSAGES = 12  # ~124,000 characters: more than the core ever stores in one message
+# ~208,000 escaped characters: the core's longest message (40,000 characters) arrives
+# whole even if every character is an `&` (5 when escaped).
+MAX_MESSAGES = 20
 
 
 def relay_messages(view: RelayToAgents | RelayToRequester, locale: str) -> list[dict[str, Any]]:
     """The messages that carry `view.text` whole (or cut, with a note, past the cap)."""
     if isinstance(view, RelayToAgents):
-        prefix = t("relay.to_agents", locale, name=_name(view.requester.name))
+        side, who = "relay.to_agents", {"name": _name(view.requester.name)}
     else:
-        prefix = t("relay.to_requester", locale, name=_name(view.agent.name),
-                   desk=fit_mrkdwn(view.desk, 60))
+        side, who = "relay.to_requester", {"name": _name(view.agent.name),
+                                           "desk": fit_mrkdwn(view.desk, 60)}
+    prefix = t(side, locale, **who)
     pieces: list[str] = []
     ends: list[int] = []  # where each shown piece ends in the text, to count a cut
     position = 0
@@ -49,19 +52,15 @@ def relay_messages(view: RelayToAgents | RelayToRequester, locale: str) -> list[
         if number == 1:
             sections = [prefix + (sections[0] if sections else t("relay.empty", locale)),
                         *sections[1:]]
-        continued = (t("relay.continued", locale, part=number, parts=len(groups))
+        continued = (t(f"{side}_continued", locale, part=number, parts=len(groups), **who)
                      if number > 1 else "")
         note = t("relay.cut", locale, count=cut) if cut and number == len(groups) else ""
-        text = (prefix + continued + " " if number > 1 else "") + "".join(sections)
+        text = (continued + "\n" if continued else "") + "".join(sections)
         rendered.append(render("relay.j2", locale, text=text, pieces=sections,
-                               continued=_name_line(prefix, continued), note=note))
+                               continued=continued, note=note))
     return rendered
 
 
 def _name(name: str) -> str:
     return fit_mrkdwn(name, 80) if name.strip() else "?"
 
-
-def _name_line(prefix: str, continued: str) -> str:
-    """"*Eli*: (continued 2/3)" for the context line of a continuation message."""
-    return prefix + continued if continued else ""
