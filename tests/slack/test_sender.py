@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot import views
 from bot.slack.sender import SlackSender
 from cards import slack as slack_cards
-from conversations import commands
+from conversations import commands, intake
 from conversations.dispatch import Dispatcher
 from conversations.lifecycle import Status
 from desks import service as desks
@@ -279,7 +279,36 @@ async def test_pins_follow_the_card_and_repeats_count_as_done(rig: Rig) -> None:
     assert rig.api.pins("C_IT") == []
 
 
+async def test_requester_prompts_are_asked_in_the_employees_thread(rig: Rig) -> None:
+    async with rig.db.unit_of_work() as uow:
+        pending = await intake.hold(uow, rig.world.people["eli"], "my VPN drops",
+                                    channel="D_ELI", thread=None, side_id="1800.000007")
+        intake.ask_requester(uow, pending, "desk")
+        await uow.commit()
+    await rig.settle()
+    [picker] = rig.posts("D_ELI")
+    assert picker.params["thread_ts"] == "1800.000007"
+    assert "IT" in shown(picker.params) and "HR" in shown(picker.params)
+
+
 # ---------------------------------------------------------------- failures
+
+
+async def test_an_outage_is_retried_until_slack_answers_again(rig: Rig) -> None:
+    async with FakeSlackApi() as gone:
+        dead_url = gone.base_url  # nothing listens there once this block ends
+    live = rig.client
+    rig.client = AsyncWebClient(token=TOKEN, base_url=dead_url)
+    conversation = await rig.open()
+    await rig.dispatcher.drain()
+    [card_post] = await rig.notices(NoticeKind.CARD_POST)
+    assert card_post.done_at is None and card_post.attempts == 1
+    assert "network" in card_post.last_error
+    rig.client = live
+    await rig.settle()
+    assert (await rig.conversation(conversation.ref)).agent_thread == rig.posts(
+        "C_IT")[0].response["ts"]
+
 
 
 async def test_429_waits_for_retry_after_then_succeeds(rig: Rig) -> None:
