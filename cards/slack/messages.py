@@ -15,7 +15,6 @@ from cards import actions
 from cards.i18n import t
 from cards.slack.render import (
     BUTTON_TEXT,
-    ELEMENTS_PER_ACTIONS,
     MESSAGE_BLOCKS,
     MESSAGE_TEXT_BUDGET,
     OPTION_TEXT,
@@ -48,6 +47,7 @@ EXCERPT = 600  # characters of the first message on a card
 SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
 SELECT_TEXT_BUDGET = 3000  # option labels of one select together (long lists get short labels)
 DESCRIBED_DESKS = 20  # up to this many, the picker shows each desk with its description
+PICKER_DESKS = 400  # buttons, 20 characters each at most: within the message text budget
 MAX_SELECT_CHOICES = 10_000  # 100 option groups of 100
 
 
@@ -147,15 +147,14 @@ def resolve_prompt(view: ResolvePrompt, locale: str) -> Message:
 def desk_picker(view: DeskPicker, locale: str) -> Message:
     """One button per desk: with descriptions for a few desks, names only for many."""
     desks = list(view.desks)
-    most = (MESSAGE_BLOCKS - 2) * ELEMENTS_PER_ACTIONS
-    shown, more = desks[:most], max(len(desks) - most, 0)
+    shown, more = desks[:PICKER_DESKS], max(len(desks) - PICKER_DESKS, 0)
     limit = _label_limit(len(shown), budget=8000, limit=BUTTON_TEXT)
     buttons = [(clip(desk.name, limit), actions.PICK_DESK, f"{view.pending_id}:{desk.slug}",
                 None) for desk in shown]
     rendered = render("desk_picker.j2", locale, view=view, described=len(desks) <= DESCRIBED_DESKS,
                       buttons=buttons)
     if more:
-        rendered["blocks"].append(_more_line(more, locale))
+        rendered["blocks"].append(_context(t("picker.more", locale, count=more)))
     return rendered
 
 
@@ -217,6 +216,5 @@ def reply(view: Reply, locale: str) -> Message:
     return render("reply.j2", locale, view=view)
 
 
-def _more_line(count: int, locale: str) -> dict[str, Any]:
-    return {"type": "context",
-            "elements": [{"type": "mrkdwn", "text": t("list.more", locale, count=count)}]}
+def _context(markup: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markup}]}

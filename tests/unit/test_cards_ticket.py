@@ -1,0 +1,119 @@
+"""The ticket card: what it shows, and the controls the listeners match."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cards import actions, slack
+from cards.views import DeskOption, PersonRef, SlaState
+from tests.unit.cards_checks import check_message, elements, options, texts
+from tests.unit.test_cards_slack import desks, ticket
+
+
+def controls(card: dict) -> dict[str, dict]:
+    [block] = [b for b in card["blocks"] if b["type"] == "actions"]
+    assert block["block_id"] == actions.ticket_block(1042)
+    return {element["action_id"]: element for element in block["elements"]}
+
+
+def fields(card: dict) -> dict[str, str]:
+    [section] = [b for b in card["blocks"] if b.get("fields")]
+    return dict(field["text"].split("\n", 1) for field in section["fields"])
+
+
+def test_an_open_card_shows_every_field_and_control() -> None:
+    card = check_message(slack.message(ticket("VPN drops", priority=4, status="waiting")))
+    header = card["blocks"][0]
+    assert header == {"type": "header", "text": {"type": "plain_text",
+                                                  "text": "#1042 VPN drops", "emoji": True}}
+    shown = fields(card)
+    assert shown["*Desk*"] == "VPN drops"
+    assert shown["*Requester*"] == "<@UELI1>\n3 earlier requests"
+    assert shown["*Opened*"].startswith("<!date^1740907800^{date_short_pretty} {time}|")
+    assert shown["*Priority*"] == "★★★★☆"
+    assert shown["*Status*"] == "⏳ Waiting on requester"
+    assert shown["*Assignee*"] == "*VPN drops*"
+    assert shown["*SLA*"] == "⚠️ VPN drops"
+    assert "#1042" in card["text"] and "VPN drops" in card["text"]
+
+    found = controls(card)
+    assert list(found) == [actions.CLAIM, actions.TRANSFER_AGENT, actions.TRANSFER_DESK,
+                           actions.PIN, actions.PRIORITY, actions.STATUS, actions.CLOSE]
+    assert found[actions.CLAIM]["style"] == "primary" and found[actions.CLAIM]["value"] == "1042"
+    assert found[actions.PIN]["value"] == "1042"
+    # Agents without a Slack id cannot be chosen (the select's value is the user id).
+    assert [o["value"] for o in options(found[actions.TRANSFER_AGENT])] == ["U0001A"]
+    assert [o["value"] for o in options(found[actions.TRANSFER_DESK])] == [
+        "desk0", "desk1", "desk2"]
+    assert [o["value"] for o in options(found[actions.PRIORITY])] == ["1", "2", "3", "4", "5"]
+    assert found[actions.PRIORITY]["initial_option"]["value"] == "4"
+    assert [o["value"] for o in options(found[actions.STATUS])] == [
+        "waiting", "on_hold", "open", "resolved"]
+    assert found[actions.STATUS]["initial_option"]["value"] == "waiting"
+    close = found[actions.CLOSE]
+    assert close["style"] == "danger" and close["value"] == "1042"
+    assert close["confirm"]["style"] == "danger" and "#1042" in close["confirm"]["text"]["text"]
+
+
+def test_a_new_unassigned_card_without_choices() -> None:
+    card = check_message(slack.message(ticket("x", status="new", assignee=None, agents=(),
+                                              other_desks=(), sla=SlaState())))
+    shown = fields(card)
+    assert shown["*Assignee*"] == "🟠 *Unassigned*"
+    assert shown["*SLA*"] == "No SLA" and shown["*Status*"] == "🆕 New"
+    found = controls(card)
+    assert actions.TRANSFER_AGENT not in found and actions.TRANSFER_DESK not in found
+    assert "initial_option" not in found[actions.STATUS]  # "new" is not a choice
+
+
+def test_a_pinned_rated_ticket_offers_unpin() -> None:
+    card = check_message(slack.message(ticket("x", pinned=True, rating=2, kind="ticket")))
+    assert card["blocks"][0]["text"]["text"].endswith("📌")
+    shown = fields(card)
+    assert shown["*Pinned*"] == "📌 Pinned" and shown["*Rating*"] == "★★☆☆☆"
+    assert shown["*Kind*"] == "ticket" and len(shown) == 10
+    found = controls(card)
+    assert actions.UNPIN in found and actions.PIN not in found
+
+
+def test_a_closed_card_shows_its_final_state_and_no_controls() -> None:
+    card = check_message(slack.message(ticket("x", status="closed", rating=5)))
+    assert not any(b["type"] == "actions" for b in card["blocks"]) and not elements(
+        card["blocks"])
+    assert fields(card)["*Status*"] == "🔒 Closed" and "Closed" in texts(card)
+
+
+@pytest.mark.parametrize(("state", "shown"), [
+    ("ok", "🟢 On track"), ("warning", "⚠️ Due soon"), ("breached", "🔴 Breached"),
+    ("paused", "⏸️ Paused"), ("none", "No SLA"), ("bogus", "No SLA")])
+def test_sla_states(state: str, shown: str) -> None:
+    card = slack.message(ticket("x", sla=SlaState(state)))
+    assert fields(card)["*SLA*"] == shown
+    labelled = slack.message(ticket("x", sla=SlaState(state, "due in <5 min>")))
+    assert fields(labelled)["*SLA*"].endswith("due in &lt;5 min&gt;")
+
+
+def test_a_requester_without_a_slack_id_is_named_escaped() -> None:
+    card = slack.message(ticket("x", requester=PersonRef("<!here> Eli", "29:teams"),
+                                requester_earlier_requests=1))
+    assert fields(card)["*Requester*"] == "&lt;!here&gt; Eli\n1 earlier request"
+
+
+def test_many_agents_and_desks_go_in_option_groups_within_limits() -> None:
+    card = check_message(slack.message(ticket(
+        "N" * 500, agents=tuple(PersonRef("A" * 100, f"U{n:05d}") for n in range(250)),
+        other_desks=desks("D" * 100, 300))))
+    found = controls(card)
+    assert len(options(found[actions.TRANSFER_AGENT])) == 250
+    assert len(found[actions.TRANSFER_DESK]["option_groups"]) == 3
+    assert len(options(found[actions.TRANSFER_DESK])) == 300
+
+
+def test_odd_values_never_break_the_card() -> None:
+    for changes in ({"priority": 0}, {"priority": 9}, {"status": "archived"},
+                    {"kind": "<!channel>"}, {"desk": DeskOption("<x>", "")},
+                    {"requester_earlier_requests": 0}):
+        card = check_message(slack.message(dataclasses.replace(ticket("x"), **changes)))
+        assert controls(card)[actions.PRIORITY]["initial_option"]["value"] in "12345"
