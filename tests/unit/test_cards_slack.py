@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cards import slack
 from cards.views import (
@@ -162,6 +164,18 @@ def test_every_view_renders_valid_and_inert(name: str) -> None:
 @pytest.mark.parametrize("count", [0, 1, 30, 300])
 def test_long_lists_stay_within_limits(count: int) -> None:
     text = HOSTILE["long_name"]
+    for view in every_message_view(text, count):
+        for message in slack.messages(view):
+            check_message(message)
+    for view in homes(text, count):
+        check_home(slack.home(view))
+    check_modal(slack.modal(AskModal(text, desks(text, count))))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=600) | st.sampled_from(sorted(HOSTILE.values())).map(lambda s: s[:600]),
+       st.integers(min_value=0, max_value=12))
+def test_any_text_in_any_view_renders_valid(text: str, count: int) -> None:
     for view in every_message_view(text, count):
         for message in slack.messages(view):
             check_message(message)
