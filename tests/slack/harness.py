@@ -167,6 +167,29 @@ class SlackWorld:
         assert published, "no views.publish after app_home_opened"
         return published[-1].params["view"]
 
+    async def home_click(self, user: str, view: dict, action_id: str, *,
+                         value: str | None = None, option: str | None = None) -> dict:
+        """Click in the person's home tab; returns the view deskbot published next."""
+        block_id, element = find_element(view, action_id, value)
+        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
+                                  "type": element["type"], "action_ts": self.new_ts()}
+        if option is not None:
+            action["selected_option"] = {"value": option,
+                                         "text": {"type": "plain_text", "text": option}}
+        else:
+            action["value"] = element.get("value", value)
+        before = len(self.api.calls_to("views.publish"))
+        status, _ = await self.interact({
+            "type": "block_actions", "user": {"id": user},
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home", "blocks": view.get("blocks", []),
+                     "private_metadata": view.get("private_metadata", "")},
+            "actions": [action], "trigger_id": f"trigger.{next(self._ids)}"})
+        assert status == 200
+        published = self.api.calls_to("views.publish")[before:]
+        assert published, "no views.publish after a home click"
+        return published[-1].params["view"]
+
     # ------------------------------------------------------------ waiting
 
     async def settled(self, limit: float = 10.0) -> None:

@@ -38,6 +38,16 @@ def posts(world: SlackWorld, channel: str, *, thread_ts: str | None = None,
     return found
 
 
+def elements(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every interactive element of a message: in actions blocks and as accessories."""
+    found = []
+    for block in message.get("blocks") or []:
+        found += block.get("elements") or []
+        if block.get("accessory"):
+            found.append(block["accessory"])
+    return found
+
+
 def updates(world: SlackWorld, channel: str, ts: str) -> list[dict[str, Any]]:
     """chat.update calls of one message, oldest first."""
     return [{**c.params, "ts": ts, "channel": channel}
@@ -70,7 +80,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert "IT" in block_text(picker) and "HR" in block_text(picker)
 
         # Eli picks IT: the card appears in IT's channel, the receipt under Eli's message.
-        pick = next(e for b in picker["blocks"] for e in b.get("elements", [])
+        pick = next(e for e in elements(picker)
                     if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
         status, _ = await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
         assert status == 200
@@ -96,7 +106,11 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert any("Try the new profile" in block_text(m) and "Dana" in block_text(m)
                    for m in to_eli)
         assert "Dana" in block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
-        assert "#1001" in block_text(await world.open_home(DANA))
+        dana_home = await world.open_home(DANA)
+        assert "#1001" not in block_text(dana_home)  # the default view: unassigned
+        assert "Assigned to me (1)" in block_text(dana_home)
+        mine = await world.home_click(DANA, dana_home, ids.HOME_VIEW, value="mine")
+        assert "#1001" in block_text(mine)
 
         # Lee clicks Claim: refused, privately, naming Dana.
         before = len(world.api.calls_to("chat.postEphemeral"))
@@ -114,6 +128,8 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "Lee" in block_text(current)
         lee_home = await world.open_home(LEE)
+        assert "Assigned to me (1)" in block_text(lee_home)
+        assert "Assigned to me (0)" in block_text(await world.open_home(DANA))
         await world.click(LEE, current, ids.PIN)
         await world.settled()
         assert [c.params["timestamp"] for c in world.api.calls_to("pins.add")
@@ -123,7 +139,6 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         await world.settled()
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "★★★★☆" in block_text(current)
-        assert "#1001" in block_text(lee_home)
         await world.click(LEE, current, ids.CLOSE)
         await world.settled()
         final = updates(world, IT_CHANNEL, card["ts"])[-1]
@@ -132,8 +147,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
 
         # Eli is asked "did this solve it?" and rates 5.
         prompt = next(m for m in posts(world, f"D{ELI}", thread_ts=asked)
-                      if any(e.get("action_id") == ids.RATE for b in m["blocks"]
-                             for e in b.get("elements", [])))
+                      if any(e.get("action_id") == ids.RATE for e in elements(m)))
         await world.click(ELI, prompt, ids.SOLVED_YES)
         await world.click(ELI, prompt, ids.RATE, value="1001:5")
         await world.settled()
@@ -145,5 +159,8 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
             conversation = (await uow.session.scalars(select(Conversation))).one()
             assert (conversation.status, conversation.rating) == ("closed", 5)
         # Homes after the close: nothing active left for anyone.
-        assert "#1001" not in block_text(await world.open_home(LEE))
+        lee_home = await world.open_home(LEE)
+        assert "Assigned to me (0)" in block_text(lee_home)
+        assert "#1001" not in block_text(
+            await world.home_click(LEE, lee_home, ids.HOME_VIEW, value="all"))
         assert "#1001" in block_text(await world.open_home(ELI))
