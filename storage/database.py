@@ -85,6 +85,11 @@ class Database:
                                                      expire_on_commit=False)
         self._after_commit: list[CommitHook] = []
         self._before_commit: list[BeforeCommitHook] = []
+        # SQLite has one writer at a time. Waiting for it in SQLite's busy handler means
+        # sleeping in growing steps (tens of ms); queueing writers of this process on an
+        # asyncio lock hands the file over at once, in arrival order. (Other processes
+        # on the same file still meet the busy timeout.)
+        self._writer: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
         """Start a unit of work; use as `async with db.unit_of_work() as uow:`."""
@@ -124,8 +129,12 @@ class UnitOfWork:
         self.readonly = readonly
         self.clock = db.clock
         self._committed = False
+        self._holds_writer = False
 
     async def __aenter__(self) -> Self:
+        if not self.readonly and self.db._writer is not None:
+            await self.db._writer.acquire()
+            self._holds_writer = True
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -136,8 +145,13 @@ class UnitOfWork:
             if not self._committed and not self.readonly:
                 await self.session.rollback()
         finally:
-            # Closing must happen even when the task is being cancelled.
-            await asyncio.shield(self.session.close())
+            try:
+                # Closing must happen even when the task is being cancelled.
+                await asyncio.shield(self.session.close())
+            finally:
+                if self._holds_writer:
+                    self._holds_writer = False
+                    self.db._writer.release()  # type: ignore[union-attr]
 
     async def commit(self) -> None:
         """Flush, run before-commit hooks, commit, then run after-commit hooks."""
