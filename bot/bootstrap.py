@@ -127,6 +127,7 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any) -> Dispatche
     from bot.slack.sender import SlackSender
     from conversations.dispatch import Dispatcher as OutboxDispatcher
 
-    dispatcher = OutboxDispatcher(db, SlackSender(db, slack.client_for))
+    dispatcher = OutboxDispatcher(db, SlackSender(db, slack.client_for),
+                                  pace=slack.inbox.yield_to_arrivals)
     db.on_after_commit(dispatcher.wake)  # deliver right after each commit
     return dispatcher

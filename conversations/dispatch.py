@@ -110,7 +110,8 @@ class Dispatcher:
                  lease: timedelta = timedelta(seconds=60), max_attempts: int = 12,
                  base_backoff: float = 2.0, max_backoff: float = 600.0,
                  poll_interval: float = 5.0, jitter: random.Random | None = None,
-                 concurrency: int = 10, send_timeout: float | None = None) -> None:
+                 concurrency: int = 10, send_timeout: float | None = None,
+                 pace: Callable[[], Awaitable[None]] | None = None) -> None:
         if batch_keys < 1 or per_key < 1 or concurrency < 1 or max_attempts < 1:
             raise ValueError("batch_keys, per_key, concurrency and max_attempts must be >= 1")
         self.db = db
@@ -124,6 +125,9 @@ class Dispatcher:
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
         self.concurrency = concurrency
+        # Awaited before each send: lets the process put acknowledging inbound
+        # traffic first (bootstrap passes the inbox's pacing), or nothing.
+        self.pace = pace
         # A send that hangs must end while the lease still holds, or another replica
         # would deliver the same row.
         self.send_timeout = (lease.total_seconds() / 4 if send_timeout is None
@@ -255,6 +259,8 @@ class Dispatcher:
                         conversation_id=row.conversation_id, person_id=row.person_id,
                         payload=row.payload, attempts=row.attempts,
                         ordering_key=row.ordering_key)
+        if self.pace is not None:
+            await self.pace()
         try:
             async with asyncio.timeout(self.send_timeout):
                 delivery = await self.sender.deliver(notice)

@@ -286,6 +286,36 @@ class PendingRequest(Base):
     created_at: Mapped[datetime]
 
 
+class InboundEvent(Base):
+    """A platform delivery kept before it is acknowledged, and processed after.
+
+    Acknowledging only what is stored means nothing acknowledged is ever lost; the
+    unique (platform, delivery_id) makes a redelivery (Slack retry, Teams resend) a
+    no-op. `processed_at` is set in the same transaction as the command it caused.
+    """
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_id"),
+        Index("ix_inbound_event_waiting", "id", sqlite_where=text("processed_at IS NULL"),
+              postgresql_where=text("processed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    workspace_external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None]
+    # `done`, or `failed` after the last attempt (kept for a person to look at).
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class ProcessedInbound(Base):
     """Inbound platform deliveries already processed (Slack event_id, Teams activity id)."""
 

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.slack.people import People, SlackDirectory
 from storage.clock import Clock
 from storage.database import Database
+from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class SlackContext:
     clock: Clock
     people: People
     client_for: ClientFor
+    inbox: Inbox
     note_prefix: str = "//"
 
 
@@ -71,12 +73,17 @@ class SlackAdapter:
                 client=self._single,
                 process_before_response=True,
             )
+        from bot.slack import listeners
+
+        # Messages are stored before the ack and processed right after it.
+        self.inbox = Inbox(db, lambda uow, row, prepared: listeners.process_stored(
+            self.context, uow, row, prepared),
+            prepare=lambda row: listeners.prepare_stored(self.context, row))
         self.context = SlackContext(
             settings=settings, db=db, clock=clock,
             people=People(db, SlackDirectory(self.client_for), settings.admins),
-            client_for=self.client_for, note_prefix=settings.note_prefix,
+            client_for=self.client_for, inbox=self.inbox, note_prefix=settings.note_prefix,
         )
-        from bot.slack import listeners
 
         listeners.register(self.app, self.context)
         if settings.slack_app_token:
@@ -115,12 +122,14 @@ class SlackAdapter:
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
-        """Connect Socket Mode when configured (HTTP mode needs nothing)."""
+        """Start processing stored messages; connect Socket Mode when configured."""
+        await self.inbox.start()
         if self.socket_mode_handler is not None:
             await self.socket_mode_handler.connect_async()
             log.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
-        """Disconnect Socket Mode."""
+        """Disconnect Socket Mode; stop processing (stored messages wait for the next start)."""
         if self.socket_mode_handler is not None:
             await self.socket_mode_handler.close_async()
+        await self.inbox.stop()

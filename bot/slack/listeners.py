@@ -20,7 +20,9 @@ from conversations import commands, intake
 from conversations.lifecycle import ACTIVE
 from desks.errors import DeskbotError
 from desks.permissions import desk_role
-from storage import ledger
+from storage.database import UnitOfWork
+from storage.inbox import AfterCommit
+from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -57,38 +59,55 @@ def spoken(event: dict) -> bool:
 
 async def handle_message(ctx: SlackContext, event: dict, body: dict,
                          context: AsyncBoltContext) -> None:
-    """Route one message event: DM, agent-channel thread, or intake channel."""
+    """Store a person's message (the ack follows); the inbox processes it right after."""
     if not spoken(event):
         return
-    team_id = context["team_id"]
+    event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+    new = await ctx.inbox.accept("slack", event_id, context["team_id"], "message",
+                                 {"event": event})
+    if not new:
+        log.info("slack event %s delivered again; already stored", event_id)
+
+
+async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> dict:
+    """Before the transaction: the author's profile, when we do not know them yet."""
+    event = row.payload["event"]
+    return await ctx.people.lookup(row.workspace_external_id, [event["user"]])
+
+
+async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
+                         profiles: dict | None) -> AfterCommit:
+    """One stored message, in the inbox's unit of work: DM, agent thread, or intake."""
+    event = row.payload["event"]
+    team_id = row.workspace_external_id
     user_id = event["user"]
-    profiles = await ctx.people.lookup(team_id, [user_id])
     text = event.get("text") or ""
     channel = event["channel"]
     ts = event["ts"]
     thread_ts = event.get("thread_ts")
     in_thread = thread_ts is not None and thread_ts != ts
-    event_id = body.get("event_id") or f"{channel}:{ts}"
+    workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles or {})
+    person = people[user_id]
     refusal: str | None = None
-    async with ctx.db.unit_of_work() as uow:
-        if not await ledger.first_delivery(uow, "slack", event_id):
-            log.info("slack event %s delivered again; already processed", event_id)
-            return
-        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-        person = people[user_id]
-        try:
-            if event.get("channel_type") == "im":
-                await _direct_message(uow, person, text, channel, ts,
-                                      thread_ts if in_thread else None)
-            else:
-                refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
-                                                 ts, thread_ts if in_thread else None)
-        except DeskbotError as error:
-            # Keep the ledger mark (a retry would be refused the same way), say why.
-            refusal = error.message
-        await uow.commit()
-    if refusal:
+    savepoint = await uow.session.begin_nested()
+    try:
+        if event.get("channel_type") == "im":
+            await _direct_message(uow, person, text, channel, ts,
+                                  thread_ts if in_thread else None)
+        else:
+            refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
+                                             ts, thread_ts if in_thread else None)
+        await savepoint.commit()
+    except DeskbotError as error:
+        # Undo the half-done command, keep the delivery as processed, and say why.
+        await savepoint.rollback()
+        refusal = error.message
+    if not refusal:
+        return None
+
+    async def tell() -> None:
         await tell_privately(ctx, team_id, channel, user_id, refusal, thread_ts=thread_ts)
+    return tell
 
 
 async def _direct_message(uow: Any, person: Any, text: str, channel: str, ts: str,

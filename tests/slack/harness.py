@@ -193,12 +193,15 @@ class SlackWorld:
     # ------------------------------------------------------------ waiting
 
     async def settled(self, limit: float = 10.0) -> None:
-        """Wait until the dispatcher delivered every notice that is due."""
+        """Wait until every stored message is processed and every due notice delivered."""
+        inbox = self.deps.slack.inbox
         async with asyncio.timeout(limit):
             while True:
-                async with self.db.unit_of_work(readonly=True) as uow:
-                    if await outbox.pending_count(uow) == 0:
-                        return
+                if await inbox.waiting() == 0:
+                    async with self.db.unit_of_work(readonly=True) as uow:
+                        if await outbox.pending_count(uow) == 0:
+                            return
+                inbox.wake()
                 self.deps.dispatcher.wake()
                 await asyncio.sleep(0.01)
 

@@ -20,10 +20,12 @@ async def drain_with_time(world: SlackWorld, limit: float = 30.0) -> None:
     """Move the clock past back-offs until every notice is delivered."""
     async with asyncio.timeout(limit):
         while True:
-            async with world.db.unit_of_work(readonly=True) as uow:
-                if await outbox.pending_count(uow) == 0:
-                    return
+            if await world.deps.slack.inbox.waiting() == 0:
+                async with world.db.unit_of_work(readonly=True) as uow:
+                    if await outbox.pending_count(uow) == 0:
+                        return
             world.clock.advance(seconds=30)
+            world.deps.slack.inbox.wake()
             world.deps.dispatcher.wake()
             await asyncio.sleep(0.02)
 

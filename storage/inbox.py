@@ -1,0 +1,263 @@
+"""The inbox: platform deliveries are stored, then acknowledged, then processed.
+
+`accept()` stores one delivery and returns once it is committed; deliveries that
+arrive together share one transaction (group commit), so the acknowledgement waits
+for a few milliseconds at most. A redelivery of a stored one (same platform and
+delivery id) is recognised and answered `False`.
+
+A processor task then takes stored deliveries in arrival order and hands each to
+the handler inside a unit of work; the handler's command and the `processed_at`
+mark commit together, so each delivery is processed once. A handler that fails is
+retried after a back-off, up to `max_attempts`, then the row is kept as `failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.database import Database, UnitOfWork
+from storage.models import InboundEvent
+
+log = logging.getLogger(__name__)
+
+# What a handler returns: something to do once its transaction committed (a private
+# reply, say), or None.
+AfterCommit = Callable[[], Awaitable[None]] | None
+# prepare(row) runs first, outside any write transaction (platform lookups belong
+# there); handler(uow, row, prepared) then runs the command in the unit of work.
+Prepare = Callable[[InboundEvent], Awaitable[Any]]
+Handler = Callable[[UnitOfWork, InboundEvent, Any], Awaitable[AfterCommit]]
+
+
+@dataclass
+class _Arrival:
+    values: dict[str, Any]
+    stored: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop()
+                                         .create_future())
+
+
+class Inbox:
+    """Stores deliveries before they are acknowledged; processes them after."""
+
+    def __init__(self, db: Database, handler: Handler, *, prepare: Prepare | None = None,
+                 batch: int = 50,
+                 max_attempts: int = 5, backoff: timedelta = timedelta(seconds=5),
+                 poll_interval: float = 5.0, quiet: float = 0.02,
+                 max_defer: float = 1.0) -> None:
+        self.db = db
+        self.handler = handler
+        self.prepare = prepare
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.poll_interval = poll_interval
+        # Acknowledging comes first: while deliveries keep arriving, processing waits
+        # for a `quiet` gap, but never more than `max_defer` per delivery.
+        self.quiet = quiet
+        self.max_defer = max_defer
+        self._arrivals: list[_Arrival] = []
+        self._last_arrival = 0.0
+        self._flushing: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ storing
+
+    async def accept(self, platform: str, delivery_id: str, workspace_external_id: str,
+                     kind: str, payload: dict[str, Any]) -> bool:
+        """Store one delivery; True when it is new, False for a redelivery.
+
+        Returns only after the row is committed: the caller acknowledges then.
+        """
+        now = self.db.clock.now()
+        arrival = _Arrival({"platform": platform, "delivery_id": delivery_id,
+                            "workspace_external_id": workspace_external_id, "kind": kind,
+                            "payload": payload, "received_at": now, "available_at": now,
+                            "attempts": 0})
+        self._arrivals.append(arrival)
+        self._last_arrival = time.monotonic()
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await asyncio.shield(arrival.stored)
+
+    async def _flush(self) -> None:
+        # Whoever arrives while a batch commits joins the next one.
+        while self._arrivals:
+            arrivals, self._arrivals = self._arrivals, []
+            try:
+                stored = await self._store([a.values for a in arrivals])
+            except Exception as error:
+                for arrival in arrivals:
+                    if not arrival.stored.done():
+                        arrival.stored.set_exception(error)
+                continue
+            for arrival, new in zip(arrivals, stored, strict=True):
+                if not arrival.stored.done():
+                    arrival.stored.set_result(new)
+            self.wake()
+
+    async def _store(self, rows: list[dict[str, Any]]) -> list[bool]:
+        # One INSERT for the whole batch; RETURNING names the rows that were new.
+        insert = pg_insert if self.db.is_postgresql else sqlite_insert
+        async with self.db.unit_of_work() as uow:
+            # executemany with RETURNING: one cached statement whatever the batch size.
+            result = await uow.session.execute(
+                insert(InboundEvent)
+                .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
+                .returning(InboundEvent.platform, InboundEvent.delivery_id), rows)
+            new = {(platform, delivery) for platform, delivery in result.all()}
+            await uow.commit()
+        # A delivery twice in one batch: the first is the new one.
+        stored = []
+        for values in rows:
+            key = (values["platform"], values["delivery_id"])
+            stored.append(key in new)
+            new.discard(key)
+        return stored
+
+    # ------------------------------------------------------------ processing
+
+    def wake(self) -> None:
+        """Look for stored deliveries now."""
+        self._wake.set()
+
+    async def waiting(self) -> int:
+        """How many stored deliveries are not processed yet."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            return (await uow.session.execute(
+                select(func.count()).select_from(InboundEvent)
+                .where(InboundEvent.processed_at.is_(None)))).scalar_one()
+
+    async def process_once(self) -> int:
+        """Process the deliveries that are due now, oldest first; returns how many."""
+        done = 0
+        while True:
+            now = self.db.clock.now()
+            async with self.db.unit_of_work(readonly=True) as uow:
+                ids = list(await uow.session.scalars(
+                    select(InboundEvent.id)
+                    .where(InboundEvent.processed_at.is_(None), InboundEvent.available_at <= now)
+                    .order_by(InboundEvent.id).limit(self.batch)))
+            if not ids:
+                return done
+            for row_id in ids:
+                await self._yield_to_arrivals()
+                if await self._process(row_id):
+                    done += 1
+
+    async def yield_to_arrivals(self) -> None:
+        """Wait for a quiet gap in arrivals (at most `max_defer`): acks go first."""
+        await self._yield_to_arrivals()
+
+    async def _yield_to_arrivals(self) -> None:
+        deadline = time.monotonic() + self.max_defer
+        while True:
+            now = time.monotonic()
+            gap = now - self._last_arrival
+            if gap >= self.quiet or now >= deadline:
+                return
+            await asyncio.sleep(min(self.quiet - gap, deadline - now))
+
+    async def _process(self, row_id: int) -> bool:
+        after: AfterCommit = None
+        try:
+            prepared = None
+            if self.prepare is not None:
+                async with self.db.unit_of_work(readonly=True) as uow:
+                    row = await uow.session.get(InboundEvent, row_id)
+                if row is None or row.processed_at is not None:
+                    return False
+                prepared = await self.prepare(row)
+            async with self.db.unit_of_work() as uow:
+                query = select(InboundEvent).where(InboundEvent.id == row_id,
+                                                   InboundEvent.processed_at.is_(None))
+                if self.db.is_postgresql:
+                    query = query.with_for_update(skip_locked=True)
+                row = (await uow.session.scalars(query)).first()
+                if row is None:
+                    return False  # another replica has it, or had it
+                after = await self.handler(uow, row, prepared)
+                row.processed_at = uow.clock.now()
+                row.outcome = "done"
+                await uow.commit()
+        except Exception as error:
+            await self._failed(row_id, error)
+            return False
+        if after is not None:
+            try:
+                await after()
+            except Exception:  # the command committed; a reply that failed is only logged
+                log.exception("inbox: after-commit step of delivery %s failed", row_id)
+        return True
+
+    async def _failed(self, row_id: int, error: Exception) -> None:
+        log.warning("inbox: delivery %s failed (%s: %s)", row_id, type(error).__name__,
+                    str(error)[:200])
+        async with self.db.unit_of_work() as uow:
+            row = await uow.session.get(InboundEvent, row_id)
+            if row is None or row.processed_at is not None:
+                return
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {str(error)[:1000]}"
+            now = uow.clock.now()
+            if row.attempts >= self.max_attempts:
+                row.processed_at = now
+                row.outcome = "failed"
+                log.error("inbox: delivery %s (%s %s) failed %d times; kept as failed",
+                          row_id, row.platform, row.kind, row.attempts)
+            else:
+                row.available_at = now + self.backoff * (2 ** (row.attempts - 1))
+            await uow.commit()
+
+    async def forget_processed_before(self, moment: Any) -> int:
+        """Drop processed deliveries older than `moment` (failed ones are kept)."""
+        async with self.db.unit_of_work() as uow:
+            result = await uow.session.execute(
+                delete(InboundEvent).where(InboundEvent.outcome == "done",
+                                           InboundEvent.received_at < moment))
+            await uow.commit()
+        return result.rowcount or 0
+
+    # ------------------------------------------------------------ life
+
+    async def start(self) -> None:
+        """Start the processor task (it also picks up what an earlier run left)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbox")
+
+    async def stop(self) -> None:
+        """Stop the processor; stored deliveries wait for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.process_once()
+            except Exception:
+                log.exception("inbox: processing round failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+
+__all__ = ["AfterCommit", "Handler", "Inbox", "Prepare"]
