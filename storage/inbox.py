@@ -110,11 +110,14 @@ class Inbox:
         # One INSERT for the whole batch; RETURNING names the rows that were new.
         insert = pg_insert if self.db.is_postgresql else sqlite_insert
         async with self.db.unit_of_work() as uow:
-            # executemany with RETURNING: one cached statement whatever the batch size.
-            result = await uow.session.execute(
-                insert(InboundEvent)
+            # A Core statement on the table (the ORM's bulk path compiles it every time),
+            # executed for the batch; RETURNING names the rows that were new.
+            table = InboundEvent.__table__
+            connection = await uow.session.connection()
+            result = await connection.execute(
+                insert(table)
                 .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
-                .returning(InboundEvent.platform, InboundEvent.delivery_id), rows)
+                .returning(table.c.platform, table.c.delivery_id), rows)
             new = {(platform, delivery) for platform, delivery in result.all()}
             await uow.commit()
         # A delivery twice in one batch: the first is the new one.
