@@ -190,6 +190,27 @@ class SlackWorld:
         assert published, "no views.publish after a home click"
         return published[-1].params["view"]
 
+    async def set_up_desks_directly(self, *, intake: str | None = None) -> None:
+        """IT (Dana, Lee) and HR (Omer) made through the core, for tests not about /desk."""
+        from desks.people import ensure_person, ensure_workspace
+        from desks.permissions import Actor, Role
+        from desks.service import add_members, create_desk, set_intake_channel
+
+        async with self.db.unit_of_work() as uow:
+            workspace = await ensure_workspace(uow, "slack", TEAM)
+            people = {user: await ensure_person(uow, workspace, user, name,
+                                                is_platform_admin=user == ADA)
+                      for user, name in NAMES.items()}
+            admin = Actor(people[ADA], is_admin=True)
+            await create_desk(uow, admin, "IT", agent_channel=IT_CHANNEL,
+                              description="Laptops, VPN")
+            await create_desk(uow, admin, "HR", agent_channel=HR_CHANNEL)
+            await add_members(uow, admin, "IT", [people[DANA], people[LEE]], Role.AGENT)
+            await add_members(uow, admin, "HR", [people[OMER]], Role.AGENT)
+            if intake:
+                await set_intake_channel(uow, admin, "IT", intake)
+            await uow.commit()
+
     # ------------------------------------------------------------ waiting
 
     async def settled(self, limit: float = 10.0) -> None:
