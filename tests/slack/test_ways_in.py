@@ -59,7 +59,8 @@ async def test_modal_without_a_desk_is_answered_with_a_field_error(db: Database,
         await world.set_up_desks_directly()
         status, body = await world.interact({
             "type": "view_submission", "user": {"id": ELI}, "trigger_id": "t.11",
-            "view": {"id": "V9", "type": "modal", "callback_id": ids.ASK_MODAL, "private_metadata": "",
+            "view": {"id": "V9", "type": "modal", "callback_id": ids.ASK_MODAL,
+                     "private_metadata": "",
                      "state": {"values": {ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {
                          "type": "plain_text_input", "value": ""}}}}}})
         assert status == 200
