@@ -7,9 +7,18 @@ platform call ever runs while a database write lock is held.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
+
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.models import Person, Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,3 +56,39 @@ class StaticDirectory:
                        external_ids: Sequence[str]) -> dict[str, Profile]:
         """The known profiles among `external_ids`."""
         return {i: self._profiles[i] for i in external_ids if i in self._profiles}
+
+
+# Names and admin flags change rarely; a stored profile is trusted this long.
+PROFILE_FRESH_FOR = timedelta(days=1)
+
+
+async def profiles_to_refresh(db: Database, directory: Directory, platform: str,
+                              workspace_external_id: str,
+                              external_ids: Iterable[str]) -> dict[str, Profile]:
+    """Profiles of those of `external_ids` we do not know, or know only from long ago.
+
+    Asked before a unit of work opens, so no platform call runs under a write lock.
+    A directory that fails costs only names: the request goes on with ids.
+    """
+    wanted = list(dict.fromkeys(i for i in external_ids if i))
+    if not wanted:
+        return {}
+    async with db.unit_of_work(readonly=True) as uow:
+        rows = await uow.session.execute(
+            select(Person.external_id, Person.updated_at, Person.display_name)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(Workspace.platform == platform,
+                   Workspace.external_id == workspace_external_id,
+                   Person.external_id.in_(wanted)))
+        now = uow.clock.now()
+        fresh = {external_id for external_id, updated_at, name in rows.all()
+                 if now - updated_at < PROFILE_FRESH_FOR and name != external_id}
+    missing = [i for i in wanted if i not in fresh]
+    if not missing:
+        return {}
+    try:
+        return await directory.profiles(workspace_external_id, missing)
+    except Exception as error:  # a profile is nice to have; the request must go on
+        log.warning("profile lookup failed for %s workspace %s (%s); using ids as names",
+                    platform, workspace_external_id, type(error).__name__)
+        return {}

@@ -86,8 +86,9 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     conversation = await load(uow, actor.workspace_id, ref)
     desk = await _desk(uow, conversation)
     if await desk_role(uow, actor.id, desk.id) is None:
-        raise NotAnAgent(f"#{conversation.ref} is on the {desk.name} desk, which you don't "
-                         f"serve.", ref=conversation.ref, desk=desk.name)
+        raise NotAnAgent(f"You are not an agent of the {desk.name} desk, where "
+                         f"#{conversation.ref} is, so you cannot work on it.",
+                         ref=conversation.ref, desk=desk.name)
     return conversation, desk
 
 
@@ -222,6 +223,44 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
     for agent_id in await _available_agents(uow, desk.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
+    return Posted(conversation, message)
+
+
+async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk,
+                     text: str) -> Posted:
+    """An agent starts a conversation with an employee (`/desk new @employee desk text`).
+
+    The agent's text is the first message and is relayed to the employee; the
+    conversation is the agent's from the start, and that message is its first response.
+    """
+    desk = await _current_desk(uow, desk)
+    require_open_desk(desk)
+    if await desk_role(uow, actor.id, desk.id) is None:
+        raise NotAnAgent(f"You are not an agent of the {desk.name} desk, so you cannot start "
+                         f"a request there.", desk=desk.name)
+    if employee.workspace_id != desk.workspace_id:
+        raise NotPermitted("That person belongs to another workspace.")
+    text = _clean_text(text, example="Write what you want to tell them, e.g. "
+                                     "`/desk new @eli IT your new laptop is ready`.")
+    now = uow.clock.now()
+    conversation = Conversation(
+        workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),
+        desk_id=desk.id, requester_id=employee.id, assignee_id=actor.id, kind="inquiry",
+        status=Status.OPEN, priority=3, subject=_subject(text), opened_at=now,
+        updated_at=now, first_response_at=now, last_agent_message_at=now,
+    )
+    uow.session.add(conversation)
+    await uow.session.flush()
+    message = Message(conversation_id=conversation.id, author_id=actor.id, kind="agent",
+                      body=text, created_at=now)
+    uow.session.add(message)
+    await uow.session.flush()
+    await _mark_read(uow, conversation, actor.id)
+    _event(uow, conversation, actor.id, "conversation.opened", via="agent",
+           message_id=message.id)
+    _notice(uow, conversation, NoticeKind.CARD_POST)
+    _notice(uow, conversation, NoticeKind.RECEIPT)
+    _notice(uow, conversation, NoticeKind.RELAY_TO_REQUESTER, message_id=message.id)
     return Posted(conversation, message)
 
 

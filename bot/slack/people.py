@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
-from bot.directory import Profile
+from bot.directory import Profile, profiles_to_refresh
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, resolve_actor
 from storage.database import Database, UnitOfWork
@@ -23,9 +21,6 @@ from storage.models import Person, Workspace
 log = logging.getLogger(__name__)
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
-
-# Names and admin flags change rarely; refresh a profile at most this often.
-PROFILE_FRESH_FOR = timedelta(days=1)
 
 
 def profile_of(user: dict) -> Profile:
@@ -75,27 +70,7 @@ class People:
 
     async def lookup(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
         """Profiles for those of `user_ids` we do not know or know only from long ago."""
-        wanted = list(dict.fromkeys(u for u in user_ids if u))
-        if not wanted:
-            return {}
-        async with self.db.unit_of_work(readonly=True) as uow:
-            rows = await uow.session.execute(
-                select(Person.external_id, Person.updated_at, Person.display_name)
-                .join(Workspace, Workspace.id == Person.workspace_id)
-                .where(Workspace.platform == "slack", Workspace.external_id == team_id,
-                       Person.external_id.in_(wanted)))
-            now = uow.clock.now()
-            fresh = {external_id for external_id, updated_at, name in rows.all()
-                     if now - updated_at < PROFILE_FRESH_FOR and name != external_id}
-        missing = [u for u in wanted if u not in fresh]
-        if not missing:
-            return {}
-        try:
-            return await self.directory.profiles(team_id, missing)
-        except Exception as error:  # a profile is nice to have; the request must go on
-            log.warning("users.info failed for team %s (%s); using ids as names",
-                        team_id, type(error).__name__)
-            return {}
+        return await profiles_to_refresh(self.db, self.directory, "slack", team_id, user_ids)
 
     async def enter(self, uow: UnitOfWork, team_id: str, user_ids: Iterable[str],
                     profiles: dict[str, Profile]) -> tuple[Workspace, dict[str, Person]]:

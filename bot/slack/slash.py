@@ -10,6 +10,7 @@ import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from bot.commands import Caller, run_command
 from bot.slack.app import SlackContext
 from cards import slack as slack_cards
 from cards.views import Reply
@@ -29,8 +30,6 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 async def answer(ctx: SlackContext, command: dict, team_id: str) -> dict:
     """Run one `/desk` command; the ack payload (text, blocks, response_type)."""
-    from bot.commands import Caller, run_command
-
     channel = command.get("channel_id")
     caller = Caller(platform="slack", workspace_external_id=team_id,
                     user_id=command["user_id"], channel=channel,

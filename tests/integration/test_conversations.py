@@ -106,9 +106,9 @@ async def test_claim_refusals(world: World):
     assert err.details["claimed_by_id"] == world.people["dana"].id
     assert err.details["claimed_by_external_id"] == "U_DANA"
     await refused(world, "wrong_state", "already yours", c.claim, world.actor("dana"), 1001)
-    await refused(world, "not_an_agent", "on the IT desk, which you don't serve",
+    await refused(world, "not_an_agent", "not an agent of the IT desk, where #1001 is",
                   c.claim, world.actor("omer"), "1001")
-    await refused(world, "not_an_agent", "which you don't serve", c.claim,
+    await refused(world, "not_an_agent", "not an agent of the IT desk", c.claim,
                   world.actor("eli"), "1001")
     await refused(world, "unknown_ref", "There is no request #999", c.claim,
                   world.actor("dana"), "#999")
@@ -161,7 +161,7 @@ async def test_note_is_never_relayed(world: World):
     conv = await current(world, 1001)
     assert conv.assignee_id is None and conv.first_response_at is None
     await refused(world, "invalid_input", "no text", c.add_note, world.actor("dana"), "1001", "")
-    await refused(world, "not_an_agent", "don't serve", c.add_note, world.actor("eli"),
+    await refused(world, "not_an_agent", "not an agent of", c.add_note, world.actor("eli"),
                   "1001", "sneaky")
 
 
@@ -239,7 +239,7 @@ async def test_transfer_to_desk_moves_and_reposts(world: World):
     assert card_moved.payload["old_thread"] == "333.3"
     kinds = [n.kind for n in await world.notices() if n.id > card_moved.id]
     assert kinds == ["card.post", "requester.update"]
-    await refused(world, "not_an_agent", "don't serve", c.claim, world.actor("dana"), "1001")
+    await refused(world, "not_an_agent", "not an agent of", c.claim, world.actor("dana"), "1001")
     await world.run(c.claim, world.actor("omer"), "1001")
 
 

@@ -30,6 +30,16 @@ async def drain_with_time(world: SlackWorld, limit: float = 30.0) -> None:
             await asyncio.sleep(0.02)
 
 
+async def keep_failing(world: SlackWorld, failures: int, limit: float = 30.0) -> None:
+    """Let deliveries run (moving the clock past back-offs) until `failures` calls failed."""
+    async with asyncio.timeout(limit):
+        while sum(not c.ok for c in world.api.calls) < failures:
+            world.clock.advance(seconds=30)
+            world.deps.slack.inbox.wake()
+            world.deps.dispatcher.wake()
+            await asyncio.sleep(0.02)
+
+
 async def test_relays_and_cards_survive_a_flaky_slack(db: Database, clock: FrozenClock):
     async with slack_world(db, clock) as world:
         await world.command(ADA, f"admin create IT <#{IT_CHANNEL}|it-desk>")
@@ -51,6 +61,8 @@ async def test_relays_and_cards_survive_a_flaky_slack(db: Database, clock: Froze
                 await world.dm(person, f"{person} follow-up {n}", thread_ts=asked[person])
                 await world.say(DANA, IT_CHANNEL, f"answer {n} for {person}",
                                 thread_ts=card_of[person]["ts"])
+        # Deliveries run into the failures for a while, and the failures pile up.
+        await keep_failing(world, failures=15)
         failed_meanwhile = [c for c in world.api.calls if not c.ok]
         world.api.calm()
         await drain_with_time(world)

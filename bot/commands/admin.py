@@ -1,0 +1,165 @@
+"""`/desk admin …`: desks set up from chat (admins; leads for their own desk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import views
+from bot.commands.context import Context
+from cards.views import Reply, View
+from desks import service
+from desks.grammar import Args, ChannelRef
+from desks.permissions import Role, require_desk_admin
+from storage.models import Person
+
+DESK = "the desk's name, e.g. IT"
+
+
+def _names(people: Sequence[Person]) -> str:
+    names = [p.display_name for p in people]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _channel(ref: ChannelRef) -> str:
+    return f"#{ref.label}" if ref.label else "the channel you named"
+
+
+async def create(ctx: Context, args: Args) -> View:
+    """`/desk admin create NAME [#agent-channel] [description…]`."""
+    name = args.word("a name for the desk, e.g. `/desk admin create IT #it-helpdesk`")
+    channel = args.channel()
+    description = args.rest() or None
+    agent_channel = channel.channel_id if channel else None
+    where = _channel(channel) if channel else None
+    if agent_channel is None and not ctx.caller_in_dm and ctx.caller_channel:
+        agent_channel, where = ctx.caller_channel, "this channel"
+    desk = await service.create_desk(ctx.uow, ctx.actor, name, description=description,
+                                     agent_channel=agent_channel)
+    then = (f"Its cards go to {where}." if where else
+            f"It has no agent channel yet: run `/desk admin channel {desk.name}` in the "
+            "channel where its agents work.")
+    return Reply(text=f"Created the {desk.name} desk. {then} Add agents with "
+                      f"`/desk admin agents {desk.name} add @someone`.")
+
+
+async def show(ctx: Context, args: Args) -> View:
+    """`/desk admin show DESK`: the whole configuration as a card."""
+    name = args.rest()
+    if not name:
+        raise args.fail(f"`/desk admin show` needs {DESK}.")
+    desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
+    await require_desk_admin(ctx.uow, ctx.actor, desk)
+    return await views.desk_config(ctx.uow, desk)
+
+
+def members(role: Role):  # noqa: ANN201 - a handler factory
+    async def change_members(ctx: Context, args: Args) -> View:
+        name = args.word(DESK)
+        how = args.choice("add or remove", ("add", "remove"))
+        people = [ctx.person(m) for m in args.mentions("at least one @person")]
+        if how == "add":
+            change = await service.add_members(ctx.uow, ctx.actor, name, people, role)
+        else:
+            change = await service.remove_members(ctx.uow, ctx.actor, name, people, role)
+        desk = await service.find_desk(ctx.uow, ctx.workspace.id, name)
+        done = "added to" if how == "add" else "removed from"
+        lines = []
+        if change.changed:
+            lines.append(f"{_names(change.changed)} {done} the {desk.name} desk's "
+                         f"{role.value}s.")
+        if change.unchanged:
+            verb = "was" if len(change.unchanged) == 1 else "were"
+            state = "already" if how == "add" else "not"
+            lines.append(f"{_names(change.unchanged)} {verb} {state} one of its "
+                         f"{role.value}s.")
+        if change.released_refs:
+            refs = ", ".join(f"#{r}" for r in change.released_refs)
+            lines.append(f"{refs} went back to unassigned.")
+        return Reply(text=" ".join(lines))
+    return change_members
+
+
+async def channel(ctx: Context, args: Args) -> View:
+    """`/desk admin channel DESK [#channel]`: where the desk's cards go."""
+    name = args.word(DESK)
+    target = args.channel()
+    args.done()
+    if target is None and (ctx.caller_in_dm or not ctx.caller_channel):
+        raise args.fail("Name the channel (`/desk admin channel IT #it-helpdesk`) or run the "
+                        "command in it.")
+    channel_id = target.channel_id if target else ctx.caller_channel
+    desk = await service.set_agent_channel(ctx.uow, ctx.actor, name, channel_id or "")
+    where = _channel(target) if target else "this channel"
+    return Reply(text=f"The {desk.name} desk's cards now go to {where}.")
+
+
+async def rename(ctx: Context, args: Args) -> View:
+    """`/desk admin rename DESK NEW NAME`."""
+    name = args.word(DESK)
+    new_name = args.rest()
+    if not new_name:
+        raise args.fail("`/desk admin rename` needs the new name: "
+                        "`/desk admin rename IT Tech Support`.")
+    old = (await service.find_desk(ctx.uow, ctx.workspace.id, name)).name
+    desk = await service.rename_desk(ctx.uow, ctx.actor, name, new_name)
+    return Reply(text=f"The {old} desk is now called {desk.name}.")
+
+
+async def describe(ctx: Context, args: Args) -> View:
+    """`/desk admin describe DESK text`."""
+    name = args.word(DESK)
+    text = args.rest()
+    if not text:
+        raise args.fail("`/desk admin describe` needs the description employees will see: "
+                        "`/desk admin describe IT Laptops, VPN, accounts`.")
+    desk = await service.describe_desk(ctx.uow, ctx.actor, name, text)
+    return Reply(text=f"The {desk.name} desk's description is updated.")
+
+
+async def archive(ctx: Context, args: Args) -> View:
+    """`/desk admin archive DESK`."""
+    name = args.rest()
+    if not name:
+        raise args.fail(f"`/desk admin archive` needs {DESK}.")
+    desk = await service.archive_desk(ctx.uow, ctx.actor, name)
+    return Reply(text=f"Archived the {desk.name} desk: it takes no new requests; its open "
+                      "ones can still be worked.")
+
+
+async def intake_channel(ctx: Context, args: Args) -> View:
+    """`/desk admin intake DESK #channel|off`."""
+    name = args.word(DESK)
+    target = args.channel()
+    if target is None:
+        word = args.optional_word()
+        if word is None or word.lower() != "off":
+            raise args.fail("`/desk admin intake` needs a #channel (or `off`): "
+                            "`/desk admin intake IT #ask-it`.")
+    args.done()
+    desk = await service.set_intake_channel(ctx.uow, ctx.actor, name,
+                                            target.channel_id if target else None)
+    if target is None:
+        return Reply(text=f"The {desk.name} desk has no intake channel now.")
+    return Reply(text=f"Top-level posts in {_channel(target)} now open {desk.name} requests. "
+                      "Invite me there if it is private.")
+
+
+async def routing(ctx: Context, args: Args) -> View:
+    """`/desk admin routing DESK keywords a,b,c` (autoassign comes later)."""
+    name = args.word(DESK)
+    what = args.choice("keywords or autoassign", ("keywords", "autoassign"))
+    if what == "autoassign":
+        raise args.fail("Auto-assignment is not available yet; agents claim requests or "
+                        "reply to take them.")
+    words = [w.strip() for w in args.rest().replace(";", ",").split(",")]
+    if len(words) == 1 and " " in words[0]:
+        words = words[0].split()
+    desk = await service.set_routing_keywords(ctx.uow, ctx.actor, name, words)
+    keywords = ", ".join(desk.routing_keywords or []) or "none"
+    return Reply(text=f"The {desk.name} desk's routing keywords: {keywords}.")
+
+
+async def not_yet(ctx: Context, args: Args) -> View:
+    """A subcommand of the spec that later work brings."""
+    raise args.fail(f"`/desk {args.command}` is not available yet in this version of "
+                    "deskbot. `/desk help` lists what is.")

@@ -1,0 +1,188 @@
+"""The employee's and the agent's subcommands: ask, my, queue, claim, transfer, close…"""
+
+from __future__ import annotations
+
+from bot import views
+from bot.commands.context import Context
+from cards.views import Reply, View
+from conversations import commands, intake, queues
+from conversations.lifecycle import STATUS_LABELS, parse_status
+from desks.grammar import Args, Mention, Word
+from desks.service import find_desk, slugify
+
+REF = "a request number, e.g. 1042"
+
+
+def _ok(text: str) -> Reply:
+    return Reply(text=text)
+
+
+# ---------------------------------------------------------------- anyone
+
+
+async def ask(ctx: Context, args: Args) -> View:
+    """`/desk ask [desk] text`: open a request (the desk by name, keywords, or the only one)."""
+    first = args.peek()
+    desk = None
+    if isinstance(first, Word) and len(args.tokens) - args.at > 1:
+        desks = {d.slug: d for d in await intake.open_desks(ctx.uow, ctx.workspace.id)}
+        desk = desks.get(slugify(first.text))
+        if desk is not None:
+            args.take()
+    text = args.rest()
+    if not text:
+        raise args.fail("`/desk ask` needs what you need, e.g. "
+                        "`/desk ask IT my laptop won't start`.")
+    if desk is None:
+        routing = await intake.route(ctx.uow, ctx.workspace.id, text)
+        desk = routing.desk
+        if desk is None:
+            names = ", ".join(d.name for d in routing.choices)
+            raise args.fail(f"Which desk should take it? Put its name first, e.g. "
+                            f"`/desk ask {routing.choices[0].name} {text[:40]}`. "
+                            f"Desks: {names}.")
+    # Updates go to the employee's DM with the bot, wherever the command was typed.
+    posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
+                                              via="command")
+    return _ok(f"Sent to {desk.name} as #{posted.conversation.ref}. I'll tell you about "
+               "it in our direct messages.")
+
+
+async def my(ctx: Context, args: Args) -> View:
+    """`/desk my`: the caller's own requests."""
+    args.done()
+    return views.my_requests(await queues.my_requests(ctx.uow, ctx.actor.person))
+
+
+# ---------------------------------------------------------------- agents
+
+
+async def queue(ctx: Context, args: Args) -> View:
+    """`/desk queue [unassigned|mine|all] [desk]`."""
+    view = queues.QueueView.UNASSIGNED
+    word = args.peek()
+    if isinstance(word, Word) and word.text.lower() in tuple(queues.QueueView):
+        view = queues.parse_view(args.word("a queue"))
+    desk_name = args.rest()
+    desk = await find_desk(ctx.uow, ctx.workspace.id, desk_name) if desk_name else None
+    items = await queues.queue(ctx.uow, ctx.actor, view, desk)
+    return views.queue_list(items, view.value, desk.name if desk else None,
+                            now=ctx.uow.clock.now())
+
+
+async def claim(ctx: Context, args: Args) -> View:
+    """`/desk claim REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.claim(ctx.uow, ctx.actor, ref)
+    return _ok(f"#{conversation.ref} is yours now.")
+
+
+async def unassign(ctx: Context, args: Args) -> View:
+    """`/desk unassign REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.unassign(ctx.uow, ctx.actor, ref)
+    return _ok(f"#{conversation.ref} is back in the unassigned queue.")
+
+
+async def transfer(ctx: Context, args: Args) -> View:
+    """`/desk transfer REF @agent` or `/desk transfer REF desk`."""
+    ref = args.word(REF)
+    target = args.peek()
+    if target is None:
+        raise args.fail("`/desk transfer` needs who or where to: an @agent of the desk, or "
+                        "another desk's name.")
+    if isinstance(target, Mention):
+        args.take()
+        args.done()
+        person = ctx.person(target)
+        conversation = await commands.transfer_to_agent(ctx.uow, ctx.actor, ref, person)
+        return _ok(f"#{conversation.ref} is now with {person.display_name}.")
+    desk = await find_desk(ctx.uow, ctx.workspace.id, args.rest())
+    conversation = await commands.transfer_to_desk(ctx.uow, ctx.actor, ref, desk)
+    return _ok(f"#{conversation.ref} moved to the {desk.name} desk.")
+
+
+async def pin(ctx: Context, args: Args) -> View:
+    """`/desk pin REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.pin(ctx.uow, ctx.actor, ref)
+    return _ok(f"Pinned #{conversation.ref} to the top of your queue.")
+
+
+async def unpin(ctx: Context, args: Args) -> View:
+    """`/desk unpin REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.unpin(ctx.uow, ctx.actor, ref)
+    return _ok(f"Unpinned #{conversation.ref}.")
+
+
+async def unread(ctx: Context, args: Args) -> View:
+    """`/desk unread REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.mark_unread(ctx.uow, ctx.actor, ref)
+    return _ok(f"Marked #{conversation.ref} unread for you.")
+
+
+async def priority(ctx: Context, args: Args) -> View:
+    """`/desk priority REF 1-5`."""
+    ref = args.word(REF)
+    value = args.word("a priority from 1 to 5, e.g. `/desk priority 1042 4`")
+    args.done()
+    conversation = await commands.set_priority(ctx.uow, ctx.actor, ref, value)
+    return _ok(f"#{conversation.ref} now has priority {conversation.priority}.")
+
+
+async def status(ctx: Context, args: Args) -> View:
+    """`/desk status REF waiting|hold|open|resolved`."""
+    ref = args.word(REF)
+    new = parse_status(args.word("a status: waiting, hold, open or resolved"))
+    args.done()
+    conversation = await commands.set_status(ctx.uow, ctx.actor, ref, new)
+    return _ok(f"#{conversation.ref} is now {STATUS_LABELS[conversation.status]}.")
+
+
+async def close(ctx: Context, args: Args) -> View:
+    """`/desk close REF [note]`."""
+    ref = args.word(REF)
+    note = args.rest() or None
+    conversation = await commands.close(ctx.uow, ctx.actor, ref, note)
+    return _ok(f"Closed #{conversation.ref}" + (" with your note." if note else "."))
+
+
+async def reopen(ctx: Context, args: Args) -> View:
+    """`/desk reopen REF`."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await commands.reopen(ctx.uow, ctx.actor, ref)
+    return _ok(f"Reopened #{conversation.ref}.")
+
+
+async def new(ctx: Context, args: Args) -> View:
+    """`/desk new @employee desk text`: start a conversation with an employee."""
+    employee = ctx.person(args.mention("the employee to write to"))
+    desk = await find_desk(ctx.uow, ctx.workspace.id, args.word("the desk's name"))
+    text = args.rest()
+    if not text:
+        raise args.fail("`/desk new` needs what to tell them, e.g. "
+                        "`/desk new @eli IT your new laptop is ready`.")
+    posted = await commands.start_with(ctx.uow, ctx.actor, employee, desk, text)
+    return _ok(f"Started #{posted.conversation.ref} with {employee.display_name} on the "
+               f"{desk.name} desk; it is assigned to you.")
+
+
+async def available(ctx: Context, args: Args) -> View:
+    """`/desk available on|off`."""
+    word = args.choice("on or off", ("on", "off"))
+    args.done()
+    change = await commands.set_availability(ctx.uow, ctx.actor, word == "on")
+    if change.available:
+        return _ok("You are available: you'll get a message for every new request in your "
+                   "desks.")
+    released = ", ".join(f"#{ref}" for ref in change.released_refs)
+    back = f" {released} went back to unassigned." if released else ""
+    return _ok(f"You are away: no new-request messages.{back}")

@@ -1,0 +1,126 @@
+"""Running one `/desk` command: parse, look people up, one unit of work, one view."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.commands.catalog import ADMIN, TOP, unknown
+from bot.commands.context import Context, Subcommand
+from bot.directory import Directory, Profile, profiles_to_refresh
+from cards.views import Reply, View
+from desks.errors import DeskbotError
+from desks.grammar import Args, Mention, UsageError, Word, tokenize
+from desks.people import ensure_person, ensure_workspace
+from desks.permissions import resolve_actor
+from storage.database import Database, UnitOfWork
+from storage.models import Person, Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who typed the command, and where."""
+
+    platform: str  # slack | teams
+    workspace_external_id: str
+    user_id: str
+    profile: Profile | None = None  # when the platform sent it along (Teams)
+    channel: str | None = None
+    channel_is_dm: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer: a view, private unless `public`."""
+
+    view: View
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    subcommand: Subcommand
+    args: Args
+    mentions: tuple[Mention, ...] = field(default=())
+
+
+def _plan(text: str) -> _Plan:
+    tokens = tokenize(text)
+    first = tokens[0] if tokens else None
+    if first is None:
+        return _Plan(TOP["help"], Args(text, [], "help", TOP["help"].usage))
+    if not isinstance(first, Word):
+        raise unknown(text[first.start:first.end])
+    name = first.text.lower().lstrip("/")
+    subcommand = TOP.get(name)
+    rest = tokens[1:]
+    if subcommand is None:
+        raise unknown(first.text)
+    if name == "admin":
+        second = rest[0] if rest else None
+        if second is None:
+            raise UsageError("`/desk admin` needs what to change, e.g. "
+                             "`/desk admin show IT`. `/desk help` lists the admin commands.",
+                             usage="/desk admin create|show|agents|leads|channel|rename|"
+                                   "describe|archive|intake|routing …")
+        word = second.text.lower() if isinstance(second, Word) else ""
+        subcommand = ADMIN.get(word)
+        if subcommand is None:
+            shown_word = text[second.start:second.end][:40]
+            raise UsageError(f"“{shown_word}” is not an admin command. `/desk help` lists "
+                             "them.", usage="/desk admin create|show|agents|leads|channel|"
+                                            "rename|describe|archive|intake|routing …")
+        rest = rest[1:]
+    args = Args(text, rest, subcommand.name, subcommand.usage)
+    mentions = tuple(t for t in rest if isinstance(t, Mention))
+    return _Plan(subcommand, args, mentions)
+
+
+async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
+                 profiles: dict[str, Profile],
+                 extra_admins: Iterable[str]) -> tuple[Workspace, Person, dict[str, Person]]:
+    workspace = await ensure_workspace(uow, caller.platform, caller.workspace_external_id)
+
+    async def person(user_id: str, label: str | None) -> Person:
+        profile = profiles.get(user_id)
+        if profile is not None:
+            return await ensure_person(uow, workspace, user_id, profile.display_name,
+                                       time_zone=profile.time_zone, locale=profile.locale,
+                                       is_platform_admin=profile.is_admin)
+        known = await ensure_person(uow, workspace, user_id)
+        if label and known.display_name == user_id:
+            known.display_name = label[:200]  # better than an id until the directory answers
+        return known
+
+    me = await person(caller.user_id, None)
+    people = {m.user_id: await person(m.user_id, m.label) for m in mentions}
+    return workspace, me, people
+
+
+async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
+                      extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
+    """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+    try:
+        plan = _plan(text or "")
+        ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
+        profiles = await profiles_to_refresh(db, directory, caller.platform,
+                                             caller.workspace_external_id, ids)
+        if caller.profile is not None:
+            profiles.setdefault(caller.user_id, caller.profile)
+        async with db.unit_of_work() as uow:
+            workspace, me, people = await _enter(uow, caller, plan.mentions, profiles,
+                                                 extra_admins)
+            ctx = Context(uow=uow, caller_channel=caller.channel,
+                          caller_in_dm=caller.channel_is_dm, workspace=workspace,
+                          actor=resolve_actor(me, workspace, extra_admins), people=people,
+                          note_prefix=note_prefix)
+            view = await plan.subcommand.run(ctx, plan.args)
+            await uow.commit()
+        return Outcome(view)
+    except UsageError as error:
+        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
+    except DeskbotError as error:
+        return Outcome(Reply(text=error.message, kind="error"))

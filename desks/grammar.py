@@ -1,0 +1,186 @@
+"""The words of `/desk` (and Teams' text commands): tokens and argument readers.
+
+Platform-neutral. Adapters hand over the text with people and channels already in
+the neutral form `<@USERID|label>` / `<#CHANNELID|label>` (Slack sends exactly that
+with escaping on; the Teams adapter rewrites its `<at>` mentions to it). Quoted words
+("Payroll team", “Payroll team”) are one word. Every reader refuses with the
+subcommand's right form, so a person never sees anything but a helpful answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from desks.errors import InvalidInput
+
+_TOKEN = re.compile(
+    r"<@(?P<user>[A-Za-z0-9][\w.:-]*)(?:\|(?P<user_label>[^>]*))?>"
+    r"|<#(?P<channel>[A-Za-z0-9][\w.:@-]*)(?:\|(?P<channel_label>[^>]*))?>"
+    r"|\"(?P<quoted>[^\"]*)\""
+    r"|“(?P<curly>[^”]*)”"
+    r"|(?P<word>\S+)"
+)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A plain word (or a quoted phrase, without its quotes)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person named with `@`: their platform user id and the label shown."""
+
+    user_id: str
+    label: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel named with `#`: its platform id and the label shown."""
+
+    channel_id: str
+    label: str | None
+    start: int
+    end: int
+
+
+Token = Word | Mention | ChannelRef
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split command text into words, mentions and channels, keeping their places."""
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(text or ""):
+        start, end = match.span()
+        if match["user"] is not None:
+            tokens.append(Mention(match["user"], match["user_label"] or None, start, end))
+        elif match["channel"] is not None:
+            tokens.append(ChannelRef(match["channel"], match["channel_label"] or None,
+                                     start, end))
+        else:
+            phrase = next(g for g in (match["quoted"], match["curly"], match["word"])
+                          if g is not None)
+            tokens.append(Word(phrase, start, end))
+    return tokens
+
+
+def shown(token: Token) -> str:
+    """How a token reads in a message back to the person."""
+    if isinstance(token, Word):
+        return token.text
+    if isinstance(token, Mention):
+        return f"@{token.label or token.user_id}"
+    return f"#{token.label or token.channel_id}"
+
+
+class UsageError(InvalidInput):
+    """The words did not fit the subcommand; `usage` is the right form."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message, usage=usage)
+        self.usage = usage
+
+
+class Args:
+    """Reads one subcommand's arguments left to right, refusing with its usage."""
+
+    def __init__(self, text: str, tokens: list[Token], command: str, usage: str) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.command = command
+        self.usage = usage
+        self.at = 0
+
+    def fail(self, message: str) -> UsageError:
+        """A refusal carrying this subcommand's usage."""
+        return UsageError(message, usage=self.usage)
+
+    def peek(self) -> Token | None:
+        """The next token, not taken."""
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def more(self) -> bool:
+        """Whether any token is left."""
+        return self.at < len(self.tokens)
+
+    def take(self) -> Token | None:
+        """The next token, taken (None when there is none)."""
+        token = self.peek()
+        if token is not None:
+            self.at += 1
+        return token
+
+    def word(self, what: str) -> str:
+        """The next token as a word; refuses when it is missing or not a word."""
+        token = self.take()
+        if token is None:
+            raise self.fail(f"`/desk {self.command}` needs {what}.")
+        if not isinstance(token, Word):
+            raise self.fail(f"`/desk {self.command}` needs {what} here, not {shown(token)}.")
+        return token.text
+
+    def optional_word(self) -> str | None:
+        """The next token if it is a word, else None (nothing taken)."""
+        token = self.peek()
+        if isinstance(token, Word):
+            self.at += 1
+            return token.text
+        return None
+
+    def choice(self, what: str, options: tuple[str, ...]) -> str:
+        """The next word, which must be one of `options` (any case)."""
+        word = self.word(what)
+        if word.lower() not in options:
+            raise self.fail(f"“{word[:40]}” is not {what}; use {' or '.join(options)}.")
+        return word.lower()
+
+    def mention(self, what: str) -> Mention:
+        """The next token as an @mention."""
+        token = self.take()
+        if not isinstance(token, Mention):
+            got = f", not {shown(token)[:40]}" if token is not None else ""
+            raise self.fail(f"`/desk {self.command}` needs {what} (an @mention){got}.")
+        return token
+
+    def mentions(self, what: str) -> list[Mention]:
+        """Every remaining token, each an @mention; at least one."""
+        found: list[Mention] = []
+        while self.more():
+            token = self.take()
+            if not isinstance(token, Mention):
+                raise self.fail(f"“{shown(token)[:40]}” is not a person; name people with "
+                                f"@, e.g. `/desk {self.command} @dana`.")
+            found.append(token)
+        if not found:
+            raise self.fail(f"`/desk {self.command}` needs {what}.")
+        return found
+
+    def channel(self) -> ChannelRef | None:
+        """The next token if it is a #channel, else None (nothing taken)."""
+        token = self.peek()
+        if isinstance(token, ChannelRef):
+            self.at += 1
+            return token
+        return None
+
+    def rest(self) -> str:
+        """The remaining raw text (formatting kept); everything is taken."""
+        token = self.peek()
+        self.at = len(self.tokens)
+        return self.text[token.start:].strip() if token is not None else ""
+
+    def done(self) -> None:
+        """Refuse leftover words."""
+        token = self.peek()
+        if token is not None:
+            left = self.text[token.start:].strip()
+            raise self.fail(f"I did not understand “{left[:60]}” after "
+                            f"`/desk {self.command}`.")
