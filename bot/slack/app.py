@@ -110,15 +110,35 @@ class SlackAdapter:
 
     def add_routes(self, web_app: web.Application) -> None:
         """Mount Slack's endpoints on the aiohttp application."""
-        web_app.router.add_post("/slack/events", self.handle)
-        if self.installation_store is not None:
-            web_app.router.add_get("/slack/install", self.handle)
-            web_app.router.add_get("/slack/oauth_redirect", self.handle)
+        # Without a signing secret (Socket Mode only) no HTTP request could be verified,
+        # so Slack's HTTP endpoint is not served at all.
+        if self.settings.slack_signing_secret is not None:
+            web_app.router.add_post("/slack/events", self.handle)
+        flow = self.app.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self.handle_install)
+            web_app.router.add_get(flow.redirect_uri_path, self.handle_oauth_redirect)
 
     async def handle(self, request: web.Request) -> web.Response:
         """One HTTP request from Slack, through bolt (signature check first)."""
         bolt_request = await to_bolt_request(request)
         bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    # The OAuth pages are bolt's OAuth flow, not its dispatch (which would check a
+    # Slack signature that a browser's GET cannot carry).
+    async def handle_install(self, request: web.Request) -> web.Response:
+        """GET /slack/install: the page with the "Add to Slack" link (and a state cookie)."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        bolt_response = await flow.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def handle_oauth_redirect(self, request: web.Request) -> web.Response:
+        """GET /slack/oauth_redirect: check the state, exchange the code, store the install."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        bolt_response = await flow.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:

@@ -24,6 +24,18 @@ from storage.types import UTCDateTime
 config = context.config
 target_metadata = Base.metadata
 
+# Tables made by a migration for a library's own store, not mapped in our models:
+# slack_sdk's installation and OAuth state tables (0004). Autogenerate must neither
+# drop them nor compare them with models that do not describe them.
+FOREIGN_TABLE_PREFIXES = ("slack_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the library-owned tables (and so their indexes) out of autogenerate."""
+    if type_ == "table" and name is not None:
+        return not name.startswith(FOREIGN_TABLE_PREFIXES)
+    return True
+
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
     """Render the project's column types as plain SQLAlchemy ones in migrations."""
@@ -36,6 +48,7 @@ def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
         **kwargs,
     )

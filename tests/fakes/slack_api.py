@@ -19,11 +19,17 @@ Failures on cue: `fail_next(method, error=...)` for a Slack error,
 `chaos(ratio=0.3)` / `calm()` for a stretch where a fraction of calls fail with 500 or
 429 (with `Retry-After`). Response URLs (`<base_url>response/<id>`) are recorded too, as
 method "response_url". Nothing is global: several fakes can run at once.
+
+Socket Mode: `apps.connections.open` (with an `xapp-` token) answers the ws:// URL of a
+websocket served by the same server; the app connects there and gets Slack's `hello`.
+`push_envelope(type, payload)` sends it an envelope; `ack_for(envelope_id)` waits for
+the app's acknowledgement (everything the app sent is in `socket_messages`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -31,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from tests.fakes.slack_state import Bot, Channel, SlackError, SlackState, User
 
@@ -85,6 +91,11 @@ class FakeSlackApi:
                            frozenset[str] | None] | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        # Socket Mode: the websockets the app holds open, and what it sent over them.
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_messages: list[dict[str, Any]] = []
+        self._tickets = itertools.count(1)
+        self._envelopes = itertools.count(1)
 
     # ------------------------------------------------------------ life
 
@@ -93,12 +104,15 @@ class FakeSlackApi:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/api/response/{id}", self._response_url)
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket-mode/{ticket}", self._socket)
+        app.on_shutdown.append(self._close_sockets)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/api/"
+        self._socket_url = f"ws://127.0.0.1:{port}/socket-mode/"
         return self
 
     async def stop(self) -> None:
@@ -216,6 +230,67 @@ class FakeSlackApi:
                     await self._changed.wait()
                 return value
 
+    # ------------------------------------------------------------ Socket Mode
+
+    async def wait_socket(self, timeout: float = 5) -> web.WebSocketResponse:  # noqa: ASYNC109
+        """Wait until the app holds a Socket Mode connection; returns the newest."""
+        return await self.wait_for(lambda: self.sockets[-1] if self.sockets else None,
+                                   timeout)
+
+    async def push_envelope(self, type_: str, payload: dict[str, Any], *,
+                            accepts_response_payload: bool = False) -> str:
+        """Send an envelope (`events_api`, `slash_commands`, `interactive`) over the
+        newest connection, as Slack would; returns its envelope_id."""
+        if not self.sockets:
+            raise RuntimeError("no Socket Mode connection to push to")
+        envelope_id = f"env-{next(self._envelopes):06d}"
+        await self.sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": type_, "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0, "retry_reason": ""})
+        return envelope_id
+
+    async def ack_for(self, envelope_id: str,
+                      timeout: float = 5) -> dict[str, Any]:  # noqa: ASYNC109
+        """Wait for the app's ack of `envelope_id`; returns it (with any `payload`)."""
+        return await self.wait_for(lambda: next(
+            (m for m in self.socket_messages if m.get("envelope_id") == envelope_id), None),
+            timeout)
+
+    def _open_connection(self, token: str | None) -> dict[str, Any]:
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": f"{self._socket_url}{next(self._tickets)}"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": len(self.sockets),
+                                "connection_info": {"app_id": "A1"},
+                                "debug_info": {"host": "fake-slack", "build_number": 1,
+                                               "approximate_connection_time": 3600}})
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    try:
+                        sent = json.loads(message.data)
+                    except ValueError:
+                        sent = {"unparsed": message.data}
+                    self.socket_messages.append(sent)
+                    await self._notify()
+        finally:
+            self.sockets.remove(socket)
+            await self._notify()
+        return socket
+
+    async def _close_sockets(self, _app: web.Application) -> None:
+        for socket in list(self.sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY)
+
     @property
     def messages(self) -> dict[str, list[dict[str, Any]]]:
         """channel -> every message in it (replies carry thread_ts), as they are now."""
@@ -272,6 +347,8 @@ class FakeSlackApi:
         return web.json_response(call.response, status=call.status, headers=headers)
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":  # the one method that wants the app token
+            return self._open_connection(token)
         handler = self._handlers.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -292,6 +369,9 @@ class FakeSlackApi:
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
+        await self._notify()
+
+    async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 

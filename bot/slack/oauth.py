@@ -1,0 +1,136 @@
+"""Multi-workspace Slack: the OAuth install flow, with installations kept in our database.
+
+bolt runs the flow (`/slack/install` -> Slack -> `/slack/oauth_redirect` ->
+`oauth.v2.access`); this module gives it its settings: our client credentials, the bot
+scopes declared once in `app_manifest.yaml`, and slack_sdk's SQLAlchemy stores on
+deskbot's own async engine. Their tables (`slack_installations`, `slack_bots`,
+`slack_oauth_states`) are made by migration 0004, never at run time.
+
+OAuth states are signed with SLACK_STATE_SECRET: a state deskbot did not issue is
+refused before any database look-up, and an issued one is consumed once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import desc, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+MANIFEST_PATH = Path(__file__).resolve().parents[2] / "app_manifest.yaml"
+STATE_EXPIRATION_SECONDS = 600
+
+
+def read_bot_scopes(manifest: Path = MANIFEST_PATH) -> tuple[str, ...]:
+    """The bot scopes `manifest` declares (`oauth_config.scopes.bot`).
+
+    Raises `ValueError` naming the file when it declares none.
+    """
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    try:
+        scopes = data["oauth_config"]["scopes"]["bot"]
+    except (KeyError, TypeError):
+        scopes = None
+    if not isinstance(scopes, list) or not scopes or not all(
+            isinstance(scope, str) and scope for scope in scopes):
+        raise ValueError(f"{manifest} must list the bot scopes under oauth_config.scopes.bot")
+    return tuple(scopes)
+
+
+@functools.cache
+def bot_scopes() -> tuple[str, ...]:
+    """The bot scopes of the shipped `app_manifest.yaml` (read once, on first use)."""
+    return read_bot_scopes()
+
+
+def __getattr__(name: str) -> Any:
+    # BOT_SCOPES is read on first use, not at import (no file I/O at import time).
+    if name == "BOT_SCOPES":
+        return bot_scopes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class SignedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
+    """slack_sdk's OAuth state store on our engine, its states signed with our secret.
+
+    A state is `<nonce>.<HMAC-SHA256(secret, nonce)>`; the table holds the nonce.
+    """
+
+    def __init__(self, secret: str, engine: AsyncEngine, *,
+                 expiration_seconds: int = STATE_EXPIRATION_SECONDS) -> None:
+        super().__init__(expiration_seconds=expiration_seconds, engine=engine, logger=log)
+        self._key = secret.encode()
+
+    def _signature(self, nonce: str) -> str:
+        return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        nonce = await super().async_issue(*args, **kwargs)
+        return f"{nonce}.{self._signature(nonce)}"
+
+    async def async_consume(self, state: str) -> bool:
+        nonce, _, signature = (state or "").rpartition(".")
+        if not nonce or not hmac.compare_digest(signature, self._signature(nonce)):
+            log.warning("Slack OAuth: refused a state deskbot did not issue")
+            return False
+        return await super().async_consume(nonce)
+
+
+def build_oauth_settings(settings: Settings, db: Database) -> AsyncOAuthSettings:
+    """bolt's OAuth settings for `settings`' Slack app, storing in `db`.
+
+    Needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET (bootstrap checks
+    them first); the stores' tables must exist (migration 0004).
+    """
+    client_id = settings.slack_client_id
+    client_secret = settings.slack_client_secret
+    state_secret = settings.slack_state_secret
+    if not (client_id and client_secret and state_secret):
+        raise ValueError("Slack OAuth needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+                         "SLACK_STATE_SECRET")
+    installation_store = AsyncSQLAlchemyInstallationStore(client_id=client_id,
+                                                          engine=db.engine, logger=log)
+    state_store = SignedOAuthStateStore(state_secret, db.engine)
+    return AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=list(bot_scopes()),
+        installation_store=installation_store,
+        state_store=state_store,
+        state_expiration_seconds=STATE_EXPIRATION_SECONDS,
+        logger=log,
+    )
+
+
+async def bot_token_for(store: AsyncInstallationStore, team_id: str) -> str | None:
+    """The bot token of `team_id`'s latest installation; None when deskbot is not installed.
+
+    A workspace of an Enterprise Grid org is found by its team id alone (its rows also
+    carry the org's id, which callers do not know).
+    """
+    if isinstance(store, AsyncSQLAlchemyInstallationStore):
+        bots = store.bots
+        query = (select(bots.c.bot_token)
+                 .where(bots.c.client_id == store.client_id, bots.c.team_id == team_id,
+                        bots.c.bot_token.is_not(None))
+                 .order_by(desc(bots.c.installed_at), desc(bots.c.id))
+                 .limit(1))
+        async with store.engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+    bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+    return bot.bot_token if bot is not None else None
