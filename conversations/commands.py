@@ -248,6 +248,8 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
         desk_id=desk.id, requester_id=employee.id, assignee_id=actor.id, kind="inquiry",
         status=Status.OPEN, priority=3, subject=_subject(text), opened_at=now,
         updated_at=now, first_response_at=now, last_agent_message_at=now,
+        # The column is required; "now" reads as "the requester has not written since".
+        last_requester_message_at=now,
     )
     uow.session.add(conversation)
     await uow.session.flush()

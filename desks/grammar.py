@@ -14,12 +14,15 @@ from dataclasses import dataclass
 
 from desks.errors import InvalidInput
 
+# Ids are as long as the columns that store them. Labels and curly quotes stop at the
+# next opener, so text full of unclosed `<@x|` or `“` is still read in linear time.
+# A word ends where a mention or channel begins (`<@dana>,<@lee>` is two people).
 _TOKEN = re.compile(
-    r"<@(?P<user>[A-Za-z0-9][\w.:-]*)(?:\|(?P<user_label>[^>]*))?>"
-    r"|<#(?P<channel>[A-Za-z0-9][\w.:@-]*)(?:\|(?P<channel_label>[^>]*))?>"
+    r"<@(?P<user>[A-Za-z0-9][\w.:-]{0,127})(?:\|(?P<user_label>[^<>]*))?>"
+    r"|<#(?P<channel>[A-Za-z0-9][\w.:@-]{0,254})(?:\|(?P<channel_label>[^<>]*))?>"
     r"|\"(?P<quoted>[^\"]*)\""
-    r"|“(?P<curly>[^”]*)”"
-    r"|(?P<word>\S+)"
+    r"|“(?P<curly>[^“”]*)”"
+    r"|(?P<word>(?:<[@#])?(?:[^\s<]|<(?![@#][A-Za-z0-9]))+|<[@#])"
 )
 
 
@@ -53,6 +56,9 @@ class ChannelRef:
 
 
 Token = Word | Mention | ChannelRef
+
+# Words people put between the people they name: `@dana, @lee and @noa`.
+_SEPARATORS = frozenset({",", ";", "&", "and"})
 
 
 def tokenize(text: str) -> list[Token]:
@@ -124,7 +130,7 @@ class Args:
         if token is None:
             raise self.fail(f"`/desk {self.command}` needs {what}.")
         if not isinstance(token, Word):
-            raise self.fail(f"`/desk {self.command}` needs {what} here, not {shown(token)}.")
+            raise self.fail(f"`/desk {self.command}` needs {what}, not {shown(token)[:40]}.")
         return token.text
 
     def optional_word(self) -> str | None:
@@ -139,7 +145,8 @@ class Args:
         """The next word, which must be one of `options` (any case)."""
         word = self.word(what)
         if word.lower() not in options:
-            raise self.fail(f"“{word[:40]}” is not {what}; use {' or '.join(options)}.")
+            raise self.fail(f"`/desk {self.command}` takes {' or '.join(options)} here, "
+                            f"not “{word[:40]}”.")
         return word.lower()
 
     def mention(self, what: str) -> Mention:
@@ -151,13 +158,15 @@ class Args:
         return token
 
     def mentions(self, what: str) -> list[Mention]:
-        """Every remaining token, each an @mention; at least one."""
+        """Every remaining token, each an @mention (commas and "and" between them are fine)."""
         found: list[Mention] = []
         while self.more():
             token = self.take()
+            if isinstance(token, Word) and token.text.lower() in _SEPARATORS:
+                continue
             if not isinstance(token, Mention):
-                raise self.fail(f"“{shown(token)[:40]}” is not a person; name people with "
-                                f"@, e.g. `/desk {self.command} @dana`.")
+                raise self.fail(f"“{shown(token)[:40]}” is not a person: name each one with "
+                                "@, like @dana.")
             found.append(token)
         if not found:
             raise self.fail(f"`/desk {self.command}` needs {what}.")
@@ -171,6 +180,14 @@ class Args:
             return token
         return None
 
+    def phrase(self) -> str:
+        """Like `rest`, but a phrase that is one quoted word comes without its quotes."""
+        token = self.peek()
+        if isinstance(token, Word) and len(self.tokens) - self.at == 1:
+            self.at += 1
+            return token.text.strip()
+        return self.rest()
+
     def rest(self) -> str:
         """The remaining raw text (formatting kept); everything is taken."""
         token = self.peek()
@@ -179,8 +196,8 @@ class Args:
 
     def done(self) -> None:
         """Refuse leftover words."""
-        token = self.peek()
-        if token is not None:
-            left = self.text[token.start:].strip()
+        if self.more():
+            # Shown as the person reads them: @dana, not Slack's <@U123|dana>.
+            left = " ".join(shown(t) for t in self.tokens[self.at:])
             raise self.fail(f"I did not understand “{left[:60]}” after "
                             f"`/desk {self.command}`.")

@@ -35,7 +35,8 @@ def _clean_name(name: str) -> str:
     cleaned = " ".join((name or "").split()).lstrip("#")
     if not cleaned or not slugify(cleaned):
         raise InvalidInput("A desk needs a name, e.g. `/desk admin create IT #it-helpdesk`.")
-    if len(cleaned) > MAX_NAME:
+    # The slug is checked too: NFKC and lower-casing can make it longer than the name.
+    if len(cleaned) > MAX_NAME or len(slugify(cleaned)) > MAX_NAME:
         raise InvalidInput(f"A desk name is at most {MAX_NAME} characters.")
     return cleaned
 

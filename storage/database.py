@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,13 +23,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
 from storage.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./deskbot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# On the loop's thread (storage/sqlite_driver.py) a busy wait blocks everything, so
+# waiting for another process that holds the file is kept under Slack's 3 s ack.
+SQLITE_ON_LOOP_BUSY_TIMEOUT_MS = 2_000
 
+T = TypeVar("T")
 CommitHook = Callable[[], None]
 BeforeCommitHook = Callable[["UnitOfWork"], Awaitable[None] | None]
 
@@ -42,7 +49,7 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """WAL, foreign keys, a busy timeout, and write transactions that lock at BEGIN.
 
     `BEGIN IMMEDIATE` takes SQLite's write lock when the transaction starts, so two
@@ -50,21 +57,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     "database is locked" at commit. Read-only units of work use a deferred BEGIN.
     """
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (the driver's implicit BEGIN is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         readonly = conn.get_execution_options().get("deskbot_readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+# event loop -> SQLite file -> the writer lock of this process (see Database._writer).
+_FILE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary())
 
 
 class Database:
@@ -74,11 +86,19 @@ class Database:
                  echo: bool = False, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.clock: Clock = clock or SystemClock()
+        parsed = make_url(self.url)
+        busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+                and "async_creator" not in engine_kwargs and "creator" not in engine_kwargs:
+            # A file: statements run on the loop's thread (see storage/sqlite_driver.py).
+            busy_timeout_ms = SQLITE_ON_LOOP_BUSY_TIMEOUT_MS
+            engine_kwargs["async_creator"] = sqlite_driver.creator(
+                parsed.database, busy_timeout_s=busy_timeout_ms / 1000)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
         self._readonly_engine = self.engine.execution_options(deskbot_readonly=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readonly_sessions = async_sessionmaker(self._readonly_engine,
@@ -89,7 +109,20 @@ class Database:
         # sleeping in growing steps (tens of ms); queueing writers of this process on an
         # asyncio lock hands the file over at once, in arrival order. (Other processes
         # on the same file still meet the busy timeout.)
-        self._writer: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # Several Database objects on one file in one process (tests' "replicas") share
+        # the lock: with statements on the loop's thread, one of them waiting in SQLite's
+        # busy handler would stop the loop, and with it the other that holds the file.
+        self._file = (str(Path(parsed.database).resolve())
+                      if self.is_sqlite and parsed.database not in (None, "", ":memory:")
+                      else None)
+        self._own_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @property
+    def _writer(self) -> asyncio.Lock | None:
+        if self._file is None:
+            return self._own_writer
+        locks = _FILE_WRITERS.setdefault(asyncio.get_running_loop(), {})
+        return locks.setdefault(self._file, asyncio.Lock())
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
         """Start a unit of work; use as `async with db.unit_of_work() as uow:`."""
@@ -114,6 +147,28 @@ class Database:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+
+    async def write(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> list[Any]:
+        """Run one Core statement as its own write transaction; its rows, if it returns any.
+
+        The lean path for hot single statements (storing arrivals before the ack): no
+        ORM session, the same writer lock and after-commit hooks as a unit of work.
+        """
+        if self._writer is not None:
+            await self._writer.acquire()
+        try:
+            async with self.engine.begin() as connection:
+                result = await connection.execute(statement, rows)
+                returned = list(result.all()) if result.returns_rows else []
+        finally:
+            if self._writer is not None:
+                self._writer.release()
+        for after in list(self._after_commit):
+            try:
+                after()
+            except Exception:  # a wake-up must never undo a committed write
+                log.exception("after-commit hook failed")
+        return returned
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -66,6 +66,12 @@ class Inbox:
         self.quiet = quiet
         self.max_defer = max_defer
         self._arrivals: list[_Arrival] = []
+        insert = pg_insert if db.is_postgresql else sqlite_insert
+        table = InboundEvent.__table__
+        # Built once: the ack waits for it, and a statement object caches its compiled form.
+        self._insert = (insert(table)
+                        .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
+                        .returning(table.c.platform, table.c.delivery_id))
         self._last_arrival = 0.0
         self._flushing: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -108,18 +114,8 @@ class Inbox:
 
     async def _store(self, rows: list[dict[str, Any]]) -> list[bool]:
         # One INSERT for the whole batch; RETURNING names the rows that were new.
-        insert = pg_insert if self.db.is_postgresql else sqlite_insert
-        async with self.db.unit_of_work() as uow:
-            # A Core statement on the table (the ORM's bulk path compiles it every time),
-            # executed for the batch; RETURNING names the rows that were new.
-            table = InboundEvent.__table__
-            connection = await uow.session.connection()
-            result = await connection.execute(
-                insert(table)
-                .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
-                .returning(table.c.platform, table.c.delivery_id), rows)
-            new = {(platform, delivery) for platform, delivery in result.all()}
-            await uow.commit()
+        result = await self.db.write(self._insert, rows)
+        new = {(platform, delivery) for platform, delivery in result}
         # A delivery twice in one batch: the first is the new one.
         stored = []
         for values in rows:

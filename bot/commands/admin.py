@@ -28,7 +28,11 @@ async def create(ctx: Context, args: Args) -> View:
     """`/desk admin create NAME [#agent-channel] [description…]`."""
     name = args.word("a name for the desk, e.g. `/desk admin create IT #it-helpdesk`")
     channel = args.channel()
-    description = args.rest() or None
+    if channel is None and any(isinstance(t, ChannelRef) for t in args.tokens[args.at:]):
+        # `create Payroll team #pay` would name the desk "Payroll" and describe it "team #pay".
+        raise args.fail("Put the #channel right after the name, and quote a name of several "
+                        "words: `/desk admin create \"Payroll team\" #payroll-agents`.")
+    description = args.phrase() or None
     agent_channel = channel.channel_id if channel else None
     where = _channel(channel) if channel else None
     if agent_channel is None and not ctx.caller_in_dm and ctx.caller_channel:
@@ -44,7 +48,7 @@ async def create(ctx: Context, args: Args) -> View:
 
 async def show(ctx: Context, args: Args) -> View:
     """`/desk admin show DESK`: the whole configuration as a card."""
-    name = args.rest()
+    name = args.phrase()
     if not name:
         raise args.fail(f"`/desk admin show` needs {DESK}.")
     desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
@@ -96,7 +100,7 @@ async def channel(ctx: Context, args: Args) -> View:
 async def rename(ctx: Context, args: Args) -> View:
     """`/desk admin rename DESK NEW NAME`."""
     name = args.word(DESK)
-    new_name = args.rest()
+    new_name = args.phrase()
     if not new_name:
         raise args.fail("`/desk admin rename` needs the new name: "
                         "`/desk admin rename IT Tech Support`.")
@@ -108,7 +112,7 @@ async def rename(ctx: Context, args: Args) -> View:
 async def describe(ctx: Context, args: Args) -> View:
     """`/desk admin describe DESK text`."""
     name = args.word(DESK)
-    text = args.rest()
+    text = args.phrase()
     if not text:
         raise args.fail("`/desk admin describe` needs the description employees will see: "
                         "`/desk admin describe IT Laptops, VPN, accounts`.")
@@ -118,7 +122,7 @@ async def describe(ctx: Context, args: Args) -> View:
 
 async def archive(ctx: Context, args: Args) -> View:
     """`/desk admin archive DESK`."""
-    name = args.rest()
+    name = args.phrase()
     if not name:
         raise args.fail(f"`/desk admin archive` needs {DESK}.")
     desk = await service.archive_desk(ctx.uow, ctx.actor, name)
@@ -151,9 +155,16 @@ async def routing(ctx: Context, args: Args) -> View:
     if what == "autoassign":
         raise args.fail("Auto-assignment is not available yet; agents claim requests or "
                         "reply to take them.")
-    words = [w.strip() for w in args.rest().replace(";", ",").split(",")]
+    given = args.phrase()
+    if not given:
+        raise args.fail("`/desk admin routing DESK keywords` needs the words, e.g. "
+                        "`/desk admin routing IT keywords vpn,wifi,laptop` (or `none` to "
+                        "clear them).")
+    words = [w.strip() for w in given.replace(";", ",").split(",")]
     if len(words) == 1 and " " in words[0]:
         words = words[0].split()
+    if [w.lower() for w in words] == ["none"]:
+        words = []
     desk = await service.set_routing_keywords(ctx.uow, ctx.actor, name, words)
     keywords = ", ".join(desk.routing_keywords or []) or "none"
     return Reply(text=f"The {desk.name} desk's routing keywords: {keywords}.")

@@ -7,8 +7,9 @@ from bot.commands.context import Context
 from cards.views import Reply, View
 from conversations import commands, intake, queues
 from conversations.lifecycle import STATUS_LABELS, parse_status
+from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
-from desks.service import find_desk, slugify
+from desks.service import find_desk, list_desks, require_open_desk, slugify
 
 REF = "a request number, e.g. 1042"
 
@@ -24,11 +25,17 @@ async def ask(ctx: Context, args: Args) -> View:
     """`/desk ask [desk] text`: open a request (the desk by name, keywords, or the only one)."""
     first = args.peek()
     desk = None
-    if isinstance(first, Word) and len(args.tokens) - args.at > 1:
-        desks = {d.slug: d for d in await intake.open_desks(ctx.uow, ctx.workspace.id)}
+    if isinstance(first, Word):
+        desks = {d.slug: d for d in await list_desks(ctx.uow, ctx.workspace.id,
+                                                     include_archived=True)}
         desk = desks.get(slugify(first.text))
         if desk is not None:
+            require_open_desk(desk)  # not silently routed elsewhere
             args.take()
+            if not args.more():
+                raise args.fail(f"`/desk ask {desk.name}` needs what you need after the "
+                                f"desk's name, e.g. `/desk ask {desk.name} my laptop won't "
+                                "start`.")
     text = args.rest()
     if not text:
         raise args.fail("`/desk ask` needs what you need, e.g. "
@@ -38,8 +45,9 @@ async def ask(ctx: Context, args: Args) -> View:
         desk = routing.desk
         if desk is None:
             names = ", ".join(d.name for d in routing.choices)
+            example = " ".join(text.split())[:40].replace("`", "'")
             raise args.fail(f"Which desk should take it? Put its name first, e.g. "
-                            f"`/desk ask {routing.choices[0].name} {text[:40]}`. "
+                            f"`/desk ask {routing.choices[0].name} {example}`. "
                             f"Desks: {names}.")
     # Updates go to the employee's DM with the bot, wherever the command was typed.
     posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
@@ -61,10 +69,17 @@ async def queue(ctx: Context, args: Args) -> View:
     """`/desk queue [unassigned|mine|all] [desk]`."""
     view = queues.QueueView.UNASSIGNED
     word = args.peek()
-    if isinstance(word, Word) and word.text.lower() in tuple(queues.QueueView):
+    named_view = isinstance(word, Word) and word.text.lower() in tuple(queues.QueueView)
+    if named_view:
         view = queues.parse_view(args.word("a queue"))
-    desk_name = args.rest()
-    desk = await find_desk(ctx.uow, ctx.workspace.id, desk_name) if desk_name else None
+    desk_name = args.phrase()
+    try:
+        desk = await find_desk(ctx.uow, ctx.workspace.id, desk_name) if desk_name else None
+    except UnknownDesk as error:
+        if named_view:
+            raise
+        # `/desk queue assigned` is more likely a mistyped queue than a desk.
+        raise args.fail(f"{error.message} The queues are unassigned, mine and all.") from None
     items = await queues.queue(ctx.uow, ctx.actor, view, desk)
     return views.queue_list(items, view.value, desk.name if desk else None,
                             now=ctx.uow.clock.now())
@@ -99,7 +114,7 @@ async def transfer(ctx: Context, args: Args) -> View:
         person = ctx.person(target)
         conversation = await commands.transfer_to_agent(ctx.uow, ctx.actor, ref, person)
         return _ok(f"#{conversation.ref} is now with {person.display_name}.")
-    desk = await find_desk(ctx.uow, ctx.workspace.id, args.rest())
+    desk = await find_desk(ctx.uow, ctx.workspace.id, args.phrase())
     conversation = await commands.transfer_to_desk(ctx.uow, ctx.actor, ref, desk)
     return _ok(f"#{conversation.ref} moved to the {desk.name} desk.")
 
@@ -149,8 +164,10 @@ async def status(ctx: Context, args: Args) -> View:
 async def close(ctx: Context, args: Args) -> View:
     """`/desk close REF [note]`."""
     ref = args.word(REF)
-    note = args.rest() or None
-    conversation = await commands.close(ctx.uow, ctx.actor, ref, note)
+    note = args.rest()
+    if ctx.note_prefix and note.startswith(ctx.note_prefix):
+        note = note[len(ctx.note_prefix):].strip()  # `close 1042 // fixed`: a habit from threads
+    conversation = await commands.close(ctx.uow, ctx.actor, ref, note or None)
     return _ok(f"Closed #{conversation.ref}" + (" with your note." if note else "."))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ from bot.commands.context import Context, Subcommand
 from bot.directory import Directory, Profile, profiles_to_refresh
 from cards.views import Reply, View
 from desks.errors import DeskbotError
-from desks.grammar import Args, Mention, UsageError, Word, tokenize
+from desks.grammar import Args, Mention, UsageError, Word, shown, tokenize
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import resolve_actor
 from storage.database import Database, UnitOfWork
@@ -53,8 +54,10 @@ def _plan(text: str) -> _Plan:
     if first is None:
         return _Plan(TOP["help"], Args(text, [], "help", TOP["help"].usage))
     if not isinstance(first, Word):
-        raise unknown(text[first.start:first.end])
-    name = first.text.lower().lstrip("/")
+        raise unknown(shown(first))
+    # Right-to-left clients may slip invisible direction marks into the first word.
+    name = "".join(c for c in first.text if unicodedata.category(c) != "Cf")
+    name = name.strip().lower().lstrip("/")
     subcommand = TOP.get(name)
     rest = tokens[1:]
     if subcommand is None:
@@ -69,8 +72,7 @@ def _plan(text: str) -> _Plan:
         word = second.text.lower() if isinstance(second, Word) else ""
         subcommand = ADMIN.get(word)
         if subcommand is None:
-            shown_word = text[second.start:second.end][:40]
-            raise UsageError(f"“{shown_word}” is not an admin command. `/desk help` lists "
+            raise UsageError(f"“{shown(second)[:40]}” is not an admin command. `/desk help` lists "
                              "them.", usage="/desk admin create|show|agents|leads|channel|"
                                             "rename|describe|archive|intake|routing …")
         rest = rest[1:]
@@ -103,8 +105,10 @@ async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
 async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
                       extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
     """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+    # PostgreSQL text cannot hold NUL; nobody types one on purpose.
+    text = (text or "").replace("\x00", "")
     try:
-        plan = _plan(text or "")
+        plan = _plan(text)
         ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
         profiles = await profiles_to_refresh(db, directory, caller.platform,
                                              caller.workspace_external_id, ids)

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot.slack import home
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
+from bot.slack.text import typed
 from cards import actions as ids
 from cards import slack as slack_cards
 from cards.views import AskModal, DeskOption, ResolvePrompt, Settled
@@ -296,7 +297,7 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
         return
     metadata = json.dumps({"channel": (body.get("channel") or {}).get("id"),
                            "ts": message.get("ts")})
-    view = AskModal(text=message.get("text") or "",
+    view = AskModal(text=typed(message.get("text") or ""),
                     desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks),
                     private_metadata=metadata[:3000])
     client = await ctx.client_for(team_id)

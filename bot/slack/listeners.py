@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from bot.slack import actions, home, slash
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
+from bot.slack.text import typed
 from conversations import commands, intake
 from conversations.lifecycle import ACTIVE
 from desks.errors import DeskbotError
@@ -81,7 +82,7 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     event = row.payload["event"]
     team_id = row.workspace_external_id
     user_id = event["user"]
-    text = event.get("text") or ""
+    text = typed(event.get("text") or "")
     channel = event["channel"]
     ts = event["ts"]
     thread_ts = event.get("thread_ts")

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.commands import Caller, run_command
 from bot.slack.app import SlackContext
+from bot.slack.text import typed
 from cards import slack as slack_cards
 from cards.views import Reply
 
@@ -36,7 +37,7 @@ async def answer(ctx: SlackContext, command: dict, team_id: str) -> dict:
                     channel_is_dm=(command.get("channel_name") == "directmessage"
                                    or (channel or "").startswith("D")))
     try:
-        outcome = await run_command(ctx.db, caller, command.get("text") or "",
+        outcome = await run_command(ctx.db, caller, typed(command.get("text") or ""),
                                     directory=ctx.people.directory,
                                     extra_admins=ctx.settings.admins,
                                     note_prefix=ctx.note_prefix)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from desks.people import ensure_workspace
-from storage.database import Database, normalise_url
+from storage.database import SQLITE_ON_LOOP_BUSY_TIMEOUT_MS, Database, normalise_url
 from storage.ledger import first_delivery, forget_before
 from storage.models import ProcessedInbound, Workspace
 
@@ -28,7 +28,8 @@ async def test_sqlite_pragmas(tmp_path):
                        for name in ("journal_mode", "foreign_keys", "busy_timeout")}
     finally:
         await db.dispose()
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1,
+                       "busy_timeout": SQLITE_ON_LOOP_BUSY_TIMEOUT_MS}
 
 
 async def test_readers_are_not_blocked_by_a_writer(db: Database):

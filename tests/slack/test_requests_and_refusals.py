@@ -85,6 +85,22 @@ async def test_hostile_text_reaches_the_agent_channel_escaped(db: Database,
         assert "<@UADA>" not in raw
 
 
+async def test_what_slack_escaped_arrives_once_escaped(db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        # Slack sends a typed "A & B <3" escaped; the agent must see "A & B <3" again.
+        await world.dm(ELI, "printer A &amp; B &lt;3")
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        raw = json.dumps(card["blocks"])
+        assert "printer A &amp; B &lt;3" in raw and "&amp;amp;" not in raw
+        answer = await world.command(ELI, "ask IT toner &amp; paper")
+        assert "#1002" in block_text(answer)
+        async with db.unit_of_work(readonly=True) as uow:
+            subjects = sorted((await uow.session.scalars(select(Conversation.subject))).all())
+        assert subjects == ["printer A & B <3", "toner & paper"]
+
+
 async def test_non_agents_are_refused_clearly(db: Database, clock: FrozenClock):
     async with slack_world(db, clock) as world:
         await one_desk(world)
