@@ -186,8 +186,11 @@ class Dispatcher:
             if finished or self._stopping:
                 continue  # more may be due right away
             self.idle.set()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
+            # lands as the wake-up does, and stop() would then wait for ever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
         self.idle.clear()

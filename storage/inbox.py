@@ -76,6 +76,7 @@ class Inbox:
         self._flushing: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # ------------------------------------------------------------ storing
 
@@ -232,11 +233,13 @@ class Inbox:
     async def start(self) -> None:
         """Start the processor task (it also picks up what an earlier run left)."""
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="inbox")
 
     async def stop(self) -> None:
         """Stop the processor; stored deliveries wait for the next start."""
         if self._task is not None:
+            self._stopping = True  # ends the loop even if a cancel were lost
             self._task.cancel()
             try:
                 await self._task
@@ -247,14 +250,17 @@ class Inbox:
             await asyncio.gather(self._flushing, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.process_once()
             except Exception:
                 log.exception("inbox: processing round failed")
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
+            # lands as the wake-up does, and stop() would then wait for ever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
