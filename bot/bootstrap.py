@@ -1,8 +1,9 @@
 """The one place where deskbot's parts are built and wired.
 
 `build(settings)` makes the database (and, on SQLite, migrates it), the clock, the
-platform adapters whose credentials are set, their senders and the outbox dispatcher
-that delivers through them. Nothing is built at import time; tests call `build` with
+business-time calendar due times are counted in, the platform adapters whose
+credentials are set, their senders, the outbox dispatcher that delivers through them
+and the scheduler that runs the sweeps. Nothing is built at import time; tests call `build` with
 their own clock and settings pointing at fake platform APIs.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.settings import Settings
+from scheduling.jobs import SweepScheduler
+from scheduling.sla import DeskCalendar
 from storage import migrate
 from storage.clock import Clock, SystemClock
 from storage.database import Database
@@ -39,6 +42,7 @@ class Deps:
     clock: Clock
     dispatcher: Dispatcher | None = None
     slack: Any = None  # bot.slack.app.SlackAdapter when Slack is configured
+    scheduler: Any = None  # scheduling.jobs.SweepScheduler
     _started: bool = field(default=False, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
 
@@ -47,6 +51,8 @@ class Deps:
         if self.dispatcher is not None:
             await self.dispatcher.start()
         self._started = True
+        if self.scheduler is not None:
+            await self.scheduler.start()
         if self.slack is not None:
             await self.slack.start()
 
@@ -56,6 +62,8 @@ class Deps:
             return
         self._closed = True
         try:
+            if self.scheduler is not None and self._started:
+                await self.scheduler.stop()
             if self.slack is not None and self._started:
                 await self.slack.stop()
             if self.dispatcher is not None and self._started:
@@ -80,12 +88,15 @@ async def build(settings: Settings, clock: Clock | None = None, *,
     try:
         if not given:
             await _prepare_schema(settings, db)
+        if db.business_time is None:
+            db.business_time = DeskCalendar()  # due times in each desk's service window
         slack = _build_slack(settings, db, clock)
         dispatcher = _build_dispatcher(settings, db, slack)
     except BaseException:
         await db.dispose()
         raise
-    return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack)
+    return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack,
+                scheduler=SweepScheduler(db, clock, settings.sweep_seconds))
 
 
 async def _prepare_schema(settings: Settings, db: Database) -> None:

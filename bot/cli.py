@@ -1,4 +1,4 @@
-"""The `deskbot` command: serve, and database upgrade/current.
+"""The `deskbot` command: serve, database upgrade/current, desks export/import.
 
 Settings come from the environment (and `.env`); flags override them. Bad arguments
 or settings end with one line on stderr and exit code 2; a failure at run time with
@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.settings import (
@@ -88,6 +89,30 @@ def build_parser() -> argparse.ArgumentParser:
     current = db_commands.add_parser("current", parents=[database],
                                      help="show the revision the database is at")
     current.set_defaults(run=_db_current)
+
+    desks = commands.add_parser("desks", help="desk configuration as code (YAML)")
+    desks_commands = desks.add_subparsers(dest="desks_command", required=True,
+                                          metavar="COMMAND")
+    workspace = _Parser(add_help=False)
+    workspace.add_argument("--workspace", metavar="EXTERNAL_ID",
+                           help="the Slack team or Teams tenant id (needed when the database "
+                                "holds several; for import it wins over the file's)")
+    export = desks_commands.add_parser(
+        "export", parents=[database, workspace], help="write every desk as YAML",
+        description="Write every desk of a workspace (archived ones too) as YAML: names, "
+                    "channels, keywords, agents and leads (platform user ids), settings.")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE instead of standard output")
+    export.set_defaults(run=_desks_export)
+    load = desks_commands.add_parser(
+        "import", parents=[database, workspace], help="apply a YAML desk file",
+        description="Check FILE, then apply it in one transaction: missing desks are "
+                    "created, existing ones (matched by name) updated. Nothing is applied "
+                    "if anything is wrong; each problem is one line `FILE:LINE: what` and "
+                    "the exit code is 2 (1 when the database fails).")
+    load.add_argument("file", metavar="FILE", help="a file written like `deskbot desks "
+                                                    "export` writes")
+    load.set_defaults(run=_desks_import)
     return parser
 
 
@@ -117,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:
-        command = " ".join(filter(None, [args.command, getattr(args, "db_command", None)]))
+        command = " ".join(filter(None, [args.command, getattr(args, "db_command", None),
+                                         getattr(args, "desks_command", None)]))
         log.debug("deskbot %s failed", command, exc_info=True)
         print(f"deskbot {command}: error: {_one_line(error)}", file=sys.stderr)
         return RUNTIME_ERROR
@@ -217,6 +243,89 @@ def _db_current(settings: Settings, args: argparse.Namespace) -> int:
               f"(run `deskbot db upgrade`)")
     else:
         print(f"database at {where}: {current} (head)")
+    return 0
+
+
+# ---------------------------------------------------------------- desks
+
+
+def _on_database(settings: Settings, work: Callable[[Any], Any]) -> Any:
+    """Run `work(db)` on a database of its own; refusals pass, failures are one line."""
+    from desks.errors import DeskbotError
+    from storage.database import Database
+
+    async def run() -> Any:
+        db = Database(settings.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DeskbotError:
+        raise
+    except Exception as error:
+        raise DatabaseUnavailable(f"database at {settings.database_url_safe}: "
+                                  f"{_one_line(error)}") from error
+
+
+def _desks_export(settings: Settings, args: argparse.Namespace) -> int:
+    from desks.config_file import export_desks, find_workspace
+    from desks.errors import DeskbotError, InvalidInput
+
+    async def export(db: Any) -> str:
+        async with db.unit_of_work(readonly=True) as uow:
+            workspace = await find_workspace(uow, args.workspace)
+            if workspace is None:
+                raise InvalidInput(f"There is no workspace {args.workspace}.")
+            return await export_desks(uow, workspace)
+
+    try:
+        text = _on_database(settings, export)
+    except DeskbotError as error:
+        print(f"deskbot desks export: {error.message}", file=sys.stderr)
+        return USAGE_ERROR
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
+    from desks.config_file import DeskFileInvalid, apply_desk_file, read_desk_file
+    from desks.errors import DeskbotError
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        print(f"deskbot desks import: cannot read {args.file}: {reason}", file=sys.stderr)
+        return USAGE_ERROR
+
+    async def apply(db: Any) -> Any:
+        async with db.unit_of_work() as uow:
+            result = await apply_desk_file(uow, config, workspace_external_id=args.workspace)
+            await uow.commit()
+            return result
+
+    try:
+        config = read_desk_file(text, args.file)
+        result = _on_database(settings, apply)
+    except DeskFileInvalid as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return USAGE_ERROR
+    except DeskbotError as error:
+        print(f"deskbot desks import: {error.message}", file=sys.stderr)
+        return USAGE_ERROR
+    workspace = result.workspace
+    parts = [f"{what} {', '.join(names) if names else 'none'}" for what, names in
+             (("created", result.created), ("updated", result.updated),
+              ("unchanged", result.unchanged))]
+    print(f"{args.file} applied to {workspace.platform}:{workspace.external_id}: "
+          + "; ".join(parts))
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from cards.views import (
     CardMoved,
     DeskConfig,
     DeskOption,
+    Digest,
     EmployeeHome,
     MyRequests,
     PersonRef,
@@ -32,6 +33,7 @@ from cards.views import (
     RequesterUpdate,
     RequestRow,
     ResolvePrompt,
+    SchedulerAlert,
     SlaState,
     TicketCard,
 )
@@ -40,7 +42,10 @@ from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.queues import QueueItem, QueueView, RequestItem
 from desks import service as desks
+from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
+from desks.policy import policy_of
+from scheduling.sla import window_of
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, Person
 
@@ -116,8 +121,58 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         opened_at=conversation.opened_at, priority=conversation.priority,
         status=conversation.status, kind=conversation.kind,
         assignee=person_ref(await _person(uow, conversation.assignee_id)), pinned=pinned,
-        sla=SlaState(), rating=conversation.rating, agents=agents,  # type: ignore[arg-type]
+        sla=sla_state(conversation, uow.clock.now()), rating=conversation.rating,
+        agents=agents,  # type: ignore[arg-type]
         other_desks=other_desks)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = max(1, math.ceil(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def _spelled(delta: timedelta) -> str:
+    """A target in words: "15 minutes", "2 hours 30 minutes", "3 days"."""
+    minutes = max(1, math.ceil(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}"
+             for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    return " ".join(parts)
+
+
+def sla_state(conversation: Conversation, now: datetime) -> SlaState:
+    """The card's SLA line: the clock that matters now, and how it stands.
+
+    First response until an agent has answered, then resolution; paused while the
+    clocks stand still (waiting, on hold); none once resolved or without due times.
+    """
+    if conversation.status in ("resolved", "closed"):
+        return SlaState()
+    if conversation.first_response_at is None and conversation.first_response_due_at:
+        target, due = "first response", conversation.first_response_due_at
+        warn, flags = conversation.first_response_warn_at, (
+            conversation.first_response_warned_at, conversation.first_response_breached_at)
+    elif conversation.resolution_due_at:
+        target, due = "resolution", conversation.resolution_due_at
+        warn, flags = conversation.resolution_warn_at, (
+            conversation.resolution_warned_at, conversation.resolution_breached_at)
+    else:
+        return SlaState()
+    if conversation.sla_paused_at is not None:
+        return SlaState("paused", f"{target} clock paused", due)
+    if flags[1] is not None or now >= due:
+        return SlaState("breached", f"{target} overdue by {_span(now - due)}", due)
+    left = f"{target} due in {_span(due - now)}"
+    if flags[0] is not None or (warn is not None and now >= warn):
+        return SlaState("warning", left, due)
+    return SlaState("ok", left, due)
 
 
 async def card_moved(uow: UnitOfWork, conversation: Conversation,
@@ -155,6 +210,38 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
                              by=person_ref(await _person(uow, by)), link=link)
 
 
+SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
+                    "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
+                    "requester.reminder": "requester_reminder"}
+
+
+async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,
+                          payload: Mapping[str, Any]) -> SchedulerAlert:
+    """A sweep's notice (`kind`: sla.warning, sla.breach, stall.*, requester.reminder)."""
+    target = payload.get("target")
+    due = None
+    if target == "first_response":
+        due = conversation.first_response_due_at
+    elif target == "resolution":
+        due = conversation.resolution_due_at
+    mentions = tuple(person_ref(await _person(uow, int(i)))
+                     for i in payload.get("mention_ids") or ())
+    return SchedulerAlert(what=SCHEDULER_ALERTS.get(kind, "other"), ref=conversation.ref,
+                          desk=await _desk_name(uow, conversation.desk_id),
+                          subject=conversation.subject,
+                          target=str(target) if target else None, due_at=due,
+                          mentions=tuple(m for m in mentions if m is not None))
+
+
+async def digest(uow: UnitOfWork, payload: Mapping[str, Any]) -> tuple[Desk | None, Digest]:
+    """The daily digest of desk.digest's payload, and the desk (for its channel)."""
+    desk = await _desk(uow, payload.get("desk_id"))
+    counts = payload.get("counts") or {}
+    return desk, Digest(desk=desk.name if desk else "a desk", day=str(payload.get("day") or ""),
+                        **{k: int(counts.get(k) or 0)
+                           for k in ("open", "unassigned", "breached", "due_today", "pinned")})
+
+
 # ---------------------------------------------------------------- requester side
 
 
@@ -167,11 +254,39 @@ async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
                             desk=await _desk_name(uow, conversation.desk_id), text=message.body)
 
 
+def expected_response(desk: Desk, conversation: Conversation) -> str | None:
+    """When the employee may expect a first answer, from the desk's window and target.
+
+    "within 15 minutes" while the desk is open (and the target ends before it
+    closes), "when the desk opens Sunday 08:00" (desk's time) when it is closed, the
+    on-call route for priority 5 where the desk has on-call agents.
+    """
+    try:
+        policy = policy_of(desk.settings)
+        window = window_of(desk.settings)
+    except (InvalidInput, ValueError, KeyError, TypeError):
+        return None
+    opened = conversation.opened_at
+    target = policy.sla.first_response_for(conversation.priority)
+    if window.always_open or (window.is_open(opened) and
+                              window.add_business_time(opened, target) - opened <= target):
+        return f"within {_spelled(target)}"
+    if conversation.priority == 5 and policy.oncall:
+        return "from the on-call agent, as this is critical"
+    if window.is_open(opened):
+        due = window.add_business_time(opened, target).astimezone(window.zone)
+        return f"by {due:%A %H:%M}"
+    opens = window.next_open(opened).astimezone(window.zone)
+    return f"when the desk opens {opens:%A %H:%M}"
+
+
 async def receipt(uow: UnitOfWork, conversation: Conversation,
                   payload: Mapping[str, Any] | None = None) -> Receipt:
-    """The reply under the employee's first message: ref and desk."""
+    """The reply under the employee's first message: ref, desk, expected first response."""
     follows = (payload or {}).get("follows_ref")
-    return Receipt(ref=conversation.ref, desk=await _desk_name(uow, conversation.desk_id),
+    desk = await _desk(uow, conversation.desk_id)
+    return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
+                   expected_response=expected_response(desk, conversation) if desk else None,
                    follows_ref=int(follows) if follows else None)
 
 
@@ -276,10 +391,22 @@ async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     """`/desk admin show`: the desk's whole configuration."""
+    from desks.errors import InvalidInput
+    from desks.policy import POLICY_KEYS, policy_of, summary_lines
+
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
     lines = [("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve")]
+    try:
+        policy = policy_of(settings)
+    except InvalidInput as error:  # hand-edited settings: show them, and what is wrong
+        lines.append(("Service policy", f"unreadable: {error.message}"))
+    else:
+        # On-call agents by name where known (they are kept as platform user ids).
+        names = {p.external_id: p.display_name for p, _ in members}
+        lines += summary_lines(policy, names)
+        settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     lines += [(key.replace("_", " ").capitalize(), _setting(value))
               for key, value in sorted(settings.items())]
     return DeskConfig(

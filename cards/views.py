@@ -101,6 +101,38 @@ class AgentNotification:
     link: str | None = None
 
 
+@dataclass(frozen=True)
+class SchedulerAlert:
+    """A sweep's word about one conversation (SPEC §4).
+
+    `what`: sla_warning | sla_breach (`target` first_response | resolution, `due_at`)
+    | unassigned (`mentions`: who is pinged) | agent_silent (to the assignee)
+    | requester_reminder (to the requester). `link` is the card's place, when known.
+    """
+
+    what: str
+    ref: int
+    desk: str
+    subject: str
+    target: str | None = None
+    due_at: datetime | None = None
+    mentions: tuple[PersonRef, ...] = ()
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The daily digest in a desk's agent channel, at the start of its service day."""
+
+    desk: str
+    day: str  # the local date, ISO
+    open: int
+    unassigned: int
+    breached: int
+    due_today: int
+    pinned: int
+
+
 # ---------------------------------------------------------------- requester side
 
 
@@ -329,4 +361,5 @@ class AskModal:
 
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
-        | Settled | QueueList | MyRequests | DeskConfig | Help | Reply)
+        | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
+        | Digest)

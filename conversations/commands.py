@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from conversations import sla
 from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -123,8 +124,10 @@ def _notice(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
                  person_id=person_id, kind=kind, payload=dict(payload))
 
 
-def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
+async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
     conversation.updated_at = uow.clock.now()
+    # Every change may start or end a pause or a stall: the clocks follow here.
+    await sla.track(uow, conversation)
 
 
 async def _mark(uow: UnitOfWork, conversation: Conversation, person_id: int) -> AgentMark:
@@ -148,7 +151,7 @@ async def _assign(uow: UnitOfWork, conversation: Conversation, actor: Actor,
     conversation.assignee_id = assignee.id
     if conversation.status == Status.NEW:
         conversation.status = Status.OPEN
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor.id, kind, assignee_id=assignee.id,
            previous_assignee_id=previous)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
@@ -156,13 +159,13 @@ async def _assign(uow: UnitOfWork, conversation: Conversation, actor: Actor,
             agent_id=assignee.id)
 
 
-def _release(uow: UnitOfWork, conversation: Conversation, actor_id: int | None,
+async def _release(uow: UnitOfWork, conversation: Conversation, actor_id: int | None,
              kind: str, **data: object) -> None:
     previous = conversation.assignee_id
     conversation.assignee_id = None
     if conversation.status == Status.OPEN:
         conversation.status = Status.NEW
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor_id, kind, previous_assignee_id=previous, **data)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
 
@@ -217,6 +220,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
                       body=text, created_at=now, requester_side_id=requester_side_id)
     uow.session.add(message)
     await uow.session.flush()
+    await sla.track(uow, conversation, opened=True)
     _event(uow, conversation, requester.id, "conversation.opened", via=via,
            message_id=message.id, follows_ref=follows.ref if follows else None)
     _notice(uow, conversation, NoticeKind.CARD_POST)
@@ -258,6 +262,7 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
     uow.session.add(message)
     await uow.session.flush()
     await _mark_read(uow, conversation, actor.id)
+    await sla.track(uow, conversation, opened=True)
     _event(uow, conversation, actor.id, "conversation.opened", via="agent",
            message_id=message.id)
     _notice(uow, conversation, NoticeKind.CARD_POST)
@@ -306,7 +311,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     uow.session.add(message)
     await uow.session.flush()
     conversation.last_requester_message_at = now
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, requester.id, "message.requester", message_id=message.id)
     _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
@@ -323,7 +328,7 @@ async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise InvalidInput("A rating is 1 to 5 stars.")
     conversation.rating = stars
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, requester.id, "conversation.rated", rating=stars)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
@@ -356,7 +361,7 @@ async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
         _event(uow, conversation, requester.id, "conversation.reopened", by="requester",
                reason="not_solved")
         _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="reopened")
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
 
@@ -387,7 +392,7 @@ async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, 
     if first:
         conversation.first_response_at = now
     conversation.last_agent_message_at = now
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     await _mark_read(uow, conversation, actor.id)
     _event(uow, conversation, actor.id, "message.agent", message_id=message.id,
            first_response=first)
@@ -405,7 +410,7 @@ async def add_note(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
                       body=text, created_at=uow.clock.now(), agent_side_id=agent_side_id)
     uow.session.add(message)
     await uow.session.flush()
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     await _mark_read(uow, conversation, actor.id)
     _event(uow, conversation, actor.id, "message.note", message_id=message.id)
     return Posted(conversation, message)
@@ -438,7 +443,7 @@ async def unassign(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversatio
     _refuse_closed(conversation)
     if conversation.assignee_id is None:
         raise WrongState(f"#{conversation.ref} is not assigned to anyone.", ref=conversation.ref)
-    _release(uow, conversation, actor.id, "conversation.unassigned")
+    await _release(uow, conversation, actor.id, "conversation.unassigned")
     return conversation
 
 
@@ -482,7 +487,8 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
         conversation.status = Status.NEW
     conversation.agent_channel = None
     conversation.agent_thread = None
-    _touch(uow, conversation)
+    conversation.updated_at = uow.clock.now()
+    await sla.moved_desk(uow, conversation)
     # Pins and read marks belonged to the old desk's agents.
     for mark in (await uow.session.execute(
             select(AgentMark).where(AgentMark.conversation_id == conversation.id))).scalars():
@@ -554,14 +560,15 @@ async def mark_read(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversati
 
 async def set_priority(uow: UnitOfWork, actor: Actor, ref: str | int,
                        priority: str | int) -> Conversation:
-    """Set priority 1–5 (SLA due times follow it once the scheduler computes them)."""
+    """Set priority 1–5; the SLA due times are computed again with its targets."""
     value = parse_priority(priority)
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     if conversation.priority == value:
         raise WrongState(f"#{conversation.ref} already has priority {value}.")
     old, conversation.priority = conversation.priority, value
-    _touch(uow, conversation)
+    await sla.refresh_due_times(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor.id, "priority.changed", old=old, new=value)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
@@ -593,7 +600,7 @@ async def set_status(uow: UnitOfWork, actor: Actor, ref: str | int,
     conversation.status = new
     if new == Status.RESOLVED:
         conversation.resolved_at = now
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor.id, "status.changed", old=current, new=new)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     if new == Status.RESOLVED:
@@ -620,7 +627,7 @@ async def close(uow: UnitOfWork, actor: Actor, ref: str | int,
     old = conversation.status
     conversation.status = Status.CLOSED
     conversation.closed_at = now
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor.id, "conversation.closed", old=old, note_message_id=note_id)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="closed")
@@ -641,7 +648,7 @@ async def _reopen(uow: UnitOfWork, actor: Actor, conversation: Conversation) -> 
                          "not resolved or closed.")
     old = conversation.status
     _reopen_state(conversation)
-    _touch(uow, conversation)
+    await _touch(uow, conversation)
     _event(uow, conversation, actor.id, "conversation.reopened", old=old, by="agent")
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="reopened")
@@ -681,7 +688,7 @@ async def set_availability(uow: UnitOfWork, actor: Actor, available: bool) -> Av
             .order_by(Conversation.id).with_for_update()
         )
         for conversation in rows.scalars():
-            _release(uow, conversation, actor.id, "conversation.released",
+            await _release(uow, conversation, actor.id, "conversation.released",
                      reason="agent_unavailable")
             released.append(conversation.ref)
     return AvailabilityChange(available=available, released_refs=released)

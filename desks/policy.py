@@ -17,13 +17,24 @@ Stored form (every key optional; absent means the default below):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from desks.errors import InvalidInput
-from desks.window_grammar import WindowConfig, format_duration, parse_duration
+from desks.window_grammar import (
+    HOURS_FORM,
+    WindowConfig,
+    format_duration,
+    format_hours,
+    parse_country,
+    parse_date,
+    parse_duration,
+    parse_hours,
+    parse_time_zone,
+)
 
 PRIORITIES = (1, 2, 3, 4, 5)
 DEFAULT_FIRST_RESPONSE = timedelta(hours=4)
@@ -33,6 +44,10 @@ DEFAULT_STALL = {"unassigned": timedelta(minutes=30), "agent_silence": timedelta
                  "requester_silence": timedelta(days=3)}
 DEFAULT_AUTO_CLOSE = timedelta(days=7)
 STALL_KINDS = tuple(DEFAULT_STALL)
+SLA_KINDS = ("first_response", "resolution")
+# The keys of `settings` that belong to the policy (`settings_with` rewrites them all).
+POLICY_KEYS = ("hours", "time_zone", "holidays", "closed_dates", "sla", "stall",
+               "auto_close_after", "oncall")
 
 
 @dataclass(frozen=True)
@@ -63,22 +78,57 @@ class DeskPolicy:
     oncall: tuple[str, ...] = ()  # platform user ids of on-call agents
 
 
+def _priority(key: Any) -> int:
+    """A priority as stored (`"5"`, or 5 from hand-written YAML)."""
+    text = str(key).strip()
+    if not text.isdigit() or int(text) not in PRIORITIES:
+        raise InvalidInput(f"“{text[:20]}” is not a priority; priorities are 1 to 5 "
+                           "(5 is critical), or `default`.")
+    return int(text)
+
+
 def _targets(raw: Any) -> dict[int, timedelta]:
     """{"default": "15m", "5": "5m"} -> a target for each priority."""
     if not raw:
         return {}
     if not isinstance(raw, Mapping):
-        raise InvalidInput("An SLA target is a duration per priority.")
+        raise InvalidInput("An SLA target is a duration per priority, like "
+                           "`{default: 15m, '5': 5m}`.")
     default = parse_duration(raw["default"]) if "default" in raw else None
     targets = {p: default for p in PRIORITIES if default is not None}
     for key, value in raw.items():
         if key != "default":
-            targets[int(key)] = parse_duration(value)
+            targets[_priority(key)] = parse_duration(value)
     return targets
 
 
+def compact_targets(targets: Mapping[int, timedelta]) -> tuple[timedelta | None,
+                                                              dict[int, timedelta]]:
+    """(default, overrides): the most common target of all five priorities and the rest.
+
+    Without a target for every priority there is no default (the others fall back to
+    the built-in one), and every target is an override.
+    """
+    if not all(p in targets for p in PRIORITIES):
+        return None, dict(sorted(targets.items()))
+    default = Counter(targets[p] for p in PRIORITIES).most_common(1)[0][0]
+    return default, {p: d for p, d in sorted(targets.items()) if d != default}
+
+
 def _stored_targets(targets: Mapping[int, timedelta]) -> dict[str, str]:
-    return {str(p): format_duration(d) for p, d in sorted(targets.items())}
+    default, overrides = compact_targets(targets)
+    stored = {"default": format_duration(default)} if default is not None else {}
+    stored.update({str(p): format_duration(d) for p, d in overrides.items()})
+    return stored
+
+
+def warning_percent(value: Any) -> int:
+    """The SLA warning threshold: a whole percent from 1 to 99 (`80`, `"80%"`)."""
+    text = str(value).strip().removesuffix("%").strip()
+    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 99:
+        raise InvalidInput(f"“{str(value)[:20]}” is not a warning threshold; write a whole "
+                           "percent from 1 to 99, like `80%`.")
+    return int(text)
 
 
 def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
@@ -92,8 +142,8 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
         window=WindowConfig.from_settings(settings),
         sla=SlaTargets(first_response=_targets(sla.get("first_response")),
                        resolution=_targets(sla.get("resolution")),
-                       warning_percent=int(sla.get("warning_percent",
-                                                   DEFAULT_WARNING_PERCENT))),
+                       warning_percent=warning_percent(sla.get("warning_percent",
+                                                               DEFAULT_WARNING_PERCENT))),
         stall=stall,
         auto_close_after=parse_duration(settings["auto_close_after"])
         if settings.get("auto_close_after") else DEFAULT_AUTO_CLOSE,
@@ -103,9 +153,7 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
 
 def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dict[str, Any]:
     """`settings` with the policy's keys replaced by `policy` (other keys kept)."""
-    merged = {k: v for k, v in (settings or {}).items()
-              if k not in ("hours", "time_zone", "holidays", "closed_dates", "sla", "stall",
-                           "auto_close_after", "oncall")}
+    merged = {k: v for k, v in (settings or {}).items() if k not in POLICY_KEYS}
     merged.update(policy.window.to_settings())
     merged["sla"] = {"first_response": _stored_targets(policy.sla.first_response),
                      "resolution": _stored_targets(policy.sla.resolution),
@@ -114,3 +162,148 @@ def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dic
     merged["auto_close_after"] = format_duration(policy.auto_close_after)
     merged["oncall"] = list(policy.oncall)
     return merged
+
+
+# ---------------------------------------------------------------- shown to people
+
+
+def targets_text(targets: Mapping[int, timedelta]) -> str:
+    """A target per priority, compact: `15m (P5: 5m)`."""
+    default, overrides = compact_targets(targets)
+    own = ", ".join(f"P{p}: {format_duration(d)}" for p, d in overrides.items())
+    if default is None:
+        return own or "none"
+    return format_duration(default) + (f" ({own})" if own else "")
+
+
+def summary_lines(policy: DeskPolicy,
+                  names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """The policy as label → value lines (`/desk admin show`); `names` maps on-call ids."""
+    window, sla = policy.window, policy.sla
+    stall = ", ".join(f"{kind.replace('_', ' ')} {format_duration(policy.stall[kind])}"
+                      for kind in STALL_KINDS)
+    oncall = [(names or {}).get(i, i) for i in policy.oncall]
+    return [
+        ("Hours", format_hours(window.hours)),
+        ("Time zone", window.time_zone),
+        ("Holidays", f"{window.holidays} public holidays" if window.holidays else "none"),
+        ("Closed dates", ", ".join(d.isoformat() for d in sorted(window.closed_dates))
+         or "none"),
+        ("First response", targets_text({p: sla.first_response_for(p) for p in PRIORITIES})),
+        ("Resolution", targets_text({p: sla.resolution_for(p) for p in PRIORITIES})),
+        ("SLA warning", f"at {sla.warning_percent}% of a target"),
+        ("Stall alerts", stall),
+        ("Auto-close", f"{format_duration(policy.auto_close_after)} after resolve"),
+        ("On call", ", ".join(oncall) or "nobody"),
+    ]
+
+
+# ---------------------------------------------------------------- checking a stored form
+
+Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
+OTHER_KEYS = ("reopen_window_days",)  # settings that are no policy, kept as they are
+MAX_REOPEN_DAYS = 365
+
+
+def _check(problems: list[Problem], path: tuple[str | int, ...], read: Any,
+           value: Any) -> None:
+    try:
+        read(value)
+    except InvalidInput as error:
+        problems.append((path, error.message))
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, Mapping | list | bool) or value is None:
+        raise InvalidInput(f"“{str(value)[:40]}” is not a duration; write durations like "
+                           "`45s`, `15m`, `2h` or `3d`.")
+    return parse_duration(str(value))
+
+
+def _textual(read: Any, what: str, example: str) -> Any:
+    """`read`, refusing anything that is not text (YAML turns `NO` into false, `1:30` into 90)."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{what} is text, like {example}; put it in quotes.")
+        return read(value)
+    return check
+
+
+def _mapping(problems: list[Problem], path: tuple[str | int, ...], value: Any,
+             keys: tuple[str, ...], what: str) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append((path, f"{what} is a mapping of {', '.join(keys)}."))
+        return {}
+    for key in value:
+        if str(key) not in keys:
+            problems.append(((*path, key), f"not one of {what}'s keys; they are "
+                             f"{', '.join(keys)}."))
+    return value
+
+
+def settings_problems(settings: Any) -> list[Problem]:
+    """Everything wrong with a stored (or hand-written) settings mapping, key by key.
+
+    Empty means `policy_of(settings)` reads it. Values must be plain JSON data: dates
+    and durations as text (`"2026-12-31"`, `"15m"`).
+    """
+    problems: list[Problem] = []
+    if settings is None:
+        return problems
+    if not isinstance(settings, Mapping):
+        return [((), "The settings are a mapping of " + ", ".join(POLICY_KEYS + OTHER_KEYS)
+                 + ".")]
+    for key, value in settings.items():
+        path: tuple[str | int, ...] = (key,)
+        if key == "hours":
+            _check(problems, path, _textual(parse_hours, "The hours", HOURS_FORM), value)
+        elif key == "time_zone":
+            _check(problems, path,
+                   _textual(parse_time_zone, "The time zone", "`Asia/Jerusalem`"), value)
+        elif key == "holidays":
+            if value is not None:
+                _check(problems, path,
+                       _textual(parse_country, "The holiday country", "`IL` or `US-CA`"),
+                       value)
+        elif key == "closed_dates":
+            if value is not None and not isinstance(value, list):
+                problems.append((path, "closed_dates is a list of dates like `2026-12-31`."))
+                continue
+            for index, day in enumerate(value or ()):
+                _check(problems, (*path, index),
+                       _textual(parse_date, "A closed date", "`2026-12-31`"), day)
+        elif key == "sla":
+            sla = _mapping(problems, path, value, (*SLA_KINDS, "warning_percent"), "sla")
+            for kind in SLA_KINDS:
+                targets = _mapping(problems, (*path, kind), sla.get(kind),
+                                   ("default", *map(str, PRIORITIES)), f"sla.{kind}")
+                for priority, target in targets.items():
+                    if str(priority) in ("default", *map(str, PRIORITIES)):
+                        _check(problems, (*path, kind, priority), _duration, target)
+            if "warning_percent" in sla:
+                _check(problems, (*path, "warning_percent"), warning_percent,
+                       sla["warning_percent"])
+        elif key == "stall":
+            stall = _mapping(problems, path, value, STALL_KINDS, "stall")
+            for kind, limit in stall.items():
+                if kind in STALL_KINDS:
+                    _check(problems, (*path, kind), _duration, limit)
+        elif key == "auto_close_after":
+            _check(problems, path, _duration, value)
+        elif key == "oncall":
+            if value is not None and not (isinstance(value, list)
+                                          and all(isinstance(v, str) and v for v in value)):
+                problems.append((path, "oncall is a list of platform user ids, like "
+                                       "`[U0123ABC]`."))
+        elif key == "reopen_window_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not (
+                    1 <= value <= MAX_REOPEN_DAYS):
+                problems.append((path, f"reopen_window_days is a whole number of days from "
+                                       f"1 to {MAX_REOPEN_DAYS}."))
+        else:
+            problems.append((path, f"not a desk setting; they are "
+                                   f"{', '.join(POLICY_KEYS + OTHER_KEYS)}."))
+    return problems
+

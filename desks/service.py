@@ -8,13 +8,33 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from desks.errors import DeskArchived, DeskExists, InvalidInput, UnknownDesk
-from desks.permissions import Actor, Role, require_admin, require_desk_admin
+from desks.errors import DeskArchived, DeskExists, InvalidInput, NotAnAgent, UnknownDesk
+from desks.permissions import Actor, Role, desk_role, require_admin, require_desk_admin
+from desks.policy import (
+    POLICY_KEYS,
+    PRIORITIES,
+    SLA_KINDS,
+    STALL_KINDS,
+    DeskPolicy,
+    compact_targets,
+    policy_of,
+    settings_with,
+    warning_percent,
+)
+from desks.window_grammar import (
+    parse_country,
+    parse_date,
+    parse_duration,
+    parse_hours,
+    parse_time_zone,
+)
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
@@ -31,7 +51,8 @@ def slugify(name: str) -> str:
     return re.sub(r"[^\w]+", "-", text).strip("-_")
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A desk name as kept: spaces collapsed, no leading `#`; refuses empty or long names."""
     cleaned = " ".join((name or "").split()).lstrip("#")
     if not cleaned or not slugify(cleaned):
         raise InvalidInput("A desk needs a name, e.g. `/desk admin create IT #it-helpdesk`.")
@@ -68,7 +89,7 @@ async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
                       description: str | None = None, agent_channel: str | None = None) -> Desk:
     """Create a desk (admins only); the creator's channel becomes its agent channel if given."""
     require_admin(actor, "create desks")
-    name = _clean_name(name)
+    name = clean_name(name)
     slug = slugify(name)
     existing = (await uow.session.execute(
         select(Desk).where(Desk.workspace_id == actor.workspace_id, Desk.slug == slug)
@@ -96,16 +117,20 @@ def _clean_description(description: str | None) -> str | None:
     return description or None
 
 
-async def _desk_for_change(uow: UnitOfWork, actor: Actor, desk_name: str) -> Desk:
-    desk = await find_desk(uow, actor.workspace_id, desk_name)
+DeskRef = str | Desk  # a desk's name as typed, or the desk itself (archived ones too)
+
+
+async def _desk_for_change(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Desk:
+    desk = (desk_name if isinstance(desk_name, Desk)
+            else await find_desk(uow, actor.workspace_id, desk_name))
     await require_desk_admin(uow, actor, desk)
     return desk
 
 
-async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: str, new_name: str) -> Desk:
+async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, new_name: str) -> Desk:
     """Rename a desk (admin, or the desk's lead); the slug follows the name."""
     desk = await _desk_for_change(uow, actor, desk_name)
-    new_name = _clean_name(new_name)
+    new_name = clean_name(new_name)
     new_slug = slugify(new_name)
     if new_slug != desk.slug:
         clash = (await uow.session.execute(
@@ -120,7 +145,7 @@ async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: str, new_name: s
     return desk
 
 
-async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                         description: str) -> Desk:
     """Set the description employees see in the desk picker."""
     desk = await _desk_for_change(uow, actor, desk_name)
@@ -131,17 +156,27 @@ async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: str,
     return desk
 
 
-async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: str) -> Desk:
+async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Desk:
     """Archive a desk (admins only): no new requests; its open conversations stay workable."""
     require_admin(actor, "archive desks")
-    desk = await find_desk(uow, actor.workspace_id, desk_name)
+    desk = (desk_name if isinstance(desk_name, Desk)
+            else await find_desk(uow, actor.workspace_id, desk_name))
     desk.archived_at = uow.clock.now()
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.archived")
     return desk
 
 
-async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def restore_desk(uow: UnitOfWork, actor: Actor, desk: Desk) -> Desk:
+    """Take an archived desk back into service (admins only)."""
+    require_admin(actor, "restore archived desks")
+    desk.archived_at = None
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.restored")
+    return desk
+
+
+async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                             channel: str) -> Desk:
     """Bind the desk's agent channel (where ticket cards are posted)."""
     desk = await _desk_for_change(uow, actor, desk_name)
@@ -151,7 +186,7 @@ async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
     return desk
 
 
-async def set_intake_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def set_intake_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                              channel: str | None) -> Desk:
     """Set (or clear, with None) the public channel whose posts open requests."""
     desk = await _desk_for_change(uow, actor, desk_name)
@@ -161,7 +196,7 @@ async def set_intake_channel(uow: UnitOfWork, actor: Actor, desk_name: str,
     return desk
 
 
-async def set_routing_keywords(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def set_routing_keywords(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                                keywords: Sequence[str]) -> Desk:
     """Set the keywords that route a DM straight to this desk."""
     desk = await _desk_for_change(uow, actor, desk_name)
@@ -181,7 +216,7 @@ class MembershipChange:
     released_refs: list[int] = field(default_factory=list)
 
 
-async def add_members(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def add_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                       people: Sequence[Person], role: Role) -> MembershipChange:
     """Add agents or leads. A lead added as agent stays lead; an agent added as lead is promoted."""
     if role not in (Role.AGENT, Role.LEAD):
@@ -205,7 +240,7 @@ async def add_members(uow: UnitOfWork, actor: Actor, desk_name: str,
     return result
 
 
-async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: str,
+async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                          people: Sequence[Person], role: Role) -> MembershipChange:
     """Remove agents (entirely) or leads (they stay agents).
 
@@ -229,6 +264,11 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: str,
         result.changed.append(person)
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                      kind=f"desk.{role.value}_removed", person_id=person.id)
+    gone = {p.external_id for p in result.changed} if role == Role.AGENT else set()
+    policy = policy_of(desk.settings)
+    if gone & set(policy.oncall):  # no longer on the desk, so no longer on call for it
+        write_policy(uow, actor, desk, replace(
+            policy, oncall=tuple(i for i in policy.oncall if i not in gone)))
     return result
 
 
@@ -283,3 +323,181 @@ def require_open_desk(desk: Desk) -> None:
     if desk.archived_at is not None:
         raise DeskArchived(f"The {desk.name} desk is archived and takes no new requests.",
                            desk=desk.name)
+
+
+# ---------------------------------------------------------------- service policy
+
+
+@dataclass
+class PolicyChange:
+    """A policy change: the desk, its policy now, and what changed (stored form, old/new)."""
+
+    desk: Desk
+    policy: DeskPolicy
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def policy_diff(old: Mapping[str, Any] | None,
+                new: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The policy keys whose stored form differs, each as {"old": …, "new": …}."""
+    before = settings_with(old, policy_of(old))  # written out, so defaults compare equal
+    return {key: {"old": before.get(key), "new": new.get(key)} for key in POLICY_KEYS
+            if before.get(key) != new.get(key)}
+
+
+def write_policy(uow: UnitOfWork, actor: Actor, desk: Desk,
+                 policy: DeskPolicy) -> dict[str, dict[str, Any]]:
+    """Store `policy` in the desk's settings and record `desk.policy_changed` if it differs."""
+    new = settings_with(desk.settings, policy)
+    changed = policy_diff(desk.settings, new)
+    if changed:
+        desk.settings = new  # a new dict, so the JSON column is seen as changed
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.policy_changed", changed=changed)
+    return changed
+
+
+async def _change_policy(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         change: Callable[[DeskPolicy], DeskPolicy]) -> PolicyChange:
+    desk = await _desk_for_change(uow, actor, desk_name)
+    policy = change(policy_of(desk.settings))
+    return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
+
+
+async def set_hours(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, hours_text: str | None,
+                    time_zone: str | None = None) -> PolicyChange:
+    """Set the desk's opening hours (`sun-thu 08:00-18:00; fri 08:00-13:00`, `always`)
+    and/or its time zone; None keeps that part as it is."""
+    if hours_text is None and time_zone is None:
+        raise InvalidInput("Give the hours, like `sun-thu 08:00-18:00; fri 08:00-13:00`, "
+                           "and/or a time zone, like `tz Asia/Jerusalem`.")
+    hours = parse_hours(hours_text) if hours_text is not None else None
+    zone = parse_time_zone(time_zone) if time_zone is not None else None
+
+    def change(policy: DeskPolicy) -> DeskPolicy:
+        window = replace(policy.window, hours=hours or policy.window.hours,
+                         time_zone=zone or policy.window.time_zone)
+        return replace(policy, window=window)
+    return await _change_policy(uow, actor, desk_name, change)
+
+
+async def set_holidays(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                       country: str | None) -> PolicyChange:
+    """Close the desk on a country's public holidays (`IL`, `US-CA`); None: no holidays."""
+    region = parse_country(country) if country is not None else None
+    return await _change_policy(uow, actor, desk_name, lambda policy: replace(
+        policy, window=replace(policy.window, holidays=region)))
+
+
+async def add_closed_date(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                          day: str | date) -> PolicyChange:
+    """Close the desk for a whole local day (`2026-12-31`)."""
+    closed = day if isinstance(day, date) else parse_date(day)
+    return await _change_policy(uow, actor, desk_name, lambda policy: replace(
+        policy, window=replace(policy.window,
+                               closed_dates=policy.window.closed_dates | {closed})))
+
+
+async def remove_closed_date(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                             day: str | date) -> PolicyChange:
+    """Open the desk again on a day closed with `add_closed_date` (refuses other days)."""
+    closed = day if isinstance(day, date) else parse_date(day)
+
+    def change(policy: DeskPolicy) -> DeskPolicy:
+        if closed not in policy.window.closed_dates:
+            listed = ", ".join(d.isoformat() for d in sorted(policy.window.closed_dates))
+            raise InvalidInput(f"{closed.isoformat()} is not one of the desk's closed dates "
+                               f"({listed or 'it has none'}).")
+        return replace(policy, window=replace(
+            policy.window, closed_dates=policy.window.closed_dates - {closed}))
+    return await _change_policy(uow, actor, desk_name, change)
+
+
+def priority_of(priority: int | str | None) -> int | None:
+    """A priority 1-5 (`5`, `"5"`, `"p5"`), or None for none."""
+    if priority is None:
+        return None
+    text = str(priority).strip().lower().removeprefix("p")
+    if not text.isdigit() or int(text) not in PRIORITIES:
+        raise InvalidInput(f"“{str(priority)[:20]}” is not a priority; priorities are 1 to 5 "
+                           "(5 is critical).")
+    return int(text)
+
+
+async def set_sla(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, kind: str,
+                  duration: str | timedelta, priority: int | str | None = None
+                  ) -> PolicyChange:
+    """Set the first-response or resolution target (business time).
+
+    Without a priority it is the target of every priority that has none of its own;
+    with one (1-5) it is that priority's own target.
+    """
+    kind = kind.replace("-", "_").lower()
+    if kind not in SLA_KINDS:
+        raise InvalidInput(f"“{kind[:40]}” is not an SLA target; they are first-response and "
+                           "resolution.")
+    target = duration if isinstance(duration, timedelta) else parse_duration(duration)
+    only = priority_of(priority)
+
+    def change(policy: DeskPolicy) -> DeskPolicy:
+        targets = dict(getattr(policy.sla, kind))
+        if only is not None:
+            targets[only] = target
+        else:
+            _, own = compact_targets(targets)
+            targets = {p: own.get(p, target) for p in PRIORITIES}
+        return replace(policy, sla=replace(policy.sla, **{kind: targets}))
+    return await _change_policy(uow, actor, desk_name, change)
+
+
+async def set_warning_percent(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                              percent: int | str) -> PolicyChange:
+    """Warn when this share (1-99 %) of an SLA target has passed."""
+    value = warning_percent(percent)
+    return await _change_policy(uow, actor, desk_name, lambda policy: replace(
+        policy, sla=replace(policy.sla, warning_percent=value)))
+
+
+async def set_stall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, kind: str,
+                    duration: str | timedelta) -> PolicyChange:
+    """Set a stall threshold: `unassigned`, `agent_silence` or `requester_silence`."""
+    kind = kind.replace("-", "_").lower()
+    if kind not in STALL_KINDS:
+        raise InvalidInput(f"“{kind[:40]}” is not a stall rule; they are unassigned, "
+                           "agent-silence and requester-silence.")
+    limit = duration if isinstance(duration, timedelta) else parse_duration(duration)
+    return await _change_policy(uow, actor, desk_name, lambda policy: replace(
+        policy, stall={**policy.stall, kind: limit}))
+
+
+async def set_auto_close(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         duration: str | timedelta) -> PolicyChange:
+    """Close resolved conversations after this long (business time is not involved)."""
+    after = duration if isinstance(duration, timedelta) else parse_duration(duration)
+    return await _change_policy(uow, actor, desk_name, lambda policy: replace(
+        policy, auto_close_after=after))
+
+
+async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str,
+                     people: Sequence[Person]) -> PolicyChange:
+    """Add or remove on-call agents (kept as platform user ids); each must work the desk."""
+    if how not in ("add", "remove"):
+        raise InvalidInput("On-call agents are added or removed.")
+    desk = await _desk_for_change(uow, actor, desk_name)
+    if not people:
+        raise InvalidInput(f"Name at least one person, e.g. "
+                           f"`/desk admin oncall {desk.name} add @dana`.")
+    ids = [p.external_id for p in _distinct(people)]
+    if how == "add":
+        for person in _distinct(people):
+            if await desk_role(uow, person.id, desk.id) is None:
+                raise NotAnAgent(f"{person.display_name} is not an agent of the {desk.name} "
+                                 f"desk; add them first: `/desk admin agents {desk.name} "
+                                 f"add @{person.display_name}`.", desk=desk.name)
+    policy = policy_of(desk.settings)
+    if how == "add":
+        oncall = (*policy.oncall, *(i for i in ids if i not in policy.oncall))
+    else:
+        oncall = tuple(i for i in policy.oncall if i not in ids)
+    policy = replace(policy, oncall=oncall)
+    return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_driver
+from storage.business_time import BusinessTime
 from storage.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,8 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                      autocheckpoint: bool = True) -> None:
     """WAL, foreign keys, a busy timeout, and write transactions that lock at BEGIN.
 
     `BEGIN IMMEDIATE` takes SQLite's write lock when the transaction starts, so two
@@ -63,6 +67,8 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIME
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        if not autocheckpoint:  # the Checkpointer thread does it, off the event loop
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
@@ -79,6 +85,61 @@ _FILE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, as
     weakref.WeakKeyDictionary())
 
 
+class Checkpointer:
+    """Moves SQLite's WAL into the database file from a thread of its own, every second.
+
+    A commit that crosses the WAL's size threshold checkpoints in the committing
+    connection: copying pages and an fsync, 5–20 ms. With statements on the event
+    loop's thread (storage/sqlite_driver.py) that would stop every request for as long,
+    so those connections never checkpoint and this thread does, PASSIVE (it never
+    blocks a reader or writer; sqlite3 releases the GIL while it works).
+    """
+
+    INTERVAL_SECONDS = 1.0
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ensure_started(self) -> None:
+        """Start the thread (once; the first write calls this)."""
+        if self._thread is None and not self._stopped.is_set():
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, daemon=True,
+                                                    name="sqlite-checkpoint")
+                    self._thread.start()
+
+    def _run(self) -> None:
+        connection = None
+        try:
+            while not self._stopped.wait(self.INTERVAL_SECONDS):
+                try:
+                    if connection is None:
+                        connection = sqlite3.connect(self.path, timeout=0,
+                                                     check_same_thread=False)
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as error:  # busy now; the next turn tries again
+                    log.debug("checkpoint skipped: %s", error)
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def stop(self) -> None:
+        """Stop the thread after one last checkpoint."""
+        self._stopped.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+        try:  # the last turn: leave a small WAL behind
+            with sqlite3.connect(self.path, timeout=1) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+
+
 class Database:
     """The engine and its sessions; built once in `bot/bootstrap.py` and passed around."""
 
@@ -86,19 +147,24 @@ class Database:
                  echo: bool = False, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.clock: Clock = clock or SystemClock()
+        # Set by bot/bootstrap.py (and tests): due times are stored only when there is one.
+        self.business_time: BusinessTime | None = None
         parsed = make_url(self.url)
         busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS
+        self._checkpointer: Checkpointer | None = None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
                 and "async_creator" not in engine_kwargs and "creator" not in engine_kwargs:
             # A file: statements run on the loop's thread (see storage/sqlite_driver.py).
             busy_timeout_ms = SQLITE_ON_LOOP_BUSY_TIMEOUT_MS
             engine_kwargs["async_creator"] = sqlite_driver.creator(
                 parsed.database, busy_timeout_s=busy_timeout_ms / 1000)
+            self._checkpointer = Checkpointer(parsed.database)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms)
+            _configure_sqlite(self.engine.sync_engine, busy_timeout_ms=busy_timeout_ms,
+                              autocheckpoint=self._checkpointer is None)
         self._readonly_engine = self.engine.execution_options(deskbot_readonly=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readonly_sessions = async_sessionmaker(self._readonly_engine,
@@ -119,6 +185,8 @@ class Database:
 
     @property
     def _writer(self) -> asyncio.Lock | None:
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_started()
         if self._file is None:
             return self._own_writer
         locks = _FILE_WRITERS.setdefault(asyncio.get_running_loop(), {})
@@ -152,7 +220,10 @@ class Database:
         """Run one Core statement as its own write transaction; its rows, if it returns any.
 
         The lean path for hot single statements (storing arrivals before the ack): no
-        ORM session, the same writer lock and after-commit hooks as a unit of work.
+        ORM session, the same writer lock as a unit of work. After-commit hooks do not
+        run: they wake the outbox dispatcher, and such a statement writes no notices
+        (waking it for every batch of arrivals had it lease an empty outbox, under the
+        writer lock, a hundred times a second).
         """
         if self._writer is not None:
             await self._writer.acquire()
@@ -163,16 +234,13 @@ class Database:
         finally:
             if self._writer is not None:
                 self._writer.release()
-        for after in list(self._after_commit):
-            try:
-                after()
-            except Exception:  # a wake-up must never undo a committed write
-                log.exception("after-commit hook failed")
         return returned
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop the checkpoint thread)."""
         await self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
 
 class UnitOfWork:
@@ -183,6 +251,7 @@ class UnitOfWork:
         self.session = session
         self.readonly = readonly
         self.clock = db.clock
+        self.business_time = db.business_time
         self._committed = False
         self._holds_writer = False
 

@@ -77,6 +77,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._in_hand = 0
 
     # ------------------------------------------------------------ storing
 
@@ -142,6 +143,8 @@ class Inbox:
         """Process the deliveries that are due now, oldest first; returns how many."""
         done = 0
         while True:
+            # Not even a look while deliveries keep arriving: acks go first.
+            await self._yield_to_arrivals()
             now = self.db.clock.now()
             async with self.db.unit_of_work(readonly=True) as uow:
                 ids = list(await uow.session.scalars(
@@ -168,7 +171,19 @@ class Inbox:
                 return
             await asyncio.sleep(min(self.quiet - gap, deadline - now))
 
+    @property
+    def in_hand(self) -> int:
+        """Deliveries being processed right now (their after-commit step included)."""
+        return self._in_hand
+
     async def _process(self, row_id: int) -> bool:
+        self._in_hand += 1
+        try:
+            return await self._process_one(row_id)
+        finally:
+            self._in_hand -= 1
+
+    async def _process_one(self, row_id: int) -> bool:
         after: AfterCommit = None
         try:
             prepared = None

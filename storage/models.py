@@ -99,6 +99,8 @@ class Desk(Base):
     routing_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Service window, SLA policy, stall thresholds: shaped by the scheduling issue.
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # When the daily digest was last posted (set once per service day, conditionally).
+    last_digest_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -124,6 +126,10 @@ class DeskMember(Base):
     desk: Mapped[Desk] = relationship(back_populates="members", lazy="raise")
 
 
+def _due_index(name: str, column: str, where: str) -> tuple[Index]:
+    return (Index(name, column, sqlite_where=text(where), postgresql_where=text(where)),)
+
+
 class Conversation(Base):
     """One employee request, from open to closed."""
 
@@ -136,6 +142,26 @@ class Conversation(Base):
         # Inbound thread replies find their conversation by where its threads live.
         Index("ix_conversation_agent_thread", "agent_channel", "agent_thread"),
         Index("ix_conversation_requester_thread", "requester_channel", "requester_thread"),
+        # The sweeps' range queries (scheduling/sweeps.py): small partial indexes over
+        # the conversations whose clock runs and whose flag is not set yet.
+        *_due_index("ix_conversation_first_response_warn", "first_response_warn_at",
+                    "first_response_warned_at IS NULL AND first_response_at IS NULL"
+                    " AND sla_paused_at IS NULL"),
+        *_due_index("ix_conversation_first_response_due", "first_response_due_at",
+                    "first_response_breached_at IS NULL AND first_response_at IS NULL"
+                    " AND sla_paused_at IS NULL"),
+        *_due_index("ix_conversation_resolution_warn", "resolution_warn_at",
+                    "resolution_warned_at IS NULL AND sla_paused_at IS NULL"),
+        *_due_index("ix_conversation_resolution_due", "resolution_due_at",
+                    "resolution_breached_at IS NULL AND sla_paused_at IS NULL"),
+        *_due_index("ix_conversation_unassigned_due", "unassigned_due_at",
+                    "unassigned_flagged_at IS NULL"),
+        *_due_index("ix_conversation_agent_silence_due", "agent_silence_due_at",
+                    "agent_nudged_at IS NULL"),
+        *_due_index("ix_conversation_requester_silence_due", "requester_silence_due_at",
+                    "requester_silence_due_at IS NOT NULL"),
+        *_due_index("ix_conversation_auto_close", "auto_close_at",
+                    "auto_close_at IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -159,9 +185,28 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     rating: Mapped[int | None] = mapped_column(Integer)
-    # Business-time due dates and flags: computed by the scheduling issue.
+    # SLA clocks (conversations/sla.py): due times and their warning moments, in the
+    # desk's business time; the sweeps' flags are set once, by a conditional update.
     first_response_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
+    first_response_warn_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    first_response_warned_at: Mapped[datetime | None]
+    first_response_breached_at: Mapped[datetime | None]
+    resolution_warned_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
+    # Set while the clocks stand still (waiting, on hold, resolved, closed); the
+    # business time of finished pauses adds up in sla_paused_seconds.
+    sla_paused_at: Mapped[datetime | None]
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Stall checks: each due time is set while its situation lasts, NULL otherwise.
+    unassigned_due_at: Mapped[datetime | None]
+    unassigned_flagged_at: Mapped[datetime | None]
+    agent_silence_due_at: Mapped[datetime | None]
+    agent_nudged_at: Mapped[datetime | None]
+    requester_silence_due_at: Mapped[datetime | None]
+    requester_reminded_at: Mapped[datetime | None]
+    auto_close_at: Mapped[datetime | None]
     # Where each side of the conversation lives on the platform (set on delivery).
     requester_channel: Mapped[str | None] = mapped_column(String(255))
     requester_thread: Mapped[str | None] = mapped_column(String(255))

@@ -23,11 +23,19 @@ class NoticeKind(StrEnum):
     RELAY_TO_AGENTS = "relay.to_agents"  # requester message -> card thread; payload message_id
     AGENT_ASSIGNED = "agent.assigned"  # tell the person they were given the conversation
     AGENT_NEW_REQUEST = "agent.new_request"  # DM an available agent about a new request
+    # Scheduler (scheduling/sweeps.py). person_id set: a DM to that person; unset: the
+    # card's thread. Payload {"target": "first_response" | "resolution"} for SLA ones.
+    SLA_WARNING = "sla.warning"
+    SLA_BREACH = "sla.breach"
+    STALL_UNASSIGNED = "stall.unassigned"  # thread; payload {"mention_ids": [person ids]}
+    AGENT_NUDGE = "stall.agent_silent"  # DM the assignee: the requester waits for an answer
+    DESK_DIGEST = "desk.digest"  # agent channel; payload {"desk_id", "counts": {...}}
     # Requester side
     RECEIPT = "requester.receipt"  # ref, desk, expected first response
     RELAY_TO_REQUESTER = "relay.to_requester"  # agent message -> requester; payload message_id
     REQUESTER_UPDATE = "requester.update"  # picked up / status / transfer; payload {"what": ...}
     RESOLVE_PROMPT = "requester.resolve_prompt"  # "Did this solve it?" + rating
+    REQUESTER_REMINDER = "requester.reminder"  # waiting on them: "please reply"
     # A question about a pending request (desk picker, "add to #ref or new?");
     # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
     REQUESTER_PROMPT = "requester.prompt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.commands import admin, requests
+from bot.commands import admin, admin_policy, requests
 from bot.commands.context import Context, Subcommand
 from cards.views import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -106,16 +106,22 @@ _ADMIN = [
          "what employees see in the desk picker", "admin", admin.describe),
     _sub("admin archive", "/desk admin archive DESK", "stop taking new requests", "admin",
          admin.archive),
-    _sub("admin hours", "/desk admin hours DESK \"sun-thu 08:00-18:00\" [tz Zone]",
-         "service window (not available yet)", "later", admin.not_yet),
-    _sub("admin holidays", "/desk admin holidays DESK IL | add DATE | remove DATE",
-         "public holidays (not available yet)", "later", admin.not_yet),
-    _sub("admin sla", "/desk admin sla DESK first-response 15m | resolution 2d",
-         "SLA targets (not available yet)", "later", admin.not_yet),
-    _sub("admin stall", "/desk admin stall DESK unassigned 10m | agent-silence 2h",
-         "stall rules (not available yet)", "later", admin.not_yet),
+    _sub("admin hours",
+         "/desk admin hours DESK \"sun-thu 08:00-18:00; fri 08:00-13:00\"|always [tz Zone]",
+         "when the desk is open, in its time zone", "admin", admin_policy.hours),
+    _sub("admin holidays", "/desk admin holidays DESK IL|US-CA|none | add|remove 2026-12-31",
+         "public holidays and closed dates (the desk is closed all day)", "admin",
+         admin_policy.holidays),
+    _sub("admin sla",
+         "/desk admin sla DESK first-response 15m | resolution 2d [priority 5] | warning 80%",
+         "SLA targets in business time, and when to warn", "admin", admin_policy.sla),
+    _sub("admin stall",
+         "/desk admin stall DESK unassigned 10m | agent-silence 2h | requester-silence 3d",
+         "when waiting requests are flagged", "admin", admin_policy.stall),
     _sub("admin oncall", "/desk admin oncall DESK add|remove @a …",
-         "on-call agents (not available yet)", "later", admin.not_yet),
+         "agents told about priority 5 outside the hours", "admin", admin_policy.oncall),
+    _sub("admin autoclose", "/desk admin autoclose DESK 7d",
+         "when resolved requests are closed", "admin", admin_policy.autoclose),
 ]
 
 TOP = {s.name: s for s in _TOP}

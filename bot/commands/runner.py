@@ -19,6 +19,7 @@ from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
 
 log = logging.getLogger(__name__)
+ADMIN_USAGE = f"/desk admin {'|'.join(ADMIN)} …"
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,12 @@ def _plan(text: str) -> _Plan:
         if second is None:
             raise UsageError("`/desk admin` needs what to change, e.g. "
                              "`/desk admin show IT`. `/desk help` lists the admin commands.",
-                             usage="/desk admin create|show|agents|leads|channel|rename|"
-                                   "describe|archive|intake|routing …")
+                             usage=ADMIN_USAGE)
         word = second.text.lower() if isinstance(second, Word) else ""
         subcommand = ADMIN.get(word)
         if subcommand is None:
             raise UsageError(f"“{shown(second)[:40]}” is not an admin command. `/desk help` lists "
-                             "them.", usage="/desk admin create|show|agents|leads|channel|"
-                                            "rename|describe|archive|intake|routing …")
+                             "them.", usage=ADMIN_USAGE)
         rest = rest[1:]
     args = Args(text, rest, subcommand.name, subcommand.usage)
     mentions = tuple(t for t in rest if isinstance(t, Mention))

@@ -95,6 +95,12 @@ class SlackSender:
             NoticeKind.RESOLVE_PROMPT: self._to_requester,
             NoticeKind.AGENT_ASSIGNED: self._to_agent,
             NoticeKind.AGENT_NEW_REQUEST: self._to_agent,
+            NoticeKind.SLA_WARNING: self._alert,
+            NoticeKind.SLA_BREACH: self._alert,
+            NoticeKind.STALL_UNASSIGNED: self._alert,
+            NoticeKind.AGENT_NUDGE: self._alert,
+            NoticeKind.REQUESTER_REMINDER: self._to_requester,
+            NoticeKind.DESK_DIGEST: self._digest,
         }
 
     # ------------------------------------------------------------ entry
@@ -254,6 +260,35 @@ class SlackSender:
                          slack_cards.message(dataclasses.replace(note, link=link)))
         return None
 
+    async def _alert(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        """A sweep's alert: a DM when the notice names a person, else in the card's thread."""
+        conversation, _, _, alert = await self._read(ctx, views.scheduler_alert,
+                                                     ctx.notice.kind, ctx.notice.payload)
+        if ctx.notice.person_id is None:
+            if not (conversation.agent_channel and conversation.agent_thread):
+                log.info("slack: %s skipped: the card is not posted", ctx)
+                return None
+            await self._post(client, ctx, conversation.agent_channel,
+                             slack_cards.message(alert), thread_ts=conversation.agent_thread)
+            return None
+        async with self.db.unit_of_work(readonly=True) as uow:
+            person = await uow.session.get(Person, ctx.notice.person_id)
+        if person is None:
+            raise Undeliverable("the person to tell no longer exists")
+        link = await self._permalink(client, conversation)
+        channel = await self._dm(client, person.external_id)
+        await self._post(client, ctx, channel,
+                         slack_cards.message(dataclasses.replace(alert, link=link)))
+        return None
+
+    async def _digest(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+        async with self.db.unit_of_work(readonly=True) as uow:
+            desk, digest = await views.digest(uow, ctx.notice.payload)
+        if desk is None or not desk.agent_channel:
+            raise Undeliverable("the desk or its agent channel no longer exists")
+        await self._post(client, ctx, desk.agent_channel, slack_cards.message(digest), join=True)
+        return None
+
     async def _permalink(self, client: AsyncWebClient, conversation: Conversation) -> str | None:
         if not (conversation.agent_channel and conversation.agent_thread):
             return None
@@ -283,6 +318,9 @@ class SlackSender:
         kind, payload = ctx.notice.kind, ctx.notice.payload
         if kind == NoticeKind.RECEIPT:
             conversation, _, requester, view = await self._read(ctx, views.receipt, payload)
+        elif kind == NoticeKind.REQUESTER_REMINDER:
+            conversation, _, requester, view = await self._read(ctx, views.scheduler_alert,
+                                                                kind, payload)
         elif kind == NoticeKind.REQUESTER_UPDATE:
             conversation, _, requester, view = await self._read(ctx, views.requester_update,
                                                                 payload)

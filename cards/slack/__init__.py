@@ -29,6 +29,7 @@ from cards.views import (
     CardMoved,
     DeskConfig,
     DeskPicker,
+    Digest,
     EmployeeHome,
     Help,
     MyRequests,
@@ -39,6 +40,7 @@ from cards.views import (
     Reply,
     RequesterUpdate,
     ResolvePrompt,
+    SchedulerAlert,
     Settled,
     TicketCard,
     View,
@@ -61,6 +63,8 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     DeskConfig: _messages.desk_config,
     Help: _messages.help_text,
     Reply: _messages.reply,
+    SchedulerAlert: _messages.scheduler_alert,
+    Digest: _messages.digest,
 }
 
 

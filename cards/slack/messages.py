@@ -29,6 +29,7 @@ from cards.views import (
     DeskConfig,
     DeskOption,
     DeskPicker,
+    Digest,
     Help,
     MyRequests,
     QueueList,
@@ -36,6 +37,7 @@ from cards.views import (
     Reply,
     RequesterUpdate,
     ResolvePrompt,
+    SchedulerAlert,
     Settled,
     TicketCard,
 )
@@ -214,6 +216,18 @@ def help_text(view: Help, locale: str) -> Message:
 def reply(view: Reply, locale: str) -> Message:
     """A short private answer: ok, or an error with the usage that would have worked."""
     return render("reply.j2", locale, view=view)
+
+
+def scheduler_alert(view: SchedulerAlert, locale: str) -> Message:
+    """A sweep's warning, breach, ping, nudge or reminder about one conversation."""
+    link = view.link if view.link and view.link.startswith("https://") else None
+    mentions = ", ".join(person_mrkdwn(p.name, p.external_id, 80) for p in view.mentions[:30])
+    return render("scheduler_alert.j2", locale, view=view, link=link, mentions=mentions)
+
+
+def digest(view: Digest, locale: str) -> Message:
+    """The daily digest of a desk."""
+    return render("digest.j2", locale, view=view)
 
 
 def _context(markup: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,11 +26,33 @@ async def test_sqlite_pragmas(tmp_path):
     try:
         async with db.unit_of_work(readonly=True) as uow:
             pragmas = {name: (await uow.session.execute(text(f"PRAGMA {name}"))).scalar()
-                       for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+                       for name in ("journal_mode", "foreign_keys", "busy_timeout",
+                                    "wal_autocheckpoint")}
     finally:
         await db.dispose()
+    # Connections on the loop never checkpoint; the Checkpointer thread does.
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1,
-                       "busy_timeout": SQLITE_ON_LOOP_BUSY_TIMEOUT_MS}
+                       "busy_timeout": SQLITE_ON_LOOP_BUSY_TIMEOUT_MS, "wal_autocheckpoint": 0}
+
+
+async def test_the_checkpoint_thread_moves_the_wal_into_the_file(tmp_path):
+    path = tmp_path / "c.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x TEXT)"))
+        for _ in range(200):
+            async with db.unit_of_work() as uow:
+                await uow.session.execute(text("INSERT INTO t VALUES (:x)"), {"x": "y" * 2000})
+                await uow.commit()
+        wal = path.with_name("c.db-wal")
+        assert wal.stat().st_size > 400_000  # the WAL grows; the loop never checkpoints
+        assert db._checkpointer is not None and db._checkpointer._thread is not None
+    finally:
+        await db.dispose()
+    assert not wal.exists() or wal.stat().st_size == 0  # the last turn truncated it
+    with sqlite3.connect(path) as plain:
+        assert plain.execute("SELECT count(*) FROM t").fetchone() == (200,)
 
 
 async def test_readers_are_not_blocked_by_a_writer(db: Database):

@@ -218,7 +218,8 @@ class SlackWorld:
         inbox = self.deps.slack.inbox
         async with asyncio.timeout(limit):
             while True:
-                if await inbox.waiting() == 0:
+                # A processed delivery may still be sending its private reply.
+                if await inbox.waiting() == 0 and inbox.in_hand == 0:
                     async with self.db.unit_of_work(readonly=True) as uow:
                         if await outbox.pending_count(uow) == 0:
                             return

@@ -1,0 +1,394 @@
+"""The sweeps of SPEC §4: SLA warning and breach, stalls, auto-close, the daily digest.
+
+Each sweep is a range query over stored due times (a small partial index each, see
+`storage.models.Conversation`), in its own unit of work. A flag is set with a
+conditional update (`... WHERE flag IS NULL` plus the conditions that made the row
+due), and only the sweeper whose update changed the row writes the event and the
+notices: on PostgreSQL a second replica's update waits for the first one's row lock
+and then matches nothing; on SQLite write transactions run one after another.
+
+Nothing warns, breaches or nudges while the desk's window is closed (a due time that
+passed outside the window is flagged once the desk opens), except priority 5 where
+the desk has on-call agents: then the on-call agents are told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+
+from conversations import sla
+from conversations.lifecycle import ACTIVE, Status
+from desks.permissions import Role
+from scheduling.sla import window_of
+from storage.clock import Clock
+from storage.database import Database, UnitOfWork
+from storage.journal import record_event, write_notice
+from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person
+from storage.notices import NoticeKind
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # rows one sweep handles per run; the rest wait for the next run
+C = Conversation
+SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer after a "
+                       "reminder.")
+
+
+@dataclass
+class _DeskFacts:
+    desk: Desk
+    open_now: bool
+    oncall_ids: list[int]
+    lead_ids: list[int]
+
+
+@dataclass
+class _Desks:
+    """What one sweep needs to know of each desk, looked up once."""
+
+    now: datetime
+    seen: dict[int, _DeskFacts] = field(default_factory=dict)
+
+    async def facts(self, uow: UnitOfWork, desk_id: int) -> _DeskFacts:
+        if desk_id not in self.seen:
+            desk = await uow.session.get(Desk, desk_id)
+            assert desk is not None  # foreign key
+            policy = sla.desk_policy(desk)
+            oncall: list[int] = []
+            if policy.oncall:
+                oncall = list((await uow.session.execute(
+                    select(Person.id).where(Person.workspace_id == desk.workspace_id,
+                                            Person.external_id.in_(policy.oncall))
+                    .order_by(Person.id))).scalars())
+            leads = list((await uow.session.execute(
+                select(DeskMember.person_id).where(DeskMember.desk_id == desk_id,
+                                                   DeskMember.role == Role.LEAD)
+                .order_by(DeskMember.person_id))).scalars())
+            self.seen[desk_id] = _DeskFacts(desk, window_of(desk.settings).is_open(self.now),
+                                            oncall, leads)
+        return self.seen[desk_id]
+
+    async def gate(self, uow: UnitOfWork, desk_id: int, priority: int
+                   ) -> tuple[bool, list[int]]:
+        """(may act now, on-call people to tell instead of the usual ones)."""
+        facts = await self.facts(uow, desk_id)
+        if facts.open_now:
+            return True, []
+        if priority == 5 and facts.oncall_ids:
+            return True, facts.oncall_ids
+        return False, []
+
+
+def _event(uow: UnitOfWork, row: Any, kind: str, **data: object) -> None:
+    record_event(uow, workspace_id=row.workspace_id, conversation_id=row.id,
+                 desk_id=row.desk_id, kind=kind, by="scheduler", **data)
+
+
+def _notice(uow: UnitOfWork, row: Any, kind: NoticeKind, person_id: int | None = None,
+            **payload: object) -> None:
+    write_notice(uow, workspace_id=row.workspace_id, conversation_id=row.id,
+                 person_id=person_id, kind=kind, payload=dict(payload))
+
+
+async def _due_rows(uow: UnitOfWork, moment: InstrumentedAttribute[Any],
+                    conditions: list[ColumnElement[bool]]) -> list[Any]:
+    return list((await uow.session.execute(
+        select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status)
+        .where(*conditions).order_by(moment, C.id).limit(BATCH))).all())
+
+
+async def _flag(uow: UnitOfWork, conversation_id: int, conditions: list[ColumnElement[bool]],
+                values: dict[str, Any]) -> bool:
+    """Set `values` on the row if it still meets `conditions`; True for the one who did."""
+    result = await uow.session.execute(
+        update(C).where(C.id == conversation_id, *conditions).values(**values)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- SLA
+
+
+TARGETS = {
+    "first_response": (C.first_response_warn_at, C.first_response_warned_at,
+                       C.first_response_due_at, C.first_response_breached_at),
+    "resolution": (C.resolution_warn_at, C.resolution_warned_at,
+                   C.resolution_due_at, C.resolution_breached_at),
+}
+
+
+def _sla_conditions(target: str, moment: InstrumentedAttribute[Any],
+                    flag: InstrumentedAttribute[Any], now: datetime) -> list[ColumnElement[bool]]:
+    conditions = [moment <= now, flag.is_(None), C.sla_paused_at.is_(None),
+                  C.status.in_([Status.NEW, Status.OPEN])]
+    if target == "first_response":
+        conditions.append(C.first_response_at.is_(None))
+    return conditions
+
+
+async def _sla_sweep(db: Database, now: datetime, stage: str) -> int:
+    done = 0
+    for target, (warn_at, warned, due_at, breached) in TARGETS.items():
+        moment, flag = (warn_at, warned) if stage == "warning" else (due_at, breached)
+        conditions = _sla_conditions(target, moment, flag, now)
+        async with db.unit_of_work() as uow:
+            desks = _Desks(now)
+            for row in await _due_rows(uow, moment, conditions):
+                act, oncall = await desks.gate(uow, row.desk_id, row.priority)
+                if not act:
+                    continue
+                values: dict[str, Any] = {flag.key: now}
+                if stage == "breach":  # a breach makes a warning not yet sent pointless
+                    values[warned.key] = func.coalesce(warned, now)
+                if not await _flag(uow, row.id, conditions, values):
+                    continue
+                done += 1
+                kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
+                _event(uow, row, f"sla.{stage}", target=target, on_call=bool(oncall))
+                recipients: list[int | None] = list(oncall) or [row.assignee_id]
+                if stage == "breach":
+                    facts = await desks.facts(uow, row.desk_id)
+                    recipients += [p for p in facts.lead_ids if p not in recipients]
+                for person_id in recipients:
+                    _notice(uow, row, kind, person_id, target=target)
+                _notice(uow, row, NoticeKind.CARD_UPDATE)
+            await uow.commit()
+    return done
+
+
+async def sla_warnings(db: Database, now: datetime) -> int:
+    """Warn once when a clock reaches the desk's warning percent of its target."""
+    return await _sla_sweep(db, now, "warning")
+
+
+async def sla_breaches(db: Database, now: datetime) -> int:
+    """Flag once a first-response or resolution target that has passed."""
+    return await _sla_sweep(db, now, "breach")
+
+
+# ---------------------------------------------------------------- stalls
+
+
+async def _available_agents(uow: UnitOfWork, desk_id: int) -> list[int]:
+    return list((await uow.session.execute(
+        select(Person.id).join(DeskMember, DeskMember.person_id == Person.id)
+        .where(DeskMember.desk_id == desk_id, Person.available.is_(True))
+        .order_by(Person.id))).scalars())
+
+
+async def unassigned_too_long(db: Database, now: datetime) -> int:
+    """Ping the desk's available agents (else its leads) in the card's thread, once."""
+    conditions = [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None),
+                  C.status == Status.NEW, C.assignee_id.is_(None)]
+    done = 0
+    async with db.unit_of_work() as uow:
+        desks = _Desks(now)
+        for row in await _due_rows(uow, C.unassigned_due_at, conditions):
+            act, oncall = await desks.gate(uow, row.desk_id, row.priority)
+            if not act or not await _flag(uow, row.id, conditions,
+                                          {"unassigned_flagged_at": now}):
+                continue
+            done += 1
+            mention = oncall or await _available_agents(uow, row.desk_id) or \
+                (await desks.facts(uow, row.desk_id)).lead_ids
+            _event(uow, row, "stall.unassigned", mention_ids=mention)
+            _notice(uow, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
+        await uow.commit()
+    return done
+
+
+async def agent_silent(db: Database, now: datetime) -> int:
+    """Nudge the assignee by DM when the requester's message waits too long, once."""
+    conditions = [C.agent_silence_due_at <= now, C.agent_nudged_at.is_(None),
+                  C.status == Status.OPEN, C.assignee_id.is_not(None)]
+    done = 0
+    async with db.unit_of_work() as uow:
+        desks = _Desks(now)
+        for row in await _due_rows(uow, C.agent_silence_due_at, conditions):
+            act, oncall = await desks.gate(uow, row.desk_id, row.priority)
+            if not act or not await _flag(uow, row.id, conditions, {"agent_nudged_at": now}):
+                continue
+            done += 1
+            _event(uow, row, "stall.agent_silent", assignee_id=row.assignee_id)
+            for person_id in oncall or [row.assignee_id]:
+                _notice(uow, row, NoticeKind.AGENT_NUDGE, person_id)
+        await uow.commit()
+    return done
+
+
+async def requester_silent(db: Database, now: datetime) -> int:
+    """Remind a requester who has not answered; after a second period, resolve with a note."""
+    remind = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_(None),
+              C.status == Status.WAITING]
+    resolve = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_not(None),
+               C.status == Status.WAITING]
+    done = 0
+    async with db.unit_of_work() as uow:
+        desks = _Desks(now)
+        calendar = uow.business_time
+        for row in await _due_rows(uow, C.requester_silence_due_at, remind):
+            act, _ = await desks.gate(uow, row.desk_id, row.priority)
+            if not act or calendar is None:
+                continue
+            desk = (await desks.facts(uow, row.desk_id)).desk
+            second = calendar.add(desk.settings, now,
+                                  sla.desk_policy(desk).stall["requester_silence"])
+            if not await _flag(uow, row.id, remind, {"requester_reminded_at": now,
+                                                     "requester_silence_due_at": second}):
+                continue
+            done += 1
+            _event(uow, row, "stall.requester_silent", resolve_at=second.isoformat())
+            _notice(uow, row, NoticeKind.REQUESTER_REMINDER)
+        for row in await _due_rows(uow, C.requester_silence_due_at, resolve):
+            act, _ = await desks.gate(uow, row.desk_id, row.priority)
+            if not act or not await _flag(uow, row.id, resolve, {"status": Status.RESOLVED,
+                                                                 "resolved_at": now}):
+                continue
+            done += 1
+            conversation = await uow.session.get(C, row.id, populate_existing=True)
+            assert conversation is not None
+            note = Message(conversation_id=row.id, author_id=None, kind="system",
+                           body=SYSTEM_RESOLVE_NOTE, created_at=now)
+            uow.session.add(note)
+            await uow.session.flush()
+            conversation.updated_at = now
+            await sla.track(uow, conversation)
+            _event(uow, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
+                   reason="requester_silence", note_message_id=note.id)
+            _notice(uow, row, NoticeKind.CARD_UPDATE)
+            _notice(uow, row, NoticeKind.RESOLVE_PROMPT)
+        await uow.commit()
+    return done
+
+
+async def auto_close(db: Database, now: datetime) -> int:
+    """Close conversations resolved for longer than the desk's `auto_close_after`."""
+    conditions = [C.auto_close_at <= now, C.status == Status.RESOLVED]
+    done = 0
+    async with db.unit_of_work() as uow:
+        for row in await _due_rows(uow, C.auto_close_at, conditions):
+            if not await _flag(uow, row.id, conditions, {"status": Status.CLOSED,
+                                                         "closed_at": now}):
+                continue
+            done += 1
+            conversation = await uow.session.get(C, row.id, populate_existing=True)
+            assert conversation is not None
+            conversation.updated_at = now
+            await sla.track(uow, conversation)
+            _event(uow, row, "conversation.closed", old=Status.RESOLVED, reason="auto_close")
+            _notice(uow, row, NoticeKind.CARD_UPDATE)
+            _notice(uow, row, NoticeKind.REQUESTER_UPDATE, what="closed")
+        await uow.commit()
+    return done
+
+
+# ---------------------------------------------------------------- digest
+
+
+def service_day(settings: Any, now: datetime) -> tuple[datetime, datetime] | None:
+    """(start of today's service day, local midnight after it), or None if not started."""
+    window = window_of(settings)
+    today = now.astimezone(window.zone).date()
+    tomorrow = datetime.combine(today + timedelta(days=1), time(), window.zone)
+    if window.always_open:
+        return datetime.combine(today, time(), window.zone), tomorrow
+    intervals = window.open_intervals_on(today)
+    if not intervals or intervals[0][0] > now or not window.is_open(now):
+        return None
+    return intervals[0][0], tomorrow
+
+
+async def digest_counts(uow: UnitOfWork, desk_id: int, now: datetime,
+                        day_end: datetime) -> dict[str, int]:
+    """Open, unassigned, breached, due today and pinned conversations of one desk."""
+    active = and_(C.desk_id == desk_id, C.status.in_(list(ACTIVE)))
+    first_unmet = C.first_response_at.is_(None)
+
+    async def count(*where: Any) -> int:
+        return (await uow.session.execute(
+            select(func.count()).select_from(C).where(active, *where))).scalar_one()
+
+    pinned = (await uow.session.execute(
+        select(func.count(func.distinct(AgentMark.conversation_id)))
+        .join(C, C.id == AgentMark.conversation_id)
+        .where(active, AgentMark.pinned_at.is_not(None)))).scalar_one()
+    return {
+        "open": await count(),
+        "unassigned": await count(C.status == Status.NEW),
+        "breached": await count(or_(and_(first_unmet, C.first_response_breached_at.is_not(None)),
+                                    C.resolution_breached_at.is_not(None))),
+        "due_today": await count(C.sla_paused_at.is_(None), or_(
+            and_(first_unmet, C.first_response_due_at > now,
+                 C.first_response_due_at < day_end),
+            and_(C.resolution_due_at > now, C.resolution_due_at < day_end))),
+        "pinned": pinned,
+    }
+
+
+async def daily_digest(db: Database, now: datetime) -> int:
+    """Post each desk's digest in its agent channel once, at the start of its service day."""
+    done = 0
+    async with db.unit_of_work() as uow:
+        desks = list((await uow.session.execute(
+            select(Desk).where(Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))
+            .order_by(Desk.id))).scalars())
+        for desk in desks:
+            day = service_day(desk.settings, now)
+            if day is None:
+                continue
+            start, end = day
+            result = await uow.session.execute(
+                update(Desk).where(Desk.id == desk.id, or_(Desk.last_digest_at.is_(None),
+                                                           Desk.last_digest_at < start))
+                .values(last_digest_at=now).execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            done += 1
+            counts = await digest_counts(uow, desk.id, now, end)
+            record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id,
+                         kind="desk.digest", counts=counts)
+            write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_DIGEST,
+                         ordering_key=f"desk:{desk.id}",
+                         payload={"desk_id": desk.id, "counts": counts,
+                                  "day": start.astimezone(window_of(desk.settings).zone)
+                                  .date().isoformat()})
+        await uow.commit()
+    return done
+
+
+# ---------------------------------------------------------------- all of them
+
+Sweep = Callable[[Database, datetime], Awaitable[int]]
+# Breaches before warnings: a late run flags the breach and skips the stale warning.
+SWEEPS: tuple[tuple[str, Sweep], ...] = (
+    ("sla_breach", sla_breaches),
+    ("sla_warning", sla_warnings),
+    ("unassigned", unassigned_too_long),
+    ("agent_silent", agent_silent),
+    ("requester_silent", requester_silent),
+    ("auto_close", auto_close),
+    ("digest", daily_digest),
+)
+
+
+async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
+    """Run every sweep once at `clock.now()`; how many conversations (or desks) each acted on.
+
+    A sweep that fails is logged and the others still run (the next run tries again).
+    """
+    now = (clock or db.clock).now()
+    done: dict[str, int] = {}
+    for name, sweep in SWEEPS:
+        try:
+            done[name] = await sweep(db, now)
+        except Exception:
+            log.exception("sweep %s failed", name)
+            done[name] = -1
+    return done

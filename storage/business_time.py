@@ -1,0 +1,35 @@
+"""The business-time calendar as the core asks for it (implemented in `scheduling`).
+
+Defined here, next to the clock, for the same reason: `conversations` may not import
+`scheduling`, yet opening a request must store due times counted in the desk's
+service window. `bot/bootstrap.py` puts a `scheduling.sla.DeskCalendar` on the
+`Database` (like the clock), and every unit of work of that database sees it. A
+database without one stores no due times, and nothing else changes.
+
+Every method takes the desk's `settings` (its service window lives there) and aware
+datetimes; results are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+DeskSettings = Mapping[str, Any] | None
+
+
+class BusinessTime(Protocol):
+    """Business-time arithmetic in a desk's service window."""
+
+    def add(self, settings: DeskSettings, moment: datetime, duration: timedelta) -> datetime:
+        """The instant `duration` of open time after `moment`."""
+        ...
+
+    def between(self, settings: DeskSettings, start: datetime, end: datetime) -> timedelta:
+        """The open time from `start` to `end` (zero when `end` is not after `start`)."""
+        ...
+
+    def is_open(self, settings: DeskSettings, moment: datetime) -> bool:
+        """Whether the desk is open at `moment`."""
+        ...

@@ -1,0 +1,244 @@
+"""The sweeps of SPEC §4 with a moved clock: each flag notified once, nothing outside
+the window (but priority 5 on call), two sweepers never notify twice (both databases)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conversations import commands
+from conversations.lifecycle import Status
+from scheduling.sla import DeskCalendar
+from scheduling.sweeps import sweep_all
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import Message, Person
+from storage.notices import NoticeKind
+from tests.conftest import DatabaseFactory
+from tests.integration.sla_world import ask, fresh, local, sla_world
+from tests.integration.world import World
+
+SUNDAY_9 = local(2026, 1, 11, 9, 0)
+
+
+async def kinds(world: World, kind: str) -> list[tuple[int | None, int | None]]:
+    return [(n.conversation_id, n.person_id) for n in await world.notices(kind)]
+
+
+async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    clock.advance(minutes=10)
+    await sweep_all(db)
+    assert await kinds(world, NoticeKind.SLA_WARNING) == []
+    clock.advance(minutes=2)  # 12 min: past 75 % of 15
+    await sweep_all(db)
+    await sweep_all(db)
+    assert await kinds(world, NoticeKind.SLA_WARNING) == [(conversation.id, None)]
+    card = await fresh(world, conversation.ref)
+    assert card.first_response_warned_at == clock.now()
+    clock.advance(minutes=4)
+    await sweep_all(db)
+    await sweep_all(db)
+    noa = world.people["noa"].id  # the IT lead
+    assert await kinds(world, NoticeKind.SLA_BREACH) == [(conversation.id, None),
+                                                         (conversation.id, noa)]
+    assert [e.data["target"] for e in await world.events("sla.warning")] == ["first_response"]
+    assert [e.data["target"] for e in await world.events("sla.breach")] == ["first_response"]
+
+
+async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> None:
+    from bot import views
+
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    async with db.unit_of_work(readonly=True) as uow:
+        assert (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla.label \
+            == "first response due in 15 min"
+    clock.advance(minutes=12)
+    await sweep_all(db)
+    async with db.unit_of_work(readonly=True) as uow:
+        sla = (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla
+    assert (sla.state, sla.label) == ("warning", "first response due in 3 min")
+    clock.advance(minutes=5)
+    await sweep_all(db)
+    async with db.unit_of_work(readonly=True) as uow:
+        sla = (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla
+    assert (sla.state, sla.label) == ("breached", "first response overdue by 2 min")
+
+
+async def test_agent_reply_before_the_breach_prevents_it(db: Database,
+                                                         clock: FrozenClock) -> None:
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    clock.advance(minutes=12)
+    await sweep_all(db)
+    await world.run(commands.agent_reply, world.actor("dana"), conversation.ref, "on it")
+    clock.advance(minutes=10)
+    await sweep_all(db)
+    assert len(await kinds(world, NoticeKind.SLA_WARNING)) == 1
+    assert await kinds(world, NoticeKind.SLA_BREACH) == []
+
+
+async def test_requester_silence_reminds_then_resolves(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, stall={"unassigned": "8h", "agent_silence": "8h",
+                                       "requester_silence": "1h"})
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    dana = world.actor("dana")
+    await world.run(commands.agent_reply, dana, conversation.ref, "which laptop?")
+    await world.run(commands.set_status, dana, conversation.ref, Status.WAITING)
+    clock.advance(minutes=61)
+    await sweep_all(db)
+    await sweep_all(db)
+    assert await kinds(world, NoticeKind.REQUESTER_REMINDER) == [(conversation.id, None)]
+    assert (await fresh(world, conversation.ref)).status == Status.WAITING
+    clock.advance(minutes=61)
+    await sweep_all(db)
+    await sweep_all(db)
+    resolved = await fresh(world, conversation.ref)
+    assert resolved.status == Status.RESOLVED and resolved.resolved_at == clock.now()
+    assert len(await kinds(world, NoticeKind.RESOLVE_PROMPT)) == 1
+    async with db.unit_of_work(readonly=True) as uow:
+        notes = list((await uow.session.execute(
+            select(Message.body).where(Message.kind == "system"))).scalars())
+    assert len(notes) == 1 and "Resolved automatically" in notes[0]
+
+
+async def test_auto_close(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, auto_close_after="1d")
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    dana = world.actor("dana")
+    await world.run(commands.agent_reply, dana, conversation.ref, "done")
+    await world.run(commands.set_status, dana, conversation.ref, Status.RESOLVED)
+    clock.advance(hours=23)
+    await sweep_all(db)
+    assert (await fresh(world, conversation.ref)).status == Status.RESOLVED
+    clock.advance(hours=2)
+    await sweep_all(db)
+    await sweep_all(db)
+    closed = await fresh(world, conversation.ref)
+    assert closed.status == Status.CLOSED and closed.closed_at == clock.now()
+    assert [e.data.get("reason") for e in await world.events("conversation.closed")] == [
+        "auto_close"]
+
+
+async def test_unassigned_too_long_pings_available_agents(db: Database,
+                                                          clock: FrozenClock) -> None:
+    world = await sla_world(db, stall={"unassigned": "10m", "agent_silence": "8h",
+                                       "requester_silence": "3d"},
+                            sla={"first_response": {"default": "4h"}})
+    clock.set(SUNDAY_9)
+    await world.run(commands.set_availability, world.actor("dana"), True)
+    conversation = await ask(world)
+    clock.advance(minutes=11)
+    await sweep_all(db)
+    await sweep_all(db)
+    notices = await world.notices(NoticeKind.STALL_UNASSIGNED)
+    assert [n.payload["mention_ids"] for n in notices] == [[world.people["dana"].id]]
+    assert notices[0].conversation_id == conversation.id
+
+
+async def test_agent_silent_nudges_the_assignee(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, stall={"unassigned": "8h", "agent_silence": "1h",
+                                       "requester_silence": "3d"},
+                            sla={"first_response": {"default": "4h"}})
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    await world.run(commands.claim, world.actor("dana"), conversation.ref)
+    clock.advance(minutes=59)
+    await sweep_all(db)
+    assert await kinds(world, NoticeKind.AGENT_NUDGE) == []
+    clock.advance(minutes=2)
+    await sweep_all(db)
+    await sweep_all(db)
+    assert await kinds(world, NoticeKind.AGENT_NUDGE) == [(conversation.id,
+                                                          world.people["dana"].id)]
+
+
+async def test_digest_counts_once_per_service_day(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db)
+    clock.set(local(2026, 1, 8, 10, 0))  # Thursday
+    late = await ask(world)
+    await ask(world, "maya")
+    pinned = await ask(world, text="printer")
+    dana = world.actor("dana")
+    await world.run(commands.claim, dana, pinned.ref)
+    await world.run(commands.pin, dana, pinned.ref)
+    await world.run(commands.agent_reply, dana, late.ref, "hello")
+    await world.run(commands.set_status, dana, late.ref, Status.RESOLVED)
+    it_desk = world.desks["IT"].id
+
+    async def it_digests() -> list:
+        return [n for n in await world.notices(NoticeKind.DESK_DIGEST)
+                if n.payload["desk_id"] == it_desk]
+
+    clock.set(local(2026, 1, 8, 10, 30))
+    await sweep_all(db)  # today's digest, first-response breaches
+    assert len(await it_digests()) == 1
+    clock.set(local(2026, 1, 9, 7, 59))  # Friday, before opening
+    await sweep_all(db)
+    assert len(await it_digests()) == 1
+    clock.set(local(2026, 1, 9, 8, 1))
+    await sweep_all(db)
+    await sweep_all(db)
+    it = (await it_digests())[1:]
+    assert len(it) == 1
+    assert it[0].payload["day"] == "2026-01-09"
+    assert it[0].payload["counts"] == {"open": 2, "unassigned": 1, "breached": 2,
+                                       "due_today": 0, "pinned": 1}
+
+
+async def test_nothing_breaches_outside_the_window_but_p5_goes_on_call(
+        db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, sla={"first_response": {"default": "10m"}},
+                            oncall=["U_LEE"])
+    clock.set(local(2026, 1, 8, 17, 50))  # Thursday: due at closing, 18:00
+    ordinary = await ask(world)
+    critical = await ask(world, "maya")
+    await world.run(commands.set_priority, world.actor("dana"), critical.ref, 5)
+    clock.set(local(2026, 1, 8, 18, 30))
+    await sweep_all(db)
+    lee = world.people["lee"].id
+    breaches = await kinds(world, NoticeKind.SLA_BREACH)
+    assert (critical.id, lee) in breaches
+    assert all(c != ordinary.id for c, _ in breaches)
+    clock.set(local(2026, 1, 9, 8, 1))  # Friday morning: the desk is open
+    await sweep_all(db)
+    assert (ordinary.id, None) in await kinds(world, NoticeKind.SLA_BREACH)
+
+
+async def test_two_sweepers_over_500_due_conversations_notify_once(
+        database_factory: DatabaseFactory, clock: FrozenClock) -> None:
+    first = database_factory()
+    await first.create_all()
+    second = database_factory()
+    second.business_time = DeskCalendar()
+    world = await sla_world(first)
+    clock.set(SUNDAY_9)
+    eli = await world.person("eli")
+    async with first.unit_of_work() as uow:
+        for i in range(500):
+            await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
+        await uow.commit()
+    for minutes in (12, 4):  # warnings, then breaches
+        clock.advance(minutes=minutes)
+        await asyncio.gather(sweep_all(first), sweep_all(second))
+    async with first.unit_of_work(readonly=True) as uow:
+        lead = (await uow.session.execute(
+            select(Person.id).where(Person.external_id == "U_NOA"))).scalar_one()
+    warnings = Counter(await kinds(world, NoticeKind.SLA_WARNING))
+    breaches = Counter(await kinds(world, NoticeKind.SLA_BREACH))
+    assert len(warnings) == 500 and set(warnings.values()) == {1}
+    assert len(breaches) == 1000 and set(breaches.values()) == {1}
+    assert {p for _, p in breaches} == {None, lead}
+    assert len(await world.events("sla.warning")) == 500
+    assert len(await world.events("sla.breach")) == 500
+    assert clock.now() - SUNDAY_9 == timedelta(minutes=16)
