@@ -480,6 +480,7 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     if target.id == desk.id:
         raise WrongState(f"#{conversation.ref} is already on the {desk.name} desk.")
     old_place = {"channel": conversation.agent_channel, "thread": conversation.agent_thread}
+    was_pinned = await _any_pins(uow, conversation)  # the old card is unpinned with the move
     previous_assignee = conversation.assignee_id
     conversation.desk_id = target.id
     conversation.assignee_id = None
@@ -497,7 +498,7 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
            to_desk_id=target.id, previous_assignee_id=previous_assignee)
     _notice(uow, conversation, NoticeKind.CARD_MOVED, from_desk_id=desk.id,
             to_desk_id=target.id, old_channel=old_place["channel"],
-            old_thread=old_place["thread"])
+            old_thread=old_place["thread"], was_pinned=was_pinned)
     _notice(uow, conversation, NoticeKind.CARD_POST)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):

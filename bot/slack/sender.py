@@ -213,6 +213,13 @@ class SlackSender:
             return None  # the old card was never posted
         await self._send(client.chat_update, ctx, slack_cards.message(moved),
                          channel=channel, ts=thread)
+        if payload.get("was_pinned"):
+            # Nobody in the old channel works it any more; its pin would only mislead.
+            try:
+                await client.pins_remove(channel=channel, timestamp=thread)
+            except SlackApiError as exc:
+                if _error(exc) != "no_pin":
+                    raise
         return None
 
     async def _card_pin(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
