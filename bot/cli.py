@@ -255,15 +255,25 @@ def _on_database(settings: Settings, work: Callable[[Any], Any]) -> Any:
     from storage.database import Database
 
     async def run() -> Any:
+        from storage import migrate
+
         db = Database(settings.database_url)
         try:
+            # As `serve` does: SQLite is brought up to date here (one process owns the
+            # file); PostgreSQL is migrated as a deployment step, so a lag is refused.
+            if db.is_sqlite:
+                await migrate.upgrade(db)
+            elif waiting := await migrate.pending(db):
+                raise DatabaseUnavailable(
+                    f"database at {settings.database_url_safe} is behind ({', '.join(waiting)} "
+                    "not applied); run `deskbot db upgrade` first")
             return await work(db)
         finally:
             await db.dispose()
 
     try:
         return asyncio.run(run())
-    except DeskbotError:
+    except (DeskbotError, DatabaseUnavailable):
         raise
     except Exception as error:
         raise DatabaseUnavailable(f"database at {settings.database_url_safe}: "

@@ -396,6 +396,18 @@ def test_cli_import_then_export(in_tmp: Path, capsys: pytest.CaptureFixture[str]
     assert "unchanged IT" in capsys.readouterr().out
 
 
+def test_cli_import_into_a_new_sqlite_file_migrates_it_first(
+        in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{in_tmp / 'fresh.db'}"  # never upgraded
+    source = in_tmp / "desks.yaml"
+    source.write_text("version: 1\nworkspace: {platform: slack, external_id: T1}\ndesks:\n"
+                      "- name: HR\n", encoding="utf-8")
+    assert main(["desks", "import", str(source), "--database-url", url]) == 0
+    assert "created HR" in capsys.readouterr().out
+    assert main(["db", "current", "--database-url", url]) == 0
+    assert capsys.readouterr().out.strip().endswith("(head)")
+
+
 def test_cli_bad_file_exits_2_one_line_per_problem(in_tmp: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     url = _cli_database(in_tmp)
