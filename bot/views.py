@@ -147,8 +147,8 @@ def _spelled(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-def sla_state(conversation: Conversation, now: datetime) -> SlaState:
-    """The card's SLA line: the clock that matters now, and how it stands.
+def sla_state(conversation: Conversation | QueueItem, now: datetime) -> SlaState:
+    """The card's (and a queue row's) SLA line: the clock that matters now, and how it stands.
 
     First response until an agent has answered, then resolution; paused while the
     clocks stand still (waiting, on hold); none once resolved or without due times.
@@ -224,8 +224,8 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
         due = conversation.first_response_due_at
     elif target == "resolution":
         due = conversation.resolution_due_at
-    mentions = tuple(person_ref(await _person(uow, int(i)))
-                     for i in payload.get("mention_ids") or ())
+    # A list comprehension: with `await` inside, a generator expression is an async one.
+    mentions = [person_ref(await _person(uow, int(i))) for i in payload.get("mention_ids") or ()]
     return SchedulerAlert(what=SCHEDULER_ALERTS.get(kind, "other"), ref=conversation.ref,
                           desk=await _desk_name(uow, conversation.desk_id),
                           subject=conversation.subject,
@@ -320,18 +320,20 @@ async def resolve_prompt(uow: UnitOfWork, conversation: Conversation) -> Resolve
 # ---------------------------------------------------------------- lists and homes
 
 
-def queue_row(item: QueueItem, link: str | None = None) -> QueueRow:
-    """One queue row (SLA state stays `none` until the scheduling issue)."""
+def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) -> QueueRow:
+    """One queue row with its SLA state as of `now`, computed as the card's is (none
+    without `now`)."""
     return QueueRow(ref=item.ref, subject=item.subject, desk=item.desk,
                     requester=item.requester, assignee=item.assignee, status=item.status,
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
-                    unread=item.unread, sla=SlaState(), link=link)
+                    unread=item.unread, sla=sla_state(item, now) if now else SlaState(),
+                    link=link)
 
 
 def queue_list(items: Iterable[QueueItem], view: str, desk: str | None = None,
                now: datetime | None = None) -> QueueList:
     """An agent's queue (`/desk queue`) from conversations.queues.queue's items."""
-    return QueueList(view=str(view), rows=tuple(queue_row(i) for i in items), desk=desk,
+    return QueueList(view=str(view), rows=tuple(queue_row(i, now) for i in items), desk=desk,
                      now=now)
 
 
@@ -371,13 +373,15 @@ async def agent_home(uow: UnitOfWork, actor: Actor, view: str = "unassigned",
     shown = chosen_items[(page - 1) * page_size: page * page_size]
     person = await uow.session.get(Person, actor.id) or actor.person
     own = [r for r in await queues.my_requests(uow, person) if r.status in ACTIVE]
+    now = now or uow.clock.now()
     return AgentHome(name=person.display_name, available=bool(person.available),
-                     view=chosen.value, counts=counts, rows=tuple(queue_row(i) for i in shown),
+                     view=chosen.value, counts=counts,
+                     rows=tuple(queue_row(i, now) for i in shown),
                      page=page, pages=pages, desks=tuple(desk_option(d) for d in own_desks),
                      desk=desk.slug if desk else None,
                      own_requests=tuple(request_row(r)
                                         for r in own[:OWN_REQUESTS_ON_AGENT_HOME]),
-                     now=now or uow.clock.now())
+                     now=now)
 
 
 async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:

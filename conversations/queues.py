@@ -53,6 +53,15 @@ class QueueItem:
     unread: bool
     first_response_due_at: datetime | None
     resolution_due_at: datetime | None
+    # The rest of the SLA clocks, so a row shows the same SLA state as the card.
+    first_response_at: datetime | None = None
+    first_response_warn_at: datetime | None = None
+    first_response_warned_at: datetime | None = None
+    first_response_breached_at: datetime | None = None
+    resolution_warn_at: datetime | None = None
+    resolution_warned_at: datetime | None = None
+    resolution_breached_at: datetime | None = None
+    sla_paused_at: datetime | None = None
 
 
 async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASSIGNED,
@@ -99,7 +108,15 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                   assignee=assignee_name, status=c.status, priority=c.priority,
                   opened_at=c.opened_at, pinned=bool(is_pinned), unread=bool(is_unread),
                   first_response_due_at=c.first_response_due_at,
-                  resolution_due_at=c.resolution_due_at)
+                  resolution_due_at=c.resolution_due_at,
+                  first_response_at=c.first_response_at,
+                  first_response_warn_at=c.first_response_warn_at,
+                  first_response_warned_at=c.first_response_warned_at,
+                  first_response_breached_at=c.first_response_breached_at,
+                  resolution_warn_at=c.resolution_warn_at,
+                  resolution_warned_at=c.resolution_warned_at,
+                  resolution_breached_at=c.resolution_breached_at,
+                  sla_paused_at=c.sla_paused_at)
         for c, desk_name, requester_name, assignee_name, is_pinned, is_unread in rows.all()
     ]
 
