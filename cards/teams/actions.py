@@ -1,0 +1,55 @@
+"""How a Teams card's buttons speak: `Action.Execute` verbs and data, and reading them back.
+
+Every button is an `Action.Execute` whose `verb` is our action id (`cards.actions`) and
+whose `data` carries `value` — exactly the string the Slack button of the same action
+carries, parsed with `cards.actions.split_value` — plus `ref` on a ticket card. A
+choice set is an input whose `id` is the verb of the button that submits it, so Teams
+merges the choice into that button's data under the verb: the adapter reads
+`value_of(data, verb)` and never has to know which of the two it was.
+
+The ticket card also carries `refresh` with the verb `REFRESH` (data: `ref`), which
+Teams sends for the users in its `userIds` when they look at the card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cards import actions
+
+REFRESH = "refresh_card"  # the ticket card's refresh: answer with the card as it is now
+ASK = actions.ASK_MODAL  # the "Send to helpdesk" card's submit (inputs ASK_DESK, ASK_TEXT)
+VERBS = frozenset({*actions.ALL_ACTIONS, ASK, REFRESH})
+VALUE = 2000  # characters of a button's value (Slack's limit; our values are short)
+
+
+def data(value: Any = None, ref: int | None = None) -> dict[str, str]:
+    """An Execute's data: `value` (a cards.actions encoding) and the ticket `ref`, as strings."""
+    found: dict[str, str] = {}
+    if ref is not None:
+        found["ref"] = str(ref)
+    if value is not None:
+        found["value"] = str(value)[:VALUE]
+    return found
+
+
+def value_of(payload: Mapping[str, Any] | None, verb: str) -> str | None:
+    """The value an Execute with `verb` submitted: its choice input's, else its `value`.
+
+    None when neither is a non-empty string (a choice set left empty, a forged payload).
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    for key in (verb, "value"):
+        found = payload.get(key)
+        if isinstance(found, str) and found.strip():
+            return found.strip()
+    return None
+
+
+def ref_of(payload: Mapping[str, Any] | None) -> int | None:
+    """The ticket ref an Execute's data names (`ref`), or None."""
+    found = payload.get("ref") if isinstance(payload, Mapping) else None
+    text = str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
+    return int(text) if text.isdigit() and len(text) <= 12 else None

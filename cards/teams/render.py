@@ -1,0 +1,256 @@
+"""The Jinja2 environment for Adaptive Card templates, and the step from template to card.
+
+Same shape as cards/slack/render.py: templates emit JSON with autoescaping off, every
+value goes through `tojson`, every piece of user text through `md` (escaped for card
+markdown, cut) or `plain` (titles and choices) first, and list items end with a comma
+while lists end with `null`, which `render` drops after parsing.
+
+A template renders `{"text": fallback, "body": [...], "actions": [...], "refresh": …}`;
+`card` wraps that into an Adaptive Card 1.5. Each template is rendered at a `scale`
+(1 = full size): text limits and list caps shrink with it, and `fitted` renders at
+smaller scales until the card is within the payload budget.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from cards import actions
+from cards.i18n import DEFAULT_LOCALE, catalogue, t
+from cards.teams import actions as teams_actions
+from cards.teams.text import (
+    clip_markdown,
+    date_markdown,
+    fit_markdown,
+    from_mrkdwn,
+    payload_size,
+    plain,
+)
+from cards.text import age, stars
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"  # Action.Execute and refresh exist from 1.4
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# Teams refuses a message over its size limit (413 MessageSizeTooBig) counted in UTF-16;
+# cards were documented at ~28 KB. The card stays under CARD_BUDGET and a whole activity
+# (card + fallback text) under ACTIVITY_BUDGET, leaving room for the envelope
+# (from, recipient, conversation, serviceUrl…) that the adapter adds.
+PAYLOAD_LIMIT = 28_000
+CARD_BUDGET = 24_000
+ACTIVITY_BUDGET = 26_000
+FALLBACK_TEXT = 400  # characters of an activity's `text` / the card's fallbackText
+TITLE_TEXT = 40  # a button's title
+CHOICE_TEXT = 100  # a choice's title
+MIN_TEXT = 12  # no text limit shrinks below this
+SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02)
+RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
+
+STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
+SLA_STATES = ("ok", "warning", "breached", "paused", "none")
+QUEUE_VIEWS = ("unassigned", "mine", "all")
+
+_SLOT = "\ue000{}\ue001"
+_SLOT_RE = re.compile("\ue000(\\d+)\ue001")
+
+
+def tr(key: str, locale: str | None = "en", **values: Any) -> str:
+    """A catalogue line as card markdown; `teams.<key>` overrides `key` where it exists.
+
+    String `values` must be card markdown already (user text through `md`/`name`):
+    they are put in after the line's own mrkdwn is converted, so a `*` a user typed
+    never pairs with one of ours. Numbers are formatted as given (`count` picks plurals).
+    """
+    slots: list[str] = []
+    formatted: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            formatted[name] = _SLOT.format(len(slots))
+            slots.append(value)
+        else:
+            formatted[name] = value
+    line = t(f"teams.{key}" if _overridden(key, locale) else key, locale, **formatted)
+    return _SLOT_RE.sub(lambda match: slots[int(match.group(1))], from_mrkdwn(line))
+
+
+@cache
+def _overridden(key: str, locale: str | None) -> bool:
+    """True when a catalogue in reach has a `teams.<key>` entry (or one of its plurals)."""
+    override = f"teams.{key}"
+    normal = (locale or DEFAULT_LOCALE).replace("_", "-")
+    names = dict.fromkeys((normal, normal.split("-", 1)[0].lower(), DEFAULT_LOCALE))
+    return any(name == override or name.startswith(override + ".")
+               for locale_name in names for name in catalogue(locale_name))
+
+
+def _scaled(context: Context, limit: int) -> int:
+    scale = context.get("scale", 1.0)
+    return max(int(limit * scale), min(limit, MIN_TEXT))
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@pass_context
+def _md(context: Context, value: Any, limit: int = 2000) -> str:
+    """User text for card markdown: escaped, cut to `limit` (scaled) after escaping."""
+    return fit_markdown(str(value if value is not None else "").strip(),
+                        _scaled(context, limit))
+
+
+@pass_context
+def _md_line(context: Context, value: Any, limit: int = 200) -> str:
+    """User text for markdown on one line (a Fact's title): whitespace runs become spaces."""
+    return _md(context, " ".join(str(value if value is not None else "").split()), limit)
+
+
+@pass_context
+def _plain(context: Context, value: Any, limit: int = TITLE_TEXT, blank: str = "—") -> str:
+    """A title, choice or placeholder: one line, cut (scaled), never empty."""
+    return plain(value, _scaled(context, limit), blank)
+
+
+@pass_context
+def _clip(context: Context, markup: str, limit: int = 2000) -> str:
+    """Built markdown (catalogue lines with escaped values) cut to `limit` (scaled)."""
+    return clip_markdown(markup, _scaled(context, limit))
+
+
+@pass_context
+def _name(context: Context, person: Any, limit: int = 80) -> str:
+    """A PersonRef's (or a plain string's) name, escaped; "?" when blank, "—" when none."""
+    if person is None:
+        return "—"
+    name = person if isinstance(person, str) else person.name
+    return _md(context, name, limit) if (name or "").strip() else "?"
+
+
+def _value(value: Any, limit: int = teams_actions.VALUE) -> str:
+    """A choice value or action value: ours, read back by the adapter: cut, never escaped."""
+    return str(value)[:limit]
+
+
+def _safe_url(url: str | None) -> str:
+    """A link we may put on Action.OpenUrl / selectAction: http(s), no spaces, not huge."""
+    if not url or len(url) > 2000 or not url.startswith(("https://", "http://")):
+        return ""
+    return url if not any(char.isspace() for char in url) else ""
+
+
+def _chunks(items: Any, size: int) -> list[list[Any]]:
+    items = list(items)
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _fact(line: str) -> tuple[str, str]:
+    """A catalogue field line ("**Title**\\n\\nvalue") as a (title, value) pair of a FactSet."""
+    title, _, value = line.partition("\n\n")
+    title = title.strip()
+    if title.startswith("**") and title.endswith("**") and len(title) > 4:
+        title = title[2:-2]
+    return title or "—", value.strip() or "—"
+
+
+@cache
+def environment() -> Environment:
+    """The shared environment (built once, on first use: nothing happens at import)."""
+    env = Environment(
+        loader=PackageLoader("cards", "templates/teams"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        tojson=_tojson,
+        md=_md,
+        md_line=_md_line,
+        plain=_plain,
+        clip=_clip,
+        name=_name,
+        value=_value,
+        safe_url=_safe_url,
+        date=date_markdown,
+        age=age,
+        stars=stars,
+        chunks=_chunks,
+        fact=_fact,
+    )
+    env.globals.update(
+        actions=actions,
+        data=teams_actions.data,
+        REFRESH=teams_actions.REFRESH,
+        TITLE_TEXT=TITLE_TEXT,
+        CHOICE_TEXT=CHOICE_TEXT,
+        STATUSES=STATUSES,
+        SLA_STATES=SLA_STATES,
+        VIEWS=QUEUE_VIEWS,
+    )
+    return env
+
+
+def _prune(node: Any) -> Any:
+    """Drop the `null` list terminators the templates write (see the module docstring)."""
+    if isinstance(node, list):
+        return [_prune(item) for item in node if item is not None]
+    if isinstance(node, dict):
+        return {key: _prune(value) for key, value in node.items()}
+    return node
+
+
+def render(template: str, locale: str, scale: float = 1.0, **context: Any) -> dict[str, Any]:
+    """Render `template` (a name under templates/teams) to a card with its fallback `text`."""
+    source = environment().get_template(template).render(
+        t=lambda key, **values: tr(key, locale, **values), locale=locale, scale=scale,
+        **context)
+    try:
+        parsed = _prune(json.loads(source))
+    except json.JSONDecodeError as error:  # a template bug: show where
+        raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
+    return card_of(parsed, locale)
+
+
+def card_of(parts: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Wrap a template's parts into an Adaptive Card 1.5 (`text` kept aside as fallback)."""
+    fallback = clip_markdown(parts.get("text") or "—", FALLBACK_TEXT)
+    found: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION}
+    if parts.get("refresh"):
+        found["refresh"] = parts["refresh"]
+    found["body"] = parts.get("body") or [{"type": "TextBlock", "text": fallback, "wrap": True}]
+    if parts.get("actions"):
+        found["actions"] = parts["actions"]
+    found["fallbackText"] = fallback
+    if (locale or "").replace("_", "-").split("-", 1)[0].lower() in RTL_LANGUAGES:
+        found["rtl"] = True
+    return found
+
+
+def fallback_of(card: dict[str, Any]) -> str:
+    """The short text that goes with a card (notification, clients without cards)."""
+    return card.get("fallbackText") or "—"
+
+
+def fitted(build: Callable[[float], dict[str, Any]], budget: int = CARD_BUDGET) -> dict[str, Any]:
+    """`build(scale)` at the first scale whose card is within `budget` bytes.
+
+    Raises ValueError if even the smallest scale does not fit: a template bug, since
+    at that scale every list shows a row or two and every text a few words.
+    """
+    for scale in SCALES:
+        card = build(scale)
+        if payload_size(card) <= budget:
+            return card
+    raise ValueError(f"card does not fit in {budget} bytes even at scale {SCALES[-1]}")
+
+
+def cap(count: int, scale: float, floor: int = 1) -> int:
+    """How many of a list's `count` items a card shows at `scale` (at least `floor`)."""
+    return max(int(count * scale), floor)

@@ -1,0 +1,245 @@
+"""What the Teams cards show and how their buttons speak (verbs, data, inputs, refresh)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from cards import actions, teams
+from cards.views import (
+    AddOrNew,
+    AgentHome,
+    DeskOption,
+    DeskPicker,
+    OpenRequest,
+    PersonRef,
+    QueueList,
+    ResolvePrompt,
+    SchedulerAlert,
+)
+from tests.unit.test_cards_slack import NOW, desks, queue_rows, ticket
+from tests.unit.test_cards_teams import check_card, executes, shown_text, walk
+
+
+def by_verb(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
+    return [action for action in executes(card) if action["verb"] == verb]
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {value["id"]: value for key, value, parent in walk(card)
+            if isinstance(value, dict) and value.get("type", "").startswith("Input.")}
+
+
+def show_cards(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {action["title"]: action["card"] for action in card.get("actions", [])
+            if action["type"] == "Action.ShowCard"}
+
+
+def facts(card: dict[str, Any]) -> dict[str, str]:
+    [fact_set] = [item for item in card["body"] if item["type"] == "FactSet"]
+    return {fact["title"]: fact["value"] for fact in fact_set["facts"]}
+
+
+TEAMS_AGENTS = (PersonRef("Ana", "29:1ana"), PersonRef("Ben", None), PersonRef("Cy", "29:1cy"))
+
+
+def teams_ticket(**changes: Any):
+    values = dict(assignee=PersonRef("Dana", "29:1dana"), agents=TEAMS_AGENTS)
+    values.update(changes)
+    return ticket("VPN drops", **values)
+
+
+def test_an_open_ticket_card_shows_every_field() -> None:
+    card = check_card(teams.card(teams_ticket(priority=4, status="waiting")))
+    header = card["body"][0]
+    assert header["text"] == "#1042 VPN drops" and header["weight"] == "bolder"
+    shown = facts(card)
+    assert shown["Desk"] == "VPN drops"
+    assert shown["Requester"] == "VPN drops\n\n3 earlier requests"
+    assert shown["Opened"] == ("{{DATE(2025-03-02T09:30:00Z, SHORT)}} "
+                               "{{TIME(2025-03-02T09:30:00Z)}}")
+    assert shown["Priority"] == "★★★★☆"
+    assert shown["Status"] == "⏳ Waiting on requester"
+    assert shown["Assignee"] == "**Dana**"
+    assert shown["SLA"] == "⚠️ VPN drops"
+    assert "**First message**\n\nVPN drops" in shown_text(card)
+    assert card["fallbackText"].startswith("#1042 \\[VPN drops\\] VPN drops")
+
+
+def test_ticket_buttons_are_executes_with_the_ref() -> None:
+    card = check_card(teams.card(teams_ticket(priority=2, status="on_hold")))
+    top = [(a["type"], a.get("verb"), a["title"]) for a in card["actions"]]
+    assert top == [("Action.Execute", actions.CLAIM, "Claim"),
+                   ("Action.Execute", actions.PIN, "📌 Pin"),
+                   ("Action.ShowCard", None, "Transfer"), ("Action.ShowCard", None, "Priority"),
+                   ("Action.ShowCard", None, "Status"), ("Action.ShowCard", None, "Close")]
+    for verb in (actions.CLAIM, actions.PIN, actions.CLOSE):
+        [action] = by_verb(card, verb)
+        assert action["data"] == {"ref": "1042", "value": "1042"}
+        assert teams.ref_of(action["data"]) == 1042
+    # A button that submits a choice carries only the ref: no value to mistake for a choice.
+    for verb in (actions.TRANSFER_AGENT, actions.TRANSFER_DESK, actions.PRIORITY, actions.STATUS):
+        [action] = by_verb(card, verb)
+        assert action["data"] == {"ref": "1042"}
+        assert teams.value_of(action["data"], verb) is None
+        assert teams.value_of({**action["data"], verb: "4"}, verb) == "4"
+    assert by_verb(card, actions.CLAIM)[0]["style"] == "positive"
+    assert by_verb(card, actions.CLOSE)[0]["style"] == "destructive"
+
+    found = inputs(card)
+    # Agents without a user id cannot be chosen (the choice's value is the user id).
+    assert [c["value"] for c in found[actions.TRANSFER_AGENT]["choices"]] == ["29:1ana", "29:1cy"]
+    assert [c["value"] for c in found[actions.TRANSFER_DESK]["choices"]] == [
+        "desk0", "desk1", "desk2"]
+    assert [c["value"] for c in found[actions.PRIORITY]["choices"]] == ["1", "2", "3", "4", "5"]
+    assert found[actions.PRIORITY]["value"] == "2"
+    assert [c["value"] for c in found[actions.STATUS]["choices"]] == [
+        "waiting", "on_hold", "open", "resolved"]
+    assert found[actions.STATUS]["value"] == "on_hold"
+    # Each choice set sits with the button that submits it, in the same show card.
+    panels = show_cards(card)
+    assert set(inputs(panels["Transfer"])) == {actions.TRANSFER_AGENT, actions.TRANSFER_DESK}
+    assert [a["verb"] for a in executes(panels["Transfer"])] == [
+        actions.TRANSFER_AGENT, actions.TRANSFER_DESK]
+    assert "#1042 will be closed" in shown_text({**panels["Close"], "fallbackText": "x"})
+
+
+def test_the_ticket_card_refreshes_for_its_agents() -> None:
+    card = check_card(teams.card(teams_ticket()))
+    refresh = card["refresh"]
+    assert refresh["action"]["type"] == "Action.Execute"
+    assert refresh["action"]["verb"] == teams.REFRESH == "refresh_card"
+    assert refresh["action"]["data"] == {"ref": "1042"}
+    # The assignee and the desk's agents with a Teams id; Slack ids and None left out.
+    assert refresh["userIds"] == ["29:1dana", "29:1ana", "29:1cy"]
+    many = tuple(PersonRef(f"A{n}", f"29:{n}") for n in range(100))
+    crowded = check_card(teams.card(teams_ticket(agents=many)))
+    assert len(crowded["refresh"]["userIds"]) == 60
+
+
+def test_a_new_card_without_choices_has_no_transfer() -> None:
+    card = check_card(teams.card(teams_ticket(status="new", assignee=None, agents=(),
+                                              other_desks=())))
+    assert "Transfer" not in show_cards(card)
+    assert facts(card)["Assignee"] == "🟠 **Unassigned**"
+    assert "value" not in inputs(card)[actions.STATUS]  # "new" is not a choice
+
+
+def test_a_pinned_card_offers_unpin_and_a_closed_one_no_buttons() -> None:
+    pinned = check_card(teams.card(teams_ticket(pinned=True, rating=2, kind="ticket")))
+    assert pinned["body"][0]["text"].endswith("📌")
+    assert by_verb(pinned, actions.UNPIN) and not by_verb(pinned, actions.PIN)
+    assert facts(pinned)["Rating"] == "★★☆☆☆" and facts(pinned)["Kind"] == "ticket"
+    closed = check_card(teams.card(teams_ticket(status="closed")))
+    assert "actions" not in closed and "refresh" in closed
+    assert facts(closed)["Status"] == "🔒 Closed"
+    assert "Reopen with **reopen 1042**" in shown_text(closed)
+
+
+def test_odd_values_never_break_the_ticket_card() -> None:
+    for changes in ({"priority": 0}, {"priority": 9}, {"status": "archived"},
+                    {"kind": "<at>x</at>"}, {"desk": DeskOption("<x>", "")},
+                    {"requester_earlier_requests": 0}):
+        card = check_card(teams.card(dataclasses.replace(teams_ticket(), **changes)))
+        assert inputs(card)[actions.PRIORITY]["value"] in "12345"
+
+
+def test_many_agents_and_desks_fit_the_card() -> None:
+    agents = tuple(PersonRef("A" * 100, f"29:1{'x' * 84}{n:03d}") for n in range(120))
+    card = check_card(teams.card(teams_ticket(agents=agents, other_desks=desks("D" * 100, 400))))
+    found = inputs(card)
+    assert 10 <= len(found[actions.TRANSFER_AGENT]["choices"]) < 120
+    assert 10 <= len(found[actions.TRANSFER_DESK]["choices"]) < 400
+    assert len(card["refresh"]["userIds"]) == 60  # who refreshes is kept; the lists shrink
+
+
+def test_the_desk_picker_has_a_button_per_desk() -> None:
+    card = check_card(teams.card(DeskPicker(7, "my VPN", desks("Desk", 3))))
+    buttons = by_verb(card, actions.PICK_DESK)
+    assert [b["data"] for b in buttons] == [{"value": f"7:desk{n}"} for n in range(3)]
+    assert [b["title"] for b in buttons] == ["Send to Desk 0", "Send to Desk 1", "Send to Desk 2"]
+    assert actions.split_value(teams.value_of(buttons[1]["data"], actions.PICK_DESK), 2) == [
+        "7", "desk1"]
+    assert "Desk about 2" in shown_text(card)
+
+
+def test_a_picker_with_many_desks_is_a_choice_set() -> None:
+    card = check_card(teams.card(DeskPicker(7, "my VPN", desks("Desk", 40))))
+    choice = inputs(card)[actions.PICK_DESK]
+    assert [c["value"] for c in choice["choices"]][:2] == ["7:desk0", "7:desk1"]
+    [send] = by_verb(card, actions.PICK_DESK)
+    submitted = {**send["data"], actions.PICK_DESK: "7:desk5"}  # what Teams sends back
+    assert teams.value_of(submitted, actions.PICK_DESK) == "7:desk5"
+
+
+def test_the_resolve_prompt_asks_and_rates() -> None:
+    card = check_card(teams.card(ResolvePrompt(1042, "IT")))
+    assert [b["data"] for b in by_verb(card, actions.SOLVED_YES)] == [{"value": "1042"}]
+    assert [b["data"] for b in by_verb(card, actions.SOLVED_NO)] == [{"value": "1042"}]
+    rates = by_verb(card, actions.RATE)
+    assert [b["data"]["value"] for b in rates] == [f"1042:{n}" for n in range(1, 6)]
+    assert [b["title"] for b in rates] == [f"{n} ★" for n in range(1, 6)]
+    answered = check_card(teams.card(ResolvePrompt(1042, "IT", answered=True, rating=4)))
+    assert not executes(answered)
+    assert "You rated it ★★★★☆" in shown_text(answered)
+
+
+def test_add_or_new_offers_each_open_request() -> None:
+    view = AddOrNew(7, "also the printer", (OpenRequest(1001, "VPN", "IT"),
+                                           OpenRequest(1002, "Pay", "HR")))
+    card = check_card(teams.card(view))
+    assert [b["data"]["value"] for b in by_verb(card, actions.ADD_TO)] == ["7:1001", "7:1002"]
+    assert [b["data"]["value"] for b in by_verb(card, actions.NEW_REQUEST)] == ["7"]
+
+
+def test_the_agent_home_card_has_views_filter_paging_and_links() -> None:
+    view = AgentHome("Dana", True, "mine", {"unassigned": 4, "mine": 3, "all": 9},
+                     queue_rows("VPN", 3), page=2, pages=3, desks=desks("Desk", 2),
+                     desk="desk1", now=NOW)
+    card = check_card(teams.card(view))
+    assert [b["data"]["value"] for b in by_verb(card, actions.HOME_AVAILABLE)] == ["off"]
+    tabs = by_verb(card, actions.HOME_VIEW)
+    assert [(b["data"]["value"], b.get("style")) for b in tabs] == [
+        ("unassigned", None), ("mine", "positive"), ("all", None)]
+    assert inputs(card)[actions.HOME_DESK]["value"] == "desk1"
+    assert [b["data"]["value"] for b in by_verb(card, actions.HOME_PAGE)] == ["mine:1", "mine:3"]
+    links = [value["url"] for key, value, parent in walk(card)
+             if key == "selectAction"]
+    assert links == ["https://acme.slack.com/archives/C1/p1"]
+
+
+def test_a_queue_too_long_for_one_card_says_how_many_more() -> None:
+    card = check_card(teams.card(QueueList("all", queue_rows("S" * 500, 300), now=NOW)))
+    rows = sum(1 for item in card["body"] if item["type"] == "Container")
+    assert 10 <= rows < 300
+    assert f"…and {300 - rows} more." in shown_text(card)
+
+
+def test_alert_links_only_to_https() -> None:
+    safe = check_card(teams.card(SchedulerAlert("sla_breach", 1042, "IT", "VPN",
+                                                link="https://teams.microsoft.com/l/x")))
+    assert safe["actions"] == [{"type": "Action.OpenUrl", "title": "Open the thread",
+                                "url": "https://teams.microsoft.com/l/x"}]
+    for link in ("javascript:alert(1)", "http://x", "https://a b"):
+        assert "actions" not in teams.card(SchedulerAlert("sla_breach", 1, "IT", "x",
+                                                          link=link))
+
+
+@pytest.mark.parametrize(("payload", "verb", "value"), [
+    ({"ref": "1042", "value": "1042"}, actions.CLAIM, "1042"),
+    ({"ref": "1042", "value": "1042", actions.PRIORITY: "4"}, actions.PRIORITY, "4"),
+    ({"ref": "1042", actions.PRIORITY: " "}, actions.PRIORITY, None),
+    ({"value": 7}, actions.CLAIM, None),
+    (None, actions.CLAIM, None),
+    ("1042", actions.CLAIM, None),
+])
+def test_value_of_reads_a_choice_then_the_value(payload: Any, verb: str, value: Any) -> None:
+    assert teams.value_of(payload, verb) == value
+
+
+def test_ref_of_reads_only_a_plain_number() -> None:
+    assert teams.ref_of({"ref": "1042"}) == 1042 and teams.ref_of({"ref": 1042}) == 1042
+    for bad in ({"ref": "-1"}, {"ref": "1e3"}, {"ref": True}, {"ref": "9" * 20}, {}, None):
+        assert teams.ref_of(bad) is None
