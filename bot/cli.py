@@ -1,4 +1,4 @@
-"""The `deskbot` command: serve, database upgrade/current, desks export/import.
+"""The `deskbot` command: serve, database upgrade/current, desks export/import, teams-manifest.
 
 Settings come from the environment (and `.env`); flags override them. Bad arguments
 or settings end with one line on stderr and exit code 2; a failure at run time with
@@ -113,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE", help="a file written like `deskbot desks "
                                                     "export` writes")
     load.set_defaults(run=_desks_import)
+
+    teams = commands.add_parser(
+        "teams-manifest", help="write the Teams app package (zip)",
+        description="Write the Microsoft Teams app package: manifest.json (the bot, its "
+                    "commands, the permission to read channel messages without a mention) "
+                    "and two icons, zipped, ready to upload in Teams.")
+    teams.add_argument("--app-id", metavar="GUID",
+                       help="the bot's Microsoft app id (overrides MICROSOFT_APP_ID)")
+    teams.add_argument("-o", "--output", default="deskbot-teams.zip", metavar="FILE",
+                       help="where to write the zip (default: deskbot-teams.zip)")
+    teams.add_argument("--name", default="deskbot",
+                       help="the app's name in Teams, up to 30 characters (default: deskbot)")
+    teams.add_argument("--developer", default="deskbot",
+                       help="who publishes the app, as Teams shows it (default: deskbot)")
+    teams.add_argument("--website", default="https://deskbot.example.com", metavar="URL",
+                       help="https link on the app's page; the privacy and terms links "
+                            "default to it (default: https://deskbot.example.com)")
+    teams.add_argument("--privacy-url", metavar="URL", help="https link to a privacy notice")
+    teams.add_argument("--terms-url", metavar="URL", help="https link to terms of use")
+    teams.add_argument("--app-version", metavar="X.Y.Z",
+                       help="the package's version; raise it for every upload that replaces "
+                            "an earlier one (default: deskbot's version)")
+    teams.set_defaults(run=_teams_manifest)
     return parser
 
 
@@ -336,6 +359,45 @@ def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
               ("unchanged", result.unchanged))]
     print(f"{args.file} applied to {workspace.platform}:{workspace.external_id}: "
           + "; ".join(parts))
+    return 0
+
+
+# ---------------------------------------------------------------- teams-manifest
+
+
+def _teams_manifest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.teams.manifest import ManifestError, build_manifest, is_app_id, write_package
+
+    app_id = args.app_id or settings.microsoft_app_id
+    source = "--app-id" if args.app_id else "MICROSOFT_APP_ID"
+    if not app_id:
+        print("deskbot teams-manifest: no app id: pass --app-id GUID or set MICROSOFT_APP_ID "
+              "(the bot's Microsoft app id)", file=sys.stderr)
+        return USAGE_ERROR
+    if not is_app_id(app_id):
+        print(f"deskbot teams-manifest: {source} must be the bot's Microsoft app id, a GUID "
+              f"such as 6f1a2b3c-0000-4d5e-8f90-123456789abc; got {app_id.strip()[:60]!r}",
+              file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        manifest = build_manifest(app_id, name=args.name, developer=args.developer,
+                                  website_url=args.website, privacy_url=args.privacy_url,
+                                  terms_url=args.terms_url, version=args.app_version)
+    except ManifestError as error:
+        print(f"deskbot teams-manifest: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        path = write_package(args.output, manifest)
+    except OSError as error:
+        print(f"deskbot teams-manifest: cannot write {args.output}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return RUNTIME_ERROR
+    print(f"wrote {path} (Teams app {manifest['name']['short']!r} {manifest['version']}, "
+          f"bot {manifest['id']})")
+    print(f"next: in Teams, Apps > Manage your apps > Upload an app, choose {path}; add the "
+          "app to the team of your agents' channel and say `@"
+          f"{manifest['name']['short']} admin create NAME` there. The bot's messaging "
+          "endpoint must be https://<your address>/api/messages.")
     return 0
 
 

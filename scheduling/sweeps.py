@@ -1,11 +1,14 @@
 """The sweeps of SPEC §4: SLA warning and breach, stalls, auto-close, the daily digest.
 
 Each sweep is a range query over stored due times (a small partial index each, see
-`storage.models.Conversation`), in its own unit of work. A flag is set with a
-conditional update (`... WHERE flag IS NULL` plus the conditions that made the row
-due), and only the sweeper whose update changed the row writes the event and the
-notices: on PostgreSQL a second replica's update waits for the first one's row lock
-and then matches nothing; on SQLite write transactions run one after another.
+`storage.models.Conversation`), in its own unit of work. Flags are set with one
+conditional update for the whole batch (`... WHERE id IN (...) AND flag IS NULL` plus
+the conditions that made the rows due, `RETURNING id`), and only the sweeper whose
+update changed a row writes its event and notices: on PostgreSQL a second replica's
+update waits for the first one's row locks and then matches nothing; on SQLite write
+transactions run one after another. A handful of statements per sweep, not a few per
+row: a sweep's due rows, their desks and the desks' people are read in one go each
+(`bench/sweep.py` measures it).
 
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
@@ -56,6 +59,33 @@ class _Desks:
     now: datetime
     seen: dict[int, _DeskFacts] = field(default_factory=dict)
 
+    async def load(self, uow: UnitOfWork, desk_ids: set[int]) -> None:
+        """Look up the facts of all of `desk_ids` not seen yet: three queries in all."""
+        wanted = sorted(desk_ids - self.seen.keys())
+        if not wanted:
+            return
+        desks = list((await uow.session.execute(
+            select(Desk).where(Desk.id.in_(wanted)))).scalars())
+        oncall_of = {desk.id: sla.desk_policy(desk).oncall for desk in desks}
+        external_ids = sorted({x for ids in oncall_of.values() for x in ids})
+        people: dict[tuple[int, str], int] = {}
+        if external_ids:
+            people = {(p.workspace_id, p.external_id): p.id for p in (
+                await uow.session.execute(
+                    select(Person.id, Person.workspace_id, Person.external_id)
+                    .where(Person.external_id.in_(external_ids))))}
+        leads: dict[int, list[int]] = {}
+        for desk_id, person_id in await uow.session.execute(
+                select(DeskMember.desk_id, DeskMember.person_id)
+                .where(DeskMember.desk_id.in_(wanted), DeskMember.role == Role.LEAD)
+                .order_by(DeskMember.person_id)):
+            leads.setdefault(desk_id, []).append(person_id)
+        for desk in desks:
+            oncall = sorted({people[(desk.workspace_id, x)] for x in oncall_of[desk.id]
+                             if (desk.workspace_id, x) in people})
+            self.seen[desk.id] = _DeskFacts(desk, window_of(desk.settings).is_open(self.now),
+                                            oncall, leads.get(desk.id, []))
+
     async def facts(self, uow: UnitOfWork, desk_id: int) -> _DeskFacts:
         if desk_id not in self.seen:
             desk = await uow.session.get(Desk, desk_id)
@@ -98,19 +128,45 @@ def _notice(uow: UnitOfWork, row: Any, kind: NoticeKind, person_id: int | None =
 
 
 async def _due_rows(uow: UnitOfWork, moment: InstrumentedAttribute[Any],
-                    conditions: list[ColumnElement[bool]]) -> list[Any]:
-    return list((await uow.session.execute(
+                    conditions: list[ColumnElement[bool]],
+                    desks: _Desks | None = None) -> list[Any]:
+    """The batch of due rows, oldest first; with `desks`, their desks' facts are loaded."""
+    rows = list((await uow.session.execute(
         select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status)
         .where(*conditions).order_by(moment, C.id).limit(BATCH))).all())
+    if desks is not None:
+        await desks.load(uow, {row.desk_id for row in rows})
+    return rows
 
 
-async def _flag(uow: UnitOfWork, conversation_id: int, conditions: list[ColumnElement[bool]],
-                values: dict[str, Any]) -> bool:
-    """Set `values` on the row if it still meets `conditions`; True for the one who did."""
+async def _gated(uow: UnitOfWork, desks: _Desks, rows: list[Any]
+                 ) -> list[tuple[Any, list[int]]]:
+    """(row, on-call people to tell instead) for the rows that may be acted on now."""
+    acting = []
+    for row in rows:
+        act, oncall = await desks.gate(uow, row.desk_id, row.priority)
+        if act:
+            acting.append((row, oncall))
+    return acting
+
+
+async def _flag(uow: UnitOfWork, conversation_ids: list[int],
+                conditions: list[ColumnElement[bool]], values: dict[str, Any]) -> set[int]:
+    """Set `values` on those rows that still meet `conditions`; the ids this caller changed."""
+    if not conversation_ids:
+        return set()
+    if uow.db.is_postgresql:
+        # Lock first, in id order, skipping rows another replica holds: two sweepers
+        # never wait on each other (so never deadlock); the holder flags those rows.
+        conversation_ids = list((await uow.session.execute(
+            select(C.id).where(C.id.in_(conversation_ids), *conditions).order_by(C.id)
+            .with_for_update(skip_locked=True))).scalars())
+        if not conversation_ids:
+            return set()
     result = await uow.session.execute(
-        update(C).where(C.id == conversation_id, *conditions).values(**values)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+        update(C).where(C.id.in_(conversation_ids), *conditions).values(**values)
+        .returning(C.id).execution_options(synchronize_session=False))
+    return set(result.scalars())
 
 
 # ---------------------------------------------------------------- SLA
@@ -140,14 +196,13 @@ async def _sla_sweep(db: Database, now: datetime, stage: str) -> int:
         conditions = _sla_conditions(target, moment, flag, now)
         async with db.unit_of_work() as uow:
             desks = _Desks(now)
-            for row in await _due_rows(uow, moment, conditions):
-                act, oncall = await desks.gate(uow, row.desk_id, row.priority)
-                if not act:
-                    continue
-                values: dict[str, Any] = {flag.key: now}
-                if stage == "breach":  # a breach makes a warning not yet sent pointless
-                    values[warned.key] = func.coalesce(warned, now)
-                if not await _flag(uow, row.id, conditions, values):
+            acting = await _gated(uow, desks, await _due_rows(uow, moment, conditions, desks))
+            values: dict[str, Any] = {flag.key: now}
+            if stage == "breach":  # a breach makes a warning not yet sent pointless
+                values[warned.key] = func.coalesce(warned, now)
+            flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
+            for row, oncall in acting:
+                if row.id not in flagged:
                     continue
                 done += 1
                 kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
@@ -176,27 +231,37 @@ async def sla_breaches(db: Database, now: datetime) -> int:
 # ---------------------------------------------------------------- stalls
 
 
-async def _available_agents(uow: UnitOfWork, desk_id: int) -> list[int]:
-    return list((await uow.session.execute(
-        select(Person.id).join(DeskMember, DeskMember.person_id == Person.id)
-        .where(DeskMember.desk_id == desk_id, Person.available.is_(True))
-        .order_by(Person.id))).scalars())
+async def _available_agents(uow: UnitOfWork, desk_ids: set[int]) -> dict[int, list[int]]:
+    """Each desk's available agents, by person id."""
+    agents: dict[int, list[int]] = {}
+    for desk_id, person_id in await uow.session.execute(
+            select(DeskMember.desk_id, Person.id)
+            .join(DeskMember, DeskMember.person_id == Person.id)
+            .where(DeskMember.desk_id.in_(sorted(desk_ids)), Person.available.is_(True))
+            .order_by(Person.id)):
+        agents.setdefault(desk_id, []).append(person_id)
+    return agents
 
 
 async def unassigned_too_long(db: Database, now: datetime) -> int:
     """Ping the desk's available agents (else its leads) in the card's thread, once."""
-    conditions = [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None),
-                  C.status == Status.NEW, C.assignee_id.is_(None)]
+    due = [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None), C.status == Status.NEW]
+    # Only the update checks the assignee: with `assignee_id IS NULL` in the query SQLite
+    # prefers ix_conversation_assignee_status and reads every new conversation.
+    conditions = [*due, C.assignee_id.is_(None)]
     done = 0
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
-        for row in await _due_rows(uow, C.unassigned_due_at, conditions):
-            act, oncall = await desks.gate(uow, row.desk_id, row.priority)
-            if not act or not await _flag(uow, row.id, conditions,
-                                          {"unassigned_flagged_at": now}):
+        acting = await _gated(uow, desks, await _due_rows(uow, C.unassigned_due_at, due, desks))
+        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+                              {"unassigned_flagged_at": now})
+        available = await _available_agents(uow, {row.desk_id for row, _ in acting
+                                                   if row.id in flagged}) if flagged else {}
+        for row, oncall in acting:
+            if row.id not in flagged:
                 continue
             done += 1
-            mention = oncall or await _available_agents(uow, row.desk_id) or \
+            mention = oncall or available.get(row.desk_id) or \
                 (await desks.facts(uow, row.desk_id)).lead_ids
             _event(uow, row, "stall.unassigned", mention_ids=mention)
             _notice(uow, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
@@ -211,9 +276,12 @@ async def agent_silent(db: Database, now: datetime) -> int:
     done = 0
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
-        for row in await _due_rows(uow, C.agent_silence_due_at, conditions):
-            act, oncall = await desks.gate(uow, row.desk_id, row.priority)
-            if not act or not await _flag(uow, row.id, conditions, {"agent_nudged_at": now}):
+        acting = await _gated(uow, desks,
+                              await _due_rows(uow, C.agent_silence_due_at, conditions, desks))
+        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+                              {"agent_nudged_at": now})
+        for row, oncall in acting:
+            if row.id not in flagged:
                 continue
             done += 1
             _event(uow, row, "stall.agent_silent", assignee_id=row.assignee_id)
@@ -233,39 +301,58 @@ async def requester_silent(db: Database, now: datetime) -> int:
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
         calendar = uow.business_time
-        for row in await _due_rows(uow, C.requester_silence_due_at, remind):
-            act, _ = await desks.gate(uow, row.desk_id, row.priority)
-            if not act or calendar is None:
-                continue
-            desk = (await desks.facts(uow, row.desk_id)).desk
+        acting = await _gated(uow, desks, await _due_rows(uow, C.requester_silence_due_at,
+                                                          remind, desks))
+        by_desk: dict[int, list[Any]] = {}
+        for row, _ in acting:
+            by_desk.setdefault(row.desk_id, []).append(row)
+        for desk_id, rows in by_desk.items():  # the second period ends at one time per desk
+            if calendar is None:
+                break
+            desk = (await desks.facts(uow, desk_id)).desk
             second = calendar.add(desk.settings, now,
                                   sla.desk_policy(desk).stall["requester_silence"])
-            if not await _flag(uow, row.id, remind, {"requester_reminded_at": now,
-                                                     "requester_silence_due_at": second}):
-                continue
+            flagged = await _flag(uow, [row.id for row in rows], remind,
+                                  {"requester_reminded_at": now,
+                                   "requester_silence_due_at": second})
+            for row in rows:
+                if row.id not in flagged:
+                    continue
+                done += 1
+                _event(uow, row, "stall.requester_silent", resolve_at=second.isoformat())
+                _notice(uow, row, NoticeKind.REQUESTER_REMINDER)
+        acting = await _gated(uow, desks, await _due_rows(uow, C.requester_silence_due_at,
+                                                          resolve, desks))
+        flagged = await _flag(uow, [row.id for row, _ in acting], resolve,
+                              {"status": Status.RESOLVED, "resolved_at": now})
+        resolved = [row for row, _ in acting if row.id in flagged]
+        conversations = await _conversations(uow, [row.id for row in resolved])
+        notes = {row.id: Message(conversation_id=row.id, author_id=None, kind="system",
+                                 body=SYSTEM_RESOLVE_NOTE, created_at=now) for row in resolved}
+        uow.session.add_all(notes.values())
+        await uow.session.flush()
+        for row in resolved:
             done += 1
-            _event(uow, row, "stall.requester_silent", resolve_at=second.isoformat())
-            _notice(uow, row, NoticeKind.REQUESTER_REMINDER)
-        for row in await _due_rows(uow, C.requester_silence_due_at, resolve):
-            act, _ = await desks.gate(uow, row.desk_id, row.priority)
-            if not act or not await _flag(uow, row.id, resolve, {"status": Status.RESOLVED,
-                                                                 "resolved_at": now}):
-                continue
-            done += 1
-            conversation = await uow.session.get(C, row.id, populate_existing=True)
-            assert conversation is not None
-            note = Message(conversation_id=row.id, author_id=None, kind="system",
-                           body=SYSTEM_RESOLVE_NOTE, created_at=now)
-            uow.session.add(note)
-            await uow.session.flush()
+            conversation = conversations[row.id]
             conversation.updated_at = now
             await sla.track(uow, conversation)
             _event(uow, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
-                   reason="requester_silence", note_message_id=note.id)
+                   reason="requester_silence", note_message_id=notes[row.id].id)
             _notice(uow, row, NoticeKind.CARD_UPDATE)
             _notice(uow, row, NoticeKind.RESOLVE_PROMPT)
         await uow.commit()
     return done
+
+
+async def _conversations(uow: UnitOfWork, ids: list[int]) -> dict[int, Conversation]:
+    """The conversations of `ids` as they are now, with their desks in the session."""
+    if not ids:
+        return {}
+    found = {c.id: c for c in (await uow.session.execute(
+        select(C).where(C.id.in_(ids)).execution_options(populate_existing=True))).scalars()}
+    await uow.session.execute(  # sla.track gets each one's desk from the session
+        select(Desk).where(Desk.id.in_(sorted({c.desk_id for c in found.values()}))))
+    return found
 
 
 async def auto_close(db: Database, now: datetime) -> int:
@@ -273,13 +360,14 @@ async def auto_close(db: Database, now: datetime) -> int:
     conditions = [C.auto_close_at <= now, C.status == Status.RESOLVED]
     done = 0
     async with db.unit_of_work() as uow:
-        for row in await _due_rows(uow, C.auto_close_at, conditions):
-            if not await _flag(uow, row.id, conditions, {"status": Status.CLOSED,
-                                                         "closed_at": now}):
-                continue
+        rows = await _due_rows(uow, C.auto_close_at, conditions)
+        flagged = await _flag(uow, [row.id for row in rows], conditions,
+                              {"status": Status.CLOSED, "closed_at": now})
+        closed = [row for row in rows if row.id in flagged]
+        conversations = await _conversations(uow, [row.id for row in closed])
+        for row in closed:
             done += 1
-            conversation = await uow.session.get(C, row.id, populate_existing=True)
-            assert conversation is not None
+            conversation = conversations[row.id]
             conversation.updated_at = now
             await sla.track(uow, conversation)
             _event(uow, row, "conversation.closed", old=Status.RESOLVED, reason="auto_close")

@@ -1,0 +1,1 @@
+"""Microsoft Teams: the Bot Framework adapter, its sender and the app package."""
