@@ -32,7 +32,7 @@ from desks.permissions import Role
 from scheduling.sla import window_of
 from storage.clock import Clock
 from storage.database import Database, UnitOfWork
-from storage.journal import record_event, write_notice
+from storage.journal import JournalBatch, record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person
 from storage.notices import NoticeKind
 
@@ -127,6 +127,17 @@ def _notice(uow: UnitOfWork, row: Any, kind: NoticeKind, person_id: int | None =
                  person_id=person_id, kind=kind, payload=dict(payload))
 
 
+def _batch_event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
+    batch.event(workspace_id=row.workspace_id, conversation_id=row.id, desk_id=row.desk_id,
+                kind=kind, by="scheduler", **data)
+
+
+def _batch_notice(batch: JournalBatch, row: Any, kind: NoticeKind,
+                  person_id: int | None = None, **payload: object) -> None:
+    batch.notice(workspace_id=row.workspace_id, conversation_id=row.id, person_id=person_id,
+                 kind=kind, payload=dict(payload))
+
+
 async def _due_rows(uow: UnitOfWork, moment: InstrumentedAttribute[Any],
                     conditions: list[ColumnElement[bool]],
                     desks: _Desks | None = None) -> list[Any]:
@@ -201,19 +212,21 @@ async def _sla_sweep(db: Database, now: datetime, stage: str) -> int:
             if stage == "breach":  # a breach makes a warning not yet sent pointless
                 values[warned.key] = func.coalesce(warned, now)
             flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
+            batch = JournalBatch(uow)
             for row, oncall in acting:
                 if row.id not in flagged:
                     continue
                 done += 1
                 kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
-                _event(uow, row, f"sla.{stage}", target=target, on_call=bool(oncall))
+                _batch_event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
                 recipients: list[int | None] = list(oncall) or [row.assignee_id]
                 if stage == "breach":
                     facts = await desks.facts(uow, row.desk_id)
                     recipients += [p for p in facts.lead_ids if p not in recipients]
                 for person_id in recipients:
-                    _notice(uow, row, kind, person_id, target=target)
-                _notice(uow, row, NoticeKind.CARD_UPDATE)
+                    _batch_notice(batch, row, kind, person_id, target=target)
+                _batch_notice(batch, row, NoticeKind.CARD_UPDATE)
+            await batch.write()
             await uow.commit()
     return done
 
@@ -257,14 +270,16 @@ async def unassigned_too_long(db: Database, now: datetime) -> int:
                               {"unassigned_flagged_at": now})
         available = await _available_agents(uow, {row.desk_id for row, _ in acting
                                                    if row.id in flagged}) if flagged else {}
+        batch = JournalBatch(uow)
         for row, oncall in acting:
             if row.id not in flagged:
                 continue
             done += 1
             mention = oncall or available.get(row.desk_id) or \
                 (await desks.facts(uow, row.desk_id)).lead_ids
-            _event(uow, row, "stall.unassigned", mention_ids=mention)
-            _notice(uow, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
+            _batch_event(batch, row, "stall.unassigned", mention_ids=mention)
+            _batch_notice(batch, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
+        await batch.write()
         await uow.commit()
     return done
 
@@ -280,13 +295,15 @@ async def agent_silent(db: Database, now: datetime) -> int:
                               await _due_rows(uow, C.agent_silence_due_at, conditions, desks))
         flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
                               {"agent_nudged_at": now})
+        batch = JournalBatch(uow)
         for row, oncall in acting:
             if row.id not in flagged:
                 continue
             done += 1
-            _event(uow, row, "stall.agent_silent", assignee_id=row.assignee_id)
+            _batch_event(batch, row, "stall.agent_silent", assignee_id=row.assignee_id)
             for person_id in oncall or [row.assignee_id]:
-                _notice(uow, row, NoticeKind.AGENT_NUDGE, person_id)
+                _batch_notice(batch, row, NoticeKind.AGENT_NUDGE, person_id)
+        await batch.write()
         await uow.commit()
     return done
 
