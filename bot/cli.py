@@ -218,6 +218,10 @@ def configure_logging(settings: Settings, stream: Any = None) -> None:
     # Alembic narrates every plugin and context at INFO; deskbot logs the outcome itself.
     logging.getLogger("alembic").setLevel(
         logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
+    # APScheduler says "Running job … executed successfully" for every sweep (each
+    # minute); the sweeps log what they flag themselves.
+    logging.getLogger("apscheduler.executors").setLevel(
+        logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
 
 
 # ---------------------------------------------------------------- db
