@@ -45,6 +45,7 @@ from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
+from scheduling.calendar import ServiceWindow
 from scheduling.sla import window_of
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, Person
@@ -121,7 +122,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         opened_at=conversation.opened_at, priority=conversation.priority,
         status=conversation.status, kind=conversation.kind,
         assignee=person_ref(await _person(uow, conversation.assignee_id)), pinned=pinned,
-        sla=sla_state(conversation, uow.clock.now()), rating=conversation.rating,
+        sla=sla_state(conversation, uow.clock.now(), window_of(desk.settings)),
+        rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
         other_desks=other_desks)
 
@@ -147,11 +149,26 @@ def _spelled(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-def sla_state(conversation: Conversation | QueueItem, now: datetime) -> SlaState:
+def _due(target: str, due: datetime, now: datetime, window: ServiceWindow | None) -> str:
+    """"due in 12 min" within the open period the desk is in now; else, when the desk is
+    closed or the due time falls in a later opening, its day and time in the desk's zone
+    ("due Sunday 08:15"; with the date when a week or more away)."""
+    if window is None or window.always_open or (
+            window.is_open(now) and window.business_time_between(now, due) >= due - now):
+        return f"{target} due in {_span(due - now)}"
+    at = due.astimezone(window.zone)
+    day = f"{at:%A}" if due - now < timedelta(days=6) else f"{at:%A} {at.day} {at:%b}"
+    return f"{target} due {day} {at:%H:%M}"
+
+
+def sla_state(conversation: Conversation | QueueItem, now: datetime,
+              window: ServiceWindow | None = None) -> SlaState:
     """The card's (and a queue row's) SLA line: the clock that matters now, and how it stands.
 
     First response until an agent has answered, then resolution; paused while the
     clocks stand still (waiting, on hold); none once resolved or without due times.
+    With the desk's service `window`, a due time past the current open period reads as
+    a day and time (see `_due`).
     """
     if conversation.status in ("resolved", "closed"):
         return SlaState()
@@ -169,7 +186,7 @@ def sla_state(conversation: Conversation | QueueItem, now: datetime) -> SlaState
         return SlaState("paused", f"{target} clock paused", due)
     if flags[1] is not None or now >= due:
         return SlaState("breached", f"{target} overdue by {_span(now - due)}", due)
-    left = f"{target} due in {_span(due - now)}"
+    left = _due(target, due, now, window)
     if flags[0] is not None or (warn is not None and now >= warn):
         return SlaState("warning", left, due)
     return SlaState("ok", left, due)
@@ -226,7 +243,10 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
         due = conversation.resolution_due_at
     # A list comprehension: with `await` inside, a generator expression is an async one.
     mentions = [person_ref(await _person(uow, int(i))) for i in payload.get("mention_ids") or ()]
-    return SchedulerAlert(what=SCHEDULER_ALERTS.get(kind, "other"), ref=conversation.ref,
+    what = SCHEDULER_ALERTS.get(kind, "other")
+    if what == "unassigned" and payload.get("stage") == "leads":
+        what = "unassigned_leads"
+    return SchedulerAlert(what=what, ref=conversation.ref,
                           desk=await _desk_name(uow, conversation.desk_id),
                           subject=conversation.subject,
                           target=str(target) if target else None, due_at=due,
@@ -326,7 +346,8 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
     return QueueRow(ref=item.ref, subject=item.subject, desk=item.desk,
                     requester=item.requester, assignee=item.assignee, status=item.status,
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
-                    unread=item.unread, sla=sla_state(item, now) if now else SlaState(),
+                    unread=item.unread,
+                    sla=sla_state(item, now, window_of(item.desk_settings)) if now else SlaState(),
                     link=link)
 
 

@@ -107,6 +107,7 @@ class SchedulerAlert:
 
     `what`: sla_warning | sla_breach (`target` first_response | resolution, `due_at`)
     | unassigned (`mentions`: who is pinged) | agent_silent (to the assignee)
+    | unassigned_leads (to a lead: still unassigned after the agents' ping)
     | requester_reminder (to the requester). `link` is the card's place, when known.
     """
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import aliased
@@ -62,6 +64,9 @@ class QueueItem:
     resolution_warned_at: datetime | None = None
     resolution_breached_at: datetime | None = None
     sla_paused_at: datetime | None = None
+    # The desk's settings, for its service window (a countdown while the desk is closed
+    # names the day and time instead).
+    desk_settings: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASSIGNED,
@@ -85,8 +90,8 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
     unread = or_(mark.marked_unread.is_(True), mark.read_at.is_(None),
                  mark.read_at < Conversation.last_requester_message_at)
     query = (
-        select(Conversation, Desk.name, requester.display_name, assignee.display_name,
-               pinned, unread)
+        select(Conversation, Desk.name, Desk.settings, requester.display_name,
+               assignee.display_name, pinned, unread)
         .join(Desk, Desk.id == Conversation.desk_id)
         .join(requester, requester.id == Conversation.requester_id)
         .outerjoin(assignee, assignee.id == Conversation.assignee_id)
@@ -116,8 +121,9 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                   resolution_warn_at=c.resolution_warn_at,
                   resolution_warned_at=c.resolution_warned_at,
                   resolution_breached_at=c.resolution_breached_at,
-                  sla_paused_at=c.sla_paused_at)
-        for c, desk_name, requester_name, assignee_name, is_pinned, is_unread in rows.all()
+                  sla_paused_at=c.sla_paused_at, desk_settings=desk_settings)
+        for c, desk_name, desk_settings, requester_name, assignee_name, is_pinned, is_unread
+        in rows.all()
     ]
 
 

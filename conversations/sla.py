@@ -13,7 +13,8 @@ Without one nothing is computed and every due time stays NULL.
   and an `sla.paused` event; back in `new`/`open` it moves every unmet due time forward
   by the business time that passed and writes `sla.resumed` with that duration. So
   waiting and on hold pause, and so do resolved and closed (a reopen resumes).
-- **Stall checks** (`unassigned_due_at`, `agent_silence_due_at`,
+- **Stall checks** (`unassigned_due_at` and, once agents were pinged,
+  `unassigned_leads_due_at`, `agent_silence_due_at`,
   `requester_silence_due_at`, `auto_close_at`) are set while their situation lasts and
   cleared when it ends, so each sweep is a range query over a small partial index.
 """
@@ -133,8 +134,11 @@ def _stalls(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> None:
         if conversation.unassigned_due_at is None:
             conversation.unassigned_due_at = after(now, policy.stall["unassigned"])
             conversation.unassigned_flagged_at = None
+            conversation.unassigned_leads_due_at = None
+            conversation.unassigned_leads_flagged_at = None
     else:
         conversation.unassigned_due_at = conversation.unassigned_flagged_at = None
+        conversation.unassigned_leads_due_at = conversation.unassigned_leads_flagged_at = None
 
     unanswered = (conversation.last_agent_message_at is None
                   or conversation.last_agent_message_at < conversation.last_requester_message_at)
@@ -175,6 +179,7 @@ async def track(uow: UnitOfWork, conversation: Conversation, *, opened: bool = F
 async def moved_desk(uow: UnitOfWork, conversation: Conversation) -> None:
     """After a move to another desk: that desk's targets and stall thresholds apply."""
     conversation.unassigned_due_at = conversation.unassigned_flagged_at = None
+    conversation.unassigned_leads_due_at = conversation.unassigned_leads_flagged_at = None
     conversation.agent_silence_due_at = conversation.agent_nudged_at = None
     conversation.requester_silence_due_at = conversation.requester_reminded_at = None
     await refresh_due_times(uow, conversation)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations import sla
@@ -271,14 +271,58 @@ async def unassigned_too_long(db: Database, now: datetime) -> int:
         available = await _available_agents(uow, {row.desk_id for row, _ in acting
                                                    if row.id in flagged}) if flagged else {}
         batch = JournalBatch(uow)
+        agents_pinged: dict[int, list[int]] = {}  # desk id -> ids whose agents were pinged
         for row, oncall in acting:
             if row.id not in flagged:
                 continue
             done += 1
-            mention = oncall or available.get(row.desk_id) or \
-                (await desks.facts(uow, row.desk_id)).lead_ids
+            mention = oncall or available.get(row.desk_id)
+            if mention:
+                agents_pinged.setdefault(row.desk_id, []).append(row.id)
+            else:  # nobody available: the leads now, so no second stage
+                mention = (await desks.facts(uow, row.desk_id)).lead_ids
             _batch_event(batch, row, "stall.unassigned", mention_ids=mention)
             _batch_notice(batch, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
+        if agents_pinged:
+            # Then leads: one more `stall.unassigned` of business time from this ping,
+            # each desk's in its window; one UPDATE for the batch.
+            leads_due: dict[int, datetime] = {}
+            for desk_id in agents_pinged:
+                desk = (await desks.facts(uow, desk_id)).desk
+                leads_due[desk_id] = window_of(desk.settings).add_business_time(
+                    now, sla.desk_policy(desk).stall["unassigned"])
+            await uow.session.execute(
+                update(C).where(C.id.in_([i for ids in agents_pinged.values() for i in ids]))
+                .values(unassigned_leads_due_at=case(leads_due, value=C.desk_id),
+                        unassigned_leads_flagged_at=None)
+                .execution_options(synchronize_session=False))
+        await batch.write()
+        await uow.commit()
+    return done
+
+
+async def unassigned_leads(db: Database, now: datetime) -> int:
+    """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
+    due = [C.unassigned_leads_due_at <= now, C.unassigned_leads_flagged_at.is_(None),
+           C.status == Status.NEW]
+    conditions = [*due, C.unassigned_flagged_at.is_not(None), C.assignee_id.is_(None)]
+    done = 0
+    async with db.unit_of_work() as uow:
+        desks = _Desks(now)
+        acting = await _gated(uow, desks,
+                              await _due_rows(uow, C.unassigned_leads_due_at, due, desks))
+        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+                              {"unassigned_leads_flagged_at": now})
+        batch = JournalBatch(uow)
+        for row, _ in acting:
+            if row.id not in flagged:
+                continue
+            done += 1
+            leads = (await desks.facts(uow, row.desk_id)).lead_ids
+            _batch_event(batch, row, "stall.unassigned_leads", lead_ids=leads)
+            for person_id in leads:
+                _batch_notice(batch, row, NoticeKind.STALL_UNASSIGNED, person_id,
+                              stage="leads")
         await batch.write()
         await uow.commit()
     return done
@@ -476,6 +520,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("sla_breach", sla_breaches),
     ("sla_warning", sla_warnings),
     ("unassigned", unassigned_too_long),
+    ("unassigned_leads", unassigned_leads),
     ("agent_silent", agent_silent),
     ("requester_silent", requester_silent),
     ("auto_close", auto_close),

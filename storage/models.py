@@ -156,6 +156,8 @@ class Conversation(Base):
                     "resolution_breached_at IS NULL AND sla_paused_at IS NULL"),
         *_due_index("ix_conversation_unassigned_due", "unassigned_due_at",
                     "unassigned_flagged_at IS NULL"),
+        *_due_index("ix_conversation_unassigned_leads_due", "unassigned_leads_due_at",
+                    "unassigned_leads_flagged_at IS NULL"),
         *_due_index("ix_conversation_agent_silence_due", "agent_silence_due_at",
                     "agent_nudged_at IS NULL"),
         *_due_index("ix_conversation_requester_silence_due", "requester_silence_due_at",
@@ -202,6 +204,10 @@ class Conversation(Base):
     # Stall checks: each due time is set while its situation lasts, NULL otherwise.
     unassigned_due_at: Mapped[datetime | None]
     unassigned_flagged_at: Mapped[datetime | None]
+    # Still unassigned one more `stall.unassigned` after the agents were pinged: the
+    # leads are told (set by the unassigned sweep when it pings agents).
+    unassigned_leads_due_at: Mapped[datetime | None]
+    unassigned_leads_flagged_at: Mapped[datetime | None]
     agent_silence_due_at: Mapped[datetime | None]
     agent_nudged_at: Mapped[datetime | None]
     requester_silence_due_at: Mapped[datetime | None]

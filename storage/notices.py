@@ -27,7 +27,9 @@ class NoticeKind(StrEnum):
     # card's thread. Payload {"target": "first_response" | "resolution"} for SLA ones.
     SLA_WARNING = "sla.warning"
     SLA_BREACH = "sla.breach"
-    STALL_UNASSIGNED = "stall.unassigned"  # thread; payload {"mention_ids": [person ids]}
+    # Thread, payload {"mention_ids": [person ids]}; or, one more period later still
+    # unassigned, a DM to each lead (person_id set), payload {"stage": "leads"}.
+    STALL_UNASSIGNED = "stall.unassigned"
     AGENT_NUDGE = "stall.agent_silent"  # DM the assignee: the requester waits for an answer
     DESK_DIGEST = "desk.digest"  # agent channel; payload {"desk_id", "counts": {...}}
     # Requester side

@@ -72,6 +72,29 @@ async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> Non
     assert (sla.state, sla.label) == ("breached", "first response overdue by 2 min")
 
 
+async def test_card_names_the_day_and_time_when_due_in_a_later_opening(
+        db: Database, clock: FrozenClock) -> None:
+    from bot import views
+    from conversations import queues
+
+    world = await sla_world(db)
+    clock.set(local(2026, 1, 8, 17, 50))  # Thursday, 10 open minutes left: due Fri 08:05
+    conversation = await ask(world)
+
+    async def labels() -> tuple[str | None, str | None]:
+        async with db.unit_of_work(readonly=True) as uow:
+            card = await views.ticket_card(uow, await fresh(world, conversation.ref))
+            items = await queues.queue(uow, world.actor("dana"), queues.QueueView.ALL)
+        [row] = [views.queue_row(i, clock.now()) for i in items if i.ref == conversation.ref]
+        return card.sla.label, row.sla.label
+
+    assert await labels() == ("first response due Friday 08:05",) * 2
+    clock.set(local(2026, 1, 8, 23, 0))  # closed
+    assert await labels() == ("first response due Friday 08:05",) * 2
+    clock.set(local(2026, 1, 9, 8, 0))  # open, due within this opening
+    assert await labels() == ("first response due in 5 min",) * 2
+
+
 async def test_agent_reply_before_the_breach_prevents_it(db: Database,
                                                          clock: FrozenClock) -> None:
     world = await sla_world(db)
@@ -144,6 +167,79 @@ async def test_unassigned_too_long_pings_available_agents(db: Database,
     notices = await world.notices(NoticeKind.STALL_UNASSIGNED)
     assert [n.payload["mention_ids"] for n in notices] == [[world.people["dana"].id]]
     assert notices[0].conversation_id == conversation.id
+
+
+STALL_10M = {"stall": {"unassigned": "10m", "agent_silence": "8h", "requester_silence": "3d"},
+             "sla": {"first_response": {"default": "4h"}}}
+
+
+async def test_still_unassigned_a_period_after_the_ping_tells_the_leads_once(
+        db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, **STALL_10M)
+    clock.set(SUNDAY_9)
+    await world.run(commands.set_availability, world.actor("dana"), True)
+    conversation = await ask(world)
+    clock.advance(minutes=11)
+    await sweep_all(db)  # 09:11: the agents are pinged; the leads are due at 09:21
+    assert (await fresh(world, conversation.ref)).unassigned_leads_due_at == \
+        clock.now() + timedelta(minutes=10)
+    clock.advance(minutes=9)
+    await sweep_all(db)
+    assert await world.events("stall.unassigned_leads") == []
+    clock.advance(minutes=1)
+    await sweep_all(db)
+    await sweep_all(db)
+    noa = world.people["noa"].id
+    notices = await world.notices(NoticeKind.STALL_UNASSIGNED)
+    assert [(n.person_id, n.payload) for n in notices] == [
+        (None, {"mention_ids": [world.people["dana"].id]}), (noa, {"stage": "leads"})]
+    [event] = await world.events("stall.unassigned_leads")
+    assert event.conversation_id == conversation.id and event.data["lead_ids"] == [noa]
+    assert (await fresh(world, conversation.ref)).unassigned_leads_flagged_at == clock.now()
+    clock.advance(hours=1)
+    await sweep_all(db)
+    assert len(await world.notices(NoticeKind.STALL_UNASSIGNED)) == 2
+
+
+async def test_the_leads_stage_counts_business_time(db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, **STALL_10M)
+    clock.set(local(2026, 1, 8, 17, 40))  # Thursday: the agents' ping is due 17:50
+    await world.run(commands.set_availability, world.actor("dana"), True)
+    conversation = await ask(world)
+    clock.set(local(2026, 1, 8, 17, 51))
+    await sweep_all(db)
+    # 9 open minutes left on Thursday, 1 on Friday morning.
+    assert (await fresh(world, conversation.ref)).unassigned_leads_due_at == \
+        local(2026, 1, 9, 8, 1)
+    for moment in (local(2026, 1, 8, 18, 30), local(2026, 1, 9, 8, 0)):
+        clock.set(moment)
+        await sweep_all(db)
+        assert await world.events("stall.unassigned_leads") == [], moment
+    clock.set(local(2026, 1, 9, 8, 2))
+    await sweep_all(db)
+    assert len(await world.events("stall.unassigned_leads")) == 1
+
+
+async def test_no_leads_stage_once_assigned_or_when_the_leads_were_pinged(
+        db: Database, clock: FrozenClock) -> None:
+    world = await sla_world(db, **STALL_10M)
+    clock.set(SUNDAY_9)
+    nobody_available = await ask(world)  # the first ping goes to the leads already
+    clock.advance(minutes=11)
+    await sweep_all(db)
+    assert (await fresh(world, nobody_available.ref)).unassigned_leads_due_at is None
+    await world.run(commands.set_availability, world.actor("dana"), True)
+    taken = await ask(world, "maya")
+    clock.advance(minutes=11)
+    await sweep_all(db)  # the agents are pinged about the second one
+    assert (await fresh(world, taken.ref)).unassigned_leads_due_at is not None
+    await world.run(commands.claim, world.actor("dana"), taken.ref)
+    assert (await fresh(world, taken.ref)).unassigned_leads_due_at is None
+    clock.advance(hours=2)
+    await sweep_all(db)
+    assert await world.events("stall.unassigned_leads") == []
+    assert [n.person_id for n in await world.notices(NoticeKind.STALL_UNASSIGNED)] == [
+        None, None]
 
 
 async def test_agent_silent_nudges_the_assignee(db: Database, clock: FrozenClock) -> None:
@@ -242,3 +338,28 @@ async def test_two_sweepers_over_500_due_conversations_notify_once(
     assert len(await world.events("sla.warning")) == 500
     assert len(await world.events("sla.breach")) == 500
     assert clock.now() - SUNDAY_9 == timedelta(minutes=16)
+
+
+async def test_two_sweepers_tell_the_leads_once(
+        database_factory: DatabaseFactory, clock: FrozenClock) -> None:
+    first = database_factory()
+    await first.create_all()
+    second = database_factory()
+    second.business_time = DeskCalendar()
+    world = await sla_world(first, **STALL_10M)
+    clock.set(SUNDAY_9)
+    await world.run(commands.set_availability, world.actor("dana"), True)
+    eli = await world.person("eli")
+    async with first.unit_of_work() as uow:
+        for i in range(200):
+            await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
+        await uow.commit()
+    for minutes in (11, 11):  # the agents' pings, then the leads'
+        clock.advance(minutes=minutes)
+        await asyncio.gather(sweep_all(first), sweep_all(second))
+    noa = world.people["noa"].id
+    told = Counter((c, p) for c, p in await kinds(world, NoticeKind.STALL_UNASSIGNED)
+                   if p is not None)
+    assert len(told) == 200 and set(told.values()) == {1} and {p for _, p in told} == {noa}
+    assert len(await world.events("stall.unassigned_leads")) == 200
+    assert len(await world.events("stall.unassigned")) == 200

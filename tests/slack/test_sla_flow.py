@@ -289,6 +289,14 @@ async def test_stalled_requests_ping_the_desk_and_nudge_the_assignee(
         nudges = [t for t in dms(world, DANA) if "waiting for your answer" in t]
         assert len(nudges) == len(nudges_before) + 1 and "#1002" in nudges[-1]
 
+        # #1001 is still nobody's 30 business minutes after the ping: Maya, the lead, is
+        # told by DM, once (the hour above has passed it).
+        [told] = [t for t in dms(world, MAYA) if "still unassigned" in t]
+        assert "#1001" in told
+        clock.advance(hours=1)
+        await sweep(world)
+        assert len([t for t in dms(world, MAYA) if "still unassigned" in t]) == 1
+
 
 async def test_the_digest_counts_at_the_start_of_the_next_service_day(
         db: Database, clock: FrozenClock) -> None:
@@ -345,6 +353,12 @@ async def test_opened_outside_the_window_waits_for_it(db: Database,
             await sweep(world)
             assert thread(world, card) == [], moment
             assert "first response due" in card_now(world, card)
+        # While closed the card and the queue name the desk's day and time, not
+        # "due in 42 h 15 min".
+        assert "first response due Sunday 08:15" in block_text(card)
+        clock.set(local(2026, 12, 5, 12))
+        queue = await world.command(DANA, "queue all")
+        assert "first response due Sunday 08:15" in row(queue, 1001)
         clock.set(local(2026, 12, 6, 8, 12))
         await sweep(world)
         [warning] = thread(world, card)

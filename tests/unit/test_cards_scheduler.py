@@ -11,8 +11,8 @@ from cards.views import Digest, PersonRef, SchedulerAlert
 from tests.unit.cards_checks import check_message
 from tests.unit.test_cards_slack import HOSTILE
 
-WHATS = ("sla_warning", "sla_breach", "unassigned", "agent_silent", "requester_reminder",
-         "<!channel>")
+WHATS = ("sla_warning", "sla_breach", "unassigned", "unassigned_leads", "agent_silent",
+         "requester_reminder", "<!channel>")
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
