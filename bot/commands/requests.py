@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot import views
 from bot.commands.context import Context
 from cards.views import Reply, View
@@ -9,7 +11,10 @@ from conversations import commands, intake, queues
 from conversations.lifecycle import STATUS_LABELS, parse_status
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
+from desks.permissions import Actor
 from desks.service import find_desk, list_desks, require_open_desk, slugify
+from storage.database import UnitOfWork
+from storage.models import Conversation
 
 REF = "a request number, e.g. 1042"
 
@@ -65,6 +70,27 @@ async def my(ctx: Context, args: Args) -> View:
 # ---------------------------------------------------------------- agents
 
 
+def _on_ref(command: Callable[[UnitOfWork, Actor, str], Awaitable[Conversation]],
+            done: str) -> Callable[[Context, Args], Awaitable[View]]:
+    """The handler of `/desk <word> REF`: run `command` on the ref, answer `done`."""
+
+    async def handler(ctx: Context, args: Args) -> View:
+        ref = args.word(REF)
+        args.done()
+        conversation = await command(ctx.uow, ctx.actor, ref)
+        return _ok(done.format(ref=conversation.ref))
+
+    return handler
+
+
+claim = _on_ref(commands.claim, "#{ref} is yours now.")
+unassign = _on_ref(commands.unassign, "#{ref} is back in the unassigned queue.")
+pin = _on_ref(commands.pin, "Pinned #{ref} to the top of your queue.")
+unpin = _on_ref(commands.unpin, "Unpinned #{ref}.")
+unread = _on_ref(commands.mark_unread, "Marked #{ref} unread for you.")
+reopen = _on_ref(commands.reopen, "Reopened #{ref}.")
+
+
 async def queue(ctx: Context, args: Args) -> View:
     """`/desk queue [unassigned|mine|all] [desk]`."""
     view = queues.QueueView.UNASSIGNED
@@ -85,22 +111,6 @@ async def queue(ctx: Context, args: Args) -> View:
                             now=ctx.uow.clock.now())
 
 
-async def claim(ctx: Context, args: Args) -> View:
-    """`/desk claim REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.claim(ctx.uow, ctx.actor, ref)
-    return _ok(f"#{conversation.ref} is yours now.")
-
-
-async def unassign(ctx: Context, args: Args) -> View:
-    """`/desk unassign REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.unassign(ctx.uow, ctx.actor, ref)
-    return _ok(f"#{conversation.ref} is back in the unassigned queue.")
-
-
 async def transfer(ctx: Context, args: Args) -> View:
     """`/desk transfer REF @agent` or `/desk transfer REF desk`."""
     ref = args.word(REF)
@@ -117,30 +127,6 @@ async def transfer(ctx: Context, args: Args) -> View:
     desk = await find_desk(ctx.uow, ctx.workspace.id, args.phrase())
     conversation = await commands.transfer_to_desk(ctx.uow, ctx.actor, ref, desk)
     return _ok(f"#{conversation.ref} moved to the {desk.name} desk.")
-
-
-async def pin(ctx: Context, args: Args) -> View:
-    """`/desk pin REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.pin(ctx.uow, ctx.actor, ref)
-    return _ok(f"Pinned #{conversation.ref} to the top of your queue.")
-
-
-async def unpin(ctx: Context, args: Args) -> View:
-    """`/desk unpin REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.unpin(ctx.uow, ctx.actor, ref)
-    return _ok(f"Unpinned #{conversation.ref}.")
-
-
-async def unread(ctx: Context, args: Args) -> View:
-    """`/desk unread REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.mark_unread(ctx.uow, ctx.actor, ref)
-    return _ok(f"Marked #{conversation.ref} unread for you.")
 
 
 async def priority(ctx: Context, args: Args) -> View:
@@ -169,14 +155,6 @@ async def close(ctx: Context, args: Args) -> View:
         note = note[len(ctx.note_prefix):].strip()  # `close 1042 // fixed`: a habit from threads
     conversation = await commands.close(ctx.uow, ctx.actor, ref, note or None)
     return _ok(f"Closed #{conversation.ref}" + (" with your note." if note else "."))
-
-
-async def reopen(ctx: Context, args: Args) -> View:
-    """`/desk reopen REF`."""
-    ref = args.word(REF)
-    args.done()
-    conversation = await commands.reopen(ctx.uow, ctx.actor, ref)
-    return _ok(f"Reopened #{conversation.ref}.")
 
 
 async def new(ctx: Context, args: Args) -> View:
