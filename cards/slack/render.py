@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cards import actions
 from cards.i18n import t
+from cards.templating import chunks, prune, tojson
 from cards.text import (
     age,
     channel_mrkdwn,
@@ -49,10 +50,6 @@ MESSAGE_TEXT = 39_000  # `text` must stay under 40,000
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
 SLA_STATES = ("ok", "warning", "breached", "paused", "none")
 QUEUE_VIEWS = ("unassigned", "mine", "all")
-
-
-def _tojson(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _plain(value: Any, limit: int = SECTION_TEXT, blank: str = "—") -> str:
@@ -98,11 +95,6 @@ def _safe_url(url: str | None) -> str:
     return url if not any(char.isspace() for char in url) else ""
 
 
-def _chunks(items: Any, size: int) -> list[list[Any]]:
-    items = list(items)
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
 @cache
 def environment() -> Environment:
     """The shared environment (built once, on first use: nothing happens at import)."""
@@ -115,7 +107,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(
-        tojson=_tojson,
+        tojson=tojson,
         plain=_plain,
         value=_value,
         mrkdwn=_mrkdwn,
@@ -126,7 +118,7 @@ def environment() -> Environment:
         date=date_token,
         age=age,
         stars=stars,
-        chunks=_chunks,
+        chunks=chunks,
         safe_url=_safe_url,
     )
     env.globals.update(
@@ -140,15 +132,6 @@ def environment() -> Environment:
     return env
 
 
-def _prune(node: Any) -> Any:
-    """Drop the `null` list terminators the templates write (see the module docstring)."""
-    if isinstance(node, list):
-        return [_prune(item) for item in node if item is not None]
-    if isinstance(node, dict):
-        return {key: _prune(value) for key, value in node.items()}
-    return node
-
-
 def render(template: str, locale: str, **context: Any) -> dict[str, Any]:
     """Render `template` (a name under templates/slack) and return the parsed dict."""
     source = environment().get_template(template).render(
@@ -157,7 +140,7 @@ def render(template: str, locale: str, **context: Any) -> dict[str, Any]:
         parsed = json.loads(source)
     except json.JSONDecodeError as error:  # a template bug: show where
         raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
-    return _prune(parsed)
+    return prune(parsed)
 
 
 def block_text_length(node: Any) -> int:

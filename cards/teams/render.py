@@ -33,6 +33,7 @@ from cards.teams.text import (
     payload_size,
     plain,
 )
+from cards.templating import chunks, prune, tojson
 from cards.text import age, stars
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -94,10 +95,6 @@ def _scaled(context: Context, limit: int) -> int:
     return max(int(limit * scale), min(limit, MIN_TEXT))
 
 
-def _tojson(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 @pass_context
 def _md(context: Context, value: Any, limit: int = 2000) -> str:
     """User text for card markdown: escaped, cut to `limit` (scaled) after escaping."""
@@ -144,11 +141,6 @@ def _safe_url(url: str | None) -> str:
     return url if not any(char.isspace() for char in url) else ""
 
 
-def _chunks(items: Any, size: int) -> list[list[Any]]:
-    items = list(items)
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
 def _fact(line: str) -> tuple[str, str]:
     """A catalogue field line ("**Title**\\n\\nvalue") as a (title, value) pair of a FactSet."""
     title, _, value = line.partition("\n\n")
@@ -170,7 +162,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(
-        tojson=_tojson,
+        tojson=tojson,
         md=_md,
         md_line=_md_line,
         plain=_plain,
@@ -181,7 +173,7 @@ def environment() -> Environment:
         date=date_markdown,
         age=age,
         stars=stars,
-        chunks=_chunks,
+        chunks=chunks,
         fact=_fact,
     )
     env.globals.update(
@@ -197,22 +189,13 @@ def environment() -> Environment:
     return env
 
 
-def _prune(node: Any) -> Any:
-    """Drop the `null` list terminators the templates write (see the module docstring)."""
-    if isinstance(node, list):
-        return [_prune(item) for item in node if item is not None]
-    if isinstance(node, dict):
-        return {key: _prune(value) for key, value in node.items()}
-    return node
-
-
 def render(template: str, locale: str, scale: float = 1.0, **context: Any) -> dict[str, Any]:
     """Render `template` (a name under templates/teams) to a card with its fallback `text`."""
     source = environment().get_template(template).render(
         t=lambda key, **values: tr(key, locale, **values), locale=locale, scale=scale,
         **context)
     try:
-        parsed = _prune(json.loads(source))
+        parsed = prune(json.loads(source))
     except json.JSONDecodeError as error:  # a template bug: show where
         raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
     return card_of(parsed, locale)
