@@ -180,6 +180,19 @@ async def _flag(uow: UnitOfWork, conversation_ids: list[int],
     return set(result.scalars())
 
 
+async def _flag_due(uow: UnitOfWork, desks: _Desks, moment: InstrumentedAttribute[Any],
+                    due: list[ColumnElement[bool]], conditions: list[ColumnElement[bool]],
+                    values: dict[str, Any]) -> list[tuple[Any, list[int]]]:
+    """The due rows this sweeper flagged, oldest first, with the on-call people to tell.
+
+    Rows are found by `due`, gated by their desk's window, and flagged with `values`
+    where `conditions` still hold; another sweeper's rows are left out.
+    """
+    acting = await _gated(uow, desks, await _due_rows(uow, moment, due, desks))
+    flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
+    return [(row, oncall) for row, oncall in acting if row.id in flagged]
+
+
 # ---------------------------------------------------------------- SLA
 
 
@@ -207,16 +220,13 @@ async def _sla_sweep(db: Database, now: datetime, stage: str) -> int:
         conditions = _sla_conditions(target, moment, flag, now)
         async with db.unit_of_work() as uow:
             desks = _Desks(now)
-            acting = await _gated(uow, desks, await _due_rows(uow, moment, conditions, desks))
             values: dict[str, Any] = {flag.key: now}
             if stage == "breach":  # a breach makes a warning not yet sent pointless
                 values[warned.key] = func.coalesce(warned, now)
-            flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
+            won = await _flag_due(uow, desks, moment, conditions, conditions, values)
+            done += len(won)
             batch = JournalBatch(uow)
-            for row, oncall in acting:
-                if row.id not in flagged:
-                    continue
-                done += 1
+            for row, oncall in won:
                 kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
                 _batch_event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
                 recipients: list[int | None] = list(oncall) or [row.assignee_id]
@@ -265,17 +275,14 @@ async def unassigned_too_long(db: Database, now: datetime) -> int:
     done = 0
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
-        acting = await _gated(uow, desks, await _due_rows(uow, C.unassigned_due_at, due, desks))
-        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+        won = await _flag_due(uow, desks, C.unassigned_due_at, due, conditions,
                               {"unassigned_flagged_at": now})
-        available = await _available_agents(uow, {row.desk_id for row, _ in acting
-                                                   if row.id in flagged}) if flagged else {}
+        done += len(won)
+        available = await _available_agents(uow, {row.desk_id for row, _ in won}) \
+            if won else {}
         batch = JournalBatch(uow)
         agents_pinged: dict[int, list[int]] = {}  # desk id -> ids whose agents were pinged
-        for row, oncall in acting:
-            if row.id not in flagged:
-                continue
-            done += 1
+        for row, oncall in won:
             mention = oncall or available.get(row.desk_id)
             if mention:
                 agents_pinged.setdefault(row.desk_id, []).append(row.id)
@@ -309,15 +316,11 @@ async def unassigned_leads(db: Database, now: datetime) -> int:
     done = 0
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
-        acting = await _gated(uow, desks,
-                              await _due_rows(uow, C.unassigned_leads_due_at, due, desks))
-        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+        won = await _flag_due(uow, desks, C.unassigned_leads_due_at, due, conditions,
                               {"unassigned_leads_flagged_at": now})
+        done += len(won)
         batch = JournalBatch(uow)
-        for row, _ in acting:
-            if row.id not in flagged:
-                continue
-            done += 1
+        for row, _ in won:
             leads = (await desks.facts(uow, row.desk_id)).lead_ids
             _batch_event(batch, row, "stall.unassigned_leads", lead_ids=leads)
             for person_id in leads:
@@ -335,15 +338,11 @@ async def agent_silent(db: Database, now: datetime) -> int:
     done = 0
     async with db.unit_of_work() as uow:
         desks = _Desks(now)
-        acting = await _gated(uow, desks,
-                              await _due_rows(uow, C.agent_silence_due_at, conditions, desks))
-        flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+        won = await _flag_due(uow, desks, C.agent_silence_due_at, conditions, conditions,
                               {"agent_nudged_at": now})
+        done += len(won)
         batch = JournalBatch(uow)
-        for row, oncall in acting:
-            if row.id not in flagged:
-                continue
-            done += 1
+        for row, oncall in won:
             _batch_event(batch, row, "stall.agent_silent", assignee_id=row.assignee_id)
             for person_id in oncall or [row.assignee_id]:
                 _batch_notice(batch, row, NoticeKind.AGENT_NUDGE, person_id)
