@@ -367,6 +367,25 @@ class InboundEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class ChatAddress(Base):
+    """How to reach a chat on a platform whose ids alone are not enough (Teams).
+
+    A Teams message goes to a service URL of the tenant's region, with the bot's and
+    the conversation's ids: the conversation reference Teams sent with an activity.
+    `key` is the platform's conversation id (a channel, a personal chat), or
+    `person:<user id>` for the personal chat deskbot has with that person. Rows are
+    written when an activity shows something new, and read by the platform's sender.
+    """
+
+    __tablename__ = "chat_address"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
 class ProcessedInbound(Base):
     """Inbound platform deliveries already processed (Slack event_id, Teams activity id)."""
 
