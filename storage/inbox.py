@@ -50,13 +50,15 @@ class Inbox:
     """Stores deliveries before they are acknowledged; processes them after."""
 
     def __init__(self, db: Database, handler: Handler, *, prepare: Prepare | None = None,
-                 batch: int = 50,
+                 platform: str | None = None, batch: int = 50,
                  max_attempts: int = 5, backoff: timedelta = timedelta(seconds=5),
                  poll_interval: float = 5.0, quiet: float = 0.02,
                  max_defer: float = 1.0) -> None:
         self.db = db
         self.handler = handler
         self.prepare = prepare
+        # One inbox per platform adapter: each processes its own platform's rows.
+        self.platform = platform
         self.batch = batch
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -135,9 +137,11 @@ class Inbox:
     async def waiting(self) -> int:
         """How many stored deliveries are not processed yet."""
         async with self.db.unit_of_work(readonly=True) as uow:
-            return (await uow.session.execute(
-                select(func.count()).select_from(InboundEvent)
-                .where(InboundEvent.processed_at.is_(None)))).scalar_one()
+            query = (select(func.count()).select_from(InboundEvent)
+                     .where(InboundEvent.processed_at.is_(None)))
+            if self.platform is not None:
+                query = query.where(InboundEvent.platform == self.platform)
+            return (await uow.session.execute(query)).scalar_one()
 
     async def process_once(self) -> int:
         """Process the deliveries that are due now, oldest first; returns how many."""
@@ -146,11 +150,13 @@ class Inbox:
             # Not even a look while deliveries keep arriving: acks go first.
             await self._yield_to_arrivals()
             now = self.db.clock.now()
+            query = (select(InboundEvent.id)
+                     .where(InboundEvent.processed_at.is_(None), InboundEvent.available_at <= now)
+                     .order_by(InboundEvent.id).limit(self.batch))
+            if self.platform is not None:
+                query = query.where(InboundEvent.platform == self.platform)
             async with self.db.unit_of_work(readonly=True) as uow:
-                ids = list(await uow.session.scalars(
-                    select(InboundEvent.id)
-                    .where(InboundEvent.processed_at.is_(None), InboundEvent.available_at <= now)
-                    .order_by(InboundEvent.id).limit(self.batch)))
+                ids = list(await uow.session.scalars(query))
             if not ids:
                 return done
             for row_id in ids:

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
+from bot import controls
 from bot.slack import home
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.text import typed
 from cards import actions as ids
 from cards import slack as slack_cards
-from cards.views import AskModal, DeskOption, ResolvePrompt, Settled
+from cards.views import AskModal, DeskOption, Settled
 from conversations import commands, intake
-from conversations.lifecycle import parse_status
-from desks.errors import DeskbotError, InvalidInput, UnknownDesk
+from desks.errors import DeskbotError, UnknownDesk
 from desks.service import find_desk
 
 log = logging.getLogger(__name__)
@@ -99,27 +98,7 @@ async def ticket_action(ctx: SlackContext, body: dict, team_id: str) -> str | No
         workspace, people = await ctx.people.enter(uow, team_id, [user_id, *others], profiles)
         actor = ctx.people.actor(people[user_id], workspace)
         try:
-            if action_id == ids.CLAIM:
-                await commands.claim(uow, actor, ref)
-            elif action_id == ids.TRANSFER_AGENT:
-                await commands.transfer_to_agent(uow, actor, ref, people[value])
-            elif action_id == ids.TRANSFER_DESK:
-                desk = await find_desk(uow, workspace.id, value or "")
-                if desk is None:
-                    raise UnknownDesk(f"There is no desk “{value}”.")
-                await commands.transfer_to_desk(uow, actor, ref, desk)
-            elif action_id == ids.PIN:
-                await commands.pin(uow, actor, ref)
-            elif action_id == ids.UNPIN:
-                await commands.unpin(uow, actor, ref)
-            elif action_id == ids.PRIORITY:
-                await commands.set_priority(uow, actor, ref, value or "")
-            elif action_id == ids.STATUS:
-                await commands.set_status(uow, actor, ref, parse_status(value or ""))
-            elif action_id == ids.CLOSE:
-                await commands.close(uow, actor, ref)
-            else:
-                raise InvalidInput("That button is not known to this version of deskbot.")
+            await controls.ticket_control(uow, workspace, actor, action_id, ref, value, people)
         except DeskbotError as error:
             return error.message
         await uow.commit()
@@ -157,32 +136,8 @@ async def intake_action(ctx: SlackContext, body: dict, context: AsyncBoltContext
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
         person = people[user_id]
         try:
-            pending = await intake.take(uow, person, pending_id)
-            where = {"requester_channel": pending.channel, "requester_thread": pending.thread,
-                     "requester_side_id": pending.side_id}
-            if action_id == ids.ADD_TO:
-                posted = await commands.requester_message(uow, person, parts[1], pending.text,
-                                                          requester_side_id=pending.side_id)
-                settled = f"Added to #{posted.conversation.ref}."
-            elif action_id == ids.PICK_DESK:
-                desk = await find_desk(uow, person.workspace_id, parts[1])
-                if desk is None:
-                    raise UnknownDesk(f"The desk “{parts[1]}” is gone. Write to me again.")
-                posted = await commands.open_conversation(uow, person, desk, pending.text,
-                                                          via=pending.via, **where)
-                settled = f"Sent to {desk.name} as #{posted.conversation.ref}."
-            else:  # a new request: route it, or ask which desk
-                routing = await intake.route(uow, person.workspace_id, pending.text)
-                if routing.desk is None:
-                    again = await intake.hold(uow, person, pending.text, channel=pending.channel,
-                                              thread=pending.thread, side_id=pending.side_id,
-                                              via=pending.via)
-                    intake.ask_requester(uow, again, "desk")
-                    settled = "A new request it is."
-                else:
-                    posted = await commands.open_conversation(
-                        uow, person, routing.desk, pending.text, via=pending.via, **where)
-                    settled = f"Sent to {routing.desk.name} as #{posted.conversation.ref}."
+            choice = parts[1] if len(parts) > 1 else None
+            settled = await controls.intake_choice(uow, person, action_id, pending_id, choice)
         except DeskbotError as error:
             await tell_privately(ctx, team_id, channel or user_id, user_id, error.message)
             return
@@ -229,20 +184,12 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
         person = people[user_id]
         try:
-            if action_id == ids.RATE:
-                conversation = await commands.rate(uow, person, ref, int(parts[1]))
-            else:
-                conversation = await commands.answer_resolved(uow, person, ref,
-                                                              action_id == ids.SOLVED_YES)
+            view = await controls.resolve_answer(uow, person, action_id, ref,
+                                                 int(parts[1]) if len(parts) > 1 else None)
         except DeskbotError as error:
             message = error.message
-            conversation = None
         else:
             message = None
-            desk_name = await _desk_name(uow, conversation.desk_id)
-            view = ResolvePrompt(ref=ref, desk=desk_name,
-                                 answered=True if action_id != ids.SOLVED_NO else None,
-                                 rating=conversation.rating)
             await uow.commit()
     if message:
         await tell_privately(ctx, team_id, channel or user_id, user_id, message)
@@ -255,13 +202,6 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
             await client.chat_update(channel=channel, ts=message_ts, **slack_cards.message(view))
     except Exception as error:
         log.warning("could not update the resolve prompt (%s)", type(error).__name__)
-
-
-async def _desk_name(uow: Any, desk_id: int) -> str:
-    from storage.models import Desk
-
-    desk = await uow.session.get(Desk, desk_id)
-    return desk.name if desk else ""
 
 
 # ---------------------------------------------------------------- home tab

@@ -78,7 +78,7 @@ class SlackAdapter:
         # Messages are stored before the ack and processed right after it.
         self.inbox = Inbox(db, lambda uow, row, prepared: listeners.process_stored(
             self.context, uow, row, prepared),
-            prepare=lambda row: listeners.prepare_stored(self.context, row))
+            prepare=lambda row: listeners.prepare_stored(self.context, row), platform="slack")
         self.context = SlackContext(
             settings=settings, db=db, clock=clock,
             people=People(db, SlackDirectory(self.client_for), settings.admins),

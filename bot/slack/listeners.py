@@ -13,14 +13,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot import chat
 from bot.slack import actions, home, slash
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.text import typed
-from conversations import commands, intake
-from conversations.lifecycle import ACTIVE
+from conversations import intake
 from desks.errors import DeskbotError
-from desks.permissions import desk_role
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.models import InboundEvent
@@ -93,7 +92,7 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     savepoint = await uow.session.begin_nested()
     try:
         if event.get("channel_type") == "im":
-            await _direct_message(uow, person, text, channel, ts,
+            await chat.direct_message(uow, person, text, channel, ts,
                                   thread_ts if in_thread else None)
         else:
             refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
@@ -111,32 +110,6 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     return tell
 
 
-async def _direct_message(uow: Any, person: Any, text: str, channel: str, ts: str,
-                          thread_ts: str | None) -> None:
-    if thread_ts is not None:
-        conversation = await intake.by_requester_thread(uow, person.workspace_id, channel,
-                                                        thread_ts)
-        if conversation is not None and conversation.requester_id == person.id:
-            await commands.requester_message(uow, person, conversation.ref, text,
-                                             requester_side_id=ts)
-            return
-    where = {"channel": channel, "thread": thread_ts or ts, "side_id": ts}
-    waiting = [c for c in await intake.active_requests(uow, person) if c.status in ACTIVE]
-    if waiting:
-        pending = await intake.hold(uow, person, text, via="dm", **where)
-        intake.ask_requester(uow, pending, "add_or_new")
-        return
-    routing = await intake.route(uow, person.workspace_id, text)
-    if routing.desk is not None:
-        await commands.open_conversation(uow, person, routing.desk, text,
-                                         requester_channel=channel,
-                                         requester_thread=thread_ts or ts,
-                                         requester_side_id=ts, via="dm")
-        return
-    pending = await intake.hold(uow, person, text, via="dm", **where)
-    intake.ask_requester(uow, pending, "desk")
-
-
 async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: Any, text: str,
                            channel: str, ts: str, thread_ts: str | None) -> str | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, person.workspace_id, channel)
@@ -145,27 +118,9 @@ async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: 
                                                     thread_ts)
         if conversation is None:
             return None
-        actor = ctx.people.actor(person, workspace)
-        if await desk_role(uow, person.id, conversation.desk_id) is None:
-            return (f"Only agents of this desk can answer #{conversation.ref}; your message "
-                    "was not sent to the requester.")
-        words = LEADING_MENTION.sub("", text)
-        prefix = ctx.note_prefix
-        if prefix and words.lstrip().startswith(prefix):
-            await commands.add_note(uow, actor, conversation.ref,
-                                    words.lstrip()[len(prefix):].strip(), agent_side_id=ts)
-        else:
-            await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=ts)
-        return None
-    if intake_desk is None:
-        return None
-    if thread_ts is None:
-        await commands.open_conversation(uow, person, intake_desk, text,
-                                         requester_channel=channel, requester_thread=ts,
-                                         requester_side_id=ts, via="intake")
-        return None
-    conversation = await intake.by_requester_thread(uow, person.workspace_id, channel, thread_ts)
-    if conversation is not None and conversation.requester_id == person.id:
-        await commands.requester_message(uow, person, conversation.ref, text,
-                                         requester_side_id=ts)
+        return await chat.agent_thread_message(
+            uow, ctx.people.actor(person, workspace), conversation,
+            LEADING_MENTION.sub("", text), ts, note_prefix=ctx.note_prefix)
+    if intake_desk is not None:
+        await chat.intake_channel_message(uow, person, intake_desk, text, channel, ts, thread_ts)
     return None

@@ -1,0 +1,81 @@
+"""What a person's message means, on any platform: a request, a follow-up, a reply, a note.
+
+The Slack and Teams adapters find out who wrote where (a direct chat with the bot, a
+desk's agent channel, a card's thread) and call these inside the unit of work that
+also marks the delivery processed. Refusals are raised as `DeskbotError`s.
+"""
+
+from __future__ import annotations
+
+from conversations import commands, intake
+from conversations.lifecycle import ACTIVE
+from desks.permissions import Actor, desk_role
+from storage.database import UnitOfWork
+from storage.models import Conversation, Desk, Person
+
+
+async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: str, ts: str,
+                         thread_ts: str | None, *, via: str = "dm") -> None:
+    """A message to the bot in a direct chat: a follow-up, a new request, or a question.
+
+    In a thread of one of the person's requests it is added to that request. Otherwise,
+    with a request still open, the person is asked whether to add it or start another;
+    without one it is routed by the desks' keywords, or they are asked which desk.
+    """
+    if thread_ts is not None:
+        conversation = await intake.by_requester_thread(uow, person.workspace_id, channel,
+                                                        thread_ts)
+        if conversation is not None and conversation.requester_id == person.id:
+            await commands.requester_message(uow, person, conversation.ref, text,
+                                             requester_side_id=ts)
+            return
+    where = {"channel": channel, "thread": thread_ts or ts, "side_id": ts}
+    waiting = [c for c in await intake.active_requests(uow, person) if c.status in ACTIVE]
+    if waiting:
+        pending = await intake.hold(uow, person, text, via=via, **where)
+        intake.ask_requester(uow, pending, "add_or_new")
+        return
+    routing = await intake.route(uow, person.workspace_id, text)
+    if routing.desk is not None:
+        await commands.open_conversation(uow, person, routing.desk, text,
+                                         requester_channel=channel,
+                                         requester_thread=thread_ts or ts,
+                                         requester_side_id=ts, via=via)
+        return
+    pending = await intake.hold(uow, person, text, via=via, **where)
+    intake.ask_requester(uow, pending, "desk")
+
+
+async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conversation,
+                               words: str, side_id: str, *, note_prefix: str) -> str | None:
+    """A message in a card's thread: relayed to the requester, or kept as an internal note.
+
+    Returns the refusal to tell its author (not an agent of the desk), else None.
+    """
+    if await desk_role(uow, actor.id, conversation.desk_id) is None:
+        return (f"Only agents of this desk can answer #{conversation.ref}; your message "
+                "was not sent to the requester.")
+    stripped = words.lstrip()
+    if note_prefix and stripped.startswith(note_prefix):
+        await commands.add_note(uow, actor, conversation.ref,
+                                stripped[len(note_prefix):].strip(), agent_side_id=side_id)
+    else:
+        await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=side_id)
+    return None
+
+
+async def intake_channel_message(uow: UnitOfWork, person: Person, desk: Desk, text: str,
+                                 channel: str, ts: str, thread_ts: str | None) -> None:
+    """A message in a desk's intake channel: a new request, or a follow-up in its thread."""
+    if thread_ts is None:
+        await commands.open_conversation(uow, person, desk, text,
+                                         requester_channel=channel, requester_thread=ts,
+                                         requester_side_id=ts, via="intake")
+        return
+    conversation = await intake.by_requester_thread(uow, person.workspace_id, channel, thread_ts)
+    if conversation is not None and conversation.requester_id == person.id:
+        await commands.requester_message(uow, person, conversation.ref, text,
+                                         requester_side_id=ts)
+
+
+

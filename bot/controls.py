@@ -1,0 +1,98 @@
+"""What a card's buttons do, on any platform: ticket controls, the employee's choices.
+
+The Slack and Teams adapters read which control was used and its value from their own
+payloads, enter the people involved, and call these inside one unit of work. Refusals
+are raised as `DeskbotError`s for the adapter to show privately.
+"""
+
+from __future__ import annotations
+
+from cards import actions as ids
+from cards.views import ResolvePrompt
+from conversations import commands, intake
+from conversations.lifecycle import parse_status
+from desks.errors import InvalidInput, UnknownDesk
+from desks.permissions import Actor
+from desks.service import find_desk
+from storage.database import UnitOfWork
+from storage.models import Desk, Person, Workspace
+
+
+async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, action_id: str,
+                         ref: int, value: str | None, people: dict[str, Person]) -> None:
+    """One ticket-card control (claim, transfer, pin, priority, status, close) on `ref`.
+
+    `value` is what the control carried: the chosen agent's platform id (entered in
+    `people`), desk slug, priority or status.
+    """
+    if action_id == ids.CLAIM:
+        await commands.claim(uow, actor, ref)
+    elif action_id == ids.TRANSFER_AGENT:
+        agent = people.get(value or "")
+        if agent is None:
+            raise InvalidInput("Pick the agent to hand it to.")
+        await commands.transfer_to_agent(uow, actor, ref, agent)
+    elif action_id == ids.TRANSFER_DESK:
+        desk = await find_desk(uow, workspace.id, value or "")
+        if desk is None:
+            raise UnknownDesk(f"There is no desk “{value}”.")
+        await commands.transfer_to_desk(uow, actor, ref, desk)
+    elif action_id == ids.PIN:
+        await commands.pin(uow, actor, ref)
+    elif action_id == ids.UNPIN:
+        await commands.unpin(uow, actor, ref)
+    elif action_id == ids.PRIORITY:
+        await commands.set_priority(uow, actor, ref, value or "")
+    elif action_id == ids.STATUS:
+        await commands.set_status(uow, actor, ref, parse_status(value or ""))
+    elif action_id == ids.CLOSE:
+        await commands.close(uow, actor, ref)
+    else:
+        raise InvalidInput("That button is not known to this version of deskbot.")
+
+
+async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending_id: int,
+                        choice: str | None) -> str:
+    """The desk picker and "add to #ref or new request?": returns what happened, in words.
+
+    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none.
+    """
+    pending = await intake.take(uow, person, pending_id)
+    where = {"requester_channel": pending.channel, "requester_thread": pending.thread,
+             "requester_side_id": pending.side_id}
+    if action_id == ids.ADD_TO:
+        posted = await commands.requester_message(uow, person, choice or "", pending.text,
+                                                  requester_side_id=pending.side_id)
+        return f"Added to #{posted.conversation.ref}."
+    if action_id == ids.PICK_DESK:
+        desk = await find_desk(uow, person.workspace_id, choice or "")
+        if desk is None:
+            raise UnknownDesk(f"The desk “{choice}” is gone. Write to me again.")
+        posted = await commands.open_conversation(uow, person, desk, pending.text,
+                                                  via=pending.via, **where)
+        return f"Sent to {desk.name} as #{posted.conversation.ref}."
+    # A new request: route it, or ask which desk.
+    routing = await intake.route(uow, person.workspace_id, pending.text)
+    if routing.desk is None:
+        again = await intake.hold(uow, person, pending.text, channel=pending.channel,
+                                  thread=pending.thread, side_id=pending.side_id,
+                                  via=pending.via)
+        intake.ask_requester(uow, again, "desk")
+        return "A new request it is."
+    posted = await commands.open_conversation(uow, person, routing.desk, pending.text,
+                                              via=pending.via, **where)
+    return f"Sent to {routing.desk.name} as #{posted.conversation.ref}."
+
+
+async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: int,
+                         stars: int | None = None) -> ResolvePrompt:
+    """"Did this solve it?" yes / no, or the 1–5 rating: the prompt as it reads now."""
+    if action_id == ids.RATE:
+        conversation = await commands.rate(uow, person, ref, stars or 0)
+    else:
+        conversation = await commands.answer_resolved(uow, person, ref,
+                                                      action_id == ids.SOLVED_YES)
+    desk = await uow.session.get(Desk, conversation.desk_id)
+    return ResolvePrompt(ref=ref, desk=desk.name if desk else "",
+                         answered=True if action_id != ids.SOLVED_NO else None,
+                         rating=conversation.rating)
