@@ -42,6 +42,7 @@ class Deps:
     clock: Clock
     dispatcher: Dispatcher | None = None
     slack: Any = None  # bot.slack.app.SlackAdapter when Slack is configured
+    teams: Any = None  # bot.teams.app.TeamsAdapter when Teams is on
     scheduler: Any = None  # scheduling.jobs.SweepScheduler
     _started: bool = field(default=False, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -55,6 +56,8 @@ class Deps:
             await self.scheduler.start()
         if self.slack is not None:
             await self.slack.start()
+        if self.teams is not None:
+            await self.teams.start()
 
     async def close(self) -> None:
         """Stop the background work and close every database connection (once)."""
@@ -66,6 +69,8 @@ class Deps:
                 await self.scheduler.stop()
             if self.slack is not None and self._started:
                 await self.slack.stop()
+            if self.teams is not None and self._started:
+                await self.teams.stop()
             if self.dispatcher is not None and self._started:
                 await self.dispatcher.stop()
         finally:
@@ -91,12 +96,13 @@ async def build(settings: Settings, clock: Clock | None = None, *,
         if db.business_time is None:
             db.business_time = DeskCalendar()  # due times in each desk's service window
         slack = _build_slack(settings, db, clock)
-        dispatcher = _build_dispatcher(settings, db, slack)
+        teams = _build_teams(settings, db, clock)
+        dispatcher = _build_dispatcher(settings, db, slack, teams)
     except BaseException:
         await db.dispose()
         raise
     return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack,
-                scheduler=SweepScheduler(db, clock, settings.sweep_seconds))
+                teams=teams, scheduler=SweepScheduler(db, clock, settings.sweep_seconds))
 
 
 async def _prepare_schema(settings: Settings, db: Database) -> None:
@@ -131,14 +137,78 @@ def _build_slack(settings: Settings, db: Database, clock: Clock) -> Any:
     return adapter
 
 
-def _build_dispatcher(settings: Settings, db: Database, slack: Any) -> Dispatcher | None:
-    if slack is None:
+def _build_teams(settings: Settings, db: Database, clock: Clock) -> Any:
+    from bot.teams.app import TeamsAdapter, is_loopback
+
+    if settings.microsoft_app_id is None:
+        if not is_loopback(settings.host):
+            log.warning("Teams is off: without MICROSOFT_APP_ID nothing could check who "
+                        "sends to /api/messages, so it is served only on a loopback bind "
+                        "(DESKBOT_HOST is %s)", settings.host)
+            return None
+        log.warning("Teams is on without authentication (no MICROSOFT_APP_ID): "
+                    "/api/messages accepts unsigned activities, on loopback only")
+        return TeamsAdapter(settings, db, clock)
+    missing = settings.teams_missing()
+    if missing:
+        log.warning("Teams is off: missing %s", ", ".join(missing))
+        return None
+    log.info("Teams is on: bot %s, Bot Framework authentication on",
+             settings.microsoft_app_id)
+    return TeamsAdapter(settings, db, clock)
+
+
+class PlatformSender:
+    """Delivers each notice through the sender of its workspace's platform."""
+
+    def __init__(self, db: Database, senders: dict[str, Any]) -> None:
+        self.db = db
+        self.senders = senders
+        self._platforms: dict[int, str] = {}  # workspace id -> platform (never changes)
+
+    async def deliver(self, notice: Any) -> Any:
+        """Hand `notice` to its platform's sender."""
+        from conversations.dispatch import Undeliverable
+        from storage.models import Workspace
+
+        platform = self._platforms.get(notice.workspace_id)
+        if platform is None:
+            async with self.db.unit_of_work(readonly=True) as uow:
+                workspace = await uow.session.get(Workspace, notice.workspace_id)
+            if workspace is None:
+                raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+            platform = self._platforms[notice.workspace_id] = workspace.platform
+        sender = self.senders.get(platform)
+        if sender is None:
+            raise Undeliverable(f"{platform} is not configured on this server")
+        return await sender.deliver(notice)
+
+
+def _build_dispatcher(settings: Settings, db: Database, slack: Any,
+                      teams: Any) -> Dispatcher | None:
+    senders: dict[str, Any] = {}
+    inboxes = []
+    if slack is not None:
+        from bot.slack.sender import SlackSender
+
+        senders["slack"] = SlackSender(db, slack.client_for)
+        inboxes.append(slack.inbox)
+    if teams is not None:
+        from bot.teams.sender import TeamsSender
+
+        senders["teams"] = TeamsSender(db, teams.connector_for, teams.addresses,
+                                       bot_id_fallback=teams.app_id)
+        inboxes.append(teams.inbox)
+    if not senders:
         log.warning("no platform sender configured; notices stay in the outbox")
         return None
-    from bot.slack.sender import SlackSender
     from conversations.dispatch import Dispatcher as OutboxDispatcher
 
-    dispatcher = OutboxDispatcher(db, SlackSender(db, slack.client_for),
-                                  pace=slack.inbox.yield_to_arrivals)
+    async def pace() -> None:
+        for inbox in inboxes:  # acks first: wait for a quiet gap in arrivals
+            await inbox.yield_to_arrivals()
+
+    sender = next(iter(senders.values())) if len(senders) == 1 else PlatformSender(db, senders)
+    dispatcher = OutboxDispatcher(db, sender, pace=pace)
     db.on_after_commit(dispatcher.wake)  # deliver right after each commit
     return dispatcher

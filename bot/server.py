@@ -1,8 +1,8 @@
 """The aiohttp application: routes, and the start/stop of what `bootstrap` built.
 
 `GET /healthz` always; Slack's endpoints (`/slack/events`, and `/slack/install` +
-`/slack/oauth_redirect` with OAuth) when Slack is configured. Teams and the
-playground add theirs in their issues.
+`/slack/oauth_redirect` with OAuth) when Slack is configured; `/api/messages` when
+Teams is on.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def create_app(settings: Settings, deps: Deps) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if deps.slack is not None:
         deps.slack.add_routes(app)
+    if deps.teams is not None:
+        deps.teams.add_routes(app)
     app.on_startup.append(_start)
     app.on_cleanup.append(_close)
     return app

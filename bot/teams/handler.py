@@ -1,0 +1,214 @@
+"""Teams activities: messages in personal chats and desk channels, and card actions.
+
+`DeskBot` is the botbuilder handler. It notes where every activity came from (the
+conversation reference the sender needs later), stores each message in the inbox —
+Teams gets its answer once the message is kept — and answers a card's
+`Action.Execute` in the HTTP response (`bot.teams.invoke`).
+
+`process_stored` then handles a stored message, inside the inbox's unit of work:
+- in a personal chat: a command (`claim 1042`, `/desk queue mine`), or the employee's
+  request or follow-up (`bot.chat.direct_message`);
+- in a card's thread in a desk's agent channel: the agent's reply or internal note
+  (`bot.chat.agent_thread_message`), unless it @mentions the bot with a command;
+- a new post in a channel that @mentions the bot: a command (`admin create IT` binds
+  the channel to the desk); in a desk's intake channel: a request.
+Commands run after the inbox's transaction (they open their own unit of work) and
+their answer goes back into the same chat or thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
+
+from bot import chat
+from bot.commands.runner import Caller, run_command
+from bot.teams import invoke, words
+from bot.teams.addresses import split_thread, tenant_of
+from bot.teams.app import TeamsContext, raw_activity
+from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
+from cards import teams as teams_cards
+from cards.views import Reply
+from conversations import intake
+from desks.errors import DeskbotError
+from desks.permissions import resolve_actor
+from storage.database import UnitOfWork
+from storage.inbox import AfterCommit
+from storage.models import InboundEvent, Person, Workspace
+
+log = logging.getLogger(__name__)
+
+
+
+class DeskBot(TeamsActivityHandler):
+    """deskbot's Teams bot; see the module docstring."""
+
+    def __init__(self, ctx: TeamsContext) -> None:
+        self.ctx = ctx
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Note where the activity came from, then handle it."""
+        try:
+            await self.ctx.addresses.note(raw_activity(turn_context))
+        except Exception:  # an address missed now is noted with the next activity
+            log.warning("teams: could not note the address of activity %s",
+                        turn_context.activity.id, exc_info=True)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Keep a person's message in the inbox; Teams is answered once it is stored."""
+        activity = raw_activity(turn_context)
+        sender = activity.get("from") or {}
+        tenant = tenant_of(activity)
+        if not tenant or not sender.get("id") or not activity.get("id"):
+            log.info("teams: message %s without tenant, sender or id ignored",
+                     activity.get("id"))
+            return
+        if sender.get("id") == (activity.get("recipient") or {}).get("id"):
+            return  # our own message, echoed
+        if not str(activity.get("text") or "").strip():
+            return  # a reaction, an edit without text, an image only: nothing to relay
+        new = await self.ctx.inbox.accept(PLATFORM, delivery_id(activity), tenant, "message",
+                                          {"activity": activity})
+        if not new:
+            log.info("teams: activity %s delivered again; already stored", activity["id"])
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """`adaptiveCard/action`: run the button, answer with the card as it is now."""
+        if turn_context.activity.name == "adaptiveCard/action":
+            answer = await invoke.card_action(self.ctx, raw_activity(turn_context))
+            # The model, not a dict: botbuilder 4.17 serialises the body once more, and
+            # a dict there is the known HTTP 500 (PLATFORM_NOTES).
+            return InvokeResponse(status=200, body=answer)
+        return await super().on_invoke_activity(turn_context)
+
+
+# ---------------------------------------------------------------- stored messages
+
+
+async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
+                         prepared: Any) -> AfterCommit:
+    """One stored Teams message, in the inbox's unit of work."""
+    activity = row.payload["activity"]
+    tenant = row.workspace_external_id
+    conversation = activity.get("conversation") or {}
+    conversation_id = str(conversation.get("id") or "")
+    personal = conversation.get("conversationType") == "personal"
+    said = words.read(activity)
+    channel, root = split_thread(conversation_id)
+    in_thread = not personal and root is not None and root != activity.get("id")
+    command = None
+    if personal:
+        command = words.as_command(said.command)
+    elif said.mentions_bot:
+        command = words.as_command(said.command, addressed=not in_thread)
+        if in_thread and command is None:
+            first = said.command.split(maxsplit=1)
+            command = said.command if first and first[0].lower() in words.TOP else None
+    elif said.command.lower().startswith("/desk"):
+        command = words.as_command(said.command)
+    if command is not None:
+        return _command_after_commit(ctx, activity, command, personal=personal)
+
+    workspace, (person,) = await enter(uow, tenant, [activity["from"]])
+    refusal: str | None = None
+    savepoint = await uow.session.begin_nested()
+    try:
+        if personal:
+            await chat.direct_message(uow, person, said.text, conversation_id,
+                                      str(activity["id"]), None)
+        else:
+            refusal = await _channel_message(ctx, uow, workspace, person, said.text, channel,
+                                             str(activity["id"]), root if in_thread else None)
+        await savepoint.commit()
+    except DeskbotError as error:
+        await savepoint.rollback()  # the delivery stays processed; its author is told why
+        refusal = error.message
+    if not refusal:
+        return None
+
+    async def tell() -> None:
+        await tell_privately(ctx, activity, Reply(text=refusal, kind="error"))
+    return tell
+
+
+async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Workspace,
+                           person: Person, text: str, channel: str, activity_id: str,
+                           root: str | None) -> str | None:
+    agent_desk, intake_desk = await intake.desk_by_channel(uow, workspace.id, channel)
+    if root is not None and agent_desk is not None:
+        conversation = await intake.by_agent_thread(uow, workspace.id, channel, root)
+        if conversation is None:
+            return None  # agents talking among themselves in another thread
+        actor = resolve_actor(person, workspace, ctx.admins)
+        return await chat.agent_thread_message(uow, actor, conversation, text, activity_id,
+                                               note_prefix=ctx.note_prefix)
+    if intake_desk is not None:
+        await chat.intake_channel_message(uow, person, intake_desk, text, channel,
+                                          activity_id, root)
+    return None
+
+
+def _command_after_commit(ctx: TeamsContext, activity: dict[str, Any], text: str, *,
+                          personal: bool) -> AfterCommit:
+    tenant = tenant_of(activity) or ""
+    sender = activity["from"]
+    channel_id = ((activity.get("channelData") or {}).get("channel") or {}).get("id")
+    conversation_id = str((activity.get("conversation") or {}).get("id") or "")
+    caller = Caller(platform=PLATFORM, workspace_external_id=tenant, user_id=sender["id"],
+                    profile=profile_of(sender),
+                    channel=conversation_id if personal else
+                    (channel_id or split_thread(conversation_id)[0]),
+                    channel_is_dm=personal)
+
+    async def run() -> None:
+        outcome = await run_command(ctx.db, caller, text, directory=ctx.directory(),
+                                    extra_admins=ctx.admins, note_prefix=ctx.note_prefix)
+        await reply(ctx, activity, outcome.view)
+    return run
+
+
+# ---------------------------------------------------------------- answering
+
+
+def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
+              reply_to: str | None) -> Activity:
+    body = teams_cards.activity(view)
+    attachments = [Attachment(content_type=a["contentType"], content=a["content"])
+                   for a in body["attachments"]]
+    return Activity(type="message", text=body["text"], attachments=attachments,
+                    from_property=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
+                    conversation=ConversationAccount(id=conversation_id),
+                    reply_to_id=reply_to)
+
+
+async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
+    """Answer `activity` with `view`, in its chat (or its channel thread)."""
+    client = await ctx.connector_for(activity["serviceUrl"])
+    conversation_id = activity["conversation"]["id"]
+    outgoing = _outgoing(view, conversation_id, activity.get("recipient") or {},
+                         activity.get("id"))
+    await client.conversations.send_to_conversation(conversation_id, outgoing)
+
+
+async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
+    """Tell the author of `activity` something only they should see.
+
+    Teams has no messages only one person sees in a channel, so it goes to their
+    personal chat with the bot; when they never opened one, into the thread.
+    """
+    tenant = tenant_of(activity) or ""
+    conversation = activity.get("conversation") or {}
+    if conversation.get("conversationType") != "personal":
+        address = await ctx.addresses.of_person(tenant, activity["from"]["id"])
+        if address is not None:
+            client = await ctx.connector_for(address.service_url)
+            outgoing = _outgoing(view, address.conversation_id,
+                                 {"id": address.bot_id, "name": address.bot_name}, None)
+            await client.conversations.send_to_conversation(address.conversation_id, outgoing)
+            return
+    await reply(ctx, activity, view)

@@ -1,0 +1,191 @@
+"""A card's `Action.Execute`: run the button, answer with the card as it reads now.
+
+Teams waits for the answer in the HTTP response (and gives up after 10–15 s), so the
+command runs at once, in one unit of work with the invoke's processed-inbound mark: an
+invoke Teams sends again is recognised and only answered, not run twice. The answer
+replaces the card for the person who clicked; the core's notices update it for
+everyone else (and `refresh` makes Teams ask for it when an agent looks).
+
+A refusal ("already claimed by Dana") is answered as a message only the clicker sees,
+and the card stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from botbuilder.schema import AdaptiveCardInvokeResponse
+
+from bot import controls, views
+from bot.teams.addresses import tenant_of
+from bot.teams.app import TeamsContext
+from bot.teams.people import delivery_id, enter
+from cards import actions as ids
+from cards import teams as teams_cards
+from cards.teams.actions import ASK, REFRESH, ref_of, value_of
+from cards.views import Settled
+from conversations import commands
+from conversations.queues import QueueView
+from desks.errors import DeskbotError, InvalidInput, UnknownDesk
+from desks.permissions import resolve_actor, served_desk_ids
+from desks.service import find_desk
+from storage import ledger
+
+log = logging.getLogger(__name__)
+
+CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+STALE = "That card is out of date; use the request's number with a command, e.g. `claim 1042`."
+VIEWS = {v.value for v in QueueView}
+
+
+def card_answer(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    """Replace the clicked card with `card`."""
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=card)
+
+
+class _MessageAnswer(AdaptiveCardInvokeResponse):
+    """An invoke answer whose value is a message: botbuilder's model types it as an object."""
+
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map,
+                      "value": {"key": "value", "type": "str"}}
+
+
+def message_answer(text: str) -> AdaptiveCardInvokeResponse:
+    """Show `text` to the person who clicked; the card stays."""
+    return _MessageAnswer(status_code=200, type=MESSAGE, value=text)
+
+
+async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    """Run the `adaptiveCard/action` invoke `activity`; never raises for bad input."""
+    value = activity.get("value")
+    action = value.get("action") if isinstance(value, Mapping) else None
+    verb = action.get("verb") if isinstance(action, Mapping) else None
+    data = action.get("data") if isinstance(action, Mapping) else None
+    data = data if isinstance(data, Mapping) else {}
+    tenant = tenant_of(activity)
+    sender = activity.get("from") or {}
+    if not isinstance(verb, str) or not tenant or not sender.get("id"):
+        return message_answer("That button is not known to this version of deskbot.")
+    try:
+        if verb in ids.TICKET_ACTIONS or verb == REFRESH:
+            return await _ticket(ctx, activity, tenant, verb, data)
+        if verb in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST):
+            return await _intake(ctx, activity, tenant, verb, data)
+        if verb in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE):
+            return await _resolve(ctx, activity, tenant, verb, data)
+        if verb in ids.HOME_ACTIONS:
+            return await _home(ctx, activity, tenant, verb, data)
+        if verb == ASK:
+            return await _ask(ctx, activity, tenant, data)
+    except DeskbotError as error:
+        return message_answer(error.message)
+    return message_answer("That button is not known to this version of deskbot.")
+
+
+async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
+                  data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    ref = ref_of(data)
+    if ref is None:
+        return message_answer(STALE)
+    choice = value_of(data, verb)
+    accounts = [activity["from"]]
+    if verb == ids.TRANSFER_AGENT and choice:
+        accounts.append({"id": choice})
+    async with ctx.db.unit_of_work() as uow:
+        workspace, people = await enter(uow, tenant, accounts)
+        actor = resolve_actor(people[0], workspace, ctx.admins)
+        first = verb == REFRESH or await ledger.first_delivery(uow, "teams", delivery_id(activity))
+        if verb != REFRESH and first:
+            by_id = {p.external_id: p for p in people}
+            await controls.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
+        conversation = await commands.load(uow, workspace.id, ref, lock=False)
+        card = teams_cards.card(await views.ticket_card(uow, conversation))
+        await uow.commit()
+    return card_answer(card)
+
+
+async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
+                  data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    parts = ids.split_value(value_of(data, verb), 1 if verb == ids.NEW_REQUEST else 2)
+    if not parts or not parts[0].isdigit():
+        return message_answer("That button is out of date. Write to me again.")
+    async with ctx.db.unit_of_work() as uow:
+        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+            return card_answer(teams_cards.card(Settled(text="Done.")))
+        settled = await controls.intake_choice(uow, person, verb, int(parts[0]),
+                                               parts[1] if len(parts) > 1 else None)
+        await uow.commit()
+    return card_answer(teams_cards.card(Settled(text=settled)))
+
+
+async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
+                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    parts = ids.split_value(value_of(data, verb), 2 if verb == ids.RATE else 1)
+    if not parts or not all(p.isdigit() for p in parts):
+        return message_answer("That button is out of date.")
+    async with ctx.db.unit_of_work() as uow:
+        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+            conversation = await commands.load(uow, person.workspace_id, int(parts[0]),
+                                               lock=False)
+            return card_answer(teams_cards.card(await views.resolve_prompt(uow, conversation)))
+        prompt = await controls.resolve_answer(uow, person, verb, int(parts[0]),
+                                               int(parts[1]) if len(parts) > 1 else None)
+        await uow.commit()
+    return card_answer(teams_cards.card(prompt))
+
+
+async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
+                data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The queues card in personal chat: switch view, page or desk, or availability."""
+    chosen = value_of(data, verb) or ""
+    view, page, desk = "unassigned", 1, None
+    if verb == ids.HOME_VIEW and chosen in VIEWS:
+        view = chosen
+    elif verb == ids.HOME_PAGE:
+        parts = ids.split_value(chosen, 2)
+        if parts and parts[0] in VIEWS and parts[1].isdigit():
+            view, page = parts[0], int(parts[1])
+    elif verb == ids.HOME_DESK:
+        desk = None if chosen in ("", "*") else chosen
+    async with ctx.db.unit_of_work() as uow:
+        workspace, (person,) = await enter(uow, tenant, [activity["from"]])
+        actor = resolve_actor(person, workspace, ctx.admins)
+        if verb == ids.HOME_AVAILABLE:
+            await commands.set_availability(uow, actor, chosen == "on")
+        if await served_desk_ids(uow, person.id):
+            model = await views.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
+                                           now=ctx.clock.now())
+        else:
+            model = await views.employee_home(uow, person)
+        await uow.commit()
+    return card_answer(teams_cards.card(model))
+
+
+async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
+               data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The "Send to helpdesk" card: a desk and what the person needs."""
+    slug = value_of(data, ids.ASK_DESK)
+    text = value_of(data, ids.ASK_TEXT)
+    if not slug or not text:
+        raise InvalidInput("Pick the desk that should help and write what you need.")
+    conversation_id = str((activity.get("conversation") or {}).get("id") or "")
+    async with ctx.db.unit_of_work() as uow:
+        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+            return card_answer(teams_cards.card(Settled(text="Done.")))
+        desk = await find_desk(uow, person.workspace_id, slug)
+        if desk is None:
+            raise UnknownDesk("That desk is gone; pick another.")
+        personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
+        where = ({"requester_channel": conversation_id, "requester_thread": activity.get("id"),
+                  "requester_side_id": activity.get("id")} if personal else {})
+        posted = await commands.open_conversation(uow, person, desk, text, via="shortcut",
+                                                  **where)
+        await uow.commit()
+    return card_answer(teams_cards.card(
+        Settled(text=f"Sent to {desk.name} as #{posted.conversation.ref}.")))

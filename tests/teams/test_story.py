@@ -1,0 +1,184 @@
+"""The whole story of SPEC §2–3 through Teams, as the Slack issue tells it.
+
+Real activities go to deskbot's /api/messages over loopback, through botbuilder's real
+CloudAdapter; every step is asserted on what the fake Bot Framework connector
+recorded (new threads, replies, card updates) and on the invoke answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from cards import actions as ids
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import Conversation, Desk
+from tests.teams.harness import TeamsWorld, card_of, card_text, find_action, teams_world
+
+INVOKE = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+def last_text(world: TeamsWorld, conversation_id: str) -> str:
+    """The text of the bot's last message in a chat or thread, card or not."""
+    sent = [a for a in world.connector.activities_in(conversation_id)
+            if a.get("from", {}).get("id") == world.connector.bot["id"]]
+    assert sent, f"the bot said nothing in {conversation_id}"
+    last = sent[-1]
+    return (card_text(last) if last.get("attachments") else "") + "\n" + (last.get("text") or "")
+
+
+async def set_up_desks(world: TeamsWorld) -> None:
+    """Ada creates IT and HR from their channels and adds their agents, by text commands."""
+    said = await world.say(world.ada, world.it_channel, "admin create IT Laptops, VPN")
+    await world.settled()
+    answer = last_text(world, said["conversation"]["id"])
+    assert "Created the IT desk" in answer and "this channel" in answer
+    said = await world.say(world.ada, world.it_channel, "admin agents IT add {Dana} {Lee}",
+                           mentions=(world.dana, world.lee))
+    await world.settled()
+    assert "Dana and Lee added" in last_text(world, said["conversation"]["id"])
+    await world.say(world.ada, world.hr_channel, "admin create HR Leave and payroll")
+    said = await world.say(world.ada, world.hr_channel, "admin agents HR add {Omer}",
+                           mentions=(world.omer,))
+    await world.settled()
+    assert "Omer added" in last_text(world, said["conversation"]["id"])
+    said = await world.say(world.ada, world.it_channel, "admin show IT")
+    await world.settled()
+    shown = last_text(world, said["conversation"]["id"])
+    assert "Dana" in shown and "Lee" in shown
+    async with world.db.unit_of_work(readonly=True) as uow:
+        desks = {d.name: d.agent_channel for d in await uow.session.scalars(select(Desk))}
+    assert desks == {"IT": world.it_channel.channel_id, "HR": world.hr_channel.channel_id}
+
+
+async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+
+        # Eli writes to the bot; two desks and no keyword: the desk picker.
+        await world.dm(world.eli, "my VPN drops")
+        await world.settled()
+        [picker] = world.chat_of(world.eli)
+        assert "IT" in card_text(picker) and "HR" in card_text(picker)
+
+        # Eli picks IT: the picker is replaced; a new thread with the card in IT's channel.
+        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+                    if a["data"]["value"].endswith(":it"))
+        status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
+                                           value=pick["data"]["value"])
+        assert status == 200 and answer["type"] == INVOKE, answer
+        assert "Sent to IT as #1001" in card_text(answer["value"])
+        await world.settled()
+        [card] = world.threads_in(world.it_channel)
+        assert "#1001" in card_text(card) and "my VPN drops" in card_text(card)
+        receipt = world.chat_of(world.eli)[-1]
+        assert "#1001" in card_text(receipt) and "IT" in card_text(receipt)
+
+        # Eli adds to it: asked "add to #1001 or a new request?", adds; it reaches the thread.
+        await world.dm(world.eli, "it happens every hour")
+        await world.settled()
+        question = world.chat_of(world.eli)[-1]
+        status, answer = await world.click(world.eli, question, ids.ADD_TO)
+        assert status == 200 and "Added to #1001" in card_text(answer["value"])
+        await world.settled()
+        thread = world.thread(world.it_channel, card["id"])
+        assert "it happens every hour" in card_text(thread[-1])
+
+        # Dana answers in the thread, no @mention (RSC): relayed to Eli with her name.
+        await world.say(world.dana, world.it_channel, "Try the new profile, please",
+                        thread_root=card["id"], mention=False)
+        await world.settled()
+        relayed = world.chat_of(world.eli)[-1]
+        assert "Try the new profile" in card_text(relayed) and "Dana" in card_text(relayed)
+        updated = world.connector.calls_to("update", ok=True)
+        assert updated and "Dana" in card_text(updated[-1].body)
+
+        # A note stays among the agents.
+        before = len(world.chat_of(world.eli))
+        await world.say(world.dana, world.it_channel, "// checked the VPN logs",
+                        thread_root=card["id"], mention=False)
+        await world.settled()
+        assert len(world.chat_of(world.eli)) == before
+
+        # Lee presses Claim: refused, to Lee only, naming Dana; the card stays.
+        current = world.connector.activity(card["conversation"]["id"], card["id"]) or card
+        status, answer = await world.click(world.lee, current, ids.CLAIM,
+                                           channel=world.it_channel)
+        assert status == 200 and answer["type"] == MESSAGE
+        assert "already claimed by Dana" in answer["value"]
+
+        # Dana transfers to Lee with the choice set: the answer is the new card.
+        status, answer = await world.click(world.dana, current, ids.TRANSFER_AGENT,
+                                           choice=world.lee.user_id, channel=world.it_channel)
+        assert status == 200 and answer["type"] == INVOKE, answer
+        assert "Lee" in card_text(answer["value"])
+        assert answer["value"]["refresh"]["action"]["verb"]
+
+        # Lee pins it, sets priority 4, and closes it.
+        status, answer = await world.click(world.lee, current, ids.PIN, channel=world.it_channel)
+        assert status == 200 and find_action(answer["value"], ids.UNPIN)
+        status, answer = await world.click(world.lee, current, ids.PRIORITY, choice="4",
+                                           channel=world.it_channel)
+        assert status == 200 and "★★★★☆" in card_text(answer["value"])
+        status, answer = await world.click(world.lee, current, ids.CLOSE,
+                                           channel=world.it_channel)
+        assert status == 200 and "losed" in card_text(answer["value"])
+        await world.settled()
+        final = world.connector.calls_to("update", ok=True)[-1].body
+        assert "losed" in card_text(final)
+
+        # Eli is asked "did this solve it?" and rates 5.
+        prompt = next(a for a in reversed(world.chat_of(world.eli))
+                      if a.get("attachments") and _actions(card_of(a), ids.RATE))
+        status, answer = await world.click(world.eli, prompt, ids.RATE, value="1001:5")
+        assert status == 200 and answer["type"] == INVOKE
+        async with db.unit_of_work(readonly=True) as uow:
+            conversation = (await uow.session.scalars(select(Conversation))).one()
+            assert (conversation.status, conversation.rating, conversation.agent_thread) == (
+                "closed", 5, card["id"])
+
+        # Text commands mirror /desk: Eli's requests; Lee's queue.
+        await world.dm(world.eli, "my")
+        await world.settled()
+        assert "#1001" in card_text(world.chat_of(world.eli)[-1])
+
+
+async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await world.dm(world.eli, "printer on fire")
+        await world.settled()
+        [picker] = world.chat_of(world.eli)
+        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+                    if a["data"]["value"].endswith(":it"))
+        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
+        await world.settled()
+        [card] = world.threads_in(world.it_channel)
+        answers = await asyncio.gather(*(
+            world.click(who, card, ids.CLAIM, channel=world.it_channel)
+            for who in (world.dana, world.lee)))
+        assert [status for status, _ in answers] == [200, 200]
+        kinds = sorted(answer["type"] for _, answer in answers)
+        assert kinds == sorted([INVOKE, MESSAGE])
+        refusal = next(answer for _, answer in answers if answer["type"] == MESSAGE)
+        assert "already claimed by" in refusal["value"]
+
+
+def _actions(card: dict, verb: str) -> list[dict]:
+    found: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
