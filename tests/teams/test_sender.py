@@ -325,6 +325,44 @@ async def test_user_text_stays_text_in_the_cards(rig: Rig) -> None:
     assert not any(e.get("type") == "mention" for e in relay.get("entities") or [])
 
 
+async def test_alerts_go_to_the_thread_or_a_persons_chat_and_digests_to_the_channel(
+        rig: Rig) -> None:
+    conversation = await rig.open()
+    await rig.settle()
+    root = (await rig.conversation(conversation.ref)).agent_thread
+    async with rig.db.unit_of_work() as uow:
+        for kind, person in [(NoticeKind.SLA_BREACH, None),
+                             (NoticeKind.AGENT_NUDGE, rig.people["dana"].id)]:
+            write_notice(uow, workspace_id=conversation.workspace_id,
+                         conversation_id=conversation.id, kind=kind, person_id=person,
+                         payload={"target": "first_response"})
+        write_notice(uow, workspace_id=conversation.workspace_id, kind=NoticeKind.DESK_DIGEST,
+                     payload={"desk_id": rig.desks["IT"].id, "day": "2026-01-04",
+                              "counts": {"open": 3, "unassigned": 2}})
+        await uow.commit()
+    await rig.settle()
+    assert {n.outcome for n in await rig.notices()} == {"delivered"}
+    [breach] = rig.connector.thread(rig.it.channel_id, root)
+    assert str(conversation.ref) in json.dumps(breach)
+    [nudge] = rig.sends_to(rig.chat("dana"))
+    assert root in json.dumps(nudge.body)  # with the link to the card
+    card, digest = rig.connector.top_level(rig.it.channel_id)
+    assert card["id"] == root and "IT" in json.dumps(digest)
+
+
+async def test_a_card_teams_refuses_is_sent_once_more_as_text(rig: Rig) -> None:
+    conversation = await rig.open()
+    await rig.settle()
+    root = (await rig.conversation(conversation.ref)).agent_thread
+    rig.connector.fail_next("send", 413, code="MessageSizeTooBig")
+    await rig.run(commands.requester_message, rig.people["eli"], conversation.ref,
+                  "a [link](https://evil) too far")
+    await rig.settle()
+    [relay] = rig.connector.thread(rig.it.channel_id, root)
+    assert relay["attachments"] == [] and r"\[link\](https://evil)" in relay["text"]
+    assert "Eli" in relay["text"] and "shown as text" in relay["text"]
+
+
 # ---------------------------------------------------------------- failures
 
 
