@@ -48,7 +48,7 @@ from cards.views import AddOrNew, DeskOption, DeskPicker, OpenRequest
 from conversations import intake
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
-from storage.database import Database
+from storage.database import Database, UnitOfWork
 from storage.models import Conversation, Desk, Message, PendingRequest, Person, Workspace
 from storage.notices import NoticeKind
 
@@ -147,7 +147,8 @@ def _retry_after(exc: HttpOperationError) -> float | None:
         return None
 
 
-def _message(body: dict[str, Any], **extra: Any) -> Activity:
+def _activity(body: dict[str, Any], **extra: Any) -> Activity:
+    """The connector's Activity model of a rendered activity dict."""
     return Activity.deserialize({**body, **extra})
 
 
@@ -496,7 +497,7 @@ class TeamsSender:
         async def create(body: dict[str, Any]) -> str | None:
             created = await client.conversations.create_conversation(ConversationParameters(
                 is_group=True, channel_data={"channel": {"id": channel}},
-                activity=_message(body), tenant_id=ctx.tenant,
+                activity=_activity(body), tenant_id=ctx.tenant,
                 bot=ChannelAccount(id=where.bot_id or self.bot_id_fallback)))
             return created.activity_id or split_thread(created.id or "")[1]
 
@@ -512,7 +513,7 @@ class TeamsSender:
 
         async def update(body: dict[str, Any]) -> str | None:
             await client.conversations.update_activity(
-                where.conversation_id, activity_id, _message(body, id=activity_id))
+                where.conversation_id, activity_id, _activity(body, id=activity_id))
             return activity_id
 
         await self._with_fallback(ctx, where.conversation_id, update, activity)
@@ -524,7 +525,7 @@ class TeamsSender:
 
         async def send(body: dict[str, Any]) -> str | None:
             answer = await client.conversations.send_to_conversation(where.conversation_id,
-                                                                     _message(body))
+                                                                     _activity(body))
             return answer.id
 
         sent = await self._with_fallback(ctx, where.conversation_id, send, activity,
@@ -563,7 +564,8 @@ class TeamsSender:
                            "attachments": []})
 
 
-async def _prompt_view(uow: Any, pending: PendingRequest, question: str) -> Any:
+async def _prompt_view(uow: UnitOfWork, pending: PendingRequest,
+                       question: str) -> AddOrNew | DeskPicker:
     """The question to ask about `pending`: "add to #ref or new?" when that fits, else
     the desk picker (as bot/slack/prompts.py decides)."""
     if question == "add_or_new":
