@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
@@ -161,16 +162,23 @@ class TeamsAdapter:
             response = await self.adapter.process(request, self.bot)
         except web.HTTPException as error:  # 401 from the adapter's auth check
             return web.json_response({"error": error.reason}, status=error.status)
+        except jwt.PyJWTError:  # a token that is not even a JWT
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        except Exception:
+            # The turn failed before the activity was kept (the database away, say):
+            # 503 makes Teams send it again, where a 2xx would lose it.
+            return web.json_response({"error": "try again later"}, status=503)
         finally:
             RAW_ACTIVITY.reset(token)
         return response if response is not None else web.Response(status=201)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
-        # A failure inside a turn must not become a 500 Teams would retry for ever, nor a
-        # stack trace in front of anyone: it is logged, and the turn ends.
+        # Logged here, then raised on: `handle` answers 503, so Teams sends the activity
+        # again rather than taking it as delivered (nobody sees a stack trace).
         activity = turn_context.activity
         log.error("teams: %s activity %s failed: %s: %s", activity.type, activity.id,
                   type(error).__name__, str(error)[:300], exc_info=error)
+        raise error
 
     async def start(self) -> None:
         """Start processing stored activities."""
