@@ -197,7 +197,7 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
         from bot.teams.sender import TeamsSender
 
         senders["teams"] = TeamsSender(db, teams.connector_for, teams.addresses,
-                                       bot_id_fallback=teams.app_id)
+                                       bot_id_fallback=f"28:{teams.app_id}")
         inboxes.append(teams.inbox)
     if not senders:
         log.warning("no platform sender configured; notices stay in the outbox")

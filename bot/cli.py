@@ -420,7 +420,6 @@ async def serve(settings: Settings) -> None:
     from bot import bootstrap
     from bot.server import create_app
 
-    _log_platforms(settings)
     deps = await bootstrap.build(settings)
     runner = web.AppRunner(
         create_app(settings, deps), handle_signals=False,
@@ -444,13 +443,3 @@ async def serve(settings: Settings) -> None:
     finally:
         await runner.cleanup()  # runs the app's cleanup: stops the dispatcher, closes the db
         await deps.close()
-
-
-def _log_platforms(settings: Settings) -> None:
-    teams_missing = settings.teams_missing()
-    if teams_missing:
-        log.warning("Teams is off: missing %s", ", ".join(teams_missing))
-    else:
-        log.info("Teams credentials found, but the Teams adapter is not in this version yet")
-    if settings.slack_missing():
-        log.info("serving /healthz only")

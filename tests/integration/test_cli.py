@@ -267,8 +267,8 @@ def test_serve_on_a_free_port_answers_healthz_and_stops_cleanly(tmp_path: Path,
     records = [json.loads(line) for line in stderr.splitlines()]
     messages = [record["message"] for record in records]
     assert "Slack is off: missing SLACK_SIGNING_SECRET" in messages
-    assert "Teams is off: missing MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD" in messages
-    assert "no platform sender configured; notices stay in the outbox" in messages
+    # No MICROSOFT_APP_ID on a loopback bind: Teams without authentication, and said so.
+    assert any(m.startswith("Teams is on without authentication") for m in messages)
     # SQLite is migrated at start.
     assert "alembic_version" in sqlite_tables(database)
 

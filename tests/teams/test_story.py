@@ -116,19 +116,25 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert status == 200 and answer["type"] == INVOKE, answer
         assert "Lee" in card_text(answer["value"])
         assert answer["value"]["refresh"]["action"]["verb"]
+        await world.settled()
+        assert "Lee" in card_text(card_update(world, card))  # everyone's copy too
+        assert any("#1001" in card_text(a) for a in world.chat_of(world.lee))  # Lee is told
 
         # Lee pins it, sets priority 4, and closes it.
         status, answer = await world.click(world.lee, current, ids.PIN, channel=world.it_channel)
         assert status == 200 and find_action(answer["value"], ids.UNPIN)
+        await world.settled()
+        assert find_action(card_of_update(world, card), ids.UNPIN)
         status, answer = await world.click(world.lee, current, ids.PRIORITY, choice="4",
                                            channel=world.it_channel)
         assert status == 200 and "★★★★☆" in card_text(answer["value"])
+        await world.settled()
+        assert "★★★★☆" in card_text(card_update(world, card))
         status, answer = await world.click(world.lee, current, ids.CLOSE,
                                            channel=world.it_channel)
         assert status == 200 and "losed" in card_text(answer["value"])
         await world.settled()
-        final = world.connector.calls_to("update", ok=True)[-1].body
-        assert "losed" in card_text(final)
+        assert "losed" in card_text(card_update(world, card))
 
         # Eli is asked "did this solve it?" and rates 5.
         prompt = next(a for a in reversed(world.chat_of(world.eli))
@@ -140,10 +146,85 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
             assert (conversation.status, conversation.rating, conversation.agent_thread) == (
                 "closed", 5, card["id"])
 
-        # Text commands mirror /desk: Eli's requests; Lee's queue.
+        # Text commands mirror /desk: Eli's requests; Lee's queues in his personal chat.
         await world.dm(world.eli, "my")
         await world.settled()
         assert "#1001" in card_text(world.chat_of(world.eli)[-1])
+        await world.dm(world.lee, "queue all")
+        await world.settled()
+        assert "#1001" not in card_text(world.chat_of(world.lee)[-1])  # closed: off the queue
+
+
+async def test_a_transfer_to_another_desk_moves_the_card(db: Database,
+                                                          clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await world.dm(world.eli, "my payslip is wrong")
+        await world.settled()
+        [picker] = world.chat_of(world.eli)
+        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+                    if a["data"]["value"].endswith(":it"))
+        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
+        await world.settled()
+        [card] = world.threads_in(world.it_channel)
+        # The desk choice set offers HR; Dana moves it there.
+        status, answer = await world.click(world.dana, card, ids.TRANSFER_DESK, choice="hr",
+                                           channel=world.it_channel)
+        assert status == 200, answer
+        await world.settled()
+        [moved] = world.threads_in(world.hr_channel)
+        assert "#1001" in card_text(moved) and "payslip" in card_text(moved)
+        assert "HR" in card_text(card_update(world, card))  # the old card says where it went
+        # An agent of HR answers in the new thread, mentioning the bot: mention stripped.
+        await world.say(world.omer, world.hr_channel, "Sending a corrected one today",
+                        thread_root=moved["id"], mention=True)
+        await world.settled()
+        relayed = world.chat_of(world.eli)[-1]
+        assert "Sending a corrected one today" in card_text(relayed)
+        assert "deskbot" not in card_text(relayed)
+        # Someone who is no agent of HR is refused, privately, and nothing reaches Eli.
+        before = len(world.chat_of(world.eli))
+        await world.say(world.lee, world.hr_channel, "I can help too",
+                        thread_root=moved["id"], mention=False)
+        await world.settled()
+        assert len(world.chat_of(world.eli)) == before
+        assert any("Only agents of this desk" in card_text(a) or
+                   "Only agents of this desk" in (a.get("text") or "")
+                   for a in world.connector.activities_in(
+                       f"{world.hr_channel.channel_id};messageid={moved['id']}")
+                   + world.chat_of(world.lee))
+
+
+async def test_admin_channel_moves_a_desks_cards_to_this_channel(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        general = world.connector.channels[world.team]
+        said = await world.say(world.ada, general, "admin channel IT")
+        await world.settled()
+        assert "IT" in last_text(world, said["conversation"]["id"])
+        await world.dm(world.eli, "laptop broken")
+        await world.settled()
+        [picker] = world.chat_of(world.eli)
+        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+                    if a["data"]["value"].endswith(":it"))
+        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
+        await world.settled()
+        assert any("laptop broken" in card_text(a) for a in world.threads_in(general)
+                   if a.get("attachments"))
+        assert world.threads_in(world.it_channel) == []
+
+
+def card_update(world: TeamsWorld, card: dict) -> dict:
+    """The last update the bot made to `card` (its root activity), as recorded."""
+    updates = [c for c in world.connector.calls_to("update", ok=True)
+               if c.activity_id == card["id"]]
+    assert updates, f"card {card['id']} was never updated"
+    return updates[-1].body
+
+
+def card_of_update(world: TeamsWorld, card: dict) -> dict:
+    return card_of(card_update(world, card))
 
 
 async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenClock) -> None:
