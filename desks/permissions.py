@@ -33,6 +33,7 @@ class Actor:
 
     person: Person
     is_admin: bool = False
+    platform: str | None = None  # where the person is (for telling them their admin id)
 
     @property
     def id(self) -> int:
@@ -54,7 +55,8 @@ def resolve_actor(person: Person, workspace: Workspace,
                   extra_admins: Iterable[str] = ()) -> Actor:
     """Make an Actor: admin when the platform says so or `platform:user_id` is listed."""
     listed = f"{workspace.platform}:{person.external_id}" in set(extra_admins)
-    return Actor(person=person, is_admin=person.is_platform_admin or listed)
+    return Actor(person=person, is_admin=person.is_platform_admin or listed,
+                 platform=workspace.platform)
 
 
 async def desk_role(uow: UnitOfWork, person_id: int, desk_id: int) -> Role | None:
@@ -93,7 +95,12 @@ async def require_desk_admin(uow: UnitOfWork, actor: Actor, desk: Desk) -> Role:
 def require_admin(actor: Actor, what: str) -> None:
     """Refuse unless the actor is a workspace admin; `what` names the action for the message."""
     if not actor.is_admin:
-        raise NotPermitted(f"Only an admin can {what}.")
+        how = ""
+        if actor.platform:
+            # Teams never says who administers a tenant: DESKBOT_ADMINS is the way there.
+            how = (f" Whoever runs deskbot can make you one by adding "
+                   f"`{actor.platform}:{actor.person.external_id}` to DESKBOT_ADMINS.")
+        raise NotPermitted(f"Only an admin can {what}.{how}")
 
 
 async def served_desk_ids(uow: UnitOfWork, person_id: int) -> list[int]:

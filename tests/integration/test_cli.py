@@ -305,7 +305,19 @@ async def test_build_migrates_sqlite_and_uses_the_given_clock(built: bootstrap.D
     assert await migrate.current_revision(built.db) == HEAD
     assert isinstance(built.db.clock, FrozenClock)
     assert built.clock is built.db.clock
-    assert built.dispatcher is None  # no platform sender yet
+    # No credentials, on loopback: Slack off, Teams on without authentication.
+    assert built.slack is None and built.teams is not None
+    assert not built.teams.authenticated and built.dispatcher is not None
+
+
+async def test_build_off_loopback_without_credentials_has_no_platform(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+                                  "DESKBOT_HOST": "0.0.0.0"}, env_file=None)
+    deps = await bootstrap.build(settings, clock=FrozenClock())
+    try:
+        assert (deps.slack, deps.teams, deps.dispatcher) == (None, None, None)
+    finally:
+        await deps.close()
 
 
 async def test_healthz_ok(built: bootstrap.Deps) -> None:

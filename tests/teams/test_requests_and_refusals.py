@@ -162,6 +162,11 @@ async def test_malformed_text_commands_get_a_helpful_answer(
             shown = said_text(answer)
             assert expected.lower() in shown.lower(), (text, shown)
             assert "Traceback" not in shown
+        # Teams never says who is a tenant admin: the refusal tells Dana her admin id.
+        said = await world.say(world.dana, world.it_channel, "admin create Legal")
+        await world.settled()
+        [answer] = bot_said(world, said["conversation"]["id"])
+        assert f"teams:{world.dana.user_id}" in said_text(answer).replace("\\", "")
         # In the personal chat the same shapes are commands; a request stays a request.
         await world.dm(world.dana, "claim 99999")
         await world.dm(world.dana, "available off")
