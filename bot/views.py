@@ -16,14 +16,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cards.views import (
+    AddOrNew,
     AgentHome,
     AgentNotification,
     CardMoved,
     DeskConfig,
     DeskOption,
+    DeskPicker,
     Digest,
     EmployeeHome,
     MyRequests,
+    OpenRequest,
     PersonRef,
     QueueList,
     QueueRow,
@@ -37,7 +40,7 @@ from cards.views import (
     SlaState,
     TicketCard,
 )
-from conversations import queues
+from conversations import intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.queues import QueueItem, QueueView, RequestItem
@@ -48,7 +51,7 @@ from desks.policy import policy_of
 from scheduling.calendar import ServiceWindow
 from scheduling.sla import window_of
 from storage.database import UnitOfWork
-from storage.models import AgentMark, Conversation, Desk, Event, Message, Person
+from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
 # requester.update's "what" as the core writes it -> RequesterUpdate.what as cards show it.
 UPDATE_WHAT = {"assigned": "picked_up", "moved": "transferred"}
@@ -452,3 +455,23 @@ def _setting(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
     return str(value)
+
+
+async def requester_prompt(uow: UnitOfWork, pending: PendingRequest,
+                           question: str) -> AddOrNew | DeskPicker:
+    """The question about `pending`: "add to #ref or a new request?" while the employee
+    has requests open (`question` "add_or_new"), else which desk should help."""
+    if question == "add_or_new":
+        person = await uow.session.get(Person, pending.person_id)
+        open_requests = []
+        for conversation in await intake.active_requests(uow, person):
+            desk = await uow.session.get(Desk, conversation.desk_id)
+            open_requests.append(OpenRequest(conversation.ref, conversation.subject,
+                                             desk.name if desk else ""))
+        if open_requests:
+            return AddOrNew(pending_id=pending.id, text=pending.text,
+                            open_requests=tuple(open_requests[:5]))
+    desks = await intake.open_desks(uow, pending.workspace_id)
+    return DeskPicker(pending_id=pending.id, text=pending.text,
+                      desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
+

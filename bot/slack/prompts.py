@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import views
 from cards import slack as slack_cards
-from cards.views import AddOrNew, DeskOption, DeskPicker, OpenRequest
-from conversations import intake
 from storage.database import Database
-from storage.models import Desk, PendingRequest, Person
+from storage.models import PendingRequest, Person
 
 
 async def prompt_message(db: Database, pending_id: int, question: str) -> tuple[
@@ -22,20 +21,7 @@ async def prompt_message(db: Database, pending_id: int, question: str) -> tuple[
         pending = await uow.session.get(PendingRequest, pending_id)
         if pending is None:
             return None
-        if question == "add_or_new":
-            person = await uow.session.get(Person, pending.person_id)
-            open_requests = []
-            for conversation in await intake.active_requests(uow, person):
-                desk = await uow.session.get(Desk, conversation.desk_id)
-                open_requests.append(OpenRequest(conversation.ref, conversation.subject,
-                                                 desk.name if desk else ""))
-            if open_requests:
-                view = AddOrNew(pending_id=pending.id, text=pending.text,
-                                open_requests=tuple(open_requests[:5]))
-                return pending, slack_cards.message(view)
-        desks = await intake.open_desks(uow, pending.workspace_id)
-        view = DeskPicker(pending_id=pending.id, text=pending.text,
-                          desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
+        view = await views.requester_prompt(uow, pending, question)
         return pending, slack_cards.message(view)
 
 

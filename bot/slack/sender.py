@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
+from bot.delivery import read_notice
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
@@ -165,18 +166,9 @@ class SlackSender:
     async def _read(self, ctx: _Ctx, build: Callable[..., Awaitable[Any]] | None = None,
                     *args: Any) -> tuple[Conversation, Desk, Person, Any]:
         """The notice's conversation, desk and requester now, and `build(uow, c, *args)`."""
-        if ctx.notice.conversation_id is None:
-            raise Undeliverable(f"{ctx.notice.kind} names no conversation")
-        async with self.db.unit_of_work(readonly=True) as uow:
-            conversation = await uow.session.get(Conversation, ctx.notice.conversation_id)
-            if conversation is None:
-                raise Undeliverable("the conversation no longer exists")
-            ctx.ref = conversation.ref
-            desk = await uow.session.get(Desk, conversation.desk_id)
-            requester = await uow.session.get(Person, conversation.requester_id)
-            view = await build(uow, conversation, *args) if build else None
-        assert desk is not None and requester is not None  # foreign keys
-        return conversation, desk, requester, view
+        found = await read_notice(self.db, ctx.notice, build, *args)
+        ctx.ref = found[0].ref
+        return found
 
     # ------------------------------------------------------------ agent side
 

@@ -130,7 +130,7 @@ class TeamsAdapter:
         """A Bot Connector client for `service_url`, signed with the bot's credentials."""
         client = self._connectors.get(service_url)
         if client is None:
-            from bot.teams.sender import no_client_retries
+            from bot.teams.limits import no_client_retries
 
             factory = self.auth.create_connector_factory(
                 self.adapter.create_claims_identity(self.app_id))

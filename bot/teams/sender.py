@@ -26,11 +26,8 @@ would exceed them waits when a slot frees within `max_wait` (1 s), else it is
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -41,14 +38,14 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot import views
+from bot.delivery import read_notice
 from bot.teams.addresses import Address, Addresses, split_thread
+from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
 from cards.teams.text import clip_markdown, fit_markdown
-from cards.views import AddOrNew, DeskOption, DeskPicker, OpenRequest
-from conversations import intake
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
-from storage.database import Database, UnitOfWork
+from storage.database import Database
 from storage.models import Conversation, Desk, Message, PendingRequest, Person, Workspace
 from storage.notices import NoticeKind
 
@@ -58,81 +55,8 @@ ConnectorFor = Callable[[str], Awaitable[ConnectorClient]]
 
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 TOO_BIG = frozenset({400, 413})  # MessageSizeTooBig, or a card Teams will not take
-# Teams' limits per bot per conversation or thread: (seconds, sends).
-TEAMS_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 TEXT_LIMIT = 20_000  # characters of a plain-text fallback: well inside Teams' ~28 KB
 DEFAULT_NOTE = "(shown as text: the card could not be sent)"
-
-
-def no_client_retries(client: ConnectorClient) -> ConnectorClient:
-    """Stop msrest retrying on its own, so a throttled call reaches the outbox at once.
-
-    msrest's urllib3 policy repeats PUT/GET/DELETE on 429 and 5xx (sleeping, and
-    unseen by the dispatcher's back-off and ordering). The policy object is shared by
-    every session the client makes, so changing it in place covers those already made.
-    Idempotent; returns `client`.
-    """
-    policy = client.config.retry_policy.policy
-    policy.total = policy.connect = policy.read = policy.status = policy.other = 0
-    policy.status_forcelist = frozenset()
-    policy.respect_retry_after_header = False
-    policy.raise_on_status = False  # hand back the 429 itself, not a MaxRetryError
-    return client
-
-
-class SendLimiter:
-    """Teams' send limits per conversation (sliding windows), in memory, per process.
-
-    `acquire(key)` counts a send when every window has room. When one is full it waits
-    (asyncio sleep) if a slot frees within `max_wait` seconds — a short wait is cheaper
-    than a retry that costs a dispatcher attempt — else raises RetryLater with the
-    seconds until a slot frees. `clock` (monotonic seconds) and `sleep` are injectable.
-    """
-
-    def __init__(self, limits: tuple[tuple[float, int], ...] = TEAMS_LIMITS, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 max_wait: float = 1.0) -> None:
-        self.limits = limits
-        self.clock = clock
-        self.sleep = sleep
-        self.max_wait = max_wait
-        self._horizon = max(window for window, _ in limits)
-        self._sent: dict[str, deque[float]] = {}
-        self._since_prune = 0
-
-    def reserve(self, key: str) -> float:
-        """Seconds until `key` may send (0: it may now, and the send is counted)."""
-        now = self.clock()
-        sent = self._sent.setdefault(key, deque())
-        while sent and sent[0] <= now - self._horizon:
-            sent.popleft()
-        wait = max((sent[-count] + window - now for window, count in self.limits
-                    if len(sent) >= count and sent[-count] > now - window), default=0.0)
-        if wait > 0:
-            return wait
-        sent.append(now)
-        self._prune(now)
-        return 0.0
-
-    async def acquire(self, key: str) -> None:
-        """Count one send in `key`, waiting briefly or raising RetryLater (see the class)."""
-        waited = 0.0
-        while (wait := self.reserve(key)) > 0:
-            if waited + wait > self.max_wait:
-                raise RetryLater(f"teams: over the send limit of {key}", retry_after=wait)
-            await self.sleep(wait)
-            waited += wait
-
-    def _prune(self, now: float) -> None:
-        # Forget quiet conversations now and then, so the memory follows the busy ones.
-        self._since_prune += 1
-        if self._since_prune < 1000:
-            return
-        self._since_prune = 0
-        for key in [k for k, sent in self._sent.items()
-                    if not sent or sent[-1] <= now - self._horizon]:
-            del self._sent[key]
 
 
 def _status(exc: HttpOperationError) -> int:
@@ -264,18 +188,9 @@ class TeamsSender:
     async def _read(self, ctx: _Ctx, build: Callable[..., Awaitable[Any]] | None = None,
                     *args: Any) -> tuple[Conversation, Desk, Person, Any]:
         """The notice's conversation, desk and requester now, and `build(uow, c, *args)`."""
-        if ctx.notice.conversation_id is None:
-            raise Undeliverable(f"{ctx.notice.kind} names no conversation")
-        async with self.db.unit_of_work(readonly=True) as uow:
-            conversation = await uow.session.get(Conversation, ctx.notice.conversation_id)
-            if conversation is None:
-                raise Undeliverable("the conversation no longer exists")
-            ctx.ref = conversation.ref
-            desk = await uow.session.get(Desk, conversation.desk_id)
-            requester = await uow.session.get(Person, conversation.requester_id)
-            view = await build(uow, conversation, *args) if build else None
-        assert desk is not None and requester is not None  # foreign keys
-        return conversation, desk, requester, view
+        found = await read_notice(self.db, ctx.notice, build, *args)
+        ctx.ref = found[0].ref
+        return found
 
     async def _person(self, person_id: int | None) -> Person:
         async with self.db.unit_of_work(readonly=True) as uow:
@@ -420,7 +335,7 @@ class TeamsSender:
             pending = await uow.session.get(PendingRequest, int(payload["pending_id"]))
             if pending is None:
                 return None  # answered meanwhile: nothing left to ask
-            view = await _prompt_view(uow, pending, question)
+            view = await views.requester_prompt(uow, pending, question)
             person = await uow.session.get(Person, pending.person_id)
         if pending.channel:
             chat = await self._where(ctx, pending.channel)
@@ -564,23 +479,4 @@ class TeamsSender:
                            "attachments": []})
 
 
-async def _prompt_view(uow: UnitOfWork, pending: PendingRequest,
-                       question: str) -> AddOrNew | DeskPicker:
-    """The question to ask about `pending`: "add to #ref or new?" when that fits, else
-    the desk picker (as bot/slack/prompts.py decides)."""
-    if question == "add_or_new":
-        person = await uow.session.get(Person, pending.person_id)
-        open_requests = []
-        for conversation in await intake.active_requests(uow, person):
-            desk = await uow.session.get(Desk, conversation.desk_id)
-            open_requests.append(OpenRequest(conversation.ref, conversation.subject,
-                                             desk.name if desk else ""))
-        if open_requests:
-            return AddOrNew(pending_id=pending.id, text=pending.text,
-                            open_requests=tuple(open_requests[:5]))
-    desks = await intake.open_desks(uow, pending.workspace_id)
-    return DeskPicker(pending_id=pending.id, text=pending.text,
-                      desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
-
-
-__all__ = ["SendLimiter", "TeamsSender", "card_link", "no_client_retries"]
+__all__ = ["TeamsSender", "card_link"]

@@ -171,7 +171,7 @@ def payload_size(payload: Any) -> int:
 @cache
 def _char_cost(char: str) -> int:
     """What one raw character can cost in a card, escaped and JSON-encoded (an upper bound)."""
-    if char == "\n":
+    if char in "\n\r":  # a lone carriage return reads as a line break too
         return 8  # "\n\n" in JSON: four characters
     escaped = f"\\{char}" if char in _SPECIAL or char in "-+.)#" else char
     if not _keep(char):

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from bot import views
 from bot.teams.addresses import Addresses
-from bot.teams.sender import SendLimiter, TeamsSender
+from bot.teams.limits import SendLimiter
+from bot.teams.sender import TeamsSender
 from cards import teams as teams_cards
 from conversations import commands, intake
 from conversations.dispatch import Dispatcher, RetryLater
