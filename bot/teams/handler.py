@@ -25,7 +25,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
-from bot import chat
+from bot import chat, views
 from bot.commands.runner import Caller, run_command
 from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
@@ -35,7 +35,7 @@ from cards import teams as teams_cards
 from cards.views import Reply
 from conversations import intake
 from desks.errors import DeskbotError
-from desks.permissions import resolve_actor
+from desks.permissions import resolve_actor, served_desk_ids
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.models import InboundEvent, Person, Workspace
@@ -77,6 +77,18 @@ class DeskBot(TeamsActivityHandler):
         if not new:
             log.info("teams: activity %s delivered again; already stored", activity["id"])
 
+    async def on_teams_members_added(self, teams_members_added: Any, team_info: Any,
+                                     turn_context: TurnContext) -> None:
+        """The bot added to a personal chat or a team: keep a welcome to send."""
+        activity = raw_activity(turn_context)
+        bot_id = (activity.get("recipient") or {}).get("id")
+        tenant = tenant_of(activity)
+        if not tenant or not activity.get("id") or not any(
+                getattr(member, "id", None) == bot_id for member in teams_members_added):
+            return
+        await self.ctx.inbox.accept(PLATFORM, delivery_id(activity), tenant, "welcome",
+                                    {"activity": activity})
+
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """`adaptiveCard/action`: run the button, answer with the card as it is now."""
         if turn_context.activity.name == "adaptiveCard/action":
@@ -94,6 +106,8 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
                          prepared: Any) -> AfterCommit:
     """One stored Teams message, in the inbox's unit of work."""
     activity = row.payload["activity"]
+    if row.kind == "welcome":
+        return await _welcome(ctx, uow, activity)
     tenant = row.workspace_external_id
     conversation = activity.get("conversation") or {}
     conversation_id = str(conversation.get("id") or "")
@@ -151,6 +165,28 @@ async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Worksp
         await chat.intake_channel_message(uow, person, intake_desk, text, channel,
                                           activity_id, root)
     return None
+
+
+async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any]) -> AfterCommit:
+    """Hello on installation: a person's requests (an agent's queues) in a personal chat,
+    how to set a desk up in a team."""
+    conversation = activity.get("conversation") or {}
+    if conversation.get("conversationType") == "personal":
+        workspace, (person,) = await enter(uow, tenant_of(activity) or "", [activity["from"]])
+        if await served_desk_ids(uow, person.id):
+            view: Any = await views.agent_home(uow, resolve_actor(person, workspace, ctx.admins),
+                                               now=ctx.clock.now())
+        else:
+            view = await views.employee_home(uow, person)
+    else:
+        view = Reply(text="Hello! I am deskbot, the helpdesk. An admin sets a desk up by "
+                          "writing `@deskbot admin create IT` in the channel where its agents "
+                          "work; employees then ask in a personal chat with me. "
+                          "`@deskbot help` lists the commands.")
+
+    async def send() -> None:
+        await reply(ctx, {**activity, "id": None}, view)
+    return send
 
 
 def _command_after_commit(ctx: TeamsContext, activity: dict[str, Any], text: str, *,

@@ -263,3 +263,25 @@ def _actions(card: dict, verb: str) -> list[dict]:
 
     walk(card)
     return found
+
+
+async def test_installing_the_bot_says_hello_once(db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        for who in (world.eli, world.dana):
+            installed = world.teams.bot_installed_personal(who)
+            for _ in range(2):  # Teams may send it again: one hello
+                status, _ = await world.post(installed)
+                assert status in (200, 201)
+        team = world.teams.bot_installed_team(world.ada, team_id=world.team)
+        assert (await world.post(team))[0] in (200, 201)
+        await world.settled()
+        [hello] = world.chat_of(world.eli)
+        assert "request" in card_text(hello).lower()
+        [queues] = world.chat_of(world.dana)  # an agent: the queues, with their views
+        assert find_action(card_of(queues), ids.HOME_VIEW)
+        status, answer = await world.click(world.dana, queues, ids.HOME_VIEW, value="mine")
+        assert status == 200 and answer["type"] == INVOKE
+        [general] = [a for a in world.threads_in(world.connector.channels[world.team])
+                     if a.get("from", {}).get("id") == world.connector.bot["id"]]
+        assert "admin create" in card_text(general)
