@@ -107,6 +107,9 @@ class SlackState:
     view_owners: dict[str, str] = field(default_factory=dict)
     oauth_answer: dict[str, Any] | None = None
     validate_blocks: bool = True
+    # Wall-clock seconds for message ts (the playground); None: a fixed, counted base.
+    wall_clock: Callable[[], float] | None = None
+    _last_ts: int = 0
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _view_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -114,6 +117,10 @@ class SlackState:
 
     def next_ts(self) -> str:
         """A message ts, unique and increasing (as strings and as numbers)."""
+        if self.wall_clock is not None:
+            micros = max(int(self.wall_clock() * 1_000_000), self._last_ts + 1)
+            self._last_ts = micros
+            return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
         n = next(self._ts)
         return f"{1_700_000_000 + n // 10_000}.{(n % 10_000) * 100:06d}"
 
