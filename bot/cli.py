@@ -1,4 +1,5 @@
-"""The `deskbot` command: serve, database upgrade/current, desks export/import, teams-manifest.
+"""The `deskbot` command: serve, playground, database upgrade/current, desks export/import,
+teams-manifest.
 
 Settings come from the environment (and `.env`); flags override them. Bad arguments
 or settings end with one line on stderr and exit code 2; a failure at run time with
@@ -77,7 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_flag("--port", parse_port),
                        help="port to bind, 0 for any free one (overrides DESKBOT_PORT; "
                             "default 3000)")
+    serve.add_argument("--no-playground", action="store_true",
+                       help="with no Slack or Teams credentials, serve /healthz only "
+                            "instead of starting the playground")
     serve.set_defaults(run=_serve)
+
+    playground = commands.add_parser(
+        "playground", parents=[database], help="try deskbot in a browser, no Slack needed",
+        description="Serve deskbot with a local Slack in the browser (/playground/): "
+                    "a Slack-compatible Web API inside the same server, a generated bot "
+                    "token and signing secret, and a page where you act as an employee, "
+                    "two agents or an admin. Every click is the signed request Slack "
+                    "would send.")
+    playground.add_argument("--host", type=_flag("--host", parse_host),
+                            help="address to bind (overrides DESKBOT_HOST; default "
+                                 "127.0.0.1)")
+    playground.add_argument("--port", type=_flag("--port", parse_port),
+                            help="port to bind, 0 for any free one (overrides "
+                                 "DESKBOT_PORT; default 3000)")
+    playground.add_argument("--seed", action="store_true",
+                            help="first create desks IT and HR, their agents and a few "
+                                 "weeks of requests (skipped when desks exist)")
+    playground.set_defaults(run=_playground)
 
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -409,7 +431,27 @@ def _teams_manifest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.no_playground and no_platform_credentials(settings):
+        log.warning("Slack is off: missing %s; no Slack or Teams credentials are set, so "
+                    "the playground stands in for Slack (`deskbot serve --no-playground` "
+                    "serves /healthz only)", ", ".join(settings.slack_missing()))
+        return _playground(settings, args)
     asyncio.run(serve(settings))
+    return 0
+
+
+def no_platform_credentials(settings: Settings) -> bool:
+    """Whether not one Slack or Teams credential is set (a newcomer's first run)."""
+    return all(value is None for value in (
+        settings.slack_bot_token, settings.slack_signing_secret, settings.slack_client_id,
+        settings.slack_client_secret, settings.slack_state_secret, settings.slack_app_token,
+        settings.microsoft_app_id, settings.microsoft_app_password))
+
+
+def _playground(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.playground.run import serve as serve_playground
+
+    asyncio.run(serve_playground(settings, seed=bool(getattr(args, "seed", False))))
     return 0
 
 

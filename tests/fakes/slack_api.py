@@ -11,8 +11,9 @@ parameters, token, time, and what was answered), whether it succeeded or not. JS
 form bodies are both accepted (slack_sdk sends JSON for chat.postMessage and views.*,
 forms or query strings for the rest); JSON-string fields such as `blocks` and `view`
 are decoded. The state the calls build (messages per channel and thread, edits, pins,
-ephemerals, home tabs) is in `tests/fakes/slack_state.py` and readable through
-`message`, `thread`, `pins`, `ephemerals`, `published_home`.
+ephemerals, home tabs) is the playground's own `bot.playground.state.SlackState`, read and
+answered by `bot.playground.webapi` (one code for both, so they cannot drift), and is
+readable through `message`, `thread`, `pins`, `ephemerals`, `published_home`.
 
 Failures on cue: `fail_next(method, error=...)` for a Slack error,
 `fail_next(method, status=429, retry_after=1)` or `status=500` for HTTP failures, and
@@ -39,10 +40,9 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from tests.fakes.slack_state import Bot, Channel, SlackError, SlackState, User
+from bot.playground import webapi
+from bot.playground.state import Bot, Channel, SlackError, SlackState, User
 
-# Fields slack_sdk (or a form post) may send as JSON strings.
-JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 RESPONSE_URL = "response_url"
 
 
@@ -150,13 +150,8 @@ class FakeSlackApi:
     def add_message(self, channel: str, text: str, *, user: str, ts: str | None = None,
                     thread_ts: str | None = None) -> str:
         """A person's own message (not made through the API); returns its ts."""
-        ts = ts or self.state.next_ts()
-        message = {"type": "message", "channel": channel, "ts": ts, "text": text,
-                   "user": user}
-        if thread_ts:
-            message["thread_ts"] = thread_ts
-        self.state.messages.setdefault(channel, []).append(message)
-        return ts
+        return self.state.add_person_message(channel, text, user=user, ts=ts,
+                                             thread_ts=thread_ts)
 
     def set_auth(self, **changes: str) -> None:
         """Change what auth.test answers: team_id, team, user_id, bot_id, url."""
@@ -329,7 +324,7 @@ class FakeSlackApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params, token = await _read(request)
+        params, token = await webapi.read_call(request)
         call = Call(method=method, params=params, token=token, time=time.time())
         failure = self._failure_for(method)
         headers: dict[str, str] = {}
@@ -349,18 +344,10 @@ class FakeSlackApi:
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "apps.connections.open":  # the one method that wants the app token
             return self._open_connection(token)
-        handler = self._handlers.get(method)
-        if handler is None:
-            return {"ok": False, "error": "unknown_method"}
-        if token is None and method != "oauth.v2.access":
-            return {"ok": False, "error": "not_authed"}
-        try:
-            return {"ok": True, **handler(params)}
-        except SlackError as error:
-            return {"ok": False, "error": error.error}
+        return webapi.answer(self._handlers, method, params, token)
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        params, token = await _read(request)
+        params, token = await webapi.read_call(request)
         params.setdefault("response_id", request.match_info["id"])
         call = Call(method=RESPONSE_URL, params=params, token=token, time=time.time(),
                     response={"ok": True})
@@ -378,31 +365,6 @@ class FakeSlackApi:
 
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
-
-
-async def _read(request: web.Request) -> tuple[dict[str, Any], str | None]:
-    """The call's parameters (query, form or JSON body, merged) and its token."""
-    params: dict[str, Any] = dict(request.query)
-    if request.can_read_body:
-        if request.content_type == "application/json":
-            body = await request.json()
-            if isinstance(body, dict):
-                params.update(body)
-        else:
-            form = await request.post()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    for name in JSON_FIELDS:
-        value = params.get(name)
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
-                params[name] = json.loads(value)
-            except ValueError:
-                pass  # Slack would answer invalid_blocks / invalid_arguments; so do we
-    token = params.pop("token", None)
-    auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        token = auth[len("Bearer "):]
-    return params, token or None
 
 
 __all__ = ["Call", "FakeSlackApi", "RESPONSE_URL"]

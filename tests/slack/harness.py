@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
-import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
 
 from bot import bootstrap
+from bot.playground import signed
+from bot.playground.signed import SignedRequest, SlackRequests
 from bot.server import create_app
 from bot.settings import Settings
 from storage import outbox
@@ -39,7 +38,11 @@ IT_CHANNEL, HR_CHANNEL, INTAKE_CHANNEL = "CITDESK", "CHRDESK", "CASKIT"
 
 
 class SlackWorld:
-    """deskbot + fake Slack; the methods are what people do in Slack."""
+    """deskbot + fake Slack; the methods are what people do in Slack.
+
+    The requests are built and signed by `bot.playground.signed`, the code the
+    playground's page goes through too.
+    """
 
     def __init__(self, api: FakeSlackApi, deps: bootstrap.Deps, base_url: str,
                  session: aiohttp.ClientSession, clock: FrozenClock) -> None:
@@ -49,7 +52,7 @@ class SlackWorld:
         self.url = base_url
         self.session = session
         self.clock = clock
-        self.signer = SignatureVerifier(SECRET)
+        self.requests = SlackRequests(SECRET, TEAM)
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
 
@@ -57,17 +60,18 @@ class SlackWorld:
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         """Headers Slack would send with `body`."""
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        return {"X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": self.signer.generate_signature(timestamp=stamp, body=body)}
+        return self.requests.sign(body, timestamp)
 
     async def post(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
                    sign: bool = True) -> tuple[int, str]:
         """POST to /slack/events; returns (status, body text)."""
-        all_headers = {"Content-Type": content_type, **(self.sign(body) if sign else {}),
-                       **(headers or {})}
-        async with self.session.post(f"{self.url}/slack/events", data=body.encode(),
-                                     headers=all_headers) as response:
+        return await self.send(self.requests.signed(body, content_type, headers=headers,
+                                                    sign=sign))
+
+    async def send(self, request: SignedRequest) -> tuple[int, str]:
+        """POST a built request to /slack/events; returns (status, body text)."""
+        async with self.session.post(f"{self.url}/slack/events", data=request.body.encode(),
+                                     headers=request.headers) as response:
             return response.status, await response.text()
 
     # ------------------------------------------------------------ what people do
@@ -79,25 +83,14 @@ class SlackWorld:
     async def event(self, event: dict[str, Any], *, event_id: str | None = None,
                     retry_num: int | None = None) -> tuple[int, str]:
         """Deliver an Events API callback."""
-        body = json.dumps({
-            "token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-            "event": event,
-        })
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return await self.post(body, "application/json", headers=headers)
+        return await self.send(self.requests.event(event, event_id=event_id,
+                                                   retry_num=retry_num))
 
     async def dm(self, user: str, text: str, *, thread_ts: str | None = None,
                  event_id: str | None = None) -> str:
         """The person writes to the bot in their DM; returns the message ts."""
         ts = self.new_ts()
-        event = {"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
-                 "text": text, "ts": ts, "event_ts": ts}
-        if thread_ts:
-            event["thread_ts"] = thread_ts
+        event = self.requests.message_event(user, f"D{user}", text, ts, thread_ts=thread_ts)
         status, _ = await self.event(event, event_id=event_id)
         assert status == 200
         return ts
@@ -106,62 +99,43 @@ class SlackWorld:
                   thread_ts: str | None = None) -> str:
         """The person posts in a channel (a thread reply when thread_ts is given)."""
         ts = self.new_ts()
-        event = {"type": "message", "channel_type": "channel", "channel": channel,
-                 "user": user, "text": text, "ts": ts, "event_ts": ts}
-        if thread_ts:
-            event["thread_ts"] = thread_ts
+        event = self.requests.message_event(user, channel, text, ts, thread_ts=thread_ts)
         status, _ = await self.event(event)
         assert status == 200
         return ts
 
     async def command(self, user: str, text: str, *, channel: str | None = None) -> dict:
         """`/desk text`; returns the JSON answer deskbot put in the HTTP response."""
-        form = {"token": "legacy", "team_id": TEAM, "team_domain": "acme",
-                "channel_id": channel or f"D{user}",
-                "channel_name": "directmessage" if channel is None else "it-desk",
-                "user_id": user, "user_name": NAMES.get(user, user).lower(), "command": "/desk",
-                "text": text, "api_app_id": "A1",
-                "response_url": f"{self.api.base_url}response/{next(self._ids)}",
-                "trigger_id": f"trigger.{next(self._ids)}"}
-        status, text_body = await self.post(urllib.parse.urlencode(form),
-                                            "application/x-www-form-urlencoded")
+        request = self.requests.command(
+            user, NAMES.get(user, user).lower(), text, channel=channel or f"D{user}",
+            channel_name="directmessage" if channel is None else "it-desk",
+            response_url=f"{self.api.base_url}response/{next(self._ids)}",
+            trigger_id=f"trigger.{next(self._ids)}")
+        status, text_body = await self.send(request)
         assert status == 200, text_body
         return json.loads(text_body) if text_body else {}
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         """Deliver an interactivity payload (block_actions, view_submission, shortcut)."""
-        payload = {"team": {"id": TEAM, "domain": "acme"}, "api_app_id": "A1",
-                   "token": "legacy", **payload}
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return await self.post(body, "application/x-www-form-urlencoded")
+        return await self.send(self.requests.interaction(payload))
 
     async def click(self, user: str, message: dict[str, Any], action_id: str, *,
                     value: str | None = None, option: str | None = None,
                     channel: str | None = None) -> tuple[int, str]:
         """Click a button (or choose a select option) found in `message`'s blocks."""
         block_id, element = find_element(message, action_id, value)
-        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
-                                  "type": element["type"], "action_ts": self.new_ts()}
-        if option is not None:
-            action["selected_option"] = {"text": {"type": "plain_text", "text": option},
-                                         "value": option}
-        else:
-            action["value"] = element.get("value", value)
-        channel = channel or message["channel"]
-        return await self.interact({
-            "type": "block_actions", "user": {"id": user, "name": NAMES.get(user, user)},
-            "container": {"type": "message", "message_ts": message["ts"],
-                          "channel_id": channel, "is_ephemeral": False},
-            "channel": {"id": channel}, "message": message, "actions": [action],
-            "trigger_id": f"trigger.{next(self._ids)}",
-            "response_url": f"{self.api.base_url}response/{next(self._ids)}",
-        })
+        action = self.requests.action(element, block_id, self.new_ts(), value=value,
+                                      option=option)
+        return await self.interact(self.requests.message_actions(
+            {"id": user, "name": NAMES.get(user, user)}, message,
+            channel or message["channel"], action,
+            trigger_id=f"trigger.{next(self._ids)}",
+            response_url=f"{self.api.base_url}response/{next(self._ids)}"))
 
     async def open_home(self, user: str) -> dict:
         """The person opens the bot's home tab; returns the view deskbot published."""
         before = len(self.api.calls_to("views.publish"))
-        status, _ = await self.event({"type": "app_home_opened", "user": user, "tab": "home",
-                                      "channel": f"D{user}", "event_ts": self.new_ts()})
+        status, _ = await self.event(self.requests.home_opened_event(user, self.new_ts()))
         assert status == 200
         published = self.api.calls_to("views.publish")[before:]
         assert published, "no views.publish after app_home_opened"
@@ -171,20 +145,12 @@ class SlackWorld:
                          value: str | None = None, option: str | None = None) -> dict:
         """Click in the person's home tab; returns the view deskbot published next."""
         block_id, element = find_element(view, action_id, value)
-        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
-                                  "type": element["type"], "action_ts": self.new_ts()}
-        if option is not None:
-            action["selected_option"] = {"value": option,
-                                         "text": {"type": "plain_text", "text": option}}
-        else:
-            action["value"] = element.get("value", value)
+        action = self.requests.action(element, block_id, self.new_ts(), value=value,
+                                      option=option)
         before = len(self.api.calls_to("views.publish"))
-        status, _ = await self.interact({
-            "type": "block_actions", "user": {"id": user},
-            "container": {"type": "view", "view_id": "V1"},
-            "view": {"id": "V1", "type": "home", "blocks": view.get("blocks", []),
-                     "private_metadata": view.get("private_metadata", "")},
-            "actions": [action], "trigger_id": f"trigger.{next(self._ids)}"})
+        status, _ = await self.interact(self.requests.view_actions(
+            {"id": user}, {**view, "id": "V1", "type": "home"}, action,
+            trigger_id=f"trigger.{next(self._ids)}"))
         assert status == 200
         published = self.api.calls_to("views.publish")[before:]
         assert published, "no views.publish after a home click"
@@ -231,16 +197,10 @@ class SlackWorld:
 def find_element(message: dict[str, Any], action_id: str,
                  value: str | None = None) -> tuple[str | None, dict[str, Any]]:
     """The (block_id, element) with `action_id` (and `value`, when given) in `message`."""
-    for block in message.get("blocks") or []:
-        elements = list(block.get("elements") or [])
-        if block.get("accessory"):
-            elements.append(block["accessory"])
-        for element in elements:
-            if element.get("action_id") == action_id and (
-                    value is None or element.get("value") == value):
-                return block.get("block_id"), element
-    raise AssertionError(f"no {action_id} (value {value!r}) in message: "
-                         f"{json.dumps(message)[:2000]}")
+    try:
+        return signed.find_element(message, action_id, value)
+    except LookupError as missing:
+        raise AssertionError(str(missing)) from None
 
 
 def block_text(message_or_view: dict[str, Any]) -> str:

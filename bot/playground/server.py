@@ -1,0 +1,176 @@
+"""The playground on deskbot's own aiohttp server: a local Slack Web API and the page.
+
+    /playground/                 the page (static, no build step)
+    /playground/api/<method>     the Slack Web API deskbot's client is pointed at
+    /playground/state?user=U     what person U sees, as JSON, for the page
+    /playground/events           server-sent events: "something changed" after each call
+    /playground/act              what the person did; becomes the signed request Slack
+                                 would send to /slack/events (see `bot.playground.page`)
+
+The token and signing secret are generated at start; `configure` puts them, and the
+Web API's address, into the settings deskbot's Slack adapter is built from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.playground import webapi
+from bot.playground.signed import SlackRequests
+from bot.playground.state import SlackError
+from bot.playground.workspace import PEOPLE, TEAM_ID, new_state
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+# Calls that change nothing a person sees: no "changed" event after them.
+READS = frozenset({"auth.test", "users.info", "conversations.info", "chat.getPermalink"})
+
+
+class Playground:
+    """The playground's state, credentials and routes; see the module docstring."""
+
+    def __init__(self, base_url: str, *, validate_blocks: bool = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = "xoxb-playground-" + secrets.token_hex(12)
+        self.signing_secret = secrets.token_hex(24)
+        self.state = new_state(self.page_url, validate_blocks=validate_blocks)
+        self.requests = SlackRequests(self.signing_secret, TEAM_ID,
+                                      team_domain="playground",
+                                      bot_user_id=self.state.bot.user_id)
+        self.version = 0
+        self._handlers = self.state.handlers()
+        self._listeners: set[asyncio.Queue[int | None]] = set()
+        self._session: aiohttp.ClientSession | None = None
+        from bot.playground.page import Page
+
+        self.page = Page(self)
+
+    @property
+    def page_url(self) -> str:
+        """Where a person opens the page."""
+        return f"{self.base_url}/playground/"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL (SLACK_API_URL)."""
+        return f"{self.base_url}/playground/api/"
+
+    def configure(self, settings: Settings) -> Settings:
+        """`settings` with Slack pointed at this playground (single workspace, signed)."""
+        return settings.replace(slack_bot_token=self.token,
+                                slack_signing_secret=self.signing_secret,
+                                slack_api_url=self.api_url, slack_app_token=None,
+                                slack_client_id=None, slack_client_secret=None,
+                                slack_state_secret=None)
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the playground on `app` (before it starts)."""
+        app.router.add_get("/playground", self._to_page)
+        app.router.add_get("/playground/", self._index)
+        app.router.add_static("/playground/static/", STATIC)
+        app.router.add_route("*", "/playground/api/response/{id}", self._response_url)
+        app.router.add_route("*", "/playground/api/{method}", self._web_api)
+        app.router.add_get("/playground/state", self._state)
+        app.router.add_get("/playground/events", self._events)
+        app.router.add_post("/playground/act", self.page.act)
+        app.on_startup.append(self._open)
+        app.on_shutdown.append(self._end_streams)
+        app.on_cleanup.append(self._close)
+
+    # ------------------------------------------------------------ life
+
+    async def _open(self, _app: web.Application) -> None:
+        self._session = aiohttp.ClientSession()
+
+    async def _end_streams(self, _app: web.Application) -> None:
+        for listener in list(self._listeners):
+            listener.put_nowait(None)
+
+    async def _close(self, _app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def send(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
+        """POST a signed request to deskbot's /slack/events; (status, body text)."""
+        assert self._session is not None, "the playground is not started"
+        async with self._session.post(f"{self.base_url}/slack/events", data=body.encode(),
+                                      headers=headers) as response:
+            return response.status, await response.text()
+
+    def changed(self) -> None:
+        """Tell every open page that something changed."""
+        self.version += 1
+        for listener in list(self._listeners):
+            listener.put_nowait(self.version)
+
+    # ------------------------------------------------------------ the Web API
+
+    async def _web_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params, token = await webapi.read_call(request)
+        answer = webapi.answer(self._handlers, method, params, token,
+                               accept=lambda given: secrets.compare_digest(given, self.token))
+        if answer.get("ok") and method not in READS:
+            self.changed()
+        if not answer.get("ok"):
+            log.info("playground Web API: %s answered %s", method, answer.get("error"))
+        return web.json_response(answer)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        params, _ = await webapi.read_call(request)
+        try:
+            self.page.respond(request.match_info["id"], params)
+        except SlackError as error:
+            return web.json_response({"ok": False, "error": error.error}, status=404)
+        self.changed()
+        return web.json_response({"ok": True})
+
+    # ------------------------------------------------------------ the page
+
+    async def _to_page(self, _request: web.Request) -> web.Response:
+        raise web.HTTPFound("/playground/")
+
+    async def _index(self, _request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def _state(self, request: web.Request) -> web.Response:
+        user = request.query.get("user") or PEOPLE[0].id
+        if user not in {p.id for p in PEOPLE}:
+            return web.json_response({"error": "unknown person"}, status=404)
+        return web.json_response(self.page.seen_by(user), dumps=_dumps)
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        listener: asyncio.Queue[int | None] = asyncio.Queue()
+        self._listeners.add(listener)
+        try:
+            await response.write(f"data: {self.version}\n\n".encode())
+            while (version := await listener.get()) is not None:
+                # Several changes in a row make one refresh.
+                while not listener.empty():
+                    latest = listener.get_nowait()
+                    if latest is None:
+                        return response
+                    version = latest
+                await response.write(f"data: {version}\n\n".encode())
+        except ConnectionResetError:
+            pass
+        finally:
+            self._listeners.discard(listener)
+        return response
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

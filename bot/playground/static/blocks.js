@@ -1,0 +1,256 @@
+// Block Kit and mrkdwn rendered into DOM nodes. Text is always set as text (never as
+// HTML), so whatever deskbot or a person wrote cannot inject markup.
+"use strict";
+
+(function () {
+  const EMOJI = {
+    pushpin: "📌", white_check_mark: "✅", warning: "⚠️", rotating_light: "🚨",
+    hourglass: "⌛", hourglass_flowing_sand: "⏳", star: "⭐", bust_in_silhouette: "👤",
+    inbox_tray: "📥", lock: "🔒", speech_balloon: "💬", x: "❌", wave: "👋",
+    large_green_circle: "🟢", large_yellow_circle: "🟡", red_circle: "🔴",
+    white_circle: "⚪", large_blue_circle: "🔵", no_entry: "⛔", zzz: "💤",
+    bell: "🔔", memo: "📝", calendar: "📅", clock3: "🕒", tada: "🎉", eyes: "👀",
+    arrow_right: "➡️", busts_in_silhouette: "👥", heavy_check_mark: "✔️",
+    information_source: "ℹ️", question: "❓", thumbsup: "👍", thumbsdown: "👎",
+  };
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function decode(text) {
+    return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
+  function emoji(text) {
+    return text.replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] || all);
+  }
+
+  // *bold* _italic_ ~strike~ `code` inside one run of text (no links in it).
+  function styled(text, into) {
+    const pattern = /```([\s\S]+?)```|`([^`\n]+)`|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~/g;
+    let last = 0;
+    let match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) into.append(emoji(decode(text.slice(last, match.index))));
+      if (match[1] !== undefined) into.append(el("pre", {}, decode(match[1])));
+      else if (match[2] !== undefined) into.append(el("code", {}, decode(match[2])));
+      else if (match[3] !== undefined) into.append(el("strong", {}, emoji(decode(match[3]))));
+      else if (match[4] !== undefined) into.append(el("em", {}, emoji(decode(match[4]))));
+      else into.append(el("s", {}, emoji(decode(match[5]))));
+      last = pattern.lastIndex;
+    }
+    if (last < text.length) into.append(emoji(decode(text.slice(last))));
+  }
+
+  // Links, mentions and styles within one line.
+  function inline(text, names, out) {
+    const pattern = /<([^<>]+)>/g;
+    let last = 0;
+    let match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) styled(text.slice(last, match.index), out);
+      const inner = match[1];
+      const bar = inner.indexOf("|");
+      const target = bar < 0 ? inner : inner.slice(0, bar);
+      const label = bar < 0 ? "" : inner.slice(bar + 1);
+      if (target.startsWith("@")) {
+        const id = target.slice(1);
+        out.append(el("span", { class: "mention" }, "@" + (label || (names && names[id]) || id)));
+      } else if (target.startsWith("#")) {
+        out.append(el("span", { class: "mention" }, "#" + (label || target.slice(1))));
+      } else if (target.startsWith("!date^")) {
+        out.append(el("time", {}, decode(label || "")));
+      } else if (target.startsWith("!")) {
+        out.append(el("span", { class: "mention" }, "@" + (label || target.slice(1).split("^")[0])));
+      } else if (/^(https?:|mailto:)/.test(target)) {
+        out.append(el("a", { href: target, target: "_blank", rel: "noopener noreferrer" },
+          decode(label || target)));
+      } else {
+        styled("<" + inner + ">", out);
+      }
+      last = pattern.lastIndex;
+    }
+    if (last < text.length) styled(text.slice(last), out);
+  }
+
+  // Slack's mrkdwn: <@U…>, <#C…|name>, <!here>, <url|label>, styles, > quotes, newlines.
+  function mrkdwn(text, names) {
+    const out = el("span", { class: "mrkdwn", dir: "auto" });
+    let quote = null;
+    (text || "").split("\n").forEach((line, index) => {
+      if (line.startsWith(">")) {
+        if (!quote) {
+          quote = el("blockquote", { dir: "auto" });
+          out.append(quote);
+        } else {
+          quote.append("\n");
+        }
+        inline(line.slice(1), names, quote);
+        return;
+      }
+      if (index > 0 && !quote) out.append("\n");
+      quote = null;
+      inline(line, names, out);
+    });
+    return out;
+  }
+
+  function textObject(obj, names) {
+    if (!obj) return el("span");
+    if (obj.type === "mrkdwn") return mrkdwn(obj.text, names);
+    return el("span", { dir: "auto" }, emoji(obj.text || ""));
+  }
+
+  function options(element) {
+    const all = [...(element.options || [])];
+    for (const group of element.option_groups || []) all.push(...(group.options || []));
+    return all;
+  }
+
+  // One interactive element. `act(element, index, extra)` sends the click.
+  function element(elem, where, ctx) {
+    const label = elem.placeholder ? elem.placeholder.text : (elem.text ? elem.text.text : elem.type);
+    const send = (extra) => ctx.act(Object.assign({ action_id: elem.action_id }, where, extra));
+    switch (elem.type) {
+      case "button": {
+        const cls = "btn" + (elem.style ? " btn-" + elem.style : "");
+        if (elem.url) {
+          return el("a", { class: cls, href: elem.url, target: "_blank", rel: "noopener noreferrer" },
+            textObject(elem.text));
+        }
+        return el("button", {
+          type: "button", class: cls,
+          onclick: () => {
+            if (elem.confirm && !window.confirm(
+              (elem.confirm.title ? elem.confirm.title.text + "\n\n" : "") +
+              decode(elem.confirm.text ? elem.confirm.text.text : "Are you sure?"))) return;
+            send({});
+          },
+        }, textObject(elem.text));
+      }
+      case "static_select":
+      case "external_select":
+      case "overflow":
+      case "users_select":
+      case "conversations_select":
+      case "channels_select": {
+        let choices;
+        if (elem.type === "users_select") {
+          choices = ctx.people.map((p) => ({ value: p.id, text: p.real_name }));
+        } else if (elem.type === "conversations_select" || elem.type === "channels_select") {
+          choices = ctx.channels.filter((c) => !c.is_im).map((c) => ({ value: c.id, text: "#" + c.name }));
+        } else {
+          choices = options(elem).map((o) => ({ value: o.value, text: o.text.text }));
+        }
+        const initial = elem.initial_option ? elem.initial_option.value
+          : (elem.initial_user || elem.initial_conversation || elem.initial_channel || "");
+        const aria = elem.type === "overflow" ? "More actions" : label;
+        const select = el("select", {
+          class: "select" + (elem.type === "overflow" ? " overflow" : ""), "aria-label": aria,
+          "data-action": elem.action_id,
+        }, el("option", { value: "" }, elem.type === "overflow" ? "⋯" : label + " …"),
+          choices.map((c) => el("option", { value: c.value, selected: c.value === initial }, c.text)));
+        if (ctx.inForm) {
+          select.dataset.kind = elem.type;
+          return select;
+        }
+        select.addEventListener("change", () => {
+          if (select.value) send({ option: select.value });
+        });
+        return select;
+      }
+      case "plain_text_input": {
+        const attrs = { class: "input", dir: "auto", "data-kind": elem.type, "aria-label": label,
+          placeholder: elem.placeholder ? elem.placeholder.text : "" };
+        const field = elem.multiline ? el("textarea", Object.assign({ rows: 4 }, attrs))
+          : el("input", Object.assign({ type: "text" }, attrs));
+        if (elem.initial_value) field.value = elem.initial_value;
+        return field;
+      }
+      case "datepicker": {
+        const field = el("input", { type: "date", class: "input", "aria-label": label });
+        if (!ctx.inForm) field.addEventListener("change", () => send({ option: field.value }));
+        return field;
+      }
+      case "image":
+        return el("img", { src: elem.image_url, alt: elem.alt_text || "", class: "image-el" });
+      default:
+        return el("span", { class: "unsupported" }, "[" + elem.type + "]");
+    }
+  }
+
+  // Blocks into a container. `where` says where a click came from (message, home…).
+  function blocks(list, ctx, where) {
+    const box = el("div", { class: "blocks" });
+    (list || []).forEach((block, index) => {
+      const at = (element) => Object.assign({}, where, { block: index, element });
+      switch (block.type) {
+        case "header":
+          box.append(el("h3", { class: "bk-header", dir: "auto" }, textObject(block.text)));
+          break;
+        case "section": {
+          const section = el("div", { class: "bk-section" });
+          const body = el("div", { class: "bk-section-body" });
+          if (block.text) body.append(el("div", { class: "bk-text" }, textObject(block.text, ctx.names)));
+          if (block.fields) {
+            body.append(el("div", { class: "bk-fields" },
+              block.fields.map((f) => el("div", { class: "bk-field" }, textObject(f, ctx.names)))));
+          }
+          section.append(body);
+          if (block.accessory) {
+            section.append(el("div", { class: "bk-accessory" }, element(block.accessory, at("accessory"), ctx)));
+          }
+          box.append(section);
+          break;
+        }
+        case "context":
+          box.append(el("div", { class: "bk-context" }, (block.elements || []).map((e) =>
+            e.type === "image" ? el("img", { src: e.image_url, alt: e.alt_text || "", class: "ctx-img" })
+              : textObject(e, ctx.names))));
+          break;
+        case "divider":
+          box.append(el("hr", { class: "bk-divider" }));
+          break;
+        case "actions":
+          box.append(el("div", { class: "bk-actions", role: "group", "aria-label": "Actions" },
+            (block.elements || []).map((e, i) => element(e, at(i), ctx))));
+          break;
+        case "input": {
+          const id = "in-" + (block.block_id || index);
+          const control = element(block.element, at("element"), Object.assign({}, ctx, { inForm: true }));
+          control.id = id;
+          control.dataset.block = block.block_id || "";
+          control.dataset.action = block.element.action_id || "";
+          const errorId = id + "-error";
+          control.setAttribute("aria-describedby", errorId);
+          box.append(el("div", { class: "bk-input" },
+            el("label", { for: id }, block.label ? block.label.text : ""),
+            block.hint ? el("p", { class: "hint" }, block.hint.text) : null,
+            control,
+            el("p", { class: "error", id: errorId, "data-error-for": block.block_id || "" })));
+          break;
+        }
+        case "image":
+          box.append(el("img", { src: block.image_url, alt: block.alt_text || "", class: "bk-image" }));
+          break;
+        default:
+          box.append(el("div", { class: "unsupported" }, "[" + block.type + " block]"));
+      }
+    });
+    return box;
+  }
+
+  window.BlockKit = { el, mrkdwn, blocks, textObject };
+})();

@@ -1,0 +1,43 @@
+"""`deskbot playground --seed`: the desks, people and history show up in the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.playground.run import Running
+from bot.playground.seed import seed
+from tests.playground.test_story_in_browser import Person, expect_text
+
+
+async def test_the_seeded_playground_has_desks_queues_and_history(
+        served: Running, page: Any, artifacts: Path) -> None:
+    summary = await seed(served)
+    assert "seeded desks IT and HR" in summary and "9 requests" in summary
+    assert await seed(served) == "desks exist already; nothing seeded"
+
+    await page.goto(served.playground.page_url + "?as=UDANA")
+    me = Person(page, artifacts)
+    await me.go("it-desk")
+    # Cards of the history, as the dispatcher delivered them, right to left included.
+    await expect_text(me.message("My laptop stopped charging"), "Rating")
+    await expect_text(me.message("A new hire needs an account"), "Lee")
+    await expect_text(me.message("המקלדת שלי לא עובדת"), "Lee")
+    await me.shot("seeded-it-desk")
+    # Dana asked that one herself: Lee's answer is in her DM thread, right to left.
+    await me.go("deskbot")
+    await me.open_thread("המקלדת שלי לא עובדת")
+    await expect_text(me.thread_pane(), "אני מביא לך מקלדת חדשה")
+    assert await me.thread_pane().locator("[dir=auto]", has_text="מקלדת חדשה").count() >= 1
+    await me.shot("seeded-rtl-thread")
+
+    await me.go("Home (deskbot)")
+    await expect_text(page.locator("#home"), "Unassigned")
+    await me.shot("seeded-home")
+
+    # Ada's admin view of the desk: the service window of the example.
+    await me.become("Ada")
+    await me.go("it-desk")
+    await me.write("/desk admin show IT")
+    await expect_text(page.locator("#messages"), "Asia/Jerusalem")
+    await me.shot("seeded-admin-show")
