@@ -4,11 +4,13 @@ Each sweep is a range query over stored due times (a small partial index each, s
 `storage.models.Conversation`), in its own unit of work. Flags are set with one
 conditional update for the whole batch (`... WHERE id IN (...) AND flag IS NULL` plus
 the conditions that made the rows due, `RETURNING id`), and only the sweeper whose
-update changed a row writes its event and notices: on PostgreSQL a second replica's
-update waits for the first one's row locks and then matches nothing; on SQLite write
-transactions run one after another. A handful of statements per sweep, not a few per
-row: a sweep's due rows, their desks and the desks' people are read in one go each
-(`bench/sweep.py` measures it).
+update changed a row writes its event and notices: on PostgreSQL the update takes its
+rows from a `FOR UPDATE SKIP LOCKED` subquery, so a second replica skips the rows the
+first one holds and finds the ones it committed flagged; on SQLite write transactions
+run one after another. A handful of statements per sweep, not a few per row: the due
+rows are read in one go, their desks' facts once per `sweep_all`, and events and
+notices are written by a `JournalBatch` (one INSERT per table). Resolving and closing
+are one update too, with what `sla.track` would set (`bench/sweep.py` measures it all).
 
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
