@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, literal
 
 from conversations.lifecycle import Status
 from desks.errors import InvalidInput
@@ -174,6 +177,28 @@ async def track(uow: UnitOfWork, conversation: Conversation, *, opened: bool = F
         await refresh_due_times(uow, conversation)
     _pause_or_resume(uow, conversation, desk)
     _stalls(uow, conversation, desk)
+
+
+# Every stall check's columns: `_stalls` clears them all once the situation ends.
+STALL_COLUMNS = ("unassigned_due_at", "unassigned_flagged_at", "unassigned_leads_due_at",
+                 "unassigned_leads_flagged_at", "agent_silence_due_at", "agent_nudged_at",
+                 "requester_silence_due_at", "requester_reminded_at", "auto_close_at")
+
+
+def settled_values(now: datetime, auto_close_at: Any = None) -> dict[str, Any]:
+    """UPDATE values that do what `track` does to conversations moved to resolved or closed.
+
+    For the sweeps that resolve or close a batch with one statement instead of loading
+    each conversation: the clocks pause (`sla_paused_at` kept where it is already set:
+    the caller writes an `sla.paused` event for the others), every stall check ends,
+    and auto-close is due at `auto_close_at` (resolved: `resolved_at` plus the desk's
+    `auto_close_after`, as an expression per desk; closed: None).
+    """
+    values: dict[str, Any] = dict.fromkeys(STALL_COLUMNS)
+    values["auto_close_at"] = auto_close_at
+    values["sla_paused_at"] = func.coalesce(Conversation.sla_paused_at,
+                                            literal(now, Conversation.sla_paused_at.type))
+    return values
 
 
 async def moved_desk(uow: UnitOfWork, conversation: Conversation) -> None:

@@ -4,11 +4,13 @@ Each sweep is a range query over stored due times (a small partial index each, s
 `storage.models.Conversation`), in its own unit of work. Flags are set with one
 conditional update for the whole batch (`... WHERE id IN (...) AND flag IS NULL` plus
 the conditions that made the rows due, `RETURNING id`), and only the sweeper whose
-update changed a row writes its event and notices: on PostgreSQL a second replica's
-update waits for the first one's row locks and then matches nothing; on SQLite write
-transactions run one after another. A handful of statements per sweep, not a few per
-row: a sweep's due rows, their desks and the desks' people are read in one go each
-(`bench/sweep.py` measures it).
+update changed a row writes its event and notices: on PostgreSQL the update takes its
+rows from a `FOR UPDATE SKIP LOCKED` subquery, so a second replica skips the rows the
+first one holds and finds the ones it committed flagged; on SQLite write transactions
+run one after another. A handful of statements per sweep, not a few per row: the due
+rows are read in one go, their desks' facts once per `sweep_all`, and events and
+notices are written by a `JournalBatch` (one INSERT per table). Resolving and closing
+are one update too, with what `sla.track` would set (`bench/sweep.py` measures it all).
 
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
@@ -23,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations import sla
 from conversations.lifecycle import ACTIVE, Status
 from desks.permissions import Role
+from desks.policy import DeskPolicy
 from scheduling.sla import window_of
 from storage.clock import Clock
 from storage.database import Database, UnitOfWork
@@ -47,6 +50,7 @@ SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer aft
 @dataclass
 class _DeskFacts:
     desk: Desk
+    policy: DeskPolicy
     open_now: bool
     oncall_ids: list[int]
     lead_ids: list[int]
@@ -54,7 +58,11 @@ class _DeskFacts:
 
 @dataclass
 class _Desks:
-    """What one sweep needs to know of each desk, looked up once."""
+    """What the sweeps of one moment need to know of each desk, looked up once.
+
+    `sweep_all` shares one among all its sweeps (the desks are detached from the unit
+    of work that loaded them; only their columns are read).
+    """
 
     now: datetime
     seen: dict[int, _DeskFacts] = field(default_factory=dict)
@@ -66,14 +74,15 @@ class _Desks:
             return
         desks = list((await uow.session.execute(
             select(Desk).where(Desk.id.in_(wanted)))).scalars())
-        oncall_of = {desk.id: sla.desk_policy(desk).oncall for desk in desks}
-        external_ids = sorted({x for ids in oncall_of.values() for x in ids})
+        policies = {desk.id: sla.desk_policy(desk) for desk in desks}
+        external_ids = sorted({x for policy in policies.values() for x in policy.oncall})
         people: dict[tuple[int, str], int] = {}
-        if external_ids:
+        if external_ids:  # by (workspace, external id): the unique index answers it
             people = {(p.workspace_id, p.external_id): p.id for p in (
                 await uow.session.execute(
                     select(Person.id, Person.workspace_id, Person.external_id)
-                    .where(Person.external_id.in_(external_ids))))}
+                    .where(Person.workspace_id.in_(sorted({d.workspace_id for d in desks})),
+                           Person.external_id.in_(external_ids))))}
         leads: dict[int, list[int]] = {}
         for desk_id, person_id in await uow.session.execute(
                 select(DeskMember.desk_id, DeskMember.person_id)
@@ -81,34 +90,19 @@ class _Desks:
                 .order_by(DeskMember.person_id)):
             leads.setdefault(desk_id, []).append(person_id)
         for desk in desks:
-            oncall = sorted({people[(desk.workspace_id, x)] for x in oncall_of[desk.id]
+            oncall = sorted({people[(desk.workspace_id, x)] for x in policies[desk.id].oncall
                              if (desk.workspace_id, x) in people})
-            self.seen[desk.id] = _DeskFacts(desk, window_of(desk.settings).is_open(self.now),
+            self.seen[desk.id] = _DeskFacts(desk, policies[desk.id],
+                                            window_of(desk.settings).is_open(self.now),
                                             oncall, leads.get(desk.id, []))
 
-    async def facts(self, uow: UnitOfWork, desk_id: int) -> _DeskFacts:
-        if desk_id not in self.seen:
-            desk = await uow.session.get(Desk, desk_id)
-            assert desk is not None  # foreign key
-            policy = sla.desk_policy(desk)
-            oncall: list[int] = []
-            if policy.oncall:
-                oncall = list((await uow.session.execute(
-                    select(Person.id).where(Person.workspace_id == desk.workspace_id,
-                                            Person.external_id.in_(policy.oncall))
-                    .order_by(Person.id))).scalars())
-            leads = list((await uow.session.execute(
-                select(DeskMember.person_id).where(DeskMember.desk_id == desk_id,
-                                                   DeskMember.role == Role.LEAD)
-                .order_by(DeskMember.person_id))).scalars())
-            self.seen[desk_id] = _DeskFacts(desk, window_of(desk.settings).is_open(self.now),
-                                            oncall, leads)
+    def facts(self, desk_id: int) -> _DeskFacts:
+        """The facts of a desk `load` has seen."""
         return self.seen[desk_id]
 
-    async def gate(self, uow: UnitOfWork, desk_id: int, priority: int
-                   ) -> tuple[bool, list[int]]:
+    def gate(self, desk_id: int, priority: int) -> tuple[bool, list[int]]:
         """(may act now, on-call people to tell instead of the usual ones)."""
-        facts = await self.facts(uow, desk_id)
+        facts = self.seen[desk_id]
         if facts.open_now:
             return True, []
         if priority == 5 and facts.oncall_ids:
@@ -116,24 +110,13 @@ class _Desks:
         return False, []
 
 
-def _event(uow: UnitOfWork, row: Any, kind: str, **data: object) -> None:
-    record_event(uow, workspace_id=row.workspace_id, conversation_id=row.id,
-                 desk_id=row.desk_id, kind=kind, by="scheduler", **data)
-
-
-def _notice(uow: UnitOfWork, row: Any, kind: NoticeKind, person_id: int | None = None,
-            **payload: object) -> None:
-    write_notice(uow, workspace_id=row.workspace_id, conversation_id=row.id,
-                 person_id=person_id, kind=kind, payload=dict(payload))
-
-
-def _batch_event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
+def _event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
     batch.event(workspace_id=row.workspace_id, conversation_id=row.id, desk_id=row.desk_id,
                 kind=kind, by="scheduler", **data)
 
 
-def _batch_notice(batch: JournalBatch, row: Any, kind: NoticeKind,
-                  person_id: int | None = None, **payload: object) -> None:
+def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | None = None,
+            **payload: object) -> None:
     batch.notice(workspace_id=row.workspace_id, conversation_id=row.id, person_id=person_id,
                  kind=kind, payload=dict(payload))
 
@@ -143,19 +126,19 @@ async def _due_rows(uow: UnitOfWork, moment: InstrumentedAttribute[Any],
                     desks: _Desks | None = None) -> list[Any]:
     """The batch of due rows, oldest first; with `desks`, their desks' facts are loaded."""
     rows = list((await uow.session.execute(
-        select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status)
+        select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status,
+               C.sla_paused_at)
         .where(*conditions).order_by(moment, C.id).limit(BATCH))).all())
-    if desks is not None:
+    if desks is not None and rows:
         await desks.load(uow, {row.desk_id for row in rows})
     return rows
 
 
-async def _gated(uow: UnitOfWork, desks: _Desks, rows: list[Any]
-                 ) -> list[tuple[Any, list[int]]]:
+def _gated(desks: _Desks, rows: list[Any]) -> list[tuple[Any, list[int]]]:
     """(row, on-call people to tell instead) for the rows that may be acted on now."""
     acting = []
     for row in rows:
-        act, oncall = await desks.gate(uow, row.desk_id, row.priority)
+        act, oncall = desks.gate(row.desk_id, row.priority)
         if act:
             acting.append((row, oncall))
     return acting
@@ -163,34 +146,50 @@ async def _gated(uow: UnitOfWork, desks: _Desks, rows: list[Any]
 
 async def _flag(uow: UnitOfWork, conversation_ids: list[int],
                 conditions: list[ColumnElement[bool]], values: dict[str, Any]) -> set[int]:
-    """Set `values` on those rows that still meet `conditions`; the ids this caller changed."""
+    """Set `values` on those rows that still meet `conditions`; the ids this caller changed.
+
+    One statement. On PostgreSQL the rows are locked by a subquery that skips rows
+    another replica holds (`FOR UPDATE SKIP LOCKED`): two sweepers never wait on each
+    other (so never deadlock), the holder flags those rows, and a row the other one
+    flagged and committed meanwhile fails `conditions` when it is locked.
+    """
     if not conversation_ids:
         return set()
+    which: list[ColumnElement[bool]] = [C.id.in_(conversation_ids), *conditions]
     if uow.db.is_postgresql:
-        # Lock first, in id order, skipping rows another replica holds: two sweepers
-        # never wait on each other (so never deadlock); the holder flags those rows.
-        conversation_ids = list((await uow.session.execute(
-            select(C.id).where(C.id.in_(conversation_ids), *conditions).order_by(C.id)
-            .with_for_update(skip_locked=True))).scalars())
-        if not conversation_ids:
-            return set()
+        which = [C.id.in_(select(C.id).where(*which).with_for_update(skip_locked=True)
+                          .correlate(None))]
     result = await uow.session.execute(
-        update(C).where(C.id.in_(conversation_ids), *conditions).values(**values)
+        update(C).where(*which).values(**values)
         .returning(C.id).execution_options(synchronize_session=False))
     return set(result.scalars())
 
 
 async def _flag_due(uow: UnitOfWork, desks: _Desks, moment: InstrumentedAttribute[Any],
                     due: list[ColumnElement[bool]], conditions: list[ColumnElement[bool]],
-                    values: dict[str, Any]) -> list[tuple[Any, list[int]]]:
+                    values: dict[str, Any] | Callable[[list[Any]], dict[str, Any]]
+                    ) -> list[tuple[Any, list[int]]]:
     """The due rows this sweeper flagged, oldest first, with the on-call people to tell.
 
     Rows are found by `due`, gated by their desk's window, and flagged with `values`
-    where `conditions` still hold; another sweeper's rows are left out.
+    (or the values it gives for the rows acted on) where `conditions` still hold;
+    another sweeper's rows are left out.
     """
-    acting = await _gated(uow, desks, await _due_rows(uow, moment, due, desks))
+    acting = _gated(desks, await _due_rows(uow, moment, due, desks))
+    if not acting:
+        return []
+    if callable(values):
+        values = values([row for row, _ in acting])
     flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
     return [(row, oncall) for row, oncall in acting if row.id in flagged]
+
+
+def _by_desk(column: InstrumentedAttribute[Any], values: dict[int, Any], otherwise: Any) -> Any:
+    """A value of `column` per the row's desk (one CASE over `desk_id`), else `otherwise`."""
+    if not values:
+        return otherwise
+    return case({desk_id: literal(value, column.type) for desk_id, value in values.items()},
+                value=C.desk_id, else_=otherwise)
 
 
 # ---------------------------------------------------------------- SLA
@@ -213,42 +212,43 @@ def _sla_conditions(target: str, moment: InstrumentedAttribute[Any],
     return conditions
 
 
-async def _sla_sweep(db: Database, now: datetime, stage: str) -> int:
+async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | None) -> int:
+    """Both targets' warnings (or breaches) in one unit of work."""
+    desks = desks or _Desks(now)
+    kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
-    for target, (warn_at, warned, due_at, breached) in TARGETS.items():
-        moment, flag = (warn_at, warned) if stage == "warning" else (due_at, breached)
-        conditions = _sla_conditions(target, moment, flag, now)
-        async with db.unit_of_work() as uow:
-            desks = _Desks(now)
+    async with db.unit_of_work() as uow:
+        batch = JournalBatch(uow)
+        for target, (warn_at, warned, due_at, breached) in TARGETS.items():
+            moment, flag = (warn_at, warned) if stage == "warning" else (due_at, breached)
+            conditions = _sla_conditions(target, moment, flag, now)
             values: dict[str, Any] = {flag.key: now}
             if stage == "breach":  # a breach makes a warning not yet sent pointless
-                values[warned.key] = func.coalesce(warned, now)
+                values[warned.key] = func.coalesce(warned, literal(now, warned.type))
             won = await _flag_due(uow, desks, moment, conditions, conditions, values)
             done += len(won)
-            batch = JournalBatch(uow)
             for row, oncall in won:
-                kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
-                _batch_event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
+                _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
                 recipients: list[int | None] = list(oncall) or [row.assignee_id]
                 if stage == "breach":
-                    facts = await desks.facts(uow, row.desk_id)
-                    recipients += [p for p in facts.lead_ids if p not in recipients]
+                    recipients += [p for p in desks.facts(row.desk_id).lead_ids
+                                   if p not in recipients]
                 for person_id in recipients:
-                    _batch_notice(batch, row, kind, person_id, target=target)
-                _batch_notice(batch, row, NoticeKind.CARD_UPDATE)
-            await batch.write()
-            await uow.commit()
+                    _notice(batch, row, kind, person_id, target=target)
+                _notice(batch, row, NoticeKind.CARD_UPDATE)
+        await batch.write()
+        await uow.commit()
     return done
 
 
-async def sla_warnings(db: Database, now: datetime) -> int:
+async def sla_warnings(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Warn once when a clock reaches the desk's warning percent of its target."""
-    return await _sla_sweep(db, now, "warning")
+    return await _sla_sweep(db, now, "warning", desks)
 
 
-async def sla_breaches(db: Database, now: datetime) -> int:
+async def sla_breaches(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Flag once a first-response or resolution target that has passed."""
-    return await _sla_sweep(db, now, "breach")
+    return await _sla_sweep(db, now, "breach", desks)
 
 
 # ---------------------------------------------------------------- stalls
@@ -266,173 +266,189 @@ async def _available_agents(uow: UnitOfWork, desk_ids: set[int]) -> dict[int, li
     return agents
 
 
-async def unassigned_too_long(db: Database, now: datetime) -> int:
-    """Ping the desk's available agents (else its leads) in the card's thread, once."""
+async def unassigned_too_long(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+    """Ping the desk's available agents (else its leads) in the card's thread, once.
+
+    Where agents are pinged, the leads are due one more `stall.unassigned` of business
+    time later (the desk's window), set by the same update that flags the row.
+    """
+    desks = desks or _Desks(now)
     due = [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None), C.status == Status.NEW]
     # Only the update checks the assignee: with `assignee_id IS NULL` in the query SQLite
     # prefers ix_conversation_assignee_status and reads every new conversation.
     conditions = [*due, C.assignee_id.is_(None)]
+    available: dict[int, list[int]] = {}
+
+    async def flag_values(rows: list[Any]) -> dict[str, Any]:
+        available.update(await _available_agents(uow, {row.desk_id for row in rows}))
+        # A desk's rows ping its agents when it is open and some are available, or (p5
+        # while closed) its on-call agents: then the leads' stage follows.
+        staged = {}
+        for desk_id in {row.desk_id for row in rows}:
+            facts = desks.facts(desk_id)
+            if available.get(desk_id) or not facts.open_now:
+                staged[desk_id] = window_of(facts.desk.settings).add_business_time(
+                    now, facts.policy.stall["unassigned"])
+        return {"unassigned_flagged_at": now,
+                "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
+                                                            C.unassigned_leads_due_at),
+                "unassigned_leads_flagged_at": case(
+                    (C.desk_id.in_(sorted(staged)), None),
+                    else_=C.unassigned_leads_flagged_at)}
+
     done = 0
     async with db.unit_of_work() as uow:
-        desks = _Desks(now)
-        won = await _flag_due(uow, desks, C.unassigned_due_at, due, conditions,
-                              {"unassigned_flagged_at": now})
+        acting = _gated(desks, await _due_rows(uow, C.unassigned_due_at, due, desks))
+        won: list[tuple[Any, list[int]]] = []
+        if acting:
+            flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+                                  await flag_values([row for row, _ in acting]))
+            won = [(row, oncall) for row, oncall in acting if row.id in flagged]
         done += len(won)
-        available = await _available_agents(uow, {row.desk_id for row, _ in won}) \
-            if won else {}
         batch = JournalBatch(uow)
-        agents_pinged: dict[int, list[int]] = {}  # desk id -> ids whose agents were pinged
         for row, oncall in won:
-            mention = oncall or available.get(row.desk_id)
-            if mention:
-                agents_pinged.setdefault(row.desk_id, []).append(row.id)
-            else:  # nobody available: the leads now, so no second stage
-                mention = (await desks.facts(uow, row.desk_id)).lead_ids
-            _batch_event(batch, row, "stall.unassigned", mention_ids=mention)
-            _batch_notice(batch, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
-        if agents_pinged:
-            # Then leads: one more `stall.unassigned` of business time from this ping,
-            # each desk's in its window; one UPDATE for the batch.
-            leads_due: dict[int, datetime] = {}
-            for desk_id in agents_pinged:
-                desk = (await desks.facts(uow, desk_id)).desk
-                leads_due[desk_id] = window_of(desk.settings).add_business_time(
-                    now, sla.desk_policy(desk).stall["unassigned"])
-            await uow.session.execute(
-                update(C).where(C.id.in_([i for ids in agents_pinged.values() for i in ids]))
-                .values(unassigned_leads_due_at=case(leads_due, value=C.desk_id),
-                        unassigned_leads_flagged_at=None)
-                .execution_options(synchronize_session=False))
+            # Nobody available: the leads now, so no second stage.
+            mention = oncall or available.get(row.desk_id) or desks.facts(row.desk_id).lead_ids
+            _event(batch, row, "stall.unassigned", mention_ids=mention)
+            _notice(batch, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
         await batch.write()
         await uow.commit()
     return done
 
 
-async def unassigned_leads(db: Database, now: datetime) -> int:
+async def unassigned_leads(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
+    desks = desks or _Desks(now)
     due = [C.unassigned_leads_due_at <= now, C.unassigned_leads_flagged_at.is_(None),
            C.status == Status.NEW]
     conditions = [*due, C.unassigned_flagged_at.is_not(None), C.assignee_id.is_(None)]
     done = 0
     async with db.unit_of_work() as uow:
-        desks = _Desks(now)
         won = await _flag_due(uow, desks, C.unassigned_leads_due_at, due, conditions,
                               {"unassigned_leads_flagged_at": now})
         done += len(won)
         batch = JournalBatch(uow)
         for row, _ in won:
-            leads = (await desks.facts(uow, row.desk_id)).lead_ids
-            _batch_event(batch, row, "stall.unassigned_leads", lead_ids=leads)
+            leads = desks.facts(row.desk_id).lead_ids
+            _event(batch, row, "stall.unassigned_leads", lead_ids=leads)
             for person_id in leads:
-                _batch_notice(batch, row, NoticeKind.STALL_UNASSIGNED, person_id,
-                              stage="leads")
+                _notice(batch, row, NoticeKind.STALL_UNASSIGNED, person_id, stage="leads")
         await batch.write()
         await uow.commit()
     return done
 
 
-async def agent_silent(db: Database, now: datetime) -> int:
+async def agent_silent(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Nudge the assignee by DM when the requester's message waits too long, once."""
+    desks = desks or _Desks(now)
     conditions = [C.agent_silence_due_at <= now, C.agent_nudged_at.is_(None),
                   C.status == Status.OPEN, C.assignee_id.is_not(None)]
     done = 0
     async with db.unit_of_work() as uow:
-        desks = _Desks(now)
         won = await _flag_due(uow, desks, C.agent_silence_due_at, conditions, conditions,
                               {"agent_nudged_at": now})
         done += len(won)
         batch = JournalBatch(uow)
         for row, oncall in won:
-            _batch_event(batch, row, "stall.agent_silent", assignee_id=row.assignee_id)
+            _event(batch, row, "stall.agent_silent", assignee_id=row.assignee_id)
             for person_id in oncall or [row.assignee_id]:
-                _batch_notice(batch, row, NoticeKind.AGENT_NUDGE, person_id)
+                _notice(batch, row, NoticeKind.AGENT_NUDGE, person_id)
         await batch.write()
         await uow.commit()
     return done
 
 
-async def requester_silent(db: Database, now: datetime) -> int:
-    """Remind a requester who has not answered; after a second period, resolve with a note."""
+def _paused(batch: JournalBatch, row: Any, status: str) -> None:
+    """The `sla.paused` event `sla.track` writes when a running clock stops."""
+    if row.sla_paused_at is None:
+        batch.event(workspace_id=row.workspace_id, conversation_id=row.id,
+                    desk_id=row.desk_id, kind="sla.paused", status=status)
+
+
+async def requester_silent(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+    """Remind a requester who has not answered; after a second period, resolve with a note.
+
+    Both steps are one update each for the batch (the second period and auto-close
+    time per desk); resolving sets what `sla.track` would (see `sla.settled_values`).
+    """
+    desks = desks or _Desks(now)
     remind = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_(None),
               C.status == Status.WAITING]
     resolve = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_not(None),
                C.status == Status.WAITING]
+    calendar = db.business_time
     done = 0
     async with db.unit_of_work() as uow:
-        desks = _Desks(now)
-        calendar = uow.business_time
-        acting = await _gated(uow, desks, await _due_rows(uow, C.requester_silence_due_at,
-                                                          remind, desks))
-        by_desk: dict[int, list[Any]] = {}
-        for row, _ in acting:
-            by_desk.setdefault(row.desk_id, []).append(row)
-        for desk_id, rows in by_desk.items():  # the second period ends at one time per desk
-            if calendar is None:
-                break
-            desk = (await desks.facts(uow, desk_id)).desk
-            second = calendar.add(desk.settings, now,
-                                  sla.desk_policy(desk).stall["requester_silence"])
-            flagged = await _flag(uow, [row.id for row in rows], remind,
-                                  {"requester_reminded_at": now,
-                                   "requester_silence_due_at": second})
-            for row in rows:
-                if row.id not in flagged:
-                    continue
+        batch = JournalBatch(uow)
+        second: dict[int, datetime] = {}
+
+        def reminded(rows: list[Any]) -> dict[str, Any]:
+            assert calendar is not None
+            for desk_id in {row.desk_id for row in rows}:  # one end per desk
+                facts = desks.facts(desk_id)
+                second[desk_id] = calendar.add(facts.desk.settings, now,
+                                               facts.policy.stall["requester_silence"])
+            return {"requester_reminded_at": now,
+                    "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
+                                                                C.requester_silence_due_at)}
+
+        if calendar is not None:
+            won = await _flag_due(uow, desks, C.requester_silence_due_at, remind, remind,
+                                  reminded)
+            done += len(won)
+            for row, _ in won:
+                _event(batch, row, "stall.requester_silent",
+                       resolve_at=second[row.desk_id].isoformat())
+                _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
+
+        def resolved_values(rows: list[Any]) -> dict[str, Any]:
+            close_at = {desk_id: now + desks.facts(desk_id).policy.auto_close_after
+                        for desk_id in {row.desk_id for row in rows}}
+            return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
+                    **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
+
+        resolved = [row for row, _ in await _flag_due(
+            uow, desks, C.requester_silence_due_at, resolve, resolve, resolved_values)]
+        if resolved:
+            notes = dict((await uow.session.execute(
+                insert(Message).returning(Message.conversation_id, Message.id,
+                                          sort_by_parameter_order=True),
+                [{"conversation_id": row.id, "author_id": None, "kind": "system",
+                  "body": SYSTEM_RESOLVE_NOTE, "created_at": now} for row in resolved])).all())
+            for row in resolved:
                 done += 1
-                _event(uow, row, "stall.requester_silent", resolve_at=second.isoformat())
-                _notice(uow, row, NoticeKind.REQUESTER_REMINDER)
-        acting = await _gated(uow, desks, await _due_rows(uow, C.requester_silence_due_at,
-                                                          resolve, desks))
-        flagged = await _flag(uow, [row.id for row, _ in acting], resolve,
-                              {"status": Status.RESOLVED, "resolved_at": now})
-        resolved = [row for row, _ in acting if row.id in flagged]
-        conversations = await _conversations(uow, [row.id for row in resolved])
-        notes = {row.id: Message(conversation_id=row.id, author_id=None, kind="system",
-                                 body=SYSTEM_RESOLVE_NOTE, created_at=now) for row in resolved}
-        uow.session.add_all(notes.values())
-        await uow.session.flush()
-        for row in resolved:
-            done += 1
-            conversation = conversations[row.id]
-            conversation.updated_at = now
-            await sla.track(uow, conversation)
-            _event(uow, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
-                   reason="requester_silence", note_message_id=notes[row.id].id)
-            _notice(uow, row, NoticeKind.CARD_UPDATE)
-            _notice(uow, row, NoticeKind.RESOLVE_PROMPT)
+                _paused(batch, row, Status.RESOLVED)
+                _event(batch, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
+                       reason="requester_silence", note_message_id=notes[row.id])
+                _notice(batch, row, NoticeKind.CARD_UPDATE)
+                _notice(batch, row, NoticeKind.RESOLVE_PROMPT)
+        await batch.write()
         await uow.commit()
     return done
 
 
-async def _conversations(uow: UnitOfWork, ids: list[int]) -> dict[int, Conversation]:
-    """The conversations of `ids` as they are now, with their desks in the session."""
-    if not ids:
-        return {}
-    found = {c.id: c for c in (await uow.session.execute(
-        select(C).where(C.id.in_(ids)).execution_options(populate_existing=True))).scalars()}
-    await uow.session.execute(  # sla.track gets each one's desk from the session
-        select(Desk).where(Desk.id.in_(sorted({c.desk_id for c in found.values()}))))
-    return found
+async def auto_close(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+    """Close conversations resolved for longer than the desk's `auto_close_after`.
 
-
-async def auto_close(db: Database, now: datetime) -> int:
-    """Close conversations resolved for longer than the desk's `auto_close_after`."""
+    One update for the batch, setting what `sla.track` would (`sla.settled_values`).
+    """
     conditions = [C.auto_close_at <= now, C.status == Status.RESOLVED]
     done = 0
     async with db.unit_of_work() as uow:
         rows = await _due_rows(uow, C.auto_close_at, conditions)
         flagged = await _flag(uow, [row.id for row in rows], conditions,
-                              {"status": Status.CLOSED, "closed_at": now})
-        closed = [row for row in rows if row.id in flagged]
-        conversations = await _conversations(uow, [row.id for row in closed])
-        for row in closed:
+                              {"status": Status.CLOSED, "closed_at": now, "updated_at": now,
+                               **sla.settled_values(now)})
+        batch = JournalBatch(uow)
+        for row in rows:
+            if row.id not in flagged:
+                continue
             done += 1
-            conversation = conversations[row.id]
-            conversation.updated_at = now
-            await sla.track(uow, conversation)
-            _event(uow, row, "conversation.closed", old=Status.RESOLVED, reason="auto_close")
-            _notice(uow, row, NoticeKind.CARD_UPDATE)
-            _notice(uow, row, NoticeKind.REQUESTER_UPDATE, what="closed")
+            _paused(batch, row, Status.CLOSED)
+            _event(batch, row, "conversation.closed", old=Status.RESOLVED, reason="auto_close")
+            _notice(batch, row, NoticeKind.CARD_UPDATE)
+            _notice(batch, row, NoticeKind.REQUESTER_UPDATE, what="closed")
+        await batch.write()
         await uow.commit()
     return done
 
@@ -480,8 +496,11 @@ async def digest_counts(uow: UnitOfWork, desk_id: int, now: datetime,
     }
 
 
-async def daily_digest(db: Database, now: datetime) -> int:
-    """Post each desk's digest in its agent channel once, at the start of its service day."""
+async def daily_digest(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+    """Post each desk's digest in its agent channel once, at the start of its service day.
+
+    (`desks` is taken for the sweeps' common signature: the digest reads every desk.)
+    """
     done = 0
     async with db.unit_of_work() as uow:
         desks = list((await uow.session.execute(
@@ -492,6 +511,8 @@ async def daily_digest(db: Database, now: datetime) -> int:
             if day is None:
                 continue
             start, end = day
+            if desk.last_digest_at is not None and desk.last_digest_at >= start:
+                continue  # posted already today (the update below would match nothing)
             result = await uow.session.execute(
                 update(Desk).where(Desk.id == desk.id, or_(Desk.last_digest_at.is_(None),
                                                            Desk.last_digest_at < start))
@@ -513,7 +534,7 @@ async def daily_digest(db: Database, now: datetime) -> int:
 
 # ---------------------------------------------------------------- all of them
 
-Sweep = Callable[[Database, datetime], Awaitable[int]]
+Sweep = Callable[[Database, datetime, _Desks | None], Awaitable[int]]
 # Breaches before warnings: a late run flags the breach and skips the stale warning.
 SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("sla_breach", sla_breaches),
@@ -530,13 +551,15 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
 async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
     """Run every sweep once at `clock.now()`; how many conversations (or desks) each acted on.
 
-    A sweep that fails is logged and the others still run (the next run tries again).
+    The sweeps share what they look up about desks. A sweep that fails is logged and
+    the others still run (the next run tries again).
     """
     now = (clock or db.clock).now()
+    desks = _Desks(now)
     done: dict[str, int] = {}
     for name, sweep in SWEEPS:
         try:
-            done[name] = await sweep(db, now)
+            done[name] = await sweep(db, now, desks)
         except Exception:
             log.exception("sweep %s failed", name)
             done[name] = -1

@@ -154,12 +154,15 @@ class Conversation(Base):
                     "resolution_warned_at IS NULL AND sla_paused_at IS NULL"),
         *_due_index("ix_conversation_resolution_due", "resolution_due_at",
                     "resolution_breached_at IS NULL AND sla_paused_at IS NULL"),
+        # Only armed rows (due time set): a NULL key would put every conversation in
+        # the index, and in every non-HOT update's index writes (migration 0008).
         *_due_index("ix_conversation_unassigned_due", "unassigned_due_at",
-                    "unassigned_flagged_at IS NULL"),
+                    "unassigned_due_at IS NOT NULL AND unassigned_flagged_at IS NULL"),
         *_due_index("ix_conversation_unassigned_leads_due", "unassigned_leads_due_at",
-                    "unassigned_leads_flagged_at IS NULL"),
+                    "unassigned_leads_due_at IS NOT NULL"
+                    " AND unassigned_leads_flagged_at IS NULL"),
         *_due_index("ix_conversation_agent_silence_due", "agent_silence_due_at",
-                    "agent_nudged_at IS NULL"),
+                    "agent_silence_due_at IS NOT NULL AND agent_nudged_at IS NULL"),
         *_due_index("ix_conversation_requester_silence_due", "requester_silence_due_at",
                     "requester_silence_due_at IS NOT NULL"),
         *_due_index("ix_conversation_auto_close", "auto_close_at",

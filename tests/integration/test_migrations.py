@@ -86,6 +86,34 @@ async def test_partial_indexes_survive_the_migration(database_factory: Any) -> N
         assert "done_at IS NULL" in definitions[name], definitions[name]
 
 
+async def test_the_sweeps_partial_indexes_have_the_models_predicates(
+        database_factory: Any) -> None:
+    # Autogenerate does not compare index predicates: each term of every conversation
+    # index's WHERE in the models must be in the migrated definition.
+    db = database_factory()
+    await migrate.upgrade(db)
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = await conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'conversation' AND sql IS NOT NULL"))
+        else:
+            rows = await conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'conversation'"
+                " AND schemaname = current_schema()"))
+        definitions = {name: " ".join(sql.replace("(", " ").replace(")", " ").split())
+                       for name, sql in rows}
+    partial = {index.name: str(index.dialect_options["sqlite"]["where"])
+               for index in Base.metadata.tables["conversation"].indexes
+               if index.dialect_options["sqlite"]["where"] is not None}
+    assert "ix_conversation_agent_silence_due" in partial
+    for name, where in partial.items():
+        definition = definitions[name]
+        assert definition.count(" AND ") == where.count(" AND "), (name, definition)
+        for term in where.split(" AND "):
+            assert term in definition, (name, term, definition)
+
+
 async def test_second_upgrade_does_nothing(database_factory: Any) -> None:
     db = database_factory()
     await migrate.upgrade(db)
