@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.playground.keep import state_file_for
 from bot.playground.server import Playground
 from bot.settings import Settings
 from storage.clock import Clock
@@ -63,7 +64,8 @@ async def running(settings: Settings, *, clock: Clock | None = None,
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     base = f"http://[{shown_host}]:{port}" if ":" in shown_host else \
         f"http://{shown_host}:{port}"
-    playground = Playground(base, validate_blocks=validate_blocks)
+    playground = Playground(base, validate_blocks=validate_blocks,
+                            state_file=state_file_for(settings.database_url))
     settings = playground.configure(settings)
     try:
         deps = await bootstrap.build(settings, clock, db=db)

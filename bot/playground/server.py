@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.playground import webapi
+from bot.playground.keep import Keeper
 from bot.playground.signed import SlackRequests
 from bot.playground.state import SlackError
 from bot.playground.workspace import PEOPLE, TEAM_ID, new_state
@@ -39,11 +41,15 @@ READS = frozenset({"auth.test", "users.info", "conversations.info", "chat.getPer
 class Playground:
     """The playground's state, credentials and routes; see the module docstring."""
 
-    def __init__(self, base_url: str, *, validate_blocks: bool = True) -> None:
+    def __init__(self, base_url: str, *, validate_blocks: bool = True,
+                 state_file: Path | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = "xoxb-playground-" + secrets.token_hex(12)
         self.signing_secret = secrets.token_hex(24)
         self.state = new_state(self.page_url, validate_blocks=validate_blocks)
+        # The page's workspace outlives a restart, like deskbot's database beside it.
+        self.keeper = Keeper(self.state, state_file)
+        self.keeper.load()
         self.requests = SlackRequests(self.signing_secret, TEAM_ID,
                                       team_domain="playground",
                                       bot_user_id=self.state.bot.user_id)
@@ -97,6 +103,7 @@ class Playground:
             listener.put_nowait(None)
 
     async def _close(self, _app: web.Application) -> None:
+        self.keeper.save()
         if self._session is not None:
             await self._session.close()
 
@@ -110,8 +117,20 @@ class Playground:
     def changed(self) -> None:
         """Tell every open page that something changed."""
         self.version += 1
+        self.keeper.changed()
         for listener in list(self._listeners):
             listener.put_nowait(self.version)
+
+    async def wait_for(self, predicate: Callable[[], Any], limit: float = 10.0) -> None:
+        """Return once `predicate()` holds, looking again after each change (tests, seed)."""
+        listener: asyncio.Queue[int | None] = asyncio.Queue()
+        self._listeners.add(listener)
+        try:
+            async with asyncio.timeout(limit):
+                while not predicate():
+                    await listener.get()
+        finally:
+            self._listeners.discard(listener)
 
     # ------------------------------------------------------------ the Web API
 

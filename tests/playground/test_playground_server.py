@@ -152,3 +152,41 @@ def test_serve_with_no_credentials_starts_the_playground(tmp_path: Path) -> None
                             "stands in") for m in messages), messages
     assert any(m.startswith("Slack is on: single workspace, Web API at "
                             f"{base}/playground/api/") for m in messages), messages
+
+
+async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
+    from bot.playground.keep import state_file_for
+    from bot.playground.run import running
+    from bot.settings import Settings
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}",
+                        host="127.0.0.1", port=0, sweep_seconds=3600)
+    async with running(settings) as served:
+        await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                           "text": "admin create IT #it-desk"})
+        status, asked = await act(served, {"user": ELI, "kind": "message",
+                                           "channel": f"D{ELI}", "text": "printer jam"})
+        assert status == 200
+        # The card, posted by deskbot's dispatcher.
+        await served.playground.wait_for(lambda: served.playground.state.messages.get(IT_CHANNEL))
+        [card] = served.playground.state.messages[IT_CHANNEL]
+    kept = state_file_for(settings.database_url)
+    assert kept is not None and kept.is_file()
+
+    # Started again on the same database: the page shows what it showed, and deskbot
+    # can still change the card it posted before the restart.
+    async with running(settings) as served:
+        state = served.playground.state
+        assert [m["ts"] for m in state.messages[IT_CHANNEL]] == [card["ts"]]
+        assert any(m.get("text") == "printer jam" for m in state.messages[f"D{ELI}"])
+        status, _ = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                       "text": "admin agents IT add <@UDANA>"})
+        status, _ = await act(served, {"user": "UDANA", "kind": "command",
+                                       "channel": IT_CHANNEL, "text": "claim 1001"})
+        assert status == 200
+        # The card updated in place, same ts.
+        await served.playground.wait_for(
+            lambda: "Dana" in json.dumps(state.messages[IT_CHANNEL][0]))
+        assert state.messages[IT_CHANNEL][0]["ts"] == card["ts"]
+        new_ts = state.next_ts()
+        assert float(new_ts) > float(card["ts"])  # ts keep increasing across the restart
