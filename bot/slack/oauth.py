@@ -2,7 +2,7 @@
 
 bolt runs the flow (`/slack/install` -> Slack -> `/slack/oauth_redirect` ->
 `oauth.v2.access`); this module gives it its settings: our client credentials, the bot
-scopes declared once in `app_manifest.yaml`, and slack_sdk's SQLAlchemy stores on
+scopes app_manifest.yaml declares (`BOT_SCOPES`), and slack_sdk's SQLAlchemy stores on
 deskbot's own async engine. Their tables (`slack_installations`, `slack_bots`,
 `slack_oauth_states`) are made by migration 0004, never at run time.
 
@@ -12,14 +12,11 @@ refused before any database look-up, and an issued one is consumed once.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
-from pathlib import Path
 from typing import Any
 
-import yaml
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -32,37 +29,13 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-MANIFEST_PATH = Path(__file__).resolve().parents[2] / "app_manifest.yaml"
 STATE_EXPIRATION_SECONDS = 600
-
-
-def read_bot_scopes(manifest: Path = MANIFEST_PATH) -> tuple[str, ...]:
-    """The bot scopes `manifest` declares (`oauth_config.scopes.bot`).
-
-    Raises `ValueError` naming the file when it declares none.
-    """
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    try:
-        scopes = data["oauth_config"]["scopes"]["bot"]
-    except (KeyError, TypeError):
-        scopes = None
-    if not isinstance(scopes, list) or not scopes or not all(
-            isinstance(scope, str) and scope for scope in scopes):
-        raise ValueError(f"{manifest} must list the bot scopes under oauth_config.scopes.bot")
-    return tuple(scopes)
-
-
-@functools.cache
-def bot_scopes() -> tuple[str, ...]:
-    """The bot scopes of the shipped `app_manifest.yaml` (read once, on first use)."""
-    return read_bot_scopes()
-
-
-def __getattr__(name: str) -> Any:
-    # BOT_SCOPES is read on first use, not at import (no file I/O at import time).
-    if name == "BOT_SCOPES":
-        return bot_scopes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# What the bot asks for when a workspace installs it: the same list as
+# `oauth_config.scopes.bot` in app_manifest.yaml (a test holds the two together). Kept
+# here, not read from the file, so an installed deskbot needs no copy of the repository.
+BOT_SCOPES = ("channels:history", "channels:join", "chat:write", "commands",
+              "groups:history", "im:history", "im:read", "im:write", "pins:write",
+              "users:read")
 
 
 class SignedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
@@ -109,7 +82,7 @@ def build_oauth_settings(settings: Settings, db: Database) -> AsyncOAuthSettings
     return AsyncOAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
-        scopes=list(bot_scopes()),
+        scopes=list(BOT_SCOPES),
         installation_store=installation_store,
         state_store=state_store,
         state_expiration_seconds=STATE_EXPIRATION_SECONDS,

@@ -18,9 +18,11 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from aiohttp import web
 from sqlalchemy import text
 
@@ -119,8 +121,10 @@ def _signed(nonce: str) -> str:
     return f"{nonce}.{hmac.new(STATE_SECRET.encode(), nonce.encode(), hashlib.sha256).hexdigest()}"
 
 
-def test_bot_scopes_come_from_the_manifest() -> None:
-    assert oauth.BOT_SCOPES == oauth.read_bot_scopes(oauth.MANIFEST_PATH)
+def test_bot_scopes_are_the_manifests() -> None:
+    manifest = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "app_manifest.yaml").read_text())
+    assert oauth.BOT_SCOPES == tuple(manifest["oauth_config"]["scopes"]["bot"])
     assert "chat:write" in oauth.BOT_SCOPES and "commands" in oauth.BOT_SCOPES
 
 
