@@ -191,7 +191,9 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
     if slack is not None:
         from bot.slack.sender import SlackSender
 
-        senders["slack"] = SlackSender(db, slack.client_for)
+        senders["slack"] = SlackSender(
+            db, slack.client_for,
+            forget_client=slack.forget_client if settings.slack_oauth else None)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender

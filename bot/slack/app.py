@@ -108,6 +108,10 @@ class SlackAdapter:
             self._clients[team_id] = client
         return client
 
+    def forget_client(self, team_id: str) -> None:
+        """Drop the cached client of `team_id` (its token was refused; it may be reinstalled)."""
+        self._clients.pop(team_id, None)
+
     def add_routes(self, web_app: web.Application) -> None:
         """Mount Slack's endpoints on the aiohttp application."""
         # Without a signing secret (Socket Mode only) no HTTP request could be verified,

@@ -40,6 +40,7 @@ TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_
 PERMANENT = frozenset({"channel_not_found", "is_archived", "account_inactive",
                        "user_not_found", "cannot_dm_bot", "not_authed", "invalid_auth",
                        "token_revoked", "user_disabled", "team_access_not_granted"})
+TOKEN_REFUSED = frozenset({"not_authed", "invalid_auth", "token_revoked"})
 TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "msg_blocks_too_long",
                      "invalid_blocks_format"})
 FALLBACK_LIMIT = 39_000  # Slack's text limit is 40,000; room for the note
@@ -76,10 +77,14 @@ class SlackSender:
     shortened plain-text fallback ends with.
     """
 
-    def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE) -> None:
+    def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE,
+                 forget_client: Callable[[str], None] | None = None) -> None:
         self.db = db
         self.client_for = client_for
         self.note = note
+        # With OAuth: drop a workspace's cached client when Slack refuses its token, so
+        # the next attempt reads the installation again (a reinstall brings a new token).
+        self.forget_client = forget_client
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
@@ -153,6 +158,11 @@ class SlackSender:
         if status >= 500 or error in TRANSIENT:
             log.warning("slack: %s failed with HTTP %s %s; retrying later", ctx, status, error)
             return RetryLater(f"slack: HTTP {status} {error}".rstrip())
+        if error in TOKEN_REFUSED and self.forget_client is not None:
+            self.forget_client(ctx.team)
+            log.warning("slack: %s: the token of team %s was refused (%s); reading the "
+                        "installation again on the next attempt", ctx, ctx.team, error)
+            return RetryLater(f"slack: {error}")
         if error in PERMANENT:
             self._posted.pop(ctx.notice.id, None)
             log.warning("slack: %s cannot be delivered: %s", ctx, error)

@@ -9,6 +9,7 @@ head (the installation tables come from migration 0004). The fake Slack answers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -33,7 +34,7 @@ from bot.slack import oauth
 from storage import migrate
 from storage.clock import FrozenClock
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack.harness import ADA, NAMES, SECRET, TEAM, SlackWorld, block_text
+from tests.slack.harness import ADA, ELI, NAMES, SECRET, TEAM, SlackWorld, block_text
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
@@ -276,3 +277,44 @@ async def test_bot_token_for_works_with_any_installation_store() -> None:
 
     assert await oauth.bot_token_for(OneBot(), TEAM) == "xoxb-any"  # type: ignore[arg-type]
     assert await oauth.bot_token_for(OneBot(), "T9") is None  # type: ignore[arg-type]
+
+
+async def test_a_refused_token_is_read_again_so_a_reinstall_takes_over(
+        database_factory: Any, clock: FrozenClock):
+    async with oauth_deskbot(database_factory, clock) as installer:
+        world, api = installer.world, installer.api
+        await installer.install()
+        await world.set_up_desks_directly()
+        await world.dm(ELI, "the printer jams")
+        await world.settled()
+        assert {c.token for c in api.calls_to("chat.postMessage", ok=True)} == {INSTALLED_TOKEN}
+
+        # The workspace reinstalls deskbot; Slack refuses the old token from now on.
+        answer = api.state.oauth_v2_access({"code": "x"})
+        api.set_oauth_answer({**answer, "access_token": "xoxb-reinstalled"})
+        await installer.install(code="code-2")
+        api.fail_next("chat.postMessage", "token_revoked")
+        before = len(api.calls_to("chat.postMessage", ok=True))
+        await world.dm(ELI, "and the scanner too")
+        await retry_scheduled(world)
+        world.clock.advance(seconds=30)  # the refused attempt's retry is due
+        await world.settled()
+        delivered = api.calls_to("chat.postMessage", ok=True)[before:]
+        assert delivered and {c.token for c in delivered} == {"xoxb-reinstalled"}
+
+
+async def retry_scheduled(world: SlackWorld, limit: float = 10.0) -> None:
+    """Wait until a failed delivery has its retry scheduled (then the clock may move)."""
+    from sqlalchemy import func, select
+
+    from storage.models import OutboxNotice
+
+    async with asyncio.timeout(limit):
+        while True:
+            async with world.db.unit_of_work(readonly=True) as uow:
+                if (await uow.session.execute(select(func.count()).select_from(OutboxNotice)
+                                              .where(OutboxNotice.done_at.is_(None),
+                                                     OutboxNotice.attempts > 0))).scalar_one():
+                    return
+            await asyncio.sleep(0.01)  # noqa: ASYNC110 - the dispatcher has no event for it
+
