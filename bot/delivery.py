@@ -7,7 +7,7 @@ from typing import Any
 
 from conversations.dispatch import Notice, Undeliverable
 from storage.database import Database
-from storage.models import Conversation, Desk, Person
+from storage.models import Conversation, Desk, Person, Workspace
 
 
 async def read_notice(db: Database, notice: Notice,
@@ -29,3 +29,12 @@ async def read_notice(db: Database, notice: Notice,
         view = await build(uow, conversation, *args) if build else None
     assert desk is not None and requester is not None  # foreign keys
     return conversation, desk, requester, view
+
+
+async def workspace_of(db: Database, notice: Notice) -> Workspace:
+    """The workspace `notice` is for; Undeliverable when it is gone."""
+    async with db.unit_of_work(readonly=True) as uow:
+        workspace = await uow.session.get(Workspace, notice.workspace_id)
+    if workspace is None:
+        raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+    return workspace

@@ -23,12 +23,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
-from bot.delivery import read_notice
+from bot.delivery import read_notice, workspace_of
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Desk, Message, Person, Workspace
+from storage.models import Conversation, Desk, Message, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,7 @@ class SlackSender:
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
-        async with self.db.unit_of_work(readonly=True) as uow:
-            workspace = await uow.session.get(Workspace, notice.workspace_id)
-        if workspace is None:
-            raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+        workspace = await workspace_of(self.db, notice)
         ctx = _Ctx(workspace.external_id, notice)
         try:
             client = await self.client_for(workspace.external_id)

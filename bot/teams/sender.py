@@ -38,7 +38,7 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot import views
-from bot.delivery import read_notice
+from bot.delivery import read_notice, workspace_of
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
@@ -46,7 +46,7 @@ from cards.teams.text import clip_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Desk, Message, PendingRequest, Person, Workspace
+from storage.models import Conversation, Desk, Message, PendingRequest, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,7 @@ class TeamsSender:
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Teams; raises RetryLater or Undeliverable when it cannot."""
-        async with self.db.unit_of_work(readonly=True) as uow:
-            workspace = await uow.session.get(Workspace, notice.workspace_id)
-        if workspace is None:
-            raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+        workspace = await workspace_of(self.db, notice)
         if workspace.platform != "teams":
             raise Undeliverable(f"workspace {notice.workspace_id} is on {workspace.platform}")
         ctx = _Ctx(workspace.external_id, notice)
