@@ -400,7 +400,8 @@ async def plans(db: Database, now: datetime) -> tuple[list[str], bool]:
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     lines: list[str] = []
     full_scan = False
-    statements = [(name, sweeps.due_query(kind, now)) for name, kind in sweep_queries()]
+    statements = [(name, sweeps.due_query(kind).params(now=now))
+                  for name, kind in sweep_queries()]
     name, kind = sweep_queries()[0]
     statements.append((f"flag update ({name})",
                        update(C).where(C.id == 1, *sweeps.conditions(kind, now)).values(

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, literal, select, tuple_
+from sqlalchemy import ColumnElement, delete, insert, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations.lifecycle import Status
-from storage.database import UnitOfWork
+from storage.database import UnitOfWork, among
 from storage.models import Conversation, ConversationTimer
 
 C = Conversation
@@ -117,8 +117,10 @@ async def sync(uow: UnitOfWork, conversation: Conversation) -> None:
     """Bring the conversation's timer rows in line with its attributes (flushed first).
 
     Writes only what differs: a check no longer armed, or armed with another due time,
-    loses its row; one newly armed (or moved) gets one.
+    loses its row; one newly armed (or moved) gets one. The conversation's own UPDATE
+    is flushed first, so its row is locked before its timers, as a sweep locks them.
     """
+    await uow.session.flush()
     want = armed(conversation)
     have: dict[str, datetime] = {kind: due for kind, due in (await uow.session.execute(
         select(T.kind, T.due_at).where(T.conversation_id == conversation.id))).all()}
@@ -136,18 +138,9 @@ async def disarm(uow: UnitOfWork, conversation_ids: Iterable[int],
     if not ids or not names:
         return
     where = T.kind == names[0] if len(names) == 1 else T.kind.in_(names)
-    await uow.session.execute(
-        delete(T).where(where, T.conversation_id.in_(ids))
+    await (await uow.session.connection()).execute(
+        delete(T).where(where, among(uow.db, T.conversation_id, ids))
         .execution_options(synchronize_session=False))
-
-
-async def disarm_pairs(uow: UnitOfWork, pairs: Iterable[tuple[int, str]]) -> None:
-    """Delete the timers of these (conversation id, kind) pairs."""
-    wanted = sorted(set(pairs))
-    if wanted:
-        await uow.session.execute(
-            delete(T).where(tuple_(T.conversation_id, T.kind).in_(wanted))
-            .execution_options(synchronize_session=False))
 
 
 async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:
@@ -155,7 +148,7 @@ async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> Non
     values = [{"conversation_id": conversation_id, "kind": kind, "due_at": due}
               for conversation_id, kind, due in rows]
     if values:
-        await uow.session.execute(insert(T), values)
+        await (await uow.session.connection()).execute(insert(T), values)
 
 
 def arm_all() -> list[Any]:

@@ -26,12 +26,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -51,7 +53,7 @@ from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.sla import window_of
 from storage.clock import Clock
-from storage.database import Database, UnitOfWork
+from storage.database import Database, UnitOfWork, among
 from storage.journal import JournalBatch, record_event, write_notice
 from storage.models import (
     AgentMark,
@@ -147,17 +149,19 @@ def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | No
                  kind=kind, payload=dict(payload))
 
 
-def due_query(kind: TimerKind, now: datetime) -> Select[Any]:
-    """The batch of `kind`'s timers due at `now`, oldest first, with their conversations.
+@cache
+def due_query(kind: TimerKind) -> Select[Any]:
+    """The batch of `kind`'s timers due at `:now`, oldest first, with their conversations.
 
     `armed` tells whether the conversation's columns still arm the timer with its due
-    time (they do unless something changed them without `timers.sync`).
+    time (they do unless something changed them without `timers.sync`). Built once per
+    kind: a sweep runs ten of these a minute.
     """
     return (select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status,
                    C.sla_paused_at, T.due_at,
                    and_(*kind.armed_sql(), kind.due_column == T.due_at).label("armed"))
             .join_from(T, C, C.id == T.conversation_id)
-            .where(T.kind == kind.name, T.due_at <= now)
+            .where(T.kind == kind.name, T.due_at <= bindparam("now", type_=T.due_at.type))
             .order_by(T.due_at, T.conversation_id).limit(BATCH))
 
 
@@ -165,12 +169,15 @@ async def _due_rows(uow: UnitOfWork, kind: TimerKind, now: datetime,
                     desks: _Desks | None = None) -> list[Any]:
     """The batch of conversations `kind` is due on, oldest first; with `desks`, their
     desks' facts are loaded. A timer out of step with its conversation is dropped."""
-    rows = list((await uow.session.execute(due_query(kind, now))).all())
+    # Core statements on the unit of work's connection, here and in the updates: the
+    # ORM session's execute adds ~0.3 ms a statement and a sweep runs dozens.
+    connection = await uow.session.connection()
+    rows = list((await connection.execute(due_query(kind), {"now": now})).all())
     stale = [row for row in rows if not row.armed]
     if stale:
         log.warning("dropping %d %s timers out of step with their conversations "
                     "(first: conversation %s)", len(stale), kind.name, stale[0].id)
-        await uow.session.execute(
+        await connection.execute(
             delete(T).where(T.kind == kind.name,
                             tuple_(T.conversation_id, T.due_at).in_(
                                 [(row.id, row.due_at) for row in stale]))
@@ -207,11 +214,11 @@ async def _flag(uow: UnitOfWork, conversation_ids: list[int],
     """
     if not conversation_ids:
         return set()
-    which: list[ColumnElement[bool]] = [C.id.in_(conversation_ids), *conditions]
+    which: list[ColumnElement[bool]] = [among(uow.db, C.id, conversation_ids), *conditions]
     if uow.db.is_postgresql:
         which = [C.id.in_(select(C.id).where(*which).with_for_update(skip_locked=True)
                           .correlate(None))]
-    result = await uow.session.execute(
+    result = await (await uow.session.connection()).execute(
         update(C).where(*which).values(**values)
         .returning(C.id).execution_options(synchronize_session=False))
     return set(result.scalars())
@@ -455,7 +462,7 @@ async def requester_silent(db: Database, now: datetime, desks: _Desks | None = N
         if resolved:
             await timers.arm(uow, [(row.id, timers.AUTO_CLOSE.name, close_at[row.desk_id])
                                    for row in resolved])
-            notes = dict((await uow.session.execute(
+            notes = dict((await (await uow.session.connection()).execute(
                 insert(Message).returning(Message.conversation_id, Message.id,
                                           sort_by_parameter_order=True),
                 [{"conversation_id": row.id, "author_id": None, "kind": "system",

@@ -231,6 +231,14 @@ class ConversationTimer(Base):
     due_at: Mapped[datetime]
 
 
+# A sweep reads at most a batch from the front of the index: on PostgreSQL a parallel
+# worker (which a generic plan of the prepared statement chose, estimating a third
+# of a kind's rows due) costs more to start than the whole read.
+event.listen(ConversationTimer.__table__, "after_create", DDL(
+    "ALTER TABLE conversation_timer SET (parallel_workers = 0)",
+).execute_if(dialect="postgresql"))
+
+
 class AgentMark(Base):
     """One agent's own marks on a conversation: pinned, and what they have read."""
 

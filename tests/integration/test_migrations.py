@@ -101,11 +101,11 @@ async def _conversation_indexes(db: Database) -> dict[str, str]:
         return dict(rows.all())
 
 
-async def _fillfactor(db: Database) -> list[str] | None:
+async def _fillfactor(db: Database, table: str = "conversation") -> list[str] | None:
     async with db.engine.connect() as conn:
         return (await conn.execute(text(
-            "SELECT reloptions FROM pg_class WHERE relname = 'conversation'"
-            " AND relnamespace = current_schema()::regnamespace"))).scalar_one()
+            "SELECT reloptions FROM pg_class WHERE relname = :table"
+            " AND relnamespace = current_schema()::regnamespace"), {"table": table})).scalar_one()
 
 
 async def test_no_conversation_index_names_a_flag_or_a_due_time(database_factory: Any) -> None:
@@ -121,6 +121,7 @@ async def test_no_conversation_index_names_a_flag_or_a_due_time(database_factory
         assert not any(moment in definition for moment in moments), (name, definition)
     if db.is_postgresql:
         assert await _fillfactor(db) == ["fillfactor=80"]
+        assert await _fillfactor(db, "conversation_timer") == ["parallel_workers=0"]
         made = database_factory()
         async with made.engine.begin() as conn:  # create_all (the tests' schema) alike
             await conn.exec_driver_sql("DROP TABLE conversation CASCADE")

@@ -8,7 +8,8 @@ the table's ~16 indexes. Now one row per armed check lives in `conversation_time
 (see `conversations.timers`), backfilled here from the conversation's columns, with one
 index on (kind, due_at); the conversation's flags and due times are in no index. On
 PostgreSQL `conversation` also gets a fillfactor of 80, so pages keep room for the new
-versions of their rows (existing pages gain it as they are rewritten or vacuumed).
+versions of their rows (existing pages gain it as they are rewritten or vacuumed),
+and `conversation_timer` no parallel workers (a generic plan chose one for a batch).
 
 Revision ID: 0009_conversation_timers
 Revises: 0008_stall_indexes_armed_only
@@ -108,6 +109,8 @@ def upgrade() -> None:
         op.drop_index(name, table_name="conversation")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE conversation SET (fillfactor = 80)")
+        # Batches from the front of the index: a parallel worker costs more than the read.
+        op.execute("ALTER TABLE conversation_timer SET (parallel_workers = 0)")
 
 
 def downgrade() -> None:
