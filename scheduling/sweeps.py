@@ -18,6 +18,10 @@ table). Resolving and closing are one update too, with what `sla.track` would se
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
 the desk has on-call agents: then the on-call agents are told.
+
+A resolution breach of a desk whose policy names a next tier (`escalate_to`) also moves
+the request there, as `transfer_to_desk` would, by the sweeper that flagged it, in the
+same transaction (`sla.escalated`): once, like the breach.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from conversations import sla, timers
+from conversations import commands, sla, timers
 from conversations.lifecycle import ACTIVE, Status
 from conversations.timers import TimerKind
 from desks.permissions import Role
@@ -269,6 +273,7 @@ async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | No
     desks = desks or _Desks(now)
     kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
+    escalating: list[Any] = []
     async with db.unit_of_work() as uow:
         batch = JournalBatch(uow)
         for target, ((warning, warned), (breach, breached)) in TARGETS.items():
@@ -289,9 +294,49 @@ async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | No
                 for person_id in recipients:
                     _notice(batch, row, kind, person_id, target=target)
                 _notice(batch, row, NoticeKind.CARD_UPDATE)
-        await batch.write()
+                if stage == "breach" and target == ESCALATING_TARGET and \
+                        desks.facts(row.desk_id).policy.escalate_to is not None:
+                    escalating.append(row)
+        await batch.write()  # the breach's notices go out before the move's
+        await _escalate(uow, desks, escalating)
         await uow.commit()
     return done
+
+
+# Which breach moves a request to its desk's next tier (`escalate_to`): resolution only.
+# A first-response breach means nobody has picked the request up yet: the leads are
+# told, and the specialists of the next tier are no remedy for an untriaged request
+# (measured from the same opening, it would breach there at once, and on down the
+# chain). A resolution breach means the tier could not solve it: that is what a
+# tier's escalation is for.
+ESCALATING_TARGET = "resolution"
+
+
+async def _escalate(uow: UnitOfWork, desks: _Desks, rows: list[Any]) -> int:
+    """Move each row (its resolution breach just flagged by this sweeper) to its desk's
+    next tier, as `transfer_to_desk` does, recorded as `sla.escalated`; how many moved.
+
+    Only the sweeper that won the breach gets here, so a breach escalates once. A next
+    tier that is gone or archived leaves the request where it is (logged).
+    """
+    moved = 0
+    targets: dict[tuple[int, str], Desk | None] = {}
+    for row in rows:
+        slug = desks.facts(row.desk_id).policy.escalate_to
+        assert slug is not None
+        key = (row.workspace_id, slug)
+        if key not in targets:
+            targets[key] = (await uow.session.execute(select(Desk).where(
+                Desk.workspace_id == row.workspace_id, Desk.slug == slug))).scalar_one_or_none()
+        target = targets[key]
+        if target is None or target.archived_at is not None:
+            log.warning("desk %s escalates to %r, which is %s; conversation %s stays",
+                        row.desk_id, slug, "gone" if target is None else "archived", row.id)
+            continue
+        if await commands.escalate(uow, row.id, target, by="scheduler",
+                                   breached=ESCALATING_TARGET) is not None:
+            moved += 1
+    return moved
 
 
 async def sla_warnings(db: Database, now: datetime, desks: _Desks | None = None) -> int:
