@@ -41,11 +41,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as postgresql_dialect
+from sqlalchemy.dialects.sqlite.aiosqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import InstrumentedAttribute
 
+from conversations import timers
 from conversations.lifecycle import Status
+from conversations.timers import TimerKind
 from scheduling import sweeps
 from scheduling.sla import DeskCalendar, window_of
 from storage import migrate
@@ -308,6 +311,13 @@ async def load_small_tables(db: Database, t0: datetime) -> None:
         await uow.commit()
 
 
+def arm_timers_sql(dialect: Any) -> list[str]:
+    """The product's own statements arming every loaded conversation's timers
+    (`conversations.timers.arm_all`: what `sla.track` would have written, in bulk)."""
+    return [str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            for statement in timers.arm_all()]
+
+
 def load_sqlite(path: str, plan: Plan) -> None:
     """executemany in one transaction; times formatted by SQLite as SQLAlchemy stores them."""
     def value(column: str) -> str:
@@ -323,6 +333,8 @@ def load_sqlite(path: str, plan: Plan) -> None:
         for batch in conversation_rows(plan):
             connection.executemany(sql, batch)
         connection.execute("UPDATE workspace SET last_ref = ?", (1000 + plan.conversations,))
+        for statement in arm_timers_sql(sqlite_dialect()):
+            connection.execute(statement)
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -348,67 +360,38 @@ async def load_postgresql(connection: asyncpg.Connection, plan: Plan) -> None:
         await connection.execute(
             "SELECT setval(pg_get_serial_sequence('conversation', 'id'), $1)",
             plan.conversations)
+        for statement in arm_timers_sql(postgresql_dialect()):
+            await connection.execute(statement)
     # What autovacuum would have done by the time a million conversations accumulated.
     await connection.execute("VACUUM ANALYZE conversation")
+    await connection.execute("VACUUM ANALYZE conversation_timer")
 
 
 # ---------------------------------------------------------------- the sweeps' queries
 
 
-def sweep_queries(now: datetime) -> list[tuple[str, InstrumentedAttribute[Any],
-                                               list[ColumnElement[bool]]]]:
-    """(name, moment, conditions) of every range query of `scheduling.sweeps`, as it runs.
-
-    The SLA ones come from the sweeps module itself; the stall ones restate its inline
-    conditions (keep them in step).
-    """
-    queries = []
-    for stage in ("breach", "warning"):
-        for target, (warn_at, warned, due_at, breached) in sweeps.TARGETS.items():
-            moment, flag = (warn_at, warned) if stage == "warning" else (due_at, breached)
-            queries.append((f"sla_{stage} {target}", moment,
-                            sweeps._sla_conditions(target, moment, flag, now)))
-    queries += [
-        ("unassigned", C.unassigned_due_at,
-         [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None),
-          C.status == Status.NEW]),
-        ("unassigned_leads", C.unassigned_leads_due_at,
-         [C.unassigned_leads_due_at <= now, C.unassigned_leads_flagged_at.is_(None),
-          C.status == Status.NEW]),
-        ("agent_silent", C.agent_silence_due_at,
-         [C.agent_silence_due_at <= now, C.agent_nudged_at.is_(None),
-          C.status == Status.OPEN, C.assignee_id.is_not(None)]),
-        ("requester_silent remind", C.requester_silence_due_at,
-         [C.requester_silence_due_at <= now, C.requester_reminded_at.is_(None),
-          C.status == Status.WAITING]),
-        ("requester_silent resolve", C.requester_silence_due_at,
-         [C.requester_silence_due_at <= now, C.requester_reminded_at.is_not(None),
-          C.status == Status.WAITING]),
-        ("auto_close", C.auto_close_at, [C.auto_close_at <= now, C.status == Status.RESOLVED]),
-    ]
-    return queries
+def sweep_queries() -> list[tuple[str, TimerKind]]:
+    """(name, timer kind) of every range query of `scheduling.sweeps`, in the order run."""
+    order = (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH,
+             timers.FIRST_RESPONSE_WARNING, timers.RESOLUTION_WARNING, timers.UNASSIGNED,
+             timers.UNASSIGNED_LEADS, timers.AGENT_SILENCE, timers.REQUESTER_REMINDER,
+             timers.REQUESTER_RESOLVE, timers.AUTO_CLOSE)
+    assert set(order) == set(timers.KINDS)
+    return [(kind.name, kind) for kind in order]
 
 
 async def floor(db: Database, now: datetime) -> tuple[float, int, dict[str, float]]:
     """Seconds for the sweeps' own SELECTs (no update, event or notice), rows found, and
     milliseconds per query."""
-    queries = sweep_queries(now)
     parts: dict[str, float] = {}
     started = time.perf_counter()
     found = 0
     async with db.unit_of_work() as uow:
-        for name, moment, conditions in queries:
+        for name, kind in sweep_queries():
             began = time.perf_counter()
-            found += len(await sweeps._due_rows(uow, moment, conditions))
+            found += len(await sweeps._due_rows(uow, kind, now))
             parts[name] = (time.perf_counter() - began) * 1000
     return time.perf_counter() - started, found, parts
-
-
-def _due_select(moment: InstrumentedAttribute[Any], conditions: list[ColumnElement[bool]]
-                ) -> Any:
-    # The statement of sweeps._due_rows, to show its plan.
-    return (select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status)
-            .where(*conditions).order_by(moment, C.id).limit(sweeps.BATCH))
 
 
 async def plans(db: Database, now: datetime) -> tuple[list[str], bool]:
@@ -417,11 +400,11 @@ async def plans(db: Database, now: datetime) -> tuple[list[str], bool]:
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     lines: list[str] = []
     full_scan = False
-    statements = [(name, _due_select(moment, conditions))
-                  for name, moment, conditions in sweep_queries(now)]
-    name, moment, conditions = sweep_queries(now)[0]
+    statements = [(name, sweeps.due_query(kind).params(now=now))
+                  for name, kind in sweep_queries()]
+    name, kind = sweep_queries()[0]
     statements.append((f"flag update ({name})",
-                       update(C).where(C.id == 1, *conditions).values(
+                       update(C).where(C.id == 1, *sweeps.conditions(kind, now)).values(
                            first_response_breached_at=now)))
     async with db.engine.connect() as connection:
         for name, statement in statements:

@@ -200,7 +200,7 @@ async def card_moved(uow: UnitOfWork, conversation: Conversation,
     """What replaces the card in its old channel (payload of card.moved: from/to desk ids)."""
     moved = (await uow.session.execute(
         select(Event.actor_id).where(Event.conversation_id == conversation.id,
-                                     Event.kind == "conversation.moved")
+                                     Event.kind.in_(("conversation.moved", "sla.escalated")))
         .order_by(Event.id.desc()).limit(1))).scalar_one_or_none()
     return CardMoved(ref=conversation.ref, subject=conversation.subject,
                      from_desk=await _desk_name(uow, payload.get("from_desk_id")),
@@ -433,7 +433,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     else:
         # On-call agents by name where known (they are kept as platform user ids).
         names = {p.external_id: p.display_name for p, _ in members}
-        lines += summary_lines(policy, names)
+        desk_names = {d.slug: d.name for d in await desks.list_desks(
+            uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
+        lines += summary_lines(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     lines += [(key.replace("_", " ").capitalize(), _setting(value))
               for key, value in sorted(settings.items())]

@@ -479,6 +479,34 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
         raise NotPermitted("That desk belongs to another workspace.")
     if target.id == desk.id:
         raise WrongState(f"#{conversation.ref} is already on the {desk.name} desk.")
+    await _move(uow, conversation, desk, target, actor.id, "conversation.moved")
+    return conversation
+
+
+async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
+                   **data: object) -> Conversation | None:
+    """The scheduler moves a conversation to its desk's next tier (no actor).
+
+    What `transfer_to_desk` does (unassigned there, a new card, the requester told),
+    recorded as `sla.escalated` with `data`. Nothing happens (None) when the
+    conversation is closed or already there, or the next tier is archived or of
+    another workspace.
+    """
+    conversation = await uow.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.status == Status.CLOSED:
+        return None
+    if (next_tier.archived_at is not None
+            or next_tier.workspace_id != conversation.workspace_id
+            or next_tier.id == conversation.desk_id):
+        return None
+    desk = await _desk(uow, conversation)
+    await _move(uow, conversation, desk, next_tier, None, "sla.escalated", **data)
+    return conversation
+
+
+async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target: Desk,
+                actor_id: int | None, kind: str, **data: object) -> None:
+    """Move the conversation from `desk` to `target`, recorded as `kind`, with its notices."""
     old_place = {"channel": conversation.agent_channel, "thread": conversation.agent_thread}
     was_pinned = await _any_pins(uow, conversation)  # the old card is unpinned with the move
     previous_assignee = conversation.assignee_id
@@ -494,8 +522,8 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     for mark in (await uow.session.execute(
             select(AgentMark).where(AgentMark.conversation_id == conversation.id))).scalars():
         await uow.session.delete(mark)
-    _event(uow, conversation, actor.id, "conversation.moved", from_desk_id=desk.id,
-           to_desk_id=target.id, previous_assignee_id=previous_assignee)
+    _event(uow, conversation, actor_id, kind, from_desk_id=desk.id,
+           to_desk_id=target.id, previous_assignee_id=previous_assignee, **data)
     _notice(uow, conversation, NoticeKind.CARD_MOVED, from_desk_id=desk.id,
             to_desk_id=target.id, old_channel=old_place["channel"],
             old_thread=old_place["thread"], was_pinned=was_pinned)
@@ -503,7 +531,6 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
-    return conversation
 
 
 async def _any_pins(uow: UnitOfWork, conversation: Conversation) -> bool:

@@ -16,7 +16,8 @@ Without one nothing is computed and every due time stays NULL.
 - **Stall checks** (`unassigned_due_at` and, once agents were pinged,
   `unassigned_leads_due_at`, `agent_silence_due_at`,
   `requester_silence_due_at`, `auto_close_at`) are set while their situation lasts and
-  cleared when it ends, so each sweep is a range query over a small partial index.
+  cleared when it ends; each armed check has a row in `conversation_timer` (kept by
+  `track`, see `conversations.timers`), so each sweep is a range query over its index.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, literal
 
+from conversations import timers
 from conversations.lifecycle import Status
 from desks.errors import InvalidInput
 from desks.policy import DeskPolicy, policy_of
@@ -170,13 +172,15 @@ def _stalls(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> None:
 async def track(uow: UnitOfWork, conversation: Conversation, *, opened: bool = False) -> None:
     """Bring the clocks in line with the conversation as it is now (after any change).
 
-    `opened=True` for a new conversation: its due times are computed first.
+    `opened=True` for a new conversation: its due times are computed first. The
+    conversation's timers (`conversations.timers`) follow its columns, in this unit of work.
     """
     desk = await _desk_of(uow, conversation)
     if opened:
         await refresh_due_times(uow, conversation)
     _pause_or_resume(uow, conversation, desk)
     _stalls(uow, conversation, desk)
+    await timers.sync(uow, conversation)
 
 
 # Every stall check's columns: `_stalls` clears them all once the situation ends.

@@ -120,7 +120,7 @@ def _plain_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings written out: every policy key in its stored form, then the others."""
     settings = dict(settings or {})
     stored = settings_with(settings, policy_of(settings))
-    ordered = {key: stored[key] for key in POLICY_KEYS}
+    ordered = {key: stored[key] for key in POLICY_KEYS if key in stored}
     ordered.update({key: stored[key] for key in sorted(stored) if key not in POLICY_KEYS})
     return ordered
 
@@ -463,9 +463,30 @@ async def apply_desk_file(uow: UnitOfWork, config: DeskFile, *,
             result.updated.append(desk.name)
         else:
             result.unchanged.append(desk.name)
+    await _check_escalations(uow, workspace, config)
     record_event(uow, workspace_id=workspace.id, kind="desks.imported", source=config.source,
                  created=result.created, updated=result.updated, unchanged=result.unchanged)
     return result
+
+
+async def _check_escalations(uow: UnitOfWork, workspace: Workspace, config: DeskFile) -> None:
+    """Each desk of the file that escalates names another desk (of the file, or there
+    already) and makes no loop; checked once every desk of the file is in place."""
+    for spec in config.desks:
+        slug = policy_of(spec.settings).escalate_to if spec.settings else None
+        if slug is None:
+            continue
+        where = f"{config.source}:{spec.line}: escalate_to:"
+        chain = await service.escalation_chain(uow, workspace.id, slug)
+        if not chain:
+            raise DeskFileInvalid([f"{where} there is no desk “{slug[:40]}” in the workspace "
+                                   "or the file."])
+        desk = (await uow.session.execute(select(Desk).where(
+            Desk.workspace_id == workspace.id, Desk.slug == spec.slug))).scalar_one()
+        try:
+            service.check_escalation(desk, chain[0], chain)
+        except InvalidInput as error:
+            raise DeskFileInvalid([f"{where} {error.message}"]) from None
 
 
 async def _apply(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk,

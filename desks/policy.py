@@ -12,11 +12,18 @@ Stored form (every key optional; absent means the default below):
      "sla": {"first_response": {"default": "15m", "5": "5m"},
              "resolution": {"default": "2d"}, "warning_percent": 75},
      "stall": {"unassigned": "10m", "agent_silence": "2h", "requester_silence": "3d"},
-     "auto_close_after": "7d", "oncall": ["U123"], "reopen_window_days": 7}
+     "auto_close_after": "7d", "oncall": ["U123"], "escalate_to": "it-tier-2",
+     "reopen_window_days": 7}
+
+`escalate_to` names the next-tier desk by slug: a conversation of this desk that
+breaches its resolution target moves there (`scheduling.sweeps`). Absent means no
+escalation; `desks.service.set_escalation` checks the desk exists and makes no loop.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,7 +54,7 @@ STALL_KINDS = tuple(DEFAULT_STALL)
 SLA_KINDS = ("first_response", "resolution")
 # The keys of `settings` that belong to the policy (`settings_with` rewrites them all).
 POLICY_KEYS = ("hours", "time_zone", "holidays", "closed_dates", "sla", "stall",
-               "auto_close_after", "oncall")
+               "auto_close_after", "oncall", "escalate_to")
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class DeskPolicy:
     stall: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_STALL))
     auto_close_after: timedelta = DEFAULT_AUTO_CLOSE
     oncall: tuple[str, ...] = ()  # platform user ids of on-call agents
+    escalate_to: str | None = None  # the next tier's desk slug, on a resolution breach
 
 
 def _priority(key: Any) -> int:
@@ -148,7 +156,26 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
         auto_close_after=parse_duration(settings["auto_close_after"])
         if settings.get("auto_close_after") else DEFAULT_AUTO_CLOSE,
         oncall=tuple(settings.get("oncall") or ()),
+        escalate_to=escalation_slug(settings.get("escalate_to")),
     )
+
+
+def slugify(name: str) -> str:
+    """Lower-case, dash-separated form of a desk name (keeps non-Latin letters)."""
+    text = unicodedata.normalize("NFKC", name).strip().lower().lstrip("#")
+    return re.sub(r"[^\w]+", "-", text).strip("-_")
+
+
+def escalation_slug(value: Any) -> str | None:
+    """The stored next-tier desk: a desk's slug (a name is read as its slug), or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("escalate_to is the next-tier desk's name, like `IT Tier 2`.")
+    slug = slugify(value)
+    if not slug:
+        raise InvalidInput(f"“{value[:40]}” is not a desk's name.")
+    return slug
 
 
 def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dict[str, Any]:
@@ -161,6 +188,8 @@ def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dic
     merged["stall"] = {k: format_duration(v) for k, v in policy.stall.items()}
     merged["auto_close_after"] = format_duration(policy.auto_close_after)
     merged["oncall"] = list(policy.oncall)
+    if policy.escalate_to is not None:  # absent when off: older settings compare equal
+        merged["escalate_to"] = policy.escalate_to
     return merged
 
 
@@ -176,9 +205,10 @@ def targets_text(targets: Mapping[int, timedelta]) -> str:
     return format_duration(default) + (f" ({own})" if own else "")
 
 
-def summary_lines(policy: DeskPolicy,
-                  names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """The policy as label → value lines (`/desk admin show`); `names` maps on-call ids."""
+def summary_lines(policy: DeskPolicy, names: Mapping[str, str] | None = None,
+                  desk_names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """The policy as label → value lines (`/desk admin show`); `names` maps on-call ids,
+    `desk_names` desk slugs to names."""
     window, sla = policy.window, policy.sla
     stall = ", ".join(f"{kind.replace('_', ' ')} {format_duration(policy.stall[kind])}"
                       for kind in STALL_KINDS)
@@ -195,7 +225,16 @@ def summary_lines(policy: DeskPolicy,
         ("Stall alerts", stall),
         ("Auto-close", f"{format_duration(policy.auto_close_after)} after resolve"),
         ("On call", ", ".join(oncall) or "nobody"),
+        ("Escalation", escalation_text(policy, desk_names)),
     ]
+
+
+def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> str:
+    """Where a resolution breach moves the desk's requests: `to IT Tier 2 …`, or `off`."""
+    if policy.escalate_to is None:
+        return "off"
+    name = (desk_names or {}).get(policy.escalate_to, policy.escalate_to)
+    return f"to {name} when a request breaches its resolution target"
 
 
 # ---------------------------------------------------------------- checking a stored form
@@ -297,6 +336,8 @@ def settings_problems(settings: Any) -> list[Problem]:
                                           and all(isinstance(v, str) and v for v in value)):
                 problems.append((path, "oncall is a list of platform user ids, like "
                                        "`[U0123ABC]`."))
+        elif key == "escalate_to":
+            _check(problems, path, escalation_slug, value)
         elif key == "reopen_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not (
                     1 <= value <= MAX_REOPEN_DAYS):

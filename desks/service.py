@@ -6,8 +6,6 @@ the desk and appends a `desk.*` event saying who changed what.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -26,6 +24,7 @@ from desks.policy import (
     compact_targets,
     policy_of,
     settings_with,
+    slugify,
     warning_percent,
 )
 from desks.window_grammar import (
@@ -43,12 +42,6 @@ from storage.notices import NoticeKind
 MAX_NAME = 80
 MAX_DESCRIPTION = 1000
 ACTIVE_STATUSES = ("new", "open", "waiting", "on_hold")
-
-
-def slugify(name: str) -> str:
-    """Lower-case, dash-separated form of a desk name (keeps non-Latin letters)."""
-    text = unicodedata.normalize("NFKC", name).strip().lower().lstrip("#")
-    return re.sub(r"[^\w]+", "-", text).strip("-_")
 
 
 def clean_name(name: str) -> str:
@@ -138,10 +131,15 @@ async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, new_nam
         )).scalar_one_or_none()
         if clash is not None:
             raise DeskExists(f"There is already a desk called {clash}.", name=clash)
-    old = desk.name
+    old, old_slug = desk.name, desk.slug
     desk.name, desk.slug = new_name, new_slug
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.renamed", old=old, new=new_name)
+    if new_slug != old_slug:  # desks escalating here name it by slug: they follow
+        for lower in await list_desks(uow, desk.workspace_id, include_archived=True):
+            policy = policy_of(lower.settings)
+            if policy.escalate_to == old_slug:
+                write_policy(uow, actor, lower, replace(policy, escalate_to=new_slug))
     return desk
 
 
@@ -476,6 +474,52 @@ async def set_auto_close(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     after = duration if isinstance(duration, timedelta) else parse_duration(duration)
     return await _change_policy(uow, actor, desk_name, lambda policy: replace(
         policy, auto_close_after=after))
+
+
+async def escalation_chain(uow: UnitOfWork, workspace_id: int, slug: str | None,
+                           limit: int = 20) -> list[Desk]:
+    """The desks a breach would pass through from the desk called `slug`: it, its next
+    tier, that one's…; stops at a desk that does not escalate, is missing or repeats."""
+    chain: list[Desk] = []
+    while slug is not None and len(chain) < limit:
+        desk = (await uow.session.execute(select(Desk).where(
+            Desk.workspace_id == workspace_id, Desk.slug == slug))).scalar_one_or_none()
+        if desk is None or desk in chain:
+            break
+        chain.append(desk)
+        slug = policy_of(desk.settings).escalate_to
+    return chain
+
+
+def check_escalation(desk: Desk, target: Desk, chain: Sequence[Desk]) -> None:
+    """Refuse a next tier that is the desk itself, or escalates back to it (`chain`:
+    the target's own `escalation_chain`)."""
+    if target.id == desk.id:
+        raise InvalidInput(f"The {desk.name} desk cannot escalate to itself; name the next "
+                           f"tier, e.g. `/desk admin escalate {desk.name} to IT Tier 2`.")
+    if any(d.id == desk.id for d in chain):
+        path = " → ".join(d.name for d in [desk, *chain[:[d.id for d in chain].index(desk.id)
+                                                        + 1]])
+        raise InvalidInput(f"That would make a loop: {path}. Turn one of them off first: "
+                           f"`/desk admin escalate {target.name} off`.")
+
+
+async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         target_name: DeskRef | None) -> PolicyChange:
+    """Move the desk's requests that breach their resolution target to `target_name`'s desk
+    (the next tier); None turns it off. Refuses an unknown desk, the desk itself, a loop."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    slug = None
+    if target_name is not None:
+        target = (target_name if isinstance(target_name, Desk)
+                  else await find_desk(uow, desk.workspace_id, target_name))
+        if target.workspace_id != desk.workspace_id:
+            raise UnknownDesk(f"There is no desk called “{target.name}” here.", name=target.name)
+        check_escalation(desk, target,
+                         await escalation_chain(uow, desk.workspace_id, target.slug))
+        slug = target.slug
+    policy = replace(policy_of(desk.settings), escalate_to=slug)
+    return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
 
 
 async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str,

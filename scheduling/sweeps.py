@@ -1,20 +1,27 @@
 """The sweeps of SPEC §4: SLA warning and breach, stalls, auto-close, the daily digest.
 
-Each sweep is a range query over stored due times (a small partial index each, see
-`storage.models.Conversation`), in its own unit of work. Flags are set with one
+Each sweep is a range query over `conversation_timer` (one row per armed check, kept
+in step with the conversation's columns: `conversations.timers`) joined to the due
+conversations, in its own unit of work. Flags are set on `conversation` with one
 conditional update for the whole batch (`... WHERE id IN (...) AND flag IS NULL` plus
-the conditions that made the rows due, `RETURNING id`), and only the sweeper whose
-update changed a row writes its event and notices: on PostgreSQL the update takes its
-rows from a `FOR UPDATE SKIP LOCKED` subquery, so a second replica skips the rows the
-first one holds and finds the ones it committed flagged; on SQLite write transactions
-run one after another. A handful of statements per sweep, not a few per row: the due
-rows are read in one go, their desks' facts once per `sweep_all`, and events and
-notices are written by a `JournalBatch` (one INSERT per table). Resolving and closing
-are one update too, with what `sla.track` would set (`bench/sweep.py` measures it all).
+the conditions that armed the timer, `RETURNING id`), and only the sweeper whose update
+changed a row writes its event and notices and deletes the timer: on PostgreSQL the
+update takes its rows from a `FOR UPDATE SKIP LOCKED` subquery, so a second replica
+skips the rows the first one holds and finds the ones it committed flagged; on SQLite
+write transactions run one after another. As no index names a flag, the update is a
+HOT one on PostgreSQL where the page has room. A handful of statements per sweep, not
+a few per row: the due rows are read in one go, their desks' facts once per
+`sweep_all`, and events and notices are written by a `JournalBatch` (one INSERT per
+table). Resolving and closing are one update too, with what `sla.track` would set
+(`bench/sweep.py` measures it all).
 
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
 the desk has on-call agents: then the on-call agents are told.
+
+A resolution breach of a desk whose policy names a next tier (`escalate_to`) also moves
+the request there, as `transfer_to_desk` would, by the sweeper that flagged it, in the
+same transaction (`sla.escalated`): once, like the breach.
 """
 
 from __future__ import annotations
@@ -23,26 +30,51 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
-from conversations import sla
+from conversations import commands, sla, timers
 from conversations.lifecycle import ACTIVE, Status
+from conversations.timers import TimerKind
 from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.sla import window_of
 from storage.clock import Clock
-from storage.database import Database, UnitOfWork
+from storage.database import Database, UnitOfWork, among
 from storage.journal import JournalBatch, record_event, write_notice
-from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person
+from storage.models import (
+    AgentMark,
+    Conversation,
+    ConversationTimer,
+    Desk,
+    DeskMember,
+    Message,
+    Person,
+)
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # rows one sweep handles per run; the rest wait for the next run
 C = Conversation
+T = ConversationTimer
 SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer after a "
                        "reminder.")
 
@@ -121,17 +153,48 @@ def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | No
                  kind=kind, payload=dict(payload))
 
 
-async def _due_rows(uow: UnitOfWork, moment: InstrumentedAttribute[Any],
-                    conditions: list[ColumnElement[bool]],
+@cache
+def due_query(kind: TimerKind) -> Select[Any]:
+    """The batch of `kind`'s timers due at `:now`, oldest first, with their conversations.
+
+    `armed` tells whether the conversation's columns still arm the timer with its due
+    time (they do unless something changed them without `timers.sync`). Built once per
+    kind: a sweep runs ten of these a minute.
+    """
+    return (select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status,
+                   C.sla_paused_at, T.due_at,
+                   and_(*kind.armed_sql(), kind.due_column == T.due_at).label("armed"))
+            .join_from(T, C, C.id == T.conversation_id)
+            .where(T.kind == kind.name, T.due_at <= bindparam("now", type_=T.due_at.type))
+            .order_by(T.due_at, T.conversation_id).limit(BATCH))
+
+
+async def _due_rows(uow: UnitOfWork, kind: TimerKind, now: datetime,
                     desks: _Desks | None = None) -> list[Any]:
-    """The batch of due rows, oldest first; with `desks`, their desks' facts are loaded."""
-    rows = list((await uow.session.execute(
-        select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status,
-               C.sla_paused_at)
-        .where(*conditions).order_by(moment, C.id).limit(BATCH))).all())
+    """The batch of conversations `kind` is due on, oldest first; with `desks`, their
+    desks' facts are loaded. A timer out of step with its conversation is dropped."""
+    # Core statements on the unit of work's connection, here and in the updates: the
+    # ORM session's execute adds ~0.3 ms a statement and a sweep runs dozens.
+    connection = await uow.session.connection()
+    rows = list((await connection.execute(due_query(kind), {"now": now})).all())
+    stale = [row for row in rows if not row.armed]
+    if stale:
+        log.warning("dropping %d %s timers out of step with their conversations "
+                    "(first: conversation %s)", len(stale), kind.name, stale[0].id)
+        await connection.execute(
+            delete(T).where(T.kind == kind.name,
+                            tuple_(T.conversation_id, T.due_at).in_(
+                                [(row.id, row.due_at) for row in stale]))
+            .execution_options(synchronize_session=False))
+        rows = [row for row in rows if row.armed]
     if desks is not None and rows:
         await desks.load(uow, {row.desk_id for row in rows})
     return rows
+
+
+def conditions(kind: TimerKind, now: datetime) -> list[ColumnElement[bool]]:
+    """What makes a conversation due for `kind` at `now`: its flag's conditional update."""
+    return [kind.due_column <= now, *kind.armed_sql()]
 
 
 def _gated(desks: _Desks, rows: list[Any]) -> list[tuple[Any, list[int]]]:
@@ -155,32 +218,33 @@ async def _flag(uow: UnitOfWork, conversation_ids: list[int],
     """
     if not conversation_ids:
         return set()
-    which: list[ColumnElement[bool]] = [C.id.in_(conversation_ids), *conditions]
+    which: list[ColumnElement[bool]] = [among(uow.db, C.id, conversation_ids), *conditions]
     if uow.db.is_postgresql:
         which = [C.id.in_(select(C.id).where(*which).with_for_update(skip_locked=True)
                           .correlate(None))]
-    result = await uow.session.execute(
+    result = await (await uow.session.connection()).execute(
         update(C).where(*which).values(**values)
         .returning(C.id).execution_options(synchronize_session=False))
     return set(result.scalars())
 
 
-async def _flag_due(uow: UnitOfWork, desks: _Desks, moment: InstrumentedAttribute[Any],
-                    due: list[ColumnElement[bool]], conditions: list[ColumnElement[bool]],
-                    values: dict[str, Any] | Callable[[list[Any]], dict[str, Any]]
-                    ) -> list[tuple[Any, list[int]]]:
+async def _flag_due(uow: UnitOfWork, desks: _Desks, kind: TimerKind, now: datetime,
+                    values: dict[str, Any] | Callable[[list[Any]], dict[str, Any]],
+                    disarm: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
     """The due rows this sweeper flagged, oldest first, with the on-call people to tell.
 
-    Rows are found by `due`, gated by their desk's window, and flagged with `values`
-    (or the values it gives for the rows acted on) where `conditions` still hold;
-    another sweeper's rows are left out.
+    Rows are found by `kind`'s timers, gated by their desk's window, and flagged with
+    `values` (or the values it gives for the rows acted on) where they are still due;
+    another sweeper's rows are left out. The flagged rows lose their `kind` timer and
+    those of `disarm` (checks the values end).
     """
-    acting = _gated(desks, await _due_rows(uow, moment, due, desks))
+    acting = _gated(desks, await _due_rows(uow, kind, now, desks))
     if not acting:
         return []
     if callable(values):
         values = values([row for row, _ in acting])
-    flagged = await _flag(uow, [row.id for row, _ in acting], conditions, values)
+    flagged = await _flag(uow, [row.id for row, _ in acting], conditions(kind, now), values)
+    await timers.disarm(uow, flagged, [kind.name, *(k.name for k in disarm)])
     return [(row, oncall) for row, oncall in acting if row.id in flagged]
 
 
@@ -195,21 +259,13 @@ def _by_desk(column: InstrumentedAttribute[Any], values: dict[int, Any], otherwi
 # ---------------------------------------------------------------- SLA
 
 
+# target -> ((warning timer, its flag), (breach timer, its flag))
 TARGETS = {
-    "first_response": (C.first_response_warn_at, C.first_response_warned_at,
-                       C.first_response_due_at, C.first_response_breached_at),
-    "resolution": (C.resolution_warn_at, C.resolution_warned_at,
-                   C.resolution_due_at, C.resolution_breached_at),
+    "first_response": ((timers.FIRST_RESPONSE_WARNING, C.first_response_warned_at),
+                       (timers.FIRST_RESPONSE_BREACH, C.first_response_breached_at)),
+    "resolution": ((timers.RESOLUTION_WARNING, C.resolution_warned_at),
+                   (timers.RESOLUTION_BREACH, C.resolution_breached_at)),
 }
-
-
-def _sla_conditions(target: str, moment: InstrumentedAttribute[Any],
-                    flag: InstrumentedAttribute[Any], now: datetime) -> list[ColumnElement[bool]]:
-    conditions = [moment <= now, flag.is_(None), C.sla_paused_at.is_(None),
-                  C.status.in_([Status.NEW, Status.OPEN])]
-    if target == "first_response":
-        conditions.append(C.first_response_at.is_(None))
-    return conditions
 
 
 async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | None) -> int:
@@ -217,15 +273,17 @@ async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | No
     desks = desks or _Desks(now)
     kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
+    escalating: list[Any] = []
     async with db.unit_of_work() as uow:
         batch = JournalBatch(uow)
-        for target, (warn_at, warned, due_at, breached) in TARGETS.items():
-            moment, flag = (warn_at, warned) if stage == "warning" else (due_at, breached)
-            conditions = _sla_conditions(target, moment, flag, now)
-            values: dict[str, Any] = {flag.key: now}
+        for target, ((warning, warned), (breach, breached)) in TARGETS.items():
+            values: dict[str, Any] = {(warned if stage == "warning" else breached).key: now}
+            ended: tuple[TimerKind, ...] = ()
             if stage == "breach":  # a breach makes a warning not yet sent pointless
                 values[warned.key] = func.coalesce(warned, literal(now, warned.type))
-            won = await _flag_due(uow, desks, moment, conditions, conditions, values)
+                ended = (warning,)
+            won = await _flag_due(uow, desks, warning if stage == "warning" else breach, now,
+                                  values, ended)
             done += len(won)
             for row, oncall in won:
                 _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
@@ -236,9 +294,49 @@ async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | No
                 for person_id in recipients:
                     _notice(batch, row, kind, person_id, target=target)
                 _notice(batch, row, NoticeKind.CARD_UPDATE)
-        await batch.write()
+                if stage == "breach" and target == ESCALATING_TARGET and \
+                        desks.facts(row.desk_id).policy.escalate_to is not None:
+                    escalating.append(row)
+        await batch.write()  # the breach's notices go out before the move's
+        await _escalate(uow, desks, escalating)
         await uow.commit()
     return done
+
+
+# Which breach moves a request to its desk's next tier (`escalate_to`): resolution only.
+# A first-response breach means nobody has picked the request up yet: the leads are
+# told, and the specialists of the next tier are no remedy for an untriaged request
+# (measured from the same opening, it would breach there at once, and on down the
+# chain). A resolution breach means the tier could not solve it: that is what a
+# tier's escalation is for.
+ESCALATING_TARGET = "resolution"
+
+
+async def _escalate(uow: UnitOfWork, desks: _Desks, rows: list[Any]) -> int:
+    """Move each row (its resolution breach just flagged by this sweeper) to its desk's
+    next tier, as `transfer_to_desk` does, recorded as `sla.escalated`; how many moved.
+
+    Only the sweeper that won the breach gets here, so a breach escalates once. A next
+    tier that is gone or archived leaves the request where it is (logged).
+    """
+    moved = 0
+    targets: dict[tuple[int, str], Desk | None] = {}
+    for row in rows:
+        slug = desks.facts(row.desk_id).policy.escalate_to
+        assert slug is not None
+        key = (row.workspace_id, slug)
+        if key not in targets:
+            targets[key] = (await uow.session.execute(select(Desk).where(
+                Desk.workspace_id == row.workspace_id, Desk.slug == slug))).scalar_one_or_none()
+        target = targets[key]
+        if target is None or target.archived_at is not None:
+            log.warning("desk %s escalates to %r, which is %s; conversation %s stays",
+                        row.desk_id, slug, "gone" if target is None else "archived", row.id)
+            continue
+        if await commands.escalate(uow, row.id, target, by="scheduler",
+                                   breached=ESCALATING_TARGET) is not None:
+            moved += 1
+    return moved
 
 
 async def sla_warnings(db: Database, now: datetime, desks: _Desks | None = None) -> int:
@@ -270,20 +368,17 @@ async def unassigned_too_long(db: Database, now: datetime, desks: _Desks | None 
     """Ping the desk's available agents (else its leads) in the card's thread, once.
 
     Where agents are pinged, the leads are due one more `stall.unassigned` of business
-    time later (the desk's window), set by the same update that flags the row.
+    time later (the desk's window), set by the same update that flags the row (and
+    armed as their timer).
     """
     desks = desks or _Desks(now)
-    due = [C.unassigned_due_at <= now, C.unassigned_flagged_at.is_(None), C.status == Status.NEW]
-    # Only the update checks the assignee: with `assignee_id IS NULL` in the query SQLite
-    # prefers ix_conversation_assignee_status and reads every new conversation.
-    conditions = [*due, C.assignee_id.is_(None)]
     available: dict[int, list[int]] = {}
+    staged: dict[int, datetime] = {}
 
     async def flag_values(rows: list[Any]) -> dict[str, Any]:
         available.update(await _available_agents(uow, {row.desk_id for row in rows}))
         # A desk's rows ping its agents when it is open and some are available, or (p5
         # while closed) its on-call agents: then the leads' stage follows.
-        staged = {}
         for desk_id in {row.desk_id for row in rows}:
             facts = desks.facts(desk_id)
             if available.get(desk_id) or not facts.open_now:
@@ -291,19 +386,23 @@ async def unassigned_too_long(db: Database, now: datetime, desks: _Desks | None 
                     now, facts.policy.stall["unassigned"])
         return {"unassigned_flagged_at": now,
                 "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
-                                                            C.unassigned_leads_due_at),
+                                                    C.unassigned_leads_due_at),
                 "unassigned_leads_flagged_at": case(
                     (C.desk_id.in_(sorted(staged)), None),
                     else_=C.unassigned_leads_flagged_at)}
 
     done = 0
     async with db.unit_of_work() as uow:
-        acting = _gated(desks, await _due_rows(uow, C.unassigned_due_at, due, desks))
+        acting = _gated(desks, await _due_rows(uow, timers.UNASSIGNED, now, desks))
         won: list[tuple[Any, list[int]]] = []
         if acting:
-            flagged = await _flag(uow, [row.id for row, _ in acting], conditions,
+            flagged = await _flag(uow, [row.id for row, _ in acting],
+                                  conditions(timers.UNASSIGNED, now),
                                   await flag_values([row for row, _ in acting]))
             won = [(row, oncall) for row, oncall in acting if row.id in flagged]
+            await timers.disarm(uow, flagged, [timers.UNASSIGNED.name])
+            await timers.arm(uow, [(row.id, timers.UNASSIGNED_LEADS.name, staged[row.desk_id])
+                                   for row, _ in won if row.desk_id in staged])
         done += len(won)
         batch = JournalBatch(uow)
         for row, oncall in won:
@@ -319,12 +418,9 @@ async def unassigned_too_long(db: Database, now: datetime, desks: _Desks | None 
 async def unassigned_leads(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
     desks = desks or _Desks(now)
-    due = [C.unassigned_leads_due_at <= now, C.unassigned_leads_flagged_at.is_(None),
-           C.status == Status.NEW]
-    conditions = [*due, C.unassigned_flagged_at.is_not(None), C.assignee_id.is_(None)]
     done = 0
     async with db.unit_of_work() as uow:
-        won = await _flag_due(uow, desks, C.unassigned_leads_due_at, due, conditions,
+        won = await _flag_due(uow, desks, timers.UNASSIGNED_LEADS, now,
                               {"unassigned_leads_flagged_at": now})
         done += len(won)
         batch = JournalBatch(uow)
@@ -341,12 +437,9 @@ async def unassigned_leads(db: Database, now: datetime, desks: _Desks | None = N
 async def agent_silent(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Nudge the assignee by DM when the requester's message waits too long, once."""
     desks = desks or _Desks(now)
-    conditions = [C.agent_silence_due_at <= now, C.agent_nudged_at.is_(None),
-                  C.status == Status.OPEN, C.assignee_id.is_not(None)]
     done = 0
     async with db.unit_of_work() as uow:
-        won = await _flag_due(uow, desks, C.agent_silence_due_at, conditions, conditions,
-                              {"agent_nudged_at": now})
+        won = await _flag_due(uow, desks, timers.AGENT_SILENCE, now, {"agent_nudged_at": now})
         done += len(won)
         batch = JournalBatch(uow)
         for row, oncall in won:
@@ -369,13 +462,10 @@ async def requester_silent(db: Database, now: datetime, desks: _Desks | None = N
     """Remind a requester who has not answered; after a second period, resolve with a note.
 
     Both steps are one update each for the batch (the second period and auto-close
-    time per desk); resolving sets what `sla.track` would (see `sla.settled_values`).
+    time per desk); resolving sets what `sla.track` would (see `sla.settled_values`),
+    and the timers follow: the reminder arms the resolve, the resolve the auto-close.
     """
     desks = desks or _Desks(now)
-    remind = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_(None),
-              C.status == Status.WAITING]
-    resolve = [C.requester_silence_due_at <= now, C.requester_reminded_at.is_not(None),
-               C.status == Status.WAITING]
     calendar = db.business_time
     done = 0
     async with db.unit_of_work() as uow:
@@ -390,27 +480,34 @@ async def requester_silent(db: Database, now: datetime, desks: _Desks | None = N
                                                facts.policy.stall["requester_silence"])
             return {"requester_reminded_at": now,
                     "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
-                                                                C.requester_silence_due_at)}
+                                                         C.requester_silence_due_at)}
 
         if calendar is not None:
-            won = await _flag_due(uow, desks, C.requester_silence_due_at, remind, remind,
-                                  reminded)
+            won = await _flag_due(uow, desks, timers.REQUESTER_REMINDER, now, reminded)
+            await timers.arm(uow, [(row.id, timers.REQUESTER_RESOLVE.name, second[row.desk_id])
+                                   for row, _ in won if row.desk_id in second])
             done += len(won)
             for row, _ in won:
                 _event(batch, row, "stall.requester_silent",
                        resolve_at=second[row.desk_id].isoformat())
                 _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
 
+        close_at: dict[int, datetime] = {}
+
         def resolved_values(rows: list[Any]) -> dict[str, Any]:
-            close_at = {desk_id: now + desks.facts(desk_id).policy.auto_close_after
-                        for desk_id in {row.desk_id for row in rows}}
+            close_at.update({desk_id: now + desks.facts(desk_id).policy.auto_close_after
+                             for desk_id in {row.desk_id for row in rows}})
             return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
                     **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
 
+        # Resolved: every other check ends (none is armed while waiting but this one).
         resolved = [row for row, _ in await _flag_due(
-            uow, desks, C.requester_silence_due_at, resolve, resolve, resolved_values)]
+            uow, desks, timers.REQUESTER_RESOLVE, now, resolved_values,
+            tuple(kind for kind in timers.KINDS if kind != timers.AUTO_CLOSE))]
         if resolved:
-            notes = dict((await uow.session.execute(
+            await timers.arm(uow, [(row.id, timers.AUTO_CLOSE.name, close_at[row.desk_id])
+                                   for row in resolved])
+            notes = dict((await (await uow.session.connection()).execute(
                 insert(Message).returning(Message.conversation_id, Message.id,
                                           sort_by_parameter_order=True),
                 [{"conversation_id": row.id, "author_id": None, "kind": "system",
@@ -430,15 +527,17 @@ async def requester_silent(db: Database, now: datetime, desks: _Desks | None = N
 async def auto_close(db: Database, now: datetime, desks: _Desks | None = None) -> int:
     """Close conversations resolved for longer than the desk's `auto_close_after`.
 
-    One update for the batch, setting what `sla.track` would (`sla.settled_values`).
+    One update for the batch, setting what `sla.track` would (`sla.settled_values`);
+    a closed conversation has no timer left.
     """
-    conditions = [C.auto_close_at <= now, C.status == Status.RESOLVED]
+    kind = timers.AUTO_CLOSE
     done = 0
     async with db.unit_of_work() as uow:
-        rows = await _due_rows(uow, C.auto_close_at, conditions)
-        flagged = await _flag(uow, [row.id for row in rows], conditions,
+        rows = await _due_rows(uow, kind, now)
+        flagged = await _flag(uow, [row.id for row in rows], conditions(kind, now),
                               {"status": Status.CLOSED, "closed_at": now, "updated_at": now,
                                **sla.settled_values(now)})
+        await timers.disarm(uow, flagged, timers.ALL)
         batch = JournalBatch(uow)
         for row in rows:
             if row.id not in flagged:

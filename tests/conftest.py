@@ -98,6 +98,15 @@ async def db(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
     database = database_factory()
     await database.create_all()
     yield database
+    await assert_timers_in_step(database)
+
+
+async def assert_timers_in_step(database: Database) -> None:
+    """Every test leaves `conversation_timer` in step with the conversations' columns."""
+    from conversations import timers
+
+    async with database.unit_of_work(readonly=True) as uow:
+        assert await timers.out_of_step(uow) == [], "conversation_timer out of step"
 
 
 MakeDb = Callable[..., Database]

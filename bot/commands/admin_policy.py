@@ -1,4 +1,4 @@
-"""`/desk admin hours|holidays|sla|stall|oncall|autoclose`: a desk's service policy.
+"""`/desk admin hours|holidays|sla|stall|oncall|autoclose|escalate`: a desk's service policy.
 
 Each handler reads the words, checks each value with the window grammar (so a bad
 time, zone, country, date or duration is refused with the subcommand's usage), then
@@ -215,3 +215,25 @@ async def autoclose(ctx: Context, args: Args) -> View:
     return Reply(text=f"The {change.desk.name} desk closes resolved requests after "
                       f"{format_duration(change.policy.auto_close_after)}"
                       f"{_unchanged(change)}.")
+
+
+async def escalate(ctx: Context, args: Args) -> View:
+    """`/desk admin escalate DESK to NEXT DESK | off`."""
+    name = args.word(DESK)
+    how = args.choice("`to` and the next-tier desk, or `off`", ("to", "off"))
+    target = None
+    if how == "to":
+        words = _words(args, "the next-tier desk's name, e.g. IT Tier 2")
+        if not words:
+            raise args.fail(f"`/desk admin escalate {name} to` needs the next-tier desk's "
+                            "name, e.g. `IT Tier 2`.")
+        target = " ".join(words)
+    args.done()
+    change = await service.set_escalation(ctx.uow, ctx.actor, name, target)
+    if change.policy.escalate_to is None:
+        return Reply(text=f"Requests of the {change.desk.name} desk that breach their "
+                          f"resolution target stay there{_unchanged(change)}.")
+    next_tier = await service.find_desk(ctx.uow, change.desk.workspace_id,
+                                        change.policy.escalate_to)
+    return Reply(text=f"Requests of the {change.desk.name} desk that breach their resolution "
+                      f"target move to the {next_tier.name} desk{_unchanged(change)}.")

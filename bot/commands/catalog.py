@@ -122,6 +122,9 @@ _ADMIN = [
          "agents told about priority 5 outside the hours", "admin", admin_policy.oncall),
     _sub("admin autoclose", "/desk admin autoclose DESK 7d",
          "when resolved requests are closed", "admin", admin_policy.autoclose),
+    _sub("admin escalate", "/desk admin escalate DESK to NEXTDESK | off",
+         "the next tier: where requests go when they breach their resolution target",
+         "admin", admin_policy.escalate),
 ]
 
 TOP = {s.name: s for s in _TOP}

@@ -98,6 +98,7 @@ async def test_show_lists_everything_compactly(helpdesk: Chat) -> None:
         "Stall alerts": "unassigned 10m, agent silence 2h, requester silence 3d",
         "Auto-close": "14d after resolve",
         "On call": "Dana, Noa",
+        "Escalation": "off",
     }
 
 
@@ -228,3 +229,61 @@ async def test_a_refusal_after_good_words_changes_nothing(helpdesk: Chat) -> Non
     await refused_unchanged(helpdesk, "admin holidays IT add 2026-12-31 2026-13-01",
                             "“2026-13-01” is not a day of the calendar")
     assert await helpdesk.events("desk.policy_changed") == []
+
+
+# ---------------------------------------------------------------- escalation
+
+
+async def test_escalate_to_the_next_tier_then_off(helpdesk: Chat) -> None:
+    await helpdesk.ok(ADA, 'admin create "IT Tier 2" <#C_IT2|it-tier-2>')
+    said = await helpdesk.ok(ADA, "admin escalate IT to IT Tier 2")
+    assert said == ("Requests of the IT desk that breach their resolution target move to "
+                    "the IT Tier 2 desk.")
+    assert (await settings(helpdesk))["escalate_to"] == "it-tier-2"
+    assert (await shown(helpdesk))["Escalation"] == \
+        "to IT Tier 2 when a request breaches its resolution target"
+    assert (await shown(helpdesk, "HR"))["Escalation"] == "off"
+    assert (await helpdesk.ok(NOA, "admin escalate IT to it-tier-2")).endswith("(unchanged).")
+    # The next tier's rename keeps the link.
+    await helpdesk.ok(ADA, 'admin rename "IT Tier 2" IT Specialists')
+    assert (await settings(helpdesk))["escalate_to"] == "it-specialists"
+    assert (await shown(helpdesk))["Escalation"].startswith("to IT Specialists ")
+    said = await helpdesk.ok(ADA, "admin escalate IT off")
+    assert said == ("Requests of the IT desk that breach their resolution target stay "
+                    "there.")
+    assert "escalate_to" not in await settings(helpdesk)
+    assert (await shown(helpdesk))["Escalation"] == "off"
+    events = await helpdesk.events("desk.policy_changed")
+    assert [e.data["changed"]["escalate_to"] for e in events
+            if "escalate_to" in e.data["changed"]] == [
+        {"old": None, "new": "it-tier-2"}, {"old": "it-tier-2", "new": "it-specialists"},
+        {"old": "it-specialists", "new": None}]
+
+
+@pytest.mark.parametrize(("text", "fragments"), [
+    ("admin escalate IT to Legal", ("There is no desk called “Legal”", "Desks: HR, IT")),
+    ("admin escalate IT to IT", ("cannot escalate to itself",)),
+    ("admin escalate IT to", ("needs the next-tier desk's name",)),
+    ("admin escalate IT", ("`to` and the next-tier desk, or `off`",)),
+    ("admin escalate IT sideways", ("takes to or off here",)),
+    ("admin escalate IT off now", ("I did not understand “now”",)),
+    ("admin escalate Legal to IT", ("There is no desk called “Legal”",)),
+])
+async def test_escalate_refuses_bad_input(helpdesk: Chat, text: str,
+                                          fragments: tuple[str, ...]) -> None:
+    reply = await refused_unchanged(helpdesk, text, *fragments)
+    if "no desk" not in reply.text and "itself" not in reply.text:  # the grammar's: usage
+        assert reply.usage == "/desk admin escalate DESK to NEXTDESK | off", reply
+
+
+async def test_escalate_refuses_a_loop_and_strangers(helpdesk: Chat) -> None:
+    await helpdesk.ok(ADA, 'admin create "IT Tier 2"')
+    await helpdesk.ok(ADA, "admin escalate IT to IT Tier 2")
+    await helpdesk.ok(ADA, 'admin escalate "IT Tier 2" to HR')
+    await refused_unchanged(helpdesk, "admin escalate HR to IT",
+                            "That would make a loop: HR → IT → IT Tier 2 → HR")
+    await refused_unchanged(helpdesk, 'admin escalate "IT Tier 2" to IT',
+                            "That would make a loop: IT Tier 2 → IT → IT Tier 2")
+    # Only admins, and the desk's own leads (Noa leads IT and HR; Dana is an agent).
+    await refused_unchanged(helpdesk, "admin escalate IT off", who=DANA)
+    await refused_unchanged(helpdesk, "admin escalate HR off", who=ELI)

@@ -265,7 +265,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "write durations like `45s`, `15m`, `2h` or `3d`.",
         "desks.yaml:15: oncall[0]: “U_ELI” is not one of this desk's agents or leads.",
         "desks.yaml:16: colour: not a desk setting; they are hours, time_zone, holidays, "
-        "closed_dates, sla, stall, auto_close_after, oncall, reopen_window_days.",
+        "closed_dates, sla, stall, auto_close_after, oncall, escalate_to, reopen_window_days.",
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
         "intake_channel, routing_keywords, leads, agents, archived, settings.",
@@ -473,3 +473,52 @@ if PG_URL:
         bad = in_tmp / "bad.yaml"
         bad.write_text("desks:\n- name: IT\n  settings: {hours: nope}\n", encoding="utf-8")
         assert main(["desks", "import", str(bad), "--database-url", pg_database]) == 2
+
+
+# ---------------------------------------------------------------- escalation
+
+
+async def test_escalation_exports_and_imports(world: World, empty_db: Database) -> None:
+    await configure(world)
+    await world.run(service.set_escalation, world.actor("ada"), "HR", "IT")
+    first = await export_text(world.db)
+    hr = yaml.safe_load(first)["desks"][1]
+    assert hr["name"] == "HR" and hr["settings"]["escalate_to"] == "it"
+    assert "escalate_to" not in yaml.safe_load(first)["desks"][2]["settings"]  # IT: off
+
+    await import_text(empty_db, first)  # HR comes before IT in the file: checked after all
+    assert await export_text(empty_db) == first
+
+    # A desk's name is read as its slug; null turns it off.
+    document = yaml.safe_load(first)
+    document["desks"][2]["settings"]["escalate_to"] = "Facilities"
+    document["desks"][1]["settings"]["escalate_to"] = None
+    await import_text(empty_db, yaml.safe_dump(document))
+    again = yaml.safe_load(await export_text(empty_db))
+    assert again["desks"][2]["settings"]["escalate_to"] == "facilities"
+    assert "escalate_to" not in again["desks"][1]["settings"]
+
+
+@pytest.mark.parametrize(("settings", "problem"), [
+    ("escalate_to: Legal", "x.yaml:5: escalate_to: there is no desk “legal”"),
+    ("escalate_to: IT", "x.yaml:5: escalate_to: The IT desk cannot escalate to itself"),
+    ("escalate_to: HR", "x.yaml:5: escalate_to: That would make a loop: IT → HR → IT"),
+    # Checked with the file, at the value's line (the others against the database, once
+    # every desk of the file is in place: at the desk's line).
+    ("escalate_to: [HR]", "x.yaml:7: escalate_to: escalate_to is the next-tier desk's name"),
+])
+async def test_escalation_problems_in_a_file_change_nothing(world: World, settings: str,
+                                                            problem: str) -> None:
+    await configure(world)
+    await world.run(service.set_escalation, world.actor("ada"), "HR", "IT")
+    text = ("workspace: {platform: slack, external_id: T1}\ndesks:\n"
+            "- name: Legal2\n  agents: [U_OMER]\n"
+            f"- name: IT\n  settings:\n    {settings}\n")
+    before = await snapshot(world.db)
+
+    with pytest.raises(DeskFileInvalid) as caught:
+        await import_text(world.db, text, source="x.yaml")
+
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith(problem), caught.value.problems
+    assert await snapshot(world.db) == before

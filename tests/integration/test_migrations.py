@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
+from conversations import timers
 from storage import migrate
 from storage.database import Database
 from storage.migrate import MigrationResult
-from storage.models import Base, Workspace
+from storage.models import Base, ConversationTimer, Workspace
 
 # Revision files are named by their id and numbered in order: the last one is head.
 REVISIONS = sorted(p.stem for p in (migrate.MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
@@ -86,12 +88,7 @@ async def test_partial_indexes_survive_the_migration(database_factory: Any) -> N
         assert "done_at IS NULL" in definitions[name], definitions[name]
 
 
-async def test_the_sweeps_partial_indexes_have_the_models_predicates(
-        database_factory: Any) -> None:
-    # Autogenerate does not compare index predicates: each term of every conversation
-    # index's WHERE in the models must be in the migrated definition.
-    db = database_factory()
-    await migrate.upgrade(db)
+async def _conversation_indexes(db: Database) -> dict[str, str]:
     async with db.engine.connect() as conn:
         if db.is_sqlite:
             rows = await conn.execute(text(
@@ -101,17 +98,81 @@ async def test_the_sweeps_partial_indexes_have_the_models_predicates(
             rows = await conn.execute(text(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'conversation'"
                 " AND schemaname = current_schema()"))
-        definitions = {name: " ".join(sql.replace("(", " ").replace(")", " ").split())
-                       for name, sql in rows}
-    partial = {index.name: str(index.dialect_options["sqlite"]["where"])
-               for index in Base.metadata.tables["conversation"].indexes
-               if index.dialect_options["sqlite"]["where"] is not None}
-    assert "ix_conversation_agent_silence_due" in partial
-    for name, where in partial.items():
-        definition = definitions[name]
-        assert definition.count(" AND ") == where.count(" AND "), (name, definition)
-        for term in where.split(" AND "):
-            assert term in definition, (name, term, definition)
+        return dict(rows.all())
+
+
+async def _fillfactor(db: Database, table: str = "conversation") -> list[str] | None:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT reloptions FROM pg_class WHERE relname = :table"
+            " AND relnamespace = current_schema()::regnamespace"), {"table": table})).scalar_one()
+
+
+async def test_no_conversation_index_names_a_flag_or_a_due_time(database_factory: Any) -> None:
+    # Setting a flag must change no indexed column (a HOT update on PostgreSQL): the
+    # sweeps find due conversations in conversation_timer instead.
+    db = database_factory()
+    await migrate.upgrade(db)
+    definitions = await _conversation_indexes(db)
+    assert definitions, "the conversation table has indexes"
+    moments = [c.name for c in Base.metadata.tables["conversation"].columns
+               if c.name.endswith("_at") and c.name not in ("opened_at",)]
+    for name, definition in definitions.items():
+        assert not any(moment in definition for moment in moments), (name, definition)
+    if db.is_postgresql:
+        assert await _fillfactor(db) == ["fillfactor=80"]
+        assert await _fillfactor(db, "conversation_timer") == ["parallel_workers=0"]
+        made = database_factory()
+        async with made.engine.begin() as conn:  # create_all (the tests' schema) alike
+            await conn.exec_driver_sql("DROP TABLE conversation CASCADE")
+            await conn.run_sync(Base.metadata.tables["conversation"].create)
+        assert await _fillfactor(made) == ["fillfactor=80"]
+
+
+async def test_the_timers_migration_arms_what_the_columns_say(database_factory: Any) -> None:
+    # Conversations of every status with each flag and due time set or not, made before
+    # 0009: its backfill must give the rows conversations.timers would.
+    db = database_factory()
+    await migrate.upgrade(db, "0008_stall_indexes_armed_only")
+    now = db.clock.now()
+    table = Base.metadata.tables["conversation"]
+    moments = [c.name for c in table.columns if c.name.endswith("_at")
+               and c.name not in ("opened_at", "updated_at", "last_requester_message_at")]
+    rows = []
+    for status in ("new", "open", "waiting", "on_hold", "resolved", "closed"):
+        for pattern in range(len(moments) + 2):
+            row = {name: now + timedelta(minutes=n) for n, name in enumerate(moments)
+                   if pattern == 0 or (n + pattern) % 3 != 0}
+            if pattern % 2 == 0:  # unset what the checks need unset, some of the time
+                for name in ("first_response_at", "sla_paused_at", "first_response_warned_at",
+                             "resolution_warned_at", "unassigned_flagged_at",
+                             "agent_nudged_at", "first_response_breached_at",
+                             "resolution_breached_at"):
+                    row.pop(name, None)
+            rows.append({**dict.fromkeys(moments), **row, "status": status,
+                         "assignee_id": 1 if pattern % 4 < 2 else None})
+    async with db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO workspace (id, platform, external_id, created_at, "
+                                "last_ref) VALUES (1, 'slack', 'T1', :now, 1000)"), {"now": now})
+        await conn.execute(text("INSERT INTO person (id, workspace_id, external_id, display_name,"
+                                " is_platform_admin, available, created_at, updated_at) VALUES "
+                                "(1, 1, 'U1', 'Dana', false, true, :now, :now)"), {"now": now})
+        await conn.execute(text("INSERT INTO desk (id, workspace_id, name, slug, language, "
+                                "routing_keywords, settings, created_at) VALUES (1, 1, 'IT', "
+                                "'it', 'en', '[]', '{}', :now)"), {"now": now})
+        await conn.execute(table.insert(), [
+            {**row, "id": n, "workspace_id": 1, "ref": 1000 + n, "desk_id": 1,
+             "requester_id": 1, "kind": "inquiry", "priority": 3, "subject": "s",
+             "opened_at": now, "updated_at": now, "last_requester_message_at": now,
+             "sla_paused_seconds": 0} for n, row in enumerate(rows, 1)])
+
+    await migrate.upgrade(db)
+
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await timers.out_of_step(uow) == []
+        kinds = set((await uow.session.execute(
+            select(ConversationTimer.kind).distinct())).scalars())
+    assert kinds == timers.ALL
 
 
 async def test_second_upgrade_does_nothing(database_factory: Any) -> None:
