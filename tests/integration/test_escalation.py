@@ -166,11 +166,10 @@ async def test_an_archived_next_tier_leaves_the_request_where_it_is(
 
 
 @pytest.mark.parametrize("mode", ["gather", "stale read"])
+@pytest.mark.postgresql_modes("stale read")
 async def test_two_sweepers_escalate_once(database_factory: DatabaseFactory,
                                           clock: FrozenClock, backend: str,
                                           monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    if backend == "sqlite" and mode != "gather":
-        pytest.skip("SQLite runs one write transaction at a time: nothing to interleave")
     first = database_factory()
     await first.create_all()
     second = database_factory()

@@ -367,11 +367,10 @@ class Interleave:
 
 
 @pytest.mark.parametrize("mode", ["gather", "stale read", "held rows"])
+@pytest.mark.postgresql_modes("stale read", "held rows")
 async def test_two_sweepers_over_500_due_conversations_notify_once(
         database_factory: DatabaseFactory, clock: FrozenClock, backend: str,
         monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    if backend == "sqlite" and mode != "gather":
-        pytest.skip("SQLite runs one write transaction at a time: nothing to interleave")
     first = database_factory()
     await first.create_all()
     second = database_factory()
