@@ -180,7 +180,7 @@ async def track(uow: UnitOfWork, conversation: Conversation, *, opened: bool = F
         await refresh_due_times(uow, conversation)
     _pause_or_resume(uow, conversation, desk)
     _stalls(uow, conversation, desk)
-    await timers.sync(uow, conversation)
+    await timers.sync(uow, conversation, new=opened)
 
 
 # Every stall check's columns: `_stalls` clears them all once the situation ends.

@@ -113,17 +113,19 @@ def armed(conversation: Conversation) -> dict[str, datetime]:
     return {name: moment for name, moment in due.items() if moment is not None}
 
 
-async def sync(uow: UnitOfWork, conversation: Conversation) -> None:
+async def sync(uow: UnitOfWork, conversation: Conversation, *, new: bool = False) -> None:
     """Bring the conversation's timer rows in line with its attributes (flushed first).
 
     Writes only what differs: a check no longer armed, or armed with another due time,
     loses its row; one newly armed (or moved) gets one. The conversation's own UPDATE
     is flushed first, so its row is locked before its timers, as a sweep locks them.
+    `new`: the conversation was just opened and has no timers yet (nothing to read).
     """
     await uow.session.flush()
     want = armed(conversation)
-    have: dict[str, datetime] = {kind: due for kind, due in (await uow.session.execute(
-        select(T.kind, T.due_at).where(T.conversation_id == conversation.id))).all()}
+    have: dict[str, datetime] = {} if new else {
+        kind: due for kind, due in (await uow.session.execute(
+            select(T.kind, T.due_at).where(T.conversation_id == conversation.id))).all()}
     gone = sorted(kind for kind, due in have.items() if want.get(kind) != due)
     if gone:
         await disarm(uow, [conversation.id], gone)
