@@ -377,7 +377,9 @@ class InboundEvent(Base):
     __tablename__ = "inbound_event"
     __table_args__ = (
         UniqueConstraint("platform", "delivery_id"),
-        Index("ix_inbound_event_waiting", "id", sqlite_where=text("processed_at IS NULL"),
+        # Each platform's inbox asks for its own waiting deliveries (storage/inbox.py).
+        Index("ix_inbound_event_waiting", "platform", "id",
+              sqlite_where=text("processed_at IS NULL"),
               postgresql_where=text("processed_at IS NULL")),
     )
 
