@@ -1,10 +1,49 @@
-"""Helpers both card renderers use: their templates write JSON, with a `null` after
-each list's items so no item needs to know whether it is the last."""
+"""What both card renderers share: their Jinja2 environment's make, the values every
+template may name, and the JSON helpers (their templates write JSON, with a `null`
+after each list's items so no item needs to know whether it is the last)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from cards import actions
+from cards.text import age, stars
+
+# What the templates branch on (the same words as the view models).
+STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
+SLA_STATES = ("ok", "warning", "breached", "paused", "none")
+QUEUE_VIEWS = ("unassigned", "mine", "all")
+
+
+def environment(folder: str, filters: dict[str, Callable[..., Any]],
+                globals_: dict[str, Any]) -> Environment:
+    """A strict environment over `cards/templates/<folder>` with the shared filters
+    (tojson, chunks, age, stars) and globals (actions, STATUSES, SLA_STATES, VIEWS),
+    plus the platform's own."""
+    env = Environment(
+        loader=PackageLoader("cards", f"templates/{folder}"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(tojson=tojson, chunks=chunks, age=age, stars=stars, **filters)
+    env.globals.update(actions=actions, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
+                       VIEWS=QUEUE_VIEWS, **globals_)
+    return env
+
+
+def safe_url(url: str | None, limit: int) -> str:
+    """A link we may put on a button: http(s) only, no white space, at most `limit`
+    characters; "" otherwise."""
+    if not url or len(url) > limit or not url.startswith(("https://", "http://")):
+        return ""
+    return url if not any(char.isspace() for char in url) else ""
 
 
 def tojson(value: Any) -> str:

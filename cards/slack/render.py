@@ -15,20 +15,18 @@ import json
 from functools import cache, partial
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
-from cards import actions
+from cards import templating
 from cards.i18n import t
-from cards.templating import chunks, prune, tojson
+from cards.templating import prune, safe_url
 from cards.text import (
-    age,
     channel_mrkdwn,
     clip,
     clip_mrkdwn,
     date_token,
     fit_mrkdwn,
     person_mrkdwn,
-    stars,
 )
 
 # Slack's limits (PLATFORM_NOTES.md) as the templates use them.
@@ -47,9 +45,6 @@ VIEW_BLOCKS = 100
 MESSAGE_TEXT_BUDGET = 11_000
 MESSAGE_TEXT = 39_000  # `text` must stay under 40,000
 
-STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
-SLA_STATES = ("ok", "warning", "breached", "paused", "none")
-QUEUE_VIEWS = ("unassigned", "mine", "all")
 
 
 def _plain(value: Any, limit: int = SECTION_TEXT, blank: str = "—") -> str:
@@ -88,26 +83,10 @@ def _name(person: Any, limit: int = 80) -> str:
     return fit_mrkdwn(name or "?", limit) if (name or "").strip() else "?"
 
 
-def _safe_url(url: str | None) -> str:
-    """A link we may put on a button: http(s) only, within Slack's 3000 characters."""
-    if not url or len(url) > 3000 or not url.startswith(("https://", "http://")):
-        return ""
-    return url if not any(char.isspace() for char in url) else ""
-
-
 @cache
 def environment() -> Environment:
     """The shared environment (built once, on first use: nothing happens at import)."""
-    env = Environment(
-        loader=PackageLoader("cards", "templates/slack"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    env.filters.update(
-        tojson=tojson,
+    return templating.environment("slack", dict(
         plain=_plain,
         value=_value,
         mrkdwn=_mrkdwn,
@@ -116,20 +95,11 @@ def environment() -> Environment:
         name=_name,
         channel=channel_mrkdwn,
         date=date_token,
-        age=age,
-        stars=stars,
-        chunks=chunks,
-        safe_url=_safe_url,
-    )
-    env.globals.update(
-        actions=actions,
+        safe_url=partial(safe_url, limit=3000),
+    ), dict(
         OPTIONS_PER_SELECT=OPTIONS_PER_SELECT,
         ELEMENTS_PER_ACTIONS=ELEMENTS_PER_ACTIONS,
-        STATUSES=STATUSES,
-        SLA_STATES=SLA_STATES,
-        VIEWS=QUEUE_VIEWS,
-    )
-    return env
+    ))
 
 
 def render(template: str, locale: str, **context: Any) -> dict[str, Any]:

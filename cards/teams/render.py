@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from cards import actions
+from cards import templating
 from cards.i18n import DEFAULT_LOCALE, catalogue, t
 from cards.teams import actions as teams_actions
 from cards.teams.text import (
@@ -33,8 +33,7 @@ from cards.teams.text import (
     payload_size,
     plain,
 )
-from cards.templating import chunks, prune, tojson
-from cards.text import age, stars
+from cards.templating import prune, safe_url
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # Action.Execute and refresh exist from 1.4
@@ -53,9 +52,6 @@ MIN_TEXT = 12  # no text limit shrinks below this
 SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02)
 RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
 
-STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
-SLA_STATES = ("ok", "warning", "breached", "paused", "none")
-QUEUE_VIEWS = ("unassigned", "mine", "all")
 
 _SLOT = "\ue000{}\ue001"
 _SLOT_RE = re.compile("\ue000(\\d+)\ue001")
@@ -134,13 +130,6 @@ def _value(value: Any, limit: int = teams_actions.VALUE) -> str:
     return str(value)[:limit]
 
 
-def _safe_url(url: str | None) -> str:
-    """A link we may put on Action.OpenUrl / selectAction: http(s), no spaces, not huge."""
-    if not url or len(url) > 2000 or not url.startswith(("https://", "http://")):
-        return ""
-    return url if not any(char.isspace() for char in url) else ""
-
-
 def _fact(line: str) -> tuple[str, str]:
     """A catalogue field line ("**Title**\\n\\nvalue") as a (title, value) pair of a FactSet."""
     title, _, value = line.partition("\n\n")
@@ -153,40 +142,22 @@ def _fact(line: str) -> tuple[str, str]:
 @cache
 def environment() -> Environment:
     """The shared environment (built once, on first use: nothing happens at import)."""
-    env = Environment(
-        loader=PackageLoader("cards", "templates/teams"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    env.filters.update(
-        tojson=tojson,
+    return templating.environment("teams", dict(
         md=_md,
         md_line=_md_line,
         plain=_plain,
         clip=_clip,
         name=_name,
         value=_value,
-        safe_url=_safe_url,
+        safe_url=partial(safe_url, limit=2000),
         date=date_markdown,
-        age=age,
-        stars=stars,
-        chunks=chunks,
         fact=_fact,
-    )
-    env.globals.update(
-        actions=actions,
+    ), dict(
         data=teams_actions.data,
         REFRESH=teams_actions.REFRESH,
         TITLE_TEXT=TITLE_TEXT,
         CHOICE_TEXT=CHOICE_TEXT,
-        STATUSES=STATUSES,
-        SLA_STATES=SLA_STATES,
-        VIEWS=QUEUE_VIEWS,
-    )
-    return env
+    ))
 
 
 def render(template: str, locale: str, scale: float = 1.0, **context: Any) -> dict[str, Any]:
