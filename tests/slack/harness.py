@@ -7,7 +7,6 @@ it what Slack would send: signed event, slash-command and interaction requests.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -22,10 +21,10 @@ from bot.playground import signed
 from bot.playground.signed import SignedRequest, SlackRequests
 from bot.server import create_app
 from bot.settings import Settings
-from storage import outbox
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.slack_api import FakeSlackApi
+from tests.settling import settled
 
 TEAM = "T1"
 SECRET = "test-signing-secret"
@@ -181,17 +180,7 @@ class SlackWorld:
 
     async def settled(self, limit: float = 10.0) -> None:
         """Wait until every stored message is processed and every due notice delivered."""
-        inbox = self.deps.slack.inbox
-        async with asyncio.timeout(limit):
-            while True:
-                # A processed delivery may still be sending its private reply.
-                if await inbox.waiting() == 0 and inbox.in_hand == 0:
-                    async with self.db.unit_of_work(readonly=True) as uow:
-                        if await outbox.pending_count(uow) == 0:
-                            return
-                inbox.wake()
-                self.deps.dispatcher.wake()
-                await asyncio.sleep(0.01)
+        await settled(self.deps, self.deps.slack.inbox, limit)
 
 
 def find_element(message: dict[str, Any], action_id: str,

@@ -8,7 +8,6 @@ the fake connector as their `serviceUrl`: whatever deskbot sends lands there.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,11 +18,11 @@ from aiohttp import web
 from bot import bootstrap
 from bot.server import create_app
 from bot.settings import Settings
-from storage import outbox
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.bot_connector import Channel, FakeBotConnector, Person
 from tests.fakes.teams_activities import TeamsActivities
+from tests.settling import settled
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 NAMES = ("Ada", "Dana", "Lee", "Omer", "Eli")
@@ -138,17 +137,8 @@ class TeamsWorld:
     # ------------------------------------------------------------ waiting
 
     async def settled(self, limit: float = 10.0) -> None:
-        """Wait until every stored activity is processed and every due notice delivered."""
-        inbox = self.deps.teams.inbox
-        async with asyncio.timeout(limit):
-            while True:
-                if await inbox.waiting() == 0 and inbox.in_hand == 0:
-                    async with self.db.unit_of_work(readonly=True) as uow:
-                        if await outbox.pending_count(uow) == 0:
-                            return
-                inbox.wake()
-                self.deps.dispatcher.wake()
-                await asyncio.sleep(0.01)
+        """Wait until every stored message is processed and every due notice delivered."""
+        await settled(self.deps, self.deps.teams.inbox, limit)
 
 
 def card_of(activity: dict[str, Any]) -> dict[str, Any]:
