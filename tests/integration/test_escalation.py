@@ -5,7 +5,6 @@ when off, not on a first-response breach; two sweepers escalate once (both datab
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
@@ -16,7 +15,6 @@ from conversations import commands
 from conversations.lifecycle import Status
 from desks import service as desks
 from desks.permissions import Role
-from scheduling.sla import DeskCalendar
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -170,11 +168,8 @@ async def test_an_archived_next_tier_leaves_the_request_where_it_is(
 async def test_two_sweepers_escalate_once(database_factory: DatabaseFactory,
                                           clock: FrozenClock, backend: str,
                                           monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    first = database_factory()
-    await first.create_all()
-    second = database_factory()
-    second.business_time = DeskCalendar()
-    interleave = Interleave(monkeypatch, first, second, mode)
+    interleave = await Interleave.of(database_factory, monkeypatch, mode)
+    first = interleave.first
     world = await tiers(first)
     clock.set(SUNDAY_9)
     eli = await world.person("eli")
@@ -183,10 +178,7 @@ async def test_two_sweepers_escalate_once(database_factory: DatabaseFactory,
             await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
         await uow.commit()
     clock.advance(minutes=61)
-    if mode == "gather":
-        interleave.results += await asyncio.gather(sweep_all(first), sweep_all(second))
-    else:
-        await interleave.sweep_both()
+    await interleave.sweep_both()
     assert all(n >= 0 for done in interleave.results for n in done.values()), \
         interleave.results
     # (Unanswered, they are late for the next tier's 15-minute first response too: the
