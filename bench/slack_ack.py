@@ -35,6 +35,7 @@ from bot.settings import Settings
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role
 from desks.service import add_members, create_desk
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 
 SECRET = "bench-signing-secret"
@@ -56,11 +57,7 @@ class Figures:
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     """Serve `app` on 127.0.0.1 on a free port."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(app)
     return runner, f"http://127.0.0.1:{port}/slack/events"
 
 

@@ -49,6 +49,8 @@ from urllib.parse import unquote
 from aiohttp import web
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 
+from tests.fakes.loopback import serve_on_loopback
+
 TENANT_ID = "50612dbb-0237-4969-b378-8d42590f9c00"
 THREAD = ";messageid="
 ERROR_CODES = {400: "BadArgument", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
@@ -252,11 +254,7 @@ class FakeBotConnector:
         """Serve on 127.0.0.1 on a free port; sets `base_url` (with its trailing slash)."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}{self._prefix}/"
         return self
 

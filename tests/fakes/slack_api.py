@@ -42,6 +42,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.playground import webapi
 from bot.playground.state import Bot, Channel, SlackError, SlackState, User
+from tests.fakes.loopback import serve_on_loopback
 
 RESPONSE_URL = "response_url"
 
@@ -106,11 +107,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket-mode/{ticket}", self._socket)
         app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
         self._socket_url = f"ws://127.0.0.1:{port}/socket-mode/"
         return self

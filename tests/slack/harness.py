@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bot import bootstrap
 from bot.playground import signed
@@ -23,6 +22,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from storage.clock import FrozenClock
 from storage.database import Database
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 from tests.settling import settled
 
@@ -226,11 +226,7 @@ async def slack_world(database: Database, clock: FrozenClock, *,
                             slack_api_url=api.base_url, **(settings_changes or {}))
         deps = await bootstrap.build(settings, clock, db=database)
         app = create_app(settings, deps)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await serve_on_loopback(app)
         try:
             async with aiohttp.ClientSession() as session:
                 yield SlackWorld(api, deps, f"http://127.0.0.1:{port}", session, clock)

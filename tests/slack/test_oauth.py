@@ -24,7 +24,6 @@ from typing import Any
 
 import aiohttp
 import yaml
-from aiohttp import web
 from sqlalchemy import text
 
 from bot import bootstrap
@@ -33,6 +32,7 @@ from bot.settings import Settings
 from bot.slack import oauth
 from storage import migrate
 from storage.clock import FrozenClock
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.harness import ADA, ELI, NAMES, SECRET, TEAM, SlackWorld, block_text
 
@@ -105,12 +105,8 @@ async def oauth_deskbot(database_factory: Any, clock: FrozenClock) -> AsyncItera
                             slack_api_url=api.base_url)
         assert settings.slack_oauth and settings.slack_missing() == []
         deps = await bootstrap.build(settings, clock, db=db)
-        runner = web.AppRunner(create_app(settings, deps))
-        await runner.setup()
+        runner, port = await serve_on_loopback(create_app(settings, deps))
         try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             async with aiohttp.ClientSession() as session:
                 yield Installer(SlackWorld(api, deps, f"http://127.0.0.1:{port}", session,
                                            clock))

@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.slack.socket_mode import build_socket_mode_handler
 from storage.clock import FrozenClock
 from storage.database import Database
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.harness import ADA, NAMES, TEAM, TOKEN, block_text
 
@@ -52,12 +53,9 @@ async def socket_mode_deskbot(api: FakeSlackApi, db: Database,
                         slack_api_url=api.base_url)
     assert settings.slack_missing() == []
     deps = await bootstrap.build(settings, clock, db=db)
-    runner = web.AppRunner(create_app(settings, deps))
-    await runner.setup()  # on_startup: deps.start() connects Socket Mode
+    # On startup deps.start() connects Socket Mode.
+    runner, port = await serve_on_loopback(create_app(settings, deps))
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         yield Deskbot(deps, runner, f"http://127.0.0.1:{port}")
     finally:
         await runner.cleanup()

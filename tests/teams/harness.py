@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from bot import bootstrap
 from bot.server import create_app
@@ -21,6 +20,7 @@ from bot.settings import Settings
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.bot_connector import Channel, FakeBotConnector, Person
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.teams_activities import TeamsActivities
 from tests.settling import settled
 
@@ -209,11 +209,7 @@ async def teams_world(database: Database, clock: FrozenClock, *,
         settings = Settings(**changes)
         deps = await bootstrap.build(settings, clock, db=database)
         app = create_app(settings, deps)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await serve_on_loopback(app)
         try:
             async with aiohttp.ClientSession() as session:
                 world = TeamsWorld(connector, deps, f"http://127.0.0.1:{port}", session, clock)

@@ -32,6 +32,7 @@ from tests.fakes.bot_connector import (
     Person,
     StubCredentialsFactory,
 )
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.teams_activities import TeamsActivities
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "teams"
@@ -333,11 +334,7 @@ async def serve_bot(adapter: CloudAdapter, bot: RecordingBot) -> tuple[web.AppRu
 
     app = web.Application()
     app.router.add_post("/api/messages", messages)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(app)
     return runner, f"http://127.0.0.1:{port}/api/messages"
 
 
