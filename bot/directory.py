@@ -15,7 +15,8 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from storage.database import Database
+from desks.people import ensure_person, ensure_workspace
+from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
 
 log = logging.getLogger(__name__)
@@ -92,3 +93,22 @@ async def profiles_to_refresh(db: Database, directory: Directory, platform: str,
         log.warning("profile lookup failed for %s workspace %s (%s); using ids as names",
                     platform, workspace_external_id, type(error).__name__)
         return {}
+
+
+async def enter(uow: UnitOfWork, platform: str, workspace_external_id: str,
+                user_ids: Iterable[str],
+                profiles: dict[str, Profile]) -> tuple[Workspace, dict[str, Person]]:
+    """Inside a unit of work: the workspace and a Person for each user id, refreshed from
+    `profiles` where one is given (ids without one keep what is known of them)."""
+    workspace = await ensure_workspace(uow, platform, workspace_external_id)
+    people: dict[str, Person] = {}
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        profile = profiles.get(user_id)
+        if profile is None:
+            people[user_id] = await ensure_person(uow, workspace, user_id)
+        else:
+            people[user_id] = await ensure_person(
+                uow, workspace, user_id, profile.display_name, time_zone=profile.time_zone,
+                locale=profile.locale, is_platform_admin=profile.is_admin)
+    return workspace, people
+

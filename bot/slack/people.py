@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.directory import Profile, profiles_to_refresh
-from desks.people import ensure_person, ensure_workspace
+from bot.directory import Profile, enter, profiles_to_refresh
 from desks.permissions import Actor, resolve_actor
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
@@ -75,17 +74,7 @@ class People:
     async def enter(self, uow: UnitOfWork, team_id: str, user_ids: Iterable[str],
                     profiles: dict[str, Profile]) -> tuple[Workspace, dict[str, Person]]:
         """Inside a unit of work: the workspace and a Person for each user id."""
-        workspace = await ensure_workspace(uow, "slack", team_id)
-        people: dict[str, Person] = {}
-        for user_id in dict.fromkeys(u for u in user_ids if u):
-            profile = profiles.get(user_id)
-            if profile is None:
-                people[user_id] = await ensure_person(uow, workspace, user_id)
-            else:
-                people[user_id] = await ensure_person(
-                    uow, workspace, user_id, profile.display_name, time_zone=profile.time_zone,
-                    locale=profile.locale, is_platform_admin=profile.is_admin)
-        return workspace, people
+        return await enter(uow, "slack", team_id, user_ids, profiles)
 
     def actor(self, person: Person, workspace: Workspace) -> Actor:
         """The person as an Actor, admin when Slack or DESKBOT_ADMINS says so."""

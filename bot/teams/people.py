@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from bot import directory
 from bot.directory import Profile
 from bot.teams.addresses import split_thread
-from desks.people import ensure_person, ensure_workspace
 from storage.database import UnitOfWork
 from storage.models import Person, Workspace
 
@@ -24,18 +24,17 @@ def delivery_id(activity: dict[str, Any]) -> str:
 
 async def enter(uow: UnitOfWork, tenant: str,
                 accounts: list[dict[str, Any]]) -> tuple[Workspace, list[Person]]:
-    """The tenant's workspace and a Person for each Teams account ({id, name})."""
-    workspace = await ensure_workspace(uow, PLATFORM, tenant)
-    people = []
-    for account in accounts:
-        name = str(account.get("name") or "").strip()[:NAME_LIMIT] or None
-        people.append(await ensure_person(uow, workspace, str(account["id"]), name))
-    return workspace, people
+    """The tenant's workspace and a Person for each Teams account ({id, name}), in order."""
+    ids = [str(account["id"]) for account in accounts]
+    profiles = {p.external_id: p for p in map(profile_of, accounts) if p is not None}
+    workspace, people = await directory.enter(uow, PLATFORM, tenant, ids, profiles)
+    return workspace, [people[user_id] for user_id in ids]
 
 
 def profile_of(account: dict[str, Any]) -> Profile | None:
     """A profile from the name Teams sends with each activity."""
     name = str(account.get("name") or "").strip()
-    return Profile(external_id=account["id"], display_name=name[:NAME_LIMIT]) if name else None
+    return (Profile(external_id=str(account["id"]), display_name=name[:NAME_LIMIT])
+            if name else None)
 
 
