@@ -149,14 +149,13 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError(f"no Adaptive Card in {str(activity)[:1500]}")
 
 
-def find_action(card: dict[str, Any], verb: str, value: str | None = None) -> dict[str, Any]:
-    """The first Action.Execute with `verb` (and data `value`) anywhere in `card`."""
+def executes(card: dict[str, Any], verb: str | None = None) -> list[dict[str, Any]]:
+    """Every Action.Execute (with `verb`, when given) in `card`, its `refresh` aside."""
     found: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if (node.get("type") == "Action.Execute" and node.get("verb") == verb
-                    and (value is None or (node.get("data") or {}).get("value") == value)):
+            if node.get("type") == "Action.Execute" and verb in (None, node.get("verb")):
                 found.append(node)
             for child in node.values():
                 walk(child)
@@ -165,9 +164,15 @@ def find_action(card: dict[str, Any], verb: str, value: str | None = None) -> di
                 walk(item)
 
     walk({k: v for k, v in card.items() if k != "refresh"})
-    if not found:
-        raise AssertionError(f"no {verb} button (value {value!r}) in card: {str(card)[:2000]}")
-    return found[0]
+    return found
+
+
+def find_action(card: dict[str, Any], verb: str, value: str | None = None) -> dict[str, Any]:
+    """The first Action.Execute with `verb` (and data `value`) anywhere in `card`."""
+    for action in executes(card, verb):
+        if value is None or (action.get("data") or {}).get("value") == value:
+            return action
+    raise AssertionError(f"no {verb} button (value {value!r}) in card: {str(card)[:2000]}")
 
 
 def card_text(activity_or_card: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, PendingRequest
-from tests.teams.harness import TeamsWorld, card_of, card_text, teams_world
+from tests.teams.harness import TeamsWorld, card_of, card_text, executes, teams_world
 from tests.teams.test_story import set_up_desks
 
 APP_ID = "6f1a2b3c-0000-4d5e-8f90-123456789abc"
@@ -88,7 +88,7 @@ async def test_a_retried_activity_is_processed_once(db: Database, clock: FrozenC
                 select(func.count()).select_from(PendingRequest))).scalar_one() == 1
         # A card action Teams sends again is answered, not run twice.
         [picker] = world.chat_of(world.eli)
-        action = next(a for a in _executes(card_of(picker))
+        action = next(a for a in executes(card_of(picker))
                       if a["verb"] == ids.PICK_DESK and a["data"]["value"].endswith(":it"))
         invoke = world.teams.card_action(world.eli, ids.PICK_DESK, action["data"],
                                          reply_to_id=picker["id"])
@@ -109,7 +109,7 @@ async def test_invoke_answers_are_valid_cards_through_the_real_adapter(
         await world.dm(world.eli, "the printer is on fire")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        action = next(a for a in _executes(card_of(picker))
+        action = next(a for a in executes(card_of(picker))
                       if a["verb"] == ids.PICK_DESK and a["data"]["value"].endswith(":it"))
         status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
                                            value=action["data"]["value"])
@@ -204,21 +204,4 @@ async def test_fuzzed_text_commands_never_fail(db: Database, clock: FrozenClock)
             answers = bot_said(world, activity["conversation"]["id"])
             assert len(answers) == 1, activity["text"]
             assert said_text(answers[0]).strip(), activity["text"]
-
-
-def _executes(card: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 

@@ -15,7 +15,7 @@ from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk
-from tests.teams.harness import TeamsWorld, card_of, card_text, find_action, teams_world
+from tests.teams.harness import TeamsWorld, card_of, card_text, executes, find_action, teams_world
 
 INVOKE = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
@@ -65,7 +65,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert "IT" in card_text(picker) and "HR" in card_text(picker)
 
         # Eli picks IT: the picker is replaced; a new thread with the card in IT's channel.
-        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
                     if a["data"]["value"].endswith(":it"))
         status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
                                            value=pick["data"]["value"])
@@ -138,7 +138,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
 
         # Eli is asked "did this solve it?" and rates 5.
         prompt = next(a for a in reversed(world.chat_of(world.eli))
-                      if a.get("attachments") and _actions(card_of(a), ids.RATE))
+                      if a.get("attachments") and executes(card_of(a), ids.RATE))
         status, answer = await world.click(world.eli, prompt, ids.RATE, value="1001:5")
         assert status == 200 and answer["type"] == INVOKE
         async with db.unit_of_work(readonly=True) as uow:
@@ -162,7 +162,7 @@ async def test_a_transfer_to_another_desk_moves_the_card(db: Database,
         await world.dm(world.eli, "my payslip is wrong")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
                     if a["data"]["value"].endswith(":it"))
         await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
         await world.settled()
@@ -206,7 +206,7 @@ async def test_admin_channel_moves_a_desks_cards_to_this_channel(
         await world.dm(world.eli, "laptop broken")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
                     if a["data"]["value"].endswith(":it"))
         await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
         await world.settled()
@@ -233,7 +233,7 @@ async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenC
         await world.dm(world.eli, "printer on fire")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        pick = next(a for a in _actions(card_of(picker), ids.PICK_DESK)
+        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
                     if a["data"]["value"].endswith(":it"))
         await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
         await world.settled()
@@ -246,23 +246,6 @@ async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenC
         assert kinds == sorted([INVOKE, MESSAGE])
         refusal = next(answer for _, answer in answers if answer["type"] == MESSAGE)
         assert "already claimed by" in refusal["value"]
-
-
-def _actions(card: dict, verb: str) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_installing_the_bot_says_hello_once(db: Database, clock: FrozenClock) -> None:
