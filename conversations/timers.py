@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, literal, select
+from sqlalchemy import ColumnElement, delete, insert, literal, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations.lifecycle import Status
@@ -143,6 +143,33 @@ async def disarm(uow: UnitOfWork, conversation_ids: Iterable[int],
     await (await uow.session.connection()).execute(
         delete(T).where(where, among(uow.db, T.conversation_id, ids))
         .execution_options(synchronize_session=False))
+
+
+async def disarm_each(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
+    """Delete these (conversation id, kind) timers (those that exist): one round trip.
+
+    For the sweeps, which drop a different set of kinds per conversation.
+    """
+    pairs = sorted(set(timers))  # one order for every replica's row locks
+    if not pairs:
+        return
+    connection = await uow.session.connection()
+    if uow.db.is_postgresql:
+        # One execution per kind, sent together (asyncpg's executemany): each probes
+        # the primary key for its ids. (One statement joining the pairs unnested was
+        # planned as a hash join over the whole table.)
+        ids: dict[str, list[int]] = {}
+        for conversation_id, kind in pairs:
+            ids.setdefault(kind, []).append(conversation_id)
+        await connection.execute(_DISARM_KIND, [{"kind": kind, "ids": kind_ids}
+                                                for kind, kind_ids in sorted(ids.items())])
+    else:  # the driver's executemany, one primary-key lookup each
+        await connection.exec_driver_sql(
+            "DELETE FROM conversation_timer WHERE conversation_id = ? AND kind = ?", pairs)
+
+
+_DISARM_KIND = text("DELETE FROM conversation_timer "
+                    "WHERE kind = :kind AND conversation_id = ANY(CAST(:ids AS BIGINT[]))")
 
 
 async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:

@@ -1,19 +1,25 @@
 """The sweeps of SPEC §4: SLA warning and breach, stalls, auto-close, the daily digest.
 
-Each sweep is a range query over `conversation_timer` (one row per armed check, kept
-in step with the conversation's columns: `conversations.timers`) joined to the due
-conversations, in its own unit of work. Flags are set on `conversation` with one
-conditional update for the whole batch (`... WHERE id IN (...) AND flag IS NULL` plus
-the conditions that armed the timer, `RETURNING id`), and only the sweeper whose update
-changed a row writes its event and notices and deletes the timer: on PostgreSQL the
-update takes its rows from a `FOR UPDATE SKIP LOCKED` subquery, so a second replica
-skips the rows the first one holds and finds the ones it committed flagged; on SQLite
-write transactions run one after another. As no index names a flag, the update is a
-HOT one on PostgreSQL where the page has room. A handful of statements per sweep, not
-a few per row: the due rows are read in one go, their desks' facts once per
-`sweep_all`, and events and notices are written by a `JournalBatch` (one INSERT per
-table). Resolving and closing are one update too, with what `sla.track` would set
-(`bench/sweep.py` measures it all).
+One run (`sweep_all`, every `DESKBOT_SWEEP_SECONDS`) does every sweep of its moment in
+one unit of work, with a handful of statements however many rows are due:
+- the due checks of every kind are read at once: one statement, a UNION of one range
+  query per kind over `conversation_timer` (one row per armed check, kept in step with
+  the conversation's columns: `conversations.timers`) joined to the conversations;
+  their desks' facts are looked up once;
+- each kind's flag is set with one conditional update for its batch (`... WHERE id IN
+  (...) AND flag IS NULL` plus the conditions that armed the timer, `RETURNING id`), and
+  only the sweeper whose update changed a row writes its event and notices and drops
+  the timer: on PostgreSQL the update takes its rows from a `FOR UPDATE SKIP LOCKED`
+  subquery, so a second replica skips the rows the first one holds and finds the ones
+  it committed flagged; on SQLite write transactions run one after another. As no
+  index names a flag, the update is a HOT one on PostgreSQL where the page has room;
+- what the sweeps write besides (events, notices, timers dropped and armed) is
+  gathered and written at the end, one statement per table (`JournalBatch`), then one
+  commit. Reading every kind before any is flagged is safe: a row two kinds are due on
+  is flagged by the first only, as the second's update finds its conditions gone.
+Resolving and closing are one update too, with what `sla.track` would set.
+`bench/sweep.py` measures a run. If a run fails, its sweeps are run again one by one,
+each in its own unit of work, so one failing sweep does not hold up the others.
 
 Nothing warns, breaches or nudges while the desk's window is closed (a due time that
 passed outside the window is flagged once the desk opens), except priority 5 where
@@ -27,7 +33,7 @@ same transaction (`sla.escalated`): once, like the breach.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -35,17 +41,17 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     bindparam,
     case,
-    delete,
     func,
     insert,
     literal,
     or_,
     select,
-    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.orm import InstrumentedAttribute
@@ -142,6 +148,56 @@ class _Desks:
         return False, []
 
 
+@dataclass
+class _Run:
+    """One moment's sweeps in one unit of work: what they read, and what they write.
+
+    The due rows of every kind are read once, on the first sweep's asking (`due`);
+    timers dropped and armed (`disarm`, `arm`), events and notices (`journal`) are
+    gathered and written by `flush`, before the commit (or before a command that must
+    see them: an escalation).
+    """
+
+    uow: UnitOfWork
+    now: datetime
+    desks: _Desks
+    journal: JournalBatch
+    _due: dict[str, list[Any]] | None = None
+    _disarming: list[tuple[int, str]] = field(default_factory=list)
+    _arming: list[tuple[int, str, datetime]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, uow: UnitOfWork, now: datetime) -> _Run:
+        return cls(uow, now, _Desks(now), JournalBatch(uow))
+
+    async def due(self, kind: TimerKind) -> list[Any]:
+        """The conversations `kind` is due on, oldest first; their desks' facts loaded."""
+        if self._due is None:
+            self._due = await read_due(self.uow, self.now)
+            desk_ids = {row.desk_id for rows in self._due.values() for row in rows}
+            if desk_ids:
+                await self.desks.load(self.uow, desk_ids)
+        return self._due.get(kind.name, [])
+
+    def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
+        """Drop these timers of these conversations (at `flush`)."""
+        names = [kind.name for kind in kinds]
+        self._disarming += [(conversation_id, name) for conversation_id in conversation_ids
+                            for name in names]
+
+    def arm(self, rows: Iterable[tuple[int, TimerKind, datetime]]) -> None:
+        """Add timers (conversation id, kind, due time) (at `flush`, after the drops)."""
+        self._arming += [(conversation_id, kind.name, due) for conversation_id, kind, due in rows]
+
+    async def flush(self) -> None:
+        """Write what was gathered: timers dropped, then armed; events and notices."""
+        disarming, self._disarming = self._disarming, []
+        arming, self._arming = self._arming, []
+        await timers.disarm_each(self.uow, disarming)
+        await timers.arm(self.uow, arming)
+        await self.journal.write()
+
+
 def _event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
     batch.event(workspace_id=row.workspace_id, conversation_id=row.id, desk_id=row.desk_id,
                 kind=kind, by="scheduler", **data)
@@ -153,43 +209,50 @@ def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | No
                  kind=kind, payload=dict(payload))
 
 
-@cache
-def due_query(kind: TimerKind) -> Select[Any]:
+def due_branch(kind: TimerKind) -> Select[Any]:
     """The batch of `kind`'s timers due at `:now`, oldest first, with their conversations.
 
     `armed` tells whether the conversation's columns still arm the timer with its due
-    time (they do unless something changed them without `timers.sync`). Built once per
-    kind: a sweep runs ten of these a minute.
+    time (they do unless something changed them without `timers.sync`).
     """
-    return (select(C.id, C.workspace_id, C.desk_id, C.priority, C.assignee_id, C.status,
-                   C.sla_paused_at, T.due_at,
+    return (select(literal(kind.name).label("kind"), C.id, C.workspace_id, C.desk_id,
+                   C.priority, C.assignee_id, C.status, C.sla_paused_at, T.due_at,
                    and_(*kind.armed_sql(), kind.due_column == T.due_at).label("armed"))
             .join_from(T, C, C.id == T.conversation_id)
             .where(T.kind == kind.name, T.due_at <= bindparam("now", type_=T.due_at.type))
             .order_by(T.due_at, T.conversation_id).limit(BATCH))
 
 
-async def _due_rows(uow: UnitOfWork, kind: TimerKind, now: datetime,
-                    desks: _Desks | None = None) -> list[Any]:
-    """The batch of conversations `kind` is due on, oldest first; with `desks`, their
-    desks' facts are loaded. A timer out of step with its conversation is dropped."""
+@cache
+def due_query() -> CompoundSelect:
+    """Every kind's batch (`due_branch`) in one statement; built once.
+
+    Each branch is a subquery of its own (SQLite allows no ORDER BY or LIMIT on the
+    members of a compound SELECT); the rows' order is put back by `read_due`.
+    """
+    return union_all(*(due_branch(kind).subquery(kind.name).select()
+                       for kind in timers.KINDS))
+
+
+async def read_due(uow: UnitOfWork, now: datetime) -> dict[str, list[Any]]:
+    """The due rows of every kind, oldest first: kind name -> rows.
+
+    A timer out of step with its conversation is dropped (and logged) here.
+    """
     # Core statements on the unit of work's connection, here and in the updates: the
-    # ORM session's execute adds ~0.3 ms a statement and a sweep runs dozens.
+    # ORM session's execute adds ~0.3 ms a statement.
     connection = await uow.session.connection()
-    rows = list((await connection.execute(due_query(kind), {"now": now})).all())
-    stale = [row for row in rows if not row.armed]
+    due: dict[str, list[Any]] = {}
+    stale: list[Any] = []
+    for row in (await connection.execute(due_query(), {"now": now})).all():
+        (due.setdefault(row.kind, []) if row.armed else stale).append(row)
+    for rows in due.values():
+        rows.sort(key=lambda row: (row.due_at, row.id))
     if stale:
-        log.warning("dropping %d %s timers out of step with their conversations "
-                    "(first: conversation %s)", len(stale), kind.name, stale[0].id)
-        await connection.execute(
-            delete(T).where(T.kind == kind.name,
-                            tuple_(T.conversation_id, T.due_at).in_(
-                                [(row.id, row.due_at) for row in stale]))
-            .execution_options(synchronize_session=False))
-        rows = [row for row in rows if row.armed]
-    if desks is not None and rows:
-        await desks.load(uow, {row.desk_id for row in rows})
-    return rows
+        log.warning("dropping %d timers out of step with their conversations "
+                    "(first: conversation %s, %s)", len(stale), stale[0].id, stale[0].kind)
+        await timers.disarm_each(uow, [(row.id, row.kind) for row in stale])
+    return due
 
 
 def conditions(kind: TimerKind, now: datetime) -> list[ColumnElement[bool]]:
@@ -228,23 +291,24 @@ async def _flag(uow: UnitOfWork, conversation_ids: list[int],
     return set(result.scalars())
 
 
-async def _flag_due(uow: UnitOfWork, desks: _Desks, kind: TimerKind, now: datetime,
+async def _flag_due(run: _Run, kind: TimerKind,
                     values: dict[str, Any] | Callable[[list[Any]], dict[str, Any]],
-                    disarm: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
+                    ended: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
     """The due rows this sweeper flagged, oldest first, with the on-call people to tell.
 
     Rows are found by `kind`'s timers, gated by their desk's window, and flagged with
     `values` (or the values it gives for the rows acted on) where they are still due;
     another sweeper's rows are left out. The flagged rows lose their `kind` timer and
-    those of `disarm` (checks the values end).
+    those of `ended` (checks the values end).
     """
-    acting = _gated(desks, await _due_rows(uow, kind, now, desks))
+    acting = _gated(run.desks, await run.due(kind))
     if not acting:
         return []
     if callable(values):
         values = values([row for row, _ in acting])
-    flagged = await _flag(uow, [row.id for row, _ in acting], conditions(kind, now), values)
-    await timers.disarm(uow, flagged, [kind.name, *(k.name for k in disarm)])
+    flagged = await _flag(run.uow, [row.id for row, _ in acting], conditions(kind, run.now),
+                          values)
+    run.disarm(flagged, (kind, *ended))
     return [(row, oncall) for row, oncall in acting if row.id in flagged]
 
 
@@ -268,38 +332,33 @@ TARGETS = {
 }
 
 
-async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | None) -> int:
-    """Both targets' warnings (or breaches) in one unit of work."""
-    desks = desks or _Desks(now)
+async def _sla_sweep(run: _Run, stage: str) -> int:
+    """Both targets' warnings (or breaches)."""
+    desks, batch, now = run.desks, run.journal, run.now
     kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
     escalating: list[Any] = []
-    async with db.unit_of_work() as uow:
-        batch = JournalBatch(uow)
-        for target, ((warning, warned), (breach, breached)) in TARGETS.items():
-            values: dict[str, Any] = {(warned if stage == "warning" else breached).key: now}
-            ended: tuple[TimerKind, ...] = ()
-            if stage == "breach":  # a breach makes a warning not yet sent pointless
-                values[warned.key] = func.coalesce(warned, literal(now, warned.type))
-                ended = (warning,)
-            won = await _flag_due(uow, desks, warning if stage == "warning" else breach, now,
-                                  values, ended)
-            done += len(won)
-            for row, oncall in won:
-                _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
-                recipients: list[int | None] = list(oncall) or [row.assignee_id]
-                if stage == "breach":
-                    recipients += [p for p in desks.facts(row.desk_id).lead_ids
-                                   if p not in recipients]
-                for person_id in recipients:
-                    _notice(batch, row, kind, person_id, target=target)
-                _notice(batch, row, NoticeKind.CARD_UPDATE)
-                if stage == "breach" and target == ESCALATING_TARGET and \
-                        desks.facts(row.desk_id).policy.escalate_to is not None:
-                    escalating.append(row)
-        await batch.write()  # the breach's notices go out before the move's
-        await _escalate(uow, desks, escalating)
-        await uow.commit()
+    for target, ((warning, warned), (breach, breached)) in TARGETS.items():
+        values: dict[str, Any] = {(warned if stage == "warning" else breached).key: now}
+        ended: tuple[TimerKind, ...] = ()
+        if stage == "breach":  # a breach makes a warning not yet sent pointless
+            values[warned.key] = func.coalesce(warned, literal(now, warned.type))
+            ended = (warning,)
+        won = await _flag_due(run, warning if stage == "warning" else breach, values, ended)
+        done += len(won)
+        for row, oncall in won:
+            _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
+            recipients: list[int | None] = list(oncall) or [row.assignee_id]
+            if stage == "breach":
+                recipients += [p for p in desks.facts(row.desk_id).lead_ids
+                               if p not in recipients]
+            for person_id in recipients:
+                _notice(batch, row, kind, person_id, target=target)
+            _notice(batch, row, NoticeKind.CARD_UPDATE)
+            if stage == "breach" and target == ESCALATING_TARGET and \
+                    desks.facts(row.desk_id).policy.escalate_to is not None:
+                escalating.append(row)
+    await _escalate(run, escalating)
     return done
 
 
@@ -312,17 +371,23 @@ async def _sla_sweep(db: Database, now: datetime, stage: str, desks: _Desks | No
 ESCALATING_TARGET = "resolution"
 
 
-async def _escalate(uow: UnitOfWork, desks: _Desks, rows: list[Any]) -> int:
+async def _escalate(run: _Run, rows: list[Any]) -> int:
     """Move each row (its resolution breach just flagged by this sweeper) to its desk's
     next tier, as `transfer_to_desk` does, recorded as `sla.escalated`; how many moved.
 
     Only the sweeper that won the breach gets here, so a breach escalates once. A next
-    tier that is gone or archived leaves the request where it is (logged).
+    tier that is gone or archived leaves the request where it is (logged). What the
+    run gathered is written first: the breach's notices go out before the move's, and
+    the move's own timers are not dropped by the run's.
     """
+    if not rows:
+        return 0
+    await run.flush()
+    uow = run.uow
     moved = 0
     targets: dict[tuple[int, str], Desk | None] = {}
     for row in rows:
-        slug = desks.facts(row.desk_id).policy.escalate_to
+        slug = run.desks.facts(row.desk_id).policy.escalate_to
         assert slug is not None
         key = (row.workspace_id, slug)
         if key not in targets:
@@ -339,14 +404,14 @@ async def _escalate(uow: UnitOfWork, desks: _Desks, rows: list[Any]) -> int:
     return moved
 
 
-async def sla_warnings(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def sla_warnings(run: _Run) -> int:
     """Warn once when a clock reaches the desk's warning percent of its target."""
-    return await _sla_sweep(db, now, "warning", desks)
+    return await _sla_sweep(run, "warning")
 
 
-async def sla_breaches(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def sla_breaches(run: _Run) -> int:
     """Flag once a first-response or resolution target that has passed."""
-    return await _sla_sweep(db, now, "breach", desks)
+    return await _sla_sweep(run, "breach")
 
 
 # ---------------------------------------------------------------- stalls
@@ -364,91 +429,61 @@ async def _available_agents(uow: UnitOfWork, desk_ids: set[int]) -> dict[int, li
     return agents
 
 
-async def unassigned_too_long(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def unassigned_too_long(run: _Run) -> int:
     """Ping the desk's available agents (else its leads) in the card's thread, once.
 
     Where agents are pinged, the leads are due one more `stall.unassigned` of business
     time later (the desk's window), set by the same update that flags the row (and
     armed as their timer).
     """
-    desks = desks or _Desks(now)
-    available: dict[int, list[int]] = {}
+    desks, now = run.desks, run.now
+    acting = _gated(desks, await run.due(timers.UNASSIGNED))
+    if not acting:
+        return 0
+    available = await _available_agents(run.uow, {row.desk_id for row, _ in acting})
+    # A desk's rows ping its agents when it is open and some are available, or (p5
+    # while closed) its on-call agents: then the leads' stage follows.
     staged: dict[int, datetime] = {}
-
-    async def flag_values(rows: list[Any]) -> dict[str, Any]:
-        available.update(await _available_agents(uow, {row.desk_id for row in rows}))
-        # A desk's rows ping its agents when it is open and some are available, or (p5
-        # while closed) its on-call agents: then the leads' stage follows.
-        for desk_id in {row.desk_id for row in rows}:
-            facts = desks.facts(desk_id)
-            if available.get(desk_id) or not facts.open_now:
-                staged[desk_id] = window_of(facts.desk.settings).add_business_time(
-                    now, facts.policy.stall["unassigned"])
-        return {"unassigned_flagged_at": now,
-                "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
-                                                    C.unassigned_leads_due_at),
-                "unassigned_leads_flagged_at": case(
-                    (C.desk_id.in_(sorted(staged)), None),
-                    else_=C.unassigned_leads_flagged_at)}
-
-    done = 0
-    async with db.unit_of_work() as uow:
-        acting = _gated(desks, await _due_rows(uow, timers.UNASSIGNED, now, desks))
-        won: list[tuple[Any, list[int]]] = []
-        if acting:
-            flagged = await _flag(uow, [row.id for row, _ in acting],
-                                  conditions(timers.UNASSIGNED, now),
-                                  await flag_values([row for row, _ in acting]))
-            won = [(row, oncall) for row, oncall in acting if row.id in flagged]
-            await timers.disarm(uow, flagged, [timers.UNASSIGNED.name])
-            await timers.arm(uow, [(row.id, timers.UNASSIGNED_LEADS.name, staged[row.desk_id])
-                                   for row, _ in won if row.desk_id in staged])
-        done += len(won)
-        batch = JournalBatch(uow)
-        for row, oncall in won:
-            # Nobody available: the leads now, so no second stage.
-            mention = oncall or available.get(row.desk_id) or desks.facts(row.desk_id).lead_ids
-            _event(batch, row, "stall.unassigned", mention_ids=mention)
-            _notice(batch, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
-        await batch.write()
-        await uow.commit()
-    return done
+    for desk_id in {row.desk_id for row, _ in acting}:
+        facts = desks.facts(desk_id)
+        if available.get(desk_id) or not facts.open_now:
+            staged[desk_id] = window_of(facts.desk.settings).add_business_time(
+                now, facts.policy.stall["unassigned"])
+    won = await _flag_due(run, timers.UNASSIGNED, {
+        "unassigned_flagged_at": now,
+        "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
+                                            C.unassigned_leads_due_at),
+        "unassigned_leads_flagged_at": case((C.desk_id.in_(sorted(staged)), None),
+                                            else_=C.unassigned_leads_flagged_at)})
+    run.arm((row.id, timers.UNASSIGNED_LEADS, staged[row.desk_id])
+            for row, _ in won if row.desk_id in staged)
+    for row, oncall in won:
+        # Nobody available: the leads now, so no second stage.
+        mention = oncall or available.get(row.desk_id) or desks.facts(row.desk_id).lead_ids
+        _event(run.journal, row, "stall.unassigned", mention_ids=mention)
+        _notice(run.journal, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
+    return len(won)
 
 
-async def unassigned_leads(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def unassigned_leads(run: _Run) -> int:
     """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
-    desks = desks or _Desks(now)
-    done = 0
-    async with db.unit_of_work() as uow:
-        won = await _flag_due(uow, desks, timers.UNASSIGNED_LEADS, now,
-                              {"unassigned_leads_flagged_at": now})
-        done += len(won)
-        batch = JournalBatch(uow)
-        for row, _ in won:
-            leads = desks.facts(row.desk_id).lead_ids
-            _event(batch, row, "stall.unassigned_leads", lead_ids=leads)
-            for person_id in leads:
-                _notice(batch, row, NoticeKind.STALL_UNASSIGNED, person_id, stage="leads")
-        await batch.write()
-        await uow.commit()
-    return done
+    won = await _flag_due(run, timers.UNASSIGNED_LEADS, {"unassigned_leads_flagged_at": run.now})
+    for row, _ in won:
+        leads = run.desks.facts(row.desk_id).lead_ids
+        _event(run.journal, row, "stall.unassigned_leads", lead_ids=leads)
+        for person_id in leads:
+            _notice(run.journal, row, NoticeKind.STALL_UNASSIGNED, person_id, stage="leads")
+    return len(won)
 
 
-async def agent_silent(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def agent_silent(run: _Run) -> int:
     """Nudge the assignee by DM when the requester's message waits too long, once."""
-    desks = desks or _Desks(now)
-    done = 0
-    async with db.unit_of_work() as uow:
-        won = await _flag_due(uow, desks, timers.AGENT_SILENCE, now, {"agent_nudged_at": now})
-        done += len(won)
-        batch = JournalBatch(uow)
-        for row, oncall in won:
-            _event(batch, row, "stall.agent_silent", assignee_id=row.assignee_id)
-            for person_id in oncall or [row.assignee_id]:
-                _notice(batch, row, NoticeKind.AGENT_NUDGE, person_id)
-        await batch.write()
-        await uow.commit()
-    return done
+    won = await _flag_due(run, timers.AGENT_SILENCE, {"agent_nudged_at": run.now})
+    for row, oncall in won:
+        _event(run.journal, row, "stall.agent_silent", assignee_id=row.assignee_id)
+        for person_id in oncall or [row.assignee_id]:
+            _notice(run.journal, row, NoticeKind.AGENT_NUDGE, person_id)
+    return len(won)
 
 
 def _paused(batch: JournalBatch, row: Any, status: str) -> None:
@@ -458,97 +493,93 @@ def _paused(batch: JournalBatch, row: Any, status: str) -> None:
                     desk_id=row.desk_id, kind="sla.paused", status=status)
 
 
-async def requester_silent(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def requester_silent(run: _Run) -> int:
     """Remind a requester who has not answered; after a second period, resolve with a note.
 
     Both steps are one update each for the batch (the second period and auto-close
     time per desk); resolving sets what `sla.track` would (see `sla.settled_values`),
     and the timers follow: the reminder arms the resolve, the resolve the auto-close.
     """
-    desks = desks or _Desks(now)
-    calendar = db.business_time
+    desks, batch, now = run.desks, run.journal, run.now
+    calendar = run.uow.db.business_time
     done = 0
-    async with db.unit_of_work() as uow:
-        batch = JournalBatch(uow)
-        second: dict[int, datetime] = {}
+    second: dict[int, datetime] = {}
 
-        def reminded(rows: list[Any]) -> dict[str, Any]:
-            assert calendar is not None
-            for desk_id in {row.desk_id for row in rows}:  # one end per desk
-                facts = desks.facts(desk_id)
-                second[desk_id] = calendar.add(facts.desk.settings, now,
-                                               facts.policy.stall["requester_silence"])
-            return {"requester_reminded_at": now,
-                    "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
-                                                         C.requester_silence_due_at)}
+    def reminded(rows: list[Any]) -> dict[str, Any]:
+        assert calendar is not None
+        for desk_id in {row.desk_id for row in rows}:  # one end per desk
+            facts = desks.facts(desk_id)
+            second[desk_id] = calendar.add(facts.desk.settings, now,
+                                           facts.policy.stall["requester_silence"])
+        return {"requester_reminded_at": now,
+                "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
+                                                     C.requester_silence_due_at)}
 
-        if calendar is not None:
-            won = await _flag_due(uow, desks, timers.REQUESTER_REMINDER, now, reminded)
-            await timers.arm(uow, [(row.id, timers.REQUESTER_RESOLVE.name, second[row.desk_id])
-                                   for row, _ in won if row.desk_id in second])
-            done += len(won)
-            for row, _ in won:
-                _event(batch, row, "stall.requester_silent",
-                       resolve_at=second[row.desk_id].isoformat())
-                _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
+    if calendar is not None:
+        won = await _flag_due(run, timers.REQUESTER_REMINDER, reminded)
+        run.arm((row.id, timers.REQUESTER_RESOLVE, second[row.desk_id])
+                for row, _ in won if row.desk_id in second)
+        done += len(won)
+        for row, _ in won:
+            _event(batch, row, "stall.requester_silent",
+                   resolve_at=second[row.desk_id].isoformat())
+            _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
 
-        close_at: dict[int, datetime] = {}
+    close_at: dict[int, datetime] = {}
 
-        def resolved_values(rows: list[Any]) -> dict[str, Any]:
-            close_at.update({desk_id: now + desks.facts(desk_id).policy.auto_close_after
-                             for desk_id in {row.desk_id for row in rows}})
-            return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
-                    **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
+    def resolved_values(rows: list[Any]) -> dict[str, Any]:
+        close_at.update({desk_id: now + desks.facts(desk_id).policy.auto_close_after
+                         for desk_id in {row.desk_id for row in rows}})
+        return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
+                **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
 
-        # Resolved: every other check ends (none is armed while waiting but this one).
-        resolved = [row for row, _ in await _flag_due(
-            uow, desks, timers.REQUESTER_RESOLVE, now, resolved_values,
-            tuple(kind for kind in timers.KINDS if kind != timers.AUTO_CLOSE))]
-        if resolved:
-            await timers.arm(uow, [(row.id, timers.AUTO_CLOSE.name, close_at[row.desk_id])
-                                   for row in resolved])
-            notes = dict((await (await uow.session.connection()).execute(
-                insert(Message).returning(Message.conversation_id, Message.id,
-                                          sort_by_parameter_order=True),
-                [{"conversation_id": row.id, "author_id": None, "kind": "system",
-                  "body": SYSTEM_RESOLVE_NOTE, "created_at": now} for row in resolved])).all())
-            for row in resolved:
-                done += 1
-                _paused(batch, row, Status.RESOLVED)
-                _event(batch, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
-                       reason="requester_silence", note_message_id=notes[row.id])
-                _notice(batch, row, NoticeKind.CARD_UPDATE)
-                _notice(batch, row, NoticeKind.RESOLVE_PROMPT)
-        await batch.write()
-        await uow.commit()
+    # Resolved: every other check ends (none is armed while waiting but this one).
+    resolved = [row for row, _ in await _flag_due(
+        run, timers.REQUESTER_RESOLVE, resolved_values,
+        tuple(kind for kind in timers.KINDS if kind not in (timers.REQUESTER_RESOLVE,
+                                                             timers.AUTO_CLOSE)))]
+    if resolved:
+        run.arm((row.id, timers.AUTO_CLOSE, close_at[row.desk_id]) for row in resolved)
+        notes = dict((await (await run.uow.session.connection()).execute(
+            insert(Message).returning(Message.conversation_id, Message.id,
+                                      sort_by_parameter_order=True),
+            [{"conversation_id": row.id, "author_id": None, "kind": "system",
+              "body": SYSTEM_RESOLVE_NOTE, "created_at": now} for row in resolved])).all())
+        for row in resolved:
+            done += 1
+            _paused(batch, row, Status.RESOLVED)
+            _event(batch, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
+                   reason="requester_silence", note_message_id=notes[row.id])
+            _notice(batch, row, NoticeKind.CARD_UPDATE)
+            _notice(batch, row, NoticeKind.RESOLVE_PROMPT)
     return done
 
 
-async def auto_close(db: Database, now: datetime, desks: _Desks | None = None) -> int:
+async def auto_close(run: _Run) -> int:
     """Close conversations resolved for longer than the desk's `auto_close_after`.
 
     One update for the batch, setting what `sla.track` would (`sla.settled_values`);
-    a closed conversation has no timer left.
+    a closed conversation has no timer left. (Not gated by the window: closing a
+    resolved request tells nobody to act.)
     """
     kind = timers.AUTO_CLOSE
+    rows = await run.due(kind)
+    if not rows:
+        return 0
+    flagged = await _flag(run.uow, [row.id for row in rows], conditions(kind, run.now),
+                          {"status": Status.CLOSED, "closed_at": run.now,
+                           "updated_at": run.now, **sla.settled_values(run.now)})
+    run.disarm(flagged, timers.KINDS)
     done = 0
-    async with db.unit_of_work() as uow:
-        rows = await _due_rows(uow, kind, now)
-        flagged = await _flag(uow, [row.id for row in rows], conditions(kind, now),
-                              {"status": Status.CLOSED, "closed_at": now, "updated_at": now,
-                               **sla.settled_values(now)})
-        await timers.disarm(uow, flagged, timers.ALL)
-        batch = JournalBatch(uow)
-        for row in rows:
-            if row.id not in flagged:
-                continue
-            done += 1
-            _paused(batch, row, Status.CLOSED)
-            _event(batch, row, "conversation.closed", old=Status.RESOLVED, reason="auto_close")
-            _notice(batch, row, NoticeKind.CARD_UPDATE)
-            _notice(batch, row, NoticeKind.REQUESTER_UPDATE, what="closed")
-        await batch.write()
-        await uow.commit()
+    for row in rows:
+        if row.id not in flagged:
+            continue
+        done += 1
+        _paused(run.journal, row, Status.CLOSED)
+        _event(run.journal, row, "conversation.closed", old=Status.RESOLVED,
+               reason="auto_close")
+        _notice(run.journal, row, NoticeKind.CARD_UPDATE)
+        _notice(run.journal, row, NoticeKind.REQUESTER_UPDATE, what="closed")
     return done
 
 
@@ -595,45 +626,41 @@ async def digest_counts(uow: UnitOfWork, desk_id: int, now: datetime,
     }
 
 
-async def daily_digest(db: Database, now: datetime, desks: _Desks | None = None) -> int:
-    """Post each desk's digest in its agent channel once, at the start of its service day.
-
-    (`desks` is taken for the sweeps' common signature: the digest reads every desk.)
-    """
+async def daily_digest(run: _Run) -> int:
+    """Post each desk's digest in its agent channel once, at the start of its service day."""
+    uow, now = run.uow, run.now
     done = 0
-    async with db.unit_of_work() as uow:
-        desks = list((await uow.session.execute(
-            select(Desk).where(Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))
-            .order_by(Desk.id))).scalars())
-        for desk in desks:
-            day = service_day(desk.settings, now)
-            if day is None:
-                continue
-            start, end = day
-            if desk.last_digest_at is not None and desk.last_digest_at >= start:
-                continue  # posted already today (the update below would match nothing)
-            result = await uow.session.execute(
-                update(Desk).where(Desk.id == desk.id, or_(Desk.last_digest_at.is_(None),
-                                                           Desk.last_digest_at < start))
-                .values(last_digest_at=now).execution_options(synchronize_session=False))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            done += 1
-            counts = await digest_counts(uow, desk.id, now, end)
-            record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id,
-                         kind="desk.digest", counts=counts)
-            write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_DIGEST,
-                         ordering_key=f"desk:{desk.id}",
-                         payload={"desk_id": desk.id, "counts": counts,
-                                  "day": start.astimezone(window_of(desk.settings).zone)
-                                  .date().isoformat()})
-        await uow.commit()
+    desks = list((await uow.session.execute(
+        select(Desk).where(Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))
+        .order_by(Desk.id))).scalars())
+    for desk in desks:
+        day = service_day(desk.settings, now)
+        if day is None:
+            continue
+        start, end = day
+        if desk.last_digest_at is not None and desk.last_digest_at >= start:
+            continue  # posted already today (the update below would match nothing)
+        result = await uow.session.execute(
+            update(Desk).where(Desk.id == desk.id, or_(Desk.last_digest_at.is_(None),
+                                                       Desk.last_digest_at < start))
+            .values(last_digest_at=now).execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        done += 1
+        counts = await digest_counts(uow, desk.id, now, end)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id,
+                     kind="desk.digest", counts=counts)
+        write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_DIGEST,
+                     ordering_key=f"desk:{desk.id}",
+                     payload={"desk_id": desk.id, "counts": counts,
+                              "day": start.astimezone(window_of(desk.settings).zone)
+                              .date().isoformat()})
     return done
 
 
 # ---------------------------------------------------------------- all of them
 
-Sweep = Callable[[Database, datetime, _Desks | None], Awaitable[int]]
+Sweep = Callable[[_Run], Awaitable[int]]
 # Breaches before warnings: a late run flags the breach and skips the stale warning.
 SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("sla_breach", sla_breaches),
@@ -650,16 +677,36 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
 async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
     """Run every sweep once at `clock.now()`; how many conversations (or desks) each acted on.
 
-    The sweeps share what they look up about desks. A sweep that fails is logged and
-    the others still run (the next run tries again).
+    All in one unit of work (see above). If that fails, the sweeps run again one by one
+    (`sweep_one`): one that fails then is logged (-1) and the others still run; the
+    next run tries again.
     """
     now = (clock or db.clock).now()
-    desks = _Desks(now)
-    done: dict[str, int] = {}
+    try:
+        async with db.unit_of_work() as uow:
+            run = _Run.start(uow, now)
+            done = {name: await sweep(run) for name, sweep in SWEEPS}
+            await run.flush()
+            await uow.commit()
+        return done
+    except Exception:
+        log.exception("the sweeps at %s failed together; running them one by one",
+                      now.isoformat())
+    done = {}
     for name, sweep in SWEEPS:
         try:
-            done[name] = await sweep(db, now, desks)
+            done[name] = await sweep_one(db, now, sweep)
         except Exception:
             log.exception("sweep %s failed", name)
             done[name] = -1
+    return done
+
+
+async def sweep_one(db: Database, now: datetime, sweep: Sweep) -> int:
+    """Run one sweep at `now` in a unit of work of its own."""
+    async with db.unit_of_work() as uow:
+        run = _Run.start(uow, now)
+        done = await sweep(run)
+        await run.flush()
+        await uow.commit()
     return done

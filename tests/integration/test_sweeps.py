@@ -54,6 +54,32 @@ async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -
     assert [e.data["target"] for e in await world.events("sla.breach")] == ["first_response"]
 
 
+async def test_a_failing_sweep_leaves_the_others_done_once(
+        db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A run is one unit of work; when one of its sweeps fails, the run is rolled back
+    # whole and the sweeps run again one by one: the others' work is done, once.
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+
+    async def broken(run: Any) -> int:
+        await sweeps.sla_warnings(run)  # its writes are rolled back with the run
+        raise RuntimeError("agent silence sweep broke")
+
+    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
+        (name, broken if name == "agent_silent" else sweep) for name, sweep in sweeps.SWEEPS))
+    clock.advance(minutes=12)
+    done = await sweep_all(db)
+    assert done["agent_silent"] == -1
+    assert done["sla_warning"] == 1 and done["digest"] == 2  # IT's and HR's
+    assert await kinds(world, NoticeKind.SLA_WARNING) == [(conversation.id, None)]
+    assert len(await world.notices(NoticeKind.DESK_DIGEST)) == 2
+    assert len(await world.events("sla.warning")) == 1
+    assert "failed together" in caplog.text and "sweep agent_silent failed" in caplog.text
+    await assert_timers_in_step(db)
+
+
 async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> None:
     from bot import views
 
