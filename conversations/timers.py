@@ -107,6 +107,11 @@ KINDS = (FIRST_RESPONSE_WARNING, FIRST_RESPONSE_BREACH, RESOLUTION_WARNING, RESO
 ALL = frozenset(kind.name for kind in KINDS)
 
 
+def kinds_armed_in(status: str) -> tuple[TimerKind, ...]:
+    """The checks that can be armed on a conversation in `status`."""
+    return tuple(kind for kind in KINDS if status in kind.statuses)
+
+
 def armed(conversation: Conversation) -> dict[str, datetime]:
     """Every check armed on `conversation` as its attributes are now: kind -> due time."""
     due = {kind.name: kind.due_for(conversation) for kind in KINDS}

@@ -41,7 +41,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Select,
     and_,
     bindparam,
@@ -167,7 +166,17 @@ class _Run:
     _arming: list[tuple[int, str, datetime]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, uow: UnitOfWork, now: datetime) -> _Run:
+    async def start(cls, uow: UnitOfWork, now: datetime) -> _Run:
+        """A run in `uow` (just begun).
+
+        On PostgreSQL its commit does not wait for the WAL to reach the disk. A crash
+        in that moment loses the whole run, which the next run does again; nothing of
+        it has reached anyone yet: a notice goes out only after a dispatcher's lease
+        of it commits, and that commit, later in the WAL, is only durable with it.
+        """
+        if uow.db.is_postgresql:
+            await (await uow.session.connection()).exec_driver_sql(
+                "SET LOCAL synchronous_commit = off")
         return cls(uow, now, _Desks(now), JournalBatch(uow))
 
     async def due(self, kind: TimerKind) -> list[Any]:
@@ -181,7 +190,7 @@ class _Run:
 
     def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
         """Drop these timers of these conversations (at `flush`)."""
-        names = [kind.name for kind in kinds]
+        names = sorted({kind.name for kind in kinds})
         self._disarming += [(conversation_id, name) for conversation_id in conversation_ids
                             for name in names]
 
@@ -213,25 +222,32 @@ def due_branch(kind: TimerKind) -> Select[Any]:
     """The batch of `kind`'s timers due at `:now`, oldest first, with their conversations.
 
     `armed` tells whether the conversation's columns still arm the timer with its due
-    time (they do unless something changed them without `timers.sync`).
+    time (they do unless something changed them without `timers.sync`); `paused`
+    whether its SLA clocks are paused.
     """
     return (select(literal(kind.name).label("kind"), C.id, C.workspace_id, C.desk_id,
-                   C.priority, C.assignee_id, C.status, C.sla_paused_at, T.due_at,
-                   and_(*kind.armed_sql(), kind.due_column == T.due_at).label("armed"))
+                   C.priority, C.assignee_id, C.status,
+                   C.sla_paused_at.is_not(None).label("paused"),
+                   and_(*kind.armed_sql(), kind.due_column == T.due_at).label("armed"),
+                   T.due_at)
             .join_from(T, C, C.id == T.conversation_id)
             .where(T.kind == kind.name, T.due_at <= bindparam("now", type_=T.due_at.type))
             .order_by(T.due_at, T.conversation_id).limit(BATCH))
 
 
 @cache
-def due_query() -> CompoundSelect:
-    """Every kind's batch (`due_branch`) in one statement; built once.
+def due_query() -> Select[Any]:
+    """Every kind's batch (`due_branch`) in one statement, by kind, oldest first; built once.
 
     Each branch is a subquery of its own (SQLite allows no ORDER BY or LIMIT on the
-    members of a compound SELECT); the rows' order is put back by `read_due`.
+    members of a compound SELECT). Only what the sweeps read is selected: the due time
+    orders the rows, and is left unconverted.
     """
-    return union_all(*(due_branch(kind).subquery(kind.name).select()
-                       for kind in timers.KINDS))
+    branches = union_all(*(due_branch(kind).subquery(kind.name).select()
+                           for kind in timers.KINDS)).subquery("due")
+    return (select(*(branches.c[name] for name in (
+        "kind", "id", "workspace_id", "desk_id", "priority", "assignee_id", "status", "paused",
+        "armed"))).order_by(branches.c.kind, branches.c.due_at, branches.c.id))
 
 
 async def read_due(uow: UnitOfWork, now: datetime) -> dict[str, list[Any]]:
@@ -246,8 +262,6 @@ async def read_due(uow: UnitOfWork, now: datetime) -> dict[str, list[Any]]:
     stale: list[Any] = []
     for row in (await connection.execute(due_query(), {"now": now})).all():
         (due.setdefault(row.kind, []) if row.armed else stale).append(row)
-    for rows in due.values():
-        rows.sort(key=lambda row: (row.due_at, row.id))
     if stale:
         log.warning("dropping %d timers out of step with their conversations "
                     "(first: conversation %s, %s)", len(stale), stale[0].id, stale[0].kind)
@@ -488,7 +502,7 @@ async def agent_silent(run: _Run) -> int:
 
 def _paused(batch: JournalBatch, row: Any, status: str) -> None:
     """The `sla.paused` event `sla.track` writes when a running clock stops."""
-    if row.sla_paused_at is None:
+    if not row.paused:
         batch.event(workspace_id=row.workspace_id, conversation_id=row.id,
                     desk_id=row.desk_id, kind="sla.paused", status=status)
 
@@ -533,11 +547,9 @@ async def requester_silent(run: _Run) -> int:
         return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
                 **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
 
-    # Resolved: every other check ends (none is armed while waiting but this one).
+    # Resolved: every check a waiting conversation can have ends.
     resolved = [row for row, _ in await _flag_due(
-        run, timers.REQUESTER_RESOLVE, resolved_values,
-        tuple(kind for kind in timers.KINDS if kind not in (timers.REQUESTER_RESOLVE,
-                                                             timers.AUTO_CLOSE)))]
+        run, timers.REQUESTER_RESOLVE, resolved_values, timers.kinds_armed_in(Status.WAITING))]
     if resolved:
         run.arm((row.id, timers.AUTO_CLOSE, close_at[row.desk_id]) for row in resolved)
         notes = dict((await (await run.uow.session.connection()).execute(
@@ -569,7 +581,7 @@ async def auto_close(run: _Run) -> int:
     flagged = await _flag(run.uow, [row.id for row in rows], conditions(kind, run.now),
                           {"status": Status.CLOSED, "closed_at": run.now,
                            "updated_at": run.now, **sla.settled_values(run.now)})
-    run.disarm(flagged, timers.KINDS)
+    run.disarm(flagged, timers.kinds_armed_in(Status.RESOLVED))  # now none is armed
     done = 0
     for row in rows:
         if row.id not in flagged:
@@ -684,7 +696,7 @@ async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
     now = (clock or db.clock).now()
     try:
         async with db.unit_of_work() as uow:
-            run = _Run.start(uow, now)
+            run = await _Run.start(uow, now)
             done = {name: await sweep(run) for name, sweep in SWEEPS}
             await run.flush()
             await uow.commit()
@@ -705,7 +717,7 @@ async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
 async def sweep_one(db: Database, now: datetime, sweep: Sweep) -> int:
     """Run one sweep at `now` in a unit of work of its own."""
     async with db.unit_of_work() as uow:
-        run = _Run.start(uow, now)
+        run = await _Run.start(uow, now)
         done = await sweep(run)
         await run.flush()
         await uow.commit()

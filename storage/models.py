@@ -276,16 +276,17 @@ class Message(Base):
     agent_side_id: Mapped[str | None] = mapped_column(String(255))
 
 
-# Foreign keys of the two tables every command and sweep appends to (`event`, `outbox`).
-# Each key is a trigger per inserted row on PostgreSQL (a lookup with a row lock in the
-# parent) and a lookup on SQLite: for a sweep's thousand events and two thousand
-# notices they cost more than the inserts themselves (PostgreSQL: ~34 of ~53 ms). Only
-# `workspace_id` keeps its key, ON DELETE CASCADE: deleting a workspace still removes
-# its events and notices. The other ids (conversation, desk, actor, person) refer to
-# rows of the same workspace that deskbot never deletes on their own (desks are
-# archived, conversations closed), so their keys checked what the writer had just read
-# in the same transaction and cascaded deletes that never happen; an audit log should
-# outlive what it tells of anyway. They stay indexed where they are read by.
+# No foreign keys on the two tables every command and sweep appends to (`event`,
+# `outbox`). Each key is a trigger per inserted row on PostgreSQL (a lookup with a row
+# lock in the parent) and a lookup on SQLite: for a sweep's thousand events and two
+# thousand notices they cost more than the inserts themselves (PostgreSQL: ~34 of
+# ~53 ms for the conversation, desk, person keys, migration 0010; then ~12 ms more for
+# the workspace's, 0012). The ids refer to rows deskbot never deletes on their own
+# (desks are archived, conversations closed, workspaces kept), so the keys checked
+# what the writer had just read in the same transaction and cascaded deletes that
+# never happen; an audit log should outlive what it tells of anyway, and a notice whose
+# workspace was removed by hand is given up on as undeliverable (`bot/delivery.py`).
+# They stay indexed where they are read by.
 
 
 class Event(Base):
@@ -298,8 +299,8 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    # No foreign keys (see above): conversation.id, desk.id, person.id.
+    # No foreign keys (see above): workspace.id, conversation.id, desk.id, person.id.
+    workspace_id: Mapped[int] = mapped_column(BigId)
     conversation_id: Mapped[int | None] = mapped_column(BigId)
     desk_id: Mapped[int | None] = mapped_column(BigId)
     actor_id: Mapped[int | None] = mapped_column(BigId)
@@ -326,8 +327,8 @@ class OutboxNotice(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    # No foreign keys (see above Event): conversation.id, person.id.
+    # No foreign keys (see above Event): workspace.id, conversation.id, person.id.
+    workspace_id: Mapped[int] = mapped_column(BigId)
     conversation_id: Mapped[int | None] = mapped_column(BigId)
     person_id: Mapped[int | None] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(40))
