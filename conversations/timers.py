@@ -179,10 +179,23 @@ _DISARM_KIND = text("DELETE FROM conversation_timer "
 
 async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:
     """Add timers (conversation id, kind, due time) not armed yet."""
-    values = [{"conversation_id": conversation_id, "kind": kind, "due_at": due}
-              for conversation_id, kind, due in rows]
-    if values:
-        await (await uow.session.connection()).execute(insert(T), values)
+    rows = list(rows)
+    if not rows:
+        return
+    connection = await uow.session.connection()
+    if uow.db.is_postgresql and len(rows) > 1:  # three arrays: one execution, not one a row
+        ids, kinds, dues = zip(*rows, strict=True)
+        await connection.execute(_ARM_ARRAYS, {"ids": list(ids), "kinds": list(kinds),
+                                               "dues": list(dues)})
+        return
+    await connection.execute(insert(T), [{"conversation_id": conversation_id, "kind": kind,
+                                          "due_at": due} for conversation_id, kind, due in rows])
+
+
+_ARM_ARRAYS = text(
+    "INSERT INTO conversation_timer (conversation_id, kind, due_at) "
+    "SELECT * FROM unnest(CAST(:ids AS BIGINT[]), CAST(:kinds AS VARCHAR[]), "
+    "CAST(:dues AS TIMESTAMPTZ[]))")
 
 
 def arm_all() -> list[Any]:

@@ -208,14 +208,13 @@ class _Run:
 
 
 def _event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
-    batch.event(workspace_id=row.workspace_id, conversation_id=row.id, desk_id=row.desk_id,
-                kind=kind, by="scheduler", **data)
+    data["by"] = "scheduler"
+    batch.event(row.workspace_id, kind, row.id, row.desk_id, None, data)
 
 
 def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | None = None,
             **payload: object) -> None:
-    batch.notice(workspace_id=row.workspace_id, conversation_id=row.id, person_id=person_id,
-                 kind=kind, payload=dict(payload))
+    batch.notice(row.workspace_id, kind, row.id, person_id, payload)
 
 
 def due_branch(kind: TimerKind) -> Select[Any]:
@@ -503,8 +502,8 @@ async def agent_silent(run: _Run) -> int:
 def _paused(batch: JournalBatch, row: Any, status: str) -> None:
     """The `sla.paused` event `sla.track` writes when a running clock stops."""
     if not row.paused:
-        batch.event(workspace_id=row.workspace_id, conversation_id=row.id,
-                    desk_id=row.desk_id, kind="sla.paused", status=status)
+        batch.event(row.workspace_id, "sla.paused", row.id, row.desk_id, None,
+                    {"status": status})
 
 
 async def requester_silent(run: _Run) -> int:

@@ -72,13 +72,14 @@ class JournalBatch:
         self._serialize = _json_serializer(uow)
         self._serialized: dict[tuple[Any, ...], str] = {}
 
-    def event(self, *, workspace_id: int, kind: str, conversation_id: int | None = None,
-              desk_id: int | None = None, actor_id: int | None = None, **data: Any) -> None:
-        """Like `record_event`."""
+    def event(self, workspace_id: int, kind: str, conversation_id: int | None = None,
+              desk_id: int | None = None, actor_id: int | None = None,
+              data: dict[str, Any] | None = None) -> None:
+        """Like `record_event` (positional: a sweep adds thousands)."""
         self.events.append((workspace_id, conversation_id, desk_id, actor_id, kind,
-                            self._json(data)))
+                            self._json(data or {})))
 
-    def notice(self, *, workspace_id: int, kind: str, conversation_id: int | None = None,
+    def notice(self, workspace_id: int, kind: str, conversation_id: int | None = None,
                person_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
         """Like `write_notice` (due now, in the usual ordering key)."""
         self.notices.append((workspace_id, conversation_id, person_id, str(kind),
@@ -87,9 +88,11 @@ class JournalBatch:
 
     def _json(self, value: dict[str, Any]) -> str:
         # A sweep's thousand rows carry a handful of distinct small payloads. (The
-        # type is in the key: True == 1 and hashes alike, but serializes otherwise.)
+        # types are in the key: True == 1 and hashes alike, but serializes otherwise.)
+        if not value:
+            return "{}"
         try:
-            key = tuple((name, type(item), item) for name, item in value.items())
+            key = (*value, *map(type, value.values()), *value.values())
             return self._serialized[key]
         except TypeError:  # an unhashable value (a list of ids)
             return self._serialize(value)
