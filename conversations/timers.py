@@ -178,18 +178,25 @@ _DISARM_KIND = text("DELETE FROM conversation_timer "
 
 
 async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:
-    """Add timers (conversation id, kind, due time) not armed yet."""
+    """Add timers (conversation id, kind, due time) not armed yet: one execution.
+
+    A sweep arms a hundred at a time: on PostgreSQL three arrays, on SQLite the
+    driver's executemany, the times written as the column type writes them.
+    """
     rows = list(rows)
     if not rows:
         return
     connection = await uow.session.connection()
-    if uow.db.is_postgresql and len(rows) > 1:  # three arrays: one execution, not one a row
+    if uow.db.is_postgresql:
         ids, kinds, dues = zip(*rows, strict=True)
         await connection.execute(_ARM_ARRAYS, {"ids": list(ids), "kinds": list(kinds),
                                                "dues": list(dues)})
         return
-    await connection.execute(insert(T), [{"conversation_id": conversation_id, "kind": kind,
-                                          "due_at": due} for conversation_id, kind, due in rows])
+    bind = T.due_at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    assert bind is not None
+    await connection.exec_driver_sql(
+        "INSERT INTO conversation_timer (conversation_id, kind, due_at) VALUES (?, ?, ?)",
+        [(conversation_id, kind, bind(due)) for conversation_id, kind, due in rows])
 
 
 _ARM_ARRAYS = text(

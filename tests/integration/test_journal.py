@@ -24,7 +24,7 @@ async def test_batch_rows_read_back_like_the_orm_ones(db: Database, clock: Froze
         batch = JournalBatch(uow)
         for flag in (True, 1, True):  # equal and alike in hash, not in JSON
             batch.event(workspace_id=eli.workspace_id, desk_id=desk.id, kind="batch",
-                        flag=flag, ids=[1, 2])
+                        data={"flag": flag, "ids": [1, 2]})
             batch.notice(workspace_id=eli.workspace_id, person_id=eli.id, kind="batch",
                          payload={"flag": flag, "ids": [1, 2]})
         await batch.write()
