@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, literal, select, text
+from sqlalchemy import ColumnElement, insert, literal, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations.lifecycle import Status
-from storage.database import UnitOfWork, among
+from storage.database import UnitOfWork
 from storage.models import Conversation, ConversationTimer
+from storage.types import to_driver
 
 C = Conversation
 T = ConversationTimer
@@ -132,28 +133,15 @@ async def sync(uow: UnitOfWork, conversation: Conversation, *, new: bool = False
         kind: due for kind, due in (await uow.session.execute(
             select(T.kind, T.due_at).where(T.conversation_id == conversation.id))).all()}
     gone = sorted(kind for kind, due in have.items() if want.get(kind) != due)
-    if gone:
-        await disarm(uow, [conversation.id], gone)
+    await disarm(uow, [(conversation.id, kind) for kind in gone])
     await arm(uow, [(conversation.id, kind, due) for kind, due in sorted(want.items())
                     if have.get(kind) != due])
 
 
-async def disarm(uow: UnitOfWork, conversation_ids: Iterable[int],
-                 kinds: Iterable[str]) -> None:
-    """Delete the timers of `kinds` of these conversations (those that exist)."""
-    ids, names = sorted(set(conversation_ids)), sorted(set(kinds))
-    if not ids or not names:
-        return
-    where = T.kind == names[0] if len(names) == 1 else T.kind.in_(names)
-    await (await uow.session.connection()).execute(
-        delete(T).where(where, among(uow.db, T.conversation_id, ids))
-        .execution_options(synchronize_session=False))
-
-
-async def disarm_each(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
+async def disarm(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
     """Delete these (conversation id, kind) timers (those that exist): one round trip.
 
-    For the sweeps, which drop a different set of kinds per conversation.
+    The sweeps drop a different set of kinds per conversation, a thousand at a time.
     """
     pairs = sorted(set(timers))  # one order for every replica's row locks
     if not pairs:
@@ -192,8 +180,7 @@ async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> Non
         await connection.execute(_ARM_ARRAYS, {"ids": list(ids), "kinds": list(kinds),
                                                "dues": list(dues)})
         return
-    bind = T.due_at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-    assert bind is not None
+    bind = to_driver(T.due_at.type, connection.dialect)
     await connection.exec_driver_sql(
         "INSERT INTO conversation_timer (conversation_id, kind, due_at) VALUES (?, ?, ?)",
         [(conversation_id, kind, bind(due)) for conversation_id, kind, due in rows])

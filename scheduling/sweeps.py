@@ -95,10 +95,10 @@ class _DeskFacts:
 
 @dataclass
 class _Desks:
-    """What the sweeps of one moment need to know of each desk, looked up once.
+    """What the sweeps of one run need to know of each desk, looked up once.
 
-    `sweep_all` shares one among all its sweeps (the desks are detached from the unit
-    of work that loaded them; only their columns are read).
+    Loaded when the run reads its due rows, for their desks (only the desks' columns
+    are read).
     """
 
     now: datetime
@@ -202,7 +202,7 @@ class _Run:
         """Write what was gathered: timers dropped, then armed; events and notices."""
         disarming, self._disarming = self._disarming, []
         arming, self._arming = self._arming, []
-        await timers.disarm_each(self.uow, disarming)
+        await timers.disarm(self.uow, disarming)
         await timers.arm(self.uow, arming)
         await self.journal.write()
 
@@ -264,7 +264,7 @@ async def read_due(uow: UnitOfWork, now: datetime) -> dict[str, list[Any]]:
     if stale:
         log.warning("dropping %d timers out of step with their conversations "
                     "(first: conversation %s, %s)", len(stale), stale[0].id, stale[0].kind)
-        await timers.disarm_each(uow, [(row.id, row.kind) for row in stale])
+        await timers.disarm(uow, [(row.id, row.kind) for row in stale])
     return due
 
 
@@ -278,11 +278,12 @@ def _armed(kind: TimerKind) -> tuple[ColumnElement[bool], ...]:
     return tuple(kind.armed_sql())  # built once: the sweeps ask ten times a run
 
 
-def _gated(desks: _Desks, rows: list[Any]) -> list[tuple[Any, list[int]]]:
-    """(row, on-call people to tell instead) for the rows that may be acted on now."""
+async def _acting(run: _Run, kind: TimerKind) -> list[tuple[Any, list[int]]]:
+    """`kind`'s due rows that may be acted on now (their desk's window, or on call), oldest
+    first, each with the on-call people to tell instead of the usual ones."""
     acting = []
-    for row in rows:
-        act, oncall = desks.gate(row.desk_id, row.priority)
+    for row in await run.due(kind):
+        act, oncall = run.desks.gate(row.desk_id, row.priority)
         if act:
             acting.append((row, oncall))
     return acting
@@ -309,25 +310,27 @@ async def _flag(uow: UnitOfWork, conversation_ids: list[int],
     return set(result.scalars())
 
 
-async def _flag_due(run: _Run, kind: TimerKind,
-                    values: dict[str, Any] | Callable[[list[Any]], dict[str, Any]],
-                    ended: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
-    """The due rows this sweeper flagged, oldest first, with the on-call people to tell.
+async def _flag_acting(run: _Run, kind: TimerKind, acting: list[tuple[Any, list[int]]],
+                       values: dict[str, Any], ended: tuple[TimerKind, ...] = (),
+                       ) -> list[tuple[Any, list[int]]]:
+    """The rows of `acting` (`_acting`) this sweeper flagged, with their on-call people.
 
-    Rows are found by `kind`'s timers, gated by their desk's window, and flagged with
-    `values` (or the values it gives for the rows acted on) where they are still due;
-    another sweeper's rows are left out. The flagged rows lose their `kind` timer and
-    those of `ended` (checks the values end).
+    They are flagged with `values` where they are still due; another sweeper's rows are
+    left out. The flagged rows lose their `kind` timer and those of `ended` (checks the
+    values end).
     """
-    acting = _gated(run.desks, await run.due(kind))
     if not acting:
         return []
-    if callable(values):
-        values = values([row for row, _ in acting])
     flagged = await _flag(run.uow, [row.id for row, _ in acting], conditions(kind, run.now),
                           values)
     run.disarm(flagged, (kind, *ended))
     return [(row, oncall) for row, oncall in acting if row.id in flagged]
+
+
+async def _flag_due(run: _Run, kind: TimerKind, values: dict[str, Any],
+                    ended: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
+    """`_flag_acting` on the rows `kind` is due on: for values that do not depend on them."""
+    return await _flag_acting(run, kind, await _acting(run, kind), values, ended)
 
 
 def _by_desk(column: InstrumentedAttribute[Any], values: dict[int, Any], otherwise: Any) -> Any:
@@ -455,7 +458,7 @@ async def unassigned_too_long(run: _Run) -> int:
     armed as their timer).
     """
     desks, now = run.desks, run.now
-    acting = _gated(desks, await run.due(timers.UNASSIGNED))
+    acting = await _acting(run, timers.UNASSIGNED)
     if not acting:
         return 0
     available = await _available_agents(run.uow, {row.desk_id for row, _ in acting})
@@ -467,7 +470,7 @@ async def unassigned_too_long(run: _Run) -> int:
         if available.get(desk_id) or not facts.open_now:
             staged[desk_id] = window_of(facts.desk.settings).add_business_time(
                 now, facts.policy.stall["unassigned"])
-    won = await _flag_due(run, timers.UNASSIGNED, {
+    won = await _flag_acting(run, timers.UNASSIGNED, acting, {
         "unassigned_flagged_at": now,
         "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
                                             C.unassigned_leads_due_at),
@@ -521,39 +524,31 @@ async def requester_silent(run: _Run) -> int:
     desks, batch, now = run.desks, run.journal, run.now
     calendar = run.uow.db.business_time
     done = 0
-    second: dict[int, datetime] = {}
-
-    def reminded(rows: list[Any]) -> dict[str, Any]:
-        assert calendar is not None
-        for desk_id in {row.desk_id for row in rows}:  # one end per desk
-            facts = desks.facts(desk_id)
-            second[desk_id] = calendar.add(facts.desk.settings, now,
-                                           facts.policy.stall["requester_silence"])
-        return {"requester_reminded_at": now,
-                "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
-                                                     C.requester_silence_due_at)}
-
     if calendar is not None:
-        won = await _flag_due(run, timers.REQUESTER_REMINDER, reminded)
-        run.arm((row.id, timers.REQUESTER_RESOLVE, second[row.desk_id])
-                for row, _ in won if row.desk_id in second)
+        acting = await _acting(run, timers.REQUESTER_REMINDER)
+        second = {desk_id: calendar.add(desks.facts(desk_id).desk.settings, now,
+                                        desks.facts(desk_id).policy.stall["requester_silence"])
+                  for desk_id in {row.desk_id for row, _ in acting}}  # one end per desk
+        won = await _flag_acting(run, timers.REQUESTER_REMINDER, acting, {
+            "requester_reminded_at": now,
+            "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
+                                                 C.requester_silence_due_at)})
+        run.arm((row.id, timers.REQUESTER_RESOLVE, second[row.desk_id]) for row, _ in won)
         done += len(won)
         for row, _ in won:
             _event(batch, row, "stall.requester_silent",
                    resolve_at=second[row.desk_id].isoformat())
             _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
 
-    close_at: dict[int, datetime] = {}
-
-    def resolved_values(rows: list[Any]) -> dict[str, Any]:
-        close_at.update({desk_id: now + desks.facts(desk_id).policy.auto_close_after
-                         for desk_id in {row.desk_id for row in rows}})
-        return {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
-                **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))}
-
+    acting = await _acting(run, timers.REQUESTER_RESOLVE)
+    close_at = {desk_id: now + desks.facts(desk_id).policy.auto_close_after
+                for desk_id in {row.desk_id for row, _ in acting}}
     # Resolved: every check a waiting conversation can have ends.
-    resolved = [row for row, _ in await _flag_due(
-        run, timers.REQUESTER_RESOLVE, resolved_values, timers.kinds_armed_in(Status.WAITING))]
+    resolved = [row for row, _ in await _flag_acting(
+        run, timers.REQUESTER_RESOLVE, acting,
+        {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
+         **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))},
+        timers.kinds_armed_in(Status.WAITING))]
     if resolved:
         run.arm((row.id, timers.AUTO_CLOSE, close_at[row.desk_id]) for row in resolved)
         notes = dict((await (await run.uow.session.connection()).execute(

@@ -11,6 +11,7 @@ from sqlalchemy import Table
 
 from storage.database import UnitOfWork
 from storage.models import Event, OutboxNotice
+from storage.types import to_driver
 
 
 def record_event(uow: UnitOfWork, *, workspace_id: int, kind: str,
@@ -57,11 +58,10 @@ class JournalBatch:
     work every object costs about 100 µs to flush, and even a Core executemany runs
     every value through its type's bind processing. Here the rows go to the driver as
     they are: on PostgreSQL one binary COPY per table, on SQLite the driver's own
-    executemany. Rows are
-    written by `write()`, in the order they were added (ids ascend in that order),
-    before the caller commits; use a batch only where nothing else in the unit of work
-    writes notices of the same conversations (their order is the order they are
-    written in).
+    executemany. Rows are written by `write()`, in the order they were added (ids
+    ascend in that order), before the caller commits; use a batch only where nothing
+    else in the unit of work writes notices of the same conversations (their order is
+    the order they are written in).
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -133,7 +133,6 @@ async def _insert_rows(uow: UnitOfWork, table: Table, columns: tuple[str, ...],
     """Insert `rows` (values of `columns`, JSON already serialized) plus the constants."""
     connection = await uow.session.connection()
     constants = _constants(table, now)
-    names = ", ".join((*columns, *constants))
     if uow.db.is_postgresql:
         # COPY, through asyncpg's binary protocol: a third cheaper than one INSERT
         # ... SELECT FROM unnest(arrays) for a sweep's thousands of rows. Ids are
@@ -144,15 +143,8 @@ async def _insert_rows(uow: UnitOfWork, table: Table, columns: tuple[str, ...],
             table.name, columns=(*columns, *constants), records=[row + fixed for row in rows])
         return
     dialect = uow.db.engine.dialect
-    fixed = tuple(_bind(table.c[name].type, dialect, value)
+    fixed = tuple(to_driver(table.c[name].type, dialect)(value)
                   for name, value in constants.items())
-    sql = (f"INSERT INTO {table.name} ({names}) "
+    sql = (f"INSERT INTO {table.name} ({', '.join((*columns, *constants))}) "
            f"VALUES ({', '.join('?' * (len(columns) + len(constants)))})")
     await connection.exec_driver_sql(sql, [row + fixed for row in rows])
-
-
-def _bind(type_: Any, dialect: Any, value: Any) -> Any:
-    # The dialect's own implementation: SQLite's DATETIME writes the text format
-    # SQLAlchemy reads and compares (the generic type would leave it to sqlite3).
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    return process(value) if process is not None else value

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -38,3 +40,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def to_driver(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What the column type does to a value before the driver gets it, as a function.
+
+    For rows handed to the driver as they are (bulk writes): the dialect's own
+    implementation, so SQLite's DATETIME writes the text format SQLAlchemy reads and
+    compares (the generic type would leave it to sqlite3).
+    """
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else (lambda value: value)
