@@ -67,35 +67,30 @@ def build_parser() -> argparse.ArgumentParser:
     database = _Parser(add_help=False)
     database.add_argument("--database-url", type=_flag("--database-url", parse_database_url),
                           metavar="URL", help="SQLAlchemy URL (overrides DATABASE_URL)")
+    address = _Parser(add_help=False)  # where the server listens: serve and playground
+    address.add_argument("--host", type=_flag("--host", parse_host),
+                         help="address to bind (overrides DESKBOT_HOST; default 127.0.0.1)")
+    address.add_argument("--port", type=_flag("--port", parse_port),
+                         help="port to bind, 0 for any free one (overrides DESKBOT_PORT; "
+                              "default 3000)")
 
     serve = commands.add_parser(
-        "serve", parents=[database], help="run the server",
+        "serve", parents=[database, address], help="run the server",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the HTTP server. Flags override the environment variables.",
         epilog="environment variables (also read from .env):\n" + describe_variables())
-    serve.add_argument("--host", type=_flag("--host", parse_host),
-                       help="address to bind (overrides DESKBOT_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=_flag("--port", parse_port),
-                       help="port to bind, 0 for any free one (overrides DESKBOT_PORT; "
-                            "default 3000)")
     serve.add_argument("--no-playground", action="store_true",
                        help="with no Slack or Teams credentials, serve /healthz only "
                             "instead of starting the playground")
     serve.set_defaults(run=_serve)
 
     playground = commands.add_parser(
-        "playground", parents=[database], help="try deskbot in a browser, no Slack needed",
+        "playground", parents=[database, address], help="try deskbot in a browser, no Slack needed",
         description="Serve deskbot with a local Slack in the browser (/playground/): "
                     "a Slack-compatible Web API inside the same server, a generated bot "
                     "token and signing secret, and a page where you act as an employee, "
                     "two agents or an admin. Every click is the signed request Slack "
                     "would send.")
-    playground.add_argument("--host", type=_flag("--host", parse_host),
-                            help="address to bind (overrides DESKBOT_HOST; default "
-                                 "127.0.0.1)")
-    playground.add_argument("--port", type=_flag("--port", parse_port),
-                            help="port to bind, 0 for any free one (overrides "
-                                 "DESKBOT_PORT; default 3000)")
     playground.add_argument("--seed", action="store_true",
                             help="first create desks IT and HR, their agents and a few "
                                  "weeks of requests (skipped when desks exist)")
