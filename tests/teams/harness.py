@@ -17,6 +17,7 @@ import aiohttp
 from bot import bootstrap
 from bot.server import create_app
 from bot.settings import Settings
+from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.bot_connector import Channel, FakeBotConnector, Person
@@ -165,6 +166,12 @@ def executes(card: dict[str, Any], verb: str | None = None) -> list[dict[str, An
 
     walk({k: v for k, v in card.items() if k != "refresh"})
     return found
+
+
+def desk_choice(picker: dict[str, Any], slug: str) -> dict[str, Any]:
+    """The data of the desk picker's button for the desk `slug` (picker: the activity)."""
+    return next(a["data"] for a in executes(card_of(picker), ids.PICK_DESK)
+                if a["data"]["value"].endswith(f":{slug}"))
 
 
 def find_action(card: dict[str, Any], verb: str, value: str | None = None) -> dict[str, Any]:

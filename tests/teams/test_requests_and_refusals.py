@@ -19,7 +19,7 @@ from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, PendingRequest
-from tests.teams.harness import TeamsWorld, card_of, card_text, executes, teams_world
+from tests.teams.harness import TeamsWorld, card_text, desk_choice, teams_world
 from tests.teams.test_story import set_up_desks
 
 APP_ID = "6f1a2b3c-0000-4d5e-8f90-123456789abc"
@@ -88,9 +88,7 @@ async def test_a_retried_activity_is_processed_once(db: Database, clock: FrozenC
                 select(func.count()).select_from(PendingRequest))).scalar_one() == 1
         # A card action Teams sends again is answered, not run twice.
         [picker] = world.chat_of(world.eli)
-        action = next(a for a in executes(card_of(picker))
-                      if a["verb"] == ids.PICK_DESK and a["data"]["value"].endswith(":it"))
-        invoke = world.teams.card_action(world.eli, ids.PICK_DESK, action["data"],
+        invoke = world.teams.card_action(world.eli, ids.PICK_DESK, desk_choice(picker, "it"),
                                          reply_to_id=picker["id"])
         answers = [await world.post(invoke) for _ in range(2)]
         assert [status for status, _ in answers] == [200, 200]
@@ -109,10 +107,8 @@ async def test_invoke_answers_are_valid_cards_through_the_real_adapter(
         await world.dm(world.eli, "the printer is on fire")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        action = next(a for a in executes(card_of(picker))
-                      if a["verb"] == ids.PICK_DESK and a["data"]["value"].endswith(":it"))
         status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
-                                           value=action["data"]["value"])
+                                           value=desk_choice(picker, "it")["value"])
         assert status == 200
         assert answer["statusCode"] == 200
         assert answer["type"] == "application/vnd.microsoft.card.adaptive"

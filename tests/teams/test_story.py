@@ -15,7 +15,15 @@ from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk
-from tests.teams.harness import TeamsWorld, card_of, card_text, executes, find_action, teams_world
+from tests.teams.harness import (
+    TeamsWorld,
+    card_of,
+    card_text,
+    desk_choice,
+    executes,
+    find_action,
+    teams_world,
+)
 
 INVOKE = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
@@ -54,6 +62,15 @@ async def set_up_desks(world: TeamsWorld) -> None:
     assert desks == {"IT": world.it_channel.channel_id, "HR": world.hr_channel.channel_id}
 
 
+async def eli_asks_it(world: TeamsWorld, text: str) -> None:
+    """Eli writes `text` to the bot and picks IT in the desk picker."""
+    await world.dm(world.eli, text)
+    await world.settled()
+    [picker] = world.chat_of(world.eli)
+    await world.click(world.eli, picker, ids.PICK_DESK, value=desk_choice(picker, "it")["value"])
+    await world.settled()
+
+
 async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
     async with teams_world(db, clock) as world:
         await set_up_desks(world)
@@ -65,10 +82,8 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert "IT" in card_text(picker) and "HR" in card_text(picker)
 
         # Eli picks IT: the picker is replaced; a new thread with the card in IT's channel.
-        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
-                    if a["data"]["value"].endswith(":it"))
         status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
-                                           value=pick["data"]["value"])
+                                           value=desk_choice(picker, "it")["value"])
         assert status == 200 and answer["type"] == INVOKE, answer
         assert "Sent to IT as #1001" in card_text(answer["value"])
         await world.settled()
@@ -159,13 +174,7 @@ async def test_a_transfer_to_another_desk_moves_the_card(db: Database,
                                                           clock: FrozenClock) -> None:
     async with teams_world(db, clock) as world:
         await set_up_desks(world)
-        await world.dm(world.eli, "my payslip is wrong")
-        await world.settled()
-        [picker] = world.chat_of(world.eli)
-        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
-                    if a["data"]["value"].endswith(":it"))
-        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
-        await world.settled()
+        await eli_asks_it(world, "my payslip is wrong")
         [card] = world.threads_in(world.it_channel)
         # The desk choice set offers HR; Dana moves it there.
         status, answer = await world.click(world.dana, card, ids.TRANSFER_DESK, choice="hr",
@@ -203,13 +212,7 @@ async def test_admin_channel_moves_a_desks_cards_to_this_channel(
         said = await world.say(world.ada, general, "admin channel IT")
         await world.settled()
         assert "IT" in last_text(world, said["conversation"]["id"])
-        await world.dm(world.eli, "laptop broken")
-        await world.settled()
-        [picker] = world.chat_of(world.eli)
-        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
-                    if a["data"]["value"].endswith(":it"))
-        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
-        await world.settled()
+        await eli_asks_it(world, "laptop broken")
         assert any("laptop broken" in card_text(a) for a in world.threads_in(general)
                    if a.get("attachments"))
         assert world.threads_in(world.it_channel) == []
@@ -230,13 +233,7 @@ def card_of_update(world: TeamsWorld, card: dict) -> dict:
 async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenClock) -> None:
     async with teams_world(db, clock) as world:
         await set_up_desks(world)
-        await world.dm(world.eli, "printer on fire")
-        await world.settled()
-        [picker] = world.chat_of(world.eli)
-        pick = next(a for a in executes(card_of(picker), ids.PICK_DESK)
-                    if a["data"]["value"].endswith(":it"))
-        await world.click(world.eli, picker, ids.PICK_DESK, value=pick["data"]["value"])
-        await world.settled()
+        await eli_asks_it(world, "printer on fire")
         [card] = world.threads_in(world.it_channel)
         answers = await asyncio.gather(*(
             world.click(who, card, ids.CLAIM, channel=world.it_channel)
