@@ -23,12 +23,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
-from bot.delivery import read_notice, workspace_of
+from bot.delivery import NoticeContext, already_relayed, workspace_of
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Desk, Message, Person
+from storage.models import Conversation, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -54,19 +54,6 @@ def _escape(text: str) -> str:
 def _error(exc: SlackApiError) -> str:
     data = exc.response.data if exc.response is not None else None
     return str(data.get("error") or "") if isinstance(data, dict) else ""
-
-
-@dataclasses.dataclass
-class _Ctx:
-    """What a log line says about a notice (never tokens or message bodies)."""
-
-    team: str
-    notice: Notice
-    ref: int | None = None
-
-    def __str__(self) -> str:
-        ref = f" #{self.ref}" if self.ref is not None else ""
-        return f"{self.notice.kind}{ref} (notice {self.notice.id}, team {self.team})"
 
 
 class SlackSender:
@@ -114,7 +101,7 @@ class SlackSender:
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
         workspace = await workspace_of(self.db, notice)
-        ctx = _Ctx(workspace.external_id, notice)
+        ctx = NoticeContext(workspace.external_id, notice, "team")
         try:
             client = await self.client_for(workspace.external_id)
             if notice.kind == NoticeKind.REQUESTER_PROMPT:
@@ -141,7 +128,7 @@ class SlackSender:
         log.info("slack: delivered %s", ctx)
         return delivery
 
-    def _sorted(self, exc: SlackApiError, ctx: _Ctx) -> Exception:
+    def _sorted(self, exc: SlackApiError, ctx: NoticeContext) -> Exception:
         status = exc.response.status_code if exc.response is not None else 0
         error = _error(exc)
         if status == 429 or error == "ratelimited":
@@ -156,9 +143,9 @@ class SlackSender:
             log.warning("slack: %s failed with HTTP %s %s; retrying later", ctx, status, error)
             return RetryLater(f"slack: HTTP {status} {error}".rstrip())
         if error in TOKEN_REFUSED and self.forget_client is not None:
-            self.forget_client(ctx.team)
+            self.forget_client(ctx.workspace)
             log.warning("slack: %s: the token of team %s was refused (%s); reading the "
-                        "installation again on the next attempt", ctx, ctx.team, error)
+                        "installation again on the next attempt", ctx, ctx.workspace, error)
             return RetryLater(f"slack: {error}")
         if error in PERMANENT:
             self._posted.pop(ctx.notice.id, None)
@@ -168,19 +155,10 @@ class SlackSender:
         log.warning("slack: %s failed with %s; retrying later", ctx, error or status)
         return RetryLater(f"slack: {error or status}")
 
-    # ------------------------------------------------------------ reading
-
-    async def _read(self, ctx: _Ctx, build: Callable[..., Awaitable[Any]] | None = None,
-                    *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-        """The notice's conversation, desk and requester now, and `build(uow, c, *args)`."""
-        found = await read_notice(self.db, ctx.notice, build, *args)
-        ctx.ref = found[0].ref
-        return found
-
     # ------------------------------------------------------------ agent side
 
-    async def _card_post(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
-        conversation, desk, _, card = await self._read(ctx, views.ticket_card)
+    async def _card_post(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        conversation, desk, _, card = await ctx.read(self.db, views.ticket_card)
         channel = desk.agent_channel
         if not channel:
             raise Undeliverable(f"the {desk.name} desk has no agent channel; an admin sets "
@@ -195,8 +173,8 @@ class SlackSender:
         return Delivery(conversation_links={"agent_channel": channel,
                                             "agent_thread": posted["ts"]})
 
-    async def _card_update(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
-        conversation, _, _, card = await self._read(ctx, views.ticket_card)
+    async def _card_update(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        conversation, _, _, card = await ctx.read(self.db, views.ticket_card)
         if not (conversation.agent_channel and conversation.agent_thread):
             log.info("slack: %s skipped: the card is not posted", ctx)
             return None
@@ -204,10 +182,10 @@ class SlackSender:
                          channel=conversation.agent_channel, ts=conversation.agent_thread)
         return None
 
-    async def _card_moved(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _card_moved(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
         payload = ctx.notice.payload
         channel, thread = payload.get("old_channel"), payload.get("old_thread")
-        _, _, _, moved = await self._read(ctx, views.card_moved, payload)
+        _, _, _, moved = await ctx.read(self.db, views.card_moved, payload)
         if not (channel and thread):
             return None  # the old card was never posted
         await self._send(client.chat_update, ctx, slack_cards.message(moved),
@@ -221,8 +199,8 @@ class SlackSender:
                     raise
         return None
 
-    async def _card_pin(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
-        conversation, _, _, _ = await self._read(ctx)
+    async def _card_pin(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        conversation, _, _, _ = await ctx.read(self.db)
         if not (conversation.agent_channel and conversation.agent_thread):
             return None
         pin = ctx.notice.kind == NoticeKind.CARD_PIN
@@ -234,10 +212,10 @@ class SlackSender:
                 raise
         return None
 
-    async def _relay_to_agents(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _relay_to_agents(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
         message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, _, relay = await self._read(ctx, views.relay_to_agents, message_id)
-        if await self._already_relayed(message_id, "agent_side_id"):
+        conversation, _, _, relay = await ctx.read(self.db, views.relay_to_agents, message_id)
+        if await already_relayed(self.db, message_id, "agent_side_id"):
             return None
         if not (conversation.agent_channel and conversation.agent_thread):
             raise Undeliverable("the card was never posted, so its thread does not exist")
@@ -247,11 +225,11 @@ class SlackSender:
                                       plain=f"{relay.requester.name}: {relay.text}")
         return Delivery(message_links={message_id: {"agent_side_id": stamps[0]}})
 
-    async def _to_agent(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _to_agent(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
         assigned = ctx.notice.kind == NoticeKind.AGENT_ASSIGNED
         by = ctx.notice.payload.get("by_id")
-        conversation, _, _, note = await self._read(
-            ctx, views.agent_notification, "assigned" if assigned else "new_request",
+        conversation, _, _, note = await ctx.read(
+            self.db, views.agent_notification, "assigned" if assigned else "new_request",
             int(by) if by else None)
         if not assigned and (conversation.assignee_id or conversation.status not in ACTIVE):
             log.info("slack: %s skipped: already taken", ctx)
@@ -266,9 +244,9 @@ class SlackSender:
                          slack_cards.message(dataclasses.replace(note, link=link)))
         return None
 
-    async def _alert(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _alert(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
         """A sweep's alert: a DM when the notice names a person, else in the card's thread."""
-        conversation, _, _, alert = await self._read(ctx, views.scheduler_alert,
+        conversation, _, _, alert = await ctx.read(self.db, views.scheduler_alert,
                                                      ctx.notice.kind, ctx.notice.payload)
         if ctx.notice.person_id is None:
             if not (conversation.agent_channel and conversation.agent_thread):
@@ -287,7 +265,7 @@ class SlackSender:
                          slack_cards.message(dataclasses.replace(alert, link=link)))
         return None
 
-    async def _digest(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _digest(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
         async with self.db.unit_of_work(readonly=True) as uow:
             desk, digest = await views.digest(uow, ctx.notice.payload)
         if desk is None or not desk.agent_channel:
@@ -307,11 +285,12 @@ class SlackSender:
 
     # ------------------------------------------------------------ requester side
 
-    async def _relay_to_requester(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
+    async def _relay_to_requester(self, client: AsyncWebClient,
+                                  ctx: NoticeContext) -> Delivery | None:
         message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, requester, relay = await self._read(ctx, views.relay_to_requester,
+        conversation, _, requester, relay = await ctx.read(self.db, views.relay_to_requester,
                                                              message_id)
-        if await self._already_relayed(message_id, "requester_side_id"):
+        if await already_relayed(self.db, message_id, "requester_side_id"):
             return None
         links, channel = await self._requester_channel(client, conversation, requester)
         stamps = await self._post_all(client, ctx, channel, slack_cards.messages(relay),
@@ -320,18 +299,8 @@ class SlackSender:
         return Delivery(conversation_links=links,
                         message_links={message_id: {"requester_side_id": stamps[0]}})
 
-    async def _to_requester(self, client: AsyncWebClient, ctx: _Ctx) -> Delivery | None:
-        kind, payload = ctx.notice.kind, ctx.notice.payload
-        if kind == NoticeKind.RECEIPT:
-            conversation, _, requester, view = await self._read(ctx, views.receipt, payload)
-        elif kind == NoticeKind.REQUESTER_REMINDER:
-            conversation, _, requester, view = await self._read(ctx, views.scheduler_alert,
-                                                                kind, payload)
-        elif kind == NoticeKind.REQUESTER_UPDATE:
-            conversation, _, requester, view = await self._read(ctx, views.requester_update,
-                                                                payload)
-        else:
-            conversation, _, requester, view = await self._read(ctx, views.resolve_prompt)
+    async def _to_requester(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        conversation, requester, view = await ctx.requester_view(self.db)
         links, channel = await self._requester_channel(client, conversation, requester)
         thread = conversation.requester_thread
         posted = await self._post(client, ctx, channel, slack_cards.message(view),
@@ -352,15 +321,9 @@ class SlackSender:
         opened = await client.conversations_open(users=user_id)
         return opened["channel"]["id"]
 
-    async def _already_relayed(self, message_id: int, side: str) -> bool:
-        # Set only by an earlier delivery of this relay (a crash before it was recorded).
-        async with self.db.unit_of_work(readonly=True) as uow:
-            message = await uow.session.get(Message, message_id)
-        return message is not None and getattr(message, side) is not None
-
     # ------------------------------------------------------------ Web API calls
 
-    async def _post_all(self, client: AsyncWebClient, ctx: _Ctx, channel: str,
+    async def _post_all(self, client: AsyncWebClient, ctx: NoticeContext, channel: str,
                         messages: list[dict[str, Any]], *, thread_ts: str | None,
                         plain: str) -> list[str]:
         """Post `messages` in order; a retry of the notice resumes after the posted ones."""
@@ -371,7 +334,7 @@ class SlackSender:
             posted.append(answer["ts"])
         return list(posted)
 
-    async def _post(self, client: AsyncWebClient, ctx: _Ctx, channel: str,
+    async def _post(self, client: AsyncWebClient, ctx: NoticeContext, channel: str,
                     message: dict[str, Any], *, thread_ts: str | None = None,
                     join: bool = False, plain: str | None = None) -> Any:
         where: dict[str, Any] = {"channel": channel}
@@ -392,7 +355,7 @@ class SlackSender:
             raise Undeliverable(f"deskbot is not in channel {channel} and cannot join it "
                                 f"({_error(exc)}); invite it with `/invite @deskbot`") from exc
 
-    async def _send(self, call: Callable[..., Awaitable[Any]], ctx: _Ctx,
+    async def _send(self, call: Callable[..., Awaitable[Any]], ctx: NoticeContext,
                     message: dict[str, Any], *, plain: str | None = None,
                     **where: Any) -> Any:
         """Make the call; if Slack finds the message too long or malformed, send it once

@@ -38,7 +38,7 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot import views
-from bot.delivery import read_notice, workspace_of
+from bot.delivery import NoticeContext, already_relayed, workspace_of
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
@@ -46,7 +46,7 @@ from cards.teams.text import clip_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Desk, Message, PendingRequest, Person
+from storage.models import Conversation, PendingRequest, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -83,19 +83,6 @@ def card_link(address: Address, root: str) -> str:
             f"?tenantId={quote(address.tenant_id, safe='')}&parentMessageId={root}")
 
 
-@dataclasses.dataclass
-class _Ctx:
-    """What a log line says about a notice (never tokens or message bodies)."""
-
-    tenant: str
-    notice: Notice
-    ref: int | None = None
-
-    def __str__(self) -> str:
-        ref = f" #{self.ref}" if self.ref is not None else ""
-        return f"{self.notice.kind}{ref} (notice {self.notice.id}, tenant {self.tenant})"
-
-
 class TeamsSender:
     """Implements conversations.dispatch.Sender for Teams; see the module docstring.
 
@@ -115,7 +102,7 @@ class TeamsSender:
         self.note = note
         # Parts of a split relay already sent, so a retry resumes after them (per process).
         self._posted: dict[int, list[str]] = {}
-        self._kinds: dict[str, Callable[[_Ctx], Awaitable[Delivery | None]]] = {
+        self._kinds: dict[str, Callable[[NoticeContext], Awaitable[Delivery | None]]] = {
             NoticeKind.CARD_POST: self._card_post,
             NoticeKind.CARD_UPDATE: self._card_update,
             NoticeKind.CARD_MOVED: self._card_moved,
@@ -144,7 +131,7 @@ class TeamsSender:
         workspace = await workspace_of(self.db, notice)
         if workspace.platform != "teams":
             raise Undeliverable(f"workspace {notice.workspace_id} is on {workspace.platform}")
-        ctx = _Ctx(workspace.external_id, notice)
+        ctx = NoticeContext(workspace.external_id, notice, "tenant")
         handler = self._kinds.get(notice.kind)
         try:
             if handler is None:
@@ -164,7 +151,7 @@ class TeamsSender:
         log.info("teams: delivered %s", ctx)
         return delivery
 
-    def _sorted(self, exc: HttpOperationError, ctx: _Ctx) -> Exception:
+    def _sorted(self, exc: HttpOperationError, ctx: NoticeContext) -> Exception:
         status = _status(exc)
         if status == 429:
             retry_after = _retry_after(exc)
@@ -182,13 +169,6 @@ class TeamsSender:
 
     # ------------------------------------------------------------ reading
 
-    async def _read(self, ctx: _Ctx, build: Callable[..., Awaitable[Any]] | None = None,
-                    *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-        """The notice's conversation, desk and requester now, and `build(uow, c, *args)`."""
-        found = await read_notice(self.db, ctx.notice, build, *args)
-        ctx.ref = found[0].ref
-        return found
-
     async def _person(self, person_id: int | None) -> Person:
         async with self.db.unit_of_work(readonly=True) as uow:
             person = await uow.session.get(Person, person_id or 0)
@@ -198,8 +178,8 @@ class TeamsSender:
 
     # ------------------------------------------------------------ agent side
 
-    async def _card_post(self, ctx: _Ctx) -> Delivery | None:
-        conversation, desk, _, card = await self._read(ctx, views.ticket_card)
+    async def _card_post(self, ctx: NoticeContext) -> Delivery | None:
+        conversation, desk, _, card = await ctx.read(self.db, views.ticket_card)
         channel = desk.agent_channel
         if not channel:
             raise Undeliverable(f"the {desk.name} desk has no agent channel; an admin sets "
@@ -212,8 +192,8 @@ class TeamsSender:
         root = await self._new_thread(ctx, channel, teams_cards.activity(card))
         return Delivery(conversation_links={"agent_channel": channel, "agent_thread": root})
 
-    async def _card_update(self, ctx: _Ctx) -> Delivery | None:
-        conversation, _, _, card = await self._read(ctx, views.ticket_card)
+    async def _card_update(self, ctx: NoticeContext) -> Delivery | None:
+        conversation, _, _, card = await ctx.read(self.db, views.ticket_card)
         if not (conversation.agent_channel and conversation.agent_thread):
             log.info("teams: %s skipped: the card is not posted", ctx)
             return None
@@ -221,18 +201,18 @@ class TeamsSender:
                            teams_cards.activity(card))
         return None
 
-    async def _card_moved(self, ctx: _Ctx) -> Delivery | None:
+    async def _card_moved(self, ctx: NoticeContext) -> Delivery | None:
         payload = ctx.notice.payload
         channel, root = payload.get("old_channel"), payload.get("old_thread")
-        _, _, _, moved = await self._read(ctx, views.card_moved, payload)
+        _, _, _, moved = await ctx.read(self.db, views.card_moved, payload)
         if channel and root:  # else the old card was never posted
             await self._update(ctx, channel, root, teams_cards.activity(moved))
         return None
 
-    async def _relay_to_agents(self, ctx: _Ctx) -> Delivery | None:
+    async def _relay_to_agents(self, ctx: NoticeContext) -> Delivery | None:
         message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, _, relay = await self._read(ctx, views.relay_to_agents, message_id)
-        if await self._already_relayed(message_id, "agent_side_id"):
+        conversation, _, _, relay = await ctx.read(self.db, views.relay_to_agents, message_id)
+        if await already_relayed(self.db, message_id, "agent_side_id"):
             return None
         if not (conversation.agent_channel and conversation.agent_thread):
             raise Undeliverable("the card was never posted, so its thread does not exist")
@@ -241,11 +221,11 @@ class TeamsSender:
                                    plain=f"{relay.requester.name}: {relay.text}")
         return Delivery(message_links={message_id: {"agent_side_id": ids[0]}})
 
-    async def _to_agent(self, ctx: _Ctx) -> Delivery | None:
+    async def _to_agent(self, ctx: NoticeContext) -> Delivery | None:
         assigned = ctx.notice.kind == NoticeKind.AGENT_ASSIGNED
         by = ctx.notice.payload.get("by_id")
-        conversation, _, _, note = await self._read(
-            ctx, views.agent_notification, "assigned" if assigned else "new_request",
+        conversation, _, _, note = await ctx.read(
+            self.db, views.agent_notification, "assigned" if assigned else "new_request",
             int(by) if by else None)
         if not assigned and (conversation.assignee_id or conversation.status not in ACTIVE):
             log.info("teams: %s skipped: already taken", ctx)
@@ -256,9 +236,9 @@ class TeamsSender:
                          teams_cards.activity(note))
         return None
 
-    async def _alert(self, ctx: _Ctx) -> Delivery | None:
+    async def _alert(self, ctx: NoticeContext) -> Delivery | None:
         """A sweep's alert: to a person's chat when the notice names one, else the thread."""
-        conversation, _, _, alert = await self._read(ctx, views.scheduler_alert,
+        conversation, _, _, alert = await ctx.read(self.db, views.scheduler_alert,
                                                      ctx.notice.kind, ctx.notice.payload)
         if ctx.notice.person_id is None:
             if not (conversation.agent_channel and conversation.agent_thread):
@@ -273,7 +253,7 @@ class TeamsSender:
                          teams_cards.activity(alert))
         return None
 
-    async def _digest(self, ctx: _Ctx) -> Delivery | None:
+    async def _digest(self, ctx: NoticeContext) -> Delivery | None:
         async with self.db.unit_of_work(readonly=True) as uow:
             desk, digest = await views.digest(uow, ctx.notice.payload)
         if desk is None or not desk.agent_channel:
@@ -281,10 +261,10 @@ class TeamsSender:
         await self._new_thread(ctx, desk.agent_channel, teams_cards.activity(digest))
         return None
 
-    async def _card_link(self, ctx: _Ctx, conversation: Conversation) -> str | None:
+    async def _card_link(self, ctx: NoticeContext, conversation: Conversation) -> str | None:
         if not (conversation.agent_channel and conversation.agent_thread):
             return None
-        return card_link(Address("", ctx.tenant, conversation.agent_channel),
+        return card_link(Address("", ctx.workspace, conversation.agent_channel),
                          conversation.agent_thread)
 
     @staticmethod
@@ -293,11 +273,11 @@ class TeamsSender:
 
     # ------------------------------------------------------------ requester side
 
-    async def _relay_to_requester(self, ctx: _Ctx) -> Delivery | None:
+    async def _relay_to_requester(self, ctx: NoticeContext) -> Delivery | None:
         message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, requester, relay = await self._read(ctx, views.relay_to_requester,
+        conversation, _, requester, relay = await ctx.read(self.db, views.relay_to_requester,
                                                              message_id)
-        if await self._already_relayed(message_id, "requester_side_id"):
+        if await already_relayed(self.db, message_id, "requester_side_id"):
             return None
         links, chat = await self._requester_chat(ctx, conversation, requester)
         ids = await self._send_all(ctx, chat, teams_cards.activities(relay),
@@ -305,18 +285,8 @@ class TeamsSender:
         return Delivery(conversation_links=links,
                         message_links={message_id: {"requester_side_id": ids[0]}})
 
-    async def _to_requester(self, ctx: _Ctx) -> Delivery | None:
-        kind, payload = ctx.notice.kind, ctx.notice.payload
-        if kind == NoticeKind.RECEIPT:
-            conversation, _, requester, view = await self._read(ctx, views.receipt, payload)
-        elif kind == NoticeKind.REQUESTER_REMINDER:
-            conversation, _, requester, view = await self._read(ctx, views.scheduler_alert,
-                                                                kind, payload)
-        elif kind == NoticeKind.REQUESTER_UPDATE:
-            conversation, _, requester, view = await self._read(ctx, views.requester_update,
-                                                                payload)
-        else:
-            conversation, _, requester, view = await self._read(ctx, views.resolve_prompt)
+    async def _to_requester(self, ctx: NoticeContext) -> Delivery | None:
+        conversation, requester, view = await ctx.requester_view(self.db)
         links, chat = await self._requester_chat(ctx, conversation, requester)
         sent = await self._send(ctx, chat, teams_cards.activity(view))
         if not conversation.requester_thread:
@@ -324,7 +294,7 @@ class TeamsSender:
             links["requester_thread"] = sent
         return Delivery(conversation_links=links) if links else None
 
-    async def _prompt(self, ctx: _Ctx) -> Delivery | None:
+    async def _prompt(self, ctx: NoticeContext) -> Delivery | None:
         """The desk picker or "add to #ref or new?", from the pending request as it is now."""
         payload = ctx.notice.payload
         question = str(payload.get("question") or "desk")
@@ -343,40 +313,34 @@ class TeamsSender:
         await self._send(ctx, chat, teams_cards.activity(view))
         return None
 
-    async def _requester_chat(self, ctx: _Ctx, conversation: Conversation,
+    async def _requester_chat(self, ctx: NoticeContext, conversation: Conversation,
                               requester: Person) -> tuple[dict[str, str], Address]:
         if conversation.requester_channel:
             return {}, await self._where(ctx, conversation.requester_channel)
         chat = await self._personal_chat(ctx, requester.external_id)
         return {"requester_channel": chat.conversation_id}, chat
 
-    async def _already_relayed(self, message_id: int, side: str) -> bool:
-        # Set only by an earlier delivery of this relay (a crash before it was recorded).
-        async with self.db.unit_of_work(readonly=True) as uow:
-            message = await uow.session.get(Message, message_id)
-        return message is not None and getattr(message, side) is not None
-
     # ------------------------------------------------------------ addresses
 
-    async def _where(self, ctx: _Ctx, conversation_id: str) -> Address:
+    async def _where(self, ctx: NoticeContext, conversation_id: str) -> Address:
         """The address of a channel, thread or chat; a tenant's service URL serves them all."""
-        found = await self.addresses.of_conversation(ctx.tenant, conversation_id)
+        found = await self.addresses.of_conversation(ctx.workspace, conversation_id)
         if found is not None:
             return found
         anywhere = await self._anywhere(ctx)
         return dataclasses.replace(anywhere, conversation_id=conversation_id,
                                    conversation_type=None)
 
-    async def _anywhere(self, ctx: _Ctx) -> Address:
-        found = await self.addresses.any_in(ctx.tenant)
+    async def _anywhere(self, ctx: NoticeContext) -> Address:
+        found = await self.addresses.any_in(ctx.workspace)
         if found is None:
-            raise Undeliverable(f"deskbot has no address in Teams tenant {ctx.tenant}: no one "
+            raise Undeliverable(f"deskbot has no address in Teams tenant {ctx.workspace}: no one "
                                 f"there has installed the app or written to it yet")
         return found
 
-    async def _personal_chat(self, ctx: _Ctx, user_id: str) -> Address:
+    async def _personal_chat(self, ctx: NoticeContext, user_id: str) -> Address:
         """The bot's chat with `user_id`, created (and remembered) when there is none yet."""
-        found = await self.addresses.of_person(ctx.tenant, user_id)
+        found = await self.addresses.of_person(ctx.workspace, user_id)
         if found is not None:
             return found
         anywhere = await self._anywhere(ctx)
@@ -384,16 +348,17 @@ class TeamsSender:
         client = await self._client(anywhere)
         created = await client.conversations.create_conversation(ConversationParameters(
             bot=ChannelAccount(id=bot_id), members=[ChannelAccount(id=user_id)],
-            tenant_id=ctx.tenant, is_group=False, channel_data={"tenant": {"id": ctx.tenant}}))
+            tenant_id=ctx.workspace, is_group=False,
+            channel_data={"tenant": {"id": ctx.workspace}}))
         log.info("teams: %s: opened a personal chat", ctx)
         # Noted as if the person had written from it, so the next notice needs no creation.
         await self.addresses.note({
             "serviceUrl": anywhere.service_url, "from": {"id": user_id},
             "recipient": {"id": bot_id, "name": anywhere.bot_name},
             "conversation": {"id": created.id, "conversationType": "personal",
-                             "tenantId": ctx.tenant},
-            "channelData": {"tenant": {"id": ctx.tenant}}})
-        return Address(anywhere.service_url, ctx.tenant, created.id, bot_id,
+                             "tenantId": ctx.workspace},
+            "channelData": {"tenant": {"id": ctx.workspace}}})
+        return Address(anywhere.service_url, ctx.workspace, created.id, bot_id,
                        anywhere.bot_name, "personal")
 
     # ------------------------------------------------------------ connector calls
@@ -401,7 +366,7 @@ class TeamsSender:
     async def _client(self, address: Address) -> ConnectorClient:
         return no_client_retries(await self.connector_for(address.service_url))
 
-    async def _new_thread(self, ctx: _Ctx, channel: str, activity: dict[str, Any]) -> str:
+    async def _new_thread(self, ctx: NoticeContext, channel: str, activity: dict[str, Any]) -> str:
         """Post `activity` as a new thread in `channel`; returns the root's activity id."""
         where = await self._where(ctx, channel)
         client = await self._client(where)
@@ -409,7 +374,7 @@ class TeamsSender:
         async def create(body: dict[str, Any]) -> str | None:
             created = await client.conversations.create_conversation(ConversationParameters(
                 is_group=True, channel_data={"channel": {"id": channel}},
-                activity=_activity(body), tenant_id=ctx.tenant,
+                activity=_activity(body), tenant_id=ctx.workspace,
                 bot=ChannelAccount(id=where.bot_id or self.bot_id_fallback)))
             return created.activity_id or split_thread(created.id or "")[1]
 
@@ -418,7 +383,7 @@ class TeamsSender:
             raise Undeliverable("Teams did not say which message started the thread")
         return root
 
-    async def _update(self, ctx: _Ctx, channel: str, activity_id: str,
+    async def _update(self, ctx: NoticeContext, channel: str, activity_id: str,
                       activity: dict[str, Any]) -> None:
         where = await self._where(ctx, f"{channel};messageid={activity_id}")
         client = await self._client(where)
@@ -430,7 +395,7 @@ class TeamsSender:
 
         await self._with_fallback(ctx, where.conversation_id, update, activity)
 
-    async def _send(self, ctx: _Ctx, where: Address, activity: dict[str, Any], *,
+    async def _send(self, ctx: NoticeContext, where: Address, activity: dict[str, Any], *,
                     plain: str | None = None) -> str:
         """Send `activity` into `where` (a chat, or a thread); returns its activity id."""
         client = await self._client(where)
@@ -446,7 +411,7 @@ class TeamsSender:
             raise RetryLater("Teams accepted a message without naming it")
         return sent
 
-    async def _send_all(self, ctx: _Ctx, where: Address, activities: list[dict[str, Any]],
+    async def _send_all(self, ctx: NoticeContext, where: Address, activities: list[dict[str, Any]],
                         *, plain: str) -> list[str]:
         """Send `activities` in order; a retry of the notice resumes after the sent ones."""
         sent = self._posted.setdefault(ctx.notice.id, [])
@@ -455,7 +420,7 @@ class TeamsSender:
                                          plain=plain if len(activities) == 1 else None))
         return list(sent)
 
-    async def _with_fallback(self, ctx: _Ctx, key: str,
+    async def _with_fallback(self, ctx: NoticeContext, key: str,
                              call: Callable[[dict[str, Any]], Awaitable[str | None]],
                              activity: dict[str, Any], *,
                              plain: str | None = None) -> str | None:
