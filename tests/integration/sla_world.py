@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from conversations import commands
 from scheduling.sla import DeskCalendar
 from storage.database import Database
@@ -50,9 +48,3 @@ async def ask(world: World, who: str = "eli", desk: str = "IT",
     posted = await world.run(commands.open_conversation, await world.person(who),
                              world.desks[desk], text)
     return posted.conversation
-
-
-async def fresh(world: World, ref: int) -> Conversation:
-    async with world.db.unit_of_work(readonly=True) as uow:
-        return (await uow.session.execute(
-            select(Conversation).where(Conversation.ref == ref))).scalar_one()

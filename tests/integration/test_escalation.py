@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.models import Conversation
 from storage.notices import NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
-from tests.integration.sla_world import EXAMPLE, ask, fresh, local, set_policy, sla_world
+from tests.integration.sla_world import EXAMPLE, ask, local, set_policy, sla_world
 from tests.integration.test_sweeps import Interleave
 from tests.integration.world import World
 
@@ -64,7 +64,7 @@ async def test_a_resolution_breach_moves_the_request_to_the_next_tier_once(
     await sweep_all(db)
     await sweep_all(db)
 
-    moved = await fresh(world, conversation.ref)
+    moved = await world.conversation(conversation.ref)
     tier2 = world.desks["IT Tier 2"]
     assert (moved.desk_id, moved.assignee_id, moved.status) == (tier2.id, None, Status.NEW)
     [event] = await world.events("sla.escalated")
@@ -91,7 +91,7 @@ async def test_a_resolution_breach_moves_the_request_to_the_next_tier_once(
     clock.advance(days=3)
     await sweep_all(db)
     assert len(await world.events("sla.escalated")) == 1
-    assert (await fresh(world, conversation.ref)).desk_id == tier2.id
+    assert (await world.conversation(conversation.ref)).desk_id == tier2.id
 
 
 async def test_the_card_of_the_old_desk_says_where_it_went(db: Database,
@@ -104,9 +104,7 @@ async def test_the_card_of_the_old_desk_says_where_it_went(db: Database,
     clock.advance(minutes=61)
     await sweep_all(db)
     [notice] = await world.notices(NoticeKind.CARD_MOVED)
-    async with db.unit_of_work(readonly=True) as uow:
-        card = await views.card_moved(uow, await fresh(world, conversation.ref),
-                                      notice.payload)
+    card = await world.view(views.card_moved, conversation.ref, notice.payload)
     assert (card.from_desk, card.to_desk, card.by) == ("IT", "IT Tier 2", None)
 
 
@@ -118,11 +116,11 @@ async def test_no_escalation_while_the_desk_is_closed(db: Database,
     clock.set(local(2026, 1, 8, 18, 30))  # closed (the resolution is overdue)
     await sweep_all(db)
     assert await world.events("sla.escalated") == []
-    assert (await fresh(world, conversation.ref)).desk_id == world.desks["IT"].id
+    assert (await world.conversation(conversation.ref)).desk_id == world.desks["IT"].id
     clock.set(local(2026, 1, 9, 8, 1))  # Friday: open
     await sweep_all(db)
     assert len(await world.events("sla.escalated")) == 1
-    assert (await fresh(world, conversation.ref)).desk_id == world.desks["IT Tier 2"].id
+    assert (await world.conversation(conversation.ref)).desk_id == world.desks["IT Tier 2"].id
 
 
 async def test_no_escalation_when_off_or_on_a_first_response_breach(
@@ -134,7 +132,7 @@ async def test_no_escalation_when_off_or_on_a_first_response_breach(
     await sweep_all(db)
     assert [e.data["target"] for e in await world.events("sla.breach")] == ["resolution"]
     assert await world.events("sla.escalated") == []
-    assert (await fresh(world, stays.ref)).desk_id == world.desks["IT"].id
+    assert (await world.conversation(stays.ref)).desk_id == world.desks["IT"].id
     # On, but only the first response is late: the leads are told, the request stays.
     await set_policy(world, "IT", sla={"first_response": {"default": "15m"},
                                        "resolution": {"default": "2d"}},
@@ -145,7 +143,7 @@ async def test_no_escalation_when_off_or_on_a_first_response_breach(
     assert [e.conversation_id for e in await world.events("sla.breach")
             if e.data["target"] == "first_response"] == [late.id]
     assert await world.events("sla.escalated") == []
-    assert (await fresh(world, late.ref)).desk_id == world.desks["IT"].id
+    assert (await world.conversation(late.ref)).desk_id == world.desks["IT"].id
 
 
 async def test_an_archived_next_tier_leaves_the_request_where_it_is(
@@ -160,7 +158,7 @@ async def test_an_archived_next_tier_leaves_the_request_where_it_is(
     await sweep_all(db)
     assert len(await world.events("sla.breach")) == 1
     assert await world.events("sla.escalated") == []
-    assert (await fresh(world, conversation.ref)).desk_id == world.desks["IT"].id
+    assert (await world.conversation(conversation.ref)).desk_id == world.desks["IT"].id
 
 
 @pytest.mark.parametrize("mode", ["gather", "stale read"])

@@ -13,7 +13,7 @@ from conversations.lifecycle import Status
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
-from tests.integration.sla_world import ask, fresh, local, sla_world
+from tests.integration.sla_world import ask, local, sla_world
 from tests.slack.harness import block_text
 
 SUNDAY_9 = local(2026, 11, 29, 9)
@@ -43,7 +43,7 @@ async def test_queue_rows_carry_the_cards_sla_state(db: Database, clock: FrozenC
     async with db.unit_of_work(readonly=True) as uow:
         items = await queues.queue(uow, world.actor("lee"), queues.QueueView.ALL)
         listed = views.queue_list(items, "all", None, now)
-        cards = {ref: (await views.ticket_card(uow, await fresh(world, ref))).sla
+        cards = {ref: (await views.ticket_card(uow, await world.conversation(ref))).sla
                  for ref in (late.ref, waiting.ref, soon.ref, fine.ref)}
         home = await views.agent_home(uow, world.actor("lee"), "all", now=now)
     states = {r.ref: (r.sla.state, r.sla.label) for r in listed.rows}

@@ -10,7 +10,7 @@ from conversations.lifecycle import Status
 from scheduling.sla import window_of
 from storage.clock import FrozenClock
 from storage.database import Database
-from tests.integration.sla_world import ask, fresh, local, set_policy, sla_world
+from tests.integration.sla_world import ask, local, set_policy, sla_world
 from tests.integration.world import build_world
 
 
@@ -45,7 +45,7 @@ async def test_priority_change_recomputes(db: Database, clock: FrozenClock) -> N
     conversation = await ask(world)
     clock.advance(minutes=1)
     await world.run(commands.set_priority, world.actor("dana"), conversation.ref, 5)
-    now = await fresh(world, conversation.ref)
+    now = await world.conversation(conversation.ref)
     assert now.first_response_due_at == local(2026, 1, 11, 9, 5)
     assert now.resolution_due_at == local(2026, 1, 11, 13, 0)
     assert [e.data for e in await world.events("priority.changed")] == [{"old": 3, "new": 5}]
@@ -58,14 +58,14 @@ async def test_hold_for_two_business_hours_moves_due_times_by_two_hours(
     conversation = await ask(world)
     dana = world.actor("dana")
     await world.run(commands.claim, dana, conversation.ref)
-    before = await fresh(world, conversation.ref)
+    before = await world.conversation(conversation.ref)
     clock.advance(minutes=5)
     await world.run(commands.set_status, dana, conversation.ref, Status.ON_HOLD)
-    paused = await fresh(world, conversation.ref)
+    paused = await world.conversation(conversation.ref)
     assert paused.sla_paused_at == clock.now()
     clock.advance(hours=2)
     await world.run(commands.set_status, dana, conversation.ref, Status.OPEN)
-    after = await fresh(world, conversation.ref)
+    after = await world.conversation(conversation.ref)
     assert after.sla_paused_at is None
     assert after.sla_paused_seconds == 7200
     assert after.first_response_due_at == before.first_response_due_at + timedelta(hours=2)
@@ -88,7 +88,7 @@ async def test_pause_overnight_counts_only_business_time(db: Database,
     clock.set(local(2026, 1, 12, 9, 0))  # next morning: 1 h + 1 h of open time passed
     await world.run(commands.requester_message, await world.person("eli"), conversation.ref,
                     "here is the answer")
-    after = await fresh(world, conversation.ref)
+    after = await world.conversation(conversation.ref)
     assert after.status == Status.NEW
     assert [e.data["business_seconds"] for e in await world.events("sla.resumed")] == [7200]
     assert after.first_response_due_at == local(2026, 1, 12, 9, 15)
@@ -102,7 +102,7 @@ async def test_move_to_another_desk_takes_its_policy(db: Database, clock: Frozen
     conversation = await ask(world)
     await world.run(commands.transfer_to_desk, world.actor("dana"), conversation.ref,
                     world.desks["HR"])
-    moved = await fresh(world, conversation.ref)
+    moved = await world.conversation(conversation.ref)
     assert moved.first_response_due_at == local(2026, 1, 11, 10, 0)
 
 
@@ -113,9 +113,9 @@ async def test_an_internal_note_is_not_a_first_response(db: Database,
     conversation = await ask(world)
     dana = world.actor("dana")
     await world.run(commands.add_note, dana, conversation.ref, "checking AD")
-    assert (await fresh(world, conversation.ref)).first_response_at is None
+    assert (await world.conversation(conversation.ref)).first_response_at is None
     await world.run(commands.agent_reply, dana, conversation.ref, "on it")
-    assert (await fresh(world, conversation.ref)).first_response_at == clock.now()
+    assert (await world.conversation(conversation.ref)).first_response_at == clock.now()
 
 
 async def test_without_a_calendar_nothing_is_computed(db: Database, clock: FrozenClock) -> None:

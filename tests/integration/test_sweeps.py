@@ -21,7 +21,7 @@ from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
 from storage.notices import NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
-from tests.integration.sla_world import ask, fresh, local, sla_world
+from tests.integration.sla_world import ask, local, sla_world
 from tests.integration.world import World
 
 SUNDAY_9 = local(2026, 1, 11, 9, 0)
@@ -42,7 +42,7 @@ async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -
     await sweep_all(db)
     await sweep_all(db)
     assert await kinds(world, NoticeKind.SLA_WARNING) == [(conversation.id, None)]
-    card = await fresh(world, conversation.ref)
+    card = await world.conversation(conversation.ref)
     assert card.first_response_warned_at == clock.now()
     clock.advance(minutes=4)
     await sweep_all(db)
@@ -86,18 +86,15 @@ async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> Non
     world = await sla_world(db)
     clock.set(SUNDAY_9)
     conversation = await ask(world)
-    async with db.unit_of_work(readonly=True) as uow:
-        assert (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla.label \
-            == "first response due in 15 min"
+    assert (await world.view(views.ticket_card, conversation.ref)).sla.label \
+        == "first response due in 15 min"
     clock.advance(minutes=12)
     await sweep_all(db)
-    async with db.unit_of_work(readonly=True) as uow:
-        sla = (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla
+    sla = (await world.view(views.ticket_card, conversation.ref)).sla
     assert (sla.state, sla.label) == ("warning", "first response due in 3 min")
     clock.advance(minutes=5)
     await sweep_all(db)
-    async with db.unit_of_work(readonly=True) as uow:
-        sla = (await views.ticket_card(uow, await fresh(world, conversation.ref))).sla
+    sla = (await world.view(views.ticket_card, conversation.ref)).sla
     assert (sla.state, sla.label) == ("breached", "first response overdue by 2 min")
 
 
@@ -112,7 +109,7 @@ async def test_card_names_the_day_and_time_when_due_in_a_later_opening(
 
     async def labels() -> tuple[str | None, str | None]:
         async with db.unit_of_work(readonly=True) as uow:
-            card = await views.ticket_card(uow, await fresh(world, conversation.ref))
+            card = await views.ticket_card(uow, await world.conversation(conversation.ref))
             items = await queues.queue(uow, world.actor("dana"), queues.QueueView.ALL)
         [row] = [views.queue_row(i, clock.now()) for i in items if i.ref == conversation.ref]
         return card.sla.label, row.sla.label
@@ -150,11 +147,11 @@ async def test_requester_silence_reminds_then_resolves(db: Database, clock: Froz
     await sweep_all(db)
     await sweep_all(db)
     assert await kinds(world, NoticeKind.REQUESTER_REMINDER) == [(conversation.id, None)]
-    assert (await fresh(world, conversation.ref)).status == Status.WAITING
+    assert (await world.conversation(conversation.ref)).status == Status.WAITING
     clock.advance(minutes=61)
     await sweep_all(db)
     await sweep_all(db)
-    resolved = await fresh(world, conversation.ref)
+    resolved = await world.conversation(conversation.ref)
     assert resolved.status == Status.RESOLVED and resolved.resolved_at == clock.now()
     assert len(await kinds(world, NoticeKind.RESOLVE_PROMPT)) == 1
     async with db.unit_of_work(readonly=True) as uow:
@@ -172,11 +169,11 @@ async def test_auto_close(db: Database, clock: FrozenClock) -> None:
     await world.run(commands.set_status, dana, conversation.ref, Status.RESOLVED)
     clock.advance(hours=23)
     await sweep_all(db)
-    assert (await fresh(world, conversation.ref)).status == Status.RESOLVED
+    assert (await world.conversation(conversation.ref)).status == Status.RESOLVED
     clock.advance(hours=2)
     await sweep_all(db)
     await sweep_all(db)
-    closed = await fresh(world, conversation.ref)
+    closed = await world.conversation(conversation.ref)
     assert closed.status == Status.CLOSED and closed.closed_at == clock.now()
     assert [e.data.get("reason") for e in await world.events("conversation.closed")] == [
         "auto_close"]
@@ -210,7 +207,7 @@ async def test_still_unassigned_a_period_after_the_ping_tells_the_leads_once(
     conversation = await ask(world)
     clock.advance(minutes=11)
     await sweep_all(db)  # 09:11: the agents are pinged; the leads are due at 09:21
-    assert (await fresh(world, conversation.ref)).unassigned_leads_due_at == \
+    assert (await world.conversation(conversation.ref)).unassigned_leads_due_at == \
         clock.now() + timedelta(minutes=10)
     clock.advance(minutes=9)
     await sweep_all(db)
@@ -224,7 +221,7 @@ async def test_still_unassigned_a_period_after_the_ping_tells_the_leads_once(
         (None, {"mention_ids": [world.people["dana"].id]}), (noa, {"stage": "leads"})]
     [event] = await world.events("stall.unassigned_leads")
     assert event.conversation_id == conversation.id and event.data["lead_ids"] == [noa]
-    assert (await fresh(world, conversation.ref)).unassigned_leads_flagged_at == clock.now()
+    assert (await world.conversation(conversation.ref)).unassigned_leads_flagged_at == clock.now()
     clock.advance(hours=1)
     await sweep_all(db)
     assert len(await world.notices(NoticeKind.STALL_UNASSIGNED)) == 2
@@ -238,7 +235,7 @@ async def test_the_leads_stage_counts_business_time(db: Database, clock: FrozenC
     clock.set(local(2026, 1, 8, 17, 51))
     await sweep_all(db)
     # 9 open minutes left on Thursday, 1 on Friday morning.
-    assert (await fresh(world, conversation.ref)).unassigned_leads_due_at == \
+    assert (await world.conversation(conversation.ref)).unassigned_leads_due_at == \
         local(2026, 1, 9, 8, 1)
     for moment in (local(2026, 1, 8, 18, 30), local(2026, 1, 9, 8, 0)):
         clock.set(moment)
@@ -256,14 +253,14 @@ async def test_no_leads_stage_once_assigned_or_when_the_leads_were_pinged(
     nobody_available = await ask(world)  # the first ping goes to the leads already
     clock.advance(minutes=11)
     await sweep_all(db)
-    assert (await fresh(world, nobody_available.ref)).unassigned_leads_due_at is None
+    assert (await world.conversation(nobody_available.ref)).unassigned_leads_due_at is None
     await world.run(commands.set_availability, world.actor("dana"), True)
     taken = await ask(world, "maya")
     clock.advance(minutes=11)
     await sweep_all(db)  # the agents are pinged about the second one
-    assert (await fresh(world, taken.ref)).unassigned_leads_due_at is not None
+    assert (await world.conversation(taken.ref)).unassigned_leads_due_at is not None
     await world.run(commands.claim, world.actor("dana"), taken.ref)
-    assert (await fresh(world, taken.ref)).unassigned_leads_due_at is None
+    assert (await world.conversation(taken.ref)).unassigned_leads_due_at is None
     clock.advance(hours=2)
     await sweep_all(db)
     assert await world.events("stall.unassigned_leads") == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot import views
 from cards.views import PersonRef
@@ -14,7 +13,7 @@ from conversations import commands
 from conversations.lifecycle import Status
 from conversations.queues import QueueView, my_requests, queue
 from desks import service as desks
-from storage.models import Conversation, Desk
+from storage.models import Desk
 from tests.integration.world import World
 
 
@@ -24,14 +23,6 @@ async def open_request(world: World, who: str, text: str, desk: str = "IT",
                            text, **kwargs)
 
 
-async def build(world: World, builder, ref: int, *args, **kwargs):
-    """Run a view builder in a readonly unit of work, as the sender does."""
-    async with world.db.unit_of_work(readonly=True) as uow:
-        found = (await uow.session.execute(
-            select(Conversation).where(Conversation.ref == ref))).scalar_one()
-        return await builder(uow, found, *args, **kwargs)
-
-
 async def payloads(world: World, kind: str) -> list[dict]:
     return [n.payload for n in await world.notices(kind)]
 
@@ -39,7 +30,7 @@ async def payloads(world: World, kind: str) -> list[dict]:
 async def test_ticket_card_follows_the_conversation(world: World) -> None:
     first = await open_request(world, "eli", "VPN drops every hour\nsince Monday")
     ref = first.conversation.ref
-    card = await build(world, views.ticket_card, ref)
+    card = await world.view(views.ticket_card, ref)
     assert (card.ref, card.desk.slug, card.desk.name) == (ref, "it", "IT")
     assert card.subject == "VPN drops every hour"
     assert card.first_message == "VPN drops every hour\nsince Monday"
@@ -54,20 +45,20 @@ async def test_ticket_card_follows_the_conversation(world: World) -> None:
     await world.run(commands.set_priority, world.actor("dana"), ref, 5)
     await world.run(commands.pin, world.actor("lee"), ref)
     later = await open_request(world, "eli", "Printer jam")
-    card = await build(world, views.ticket_card, ref)
+    card = await world.view(views.ticket_card, ref)
     # The first message stays the first one; a follow-up does not replace it.
     assert card.first_message.startswith("VPN drops")
     assert card.assignee == PersonRef("Dana", "U_DANA")
     assert (card.status, card.priority, card.pinned) == ("open", 5, True)
     assert sorted(a.name for a in card.agents) == ["Lee", "Noa"]  # not the assignee
-    second = await build(world, views.ticket_card, later.conversation.ref)
+    second = await world.view(views.ticket_card, later.conversation.ref)
     assert second.requester_earlier_requests == 1
 
     await world.run(commands.unpin, world.actor("lee"), ref)
     async with world.db.unit_of_work() as uow:
         await desks.archive_desk(uow, world.actor("ada"), "HR")
         await uow.commit()
-    card = await build(world, views.ticket_card, ref)
+    card = await world.view(views.ticket_card, ref)
     assert card.pinned is False and card.other_desks == ()
 
 
@@ -76,15 +67,15 @@ async def test_moved_card_names_both_desks_and_who_moved_it(world: World) -> Non
     ref = posted.conversation.ref
     await world.run(commands.transfer_to_desk, world.actor("dana"), ref, world.desks["HR"])
     [payload] = await payloads(world, "card.moved")
-    moved = await build(world, views.card_moved, ref, payload)
+    moved = await world.view(views.card_moved, ref, payload)
     assert (moved.ref, moved.subject) == (ref, "Payslip is wrong")
     assert (moved.from_desk, moved.to_desk) == ("IT", "HR")
     assert moved.by == PersonRef("Dana", "U_DANA")
     [update] = await payloads(world, "requester.update")
-    told = await build(world, views.requester_update, ref, update)
+    told = await world.view(views.requester_update, ref, update)
     assert (told.what, told.to_desk, told.desk) == ("transferred", "HR", "HR")
     # The new card offers HR's people and IT as the other desk.
-    card = await build(world, views.ticket_card, ref)
+    card = await world.view(views.ticket_card, ref)
     assert card.desk.name == "HR" and [d.name for d in card.other_desks] == ["IT"]
     assert sorted(a.name for a in card.agents) == ["Noa", "Omer"]
 
@@ -95,15 +86,15 @@ async def test_relays_carry_the_right_text_and_author(world: World) -> None:
     follow = await world.run(commands.requester_message, world.people["eli"], ref,
                              "<!channel> it beeps")
     reply = await world.run(commands.agent_reply, world.actor("lee"), ref, "Hold power 10s")
-    to_agents = await build(world, views.relay_to_agents, ref, follow.message.id)
+    to_agents = await world.view(views.relay_to_agents, ref, follow.message.id)
     assert (to_agents.ref, to_agents.text) == (ref, "<!channel> it beeps")  # raw; cards escape
     assert to_agents.requester.name == "Eli"
-    to_requester = await build(world, views.relay_to_requester, ref, reply.message.id)
+    to_requester = await world.view(views.relay_to_requester, ref, reply.message.id)
     assert (to_requester.text, to_requester.agent.name, to_requester.desk) == (
         "Hold power 10s", "Lee", "IT")
     other = await open_request(world, "maya", "Other")
     with pytest.raises(LookupError):  # a message of another conversation is never relayed
-        await build(world, views.relay_to_agents, other.conversation.ref, follow.message.id)
+        await world.view(views.relay_to_agents, other.conversation.ref, follow.message.id)
 
 
 async def test_requester_updates_match_what_each_command_wrote(world: World) -> None:
@@ -115,7 +106,7 @@ async def test_requester_updates_match_what_each_command_wrote(world: World) -> 
     await world.run(commands.set_status, world.actor("lee"), ref, Status.WAITING)
     await world.run(commands.close, world.actor("lee"), ref, "internal: done")
     await world.run(commands.reopen, world.actor("lee"), ref)
-    shown = [await build(world, views.requester_update, ref, p)
+    shown = [await world.view(views.requester_update, ref, p)
              for p in await payloads(world, "requester.update")]
     assert [(u.what, u.agent.name if u.agent else None, u.status) for u in shown] == [
         ("picked_up", "Dana", None), ("picked_up", "Lee", None), ("status", None, "waiting"),
@@ -125,7 +116,7 @@ async def test_requester_updates_match_what_each_command_wrote(world: World) -> 
     assert all(u.note is None for u in shown)
 
     [assigned] = await world.notices("agent.assigned")
-    note = await build(world, views.agent_notification, ref, "assigned",
+    note = await world.view(views.agent_notification, ref, "assigned",
                        by=assigned.payload["by_id"], link="https://x/y")
     assert (note.what, note.by.name, note.link, note.desk) == ("assigned", "Dana",
                                                                "https://x/y", "IT")
@@ -136,18 +127,18 @@ async def test_receipt_and_resolve_prompt(world: World) -> None:
     posted = await open_request(world, "eli", "Reset my password")
     ref = posted.conversation.ref
     [payload] = await payloads(world, "requester.receipt")
-    got = await build(world, views.receipt, ref, payload)
+    got = await world.view(views.receipt, ref, payload)
     assert (got.ref, got.desk, got.follows_ref) == (ref, "IT", None)
     await world.run(commands.set_status, world.actor("dana"), ref, Status.RESOLVED)
-    prompt = await build(world, views.resolve_prompt, ref)
+    prompt = await world.view(views.resolve_prompt, ref)
     assert (prompt.ref, prompt.desk, prompt.rating) == (ref, "IT", None)
     await world.run(commands.rate, world.people["eli"], ref, 4)
-    assert (await build(world, views.resolve_prompt, ref)).rating == 4
+    assert (await world.view(views.resolve_prompt, ref)).rating == 4
     # After the reopen window, a reply starts a request that follows this one.
     await world.run(commands.close, world.actor("dana"), ref)
     follow = await world.run(commands.requester_message, world.people["eli"], ref, "again")
     receipts = await world.notices("requester.receipt")
-    later = await build(world, views.receipt, follow.conversation.ref, receipts[-1].payload)
+    later = await world.view(views.receipt, follow.conversation.ref, receipts[-1].payload)
     assert later.follows_ref == ref
 
 

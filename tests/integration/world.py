@@ -12,7 +12,7 @@ from desks import service as desks
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role, resolve_actor
 from storage.database import Database, UnitOfWork
-from storage.models import Desk, Event, OutboxNotice, Person, Workspace
+from storage.models import Conversation, Desk, Event, OutboxNotice, Person, Workspace
 
 T = TypeVar("T")
 
@@ -39,6 +39,23 @@ class World:
             person = await uow.session.get(Person, self.people[name].id)
             assert person is not None
             return person
+
+    async def conversation(self, ref: int) -> Conversation:
+        """The conversation `#ref` as it is stored now."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            return await self._by_ref(uow, ref)
+
+    async def view(self, builder: Callable[..., Awaitable[T]], ref: int, *args: Any,
+                   **kwargs: Any) -> T:
+        """What a view builder makes of `#ref` now, in a readonly unit of work, as a
+        sender runs it."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            return await builder(uow, await self._by_ref(uow, ref), *args, **kwargs)
+
+    @staticmethod
+    async def _by_ref(uow: UnitOfWork, ref: int) -> Conversation:
+        return (await uow.session.execute(
+            select(Conversation).where(Conversation.ref == ref))).scalar_one()
 
     async def events(self, kind: str | None = None) -> list[Event]:
         async with self.db.unit_of_work(readonly=True) as uow:

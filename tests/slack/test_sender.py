@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
 from bot import views
 from bot.slack.sender import SlackSender
@@ -75,16 +74,11 @@ class Rig:
         return posted.conversation
 
     async def conversation(self, ref: int) -> Conversation:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            return (await uow.session.execute(
-                select(Conversation).where(Conversation.ref == ref))).scalar_one()
+        return await self.world.conversation(ref)
 
     async def expected_card(self, ref: int) -> dict[str, Any]:
         """The card as cards.slack renders the conversation's state now."""
-        async with self.db.unit_of_work(readonly=True) as uow:
-            conversation = (await uow.session.execute(
-                select(Conversation).where(Conversation.ref == ref))).scalar_one()
-            return slack_cards.message(await views.ticket_card(uow, conversation))
+        return slack_cards.message(await self.world.view(views.ticket_card, ref))
 
     async def notices(self, kind: str | None = None) -> list[OutboxNotice]:
         return await self.world.notices(kind)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
-from sqlalchemy import select
 
 from bot import views
 from bot.teams.addresses import Addresses
@@ -33,6 +32,7 @@ from storage.models import Conversation, Message, OutboxNotice, Person, Workspac
 from storage.notices import NoticeKind
 from tests.fakes.bot_connector import THREAD, Call, FakeBotConnector
 from tests.fakes.teams_activities import TeamsActivities
+from tests.integration.world import World
 
 
 class Rig:
@@ -83,6 +83,7 @@ class Rig:
                                     Role.AGENT)
             await desks.add_members(uow, admin, "HR", [self.people["omer"]], Role.AGENT)
             await uow.commit()
+        self.world = World(self.db, self.workspace, self.people, self.desks)
         # What the inbound side would have noted: the app installed in the team, a post
         # in each agents' channel, and the employees' personal chats.
         await self.addresses.note(self.teams.bot_installed_team(self.fake["ada"], team_id=team))
@@ -100,10 +101,7 @@ class Rig:
         return self.connector.personal_conversation(self.fake[key]).id
 
     async def run(self, command: Any, *args: Any, **kwargs: Any) -> Any:
-        async with self.db.unit_of_work() as uow:
-            result = await command(uow, *args, **kwargs)
-            await uow.commit()
-            return result
+        return await self.world.run(command, *args, **kwargs)
 
     async def open(self, who: str = "eli", text: str = "My VPN drops", desk: str = "IT",
                    **kwargs: Any) -> Conversation:
@@ -113,22 +111,13 @@ class Rig:
         return posted.conversation
 
     async def conversation(self, ref: int) -> Conversation:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            return (await uow.session.execute(
-                select(Conversation).where(Conversation.ref == ref))).scalar_one()
+        return await self.world.conversation(ref)
 
     async def expected_card(self, ref: int) -> dict[str, Any]:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            conversation = (await uow.session.execute(
-                select(Conversation).where(Conversation.ref == ref))).scalar_one()
-            return teams_cards.card(await views.ticket_card(uow, conversation))
+        return teams_cards.card(await self.world.view(views.ticket_card, ref))
 
     async def notices(self, kind: str | None = None) -> list[OutboxNotice]:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            query = select(OutboxNotice).order_by(OutboxNotice.id)
-            if kind:
-                query = query.where(OutboxNotice.kind == kind)
-            return list((await uow.session.execute(query)).scalars())
+        return await self.world.notices(kind)
 
     async def pending(self) -> int:
         return len([n for n in await self.notices() if n.done_at is None])
