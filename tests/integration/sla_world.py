@@ -48,3 +48,12 @@ async def ask(world: World, who: str = "eli", desk: str = "IT",
     posted = await world.run(commands.open_conversation, await world.person(who),
                              world.desks[desk], text)
     return posted.conversation
+
+
+async def ask_many(world: World, count: int, desk: str = "IT") -> None:
+    """Eli opens `count` requests at `desk` at once (one unit of work): a sweep's load."""
+    eli = await world.person("eli")
+    async with world.db.unit_of_work() as uow:
+        for i in range(count):
+            await commands.open_conversation(uow, eli, world.desks[desk], f"request {i}")
+        await uow.commit()

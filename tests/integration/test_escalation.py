@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.models import Conversation
 from storage.notices import NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
-from tests.integration.sla_world import EXAMPLE, ask, local, set_policy, sla_world
+from tests.integration.sla_world import EXAMPLE, ask, ask_many, local, set_policy, sla_world
 from tests.integration.test_sweeps import Interleave
 from tests.integration.world import World
 
@@ -170,11 +170,7 @@ async def test_two_sweepers_escalate_once(database_factory: DatabaseFactory,
     first = interleave.first
     world = await tiers(first)
     clock.set(SUNDAY_9)
-    eli = await world.person("eli")
-    async with first.unit_of_work() as uow:
-        for i in range(100):
-            await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
-        await uow.commit()
+    await ask_many(world, 100)
     clock.advance(minutes=61)
     await interleave.sweep_both()
     assert all(n >= 0 for done in interleave.results for n in done.values()), \

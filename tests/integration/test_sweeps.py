@@ -21,7 +21,7 @@ from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
 from storage.notices import NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
-from tests.integration.sla_world import ask, local, sla_world
+from tests.integration.sla_world import ask, ask_many, local, sla_world
 from tests.integration.world import World
 
 SUNDAY_9 = local(2026, 1, 11, 9, 0)
@@ -409,11 +409,7 @@ async def test_two_sweepers_over_500_due_conversations_notify_once(
     first = interleave.first
     world = await sla_world(first)
     clock.set(SUNDAY_9)
-    eli = await world.person("eli")
-    async with first.unit_of_work() as uow:
-        for i in range(500):
-            await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
-        await uow.commit()
+    await ask_many(world, 500)
     for minutes in (12, 4):  # warnings, then breaches
         clock.advance(minutes=minutes)
         await interleave.sweep_both()
@@ -436,29 +432,23 @@ async def test_two_sweepers_over_500_due_conversations_notify_once(
 
 
 async def test_two_sweepers_tell_the_leads_once(
-        database_factory: DatabaseFactory, clock: FrozenClock) -> None:
-    first = database_factory()
-    await first.create_all()
-    second = database_factory()
-    second.business_time = DeskCalendar()
-    world = await sla_world(first, **STALL_10M)
+        database_factory: DatabaseFactory, clock: FrozenClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    interleave = await Interleave.of(database_factory, monkeypatch, "gather")
+    world = await sla_world(interleave.first, **STALL_10M)
     clock.set(SUNDAY_9)
     await world.run(commands.set_availability, world.actor("dana"), True)
-    eli = await world.person("eli")
-    async with first.unit_of_work() as uow:
-        for i in range(200):
-            await commands.open_conversation(uow, eli, world.desks["IT"], f"request {i}")
-        await uow.commit()
+    await ask_many(world, 200)
     for minutes in (11, 11):  # the agents' pings, then the leads'
         clock.advance(minutes=minutes)
-        await asyncio.gather(sweep_all(first), sweep_all(second))
+        await interleave.sweep_both()
     noa = world.people["noa"].id
     told = Counter((c, p) for c, p in await kinds(world, NoticeKind.STALL_UNASSIGNED)
                    if p is not None)
     assert len(told) == 200 and set(told.values()) == {1} and {p for _, p in told} == {noa}
     assert len(await world.events("stall.unassigned_leads")) == 200
     assert len(await world.events("stall.unassigned")) == 200
-    await assert_timers_in_step(first)
+    await assert_timers_in_step(interleave.first)
 
 
 async def test_deleting_a_workspace_removes_what_it_holds_but_its_journal(
