@@ -16,6 +16,7 @@ A cancelled dispatcher closes that window for the sends that already returned.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import os
@@ -29,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from storage import outbox
 from storage.database import Database
-from storage.notices import COALESCED_KINDS
+from storage.notices import CARD_FIRST, COALESCED_KINDS, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,8 @@ class Dispatcher:
             await self.pace()
         try:
             async with asyncio.timeout(self.send_timeout):
+                if notice.payload.get(CARD_FIRST):
+                    await self._card_first(notice)
                 delivery = await self.sender.deliver(notice)
         except RetryLater as exc:
             return await self._retry_or_fail(row, exc, exc.retry_after)
@@ -276,6 +279,21 @@ class Dispatcher:
             return await self._retry_or_fail(row, exc, None)
         # The platform has it now: record that even if this task is being cancelled.
         return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+
+    async def _card_first(self, notice: Notice) -> None:
+        """Re-render the card of a notice marked `CARD_FIRST`, before the notice itself.
+
+        A card update shows the conversation as it is now, so doing it again on a retry
+        is harmless, and the notice after it is still sent once. A card that cannot be
+        updated (gone, never posted) does not stop the notice; a transient failure
+        retries both.
+        """
+        try:
+            await self.sender.deliver(dataclasses.replace(
+                notice, kind=NoticeKind.CARD_UPDATE, payload={}))
+        except Undeliverable as exc:
+            log.warning("notice %s (%s, conversation %s): its card was not updated: %s",
+                        notice.id, notice.kind, notice.conversation_id, exc)
 
     async def _record_delivery(self, row: outbox.LeasedRow, delivery: Delivery | None) -> _Next:
         if delivery is not None and not isinstance(delivery, Delivery):

@@ -373,9 +373,10 @@ async def _sla_sweep(run: _Run, stage: str) -> int:
             if stage == "breach":
                 recipients += [p for p in desks.facts(row.desk_id).lead_ids
                                if p not in recipients]
-            for person_id in recipients:
+            # The first one updates the card too (CARD_FIRST).
+            _notice(batch, row, kind, recipients[0], target=target, card=True)
+            for person_id in recipients[1:]:
                 _notice(batch, row, kind, person_id, target=target)
-            _notice(batch, row, NoticeKind.CARD_UPDATE)
             if stage == "breach" and target == ESCALATING_TARGET and \
                     desks.facts(row.desk_id).policy.escalate_to is not None:
                 escalating.append(row)
@@ -561,8 +562,7 @@ async def requester_silent(run: _Run) -> int:
             _paused(batch, row, Status.RESOLVED)
             _event(batch, row, "status.changed", old=Status.WAITING, new=Status.RESOLVED,
                    reason="requester_silence", note_message_id=notes[row.id])
-            _notice(batch, row, NoticeKind.CARD_UPDATE)
-            _notice(batch, row, NoticeKind.RESOLVE_PROMPT)
+            _notice(batch, row, NoticeKind.RESOLVE_PROMPT, card=True)
     return done
 
 
@@ -589,8 +589,7 @@ async def auto_close(run: _Run) -> int:
         _paused(run.journal, row, Status.CLOSED)
         _event(run.journal, row, "conversation.closed", old=Status.RESOLVED,
                reason="auto_close")
-        _notice(run.journal, row, NoticeKind.CARD_UPDATE)
-        _notice(run.journal, row, NoticeKind.REQUESTER_UPDATE, what="closed")
+        _notice(run.journal, row, NoticeKind.REQUESTER_UPDATE, what="closed", card=True)
     return done
 
 

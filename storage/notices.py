@@ -45,3 +45,9 @@ class NoticeKind(StrEnum):
 
 # Card updates render the conversation's current state, so several in a row are one.
 COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE})
+
+# A payload key: `{"card": true}` asks the dispatcher to update the conversation's card
+# before it delivers the notice. A sweep that flags a thousand conversations a minute
+# writes one notice per flag where it would write two (the alert and a card update).
+CARD_FIRST = "card"
+

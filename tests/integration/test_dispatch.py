@@ -33,6 +33,7 @@ from storage.clock import FrozenClock
 from storage.database import Database
 from storage.journal import write_notice
 from storage.models import Conversation, Desk, Message, OutboxNotice, Person, Workspace
+from storage.notices import CARD_FIRST
 
 RELAY = NoticeKind.RELAY_TO_AGENTS.value
 UPDATE = NoticeKind.CARD_UPDATE.value
@@ -394,6 +395,57 @@ async def test_coalescing_only_within_one_leased_run(db: Database, seed: Seed):
     sender = RecordingSender()
     assert await dispatcher(db, sender, per_key=2).drain() == 4
     assert sender.delivered_ids == [ids[1], ids[3]]
+
+
+# ---------------------------------------------------------------- card first
+
+ALERT = NoticeKind.SLA_WARNING.value
+
+
+async def test_a_notice_marked_card_first_updates_the_card_then_is_delivered(
+        db: Database, seed: Seed):
+    [a] = await seed.conversations(1)
+    [alert] = await seed.notices([(a, ALERT)], payload={"target": "resolution", CARD_FIRST: True})
+    [plain] = await seed.notices([(a, ALERT)], payload={"target": "resolution"})
+    sender = RecordingSender()
+    assert await dispatcher(db, sender).drain() == 2
+    assert [(n.id, n.kind, dict(n.payload)) for n in sender.delivered] == [
+        (alert, UPDATE, {}),
+        (alert, ALERT, {"target": "resolution", CARD_FIRST: True}),
+        (plain, ALERT, {"target": "resolution"})]
+    assert {r.outcome for r in (await rows(db)).values()} == {"delivered"}
+
+
+async def test_a_card_that_cannot_be_updated_does_not_stop_the_notice(
+        db: Database, seed: Seed, caplog):
+    [a] = await seed.conversations(1)
+    [alert] = await seed.notices([(a, ALERT)], payload={CARD_FIRST: True})
+    sender = RecordingSender()
+    sender.fail_call(1, Undeliverable("the card's channel is archived"))
+    assert await dispatcher(db, sender).drain() == 1
+    assert [(n.id, n.kind) for n in sender.delivered] == [(alert, ALERT)]
+    assert (await rows(db))[alert].outcome == "delivered"
+    assert "its card was not updated: the card's channel is archived" in caplog.text
+
+
+async def test_card_first_retried_updates_the_card_again_and_sends_the_notice_once(
+        db: Database, seed: Seed, clock: FrozenClock):
+    [a] = await seed.conversations(1)
+    [alert] = await seed.notices([(a, ALERT)], payload={CARD_FIRST: True})
+    sender = RecordingSender()
+    sender.fail_call(1, RetryLater("HTTP 503"))  # the card update: both wait
+    sender.fail_call(3, RetryLater("HTTP 503"))  # the alert, after the card's second try
+    d = dispatcher(db, sender, base_backoff=1.0)
+    assert await d.drain() == 0
+    clock.advance(seconds=1)
+    assert await d.drain() == 0
+    clock.advance(seconds=2)
+    assert await d.drain() == 1
+    assert [(n.id, n.kind) for n in sender.calls] == [
+        (alert, UPDATE), (alert, UPDATE), (alert, ALERT), (alert, UPDATE), (alert, ALERT)]
+    assert [n.kind for n in sender.delivered] == [UPDATE, UPDATE, ALERT]  # the alert once
+    row = (await rows(db))[alert]
+    assert row.outcome == "delivered" and row.attempts == 2
 
 
 async def test_links_from_the_delivery_are_stored(db: Database, seed: Seed):
