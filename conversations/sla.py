@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal
+from sqlalchemy import func
 
 from conversations import timers
 from conversations.lifecycle import Status
@@ -200,19 +200,19 @@ STALL_COLUMNS = ("unassigned_due_at", "unassigned_flagged_at", "unassigned_leads
                  "requester_silence_due_at", "requester_reminded_at", "auto_close_at")
 
 
-def settled_values(now: datetime, auto_close_at: Any = None) -> dict[str, Any]:
+def settled_values(now: Any, auto_close_at: Any = None) -> dict[str, Any]:
     """UPDATE values that do what `track` does to conversations moved to resolved or closed.
 
     For the sweeps that resolve or close a batch with one statement instead of loading
     each conversation: the clocks pause (`sla_paused_at` kept where it is already set:
     the caller writes an `sla.paused` event for the others), every stall check ends,
     and auto-close is due at `auto_close_at` (resolved: `resolved_at` plus the desk's
-    `auto_close_after`, as an expression per desk; closed: None).
+    `auto_close_after`, as an expression per desk; closed: None). `now` is the moment
+    as SQL: the update's bind parameter.
     """
     values: dict[str, Any] = dict.fromkeys(STALL_COLUMNS)
     values["auto_close_at"] = auto_close_at
-    values["sla_paused_at"] = func.coalesce(Conversation.sla_paused_at,
-                                            literal(now, Conversation.sla_paused_at.type))
+    values["sla_paused_at"] = func.coalesce(Conversation.sla_paused_at, now)
     return values
 
 

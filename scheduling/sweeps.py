@@ -62,7 +62,7 @@ from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.sla import window_of
 from storage.clock import Clock
-from storage.database import Database, UnitOfWork, among
+from storage.database import Database, UnitOfWork
 from storage.journal import JournalBatch, record_event, write_notice
 from storage.models import (
     AgentMark,
@@ -74,6 +74,7 @@ from storage.models import (
     Person,
 )
 from storage.notices import NoticeKind
+from storage.prepared import Prepared, in_ids, keyed
 
 log = logging.getLogger(__name__)
 
@@ -268,14 +269,30 @@ async def read_due(uow: UnitOfWork, now: datetime) -> dict[str, list[Any]]:
     return due
 
 
-def conditions(kind: TimerKind, now: datetime) -> list[ColumnElement[bool]]:
+def conditions(kind: TimerKind, now: Any) -> list[ColumnElement[bool]]:
     """What makes a conversation due for `kind` at `now`: its flag's conditional update."""
-    return [kind.due_column <= now, *_armed(kind)]
+    return [kind.due_column <= now, *kind.armed_sql()]
 
 
-@cache
-def _armed(kind: TimerKind) -> tuple[ColumnElement[bool], ...]:
-    return tuple(kind.armed_sql())  # built once: the sweeps ask ten times a run
+def flagging(kind: TimerKind,
+             values: Callable[[Any, bool], dict[str, Any]]) -> Prepared:
+    """`kind`'s flag: one conditional update of a batch, built once per dialect.
+
+    Sets `values(now, postgresql)` (`now` is the bind parameter `:now`) on the rows
+    among `:ids` that still meet `conditions`, and returns their ids. On PostgreSQL the
+    rows are locked by a subquery that skips rows another replica holds (`FOR UPDATE
+    SKIP LOCKED`): two sweepers never wait on each other (so never deadlock), the
+    holder flags those rows, and a row the other one flagged and committed meanwhile
+    fails the conditions when it is locked.
+    """
+    def build(postgresql: bool) -> Any:
+        now = bindparam("now", None, type_=T.due_at.type)
+        which: list[ColumnElement[bool]] = [in_ids(C.id, postgresql), *conditions(kind, now)]
+        if postgresql:
+            which = [C.id.in_(select(C.id).where(*which).with_for_update(skip_locked=True)
+                              .correlate(None))]
+        return update(C).where(*which).values(**values(now, postgresql)).returning(C.id)
+    return Prepared(build)
 
 
 async def _acting(run: _Run, kind: TimerKind) -> list[tuple[Any, list[int]]]:
@@ -289,56 +306,38 @@ async def _acting(run: _Run, kind: TimerKind) -> list[tuple[Any, list[int]]]:
     return acting
 
 
-async def _flag(uow: UnitOfWork, conversation_ids: list[int],
-                conditions: list[ColumnElement[bool]], values: dict[str, Any]) -> set[int]:
-    """Set `values` on those rows that still meet `conditions`; the ids this caller changed.
-
-    One statement. On PostgreSQL the rows are locked by a subquery that skips rows
-    another replica holds (`FOR UPDATE SKIP LOCKED`): two sweepers never wait on each
-    other (so never deadlock), the holder flags those rows, and a row the other one
-    flagged and committed meanwhile fails `conditions` when it is locked.
-    """
+async def _flag(uow: UnitOfWork, flag: Prepared, conversation_ids: list[int],
+                **params: Any) -> set[int]:
+    """Run `flag` (`flagging`) over these rows; the ids this caller changed."""
     if not conversation_ids:
         return set()
-    which: list[ColumnElement[bool]] = [among(uow.db, C.id, conversation_ids), *conditions]
-    if uow.db.is_postgresql:
-        which = [C.id.in_(select(C.id).where(*which).with_for_update(skip_locked=True)
-                          .correlate(None))]
-    result = await (await uow.session.connection()).execute(
-        update(C).where(*which).values(**values)
-        .returning(C.id).execution_options(synchronize_session=False))
+    result = await flag.execute(await uow.session.connection(), ids=conversation_ids,
+                                **params)
     return set(result.scalars())
 
 
-async def _flag_acting(run: _Run, kind: TimerKind, acting: list[tuple[Any, list[int]]],
-                       values: dict[str, Any], ended: tuple[TimerKind, ...] = (),
-                       ) -> list[tuple[Any, list[int]]]:
-    """The rows of `acting` (`_acting`) this sweeper flagged, with their on-call people.
-
-    They are flagged with `values` where they are still due; another sweeper's rows are
-    left out. The flagged rows lose their `kind` timer and those of `ended` (checks the
-    values end).
-    """
+async def _flag_acting(run: _Run, kind: TimerKind, flag: Prepared,
+                       acting: list[tuple[Any, list[int]]], ended: tuple[TimerKind, ...] = (),
+                       **params: Any) -> list[tuple[Any, list[int]]]:
+    """The rows of `acting` (`_acting`) this sweeper flagged with `flag`, with their
+    on-call people; another sweeper's rows are left out. The flagged rows lose their
+    `kind` timer and those of `ended` (checks the flag ends)."""
     if not acting:
         return []
-    flagged = await _flag(run.uow, [row.id for row, _ in acting], conditions(kind, run.now),
-                          values)
+    flagged = await _flag(run.uow, flag, [row.id for row, _ in acting], now=run.now, **params)
     run.disarm(flagged, (kind, *ended))
     return [(row, oncall) for row, oncall in acting if row.id in flagged]
 
 
-async def _flag_due(run: _Run, kind: TimerKind, values: dict[str, Any],
+async def _flag_due(run: _Run, kind: TimerKind, flag: Prepared,
                     ended: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
-    """`_flag_acting` on the rows `kind` is due on: for values that do not depend on them."""
-    return await _flag_acting(run, kind, await _acting(run, kind), values, ended)
+    """`_flag_acting` on the rows `kind` is due on: for flags that take only `:now`."""
+    return await _flag_acting(run, kind, flag, await _acting(run, kind), ended)
 
 
-def _by_desk(column: InstrumentedAttribute[Any], values: dict[int, Any], otherwise: Any) -> Any:
-    """A value of `column` per the row's desk (one CASE over `desk_id`), else `otherwise`."""
-    if not values:
-        return otherwise
-    return case({desk_id: literal(value, column.type) for desk_id, value in values.items()},
-                value=C.desk_id, else_=otherwise)
+def _by_desk(column: InstrumentedAttribute[Any], name: str, postgresql: bool) -> Any:
+    """The value for the row's desk bound in `name` (desk id -> value), NULL if none."""
+    return keyed(name, C.desk_id, column.type, postgresql)
 
 
 # ---------------------------------------------------------------- SLA
@@ -353,19 +352,31 @@ TARGETS = {
 }
 
 
+def _sla_flag(stage: str, warned: InstrumentedAttribute[Any],
+              breached: InstrumentedAttribute[Any]) -> Callable[[Any, bool], dict[str, Any]]:
+    """The values a warning (or breach) of one target sets."""
+    if stage == "warning":
+        return lambda now, _: {warned.key: now}
+    # A breach makes a warning not yet sent pointless.
+    return lambda now, _: {breached.key: now, warned.key: func.coalesce(warned, now)}
+
+
+# (target, stage) -> (the timer, the flag's update)
+SLA_FLAGS = {
+    (target, stage): (timer, flagging(timer, _sla_flag(stage, warned, breached)))
+    for target, ((warning, warned), (breach, breached)) in TARGETS.items()
+    for stage, timer in (("warning", warning), ("breach", breach))}
+
+
 async def _sla_sweep(run: _Run, stage: str) -> int:
     """Both targets' warnings (or breaches)."""
-    desks, batch, now = run.desks, run.journal, run.now
+    desks, batch = run.desks, run.journal
     kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
     escalating: list[Any] = []
-    for target, ((warning, warned), (breach, breached)) in TARGETS.items():
-        values: dict[str, Any] = {(warned if stage == "warning" else breached).key: now}
-        ended: tuple[TimerKind, ...] = ()
-        if stage == "breach":  # a breach makes a warning not yet sent pointless
-            values[warned.key] = func.coalesce(warned, literal(now, warned.type))
-            ended = (warning,)
-        won = await _flag_due(run, warning if stage == "warning" else breach, values, ended)
+    for target, ((warning, _), _) in TARGETS.items():
+        timer, flag = SLA_FLAGS[(target, stage)]
+        won = await _flag_due(run, timer, flag, (warning,) if stage == "breach" else ())
         done += len(won)
         for row, oncall in won:
             _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
@@ -451,6 +462,21 @@ async def _available_agents(uow: UnitOfWork, desk_ids: set[int]) -> dict[int, li
     return agents
 
 
+def _unassigned_values(now: Any, postgresql: bool) -> dict[str, Any]:
+    # `:staged` (desk id -> when the leads are due) names the desks whose leads follow.
+    staged = _by_desk(C.unassigned_leads_due_at, "staged", postgresql)
+    return {"unassigned_flagged_at": now,
+            "unassigned_leads_due_at": func.coalesce(staged, C.unassigned_leads_due_at),
+            "unassigned_leads_flagged_at": case((staged.is_not(None), None),
+                                                else_=C.unassigned_leads_flagged_at)}
+
+
+UNASSIGNED_FLAG = flagging(timers.UNASSIGNED, _unassigned_values)
+UNASSIGNED_LEADS_FLAG = flagging(timers.UNASSIGNED_LEADS,
+                                 lambda now, _: {"unassigned_leads_flagged_at": now})
+AGENT_SILENCE_FLAG = flagging(timers.AGENT_SILENCE, lambda now, _: {"agent_nudged_at": now})
+
+
 async def unassigned_too_long(run: _Run) -> int:
     """Ping the desk's available agents (else its leads) in the card's thread, once.
 
@@ -471,12 +497,7 @@ async def unassigned_too_long(run: _Run) -> int:
         if available.get(desk_id) or not facts.open_now:
             staged[desk_id] = window_of(facts.desk.settings).add_business_time(
                 now, facts.policy.stall["unassigned"])
-    won = await _flag_acting(run, timers.UNASSIGNED, acting, {
-        "unassigned_flagged_at": now,
-        "unassigned_leads_due_at": _by_desk(C.unassigned_leads_due_at, staged,
-                                            C.unassigned_leads_due_at),
-        "unassigned_leads_flagged_at": case((C.desk_id.in_(sorted(staged)), None),
-                                            else_=C.unassigned_leads_flagged_at)})
+    won = await _flag_acting(run, timers.UNASSIGNED, UNASSIGNED_FLAG, acting, staged=staged)
     run.arm((row.id, timers.UNASSIGNED_LEADS, staged[row.desk_id])
             for row, _ in won if row.desk_id in staged)
     for row, oncall in won:
@@ -489,7 +510,7 @@ async def unassigned_too_long(run: _Run) -> int:
 
 async def unassigned_leads(run: _Run) -> int:
     """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
-    won = await _flag_due(run, timers.UNASSIGNED_LEADS, {"unassigned_leads_flagged_at": run.now})
+    won = await _flag_due(run, timers.UNASSIGNED_LEADS, UNASSIGNED_LEADS_FLAG)
     for row, _ in won:
         leads = run.desks.facts(row.desk_id).lead_ids
         _event(run.journal, row, "stall.unassigned_leads", lead_ids=leads)
@@ -500,7 +521,7 @@ async def unassigned_leads(run: _Run) -> int:
 
 async def agent_silent(run: _Run) -> int:
     """Nudge the assignee by DM when the requester's message waits too long, once."""
-    won = await _flag_due(run, timers.AGENT_SILENCE, {"agent_nudged_at": run.now})
+    won = await _flag_due(run, timers.AGENT_SILENCE, AGENT_SILENCE_FLAG)
     for row, oncall in won:
         _event(run.journal, row, "stall.agent_silent", assignee_id=row.assignee_id)
         for person_id in oncall or [row.assignee_id]:
@@ -513,6 +534,18 @@ def _paused(batch: JournalBatch, row: Any, status: str) -> None:
     if not row.paused:
         batch.event(row.workspace_id, "sla.paused", row.id, row.desk_id, None,
                     {"status": status})
+
+
+# The reminder moves the due time on to the resolve (`:second`, per desk); the resolve
+# sets what `sla.track` would, auto-close due per desk (`:close_at`). Resolved: every
+# check a waiting conversation can have ends.
+REMINDER_FLAG = flagging(timers.REQUESTER_REMINDER, lambda now, postgresql: {
+    "requester_reminded_at": now,
+    "requester_silence_due_at": func.coalesce(
+        _by_desk(C.requester_silence_due_at, "second", postgresql), C.requester_silence_due_at)})
+RESOLVE_FLAG = flagging(timers.REQUESTER_RESOLVE, lambda now, postgresql: {
+    "status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
+    **sla.settled_values(now, _by_desk(C.auto_close_at, "close_at", postgresql))})
 
 
 async def requester_silent(run: _Run) -> int:
@@ -530,10 +563,8 @@ async def requester_silent(run: _Run) -> int:
         second = {desk_id: calendar.add(desks.facts(desk_id).desk.settings, now,
                                         desks.facts(desk_id).policy.stall["requester_silence"])
                   for desk_id in {row.desk_id for row, _ in acting}}  # one end per desk
-        won = await _flag_acting(run, timers.REQUESTER_REMINDER, acting, {
-            "requester_reminded_at": now,
-            "requester_silence_due_at": _by_desk(C.requester_silence_due_at, second,
-                                                 C.requester_silence_due_at)})
+        won = await _flag_acting(run, timers.REQUESTER_REMINDER, REMINDER_FLAG, acting,
+                                 second=second)
         run.arm((row.id, timers.REQUESTER_RESOLVE, second[row.desk_id]) for row, _ in won)
         done += len(won)
         for row, _ in won:
@@ -544,12 +575,9 @@ async def requester_silent(run: _Run) -> int:
     acting = await _acting(run, timers.REQUESTER_RESOLVE)
     close_at = {desk_id: now + desks.facts(desk_id).policy.auto_close_after
                 for desk_id in {row.desk_id for row, _ in acting}}
-    # Resolved: every check a waiting conversation can have ends.
     resolved = [row for row, _ in await _flag_acting(
-        run, timers.REQUESTER_RESOLVE, acting,
-        {"status": Status.RESOLVED, "resolved_at": now, "updated_at": now,
-         **sla.settled_values(now, _by_desk(C.auto_close_at, close_at, None))},
-        timers.kinds_armed_in(Status.WAITING))]
+        run, timers.REQUESTER_RESOLVE, RESOLVE_FLAG, acting,
+        timers.kinds_armed_in(Status.WAITING), close_at=close_at)]
     if resolved:
         run.arm((row.id, timers.AUTO_CLOSE, close_at[row.desk_id]) for row in resolved)
         notes = dict((await (await run.uow.session.connection()).execute(
@@ -566,6 +594,10 @@ async def requester_silent(run: _Run) -> int:
     return done
 
 
+AUTO_CLOSE_FLAG = flagging(timers.AUTO_CLOSE, lambda now, _: {
+    "status": Status.CLOSED, "closed_at": now, "updated_at": now, **sla.settled_values(now)})
+
+
 async def auto_close(run: _Run) -> int:
     """Close conversations resolved for longer than the desk's `auto_close_after`.
 
@@ -577,9 +609,7 @@ async def auto_close(run: _Run) -> int:
     rows = await run.due(kind)
     if not rows:
         return 0
-    flagged = await _flag(run.uow, [row.id for row in rows], conditions(kind, run.now),
-                          {"status": Status.CLOSED, "closed_at": run.now,
-                           "updated_at": run.now, **sla.settled_values(run.now)})
+    flagged = await _flag(run.uow, AUTO_CLOSE_FLAG, [row.id for row in rows], now=run.now)
     run.disarm(flagged, timers.kinds_armed_in(Status.RESOLVED))  # now none is armed
     done = 0
     for row in rows:

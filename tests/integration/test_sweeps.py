@@ -357,14 +357,13 @@ class Interleave:
         self.original = sweeps._flag
         monkeypatch.setattr(sweeps, "_flag", self._flag)
 
-    async def _flag(self, uow: UnitOfWork, ids: list[int], conditions: list[Any],
-                    values: dict[str, Any]) -> set[int]:
+    async def _flag(self, uow: UnitOfWork, *args: Any, **params: Any) -> set[int]:
         if uow.db is self.second and self.mode == "stale read":
             self.read.set()
             await self.first_done.wait()
         if uow.db is self.first and self.mode == "stale read":
             await self.read.wait()
-        won = await self.original(uow, ids, conditions, values)
+        won = await self.original(uow, *args, **params)
         if uow.db is self.first and self.mode == "held rows" and won and not self.held_once:
             self.held_once = True
             # Plain FOR UPDATE would wait here for the rows this sweeper holds: stuck.
