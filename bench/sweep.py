@@ -363,9 +363,12 @@ async def load_postgresql(connection: asyncpg.Connection, plan: Plan) -> None:
             plan.conversations)
         for statement in arm_timers_sql(postgresql_dialect()):
             await connection.execute(statement)
-    # What autovacuum would have done by the time a million conversations accumulated.
-    await connection.execute("VACUUM ANALYZE conversation")
-    await connection.execute("VACUUM ANALYZE conversation_timer")
+    # What autovacuum would have done by the time a million conversations accumulated
+    # (the small tables too: without statistics, a lookup of on-call people by their
+    # platform ids was planned as a scan of all 10,000 people).
+    for table in ("conversation", "conversation_timer", "person", "desk", "desk_member",
+                  "workspace"):
+        await connection.execute(f"VACUUM ANALYZE {table}")
 
 
 # ---------------------------------------------------------------- the sweeps' queries
