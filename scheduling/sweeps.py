@@ -87,52 +87,69 @@ SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer aft
 
 @dataclass
 class _DeskFacts:
-    desk: Desk
+    desk: Any  # the desk's columns of `DESK_COLUMNS`
     policy: DeskPolicy
     open_now: bool
     oncall_ids: list[int]
     lead_ids: list[int]
+    available_ids: list[int]  # its members who are available, by person id
+
+
+# What the sweeps read of a desk.
+DESK_COLUMNS = (Desk.id, Desk.workspace_id, Desk.settings, Desk.agent_channel,
+                Desk.archived_at, Desk.last_digest_at)
 
 
 @dataclass
 class _Desks:
-    """What the sweeps of one run need to know of each desk, looked up once.
-
-    Loaded when the run reads its due rows, for their desks (only the desks' columns
-    are read).
-    """
+    """What the sweeps of one run need to know of the desks, looked up once (`load`)."""
 
     now: datetime
     seen: dict[int, _DeskFacts] = field(default_factory=dict)
+    # The desks that post a daily digest (live, with an agent channel), by id.
+    digesting: list[Any] = field(default_factory=list)
 
     async def load(self, uow: UnitOfWork, desk_ids: set[int]) -> None:
-        """Look up the facts of all of `desk_ids` not seen yet: three queries in all."""
-        wanted = sorted(desk_ids - self.seen.keys())
-        if not wanted:
+        """The facts of `desk_ids` (the desks of the run's due rows) and the desks that
+        post a digest: three queries at most (desks, their members, on-call people)."""
+        connection = await uow.session.connection()
+        wanted = sorted(desk_ids)
+        found = (await connection.execute(
+            select(*DESK_COLUMNS).where(or_(Desk.id.in_(wanted), and_(
+                Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))))
+            .order_by(Desk.id))).all()
+        self.digesting = [d for d in found
+                          if d.archived_at is None and d.agent_channel is not None]
+        desks = [desk for desk in found if desk.id in desk_ids]
+        if not desks:
             return
-        desks = list((await uow.session.execute(
-            select(Desk).where(Desk.id.in_(wanted)))).scalars())
         policies = {desk.id: sla.desk_policy(desk) for desk in desks}
         external_ids = sorted({x for policy in policies.values() for x in policy.oncall})
         people: dict[tuple[int, str], int] = {}
         if external_ids:  # by (workspace, external id): the unique index answers it
             people = {(p.workspace_id, p.external_id): p.id for p in (
-                await uow.session.execute(
+                await connection.execute(
                     select(Person.id, Person.workspace_id, Person.external_id)
                     .where(Person.workspace_id.in_(sorted({d.workspace_id for d in desks})),
                            Person.external_id.in_(external_ids))))}
         leads: dict[int, list[int]] = {}
-        for desk_id, person_id in await uow.session.execute(
-                select(DeskMember.desk_id, DeskMember.person_id)
-                .where(DeskMember.desk_id.in_(wanted), DeskMember.role == Role.LEAD)
-                .order_by(DeskMember.person_id)):
-            leads.setdefault(desk_id, []).append(person_id)
+        available: dict[int, list[int]] = {}
+        for desk_id, person_id, role, is_available in await connection.execute(
+                select(DeskMember.desk_id, DeskMember.person_id, DeskMember.role,
+                       Person.available)
+                .join(Person, Person.id == DeskMember.person_id)
+                .where(DeskMember.desk_id.in_(wanted)).order_by(DeskMember.person_id)):
+            if role == Role.LEAD:
+                leads.setdefault(desk_id, []).append(person_id)
+            if is_available:
+                available.setdefault(desk_id, []).append(person_id)
         for desk in desks:
             oncall = sorted({people[(desk.workspace_id, x)] for x in policies[desk.id].oncall
                              if (desk.workspace_id, x) in people})
             self.seen[desk.id] = _DeskFacts(desk, policies[desk.id],
                                             window_of(desk.settings).is_open(self.now),
-                                            oncall, leads.get(desk.id, []))
+                                            oncall, leads.get(desk.id, []),
+                                            available.get(desk.id, []))
 
     def facts(self, desk_id: int) -> _DeskFacts:
         """The facts of a desk `load` has seen."""
@@ -181,13 +198,18 @@ class _Run:
         return cls(uow, now, _Desks(now), JournalBatch(uow))
 
     async def due(self, kind: TimerKind) -> list[Any]:
-        """The conversations `kind` is due on, oldest first; their desks' facts loaded."""
+        """The conversations `kind` is due on, oldest first; the desks' facts loaded."""
         if self._due is None:
             self._due = await read_due(self.uow, self.now)
-            desk_ids = {row.desk_id for rows in self._due.values() for row in rows}
-            if desk_ids:
-                await self.desks.load(self.uow, desk_ids)
+            await self.desks.load(self.uow, {row.desk_id for rows in self._due.values()
+                                             for row in rows})
         return self._due.get(kind.name, [])
+
+    async def desk_facts(self) -> _Desks:
+        """The desks' facts (`_Desks`), the due rows read first."""
+        if self._due is None:
+            await self.due(timers.AUTO_CLOSE)
+        return self.desks
 
     def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
         """Drop these timers of these conversations (at `flush`)."""
@@ -450,18 +472,6 @@ async def sla_breaches(run: _Run) -> int:
 # ---------------------------------------------------------------- stalls
 
 
-async def _available_agents(uow: UnitOfWork, desk_ids: set[int]) -> dict[int, list[int]]:
-    """Each desk's available agents, by person id."""
-    agents: dict[int, list[int]] = {}
-    for desk_id, person_id in await uow.session.execute(
-            select(DeskMember.desk_id, Person.id)
-            .join(DeskMember, DeskMember.person_id == Person.id)
-            .where(DeskMember.desk_id.in_(sorted(desk_ids)), Person.available.is_(True))
-            .order_by(Person.id)):
-        agents.setdefault(desk_id, []).append(person_id)
-    return agents
-
-
 def _unassigned_values(now: Any, postgresql: bool) -> dict[str, Any]:
     # `:staged` (desk id -> when the leads are due) names the desks whose leads follow.
     staged = _by_desk(C.unassigned_leads_due_at, "staged", postgresql)
@@ -488,13 +498,12 @@ async def unassigned_too_long(run: _Run) -> int:
     acting = await _acting(run, timers.UNASSIGNED)
     if not acting:
         return 0
-    available = await _available_agents(run.uow, {row.desk_id for row, _ in acting})
     # A desk's rows ping its agents when it is open and some are available, or (p5
     # while closed) its on-call agents: then the leads' stage follows.
     staged: dict[int, datetime] = {}
     for desk_id in {row.desk_id for row, _ in acting}:
         facts = desks.facts(desk_id)
-        if available.get(desk_id) or not facts.open_now:
+        if facts.available_ids or not facts.open_now:
             staged[desk_id] = window_of(facts.desk.settings).add_business_time(
                 now, facts.policy.stall["unassigned"])
     won = await _flag_acting(run, timers.UNASSIGNED, UNASSIGNED_FLAG, acting, staged=staged)
@@ -502,7 +511,8 @@ async def unassigned_too_long(run: _Run) -> int:
             for row, _ in won if row.desk_id in staged)
     for row, oncall in won:
         # Nobody available: the leads now, so no second stage.
-        mention = oncall or available.get(row.desk_id) or desks.facts(row.desk_id).lead_ids
+        facts = desks.facts(row.desk_id)
+        mention = oncall or facts.available_ids or facts.lead_ids
         _event(run.journal, row, "stall.unassigned", mention_ids=mention)
         _notice(run.journal, row, NoticeKind.STALL_UNASSIGNED, mention_ids=mention)
     return len(won)
@@ -670,10 +680,7 @@ async def daily_digest(run: _Run) -> int:
     """Post each desk's digest in its agent channel once, at the start of its service day."""
     uow, now = run.uow, run.now
     done = 0
-    desks = list((await uow.session.execute(
-        select(Desk).where(Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))
-        .order_by(Desk.id))).scalars())
-    for desk in desks:
+    for desk in (await run.desk_facts()).digesting:
         day = service_day(desk.settings, now)
         if day is None:
             continue
