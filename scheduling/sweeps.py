@@ -333,9 +333,8 @@ async def _flag(uow: UnitOfWork, flag: Prepared, conversation_ids: list[int],
     """Run `flag` (`flagging`) over these rows; the ids this caller changed."""
     if not conversation_ids:
         return set()
-    result = await flag.execute(await uow.session.connection(), ids=conversation_ids,
-                                **params)
-    return set(result.scalars())
+    rows = await flag.rows(await uow.session.connection(), ids=conversation_ids, **params)
+    return {row[0] for row in rows}
 
 
 async def _flag_acting(run: _Run, kind: TimerKind, flag: Prepared,

@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeEngine
@@ -130,9 +130,20 @@ class Prepared:
             found = self._compiled[dialect.name] = (compiled.string, slots)
         return found
 
-    async def execute(self, connection: AsyncConnection, **params: Any) -> CursorResult[Any]:
-        """Run it on `connection` with `params` (by bind name)."""
+    async def rows(self, connection: AsyncConnection, **params: Any) -> Sequence[Any]:
+        """Run it on `connection` with `params` (by bind name); the rows it returns, as
+        tuples (not converted by any column type).
+
+        On PostgreSQL it goes to asyncpg itself (its own prepared statement cache), in
+        the transaction the unit of work has begun: SQLAlchemy's adaptation of asyncpg
+        costs more than the statement's round trip.
+        """
         sql, slots = self._for(connection.dialect)
         values = tuple(convert(params[name] if name in params else default)
                        for name, default, convert in slots)
-        return await connection.exec_driver_sql(sql, values)
+        if connection.dialect.name == "postgresql":
+            raw = await connection.get_raw_connection()
+            if not raw.driver_connection.is_in_transaction():  # type: ignore[union-attr]
+                raise RuntimeError("a Prepared statement runs inside a begun transaction")
+            return await raw.driver_connection.fetch(sql, *values)  # type: ignore[union-attr]
+        return (await connection.exec_driver_sql(sql, values)).all()
