@@ -134,16 +134,16 @@ class Prepared:
         """Run it on `connection` with `params` (by bind name); the rows it returns, as
         tuples (not converted by any column type).
 
-        On PostgreSQL it goes to asyncpg itself (its own prepared statement cache), in
-        the transaction the unit of work has begun: SQLAlchemy's adaptation of asyncpg
-        costs more than the statement's round trip.
+        On PostgreSQL, once the unit of work's transaction has begun on the server, it
+        goes to asyncpg itself (its own prepared statement cache): SQLAlchemy's
+        adaptation of asyncpg costs more than the statement's round trip. (Before that,
+        SQLAlchemy runs it, and begins the transaction.)
         """
         sql, slots = self._for(connection.dialect)
         values = tuple(convert(params[name] if name in params else default)
                        for name, default, convert in slots)
         if connection.dialect.name == "postgresql":
-            raw = await connection.get_raw_connection()
-            if not raw.driver_connection.is_in_transaction():  # type: ignore[union-attr]
-                raise RuntimeError("a Prepared statement runs inside a begun transaction")
-            return await raw.driver_connection.fetch(sql, *values)  # type: ignore[union-attr]
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            if driver.is_in_transaction():
+                return await driver.fetch(sql, *values)  # type: ignore[no-any-return]
         return (await connection.exec_driver_sql(sql, values)).all()
