@@ -120,13 +120,13 @@ async def test_no_conversation_index_names_a_flag_or_a_due_time(database_factory
     for name, definition in definitions.items():
         assert not any(moment in definition for moment in moments), (name, definition)
     if db.is_postgresql:
-        assert await _fillfactor(db) == ["fillfactor=80"]
+        assert await _fillfactor(db) == ["fillfactor=60"]
         assert await _fillfactor(db, "conversation_timer") == ["parallel_workers=0"]
         made = database_factory()
         async with made.engine.begin() as conn:  # create_all (the tests' schema) alike
             await conn.exec_driver_sql("DROP TABLE conversation CASCADE")
             await conn.run_sync(Base.metadata.tables["conversation"].create)
-        assert await _fillfactor(made) == ["fillfactor=80"]
+        assert await _fillfactor(made) == ["fillfactor=60"]
 
 
 async def test_the_timers_migration_arms_what_the_columns_say(database_factory: Any) -> None:
