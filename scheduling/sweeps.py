@@ -7,7 +7,7 @@ one unit of work, with a handful of statements however many rows are due:
   the conversation's columns: `conversations.timers`) joined to the conversations;
   their desks' facts are looked up once;
 - each kind's flag is set with one conditional update for its batch (`... WHERE id IN
-  (...) AND flag IS NULL` plus the conditions that armed the timer, `RETURNING id`), and
+  (:ids) AND flag IS NULL` plus the conditions that armed the timer, `RETURNING id`), and
   only the sweeper whose update changed a row writes its event and notices and drops
   the timer: on PostgreSQL the update takes its rows from a `FOR UPDATE SKIP LOCKED`
   subquery, so a second replica skips the rows the first one holds and finds the ones
@@ -17,6 +17,10 @@ one unit of work, with a handful of statements however many rows are due:
   gathered and written at the end, one statement per table (`JournalBatch`), then one
   commit. Reading every kind before any is flagged is safe: a row two kinds are due on
   is flagged by the first only, as the second's update finds its conditions gone.
+  A flag's first notice also updates the card (`CARD_FIRST`): one notice, not two.
+The due read and the flags are statements compiled once (`storage.prepared`), their
+ids and per-desk values bound as one parameter each, so a run builds no SQL; the due
+rows come back as plain tuples (`Due`).
 Resolving and closing are one update too, with what `sla.track` would set.
 `bench/sweep.py` measures a run. If a run fails, its sweeps are run again one by one,
 each in its own unit of work, so one failing sweep does not hold up the others.
