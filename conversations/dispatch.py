@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from storage import outbox
 from storage.database import Database
-from storage.notices import CARD_FIRST, COALESCED_KINDS, NoticeKind
+from storage.notices import ALSO, CARD_FIRST, COALESCED_KINDS, TOLD, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -267,9 +267,9 @@ class Dispatcher:
             await self.pace()
         try:
             async with asyncio.timeout(self.send_timeout):
-                if notice.payload.get(CARD_FIRST):
+                if notice.payload.get(CARD_FIRST) and not notice.payload.get(TOLD):
                     await self._card_first(notice)
-                delivery = await self.sender.deliver(notice)
+                delivery = await self._deliver_to_each(row, notice)
         except RetryLater as exc:
             return await self._retry_or_fail(row, exc, exc.retry_after)
         except Undeliverable as exc:
@@ -279,6 +279,41 @@ class Dispatcher:
             return await self._retry_or_fail(row, exc, None)
         # The platform has it now: record that even if this task is being cancelled.
         return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+
+    async def _deliver_to_each(self, row: outbox.LeasedRow, notice: Notice) -> Delivery | None:
+        """Deliver `notice`; one with `ALSO` recipients goes to each of them in turn.
+
+        After each one but the last, how many were told is kept in the row (`TOLD`), so
+        a retry, or another dispatcher after this one's lease ran out, resumes with the
+        next. A recipient who cannot be reached (Undeliverable) is logged and passed by:
+        the others are still told.
+        """
+        also = notice.payload.get(ALSO)
+        if not also:
+            return await self.sender.deliver(notice)
+        recipients = [notice.person_id, *also]
+        told = int(notice.payload.get(TOLD, 0))
+        for index in range(told, len(recipients)):
+            if index > told and self.pace is not None:
+                await self.pace()
+            try:
+                await self.sender.deliver(dataclasses.replace(notice,
+                                                              person_id=recipients[index]))
+            except Undeliverable as exc:
+                log.warning("notice %s (%s, conversation %s): person %s not told: %s",
+                            notice.id, notice.kind, notice.conversation_id,
+                            recipients[index], exc)
+            if index + 1 < len(recipients):
+                await _finish_even_if_cancelled(self._record_told(row, notice, index + 1))
+        return None
+
+    async def _record_told(self, row: outbox.LeasedRow, notice: Notice, told: int) -> None:
+        async with self.db.unit_of_work() as uow:
+            owned = await outbox.record_told(uow, self.owner, row.id,
+                                             {**notice.payload, TOLD: told})
+            await uow.commit()
+        if not owned:  # another dispatcher has the row now, and goes on from its `told`
+            raise RetryLater(f"lease lost after telling {told} of the notice's recipients")
 
     async def _card_first(self, notice: Notice) -> None:
         """Re-render the card of a notice marked `CARD_FIRST`, before the notice itself.

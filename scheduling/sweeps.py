@@ -423,10 +423,12 @@ async def _sla_sweep(run: _Run, stage: str) -> int:
             if stage == "breach":
                 recipients += [p for p in desks.facts(row.desk_id).lead_ids
                                if p not in recipients]
-            # The first one updates the card too (CARD_FIRST).
-            _notice(batch, row, kind, recipients[0], target=target, card=True)
-            for person_id in recipients[1:]:
-                _notice(batch, row, kind, person_id, target=target)
+            # One notice: it updates the card (CARD_FIRST), then tells each (ALSO).
+            if len(recipients) > 1:
+                _notice(batch, row, kind, recipients[0], target=target, card=True,
+                        also=recipients[1:])
+            else:
+                _notice(batch, row, kind, recipients[0], target=target, card=True)
             if stage == "breach" and target == ESCALATING_TARGET and \
                     desks.facts(row.desk_id).policy.escalate_to is not None:
                 escalating.append(row)

@@ -51,3 +51,10 @@ COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE})
 # writes one notice per flag where it would write two (the alert and a card update).
 CARD_FIRST = "card"
 
+# A payload key: `{"also": [person ids]}` sends the notice to `person_id`, then to each
+# of these in turn (a breach's assignee, then the desk's leads): one row, not one per
+# person. The dispatcher keeps how many have been told in `TOLD` as it goes, so a
+# retry resumes after them instead of telling anyone twice.
+ALSO = "also"
+TOLD = "told"
+

@@ -211,6 +211,20 @@ def _check_columns(links: Mapping[str, str], allowed: frozenset[str]) -> None:
         raise ValueError(f"not link columns: {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
+async def record_told(uow: UnitOfWork, owner: str, notice_id: int,
+                      payload: Mapping[str, Any]) -> bool:
+    """Keep a leased row's progress through its recipients (its payload, with how many
+    were told); caller commits. Returns False when `owner` no longer holds the lease."""
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.id == notice_id, OutboxNotice.lease_owner == owner,
+               OutboxNotice.done_at.is_(None))
+        .values(payload=dict(payload))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 async def mark_coalesced(uow: UnitOfWork, owner: str, notice_ids: Iterable[int]) -> int:
     """Mark leased rows made redundant by a later row; caller commits. Returns rows marked."""
     ids = list(notice_ids)

@@ -33,7 +33,7 @@ from storage.clock import FrozenClock
 from storage.database import Database
 from storage.journal import write_notice
 from storage.models import Conversation, Desk, Message, OutboxNotice, Person, Workspace
-from storage.notices import CARD_FIRST
+from storage.notices import ALSO, CARD_FIRST, TOLD
 
 RELAY = NoticeKind.RELAY_TO_AGENTS.value
 UPDATE = NoticeKind.CARD_UPDATE.value
@@ -446,6 +446,75 @@ async def test_card_first_retried_updates_the_card_again_and_sends_the_notice_on
     assert [n.kind for n in sender.delivered] == [UPDATE, UPDATE, ALERT]  # the alert once
     row = (await rows(db))[alert]
     assert row.outcome == "delivered" and row.attempts == 2
+
+
+# ---------------------------------------------------------------- several recipients
+
+
+async def _people(db: Database, seed: Seed, n: int) -> list[int]:
+    async with db.unit_of_work() as uow:
+        made = [Person(workspace_id=seed.workspace_id, external_id=f"U_LEAD{i}",
+                       display_name=f"Lead {i}", created_at=db.clock.now(),
+                       updated_at=db.clock.now()) for i in range(n)]
+        uow.session.add_all(made)
+        await uow.commit()
+    return [person.id for person in made]
+
+
+async def _alert_to(db: Database, seed: Seed, conversation_id: int, person_id: int,
+                    also: list[int]) -> int:
+    async with db.unit_of_work() as uow:
+        notice = write_notice(uow, workspace_id=seed.workspace_id, kind=ALERT,
+                              conversation_id=conversation_id, person_id=person_id,
+                              payload={"target": "resolution", CARD_FIRST: True, ALSO: also})
+        await uow.commit()
+    return notice.id
+
+
+async def test_a_notice_with_also_tells_each_person_in_turn_once(db: Database, seed: Seed):
+    [a] = await seed.conversations(1)
+    dana, noa, lee = await _people(db, seed, 3)
+    alert = await _alert_to(db, seed, a, dana, [noa, lee])
+    sender = RecordingSender()
+    assert await dispatcher(db, sender).drain() == 1
+    assert [(n.id, n.kind, n.person_id) for n in sender.delivered] == [
+        (alert, UPDATE, dana), (alert, ALERT, dana), (alert, ALERT, noa), (alert, ALERT, lee)]
+    row = (await rows(db))[alert]
+    assert row.outcome == "delivered" and row.payload[TOLD] == 2
+    assert await dispatcher(db, sender).drain() == 0 and len(sender.delivered) == 4
+
+
+async def test_a_retried_notice_resumes_after_those_already_told(
+        db: Database, seed: Seed, clock: FrozenClock):
+    [a] = await seed.conversations(1)
+    dana, noa, lee = await _people(db, seed, 3)
+    alert = await _alert_to(db, seed, a, dana, [noa, lee])
+    sender = RecordingSender()
+    sender.fail_call(3, RetryLater("HTTP 503"))  # card, Dana, then Noa's send fails
+    d = dispatcher(db, sender, base_backoff=1.0)
+    assert await d.drain() == 0
+    row = (await rows(db))[alert]
+    assert row.payload[TOLD] == 1 and row.attempts == 1 and row.outcome is None
+    clock.advance(seconds=1)
+    assert await d.drain() == 1
+    # Noa again (her send failed), then Lee; no second card, Dana told once.
+    assert [(n.kind, n.person_id) for n in sender.calls] == [
+        (UPDATE, dana), (ALERT, dana), (ALERT, noa), (ALERT, noa), (ALERT, lee)]
+    assert [n.person_id for n in sender.delivered if n.kind == ALERT] == [dana, noa, lee]
+    assert (await rows(db))[alert].outcome == "delivered"
+
+
+async def test_a_person_who_cannot_be_told_does_not_stop_the_others(
+        db: Database, seed: Seed, caplog):
+    [a] = await seed.conversations(1)
+    dana, noa, lee = await _people(db, seed, 3)
+    alert = await _alert_to(db, seed, a, dana, [noa, lee])
+    sender = RecordingSender()
+    sender.fail_call(3, Undeliverable("user_disabled"))
+    assert await dispatcher(db, sender).drain() == 1
+    assert [n.person_id for n in sender.delivered if n.kind == ALERT] == [dana, lee]
+    assert (await rows(db))[alert].outcome == "delivered"
+    assert f"person {noa} not told: user_disabled" in caplog.text
 
 
 async def test_links_from_the_delivery_are_stored(db: Database, seed: Seed):

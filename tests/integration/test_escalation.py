@@ -19,7 +19,7 @@ from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation
-from storage.notices import CARD_FIRST, NoticeKind
+from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import EXAMPLE, ask, ask_many, local, set_policy, sla_world
 from tests.integration.test_sweeps import Interleave
@@ -75,17 +75,17 @@ async def test_a_resolution_breach_moves_the_request_to_the_next_tier_once(
     [breach] = await world.events("sla.breach")
     assert breach.data["target"] == "resolution" and breach.id < event.id
     # The breach is told as ever (assignee, leads), then what a transfer tells.
-    # The first breach notice updates the card too (CARD_FIRST).
-    told = [(n.kind, n.person_id, n.payload.get(CARD_FIRST, False))
+    # The breach notice updates the card (CARD_FIRST), then tells the assignee and the
+    # lead (ALSO).
+    told = [(n.kind, n.person_id, n.payload.get(CARD_FIRST, False), n.payload.get(ALSO))
             for n in await world.notices() if n.id > before]
-    assert [(kind, person) for kind, person, _ in told] == [
-        (NoticeKind.SLA_BREACH, world.people["dana"].id),
-        (NoticeKind.SLA_BREACH, world.people["noa"].id),
-        (NoticeKind.CARD_MOVED, None),
-        (NoticeKind.CARD_POST, None),
-        (NoticeKind.REQUESTER_UPDATE, None),
-        (NoticeKind.AGENT_NEW_REQUEST, world.people["omer"].id)]
-    assert [card for _, _, card in told] == [True] + [False] * (len(told) - 1)
+    assert [(kind, person, also) for kind, person, _, also in told] == [
+        (NoticeKind.SLA_BREACH, world.people["dana"].id, [world.people["noa"].id]),
+        (NoticeKind.CARD_MOVED, None, None),
+        (NoticeKind.CARD_POST, None, None),
+        (NoticeKind.REQUESTER_UPDATE, None, None),
+        (NoticeKind.AGENT_NEW_REQUEST, world.people["omer"].id, None)]
+    assert [card for _, _, card, _ in told] == [True] + [False] * (len(told) - 1)
     update = (await world.notices(NoticeKind.REQUESTER_UPDATE))[-1]  # before: "assigned"
     assert update.payload == {"what": "moved", "desk_id": tier2.id}
     # The next tier's own clock (its 2d from the opening) runs; nothing moves it again.

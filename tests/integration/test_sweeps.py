@@ -19,7 +19,7 @@ from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
-from storage.notices import NoticeKind
+from storage.notices import ALSO, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import ask, ask_many, local, sla_world
 from tests.integration.world import World
@@ -28,7 +28,9 @@ SUNDAY_9 = local(2026, 1, 11, 9, 0)
 
 
 async def kinds(world: World, kind: str) -> list[tuple[int | None, int | None]]:
-    return [(n.conversation_id, n.person_id) for n in await world.notices(kind)]
+    """(conversation, person) told by `kind`'s notices: each one's person, then its ALSO."""
+    return [(n.conversation_id, person) for n in await world.notices(kind)
+            for person in (n.person_id, *n.payload.get(ALSO, ()))]
 
 
 async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -> None:
