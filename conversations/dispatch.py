@@ -6,6 +6,10 @@ different keys concurrently and the rows of one key strictly one after another, 
 finishes each row in its own transaction: delivered (with the links the sender returned),
 coalesced, failed, or due again after a back-off.
 
+A notice may ask for the conversation's card to be updated first (`CARD_FIRST`) and may
+name more people to tell (`ALSO`), told one after another with the progress kept in the
+row (`TOLD`), so a retry goes on from the next one.
+
 Guarantees: a notice is never lost (an undelivered row stays in the outbox until a
 dispatcher finishes it; a dead dispatcher's lease runs out) and not delivered twice while
 leases hold. The one window left is a process that dies after the platform accepted a

@@ -17,7 +17,8 @@ one unit of work, with a handful of statements however many rows are due:
   gathered and written at the end, one statement per table (`JournalBatch`), then one
   commit. Reading every kind before any is flagged is safe: a row two kinds are due on
   is flagged by the first only, as the second's update finds its conditions gone.
-  A flag's first notice also updates the card (`CARD_FIRST`): one notice, not two.
+  A flag is told with one notice: it updates the card first (`CARD_FIRST`) and names
+  everyone to tell (`ALSO`: a breach's assignee, then the desk's leads).
 The due read and the flags are statements compiled once (`storage.prepared`), their
 ids and per-desk values bound as one parameter each, so a run builds no SQL; the due
 rows come back as plain tuples (`Due`).
