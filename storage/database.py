@@ -11,13 +11,12 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, any_, event, literal
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -139,19 +138,6 @@ class Checkpointer:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error:
             pass
-
-
-def among(db: Database, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
-    """`column IN (ids)` for a batch of integer ids; on PostgreSQL `column = ANY(:ids)`.
-
-    One array parameter instead of one per id: the statement's text, so asyncpg's
-    prepared statement and the server's plan, is the same whatever the batch's size,
-    and there are no thousand parameters to render and bind.
-    """
-    ids = list(ids)
-    if db.is_postgresql:
-        return column == any_(literal(ids, ARRAY(BigInteger)))  # type: ignore[no-any-return]
-    return column.in_(ids)  # type: ignore[no-any-return]
 
 
 class Database:
