@@ -38,7 +38,7 @@ same transaction (`sla.escalated`): once, like the breach.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -78,7 +78,7 @@ from storage.models import (
     Message,
     Person,
 )
-from storage.notices import NoticeKind
+from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from storage.prepared import Prepared, in_ids, keyed
 
 log = logging.getLogger(__name__)
@@ -204,17 +204,20 @@ class _Run:
 
     async def due(self, kind: TimerKind) -> list[Any]:
         """The conversations `kind` is due on, oldest first; the desks' facts loaded."""
+        return (await self._read()).get(kind.name, [])
+
+    async def desk_facts(self) -> _Desks:
+        """The desks' facts (`_Desks`), the due rows read first."""
+        await self._read()
+        return self.desks
+
+    async def _read(self) -> dict[str, list[Any]]:
+        """Every kind's due rows, and their desks' facts: read on the first asking."""
         if self._due is None:
             self._due = await read_due(self.uow, self.now)
             await self.desks.load(self.uow, {row.desk_id for rows in self._due.values()
                                              for row in rows})
-        return self._due.get(kind.name, [])
-
-    async def desk_facts(self) -> _Desks:
-        """The desks' facts (`_Desks`), the due rows read first."""
-        if self._due is None:
-            await self.due(timers.AUTO_CLOSE)
-        return self.desks
+        return self._due
 
     def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
         """Drop these timers of these conversations (at `flush`)."""
@@ -241,8 +244,22 @@ def _event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
 
 
 def _notice(batch: JournalBatch, row: Any, kind: NoticeKind, person_id: int | None = None,
-            **payload: object) -> None:
+            *, card: bool = False, **payload: object) -> None:
+    """A notice about the row's conversation; `card`: it updates the card first
+    (`CARD_FIRST`)."""
+    if card:
+        payload[CARD_FIRST] = True
     batch.notice(row.workspace_id, kind, row.id, person_id, payload)
+
+
+def _tell(batch: JournalBatch, row: Any, kind: NoticeKind, people: Sequence[int | None], *,
+          card: bool = False, **payload: object) -> None:
+    """One notice telling `people` one after another (the first as its person, the rest
+    as `ALSO`); none for nobody."""
+    if len(people) > 1:
+        payload[ALSO] = list(people[1:])
+    if people:
+        _notice(batch, row, kind, people[0], card=card, **payload)
 
 
 def due_branch(kind: TimerKind) -> Select[Any]:
@@ -424,12 +441,7 @@ async def _sla_sweep(run: _Run, stage: str) -> int:
             if stage == "breach":
                 recipients += [p for p in desks.facts(row.desk_id).lead_ids
                                if p not in recipients]
-            # One notice: it updates the card (CARD_FIRST), then tells each (ALSO).
-            if len(recipients) > 1:
-                _notice(batch, row, kind, recipients[0], target=target, card=True,
-                        also=recipients[1:])
-            else:
-                _notice(batch, row, kind, recipients[0], target=target, card=True)
+            _tell(batch, row, kind, recipients, card=True, target=target)
             if stage == "breach" and target == ESCALATING_TARGET and \
                     desks.facts(row.desk_id).policy.escalate_to is not None:
                 escalating.append(row)
@@ -544,8 +556,7 @@ async def unassigned_leads(run: _Run) -> int:
     for row, _ in won:
         leads = run.desks.facts(row.desk_id).lead_ids
         _event(run.journal, row, "stall.unassigned_leads", lead_ids=leads)
-        for person_id in leads:
-            _notice(run.journal, row, NoticeKind.STALL_UNASSIGNED, person_id, stage="leads")
+        _tell(run.journal, row, NoticeKind.STALL_UNASSIGNED, leads, stage="leads")
     return len(won)
 
 
@@ -554,8 +565,7 @@ async def agent_silent(run: _Run) -> int:
     won = await _flag_due(run, timers.AGENT_SILENCE, AGENT_SILENCE_FLAG)
     for row, oncall in won:
         _event(run.journal, row, "stall.agent_silent", assignee_id=row.assignee_id)
-        for person_id in oncall or [row.assignee_id]:
-            _notice(run.journal, row, NoticeKind.AGENT_NUDGE, person_id)
+        _tell(run.journal, row, NoticeKind.AGENT_NUDGE, oncall or [row.assignee_id])
     return len(won)
 
 
@@ -635,22 +645,15 @@ async def auto_close(run: _Run) -> int:
     a closed conversation has no timer left. (Not gated by the window: closing a
     resolved request tells nobody to act.)
     """
-    kind = timers.AUTO_CLOSE
-    rows = await run.due(kind)
-    if not rows:
-        return 0
-    flagged = await _flag(run.uow, AUTO_CLOSE_FLAG, [row.id for row in rows], now=run.now)
-    run.disarm(flagged, timers.kinds_armed_in(Status.RESOLVED))  # now none is armed
-    done = 0
-    for row in rows:
-        if row.id not in flagged:
-            continue
-        done += 1
+    won = await _flag_acting(run, timers.AUTO_CLOSE, AUTO_CLOSE_FLAG,
+                             [(row, []) for row in await run.due(timers.AUTO_CLOSE)],
+                             timers.kinds_armed_in(Status.RESOLVED))  # now none is armed
+    for row, _ in won:
         _paused(run.journal, row, Status.CLOSED)
         _event(run.journal, row, "conversation.closed", old=Status.RESOLVED,
                reason="auto_close")
         _notice(run.journal, row, NoticeKind.REQUESTER_UPDATE, what="closed", card=True)
-    return done
+    return len(won)
 
 
 # ---------------------------------------------------------------- digest
