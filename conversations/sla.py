@@ -49,10 +49,15 @@ def desk_policy(desk: Desk) -> DeskPolicy:
     Cached by the settings' text: each sweep run reads the policy of every desk with
     something due, and parsing one (hours, durations, targets) takes ~0.2 ms.
     """
+    return settings_policy(desk.id, desk.settings)
+
+
+def settings_policy(desk_id: int, settings: dict[str, Any] | None) -> DeskPolicy:
+    """`desk_policy` of the desk `desk_id` whose settings are `settings`."""
     try:
-        return _policy(json.dumps(desk.settings or {}, sort_keys=True, default=str))
+        return _policy(json.dumps(settings or {}, sort_keys=True, default=str))
     except (InvalidInput, ValueError, KeyError, TypeError):
-        log.warning("desk %s has malformed policy settings; using defaults", desk.id)
+        log.warning("desk %s has malformed policy settings; using defaults", desk_id)
         return DeskPolicy()
 
 

@@ -37,19 +37,22 @@ same transaction (`sla.escalated`): once, like the breach.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -65,6 +68,7 @@ from conversations.lifecycle import ACTIVE, Status
 from conversations.timers import TimerKind
 from desks.permissions import Role
 from desks.policy import DeskPolicy
+from scheduling.calendar import ServiceWindow
 from scheduling.sla import window_of
 from storage.clock import Clock
 from storage.database import Database, UnitOfWork
@@ -80,6 +84,7 @@ from storage.models import (
 )
 from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from storage.prepared import Prepared, in_ids, keyed
+from storage.types import from_driver
 
 log = logging.getLogger(__name__)
 
@@ -90,19 +95,58 @@ SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer aft
                        "reminder.")
 
 
+class DeskRow(NamedTuple):
+    """What the sweeps read of a desk (`DESK_READ`)."""
+
+    id: int
+    workspace_id: int
+    settings: dict[str, Any]
+    agent_channel: str | None
+    archived: bool
+    last_digest_at: datetime | None
+
+
 @dataclass
 class _DeskFacts:
-    desk: Any  # the desk's columns of `DESK_COLUMNS`
+    desk: DeskRow
     policy: DeskPolicy
+    window: ServiceWindow
     open_now: bool
     oncall_ids: list[int]
     lead_ids: list[int]
     available_ids: list[int]  # its members who are available, by person id
 
 
-# What the sweeps read of a desk.
-DESK_COLUMNS = (Desk.id, Desk.workspace_id, Desk.settings, Desk.agent_channel,
-                Desk.archived_at, Desk.last_digest_at)
+# The desks with something due (`:ids`) and those that post a digest (live, with an
+# agent channel); their settings as text, parsed once per distinct text (`_settings`).
+DESK_READ = Prepared(lambda postgresql: select(
+    Desk.id, Desk.workspace_id, cast(Desk.settings, Text), Desk.agent_channel,
+    Desk.archived_at.is_not(None), Desk.last_digest_at)
+    .where(or_(in_ids(Desk.id, postgresql),
+               and_(Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))))
+    .order_by(Desk.id))
+# The desks' members: role and availability.
+MEMBERS_READ = Prepared(lambda postgresql: select(
+    DeskMember.desk_id, DeskMember.person_id, DeskMember.role, Person.available)
+    .join(Person, Person.id == DeskMember.person_id)
+    .where(in_ids(DeskMember.desk_id, postgresql)).order_by(DeskMember.person_id))
+
+
+@cache
+def _oncall_read() -> Select[Any]:
+    # By (workspace, external id): the unique index answers it. Built once.
+    return select(Person.id, Person.workspace_id, Person.external_id).where(
+        Person.workspace_id.in_(bindparam("workspaces", expanding=True)),
+        Person.external_id.in_(bindparam("external_ids", expanding=True)))
+
+
+@lru_cache(maxsize=1024)
+def _settings(desk_id: int, text: str | None) -> tuple[dict[str, Any], DeskPolicy,
+                                                       ServiceWindow]:
+    """A desk's settings text parsed: (settings, policy, service window). A run reads
+    every due desk's; they change rarely, and parsing a policy takes ~0.2 ms."""
+    settings = json.loads(text) if text else {}
+    return settings, sla.settings_policy(desk_id, settings), window_of(settings)
 
 
 @dataclass
@@ -111,48 +155,48 @@ class _Desks:
 
     now: datetime
     seen: dict[int, _DeskFacts] = field(default_factory=dict)
-    # The desks that post a daily digest (live, with an agent channel), by id.
-    digesting: list[Any] = field(default_factory=list)
+    # The desks that post a daily digest (live, with an agent channel).
+    digesting: list[DeskRow] = field(default_factory=list)
+    windows: dict[int, ServiceWindow] = field(default_factory=dict)  # of the desks read
 
     async def load(self, uow: UnitOfWork, desk_ids: set[int]) -> None:
         """The facts of `desk_ids` (the desks of the run's due rows) and the desks that
         post a digest: three queries at most (desks, their members, on-call people)."""
         connection = await uow.session.connection()
         wanted = sorted(desk_ids)
-        found = (await connection.execute(
-            select(*DESK_COLUMNS).where(or_(Desk.id.in_(wanted), and_(
-                Desk.archived_at.is_(None), Desk.agent_channel.is_not(None))))
-            .order_by(Desk.id))).all()
-        self.digesting = [d for d in found
-                          if d.archived_at is None and d.agent_channel is not None]
+        read_time = from_driver(Desk.last_digest_at.type, connection.dialect)
+        found: list[DeskRow] = []
+        parsed: dict[int, tuple[dict[str, Any], DeskPolicy, ServiceWindow]] = {}
+        for desk_id, workspace_id, text, channel, archived, last_digest_at in \
+                await DESK_READ.rows(connection, ids=wanted):
+            parsed[desk_id] = _settings(desk_id, text)
+            found.append(DeskRow(desk_id, workspace_id, parsed[desk_id][0], channel,
+                                 bool(archived), read_time(last_digest_at)))
+        self.digesting = [d for d in found if not d.archived and d.agent_channel is not None]
+        self.windows = {desk_id: window for desk_id, (_, _, window) in parsed.items()}
         desks = [desk for desk in found if desk.id in desk_ids]
         if not desks:
             return
-        policies = {desk.id: sla.desk_policy(desk) for desk in desks}
-        external_ids = sorted({x for policy in policies.values() for x in policy.oncall})
+        external_ids = sorted({x for _, policy, _ in parsed.values() for x in policy.oncall})
         people: dict[tuple[int, str], int] = {}
-        if external_ids:  # by (workspace, external id): the unique index answers it
-            people = {(p.workspace_id, p.external_id): p.id for p in (
-                await connection.execute(
-                    select(Person.id, Person.workspace_id, Person.external_id)
-                    .where(Person.workspace_id.in_(sorted({d.workspace_id for d in desks})),
-                           Person.external_id.in_(external_ids))))}
+        if external_ids:
+            people = {(workspace_id, external_id): person_id
+                      for person_id, workspace_id, external_id in await connection.execute(
+                          _oncall_read(), {"workspaces": sorted({d.workspace_id for d in desks}),
+                                           "external_ids": external_ids})}
         leads: dict[int, list[int]] = {}
         available: dict[int, list[int]] = {}
-        for desk_id, person_id, role, is_available in await connection.execute(
-                select(DeskMember.desk_id, DeskMember.person_id, DeskMember.role,
-                       Person.available)
-                .join(Person, Person.id == DeskMember.person_id)
-                .where(DeskMember.desk_id.in_(wanted)).order_by(DeskMember.person_id)):
+        for desk_id, person_id, role, is_available in await MEMBERS_READ.rows(connection,
+                                                                             ids=wanted):
             if role == Role.LEAD:
                 leads.setdefault(desk_id, []).append(person_id)
             if is_available:
                 available.setdefault(desk_id, []).append(person_id)
         for desk in desks:
-            oncall = sorted({people[(desk.workspace_id, x)] for x in policies[desk.id].oncall
+            _, policy, window = parsed[desk.id]
+            oncall = sorted({people[(desk.workspace_id, x)] for x in policy.oncall
                              if (desk.workspace_id, x) in people})
-            self.seen[desk.id] = _DeskFacts(desk, policies[desk.id],
-                                            window_of(desk.settings).is_open(self.now),
+            self.seen[desk.id] = _DeskFacts(desk, policy, window, window.is_open(self.now),
                                             oncall, leads.get(desk.id, []),
                                             available.get(desk.id, []))
 
@@ -536,8 +580,8 @@ async def unassigned_too_long(run: _Run) -> int:
     for desk_id in {row.desk_id for row, _ in acting}:
         facts = desks.facts(desk_id)
         if facts.available_ids or not facts.open_now:
-            staged[desk_id] = window_of(facts.desk.settings).add_business_time(
-                now, facts.policy.stall["unassigned"])
+            staged[desk_id] = facts.window.add_business_time(now,
+                                                             facts.policy.stall["unassigned"])
     won = await _flag_acting(run, timers.UNASSIGNED, UNASSIGNED_FLAG, acting, staged=staged)
     run.arm((row.id, timers.UNASSIGNED_LEADS, staged[row.desk_id])
             for row, _ in won if row.desk_id in staged)
@@ -659,9 +703,8 @@ async def auto_close(run: _Run) -> int:
 # ---------------------------------------------------------------- digest
 
 
-def service_day(settings: Any, now: datetime) -> tuple[datetime, datetime] | None:
+def service_day(window: ServiceWindow, now: datetime) -> tuple[datetime, datetime] | None:
     """(start of today's service day, local midnight after it), or None if not started."""
-    window = window_of(settings)
     today = now.astimezone(window.zone).date()
     tomorrow = datetime.combine(today + timedelta(days=1), time(), window.zone)
     if window.always_open:
@@ -703,8 +746,10 @@ async def daily_digest(run: _Run) -> int:
     """Post each desk's digest in its agent channel once, at the start of its service day."""
     uow, now = run.uow, run.now
     done = 0
-    for desk in (await run.desk_facts()).digesting:
-        day = service_day(desk.settings, now)
+    desks = await run.desk_facts()
+    for desk in desks.digesting:
+        window = desks.windows[desk.id]
+        day = service_day(window, now)
         if day is None:
             continue
         start, end = day
@@ -723,8 +768,7 @@ async def daily_digest(run: _Run) -> int:
         write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_DIGEST,
                      ordering_key=f"desk:{desk.id}",
                      payload={"desk_id": desk.id, "counts": counts,
-                              "day": start.astimezone(window_of(desk.settings).zone)
-                              .date().isoformat()})
+                              "day": start.astimezone(window.zone).date().isoformat()})
     return done
 
 

@@ -51,3 +51,13 @@ def to_driver(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
     """
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else (lambda value: value)
+
+
+def from_driver(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What the column type does to a value the driver hands back, as a function.
+
+    For rows read past SQLAlchemy's result processing (`storage.prepared`): SQLite's
+    DATETIME text becomes the aware datetime the ORM would give.
+    """
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
