@@ -37,6 +37,8 @@ same transaction (`sla.escalated`): once, like the breach.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -215,6 +217,20 @@ class _Desks:
 
 
 @dataclass
+class FlagRequest:
+    """One kind's flag for this run: the rows it is due on that may be acted on now
+    (with the on-call people to tell instead of the usual ones), the update that flags
+    them (`flagging`), the checks the flag ends besides its own, and its parameters
+    besides `:now` (per-desk values)."""
+
+    kind: TimerKind
+    flag: Prepared
+    acting: list[tuple[Due, list[int]]]
+    ended: tuple[TimerKind, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class _Run:
     """One moment's sweeps in one unit of work: what they read, and what they write.
 
@@ -222,19 +238,31 @@ class _Run:
     timers dropped and armed (`disarm`, `arm`), events and notices (`journal`) are
     gathered and written by `flush`, before the commit (or before a command that must
     see them: an escalation).
+
+    Flags go out one after another, in `FLAG_ORDER`, each planned from what was read
+    (`request`, `PLANS`). In a run of every sweep (`pipelined`) the next kind's update
+    is sent as soon as one's result is taken (`flagged`), so the database works on it
+    while the sweep writes its events and notices in Python. Every other statement of
+    the run waits for that update first (`settle`); a sweep that will run a command
+    right after its flag (an escalation) takes it without sending the next.
     """
 
     uow: UnitOfWork
     now: datetime
     desks: _Desks
     journal: JournalBatch
+    pipelined: bool = False
     _due: dict[str, list[Any]] | None = None
     _disarming: list[tuple[int, str]] = field(default_factory=list)
     _arming: list[tuple[int, str, datetime]] = field(default_factory=list)
+    _requests: dict[str, FlagRequest] = field(default_factory=dict)
+    _sent: set[str] = field(default_factory=set)  # kinds whose update went out
+    _ready: dict[str, set[int]] = field(default_factory=dict)  # sent ahead, not yet taken
+    _ahead: tuple[str, asyncio.Future[set[int]]] | None = None  # the update in flight
 
     @classmethod
-    async def start(cls, uow: UnitOfWork, now: datetime) -> _Run:
-        """A run in `uow` (just begun).
+    async def start(cls, uow: UnitOfWork, now: datetime, *, pipelined: bool = False) -> _Run:
+        """A run in `uow` (just begun); `pipelined` for a run of every sweep (`SWEEPS`).
 
         On PostgreSQL its commit does not wait for the WAL to reach the disk. A crash
         in that moment loses the whole run, which the next run does again; nothing of
@@ -244,7 +272,7 @@ class _Run:
         if uow.db.is_postgresql:
             await (await uow.session.connection()).exec_driver_sql(
                 "SET LOCAL synchronous_commit = off")
-        return cls(uow, now, _Desks(now), JournalBatch(uow))
+        return cls(uow, now, _Desks(now), JournalBatch(uow), pipelined)
 
     async def due(self, kind: TimerKind) -> list[Any]:
         """The conversations `kind` is due on, oldest first; the desks' facts loaded."""
@@ -263,6 +291,87 @@ class _Run:
                                              for row in rows})
         return self._due
 
+    def acting(self, kind: TimerKind) -> list[tuple[Due, list[int]]]:
+        """`kind`'s due rows that may be acted on now (their desk's window, or on call),
+        oldest first, each with the on-call people to tell instead of the usual ones."""
+        acting = []
+        for row in (self._due or {}).get(kind.name, []):
+            act, oncall = self.desks.gate(row.desk_id, row.priority)
+            if act:
+                acting.append((row, oncall))
+        return acting
+
+    async def request(self, kind: TimerKind) -> FlagRequest:
+        """`kind`'s flag for this run (`PLANS`), planned once from what the run read."""
+        await self._read()
+        return self._plan(kind.name)
+
+    def _plan(self, name: str) -> FlagRequest:
+        request = self._requests.get(name)
+        if request is None:
+            request = self._requests[name] = PLANS[name](self)
+        return request
+
+    async def flagged(self, request: FlagRequest, *,
+                      ahead: bool = True) -> list[tuple[Due, list[int]]]:
+        """The rows of `request` this sweeper flagged, with their on-call people; another
+        sweeper's rows are left out. They lose their timer of the kind and those the
+        flag ends. `ahead`: send the next kind's update now (the caller writes in Python
+        only until it asks for it)."""
+        name = request.kind.name
+        if name in self._ready:
+            flagged = self._ready.pop(name)
+        elif self._ahead is not None and self._ahead[0] == name:
+            flagged = await self._ahead[1]
+            self._ahead = None
+        elif not request.acting:
+            flagged = set()  # nothing to flag: no statement
+        else:
+            await self.settle()
+            self._sent.add(name)
+            flagged = await self._send(request)
+        self.disarm(flagged, (request.kind, *request.ended))
+        if ahead and self.pipelined:
+            await self._send_next(name)
+        return [(row, oncall) for row, oncall in request.acting if row.id in flagged]
+
+    async def _send(self, request: FlagRequest) -> set[int]:
+        return await _flag(self.uow, request.flag, [row.id for row, _ in request.acting],
+                           now=self.now, **request.params)
+
+    async def _send_next(self, after: str) -> None:
+        """Send the first kind's update after `after` (in `FLAG_ORDER`) not sent yet,
+        unless one is in flight already (it sends the next when it is taken)."""
+        if self._ahead is not None:
+            return
+        names = [kind.name for kind in FLAG_ORDER]
+        for name in names[names.index(after) + 1:]:
+            if name in self._sent:
+                continue
+            self._sent.add(name)
+            request = self._plan(name)
+            if not request.acting:
+                continue  # nothing to flag: no statement
+            self._ahead = (name, asyncio.ensure_future(self._send(request)))
+            await asyncio.sleep(0)  # let it reach the database before the caller goes on
+            return
+
+    async def settle(self) -> None:
+        """Wait for the update in flight, if any (its rows kept for its sweep): before
+        any other statement of the run."""
+        if self._ahead is not None:
+            name, pending = self._ahead
+            self._ahead = None
+            self._ready[name] = await pending
+
+    async def abandon(self) -> None:
+        """On a failed run: wait for the update in flight, whatever it ends in, so the
+        rollback finds the connection free."""
+        if self._ahead is not None:
+            pending, self._ahead = self._ahead[1], None
+            with contextlib.suppress(Exception):
+                await pending
+
     def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
         """Drop these timers of these conversations (at `flush`)."""
         names = sorted({kind.name for kind in kinds})
@@ -275,11 +384,21 @@ class _Run:
 
     async def flush(self) -> None:
         """Write what was gathered: timers dropped, then armed; events and notices."""
+        await self.settle()
         disarming, self._disarming = self._disarming, []
         arming, self._arming = self._arming, []
         await timers.disarm(self.uow, disarming)
         await timers.arm(self.uow, arming)
         await self.journal.write()
+
+    async def finish(self) -> None:
+        """Write what was gathered, once every flag sent has been taken by its sweep:
+        a row flagged with nobody told would never be told (the run fails instead)."""
+        await self.settle()
+        untold = sorted(name for name, flagged in self._ready.items() if flagged)
+        if untold:
+            raise RuntimeError(f"flags sent but not taken by their sweeps: {untold}")
+        await self.flush()
 
 
 def _event(batch: JournalBatch, row: Any, kind: str, **data: object) -> None:
@@ -397,17 +516,6 @@ def flagging(kind: TimerKind,
     return Prepared(build)
 
 
-async def _acting(run: _Run, kind: TimerKind) -> list[tuple[Any, list[int]]]:
-    """`kind`'s due rows that may be acted on now (their desk's window, or on call), oldest
-    first, each with the on-call people to tell instead of the usual ones."""
-    acting = []
-    for row in await run.due(kind):
-        act, oncall = run.desks.gate(row.desk_id, row.priority)
-        if act:
-            acting.append((row, oncall))
-    return acting
-
-
 async def _flag(uow: UnitOfWork, flag: Prepared, conversation_ids: list[int],
                 **params: Any) -> set[int]:
     """Run `flag` (`flagging`) over these rows; the ids this caller changed."""
@@ -417,23 +525,10 @@ async def _flag(uow: UnitOfWork, flag: Prepared, conversation_ids: list[int],
     return {row[0] for row in rows}
 
 
-async def _flag_acting(run: _Run, kind: TimerKind, flag: Prepared,
-                       acting: list[tuple[Any, list[int]]], ended: tuple[TimerKind, ...] = (),
-                       **params: Any) -> list[tuple[Any, list[int]]]:
-    """The rows of `acting` (`_acting`) this sweeper flagged with `flag`, with their
-    on-call people; another sweeper's rows are left out. The flagged rows lose their
-    `kind` timer and those of `ended` (checks the flag ends)."""
-    if not acting:
-        return []
-    flagged = await _flag(run.uow, flag, [row.id for row, _ in acting], now=run.now, **params)
-    run.disarm(flagged, (kind, *ended))
-    return [(row, oncall) for row, oncall in acting if row.id in flagged]
-
-
-async def _flag_due(run: _Run, kind: TimerKind, flag: Prepared,
-                    ended: tuple[TimerKind, ...] = ()) -> list[tuple[Any, list[int]]]:
-    """`_flag_acting` on the rows `kind` is due on: for flags that take only `:now`."""
-    return await _flag_acting(run, kind, flag, await _acting(run, kind), ended)
+def _plain(kind: TimerKind, flag: Prepared,
+           ended: tuple[TimerKind, ...] = ()) -> Callable[[_Run], FlagRequest]:
+    """The plan of a flag that takes only `:now`, on the rows that may be acted on now."""
+    return lambda run: FlagRequest(kind, flag, run.acting(kind), ended)
 
 
 def _by_desk(column: InstrumentedAttribute[Any], name: str, postgresql: bool) -> Any:
@@ -475,9 +570,14 @@ async def _sla_sweep(run: _Run, stage: str) -> int:
     kind = NoticeKind.SLA_WARNING if stage == "warning" else NoticeKind.SLA_BREACH
     done = 0
     escalating: list[Any] = []
-    for target, ((warning, _), _) in TARGETS.items():
-        timer, flag = SLA_FLAGS[(target, stage)]
-        won = await _flag_due(run, timer, flag, (warning,) if stage == "breach" else ())
+    for target in TARGETS:
+        request = await run.request(SLA_FLAGS[(target, stage)][0])
+        # An escalation (a command) follows a breach that moves the request: the next
+        # kind's update waits for it, as it would if the sweeps ran one by one.
+        moving = stage == "breach" and target == ESCALATING_TARGET and any(
+            desks.facts(row.desk_id).policy.escalate_to is not None
+            for row, _ in request.acting)
+        won = await run.flagged(request, ahead=not moving)
         done += len(won)
         for row, oncall in won:
             _event(batch, row, f"sla.{stage}", target=target, on_call=bool(oncall))
@@ -570,19 +670,10 @@ async def unassigned_too_long(run: _Run) -> int:
     time later (the desk's window), set by the same update that flags the row (and
     armed as their timer).
     """
-    desks, now = run.desks, run.now
-    acting = await _acting(run, timers.UNASSIGNED)
-    if not acting:
-        return 0
-    # A desk's rows ping its agents when it is open and some are available, or (p5
-    # while closed) its on-call agents: then the leads' stage follows.
-    staged: dict[int, datetime] = {}
-    for desk_id in {row.desk_id for row, _ in acting}:
-        facts = desks.facts(desk_id)
-        if facts.available_ids or not facts.open_now:
-            staged[desk_id] = facts.window.add_business_time(now,
-                                                             facts.policy.stall["unassigned"])
-    won = await _flag_acting(run, timers.UNASSIGNED, UNASSIGNED_FLAG, acting, staged=staged)
+    desks = run.desks
+    request = await run.request(timers.UNASSIGNED)
+    won = await run.flagged(request)
+    staged = request.params["staged"]
     run.arm((row.id, timers.UNASSIGNED_LEADS, staged[row.desk_id])
             for row, _ in won if row.desk_id in staged)
     for row, oncall in won:
@@ -594,9 +685,22 @@ async def unassigned_too_long(run: _Run) -> int:
     return len(won)
 
 
+def _plan_unassigned(run: _Run) -> FlagRequest:
+    # A desk's rows ping its agents when it is open and some are available, or (p5
+    # while closed) its on-call agents: then the leads' stage follows.
+    acting = run.acting(timers.UNASSIGNED)
+    staged: dict[int, datetime] = {}
+    for desk_id in {row.desk_id for row, _ in acting}:
+        facts = run.desks.facts(desk_id)
+        if facts.available_ids or not facts.open_now:
+            staged[desk_id] = facts.window.add_business_time(run.now,
+                                                             facts.policy.stall["unassigned"])
+    return FlagRequest(timers.UNASSIGNED, UNASSIGNED_FLAG, acting, params={"staged": staged})
+
+
 async def unassigned_leads(run: _Run) -> int:
     """Still unassigned one more period after the agents' ping: tell the desk's leads, once."""
-    won = await _flag_due(run, timers.UNASSIGNED_LEADS, UNASSIGNED_LEADS_FLAG)
+    won = await run.flagged(await run.request(timers.UNASSIGNED_LEADS))
     for row, _ in won:
         leads = run.desks.facts(row.desk_id).lead_ids
         _event(run.journal, row, "stall.unassigned_leads", lead_ids=leads)
@@ -606,7 +710,7 @@ async def unassigned_leads(run: _Run) -> int:
 
 async def agent_silent(run: _Run) -> int:
     """Nudge the assignee by DM when the requester's message waits too long, once."""
-    won = await _flag_due(run, timers.AGENT_SILENCE, AGENT_SILENCE_FLAG)
+    won = await run.flagged(await run.request(timers.AGENT_SILENCE))
     for row, oncall in won:
         _event(run.journal, row, "stall.agent_silent", assignee_id=row.assignee_id)
         _tell(run.journal, row, NoticeKind.AGENT_NUDGE, oncall or [row.assignee_id])
@@ -639,16 +743,12 @@ async def requester_silent(run: _Run) -> int:
     time per desk); resolving sets what `sla.track` would (see `sla.settled_values`),
     and the timers follow: the reminder arms the resolve, the resolve the auto-close.
     """
-    desks, batch, now = run.desks, run.journal, run.now
-    calendar = run.uow.db.business_time
+    batch, now = run.journal, run.now
     done = 0
-    if calendar is not None:
-        acting = await _acting(run, timers.REQUESTER_REMINDER)
-        second = {desk_id: calendar.add(desks.facts(desk_id).desk.settings, now,
-                                        desks.facts(desk_id).policy.stall["requester_silence"])
-                  for desk_id in {row.desk_id for row, _ in acting}}  # one end per desk
-        won = await _flag_acting(run, timers.REQUESTER_REMINDER, REMINDER_FLAG, acting,
-                                 second=second)
+    if run.uow.db.business_time is not None:
+        request = await run.request(timers.REQUESTER_REMINDER)
+        won = await run.flagged(request)
+        second = request.params["second"]
         run.arm((row.id, timers.REQUESTER_RESOLVE, second[row.desk_id]) for row, _ in won)
         done += len(won)
         for row, _ in won:
@@ -656,14 +756,12 @@ async def requester_silent(run: _Run) -> int:
                    resolve_at=second[row.desk_id].isoformat())
             _notice(batch, row, NoticeKind.REQUESTER_REMINDER)
 
-    acting = await _acting(run, timers.REQUESTER_RESOLVE)
-    close_at = {desk_id: now + desks.facts(desk_id).policy.auto_close_after
-                for desk_id in {row.desk_id for row, _ in acting}}
-    resolved = [row for row, _ in await _flag_acting(
-        run, timers.REQUESTER_RESOLVE, RESOLVE_FLAG, acting,
-        timers.kinds_armed_in(Status.WAITING), close_at=close_at)]
+    request = await run.request(timers.REQUESTER_RESOLVE)
+    resolved = [row for row, _ in await run.flagged(request)]
     if resolved:
+        close_at = request.params["close_at"]
         run.arm((row.id, timers.AUTO_CLOSE, close_at[row.desk_id]) for row in resolved)
+        await run.settle()  # the next kind's update, sent ahead, first
         notes = dict((await (await run.uow.session.connection()).execute(
             insert(Message).returning(Message.conversation_id, Message.id,
                                       sort_by_parameter_order=True),
@@ -678,6 +776,27 @@ async def requester_silent(run: _Run) -> int:
     return done
 
 
+def _plan_reminder(run: _Run) -> FlagRequest:
+    # Without a business-time calendar nothing is reminded (the sweep skips the step).
+    calendar = run.uow.db.business_time
+    if calendar is None:
+        return FlagRequest(timers.REQUESTER_REMINDER, REMINDER_FLAG, [])
+    acting = run.acting(timers.REQUESTER_REMINDER)
+    second = {desk_id: calendar.add(run.desks.facts(desk_id).desk.settings, run.now,
+                                    run.desks.facts(desk_id).policy.stall["requester_silence"])
+              for desk_id in {row.desk_id for row, _ in acting}}  # one end per desk
+    return FlagRequest(timers.REQUESTER_REMINDER, REMINDER_FLAG, acting,
+                       params={"second": second})
+
+
+def _plan_resolve(run: _Run) -> FlagRequest:
+    acting = run.acting(timers.REQUESTER_RESOLVE)
+    close_at = {desk_id: run.now + run.desks.facts(desk_id).policy.auto_close_after
+                for desk_id in {row.desk_id for row, _ in acting}}
+    return FlagRequest(timers.REQUESTER_RESOLVE, RESOLVE_FLAG, acting,
+                       timers.kinds_armed_in(Status.WAITING), {"close_at": close_at})
+
+
 AUTO_CLOSE_FLAG = flagging(timers.AUTO_CLOSE, lambda now, _: {
     "status": Status.CLOSED, "closed_at": now, "updated_at": now, **sla.settled_values(now)})
 
@@ -689,15 +808,42 @@ async def auto_close(run: _Run) -> int:
     a closed conversation has no timer left. (Not gated by the window: closing a
     resolved request tells nobody to act.)
     """
-    won = await _flag_acting(run, timers.AUTO_CLOSE, AUTO_CLOSE_FLAG,
-                             [(row, []) for row in await run.due(timers.AUTO_CLOSE)],
-                             timers.kinds_armed_in(Status.RESOLVED))  # now none is armed
+    won = await run.flagged(await run.request(timers.AUTO_CLOSE))
     for row, _ in won:
         _paused(run.journal, row, Status.CLOSED)
         _event(run.journal, row, "conversation.closed", old=Status.RESOLVED,
                reason="auto_close")
         _notice(run.journal, row, NoticeKind.REQUESTER_UPDATE, what="closed", card=True)
     return len(won)
+
+
+def _plan_auto_close(run: _Run) -> FlagRequest:
+    # Every due row, whatever the window; a closed conversation has no check armed.
+    return FlagRequest(timers.AUTO_CLOSE, AUTO_CLOSE_FLAG,
+                       [(row, []) for row in (run._due or {}).get(timers.AUTO_CLOSE.name, [])],
+                       timers.kinds_armed_in(Status.RESOLVED))
+
+
+# ---------------------------------------------------------------- flags in order
+
+# The order the flags go out in a run, as `SWEEPS` takes them: breaches before
+# warnings (a late run flags the breach and skips the stale warning).
+FLAG_ORDER = (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH,
+              timers.FIRST_RESPONSE_WARNING, timers.RESOLUTION_WARNING, timers.UNASSIGNED,
+              timers.UNASSIGNED_LEADS, timers.AGENT_SILENCE, timers.REQUESTER_REMINDER,
+              timers.REQUESTER_RESOLVE, timers.AUTO_CLOSE)
+# How each kind's flag is planned from what a run read.
+PLANS: dict[str, Callable[[_Run], FlagRequest]] = {
+    **{timer.name: _plain(timer, flag, (TARGETS[target][0][0],) if stage == "breach" else ())
+       for (target, stage), (timer, flag) in SLA_FLAGS.items()},
+    timers.UNASSIGNED.name: _plan_unassigned,
+    timers.UNASSIGNED_LEADS.name: _plain(timers.UNASSIGNED_LEADS, UNASSIGNED_LEADS_FLAG),
+    timers.AGENT_SILENCE.name: _plain(timers.AGENT_SILENCE, AGENT_SILENCE_FLAG),
+    timers.REQUESTER_REMINDER.name: _plan_reminder,
+    timers.REQUESTER_RESOLVE.name: _plan_resolve,
+    timers.AUTO_CLOSE.name: _plan_auto_close,
+}
+assert set(PLANS) == set(timers.ALL) and {kind.name for kind in FLAG_ORDER} == timers.ALL
 
 
 # ---------------------------------------------------------------- digest
@@ -747,6 +893,7 @@ async def daily_digest(run: _Run) -> int:
     uow, now = run.uow, run.now
     done = 0
     desks = await run.desk_facts()
+    await run.settle()
     for desk in desks.digesting:
         window = desks.windows[desk.id]
         day = service_day(window, now)
@@ -798,9 +945,13 @@ async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
     now = (clock or db.clock).now()
     try:
         async with db.unit_of_work() as uow:
-            run = await _Run.start(uow, now)
-            done = {name: await sweep(run) for name, sweep in SWEEPS}
-            await run.flush()
+            run = await _Run.start(uow, now, pipelined=True)
+            try:
+                done = {name: await sweep(run) for name, sweep in SWEEPS}
+                await run.finish()
+            except BaseException:
+                await run.abandon()
+                raise
             await uow.commit()
         return done
     except Exception:
@@ -821,6 +972,6 @@ async def sweep_one(db: Database, now: datetime, sweep: Sweep) -> int:
     async with db.unit_of_work() as uow:
         run = await _Run.start(uow, now)
         done = await sweep(run)
-        await run.flush()
+        await run.finish()
         await uow.commit()
     return done

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,32 @@ class DatabaseFactory:
         db = Database(self.url, clock=clock or self.clock, **self.engine_kwargs)
         self.made.append(db)
         return db
+
+
+class _FailedRuns(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def sweep_runs_whole(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A run of the sweeps that fails and falls back to one by one still gets its work
+    done, so a test would pass over the failure: every test fails on one instead,
+    unless it breaks a sweep on purpose (`sweeps_may_fail`)."""
+    handler = _FailedRuns()
+    logger = logging.getLogger("scheduling.sweeps")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if request.node.get_closest_marker("sweeps_may_fail") is None:
+        failed = [m for m in handler.messages if "failed together" in m]
+        assert not failed, f"a run of the sweeps failed and fell back: {failed}"
 
 
 @pytest.fixture

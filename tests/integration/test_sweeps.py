@@ -56,6 +56,7 @@ async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -
     assert [e.data["target"] for e in await world.events("sla.breach")] == ["first_response"]
 
 
+@pytest.mark.sweeps_may_fail
 async def test_a_failing_sweep_leaves_the_others_done_once(
         db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -79,6 +80,62 @@ async def test_a_failing_sweep_leaves_the_others_done_once(
     assert len(await world.notices(NoticeKind.DESK_DIGEST)) == 2
     assert len(await world.events("sla.warning")) == 1
     assert "failed together" in caplog.text and "sweep agent_silent failed" in caplog.text
+    await assert_timers_in_step(db)
+
+
+@pytest.mark.sweeps_may_fail
+async def test_a_run_failing_with_an_update_in_flight_falls_back_cleanly(
+        db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # In a run of every sweep, the next kind's update is sent while a sweep writes
+    # its events (`_Run.flagged`). A sweep failing then leaves an update in flight:
+    # the run waits for it before the rollback, and the sweeps run one by one.
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    late = await ask(world)
+    clock.advance(minutes=5)
+    warned = await ask(world)
+    sent_ahead: list[str] = []
+    real_breaches = sweeps.sla_breaches
+
+    async def breaches_then_break(run: Any) -> int:
+        await real_breaches(run)
+        sent_ahead.append(run._ahead[0] if run._ahead else "none")
+        raise RuntimeError("breach sweep broke")
+
+    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
+        (name, breaches_then_break if name == "sla_breach" else sweep)
+        for name, sweep in sweeps.SWEEPS))
+    clock.advance(minutes=12)  # the first: breach due (and its warning); the second: warning
+    done = await sweep_all(db)
+    assert sent_ahead[0] == "first_response_warning"  # it was in flight when the sweep broke
+    assert done["sla_breach"] == -1 and done["sla_warning"] == 2
+    assert "another operation" not in caplog.text
+    assert sorted(await kinds(world, NoticeKind.SLA_WARNING)) == [(late.id, None),
+                                                                 (warned.id, None)]
+    assert await kinds(world, NoticeKind.SLA_BREACH) == []
+    assert (await world.conversation(late.ref)).first_response_breached_at is None
+    await assert_timers_in_step(db)
+
+
+@pytest.mark.sweeps_may_fail
+async def test_a_flag_sent_ahead_that_no_sweep_takes_fails_the_run(
+        db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A row flagged and nobody told would never be told: the run fails instead, and
+    # one by one (here without the warnings' sweep) nothing is flagged untold.
+    world = await sla_world(db)
+    clock.set(SUNDAY_9)
+    conversation = await ask(world)
+    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
+        (name, sweep) for name, sweep in sweeps.SWEEPS if name != "sla_warning"))
+    clock.advance(minutes=12)
+    await sweep_all(db)
+    assert "flags sent but not taken by their sweeps: ['first_response_warning']" \
+        in caplog.text
+    assert (await world.conversation(conversation.ref)).first_response_warned_at is None
+    assert await world.events("sla.warning") == []
+    assert await world.notices(NoticeKind.SLA_WARNING) == []
     await assert_timers_in_step(db)
 
 
