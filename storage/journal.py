@@ -92,7 +92,7 @@ class JournalBatch:
         if not value:
             return "{}"
         try:
-            key = (*value, *map(type, value.values()), *value.values())
+            key = (*value, *map(type, value.values()), *map(_hashable, value.values()))
             return self._serialized[key]
         except TypeError:  # an unhashable value (a list of ids)
             return self._serialize(value)
@@ -107,6 +107,14 @@ class JournalBatch:
             if rows:
                 await _insert_rows(self.uow, table, columns, rows, self.now)
         self.events, self.notices = [], []
+
+
+def _hashable(value: Any) -> Any:
+    # A list of ids (the leads told, the agents mentioned) keys as a tuple: its type is
+    # in the key already, and with only ints in it no True/1 pair can meet.
+    if type(value) is list and all(type(item) is int for item in value):
+        return tuple(value)
+    return value
 
 
 # The columns a batch fills per row; then every row gets `created_at` (and a notice

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select, text
 
 from storage.clock import FrozenClock
@@ -27,6 +29,9 @@ async def test_batch_rows_read_back_like_the_orm_ones(db: Database, clock: Froze
                         data={"flag": flag, "ids": [1, 2]})
             batch.notice(workspace_id=eli.workspace_id, person_id=eli.id, kind="batch",
                          payload={"flag": flag, "ids": [1, 2]})
+        for ids in ([1, 2], [True, 2], [1, 2], [2, 1], [1, None]):  # lists key by content
+            batch.event(workspace_id=eli.workspace_id, desk_id=desk.id, kind="lists",
+                        data={"ids": ids})
         await batch.write()
         await uow.commit()
     async with db.unit_of_work(readonly=True) as uow:
@@ -47,3 +52,8 @@ async def test_batch_rows_read_back_like_the_orm_ones(db: Database, clock: Froze
     assert {(n.created_at, n.available_at, n.attempts, n.ordering_key, n.person_id)
             for n in notices} == {(clock.now(), clock.now(), 0, f"person:{eli.id}", eli.id)}
     assert len(stored) == 1
+    async with db.unit_of_work(readonly=True) as uow:
+        lists = [e.data["ids"] for e in (await uow.session.execute(
+            select(Event).where(Event.kind == "lists").order_by(Event.id))).scalars()]
+    assert [json.dumps(ids) for ids in lists] == [
+        "[1, 2]", "[true, 2]", "[1, 2]", "[2, 1]", "[1, null]"]
