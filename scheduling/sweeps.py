@@ -19,9 +19,14 @@ one unit of work, with a handful of statements however many rows are due:
   is flagged by the first only, as the second's update finds its conditions gone.
   A flag is told with one notice: it updates the card first (`CARD_FIRST`) and names
   everyone to tell (`ALSO`: a breach's assignee, then the desk's leads).
-The due read and the flags are statements compiled once (`storage.prepared`), their
-ids and per-desk values bound as one parameter each, so a run builds no SQL; the due
-rows come back as plain tuples (`Due`).
+The due read, the desks' facts and the flags are statements compiled once
+(`storage.prepared`), their ids and per-desk values bound as one parameter each, so a
+run builds no SQL; the due rows come back as plain tuples (`Due`).
+Each kind's flag is planned from what the run read (`PLANS`: the rows that may be acted
+on now and the per-desk values); in a run of every sweep the next kind's update goes
+out as soon as one's result is taken, so the database flags the next batch while the
+sweep writes the events and notices of the last one in Python (`_Run.flagged`: one
+update in flight at a time, in `FLAG_ORDER`, and every other statement waits for it).
 Resolving and closing are one update too, with what `sla.track` would set.
 `bench/sweep.py` measures a run. If a run fails, its sweeps are run again one by one,
 each in its own unit of work, so one failing sweep does not hold up the others.
@@ -291,11 +296,15 @@ class _Run:
                                              for row in rows})
         return self._due
 
+    def read_rows(self, kind: TimerKind) -> list[Due]:
+        """The rows `kind` is due on, as read (none before the read)."""
+        return (self._due or {}).get(kind.name, [])
+
     def acting(self, kind: TimerKind) -> list[tuple[Due, list[int]]]:
         """`kind`'s due rows that may be acted on now (their desk's window, or on call),
         oldest first, each with the on-call people to tell instead of the usual ones."""
         acting = []
-        for row in (self._due or {}).get(kind.name, []):
+        for row in self.read_rows(kind):
             act, oncall = self.desks.gate(row.desk_id, row.priority)
             if act:
                 acting.append((row, oncall))
@@ -820,7 +829,7 @@ async def auto_close(run: _Run) -> int:
 def _plan_auto_close(run: _Run) -> FlagRequest:
     # Every due row, whatever the window; a closed conversation has no check armed.
     return FlagRequest(timers.AUTO_CLOSE, AUTO_CLOSE_FLAG,
-                       [(row, []) for row in (run._due or {}).get(timers.AUTO_CLOSE.name, [])],
+                       [(row, []) for row in run.read_rows(timers.AUTO_CLOSE)],
                        timers.kinds_armed_in(Status.RESOLVED))
 
 
