@@ -33,6 +33,13 @@ async def kinds(world: World, kind: str) -> list[tuple[int | None, int | None]]:
             for person in (n.person_id, *n.payload.get(ALSO, ()))]
 
 
+def replace_sweep(monkeypatch: pytest.MonkeyPatch, name: str, sweep: Any = None) -> None:
+    """Run `sweep` in place of the sweep `name` in a run of every sweep (None: leave it out)."""
+    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
+        (each, sweep if each == name else original) for each, original in sweeps.SWEEPS
+        if each != name or sweep is not None))
+
+
 async def test_warning_then_breach_each_once(db: Database, clock: FrozenClock) -> None:
     world = await sla_world(db)
     clock.set(SUNDAY_9)
@@ -70,8 +77,7 @@ async def test_a_failing_sweep_leaves_the_others_done_once(
         await sweeps.sla_warnings(run)  # its writes are rolled back with the run
         raise RuntimeError("agent silence sweep broke")
 
-    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
-        (name, broken if name == "agent_silent" else sweep) for name, sweep in sweeps.SWEEPS))
+    replace_sweep(monkeypatch, "agent_silent", broken)
     clock.advance(minutes=12)
     done = await sweep_all(db)
     assert done["agent_silent"] == -1
@@ -103,9 +109,7 @@ async def test_a_run_failing_with_an_update_in_flight_falls_back_cleanly(
         sent_ahead.append(run._ahead[0] if run._ahead else "none")
         raise RuntimeError("breach sweep broke")
 
-    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
-        (name, breaches_then_break if name == "sla_breach" else sweep)
-        for name, sweep in sweeps.SWEEPS))
+    replace_sweep(monkeypatch, "sla_breach", breaches_then_break)
     clock.advance(minutes=12)  # the first: breach due (and its warning); the second: warning
     done = await sweep_all(db)
     assert sent_ahead[0] == "first_response_warning"  # it was in flight when the sweep broke
@@ -127,8 +131,7 @@ async def test_a_flag_sent_ahead_that_no_sweep_takes_fails_the_run(
     world = await sla_world(db)
     clock.set(SUNDAY_9)
     conversation = await ask(world)
-    monkeypatch.setattr(sweeps, "SWEEPS", tuple(
-        (name, sweep) for name, sweep in sweeps.SWEEPS if name != "sla_warning"))
+    replace_sweep(monkeypatch, "sla_warning")
     clock.advance(minutes=12)
     await sweep_all(db)
     assert "flags sent but not taken by their sweeps: ['first_response_warning']" \
