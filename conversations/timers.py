@@ -19,7 +19,7 @@ benchmark's loader); `out_of_step` compares the table with the columns (tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,26 +139,34 @@ async def sync(uow: UnitOfWork, conversation: Conversation, *, new: bool = False
 
 
 async def disarm(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
-    """Delete these (conversation id, kind) timers (those that exist): one round trip.
+    """Delete these (conversation id, kind) timers (those that exist): one round trip."""
+    by_kind: dict[str, list[int]] = {}
+    for conversation_id, kind in timers:
+        by_kind.setdefault(kind, []).append(conversation_id)
+    await disarm_kinds(uow, by_kind)
+
+
+async def disarm_kinds(uow: UnitOfWork, ids_by_kind: Mapping[str, Iterable[int]]) -> None:
+    """Delete the timers of each kind of these conversations (kind -> conversation ids;
+    those that exist): one round trip.
 
     The sweeps drop a different set of kinds per conversation, a thousand at a time.
     """
-    pairs = sorted(set(timers))  # one order for every replica's row locks
-    if not pairs:
+    batches = [(kind, sorted(set(ids))) for kind, ids in sorted(ids_by_kind.items())]
+    batches = [(kind, ids) for kind, ids in batches if ids]
+    if not batches:
         return
     connection = await uow.session.connection()
     if uow.db.is_postgresql:
         # One execution per kind, sent together (asyncpg's executemany): each probes
         # the primary key for its ids. (One statement joining the pairs unnested was
         # planned as a hash join over the whole table.)
-        ids: dict[str, list[int]] = {}
-        for conversation_id, kind in pairs:
-            ids.setdefault(kind, []).append(conversation_id)
-        await connection.execute(_DISARM_KIND, [{"kind": kind, "ids": kind_ids}
-                                                for kind, kind_ids in sorted(ids.items())])
-    else:  # the driver's executemany, one primary-key lookup each
+        await connection.execute(_DISARM_KIND, [{"kind": kind, "ids": ids}
+                                                for kind, ids in batches])
+    else:  # the driver's executemany, one primary-key lookup each, in one order
         await connection.exec_driver_sql(
-            "DELETE FROM conversation_timer WHERE conversation_id = ? AND kind = ?", pairs)
+            "DELETE FROM conversation_timer WHERE conversation_id = ? AND kind = ?",
+            sorted((conversation_id, kind) for kind, ids in batches for conversation_id in ids))
 
 
 _DISARM_KIND = text("DELETE FROM conversation_timer "

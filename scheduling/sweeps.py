@@ -258,7 +258,7 @@ class _Run:
     journal: JournalBatch
     pipelined: bool = False
     _due: dict[str, list[Any]] | None = None
-    _disarming: list[tuple[int, str]] = field(default_factory=list)
+    _disarming: dict[str, list[int]] = field(default_factory=dict)  # kind -> conversations
     _arming: list[tuple[int, str, datetime]] = field(default_factory=list)
     _requests: dict[str, FlagRequest] = field(default_factory=dict)
     _sent: set[str] = field(default_factory=set)  # kinds whose update went out
@@ -383,9 +383,9 @@ class _Run:
 
     def disarm(self, conversation_ids: Iterable[int], kinds: Iterable[TimerKind]) -> None:
         """Drop these timers of these conversations (at `flush`)."""
-        names = sorted({kind.name for kind in kinds})
-        self._disarming += [(conversation_id, name) for conversation_id in conversation_ids
-                            for name in names]
+        ids = list(conversation_ids)
+        for kind in kinds:
+            self._disarming.setdefault(kind.name, []).extend(ids)
 
     def arm(self, rows: Iterable[tuple[int, TimerKind, datetime]]) -> None:
         """Add timers (conversation id, kind, due time) (at `flush`, after the drops)."""
@@ -394,9 +394,9 @@ class _Run:
     async def flush(self) -> None:
         """Write what was gathered: timers dropped, then armed; events and notices."""
         await self.settle()
-        disarming, self._disarming = self._disarming, []
+        disarming, self._disarming = self._disarming, {}
         arming, self._arming = self._arming, []
-        await timers.disarm(self.uow, disarming)
+        await timers.disarm_kinds(self.uow, disarming)
         await timers.arm(self.uow, arming)
         await self.journal.write()
 

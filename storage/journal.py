@@ -69,6 +69,9 @@ class JournalBatch:
         self.now = uow.clock.now()
         self.events: list[tuple[Any, ...]] = []
         self.notices: list[tuple[Any, ...]] = []
+        # Every row ends with the constants (`_constants`), as the driver takes them.
+        self._event_fixed = _fixed(uow, Event.__table__, self.now)
+        self._notice_fixed = _fixed(uow, OutboxNotice.__table__, self.now)
         self._serialize = _json_serializer(uow)
         self._serialized: dict[tuple[Any, ...], str] = {}
 
@@ -77,14 +80,15 @@ class JournalBatch:
               data: dict[str, Any] | None = None) -> None:
         """Like `record_event` (positional: a sweep adds thousands)."""
         self.events.append((workspace_id, conversation_id, desk_id, actor_id, kind,
-                            self._json(data or {})))
+                            self._json(data or {}), *self._event_fixed))
 
     def notice(self, workspace_id: int, kind: str, conversation_id: int | None = None,
                person_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
         """Like `write_notice` (due now, in the usual ordering key)."""
         self.notices.append((workspace_id, conversation_id, person_id, str(kind),
                              self._json(payload or {}),
-                             _ordering_key(workspace_id, conversation_id, person_id)))
+                             _ordering_key(workspace_id, conversation_id, person_id),
+                             *self._notice_fixed))
 
     def _json(self, value: dict[str, Any]) -> str:
         # A sweep's thousand rows carry a handful of distinct small payloads. (The
@@ -105,7 +109,8 @@ class JournalBatch:
         for table, columns, rows in ((Event.__table__, _EVENT_COLUMNS, self.events),
                                      (OutboxNotice.__table__, _NOTICE_COLUMNS, self.notices)):
             if rows:
-                await _insert_rows(self.uow, table, columns, rows, self.now)
+                await _insert_rows(self.uow, table, (*columns, *_constants(table, self.now)),
+                                   rows)
         self.events, self.notices = [], []
 
 
@@ -136,23 +141,29 @@ def _constants(table: Table, now: datetime) -> dict[str, Any]:
     return constants
 
 
-async def _insert_rows(uow: UnitOfWork, table: Table, columns: tuple[str, ...],
-                       rows: list[tuple[Any, ...]], now: datetime) -> None:
-    """Insert `rows` (values of `columns`, JSON already serialized) plus the constants."""
-    connection = await uow.session.connection()
+def _fixed(uow: UnitOfWork, table: Table, now: datetime) -> tuple[Any, ...]:
+    """The constants of `table`'s rows as its driver takes them (SQLite: as the column
+    type writes them; asyncpg's COPY: as they are)."""
     constants = _constants(table, now)
+    if uow.db.is_postgresql:
+        return tuple(constants.values())
+    dialect = uow.db.engine.dialect
+    return tuple(to_driver(table.c[name].type, dialect)(value)
+                 for name, value in constants.items())
+
+
+async def _insert_rows(uow: UnitOfWork, table: Table, columns: tuple[str, ...],
+                       rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` (values of `columns` as the driver takes them, JSON serialized)."""
+    connection = await uow.session.connection()
     if uow.db.is_postgresql:
         # COPY, through asyncpg's binary protocol: a third cheaper than one INSERT
         # ... SELECT FROM unnest(arrays) for a sweep's thousands of rows. Ids are
         # handed out in the order the rows come.
         raw = await connection.get_raw_connection()
-        fixed = tuple(constants.values())
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, columns=(*columns, *constants), records=[row + fixed for row in rows])
+            table.name, columns=columns, records=rows)
         return
-    dialect = uow.db.engine.dialect
-    fixed = tuple(to_driver(table.c[name].type, dialect)(value)
-                  for name, value in constants.items())
-    sql = (f"INSERT INTO {table.name} ({', '.join((*columns, *constants))}) "
-           f"VALUES ({', '.join('?' * (len(columns) + len(constants)))})")
-    await connection.exec_driver_sql(sql, [row + fixed for row in rows])
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    await connection.exec_driver_sql(sql, rows)
