@@ -870,42 +870,55 @@ def service_day(window: ServiceWindow, now: datetime) -> tuple[datetime, datetim
     return intervals[0][0], tomorrow
 
 
-async def digest_counts(uow: UnitOfWork, desk_id: int, now: datetime,
-                        day_end: datetime) -> dict[str, int]:
-    """Open, unassigned, breached, due today and pinned conversations of one desk."""
-    active = and_(C.desk_id == desk_id, C.status.in_(list(ACTIVE)))
+DIGEST_COUNTS = ("open", "unassigned", "breached", "due_today", "pinned")
+
+
+async def digest_counts(uow: UnitOfWork, now: datetime,
+                        day_ends: dict[int, datetime]) -> dict[int, dict[str, int]]:
+    """Open, unassigned, breached, due today (before the desk's `day_ends`) and pinned
+    conversations of each desk: desk id -> counts.
+
+    Two grouped statements for every desk (their active conversations read once), built
+    per call: a digest runs once per service day.
+    """
+    if not day_ends:
+        return {}
+    ids = sorted(day_ends)
+    active = and_(C.desk_id.in_(ids), C.status.in_(list(ACTIVE)))
     first_unmet = C.first_response_at.is_(None)
+    day_end = case({desk_id: literal(end, C.resolution_due_at.type)
+                    for desk_id, end in day_ends.items()}, value=C.desk_id)
 
-    async def count(*where: Any) -> int:
-        return (await uow.session.execute(
-            select(func.count()).select_from(C).where(active, *where))).scalar_one()
+    def number(*where: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((and_(*where), 1), else_=0)), 0)
 
-    pinned = (await uow.session.execute(
-        select(func.count(func.distinct(AgentMark.conversation_id)))
-        .join(C, C.id == AgentMark.conversation_id)
-        .where(active, AgentMark.pinned_at.is_not(None)))).scalar_one()
-    return {
-        "open": await count(),
-        "unassigned": await count(C.status == Status.NEW),
-        "breached": await count(or_(and_(first_unmet, C.first_response_breached_at.is_not(None)),
-                                    C.resolution_breached_at.is_not(None))),
-        "due_today": await count(C.sla_paused_at.is_(None), or_(
-            and_(first_unmet, C.first_response_due_at > now,
-                 C.first_response_due_at < day_end),
-            and_(C.resolution_due_at > now, C.resolution_due_at < day_end))),
-        "pinned": pinned,
-    }
+    counts = {desk_id: dict.fromkeys(DIGEST_COUNTS, 0) for desk_id in ids}
+    for desk_id, *values in await uow.session.execute(
+            select(C.desk_id, func.count(), number(C.status == Status.NEW),
+                   number(or_(and_(first_unmet, C.first_response_breached_at.is_not(None)),
+                              C.resolution_breached_at.is_not(None))),
+                   number(C.sla_paused_at.is_(None), or_(
+                       and_(first_unmet, C.first_response_due_at > now,
+                            C.first_response_due_at < day_end),
+                       and_(C.resolution_due_at > now, C.resolution_due_at < day_end))))
+            .where(active).group_by(C.desk_id)):
+        counts[desk_id].update(zip(DIGEST_COUNTS[:4], map(int, values), strict=True))
+    for desk_id, pinned in await uow.session.execute(
+            select(C.desk_id, func.count(func.distinct(AgentMark.conversation_id)))
+            .join(C, C.id == AgentMark.conversation_id)
+            .where(active, AgentMark.pinned_at.is_not(None)).group_by(C.desk_id)):
+        counts[desk_id]["pinned"] = pinned
+    return counts
 
 
 async def daily_digest(run: _Run) -> int:
     """Post each desk's digest in its agent channel once, at the start of its service day."""
     uow, now = run.uow, run.now
-    done = 0
     desks = await run.desk_facts()
     await run.settle()
+    posting: list[tuple[DeskRow, datetime, datetime]] = []  # desk, day's start, its end
     for desk in desks.digesting:
-        window = desks.windows[desk.id]
-        day = service_day(window, now)
+        day = service_day(desks.windows[desk.id], now)
         if day is None:
             continue
         start, end = day
@@ -915,17 +928,18 @@ async def daily_digest(run: _Run) -> int:
             update(Desk).where(Desk.id == desk.id, or_(Desk.last_digest_at.is_(None),
                                                        Desk.last_digest_at < start))
             .values(last_digest_at=now).execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        done += 1
-        counts = await digest_counts(uow, desk.id, now, end)
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            posting.append((desk, start, end))
+    counts = await digest_counts(uow, now, {desk.id: end for desk, _, end in posting})
+    for desk, start, _ in posting:
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id,
-                     kind="desk.digest", counts=counts)
+                     kind="desk.digest", counts=counts[desk.id])
         write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_DIGEST,
                      ordering_key=f"desk:{desk.id}",
-                     payload={"desk_id": desk.id, "counts": counts,
-                              "day": start.astimezone(window.zone).date().isoformat()})
-    return done
+                     payload={"desk_id": desk.id, "counts": counts[desk.id],
+                              "day": start.astimezone(desks.windows[desk.id].zone)
+                              .date().isoformat()})
+    return len(posting)
 
 
 # ---------------------------------------------------------------- all of them

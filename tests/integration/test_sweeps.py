@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -378,6 +378,40 @@ async def test_digest_counts_once_per_service_day(db: Database, clock: FrozenClo
     assert it[0].payload["day"] == "2026-01-09"
     assert it[0].payload["counts"] == {"open": 2, "unassigned": 1, "breached": 2,
                                        "due_today": 0, "pinned": 1}
+
+
+async def test_the_digest_counts_each_desk_by_its_own_day(db: Database,
+                                                         clock: FrozenClock) -> None:
+    # One statement counts every desk's digest: "due today" ends at each desk's own
+    # local midnight (Jerusalem 22:00 UTC in January, London 24:00 UTC).
+    from conversations import timers
+    from storage.models import Conversation
+    from tests.integration.sla_world import set_policy
+
+    world = await sla_world(db)
+    await set_policy(world, "HR", time_zone="Europe/London", holidays="GB")
+    clock.set(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # Thursday: both desks open
+    due = {"IT": [21, 23], "HR": [21, 23, 25]}  # hours after Thursday 00:00 UTC
+    for desk, hours in due.items():
+        for hour in hours:
+            opened = await ask(world, desk=desk)
+            async with db.unit_of_work() as uow:
+                row = await uow.session.get(Conversation, opened.id)
+                assert row is not None
+                row.first_response_at = clock.now()  # only the resolution target counts
+                row.resolution_due_at = datetime(2026, 1, 8, tzinfo=UTC) + timedelta(
+                    hours=hour)
+                row.resolution_warn_at = row.resolution_due_at
+                await timers.sync(uow, row)
+                await uow.commit()
+    clock.set(datetime(2026, 1, 8, 10, 0, tzinfo=UTC))
+    await sweep_all(db)
+    counts = {n.payload["desk_id"]: n.payload["counts"]
+              for n in await world.notices(NoticeKind.DESK_DIGEST)}
+    assert counts[world.desks["IT"].id]["due_today"] == 1  # 21:00; 23:00 is Friday there
+    assert counts[world.desks["HR"].id]["due_today"] == 2  # 21:00 and 23:00
+    assert counts[world.desks["IT"].id]["open"] == 2
+    assert counts[world.desks["HR"].id]["open"] == 3
 
 
 async def test_nothing_breaches_outside_the_window_but_p5_goes_on_call(
