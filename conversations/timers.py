@@ -19,7 +19,7 @@ benchmark's loader); `out_of_step` compares the table with the columns (tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,14 +146,13 @@ async def disarm(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
     await disarm_kinds(uow, by_kind)
 
 
-async def disarm_kinds(uow: UnitOfWork, ids_by_kind: Mapping[str, Iterable[int]]) -> None:
+async def disarm_kinds(uow: UnitOfWork, ids_by_kind: Mapping[str, Collection[int]]) -> None:
     """Delete the timers of each kind of these conversations (kind -> conversation ids;
     those that exist): one round trip.
 
     The sweeps drop a different set of kinds per conversation, a thousand at a time.
     """
-    batches = [(kind, sorted(set(ids))) for kind, ids in sorted(ids_by_kind.items())]
-    batches = [(kind, ids) for kind, ids in batches if ids]
+    batches = [(kind, sorted(set(ids))) for kind, ids in sorted(ids_by_kind.items()) if ids]
     if not batches:
         return
     connection = await uow.session.connection()

@@ -239,10 +239,10 @@ class FlagRequest:
 class _Run:
     """One moment's sweeps in one unit of work: what they read, and what they write.
 
-    The due rows of every kind are read once, on the first sweep's asking (`due`);
-    timers dropped and armed (`disarm`, `arm`), events and notices (`journal`) are
-    gathered and written by `flush`, before the commit (or before a command that must
-    see them: an escalation).
+    The due rows of every kind and their desks' facts are read once, on the first
+    sweep's asking (`request`, `desk_facts`); timers dropped and armed (`disarm`,
+    `arm`), events and notices (`journal`) are gathered and written by `flush`, before
+    the commit (or before a command that must see them: an escalation).
 
     Flags go out one after another, in `FLAG_ORDER`, each planned from what was read
     (`request`, `PLANS`). In a run of every sweep (`pipelined`) the next kind's update
@@ -278,10 +278,6 @@ class _Run:
             await (await uow.session.connection()).exec_driver_sql(
                 "SET LOCAL synchronous_commit = off")
         return cls(uow, now, _Desks(now), JournalBatch(uow), pipelined)
-
-    async def due(self, kind: TimerKind) -> list[Any]:
-        """The conversations `kind` is due on, oldest first; the desks' facts loaded."""
-        return (await self._read()).get(kind.name, [])
 
     async def desk_facts(self) -> _Desks:
         """The desks' facts (`_Desks`), the due rows read first."""

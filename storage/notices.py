@@ -57,4 +57,3 @@ CARD_FIRST = "card"
 # retry resumes after them instead of telling anyone twice.
 ALSO = "also"
 TOLD = "told"
-
