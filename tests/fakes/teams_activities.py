@@ -5,7 +5,7 @@
     body = teams.personal_message(eli, "I need a laptop")
     await http.post(bot_url, json=body)
 
-Shapes follow the real payloads in `../shared/fixtures/teams/` (channelData with tenant,
+Shapes follow the real payloads in `tests/data/fixtures/teams/` (channelData with tenant,
 team and channel; `<at>` mentions with their entity; clientInfo; thread ids ending in
 `;messageid=<root>`); `serviceUrl` is the fake connector's, so whatever the bot answers
 lands there. Each builder returns a fresh dict; change it freely.

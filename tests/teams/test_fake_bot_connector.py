@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +24,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.teams import TeamsConnectorClient
 from msrest.exceptions import HttpOperationError
 
+from tests.data import FIXTURES as DATA_FIXTURES
 from tests.fakes.bot_connector import (
     THREAD,
     Channel,
@@ -35,7 +35,7 @@ from tests.fakes.bot_connector import (
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.teams_activities import TeamsActivities
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "teams"
+FIXTURES = DATA_FIXTURES / "teams"
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
 

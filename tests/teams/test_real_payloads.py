@@ -1,4 +1,4 @@
-"""Real Teams payloads (../shared/fixtures/teams/) through deskbot's /api/messages.
+"""Real Teams payloads (tests/data/fixtures/teams/) through deskbot's /api/messages.
 
 Only the service URL (so answers reach the fake connector) and the thread root (so the
 reply lands in a card's thread) are changed; everything else is as Teams sent it.
@@ -7,14 +7,14 @@ reply lands in a card's thread) are changed; everything else is as Teams sent it
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from storage.clock import FrozenClock
 from storage.database import Database
+from tests.data import FIXTURES as DATA_FIXTURES
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.teams.harness import card_text, teams_world
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "teams"
+FIXTURES = DATA_FIXTURES / "teams"
 
 
 def fixture(name: str) -> dict:

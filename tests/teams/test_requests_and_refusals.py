@@ -7,7 +7,6 @@ CloudAdapter in front) and reads what the fake connector recorded.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 from hypothesis import HealthCheck, given, settings
@@ -19,11 +18,12 @@ from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, PendingRequest
+from tests.data import SCHEMAS
 from tests.teams.harness import TeamsWorld, card_text, desk_choice, teams_world
 from tests.teams.test_story import set_up_desks
 
 APP_ID = "6f1a2b3c-0000-4d5e-8f90-123456789abc"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "adaptive-card-1.5.json"
+SCHEMA = SCHEMAS / "adaptive-card-1.5.json"
 
 
 def bot_said(world: TeamsWorld, conversation_id: str) -> list[dict]:

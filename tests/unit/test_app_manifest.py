@@ -8,8 +8,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from tests.data import SCHEMAS
+
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest-1.0.0.json"
+SCHEMA = SCHEMAS / "slack-app-manifest-1.0.0.json"
 
 
 def test_manifest_validates_against_slack_schema():

@@ -25,10 +25,11 @@ from cards.teams import relay
 from cards.teams.render import ACTIVITY_BUDGET, CARD_BUDGET, CHOICE_TEXT, TITLE_TEXT
 from cards.teams.text import payload_size
 from cards.views import AskModal, PersonRef, RelayToAgents, Settled
+from tests.data import SCHEMAS
 from tests.unit.test_cards_slack import HOSTILE, desks, every_message_view, homes, ticket
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "adaptive-card-1.5.json"
+SCHEMA = SCHEMAS / "adaptive-card-1.5.json"
 
 TEAMS_HOSTILE = {
     **HOSTILE,

@@ -14,9 +14,10 @@ import pytest
 from bot.commands.catalog import ADMIN, TOP
 from bot.teams import manifest as teams_manifest
 from bot.teams.manifest import ManifestError, build_manifest, draw_icons, write_package
+from tests.data import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "teams-app-manifest-1.17.json"
+SCHEMA = SCHEMAS / "teams-app-manifest-1.17.json"
 ICONS = ROOT / "bot" / "teams" / "icons"
 APP_ID = "6f1a2b3c-0000-4d5e-8f90-123456789abc"
 
