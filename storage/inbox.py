@@ -2,8 +2,12 @@
 
 `accept()` stores one delivery and returns once it is committed; deliveries that
 arrive together share one transaction (group commit), so the acknowledgement waits
-for a few milliseconds at most. A redelivery of a stored one (same platform and
-delivery id) is recognised and answered `False`.
+for a few milliseconds at most. A redelivery of a stored one (same platform,
+delivery id *and* payload) is recognised and answered `False`. A delivery id that
+comes back with a different payload is no redelivery: it is logged as an error and
+kept, under a derived id (`<id>~<hash of its payload>`), as a `failed` delivery for a
+person to look at (also answered `False`: it is stored, and must not be processed as
+if it were the first).
 
 A processor task then takes stored deliveries in arrival order and hands each to
 the handler inside a unit of work; the handler's command and the `processed_at`
@@ -14,6 +18,8 @@ retried after a back-off, up to `max_attempts`, then the row is kept as `failed`
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -122,11 +128,54 @@ class Inbox:
         new = {(platform, delivery) for platform, delivery in result}
         # A delivery twice in one batch: the first is the new one.
         stored = []
+        first: dict[tuple[str, str], dict[str, Any]] = {}
+        again: list[dict[str, Any]] = []
         for values in rows:
             key = (values["platform"], values["delivery_id"])
             stored.append(key in new)
+            if key in new:
+                first[key] = values["payload"]
+            else:
+                again.append(values)
             new.discard(key)
+        if again:
+            await self._keep_conflicts(again, first)
         return stored
+
+    async def _keep_conflicts(self, again: list[dict[str, Any]],
+                              first: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """Of deliveries whose id was stored, keep those with another payload as failed.
+
+        A true redelivery has the same payload; a different one under a used id (a
+        sender that numbered its deliveries afresh after a restart, say) would
+        otherwise be dropped in silence.
+        """
+        keys = {(v["platform"], v["delivery_id"]) for v in again} - first.keys()
+        if keys:
+            async with self.db.unit_of_work(readonly=True) as uow:
+                found = await uow.session.execute(
+                    select(InboundEvent.platform, InboundEvent.delivery_id,
+                           InboundEvent.payload)
+                    .where(tuple_(InboundEvent.platform, InboundEvent.delivery_id)
+                           .in_(list(keys))))
+                first.update({(p, d): payload for p, d, payload in found})
+        conflicts = []
+        for values in again:
+            key = (values["platform"], values["delivery_id"])
+            if key not in first or _same(first[key], values["payload"]):
+                continue
+            log.error("inbox: %s delivery %s (workspace %s) came again with a different "
+                      "payload; kept as a failed delivery to look at, not processed",
+                      values["platform"], values["delivery_id"],
+                      values["workspace_external_id"])
+            conflicts.append({
+                **values, "delivery_id": conflict_id(values["delivery_id"], values["payload"]),
+                "processed_at": values["received_at"], "outcome": "failed",
+                "last_error": f"delivery id {values['delivery_id'][:200]} was stored "
+                              "before with a different payload"})
+        if conflicts:
+            # The derived id carries the payload's hash: the same conflict twice is kept once.
+            await self.db.write(self._insert, conflicts)
 
     # ------------------------------------------------------------ processing
 
@@ -286,4 +335,20 @@ class Inbox:
                 pass
 
 
-__all__ = ["AfterCommit", "Handler", "Inbox", "Prepare"]
+def _canonical(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def _same(stored: Any, arrived: Any) -> bool:
+    """Whether two payloads are the same JSON (key order and a JSON round trip aside)."""
+    return stored == arrived or _canonical(stored) == _canonical(arrived)
+
+
+def conflict_id(delivery_id: str, payload: Any) -> str:
+    """The id a delivery is kept under when its own id was used by another payload."""
+    digest = hashlib.sha256(_canonical(payload).encode()).hexdigest()[:16]
+    return f"{delivery_id[:200]}~{digest}"
+
+
+__all__ = ["AfterCommit", "Handler", "Inbox", "Prepare", "conflict_id"]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork
-from storage.inbox import Inbox
+from storage.inbox import Inbox, conflict_id
 from storage.models import InboundEvent, Workspace
 
 
@@ -174,3 +174,39 @@ async def test_the_processor_task_picks_up_what_was_stored(db: Database):
     finally:
         await inbox.stop()
     assert handler.seen == ["Before", "After"]
+
+
+async def test_an_id_that_comes_back_with_another_payload_is_kept_as_failed(
+        db: Database, caplog):
+    handler = Recorder()
+    inbox = Inbox(db, handler, quiet=0)
+    assert await inbox.accept("slack", "Ev1", "T1", "message", {"text": "first", "n": 1})
+    # The same payload again (key order aside) is a true redelivery: nothing new kept.
+    assert not await inbox.accept("slack", "Ev1", "T1", "message", {"n": 1, "text": "first"})
+    assert len(await rows(db)) == 1
+    caplog.clear()
+    # The same id with another payload: not processed as new, but never dropped in silence.
+    assert not await inbox.accept("slack", "Ev1", "T1", "message", {"text": "second", "n": 2})
+    # ... and in one batch with the first of its id, the same.
+    await asyncio.gather(inbox.accept("slack", "Ev2", "T1", "message", {"text": "a"}),
+                         inbox.accept("slack", "Ev2", "T1", "message", {"text": "b"}))
+    stored = await rows(db)
+    assert [(r.delivery_id, r.payload, r.outcome) for r in stored] == [
+        ("Ev1", {"text": "first", "n": 1}, None),
+        (conflict_id("Ev1", {"text": "second", "n": 2}), {"text": "second", "n": 2}, "failed"),
+        ("Ev2", {"text": "a"}, None),
+        (conflict_id("Ev2", {"text": "b"}), {"text": "b"}, "failed")]
+    assert all(r.processed_at is not None for r in stored[1::2])
+    assert "different payload" in (stored[1].last_error or "")
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "inbox" in r.name]
+    assert len(errors) == 2
+    assert "slack" in errors[0].getMessage() and "Ev1" in errors[0].getMessage()
+    assert "T1" in errors[0].getMessage() and "second" not in errors[0].getMessage()
+    # The conflicting delivery sent again is kept once; only the originals are processed.
+    assert not await inbox.accept("slack", "Ev1", "T1", "message", {"text": "second", "n": 2})
+    assert len(await rows(db)) == 4
+    await inbox.process_once()
+    assert handler.seen == ["Ev1", "Ev2"]
+    # Forgetting processed deliveries keeps the failed ones.
+    await inbox.forget_processed_before(db.clock.now() + timedelta(days=1))
+    assert [r.outcome for r in await rows(db)] == ["failed", "failed"]
