@@ -11,6 +11,7 @@ has no file beside it: the page then starts empty each time, as before.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -37,11 +38,14 @@ def state_file_for(database_url: str) -> Path | None:
 
 
 def dump(state: SlackState) -> dict[str, Any]:
-    """What is kept: everything a person sees, and the ts counter."""
+    """What is kept: everything a person sees, and the ts and view id counters."""
+    # Taking the next view number skips one id at most; none is ever given twice.
+    next_view = next(state._view_ids)
+    state._view_ids = itertools.count(next_view)
     return {"version": VERSION, "channels": [asdict(c) for c in state.channels.values()],
             "messages": state.messages, "pinned": state.pinned,
             "ephemerals": state.ephemerals, "homes": state.homes,
-            "last_ts": state._last_ts}
+            "last_ts": state._last_ts, "next_view": next_view}
 
 
 def restore(state: SlackState, kept: dict[str, Any]) -> None:
@@ -55,6 +59,8 @@ def restore(state: SlackState, kept: dict[str, Any]) -> None:
     state.ephemerals.update(kept.get("ephemerals") or {})
     state.homes.update(kept.get("homes") or {})
     state._last_ts = max(state._last_ts, int(kept.get("last_ts") or 0))
+    # View ids go on from where they were: a kept home's id is never given to a new view.
+    state._view_ids = itertools.count(max(1, int(kept.get("next_view") or 1)))
 
 
 class Keeper:

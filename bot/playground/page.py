@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -35,6 +36,8 @@ class Page:
         self.playground = playground
         self.state = playground.state
         self._ids = itertools.count(1)
+        # Trigger ids and response URLs never repeat across restarts either.
+        self._id_base = secrets.token_hex(4)
         # response_url id -> where the request came from (who, channel, message ts)
         self._responses: dict[str, dict[str, Any]] = {}
 
@@ -94,12 +97,12 @@ class Page:
         return self.state.next_ts()
 
     def _trigger(self, user: str) -> str:
-        trigger = f"{next(self._ids)}.playground"
+        trigger = f"{next(self._ids)}.{self._id_base}.playground"
         self.state.triggers[trigger] = user
         return trigger
 
     def _response_url(self, user: str, channel: str | None, ts: str | None) -> str:
-        key = str(next(self._ids))
+        key = f"{self._id_base}{next(self._ids)}"
         self._responses[key] = {"user": user, "channel": channel, "ts": ts}
         return f"{self.playground.api_url}response/{key}"
 

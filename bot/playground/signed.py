@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ class SlackRequests:
         self.api_app_id = api_app_id
         self.bot_user_id = bot_user_id
         self._verifier = SignatureVerifier(signing_secret)
+        # Event ids never repeat, not even across restarts of the playground: deskbot
+        # takes an id it has stored for a retry. A random part per instance, a count within.
         self._event_ids = itertools.count(1)
+        self._event_id_base = secrets.token_hex(5).upper()
 
     # ------------------------------------------------------------ signing
 
@@ -59,13 +63,17 @@ class SlackRequests:
 
     # ------------------------------------------------------------ Events API
 
+    def next_event_id(self) -> str:
+        """A new event id, unique across instances (and so across restarts)."""
+        return f"Ev{self._event_id_base}{next(self._event_ids):06d}"
+
     def event(self, event: dict[str, Any], *, event_id: str | None = None,
               retry_num: int | None = None) -> SignedRequest:
         """An `event_callback` carrying `event` (a retry when `retry_num` is given)."""
         body = json.dumps({
             "token": "legacy", "team_id": self.team_id, "api_app_id": self.api_app_id,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._event_ids):08d}",
+            "event_id": event_id or self.next_event_id(),
             "event_time": int(time.time()),
             "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id,
                                 "is_bot": True}],

@@ -190,3 +190,54 @@ async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
         assert state.messages[IT_CHANNEL][0]["ts"] == card["ts"]
         new_ts = state.next_ts()
         assert float(new_ts) > float(card["ts"])  # ts keep increasing across the restart
+
+
+async def test_after_a_restart_new_messages_and_thread_replies_are_not_dropped(
+        tmp_path: Path) -> None:
+    """Event ids never repeat across restarts: deskbot took the second run's for retries."""
+    from bot.playground.run import running
+    from bot.playground.workspace import DANA
+    from bot.settings import Settings
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}",
+                        host="127.0.0.1", port=0, sweep_seconds=3600)
+
+    def in_thread(state: Any, channel: str, thread_ts: str, words: str) -> bool:
+        return any(m.get("thread_ts") == thread_ts and words in (m.get("text") or "")
+                   and m.get("user") == "UDESKBOT" for m in state.messages.get(channel, []))
+
+    async with running(settings) as served:
+        state = served.playground.state
+        for text in ("admin create IT #it-desk", "admin agents IT add <@UDANA>"):
+            await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                               "text": text})
+        _, asked = await act(served, {"user": ELI, "kind": "message", "channel": f"D{ELI}",
+                                      "text": "printer jam"})
+        await served.playground.wait_for(lambda: state.messages.get(IT_CHANNEL))
+        [card] = state.messages[IT_CHANNEL]
+        await act(served, {"user": DANA, "kind": "message", "channel": IT_CHANNEL,
+                           "thread_ts": card["ts"], "text": "which printer?"})
+        await served.playground.wait_for(
+            lambda: in_thread(state, f"D{ELI}", asked["ts"], "which printer?"))
+
+    async with running(settings) as served:
+        state = served.playground.state
+        # A new DM after the restart reaches deskbot (Eli has #1001 open: it asks which) ...
+        status, again = await act(served, {"user": ELI, "kind": "message",
+                                           "channel": f"D{ELI}", "text": "the wifi is down"})
+        assert status == 200
+        await served.playground.wait_for(
+            lambda: any(m.get("user") == "UDESKBOT" and float(m["ts"]) > float(again["ts"])
+                        for m in state.messages[f"D{ELI}"]))
+        # ... the requester's thread reply reaches the card's thread ...
+        status, _ = await act(served, {"user": ELI, "kind": "message", "channel": f"D{ELI}",
+                                       "thread_ts": asked["ts"], "text": "the one on floor 2"})
+        assert status == 200
+        await served.playground.wait_for(
+            lambda: in_thread(state, IT_CHANNEL, card["ts"], "the one on floor 2"))
+        # ... and an agent's thread reply reaches the requester.
+        status, _ = await act(served, {"user": DANA, "kind": "message", "channel": IT_CHANNEL,
+                                       "thread_ts": card["ts"], "text": "fixed the tray"})
+        assert status == 200
+        await served.playground.wait_for(
+            lambda: in_thread(state, f"D{ELI}", asked["ts"], "fixed the tray"))
