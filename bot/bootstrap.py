@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.settings import Settings
@@ -102,7 +103,9 @@ async def build(settings: Settings, clock: Clock | None = None, *,
         await db.dispose()
         raise
     return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack,
-                teams=teams, scheduler=SweepScheduler(db, clock, settings.sweep_seconds))
+                teams=teams, scheduler=SweepScheduler(
+                    db, clock, settings.sweep_seconds,
+                    retention=timedelta(days=settings.retention_days)))
 
 
 async def _prepare_schema(settings: Settings, db: Database) -> None:

@@ -169,6 +169,9 @@ class Settings:
     port: int = _var("DESKBOT_PORT", parse_port, default=3000)
     admins: frozenset[str] = _var("DESKBOT_ADMINS", parse_admins, default=frozenset())
     sweep_seconds: int = _var("DESKBOT_SWEEP_SECONDS", parse_positive_int, default=60)
+    # Delivered notices and processed deliveries are dropped after this many days
+    # (events and messages, the history, are kept).
+    retention_days: int = _var("DESKBOT_RETENTION_DAYS", parse_positive_int, default=30)
     note_prefix: str = _var("DESKBOT_NOTE_PREFIX", default="//")
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
@@ -270,6 +273,8 @@ def describe_variables() -> str:
         ("DESKBOT_HOST, DESKBOT_PORT", "server bind (--host, --port)", "127.0.0.1, 3000"),
         ("DESKBOT_ADMINS", "extra admins: slack:U123,teams:29:abc", "-"),
         ("DESKBOT_SWEEP_SECONDS", "sweep interval in seconds", "60"),
+        ("DESKBOT_RETENTION_DAYS", "days delivered notices and processed deliveries are "
+         "kept (events and messages always are)", "30"),
         ("DESKBOT_NOTE_PREFIX", "internal-note prefix in agent threads", "//"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),

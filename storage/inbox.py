@@ -291,12 +291,7 @@ class Inbox:
 
     async def forget_processed_before(self, moment: Any) -> int:
         """Drop processed deliveries older than `moment` (failed ones are kept)."""
-        async with self.db.unit_of_work() as uow:
-            result = await uow.session.execute(
-                delete(InboundEvent).where(InboundEvent.outcome == "done",
-                                           InboundEvent.received_at < moment))
-            await uow.commit()
-        return result.rowcount or 0
+        return await forget_processed_before(self.db, moment)
 
     # ------------------------------------------------------------ life
 
@@ -335,6 +330,19 @@ class Inbox:
                 pass
 
 
+async def forget_processed_before(db: Database, moment: Any) -> int:
+    """Drop deliveries of every platform processed and received before `moment`.
+
+    Failed ones are kept for a person to look at; the scheduler's daily tidy calls this.
+    """
+    async with db.unit_of_work() as uow:
+        result = await uow.session.execute(
+            delete(InboundEvent).where(InboundEvent.outcome == "done",
+                                       InboundEvent.received_at < moment))
+        await uow.commit()
+    return result.rowcount or 0
+
+
 def _canonical(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
@@ -351,4 +359,5 @@ def conflict_id(delivery_id: str, payload: Any) -> str:
     return f"{delivery_id[:200]}~{digest}"
 
 
-__all__ = ["AfterCommit", "Handler", "Inbox", "Prepare", "conflict_id"]
+__all__ = ["AfterCommit", "Handler", "Inbox", "Prepare", "conflict_id",
+           "forget_processed_before"]

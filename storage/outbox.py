@@ -309,12 +309,17 @@ async def pending_count(uow: UnitOfWork) -> int:
     )).scalar_one()
 
 
-async def forget_finished_before(uow: UnitOfWork, moment: datetime) -> int:
-    """Delete rows finished (any outcome) before `moment`; caller commits. Returns rows deleted."""
-    result = await uow.session.execute(
-        delete(OutboxNotice)
-        .where(OutboxNotice.done_at.is_not(None), OutboxNotice.done_at < moment)
-        .execution_options(synchronize_session=False))
+async def forget_finished_before(uow: UnitOfWork, moment: datetime, *,
+                                 keep_failed: bool = False) -> int:
+    """Delete rows finished before `moment`; caller commits. Returns rows deleted.
+
+    Any outcome goes, unless `keep_failed`: failed notices then stay for a person to look at.
+    """
+    query = delete(OutboxNotice).where(OutboxNotice.done_at.is_not(None),
+                                       OutboxNotice.done_at < moment)
+    if keep_failed:
+        query = query.where(OutboxNotice.outcome != FAILED)
+    result = await uow.session.execute(query.execution_options(synchronize_session=False))
     return result.rowcount
 
 

@@ -190,8 +190,8 @@ def test_serve_help_documents_every_variable(tmp_path: Path) -> None:
                  "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
                  "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID",
                  "MICROSOFT_APP_TYPE", "DESKBOT_HOST", "DESKBOT_PORT", "DESKBOT_ADMINS",
-                 "DESKBOT_SWEEP_SECONDS", "DESKBOT_NOTE_PREFIX", "DESKBOT_LOG_LEVEL",
-                 "DESKBOT_LOG_FORMAT", "--host", "--port", "--database-url"):
+                 "DESKBOT_SWEEP_SECONDS", "DESKBOT_RETENTION_DAYS", "DESKBOT_NOTE_PREFIX",
+                 "DESKBOT_LOG_LEVEL", "DESKBOT_LOG_FORMAT", "--host", "--port", "--database-url"):
         assert name in result.stdout
 
 

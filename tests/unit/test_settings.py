@@ -37,6 +37,7 @@ def test_defaults_match_the_configuration_table() -> None:
     assert settings.port == 3000
     assert settings.admins == frozenset()
     assert settings.sweep_seconds == 60
+    assert settings.retention_days == 30
     assert settings.note_prefix == "//"
     assert settings.log_level == "INFO"
     assert settings.log_format == "text"
@@ -56,6 +57,7 @@ def test_every_variable_is_read() -> None:
         "DESKBOT_PORT": "8080",
         "DESKBOT_ADMINS": " slack:U123 , teams:29:abc,,",
         "DESKBOT_SWEEP_SECONDS": "15",
+        "DESKBOT_RETENTION_DAYS": "90",
         "DESKBOT_NOTE_PREFIX": "#note",
         "DESKBOT_LOG_LEVEL": "debug",
         "DESKBOT_LOG_FORMAT": "JSON",
@@ -79,6 +81,7 @@ def test_every_variable_is_read() -> None:
     assert settings.port == 8080
     assert settings.admins == frozenset({"slack:U123", "teams:29:abc"})
     assert settings.sweep_seconds == 15
+    assert settings.retention_days == 90
     assert settings.note_prefix == "#note"
     assert settings.log_level == "DEBUG"
     assert settings.log_format == "json"
@@ -109,6 +112,7 @@ def test_empty_values_count_as_unset() -> None:
         ("DESKBOT_LOG_LEVEL", "loud", "DESKBOT_LOG_LEVEL must be one of DEBUG, INFO"),
         ("DESKBOT_SWEEP_SECONDS", "0", "DESKBOT_SWEEP_SECONDS must be a whole number of 1"),
         ("DESKBOT_SWEEP_SECONDS", "1.5", "DESKBOT_SWEEP_SECONDS must be a whole number"),
+        ("DESKBOT_RETENTION_DAYS", "0", "DESKBOT_RETENTION_DAYS must be a whole number of 1"),
         ("DESKBOT_ADMINS", "U123", "DESKBOT_ADMINS must be a comma-separated list of "
                                    "platform:user_id (slack:U123,teams:29:abc), got 'U123'"),
         ("DESKBOT_ADMINS", "discord:1", "DESKBOT_ADMINS must be"),
