@@ -4,7 +4,9 @@ One asyncio task per process, woken after each commit (`db.on_after_commit(d.wak
 on a timer. A round leases due runs of rows (storage/outbox.py), delivers the runs of
 different keys concurrently and the rows of one key strictly one after another, and
 finishes each row in its own transaction: delivered (with the links the sender returned),
-coalesced, failed, or due again after a back-off.
+coalesced, failed, or due again after a back-off. Only what may pass is retried (a
+platform or network failure, `transient`); deskbot's own errors fail the notice at once,
+traceback logged, the row kept as failed to look at.
 
 A notice may ask for the conversation's card to be updated first (`CARD_FIRST`) and may
 name more people to tell (`ALSO`), told one after another with the progress kept in the
@@ -31,6 +33,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import exc as sa_exc
 
 from storage import outbox
 from storage.database import Database
@@ -78,7 +82,10 @@ class Delivery:
 
 
 class Sender(Protocol):
-    """Delivers one notice to a platform; raise RetryLater or Undeliverable when it cannot."""
+    """Delivers one notice to a platform; raise RetryLater or Undeliverable when it cannot.
+
+    Any other exception is taken for a bug: the notice fails at once (see `transient`).
+    """
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice`; return what should be remembered about where it landed."""
@@ -95,6 +102,26 @@ class RetryLater(Exception):
 
 class Undeliverable(Exception):
     """A permanent failure (channel gone, bot removed): retrying cannot help."""
+
+
+# Failures of the world around deskbot, not of deskbot: worth another try. Senders turn
+# their platform's errors into RetryLater or Undeliverable (bot/slack/sender.py,
+# bot/teams/sender.py); these are what may still come through untranslated: a send
+# that hung past `send_timeout`, a socket error, the database briefly away.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    RetryLater, TimeoutError, ConnectionError, sa_exc.OperationalError,
+    sa_exc.InterfaceError, sa_exc.DisconnectionError)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed delivery may succeed when tried again.
+
+    Anything not known to be transient is deskbot's own error (AttributeError,
+    KeyError, TypeError, ValueError, ...): retrying it twelve times only hides it.
+    """
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 class _Next(enum.Enum):
@@ -279,8 +306,12 @@ class Dispatcher:
         except Undeliverable as exc:
             await self._fail(row, exc)
             return _Next.GO_ON
-        except Exception as exc:  # unknown failures are treated as transient
-            return await self._retry_or_fail(row, exc, None)
+        except Exception as exc:
+            if transient(exc):
+                return await self._retry_or_fail(row, exc, None)
+            # Our own bug (AttributeError, KeyError, ...): a retry fails the same way.
+            await self._fail(row, exc, bug=True)
+            return _Next.GO_ON
         # The platform has it now: record that even if this task is being cancelled.
         return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
 
@@ -395,10 +426,15 @@ class Dispatcher:
         return _Next.STOP
 
     async def _fail(self, row: outbox.LeasedRow, exc: Exception, *,
-                    attempts: int | None = None) -> None:
+                    attempts: int | None = None, bug: bool = False) -> None:
         async with self.db.unit_of_work() as uow:
             await outbox.mark_failed(uow, self.owner, row.id, error=_describe(exc))
             await uow.commit()
+        if bug:
+            log.error("notice %s (%s, conversation %s) not delivered: deskbot failed on it "
+                      "(%s), so it is kept as failed, not retried", row.id, row.kind,
+                      row.conversation_id, _describe(exc), exc_info=exc)
+            return
         log.error("notice %s (%s, conversation %s) not delivered%s: %s", row.id, row.kind,
                   row.conversation_id, f" after {attempts} attempts" if attempts else "",
                   _describe(exc))

@@ -240,7 +240,7 @@ async def test_transient_failure_is_retried_after_the_back_off(db: Database, see
     [a] = await seed.conversations(1)
     first, second = await seed.notices([(a, RELAY), (a, RELAY)])
     sender = RecordingSender()
-    sender.fail_notice(first, RetryLater("HTTP 503"), RuntimeError("connection reset"))
+    sender.fail_notice(first, RetryLater("HTTP 503"), ConnectionResetError("connection reset"))
     d = dispatcher(db, sender, base_backoff=2.0, jitter=FixedJitter(0.5))
 
     assert await d.drain() == 0
@@ -253,16 +253,55 @@ async def test_transient_failure_is_retried_after_the_back_off(db: Database, see
     clock.advance(seconds=1.4)
     assert await d.drain() == 0 and len(sender.calls) == 1  # not due yet: not even tried
     clock.advance(seconds=0.1)
-    assert await d.drain() == 0  # tried, failed again (an unknown error is transient)
+    assert await d.drain() == 0  # tried, failed again (a connection error is transient)
     row = (await rows(db))[first]
     assert row.attempts == 2 and row.available_at == clock.now() + timedelta(seconds=3)
-    assert "RuntimeError: connection reset" in row.last_error
+    assert "ConnectionResetError: connection reset" in row.last_error
 
     clock.advance(seconds=3)
     assert await d.drain() == 2
     assert sender.delivered_ids == [first, second]
     assert [n.attempts for n in sender.calls] == [0, 1, 2, 0]
     assert (await rows(db))[first].outcome == "delivered"
+
+
+@pytest.mark.parametrize("error", [AttributeError("'NoneType' object has no attribute 'x'"),
+                                   KeyError("ref"), TypeError("bad call"), ValueError("bad"),
+                                   RuntimeError("our own")])
+async def test_a_bug_fails_the_notice_at_once_with_its_traceback(
+        db: Database, seed: Seed, error: Exception, caplog):
+    [a] = await seed.conversations(1)
+    first, second = await seed.notices([(a, RELAY), (a, RELAY)])
+    sender = RecordingSender()
+    sender.fail_notice(first, error)
+
+    assert await dispatcher(db, sender).drain() == 2
+    assert len(sender.calls) == 2 and sender.delivered_ids == [second]  # the key goes on
+    row = (await rows(db))[first]
+    assert (row.outcome, row.attempts) == ("failed", 1) and row.done_at is not None
+    assert row.last_error.startswith(type(error).__name__)
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"
+                and f"notice {first} " in r.getMessage()]
+    assert "not retried" in logged.getMessage()
+    assert logged.exc_info is not None and logged.exc_info[1] is error  # the traceback
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError("reset by peer"),
+                                   TimeoutError(), RetryLater("HTTP 502")])
+async def test_a_platform_or_network_failure_is_retried(
+        db: Database, seed: Seed, clock: FrozenClock, error: Exception):
+    [a] = await seed.conversations(1)
+    [only] = await seed.notices([(a, RELAY)])
+    sender = RecordingSender()
+    sender.fail_notice(only, error)
+    d = dispatcher(db, sender, base_backoff=2.0)
+
+    assert await d.drain() == 0
+    row = (await rows(db))[only]
+    assert (row.outcome, row.attempts) == (None, 1)
+    clock.advance(seconds=2)
+    assert await d.drain() == 1
+    assert sender.delivered_ids == [only]
 
 
 async def test_retry_after_is_honoured(db: Database, seed: Seed, clock: FrozenClock):
