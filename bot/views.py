@@ -42,6 +42,7 @@ from cards.views import (
 )
 from conversations import intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
+from conversations.dispatch import Undeliverable
 from conversations.lifecycle import ACTIVE
 from conversations.queues import QueueItem, QueueView, RequestItem
 from desks import service as desks
@@ -462,9 +463,13 @@ def _setting(value: Any) -> str:
 async def requester_prompt(uow: UnitOfWork, pending: PendingRequest,
                            question: str) -> AddOrNew | DeskPicker:
     """The question about `pending`: "add to #ref or a new request?" while the employee
-    has requests open (`question` "add_or_new"), else which desk should help."""
+    has requests open (`question` "add_or_new"), else which desk should help.
+
+    Raises Undeliverable when the employee who wrote it is gone: nobody to ask."""
     if question == "add_or_new":
         person = await uow.session.get(Person, pending.person_id)
+        if person is None:
+            raise Undeliverable("the person to ask no longer exists")
         open_requests = []
         for conversation in await intake.active_requests(uow, person):
             desk = await uow.session.get(Desk, conversation.desk_id)

@@ -1,7 +1,8 @@
 """Delivering `requester.prompt`: the desk picker and "add to #ref or new request?".
 
 The question is rendered from the pending request as it is now; if the employee has
-answered meanwhile (the pending row is gone) there is nothing left to ask.
+answered meanwhile (the pending row is gone) there is nothing left to ask, and if the
+employee is gone there is nobody to ask (Undeliverable).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
 from cards import slack as slack_cards
+from conversations.dispatch import Undeliverable
 from storage.database import Database
 from storage.models import PendingRequest, Person
 
@@ -36,6 +38,8 @@ async def deliver_prompt(db: Database, client: AsyncWebClient, payload: dict) ->
     if channel is None:
         async with db.unit_of_work(readonly=True) as uow:
             person = await uow.session.get(Person, pending.person_id)
+        if person is None:
+            raise Undeliverable("the person to ask no longer exists")
         opened = await client.conversations_open(users=person.external_id)
         channel = opened["channel"]["id"]
     thread = pending.thread or pending.side_id

@@ -285,6 +285,39 @@ async def test_requester_prompts_are_asked_in_the_employees_thread(rig: Rig) -> 
     assert "IT" in shown(picker.params) and "HR" in shown(picker.params)
 
 
+async def delete_leaving_rows(db: Database, person_id: int) -> None:
+    """Delete a person as a hand in the database might, foreign keys unchecked: the
+    rows that name them stay (a sqlite3 shell has foreign keys off by default)."""
+    if db.is_sqlite:
+        import sqlite3
+
+        with sqlite3.connect(db.engine.url.database) as raw:
+            raw.execute("DELETE FROM person WHERE id = ?", (person_id,))
+        return
+    from sqlalchemy import text
+
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(text("SET LOCAL session_replication_role = replica"))
+        await uow.session.execute(text("DELETE FROM person WHERE id = :id"), {"id": person_id})
+        await uow.commit()
+
+
+@pytest.mark.parametrize("question", ["desk", "add_or_new"])
+async def test_a_prompt_to_a_person_who_is_gone_fails_once_as_undeliverable(
+        rig: Rig, question: str) -> None:
+    await rig.open()  # Eli has a request open: "add_or_new" lists it
+    await rig.settle()
+    async with rig.db.unit_of_work() as uow:
+        pending = await intake.hold(uow, rig.world.people["eli"], "my VPN drops again")
+        intake.ask_requester(uow, pending, question)
+        await uow.commit()
+    await delete_leaving_rows(rig.db, rig.world.people["eli"].id)
+    await rig.settle()
+    [prompt] = await rig.notices(NoticeKind.REQUESTER_PROMPT)
+    assert (prompt.outcome, prompt.attempts) == ("failed", 1)
+    assert prompt.last_error == "Undeliverable: the person to ask no longer exists"
+
+
 # ---------------------------------------------------------------- failures
 
 

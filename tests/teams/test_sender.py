@@ -280,6 +280,24 @@ async def test_requester_prompt_asks_in_the_employees_chat(rig: Rig) -> None:
     assert "IT" in json.dumps(picker.body) and "HR" in json.dumps(picker.body)
 
 
+@pytest.mark.parametrize("question", ["desk", "add_or_new"])
+async def test_a_prompt_to_a_person_who_is_gone_fails_once_as_undeliverable(
+        rig: Rig, question: str) -> None:
+    from tests.slack.test_sender import delete_leaving_rows
+
+    await rig.open()  # Eli has a request open: "add_or_new" lists it
+    await rig.settle()
+    async with rig.db.unit_of_work() as uow:
+        pending = await intake.hold(uow, rig.people["eli"], "my VPN drops again")
+        intake.ask_requester(uow, pending, question)
+        await uow.commit()
+    await delete_leaving_rows(rig.db, rig.people["eli"].id)
+    await rig.settle()
+    [prompt] = await rig.notices(NoticeKind.REQUESTER_PROMPT)
+    assert (prompt.outcome, prompt.attempts) == ("failed", 1)
+    assert prompt.last_error == "Undeliverable: the person to ask no longer exists"
+
+
 async def test_a_move_updates_the_old_card_and_posts_in_the_new_channel(rig: Rig) -> None:
     conversation = await rig.open(text="Payslip is wrong")
     await rig.settle()
