@@ -107,9 +107,11 @@ class Undeliverable(Exception):
 # Failures of the world around deskbot, not of deskbot: worth another try. Senders turn
 # their platform's errors into RetryLater or Undeliverable (bot/slack/sender.py,
 # bot/teams/sender.py); these are what may still come through untranslated: a send
-# that hung past `send_timeout`, a socket error, the database briefly away.
+# that hung past `send_timeout`, a socket or DNS error (OSError: the HTTP libraries'
+# connection errors derive from it, as the token fetch's `requests` ones do), the
+# database briefly away.
 TRANSIENT: tuple[type[BaseException], ...] = (
-    RetryLater, TimeoutError, ConnectionError, sa_exc.OperationalError,
+    RetryLater, TimeoutError, OSError, sa_exc.OperationalError,
     sa_exc.InterfaceError, sa_exc.DisconnectionError)
 
 

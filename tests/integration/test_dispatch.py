@@ -287,6 +287,7 @@ async def test_a_bug_fails_the_notice_at_once_with_its_traceback(
 
 
 @pytest.mark.parametrize("error", [ConnectionResetError("reset by peer"),
+                                   OSError(101, "Network is unreachable"),
                                    TimeoutError(), RetryLater("HTTP 502")])
 async def test_a_platform_or_network_failure_is_retried(
         db: Database, seed: Seed, clock: FrozenClock, error: Exception):
