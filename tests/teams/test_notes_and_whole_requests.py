@@ -1,0 +1,43 @@
+"""Teams: internal notes stay among the agents; the agents see the whole request.
+
+Real activities through botbuilder's CloudAdapter; what the fake Bot Framework
+connector recorded is what people saw (issue 20, points 1 and 3).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import Conversation, Message, OutboxNotice
+from tests.teams.harness import card_text, teams_world
+from tests.teams.test_story import eli_asks_it, set_up_desks
+
+INVISIBLE_LEADS = ("\u200f", "\u200e", "\u200b", "\ufeff", "\u2067\u202e", "\u061c\u2069 ")
+
+
+async def test_a_note_behind_invisible_marks_never_reaches_the_requester(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await eli_asks_it(world, "printer on fire")
+        [card] = world.threads_in(world.it_channel)
+        before = len(world.chat_of(world.eli))
+        for number, lead in enumerate(INVISIBLE_LEADS):
+            await world.say(world.dana, world.it_channel, f"{lead}// secret {number}",
+                            thread_root=card["id"], mention=False)
+        await world.settled()
+
+        assert world.chat_of(world.eli)[before:] == []  # nothing relayed to Eli
+        async with db.unit_of_work(readonly=True) as uow:
+            said = (await uow.session.execute(
+                select(Message.kind, Message.body).order_by(Message.id))).all()
+            relays = (await uow.session.execute(
+                select(OutboxNotice).where(OutboxNotice.kind == "relay.to_requester"))).all()
+            conversation = (await uow.session.execute(select(Conversation))).scalar_one()
+        assert said[1:] == [("note", f"secret {n}") for n in range(len(INVISIBLE_LEADS))]
+        assert relays == []
+        assert conversation.first_response_at is None  # a note is not an answer
+        assert not any("secret" in card_text(a) or "secret" in (a.get("text") or "")
+                       for a in world.chat_of(world.eli))
