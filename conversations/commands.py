@@ -73,8 +73,26 @@ async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
         query = query.with_for_update()
     conversation = (await uow.session.execute(query)).scalar_one_or_none()
     if conversation is None:
-        raise UnknownRef(f"There is no request #{number}.", ref=number)
+        raise _no_such_request(number)
     return conversation
+
+
+def _no_such_request(number: int) -> UnknownRef:
+    """The refusal for a ref that does not exist, or that the caller may not know of."""
+    return UnknownRef(f"There is no request #{number}.", ref=number)
+
+
+async def _hide_from_outsiders(uow: UnitOfWork, person_id: int, conversation: Conversation,
+                               *, is_admin: bool = False) -> None:
+    """Answer as for an unknown ref when the person neither works its desk nor asked it.
+
+    Anything else ("not an agent of the IT desk, where #1002 is") tells an employee
+    which refs exist and where. Admins and the requester may be told more.
+    """
+    if is_admin or conversation.requester_id == person_id:
+        return
+    if await desk_role(uow, person_id, conversation.desk_id) is None:
+        raise _no_such_request(conversation.ref)
 
 
 async def _desk(uow: UnitOfWork, conversation: Conversation) -> Desk:
@@ -87,6 +105,7 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     conversation = await load(uow, actor.workspace_id, ref)
     desk = await _desk(uow, conversation)
     if await desk_role(uow, actor.id, desk.id) is None:
+        await _hide_from_outsiders(uow, actor.id, conversation, is_admin=actor.is_admin)
         raise NotAnAgent(f"You are not an agent of the {desk.name} desk, where "
                          f"#{conversation.ref} is, so you cannot work on it.",
                          ref=conversation.ref, desk=desk.name)
@@ -281,6 +300,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     """
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only add to your own requests. `/desk my` lists them.")
     text = _clean_text(text, example="Write your message in the request's thread.")
     now = uow.clock.now()
@@ -322,6 +342,7 @@ async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -
     """Store the requester's 1–5 satisfaction rating of a resolved or closed request."""
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only rate your own requests.")
     if conversation.status not in DONE:
         raise WrongState(f"#{conversation.ref} is not resolved yet; rate it once it is.")
@@ -343,6 +364,7 @@ async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
     """
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only answer for your own requests.")
     if conversation.status not in DONE:
         raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "

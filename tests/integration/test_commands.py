@@ -544,10 +544,32 @@ async def test_claim(helpdesk: Chat):
 async def test_claim_refusals(helpdesk: Chat):
     ref = await asked(helpdesk)
     await helpdesk.refused(DANA, "claim 4242", "There is no request #4242.")
-    await helpdesk.refused(OMER, f"claim {ref}", "not an agent of the IT desk")
+    await helpdesk.refused(OMER, f"claim {ref}", f"There is no request #{ref}.")
     await helpdesk.refused(ELI, f"claim {ref}", "not an agent of the IT desk")
     await helpdesk.refused(DANA, "claim next", "“next” is not a request number")
     await helpdesk.refused(DANA, "claim", "`/desk claim` needs a request number")
+
+
+async def test_an_outsider_cannot_tell_a_ref_that_exists_from_one_that_does_not(
+        helpdesk: Chat):
+    """Issue 20.9: Maya (an employee) and Omer (HR's agent) learn nothing of IT's refs."""
+    coming = 1001
+    before = {who: {command: await helpdesk.refused(who, command.format(ref=coming))
+                    for command in OUTSIDER_COMMANDS} for who in (MAYA, OMER)}
+    assert await asked(helpdesk) == coming
+    for who in (MAYA, OMER):
+        for command in OUTSIDER_COMMANDS:
+            now = await helpdesk.refused(who, command.format(ref=coming))
+            assert now == before[who][command], (who, command)
+            assert now.text == f"There is no request #{coming}."
+    # The requester and the desk's agents are still told why.
+    await helpdesk.refused(ELI, f"claim {coming}", "not an agent of the IT desk")
+    await helpdesk.ok(DANA, f"claim {coming}")
+
+
+OUTSIDER_COMMANDS = ("claim {ref}", "close {ref}", "pin {ref}", "priority {ref} 4",
+                     "status {ref} waiting", "transfer {ref} HR", "reopen {ref}",
+                     "unread {ref}")
 
 
 async def test_unassign(helpdesk: Chat):
@@ -594,7 +616,7 @@ async def test_transfer_to_a_desk(helpdesk: Chat):
     assert "card.moved" in kinds and kinds.count("card.post") == 2
     assert len(await helpdesk.events("conversation.moved")) == 1
     # Dana does not serve HR: the request is out of her hands now.
-    await helpdesk.refused(DANA, f"transfer {ref} IT", "not an agent of the HR desk")
+    await helpdesk.refused(DANA, f"transfer {ref} IT", f"There is no request #{ref}.")
 
 
 async def test_transfer_refusals(helpdesk: Chat):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message, OutboxNotice
-from tests.slack.harness import ADA, DANA, ELI, IT_CHANNEL, block_text, slack_world
+from tests.slack.harness import ADA, DANA, ELI, IT_CHANNEL, MAYA, block_text, slack_world
 from tests.slack.test_story import posts
 
 # What right-to-left keyboards and clients put before `//` by themselves, and worse.
@@ -47,3 +47,17 @@ async def test_a_note_behind_invisible_marks_never_reaches_the_requester(
         assert relays == []
         assert conversation.first_response_at is None  # a note is not an answer
         assert "secret" not in "".join(block_text(m) for m in posts(world, f"D{ELI}"))
+
+
+async def test_an_outsider_gets_the_same_answer_for_a_ref_that_exists_and_one_that_does_not(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        before = await world.command(MAYA, "claim 1001")
+        await world.dm(ELI, "printer on fire")
+        await world.settled()
+        assert "#1001" in block_text(posts(world, IT_CHANNEL)[0])
+        after = await world.command(MAYA, "claim 1001")
+        assert after == before
+        assert "There is no request #1001." in block_text(after)
+        assert "IT" not in block_text(after)

@@ -41,3 +41,22 @@ async def test_a_note_behind_invisible_marks_never_reaches_the_requester(
         assert conversation.first_response_at is None  # a note is not an answer
         assert not any("secret" in card_text(a) or "secret" in (a.get("text") or "")
                        for a in world.chat_of(world.eli))
+
+
+async def test_an_outsider_gets_the_same_answer_for_a_ref_that_exists_and_one_that_does_not(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+
+        async def omer_claims() -> str:
+            await world.dm(world.omer, "claim 1001")
+            await world.settled()
+            answer = world.chat_of(world.omer)[-1]
+            return card_text(answer) + "\n" + (answer.get("text") or "")
+
+        before = await omer_claims()
+        await eli_asks_it(world, "printer on fire")
+        assert "#1001" in card_text(world.threads_in(world.it_channel)[0])
+        after = await omer_claims()
+        assert after == before
+        assert "There is no request #1001." in after and "IT" not in after
