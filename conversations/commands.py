@@ -33,6 +33,9 @@ from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, P
 from storage.notices import NoticeKind
 
 MAX_MESSAGE = 40_000
+# Characters of the opening message a ticket card shows; a longer one is posted whole,
+# in parts, in the card's thread, so the agents read all of it (bot.views cuts the card).
+CARD_EXCERPT = 600
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
 
 
@@ -56,6 +59,20 @@ def _clean_text(text: str, *, example: str) -> str:
         raise InvalidInput(f"That message is {len(text):,} characters; the limit is "
                            f"{MAX_MESSAGE:,}. Split it into shorter messages.")
     return text
+
+
+def _whole_in_thread(uow: UnitOfWork, conversation: Conversation, opening: Message) -> None:
+    """After the card: post an opening message longer than the card shows in its thread."""
+    if len(opening.body) > CARD_EXCERPT:
+        _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=opening.id)
+
+
+async def opening_message(uow: UnitOfWork, conversation: Conversation) -> Message | None:
+    """The requester's first message: the one the ticket card shows."""
+    return (await uow.session.execute(
+        select(Message).where(Message.conversation_id == conversation.id,
+                              Message.kind == "requester")
+        .order_by(Message.id).limit(1))).scalar_one_or_none()
 
 
 def _subject(text: str) -> str:
@@ -243,6 +260,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     _event(uow, conversation, requester.id, "conversation.opened", via=via,
            message_id=message.id, follows_ref=follows.ref if follows else None)
     _notice(uow, conversation, NoticeKind.CARD_POST)
+    _whole_in_thread(uow, conversation, message)
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
     for agent_id in await _available_agents(uow, desk.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
@@ -550,6 +568,11 @@ async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target:
             to_desk_id=target.id, old_channel=old_place["channel"],
             old_thread=old_place["thread"], was_pinned=was_pinned)
     _notice(uow, conversation, NoticeKind.CARD_POST)
+    opening = await opening_message(uow, conversation)
+    if opening is not None and len(opening.body) > CARD_EXCERPT:
+        # The new desk's thread carries the whole text too; its old place was the old thread.
+        opening.agent_side_id = None
+        _whole_in_thread(uow, conversation, opening)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)

@@ -10,8 +10,18 @@ from sqlalchemy import select
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message, OutboxNotice
-from tests.slack.harness import ADA, DANA, ELI, IT_CHANNEL, MAYA, block_text, slack_world
-from tests.slack.test_story import posts
+from tests.slack.harness import (
+    ADA,
+    DANA,
+    ELI,
+    HR_CHANNEL,
+    IT_CHANNEL,
+    MAYA,
+    block_text,
+    slack_world,
+)
+from tests.slack.test_story import posts, set_up_desks
+from tests.unit.cards_checks import unescape
 
 # What right-to-left keyboards and clients put before `//` by themselves, and worse.
 INVISIBLE_LEADS = ("\u200f", "\u200e", "\u200b", "\ufeff", "\u2067\u202e", " \u061c\u2069 ")
@@ -61,3 +71,84 @@ async def test_an_outsider_gets_the_same_answer_for_a_ref_that_exists_and_one_th
         assert after == before
         assert "There is no request #1001." in block_text(after)
         assert "IT" not in block_text(after)
+
+
+def long_text(length: int) -> str:
+    """`length` characters of numbered words over many lines: any loss or swap shows."""
+    words = "".join(f"w{n:05d}" + ("\n" if n % 12 == 11 else " ")
+                    for n in range(length // 7 + 1))
+    return words[:length - 1] + "."
+
+
+def cards_in(world, channel: str) -> list[dict]:
+    """The top-level posts of a channel (the cards), not their threads' replies."""
+    return [m for m in posts(world, channel) if not m.get("thread_ts")]
+
+
+def carried(messages: list[dict], name: str) -> str:
+    """The text the relay messages carry, in order: sections without the name, unescaped."""
+    parts = [b["text"]["text"] for m in messages for b in m.get("blocks") or []
+             if b["type"] == "section"]
+    assert parts and parts[0].startswith(f"*{name}*: ")
+    parts[0] = parts[0][len(f"*{name}*: "):]
+    return unescape("".join(parts))
+
+
+async def test_a_5000_character_request_reaches_the_agents_whole(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(5000)
+    assert len(text) == 5000
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        await world.dm(ELI, text)
+        await world.settled()
+        [card] = cards_in(world, IT_CHANNEL)
+        shown = block_text(card)
+        assert text[:500] in shown and text[-500:] not in shown  # the card shows the start
+        assert "The whole message follows in this thread." in shown
+        in_thread = posts(world, IT_CHANNEL, thread_ts=card["ts"])
+        assert in_thread and carried(in_thread, "Eli") == text
+
+
+async def test_a_long_request_arrives_in_marked_parts_in_order(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(25_000)  # more than one Slack message of sections
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        await world.command(ELI, f"ask IT {text}")
+        await world.settled()
+        [card] = cards_in(world, IT_CHANNEL)
+        parts = posts(world, IT_CHANNEL, thread_ts=card["ts"])
+        assert len(parts) == 3
+        assert carried(parts, "Eli") == text
+        marks = [m["blocks"][0]["elements"][0]["text"] for m in parts]
+        assert marks == ["*Eli* (1/3)", "*Eli* (continued 2/3)", "*Eli* (continued 3/3)"]
+        # Each message stays within Slack's limits (sections of at most 3,000).
+        assert all(len(b["text"]["text"]) <= 3000 for m in parts for b in m["blocks"]
+                   if b["type"] == "section")
+        assert all(len(m["text"]) < 40_000 for m in parts)
+
+
+async def test_a_short_request_is_all_on_the_card(db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        await world.dm(ELI, "printer on fire")
+        await world.settled()
+        [card] = cards_in(world, IT_CHANNEL)
+        assert "printer on fire" in block_text(card)
+        assert "follows in this thread" not in block_text(card)
+        assert posts(world, IT_CHANNEL, thread_ts=card["ts"]) == []
+
+
+async def test_a_long_request_moved_to_another_desk_is_whole_in_its_new_thread(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(5000)
+    async with slack_world(db, clock) as world:
+        await set_up_desks(world)
+        await world.command(ELI, f"ask IT {text}")
+        await world.settled()
+        await world.command(DANA, "transfer 1001 HR")
+        await world.settled()
+        [card] = cards_in(world, HR_CHANNEL)
+        assert "The whole message follows in this thread." in block_text(card)
+        assert carried(posts(world, HR_CHANNEL, thread_ts=card["ts"]), "Eli") == text

@@ -6,12 +6,14 @@ connector recorded is what people saw (issue 20, points 1 and 3).
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message, OutboxNotice
-from tests.teams.harness import card_text, teams_world
+from tests.teams.harness import card_of, card_text, teams_world
 from tests.teams.test_story import eli_asks_it, set_up_desks
 
 INVISIBLE_LEADS = ("\u200f", "\u200e", "\u200b", "\ufeff", "\u2067\u202e", "\u061c\u2069 ")
@@ -60,3 +62,51 @@ async def test_an_outsider_gets_the_same_answer_for_a_ref_that_exists_and_one_th
         after = await omer_claims()
         assert after == before
         assert "There is no request #1001." in after and "IT" not in after
+
+
+def long_text(length: int) -> str:
+    """`length` characters of numbered words: any loss or swap shows."""
+    return "".join(f"w{n:05d} " for n in range(length // 7 + 1))[:length - 1] + "."
+
+
+def relayed_pieces(activity: dict, name: str) -> list[str]:
+    """The text pieces of one relay card, without its name line or "continued" line."""
+    body = [item for item in card_of(activity)["body"] if item.get("type") == "TextBlock"]
+    head = body[0]["text"]
+    assert head.startswith(f"**{name}**"), head
+    return [item["text"] for item in body[1:] if "not shown" not in item["text"]]
+
+
+async def test_a_5000_character_request_reaches_the_agents_whole(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(5000)
+    assert len(text) == 5000
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await eli_asks_it(world, text)
+        [card] = world.threads_in(world.it_channel)
+        shown = card_text(card)
+        assert text[:500] in shown and text[-500:] not in shown  # the card shows the start
+        assert "The whole message follows in this thread." in shown
+        replies = [a for a in world.thread(world.it_channel, card["id"]) if a["id"] != card["id"]]
+        assert replies
+        assert "".join(p for r in replies for p in relayed_pieces(r, "Eli")) == text
+
+
+async def test_a_long_request_arrives_in_marked_parts_in_order(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(39_000)
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await eli_asks_it(world, text)
+        [card] = world.threads_in(world.it_channel)
+        replies = [a for a in world.thread(world.it_channel, card["id"]) if a["id"] != card["id"]]
+        count = len(replies)
+        assert count >= 3
+        heads = [card_of(r)["body"][0]["text"] for r in replies]
+        assert heads == [f"**Eli** (1/{count})"] + [
+            f"**Eli** (continued {n}/{count})" for n in range(2, count + 1)]
+        # Pieces are cut between words (the space at a cut is not shown).
+        carried = " ".join(p for r in replies for p in relayed_pieces(r, "Eli"))
+        assert carried == text
+        assert all(len(json.dumps(r)) < 28_000 for r in replies)
