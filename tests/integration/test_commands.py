@@ -176,6 +176,11 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     assert list(agent) == ["For everyone", "For agents"]
     assert "/desk claim REF" in agent["For agents"]
     assert "/desk new @employee desk text" in agent["For agents"]
+    assert agent["For agents"][-1] == "// text"  # internal notes, in a card's thread
+    [notes] = [line for _, section in (await helpdesk.run(DANA, "help")).sections
+               for line in section if line.usage == "// text"]
+    assert "internal note" in notes.description and "thread" in notes.description
+    assert not any(u.startswith("//") for u in employee["For everyone"])
 
     lead = lines(await helpdesk.run(NOA, "HELP"))
     assert list(lead) == ["For everyone", "For agents", "For admins (leads: their own desk)"]
