@@ -29,6 +29,9 @@ async def test_a_note_behind_invisible_marks_never_reaches_the_requester(
         for number, lead in enumerate(INVISIBLE_LEADS):
             await world.say(world.dana, world.it_channel, f"{lead}// secret {number}",
                             thread_root=card["id"], mention=False)
+        # With the bot @mentioned first, a note is still a note (not a command).
+        await world.say(world.dana, world.it_channel, f"// secret {len(INVISIBLE_LEADS)}",
+                        thread_root=card["id"], mention=True)
         await world.settled()
 
         assert world.chat_of(world.eli)[before:] == []  # nothing relayed to Eli
@@ -38,7 +41,7 @@ async def test_a_note_behind_invisible_marks_never_reaches_the_requester(
             relays = (await uow.session.execute(
                 select(OutboxNotice).where(OutboxNotice.kind == "relay.to_requester"))).all()
             conversation = (await uow.session.execute(select(Conversation))).scalar_one()
-        assert said[1:] == [("note", f"secret {n}") for n in range(len(INVISIBLE_LEADS))]
+        assert said[1:] == [("note", f"secret {n}") for n in range(len(INVISIBLE_LEADS) + 1)]
         assert relays == []
         assert conversation.first_response_at is None  # a note is not an answer
         assert not any("secret" in card_text(a) or "secret" in (a.get("text") or "")
