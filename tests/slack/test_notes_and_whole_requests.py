@@ -24,7 +24,8 @@ from tests.slack.test_story import posts, set_up_desks
 from tests.unit.cards_checks import unescape
 
 # What right-to-left keyboards and clients put before `//` by themselves, and worse.
-INVISIBLE_LEADS = ("\u200f", "\u200e", "\u200b", "\ufeff", "\u2067\u202e", " \u061c\u2069 ")
+INVISIBLE_LEADS = ("\u200f", "\u200e", "\u200b", "\ufeff", "\u2067\u202e", " \u061c\u2069 ",
+                   "<@UBOT> ", "\u200f<@UBOT> \u200f")  # the bot @mentioned first, too
 
 
 async def one_desk(world) -> None:
