@@ -20,6 +20,7 @@ from tests.slack.harness import (
     block_text,
     slack_world,
 )
+from tests.slack.test_flaky_slack import drain_with_time, keep_failing
 from tests.slack.test_story import posts, set_up_desks
 from tests.unit.cards_checks import unescape
 
@@ -153,3 +154,25 @@ async def test_a_long_request_moved_to_another_desk_is_whole_in_its_new_thread(
         [card] = cards_in(world, HR_CHANNEL)
         assert "The whole message follows in this thread." in block_text(card)
         assert carried(posts(world, HR_CHANNEL, thread_ts=card["ts"]), "Eli") == text
+
+
+async def test_a_part_that_failed_is_posted_again_and_no_part_twice(
+        db: Database, clock: FrozenClock) -> None:
+    text = long_text(25_000)
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        world.api.chaos(ratio=0.5, statuses=(500, 429), seed=3, retry_after=1,
+                        methods=("chat.postMessage",))
+        await world.command(ELI, f"ask IT {text}")
+        await keep_failing(world, failures=4)
+        world.api.calm()
+        await drain_with_time(world)
+
+        [card] = cards_in(world, IT_CHANNEL)
+        failed_parts = [c for c in world.api.calls_to("chat.postMessage")
+                        if not c.ok and c.params.get("thread_ts") == card["ts"]]
+        # A part after the first failed once: the retry goes on after the parts posted.
+        assert any("continued" in c.params.get("text", "") for c in failed_parts)
+        parts = posts(world, IT_CHANNEL, thread_ts=card["ts"])
+        assert len(parts) == 3  # each part once, in order
+        assert carried(parts, "Eli") == text
