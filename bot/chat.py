@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from conversations import commands, intake
 from conversations.lifecycle import ACTIVE
+from conversations.notes import split_note
 from desks.permissions import Actor, desk_role
 from storage.database import UnitOfWork
 from storage.models import Conversation, Desk, Person
@@ -55,10 +56,9 @@ async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conv
     if await desk_role(uow, actor.id, conversation.desk_id) is None:
         return (f"Only agents of this desk can answer #{conversation.ref}; your message "
                 "was not sent to the requester.")
-    stripped = words.lstrip()
-    if note_prefix and stripped.startswith(note_prefix):
-        await commands.add_note(uow, actor, conversation.ref,
-                                stripped[len(note_prefix):].strip(), agent_side_id=side_id)
+    note = split_note(words, note_prefix)
+    if note is not None:
+        await commands.add_note(uow, actor, conversation.ref, note, agent_side_id=side_id)
     else:
         await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=side_id)
     return None

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from cards.text import clip
 from cards.views import (
     AddOrNew,
     AgentHome,
@@ -40,7 +41,7 @@ from cards.views import (
     SlaState,
     TicketCard,
 )
-from conversations import intake, queues
+from conversations import commands, intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.dispatch import Undeliverable
 from conversations.lifecycle import ACTIVE
@@ -103,10 +104,10 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
     """The ticket card of `conversation` as it is now."""
     desk = await _desk(uow, conversation.desk_id)
     assert desk is not None  # foreign key
-    first = (await uow.session.execute(
-        select(Message.body).where(Message.conversation_id == conversation.id,
-                                   Message.kind == "requester")
-        .order_by(Message.id).limit(1))).scalar_one_or_none()
+    opening = await commands.opening_message(uow, conversation)
+    first = opening.body if opening is not None else conversation.subject
+    # The card shows the start; the core posts a longer text whole in the card's thread.
+    whole_in_thread = len(first) > commands.CARD_EXCERPT
     earlier = (await uow.session.execute(
         select(func.count()).select_from(Conversation)
         .where(Conversation.requester_id == conversation.requester_id,
@@ -121,7 +122,7 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
                         if d.id != desk.id)
     return TicketCard(
         ref=conversation.ref, desk=desk_option(desk), subject=conversation.subject,
-        first_message=first if first is not None else conversation.subject,
+        first_message=clip(first, commands.CARD_EXCERPT), whole_in_thread=whole_in_thread,
         requester=await _requester(uow, conversation), requester_earlier_requests=earlier,
         opened_at=conversation.opened_at, priority=conversation.priority,
         status=conversation.status, kind=conversation.kind,

@@ -49,7 +49,7 @@ class TicketCard:
     ref: int
     desk: DeskOption
     subject: str
-    first_message: str
+    first_message: str  # its start, when `whole_in_thread`
     requester: PersonRef
     requester_earlier_requests: int
     opened_at: datetime
@@ -63,6 +63,8 @@ class TicketCard:
     # Offered by the Transfer selects: the desk's agents (not the assignee) and other desks.
     agents: tuple[PersonRef, ...] = ()
     other_desks: tuple[DeskOption, ...] = ()
+    # The first message is longer than the card shows: the card's thread carries it whole.
+    whole_in_thread: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, P
 from storage.notices import NoticeKind
 
 MAX_MESSAGE = 40_000
+# Characters of the opening message a ticket card shows; a longer one is posted whole,
+# in parts, in the card's thread, so the agents read all of it (bot.views cuts the card).
+CARD_EXCERPT = 600
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
 
 
@@ -58,6 +61,20 @@ def _clean_text(text: str, *, example: str) -> str:
     return text
 
 
+def _whole_in_thread(uow: UnitOfWork, conversation: Conversation, opening: Message) -> None:
+    """After the card: post an opening message longer than the card shows in its thread."""
+    if len(opening.body) > CARD_EXCERPT:
+        _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=opening.id)
+
+
+async def opening_message(uow: UnitOfWork, conversation: Conversation) -> Message | None:
+    """The requester's first message: the one the ticket card shows."""
+    return (await uow.session.execute(
+        select(Message).where(Message.conversation_id == conversation.id,
+                              Message.kind == "requester")
+        .order_by(Message.id).limit(1))).scalar_one_or_none()
+
+
 def _subject(text: str) -> str:
     first = text.strip().splitlines()[0] if text.strip() else ""
     return first[:197] + "…" if len(first) > 200 else first
@@ -73,8 +90,26 @@ async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
         query = query.with_for_update()
     conversation = (await uow.session.execute(query)).scalar_one_or_none()
     if conversation is None:
-        raise UnknownRef(f"There is no request #{number}.", ref=number)
+        raise _no_such_request(number)
     return conversation
+
+
+def _no_such_request(number: int) -> UnknownRef:
+    """The refusal for a ref that does not exist, or that the caller may not know of."""
+    return UnknownRef(f"There is no request #{number}.", ref=number)
+
+
+async def _hide_from_outsiders(uow: UnitOfWork, person_id: int, conversation: Conversation,
+                               *, is_admin: bool = False) -> None:
+    """Answer as for an unknown ref when the person neither works its desk nor asked it.
+
+    Anything else ("not an agent of the IT desk, where #1002 is") tells an employee
+    which refs exist and where. Admins and the requester may be told more.
+    """
+    if is_admin or conversation.requester_id == person_id:
+        return
+    if await desk_role(uow, person_id, conversation.desk_id) is None:
+        raise _no_such_request(conversation.ref)
 
 
 async def _desk(uow: UnitOfWork, conversation: Conversation) -> Desk:
@@ -87,6 +122,7 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     conversation = await load(uow, actor.workspace_id, ref)
     desk = await _desk(uow, conversation)
     if await desk_role(uow, actor.id, desk.id) is None:
+        await _hide_from_outsiders(uow, actor.id, conversation, is_admin=actor.is_admin)
         raise NotAnAgent(f"You are not an agent of the {desk.name} desk, where "
                          f"#{conversation.ref} is, so you cannot work on it.",
                          ref=conversation.ref, desk=desk.name)
@@ -224,6 +260,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     _event(uow, conversation, requester.id, "conversation.opened", via=via,
            message_id=message.id, follows_ref=follows.ref if follows else None)
     _notice(uow, conversation, NoticeKind.CARD_POST)
+    _whole_in_thread(uow, conversation, message)
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
     for agent_id in await _available_agents(uow, desk.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
@@ -281,6 +318,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     """
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only add to your own requests. `/desk my` lists them.")
     text = _clean_text(text, example="Write your message in the request's thread.")
     now = uow.clock.now()
@@ -322,6 +360,7 @@ async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -
     """Store the requester's 1–5 satisfaction rating of a resolved or closed request."""
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only rate your own requests.")
     if conversation.status not in DONE:
         raise WrongState(f"#{conversation.ref} is not resolved yet; rate it once it is.")
@@ -343,6 +382,7 @@ async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
     """
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
+        await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only answer for your own requests.")
     if conversation.status not in DONE:
         raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
@@ -528,6 +568,11 @@ async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target:
             to_desk_id=target.id, old_channel=old_place["channel"],
             old_thread=old_place["thread"], was_pinned=was_pinned)
     _notice(uow, conversation, NoticeKind.CARD_POST)
+    opening = await opening_message(uow, conversation)
+    if opening is not None and len(opening.body) > CARD_EXCERPT:
+        # The new desk's thread carries the whole text too; its old place was the old thread.
+        opening.agent_side_id = None
+        _whole_in_thread(uow, conversation, opening)
     _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)

@@ -29,9 +29,19 @@ async def help_(ctx: Context, args: Args) -> View:
     everything = [*TOP.values(), *ADMIN.values()]
     sections = tuple(
         (title, tuple(HelpLine(usage=s.usage, description=s.description)
-                      for s in everything if s.audience == audience and s.name != "admin"))
+                      for s in everything if s.audience == audience and s.name != "admin")
+         + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience, title in AUDIENCES if audience in audiences)
     return Help(sections=sections)
+
+
+def _notes_line(prefix: str) -> tuple[HelpLine, ...]:
+    """How agents write internal notes: a thread reply that starts with the prefix."""
+    if not prefix:
+        return ()
+    return (HelpLine(usage=f"{prefix} text",
+                     description="in a card's thread: an internal note, only agents see it "
+                                 "(other replies there go to the requester)"),)
 
 
 def unknown(word: str) -> UsageError:

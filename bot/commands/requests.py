@@ -9,6 +9,7 @@ from bot.commands.context import Context
 from cards.views import Reply, View
 from conversations import commands, intake, queues
 from conversations.lifecycle import STATUS_LABELS, parse_status
+from conversations.notes import split_note
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.permissions import Actor
@@ -151,8 +152,9 @@ async def close(ctx: Context, args: Args) -> View:
     """`/desk close REF [note]`."""
     ref = args.word(REF)
     note = args.rest()
-    if ctx.note_prefix and note.startswith(ctx.note_prefix):
-        note = note[len(ctx.note_prefix):].strip()  # `close 1042 // fixed`: a habit from threads
+    body = split_note(note, ctx.note_prefix)  # `close 1042 // fixed`: a habit from threads
+    if body is not None:
+        note = body
     conversation = await commands.close(ctx.uow, ctx.actor, ref, note or None)
     return _ok(f"Closed #{conversation.ref}" + (" with your note." if note else "."))
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.playground.state import SlackError
+from bot.playground.state import MAX_TEXT, SlackError
 from bot.playground.workspace import PEOPLE, as_slack_sends
 
 if TYPE_CHECKING:
@@ -117,6 +117,8 @@ class Page:
         text = str(body.get("text") or "").strip()
         if not channel or not text:
             raise BadAct("a message needs a channel and text")
+        if len(text) > MAX_TEXT:  # Slack's own composer refuses it
+            raise BadAct(f"msg_too_long: Slack takes at most {MAX_TEXT:,} characters")
         thread_ts = body.get("thread_ts") or None
         if channel.startswith("D") and channel != f"D{user}":
             raise BadAct("that is someone else's DM")

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 # Message subtypes that carry a person's words; the rest (edits, joins, bot posts) do not.
 SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
-LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+# Invisible marks may come first: right-to-left clients put U+200F before what was typed.
+LEADING_MENTION = re.compile(r"^[\s\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]*"
+                             r"<@[A-Z0-9]+>\s*")
 
 # What the app listens to; app_manifest.yaml must declare exactly these (a test checks).
 EVENTS = ("app_home_opened", "message.channels", "message.groups", "message.im")

@@ -34,6 +34,7 @@ from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
 from cards import teams as teams_cards
 from cards.views import Reply
 from conversations import intake
+from conversations.notes import split_note
 from desks.errors import DeskbotError
 from desks.permissions import resolve_actor, served_desk_ids
 from storage.database import UnitOfWork
@@ -118,6 +119,8 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
     command = None
     if personal:
         command = words.as_command(said.command)
+    elif said.mentions_bot and in_thread and split_note(said.text, ctx.note_prefix) is not None:
+        command = None  # `@deskbot // checked the logs` in a card's thread: a note
     elif said.mentions_bot:
         command = words.as_command(said.command, addressed=not in_thread)
         if in_thread and command is None:

@@ -45,7 +45,7 @@ from cards.views import (
 Row = TypeVar("Row")
 Message = dict[str, Any]
 
-EXCERPT = 600  # characters of the first message on a card
+EXCERPT = 2800  # escaped characters of the first message on a card (bot.views cuts it at 600)
 SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
 SELECT_TEXT_BUDGET = 3000  # option labels of one select together (long lists get short labels)
 DESCRIBED_DESKS = 20  # up to this many, the picker shows each desk with its description

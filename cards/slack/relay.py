@@ -3,7 +3,7 @@
 A relay is never dropped: the text is cut into sections of at most `PIECE` escaped
 characters (on a line or word boundary when there is one), `PIECES_PER_MESSAGE` to a
 message so a message's blocks stay far below `msg_blocks_too_long`, and the messages
-after the first say "(continued 2/3)". Only past `MAX_MESSAGES` is the rest cut, with a
+are marked "(1/3)", "(continued 2/3)". Only past `MAX_MESSAGES` is the rest cut, with a
 note saying how many characters were not shown.
 """
 
@@ -53,7 +53,9 @@ def relay_messages(view: RelayToAgents | RelayToRequester, locale: str) -> list[
             sections = [prefix + (sections[0] if sections else t("relay.empty", locale)),
                         *sections[1:]]
         continued = (t(f"{side}_continued", locale, part=number, parts=len(groups), **who)
-                     if number > 1 else "")
+                     if number > 1 else
+                     t(f"{side}_first", locale, parts=len(groups), **who)
+                     if len(groups) > 1 else "")
         note = t("relay.cut", locale, count=cut) if cut and number == len(groups) else ""
         text = (continued + "\n" if continued else "") + "".join(sections)
         rendered.append(render("relay.j2", locale, text=text, pieces=sections,

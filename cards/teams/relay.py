@@ -2,7 +2,7 @@
 
 A relay is never dropped: the text is cut into pieces that each cost at most `PIECE`
 bytes in a card (escaped, JSON-encoded, UTF-16 — on a line or word boundary when there
-is one), one piece to a card, and the cards after the first say "(continued 2/3)".
+is one), one piece to a card, and the cards are marked "(1/3)", "(continued 2/3)".
 Only past `MAX_CARDS` is the rest cut, with a note saying how many characters were not
 shown.
 """
@@ -53,7 +53,9 @@ def relay_cards(view: RelayToAgents | RelayToRequester, locale: str) -> list[dic
         continued = (tr(f"{side}_continued", locale, part=number, parts=len(groups), **who)
                      if number > 1 else "")
         note = tr("relay.cut", locale, count=cut) if cut and number == len(groups) else ""
-        cards.append(render("relay.j2", locale, prefix=prefix, pieces=shown,
+        first = (tr(f"{side}_first", locale, parts=len(groups), **who).strip()
+                 if len(groups) > 1 else prefix)
+        cards.append(render("relay.j2", locale, prefix=first, pieces=shown,
                             continued=continued, note=note,
                             fallback=continued or fallback))
     return cards

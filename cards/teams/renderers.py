@@ -41,7 +41,7 @@ from cards.views import (
 
 Card = dict[str, Any]
 
-EXCERPT = 600  # characters of the first message on a ticket card
+EXCERPT = 1300  # escaped characters of the first message on a card (bot.views cuts it at 600)
 SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
 REFRESH_USERS = 60  # Teams refreshes automatically for at most 60 listed users
 CHOICES = 300  # choices of one choice set, at full scale

@@ -176,6 +176,11 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     assert list(agent) == ["For everyone", "For agents"]
     assert "/desk claim REF" in agent["For agents"]
     assert "/desk new @employee desk text" in agent["For agents"]
+    assert agent["For agents"][-1] == "// text"  # internal notes, in a card's thread
+    [notes] = [line for _, section in (await helpdesk.run(DANA, "help")).sections
+               for line in section if line.usage == "// text"]
+    assert "internal note" in notes.description and "thread" in notes.description
+    assert not any(u.startswith("//") for u in employee["For everyone"])
 
     lead = lines(await helpdesk.run(NOA, "HELP"))
     assert list(lead) == ["For everyone", "For agents", "For admins (leads: their own desk)"]
@@ -544,10 +549,32 @@ async def test_claim(helpdesk: Chat):
 async def test_claim_refusals(helpdesk: Chat):
     ref = await asked(helpdesk)
     await helpdesk.refused(DANA, "claim 4242", "There is no request #4242.")
-    await helpdesk.refused(OMER, f"claim {ref}", "not an agent of the IT desk")
+    await helpdesk.refused(OMER, f"claim {ref}", f"There is no request #{ref}.")
     await helpdesk.refused(ELI, f"claim {ref}", "not an agent of the IT desk")
     await helpdesk.refused(DANA, "claim next", "“next” is not a request number")
     await helpdesk.refused(DANA, "claim", "`/desk claim` needs a request number")
+
+
+async def test_an_outsider_cannot_tell_a_ref_that_exists_from_one_that_does_not(
+        helpdesk: Chat):
+    """Issue 20.9: Maya (an employee) and Omer (HR's agent) learn nothing of IT's refs."""
+    coming = 1001
+    before = {who: {command: await helpdesk.refused(who, command.format(ref=coming))
+                    for command in OUTSIDER_COMMANDS} for who in (MAYA, OMER)}
+    assert await asked(helpdesk) == coming
+    for who in (MAYA, OMER):
+        for command in OUTSIDER_COMMANDS:
+            now = await helpdesk.refused(who, command.format(ref=coming))
+            assert now == before[who][command], (who, command)
+            assert now.text == f"There is no request #{coming}."
+    # The requester and the desk's agents are still told why.
+    await helpdesk.refused(ELI, f"claim {coming}", "not an agent of the IT desk")
+    await helpdesk.ok(DANA, f"claim {coming}")
+
+
+OUTSIDER_COMMANDS = ("claim {ref}", "close {ref}", "pin {ref}", "priority {ref} 4",
+                     "status {ref} waiting", "transfer {ref} HR", "reopen {ref}",
+                     "unread {ref}")
 
 
 async def test_unassign(helpdesk: Chat):
@@ -594,7 +621,7 @@ async def test_transfer_to_a_desk(helpdesk: Chat):
     assert "card.moved" in kinds and kinds.count("card.post") == 2
     assert len(await helpdesk.events("conversation.moved")) == 1
     # Dana does not serve HR: the request is out of her hands now.
-    await helpdesk.refused(DANA, f"transfer {ref} IT", "not an agent of the HR desk")
+    await helpdesk.refused(DANA, f"transfer {ref} IT", f"There is no request #{ref}.")
 
 
 async def test_transfer_refusals(helpdesk: Chat):

@@ -106,7 +106,8 @@ async def test_claim_refusals(world: World):
     assert err.details["claimed_by_id"] == world.people["dana"].id
     assert err.details["claimed_by_external_id"] == "U_DANA"
     await refused(world, "wrong_state", "already yours", c.claim, world.actor("dana"), 1001)
-    await refused(world, "not_an_agent", "not an agent of the IT desk, where #1001 is",
+    # Omer works HR only: he is told what a ref that does not exist gets (issue 20.9).
+    await refused(world, "unknown_ref", "There is no request #1001.",
                   c.claim, world.actor("omer"), "1001")
     await refused(world, "not_an_agent", "not an agent of the IT desk", c.claim,
                   world.actor("eli"), "1001")
@@ -173,7 +174,7 @@ async def test_requester_message_relays_and_resumes_from_waiting(world: World):
     assert posted.conversation.status == Status.OPEN and not posted.opened_new
     relays = await world.notices("relay.to_agents")
     assert relays[-1].payload == {"message_id": posted.message.id}
-    await refused(world, "not_permitted", "only add to your own requests",
+    await refused(world, "unknown_ref", "There is no request #1001.",
                   c.requester_message, world.people["maya"], "1001", "me too")
 
 
@@ -239,7 +240,8 @@ async def test_transfer_to_desk_moves_and_reposts(world: World):
     assert card_moved.payload["old_thread"] == "333.3"
     kinds = [n.kind for n in await world.notices() if n.id > card_moved.id]
     assert kinds == ["card.post", "requester.update"]
-    await refused(world, "not_an_agent", "not an agent of", c.claim, world.actor("dana"), "1001")
+    await refused(world, "unknown_ref", "There is no request #1001.", c.claim,
+                  world.actor("dana"), "1001")
     await world.run(c.claim, world.actor("omer"), "1001")
 
 
@@ -375,7 +377,8 @@ async def test_rating_and_resolution_answer(world: World):
     await refused(world, "wrong_state", "not resolved yet", c.rate, eli, "1001", 5)
     await world.run(c.set_status, dana, "1001", Status.RESOLVED)
     await refused(world, "invalid_input", "1 to 5 stars", c.rate, eli, "1001", 9)
-    await refused(world, "not_permitted", "rate your own", c.rate, world.people["maya"], "1001", 5)
+    await refused(world, "unknown_ref", "There is no request #1001.", c.rate,
+                  world.people["maya"], "1001", 5)
     assert (await world.run(c.rate, eli, "1001", 4)).rating == 4
     closed = await world.run(c.answer_resolved, eli, "1001", True)
     assert closed.status == Status.CLOSED

@@ -268,19 +268,21 @@
     $("thread-text").focus();
   }
 
+  // Only `/desk …` at the start is a command; anything else, `// a note` included, is a
+  // message. True once deskbot has it; false leaves the text for the person to fix.
   async function send(text, threadTs) {
     const trimmed = text.trim();
-    if (!trimmed) return;
+    if (!trimmed) return false;
     const channel = ui.where;
     const command = trimmed.match(/^\/desk(?:\s+([\s\S]*))?$/);
+    let answer;
     if (command) {
-      await act({ kind: "command", channel, text: (command[1] || "").trim(), thread_ts: threadTs || null });
-    } else if (trimmed.startsWith("/")) {
-      say("Only /desk is a command here.");
+      answer = await act({ kind: "command", channel, text: (command[1] || "").trim(), thread_ts: threadTs || null });
     } else {
       ui.scrollDown = true;
-      await act({ kind: "message", channel, text: trimmed, thread_ts: threadTs || null });
+      answer = await act({ kind: "message", channel, text: trimmed, thread_ts: threadTs || null });
     }
+    return Boolean(answer && answer.ok);
   }
 
   function composer(formId, textId, threadOf) {
@@ -290,7 +292,13 @@
       event.preventDefault();
       const value = text.value;
       text.value = "";
-      await send(value, threadOf());
+      let sent = false;
+      try {
+        sent = await send(value, threadOf());
+      } catch (error) {
+        say("Not sent: " + error.message);
+      }
+      if (!sent && !text.value) text.value = value; // a refused entry keeps its text
     });
     text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
