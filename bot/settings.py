@@ -170,6 +170,8 @@ class Settings:
     admins: frozenset[str] = _var("DESKBOT_ADMINS", parse_admins, default=frozenset())
     sweep_seconds: int = _var("DESKBOT_SWEEP_SECONDS", parse_positive_int, default=60)
     note_prefix: str = _var("DESKBOT_NOTE_PREFIX", default="//")
+    # The largest file deskbot relays between the two sides of a conversation.
+    max_file_mb: int = _var("DESKBOT_MAX_FILE_MB", parse_positive_int, default=25)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -271,6 +273,7 @@ def describe_variables() -> str:
         ("DESKBOT_ADMINS", "extra admins: slack:U123,teams:29:abc", "-"),
         ("DESKBOT_SWEEP_SECONDS", "sweep interval in seconds", "60"),
         ("DESKBOT_NOTE_PREFIX", "internal-note prefix in agent threads", "//"),
+        ("DESKBOT_MAX_FILE_MB", "largest file relayed, in MB", "25"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

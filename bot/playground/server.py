@@ -4,6 +4,8 @@
     /playground/api/<method>     the Slack Web API deskbot's client is pointed at
     /playground/state?user=U     what person U sees, as JSON, for the page
     /playground/events           server-sent events: "something changed" after each call
+    /playground/files/<id>/<name>  a shared file's bytes (with the token), and
+    /playground/files/upload/<id>  where files.getUploadURLExternal's uploads go
     /playground/act              what the person did; becomes the signed request Slack
                                  would send to /slack/events (see `bot.playground.page`)
 
@@ -47,6 +49,7 @@ class Playground:
         self.token = "xoxb-playground-" + secrets.token_hex(12)
         self.signing_secret = secrets.token_hex(24)
         self.state = new_state(self.page_url, validate_blocks=validate_blocks)
+        self.state.file_url = f"{self.base_url}/playground/files/"
         # The page's workspace outlives a restart, like deskbot's database beside it.
         self.keeper = Keeper(self.state, state_file)
         self.keeper.load()
@@ -86,6 +89,8 @@ class Playground:
         app.router.add_static("/playground/static/", STATIC)
         app.router.add_route("*", "/playground/api/response/{id}", self._response_url)
         app.router.add_route("*", "/playground/api/{method}", self._web_api)
+        app.router.add_get("/playground/files/{file_id}/{name}", self._download)
+        app.router.add_post("/playground/files/upload/{file_id}", self._upload)
         app.router.add_get("/playground/state", self._state)
         app.router.add_get("/playground/events", self._events)
         app.router.add_post("/playground/act", self.page.act)
@@ -144,6 +149,15 @@ class Playground:
         if not answer.get("ok"):
             log.info("playground Web API: %s answered %s", method, answer.get("error"))
         return web.json_response(answer)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        # The page shows files by these links too: it asks with the playground's token.
+        return webapi.download(self.state, request,
+                               accept=lambda given: secrets.compare_digest(given, self.token))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        answer = await webapi.upload(self.state, request)
+        return answer
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params, _ = await webapi.read_call(request)

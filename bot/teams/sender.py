@@ -39,6 +39,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
+from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
@@ -46,7 +47,7 @@ from cards.teams.text import clip_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, PendingRequest, Person
+from storage.models import Conversation, Message, MessageFile, PendingRequest, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,9 @@ class TeamsSender:
 
     def __init__(self, db: Database, connector_for: ConnectorFor, addresses: Addresses, *,
                  bot_id_fallback: str, limiter: SendLimiter | None = None,
-                 note: str = DEFAULT_NOTE) -> None:
+                 note: str = DEFAULT_NOTE, max_file_mb: int = 25) -> None:
         self.db = db
+        self.max_file_mb = max_file_mb
         self.connector_for = connector_for
         self.addresses = addresses
         self.bot_id_fallback = bot_id_fallback
@@ -122,6 +124,9 @@ class TeamsSender:
             NoticeKind.AGENT_NUDGE: self._alert,
             NoticeKind.DESK_DIGEST: self._digest,
             NoticeKind.REQUESTER_PROMPT: self._prompt,
+            NoticeKind.FILE_TO_AGENTS: self._file,
+            NoticeKind.FILE_TO_REQUESTER: self._file,
+            NoticeKind.FILE_FAILED: self._file_failed,
         }
 
     # ------------------------------------------------------------ entry
@@ -319,6 +324,61 @@ class TeamsSender:
             return {}, await self._where(ctx, conversation.requester_channel)
         chat = await self._personal_chat(ctx, requester.external_id)
         return {"requester_channel": chat.conversation_id}, chat
+
+    # ------------------------------------------------------------ files
+
+    async def _file(self, ctx: NoticeContext) -> Delivery | None:
+        """Relay a shared file as an attachment that links to it (`contentUrl`).
+
+        A bot cannot put a file into a channel, and into a personal chat only through
+        the FileConsentCard flow; so the file goes as Teams' own link to it, with its
+        name and type. deskbot fetches it first: a file it cannot fetch, or one past
+        the limit, is told to its author instead of sent as a dead link.
+        """
+        relay = await read_relay(self.db, ctx.notice)
+        conversation = relay.conversation
+        ctx.ref = conversation.ref
+        links: dict[str, str] = {}
+        if ctx.notice.kind == NoticeKind.FILE_TO_AGENTS:
+            if not (conversation.agent_channel and conversation.agent_thread):
+                raise Undeliverable("the card was never posted, so its thread does not exist")
+            where = await self._where(ctx, self._thread(conversation))
+        else:
+            links, where = await self._requester_chat(ctx, conversation, relay.requester)
+        file = relay.file
+        await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
+                    expect_html=(file.mimetype or "").startswith("text/html"))
+        author = relay.author.display_name if relay.author else "Someone"
+        words = caption(author, file.name)
+        await self._send(ctx, where, {
+            "type": "message", "text": words, "textFormat": "plain",
+            "attachments": [{"contentType": file.mimetype or "application/octet-stream",
+                             "contentUrl": file.url, "name": file.name}]})
+        return Delivery(conversation_links=links) if links else None
+
+    async def _file_failed(self, ctx: NoticeContext) -> Delivery | None:
+        """Tell a file's author that it did not reach the other side, and why."""
+        payload = ctx.notice.payload
+        conversation, _, requester, _ = await ctx.read(self.db)
+        async with self.db.unit_of_work(readonly=True) as uow:
+            file = await uow.session.get(MessageFile, int(payload.get("file_id") or 0))
+            message = (await uow.session.get(Message, file.message_id)
+                       if file is not None and file.message_id else None)
+            author = (await uow.session.get(Person, message.author_id)
+                      if message is not None and message.author_id else None)
+        if file is None or author is None:
+            log.info("teams: %s skipped: the file or its author is gone", ctx)
+            return None
+        to_desk = payload.get("relay") == NoticeKind.FILE_TO_AGENTS
+        text = failure_words(payload, file.name, to_desk=to_desk)
+        links: dict[str, str] = {}
+        if to_desk:  # the requester shared it: into their chat
+            links, where = await self._requester_chat(ctx, conversation, requester)
+        else:  # an agent: privately, in their own chat with the bot
+            where = await self._personal_chat(ctx, author.external_id)
+        await self._send(ctx, where, {"type": "message", "text": text,
+                                      "textFormat": "plain"})
+        return Delivery(conversation_links=links) if links else None
 
     # ------------------------------------------------------------ addresses
 
