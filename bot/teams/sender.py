@@ -26,11 +26,12 @@ would exceed them waits when a slot frees within `max_wait` (1 s), else it is
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
@@ -347,6 +348,7 @@ class TeamsSender:
             links, where = await self._requester_chat(ctx, conversation, relay.requester)
         file = relay.file
         await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
+                    headers=await self._download_headers(ctx, file.url),
                     expect_html=(file.mimetype or "").startswith("text/html"))
         author = relay.author.display_name if relay.author else "Someone"
         words = caption(author, file.name)
@@ -355,6 +357,21 @@ class TeamsSender:
             "attachments": [{"contentType": file.mimetype or "application/octet-stream",
                              "contentUrl": file.url, "name": file.name}]})
         return Delivery(conversation_links=links) if links else None
+
+    async def _download_headers(self, ctx: NoticeContext, url: str) -> dict[str, str]:
+        """The bot's token for Teams' own hosts (a pasted image's `contentUrl` lives with
+        the service URL or on *.asm.skype.com and wants it); none anywhere else (a file's
+        `downloadUrl` is pre-authenticated, and a token must not leave Microsoft)."""
+        host = urlsplit(url).hostname or ""
+        anywhere = await self._anywhere(ctx)
+        if host != urlsplit(anywhere.service_url).hostname and \
+                not host.endswith(".asm.skype.com"):
+            return {}
+        credentials = (await self._client(anywhere)).config.credentials
+        if not getattr(credentials, "microsoft_app_id", None):
+            return {}  # no app id: authentication is off (loopback, tests)
+        token = await asyncio.to_thread(credentials.get_access_token)
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def _file_failed(self, ctx: NoticeContext) -> Delivery | None:
         """Tell a file's author that it did not reach the other side, and why."""

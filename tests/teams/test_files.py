@@ -12,10 +12,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from botframework.connector.aio import ConnectorClient
+
+from bot.delivery import NoticeContext
 from cards import actions as ids
+from conversations.dispatch import Notice
 from storage.clock import FrozenClock
 from storage.database import Database
+from storage.notices import NoticeKind
+from tests.fakes.bot_connector import FakeBotConnector, StaticTokenCredentials
 from tests.teams.harness import TeamsWorld, desk_choice, teams_world
+from tests.teams.test_sender import Rig
 from tests.teams.test_story import set_up_desks
 
 REPORT = os.urandom(150_000) + b"end of the report"
@@ -106,3 +113,30 @@ async def test_a_file_deskbot_cannot_fetch_is_told_to_its_sender(db: Database,
         assert not files_in(world.thread(world.it_channel, card["id"]))
         told = [a.get("text") or "" for a in world.chat_of(world.eli)]
         assert any("could not fetch" in t and "r.pdf" in t for t in told), told
+
+
+async def test_the_bots_token_goes_to_teams_own_hosts_only(db: Database) -> None:
+    """A pasted image on Teams' hosts wants the bot's token; a pre-authenticated
+    download link elsewhere must not get it."""
+    async with FakeBotConnector() as connector:
+        rig = Rig(db, connector)
+        await rig.seed()
+
+        async def signed(service_url: str) -> ConnectorClient:
+            return ConnectorClient(StaticTokenCredentials("app-id", "bot-token"),
+                                   base_url=rig.service_url)
+        rig.sender.connector_for = signed
+        conversation = await rig.open()
+        ctx = NoticeContext(connector.tenant_id, Notice(
+            id=1, workspace_id=conversation.workspace_id, kind=NoticeKind.FILE_TO_AGENTS,
+            conversation_id=conversation.id, person_id=None, payload={}, attempts=0))
+        image = connector.image("shot.png", b"png")["contentUrl"]  # the service URL's host
+        assert await rig.sender._download_headers(ctx, image) == {
+            "Authorization": "Bearer bot-token"}
+        assert await rig.sender._download_headers(
+            ctx, "https://eu-api.asm.skype.com/v1/objects/0-weu/views/imgo") == {
+            "Authorization": "Bearer bot-token"}
+        assert await rig.sender._download_headers(
+            ctx, "https://contoso.sharepoint.com/personal/x/download.aspx?tempauth=1") == {}
+        assert await rig.sender._download_headers(
+            ctx, "https://asm.skype.com.evil.example/x") == {}
