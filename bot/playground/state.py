@@ -194,6 +194,12 @@ class SlackState:
             raise SlackError("invalid_upload")
         upload["data"] = bytes(data)
 
+    def files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        shown = self.files.get(str(params.get("file") or ""))
+        if shown is None:
+            raise SlackError("file_not_found")
+        return {"file": dict(shown)}
+
     def files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
         filename = str(params.get("filename") or "")
         try:
@@ -459,6 +465,7 @@ class SlackState:
             "pins.add": self.pins_add, "pins.remove": self.pins_remove,
             "views.publish": self.views_publish, "views.open": self.views_open,
             "views.update": self.views_update, "oauth.v2.access": self.oauth_v2_access,
+            "files.info": self.files_info,
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
         }

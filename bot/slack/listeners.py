@@ -63,7 +63,8 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
     """The files of a message event, and what to tell of those deskbot cannot fetch.
 
     A file Slack shows without its URLs (deleted, or hidden by the plan's limits)
-    cannot be carried across.
+    cannot be carried across; one marked `check_file_info` (Slack Connect) is looked
+    up with files.info when it is relayed.
     """
     found: list[SharedFile] = []
     refusals: list[str] = []
@@ -72,12 +73,14 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
             continue
         name = str(item.get("name") or item.get("title") or "file")
         url = item.get("url_private_download") or item.get("url_private")
-        if not url:
+        if not url and item.get("id") and item.get("file_access") == "check_file_info":
+            url = ""  # Slack tells the rest through files.info: the sender asks it
+        elif not url:
             refusals.append(f"I cannot fetch {isolated(name)} from Slack, so it was not "
                             "sent. Share it again, or send a link to it.")
             continue
         size = item.get("size")
-        found.append(SharedFile(platform="slack", name=name, url=str(url),
+        found.append(SharedFile(platform="slack", name=name, url=str(url or ""),
                                 external_id=item.get("id"), mimetype=item.get("mimetype"),
                                 size=int(size) if isinstance(size, int | float) else None))
     return found, refusals

@@ -26,7 +26,7 @@ from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
 from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
-from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
+from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
 from storage.models import Conversation, Message, MessageFile, Person
@@ -344,13 +344,29 @@ class SlackSender:
                                                            relay.requester)
             thread = conversation.requester_thread
         file = relay.file
-        data = await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
+        url, name = (file.url, file.name) if file.url else await self._file_info(client, file)
+        data = await fetch(url, name=name, limit_mb=self.max_file_mb,
                            headers={"Authorization": f"Bearer {client.token}"},
                            expect_html=(file.mimetype or "").startswith("text/html"))
         author = relay.author.display_name if relay.author else "Someone"
-        await self._upload(client, channel, thread, file.name, data,
-                           _escape(caption(author, file.name)))
+        await self._upload(client, channel, thread, name, data, _escape(caption(author, name)))
         return Delivery(conversation_links=links) if links else None
+
+    async def _file_info(self, client: AsyncWebClient, file: MessageFile) -> tuple[str, str]:
+        """Where to download a file the event did not describe (`check_file_info`), and
+        its name."""
+        try:
+            info = await client.files_info(file=file.external_id or "")
+        except SlackApiError as exc:
+            if _error(exc) in ("file_not_found", "file_deleted", "access_denied"):
+                raise FileRefused(f"slack: files.info: {_error(exc)}",
+                                  reason="unfetchable") from exc
+            raise
+        found = info.get("file") or {}
+        url = found.get("url_private_download") or found.get("url_private")
+        if not url:
+            raise FileRefused("slack: files.info gave no download URL", reason="unfetchable")
+        return str(url), str(found.get("name") or file.name)
 
     async def _upload(self, client: AsyncWebClient, channel: str, thread: str | None,
                       name: str, data: bytes, comment: str) -> None:

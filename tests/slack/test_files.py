@@ -87,6 +87,26 @@ async def test_an_agents_file_reaches_the_requester_and_a_notes_stays(
         assert [f["name"] for f in world.api.uploaded(f"D{ELI}")] == ["fix.sh"]
 
 
+async def test_a_file_slack_describes_only_by_id_is_looked_up(db: Database,
+                                                             clock: FrozenClock) -> None:
+    """Slack Connect shares a file as `{"id", "file_access": "check_file_info"}`."""
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        shared = world.api.add_file("report.pdf", REPORT, user=ELI)
+        await world.dm(ELI, "my report", files=[{"id": shared["id"],
+                                                 "file_access": "check_file_info"}])
+        await world.settled()
+        [picker] = posts(world, f"D{ELI}")
+        pick = next(e for e in elements(picker)
+                    if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        [uploaded] = world.api.uploaded(IT_CHANNEL, thread_ts=card["ts"])
+        assert uploaded["bytes"] == REPORT and uploaded["name"] == "report.pdf"
+        assert [c.params["file"] for c in world.api.calls_to("files.info")] == [shared["id"]]
+
+
 async def test_a_file_past_the_limit_gets_a_private_answer(db: Database,
                                                            clock: FrozenClock) -> None:
     async with slack_world(db, clock, settings_changes={"max_file_mb": 1}) as world:
