@@ -44,7 +44,7 @@ from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
-from cards.teams.text import clip_markdown, fit_markdown
+from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
@@ -59,6 +59,8 @@ RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 TOO_BIG = frozenset({400, 413})  # MessageSizeTooBig, or a card Teams will not take
 TEXT_LIMIT = 20_000  # characters of a plain-text fallback: well inside Teams' ~28 KB
 DEFAULT_NOTE = "(shown as text: the card could not be sent)"
+# A URL in a markdown link keeps what it is made of, but parentheses and spaces.
+LINK_SAFE = ":/?#[]@!$&'*+,;=%~-._"
 
 
 def _status(exc: HttpOperationError) -> int:
@@ -329,12 +331,13 @@ class TeamsSender:
     # ------------------------------------------------------------ files
 
     async def _file(self, ctx: NoticeContext) -> Delivery | None:
-        """Relay a shared file as an attachment that links to it (`contentUrl`).
+        """Relay a shared file as Teams' own link to it: an image as an attachment with
+        `contentUrl` (shown inline), any other file as a link in the message's text.
 
         A bot cannot put a file into a channel, and into a personal chat only through
-        the FileConsentCard flow; so the file goes as Teams' own link to it, with its
-        name and type. deskbot fetches it first: a file it cannot fetch, or one past
-        the limit, is told to its author instead of sent as a dead link.
+        the FileConsentCard flow; deskbot does not host files itself. It fetches each
+        file first: one it cannot fetch, or one past the limit, is told to its author
+        instead of sent as a dead link.
         """
         relay = await read_relay(self.db, ctx.notice)
         conversation = relay.conversation
@@ -351,11 +354,16 @@ class TeamsSender:
                     headers=await self._download_headers(ctx, file.url),
                     expect_html=(file.mimetype or "").startswith("text/html"))
         author = relay.author.display_name if relay.author else "Someone"
-        words = caption(author, file.name)
-        await self._send(ctx, where, {
-            "type": "message", "text": words, "textFormat": "plain",
-            "attachments": [{"contentType": file.mimetype or "application/octet-stream",
-                             "contentUrl": file.url, "name": file.name}]})
+        if (file.mimetype or "").startswith("image/"):
+            body: dict[str, Any] = {
+                "type": "message", "text": caption(author, file.name), "textFormat": "plain",
+                "attachments": [{"contentType": file.mimetype, "contentUrl": file.url,
+                                 "name": file.name}]}
+        else:
+            link = f"[{escape_markdown(file.name)}]({quote(file.url, safe=LINK_SAFE)})"
+            body = {"type": "message", "textFormat": "markdown",
+                    "text": f"{escape_markdown(author)} shared \u2068{link}\u2069"}
+        await self._send(ctx, where, body)
         return Delivery(conversation_links=links) if links else None
 
     async def _download_headers(self, ctx: NoticeContext, url: str) -> dict[str, str]:
