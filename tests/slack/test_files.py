@@ -167,3 +167,20 @@ async def retry_scheduled(db: Database, kind: str) -> None:
             if found is not None:
                 return
             await asyncio.sleep(0.01)  # noqa: ASYNC110 - the outbox has no event to wait on
+
+
+async def test_an_agents_file_that_cannot_be_fetched_is_told_to_the_agent_only(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        asked, card, _ = await _open_with_file(world)
+        world.api.fail_next("files.download", status=404)
+        shared = world.api.add_file("fix.sh", b"echo", user=DANA)
+        await world.say(DANA, IT_CHANNEL, "", thread_ts=card["ts"], files=[shared])
+        await world.settled()
+        [told] = [c.params for c in world.api.calls_to("chat.postEphemeral")
+                  if "fix.sh" in block_text(c.params)]
+        assert told["user"] == DANA and told["thread_ts"] == card["ts"]
+        assert "could not fetch" in told["text"] and "the requester" in told["text"]
+        assert not world.api.uploaded(f"D{ELI}")
+        assert not any("fix.sh" in block_text(m) for m in posts(world, f"D{ELI}"))
