@@ -196,13 +196,15 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
 
         senders["slack"] = SlackSender(
             db, slack.client_for,
-            forget_client=slack.forget_client if settings.slack_oauth else None)
+            forget_client=slack.forget_client if settings.slack_oauth else None,
+            max_file_mb=settings.max_file_mb)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender
 
         senders["teams"] = TeamsSender(db, teams.connector_for, teams.addresses,
-                                       bot_id_fallback=f"28:{teams.app_id}")
+                                       bot_id_fallback=f"28:{teams.app_id}",
+                                       max_file_mb=settings.max_file_mb)
         inboxes.append(teams.inbox)
     if not senders:
         log.warning("no platform sender configured; notices stay in the outbox")

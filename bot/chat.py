@@ -7,7 +7,11 @@ also marks the delivery processed. Refusals are raised as `DeskbotError`s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from conversations import commands, intake
+from conversations.files import SharedFile
+from conversations.files import hold as hold_files
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
 from desks.permissions import Actor, desk_role
@@ -16,24 +20,27 @@ from storage.models import Conversation, Desk, Person
 
 
 async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: str, ts: str,
-                         thread_ts: str | None, *, via: str = "dm") -> None:
+                         thread_ts: str | None, *, via: str = "dm",
+                         files: Sequence[SharedFile] = ()) -> None:
     """A message to the bot in a direct chat: a follow-up, a new request, or a question.
 
     In a thread of one of the person's requests it is added to that request. Otherwise,
     with a request still open, the person is asked whether to add it or start another;
     without one it is routed by the desks' keywords, or they are asked which desk.
+    `files` shared with the message go wherever it goes (a file alone is a message too).
     """
     if thread_ts is not None:
         conversation = await intake.by_requester_thread(uow, person.workspace_id, channel,
                                                         thread_ts)
         if conversation is not None and conversation.requester_id == person.id:
             await commands.requester_message(uow, person, conversation.ref, text,
-                                             requester_side_id=ts)
+                                             requester_side_id=ts, files=files)
             return
     where = {"channel": channel, "thread": thread_ts or ts, "side_id": ts}
     waiting = [c for c in await intake.active_requests(uow, person) if c.status in ACTIVE]
     if waiting:
         pending = await intake.hold(uow, person, text, via=via, **where)
+        await hold_files(uow, pending, files)
         intake.ask_requester(uow, pending, "add_or_new")
         return
     routing = await intake.route(uow, person.workspace_id, text)
@@ -41,15 +48,19 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,
                                          requester_thread=thread_ts or ts,
-                                         requester_side_id=ts, via=via)
+                                         requester_side_id=ts, via=via, files=files)
         return
     pending = await intake.hold(uow, person, text, via=via, **where)
+    await hold_files(uow, pending, files)
     intake.ask_requester(uow, pending, "desk")
 
 
 async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conversation,
-                               words: str, side_id: str, *, note_prefix: str) -> str | None:
+                               words: str, side_id: str, *, note_prefix: str,
+                               files: Sequence[SharedFile] = ()) -> str | None:
     """A message in a card's thread: relayed to the requester, or kept as an internal note.
+
+    `files` go with it: to the requester with a reply, kept internal with a note.
 
     Returns the refusal to tell its author (not an agent of the desk), else None.
     """
@@ -58,24 +69,27 @@ async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conv
                 "was not sent to the requester.")
     note = split_note(words, note_prefix)
     if note is not None:
-        await commands.add_note(uow, actor, conversation.ref, note, agent_side_id=side_id)
+        await commands.add_note(uow, actor, conversation.ref, note, agent_side_id=side_id,
+                                files=files)
     else:
-        await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=side_id)
+        await commands.agent_reply(uow, actor, conversation.ref, words, agent_side_id=side_id,
+                                   files=files)
     return None
 
 
 async def intake_channel_message(uow: UnitOfWork, person: Person, desk: Desk, text: str,
-                                 channel: str, ts: str, thread_ts: str | None) -> None:
+                                 channel: str, ts: str, thread_ts: str | None, *,
+                                 files: Sequence[SharedFile] = ()) -> None:
     """A message in a desk's intake channel: a new request, or a follow-up in its thread."""
     if thread_ts is None:
         await commands.open_conversation(uow, person, desk, text,
                                          requester_channel=channel, requester_thread=ts,
-                                         requester_side_id=ts, via="intake")
+                                         requester_side_id=ts, via="intake", files=files)
         return
     conversation = await intake.by_requester_thread(uow, person.workspace_id, channel, thread_ts)
     if conversation is not None and conversation.requester_id == person.id:
         await commands.requester_message(uow, person, conversation.ref, text,
-                                         requester_side_id=ts)
+                                         requester_side_id=ts, files=files)
 
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from cards import actions as ids
 from cards.views import ResolvePrompt
 from conversations import commands, intake
+from conversations.files import held as held_files
+from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
 from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
@@ -57,19 +59,21 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
 
     `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none.
     """
+    files = await held_files(uow, pending_id)  # read before taking removes them
     pending = await intake.take(uow, person, pending_id)
     where = {"requester_channel": pending.channel, "requester_thread": pending.thread,
              "requester_side_id": pending.side_id}
     if action_id == ids.ADD_TO:
         posted = await commands.requester_message(uow, person, choice or "", pending.text,
-                                                  requester_side_id=pending.side_id)
+                                                  requester_side_id=pending.side_id,
+                                                  files=files)
         return f"Added to #{posted.conversation.ref}."
     if action_id == ids.PICK_DESK:
         desk = await find_desk(uow, person.workspace_id, choice or "")
         if desk is None:
             raise UnknownDesk(f"The desk “{choice}” is gone. Write to me again.")
         posted = await commands.open_conversation(uow, person, desk, pending.text,
-                                                  via=pending.via, **where)
+                                                  via=pending.via, files=files, **where)
         return f"Sent to {desk.name} as #{posted.conversation.ref}."
     # A new request: route it, or ask which desk.
     routing = await intake.route(uow, person.workspace_id, pending.text)
@@ -77,10 +81,11 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
         again = await intake.hold(uow, person, pending.text, channel=pending.channel,
                                   thread=pending.thread, side_id=pending.side_id,
                                   via=pending.via)
+        await hold_files(uow, again, files)
         intake.ask_requester(uow, again, "desk")
         return "A new request it is."
     posted = await commands.open_conversation(uow, person, routing.desk, pending.text,
-                                              via=pending.via, **where)
+                                              via=pending.via, files=files, **where)
     return f"Sent to {routing.desk.name} as #{posted.conversation.ref}."
 
 

@@ -173,6 +173,8 @@ class Settings:
     # (events and messages, the history, are kept).
     retention_days: int = _var("DESKBOT_RETENTION_DAYS", parse_positive_int, default=30)
     note_prefix: str = _var("DESKBOT_NOTE_PREFIX", default="//")
+    # The largest file deskbot relays between the two sides of a conversation.
+    max_file_mb: int = _var("DESKBOT_MAX_FILE_MB", parse_positive_int, default=25)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -276,6 +278,7 @@ def describe_variables() -> str:
         ("DESKBOT_RETENTION_DAYS", "days delivered notices and processed deliveries are "
          "kept (events and messages always are)", "30"),
         ("DESKBOT_NOTE_PREFIX", "internal-note prefix in agent threads", "//"),
+        ("DESKBOT_MAX_FILE_MB", "largest file relayed, in MB", "25"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

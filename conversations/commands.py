@@ -9,11 +9,13 @@ fit to show the person; nothing has been written when it is raised.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from conversations import files as shared_files
 from conversations import sla
 from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
 from desks.errors import (
@@ -73,6 +75,13 @@ async def opening_message(uow: UnitOfWork, conversation: Conversation) -> Messag
         select(Message).where(Message.conversation_id == conversation.id,
                               Message.kind == "requester")
         .order_by(Message.id).limit(1))).scalar_one_or_none()
+
+
+def _words(text: str, files: Sequence[shared_files.SharedFile], *, example: str) -> str:
+    """The message's text; with files, it may be empty (a file said it all)."""
+    if files and not (text or "").strip():
+        return ""
+    return _clean_text(text, example=example)
 
 
 def _subject(text: str) -> str:
@@ -229,24 +238,27 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
                             requester_channel: str | None = None,
                             requester_thread: str | None = None,
                             requester_side_id: str | None = None,
-                            via: str = "dm", follows: Conversation | None = None) -> Posted:
+                            via: str = "dm", follows: Conversation | None = None,
+                            files: Sequence[shared_files.SharedFile] = ()) -> Posted:
     """Open a request on `desk` from `requester` with its first message.
 
     Posts the ticket card in the agent channel, sends the receipt, and tells the
     desk's available agents. `requester_channel`/`requester_thread` say where the
-    employee asked (the receipt and later updates go there).
+    employee asked (the receipt and later updates go there). `files` shared with
+    the message go to the card's thread after the card.
     """
     desk = await _current_desk(uow, desk)
     require_open_desk(desk)
     if desk.workspace_id != requester.workspace_id:
         raise NotPermitted("That desk belongs to another workspace.")
-    text = _clean_text(text, example="Write what you need, e.g. `/desk ask IT my laptop won't "
-                                     "start`.")
+    text = _words(text, files, example="Write what you need, e.g. `/desk ask IT my laptop "
+                                       "won't start`.")
     now = uow.clock.now()
     conversation = Conversation(
         workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),
         desk_id=desk.id, requester_id=requester.id, kind="inquiry", status=Status.NEW,
-        priority=3, subject=_subject(text), follows_id=follows.id if follows else None,
+        priority=3, subject=_subject(text) or shared_files.subject_of(files),
+        follows_id=follows.id if follows else None,
         opened_at=now, updated_at=now, last_requester_message_at=now,
         requester_channel=requester_channel, requester_thread=requester_thread,
     )
@@ -261,6 +273,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
            message_id=message.id, follows_ref=follows.ref if follows else None)
     _notice(uow, conversation, NoticeKind.CARD_POST)
     _whole_in_thread(uow, conversation, message)
+    await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
     for agent_id in await _available_agents(uow, desk.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
@@ -309,7 +322,8 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
 
 
 async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, text: str, *,
-                            requester_side_id: str | None = None) -> Posted:
+                            requester_side_id: str | None = None,
+                            files: Sequence[shared_files.SharedFile] = ()) -> Posted:
     """Add the requester's follow-up to their conversation.
 
     While waiting on them it goes back to work; after resolve it reopens within the
@@ -320,7 +334,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     if conversation.requester_id != requester.id:
         await _hide_from_outsiders(uow, requester.id, conversation)
         raise NotPermitted("You can only add to your own requests. `/desk my` lists them.")
-    text = _clean_text(text, example="Write your message in the request's thread.")
+    text = _words(text, files, example="Write your message in the request's thread.")
     now = uow.clock.now()
     desk = await _desk(uow, conversation)
     window = timedelta(days=int((desk.settings or {}).get(
@@ -334,7 +348,8 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
                              f"Start a new request with `/desk ask`.")
         posted = await open_conversation(
             uow, requester, desk, text, requester_channel=conversation.requester_channel,
-            requester_side_id=requester_side_id, via="follow_up", follows=conversation)
+            requester_side_id=requester_side_id, via="follow_up", follows=conversation,
+            files=files)
         posted.opened_new = True
         return posted
     if conversation.status == Status.RESOLVED:
@@ -351,7 +366,9 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     conversation.last_requester_message_at = now
     await _touch(uow, conversation)
     _event(uow, conversation, requester.id, "message.requester", message_id=message.id)
-    _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
+    if text:
+        _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
+    await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return Posted(conversation, message)
 
@@ -416,11 +433,12 @@ def _reopen_state(conversation: Conversation) -> None:
 
 
 async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
-                      agent_side_id: str | None = None) -> Posted:
+                      agent_side_id: str | None = None,
+                      files: Sequence[shared_files.SharedFile] = ()) -> Posted:
     """Relay an agent's reply to the requester; claims the conversation if unassigned."""
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
-    text = _clean_text(text, example="Reply in the request's thread.")
+    text = _words(text, files, example="Reply in the request's thread.")
     now = uow.clock.now()
     if conversation.assignee_id is None:
         await _assign(uow, conversation, actor, actor.person, "conversation.claimed")
@@ -436,20 +454,28 @@ async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, 
     await _mark_read(uow, conversation, actor.id)
     _event(uow, conversation, actor.id, "message.agent", message_id=message.id,
            first_response=first)
-    _notice(uow, conversation, NoticeKind.RELAY_TO_REQUESTER, message_id=message.id)
+    if text:
+        _notice(uow, conversation, NoticeKind.RELAY_TO_REQUESTER, message_id=message.id)
+    await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_REQUESTER)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return Posted(conversation, message)
 
 
 async def add_note(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
-                   agent_side_id: str | None = None) -> Posted:
-    """Keep an internal note on the conversation; it never reaches the requester."""
+                   agent_side_id: str | None = None,
+                   files: Sequence[shared_files.SharedFile] = ()) -> Posted:
+    """Keep an internal note on the conversation; it never reaches the requester.
+
+    Files shared with a note are kept with it and stay internal too.
+    """
     conversation, _ = await _for_agent(uow, actor, ref)
-    text = _clean_text(text, example="Write the note after the prefix, e.g. `// checked AD`.")
+    text = _words(text, files,
+                  example="Write the note after the prefix, e.g. `// checked AD`.")
     message = Message(conversation_id=conversation.id, author_id=actor.id, kind="note",
                       body=text, created_at=uow.clock.now(), agent_side_id=agent_side_id)
     uow.session.add(message)
     await uow.session.flush()
+    await shared_files.keep(uow, message, files)
     await _touch(uow, conversation)
     await _mark_read(uow, conversation, actor.id)
     _event(uow, conversation, actor.id, "message.note", message_id=message.id)

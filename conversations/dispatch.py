@@ -38,7 +38,15 @@ from sqlalchemy import exc as sa_exc
 
 from storage import outbox
 from storage.database import Database
-from storage.notices import ALSO, CARD_FIRST, COALESCED_KINDS, TOLD, NoticeKind
+from storage.journal import write_notice
+from storage.notices import (
+    ALSO,
+    CARD_FIRST,
+    COALESCED_KINDS,
+    TELL_AUTHOR_ON_FAILURE,
+    TOLD,
+    NoticeKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +132,18 @@ def transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+class FileRefused(Undeliverable):
+    """A shared file that cannot be relayed: `reason` is "too_big" (`size` bytes, past
+    `limit_mb`) or "unfetchable" (the platform would not give deskbot its bytes)."""
+
+    def __init__(self, message: str, *, reason: str, size: int | None = None,
+                 limit_mb: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.size = size
+        self.limit_mb = limit_mb
 
 
 class _Next(enum.Enum):
@@ -430,7 +450,9 @@ class Dispatcher:
     async def _fail(self, row: outbox.LeasedRow, exc: Exception, *,
                     attempts: int | None = None, bug: bool = False) -> None:
         async with self.db.unit_of_work() as uow:
-            await outbox.mark_failed(uow, self.owner, row.id, error=_describe(exc))
+            failed = await outbox.mark_failed(uow, self.owner, row.id, error=_describe(exc))
+            if failed and row.kind in TELL_AUTHOR_ON_FAILURE:
+                _tell_author(uow, row, exc)
             await uow.commit()
         if bug:
             log.error("notice %s (%s, conversation %s) not delivered: deskbot failed on it "
@@ -459,6 +481,18 @@ class Dispatcher:
         """
         ceiling = min(self.max_backoff, self.base_backoff * 2 ** min(attempts - 1, 62))
         return ceiling / 2 + self._jitter.random() * ceiling / 2
+
+
+def _tell_author(uow: Any, row: outbox.LeasedRow, exc: Exception) -> None:
+    """Queue `file.failed` for a file relay given up on, in the transaction that fails it:
+    the file's author hears that it did not go through, and why."""
+    payload: dict[str, Any] = {"file_id": row.payload.get("file_id"),
+                               "message_id": row.payload.get("message_id"),
+                               "relay": row.kind, "reason": "undelivered"}
+    if isinstance(exc, FileRefused):
+        payload.update(reason=exc.reason, size=exc.size, limit_mb=exc.limit_mb)
+    write_notice(uow, workspace_id=row.workspace_id, conversation_id=row.conversation_id,
+                 kind=NoticeKind.FILE_FAILED, payload=payload)
 
 
 def _superseded(run: list[outbox.LeasedRow]) -> set[int]:
@@ -564,5 +598,5 @@ class RecordingSender:
         self._changed = asyncio.Event()
 
 
-__all__ = ["Delivery", "Dispatcher", "Notice", "RecordingSender", "RetryLater", "Sender",
-           "Undeliverable", "default_owner"]
+__all__ = ["Delivery", "Dispatcher", "FileRefused", "Notice", "RecordingSender", "RetryLater",
+           "Sender", "Undeliverable", "default_owner"]

@@ -278,6 +278,33 @@ class Message(Base):
     agent_side_id: Mapped[str | None] = mapped_column(String(255))
 
 
+class MessageFile(Base):
+    """A file shared with a message (or with a request still waiting for its desk).
+
+    What the platform told of it: name, type, size, its id and where to download it.
+    deskbot keeps no bytes: the sender fetches them from `url` when it relays the
+    file to the other side. A file belongs to a message, or, while the employee
+    picks a desk, to their pending request (`pending_id`; removed with it).
+    """
+
+    __tablename__ = "message_file"
+    __table_args__ = (Index("ix_message_file_message", "message_id"),
+                      Index("ix_message_file_pending", "pending_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"))
+    pending_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pending_request.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(255))
+    mimetype: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
 # No foreign keys on the two tables every command and sweep appends to (`event`,
 # `outbox`). Each key is a trigger per inserted row on PostgreSQL (a lookup with a row
 # lock in the parent) and a lookup on SQLite: for a sweep's thousand events and two

@@ -41,6 +41,13 @@ class NoticeKind(StrEnum):
     # A question about a pending request (desk picker, "add to #ref or new?");
     # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
     REQUESTER_PROMPT = "requester.prompt"
+    # Files (conversations/files.py): payload {"file_id", "message_id"}. The sender
+    # fetches the file and puts it in the card's thread / the requester's chat.
+    FILE_TO_AGENTS = "file.to_agents"
+    FILE_TO_REQUESTER = "file.to_requester"
+    # A file's relay failed for good: tell its author. Payload {"file_id", "reason":
+    # "too_big" | "unfetchable" | "undelivered", "size": bytes or None}.
+    FILE_FAILED = "file.failed"
 
 
 # Card updates render the conversation's current state, so several in a row are one.
@@ -57,3 +64,7 @@ CARD_FIRST = "card"
 # retry resumes after them instead of telling anyone twice.
 ALSO = "also"
 TOLD = "told"
+
+# Relays whose permanent failure is told to the author of what was relayed: the
+# dispatcher writes a `FILE_FAILED` notice when it gives one of them up.
+TELL_AUTHOR_ON_FAILURE = frozenset({NoticeKind.FILE_TO_AGENTS, NoticeKind.FILE_TO_REQUESTER})

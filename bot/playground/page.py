@@ -9,6 +9,8 @@ click a `block_actions` payload; a modal's submit a `view_submission`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
 import secrets
@@ -115,8 +117,9 @@ class Page:
     async def _message(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or "")
         text = str(body.get("text") or "").strip()
-        if not channel or not text:
-            raise BadAct("a message needs a channel and text")
+        files = self._files(user, body.get("files"))
+        if not channel or not (text or files):
+            raise BadAct("a message needs a channel and text or a file")
         if len(text) > MAX_TEXT:  # Slack's own composer refuses it
             raise BadAct(f"msg_too_long: Slack takes at most {MAX_TEXT:,} characters")
         thread_ts = body.get("thread_ts") or None
@@ -124,11 +127,33 @@ class Page:
             raise BadAct("that is someone else's DM")
         typed = as_slack_sends(text, self.state)
         ts = self.state.add_person_message(channel, typed, user=user, thread_ts=thread_ts)
+        if files:
+            self.state.find(channel, ts).update(subtype="file_share", files=files)
         self.playground.changed()
         event = self.playground.requests.message_event(user, channel, typed, ts,
-                                                       thread_ts=thread_ts)
+                                                       thread_ts=thread_ts, files=files)
         await self._send(self.playground.requests.event(event))
         return {"ts": ts}
+
+    def _files(self, user: str, given: Any) -> list[dict[str, Any]]:
+        """Files the person attached: `[{name, mimetype, content: base64}]` -> Slack's
+        file objects, their bytes kept by the workspace."""
+        if not given:
+            return []
+        if not isinstance(given, list) or len(given) > 10:
+            raise BadAct("files is a list of at most 10 {name, mimetype, content}")
+        shared = []
+        for item in given:
+            if not isinstance(item, dict) or not item.get("name"):
+                raise BadAct("each file needs a name and base64 content")
+            try:
+                content = base64.b64decode(str(item.get("content") or ""), validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise BadAct("a file's content is not base64") from error
+            shared.append(self.state.add_file(
+                str(item["name"])[:255], content, user=user,
+                mimetype=str(item.get("mimetype") or "application/octet-stream")))
+        return shared
 
     async def _command(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or f"D{user}")

@@ -4,6 +4,9 @@
     /playground/api/<method>     the Slack Web API deskbot's client is pointed at
     /playground/state?user=U     what person U sees, as JSON, for the page
     /playground/events           server-sent events: "something changed" after each call
+    /playground/files/<id>/<name>  a shared file's bytes (with the token), and
+    /playground/files/upload/<id>  where files.getUploadURLExternal's uploads go
+    /playground/file/<id>        a shared file, for the page's links (no token)
     /playground/act              what the person did; becomes the signed request Slack
                                  would send to /slack/events (see `bot.playground.page`)
 
@@ -20,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -47,6 +51,7 @@ class Playground:
         self.token = "xoxb-playground-" + secrets.token_hex(12)
         self.signing_secret = secrets.token_hex(24)
         self.state = new_state(self.page_url, validate_blocks=validate_blocks)
+        self.state.file_url = f"{self.base_url}/playground/files/"
         # The page's workspace outlives a restart, like deskbot's database beside it.
         self.keeper = Keeper(self.state, state_file)
         self.keeper.load()
@@ -86,6 +91,9 @@ class Playground:
         app.router.add_static("/playground/static/", STATIC)
         app.router.add_route("*", "/playground/api/response/{id}", self._response_url)
         app.router.add_route("*", "/playground/api/{method}", self._web_api)
+        app.router.add_get("/playground/files/{file_id}/{name}", self._download)
+        app.router.add_get("/playground/file/{file_id}", self._show_file)
+        app.router.add_post("/playground/files/upload/{file_id}", self._upload)
         app.router.add_get("/playground/state", self._state)
         app.router.add_get("/playground/events", self._events)
         app.router.add_post("/playground/act", self.page.act)
@@ -144,6 +152,28 @@ class Playground:
         if not answer.get("ok"):
             log.info("playground Web API: %s answered %s", method, answer.get("error"))
         return web.json_response(answer)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        # The page shows files by these links too: it asks with the playground's token.
+        return webapi.download(self.state, request,
+                               accept=lambda given: secrets.compare_digest(given, self.token))
+
+    async def _show_file(self, request: web.Request) -> web.Response:
+        # What the page links a shared file to: the page shows the whole workspace
+        # already (/playground/state), so its files need no token either.
+        try:
+            shown, data = self.state.file_content(request.match_info["file_id"])
+        except SlackError:
+            return web.Response(status=404, text="That file is not here (files are not "
+                                                 "kept over a restart of the playground).")
+        return web.Response(body=data, content_type=shown.get("mimetype") or
+                            "application/octet-stream",
+                            headers={"Content-Disposition":
+                                     f"inline; filename*=UTF-8''{quote(shown['name'])}"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        answer = await webapi.upload(self.state, request)
+        return answer
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params, _ = await webapi.read_call(request)

@@ -87,13 +87,19 @@ class SlackRequests:
 
     @staticmethod
     def message_event(user: str, channel: str, text: str, ts: str, *,
-                      thread_ts: str | None = None) -> dict[str, Any]:
-        """A person's `message` event (a DM when `channel` starts with D)."""
-        event = {"type": "message",
-                 "channel_type": "im" if channel.startswith("D") else "channel",
-                 "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts}
+                      thread_ts: str | None = None,
+                      files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A person's `message` event (a DM when `channel` starts with D); with `files`
+        (Slack file objects), a `file_share` as Slack sends it."""
+        event: dict[str, Any] = {
+            "type": "message", "channel_type": "im" if channel.startswith("D") else "channel",
+            "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts}
         if thread_ts:
             event["thread_ts"] = thread_ts
+        if files:
+            event["subtype"] = "file_share"
+            event["files"] = files
+            event["upload"] = False
         return event
 
     @staticmethod

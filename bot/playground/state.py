@@ -12,6 +12,7 @@ declared with `is_member=False` or `is_archived=True`.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from slack_sdk.models.blocks import Block
 MAX_TEXT = 40_000
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+MAX_FILE_BYTES = 1024 * 1024 * 1024  # Slack takes files up to 1 GB
 
 
 class SlackError(Exception):
@@ -106,12 +108,20 @@ class SlackState:
     triggers: dict[str, str] = field(default_factory=dict)
     view_owners: dict[str, str] = field(default_factory=dict)
     oauth_answer: dict[str, Any] | None = None
+    # Files: id -> the file object Slack shows; id -> its bytes (not kept over a
+    # restart); uploads started with files.getUploadURLExternal: id -> its details.
+    # `file_url` is where the HTTP side serves `<id>/<name>` and `upload/<id>`.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_url: str = ""
     validate_blocks: bool = True
     # Wall-clock seconds for message ts (the playground); None: a fixed, counted base.
     wall_clock: Callable[[], float] | None = None
     _last_ts: int = 0
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _view_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # ------------------------------------------------------------ helpers
 
@@ -153,6 +163,96 @@ class SlackState:
             message["thread_ts"] = thread_ts
         self.messages.setdefault(channel, []).append(message)
         return ts
+
+    # ------------------------------------------------------------ files
+
+    def add_file(self, name: str, content: bytes, *, mimetype: str = "application/octet-stream",
+                 user: str | None = None, title: str | None = None) -> dict[str, Any]:
+        """A file a person shared (or an upload completed): its Slack file object."""
+        file_id = f"F{next(self._file_ids):08d}"
+        while file_id in self.files:
+            file_id = f"F{next(self._file_ids):08d}"
+        url = f"{self.file_url}{file_id}/{name}"
+        shown = {"id": file_id, "name": name, "title": title or name, "mimetype": mimetype,
+                 "filetype": name.rsplit(".", 1)[-1].lower() if "." in name else "binary",
+                 "size": len(content), "user": user or self.bot.user_id, "mode": "hosted",
+                 "url_private": url, "url_private_download": f"{url}?download=1"}
+        self.files[file_id] = shown
+        self.file_bytes[file_id] = bytes(content)
+        return dict(shown)
+
+    def file_content(self, file_id: str) -> tuple[dict[str, Any], bytes]:
+        """A file's object and bytes, for a download; SlackError when there are none."""
+        if file_id not in self.files or file_id not in self.file_bytes:
+            raise SlackError("file_not_found")
+        return self.files[file_id], self.file_bytes[file_id]
+
+    def receive_upload(self, file_id: str, data: bytes) -> None:
+        """The bytes POSTed to an upload URL."""
+        upload = self.uploads.get(file_id)
+        if upload is None or upload.get("data") is not None:
+            raise SlackError("invalid_upload")
+        upload["data"] = bytes(data)
+
+    def files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        shown = self.files.get(str(params.get("file") or ""))
+        if shown is None:
+            raise SlackError("file_not_found")
+        return {"file": dict(shown)}
+
+    def files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not filename or length < 1:
+            raise SlackError("invalid_arguments")
+        if length > MAX_FILE_BYTES:
+            raise SlackError("file_too_large")
+        file_id = f"F{next(self._file_ids):08d}"
+        self.uploads[file_id] = {"filename": filename, "length": length, "data": None}
+        return {"upload_url": f"{self.file_url}upload/{file_id}", "file_id": file_id}
+
+    def files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = params.get("files")
+        if isinstance(wanted, str):
+            try:
+                wanted = json.loads(wanted)
+            except ValueError:
+                wanted = None
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackError("invalid_arguments")
+        channel = self._writable(params["channel_id"]) if params.get("channel_id") else None
+        done = []
+        for item in wanted:
+            upload = self.uploads.get(str((item or {}).get("id") or ""))
+            if upload is None or upload["data"] is None:
+                raise SlackError("file_not_found")
+            if len(upload["data"]) != upload["length"]:
+                raise SlackError("file_size_mismatch")
+        for item in wanted:
+            file_id = str(item["id"])
+            upload = self.uploads.pop(file_id)
+            name = upload["filename"]
+            url = f"{self.file_url}{file_id}/{name}"
+            shown = {"id": file_id, "name": name, "title": item.get("title") or name,
+                     "mimetype": "application/octet-stream", "size": upload["length"],
+                     "user": self.bot.user_id, "mode": "hosted", "url_private": url,
+                     "url_private_download": f"{url}?download=1"}
+            self.files[file_id] = shown
+            self.file_bytes[file_id] = upload["data"]
+            done.append(shown)
+        if channel is not None:
+            ts = self.next_ts()
+            message: dict[str, Any] = {
+                "type": "message", "subtype": "file_share", "channel": channel.id, "ts": ts,
+                "text": str(params.get("initial_comment") or ""), "user": self.bot.user_id,
+                "bot_id": self.bot.bot_id, "files": [dict(f) for f in done]}
+            if params.get("thread_ts"):
+                message["thread_ts"] = str(params["thread_ts"])
+            self.messages.setdefault(channel.id, []).append(message)
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in done]}
 
     def _check_blocks(self, blocks: Any, limit: int) -> list[dict[str, Any]] | None:
         if blocks in (None, "", []):
@@ -365,4 +465,7 @@ class SlackState:
             "pins.add": self.pins_add, "pins.remove": self.pins_remove,
             "views.publish": self.views_publish, "views.open": self.views_open,
             "views.update": self.views_update, "oauth.v2.access": self.oauth_v2_access,
+            "files.info": self.files_info,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
         }

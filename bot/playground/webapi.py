@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.playground.state import SlackError
+from bot.playground.state import SlackError, SlackState
 
 # Fields slack_sdk (or a form post) may send as JSON strings.
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -69,3 +69,37 @@ def answer(handlers: Mapping[str, Handler], method: str, params: dict[str, Any],
         return {"ok": True, **handler(params)}
     except SlackError as error:
         return {"ok": False, "error": error.error}
+
+
+# Slack answers a download without a valid token with its sign-in page, not a 401.
+LOGIN_PAGE = "<!DOCTYPE html><html><body>Sign in to your workspace</body></html>"
+
+
+def bearer(request: web.Request) -> str | None:
+    """The token of `Authorization: Bearer …`, if any."""
+    auth = request.headers.get("Authorization", "")
+    return auth[len("Bearer "):] or None if auth.startswith("Bearer ") else None
+
+
+def download(state: SlackState, request: web.Request, *,
+             accept: Callable[[str], bool] | None = None) -> web.Response:
+    """GET `<file_url><id>/<name>`: the file's bytes, for a request with a valid token."""
+    token = bearer(request)
+    if token is None or (accept is not None and not accept(token)):
+        return web.Response(text=LOGIN_PAGE, content_type="text/html")
+    try:
+        shown, data = state.file_content(request.match_info["file_id"])
+    except SlackError:
+        return web.Response(status=404, text="file not found")
+    return web.Response(body=data, content_type=shown.get("mimetype") or
+                        "application/octet-stream")
+
+
+async def upload(state: SlackState, request: web.Request) -> web.Response:
+    """POST `<file_url>upload/<id>`: the bytes of an upload files.getUploadURLExternal began."""
+    data = await request.read()
+    try:
+        state.receive_upload(request.match_info["file_id"], data)
+    except SlackError:
+        return web.Response(status=404, text="no such upload")
+    return web.Response(text=f"OK - {len(data)}")

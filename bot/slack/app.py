@@ -40,6 +40,7 @@ class SlackContext:
     client_for: ClientFor
     inbox: Inbox
     note_prefix: str = "//"
+    max_file_mb: int = 25  # files past it are refused with a private answer
 
 
 class SlackAdapter:
@@ -83,6 +84,7 @@ class SlackAdapter:
             settings=settings, db=db, clock=clock,
             people=People(db, SlackDirectory(self.client_for), settings.admins),
             client_for=self.client_for, inbox=self.inbox, note_prefix=settings.note_prefix,
+            max_file_mb=settings.max_file_mb,
         )
 
         listeners.register(self.app, self.context)

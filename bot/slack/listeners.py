@@ -19,6 +19,7 @@ from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.text import typed
 from conversations import intake
+from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -54,9 +55,37 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 
 def spoken(event: dict) -> bool:
-    """Whether the message event is a person's words (not a bot, edit or join)."""
+    """Whether the message event is a person's words or files (not a bot, edit or join)."""
     return (event.get("subtype") in SPOKEN_SUBTYPES and not event.get("bot_id")
-            and bool(event.get("user")) and bool((event.get("text") or "").strip()))
+            and bool(event.get("user"))
+            and (bool((event.get("text") or "").strip()) or bool(event.get("files"))))
+
+
+def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
+    """The files of a message event, and what to tell of those deskbot cannot fetch.
+
+    A file Slack shows without its URLs (deleted, or hidden by the plan's limits)
+    cannot be carried across; one marked `check_file_info` (Slack Connect) is looked
+    up with files.info when it is relayed.
+    """
+    found: list[SharedFile] = []
+    refusals: list[str] = []
+    for item in event.get("files") or []:
+        if not isinstance(item, dict):
+            continue
+        name = str(item.get("name") or item.get("title") or "file")
+        url = item.get("url_private_download") or item.get("url_private")
+        if not url and item.get("id") and item.get("file_access") == "check_file_info":
+            url = ""  # Slack tells the rest through files.info: the sender asks it
+        elif not url:
+            refusals.append(f"I cannot fetch {isolated(name)} from Slack, so it was not "
+                            "sent. Share it again, or send a link to it.")
+            continue
+        size = item.get("size")
+        found.append(SharedFile(platform="slack", name=name, url=str(url or ""),
+                                external_id=item.get("id"), mimetype=item.get("mimetype"),
+                                size=int(size) if isinstance(size, int | float) else None))
+    return found, refusals
 
 
 async def handle_message(ctx: SlackContext, event: dict, body: dict,
@@ -88,22 +117,32 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     ts = event["ts"]
     thread_ts = event.get("thread_ts")
     in_thread = thread_ts is not None and thread_ts != ts
+    files, file_refusals = shared_files(event)
+    files, too_big = within_limit(files, ctx.max_file_mb)
+    file_refusals += too_big
     workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles or {})
     person = people[user_id]
+    if file_refusals and event.get("channel_type") != "im" and not await _about_a_desk(
+            uow, person.workspace_id, channel, thread_ts if in_thread else None):
+        file_refusals = []  # a file in a channel deskbot only sits in is none of its business
     refusal: str | None = None
     savepoint = await uow.session.begin_nested()
     try:
-        if event.get("channel_type") == "im":
+        if not text.strip() and not files:
+            pass  # only files that cannot be carried: their author is told below
+        elif event.get("channel_type") == "im":
             await chat.direct_message(uow, person, text, channel, ts,
-                                  thread_ts if in_thread else None)
+                                      thread_ts if in_thread else None, files=files)
         else:
             refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
-                                             ts, thread_ts if in_thread else None)
+                                             ts, thread_ts if in_thread else None,
+                                             files=files)
         await savepoint.commit()
     except DeskbotError as error:
         # Undo the half-done command, keep the delivery as processed, and say why.
         await savepoint.rollback()
         refusal = error.message
+    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
     if not refusal:
         return None
 
@@ -112,8 +151,19 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     return tell
 
 
+async def _about_a_desk(uow: Any, workspace_id: int, channel: str,
+                        thread_ts: str | None) -> bool:
+    """Whether a channel message is for deskbot: in an intake channel or a card's thread."""
+    agent_desk, intake_desk = await intake.desk_by_channel(uow, workspace_id, channel)
+    if intake_desk is not None:
+        return True
+    return (thread_ts is not None and agent_desk is not None and
+            await intake.by_agent_thread(uow, workspace_id, channel, thread_ts) is not None)
+
+
 async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: Any, text: str,
-                           channel: str, ts: str, thread_ts: str | None) -> str | None:
+                           channel: str, ts: str, thread_ts: str | None, *,
+                           files: list[SharedFile] | None = None) -> str | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, person.workspace_id, channel)
     if thread_ts is not None and agent_desk is not None:
         conversation = await intake.by_agent_thread(uow, person.workspace_id, channel,
@@ -122,7 +172,8 @@ async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: 
             return None
         return await chat.agent_thread_message(
             uow, ctx.people.actor(person, workspace), conversation,
-            LEADING_MENTION.sub("", text), ts, note_prefix=ctx.note_prefix)
+            LEADING_MENTION.sub("", text), ts, note_prefix=ctx.note_prefix, files=files or ())
     if intake_desk is not None:
-        await chat.intake_channel_message(uow, person, intake_desk, text, channel, ts, thread_ts)
+        await chat.intake_channel_message(uow, person, intake_desk, text, channel, ts, thread_ts,
+                                          files=files or ())
     return None

@@ -34,8 +34,8 @@ STATE_EXPIRATION_SECONDS = 600
 # `oauth_config.scopes.bot` in app_manifest.yaml (a test holds the two together). Kept
 # here, not read from the file, so an installed deskbot needs no copy of the repository.
 BOT_SCOPES = ("channels:history", "channels:join", "chat:write", "commands",
-              "groups:history", "im:history", "im:read", "im:write", "pins:write",
-              "users:read")
+              "files:read", "files:write", "groups:history", "im:history", "im:read",
+              "im:write", "pins:write", "users:read")
 
 
 class SignedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):

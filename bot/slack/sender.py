@@ -24,11 +24,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
+from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
-from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
+from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Person
+from storage.models import Conversation, Message, MessageFile, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,12 @@ class SlackSender:
     """
 
     def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE,
-                 forget_client: Callable[[str], None] | None = None) -> None:
+                 forget_client: Callable[[str], None] | None = None,
+                 max_file_mb: int = 25) -> None:
         self.db = db
         self.client_for = client_for
         self.note = note
+        self.max_file_mb = max_file_mb
         # With OAuth: drop a workspace's cached client when Slack refuses its token, so
         # the next attempt reads the installation again (a reinstall brings a new token).
         self.forget_client = forget_client
@@ -94,6 +97,9 @@ class SlackSender:
             NoticeKind.AGENT_NUDGE: self._alert,
             NoticeKind.REQUESTER_REMINDER: self._to_requester,
             NoticeKind.DESK_DIGEST: self._digest,
+            NoticeKind.FILE_TO_AGENTS: self._file,
+            NoticeKind.FILE_TO_REQUESTER: self._file,
+            NoticeKind.FILE_FAILED: self._file_failed,
         }
 
     # ------------------------------------------------------------ entry
@@ -320,6 +326,93 @@ class SlackSender:
     async def _dm(self, client: AsyncWebClient, user_id: str) -> str:
         opened = await client.conversations_open(users=user_id)
         return opened["channel"]["id"]
+
+    # ------------------------------------------------------------ files
+
+    async def _file(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        """Fetch a shared file with the bot token and upload it into the other side's thread."""
+        relay = await read_relay(self.db, ctx.notice)
+        conversation = relay.conversation
+        ctx.ref = conversation.ref
+        links: dict[str, str] = {}
+        if ctx.notice.kind == NoticeKind.FILE_TO_AGENTS:
+            if not (conversation.agent_channel and conversation.agent_thread):
+                raise Undeliverable("the card was never posted, so its thread does not exist")
+            channel, thread = conversation.agent_channel, conversation.agent_thread
+        else:
+            links, channel = await self._requester_channel(client, conversation,
+                                                           relay.requester)
+            thread = conversation.requester_thread
+        file = relay.file
+        url, name = (file.url, file.name) if file.url else await self._file_info(client, file)
+        data = await fetch(url, name=name, limit_mb=self.max_file_mb,
+                           headers={"Authorization": f"Bearer {client.token}"},
+                           expect_html=(file.mimetype or "").startswith("text/html"))
+        author = relay.author.display_name if relay.author else "Someone"
+        await self._upload(client, channel, thread, name, data, _escape(caption(author, name)))
+        return Delivery(conversation_links=links) if links else None
+
+    async def _file_info(self, client: AsyncWebClient, file: MessageFile) -> tuple[str, str]:
+        """Where to download a file the event did not describe (`check_file_info`), and
+        its name."""
+        try:
+            info = await client.files_info(file=file.external_id or "")
+        except SlackApiError as exc:
+            if _error(exc) in ("file_not_found", "file_deleted", "access_denied"):
+                raise FileRefused(f"slack: files.info: {_error(exc)}",
+                                  reason="unfetchable") from exc
+            raise
+        found = info.get("file") or {}
+        url = found.get("url_private_download") or found.get("url_private")
+        if not url:
+            raise FileRefused("slack: files.info gave no download URL", reason="unfetchable")
+        return str(url), str(found.get("name") or file.name)
+
+    async def _upload(self, client: AsyncWebClient, channel: str, thread: str | None,
+                      name: str, data: bytes, comment: str) -> None:
+        """Slack's external upload: ask for a URL, POST the bytes there, complete into
+        the channel's thread with a comment."""
+        asked = await client.files_getUploadURLExternal(filename=name, length=len(data))
+        async with aiohttp.ClientSession() as session, \
+                session.post(asked["upload_url"], data=data) as answer:
+            if answer.status != 200:
+                raise RetryLater(f"slack: file upload answered HTTP {answer.status}")
+        await client.files_completeUploadExternal(
+            files=[{"id": asked["file_id"], "title": name}], channel_id=channel,
+            thread_ts=thread, initial_comment=comment)
+
+    async def _file_failed(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        """Tell a file's author it did not reach the other side, and why."""
+        payload = ctx.notice.payload
+        conversation, _, requester, _ = await ctx.read(self.db)
+        async with self.db.unit_of_work(readonly=True) as uow:
+            file = await uow.session.get(MessageFile, int(payload.get("file_id") or 0))
+            message = (await uow.session.get(Message, file.message_id)
+                       if file is not None and file.message_id else None)
+            author = (await uow.session.get(Person, message.author_id)
+                      if message is not None and message.author_id else None)
+        if file is None or author is None:
+            log.info("slack: %s skipped: the file or its author is gone", ctx)
+            return None
+        to_desk = payload.get("relay") == NoticeKind.FILE_TO_AGENTS
+        text = _escape(failure_words(payload, file.name, to_desk=to_desk))
+        if to_desk:  # the requester shared it: into their own thread
+            links, channel = await self._requester_channel(client, conversation, requester)
+            await self._post(client, ctx, channel, {"text": text},
+                             thread_ts=conversation.requester_thread)
+            return Delivery(conversation_links=links) if links else None
+        if conversation.agent_channel and conversation.agent_thread:
+            try:
+                await client.chat_postEphemeral(channel=conversation.agent_channel,
+                                                user=author.external_id, text=text,
+                                                thread_ts=conversation.agent_thread)
+                return None
+            except SlackApiError as exc:
+                if _error(exc) in TRANSIENT:
+                    raise
+        await self._post(client, ctx, await self._dm(client, author.external_id),
+                         {"text": text})
+        return None
 
     # ------------------------------------------------------------ Web API calls
 

@@ -87,6 +87,7 @@ class TeamsContext:
     inbox: Inbox
     connector_for: Any  # async (service_url) -> ConnectorClient
     note_prefix: str = "//"
+    max_file_mb: int = 25  # files past it are refused with a private answer
 
     @property
     def admins(self) -> frozenset[str]:
@@ -118,7 +119,8 @@ class TeamsAdapter:
         self.context = TeamsContext(settings=settings, db=db, clock=clock,
                                     addresses=self.addresses, inbox=self.inbox,
                                     connector_for=self.connector_for,
-                                    note_prefix=settings.note_prefix)
+                                    note_prefix=settings.note_prefix,
+                                    max_file_mb=settings.max_file_mb)
         self.bot = handler.DeskBot(self.context)
 
     @property

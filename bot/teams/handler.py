@@ -30,10 +30,12 @@ from bot.commands.runner import Caller, run_command
 from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
+from bot.teams.files import has_files, shared_files
 from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
 from cards import teams as teams_cards
 from cards.views import Reply
 from conversations import intake
+from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from desks.errors import DeskbotError
 from desks.permissions import resolve_actor, served_desk_ids
@@ -71,8 +73,8 @@ class DeskBot(TeamsActivityHandler):
             return
         if sender.get("id") == (activity.get("recipient") or {}).get("id"):
             return  # our own message, echoed
-        if not str(activity.get("text") or "").strip():
-            return  # a reaction, an edit without text, an image only: nothing to relay
+        if not str(activity.get("text") or "").strip() and not has_files(activity):
+            return  # a reaction, an edit without text: nothing to relay
         new = await self.ctx.inbox.accept(PLATFORM, delivery_id(activity), tenant, "message",
                                           {"activity": activity})
         if not new:
@@ -128,23 +130,32 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
             command = said.command if first and first[0].lower() in words.TOP else None
     elif said.command.lower().startswith("/desk"):
         command = words.as_command(said.command)
+    if command is not None and not said.command.strip() and has_files(activity):
+        command = None  # a file alone, with the bot mentioned, is a message, not `help`
     if command is not None:
         return _command_after_commit(ctx, activity, command, personal=personal)
 
     workspace, (person,) = await enter(uow, tenant, [activity["from"]])
+    files, file_refusals = shared_files(activity)
+    files, too_big = within_limit(files, ctx.max_file_mb)
+    file_refusals += too_big
     refusal: str | None = None
     savepoint = await uow.session.begin_nested()
     try:
-        if personal:
+        if not said.text.strip() and not files:
+            pass  # only files that cannot be carried: their author is told below
+        elif personal:
             await chat.direct_message(uow, person, said.text, conversation_id,
-                                      str(activity["id"]), None)
+                                      str(activity["id"]), None, files=files)
         else:
             refusal = await _channel_message(ctx, uow, workspace, person, said.text, channel,
-                                             str(activity["id"]), root if in_thread else None)
+                                             str(activity["id"]), root if in_thread else None,
+                                             files=files)
         await savepoint.commit()
     except DeskbotError as error:
         await savepoint.rollback()  # the delivery stays processed; its author is told why
         refusal = error.message
+    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
     if not refusal:
         return None
 
@@ -155,7 +166,8 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
 
 async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Workspace,
                            person: Person, text: str, channel: str, activity_id: str,
-                           root: str | None) -> str | None:
+                           root: str | None, *, files: list[SharedFile] | None = None,
+                           ) -> str | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, workspace.id, channel)
     if root is not None and agent_desk is not None:
         conversation = await intake.by_agent_thread(uow, workspace.id, channel, root)
@@ -163,10 +175,10 @@ async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Worksp
             return None  # agents talking among themselves in another thread
         actor = resolve_actor(person, workspace, ctx.admins)
         return await chat.agent_thread_message(uow, actor, conversation, text, activity_id,
-                                               note_prefix=ctx.note_prefix)
+                                               note_prefix=ctx.note_prefix, files=files or ())
     if intake_desk is not None:
         await chat.intake_channel_message(uow, person, intake_desk, text, channel,
-                                          activity_id, root)
+                                          activity_id, root, files=files or ())
     return None
 
 

@@ -137,7 +137,9 @@ def build_manifest(app_id: str, *, name: str = DEFAULT_NAME,
             # Personal chat: an employee's intake. Team: a desk's agent channel. Group
             # chats have no role in a desk, so the bot is not offered there.
             "scopes": ["personal", "team"],
-            "supportsFiles": False,
+            # Files in a personal chat reach the bot as download links (the employee's
+            # files; `bot.teams.files`). Channel files live in SharePoint regardless.
+            "supportsFiles": True,
             "isNotificationOnly": False,
             "commandLists": [
                 {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS)},

@@ -26,11 +26,12 @@ would exceed them waits when a slot frees within `max_wait` (1 s), else it is
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
@@ -39,14 +40,15 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
+from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
-from cards.teams.text import clip_markdown, fit_markdown
+from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, PendingRequest, Person
+from storage.models import Conversation, Message, MessageFile, PendingRequest, Person
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 TOO_BIG = frozenset({400, 413})  # MessageSizeTooBig, or a card Teams will not take
 TEXT_LIMIT = 20_000  # characters of a plain-text fallback: well inside Teams' ~28 KB
 DEFAULT_NOTE = "(shown as text: the card could not be sent)"
+# A URL in a markdown link keeps what it is made of, but parentheses and spaces.
+LINK_SAFE = ":/?#[]@!$&'*+,;=%~-._"
 
 
 def _status(exc: HttpOperationError) -> int:
@@ -93,8 +97,9 @@ class TeamsSender:
 
     def __init__(self, db: Database, connector_for: ConnectorFor, addresses: Addresses, *,
                  bot_id_fallback: str, limiter: SendLimiter | None = None,
-                 note: str = DEFAULT_NOTE) -> None:
+                 note: str = DEFAULT_NOTE, max_file_mb: int = 25) -> None:
         self.db = db
+        self.max_file_mb = max_file_mb
         self.connector_for = connector_for
         self.addresses = addresses
         self.bot_id_fallback = bot_id_fallback
@@ -122,6 +127,9 @@ class TeamsSender:
             NoticeKind.AGENT_NUDGE: self._alert,
             NoticeKind.DESK_DIGEST: self._digest,
             NoticeKind.REQUESTER_PROMPT: self._prompt,
+            NoticeKind.FILE_TO_AGENTS: self._file,
+            NoticeKind.FILE_TO_REQUESTER: self._file,
+            NoticeKind.FILE_FAILED: self._file_failed,
         }
 
     # ------------------------------------------------------------ entry
@@ -319,6 +327,83 @@ class TeamsSender:
             return {}, await self._where(ctx, conversation.requester_channel)
         chat = await self._personal_chat(ctx, requester.external_id)
         return {"requester_channel": chat.conversation_id}, chat
+
+    # ------------------------------------------------------------ files
+
+    async def _file(self, ctx: NoticeContext) -> Delivery | None:
+        """Relay a shared file as Teams' own link to it: an image as an attachment with
+        `contentUrl` (shown inline), any other file as a link in the message's text.
+
+        A bot cannot put a file into a channel, and into a personal chat only through
+        the FileConsentCard flow; deskbot does not host files itself. It fetches each
+        file first: one it cannot fetch, or one past the limit, is told to its author
+        instead of sent as a dead link.
+        """
+        relay = await read_relay(self.db, ctx.notice)
+        conversation = relay.conversation
+        ctx.ref = conversation.ref
+        links: dict[str, str] = {}
+        if ctx.notice.kind == NoticeKind.FILE_TO_AGENTS:
+            if not (conversation.agent_channel and conversation.agent_thread):
+                raise Undeliverable("the card was never posted, so its thread does not exist")
+            where = await self._where(ctx, self._thread(conversation))
+        else:
+            links, where = await self._requester_chat(ctx, conversation, relay.requester)
+        file = relay.file
+        await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
+                    headers=await self._download_headers(ctx, file.url),
+                    expect_html=(file.mimetype or "").startswith("text/html"))
+        author = relay.author.display_name if relay.author else "Someone"
+        if (file.mimetype or "").startswith("image/"):
+            body: dict[str, Any] = {
+                "type": "message", "text": caption(author, file.name), "textFormat": "plain",
+                "attachments": [{"contentType": file.mimetype, "contentUrl": file.url,
+                                 "name": file.name}]}
+        else:
+            link = f"[{escape_markdown(file.name)}]({quote(file.url, safe=LINK_SAFE)})"
+            body = {"type": "message", "textFormat": "markdown",
+                    "text": f"{escape_markdown(author)} shared \u2068{link}\u2069"}
+        await self._send(ctx, where, body)
+        return Delivery(conversation_links=links) if links else None
+
+    async def _download_headers(self, ctx: NoticeContext, url: str) -> dict[str, str]:
+        """The bot's token for Teams' own hosts (a pasted image's `contentUrl` lives with
+        the service URL or on *.asm.skype.com and wants it); none anywhere else (a file's
+        `downloadUrl` is pre-authenticated, and a token must not leave Microsoft)."""
+        host = urlsplit(url).hostname or ""
+        anywhere = await self._anywhere(ctx)
+        if host != urlsplit(anywhere.service_url).hostname and \
+                not host.endswith(".asm.skype.com"):
+            return {}
+        credentials = (await self._client(anywhere)).config.credentials
+        if not getattr(credentials, "microsoft_app_id", None):
+            return {}  # no app id: authentication is off (loopback, tests)
+        token = await asyncio.to_thread(credentials.get_access_token)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def _file_failed(self, ctx: NoticeContext) -> Delivery | None:
+        """Tell a file's author that it did not reach the other side, and why."""
+        payload = ctx.notice.payload
+        conversation, _, requester, _ = await ctx.read(self.db)
+        async with self.db.unit_of_work(readonly=True) as uow:
+            file = await uow.session.get(MessageFile, int(payload.get("file_id") or 0))
+            message = (await uow.session.get(Message, file.message_id)
+                       if file is not None and file.message_id else None)
+            author = (await uow.session.get(Person, message.author_id)
+                      if message is not None and message.author_id else None)
+        if file is None or author is None:
+            log.info("teams: %s skipped: the file or its author is gone", ctx)
+            return None
+        to_desk = payload.get("relay") == NoticeKind.FILE_TO_AGENTS
+        text = failure_words(payload, file.name, to_desk=to_desk)
+        links: dict[str, str] = {}
+        if to_desk:  # the requester shared it: into their chat
+            links, where = await self._requester_chat(ctx, conversation, requester)
+        else:  # an agent: privately, in their own chat with the bot
+            where = await self._personal_chat(ctx, author.external_id)
+        await self._send(ctx, where, {"type": "message", "text": text,
+                                      "textFormat": "plain"})
+        return Delivery(conversation_links=links) if links else None
 
     # ------------------------------------------------------------ addresses
 

@@ -24,6 +24,11 @@ Failures on cue: `fail_next("update", 429, retry_after=1)` (a kind, or an fnmatc
 on the path or on "VERB path"), `chaos(0.3)` / `calm()`. `require_token="t"` makes calls
 without `Authorization: Bearer t` get 401, as the real connector does.
 
+Files: `file_download_info(name, bytes)` and `image(name, bytes)` build the attachments
+Teams puts on a message with a file (personal chat) or a pasted image; the fake serves
+their `downloadUrl` / `contentUrl` itself (kind "download"); `file_bytes(url)` reads
+back what a URL serves.
+
 Auth: with no app id botbuilder sends no token (nothing to stub). With an app id it
 asks MSAL for a token from login.microsoftonline.com, which MSAL insists be https, so
 the fake cannot stand in for it: hand `ConfigurationBotFrameworkAuthentication` a
@@ -247,15 +252,21 @@ class FakeBotConnector:
                            frozenset[str] | None] | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        # Files people share: id -> (name, bytes, content type), served at `file_url`.
+        self.files: dict[str, tuple[str, bytes, str]] = {}
+        self.file_url = ""
+        self._file_ids = itertools.count(1)
 
     # ------------------------------------------------------------ life
 
     async def start(self) -> FakeBotConnector:
         """Serve on 127.0.0.1 on a free port; sets `base_url` (with its trailing slash)."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}{self._prefix}/"
+        self.file_url = f"http://127.0.0.1:{port}/files/"
         return self
 
     async def stop(self) -> None:
@@ -300,6 +311,34 @@ class FakeBotConnector:
         self.conversations.setdefault(channel.channel_id, Conversation(
             channel.channel_id, "channel", self.tenant_id, channel=channel))
         return channel
+
+    def add_file(self, name: str, content: bytes, *,
+                 content_type: str = "application/octet-stream") -> str:
+        """A file someone shares: returns its pre-authenticated download URL (as Teams'
+        `downloadUrl`), served by this fake; each GET is recorded as kind "download"
+        (`fail_next("download", 404)` makes it fail)."""
+        file_id = f"f{next(self._file_ids)}{_random(string.ascii_lowercase, 8)}"
+        self.files[file_id] = (name, bytes(content), content_type)
+        return f"{self.file_url}{file_id}/{name}"
+
+    def file_download_info(self, name: str, content: bytes) -> dict[str, Any]:
+        """The attachment Teams puts on a personal-chat message with a file."""
+        kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        return {"contentType": "application/vnd.microsoft.teams.file.download.info",
+                "name": name, "content": {"downloadUrl": self.add_file(name, content),
+                                          "uniqueId": secrets.token_hex(8), "fileType": kind}}
+
+    def image(self, name: str, content: bytes, content_type: str = "image/png") -> dict[str, Any]:
+        """The attachment Teams puts on a message with a pasted image."""
+        return {"contentType": content_type, "name": name,
+                "contentUrl": self.add_file(name, content, content_type=content_type)}
+
+    def file_bytes(self, url: str) -> bytes | None:
+        """The bytes behind a download URL this fake serves, or None."""
+        if not url.startswith(self.file_url):
+            return None
+        found = self.files.get(url[len(self.file_url):].split("/", 1)[0])
+        return found[1] if found else None
 
     def personal_conversation(self, person: Person) -> Conversation:
         """The bot's 1:1 chat with `person` (one per person, as in Teams)."""
@@ -456,6 +495,23 @@ class FakeBotConnector:
         if call.response is None:
             return web.Response(status=call.status, headers=headers)
         return web.json_response(call.response, status=call.status, headers=headers)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        call = Call("GET", f"/files/{file_id}", "download", {"file_id": file_id}, None,
+                    dict(request.headers), time.time())
+        failure = self._failure_for(call)
+        found = self.files.get(file_id)
+        if failure is not None:
+            call.status = failure.status
+        elif found is None:
+            call.status = 404
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+        if call.status != 200 or found is None:
+            return web.Response(status=call.status, text="no file here")
+        return web.Response(body=found[1], content_type=found[2])
 
     def _answer(self, call: Call, query: dict[str, str]) -> Any:
         if call.kind == "unknown":

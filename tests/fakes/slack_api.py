@@ -19,7 +19,16 @@ Failures on cue: `fail_next(method, error=...)` for a Slack error,
 `fail_next(method, status=429, retry_after=1)` or `status=500` for HTTP failures, and
 `chaos(ratio=0.3)` / `calm()` for a stretch where a fraction of calls fail with 500 or
 429 (with `Retry-After`). Response URLs (`<base_url>response/<id>`) are recorded too, as
-method "response_url". Nothing is global: several fakes can run at once.
+method "response_url".
+
+Files: `add_file(name, bytes, user=...)` makes a file a person shares (its object goes
+in a message event's `files`); `GET /files/<id>/<name>` serves its bytes to a request
+with `Authorization: Bearer <token>` (without one, a sign-in page, as Slack does),
+recorded as method "files.download" (`fail_next("files.download", status=404)` makes
+it fail). files.getUploadURLExternal answers an upload URL on the same server (a POST
+there is recorded as "files.upload_url"); files.completeUploadExternal shares the
+uploaded files in the channel and thread; `uploaded(channel)` reads them back.
+Nothing is global: several fakes can run at once.
 
 Socket Mode: `apps.connections.open` (with an `xapp-` token) answers the ws:// URL of a
 websocket served by the same server; the app connects there and gets Slack's `hello`.
@@ -106,9 +115,12 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/response/{id}", self._response_url)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket-mode/{ticket}", self._socket)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
+        app.router.add_post("/files/upload/{file_id}", self._upload)
         app.on_shutdown.append(self._close_sockets)
         self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
+        self.state.file_url = f"http://127.0.0.1:{port}/files/"
         self._socket_url = f"ws://127.0.0.1:{port}/socket-mode/"
         return self
 
@@ -149,6 +161,25 @@ class FakeSlackApi:
         """A person's own message (not made through the API); returns its ts."""
         return self.state.add_person_message(channel, text, user=user, ts=ts,
                                              thread_ts=thread_ts)
+
+    def add_file(self, name: str, content: bytes, *, user: str,
+                 mimetype: str = "application/octet-stream") -> dict[str, Any]:
+        """A file a person shares: its Slack file object (for a message event's `files`),
+        downloadable from `url_private_download` with a bot token."""
+        return self.state.add_file(name, content, mimetype=mimetype, user=user)
+
+    def uploaded(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Files uploaded into `channel` (into `thread_ts`), each with its `bytes` and the
+        `comment` it came with, oldest first."""
+        found = []
+        for message in self.state.messages.get(channel, []):
+            if thread_ts is not None and message.get("thread_ts") != thread_ts:
+                continue
+            for shown in message.get("files") or []:
+                if message.get("bot_id"):
+                    found.append({**shown, "comment": message.get("text") or "",
+                                  "bytes": self.state.file_bytes.get(shown["id"])})
+        return found
 
     def set_auth(self, **changes: str) -> None:
         """Change what auth.test answers: team_id, team, user_id, bot_id, url."""
@@ -342,6 +373,29 @@ class FakeSlackApi:
         if method == "apps.connections.open":  # the one method that wants the app token
             return self._open_connection(token)
         return webapi.answer(self._handlers, method, params, token)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        call = Call(method="files.download", params={"file": request.match_info["file_id"]},
+                    token=webapi.bearer(request), time=time.time())
+        failure = self._failure_for("files.download")
+        if failure is not None:
+            call.status, call.response = failure.status or 500, {"ok": False}
+            await self._record(call)
+            return web.Response(status=call.status, text="failed on cue")
+        answer = webapi.download(self.state, request)
+        call.status = answer.status
+        call.response = {"ok": answer.status == 200 and answer.content_type != "text/html",
+                         "size": len(answer.body) if isinstance(answer.body, bytes) else 0}
+        await self._record(call)
+        return answer
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        answer = await webapi.upload(self.state, request)
+        call = Call(method="files.upload_url", params={"file": request.match_info["file_id"]},
+                    token=webapi.bearer(request), time=time.time(), status=answer.status,
+                    response={"ok": answer.status == 200})
+        await self._record(call)
+        return answer
 
     async def _response_url(self, request: web.Request) -> web.Response:
         params, token = await webapi.read_call(request)

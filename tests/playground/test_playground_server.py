@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import signal
 from pathlib import Path
@@ -241,3 +242,33 @@ async def test_after_a_restart_new_messages_and_thread_replies_are_not_dropped(
         assert status == 200
         await served.playground.wait_for(
             lambda: in_thread(state, f"D{ELI}", asked["ts"], "fixed the tray"))
+
+
+async def test_a_file_sent_from_the_page_reaches_the_card_thread(served: Running) -> None:
+    """Issue 14, point 6: the playground's Web API takes deskbot's upload methods."""
+    status, _ = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                   "text": "admin create IT #it-desk"})
+    assert status == 200
+    content = bytes(range(256)) * 40
+    status, answer = await act(served, {
+        "user": ELI, "kind": "message", "channel": f"D{ELI}", "text": "",
+        "files": [{"name": "error.png", "mimetype": "image/png",
+                   "content": base64.b64encode(content).decode()}]})
+    assert (status, answer["ok"]) == (200, True)
+    state = served.playground.state
+
+    def uploaded() -> list[dict[str, Any]]:
+        return [f for m in state.messages.get(IT_CHANNEL, []) if m.get("bot_id")
+                and m.get("thread_ts") for f in m.get("files") or []]
+
+    await served.playground.wait_for(uploaded)
+    [shown] = uploaded()
+    assert shown["name"] == "error.png" and "Eli" in next(
+        m["text"] for m in state.messages[IT_CHANNEL] if m.get("files"))
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{served.url}/playground/file/{shown['id']}") as response:
+            assert response.status == 200 and await response.read() == content
+    # The page sees the file with the message it came with.
+    seen = served.playground.page.seen_by(ELI)
+    assert any(f["name"] == "error.png" for m in seen["messages"][IT_CHANNEL]
+               for f in m.get("files") or [])

@@ -86,19 +86,24 @@ class SlackWorld:
                                                    retry_num=retry_num))
 
     async def dm(self, user: str, text: str, *, thread_ts: str | None = None,
-                 event_id: str | None = None) -> str:
-        """The person writes to the bot in their DM; returns the message ts."""
+                 event_id: str | None = None,
+                 files: list[dict[str, Any]] | None = None) -> str:
+        """The person writes to the bot in their DM (with `files`: Slack file objects,
+        from `api.add_file`); returns the message ts."""
         ts = self.new_ts()
-        event = self.requests.message_event(user, f"D{user}", text, ts, thread_ts=thread_ts)
+        event = self.requests.message_event(user, f"D{user}", text, ts, thread_ts=thread_ts,
+                                            files=files)
         status, _ = await self.event(event, event_id=event_id)
         assert status == 200
         return ts
 
     async def say(self, user: str, channel: str, text: str, *,
-                  thread_ts: str | None = None) -> str:
+                  thread_ts: str | None = None,
+                  files: list[dict[str, Any]] | None = None) -> str:
         """The person posts in a channel (a thread reply when thread_ts is given)."""
         ts = self.new_ts()
-        event = self.requests.message_event(user, channel, text, ts, thread_ts=thread_ts)
+        event = self.requests.message_event(user, channel, text, ts, thread_ts=thread_ts,
+                                            files=files)
         status, _ = await self.event(event)
         assert status == 200
         return ts

@@ -254,3 +254,34 @@ async def test_two_fakes_run_at_once_without_sharing() -> None:
         assert [c.method for c in one.calls] == ["chat.postMessage"]
         assert [c.method for c in two.calls] == ["auth.test"]
         assert two.messages == {}
+
+
+async def test_files_download_with_a_token_and_upload_in_three_steps() -> None:
+    async with FakeSlackApi() as api:
+        shared = api.add_file("a.pdf", b"%PDF-1", user="U1", mimetype="application/pdf")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(shared["url_private_download"],
+                                   headers={"Authorization": "Bearer xoxb-test"}) as got:
+                assert (got.status, await got.read()) == (200, b"%PDF-1")
+                assert got.content_type == "application/pdf"
+            # Without a token Slack answers its sign-in page, not a 401.
+            async with session.get(shared["url_private_download"]) as got:
+                assert got.status == 200 and got.content_type == "text/html"
+        assert [c.ok for c in api.calls_to("files.download")] == [True, False]
+
+        # slack_sdk's own helper, pointed at the fake, does the three steps.
+        done = await client(api).files_upload_v2(content=b"bytes!", filename="b.txt",
+                                                 channel="C1", thread_ts="1.1",
+                                                 initial_comment="here")
+        assert done["file"]["title"] == "b.txt"
+        [uploaded] = api.uploaded("C1", thread_ts="1.1")
+        assert (uploaded["bytes"], uploaded["comment"]) == (b"bytes!", "here")
+        assert [c.method for c in api.calls if c.method.startswith("files.")][-3:] == [
+            "files.getUploadURLExternal", "files.upload_url", "files.completeUploadExternal"]
+
+        # Completing an upload whose bytes never came is refused.
+        asked = await client(api).files_getUploadURLExternal(filename="c.txt", length=3)
+        with pytest.raises(SlackApiError) as refused:
+            await client(api).files_completeUploadExternal(
+                files=[{"id": asked["file_id"]}], channel_id="C1")
+        assert refused.value.response["error"] == "file_not_found"

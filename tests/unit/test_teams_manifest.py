@@ -68,7 +68,8 @@ def test_the_app_is_the_bot(manifest: dict) -> None:
     (bot,) = manifest["bots"]
     assert manifest["id"] == bot["botId"] == manifest["webApplicationInfo"]["id"] == APP_ID
     assert set(bot["scopes"]) == {"personal", "team"}
-    assert bot["supportsFiles"] is False
+    # Files sent in a personal chat reach the bot (issue 14: files reach the other side).
+    assert bot["supportsFiles"] is True
     assert bot["isNotificationOnly"] is False
 
 

@@ -107,6 +107,14 @@
     return m.thread_ts && m.thread_ts !== m.ts;
   }
 
+  // Files shared with a message (by a person, or uploaded by deskbot): links to them.
+  function fileLinks(m) {
+    if (!m.files || !m.files.length) return null;
+    return el("ul", { class: "files" }, ...m.files.map((f) => el("li", {},
+      el("a", { href: "/playground/file/" + encodeURIComponent(f.id), target: "_blank",
+                rel: "noopener", dir: "auto" }, "📎 " + (f.name || f.title || "file")))));
+  }
+
   function messageItem(m, channel, { ephemeral = false, inThread = false } = {}) {
     const pinned = (ui.data.pins[channel] || []).includes(m.ts);
     const fromBot = ephemeral || m.user === ui.data.bot.id || Boolean(m.bot_id);
@@ -129,6 +137,7 @@
         pinned ? el("span", { class: "pin-mark" }, "📌 Pinned") : null,
         ephemeral ? el("span", { class: "only-you" }, "Only visible to you") : null),
       body,
+      fileLinks(m),
       replies.length && !ephemeral ? el("button", {
         type: "button", class: "replies", onclick: () => openThread(m.ts),
       }, replies.length === 1 ? "1 reply" : replies.length + " replies") : null,
