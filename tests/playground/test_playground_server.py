@@ -241,3 +241,17 @@ async def test_after_a_restart_new_messages_and_thread_replies_are_not_dropped(
         assert status == 200
         await served.playground.wait_for(
             lambda: in_thread(state, f"D{ELI}", asked["ts"], "fixed the tray"))
+
+
+def test_view_ids_go_on_after_a_restart() -> None:
+    """A kept home's view id is never given to a new view after a restart."""
+    from bot.playground.keep import dump, restore
+
+    before = new_state("http://127.0.0.1/playground/")
+    home = before.views_publish({"user_id": ELI, "view": {"type": "home", "blocks": []}})
+    kept = json.loads(json.dumps(dump(before)))
+    after = new_state("http://127.0.0.1/playground/")
+    restore(after, kept)
+    assert after.homes[ELI]["id"] == home["view"]["id"]
+    again = after.views_publish({"user_id": ADA, "view": {"type": "home", "blocks": []}})
+    assert again["view"]["id"] != home["view"]["id"]
