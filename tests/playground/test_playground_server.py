@@ -272,3 +272,17 @@ async def test_a_file_sent_from_the_page_reaches_the_card_thread(served: Running
     seen = served.playground.page.seen_by(ELI)
     assert any(f["name"] == "error.png" for m in seen["messages"][IT_CHANNEL]
                for f in m.get("files") or [])
+
+
+def test_view_ids_go_on_after_a_restart() -> None:
+    """A kept home's view id is never given to a new view after a restart."""
+    from bot.playground.keep import dump, restore
+
+    before = new_state("http://127.0.0.1/playground/")
+    home = before.views_publish({"user_id": ELI, "view": {"type": "home", "blocks": []}})
+    kept = json.loads(json.dumps(dump(before)))
+    after = new_state("http://127.0.0.1/playground/")
+    restore(after, kept)
+    assert after.homes[ELI]["id"] == home["view"]["id"]
+    again = after.views_publish({"user_id": ADA, "view": {"type": "home", "blocks": []}})
+    assert again["view"]["id"] != home["view"]["id"]
