@@ -409,9 +409,10 @@ async def agent_home(uow: UnitOfWork, actor: Actor, view: str = "unassigned",
 
 
 async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
-    """An employee's home tab: their own requests, newest first, and the open desks."""
+    """An employee's home tab: their own requests, newest first, and the desks that take
+    requests (not those still being set up)."""
     items = await queues.my_requests(uow, person)
-    open_desks = await desks.list_desks(uow, person.workspace_id)
+    open_desks = await intake.open_desks(uow, person.workspace_id)
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
@@ -425,7 +426,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
-    lines = [("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve")]
+    # First what keeps it from taking requests (nothing, once it is ready).
+    lines = [("Not ready", missing) for missing in await desks.missing_for_ready(uow, desk)]
+    lines.append(("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve"))
     try:
         policy = policy_of(settings)
     except InvalidInput as error:  # hand-edited settings: show them, and what is wrong

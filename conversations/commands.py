@@ -26,7 +26,7 @@ from desks.errors import (
     WrongState,
 )
 from desks.permissions import Actor, desk_role, served_desk_ids
-from desks.service import require_open_desk
+from desks.service import require_ready_desk
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
@@ -201,7 +201,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     employee asked (the receipt and later updates go there).
     """
     desk = await _current_desk(uow, desk)
-    require_open_desk(desk)
+    await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
     if desk.workspace_id != requester.workspace_id:
         raise NotPermitted("That desk belongs to another workspace.")
     text = _clean_text(text, example="Write what you need, e.g. `/desk ask IT my laptop won't "
@@ -238,7 +238,7 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
     conversation is the agent's from the start, and that message is its first response.
     """
     desk = await _current_desk(uow, desk)
-    require_open_desk(desk)
+    await require_ready_desk(uow, desk)
     if await desk_role(uow, actor.id, desk.id) is None:
         raise NotAnAgent(f"You are not an agent of the {desk.name} desk, so you cannot start "
                          f"a request there.", desk=desk.name)
@@ -474,7 +474,7 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     conversation, desk = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     target = await _current_desk(uow, target)
-    require_open_desk(target)
+    await require_ready_desk(uow, target)
     if target.workspace_id != conversation.workspace_id:
         raise NotPermitted("That desk belongs to another workspace.")
     if target.id == desk.id:
