@@ -171,18 +171,21 @@ async def intake_channel(ctx: Context, args: Args) -> View:
     name = args.word(DESK)
     _refuse_plain_channel(args)
     target = args.channel()
-    if target is None:
-        word = args.optional_word()
-        if word is None or word.lower() != "off":
-            raise args.fail("`/desk admin intake` needs a #channel (or `off`): "
-                            "`/desk admin intake IT #ask-it`.")
+    word = args.optional_word() if target is None else None
+    here = word is None and target is None and not ctx.caller_in_dm and ctx.caller_channel
+    if target is None and not here and (word is None or word.lower() != "off"):
+        raise args.fail("`/desk admin intake` needs a #channel (or `off`): "
+                        "`/desk admin intake IT #ask-it`, or run it in that channel.")
     args.done()
+    # Written in a channel without naming one: that channel (on Teams, the only way).
+    channel_id = target.channel_id if target else (ctx.caller_channel if here else None)
     desk = await service.set_intake_channel(
-        ctx.uow, ctx.actor, name, target.channel_id if target else None,
-        _binding(ctx, target.channel_id, flags, target) if target else None)
-    if target is None:
+        ctx.uow, ctx.actor, name, channel_id,
+        _binding(ctx, channel_id, flags, target) if channel_id else None)
+    if channel_id is None:
         return Reply(text=f"The {desk.name} desk has no intake channel now.")
-    return Reply(text=f"Top-level posts in {_channel(target)} now open {desk.name} requests. "
+    where = _channel(target) if target else "this channel"
+    return Reply(text=f"Top-level posts in {where} now open {desk.name} requests. "
                       "Invite me there if it is private.")
 
 
