@@ -33,6 +33,7 @@ from cards.views import (
     Receipt,
     RelayToAgents,
     RelayToRequester,
+    Reply,
     RequesterUpdate,
     RequestRow,
     ResolvePrompt,
@@ -416,6 +417,21 @@ async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
+
+
+async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply | None:
+    """The DM telling a desk's leads and admins that requests wait on a desk that can no
+    longer be worked (`NoticeKind.DESK_NOT_READY`); None when the desk is gone."""
+    desk = await uow.session.get(Desk, int(payload["desk_id"]))
+    if desk is None:
+        return None
+    refs = [int(r) for r in payload.get("refs") or []]
+    shown = ", ".join(f"#{r}" for r in refs)
+    missing = "; ".join(str(m) for m in payload.get("missing") or [])
+    return Reply(kind="error", text=(
+        f"The {desk.name} desk is not ready to take requests, and {shown} "
+        f"wait{'s' if len(refs) == 1 else ''} on it where no agent sees "
+        f"{'it' if len(refs) == 1 else 'them'}: {missing}."))
 
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:

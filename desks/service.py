@@ -46,7 +46,7 @@ from desks.window_grammar import (
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
-from storage.notices import NoticeKind
+from storage.notices import ALSO, NoticeKind
 
 MAX_NAME = 80
 MAX_DESCRIPTION = 1000
@@ -237,12 +237,15 @@ async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_na
                                "a channel belongs to one desk, as its agent channel or its "
                                "intake channel. A workspace admin can move it with "
                                "`--force`.")
+        was_ready = not await missing_for_ready(uow, holder)
         for taken in clashing:
             column = "agent_channel" if taken == Use.AGENT else "intake_channel"
             setattr(holder, column, None)
             record_event(uow, workspace_id=holder.workspace_id, desk_id=holder.id,
                          actor_id=actor.id, kind=f"desk.{column}", old=channel, new=None,
                          reason="moved_by_force", to_desk=desk_name)
+        if was_ready:
+            await tell_if_stranded(uow, actor, holder)
     if (use == Use.AGENT and facts is not None and facts.is_private is False
             and not (binding.confirmed or binding.force)):
         raise InvalidInput(f"{shown[0].upper()}{shown[1:]} is a public channel: employees "
@@ -294,6 +297,7 @@ class MembershipChange:
     changed: list[Person] = field(default_factory=list)
     unchanged: list[Person] = field(default_factory=list)
     released_refs: list[int] = field(default_factory=list)
+    stranded_refs: list[int] = field(default_factory=list)  # waiting on a desk now not ready
 
 
 async def add_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
@@ -329,6 +333,7 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     """
     desk = await _desk_for_change(uow, actor, desk_name)
     _require_people(people, role)
+    was_ready = not await missing_for_ready(uow, desk)
     result = MembershipChange()
     for person in _distinct(people):
         member = await uow.session.get(DeskMember, (desk.id, person.id))
@@ -349,6 +354,8 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     if gone & set(policy.oncall):  # no longer on the desk, so no longer on call for it
         write_policy(uow, actor, desk, replace(
             policy, oncall=tuple(i for i in policy.oncall if i not in gone)))
+    if was_ready:
+        result.stranded_refs = await tell_if_stranded(uow, actor, desk)
     return result
 
 
@@ -421,6 +428,35 @@ async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
     if not has_agents:
         missing.append(f"no agents: run `/desk admin agents {desk.name} add @someone`")
     return missing
+
+
+async def tell_if_stranded(uow: UnitOfWork, actor: Actor, desk: Desk) -> list[int]:
+    """After a change that left `desk` not ready: if requests wait on it, tell its leads,
+    the workspace's admins and whoever made the change (one notice, each told once);
+    the refs told of. Nothing is dropped: they are still on the desk when it is ready."""
+    missing = await missing_for_ready(uow, desk)
+    if not missing:
+        return []
+    refs = list((await uow.session.execute(
+        select(Conversation.ref).where(Conversation.desk_id == desk.id,
+                                       Conversation.status.in_(ACTIVE_STATUSES))
+        .order_by(Conversation.ref))).scalars())
+    if not refs:
+        return []
+    leads = (await uow.session.execute(
+        select(DeskMember.person_id).where(DeskMember.desk_id == desk.id,
+                                           DeskMember.role == Role.LEAD.value)
+        .order_by(DeskMember.person_id))).scalars()
+    admins = (await uow.session.execute(
+        select(Person.id).where(Person.workspace_id == desk.workspace_id,
+                                Person.is_platform_admin.is_(True)).order_by(Person.id)
+    )).scalars()
+    people = list(dict.fromkeys([actor.id, *leads, *admins]))
+    write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_NOT_READY,
+                 person_id=people[0],
+                 payload={"desk_id": desk.id, "refs": refs, "missing": missing,
+                          **({ALSO: people[1:]} if people[1:] else {})})
+    return refs
 
 
 async def require_ready_desk(uow: UnitOfWork, desk: Desk) -> None:

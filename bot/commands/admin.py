@@ -105,6 +105,11 @@ def members(role: Role):  # noqa: ANN201 - a handler factory
         if change.released_refs:
             refs = ", ".join(f"#{r}" for r in change.released_refs)
             lines.append(f"{refs} went back to unassigned.")
+        if change.stranded_refs:
+            refs = ", ".join(f"#{r}" for r in change.stranded_refs)
+            lines.append(f"The {desk.name} desk is not ready to take requests now, and "
+                         f"{refs} wait{'s' if len(change.stranded_refs) == 1 else ''} on it: "
+                         f"{'; '.join(await service.missing_for_ready(ctx.uow, desk))}.")
         return Reply(text=" ".join(lines))
     return change_members
 

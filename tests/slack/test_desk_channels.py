@@ -167,3 +167,21 @@ async def test_a_desk_that_is_not_ready_takes_no_requests(db: Database,
         assert said(answer).startswith("Sent to Facilities as #1001.")
         await world.settled()
         assert len(posts(world, "CFAC")) == 1
+
+
+async def test_a_request_left_on_a_desk_no_longer_ready_is_told_once(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await two_desks(world)
+        answer = await world.command(ELI, "ask IT my laptop won't start")
+        assert said(answer).startswith("Sent to IT as #1001.")
+        answer = await world.command(ADA, f"admin agents IT remove <@{DANA}|dana>")
+        assert ("The IT desk is not ready to take requests now, and #1001 waits on it: no "
+                "agents: run `/desk admin agents IT add @someone`.") in said(answer)
+        await world.command(ADA, f"admin agents IT remove <@{DANA}|dana>")
+        await world.settled()
+        told = [m["text"] for m in world.api.messages.get(f"D{ADA}", [])
+                if "not ready" in m.get("text", "")]
+        assert told == ["⚠️ The IT desk is not ready to take requests, and #1001 waits on it "
+                        "where no agent sees it: no agents: run `/desk admin agents IT add "
+                        "@someone`."]

@@ -92,3 +92,19 @@ async def test_a_desk_that_is_not_ready_takes_no_requests(db: Database,
         assert "No desk is taking requests yet" in shown, shown
         async with world.db.unit_of_work(readonly=True) as uow:
             assert list(await uow.session.scalars(select(Conversation))) == []
+
+
+async def test_a_request_left_on_a_desk_no_longer_ready_is_told_once(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await two_desks(world)
+        await world.dm(world.eli, "ask IT my laptop won't start")
+        await world.settled()
+        assert "#1001" in said_text(world.chat_of(world.eli)[-1])
+        for _ in range(2):
+            await answer_to(world, world.ada, world.it_channel, "admin agents IT remove {Dana}",
+                            mentions=(world.dana,))
+        told = [plain(said_text(a)) for a in world.chat_of(world.ada)]
+        told = [t for t in told if "not ready to take requests, and" in t]
+        assert len(told) == 1, told
+        assert "#1001 waits on it where no agent sees it: no agents" in told[0]
