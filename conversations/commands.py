@@ -26,7 +26,7 @@ from desks.errors import (
     WrongState,
 )
 from desks.permissions import Actor, desk_role, served_desk_ids
-from desks.service import require_ready_desk
+from desks.service import missing_for_ready, require_ready_desk
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
@@ -489,8 +489,8 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
 
     What `transfer_to_desk` does (unassigned there, a new card, the requester told),
     recorded as `sla.escalated` with `data`. Nothing happens (None) when the
-    conversation is closed or already there, or the next tier is archived or of
-    another workspace.
+    conversation is closed or already there, or the next tier is archived, not ready (no
+    agent channel or agents: nobody there would see it) or of another workspace.
     """
     conversation = await uow.session.get(Conversation, conversation_id)
     if conversation is None or conversation.status == Status.CLOSED:
@@ -498,6 +498,8 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
     if (next_tier.archived_at is not None
             or next_tier.workspace_id != conversation.workspace_id
             or next_tier.id == conversation.desk_id):
+        return None
+    if await missing_for_ready(uow, next_tier):
         return None
     desk = await _desk(uow, conversation)
     await _move(uow, conversation, desk, next_tier, None, "sla.escalated", **data)

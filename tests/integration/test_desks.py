@@ -250,3 +250,15 @@ async def test_requests_left_on_a_desk_that_is_no_longer_ready_are_told_once(wor
     assert view is not None and view.text == (
         "The IT desk is not ready to take requests, and #1002 waits on it where no agent "
         "sees it: no agent channel: run `/desk admin channel IT #channel`.")
+
+
+async def test_no_escalation_to_a_desk_that_is_not_ready(world: World):
+    posted = await world.run(c.open_conversation, world.people["eli"], world.desks["IT"],
+                             "the VPN is down")
+    tier2 = await world.run(desks.create_desk, world.actor("ada"), "IT Tier 2")
+    assert await world.run(c.escalate, posted.conversation.id, tier2) is None
+    assert (await world.conversation(posted.conversation.ref)).desk_id == world.desks["IT"].id
+    await world.run(desks.set_agent_channel, world.actor("ada"), tier2, "C_T2")
+    await world.run(desks.add_members, world.actor("ada"), tier2, [world.people["lee"]],
+                    Role.AGENT)
+    assert await world.run(c.escalate, posted.conversation.id, tier2) is not None
