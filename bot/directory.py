@@ -1,7 +1,8 @@
-"""Who people are on their platform: names, time zones, admin flags.
+"""Who people are on their platform (names, time zones, admin flags), and channels.
 
-Platform-neutral. The Slack adapter answers from `users.info`, the Teams adapter from
-the roster; command handlers ask for profiles *before* opening a unit of work, so no
+Platform-neutral. The Slack adapter answers from `users.info` (people) and
+`conversations.info` / `conversations.members` (channels), the Teams adapter from what
+each activity carries; command handlers ask *before* opening a unit of work, so no
 platform call ever runs while a database write lock is held.
 """
 
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
 
+from desks.channels import ChannelFacts
+from desks.errors import DeskbotError
 from desks.people import ensure_person, ensure_workspace
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
@@ -42,12 +45,51 @@ class Directory(Protocol):
         """Profiles of `external_ids` (unknown ids are left out of the answer)."""
         ...
 
+    async def channel(self, workspace_external_id: str, channel_id: str,
+                      user_id: str) -> ChannelFacts:
+        """What the platform says of `channel_id`, for `user_id` who wants to bind it."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticChannel:
+    """A channel a StaticDirectory knows: its name, privacy and members (None: all)."""
+
+    channel_id: str
+    name: str
+    is_private: bool = True
+    members: frozenset[str] | None = None
+    visible: bool = True  # False: a channel the bot is not in (or that does not exist)
+
 
 class StaticDirectory:
-    """A directory from a fixed list (tests, and platforms that send names inline)."""
+    """A directory from a fixed list (tests, and platforms that send names inline).
 
-    def __init__(self, profiles: Sequence[Profile] = ()) -> None:
+    Channels it was not given are taken as private ones everybody is in, unless
+    `strict_channels`: then they are channels the bot cannot see.
+    """
+
+    def __init__(self, profiles: Sequence[Profile] = (), channels: Sequence[StaticChannel] = (),
+                 *, strict_channels: bool = False) -> None:
         self._profiles = {p.external_id: p for p in profiles}
+        self._channels = {c.channel_id: c for c in channels}
+        self.strict_channels = strict_channels
+
+    def add_channel(self, channel: StaticChannel) -> None:
+        """Add or replace one channel."""
+        self._channels[channel.channel_id] = channel
+
+    async def channel(self, workspace_external_id: str, channel_id: str,
+                      user_id: str) -> ChannelFacts:
+        """The facts of a known channel (see the class docstring for unknown ones)."""
+        known = self._channels.get(channel_id)
+        if known is None:
+            return ChannelFacts(channel_id, visible=not self.strict_channels,
+                                is_private=True, caller_is_member=True)
+        if not known.visible:
+            return ChannelFacts(channel_id, visible=False)
+        return ChannelFacts(channel_id, name=known.name, is_private=known.is_private,
+                            caller_is_member=known.members is None or user_id in known.members)
 
     def add(self, profile: Profile) -> None:
         """Add or replace one profile."""
@@ -93,6 +135,31 @@ async def profiles_to_refresh(db: Database, directory: Directory, platform: str,
         log.warning("profile lookup failed for %s workspace %s (%s); using ids as names",
                     platform, workspace_external_id, type(error).__name__)
         return {}
+
+
+async def channel_facts(directory: Directory, workspace_external_id: str, user_id: str,
+                        channel_ids: Iterable[str], *,
+                        own_channel: str | None = None) -> dict[str, ChannelFacts]:
+    """Facts of each of `channel_ids`, for `user_id` who is binding them.
+
+    `own_channel` is where the command was written: its author is in it by definition,
+    whatever the platform's lists say. Unlike a profile, a channel's facts decide what
+    may be done, so a platform that fails refuses the command (try again) instead of
+    letting it through unchecked.
+    """
+    found: dict[str, ChannelFacts] = {}
+    for channel_id in dict.fromkeys(c for c in channel_ids if c):
+        try:
+            facts = await directory.channel(workspace_external_id, channel_id, user_id)
+        except Exception as error:
+            log.warning("channel lookup of %s in workspace %s failed (%s)", channel_id,
+                        workspace_external_id, type(error).__name__)
+            raise DeskbotError("I could not check that channel just now; please try again "
+                               "in a minute.") from error
+        if channel_id == own_channel and facts.visible:
+            facts = replace(facts, caller_is_member=True)
+        found[channel_id] = facts
+    return found
 
 
 async def enter(uow: UnitOfWork, platform: str, workspace_external_id: str,

@@ -34,6 +34,7 @@ from cards.views import (
     Receipt,
     RelayToAgents,
     RelayToRequester,
+    Reply,
     RequesterUpdate,
     RequestRow,
     ResolvePrompt,
@@ -411,12 +412,28 @@ async def agent_home(uow: UnitOfWork, actor: Actor, view: str = "unassigned",
 
 
 async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
-    """An employee's home tab: their own requests, newest first, and the open desks."""
+    """An employee's home tab: their own requests, newest first, and the desks that take
+    requests (not those still being set up)."""
     items = await queues.my_requests(uow, person)
-    open_desks = await desks.list_desks(uow, person.workspace_id)
+    open_desks = await intake.open_desks(uow, person.workspace_id)
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
+
+
+async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply | None:
+    """The DM telling a desk's leads and admins that requests wait on a desk that can no
+    longer be worked (`NoticeKind.DESK_NOT_READY`); None when the desk is gone."""
+    desk = await uow.session.get(Desk, int(payload["desk_id"]))
+    if desk is None:
+        return None
+    refs = [int(r) for r in payload.get("refs") or []]
+    shown = ", ".join(f"#{r}" for r in refs)
+    missing = "; ".join(str(m) for m in payload.get("missing") or [])
+    return Reply(kind="error", text=(
+        f"The {desk.name} desk is not ready to take requests, and {shown} "
+        f"wait{'s' if len(refs) == 1 else ''} on it where no agent sees "
+        f"{'it' if len(refs) == 1 else 'them'}: {missing}."))
 
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
@@ -427,7 +444,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
-    lines = [("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve")]
+    # First what keeps it from taking requests (nothing, once it is ready).
+    lines = [("Not ready", missing) for missing in await desks.missing_for_ready(uow, desk)]
+    lines.append(("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve"))
     try:
         policy = policy_of(settings)
     except InvalidInput as error:  # hand-edited settings: show them, and what is wrong

@@ -28,7 +28,7 @@ from desks.errors import (
     WrongState,
 )
 from desks.permissions import Actor, desk_role, served_desk_ids
-from desks.service import require_open_desk
+from desks.service import missing_for_ready, require_ready_desk
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
@@ -248,7 +248,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     the message go to the card's thread after the card.
     """
     desk = await _current_desk(uow, desk)
-    require_open_desk(desk)
+    await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
     if desk.workspace_id != requester.workspace_id:
         raise NotPermitted("That desk belongs to another workspace.")
     text = _words(text, files, example="Write what you need, e.g. `/desk ask IT my laptop "
@@ -288,7 +288,7 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
     conversation is the agent's from the start, and that message is its first response.
     """
     desk = await _current_desk(uow, desk)
-    require_open_desk(desk)
+    await require_ready_desk(uow, desk)
     if await desk_role(uow, actor.id, desk.id) is None:
         raise NotAnAgent(f"You are not an agent of the {desk.name} desk, so you cannot start "
                          f"a request there.", desk=desk.name)
@@ -540,7 +540,7 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     conversation, desk = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     target = await _current_desk(uow, target)
-    require_open_desk(target)
+    await require_ready_desk(uow, target)
     if target.workspace_id != conversation.workspace_id:
         raise NotPermitted("That desk belongs to another workspace.")
     if target.id == desk.id:
@@ -555,8 +555,8 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
 
     What `transfer_to_desk` does (unassigned there, a new card, the requester told),
     recorded as `sla.escalated` with `data`. Nothing happens (None) when the
-    conversation is closed or already there, or the next tier is archived or of
-    another workspace.
+    conversation is closed or already there, or the next tier is archived, not ready (no
+    agent channel or agents: nobody there would see it) or of another workspace.
     """
     conversation = await uow.session.get(Conversation, conversation_id)
     if conversation is None or conversation.status == Status.CLOSED:
@@ -564,6 +564,8 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
     if (next_tier.archived_at is not None
             or next_tier.workspace_id != conversation.workspace_id
             or next_tier.id == conversation.desk_id):
+        return None
+    if await missing_for_ready(uow, next_tier):
         return None
     desk = await _desk(uow, conversation)
     await _move(uow, conversation, desk, next_tier, None, "sla.escalated", **data)

@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from conversations.lifecycle import ACTIVE
-from desks.errors import NotPermitted, UnknownDesk, WrongState
+from desks.errors import DeskNotReady, NotPermitted, UnknownDesk, WrongState
 from storage.database import UnitOfWork
 from storage.journal import write_notice
-from storage.models import Conversation, Desk, PendingRequest, Person
+from storage.models import Conversation, Desk, DeskMember, PendingRequest, Person
 from storage.notices import NoticeKind
 
 # A pending request nobody answered is dropped after this long (see forget_pending).
@@ -53,9 +53,12 @@ def keyword_matches(desk: Desk, text: str) -> str | None:
 
 
 async def open_desks(uow: UnitOfWork, workspace_id: int) -> list[Desk]:
-    """The workspace's desks that take requests, by name."""
+    """The workspace's desks that take requests, by name: not archived, and ready (an
+    agent channel and at least one agent; see `desks.service.missing_for_ready`)."""
+    staffed = select(DeskMember.desk_id).where(DeskMember.desk_id == Desk.id).exists()
     rows = await uow.session.scalars(
-        select(Desk).where(Desk.workspace_id == workspace_id, Desk.archived_at.is_(None))
+        select(Desk).where(Desk.workspace_id == workspace_id, Desk.archived_at.is_(None),
+                           Desk.agent_channel.is_not(None), Desk.agent_channel != "", staffed)
         .order_by(Desk.name, Desk.id))
     return list(rows)
 
@@ -68,6 +71,11 @@ async def route(uow: UnitOfWork, workspace_id: int, text: str) -> Routing:
     """
     desks = await open_desks(uow, workspace_id)
     if not desks:
+        any_desk = (await uow.session.execute(select(Desk.id).where(
+            Desk.workspace_id == workspace_id, Desk.archived_at.is_(None)).limit(1))).first()
+        if any_desk is not None:
+            raise DeskNotReady("No desk is taking requests yet: they are still being set up. "
+                               "Please try again later.")
         raise UnknownDesk("No desk is set up yet. An admin creates one with "
                           "`/desk admin create IT #it-helpdesk`.")
     if len(desks) == 1:

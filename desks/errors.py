@@ -65,6 +65,12 @@ class DeskArchived(DeskbotError):
     kind = "desk_archived"
 
 
+class DeskNotReady(DeskbotError):
+    """The desk has no agent channel or no agents yet, so it takes no requests."""
+
+    kind = "desk_not_ready"
+
+
 class AlreadyClaimed(DeskbotError):
     """Someone else holds the conversation; details name them (`claimed_by_id`, `…_name`)."""
 

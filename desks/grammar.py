@@ -105,6 +105,24 @@ class Args:
         self.usage = usage
         self.at = 0
 
+    def flags(self, *names: str) -> set[str]:
+        """Take the flags among `names` (`--force`) wherever they are written; the ones
+        found, without their dashes. A dash a client made of `--` (— or –) counts too."""
+        found: set[str] = set()
+        kept: list[Token] = []
+        text = self.text
+        for index, token in enumerate(self.tokens):
+            name = (token.text.lstrip("-\u2014\u2013").lower()
+                    if isinstance(token, Word) and token.text[:1] in "-\u2014\u2013"
+                    and index >= self.at else None)
+            if name in names:
+                found.add(name)
+                text = text[:token.start] + " " * (token.end - token.start) + text[token.end:]
+            else:
+                kept.append(token)
+        self.tokens, self.text = kept, text
+        return found
+
     def fail(self, message: str) -> UsageError:
         """A refusal carrying this subcommand's usage."""
         return UsageError(message, usage=self.usage)

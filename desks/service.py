@@ -13,7 +13,16 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from desks.errors import DeskArchived, DeskExists, InvalidInput, NotAnAgent, UnknownDesk
+from desks.channels import Binding, Use, cannot_see
+from desks.errors import (
+    DeskArchived,
+    DeskExists,
+    DeskNotReady,
+    InvalidInput,
+    NotAnAgent,
+    NotPermitted,
+    UnknownDesk,
+)
 from desks.permissions import Actor, Role, desk_role, require_admin, require_desk_admin
 from desks.policy import (
     POLICY_KEYS,
@@ -37,7 +46,7 @@ from desks.window_grammar import (
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
-from storage.notices import NoticeKind
+from storage.notices import ALSO, NoticeKind
 
 MAX_NAME = 80
 MAX_DESCRIPTION = 1000
@@ -79,8 +88,10 @@ async def find_desk(uow: UnitOfWork, workspace_id: int, name: str, *,
 
 
 async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
-                      description: str | None = None, agent_channel: str | None = None) -> Desk:
-    """Create a desk (admins only); the creator's channel becomes its agent channel if given."""
+                      description: str | None = None, agent_channel: str | None = None,
+                      binding: Binding | None = None) -> Desk:
+    """Create a desk (admins only), with its agent channel when one is given (checked
+    as `bind_channel` checks it)."""
     require_admin(actor, "create desks")
     name = clean_name(name)
     slug = slugify(name)
@@ -91,6 +102,9 @@ async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
         state = " (archived)" if existing.archived_at else ""
         raise DeskExists(f"There is already a desk called {existing.name}{state}.",
                          name=existing.name)
+    if agent_channel is not None:
+        await bind_channel(uow, actor, None, name, agent_channel, Use.AGENT,
+                           binding or Binding())
     desk = Desk(workspace_id=actor.workspace_id, name=name, slug=slug,
                 description=_clean_description(description), agent_channel=agent_channel,
                 language="en", routing_keywords=[], settings={}, created_at=uow.clock.now())
@@ -174,10 +188,77 @@ async def restore_desk(uow: UnitOfWork, actor: Actor, desk: Desk) -> Desk:
     return desk
 
 
+def _shown_channel(binding: Binding) -> str:
+    return binding.facts.shown() if binding.facts is not None else "that channel"
+
+
+async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_name: str,
+                       channel: str, use: Use, binding: Binding) -> None:
+    """Check that `desk` (None: the desk `desk_name` being created) may take `channel`
+    for `use`; with an admin's `--force`, take it from the desk that has it.
+
+    The rules are in `desks.channels`. Without facts (a config file, a test) only the
+    one-desk-one-use rule is checked: membership and privacy are the platform's to say.
+    """
+    facts = binding.facts
+    shown = _shown_channel(binding)
+    if not channel:
+        raise InvalidInput("Name the channel, e.g. `#it-helpdesk`.")
+    if facts is not None and not facts.visible:
+        raise InvalidInput(cannot_see(facts.name))
+    if facts is not None and facts.is_dm:
+        raise InvalidInput("A direct message cannot be a desk's channel: name a channel, "
+                           f"e.g. `/desk admin channel {desk_name} #it-helpdesk`.")
+    if binding.force and not actor.is_admin:
+        raise NotPermitted("Only a workspace admin can use `--force`.")
+    if facts is not None and not binding.force:
+        if facts.caller_is_member is False:
+            raise NotPermitted(f"You are not a member of {shown}, so you cannot give it to "
+                               "a desk. Join it first (a workspace admin can bind it anyway "
+                               "with `--force`).")
+        if facts.caller_is_member is None and not actor.is_admin:
+            raise NotPermitted(f"I can't tell whether you are a member of {shown}: write "
+                               "the command in that channel itself.")
+    holders = (await uow.session.execute(
+        select(Desk).where(Desk.workspace_id == actor.workspace_id,
+                           (Desk.agent_channel == channel) | (Desk.intake_channel == channel))
+        .order_by(Desk.id))).scalars().all()
+    for holder in holders:
+        uses = [u for u, held in ((Use.AGENT, holder.agent_channel),
+                                  (Use.INTAKE, holder.intake_channel)) if held == channel]
+        same = desk is not None and holder.id == desk.id
+        clashing = [u for u in uses if not (same and u == use)]
+        if not clashing:
+            continue
+        held_as = "agent channel" if clashing[0] == Use.AGENT else "intake channel"
+        whose = "this desk's" if same else f"the {holder.name} desk's"
+        if not binding.force:
+            raise NotPermitted(f"{shown[0].upper()}{shown[1:]} is already {whose} {held_as}: "
+                               "a channel belongs to one desk, as its agent channel or its "
+                               "intake channel. A workspace admin can move it with "
+                               "`--force`.")
+        was_ready = not await missing_for_ready(uow, holder)
+        for taken in clashing:
+            column = "agent_channel" if taken == Use.AGENT else "intake_channel"
+            setattr(holder, column, None)
+            record_event(uow, workspace_id=holder.workspace_id, desk_id=holder.id,
+                         actor_id=actor.id, kind=f"desk.{column}", old=channel, new=None,
+                         reason="moved_by_force", to_desk=desk_name)
+        if was_ready:
+            await tell_if_stranded(uow, actor, holder)
+    if (use == Use.AGENT and facts is not None and facts.is_private is False
+            and not (binding.confirmed or binding.force)):
+        raise InvalidInput(f"{shown[0].upper()}{shown[1:]} is a public channel: employees "
+                           "can read this channel, and every request would be posted "
+                           "there. A private channel is safer; to use this one anyway, add "
+                           "`--confirm` to the command.")
+
+
 async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
-                            channel: str) -> Desk:
-    """Bind the desk's agent channel (where ticket cards are posted)."""
+                            channel: str, binding: Binding | None = None) -> Desk:
+    """Bind the desk's agent channel (where ticket cards are posted); see `bind_channel`."""
     desk = await _desk_for_change(uow, actor, desk_name)
+    await bind_channel(uow, actor, desk, desk.name, channel, Use.AGENT, binding or Binding())
     old, desk.agent_channel = desk.agent_channel, channel
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.agent_channel", old=old, new=channel)
@@ -185,9 +266,13 @@ async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
 
 async def set_intake_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
-                             channel: str | None) -> Desk:
-    """Set (or clear, with None) the public channel whose posts open requests."""
+                             channel: str | None, binding: Binding | None = None) -> Desk:
+    """Set (or clear, with None) the public channel whose posts open requests; see
+    `bind_channel`."""
     desk = await _desk_for_change(uow, actor, desk_name)
+    if channel is not None:
+        await bind_channel(uow, actor, desk, desk.name, channel, Use.INTAKE,
+                           binding or Binding())
     old, desk.intake_channel = desk.intake_channel, channel
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.intake_channel", old=old, new=channel)
@@ -212,6 +297,7 @@ class MembershipChange:
     changed: list[Person] = field(default_factory=list)
     unchanged: list[Person] = field(default_factory=list)
     released_refs: list[int] = field(default_factory=list)
+    stranded_refs: list[int] = field(default_factory=list)  # waiting on a desk now not ready
 
 
 async def add_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
@@ -247,6 +333,7 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     """
     desk = await _desk_for_change(uow, actor, desk_name)
     _require_people(people, role)
+    was_ready = not await missing_for_ready(uow, desk)
     result = MembershipChange()
     for person in _distinct(people):
         member = await uow.session.get(DeskMember, (desk.id, person.id))
@@ -267,6 +354,8 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     if gone & set(policy.oncall):  # no longer on the desk, so no longer on call for it
         write_policy(uow, actor, desk, replace(
             policy, oncall=tuple(i for i in policy.oncall if i not in gone)))
+    if was_ready:
+        result.stranded_refs = await tell_if_stranded(uow, actor, desk)
     return result
 
 
@@ -321,6 +410,61 @@ def require_open_desk(desk: Desk) -> None:
     if desk.archived_at is not None:
         raise DeskArchived(f"The {desk.name} desk is archived and takes no new requests.",
                            desk=desk.name)
+
+
+async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
+    """What the desk lacks to take requests, each as what to run; empty when it is ready.
+
+    A desk with no agent channel has nowhere to post its cards; one with no agents
+    (or leads) has nobody to answer. Such a desk is *not ready*: it is left out of
+    routing and the picker, and asking it directly is refused.
+    """
+    missing = []
+    if not desk.agent_channel:
+        missing.append(f"no agent channel: run `/desk admin channel {desk.name} #channel`")
+    has_agents = (await uow.session.execute(
+        select(DeskMember.person_id).where(DeskMember.desk_id == desk.id).limit(1)
+    )).first() is not None
+    if not has_agents:
+        missing.append(f"no agents: run `/desk admin agents {desk.name} add @someone`")
+    return missing
+
+
+async def tell_if_stranded(uow: UnitOfWork, actor: Actor, desk: Desk) -> list[int]:
+    """After a change that left `desk` not ready: if requests wait on it, tell its leads,
+    the workspace's admins and whoever made the change (one notice, each told once);
+    the refs told of. Nothing is dropped: they are still on the desk when it is ready."""
+    missing = await missing_for_ready(uow, desk)
+    if not missing:
+        return []
+    refs = list((await uow.session.execute(
+        select(Conversation.ref).where(Conversation.desk_id == desk.id,
+                                       Conversation.status.in_(ACTIVE_STATUSES))
+        .order_by(Conversation.ref))).scalars())
+    if not refs:
+        return []
+    leads = (await uow.session.execute(
+        select(DeskMember.person_id).where(DeskMember.desk_id == desk.id,
+                                           DeskMember.role == Role.LEAD.value)
+        .order_by(DeskMember.person_id))).scalars()
+    admins = (await uow.session.execute(
+        select(Person.id).where(Person.workspace_id == desk.workspace_id,
+                                Person.is_platform_admin.is_(True)).order_by(Person.id)
+    )).scalars()
+    people = list(dict.fromkeys([actor.id, *leads, *admins]))
+    write_notice(uow, workspace_id=desk.workspace_id, kind=NoticeKind.DESK_NOT_READY,
+                 person_id=people[0],
+                 payload={"desk_id": desk.id, "refs": refs, "missing": missing,
+                          **({ALSO: people[1:]} if people[1:] else {})})
+    return refs
+
+
+async def require_ready_desk(uow: UnitOfWork, desk: Desk) -> None:
+    """Refuse a desk that is archived or not ready (no agent channel, no agents)."""
+    require_open_desk(desk)
+    if await missing_for_ready(uow, desk):
+        raise DeskNotReady(f"The {desk.name} desk is not taking requests yet: it is still "
+                           "being set up.", desk=desk.name)
 
 
 # ---------------------------------------------------------------- service policy

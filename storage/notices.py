@@ -32,6 +32,10 @@ class NoticeKind(StrEnum):
     STALL_UNASSIGNED = "stall.unassigned"
     AGENT_NUDGE = "stall.agent_silent"  # DM the assignee: the requester waits for an answer
     DESK_DIGEST = "desk.digest"  # agent channel; payload {"desk_id", "counts": {...}}
+    # A desk became not ready (no agent channel or no agents) while requests wait on it:
+    # a DM to person_id and `ALSO` (its leads, the workspace's admins, who changed it);
+    # payload {"desk_id", "refs": [...], "missing": [...]}.
+    DESK_NOT_READY = "desk.not_ready"
     # Requester side
     RECEIPT = "requester.receipt"  # ref, desk, expected first response
     RELAY_TO_REQUESTER = "relay.to_requester"  # agent message -> requester; payload message_id

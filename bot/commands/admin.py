@@ -8,9 +8,11 @@ from bot import views
 from bot.commands.context import Context
 from cards.views import Reply, View
 from desks import service
-from desks.grammar import Args, ChannelRef
+from desks.channels import Binding, ChannelFacts, cannot_see
+from desks.errors import InvalidInput
+from desks.grammar import Args, ChannelRef, Word
 from desks.permissions import Role, require_desk_admin
-from storage.models import Person
+from storage.models import Desk, Person
 
 DESK = "the desk's name, e.g. IT"
 
@@ -24,9 +26,32 @@ def _channel(ref: ChannelRef) -> str:
     return f"#{ref.label}" if ref.label else "the channel you named"
 
 
+FLAGS = ("force", "confirm")
+
+
+def _refuse_plain_channel(args: Args) -> None:
+    """Refuse a `#name` written as plain text where a channel goes: Slack links every
+    channel it knows (`<#C123|name>`), so plain text is no channel, or one the bot cannot
+    see; on Teams no channel is written that way. Never bound to another one instead."""
+    token = args.peek()
+    if (isinstance(token, Word) and token.text.startswith("#") and len(token.text) > 1
+            and not token.text[1:].isdigit()):
+        raise InvalidInput(cannot_see(token.text[1:].strip()[:80]))
+
+
+def _binding(ctx: Context, channel_id: str, flags: set[str],
+             ref: ChannelRef | None = None) -> Binding:
+    facts = ctx.channels.get(channel_id)
+    if facts is not None and facts.name is None and ref is not None and ref.label:
+        facts = ChannelFacts(**{**facts.__dict__, "name": ref.label})
+    return Binding(facts=facts, force="force" in flags, confirmed="confirm" in flags)
+
+
 async def create(ctx: Context, args: Args) -> View:
-    """`/desk admin create NAME [#agent-channel] [description…]`."""
+    """`/desk admin create NAME [#agent-channel] [description…] [--confirm] [--force]`."""
+    flags = args.flags(*FLAGS)
     name = args.word("a name for the desk, e.g. `/desk admin create IT #it-helpdesk`")
+    _refuse_plain_channel(args)
     channel = args.channel()
     if channel is None and any(isinstance(t, ChannelRef) for t in args.tokens[args.at:]):
         # `create Payroll team #pay` would name the desk "Payroll" and describe it "team #pay".
@@ -35,15 +60,16 @@ async def create(ctx: Context, args: Args) -> View:
     description = args.phrase() or None
     agent_channel = channel.channel_id if channel else None
     where = _channel(channel) if channel else None
+    # Where the command was typed, when it names no channel: never a DM.
     if agent_channel is None and not ctx.caller_in_dm and ctx.caller_channel:
         agent_channel, where = ctx.caller_channel, "this channel"
+    binding = _binding(ctx, agent_channel, flags, channel) if agent_channel else None
     desk = await service.create_desk(ctx.uow, ctx.actor, name, description=description,
-                                     agent_channel=agent_channel)
-    then = (f"Its cards go to {where}." if where else
-            f"It has no agent channel yet: run `/desk admin channel {desk.name}` in the "
-            "channel where its agents work.")
-    return Reply(text=f"Created the {desk.name} desk. {then} Add agents with "
-                      f"`/desk admin agents {desk.name} add @someone`.")
+                                     agent_channel=agent_channel, binding=binding)
+    missing = await service.missing_for_ready(ctx.uow, desk)
+    then = f"Its cards go to {where}. " if where else ""
+    return Reply(text=f"Created the {desk.name} desk. {then}It is not ready to take requests "
+                      f"yet: {'; '.join(missing)}.")
 
 
 async def show(ctx: Context, args: Args) -> View:
@@ -79,22 +105,36 @@ def members(role: Role):  # noqa: ANN201 - a handler factory
         if change.released_refs:
             refs = ", ".join(f"#{r}" for r in change.released_refs)
             lines.append(f"{refs} went back to unassigned.")
+        if change.stranded_refs:
+            refs = ", ".join(f"#{r}" for r in change.stranded_refs)
+            lines.append(f"The {desk.name} desk is not ready to take requests now, and "
+                         f"{refs} wait{'s' if len(change.stranded_refs) == 1 else ''} on it: "
+                         f"{'; '.join(await service.missing_for_ready(ctx.uow, desk))}.")
         return Reply(text=" ".join(lines))
     return change_members
 
 
 async def channel(ctx: Context, args: Args) -> View:
-    """`/desk admin channel DESK [#channel]`: where the desk's cards go."""
+    """`/desk admin channel DESK [#channel] [--confirm] [--force]`: where the desk's cards go."""
+    flags = args.flags(*FLAGS)
     name = args.word(DESK)
+    _refuse_plain_channel(args)
     target = args.channel()
     args.done()
     if target is None and (ctx.caller_in_dm or not ctx.caller_channel):
         raise args.fail("Name the channel (`/desk admin channel IT #it-helpdesk`) or run the "
                         "command in it.")
-    channel_id = target.channel_id if target else ctx.caller_channel
-    desk = await service.set_agent_channel(ctx.uow, ctx.actor, name, channel_id or "")
+    channel_id = target.channel_id if target else (ctx.caller_channel or "")
+    desk = await service.set_agent_channel(ctx.uow, ctx.actor, name, channel_id,
+                                           _binding(ctx, channel_id, flags, target))
     where = _channel(target) if target else "this channel"
-    return Reply(text=f"The {desk.name} desk's cards now go to {where}.")
+    return Reply(text=f"The {desk.name} desk's cards now go to {where}."
+                      + await _still_missing(ctx, desk))
+
+
+async def _still_missing(ctx: Context, desk: Desk) -> str:
+    missing = await service.missing_for_ready(ctx.uow, desk)
+    return f" It is not ready to take requests yet: {'; '.join(missing)}." if missing else ""
 
 
 async def rename(ctx: Context, args: Args) -> View:
@@ -131,20 +171,26 @@ async def archive(ctx: Context, args: Args) -> View:
 
 
 async def intake_channel(ctx: Context, args: Args) -> View:
-    """`/desk admin intake DESK #channel|off`."""
+    """`/desk admin intake DESK #channel|off [--force]`."""
+    flags = args.flags(*FLAGS)
     name = args.word(DESK)
+    _refuse_plain_channel(args)
     target = args.channel()
-    if target is None:
-        word = args.optional_word()
-        if word is None or word.lower() != "off":
-            raise args.fail("`/desk admin intake` needs a #channel (or `off`): "
-                            "`/desk admin intake IT #ask-it`.")
+    word = args.optional_word() if target is None else None
+    here = word is None and target is None and not ctx.caller_in_dm and ctx.caller_channel
+    if target is None and not here and (word is None or word.lower() != "off"):
+        raise args.fail("`/desk admin intake` needs a #channel (or `off`): "
+                        "`/desk admin intake IT #ask-it`, or run it in that channel.")
     args.done()
-    desk = await service.set_intake_channel(ctx.uow, ctx.actor, name,
-                                            target.channel_id if target else None)
-    if target is None:
+    # Written in a channel without naming one: that channel (on Teams, the only way).
+    channel_id = target.channel_id if target else (ctx.caller_channel if here else None)
+    desk = await service.set_intake_channel(
+        ctx.uow, ctx.actor, name, channel_id,
+        _binding(ctx, channel_id, flags, target) if channel_id else None)
+    if channel_id is None:
         return Reply(text=f"The {desk.name} desk has no intake channel now.")
-    return Reply(text=f"Top-level posts in {_channel(target)} now open {desk.name} requests. "
+    where = _channel(target) if target else "this channel"
+    return Reply(text=f"Top-level posts in {where} now open {desk.name} requests. "
                       "Invite me there if it is private.")
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cards.views import View
+from desks.channels import ChannelFacts
 from desks.errors import InvalidInput
 from desks.grammar import Args, Mention
 from desks.permissions import Actor
@@ -24,6 +25,9 @@ class Context:
     caller_channel: str | None = None
     caller_in_dm: bool = True
     note_prefix: str = "//"
+    # What the platform says of the channels a binding command names (and of the
+    # channel it was written in), asked before the unit of work opened.
+    channels: dict[str, ChannelFacts] = field(default_factory=dict)
 
     def person(self, mention: Mention) -> Person:
         """The person an @mention names (entered before the command ran)."""

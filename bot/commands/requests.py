@@ -13,7 +13,7 @@ from conversations.notes import split_note
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.permissions import Actor
-from desks.service import find_desk, list_desks, require_open_desk, slugify
+from desks.service import find_desk, list_desks, require_ready_desk, slugify
 from storage.database import UnitOfWork
 from storage.models import Conversation
 
@@ -36,7 +36,7 @@ async def ask(ctx: Context, args: Args) -> View:
                                                      include_archived=True)}
         desk = desks.get(slugify(first.text))
         if desk is not None:
-            require_open_desk(desk)  # not silently routed elsewhere
+            await require_ready_desk(ctx.uow, desk)  # not silently routed elsewhere
             args.take()
             if not args.more():
                 raise args.fail(f"`/desk ask {desk.name}` needs what you need after the "

@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 
 from bot.commands.catalog import ADMIN, TOP, unknown
 from bot.commands.context import Context, Subcommand
-from bot.directory import Directory, Profile, profiles_to_refresh
+from bot.directory import Directory, Profile, channel_facts, profiles_to_refresh
 from cards.views import Reply, View
 from desks.errors import DeskbotError
-from desks.grammar import Args, Mention, UsageError, Word, shown, tokenize
+from desks.grammar import Args, ChannelRef, Mention, UsageError, Word, shown, tokenize
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import resolve_actor
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
 
 log = logging.getLogger(__name__)
+# The subcommands that bind channels: what the platform says of them is asked first.
+BINDS_CHANNELS = frozenset({"admin create", "admin channel", "admin intake"})
 ADMIN_USAGE = f"/desk admin {'|'.join(ADMIN)} …"
 
 
@@ -113,13 +115,19 @@ async def run_command(db: Database, caller: Caller, text: str, *, directory: Dir
                                              caller.workspace_external_id, ids)
         if caller.profile is not None:
             profiles.setdefault(caller.user_id, caller.profile)
+        channels = {}
+        if plan.subcommand.name in BINDS_CHANNELS:
+            own = None if caller.channel_is_dm else caller.channel
+            written = [t.channel_id for t in plan.args.tokens if isinstance(t, ChannelRef)]
+            channels = await channel_facts(directory, caller.workspace_external_id,
+                                           caller.user_id, [*written, own], own_channel=own)
         async with db.unit_of_work() as uow:
             workspace, me, people = await _enter(uow, caller, plan.mentions, profiles,
                                                  extra_admins)
             ctx = Context(uow=uow, caller_channel=caller.channel,
                           caller_in_dm=caller.channel_is_dm, workspace=workspace,
                           actor=resolve_actor(me, workspace, extra_admins), people=people,
-                          note_prefix=note_prefix)
+                          note_prefix=note_prefix, channels=channels)
             view = await plan.subcommand.run(ctx, plan.args)
             await uow.commit()
         return Outcome(view)

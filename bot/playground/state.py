@@ -5,8 +5,9 @@ HTTP (that is `bot.playground.webapi`, served by the playground and by the tests
 `tests/fakes/slack_api.FakeSlackApi`: one implementation, so the two cannot drift).
 A handler takes the decoded parameters and returns Slack's JSON answer, or raises
 `SlackError` for an `{"ok": false}` answer. Channels are permissive the way a test
-wants: an unknown channel id is taken as a channel the bot is in, unless it was
-declared with `is_member=False` or `is_archived=True`.
+wants: an unknown channel id is taken as a private channel the bot and everybody are
+in, unless it was declared with `is_member=False`, `is_archived=True`,
+`is_private=False` (public) or a set of `members`.
 """
 
 from __future__ import annotations
@@ -68,12 +69,15 @@ class Channel:
     is_archived: bool = False
     is_im: bool = False
     user: str | None = None  # the other person of a DM
+    is_private: bool = True
+    members: list[str] | None = None  # who is in it; None: every user of the workspace
 
     def as_slack(self) -> dict[str, Any]:
         """The `channel` object of conversations.info / open / join."""
         shown: dict[str, Any] = {"id": self.id, "name": self.name, "is_member": self.is_member,
                                  "is_archived": self.is_archived, "is_im": self.is_im,
-                                 "is_channel": not self.is_im}
+                                 "is_channel": not self.is_im,
+                                 "is_private": self.is_private or self.is_im}
         if self.user:
             shown["user"] = self.user
         return shown
@@ -330,8 +334,34 @@ class SlackState:
         channel.is_member = True
         return {"channel": channel.as_slack()}
 
+    def _visible(self, channel_id: str | None) -> Channel:
+        """A channel the bot may read about: public, or private with the bot in it."""
+        channel = self.channel(channel_id)
+        if channel.is_private and not channel.is_im and not channel.is_member:
+            raise SlackError("channel_not_found")
+        return channel
+
     def conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": self.channel(params.get("channel")).as_slack()}
+        return {"channel": self._visible(params.get("channel")).as_slack()}
+
+    def conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Member ids a page at a time (`limit`, `cursor`: an offset), as Slack pages them."""
+        channel = self._visible(params.get("channel"))
+        if channel.is_im:
+            members = [self.bot.user_id, *([channel.user] if channel.user else [])]
+        elif channel.members is not None:
+            members = sorted(channel.members)
+        else:
+            members = sorted(self.users)
+        try:
+            limit = max(1, min(int(params.get("limit") or 100), 1000))
+            start = int(params.get("cursor") or 0)
+        except ValueError as error:
+            raise SlackError("invalid_cursor") from error
+        page = members[start:start + limit]
+        more = start + limit < len(members)
+        return {"members": page,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._writable(params.get("channel"))
@@ -459,6 +489,7 @@ class SlackState:
             "conversations.open": self.conversations_open,
             "conversations.join": self.conversations_join,
             "conversations.info": self.conversations_info,
+            "conversations.members": self.conversations_members,
             "chat.postMessage": self.chat_post_message, "chat.update": self.chat_update,
             "chat.delete": self.chat_delete, "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.getPermalink": self.chat_get_permalink,

@@ -39,8 +39,9 @@ PEOPLE = (
 )
 ELI, DANA, LEE, ADA = (p.id for p in PEOPLE)
 
-# Channels every person sees: the desks' agent channels and one for everyone.
+# Channels every person sees: the desks' agent channels (private) and #general (public).
 CHANNELS = (("CGENERAL", "general"), ("CITDESK", "it-desk"), ("CHRDESK", "hr-desk"))
+PUBLIC_CHANNELS = frozenset({"CGENERAL"})
 IT_CHANNEL, HR_CHANNEL = "CITDESK", "CHRDESK"
 
 
@@ -55,7 +56,8 @@ def new_state(page_url: str, *, validate_blocks: bool = True) -> SlackState:
         state.users[person.id] = User(person.id, person.real_name.split()[0],
                                       person.real_name, is_admin=person.is_admin)
     for channel_id, name in CHANNELS:
-        state.channels[channel_id] = Channel(channel_id, name)
+        state.channels[channel_id] = Channel(channel_id, name,
+                                             is_private=channel_id not in PUBLIC_CHANNELS)
     return state
 
 

@@ -33,9 +33,9 @@ STATE_EXPIRATION_SECONDS = 600
 # What the bot asks for when a workspace installs it: the same list as
 # `oauth_config.scopes.bot` in app_manifest.yaml (a test holds the two together). Kept
 # here, not read from the file, so an installed deskbot needs no copy of the repository.
-BOT_SCOPES = ("channels:history", "channels:join", "chat:write", "commands",
-              "files:read", "files:write", "groups:history", "im:history", "im:read",
-              "im:write", "pins:write", "users:read")
+BOT_SCOPES = ("channels:history", "channels:join", "channels:read", "chat:write", "commands",
+              "files:read", "files:write", "groups:history", "groups:read", "im:history",
+              "im:read", "im:write", "mpim:read", "pins:write", "users:read")
 
 
 class SignedOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):

@@ -1,4 +1,5 @@
-"""People on Slack: `users.info` profiles, and turning Slack user ids into our people.
+"""People on Slack: `users.info` profiles, and turning Slack user ids into our people;
+channels as `conversations.info` and `conversations.members` describe them.
 
 Profiles are fetched only for people we have not seen (or saw long ago), *before* a
 unit of work opens, so no Slack call runs while a database write lock is held.
@@ -13,11 +14,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import Profile, enter, profiles_to_refresh
+from desks.channels import ChannelFacts
 from desks.permissions import Actor, resolve_actor
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
 
 log = logging.getLogger(__name__)
+
+# Slack's answers for a channel the bot cannot see (no such channel, or private without it).
+NOT_VISIBLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+MEMBERS_PAGE = 200
+MEMBERS_PAGES = 50  # 10,000 members read before giving up (then: not known to be one)
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
 
@@ -56,6 +63,41 @@ class SlackDirectory:
                 raise
             found[user_id] = profile_of(answer["user"])
         return found
+
+    async def channel(self, workspace_external_id: str, channel_id: str,
+                      user_id: str) -> ChannelFacts:
+        """`conversations.info` for the channel, `conversations.members` (paged) for
+        whether `user_id` is in it."""
+        client = await self.client_for(workspace_external_id)
+        try:
+            info = (await client.conversations_info(channel=channel_id))["channel"]
+        except SlackApiError as error:
+            if error.response.get("error") in NOT_VISIBLE:
+                return ChannelFacts(channel_id, visible=False)
+            raise
+        name = info.get("name") or None
+        if info.get("is_archived"):
+            return ChannelFacts(channel_id, name=name, visible=False)
+        is_dm = bool(info.get("is_im") or info.get("is_mpim"))
+        is_private = bool(info.get("is_private") or info.get("is_group") or is_dm)
+        member = False
+        cursor = None
+        for _ in range(MEMBERS_PAGES):
+            try:
+                page = await client.conversations_members(channel=channel_id,
+                                                          limit=MEMBERS_PAGE, cursor=cursor)
+            except SlackApiError as error:
+                if error.response.get("error") in NOT_VISIBLE:
+                    return ChannelFacts(channel_id, name=name, visible=False)
+                raise
+            if user_id in (page.get("members") or []):
+                member = True
+                break
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return ChannelFacts(channel_id, name=name, is_private=is_private, is_dm=is_dm,
+                            caller_is_member=member)
 
 
 class People:

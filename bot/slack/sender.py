@@ -100,6 +100,7 @@ class SlackSender:
             NoticeKind.FILE_TO_AGENTS: self._file,
             NoticeKind.FILE_TO_REQUESTER: self._file,
             NoticeKind.FILE_FAILED: self._file_failed,
+            NoticeKind.DESK_NOT_READY: self._desk_not_ready,
         }
 
     # ------------------------------------------------------------ entry
@@ -277,6 +278,18 @@ class SlackSender:
         if desk is None or not desk.agent_channel:
             raise Undeliverable("the desk or its agent channel no longer exists")
         await self._post(client, ctx, desk.agent_channel, slack_cards.message(digest), join=True)
+        return None
+
+    async def _desk_not_ready(self, client: AsyncWebClient,
+                              ctx: NoticeContext) -> Delivery | None:
+        """Requests wait on a desk that is not ready: a DM to the person."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            view = await views.desk_not_ready(uow, ctx.notice.payload)
+            person = await uow.session.get(Person, ctx.notice.person_id or 0)
+        if view is None or person is None:
+            raise Undeliverable("the desk or the person to tell no longer exists")
+        await self._post(client, ctx, await self._dm(client, person.external_id),
+                         slack_cards.message(view))
         return None
 
     async def _permalink(self, client: AsyncWebClient, conversation: Conversation) -> str | None:

@@ -29,9 +29,9 @@ from botbuilder.integration.aiohttp import (
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.directory import StaticDirectory
 from bot.settings import Settings
 from bot.teams.addresses import Addresses
+from bot.teams.people import TeamsDirectory
 from storage.clock import Clock
 from storage.database import Database
 from storage.inbox import Inbox
@@ -94,9 +94,9 @@ class TeamsContext:
         """Extra admins from DESKBOT_ADMINS (`teams:29:…`)."""
         return self.settings.admins
 
-    def directory(self) -> StaticDirectory:
-        """An empty directory: Teams sends names inline, with each activity."""
-        return StaticDirectory()
+    def directory(self) -> TeamsDirectory:
+        """Teams' directory: names come inline, with each activity (see TeamsDirectory)."""
+        return TeamsDirectory()
 
 
 class TeamsAdapter:

@@ -1,4 +1,5 @@
-"""Teams people and deliveries: accounts into Person rows, activity ids made unique."""
+"""Teams people, channels and deliveries: accounts into Person rows, what a channel is,
+activity ids made unique."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from bot import directory
 from bot.directory import Profile
 from bot.teams.addresses import split_thread
+from desks.channels import ChannelFacts
 from storage.database import UnitOfWork
 from storage.models import Person, Workspace
 
@@ -38,3 +40,23 @@ def profile_of(account: dict[str, Any]) -> Profile | None:
             if name else None)
 
 
+
+
+class TeamsDirectory:
+    """Teams sends names inline, with each activity, so profiles are never looked up.
+
+    Of channels it knows only the one a command is written in (whose author is in it,
+    which `bot.directory.channel_facts` records); of any other it cannot tell who is a
+    member, so only a workspace admin may bind one from elsewhere. Whether a Teams
+    channel is private is not said either: the rule for public agent channels is Slack's.
+    """
+
+    async def profiles(self, workspace_external_id: str,
+                       external_ids: list[str]) -> dict[str, Profile]:
+        """Nothing: names come with the activities."""
+        return {}
+
+    async def channel(self, workspace_external_id: str, channel_id: str,
+                      user_id: str) -> ChannelFacts:
+        """A channel seen, its members and privacy unknown."""
+        return ChannelFacts(channel_id, visible=True, is_private=None, caller_is_member=None)

@@ -126,6 +126,7 @@ class TeamsSender:
             NoticeKind.STALL_UNASSIGNED: self._alert,
             NoticeKind.AGENT_NUDGE: self._alert,
             NoticeKind.DESK_DIGEST: self._digest,
+            NoticeKind.DESK_NOT_READY: self._desk_not_ready,
             NoticeKind.REQUESTER_PROMPT: self._prompt,
             NoticeKind.FILE_TO_AGENTS: self._file,
             NoticeKind.FILE_TO_REQUESTER: self._file,
@@ -267,6 +268,17 @@ class TeamsSender:
         if desk is None or not desk.agent_channel:
             raise Undeliverable("the desk or its agent channel no longer exists")
         await self._new_thread(ctx, desk.agent_channel, teams_cards.activity(digest))
+        return None
+
+    async def _desk_not_ready(self, ctx: NoticeContext) -> Delivery | None:
+        """Requests wait on a desk that is not ready: to the person's chat."""
+        async with self.db.unit_of_work(readonly=True) as uow:
+            view = await views.desk_not_ready(uow, ctx.notice.payload)
+        if view is None:
+            raise Undeliverable("the desk no longer exists")
+        person = await self._person(ctx.notice.person_id)
+        await self._send(ctx, await self._personal_chat(ctx, person.external_id),
+                         teams_cards.activity(view))
         return None
 
     async def _card_link(self, ctx: NoticeContext, conversation: Conversation) -> str | None:

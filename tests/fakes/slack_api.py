@@ -148,11 +148,16 @@ class FakeSlackApi:
         return user
 
     def add_channel(self, channel_id: str, name: str | None = None, *, member: bool = True,
-                    archived: bool = False) -> Channel:
+                    archived: bool = False, private: bool = True,
+                    members: Iterable[str] | None = None) -> Channel:
         """Declare a channel: `member=False` makes posts fail with not_in_channel until
-        conversations.join; `archived=True` makes them fail with is_archived."""
+        conversations.join (and, private, makes conversations.info answer
+        channel_not_found); `archived=True` makes them fail with is_archived;
+        `private=False` makes it public; `members` are the people in it (default: all)."""
         channel = Channel(channel_id, name or channel_id.lower(), is_member=member,
-                          is_archived=archived, is_im=channel_id.startswith("D"))
+                          is_archived=archived, is_im=channel_id.startswith("D"),
+                          is_private=private,
+                          members=list(members) if members is not None else None)
         self.state.channels[channel_id] = channel
         return channel
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.commands import Caller, Outcome, run_command
-from bot.directory import Profile, StaticDirectory
+from bot.directory import Profile, StaticChannel, StaticDirectory
 from cards.views import DeskConfig, Help, MyRequests, QueueList, Reply, View
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -82,7 +82,7 @@ class Chat:
         view = await self.run(user_id, text, **where)
         assert isinstance(view, Reply) and view.kind == "error", (text, view)
         for fragment in fragments:
-            assert fragment in view.text, (fragment, view.text)
+            assert fragment in view.text or fragment in plain(view.text), (fragment, view.text)
         assert "Traceback" not in view.text
         assert await self.snapshot() == before, text
         return view
@@ -225,8 +225,9 @@ async def test_admin_create_binds_the_channel_it_is_typed_in(chat: Chat):
 
 async def test_admin_create_in_a_dm_leaves_the_channel_for_later(chat: Chat):
     answer = await chat.ok(ADA, "admin create Facilities")
-    assert "has no agent channel yet" in answer
-    assert "`/desk admin channel Facilities`" in answer
+    assert "It is not ready to take requests yet" in answer
+    assert "no agent channel: run `/desk admin channel Facilities #channel`" in answer
+    assert "no agents: run `/desk admin agents Facilities add @someone`" in answer
     assert (await chat.desk("Facilities")).agent_channel is None
 
 
@@ -299,6 +300,168 @@ async def test_admin_intake_channel_and_off(helpdesk: Chat):
     await helpdesk.refused(ADA, "admin intake IT", "needs a #channel (or `off`)")
     await helpdesk.refused(ADA, "admin intake IT maybe", "needs a #channel (or `off`)")
     await helpdesk.refused(ADA, "admin intake IT <#C_ASK> now", "“now”")
+
+
+def plain(text: str) -> str:
+    """Text as read, without the isolates (FSI…PDI) around the names in it."""
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+# ---------------------------------------------------------------- admin: binding channels
+
+
+@pytest.mark.parametrize("text", [
+    "admin create Facilities #facilities-desk Rooms and keys",
+    "admin channel IT #facilities-desk",
+    "admin intake IT #facilities-desk",
+])
+async def test_a_channel_written_as_plain_text_is_refused(helpdesk: Chat, text: str):
+    # Slack links every channel it knows (<#C123|name>): plain text is no channel the bot
+    # sees. Typed in #general, it must not bind #general (nor describe the desk with it).
+    reply = await helpdesk.refused(ADA, text, channel="C_GENERAL", dm=False)
+    assert plain(reply.text) == ("I can't see a channel called #facilities-desk: create it, "
+                                 "invite me, and try again.")
+    it = await helpdesk.desk("IT")
+    assert (it.agent_channel, it.intake_channel) == ("C_IT", None)
+
+
+async def test_a_linked_channel_the_bot_cannot_see_is_refused(helpdesk: Chat):
+    helpdesk.directory.add_channel(StaticChannel("C_SECRET", "secret", visible=False))
+    for text in ("admin create Legal <#C_SECRET|secret>", "admin channel IT <#C_SECRET|secret>",
+                 "admin intake IT <#C_SECRET|secret>"):
+        reply = await helpdesk.refused(ADA, text)
+        assert plain(reply.text).startswith("I can't see a channel called #secret")
+    assert (await helpdesk.desk("IT")).agent_channel == "C_IT"
+
+
+async def test_a_lead_cannot_bind_another_desks_channel(helpdesk: Chat):
+    await helpdesk.ok(ADA, f"admin leads HR add {at(OMER)}")  # Omer leads HR only
+    for text in ("admin intake HR <#C_IT|it-agents>", "admin channel HR <#C_IT|it-agents>"):
+        reply = await helpdesk.refused(OMER, text, "already the IT desk's agent channel",
+                                       "`--force`")
+        assert "#it-agents" in plain(reply.text)
+    # Typed in IT's own channel, without naming it: the same channel, the same refusal.
+    await helpdesk.refused(OMER, "admin channel HR", "already the IT desk's agent channel",
+                           channel="C_IT", dm=False)
+    await helpdesk.refused(OMER, "admin intake HR <#C_IT|it-agents> --force",
+                           "Only a workspace admin can use `--force`")
+    hr, it = await helpdesk.desk("HR"), await helpdesk.desk("IT")
+    assert (hr.agent_channel, hr.intake_channel, it.agent_channel) == ("C_HR", None, "C_IT")
+
+
+async def test_a_channel_is_one_desks_agent_or_intake_channel(helpdesk: Chat):
+    await helpdesk.ok(ADA, "admin intake IT <#C_ASK|ask-it>")
+    await helpdesk.refused(ADA, "admin channel HR <#C_ASK|ask-it>",
+                           "already the IT desk's intake channel")
+    await helpdesk.refused(ADA, "admin channel IT <#C_ASK|ask-it>",
+                           "already this desk's intake channel")
+    await helpdesk.refused(ADA, "admin intake IT <#C_IT|it-agents>",
+                           "already this desk's agent channel")
+    await helpdesk.refused(ADA, "admin create Legal <#C_HR|hr-agents>",
+                           "already the HR desk's agent channel")
+    # The same binding again is no clash.
+    await helpdesk.ok(ADA, "admin intake IT <#C_ASK|ask-it>")
+    await helpdesk.ok(ADA, "admin channel IT <#C_IT|it-agents>")
+
+
+async def test_an_admin_moves_a_channel_with_force(helpdesk: Chat):
+    answer = await helpdesk.ok(ADA, "admin intake HR <#C_IT|it-agents> --force")
+    assert answer.startswith("Top-level posts in #it-agents now open HR requests.")
+    hr, it = await helpdesk.desk("HR"), await helpdesk.desk("IT")
+    assert (hr.intake_channel, it.agent_channel) == ("C_IT", None)  # never two desks'
+    moved = [e for e in await helpdesk.events("desk.agent_channel")
+             if e.data.get("reason") == "moved_by_force"]
+    assert [(e.desk_id, e.data["old"], e.data["new"]) for e in moved] == [(it.id, "C_IT", None)]
+    # IT has nowhere to post now: it is not ready, and says so.
+    await helpdesk.refused(ELI, "ask IT my screen", "The IT desk is not taking requests yet")
+    await helpdesk.ok(ADA, "admin channel IT <#C_HR|hr-agents> --force")
+    assert (await helpdesk.desk("HR")).agent_channel is None
+
+
+async def test_binding_a_channel_needs_its_member(helpdesk: Chat):
+    helpdesk.directory.add_channel(StaticChannel("C_OPS", "ops", members=frozenset({DANA})))
+    await helpdesk.ok(ADA, f"admin leads HR add {at(OMER)}")
+    for who in (OMER, NOA):  # HR's lead; a lead of both desks
+        await helpdesk.refused(who, "admin channel HR <#C_OPS|ops>", "not a member of",
+                               "Join it first")
+        await helpdesk.refused(who, "admin intake HR <#C_OPS|ops>", "not a member of")
+    await helpdesk.refused(ADA, "admin intake HR <#C_OPS|ops>", "not a member of")
+    assert (await helpdesk.ok(ADA, "admin intake HR <#C_OPS|ops> --force")).startswith(
+        "Top-level posts in #ops")
+    assert (await helpdesk.desk("HR")).intake_channel == "C_OPS"
+    # Where the command is typed, its author is a member, whatever the list says.
+    helpdesk.directory.add_channel(StaticChannel("C_HERE", "here", members=frozenset()))
+    await helpdesk.refused(NOA, "admin channel IT <#C_HERE|here>", "not a member of")
+    await helpdesk.ok(NOA, "admin channel IT", channel="C_HERE", dm=False)
+    assert (await helpdesk.desk("IT")).agent_channel == "C_HERE"
+
+
+async def test_a_public_agent_channel_asks_for_confirmation(helpdesk: Chat):
+    helpdesk.directory.add_channel(StaticChannel("C_PUB", "general", is_private=False))
+    reply = await helpdesk.refused(ADA, "admin channel IT <#C_PUB|general>",
+                                   "employees can read this channel", "`--confirm`")
+    assert "#general is a public channel" in plain(reply.text)
+    await helpdesk.refused(ADA, "admin create Legal <#C_PUB|general> Contracts",
+                           "employees can read this channel")
+    await helpdesk.refused(ADA, "admin create Legal", "employees can read this channel",
+                           channel="C_PUB", dm=False)
+    assert (await helpdesk.desk("IT")).agent_channel == "C_IT"
+    assert await helpdesk.ok(ADA, "admin channel IT <#C_PUB|general> --confirm") == (
+        "The IT desk's cards now go to #general.")
+    assert (await helpdesk.desk("IT")).agent_channel == "C_PUB"
+    # An intake channel is public on purpose.
+    await helpdesk.ok(ADA, "admin intake HR <#C_ASK|ask-hr>")
+    answer = await helpdesk.ok(ADA, "admin create Legal <#C_LEGAL|legal> Contracts --confirm")
+    assert (await helpdesk.desk("Legal")).description == "Contracts"
+    assert "Its cards go to #legal." in answer
+
+
+async def test_on_teams_another_channel_than_here_is_for_admins(helpdesk: Chat):
+    from bot.teams.people import TeamsDirectory
+
+    # Teams tells who is in the channel a command is written in (its author), no other.
+    helpdesk.directory = TeamsDirectory()  # type: ignore[assignment]
+    await helpdesk.refused(NOA, "admin channel IT <#19:ops@thread.tacv2|ops>",
+                           "I can't tell whether you are a member of #ops",
+                           "write the command in that channel itself")
+    await helpdesk.ok(NOA, "admin channel IT", channel="19:ops@thread.tacv2", dm=False)
+    await helpdesk.ok(ADA, "admin intake HR <#19:ask@thread.tacv2|ask>")
+    assert (await helpdesk.desk("IT")).agent_channel == "19:ops@thread.tacv2"
+    assert (await helpdesk.desk("HR")).intake_channel == "19:ask@thread.tacv2"
+
+
+# ---------------------------------------------------------------- admin: desks not ready
+
+
+async def test_a_desk_that_is_not_ready_takes_no_requests(helpdesk: Chat):
+    answer = await helpdesk.ok(ADA, "admin create Facilities Rooms and keys")
+    assert answer == ("Created the Facilities desk. It is not ready to take requests yet: "
+                      "no agent channel: run `/desk admin channel Facilities #channel`; "
+                      "no agents: run `/desk admin agents Facilities add @someone`.")
+    await helpdesk.refused(ELI, "ask Facilities the door is stuck",
+                           "The Facilities desk is not taking requests yet")
+    # Left out of routing: the choice offered names only the desks that answer.
+    await helpdesk.refused(ELI, "ask the door is stuck", "Desks: HR, IT.")
+    view = await helpdesk.run(ADA, "admin show Facilities")
+    assert isinstance(view, DeskConfig)
+    assert [v for k, v in view.settings if k == "Not ready"] == [
+        "no agent channel: run `/desk admin channel Facilities #channel`",
+        "no agents: run `/desk admin agents Facilities add @someone`"]
+    assert (await helpdesk.ok(ADA, "admin channel Facilities <#C_FAC|facilities>")).endswith(
+        "It is not ready to take requests yet: no agents: run "
+        "`/desk admin agents Facilities add @someone`.")
+    await helpdesk.refused(ELI, "ask Facilities the door is stuck", "not taking requests yet")
+    await helpdesk.ok(ADA, f"admin agents Facilities add {at(LEE)}")
+    view = await helpdesk.run(ADA, "admin show Facilities")
+    assert isinstance(view, DeskConfig)
+    assert not [k for k, _ in view.settings if k == "Not ready"]
+    assert (await helpdesk.ok(ELI, "ask Facilities the door is stuck")).startswith(
+        "Sent to Facilities as #1001.")
+
+
+async def test_no_desk_ready_is_said(chat: Chat):
+    await chat.ok(ADA, "admin create IT <#C_IT|it>")
+    await chat.refused(ELI, "ask printer is jammed", "No desk is taking requests yet")
 
 
 async def test_admin_routing_keywords(helpdesk: Chat):
@@ -445,7 +608,8 @@ async def test_ask_by_desk_name(helpdesk: Chat):
 
 
 async def test_ask_with_a_quoted_desk_name(helpdesk: Chat):
-    await helpdesk.ok(ADA, 'admin create "Payroll team"')
+    await helpdesk.ok(ADA, 'admin create "Payroll team" <#C_PAY|pay>')
+    await helpdesk.ok(ADA, f'admin agents "Payroll team" add {at(OMER)}')
     assert (await helpdesk.ok(ELI, "ask “payroll team” my payslip")).startswith(
         "Sent to Payroll team as #1001.")
 
@@ -459,6 +623,7 @@ async def test_ask_by_routing_keyword(helpdesk: Chat):
 
 async def test_ask_with_one_desk_needs_no_name(chat: Chat):
     await chat.ok(ADA, "admin create IT <#C_IT|it>")
+    await chat.ok(ADA, f"admin agents IT add {at(DANA)}")
     assert (await chat.ok(ELI, "ask printer is jammed")).startswith("Sent to IT as #1001.")
 
 
@@ -819,6 +984,7 @@ async def test_unicode_and_rtl_text_goes_through(helpdesk: Chat):
     # A right-to-left mark before the subcommand is invisible to the person who typed it.
     assert isinstance(await helpdesk.run(ELI, "\u200fmy"), MyRequests)
     await helpdesk.ok(ADA, 'admin create "משאבי אנוש" <#C_HE|משאבים>')
+    await helpdesk.ok(ADA, f'admin agents "משאבי אנוש" add {at(OMER)}')
     answer = await helpdesk.ok(ELI, "ask משאבי-אנוש כמה ימי חופשה נשארו לי? 🙂")
     assert answer.startswith("Sent to משאבי אנוש as #1001.")
     assert (await helpdesk.conversation(1001)).subject == "כמה ימי חופשה נשארו לי? 🙂"
@@ -885,7 +1051,7 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
     ("admin rename IT " + "\ufdfa" * 20, "error", "at most 80 characters"),
     ("admin create x <#C" + "1" * 254 + ">", "ok", "Created the x desk"),
     # An id longer than the column is no channel: the words become the description.
-    ("admin create y <#C" + "1" * 255 + ">", "ok", "It has no agent channel yet"),
+    ("admin create y <#C" + "1" * 255 + ">", "ok", "no agent channel: run"),
     ("transfer 1001 <@U" + "1" * 127 + "|long>", "error", "long is not an agent"),
     ("transfer 1001 <@U" + "1" * 128 + "|long>", "error", "There is no desk called"),
     ("priority 1001 " + "9" * 30, "error", "Priority is a number from 1"),

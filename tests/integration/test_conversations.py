@@ -58,13 +58,14 @@ async def test_open_allocates_refs_posts_card_receipt_and_pings_available_agents
 
 async def test_refs_are_unique_per_workspace(world: World, db):
     from desks.people import ensure_person, ensure_workspace
-    from desks.permissions import resolve_actor
-    from desks.service import create_desk
+    from desks.permissions import Role, resolve_actor
+    from desks.service import add_members, create_desk
 
     async with db.unit_of_work() as uow:
         other = await ensure_workspace(uow, "slack", "T2")
         boss = await ensure_person(uow, other, "U_B", "Boss", is_platform_admin=True)
-        desk = await create_desk(uow, resolve_actor(boss, other), "IT")
+        desk = await create_desk(uow, resolve_actor(boss, other), "IT", agent_channel="C_T2")
+        await add_members(uow, resolve_actor(boss, other), desk, [boss], Role.AGENT)
         await uow.commit()
     await open_request(world)
     posted = await world.run(c.open_conversation, boss, desk, "hello")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -162,3 +163,102 @@ async def test_ensure_person_is_idempotent_and_race_safe(db):
     async with db.unit_of_work(readonly=True) as uow:
         assert (await find_person(uow, workspace.id, "U_X")).id == ids[0]
         assert await find_person(uow, workspace.id, "U_NOPE") is None
+
+
+# ---------------------------------------------------------------- channels and readiness
+
+
+async def test_a_channel_is_one_desks_whoever_binds_it(world: World):
+    from desks.channels import Binding, ChannelFacts
+
+    # Without platform facts (a config file, a test) the one-desk rule still holds.
+    await refused(world, "not_permitted", "already the IT desk's agent channel",
+                  desks.set_intake_channel, world.actor("noa"), "HR", "C_IT")
+    await refused(world, "not_permitted", "already the HR desk's agent channel",
+                  functools.partial(desks.create_desk, agent_channel="C_HR"),
+                  world.actor("ada"), "Legal")
+    await refused(world, "not_permitted", "Only a workspace admin can use `--force`",
+                  desks.set_agent_channel, world.actor("noa"), "HR", "C_IT",
+                  Binding(force=True))
+    # With facts: the member, the visible channel, the private one (or a confirmed one).
+    hidden = ChannelFacts("C_X", name="x", visible=False)
+    await refused(world, "invalid_input", "I can't see a channel called #\u2068x\u2069",
+                  desks.set_agent_channel, world.actor("ada"), "HR", "C_X", Binding(hidden))
+    stranger = ChannelFacts("C_OPS", name="ops", is_private=True, caller_is_member=False)
+    await refused(world, "not_permitted", "not a member of", desks.set_agent_channel,
+                  world.actor("noa"), "HR", "C_OPS", Binding(stranger))
+    public = ChannelFacts("C_ALL", name="all", is_private=False, caller_is_member=True)
+    await refused(world, "invalid_input", "employees can read this channel",
+                  desks.set_agent_channel, world.actor("noa"), "HR", "C_ALL", Binding(public))
+    desk = await world.run(desks.set_agent_channel, world.actor("noa"), "HR", "C_ALL",
+                           Binding(public, confirmed=True))
+    assert desk.agent_channel == "C_ALL"
+    desk = await world.run(desks.set_intake_channel, world.actor("ada"), "HR", "C_OPS",
+                           Binding(stranger, force=True))
+    assert desk.intake_channel == "C_OPS"
+
+
+async def test_a_desk_is_ready_with_an_agent_channel_and_agents(world: World, db):
+    from conversations import intake
+
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await desks.missing_for_ready(uow, world.desks["IT"]) == []
+    facilities = await world.run(desks.create_desk, world.actor("ada"), "Facilities")
+    async with db.unit_of_work(readonly=True) as uow:
+        assert await desks.missing_for_ready(uow, facilities) == [
+            "no agent channel: run `/desk admin channel Facilities #channel`",
+            "no agents: run `/desk admin agents Facilities add @someone`"]
+        assert [d.name for d in await intake.open_desks(uow, world.workspace.id)] == [
+            "HR", "IT"]
+    await refused(world, "desk_not_ready", "The Facilities desk is not taking requests yet",
+                  c.open_conversation, world.people["eli"], facilities, "chair broken")
+    await refused(world, "desk_not_ready", "The Facilities desk is not taking requests yet",
+                  c.start_with, world.actor("dana"), world.people["eli"], facilities, "hi")
+
+
+async def test_requests_left_on_a_desk_that_is_no_longer_ready_are_told_once(world: World):
+    from desks.channels import Binding
+    from storage.notices import ALSO, NoticeKind
+
+    posted = await world.run(c.open_conversation, world.people["eli"], world.desks["HR"],
+                             "my payslip is wrong")
+    # HR's only member goes: nobody can see #1001 now. Those who set desks up are told.
+    change = await world.run(desks.remove_members, world.actor("ada"), "HR",
+                             [world.people["omer"], world.people["noa"]], Role.AGENT)
+    assert change.stranded_refs == [posted.conversation.ref]
+    [notice] = await world.notices(NoticeKind.DESK_NOT_READY)
+    assert notice.person_id == world.people["ada"].id and not notice.payload.get(ALSO)
+    assert notice.payload["refs"] == [1001]
+    assert notice.payload["missing"] == [
+        "no agents: run `/desk admin agents HR add @someone`"]
+    # Once: a desk already not ready is not told of again.
+    await world.run(desks.remove_members, world.actor("ada"), "HR", [world.people["omer"]],
+                    Role.AGENT)
+    assert len(await world.notices(NoticeKind.DESK_NOT_READY)) == 1
+    # IT loses its channel to an admin's --force: its lead hears of its waiting request.
+    await world.run(c.open_conversation, world.people["maya"], world.desks["IT"], "vpn")
+    await world.run(desks.set_intake_channel, world.actor("ada"), "HR", "C_IT",
+                    Binding(force=True))
+    [_, notice] = await world.notices(NoticeKind.DESK_NOT_READY)
+    assert [notice.person_id, *notice.payload[ALSO]] == [world.people["ada"].id,
+                                                         world.people["noa"].id]
+    assert notice.payload["refs"] == [1002]
+    async with world.db.unit_of_work(readonly=True) as uow:
+        from bot import views
+
+        view = await views.desk_not_ready(uow, notice.payload)
+    assert view is not None and view.text == (
+        "The IT desk is not ready to take requests, and #1002 waits on it where no agent "
+        "sees it: no agent channel: run `/desk admin channel IT #channel`.")
+
+
+async def test_no_escalation_to_a_desk_that_is_not_ready(world: World):
+    posted = await world.run(c.open_conversation, world.people["eli"], world.desks["IT"],
+                             "the VPN is down")
+    tier2 = await world.run(desks.create_desk, world.actor("ada"), "IT Tier 2")
+    assert await world.run(c.escalate, posted.conversation.id, tier2) is None
+    assert (await world.conversation(posted.conversation.ref)).desk_id == world.desks["IT"].id
+    await world.run(desks.set_agent_channel, world.actor("ada"), tier2, "C_T2")
+    await world.run(desks.add_members, world.actor("ada"), tier2, [world.people["lee"]],
+                    Role.AGENT)
+    assert await world.run(c.escalate, posted.conversation.id, tier2) is not None

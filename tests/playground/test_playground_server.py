@@ -68,6 +68,10 @@ async def test_a_message_reaches_deskbot_and_the_page_hears_of_it(served: Runnin
     assert (status, answer["ok"]) == (200, True)
     created = served.playground.state.ephemerals[ADA][-1]
     assert "Created the IT desk" in created["text"] and created["channel"] == IT_CHANNEL
+    # A desk takes requests once it has agents too.
+    status, answer = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                        "text": "admin agents IT add @dana"})
+    assert (status, answer["ok"]) == (200, True)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{served.url}/playground/events") as stream:
             first = await stream.content.readline()
@@ -165,6 +169,8 @@ async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
     async with running(settings) as served:
         await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
                            "text": "admin create IT #it-desk"})
+        await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                           "text": "admin agents IT add @dana"})
         status, asked = await act(served, {"user": ELI, "kind": "message",
                                            "channel": f"D{ELI}", "text": "printer jam"})
         assert status == 200

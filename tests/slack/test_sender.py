@@ -22,6 +22,7 @@ from conversations import commands, intake
 from conversations.dispatch import Dispatcher
 from conversations.lifecycle import Status
 from desks import service as desks
+from desks.channels import Binding
 from storage import outbox
 from storage.database import Database
 from storage.journal import write_notice
@@ -388,15 +389,18 @@ async def test_channel_not_found_marks_the_notice_failed(rig: Rig) -> None:
 
 
 async def test_a_desk_without_agent_channel_says_so(rig: Rig) -> None:
+    # A desk with no agent channel takes no requests; one that loses its channel (an
+    # admin's --force gives it to another desk) before a waiting card is posted:
+    conversation = await rig.open(text="Broken chair")
     async with rig.db.unit_of_work() as uow:
-        desk = await desks.create_desk(uow, rig.world.actor("ada"), "Facilities")
+        await desks.set_intake_channel(uow, rig.world.actor("ada"), "HR", "C_IT",
+                                       Binding(force=True))
         await uow.commit()
-    rig.world.desks["Facilities"] = desk
-    await rig.open(text="Broken chair", desk="Facilities")
     await rig.settle()
+    assert (await rig.conversation(conversation.ref)).agent_thread is None
     [card_post] = await rig.notices(NoticeKind.CARD_POST)
     assert card_post.outcome == "failed"
-    assert "Facilities desk has no agent channel" in card_post.last_error
+    assert "IT desk has no agent channel" in card_post.last_error
 
 
 async def test_the_bot_joins_a_channel_it_is_not_in(rig: Rig) -> None:
