@@ -32,11 +32,18 @@ class DeskOption:
 
 @dataclass(frozen=True)
 class SlaState:
-    """The SLA line of a card: `state` is ok | warning | breached | paused | none."""
+    """The SLA line of a card: `state` is ok | warning | breached | paused | none.
+
+    `target` (first_response | resolution) and `due_at` say which clock and when it is
+    due: renderers write that as a clock time in the reader's own time zone ("first
+    response due today 10:15"), never as a countdown that goes stale on a posted card.
+    `label`, when given, is shown instead.
+    """
 
     state: str = "none"
-    label: str | None = None  # e.g. "first response due in 12 min" (scheduling issue)
+    label: str | None = None
     due_at: datetime | None = None
+    target: str | None = None
 
 
 # ---------------------------------------------------------------- agent side
@@ -63,6 +70,8 @@ class TicketCard:
     # Offered by the Transfer selects: the desk's agents (not the assignee) and other desks.
     agents: tuple[PersonRef, ...] = ()
     other_desks: tuple[DeskOption, ...] = ()
+    # Agents who marked it unread (`/desk unread`): the card says so, for them.
+    unread_for: tuple[PersonRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,16 +186,18 @@ class RequesterUpdate:
 
 @dataclass(frozen=True)
 class ResolvePrompt:
-    """"Did this solve it?" (yes / no) and a 1–5 rating, after resolve.
+    """"Did this solve it?" (yes / no) and a 1–5 rating, after resolve or close.
 
     `answered` / `rating` show the state after the requester clicked (the message is
-    updated in place).
+    updated in place): an answer replaces its buttons. `closed` asks after a close
+    ("was closed"), so the one message the requester gets matches the final state.
     """
 
     ref: int
     desk: str
     answered: bool | None = None
     rating: int | None = None
+    closed: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def relay_cards(view: RelayToAgents | RelayToRequester, locale: str) -> list[dic
         note = tr("relay.cut", locale, count=cut) if cut and number == len(groups) else ""
         cards.append(render("relay.j2", locale, prefix=prefix, pieces=shown,
                             continued=continued, note=note,
-                            fallback=continued or fallback))
+                            fallback=continued or fallback, main_text=view.text))
     return cards
 
 
