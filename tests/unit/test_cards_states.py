@@ -144,3 +144,13 @@ def test_queue_rows_show_due_times_as_date_tokens() -> None:
     assert "⚠️ first response due <!date^1796638500^{date_short_pretty} {time}|" in listed
     card = shown_text(check_card(teams.card(QueueList("all", rows, now=NOW))))
     assert "first response due \u2068{{DATE(2026-12-07T10:15:00Z, SHORT)}}" in card
+
+
+def test_a_queue_row_isolates_its_title_after_the_ref() -> None:
+    rows = (QueueRow(1011, HEBREW_TITLE, "IT", "דנה", None, "new", 3, NOW, pinned=False,
+                     unread=False),)
+    listed = check_message(slack.message(QueueList("all", rows, now=NOW)))
+    assert f"*#1011* {FSI}{HEBREW_TITLE}{PDI}" in slack_text(listed)
+    assert f"{FSI}דנה{PDI}" in slack_text(listed)  # the requester, in the details line
+    card = check_card(teams.card(QueueList("all", rows, now=NOW)))
+    assert f"**#1011** {FSI}{HEBREW_TITLE}{PDI}" in shown_text(card)
