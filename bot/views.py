@@ -135,7 +135,7 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks, unread_for=unread_for)
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
 
 
 def _spelled(delta: timedelta) -> str:

@@ -72,6 +72,7 @@ class TicketCard:
     other_desks: tuple[DeskOption, ...] = ()
     # Agents who marked it unread (`/desk unread`): the card says so, for them.
     unread_for: tuple[PersonRef, ...] = ()
+    language: str = "en"  # the desk's: a right-to-left one makes the card read so
 
 
 @dataclass(frozen=True)

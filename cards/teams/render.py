@@ -179,11 +179,12 @@ def environment() -> Environment:
 
 
 def render(template: str, locale: str, scale: float = 1.0, *, main_text: str | None = None,
-           **context: Any) -> dict[str, Any]:
+           language: str | None = None, **context: Any) -> dict[str, Any]:
     """Render `template` (a name under templates/teams) to a card with its fallback `text`.
 
     `main_text` is the user text the card is about (a request's title, a relayed
-    message): when it reads right to left, so does the card (`rtl`).
+    message): when it reads right to left, so does the card (`rtl`); so it does when
+    `language` (the desk's, for its channel's cards) is written right to left.
     """
     source = environment().get_template(template).render(
         t=lambda key, **values: tr(key, locale, **values), locale=locale, scale=scale,
@@ -192,7 +193,7 @@ def render(template: str, locale: str, scale: float = 1.0, *, main_text: str | N
         parsed = prune(json.loads(source))
     except json.JSONDecodeError as error:  # a template bug: show where
         raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
-    return card_of(parsed, locale, main_text=main_text)
+    return card_of(parsed, locale, main_text=main_text, language=language)
 
 
 def is_rtl_locale(locale: str | None) -> bool:
@@ -200,12 +201,13 @@ def is_rtl_locale(locale: str | None) -> bool:
     return (locale or "").replace("_", "-").split("-", 1)[0].lower() in RTL_LANGUAGES
 
 
-def card_of(parts: dict[str, Any], locale: str, *, main_text: str | None = None
-            ) -> dict[str, Any]:
+def card_of(parts: dict[str, Any], locale: str, *, main_text: str | None = None,
+            language: str | None = None) -> dict[str, Any]:
     """Wrap a template's parts into an Adaptive Card 1.5 (`text` kept aside as fallback).
 
-    The card reads right to left (`"rtl": true`, schema 1.5) in a right-to-left
-    language, or when `main_text` (what the card is about) starts right to left.
+    The card reads right to left (`"rtl": true`, schema 1.5) for a reader (`locale`)
+    or desk (`language`) of a right-to-left language, or when `main_text` (what the
+    card is about) starts right to left.
     """
     fallback = clip_markdown(parts.get("text") or "—", FALLBACK_TEXT)
     found: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION}
@@ -215,7 +217,8 @@ def card_of(parts: dict[str, Any], locale: str, *, main_text: str | None = None
     if parts.get("actions"):
         found["actions"] = parts["actions"]
     found["fallbackText"] = fallback
-    if is_rtl_locale(locale) or (main_text is not None and is_rtl(main_text)):
+    if is_rtl_locale(locale) or is_rtl_locale(language) or (
+            main_text is not None and is_rtl(main_text)):
         found["rtl"] = True
     return found
 

@@ -98,7 +98,7 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
     def build(scale: float) -> Card:
         return render(
             "ticket_card.j2", locale, scale, card=card, EXCERPT=EXCERPT,
-            main_text=card.subject,
+            main_text=card.subject, language=card.language,
             refresh_users=_refresh_users(card),
             agent_choices=_choices([(agent.name, agent.external_id) for agent in card.agents
                                     if agent.external_id], scale),

@@ -92,3 +92,15 @@ async def test_the_resolve_prompt_reads_back_its_answer(world: World) -> None:
     assert said_yes.answered is True and said_yes.closed
     rated = await world.run(controls.resolve_answer, eli, actions.RATE, ref, 5)
     assert (rated.answered, rated.rating) == (True, 5)
+
+
+async def test_the_card_carries_its_desks_language(world: World) -> None:
+    from storage.models import Desk
+
+    ref = await open_request(world)
+    assert (await world.view(views.ticket_card, ref)).language == "en"
+    async with world.db.unit_of_work() as uow:
+        desk = await uow.session.get(Desk, world.desks["IT"].id)
+        desk.language = "he"
+        await uow.commit()
+    assert (await world.view(views.ticket_card, ref)).language == "he"  # Teams: rtl

@@ -83,8 +83,9 @@ def test_a_hebrew_request_makes_its_teams_cards_right_to_left() -> None:
     assert check_card(teams.card(ticket(HEBREW_TITLE)))["rtl"] is True
     assert teams.card(CardMoved(1011, HEBREW_TITLE, "IT", "HR"))["rtl"] is True
     assert "rtl" not in teams.card(ticket("VPN drops"))
-    # A Hebrew reader's card is right to left whatever it shows.
+    # A Hebrew reader's (or a Hebrew desk's) card is right to left whatever it shows.
     assert teams.card(ticket("VPN drops"), locale="he")["rtl"] is True
+    assert check_card(teams.card(ticket("VPN drops", language="he")))["rtl"] is True
 
 
 # ---------------------------------------------------------------- one state, told once
