@@ -365,7 +365,7 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
                     requester=item.requester, assignee=item.assignee, status=item.status,
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
                     unread=item.unread,
-                    sla=sla_state(item, now, window_of(item.desk_settings)) if now else SlaState(),
+                    sla=sla_state(item, now) if now else SlaState(),
                     link=link)
 
 

@@ -24,7 +24,6 @@ ELLIPSIS = "…"
 FSI = "\u2068"  # FIRST STRONG ISOLATE: the value takes its own direction
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
 # Embeddings, overrides and isolates: user text never brings its own.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
