@@ -75,8 +75,10 @@ def check_blocks(blocks: list[dict], max_blocks: int) -> None:
 
 
 def check_escaped(node: Any) -> None:
-    """No live token from user input and no bare `&`: only our own tokens survive."""
+    """No live token from user input and no bare `&`: only our own tokens survive; no
+    bidi control but deskbot's own isolates, each closed on its line."""
     for text in shown_strings(node):
+        without_isolates(text)
         # Our own block quotes (">" opening a line) are markup; a user's ">" is escaped.
         leftover = re.sub(r"(?m)^>", "", OUR_TOKEN.sub("", text))
         assert "<" not in leftover and ">" not in leftover, text[:300]
