@@ -7,6 +7,9 @@ are raised as `DeskbotError`s for the adapter to show privately.
 
 from __future__ import annotations
 
+import dataclasses
+
+from bot import views
 from cards import actions as ids
 from cards.views import ResolvePrompt
 from conversations import commands, intake
@@ -17,18 +20,23 @@ from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
 from desks.service import find_desk
 from storage.database import UnitOfWork
-from storage.models import Desk, Person, Workspace
+from storage.models import Person, Workspace
 
 
 async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, action_id: str,
                          ref: int, value: str | None, people: dict[str, Person]) -> None:
-    """One ticket-card control (claim, transfer, pin, priority, status, close) on `ref`.
+    """One ticket-card control (claim, take over, unassign, transfer, pin, priority,
+    status, close) on `ref`.
 
     `value` is what the control carried: the chosen agent's platform id (entered in
     `people`), desk slug, priority or status.
     """
     if action_id == ids.CLAIM:
         await commands.claim(uow, actor, ref)
+    elif action_id == ids.TAKE_OVER:
+        await commands.take_over(uow, actor, ref)
+    elif action_id == ids.UNASSIGN:
+        await commands.unassign(uow, actor, ref)
     elif action_id == ids.TRANSFER_AGENT:
         agent = people.get(value or "")
         if agent is None:
@@ -97,7 +105,8 @@ async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: i
     else:
         conversation = await commands.answer_resolved(uow, person, ref,
                                                       action_id == ids.SOLVED_YES)
-    desk = await uow.session.get(Desk, conversation.desk_id)
-    return ResolvePrompt(ref=ref, desk=desk.name if desk else "",
-                         answered=True if action_id != ids.SOLVED_NO else None,
-                         rating=conversation.rating)
+    await uow.session.flush()  # the answer's event, which the prompt reads back
+    prompt = await views.resolve_prompt(uow, conversation)
+    if action_id != ids.RATE:  # this very click is the answer, whatever came before
+        prompt = dataclasses.replace(prompt, answered=action_id == ids.SOLVED_YES)
+    return prompt

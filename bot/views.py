@@ -117,6 +117,12 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         select(AgentMark.person_id).where(AgentMark.conversation_id == conversation.id,
                                           AgentMark.pinned_at.is_not(None)).limit(1)
     )).first() is not None
+    unread_for = tuple(PersonRef(person.display_name, person.external_id)
+                       for person in (await uow.session.execute(
+                           select(Person).join(AgentMark, AgentMark.person_id == Person.id)
+                           .where(AgentMark.conversation_id == conversation.id,
+                                  AgentMark.marked_unread.is_(True))
+                           .order_by(Person.display_name, Person.id))).scalars())
     agents = tuple(person_ref(person) for person, _ in await desks.members(uow, desk)
                    if person.id != conversation.assignee_id)
     other_desks = tuple(desk_option(d) for d in await desks.list_desks(uow, desk.workspace_id)
@@ -127,22 +133,12 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         requester=await _requester(uow, conversation), requester_earlier_requests=earlier,
         opened_at=conversation.opened_at, priority=conversation.priority,
         status=conversation.status, kind=conversation.kind,
-        assignee=person_ref(await _person(uow, conversation.assignee_id)), pinned=pinned,
-        sla=sla_state(conversation, uow.clock.now(), window_of(desk.settings)),
+        assignee=person_ref(await _person(uow, conversation.assignee_id)),
+        pinned=pinned and conversation.status != "closed",
+        sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks)
-
-
-def _span(delta: timedelta) -> str:
-    minutes = max(1, math.ceil(delta.total_seconds() / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
 
 
 def _spelled(delta: timedelta) -> str:
@@ -155,31 +151,22 @@ def _spelled(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-def _due(target: str, due: datetime, now: datetime, window: ServiceWindow | None) -> str:
-    """"due in 12 min" within the open period the desk is in now; else, when the desk is
-    closed or the due time falls in a later opening, its day and time in the desk's zone
-    ("due Sunday 08:15"; with the date when a week or more away)."""
-    if window is None or window.always_open or (
-            window.is_open(now) and window.business_time_between(now, due) >= due - now):
-        return f"{target} due in {_span(due - now)}"
-    at = due.astimezone(window.zone)
-    day = f"{at:%A}" if due - now < timedelta(days=6) else f"{at:%A} {at.day} {at:%b}"
-    return f"{target} due {day} {at:%H:%M}"
-
-
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
               window: ServiceWindow | None = None) -> SlaState:
     """The card's (and a queue row's) SLA line: the clock that matters now, and how it stands.
 
     First response until an agent has answered, then resolution; paused while the
     clocks stand still (waiting, on hold); none once resolved or without due times.
-    With the desk's service `window`, a due time past the current open period reads as
-    a day and time (see `_due`).
+    The state carries the target and its due time, which the cards write as a clock
+    time in the reader's zone (a countdown on a posted card would go stale). `window`
+    is accepted for callers that pass the desk's service window; the due times were
+    computed in business time already.
     """
+    del window  # the due time is absolute: the reader's clock shows it
     if conversation.status in ("resolved", "closed"):
         return SlaState()
     if conversation.first_response_at is None and conversation.first_response_due_at:
-        target, due = "first response", conversation.first_response_due_at
+        target, due = "first_response", conversation.first_response_due_at
         warn, flags = conversation.first_response_warn_at, (
             conversation.first_response_warned_at, conversation.first_response_breached_at)
     elif conversation.resolution_due_at:
@@ -189,13 +176,12 @@ def sla_state(conversation: Conversation | QueueItem, now: datetime,
     else:
         return SlaState()
     if conversation.sla_paused_at is not None:
-        return SlaState("paused", f"{target} clock paused", due)
+        return SlaState("paused", due_at=due, target=target)
     if flags[1] is not None or now >= due:
-        return SlaState("breached", f"{target} overdue by {_span(now - due)}", due)
-    left = _due(target, due, now, window)
+        return SlaState("breached", due_at=due, target=target)
     if flags[0] is not None or (warn is not None and now >= warn):
-        return SlaState("warning", left, due)
-    return SlaState("ok", left, due)
+        return SlaState("warning", due_at=due, target=target)
+    return SlaState("ok", due_at=due, target=target)
 
 
 async def card_moved(uow: UnitOfWork, conversation: Conversation,
@@ -336,11 +322,40 @@ async def requester_update(uow: UnitOfWork, conversation: Conversation,
                            status=str(status) if status else None, to_desk=to_desk)
 
 
+# Events that ask "Did this solve it?" and events that are the requester's answer.
+_ASKED = ("status.changed", "conversation.closed")
+_ANSWERS = ("conversation.confirmed", "conversation.closed", "conversation.reopened")
+
+
+async def _answer(uow: UnitOfWork, conversation: Conversation) -> bool | None:
+    """The requester's answer to the latest "Did this solve it?": True (solved), False
+    (not solved: reopened), or None while unanswered."""
+    rows = (await uow.session.execute(
+        select(Event.kind, Event.data).where(Event.conversation_id == conversation.id,
+                                             Event.kind.in_(_ASKED + _ANSWERS))
+        .order_by(Event.id.desc()).limit(50))).all()
+    for kind, data in rows:
+        data = data or {}
+        by_requester = data.get("by") == "requester"
+        if kind == "conversation.confirmed" or (kind == "conversation.closed"
+                                                and by_requester):
+            return True
+        if kind == "conversation.reopened" and data.get("reason") == "not_solved":
+            return False
+        if kind == "conversation.closed" or (kind == "status.changed"
+                                             and data.get("new") == "resolved"):
+            return None  # asked, and not answered since
+    return None
+
+
 async def resolve_prompt(uow: UnitOfWork, conversation: Conversation) -> ResolvePrompt:
-    """"Did this solve it?" with the rating buttons (a rating already given shows)."""
+    """"Did this solve it?" with the rating buttons, as it reads now: an answer or a
+    rating already given replaces its buttons; after a close it says "was closed"."""
     return ResolvePrompt(ref=conversation.ref,
                          desk=await _desk_name(uow, conversation.desk_id),
-                         rating=conversation.rating)
+                         answered=await _answer(uow, conversation),
+                         rating=conversation.rating,
+                         closed=conversation.status == "closed")
 
 
 # ---------------------------------------------------------------- lists and homes
@@ -353,7 +368,7 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
                     requester=item.requester, assignee=item.assignee, status=item.status,
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
                     unread=item.unread,
-                    sla=sla_state(item, now, window_of(item.desk_settings)) if now else SlaState(),
+                    sla=sla_state(item, now) if now else SlaState(),
                     link=link)
 
 

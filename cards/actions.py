@@ -11,6 +11,8 @@ from __future__ import annotations
 # `ticket_block(ref)`; buttons also carry the ref as their value.
 TICKET_BLOCK_PREFIX = "ticket:"
 CLAIM = "ticket.claim"
+TAKE_OVER = "ticket.take_over"  # a claimed card: the clicking agent takes it over
+UNASSIGN = "ticket.unassign"  # a claimed card: back to unassigned
 TRANSFER_AGENT = "ticket.transfer_agent"  # select; option value: the agent's platform user id
 TRANSFER_DESK = "ticket.transfer_desk"  # select; option value: the desk slug
 PIN = "ticket.pin"
@@ -41,7 +43,8 @@ ASK_DESK = "ask.desk"  # select inside ASK_DESK_BLOCK; option value: desk slug
 ASK_TEXT_BLOCK = "ask_text"
 ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
 
-TICKET_ACTIONS = (CLAIM, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN, PRIORITY, STATUS, CLOSE)
+TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
+                  PRIORITY, STATUS, CLOSE)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS

@@ -4,6 +4,11 @@ Catalogues are JSON files in `cards/locales/` (`en.json`, later `he.json`…): a
 language is adding a file. A key missing from a language falls back to English; a
 key missing from English is a bug and raises.
 
+User text in sentences: a value given as `cards.text.UserText` (what the renderers'
+escaping helpers return) is wrapped in FSI…PDI, unless its placeholder stands alone on
+its line (a field's value under its title, a whole message), where the text itself
+should set the line's direction (docs: HEBREW.md §4).
+
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
 the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
 """
@@ -12,9 +17,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from cards.text import UserText, isolate
 
 DEFAULT_LOCALE = "en"
 _LOCALE_RE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
@@ -62,7 +70,8 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
     """The catalogue string `key` in `locale` (falling back to English), formatted.
 
     `values` fill `{name}` placeholders. They are inserted as given: a caller
-    putting the result into mrkdwn escapes user values first.
+    putting the result into mrkdwn escapes user values first. `UserText` values are
+    isolated (FSI…PDI) wherever their placeholder sits inside a sentence.
     """
     for name in _chain(locale):
         entries = catalogue(name)
@@ -70,5 +79,37 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
         for form in _forms(key, language, values.get("count")):
             template = entries.get(form)
             if template is not None:
-                return template.format(**values)
+                return template.format(**_isolated(template, values))
     raise KeyError(f"no catalogue entry {key!r}")
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_MARKUP = frozenset("*_~>`")
+
+
+def _our_words(text: str) -> bool:
+    """True when `text` holds words of ours: a letter, digit, punctuation or another
+    placeholder (markup, emoji and white space are not words)."""
+    if _PLACEHOLDER.search(text):
+        return True
+    return any(unicodedata.category(char)[0] in "LNP" for char in text
+               if char not in _MARKUP)
+
+
+@cache
+def _in_sentence(template: str, name: str) -> bool:
+    """True when `{name}` appears in `template` with words of ours on its line."""
+    for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
+        before = template[:match.start()].rsplit("\n", 1)[-1]
+        after = template[match.end():].split("\n", 1)[0]
+        if _our_words(before) or _our_words(after):
+            return True
+    return False
+
+
+def _isolated(template: str, values: dict[str, Any]) -> dict[str, Any]:
+    if not any(isinstance(value, UserText) for value in values.values()):
+        return values
+    return {name: isolate(value) if isinstance(value, UserText) and value.strip()
+            and _in_sentence(template, name) else value
+            for name, value in values.items()}

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cards import actions
-from cards.text import age, stars
+from cards.text import age, isolate, stars
 
 # What the templates branch on (the same words as the view models).
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
@@ -22,7 +22,8 @@ QUEUE_VIEWS = ("unassigned", "mine", "all")
 def environment(folder: str, filters: dict[str, Callable[..., Any]],
                 globals_: dict[str, Any]) -> Environment:
     """A strict environment over `cards/templates/<folder>` with the shared filters
-    (tojson, chunks, age, stars) and globals (actions, STATUSES, SLA_STATES, VIEWS),
+    (tojson, chunks, age, stars, isolated: user text set apart by FSI…PDI where no
+    catalogue line does it) and globals (actions, STATUSES, SLA_STATES, VIEWS),
     plus the platform's own."""
     env = Environment(
         loader=PackageLoader("cards", f"templates/{folder}"),
@@ -32,7 +33,8 @@ def environment(folder: str, filters: dict[str, Callable[..., Any]],
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(tojson=tojson, chunks=chunks, age=age, stars=stars, **filters)
+    env.filters.update(tojson=tojson, chunks=chunks, age=age, stars=stars, isolated=isolate,
+                       **filters)
     env.globals.update(actions=actions, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
                        VIEWS=QUEUE_VIEWS, **globals_)
     return env

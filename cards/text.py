@@ -1,18 +1,30 @@
-"""Text helpers for Slack rendering: mrkdwn escaping, truncation, splitting, tokens.
+"""Text helpers for rendering: user text marked and isolated, mrkdwn escaping, cutting,
+splitting, tokens.
 
 Everything here is pure string work. User text is escaped for mrkdwn (`&`, `<`, `>`
 only, as Slack asks) so `<!channel>` or `<https://evil|Your bank>` shows as typed
 instead of pinging or spoofing; the only `<…>` tokens in our output are the ones
 built here from validated ids (`<@U…>`, `<#C…>`, `<!date^…>`).
+
+Bidi: user text (titles, names, desk names, notes) loses its own embeddings, overrides
+and isolates (U+202A–U+202E, U+2066–U+2069, `strip_bidi`) on every platform, and the
+escaping helpers of both renderers return it as `UserText`; the catalogue (`cards.i18n`)
+wraps each such value that sits inside one of deskbot's sentences in FSI…PDI
+(`isolate`), so a right-to-left title or a stray U+202E can never reorder our words.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 ELLIPSIS = "…"
+FSI = "\u2068"  # FIRST STRONG ISOLATE: the value takes its own direction
+PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
+# Embeddings, overrides and isolates: user text never brings its own.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ESCAPE_RE = re.compile(r"[&<>]")
@@ -21,9 +33,61 @@ _USER_ID_RE = re.compile(r"[UW][A-Z0-9]{2,20}")
 _CHANNEL_ID_RE = re.compile(r"[CGD][A-Z0-9]{2,20}")
 
 
+class UserText(str):
+    """A piece of user text escaped for its target (or a value the reader's client
+    writes, such as a date token): `cards.i18n.t` isolates it (FSI…PDI) where it sits
+    inside one of deskbot's sentences."""
+
+    __slots__ = ()
+
+
+def user_text(text: str) -> UserText:
+    """`text` (already escaped for its target) marked as user text."""
+    return text if isinstance(text, UserText) else UserText(text)
+
+
+def strip_bidi(text: str) -> str:
+    """`text` without bidi embeddings, overrides and isolates (U+202A–E, U+2066–9).
+
+    Unbalanced ones in a title or name could reorder deskbot's words around it (a
+    U+202E "right-to-left override" reverses all that follows it on the line); the
+    marks U+200E/U+200F, which only give a direction, stay.
+    """
+    return _BIDI_RE.sub("", text) if _BIDI_RE.search(text) else text
+
+
+def isolate(text: str) -> str:
+    """`text` between FSI and PDI, its own bidi controls removed first.
+
+    Inside the isolate the value takes its direction from its first strong letter;
+    outside, the line treats it as one neutral character, so Hebrew in an English
+    sentence (or the reverse) keeps every word of both in place. Blank text stays as
+    is; text of several lines is isolated line by line.
+    """
+    cleaned = strip_bidi(text)
+    if "\n" in cleaned:  # a line break ends an isolate: each line gets its own
+        return "\n".join(isolate(line) for line in cleaned.split("\n"))
+    return f"{FSI}{cleaned}{PDI}" if cleaned.strip() else cleaned
+
+
+def is_rtl(text: str) -> bool:
+    """True when the first strong letter of `text` is right-to-left (Hebrew, Arabic…)."""
+    for char in strip_bidi(text):
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
 def escape_mrkdwn(text: str) -> str:
-    """Escape exactly `&`, `<` and `>` for Slack mrkdwn (and a message's `text`)."""
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
+    """Escape exactly `&`, `<` and `>` for Slack mrkdwn (and a message's `text`).
+
+    Bidi embeddings, overrides and isolates are dropped too (`strip_bidi`), as the
+    Teams renderer drops them: user text never reorders what follows it.
+    """
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], strip_bidi(text))
 
 
 def _escaped_len(char: str) -> int:
@@ -40,18 +104,20 @@ def clip(text: str, limit: int) -> str:
 def fit_mrkdwn(text: str, limit: int) -> str:
     """Raw user text escaped for mrkdwn, at most `limit` characters after escaping.
 
-    Cuts the raw text (never an `&amp;` in half) and ends it with "…" when cut.
+    Cuts the raw text (never an `&amp;` in half) and ends it with "…" when cut. The
+    result is `UserText`: the catalogue isolates it inside a sentence.
     """
+    text = strip_bidi(text)
     escaped = escape_mrkdwn(text)
     if len(escaped) <= limit:
-        return escaped
+        return UserText(escaped)
     room, used, end = max(limit - 1, 0), 0, 0
     for end, char in enumerate(text):  # noqa: B007 - `end` is where the cut falls
         step = _escaped_len(char)
         if used + step > room:
             break
         used += step
-    return escape_mrkdwn(text[:end].rstrip()) + ELLIPSIS
+    return UserText(escape_mrkdwn(text[:end].rstrip()) + ELLIPSIS)
 
 
 def clip_mrkdwn(markup: str, limit: int) -> str:
@@ -134,7 +200,7 @@ def is_channel_id(value: str | None) -> bool:
 def person_mrkdwn(name: str, external_id: str | None, limit: int = 200) -> str:
     """A person in mrkdwn: a `<@U…>` mention when the id is a Slack user id, else the name."""
     if external_id and is_user_id(external_id):
-        return f"<@{external_id}>"
+        return UserText(f"<@{external_id}>")
     return fit_mrkdwn(name or "?", limit)
 
 
@@ -150,10 +216,15 @@ def _aware(moment: datetime) -> datetime:
 
 
 def date_token(moment: datetime) -> str:
-    """Slack's date token: shown in the reader's time zone, with a UTC fallback."""
+    """Slack's date token: shown in the reader's time zone, with a UTC fallback.
+
+    Marked like user text: the reader's client writes it (in its own language and
+    direction), so the catalogue isolates it inside a sentence.
+    """
     moment = _aware(moment)
     fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return UserText(
+        f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>")
 
 
 def age(since: datetime, now: datetime) -> str:

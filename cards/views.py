@@ -32,11 +32,18 @@ class DeskOption:
 
 @dataclass(frozen=True)
 class SlaState:
-    """The SLA line of a card: `state` is ok | warning | breached | paused | none."""
+    """The SLA line of a card: `state` is ok | warning | breached | paused | none.
+
+    `target` (first_response | resolution) and `due_at` say which clock and when it is
+    due: renderers write that as a clock time in the reader's own time zone ("first
+    response due today 10:15"), never as a countdown that goes stale on a posted card.
+    `label`, when given, is shown instead.
+    """
 
     state: str = "none"
-    label: str | None = None  # e.g. "first response due in 12 min" (scheduling issue)
+    label: str | None = None
     due_at: datetime | None = None
+    target: str | None = None
 
 
 # ---------------------------------------------------------------- agent side
@@ -65,6 +72,9 @@ class TicketCard:
     other_desks: tuple[DeskOption, ...] = ()
     # The first message is longer than the card shows: the card's thread carries it whole.
     whole_in_thread: bool = False
+    # Agents who marked it unread (`/desk unread`): the card says so, for them.
+    unread_for: tuple[PersonRef, ...] = ()
+    language: str = "en"  # the desk's: a right-to-left one makes the card read so
 
 
 @dataclass(frozen=True)
@@ -179,16 +189,18 @@ class RequesterUpdate:
 
 @dataclass(frozen=True)
 class ResolvePrompt:
-    """"Did this solve it?" (yes / no) and a 1–5 rating, after resolve.
+    """"Did this solve it?" (yes / no) and a 1–5 rating, after resolve or close.
 
     `answered` / `rating` show the state after the requester clicked (the message is
-    updated in place).
+    updated in place): an answer replaces its buttons. `closed` asks after a close
+    ("was closed"), so the one message the requester gets matches the final state.
     """
 
     ref: int
     desk: str
     answered: bool | None = None
     rating: int | None = None
+    closed: bool = False
 
 
 @dataclass(frozen=True)

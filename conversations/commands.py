@@ -503,6 +503,24 @@ async def claim(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     return conversation
 
 
+async def take_over(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
+    """The acting agent takes a claimed conversation over from its holder (the card's
+    *Take over*); recorded as `conversation.taken_over` with the previous holder (the
+    card shows the new one). An unassigned one is simply claimed."""
+    conversation, _ = await _for_agent(uow, actor, ref)
+    if Status(conversation.status) in DONE:
+        raise WrongState(f"#{conversation.ref} is {conversation.status}; reopen it before "
+                         f"taking it over: `/desk reopen {conversation.ref}`.",
+                         ref=conversation.ref)
+    if conversation.assignee_id == actor.id:
+        raise WrongState(f"#{conversation.ref} is already yours.", ref=conversation.ref)
+    previous = conversation.assignee_id
+    kind = "conversation.taken_over" if previous is not None else "conversation.claimed"
+    await _assign(uow, conversation, actor, actor.person, kind)
+    await _mark_read(uow, conversation, actor.id)
+    return conversation
+
+
 async def unassign(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     """Put the conversation back in the desk's unassigned queue."""
     conversation, _ = await _for_agent(uow, actor, ref)
@@ -649,13 +667,18 @@ async def mark_unread(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversa
     mark = await _mark(uow, conversation, actor.id)
     mark.marked_unread = True
     _event(uow, conversation, actor.id, "conversation.marked_unread")
+    _notice(uow, conversation, NoticeKind.CARD_UPDATE)  # the card says it is unread for them
     return conversation
 
 
 async def mark_read(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     """Mark the conversation read for this agent (opening its thread does this)."""
     conversation, _ = await _for_agent(uow, actor, ref)
+    mark = await uow.session.get(AgentMark, (conversation.id, actor.id))
+    shown_unread = mark is not None and mark.marked_unread
     await _mark_read(uow, conversation, actor.id)
+    if shown_unread:
+        _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
 
 
@@ -730,9 +753,19 @@ async def close(uow: UnitOfWork, actor: Actor, ref: str | int,
     conversation.closed_at = now
     await _touch(uow, conversation)
     _event(uow, conversation, actor.id, "conversation.closed", old=old, note_message_id=note_id)
+    # Nobody works a closed request: its pins go, and the card is unpinned in its channel.
+    if await _any_pins(uow, conversation):
+        for mark in (await uow.session.execute(
+                select(AgentMark).where(AgentMark.conversation_id == conversation.id,
+                                        AgentMark.pinned_at.is_not(None)))).scalars():
+            mark.pinned_at = None
+        _notice(uow, conversation, NoticeKind.CARD_UNPIN)
     _notice(uow, conversation, NoticeKind.CARD_UPDATE)
-    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="closed")
-    if old != Status.RESOLVED:  # a resolved one was asked already
+    # One message, in the final state: "closed. Did this solve it?" — or, when the
+    # requester was asked already at resolve, only that it is closed now.
+    if old == Status.RESOLVED:
+        _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="closed")
+    else:
         _notice(uow, conversation, NoticeKind.RESOLVE_PROMPT)
     return conversation
 

@@ -53,6 +53,8 @@ SETUP = (
     (HR_CHANNEL, "admin holidays HR IL"),
     (HR_CHANNEL, "admin sla HR first-response 15m"),
 )
+# Then the agents say they are available (each in their DM), as a new agent would.
+AVAILABLE = ((DANA, "available on"), (LEE, "available on"))
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,18 @@ async def seed(served: Any) -> str:
             opened += 1
     finally:
         await history.dispose()
+    # Agents start available: new requests reach them, and they can be auto-assigned.
+    for user, text in AVAILABLE:
+        caller = Caller(platform="slack", workspace_external_id=TEAM_ID, user_id=user,
+                        channel=f"D{user}", channel_is_dm=True)
+        outcome = await run_command(deps.db, caller, typed(text), directory=directory,
+                                    extra_admins=served.settings.admins)
+        if getattr(outcome.view, "kind", "") == "error":
+            raise SeedRefused(f"/desk {text}: {getattr(outcome.view, 'text', outcome.view)}")
     if deps.dispatcher is not None:
         deps.dispatcher.wake()
-    return (f"seeded desks IT and HR (agents Dana and Lee, lead Dana; Sun–Thu 08:00–18:00, "
+    return (f"seeded desks IT and HR (agents Dana and Lee, available, lead Dana; "
+            f"Sun–Thu 08:00–18:00, "
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "
             f"{opened} requests over three weeks")
 

@@ -194,9 +194,7 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
     if message:
         await tell_privately(ctx, team_id, channel or user_id, user_id, message)
         return
-    if action_id == ids.SOLVED_NO:
-        return  # reopened: the thread continues; the prompt stays as it was
-    try:
+    try:  # the answer replaces its buttons (after "no" too: the request was reopened)
         client = await ctx.client_for(team_id)
         if channel and message_ts:
             await client.chat_update(channel=channel, ts=message_ts, **slack_cards.message(view))

@@ -21,7 +21,7 @@ from cards.slack.render import (
     block_text_length,
     render,
 )
-from cards.text import clip, clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars
+from cards.text import clip, clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
 from cards.views import (
     AddOrNew,
     AgentNotification,
@@ -222,7 +222,8 @@ def scheduler_alert(view: SchedulerAlert, locale: str) -> Message:
     """A sweep's warning, breach, ping, nudge or reminder about one conversation."""
     link = view.link if view.link and view.link.startswith("https://") else None
     mentions = ", ".join(person_mrkdwn(p.name, p.external_id, 80) for p in view.mentions[:30])
-    return render("scheduler_alert.j2", locale, view=view, link=link, mentions=mentions)
+    return render("scheduler_alert.j2", locale, view=view, link=link,
+                  mentions=user_text(mentions) if mentions else "")
 
 
 def digest(view: Digest, locale: str) -> Message:

@@ -27,6 +27,7 @@ from cards.text import (
     date_token,
     fit_mrkdwn,
     person_mrkdwn,
+    user_text,
 )
 
 # Slack's limits (PLATFORM_NOTES.md) as the templates use them.
@@ -83,6 +84,12 @@ def _name(person: Any, limit: int = 80) -> str:
     return fit_mrkdwn(name or "?", limit) if (name or "").strip() else "?"
 
 
+def _people(persons: Any, limit: int = 30) -> str:
+    """Several people, mentioned where they have a Slack id: user text, for a sentence."""
+    return user_text(", ".join(person_mrkdwn(p.name, p.external_id, 80)
+                               for p in list(persons)[:limit]))
+
+
 @cache
 def environment() -> Environment:
     """The shared environment (built once, on first use: nothing happens at import)."""
@@ -92,6 +99,7 @@ def environment() -> Environment:
         mrkdwn=_mrkdwn,
         clip=clip_mrkdwn,
         person=_person,
+        people=_people,
         name=_name,
         channel=channel_mrkdwn,
         date=date_token,

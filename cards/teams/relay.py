@@ -57,7 +57,7 @@ def relay_cards(view: RelayToAgents | RelayToRequester, locale: str) -> list[dic
                  if len(groups) > 1 else prefix)
         cards.append(render("relay.j2", locale, prefix=first, pieces=shown,
                             continued=continued, note=note,
-                            fallback=continued or fallback))
+                            fallback=continued or fallback, main_text=view.text))
     return cards
 
 

@@ -34,6 +34,7 @@ from cards.teams.text import (
     plain,
 )
 from cards.templating import prune, safe_url
+from cards.text import UserText, is_rtl, isolate, user_text
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # Action.Execute and refresh exist from 1.4
@@ -54,7 +55,7 @@ RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
 
 
 _SLOT = "\ue000{}\ue001"
-_SLOT_RE = re.compile("\ue000(\\d+)\ue001")
+_SLOT_RE = re.compile("(\u2068?)\ue000(\\d+)\ue001(\u2069?)")
 
 
 def tr(key: str, locale: str | None = "en", **values: Any) -> str:
@@ -68,12 +69,22 @@ def tr(key: str, locale: str | None = "en", **values: Any) -> str:
     formatted: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, str):
-            formatted[name] = _SLOT.format(len(slots))
+            # A slot stands for user text as its value did: the catalogue isolates it.
+            slot = _SLOT.format(len(slots))
+            formatted[name] = user_text(slot) if isinstance(value, UserText) else slot
             slots.append(value)
         else:
             formatted[name] = value
     line = t(f"teams.{key}" if _overridden(key, locale) else key, locale, **formatted)
-    return _SLOT_RE.sub(lambda match: slots[int(match.group(1))], from_mrkdwn(line))
+    return _SLOT_RE.sub(lambda match: _filled(match, slots), from_mrkdwn(line))
+
+
+def _filled(match: re.Match[str], slots: list[str]) -> str:
+    """A slot's value; an isolated slot's value isolated line by line (user text of
+    several lines must not leave an isolate open across a line break)."""
+    value = slots[int(match.group(2))]
+    return isolate(value) if match.group(1) and match.group(3) else \
+        match.group(1) + value + match.group(3)
 
 
 @cache
@@ -125,6 +136,12 @@ def _name(context: Context, person: Any, limit: int = 80) -> str:
     return _md(context, name, limit) if (name or "").strip() else "?"
 
 
+@pass_context
+def _people(context: Context, persons: Any, limit: int = 30) -> str:
+    """Several people by name (never pinged): user text, for a sentence."""
+    return user_text(", ".join(_name(context, person) for person in list(persons)[:limit]))
+
+
 def _value(value: Any, limit: int = teams_actions.VALUE) -> str:
     """A choice value or action value: ours, read back by the adapter: cut, never escaped."""
     return str(value)[:limit]
@@ -148,6 +165,7 @@ def environment() -> Environment:
         plain=_plain,
         clip=_clip,
         name=_name,
+        people=_people,
         value=_value,
         safe_url=partial(safe_url, limit=2000),
         date=date_markdown,
@@ -160,8 +178,14 @@ def environment() -> Environment:
     ))
 
 
-def render(template: str, locale: str, scale: float = 1.0, **context: Any) -> dict[str, Any]:
-    """Render `template` (a name under templates/teams) to a card with its fallback `text`."""
+def render(template: str, locale: str, scale: float = 1.0, *, main_text: str | None = None,
+           language: str | None = None, **context: Any) -> dict[str, Any]:
+    """Render `template` (a name under templates/teams) to a card with its fallback `text`.
+
+    `main_text` is the user text the card is about (a request's title, a relayed
+    message): when it reads right to left, so does the card (`rtl`); so it does when
+    `language` (the desk's, for its channel's cards) is written right to left.
+    """
     source = environment().get_template(template).render(
         t=lambda key, **values: tr(key, locale, **values), locale=locale, scale=scale,
         **context)
@@ -169,11 +193,22 @@ def render(template: str, locale: str, scale: float = 1.0, **context: Any) -> di
         parsed = prune(json.loads(source))
     except json.JSONDecodeError as error:  # a template bug: show where
         raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
-    return card_of(parsed, locale)
+    return card_of(parsed, locale, main_text=main_text, language=language)
 
 
-def card_of(parts: dict[str, Any], locale: str) -> dict[str, Any]:
-    """Wrap a template's parts into an Adaptive Card 1.5 (`text` kept aside as fallback)."""
+def is_rtl_locale(locale: str | None) -> bool:
+    """True for a locale whose language is written right to left (he, ar…)."""
+    return (locale or "").replace("_", "-").split("-", 1)[0].lower() in RTL_LANGUAGES
+
+
+def card_of(parts: dict[str, Any], locale: str, *, main_text: str | None = None,
+            language: str | None = None) -> dict[str, Any]:
+    """Wrap a template's parts into an Adaptive Card 1.5 (`text` kept aside as fallback).
+
+    The card reads right to left (`"rtl": true`, schema 1.5) for a reader (`locale`)
+    or desk (`language`) of a right-to-left language, or when `main_text` (what the
+    card is about) starts right to left.
+    """
     fallback = clip_markdown(parts.get("text") or "—", FALLBACK_TEXT)
     found: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION}
     if parts.get("refresh"):
@@ -182,7 +217,8 @@ def card_of(parts: dict[str, Any], locale: str) -> dict[str, Any]:
     if parts.get("actions"):
         found["actions"] = parts["actions"]
     found["fallbackText"] = fallback
-    if (locale or "").replace("_", "-").split("-", 1)[0].lower() in RTL_LANGUAGES:
+    if is_rtl_locale(locale) or is_rtl_locale(language) or (
+            main_text is not None and is_rtl(main_text)):
         found["rtl"] = True
     return found
 

@@ -15,7 +15,7 @@ from typing import Any
 from cards.teams.actions import data
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.text import clip_markdown, fit_markdown, is_teams_user_id
-from cards.text import clip, stars
+from cards.text import clip, stars, user_text
 from cards.views import (
     AddOrNew,
     AgentHome,
@@ -98,6 +98,7 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
     def build(scale: float) -> Card:
         return render(
             "ticket_card.j2", locale, scale, card=card, EXCERPT=EXCERPT,
+            main_text=card.subject, language=card.language,
             refresh_users=_refresh_users(card),
             agent_choices=_choices([(agent.name, agent.external_id) for agent in card.agents
                                     if agent.external_id], scale),
@@ -112,7 +113,8 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
 
 def card_moved(view: CardMoved, locale: str) -> Card:
     """What stays in the old channel when a card moves to another desk."""
-    return fitted(lambda scale: render("card_moved.j2", locale, scale, view=view))
+    return fitted(lambda scale: render("card_moved.j2", locale, scale, view=view,
+                                       main_text=view.subject))
 
 
 def agent_notification(view: AgentNotification, locale: str) -> Card:
@@ -120,7 +122,7 @@ def agent_notification(view: AgentNotification, locale: str) -> Card:
     link = view.link if view.link and view.link.startswith("https://") \
         and len(view.link) <= 2000 and " " not in view.link else None
     return fitted(lambda scale: render("agent_notification.j2", locale, scale, view=view,
-                                       link=link))
+                                       link=link, main_text=view.subject))
 
 
 def scheduler_alert(view: SchedulerAlert, locale: str) -> Card:
@@ -132,7 +134,8 @@ def scheduler_alert(view: SchedulerAlert, locale: str) -> Card:
         mentions = ", ".join(fit_markdown(person.name.strip() or "?", 80)
                              for person in view.mentions[:cap(30, scale)])
         return render("scheduler_alert.j2", locale, scale, view=view, link=link,
-                      mentions=mentions)
+                      mentions=user_text(mentions) if mentions else "",
+                      main_text=view.subject)
     return fitted(build)
 
 

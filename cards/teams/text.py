@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from cards.text import UserText
+
 ELLIPSIS = "…"
 
 _SPECIAL = "\\*_~`[]<>{}&"
@@ -87,7 +89,7 @@ def fit_markdown(text: str, limit: int) -> str:
     """Raw user text escaped for markdown, at most `limit` characters after escaping.
 
     Cuts the text (never between a backslash and what it escapes) and ends it with "…"
-    when cut.
+    when cut. The result is `UserText`: the catalogue isolates it inside a sentence.
     """
     # A long text is cut before any work on it: what lies past 4 x limit could only
     # show if most of the head were controls or blank lines, and "…" stays true.
@@ -95,7 +97,7 @@ def fit_markdown(text: str, limit: int) -> str:
     collapsed = _collapse(head)
     escaped = _escape_collapsed(collapsed)
     if len(escaped) <= limit and len(head) == len(text):
-        return escaped
+        return UserText(escaped)
     room = max(limit - 1, 0)
     low, high = 0, min(len(collapsed), room)  # escaping never shortens `collapsed`
     while low < high:  # the longest prefix whose escaped form fits in `room`
@@ -104,7 +106,7 @@ def fit_markdown(text: str, limit: int) -> str:
             low = middle
         else:
             high = middle - 1
-    return _escape_collapsed(collapsed[:low].rstrip()) + ELLIPSIS
+    return UserText(_escape_collapsed(collapsed[:low].rstrip()) + ELLIPSIS)
 
 
 def clip_markdown(markup: str, limit: int) -> str:
@@ -154,7 +156,7 @@ def date_markdown(moment: datetime) -> str:
     """A moment shown in the reader's own time zone and format (the card's DATE/TIME)."""
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+    return UserText(f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}")
 
 
 def is_teams_user_id(value: str | None) -> bool:

@@ -366,8 +366,11 @@ async def test_close_and_reopen(world: World):
     conv = await world.run(c.reopen, dana, "1001")
     assert conv.status == Status.NEW and conv.closed_at is None
     await refused(world, "wrong_state", "not resolved or closed", c.reopen, dana, "1001")
+    # Closing an open request tells the requester once, in the final state: the
+    # "closed. Did this solve it?" prompt, not an update and a "resolved" question too.
     assert [n.payload["what"] for n in await world.notices("requester.update")] == [
-        "closed", "reopened"]
+        "reopened"]
+    assert len(await world.notices("requester.resolve_prompt")) == 1
 
 
 async def test_rating_and_resolution_answer(world: World):

@@ -3,6 +3,8 @@ breached, warning, paused and on track, rendered for Slack."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot import views
 from bot.commands import Caller, Outcome, run_command
 from bot.directory import StaticDirectory
@@ -46,22 +48,29 @@ async def test_queue_rows_carry_the_cards_sla_state(db: Database, clock: FrozenC
         cards = {ref: (await views.ticket_card(uow, await world.conversation(ref))).sla
                  for ref in (late.ref, waiting.ref, soon.ref, fine.ref)}
         home = await views.agent_home(uow, world.actor("lee"), "all", now=now)
-    states = {r.ref: (r.sla.state, r.sla.label) for r in listed.rows}
+    # Which clock and when it is due (issue 14.7: a due time, never a countdown).
+    states = {r.ref: (r.sla.state, r.sla.target, r.sla.due_at) for r in listed.rows}
     assert states == {
-        late.ref: ("breached", "first response overdue by 1 min"),
-        waiting.ref: ("paused", "first response clock paused"),
-        soon.ref: ("warning", "first response due in 3 min"),
-        fine.ref: ("ok", "first response due in 5 min"),
+        late.ref: ("breached", "first_response", SUNDAY_9 + timedelta(minutes=15)),
+        waiting.ref: ("paused", "first_response", SUNDAY_9 + timedelta(minutes=15)),
+        soon.ref: ("warning", "first_response", SUNDAY_9 + timedelta(minutes=19)),
+        fine.ref: ("ok", "first_response", SUNDAY_9 + timedelta(minutes=21)),
     }
-    assert states == {ref: (s.state, s.label) for ref, s in cards.items()}  # as the card
+    assert states == {ref: (s.state, s.target, s.due_at)
+                      for ref, s in cards.items()}  # as the card
     assert {r.ref: r.sla.state for r in home.rows} == {k: v[0] for k, v in states.items()}
 
+    def token(moment: datetime) -> str:
+        return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|"
+
     rendered_home = slack.home(home)
-    assert "🔴 SLA breached first response overdue by 1 min" in row_text(rendered_home,
-                                                                        late.ref)
-    assert "⚠️ first response due in 3 min" in row_text(rendered_home, soon.ref)
+    assert ("🔴 SLA breached first response was due \u2068"
+            + token(states[late.ref][2])) in row_text(rendered_home, late.ref)
+    assert ("⚠️ first response due \u2068"
+            + token(states[soon.ref][2])) in row_text(rendered_home, soon.ref)
     assert "⏸️ first response clock paused" in row_text(rendered_home, waiting.ref)
     assert "breached" not in row_text(rendered_home, fine.ref)
+    assert " in " not in row_text(rendered_home, fine.ref)
 
 
 async def test_desk_queue_marks_the_breached_one(db: Database, clock: FrozenClock) -> None:
@@ -79,4 +88,5 @@ async def test_desk_queue_marks_the_breached_one(db: Database, clock: FrozenCloc
     assert isinstance(outcome, Outcome) and isinstance(outcome.view, QueueList)
     message = slack.message(outcome.view)
     assert "🔴 SLA breached" in row_text(message, late.ref)
-    assert "🟢 first response due in 13 min" in row_text(message, fine.ref)
+    due = int((SUNDAY_9 + timedelta(minutes=29)).timestamp())  # opened at 9:14, 15 min
+    assert f"🟢 first response due \u2068<!date^{due}^" in row_text(message, fine.ref)

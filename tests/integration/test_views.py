@@ -110,7 +110,7 @@ async def test_requester_updates_match_what_each_command_wrote(world: World) -> 
              for p in await payloads(world, "requester.update")]
     assert [(u.what, u.agent.name if u.agent else None, u.status) for u in shown] == [
         ("picked_up", "Dana", None), ("picked_up", "Lee", None), ("status", None, "waiting"),
-        ("closed", None, None), ("reopened", None, None)]
+        ("reopened", None, None)]  # the close is told by the resolve prompt alone
     assert all(u.desk == "IT" and u.ref == ref for u in shown)
     # The closing note is internal: it never reaches the requester's update.
     assert all(u.note is None for u in shown)

@@ -89,7 +89,7 @@ async def test_a_message_reaches_deskbot_and_the_page_hears_of_it(served: Runnin
                         heard += 1
             assert heard >= 1 or replies
     assert replies[0]["user"] == "UDESKBOT"
-    assert "with *IT*" in replies[0]["text"]
+    assert "with *\u2068IT\u2069*" in replies[0]["text"]  # the desk isolated (14.8)
 
 
 async def test_the_page_is_served_with_its_scripts(served: Running) -> None:
@@ -292,3 +292,20 @@ def test_view_ids_go_on_after_a_restart() -> None:
     assert after.homes[ELI]["id"] == home["view"]["id"]
     again = after.views_publish({"user_id": ADA, "view": {"type": "home", "blocks": []}})
     assert again["view"]["id"] != home["view"]["id"]
+
+
+async def test_seeded_agents_start_available(served: Running) -> None:
+    """`deskbot playground --seed`: Dana and Lee can take new requests at once (14.7)."""
+    from sqlalchemy import select
+
+    from bot.playground.seed import seed
+    from bot.playground.workspace import DANA, LEE
+    from storage.models import Person
+
+    summary = await seed(served)
+    assert "available" in summary
+    async with served.deps.db.unit_of_work(readonly=True) as uow:
+        available = dict((await uow.session.execute(
+            select(Person.external_id, Person.available)
+            .where(Person.external_id.in_([DANA, LEE])))).all())
+    assert available == {DANA: True, LEE: True}

@@ -23,6 +23,10 @@ async def test_the_seeded_playground_has_desks_queues_and_history(
     await expect_text(me.message("My laptop stopped charging"), "Rating")
     await expect_text(me.message("A new hire needs an account"), "Lee")
     await expect_text(me.message("המקלדת שלי לא עובדת"), "Lee")
+    # Its title sits in our words as an isolate (<bdi>), so both read in order (14.8).
+    hebrew_card = me.message("המקלדת שלי לא עובדת")
+    assert await hebrew_card.locator("bdi", has_text="המקלדת שלי לא עובדת").count() >= 1
+    assert "UTC" not in await hebrew_card.inner_text()  # times in the reader's zone
     await me.shot("seeded-it-desk")
     # Dana asked that one herself: Lee's answer is in her DM thread, right to left.
     await me.go("deskbot")

@@ -115,14 +115,16 @@ async def test_the_whole_story_in_the_page(served: Running, page: Any,
     await expect_text(me.thread_pane(), "Try the new VPN profile, please")
     await expect_text(me.thread_pane(), "Dana")
 
-    # Lee's Claim is refused: Dana has it.
+    # Lee sees Dana holds it: no Claim, Take over and Unassign instead (14.7); times in
+    # his own zone, never the UTC fallback.
     await me.become("Lee")
     await me.go("it-desk")
     card = me.message(f"#{ref} my VPN drops every hour")
-    await card.get_by_role("button", name="Claim").click()
-    refusal = page.locator("#messages > li.ephemeral", has_text="already claimed by Dana")
-    await expect_text(refusal, "Only visible to you")
-    await me.shot("claim-refused")
+    await expect_text(card, "Take over")
+    assert await card.get_by_role("button", name="Claim").count() == 0
+    assert await card.get_by_role("button", name="Unassign").count() == 1
+    assert "UTC" not in await card.inner_text()
+    await me.shot("claimed-card")
 
     # Dana transfers it to Lee with the select.
     await me.become("Dana")
@@ -140,14 +142,26 @@ async def test_the_whole_story_in_the_page(served: Running, page: Any,
     await expect_text(me.message(f"#{ref} my VPN drops every hour"), "Pinned")
     await me.shot("pinned")
     await me.message(f"#{ref} my VPN drops every hour").get_by_role("button", name="Close").click()
-    await expect_text(me.message(f"#{ref} my VPN drops every hour"), "Closed")
+    closed = me.message(f"#{ref} my VPN drops every hour")
+    await expect_text(closed, f"Reopen with /desk reopen {ref}")
+    from playwright.async_api import expect
+
+    await expect(page.locator("#pins")).to_have_text("", timeout=TIMEOUT_MS)  # unpinned
+    shown = await closed.inner_text()
+    assert "SLA" not in shown and "Pinned" not in shown and "REF" not in shown
     await me.shot("closed")
 
-    # Eli is asked whether it is solved, says yes and rates 5.
+    # Eli is asked once, as it now stands, whether it is solved; says yes and rates 5:
+    # each answer replaces its buttons.
     await me.become("Eli")
     await me.open_thread("my VPN drops every hour")
     prompt = me.in_thread("Did this solve it?")
+    await expect_text(prompt, "was closed")
+    assert "resolved" not in await me.thread_pane().inner_text()
     await prompt.get_by_role("button", name="Yes, solved").click()
+    await expect_text(me.in_thread("Did this solve it?"), "You said it is solved")
+    assert await me.in_thread("Did this solve it?").get_by_role(
+        "button", name="Yes, solved").count() == 0
     rating = me.in_thread("Rate it 1 to 5")
     await rating.get_by_role("button").last.click()
     await expect_text(me.in_thread("You rated it"), "Thank you")

@@ -85,6 +85,23 @@ async def test_hostile_text_reaches_the_agent_channel_escaped(db: Database,
         assert "<@UADA>" not in raw
 
 
+async def test_bidi_controls_cannot_reorder_deskbots_words(db: Database, clock: FrozenClock):
+    """A request titled with a right-to-left override reaches the agents isolated and
+    without it (issue 20.9): the card's and the moved line's words after it read right."""
+    async with slack_world(db, clock) as world:
+        await set_up_desks(world)
+        await world.command(ELI, "ask IT \u202eevil")
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        assert card["blocks"][0]["text"]["text"] == "#1001 \u2068evil\u2069"
+        assert "\u202e" not in json.dumps(card, ensure_ascii=False)
+        await world.command(DANA, "transfer 1001 HR")
+        await world.settled()
+        moved = world.api.calls_to("chat.update")[-1].params
+        assert moved["text"].startswith("↪️ *#1001* \u2068evil\u2069 moved from *")
+        assert "\u202e" not in json.dumps(moved, ensure_ascii=False)
+
+
 async def test_what_slack_escaped_arrives_once_escaped(db: Database, clock: FrozenClock):
     async with slack_world(db, clock) as world:
         await one_desk(world)

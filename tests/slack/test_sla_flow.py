@@ -40,6 +40,11 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dateti
     return datetime(year, month, day, hour, minute, tzinfo=JERUSALEM).astimezone(UTC)
 
 
+def token(moment: datetime, minutes: int = 0) -> str:
+    """The start of Slack's date token for `moment` (+ `minutes`), as the cards write it."""
+    return f"<!date^{int(moment.timestamp()) + 60 * minutes}^{{date_short_pretty}} {{time}}|"
+
+
 SUNDAY_9 = local(2026, 11, 29, 9)  # a working day: no Israeli holiday near it
 MONDAY_8 = local(2026, 11, 30, 8)
 FRIDAY_14 = local(2026, 12, 4, 14)  # Friday's window closed at 13:00
@@ -123,7 +128,8 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         _, card, receipt = await open_by_dm(world, ELI, "my laptop will not start")
         assert "#1001" in block_text(receipt)
         assert "within 15 minutes" in block_text(receipt)
-        assert "🟢 first response due in 15 min" in block_text(card)
+        # The card writes the due time as a date token (the reader's zone), not "in 15 min".
+        assert f"🟢 first response due \u2068{token(SUNDAY_9, minutes=15)}" in block_text(card)
         # Maya (the lead) opens a second one; Dana will answer it in time.
         _, card2, _ = await open_by_dm(world, MAYA, "printer jammed")
         # Omer's is claimed by Lee, who does not answer: Lee is the one told.
@@ -146,11 +152,12 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         alerts = len(world.api.calls_to("chat.postMessage"))
         await sweep(world)
         await sweep(world)
-        assert "⚠️ first response due in 3 min" in card_now(world, card)
+        assert f"⚠️ first response due \u2068{token(SUNDAY_9, minutes=15)}" in card_now(world,
+                                                                                 card)
         [warning] = thread(world, card)
         assert "#1001" in warning and "first response due" in warning
         assert thread(world, card2) == []  # answered: no warning
-        assert "⚠️ first response due in 3 min" in card_now(world, card3)
+        assert "⚠️ first response due \u2068<!date^" in card_now(world, card3)
         assert thread(world, card3) == []
         [to_lee] = posts(world, f"D{LEE}")
         assert "#1003" in block_text(to_lee) and "first response due" in block_text(to_lee)
@@ -163,7 +170,8 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         updates_before = len(updates(world, IT_CHANNEL, card["ts"]))
         await sweep(world)
         await sweep(world)
-        assert "🔴 first response overdue by 1 min" in card_now(world, card)
+        assert f"🔴 first response was due \u2068{token(SUNDAY_9, minutes=15)}" in card_now(
+            world, card)
         assert len(updates(world, IT_CHANNEL, card["ts"])) == updates_before + 1
         warning_again, breach = thread(world, card)
         assert warning_again == warning
@@ -178,12 +186,12 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         await sweep(world)
         assert len(thread(world, card)) == 2 and len(dms(world, LEE)) == 2
         assert thread(world, card2) == []
-        assert "overdue" not in card_now(world, card2)
+        assert "was due" not in card_now(world, card2)
         assert not any("#1002" in t and "breached" in t for t in dms(world, MAYA))
 
         # The home tab and /desk queue show the breach next to #1001 only.
         home = await world.open_home(LEE)
-        assert "🔴 SLA breached first response overdue" in row(home, 1001)
+        assert "🔴 SLA breached first response was due" in row(home, 1001)
         queue = await world.command(LEE, "queue all")
         assert "🔴 SLA breached" in row(queue, 1001)
         assert "🟢 resolution due" in row(queue, 1002)
@@ -315,7 +323,7 @@ async def test_the_digest_counts_at_the_start_of_the_next_service_day(
         await world.settled()
         clock.advance(minutes=20)
         await sweep(world)
-        assert "overdue" in card_now(world, card1)
+        assert "first response was due" in card_now(world, card1)
         await world.command(LEE, "pin 1001", channel=IT_CHANNEL)
         clock.set(local(2026, 11, 29, 17, 55))
         await open_by_dm(world, OMER, "monitor flickers")
@@ -353,12 +361,13 @@ async def test_opened_outside_the_window_waits_for_it(db: Database,
             await sweep(world)
             assert thread(world, card) == [], moment
             assert "first response due" in card_now(world, card)
-        # While closed the card and the queue name the desk's day and time, not
-        # "due in 42 h 15 min".
-        assert "first response due Sunday 08:15" in block_text(card)
+        # While closed the card and the queue give the due time (Sunday 08:15, shown in
+        # the reader's zone), not "due in 42 h 15 min".
+        sunday = token(local(2026, 12, 6, 8, 15))
+        assert f"first response due \u2068{sunday}" in block_text(card)
         clock.set(local(2026, 12, 5, 12))
         queue = await world.command(DANA, "queue all")
-        assert "first response due Sunday 08:15" in row(queue, 1001)
+        assert f"first response due \u2068{sunday}" in row(queue, 1001)
         clock.set(local(2026, 12, 6, 8, 12))
         await sweep(world)
         [warning] = thread(world, card)
@@ -366,4 +375,4 @@ async def test_opened_outside_the_window_waits_for_it(db: Database,
         clock.set(local(2026, 12, 6, 8, 15))
         await sweep(world)
         assert len(thread(world, card)) == 2 and "breached" in thread(world, card)[1]
-        assert "🔴 first response overdue" in card_now(world, card)
+        assert f"🔴 first response was due \u2068{sunday}" in card_now(world, card)

@@ -113,10 +113,14 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         mine = await world.home_click(DANA, dana_home, ids.HOME_VIEW, value="mine")
         assert "#1001" in block_text(mine)
 
-        # Lee clicks Claim: refused, privately, naming Dana.
+        # The card names Dana and offers Take over, not Claim; Lee clicks Claim on the
+        # card as his client still showed it: refused, privately, naming Dana.
         before = len(world.api.calls_to("chat.postEphemeral"))
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
-        status, _ = await world.click(LEE, current, ids.CLAIM)
+        shown = [e["action_id"] for b in current["blocks"] if b["type"] == "actions"
+                 for e in b["elements"]]
+        assert ids.CLAIM not in shown and ids.TAKE_OVER in shown
+        status, _ = await world.click(LEE, card, ids.CLAIM)
         assert status == 200
         [refusal] = world.api.calls_to("chat.postEphemeral")[before:]
         assert refusal.params["user"] == LEE
@@ -140,18 +144,33 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         await world.settled()
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "★★★★☆" in block_text(current)
+        told_before = len(posts(world, f"D{ELI}", thread_ts=asked))
         await world.click(LEE, current, ids.CLOSE)
         await world.settled()
         final = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "Closed" in block_text(final) or "closed" in block_text(final)
         assert not any(b.get("type") == "actions" for b in final["blocks"])
+        # The closed card: its own ref to reopen with, no SLA, no pin, unpinned (14.7).
+        assert "/desk reopen 1001" in block_text(final) and "SLA" not in block_text(final)
+        assert "Pinned" not in block_text(final)
+        assert [c.params["timestamp"] for c in world.api.calls_to("pins.remove")
+                if c.ok] == [card["ts"]]
 
-        # Eli is asked "did this solve it?" and rates 5.
-        prompt = next(m for m in posts(world, f"D{ELI}", thread_ts=asked)
-                      if any(e.get("action_id") == ids.RATE for e in elements(m)))
+        # Eli gets one message, in the final state: closed, did this solve it?
+        [prompt] = posts(world, f"D{ELI}", thread_ts=asked)[told_before:]
+        assert "was closed" in block_text(prompt) and "resolved" not in block_text(prompt)
+        assert any(e.get("action_id") == ids.RATE for e in elements(prompt))
+        # Eli answers and rates 5: each answer replaces its buttons.
         await world.click(ELI, prompt, ids.SOLVED_YES)
+        answered = next(c.params for c in reversed(world.api.calls_to("chat.update"))
+                        if c.params["ts"] == prompt["ts"])
+        assert {e.get("action_id") for e in elements(answered)} - {None} == {ids.RATE}
         await world.click(ELI, prompt, ids.RATE, value="1001:5")
         await world.settled()
+        rated = next(c.params for c in reversed(world.api.calls_to("chat.update"))
+                     if c.params["ts"] == prompt["ts"])
+        assert not any(e.get("action_id") for e in elements(rated))
+        assert "You rated it ★★★★★" in block_text(rated)
         async with db.unit_of_work(readonly=True) as uow:
             from sqlalchemy import select
 

@@ -201,3 +201,31 @@ async def test_fuzzed_text_commands_never_fail(db: Database, clock: FrozenClock)
             assert len(answers) == 1, activity["text"]
             assert said_text(answers[0]).strip(), activity["text"]
 
+
+
+async def test_bidi_controls_cannot_reorder_deskbots_words(db: Database,
+                                                           clock: FrozenClock) -> None:
+    """A request titled with a right-to-left override reaches the agents isolated and
+    without it, as on Slack (issue 20.9): deskbot's words after the PDI read right, and
+    a Hebrew title makes the card right to left (issue 14.8)."""
+    from tests.teams.test_story import card_update, eli_asks_it
+
+    async with teams_world(db, clock) as world:
+        await set_up_desks(world)
+        await eli_asks_it(world, "\u202eevil")
+        [card] = world.threads_in(world.it_channel)
+        content = card["attachments"][0]["content"]
+        assert content["body"][0]["text"] == "#1001 \u2068evil\u2069"
+        assert "\u202e" not in json.dumps(card, ensure_ascii=False)
+        said = await world.say(world.dana, world.it_channel, "transfer 1001 HR")
+        await world.settled()
+        moved = card_update(world, card)["attachments"][0]["content"]
+        [line] = [item["text"] for item in moved["body"] if item["type"] == "TextBlock"]
+        assert line.startswith("↪️ **#1001** \u2068evil\u2069 moved from **"), said
+        assert "\u202e" not in json.dumps(moved, ensure_ascii=False)
+
+        await world.dm(world.eli, "ask IT המחשב הנייד שלי לא נדלק")
+        await world.settled()
+        hebrew = world.threads_in(world.it_channel)[-1]["attachments"][0]["content"]
+        assert hebrew["rtl"] is True and "\u2068המחשב הנייד שלי לא נדלק\u2069" in \
+            hebrew["body"][0]["text"]

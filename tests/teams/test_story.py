@@ -8,6 +8,7 @@ recorded (new threads, replies, card updates) and on the invoke answers.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from sqlalchemy import select
 
@@ -118,9 +119,13 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         await world.settled()
         assert len(world.chat_of(world.eli)) == before
 
-        # Lee presses Claim: refused, to Lee only, naming Dana; the card stays.
+        # The card names Dana and offers Take over, not Claim; Lee presses Claim on the
+        # card as an older client still shows it: refused, to Lee only, naming Dana; the card stays.
         current = world.connector.activity(card["conversation"]["id"], card["id"]) or card
-        status, answer = await world.click(world.lee, current, ids.CLAIM,
+        verbs = json.dumps(current)
+        assert f'"{ids.TAKE_OVER}"' in verbs and f'"{ids.CLAIM}"' not in verbs
+        stale = json.loads(verbs.replace(f'"{ids.TAKE_OVER}"', f'"{ids.CLAIM}"'))
+        status, answer = await world.click(world.lee, stale, ids.CLAIM,
                                            channel=world.it_channel)
         assert status == 200 and answer["type"] == MESSAGE
         assert "already claimed by Dana" in answer["value"]
@@ -145,17 +150,25 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert status == 200 and "★★★★☆" in card_text(answer["value"])
         await world.settled()
         assert "★★★★☆" in card_text(card_update(world, card))
+        told_before = len(world.chat_of(world.eli))
         status, answer = await world.click(world.lee, current, ids.CLOSE,
                                            channel=world.it_channel)
         assert status == 200 and "losed" in card_text(answer["value"])
         await world.settled()
-        assert "losed" in card_text(card_update(world, card))
+        closed = card_text(card_update(world, card))
+        assert "losed" in closed and "reopen 1001" in closed and "SLA" not in closed
 
-        # Eli is asked "did this solve it?" and rates 5.
-        prompt = next(a for a in reversed(world.chat_of(world.eli))
-                      if a.get("attachments") and executes(card_of(a), ids.RATE))
+        # Eli gets one message, in the final state: closed, did this solve it? (14.7)
+        [prompt] = world.chat_of(world.eli)[told_before:]
+        assert "was closed" in card_text(prompt) and "resolved" not in card_text(prompt)
+        assert executes(card_of(prompt), ids.RATE)
+        status, answer = await world.click(world.eli, prompt, ids.SOLVED_YES, value="1001")
+        assert status == 200 and answer["type"] == INVOKE
+        assert not executes(answer["value"], ids.SOLVED_YES)  # the answer replaced them
+        assert executes(answer["value"], ids.RATE)
         status, answer = await world.click(world.eli, prompt, ids.RATE, value="1001:5")
         assert status == 200 and answer["type"] == INVOKE
+        assert not executes(answer["value"], ids.RATE)
         async with db.unit_of_work(readonly=True) as uow:
             conversation = (await uow.session.scalars(select(Conversation))).one()
             assert (conversation.status, conversation.rating, conversation.agent_thread) == (

@@ -75,8 +75,10 @@ def check_blocks(blocks: list[dict], max_blocks: int) -> None:
 
 
 def check_escaped(node: Any) -> None:
-    """No live token from user input and no bare `&`: only our own tokens survive."""
+    """No live token from user input and no bare `&`: only our own tokens survive; no
+    bidi control but deskbot's own isolates, each closed on its line."""
     for text in shown_strings(node):
+        without_isolates(text)
         # Our own block quotes (">" opening a line) are markup; a user's ">" is escaped.
         leftover = re.sub(r"(?m)^>", "", OUR_TOKEN.sub("", text))
         assert "<" not in leftover and ">" not in leftover, text[:300]
@@ -107,8 +109,32 @@ def check_modal(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def texts(surface: dict[str, Any]) -> str:
-    """All readable text of a surface, joined (for "is it shown" assertions)."""
-    return "\n".join(shown_strings(surface.get("blocks") or []))
+    """All readable text of a surface, joined (for "is it shown" assertions), without
+    the isolates around user text (checked by `without_isolates`: nobody sees them)."""
+    return without_isolates("\n".join(shown_strings(surface.get("blocks") or [])))
+
+
+FSI, PDI = "\u2068", "\u2069"
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_isolates(text: str) -> str:
+    """`text` without deskbot's isolates, which must each close on their line (a cut
+    may end the text inside one); no other bidi control may be left."""
+    for line in text.split("\n"):
+        depth = 0
+        for char in line:
+            if char == FSI:
+                depth += 1
+                assert depth == 1, f"nested isolate in {line!r}"
+            elif char == PDI:
+                depth -= 1
+                assert depth == 0, f"PDI without FSI in {line!r}"
+        assert depth == 0 or line.endswith("…") or line.endswith("…**"), \
+            f"isolate left open in {line!r}"
+    bare = text.replace(FSI, "").replace(PDI, "")
+    assert not BIDI_CONTROL.search(bare), f"bidi control in {text!r}"
+    return bare
 
 
 def unescape(text: str) -> str:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cards import slack
 from cards.slack import relay
 from cards.views import PersonRef, RelayToAgents, RelayToRequester
-from tests.unit.cards_checks import check_message, unescape
+from tests.unit.cards_checks import check_message, unescape, without_isolates
 
 ELI = PersonRef("Eli <!channel>", "UELI1")
 DANA = PersonRef("Dana", "UDANA")
@@ -23,17 +23,18 @@ def sections(message: dict) -> list[str]:
 def carried(messages: list[dict], prefix: str) -> str:
     """The relayed text as the messages carry it (prefix removed, unescaped, in order)."""
     parts = [text for message in messages for text in sections(message)]
-    assert parts[0].startswith(prefix)
+    assert without_isolates(parts[0]).startswith(prefix)
+    parts[0] = without_isolates(parts[0])
     parts[0] = parts[0][len(prefix):]
     return unescape("".join(parts))
 
 
 def test_a_short_relay_is_one_message_with_the_name() -> None:
     [to_agents] = slack.messages(RelayToAgents(1042, ELI, "my VPN <!here> drops"))
-    assert sections(to_agents) == ["*Eli &lt;!channel&gt;*: my VPN &lt;!here&gt; drops"]
+    assert sections(to_agents) == ["*\u2068Eli &lt;!channel&gt;\u2069*: my VPN &lt;!here&gt; drops"]
     assert to_agents["text"] == sections(to_agents)[0]
     [to_requester] = slack.messages(RelayToRequester(1042, DANA, "IT & Ops", "Try again"))
-    assert sections(to_requester) == ["*Dana* (IT &amp; Ops): Try again"]
+    assert sections(to_requester) == ["*\u2068Dana\u2069* (\u2068IT &amp; Ops\u2069): Try again"]
     assert slack.message(RelayToRequester(1042, DANA, "IT", "x")) == slack.messages(
         RelayToRequester(1042, DANA, "IT", "x"))[0]
 
@@ -51,7 +52,8 @@ def test_a_100000_character_relay_is_split_whole_in_order() -> None:
         assert all(re.fullmatch(r"(w\d{5}\s?)+", s.split(": ", 1)[-1]) for s in sections(message))
     for number, message in enumerate(messages[1:], start=2):
         context = message["blocks"][0]["elements"][0]["text"]
-        assert context == f"*Eli &lt;!channel&gt;* (continued {number}/{len(messages)})"
+        assert without_isolates(context) == (
+            f"*Eli &lt;!channel&gt;* (continued {number}/{len(messages)})")
 
 
 def test_the_longest_core_message_of_escaped_characters_still_arrives_whole() -> None:

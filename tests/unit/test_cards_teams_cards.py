@@ -19,6 +19,7 @@ from cards.views import (
     ResolvePrompt,
     SchedulerAlert,
 )
+from tests.unit.cards_checks import without_isolates
 from tests.unit.test_cards_slack import NOW, desks, queue_rows, ticket
 from tests.unit.test_cards_teams import check_card, executes, shown_text, walk
 
@@ -54,28 +55,33 @@ def teams_ticket(**changes: Any):
 def test_an_open_ticket_card_shows_every_field() -> None:
     card = check_card(teams.card(teams_ticket(priority=4, status="waiting")))
     header = card["body"][0]
-    assert header["text"] == "#1042 VPN drops" and header["weight"] == "bolder"
+    assert header["text"] == "#1042 \u2068VPN drops\u2069" and header["weight"] == "bolder"
     shown = facts(card)
     assert shown["Desk"] == "VPN drops"
     assert shown["Requester"] == "VPN drops\n\n3 earlier requests"
-    assert shown["Opened"] == ("{{DATE(2025-03-02T09:30:00Z, SHORT)}} "
-                               "{{TIME(2025-03-02T09:30:00Z)}}")
     assert shown["Priority"] == "★★★★☆"
     assert shown["Status"] == "⏳ Waiting on requester"
     assert shown["Assignee"] == "**Dana**"
-    assert shown["SLA"] == "⚠️ VPN drops"
+    # Times in TextBlocks, where Teams writes DATE()/TIME() in the reader's zone.
+    assert "Opened" not in shown and "SLA" not in shown
+    blocks = {item["text"] for item in card["body"] if item["type"] == "TextBlock"}
+    assert ("**Opened:** \u2068{{DATE(2025-03-02T09:30:00Z, SHORT)}} "
+            "{{TIME(2025-03-02T09:30:00Z)}}\u2069") in blocks
+    assert "**SLA:** ⚠️ VPN drops" in blocks
     assert "**First message**\n\nVPN drops" in shown_text(card)
-    assert card["fallbackText"].startswith("#1042 \\[VPN drops\\] VPN drops")
+    assert without_isolates(card["fallbackText"]).startswith("#1042 \\[VPN drops\\] VPN drops")
 
 
 def test_ticket_buttons_are_executes_with_the_ref() -> None:
     card = check_card(teams.card(teams_ticket(priority=2, status="on_hold")))
     top = [(a["type"], a.get("verb"), a["title"]) for a in card["actions"]]
-    assert top == [("Action.Execute", actions.CLAIM, "Claim"),
+    # Held by Dana: Take over (and Unassign with the hand-offs), never Claim; six actions.
+    assert top == [("Action.Execute", actions.TAKE_OVER, "Take over"),
                    ("Action.Execute", actions.PIN, "📌 Pin"),
                    ("Action.ShowCard", None, "Transfer"), ("Action.ShowCard", None, "Priority"),
                    ("Action.ShowCard", None, "Status"), ("Action.ShowCard", None, "Close")]
-    for verb in (actions.CLAIM, actions.PIN, actions.CLOSE):
+    assert not by_verb(card, actions.CLAIM)
+    for verb in (actions.TAKE_OVER, actions.UNASSIGN, actions.PIN, actions.CLOSE):
         [action] = by_verb(card, verb)
         assert action["data"] == {"ref": "1042", "value": "1042"}
         assert teams.ref_of(action["data"]) == 1042
@@ -85,7 +91,6 @@ def test_ticket_buttons_are_executes_with_the_ref() -> None:
         assert action["data"] == {"ref": "1042"}
         assert teams.value_of(action["data"], verb) is None
         assert teams.value_of({**action["data"], verb: "4"}, verb) == "4"
-    assert by_verb(card, actions.CLAIM)[0]["style"] == "positive"
     assert by_verb(card, actions.CLOSE)[0]["style"] == "destructive"
 
     found = inputs(card)
@@ -102,7 +107,7 @@ def test_ticket_buttons_are_executes_with_the_ref() -> None:
     panels = show_cards(card)
     assert set(inputs(panels["Transfer"])) == {actions.TRANSFER_AGENT, actions.TRANSFER_DESK}
     assert [a["verb"] for a in executes(panels["Transfer"])] == [
-        actions.TRANSFER_AGENT, actions.TRANSFER_DESK]
+        actions.UNASSIGN, actions.TRANSFER_AGENT, actions.TRANSFER_DESK]
     assert "#1042 will be closed" in shown_text({**panels["Close"], "fallbackText": "x"})
 
 
@@ -124,18 +129,24 @@ def test_a_new_card_without_choices_has_no_transfer() -> None:
                                               other_desks=())))
     assert "Transfer" not in show_cards(card)
     assert facts(card)["Assignee"] == "🟠 **Unassigned**"
+    [claim] = by_verb(card, actions.CLAIM)
+    assert claim["style"] == "positive" and card["actions"][0] == claim
+    assert not by_verb(card, actions.TAKE_OVER) and not by_verb(card, actions.UNASSIGN)
     assert "value" not in inputs(card)[actions.STATUS]  # "new" is not a choice
 
 
 def test_a_pinned_card_offers_unpin_and_a_closed_one_no_buttons() -> None:
     pinned = check_card(teams.card(teams_ticket(pinned=True, rating=2, kind="ticket")))
-    assert pinned["body"][0]["text"].endswith("📌")
+    assert "📌" not in pinned["body"][0]["text"]
+    assert facts(pinned)["Status"] == "🟢 Open · 📌 Pinned"
+    assert shown_text(pinned).count("Pinned") == 1 and shown_text(pinned).count("📌") == 1
     assert by_verb(pinned, actions.UNPIN) and not by_verb(pinned, actions.PIN)
     assert facts(pinned)["Rating"] == "★★☆☆☆" and facts(pinned)["Kind"] == "ticket"
-    closed = check_card(teams.card(teams_ticket(status="closed")))
+    closed = check_card(teams.card(teams_ticket(status="closed", pinned=True)))
     assert "actions" not in closed and "refresh" in closed
     assert facts(closed)["Status"] == "🔒 Closed"
     assert "Reopen with **reopen 1042**" in shown_text(closed)
+    assert "SLA" not in shown_text(closed) and "Pinned" not in shown_text(closed)
 
 
 def test_odd_values_never_break_the_ticket_card() -> None:

@@ -148,7 +148,7 @@ def hebrew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_new_language_is_a_data_file(hebrew: None) -> None:
     receipt = slack.message(Receipt(1042, "IT <!channel>"), locale="he")
-    assert receipt["text"] == "קיבלנו: הבקשה שלך היא *#1042* אצל *IT &lt;!channel&gt;*."
+    assert receipt["text"] == "קיבלנו: הבקשה שלך היא *#1042* אצל *\u2068IT &lt;!channel&gt;\u2069*."
     # Missing lines fall back to English; Hebrew's own plural forms are used.
     assert "An agent will pick it up soon." in json.dumps(receipt, ensure_ascii=False)
     assert t("card.earlier_requests", "he-IL", count=2) == "שתי בקשות קודמות"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +28,8 @@ def test_an_open_card_shows_every_field_and_control() -> None:
     card = check_message(slack.message(ticket("VPN drops", priority=4, status="waiting")))
     header = card["blocks"][0]
     assert header == {"type": "header", "text": {"type": "plain_text",
-                                                  "text": "#1042 VPN drops", "emoji": True}}
+                                                  "text": "#1042 \u2068VPN drops\u2069",
+                                                  "emoji": True}}
     shown = fields(card)
     assert shown["*Desk*"] == "VPN drops"
     assert shown["*Requester*"] == "<@UELI1>\n3 earlier requests"
@@ -38,10 +40,12 @@ def test_an_open_card_shows_every_field_and_control() -> None:
     assert shown["*SLA*"] == "⚠️ VPN drops"
     assert "#1042" in card["text"] and "VPN drops" in card["text"]
 
+    # Held by someone: who, and Take over / Unassign; never a Claim button (issue 14.7).
     found = controls(card)
-    assert list(found) == [actions.CLAIM, actions.TRANSFER_AGENT, actions.TRANSFER_DESK,
-                           actions.PIN, actions.PRIORITY, actions.STATUS, actions.CLOSE]
-    assert found[actions.CLAIM]["style"] == "primary" and found[actions.CLAIM]["value"] == "1042"
+    assert list(found) == [actions.TAKE_OVER, actions.UNASSIGN, actions.TRANSFER_AGENT,
+                           actions.TRANSFER_DESK, actions.PIN, actions.PRIORITY,
+                           actions.STATUS, actions.CLOSE]
+    assert found[actions.TAKE_OVER]["value"] == found[actions.UNASSIGN]["value"] == "1042"
     assert found[actions.PIN]["value"] == "1042"
     # Agents without a Slack id cannot be chosen (the select's value is the user id).
     assert [o["value"] for o in options(found[actions.TRANSFER_AGENT])] == ["U0001A"]
@@ -66,23 +70,60 @@ def test_a_new_unassigned_card_without_choices() -> None:
     found = controls(card)
     assert actions.TRANSFER_AGENT not in found and actions.TRANSFER_DESK not in found
     assert "initial_option" not in found[actions.STATUS]  # "new" is not a choice
+    assert found[actions.CLAIM]["style"] == "primary" and found[actions.CLAIM]["value"] == "1042"
+    assert actions.TAKE_OVER not in found and actions.UNASSIGN not in found
 
 
-def test_a_pinned_rated_ticket_offers_unpin() -> None:
+def test_a_pinned_rated_ticket_offers_unpin_and_says_pinned_once() -> None:
     card = check_message(slack.message(ticket("x", pinned=True, rating=2, kind="ticket")))
-    assert card["blocks"][0]["text"]["text"].endswith("📌")
     shown = fields(card)
-    assert shown["*Pinned*"] == "📌 Pinned" and shown["*Rating*"] == "★★☆☆☆"
-    assert shown["*Kind*"] == "ticket" and len(shown) == 10
+    assert shown["*Status*"] == "🟢 Open · 📌 Pinned" and shown["*Rating*"] == "★★☆☆☆"
+    assert shown["*Kind*"] == "ticket" and len(shown) == 9
+    # One marker: not in the header, not a field of its own as well (issue 14.7).
+    assert texts(card).count("Pinned") == 1 and texts(card).count("📌") == 1
+    assert "📌" not in card["blocks"][0]["text"]["text"]
     found = controls(card)
     assert actions.UNPIN in found and actions.PIN not in found
 
 
 def test_a_closed_card_shows_its_final_state_and_no_controls() -> None:
-    card = check_message(slack.message(ticket("x", status="closed", rating=5)))
+    card = check_message(slack.message(ticket("x", status="closed", rating=5, pinned=True)))
     assert not any(b["type"] == "actions" for b in card["blocks"]) and not elements(
         card["blocks"])
     assert fields(card)["*Status*"] == "🔒 Closed" and "Closed" in texts(card)
+    # Its real ref to reopen with, no SLA line, no pin (issue 14.7).
+    assert "Reopen with `/desk reopen 1042`." in texts(card) and "REF" not in texts(card)
+    assert "*SLA*" not in fields(card) and "SLA" not in texts(card)
+    assert "Pinned" not in texts(card) and "📌" not in texts(card)
+
+
+def test_a_resolved_card_has_no_sla_line() -> None:
+    card = check_message(slack.message(ticket("x", status="resolved", sla=SlaState())))
+    assert "*SLA*" not in fields(card) and "No SLA" not in texts(card)
+
+
+def test_due_times_are_date_tokens_in_the_readers_zone_never_countdowns() -> None:
+    due = datetime(2026, 12, 7, 10, 15, tzinfo=UTC)
+    for state, words in (("ok", "first response due"), ("warning", "first response due"),
+                         ("breached", "first response was due")):
+        card = check_message(slack.message(ticket("x", sla=SlaState(
+            state, due_at=due, target="first_response"))))
+        sla = fields(card)["*SLA*"]
+        token = "<!date^1796638500^{date_short_pretty} {time}|2026-12-07 10:15 UTC>"
+        assert sla.endswith(f"{words} \u2068{token}\u2069"), sla
+        assert " in " not in sla and "min" not in sla
+    paused = slack.message(ticket("x", sla=SlaState("paused", due_at=due, target="resolution")))
+    assert fields(paused)["*SLA*"] == "⏸️ resolution clock paused"
+    assert fields(paused)["*Opened*"].startswith("<!date^")  # opened: a token, too
+
+
+def test_agents_who_marked_it_unread_are_named_on_the_card() -> None:
+    card = check_message(slack.message(ticket("x", unread_for=(
+        PersonRef("Dana", "UDANA"), PersonRef("Lee <!here>", None)))))
+    [line] = [b["elements"][0]["text"] for b in card["blocks"] if b["type"] == "context"
+              and "Unread" in b["elements"][0]["text"]]
+    assert line == "🔵 Unread for \u2068<@UDANA>, Lee &lt;!here&gt;\u2069"
+    assert "Unread" not in texts(check_message(slack.message(ticket("x"))))
 
 
 @pytest.mark.parametrize(("state", "shown"), [

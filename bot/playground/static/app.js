@@ -134,7 +134,9 @@
         fromBot ? el("span", { class: "badge" }, "APP") : null,
         el("time", {}, time(m.ts)),
         m.edited ? el("span", { class: "edited" }, "(edited)") : null,
-        pinned ? el("span", { class: "pin-mark" }, "📌 Pinned") : null,
+        // The channel's pin, as Slack marks it; the card says "Pinned" itself (once).
+        pinned ? el("span", { class: "pin-mark", title: "Pinned in this channel",
+          "aria-label": "Pinned in this channel" }, "📌") : null,
         ephemeral ? el("span", { class: "only-you" }, "Only visible to you") : null),
       body,
       fileLinks(m),

@@ -37,21 +37,66 @@
     return text.replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] || all);
   }
 
+  // deskbot isolates user text inside its sentences (FSI U+2068 … PDI U+2069): here each
+  // isolate becomes a <bdi>, HTML's own isolate, which takes the direction of its text.
+  function isolated(text) {
+    const nodes = [];
+    const pattern = /\u2068([^\u2068\u2069]*)\u2069?/g;
+    let last = 0;
+    let match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) nodes.push(text.slice(last, match.index).replace(/\u2069/g, ""));
+      nodes.push(el("bdi", {}, match[1]));
+      last = pattern.lastIndex;
+    }
+    if (last < text.length) nodes.push(text.slice(last).replace(/\u2069/g, ""));
+    return nodes;
+  }
+
+  // Text as a person reads it: entities decoded, :emoji: names shown, isolates as <bdi>.
+  function shown(text) {
+    return isolated(emoji(decode(text)));
+  }
+
+  // Slack's <!date^UNIX^FORMAT|fallback>, written as Slack does: in the reader's own time
+  // zone and clock (here, the browser's), never the UTC fallback.
+  function slackDate(target, fallback) {
+    const parts = target.split("^");
+    const seconds = Number(parts[1]);
+    if (!Number.isFinite(seconds)) return el("time", {}, fallback);
+    const when = new Date(seconds * 1000);
+    const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const today = day(new Date());
+    const offset = Math.round((day(when) - today) / 86400000);
+    const pretty = offset === 0 ? "today" : offset === -1 ? "yesterday" : offset === 1 ? "tomorrow"
+      : when.toLocaleDateString([], { month: "short", day: "numeric" });
+    const words = {
+      date_short_pretty: pretty,
+      date_short: when.toLocaleDateString([], { month: "short", day: "numeric", year: "numeric" }),
+      date: when.toLocaleDateString([], { month: "long", day: "numeric", year: "numeric" }),
+      date_num: when.toLocaleDateString(),
+      time: when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+    };
+    const format = parts[2] || "{date_short_pretty} {time}";
+    const text = format.replace(/\{([a-z_]+)\}/g, (all, name) => words[name] || all);
+    return el("time", { datetime: when.toISOString(), title: when.toString() }, text);
+  }
+
   // *bold* _italic_ ~strike~ `code` inside one run of text (no links in it).
   function styled(text, into) {
     const pattern = /```([\s\S]+?)```|`([^`\n]+)`|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~/g;
     let last = 0;
     let match;
     while ((match = pattern.exec(text)) !== null) {
-      if (match.index > last) into.append(emoji(decode(text.slice(last, match.index))));
+      if (match.index > last) into.append(...shown(text.slice(last, match.index)));
       if (match[1] !== undefined) into.append(el("pre", {}, decode(match[1])));
       else if (match[2] !== undefined) into.append(el("code", {}, decode(match[2])));
-      else if (match[3] !== undefined) into.append(el("strong", {}, emoji(decode(match[3]))));
-      else if (match[4] !== undefined) into.append(el("em", {}, emoji(decode(match[4]))));
-      else into.append(el("s", {}, emoji(decode(match[5]))));
+      else if (match[3] !== undefined) into.append(el("strong", {}, shown(match[3])));
+      else if (match[4] !== undefined) into.append(el("em", {}, shown(match[4])));
+      else into.append(el("s", {}, shown(match[5])));
       last = pattern.lastIndex;
     }
-    if (last < text.length) into.append(emoji(decode(text.slice(last))));
+    if (last < text.length) into.append(...shown(text.slice(last)));
   }
 
   // Links, mentions and styles within one line.
@@ -71,7 +116,7 @@
       } else if (target.startsWith("#")) {
         out.append(el("span", { class: "mention" }, "#" + (label || target.slice(1))));
       } else if (target.startsWith("!date^")) {
-        out.append(el("time", {}, decode(label || "")));
+        out.append(slackDate(target, decode(label || "")));
       } else if (target.startsWith("!")) {
         out.append(el("span", { class: "mention" }, "@" + (label || target.slice(1).split("^")[0])));
       } else if (/^(https?:|mailto:)/.test(target)) {
@@ -110,7 +155,7 @@
   function textObject(obj, names) {
     if (!obj) return el("span");
     if (obj.type === "mrkdwn") return mrkdwn(obj.text, names);
-    return el("span", { dir: "auto" }, emoji(obj.text || ""));
+    return el("span", { dir: "auto" }, isolated(emoji(obj.text || "")));
   }
 
   function options(element) {
