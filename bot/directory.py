@@ -151,6 +151,8 @@ async def channel_facts(directory: Directory, workspace_external_id: str, user_i
     for channel_id in dict.fromkeys(c for c in channel_ids if c):
         try:
             facts = await directory.channel(workspace_external_id, channel_id, user_id)
+        except DeskbotError:
+            raise  # the directory's own answer (a scope to add, say)
         except Exception as error:
             log.warning("channel lookup of %s in workspace %s failed (%s)", channel_id,
                         workspace_external_id, type(error).__name__)

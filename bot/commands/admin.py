@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot import views
 from bot.commands.context import Context
 from cards.views import Reply, View
 from desks import service
-from desks.channels import Binding, ChannelFacts, cannot_see
+from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
 from desks.grammar import Args, ChannelRef, Word
 from desks.permissions import Role, require_desk_admin
@@ -43,7 +44,7 @@ def _binding(ctx: Context, channel_id: str, flags: set[str],
              ref: ChannelRef | None = None) -> Binding:
     facts = ctx.channels.get(channel_id)
     if facts is not None and facts.name is None and ref is not None and ref.label:
-        facts = ChannelFacts(**{**facts.__dict__, "name": ref.label})
+        facts = replace(facts, name=ref.label)  # Slack's label, when the platform gave none
     return Binding(facts=facts, force="force" in flags, confirmed="confirm" in flags)
 
 

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import Profile, enter, profiles_to_refresh
 from desks.channels import ChannelFacts
+from desks.errors import DeskbotError
 from desks.permissions import Actor, resolve_actor
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 NOT_VISIBLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 MEMBERS_PAGE = 200
 MEMBERS_PAGES = 50  # 10,000 members read before giving up (then: not known to be one)
+NO_SCOPE_TEXT = ("I am not allowed to read channels yet: a Slack admin updates the app "
+                 "with the scopes in app_manifest.yaml (channels:read, groups:read, "
+                 "mpim:read) and reinstalls it.")
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
 
@@ -74,6 +78,8 @@ class SlackDirectory:
         except SlackApiError as error:
             if error.response.get("error") in NOT_VISIBLE:
                 return ChannelFacts(channel_id, visible=False)
+            if error.response.get("error") == "missing_scope":
+                raise DeskbotError(NO_SCOPE_TEXT) from error
             raise
         name = info.get("name") or None
         if info.get("is_archived"):
@@ -89,6 +95,8 @@ class SlackDirectory:
             except SlackApiError as error:
                 if error.response.get("error") in NOT_VISIBLE:
                     return ChannelFacts(channel_id, name=name, visible=False)
+                if error.response.get("error") == "missing_scope":
+                    raise DeskbotError(NO_SCOPE_TEXT) from error
                 raise
             if user_id in (page.get("members") or []):
                 member = True

@@ -92,6 +92,31 @@ async def test_a_message_reaches_deskbot_and_the_page_hears_of_it(served: Runnin
     assert "with *\u2068IT\u2069*" in replies[0]["text"]  # the desk isolated (14.8)
 
 
+async def test_channels_are_bound_only_when_they_may_be(served: Running) -> None:
+    """The playground's Slack says what Slack would: a typed #name that is no channel is
+    refused (not #general, where it was typed); #general is public, so it is no agent
+    channel without --confirm; a desk without agents takes no requests."""
+    state = served.playground.state
+
+    async def command(text: str, channel: str = "CGENERAL") -> str:
+        status, answer = await act(served, {"user": ADA, "kind": "command",
+                                            "channel": channel, "text": text})
+        assert (status, answer["ok"]) == (200, True)
+        return state.ephemerals[ADA][-1]["text"].replace("\u2068", "").replace("\u2069", "")
+
+    assert "I can't see a channel called #facilities-desk: create it, invite me, and try " \
+           "again." in await command("admin create Facilities #facilities-desk Rooms and keys")
+    assert "employees can read this channel" in await command("admin create Facilities")
+    assert "employees can read this channel" in await command(
+        "admin create Facilities #general Rooms")
+    answer = await command("admin create Facilities #general Rooms --confirm")
+    assert "Its cards go to #general. It is not ready to take requests yet" in answer
+    status, answer = await act(served, {"user": ELI, "kind": "command", "channel": f"D{ELI}",
+                                        "text": "ask Facilities the door is stuck"})
+    assert status == 200
+    assert "The Facilities desk is not taking requests yet" in state.ephemerals[ELI][-1]["text"]
+
+
 async def test_the_page_is_served_with_its_scripts(served: Running) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{served.url}/playground/") as response:

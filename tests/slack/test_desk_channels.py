@@ -185,3 +185,19 @@ async def test_a_request_left_on_a_desk_no_longer_ready_is_told_once(
         assert told == ["⚠️ The IT desk is not ready to take requests, and #1001 waits on it "
                         "where no agent sees it: no agents: run `/desk admin agents IT add "
                         "@someone`."]
+
+
+async def test_a_channel_that_cannot_be_checked_is_not_bound(db: Database,
+                                                            clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await two_desks(world)
+        # An installation from before the channel scopes: say what to do.
+        world.api.fail_next("conversations.info", "missing_scope")
+        answer = await world.command(ADA, "admin channel IT <#COPS|ops>")
+        assert "channels:read, groups:read, mpim:read" in said(answer)
+        # Slack down: try again, nothing bound unchecked.
+        world.api.fail_next("conversations.members", status=500, times=5)
+        answer = await world.command(ADA, "admin channel IT <#COPS|ops>")
+        assert said(answer) == ("I could not check that channel just now; please try again "
+                                "in a minute.")
+        assert (await desks(world))["IT"] == (IT_CHANNEL, None)
