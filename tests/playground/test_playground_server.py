@@ -277,9 +277,10 @@ async def test_after_a_restart_new_messages_and_thread_replies_are_not_dropped(
 
 async def test_a_file_sent_from_the_page_reaches_the_card_thread(served: Running) -> None:
     """Issue 14, point 6: the playground's Web API takes deskbot's upload methods."""
-    status, _ = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
-                                   "text": "admin create IT #it-desk"})
-    assert status == 200
+    for text in ("admin create IT #it-desk", "admin agents IT add <@UDANA>"):
+        status, _ = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                       "text": text})
+        assert status == 200
     content = bytes(range(256)) * 40
     status, answer = await act(served, {
         "user": ELI, "kind": "message", "channel": f"D{ELI}", "text": "",
