@@ -135,18 +135,77 @@ def shape_problem(body: dict[str, Any]) -> str | None:
         for name in ("team", "channel", "container", "message", "view", "state"):
             if body.get(name) is not None and not isinstance(body[name], dict):
                 return f"the {kind}'s {name} is not an object"
+        for name, fields in (("message", ("ts", "text", "user", "thread_ts", "bot_id")),
+                             ("channel", ("id", "name")),
+                             ("container", ("type", "channel_id", "message_ts", "thread_ts",
+                                            "view_id")),
+                             ("team", ("id", "domain"))):
+            problem = _strings(body.get(name) or {}, fields, f"the {kind}'s {name}")
+            if problem:
+                return problem
+        problem = _strings(body, ("callback_id", "trigger_id", "response_url"), f"the {kind}")
+        if problem:
+            return problem
         actions = body.get("actions")
         if kind == "block_actions" and not (isinstance(actions, list) and actions and all(
                 isinstance(action, dict) for action in actions)):
             return "the block_actions has no actions"
         for action in actions or []:
-            problem = _strings(action, ("action_id", "block_id", "value", "action_ts"),
-                               "an action")
+            problem = _action_problem(action)
             if problem:
                 return problem
-        if kind == "view_submission" and not isinstance(body.get("view"), dict):
-            return "the view_submission has no view"
+        if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"),
+                                                                         dict):
+            return f"the {kind} has no view"
+        if isinstance(body.get("view"), dict):
+            return _view_problem(body["view"])
         return None
+    return None
+
+
+def _action_problem(action: dict[str, Any], *, clicked: bool = True) -> str | None:
+    """What in one `actions` entry (or a view's input, `clicked=False`) a listener could
+    not read, or None."""
+    if clicked and (not isinstance(action.get("action_id"), str) or not action["action_id"]):
+        return "an action has no action_id"
+    problem = _strings(action, ("action_id", "block_id", "value", "action_ts", "type",
+                                "selected_user", "selected_conversation",
+                                "selected_channel", "selected_date"), "an action")
+    if problem:
+        return problem
+    option = action.get("selected_option")
+    if option is not None and not (isinstance(option, dict)
+                                   and isinstance(option.get("value", ""), str)):
+        return "an action's selected_option is not an option"
+    options = action.get("selected_options")
+    if options is not None and not (isinstance(options, list) and all(
+            isinstance(o, dict) and isinstance(o.get("value", ""), str) for o in options)):
+        return "an action's selected_options are not options"
+    return None
+
+
+def _view_problem(view: dict[str, Any]) -> str | None:
+    """What in a view (modal or home tab) a listener could not read, or None."""
+    problem = _strings(view, ("id", "type", "callback_id", "private_metadata", "hash"),
+                       "the view")
+    if problem:
+        return problem
+    if view.get("type") is None:
+        return "the view has no type"
+    state = view.get("state")
+    if state is None:
+        return None
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(
+            isinstance(block, dict) and all(isinstance(element, dict)
+                                            for element in block.values())
+            for block in values.values()):
+        return "the view's state is not blocks of inputs"
+    for block in values.values():
+        for element in block.values():
+            problem = _action_problem(element, clicked=False)
+            if problem:
+                return problem.replace("an action", "an input")
     return None
 
 

@@ -133,7 +133,8 @@ def activity_problem(activity: Any) -> str | None:
         return "the activity has no serviceUrl"
     for name in _OBJECT_FIELDS:
         value = activity.get(name)
-        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or \
+                not value["id"].strip():
             return f"the activity's {name} has no id"
     for name in _OPTIONAL_OBJECTS:
         if activity.get(name) is not None and not isinstance(activity[name], dict):

@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.playground.signed import FORM, JSON, SignedRequest, SlackRequests
@@ -278,3 +280,84 @@ async def test_the_same_body_signed_at_another_second_is_no_replay(
             headers = {"Content-Type": JSON, **world.sign(body, timestamp=stamp)}
             status, answer = await world.send(SignedRequest(body, headers))
             assert status == 200 and "abc" in answer
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2, max_value=10 ** 20)
+    | st.text(max_size=6) | st.sampled_from(["²", "9" * 20, "ticket:²", "it", ELI]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=4), inner,
+                                                                max_size=2),
+    max_leaves=4)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+def _mutated(payload: dict[str, Any], path: tuple[Any, ...], value: Any,
+             drop: bool) -> dict[str, Any]:
+    copy = json.loads(json.dumps(payload))
+    node = copy
+    for step in path[:-1]:
+        node = node[step]
+    if drop and isinstance(node, dict):
+        node.pop(path[-1])
+    else:
+        node[path[-1]] = value
+    return copy
+
+
+async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
+        db: Database, clock: FrozenClock, caplog: pytest.LogCaptureFixture):
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        await world.command(ELI, "ask IT the printer is on fire")
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        requests = world.requests
+        claim = requests.message_actions(
+            {"id": DANA, "name": "Dana"}, card, IT_CHANNEL,
+            requests.action({"action_id": ids.CLAIM, "type": "button", "value": "1001"},
+                            ids.ticket_block(1001), "1.1"),
+            trigger_id="t.claim", response_url=f"{world.api.base_url}response/1")
+        home = requests.view_actions(
+            {"id": DANA}, {"id": "V1", "private_metadata": '{"view": "mine", "page": 1}'},
+            requests.action({"action_id": ids.HOME_PAGE, "type": "button"}, None, "1.2",
+                            value="mine:2"), trigger_id="t.home")
+        modal = requests.view_submission(
+            {"id": ELI}, {"id": "V2", "type": "modal", "callback_id": ids.ASK_MODAL,
+                          "private_metadata": "{}"},
+            {ids.ASK_DESK_BLOCK: {ids.ASK_DESK: {"type": "static_select",
+                                                 "selected_option": {"value": "it"}}},
+             ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {"type": "plain_text_input",
+                                                 "value": "VPN"}}}, trigger_id="t.modal")
+        templates = {"claim": claim, "home": home, "modal": modal,
+                     "event": requests.message_event(ELI, f"D{ELI}", "hi", "1.3")}
+        examples: list[tuple[str, dict[str, Any]]] = []
+
+        @settings(max_examples=120, deadline=None,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(data=st.data())
+        def collect(data: st.DataObject) -> None:
+            name = data.draw(st.sampled_from(sorted(templates)))
+            path = data.draw(st.sampled_from(_paths(templates[name])))
+            examples.append((name, _mutated(templates[name], path, data.draw(JSON_VALUES),
+                                            data.draw(st.booleans()))))
+
+        collect()
+        for number, (name, payload) in enumerate(examples):
+            if name == "event":
+                request = requests.event(payload, event_id=f"EvFuzz{number}")
+            else:
+                request = requests.interaction(payload)
+            status, _ = await world.send(request)
+            assert status < 500, (name, payload)
+        await world.settled()
+    assert tracebacks(caplog) == []
