@@ -178,12 +178,13 @@ class SlackAdapter:
                  f", app {app_id}" if app_id else "")
         return identity
 
-    async def _installed(self, enterprise_id: str | None, team_id: str) -> bool:
-        """OAuth mode: whether deskbot is installed in `team_id`."""
+    async def _installed(self, enterprise_id: str | None, team_id: str) -> str | bool | None:
+        """OAuth mode: the app id deskbot was installed in `team_id` with (False: not
+        installed; True: installed, no app id recorded)."""
         from bot.slack import oauth
 
         assert self.installation_store is not None
-        return await oauth.bot_token_for(self.installation_store, team_id) is not None
+        return await oauth.installed_app_id(self.installation_store, team_id)
 
     # The OAuth pages are bolt's OAuth flow, not its dispatch (which would check a
     # Slack signature that a browser's GET cannot carry).

@@ -69,7 +69,9 @@ class Passed:
 
 
 Learn = Callable[[], Awaitable[Identity]]
-Installed = Callable[[str | None, str | None], Awaitable[bool]]
+# OAuth mode: the app id of deskbot's installation in (enterprise_id, team_id); True when
+# installed with no app id recorded, False when not installed.
+Installed = Callable[[str | None, str], Awaitable[str | bool | None]]
 
 
 def parse(text: str, content_type: str) -> dict[str, Any] | Refusal:
@@ -291,11 +293,13 @@ class Guard:
                 enterprise_id = extract_enterprise_id(body)
             except (AttributeError, TypeError, KeyError, IndexError):
                 return Refusal(400, "the request names no workspace")
-            if not isinstance(team_id, str) or not await self._installed(enterprise_id,
-                                                                         team_id):
+            installed = (await self._installed(enterprise_id, team_id)
+                         if isinstance(team_id, str) else False)
+            if installed is False:
                 return Refusal(403, f"deskbot is not installed in workspace "
                                     f"{str(team_id)[:20]!r}")
-            ours = Identity(None, None, False, self._app_id)
+            app_id = self._app_id or (installed if isinstance(installed, str) else None)
+            ours = Identity(None, None, False, app_id)
         else:
             try:
                 ours = await self.identity()

@@ -361,3 +361,22 @@ async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
             assert status < 500, (name, payload)
         await world.settled()
     assert tracebacks(caplog) == []
+
+
+async def test_oauth_refuses_a_team_not_installed_and_another_app(database_factory: Any,
+                                                                 clock: FrozenClock):
+    from tests.slack.test_oauth import oauth_deskbot
+
+    async with oauth_deskbot(database_factory, clock) as installer:
+        world = installer.world
+        home = world.requests.home_opened_event(ELI, world.new_ts())
+        status, reason = await world.send(world.requests.event(home))
+        assert (status, reason) == (403, "deskbot is not installed in workspace 'T1'")
+        await installer.install()  # oauth.v2.access answers app A1
+        other_app = SlackRequests(SECRET, TEAM, api_app_id="A2")
+        status, reason = await world.send(other_app.event(home))
+        assert (status, reason) == (403, "the request is for app 'A2', not ours")
+        status, _ = await world.send(world.requests.event(home))
+        assert status == 200
+        await world.settled()
+        assert len(world.api.calls_to("views.publish")) == 1
