@@ -380,3 +380,41 @@ async def test_oauth_refuses_a_team_not_installed_and_another_app(database_facto
         assert status == 200
         await world.settled()
         assert len(world.api.calls_to("views.publish")) == 1
+
+
+async def test_a_request_that_failed_runs_when_it_comes_again(db: Database, clock: FrozenClock,
+                                                              monkeypatch: pytest.MonkeyPatch):
+    from slack_bolt.response import BoltResponse
+
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        adapter = world.deps.slack
+        real = adapter.app.async_dispatch
+        failed: list[int] = []
+
+        async def fail_once(request: Any) -> BoltResponse:
+            if not failed:
+                failed.append(1)
+                return BoltResponse(status=500, body="")
+            return await real(request)
+
+        monkeypatch.setattr(adapter.app, "async_dispatch", fail_once)
+        request = world.requests.command(
+            ELI, "eli", "ask IT the printer is on fire", channel=f"D{ELI}",
+            channel_name="directmessage", response_url=f"{world.api.base_url}response/1",
+            trigger_id="trigger.failed")
+        assert (await world.send(request))[0] == 500
+        status, answer = await world.send(request)  # not taken for a replay: it never ran
+        assert status == 200 and "#1001" in block_text(json.loads(answer))
+        assert await world.send(request) == (200, "")  # now it is one
+        await world.settled()
+        assert await count(db, Conversation) == 1
+
+
+async def test_a_replayed_event_is_answered_empty(db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        request = world.requests.event(world.requests.home_opened_event(ELI, world.new_ts()))
+        assert (await world.send(request))[0] == 200
+        assert await world.send(request) == (200, "")
+        await world.settled()
+        assert len(world.api.calls_to("views.publish")) == 1
