@@ -145,7 +145,11 @@ def shape_problem(body: dict[str, Any]) -> str | None:
             problem = _strings(body.get(name) or {}, fields, f"the {kind}'s {name}")
             if problem:
                 return problem
-        problem = _strings(body, ("callback_id", "trigger_id", "response_url"), f"the {kind}")
+        problem = _strings(body, ("callback_id", "trigger_id", "response_url"), f"the {kind}",
+                           required=False)
+        if not problem and kind in ("shortcut", "message_action"):
+            problem = _strings(body, ("callback_id", "trigger_id"), f"the {kind}",
+                               required=True)
         if problem:
             return problem
         actions = body.get("actions")
@@ -194,10 +198,12 @@ def _view_problem(view: dict[str, Any]) -> str | None:
         return problem
     if view.get("type") is None:
         return "the view has no type"
-    state = view.get("state")
-    if state is None:
+    if "state" not in view:
         return None
-    values = state.get("values") if isinstance(state, dict) else None
+    state = view["state"]
+    if not isinstance(state, dict):
+        return "the view's state is not an object"
+    values = state.get("values", {})
     if not isinstance(values, dict) or not all(
             isinstance(block, dict) and all(isinstance(element, dict)
                                             for element in block.values())

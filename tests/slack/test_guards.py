@@ -338,7 +338,13 @@ async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
                                                  "selected_option": {"value": "it"}}},
              ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {"type": "plain_text_input",
                                                  "value": "VPN"}}}, trigger_id="t.modal")
-        templates = {"claim": claim, "home": home, "modal": modal,
+        shortcut = {"type": "message_action", "user": {"id": ELI}, "callback_id":
+                    "send_to_helpdesk", "trigger_id": "t.shortcut",
+                    "response_url": f"{world.api.base_url}response/2",
+                    "channel": {"id": IT_CHANNEL, "name": "it-desk"},
+                    "message": {"type": "message", "user": DANA, "ts": "1.4",
+                                "text": "the VPN is down"}}
+        templates = {"claim": claim, "home": home, "modal": modal, "shortcut": shortcut,
                      "event": requests.message_event(ELI, f"D{ELI}", "hi", "1.3")}
         examples: list[tuple[str, dict[str, Any]]] = []
 
