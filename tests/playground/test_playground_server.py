@@ -190,3 +190,20 @@ async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
         assert state.messages[IT_CHANNEL][0]["ts"] == card["ts"]
         new_ts = state.next_ts()
         assert float(new_ts) > float(card["ts"])  # ts keep increasing across the restart
+
+
+async def test_malformed_acts_get_400_without_a_traceback(
+        served: Running, caplog: pytest.LogCaptureFixture) -> None:
+    bodies = [b"[" * 100_000 + b"]" * 100_000, b'{"user": "\xff"}',
+              json.dumps({"user": ELI, "kind": "message", "channel": f"D{ELI}", "text": "hi",
+                          "thread_ts": ["x"]}).encode(),
+              json.dumps({"user": ELI, "kind": "action", "where": "home",
+                          "block": 10 ** 6, "element": 0}).encode(),
+              json.dumps({"user": ELI, "kind": "submit", "view_id": ["V1"],
+                          "values": []}).encode()]
+    async with aiohttp.ClientSession() as session:
+        for body in bodies:
+            async with session.post(f"{served.url}/playground/act", data=body, headers={
+                    "Content-Type": "application/json"}) as response:
+                assert response.status == 400, body[:80]
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
