@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack.guard import Guard, Identity, Refusal
+from bot.slack.guard import Guard, Identity, Refusal, SslCheck
 from bot.slack.people import People, SlackDirectory
 from storage.clock import Clock
 from storage.database import Database
@@ -140,6 +140,8 @@ class SlackAdapter:
         outcome = await self.guard.check(request.headers, raw)
         if isinstance(outcome, Refusal):
             return _refuse(request, outcome)
+        if isinstance(outcome, SslCheck):
+            return web.Response(status=200)
         key = outcome.replay_key
         try:
             first = await self.guard.first_time(key)

@@ -51,6 +51,12 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class SslCheck:
+    """Slack's `ssl_check` of a slash command's URL: answered 200 empty, as bolt does
+    (before any signature check), and nothing runs."""
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who we are on Slack: our team (or Grid org), and our app when known."""
 
@@ -256,10 +262,15 @@ class Guard:
         self._learning = asyncio.Lock()
         self._last_purge = 0.0
 
-    async def check(self, headers: Mapping[str, str], raw: bytes) -> Passed | Refusal:
-        """Everything before the replay: a `Passed` (not yet recorded) or a `Refusal`."""
+    async def check(self, headers: Mapping[str, str],
+                    raw: bytes) -> Passed | Refusal | SslCheck:
+        """Everything before the replay: a `Passed` (not yet recorded), a `Refusal`, or
+        Slack's `SslCheck`."""
         if len(raw) > MAX_BODY:
             return Refusal(413, "the body is too large")
+        if len(raw) < 1024 and raw.startswith((b"ssl_check=1", b"token=")) and \
+                urllib.parse.parse_qs(raw.decode("latin-1")).get("ssl_check") == ["1"]:
+            return SslCheck()
         stamp = headers.get("X-Slack-Request-Timestamp", "")
         signature = headers.get("X-Slack-Signature", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):

@@ -424,3 +424,12 @@ async def test_a_replayed_event_is_answered_empty(db: Database, clock: FrozenClo
         assert await world.send(request) == (200, "")
         await world.settled()
         assert len(world.api.calls_to("views.publish")) == 1
+
+
+async def test_slacks_ssl_check_is_answered_and_runs_nothing(db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        for body in ("ssl_check=1&token=legacy", "token=legacy&ssl_check=1"):
+            assert await world.post(body, FORM, sign=False) == (200, "")
+        assert await world.post("ssl_check=1&command=/desk&text=my", FORM,
+                                sign=False) == (200, "")
+        assert world.api.calls == []
