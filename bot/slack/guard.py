@@ -7,7 +7,7 @@ workspace and app (ours: the team `auth.test` names and our app id, or in OAuth 
 a team that installed deskbot); and a replay, the same signature and timestamp seen
 in the last five minutes, kept in the database so every replica knows it. Each refusal
 is a 4xx and one log line, never a traceback; a replay gets an empty 200 and runs
-nothing.
+nothing. Slack's unsigned `ssl_check` is answered 200 first, as bolt does.
 """
 
 from __future__ import annotations
