@@ -141,21 +141,32 @@ def _build_slack(settings: Settings, db: Database, clock: Clock) -> Any:
 
 
 def _build_teams(settings: Settings, db: Database, clock: Clock) -> Any:
+    """The Teams adapter: with an app id (authenticated), or with the local-emulator
+    switch on a loopback bind (unauthenticated); otherwise Teams is off."""
     from bot.teams.app import TeamsAdapter, is_loopback
 
     if settings.microsoft_app_id is None:
+        if not settings.teams_emulator:
+            log.info("Teams is off: MICROSOFT_APP_ID is not set (DESKBOT_TEAMS_EMULATOR=1 "
+                     "serves /api/messages unauthenticated on loopback, for a local Bot "
+                     "Framework Emulator)")
+            return None
         if not is_loopback(settings.host):
-            log.warning("Teams is off: without MICROSOFT_APP_ID nothing could check who "
-                        "sends to /api/messages, so it is served only on a loopback bind "
+            log.warning("Teams is off: the Teams emulator switch serves /api/messages "
+                        "without authentication, so only on a loopback bind "
                         "(DESKBOT_HOST is %s)", settings.host)
             return None
-        log.warning("Teams is on without authentication (no MICROSOFT_APP_ID): "
-                    "/api/messages accepts unsigned activities, on loopback only")
+        log.warning("Teams is on without authentication (the emulator switch, no "
+                    "MICROSOFT_APP_ID): /api/messages accepts unsigned activities, on "
+                    "loopback only")
         return TeamsAdapter(settings, db, clock)
     missing = settings.teams_missing()
     if missing:
         log.warning("Teams is off: missing %s", ", ".join(missing))
         return None
+    if settings.teams_emulator:
+        log.warning("the Teams emulator switch is ignored: MICROSOFT_APP_ID is set, so "
+                    "every activity must carry a Bot Framework token")
     log.info("Teams is on: bot %s, Bot Framework authentication on",
              settings.microsoft_app_id)
     return TeamsAdapter(settings, db, clock)

@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-playground", action="store_true",
                        help="with no Slack or Teams credentials, serve /healthz only "
                             "instead of starting the playground")
+    serve.add_argument("--teams-emulator", action="store_true", default=None,
+                       help="serve Teams' /api/messages without MICROSOFT_APP_ID, "
+                            "unauthenticated, for a local Bot Framework Emulator; only on "
+                            "a loopback bind (overrides DESKBOT_TEAMS_EMULATOR). Without "
+                            "an app id or this switch Teams is off")
     serve.set_defaults(run=_serve)
 
     playground = commands.add_parser(
@@ -158,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env(env_file=args.env_file)
-    overrides = {name: getattr(args, name) for name in ("host", "port", "database_url")
+    overrides = {name: getattr(args, name) for name in ("host", "port", "database_url",
+                                                        "teams_emulator")
                  if getattr(args, name, None) is not None}
     return settings.replace(**overrides)
 

@@ -24,6 +24,17 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 ADMIN_PLATFORMS = ("slack", "teams")
 MICROSOFT_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+# Where the Bot Framework's connector lives (the `serviceUrl` of Teams' activities):
+# the public cloud's Teams and Bot Framework hosts, and the US government clouds'.
+DEFAULT_TEAMS_SERVICE_URLS = (
+    "https://smba.trafficmanager.net/",
+    "https://*.botframework.com/",
+    "https://smba.infra.gcc.teams.microsoft.com/",
+    "https://smba.infra.gov.teams.microsoft.us/",
+    "https://smba.infra.dod.teams.microsoft.us/",
+)
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 LogFormat = Literal["text", "json"]
 
@@ -135,6 +146,35 @@ def parse_app_type(name: str, raw: str) -> str:
                             f"got {raw!r}") from None
 
 
+def parse_bool(name: str, raw: str) -> bool:
+    """A switch: 1/true/yes/on or 0/false/no/off (any case)."""
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
+
+
+def parse_url_patterns(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated URL prefixes, `https://host/path/`; a host may start with `*.`."""
+    patterns = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        scheme, sep, rest = item.partition("://")
+        host = rest.split("/", 1)[0]
+        if scheme not in ("http", "https") or not sep or not host or "*" in host[1:]:
+            raise SettingsError(f"{name} must be a comma-separated list of URL prefixes "
+                                f"such as https://smba.trafficmanager.net/ or "
+                                f"https://*.botframework.com/, got {item!r}")
+        patterns.append(item if "/" in rest else item + "/")
+    if not patterns:
+        raise SettingsError(f"{name} must name at least one URL prefix")
+    return tuple(patterns)
+
+
 def _text(name: str, raw: str) -> str:
     return raw.strip()
 
@@ -160,11 +200,18 @@ class Settings:
     slack_state_secret: str | None = _var("SLACK_STATE_SECRET", secret=True)
     slack_app_token: str | None = _var("SLACK_APP_TOKEN", secret=True)
     slack_api_url: str = _var("SLACK_API_URL", parse_http_url, default=DEFAULT_SLACK_API_URL)
-    # Teams (Bot Framework). No app id: auth off, loopback only (the Teams issue).
+    # Our own Slack app's id (A…): requests for another app are refused. Unset: asked
+    # of Slack (auth.test, then bots.info) at the first request.
+    slack_app_id: str | None = _var("SLACK_APP_ID")
+    # Teams (Bot Framework): served with an app id, or with the local-emulator switch
+    # (unauthenticated, loopback bind only).
     microsoft_app_id: str | None = _var("MICROSOFT_APP_ID")
     microsoft_app_password: str | None = _var("MICROSOFT_APP_PASSWORD", secret=True)
     microsoft_app_tenant_id: str | None = _var("MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str | None = _var("MICROSOFT_APP_TYPE", parse_app_type)
+    teams_emulator: bool = _var("DESKBOT_TEAMS_EMULATOR", parse_bool, default=False)
+    teams_service_urls: tuple[str, ...] = _var("DESKBOT_TEAMS_SERVICE_URLS", parse_url_patterns,
+                                               default=DEFAULT_TEAMS_SERVICE_URLS)
     host: str = _var("DESKBOT_HOST", parse_host, default="127.0.0.1")
     port: int = _var("DESKBOT_PORT", parse_port, default=3000)
     admins: frozenset[str] = _var("DESKBOT_ADMINS", parse_admins, default=frozenset())
@@ -271,7 +318,14 @@ def describe_variables() -> str:
         ("SLACK_APP_TOKEN", "Slack Socket Mode", "-"),
         ("SLACK_API_URL", "Slack Web API base URL (tests, playground)", DEFAULT_SLACK_API_URL),
         ("MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID, "
-         "MICROSOFT_APP_TYPE", "Teams bot (no id: auth off, loopback only)", "-"),
+         "MICROSOFT_APP_TYPE", "Teams bot (without an id Teams is off)", "-"),
+        ("DESKBOT_TEAMS_EMULATOR", "1: serve Teams without an app id, unauthenticated, for "
+         "a local Bot Framework Emulator (loopback bind only; --teams-emulator)", "0"),
+        ("DESKBOT_TEAMS_SERVICE_URLS", "the Bot Framework service URLs Teams activities may "
+         "name (comma-separated prefixes, *. for any subdomain)",
+         ", ".join(DEFAULT_TEAMS_SERVICE_URLS)),
+        ("SLACK_APP_ID", "our Slack app's id; requests for another app are refused",
+         "asked of Slack"),
         ("DESKBOT_HOST, DESKBOT_PORT", "server bind (--host, --port)", "127.0.0.1, 3000"),
         ("DESKBOT_ADMINS", "extra admins: slack:U123,teams:29:abc", "-"),
         ("DESKBOT_SWEEP_SECONDS", "sweep interval in seconds", "60"),

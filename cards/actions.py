@@ -55,12 +55,23 @@ def ticket_block(ref: int) -> str:
     return f"{TICKET_BLOCK_PREFIX}{ref}"
 
 
+def number(text: object) -> int | None:
+    """A whole number written in ASCII digits (`"1042"`), or None.
+
+    `"²"`, `"١"` and `"-1"` are not (str.isdigit takes the first two, and int() then
+    fails); nor is anything longer than 40 digits. A number too large for any ref is
+    still a number: looking it up finds nothing (`conversations.commands.load`).
+    """
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 40:
+        return int(text)
+    return None
+
+
 def ref_of_block(block_id: str | None) -> int | None:
     """The ref a ticket control's block id names, or None."""
-    if not block_id or not block_id.startswith(TICKET_BLOCK_PREFIX):
+    if not isinstance(block_id, str) or not block_id.startswith(TICKET_BLOCK_PREFIX):
         return None
-    digits = block_id[len(TICKET_BLOCK_PREFIX):]
-    return int(digits) if digits.isdigit() else None
+    return number(block_id[len(TICKET_BLOCK_PREFIX):])
 
 
 def split_value(value: str | None, parts: int) -> list[str] | None:

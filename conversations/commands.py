@@ -39,6 +39,7 @@ MAX_MESSAGE = 40_000
 # in parts, in the card's thread, so the agents read all of it (bot.views cuts the card).
 CARD_EXCERPT = 600
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
+MAX_REF = 2 ** 31 - 1  # `conversation.ref` is a 32-bit integer column
 
 
 @dataclass
@@ -93,6 +94,8 @@ async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
                lock: bool = True) -> Conversation:
     """The conversation with this ref, locked for change; refuses an unknown ref."""
     number = parse_ref(ref)
+    if not 0 < number <= MAX_REF:  # beyond the column's range: there is no such request
+        raise UnknownRef(f"There is no request #{number}.", ref=number)
     query = select(Conversation).where(Conversation.workspace_id == workspace_id,
                                        Conversation.ref == number)
     if lock:

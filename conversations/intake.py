@@ -117,7 +117,8 @@ async def take(uow: UnitOfWork, requester: Person, pending_id: int) -> PendingRe
     Taking it in the same unit of work as opening the request means a double click
     opens one request: the second click finds nothing to take.
     """
-    pending = await uow.session.get(PendingRequest, pending_id, with_for_update=True)
+    pending = await uow.session.get(PendingRequest, pending_id, with_for_update=True) \
+        if 0 < pending_id < 2 ** 63 else None  # a forged id beyond the column: none
     if pending is None:
         raise WrongState("That request was already sent (or it expired). "
                          "Write to me again to start a new one.")

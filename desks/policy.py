@@ -89,7 +89,7 @@ class DeskPolicy:
 def _priority(key: Any) -> int:
     """A priority as stored (`"5"`, or 5 from hand-written YAML)."""
     text = str(key).strip()
-    if not text.isdigit() or int(text) not in PRIORITIES:
+    if not (text.isascii() and text.isdigit()) or int(text) not in PRIORITIES:
         raise InvalidInput(f"“{text[:20]}” is not a priority; priorities are 1 to 5 "
                            "(5 is critical), or `default`.")
     return int(text)
@@ -133,7 +133,8 @@ def _stored_targets(targets: Mapping[int, timedelta]) -> dict[str, str]:
 def warning_percent(value: Any) -> int:
     """The SLA warning threshold: a whole percent from 1 to 99 (`80`, `"80%"`)."""
     text = str(value).strip().removesuffix("%").strip()
-    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 99:
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or \
+            not 1 <= int(text) <= 99:
         raise InvalidInput(f"“{str(value)[:20]}” is not a warning threshold; write a whole "
                            "percent from 1 to 99, like `80%`.")
     return int(text)

@@ -560,7 +560,7 @@ def priority_of(priority: int | str | None) -> int | None:
     if priority is None:
         return None
     text = str(priority).strip().lower().removeprefix("p")
-    if not text.isdigit() or int(text) not in PRIORITIES:
+    if not (text.isascii() and text.isdigit()) or int(text) not in PRIORITIES:
         raise InvalidInput(f"“{str(priority)[:20]}” is not a priority; priorities are 1 to 5 "
                            "(5 is critical).")
     return int(text)

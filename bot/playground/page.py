@@ -90,6 +90,8 @@ class Page:
             if handler is None:
                 raise BadAct(f"unknown act {kind!r}")
             answer = await handler(user, body)
+        except RecursionError:  # JSON nested deeper than the parser goes
+            return web.json_response({"ok": False, "error": "not JSON"}, status=400)
         except (BadAct, ValueError, SlackError) as error:
             return web.json_response({"ok": False, "error": str(error)}, status=400)
         self.playground.changed()

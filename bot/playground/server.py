@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 # Calls that change nothing a person sees: no "changed" event after them.
-READS = frozenset({"auth.test", "users.info", "conversations.info", "conversations.members",
+READS = frozenset({"auth.test", "bots.info", "users.info", "conversations.info",
+                   "conversations.members",
                    "chat.getPermalink"})
 
 

@@ -92,6 +92,7 @@ class Bot:
     user_id: str = "UBOT"
     bot_id: str = "BBOT"
     url: str = "https://acme.slack.com/"
+    app_id: str = "A1"  # the app the bot belongs to (bots.info)
 
 
 @dataclass
@@ -302,6 +303,12 @@ class SlackState:
                 "team_id": self.bot.team_id, "user_id": self.bot.user_id,
                 "bot_id": self.bot.bot_id, "is_enterprise_install": False}
 
+    def bots_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("bot") != self.bot.bot_id:
+            raise SlackError("bot_not_found")
+        return {"bot": {"id": self.bot.bot_id, "deleted": False, "name": "deskbot",
+                        "app_id": self.bot.app_id, "user_id": self.bot.user_id}}
+
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(params.get("user") or "")
         if user is None:
@@ -485,7 +492,8 @@ class SlackState:
     def handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         """Web API method name -> handler."""
         return {
-            "auth.test": self.auth_test, "users.info": self.users_info,
+            "auth.test": self.auth_test, "bots.info": self.bots_info,
+            "users.info": self.users_info,
             "conversations.open": self.conversations_open,
             "conversations.join": self.conversations_join,
             "conversations.info": self.conversations_info,

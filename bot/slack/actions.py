@@ -87,8 +87,8 @@ async def ticket_action(ctx: SlackContext, body: dict, team_id: str) -> str | No
     action_id = action.get("action_id")
     value = _value(action)
     ref = ids.ref_of_block(action.get("block_id"))
-    if ref is None and (action.get("value") or "").isdigit():
-        ref = int(action["value"])
+    if ref is None:
+        ref = ids.number(action.get("value"))
     if ref is None:
         return "That card is out of date; use `/desk` commands with the request's number."
     user_id = body["user"]["id"]
@@ -125,7 +125,7 @@ async def intake_action(ctx: SlackContext, body: dict, context: AsyncBoltContext
     parts = ids.split_value(action.get("value"), 1 if action_id == ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
-    if not parts or not parts[0].isdigit():
+    if not parts or ids.number(parts[0]) is None:
         await tell_privately(ctx, team_id, channel or user_id, user_id,
                              "That button is out of date. Write to me again.")
         return
@@ -174,7 +174,7 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
     parts = ids.split_value(action.get("value"), 2 if action_id == ids.RATE else 1)
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(ids.number(p) is not None for p in parts):
         await tell_privately(ctx, team_id, channel or user_id, user_id,
                              "That button is out of date.")
         return

@@ -1,10 +1,12 @@
 """The Slack app: a slack-bolt AsyncApp mounted on our aiohttp server.
 
-Bolt verifies every request's signature and timestamp, then our listeners translate
-it into one core command. `process_before_response=True` makes bolt answer Slack only
-after the listener returned: the listener commits what arrived (state, events, outbox)
-and *then* acks, so an acknowledged message is always in the database. Everything
-slow (posting cards, relays) is the dispatcher's job, after the commit.
+`bot.slack.guard` checks every HTTP request first (size, signature, shape, our own
+workspace and app, replays: a 4xx and one log line for what it refuses); bolt verifies
+the signature again, then our listeners translate it into one core command.
+`process_before_response=True` makes bolt answer Slack only after the listener
+returned: the listener commits what arrived (state, events, outbox) and *then* acks,
+so an acknowledged message is always in the database. Everything slow (posting
+cards, relays) is the dispatcher's job, after the commit.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.guard import Guard, Identity, Refusal, SslCheck
 from bot.slack.people import People, SlackDirectory
 from storage.clock import Clock
 from storage.database import Database
@@ -88,6 +92,10 @@ class SlackAdapter:
         )
 
         listeners.register(self.app, self.context)
+        self.guard = Guard(settings.slack_signing_secret or "", db,
+                           learn=None if settings.slack_oauth else self._learn_identity,
+                           installed=self._installed if settings.slack_oauth else None,
+                           app_id=settings.slack_app_id)
         if settings.slack_app_token:
             from bot.slack.socket_mode import build_socket_mode_handler
 
@@ -126,10 +134,61 @@ class SlackAdapter:
             web_app.router.add_get(flow.redirect_uri_path, self.handle_oauth_redirect)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """One HTTP request from Slack, through bolt (signature check first)."""
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await self.app.async_dispatch(bolt_request)
+        """One HTTP request from Slack: our guard, then bolt (which checks the signature too)."""
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(request, Refusal(413, "the body is too large"))
+        outcome = await self.guard.check(request.headers, raw)
+        if isinstance(outcome, Refusal):
+            return _refuse(request, outcome)
+        if isinstance(outcome, SslCheck):
+            return web.Response(status=200)
+        key = outcome.replay_key
+        try:
+            first = await self.guard.first_time(key)
+        except Exception as error:  # the database away: Slack retries a 503
+            return _refuse(request, Refusal(503, f"cannot record the request "
+                                                 f"({type(error).__name__})"))
+        if not first:
+            log.info("slack: a replay (the same timestamp and signature as a request "
+                     "already received) from %s; answered empty, nothing run", request.remote)
+            return web.Response(status=200)
+        try:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        except BaseException:
+            await self.guard.forget(key)
+            raise
+        if bolt_response.status >= 500:
+            await self.guard.forget(key)  # it did not run: Slack's retry must
         return await to_aiohttp_response(bolt_response)
+
+    async def _learn_identity(self) -> Identity:
+        """Our team (auth.test) and app (SLACK_APP_ID, or auth.test / bots.info)."""
+        auth = await self._single.auth_test()
+        app_id = self.settings.slack_app_id or auth.get("app_id")
+        if app_id is None and auth.get("bot_id"):
+            try:
+                info = await self._single.bots_info(bot=auth["bot_id"])
+                app_id = (info.get("bot") or {}).get("app_id")
+            except SlackApiError as error:
+                log.warning("slack: could not learn our app id (bots.info: %s); set "
+                            "SLACK_APP_ID so requests for another app are refused",
+                            error.response.get("error"))
+        identity = Identity(team_id=auth.get("team_id"), enterprise_id=auth.get("enterprise_id"),
+                            enterprise_install=bool(auth.get("is_enterprise_install")),
+                            app_id=app_id)
+        log.info("slack: answering workspace %s%s", identity.team_id,
+                 f", app {app_id}" if app_id else "")
+        return identity
+
+    async def _installed(self, enterprise_id: str | None, team_id: str) -> str | bool | None:
+        """OAuth mode: the app id deskbot was installed in `team_id` with (False: not
+        installed; True: installed, no app id recorded)."""
+        from bot.slack import oauth
+
+        assert self.installation_store is not None
+        return await oauth.installed_app_id(self.installation_store, team_id)
 
     # The OAuth pages are bolt's OAuth flow, not its dispatch (which would check a
     # Slack signature that a browser's GET cannot carry).
@@ -159,3 +218,10 @@ class SlackAdapter:
         if self.socket_mode_handler is not None:
             await self.socket_mode_handler.close_async()
         await self.inbox.stop()
+
+
+def _refuse(request: web.Request, refusal: Refusal) -> web.Response:
+    """Answer a refused request, with one log line (never the body or a traceback)."""
+    log.warning("slack: refused a request from %s (%d): %s", request.remote, refusal.status,
+                refusal.reason)
+    return web.Response(status=refusal.status, text=refusal.reason)

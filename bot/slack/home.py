@@ -60,7 +60,7 @@ async def act(ctx: SlackContext, body: dict, team_id: str) -> None:
     user_id = body["user"]["id"]
     state = _state(body)
     view = state.get("view") or "unassigned"
-    page = int(state.get("page") or 1)
+    page = ids.number(str(state.get("page") or 1)) or 1
     desk = state.get("desk")
     value = ((action.get("selected_option") or {}).get("value") or action.get("value") or "")
     if action_id == ids.HOME_OPEN:
@@ -69,7 +69,7 @@ async def act(ctx: SlackContext, body: dict, team_id: str) -> None:
         view, page = value, 1
     elif action_id == ids.HOME_PAGE:
         parts = ids.split_value(value, 2)
-        if parts and parts[0] in VIEWS and parts[1].isdigit():
+        if parts and parts[0] in VIEWS and ids.number(parts[1]) is not None:
             view, page = parts[0], int(parts[1])
     elif action_id == ids.HOME_DESK:
         desk, page = (None if value in ("", "*") else value), 1

@@ -107,3 +107,20 @@ async def bot_token_for(store: AsyncInstallationStore, team_id: str) -> str | No
             return (await conn.execute(query)).scalar_one_or_none()
     bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
     return bot.bot_token if bot is not None else None
+
+
+async def installed_app_id(store: AsyncInstallationStore, team_id: str) -> str | None | bool:
+    """The app id of `team_id`'s latest installation (True when it has none recorded);
+    False when deskbot is not installed there."""
+    if isinstance(store, AsyncSQLAlchemyInstallationStore):
+        bots = store.bots
+        query = (select(bots.c.app_id)
+                 .where(bots.c.client_id == store.client_id, bots.c.team_id == team_id,
+                        bots.c.bot_token.is_not(None))
+                 .order_by(desc(bots.c.installed_at), desc(bots.c.id))
+                 .limit(1))
+        async with store.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return False if row is None else (row.app_id or True)
+    bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+    return False if bot is None else (bot.app_id or True)

@@ -110,7 +110,7 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
 async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     parts = ids.split_value(value_of(data, verb), 1 if verb == ids.NEW_REQUEST else 2)
-    if not parts or not parts[0].isdigit():
+    if not parts or ids.number(parts[0]) is None:
         return message_answer("That button is out of date. Write to me again.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
@@ -125,7 +125,7 @@ async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
 async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     parts = ids.split_value(value_of(data, verb), 2 if verb == ids.RATE else 1)
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(ids.number(p) is not None for p in parts):
         return message_answer("That button is out of date.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
@@ -148,7 +148,7 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
         view = chosen
     elif verb == ids.HOME_PAGE:
         parts = ids.split_value(chosen, 2)
-        if parts and parts[0] in VIEWS and parts[1].isdigit():
+        if parts and parts[0] in VIEWS and ids.number(parts[1]) is not None:
             view, page = parts[0], int(parts[1])
     elif verb == ids.HOME_DESK:
         desk = None if chosen in ("", "*") else chosen

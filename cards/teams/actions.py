@@ -52,4 +52,4 @@ def ref_of(payload: Mapping[str, Any] | None) -> int | None:
     """The ticket ref an Execute's data names (`ref`), or None."""
     found = payload.get("ref") if isinstance(payload, Mapping) else None
     text = str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    return actions.number(text)  # ASCII digits; one too large is an unknown ref

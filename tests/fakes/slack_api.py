@@ -187,7 +187,8 @@ class FakeSlackApi:
         return found
 
     def set_auth(self, **changes: str) -> None:
-        """Change what auth.test answers: team_id, team, user_id, bot_id, url."""
+        """Change what auth.test answers (team_id, team, user_id, bot_id, url) and
+        bots.info (app_id)."""
         for name, value in changes.items():
             if not hasattr(self.state.bot, name):
                 raise TypeError(f"auth.test has no field {name!r}")

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -191,7 +192,9 @@ def test_serve_help_documents_every_variable(tmp_path: Path) -> None:
                  "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID",
                  "MICROSOFT_APP_TYPE", "DESKBOT_HOST", "DESKBOT_PORT", "DESKBOT_ADMINS",
                  "DESKBOT_SWEEP_SECONDS", "DESKBOT_RETENTION_DAYS", "DESKBOT_NOTE_PREFIX",
-                 "DESKBOT_LOG_LEVEL", "DESKBOT_LOG_FORMAT", "--host", "--port", "--database-url"):
+                 "DESKBOT_LOG_LEVEL", "DESKBOT_LOG_FORMAT", "--host", "--port", "--database-url",
+                 "SLACK_APP_ID", "DESKBOT_TEAMS_EMULATOR", "DESKBOT_TEAMS_SERVICE_URLS",
+                 "--teams-emulator"):
         assert name in result.stdout
 
 
@@ -258,6 +261,13 @@ def test_serve_on_a_free_port_answers_healthz_and_stops_cleanly(tmp_path: Path,
         assert not base.endswith(":0")
 
         assert get_json(f"{base}/healthz") == (200, {"status": "ok", "database": "ok"})
+        # Teams is not configured: /api/messages is not served at all.
+        activity = json.dumps({"type": "message", "text": "hi"}).encode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(
+                f"{base}/api/messages", data=activity,
+                headers={"Content-Type": "application/json"}), timeout=10)
+        assert refused.value.code == 404
     finally:
         code, stderr = served.stop(signum)
 
@@ -267,8 +277,10 @@ def test_serve_on_a_free_port_answers_healthz_and_stops_cleanly(tmp_path: Path,
     records = [json.loads(line) for line in stderr.splitlines()]
     messages = [record["message"] for record in records]
     assert "Slack is off: missing SLACK_SIGNING_SECRET" in messages
-    # No MICROSOFT_APP_ID on a loopback bind: Teams without authentication, and said so.
-    assert any(m.startswith("Teams is on without authentication") for m in messages)
+    # No MICROSOFT_APP_ID and no emulator switch: Teams is off, and said so (issue 20.5;
+    # it used to be served unauthenticated on loopback).
+    assert any(m.startswith("Teams is off: MICROSOFT_APP_ID is not set") for m in messages)
+    assert not any("Teams is on" in m for m in messages)
     # SQLite is migrated at start.
     assert "alembic_version" in sqlite_tables(database)
 
@@ -305,14 +317,26 @@ async def test_build_migrates_sqlite_and_uses_the_given_clock(built: bootstrap.D
     assert await migrate.current_revision(built.db) == HEAD
     assert isinstance(built.db.clock, FrozenClock)
     assert built.clock is built.db.clock
-    # No credentials, on loopback: Slack off, Teams on without authentication.
-    assert built.slack is None and built.teams is not None
-    assert not built.teams.authenticated and built.dispatcher is not None
+    # No credentials: Slack and Teams off (Teams needs an app id or the emulator switch).
+    assert (built.slack, built.teams, built.dispatcher) == (None, None, None)
+
+
+async def test_build_with_the_teams_emulator_on_loopback_serves_teams_unauthenticated(
+        tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+                                  "DESKBOT_TEAMS_EMULATOR": "1"}, env_file=None)
+    deps = await bootstrap.build(settings, clock=FrozenClock())
+    try:
+        assert deps.slack is None and deps.teams is not None
+        assert not deps.teams.authenticated and deps.dispatcher is not None
+    finally:
+        await deps.close()
 
 
 async def test_build_off_loopback_without_credentials_has_no_platform(tmp_path: Path) -> None:
     settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-                                  "DESKBOT_HOST": "0.0.0.0"}, env_file=None)
+                                  "DESKBOT_HOST": "0.0.0.0", "DESKBOT_TEAMS_EMULATOR": "1"},
+                                 env_file=None)  # the switch is for loopback only
     deps = await bootstrap.build(settings, clock=FrozenClock())
     try:
         assert (deps.slack, deps.teams, deps.dispatcher) == (None, None, None)

@@ -335,3 +335,20 @@ async def test_seeded_agents_start_available(served: Running) -> None:
             select(Person.external_id, Person.available)
             .where(Person.external_id.in_([DANA, LEE])))).all())
     assert available == {DANA: True, LEE: True}
+
+
+async def test_malformed_acts_get_400_without_a_traceback(
+        served: Running, caplog: pytest.LogCaptureFixture) -> None:
+    bodies = [b"[" * 100_000 + b"]" * 100_000, b'{"user": "\xff"}',
+              json.dumps({"user": ELI, "kind": "message", "channel": f"D{ELI}", "text": "hi",
+                          "thread_ts": ["x"]}).encode(),
+              json.dumps({"user": ELI, "kind": "action", "where": "home",
+                          "block": 10 ** 6, "element": 0}).encode(),
+              json.dumps({"user": ELI, "kind": "submit", "view_id": ["V1"],
+                          "values": []}).encode()]
+    async with aiohttp.ClientSession() as session:
+        for body in bodies:
+            async with session.post(f"{served.url}/playground/act", data=body, headers={
+                    "Content-Type": "application/json"}) as response:
+                assert response.status == 400, body[:80]
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []

@@ -1,7 +1,8 @@
 """A real deskbot server on loopback, a fake Bot Framework connector, and Teams' people.
 
 `TeamsWorld` builds deskbot the way `deskbot serve` does (bootstrap.build + create_app;
-no MICROSOFT_APP_ID, so authentication is off on this loopback bind), serves it on
+no MICROSOFT_APP_ID and the emulator switch on, so authentication is off on this
+loopback bind; the fake connector's address is an allowed service URL), serves it on
 127.0.0.1 port 0 and posts to its /api/messages the activities Teams would send, with
 the fake connector as their `serviceUrl`: whatever deskbot sends lands there.
 """
@@ -16,7 +17,7 @@ import aiohttp
 
 from bot import bootstrap
 from bot.server import create_app
-from bot.settings import Settings
+from bot.settings import DEFAULT_TEAMS_SERVICE_URLS, Settings
 from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -217,7 +218,9 @@ async def teams_world(database: Database, clock: FrozenClock, *,
     try:
         ada = cast(connector)
         # Ada is an admin by DESKBOT_ADMINS: Teams does not tell who administers a tenant.
-        changes = {"admins": frozenset({f"teams:{ada.user_id}"}), **(settings_changes or {})}
+        changes = {"admins": frozenset({f"teams:{ada.user_id}"}), "teams_emulator": True,
+                   "teams_service_urls": (*DEFAULT_TEAMS_SERVICE_URLS, connector.base_url),
+                   **(settings_changes or {})}
         settings = Settings(**changes)
         deps = await bootstrap.build(settings, clock, db=database)
         app = create_app(settings, deps)

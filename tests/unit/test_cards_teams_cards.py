@@ -252,5 +252,8 @@ def test_value_of_reads_a_choice_then_the_value(payload: Any, verb: str, value: 
 
 def test_ref_of_reads_only_a_plain_number() -> None:
     assert teams.ref_of({"ref": "1042"}) == 1042 and teams.ref_of({"ref": 1042}) == 1042
-    for bad in ({"ref": "-1"}, {"ref": "1e3"}, {"ref": True}, {"ref": "9" * 20}, {}, None):
+    for bad in ({"ref": "-1"}, {"ref": "1e3"}, {"ref": True}, {"ref": "9" * 41}, {},
+                {"ref": "²"}, {"ref": "١٠٤٢"}, None):
         assert teams.ref_of(bad) is None
+    # A number too large for any ref is still a number: it is answered "no request #…".
+    assert teams.ref_of({"ref": "9" * 20}) == int("9" * 20)

@@ -203,3 +203,21 @@ def test_help_text_lists_every_variable() -> None:
     text = describe_variables()
     for spec in dataclasses.fields(Settings):
         assert spec.metadata["env"] in text
+
+
+def test_teams_guard_settings_are_read_and_checked() -> None:
+    from bot.settings import DEFAULT_TEAMS_SERVICE_URLS
+
+    defaults = from_env({})
+    assert not defaults.teams_emulator and defaults.slack_app_id is None
+    assert defaults.teams_service_urls == DEFAULT_TEAMS_SERVICE_URLS
+    read = from_env({"DESKBOT_TEAMS_EMULATOR": "On", "SLACK_APP_ID": "A0123",
+                     "DESKBOT_TEAMS_SERVICE_URLS": "https://a.example, http://127.0.0.1:9/x/"})
+    assert read.teams_emulator and read.slack_app_id == "A0123"
+    assert read.teams_service_urls == ("https://a.example/", "http://127.0.0.1:9/x/")
+    for env, name in (({"DESKBOT_TEAMS_EMULATOR": "maybe"}, "DESKBOT_TEAMS_EMULATOR"),
+                      ({"DESKBOT_TEAMS_SERVICE_URLS": "ftp://x/"}, "DESKBOT_TEAMS_SERVICE_URLS"),
+                      ({"DESKBOT_TEAMS_SERVICE_URLS": "https://a*.example/"},
+                       "DESKBOT_TEAMS_SERVICE_URLS")):
+        with pytest.raises(SettingsError, match=name):
+            from_env(env)
