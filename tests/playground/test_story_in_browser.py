@@ -83,6 +83,11 @@ async def test_the_whole_story_in_the_page(served: Running, page: Any,
     await me.go("hr-desk")
     await me.write("/desk admin create HR #hr-desk People, payroll")
     await expect_text(page.locator("#messages"), "Created the HR desk")
+    # A desk without agents is not ready (14.4): it says what is missing, and takes
+    # requests once Dana serves it too.
+    await expect_text(page.locator("#messages"), "no agents")
+    await me.write("/desk admin agents HR add @dana")
+    await expect_text(page.locator("#messages"), "added to the HR desk")
     await me.shot("admin-created-desks")
 
     # Eli asks in the DM with the bot, and picks IT.

@@ -91,8 +91,9 @@ def carried(messages: list[dict], name: str) -> str:
     """The text the relay messages carry, in order: sections without the name, unescaped."""
     parts = [b["text"]["text"] for m in messages for b in m.get("blocks") or []
              if b["type"] == "section"]
-    assert parts and parts[0].startswith(f"*{name}*: ")
-    parts[0] = parts[0][len(f"*{name}*: "):]
+    prefix = f"*\u2068{name}\u2069*: "  # the name isolated (FSI…PDI)
+    assert parts and parts[0].startswith(prefix)
+    parts[0] = parts[0][len(prefix):]
     return unescape("".join(parts))
 
 
@@ -124,7 +125,8 @@ async def test_a_long_request_arrives_in_marked_parts_in_order(
         assert len(parts) == 3
         assert carried(parts, "Eli") == text
         marks = [m["blocks"][0]["elements"][0]["text"] for m in parts]
-        assert marks == ["*Eli* (1/3)", "*Eli* (continued 2/3)", "*Eli* (continued 3/3)"]
+        eli = "*\u2068Eli\u2069*"  # the name isolated (FSI…PDI)
+        assert marks == [f"{eli} (1/3)", f"{eli} (continued 2/3)", f"{eli} (continued 3/3)"]
         # Each message stays within Slack's limits (sections of at most 3,000).
         assert all(len(b["text"]["text"]) <= 3000 for m in parts for b in m["blocks"]
                    if b["type"] == "section")

@@ -76,7 +76,7 @@ def relayed_pieces(activity: dict, name: str) -> list[str]:
     """The text pieces of one relay card, without its name line or "continued" line."""
     body = [item for item in card_of(activity)["body"] if item.get("type") == "TextBlock"]
     head = body[0]["text"]
-    assert head.startswith(f"**{name}**"), head
+    assert head.startswith(f"**\u2068{name}\u2069**"), head
     return [item["text"] for item in body[1:] if "not shown" not in item["text"]]
 
 
@@ -107,8 +107,8 @@ async def test_a_long_request_arrives_in_marked_parts_in_order(
         count = len(replies)
         assert count >= 3
         heads = [card_of(r)["body"][0]["text"] for r in replies]
-        assert heads == [f"**Eli** (1/{count})"] + [
-            f"**Eli** (continued {n}/{count})" for n in range(2, count + 1)]
+        assert heads == [f"**\u2068Eli\u2069** (1/{count})"] + [
+            f"**\u2068Eli\u2069** (continued {n}/{count})" for n in range(2, count + 1)]
         # Pieces are cut between words (the space at a cut is not shown).
         carried = " ".join(p for r in replies for p in relayed_pieces(r, "Eli"))
         assert carried == text

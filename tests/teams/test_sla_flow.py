@@ -10,7 +10,7 @@ checked on what the connector received: new threads, replies, card updates, chat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,12 @@ QUIET = {"sweep_seconds": 3600}
 def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A Jerusalem wall-clock time as an aware UTC datetime."""
     return datetime(year, month, day, hour, minute, tzinfo=JERUSALEM).astimezone(UTC)
+
+
+def due(moment: datetime, minutes: int = 0) -> str:
+    """A due time as the Teams cards write it: the reader's DATE and TIME of `moment`."""
+    stamp = (moment + timedelta(minutes=minutes)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"\u2068{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}\u2069"  # isolated
 
 
 SUNDAY_9 = local(2026, 11, 29, 9)  # a working day: no Israeli holiday near it
@@ -187,7 +193,8 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         # Eli writes; the receipt promises the desk's first-response target.
         card, receipt = await desk.open_by_chat(world.eli, "my laptop will not start")
         assert "#1001" in text_of(receipt) and "within 15 minutes" in text_of(receipt)
-        assert "🟢 first response due in 15 min" in card_text(card)
+        # The card writes the due time as the reader's DATE/TIME, never "in 15 min".
+        assert f"🟢 first response due {due(SUNDAY_9, minutes=15)}" in card_text(card)
         # Maya (the lead) opens a second one; Dana will answer it in time.
         card2, _ = await desk.open_by_chat(desk.maya, "printer jammed")
         # Omer's is claimed by Lee, who does not answer: Lee is the one told.
@@ -210,11 +217,11 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         sends = len(connector.calls_to("send", ok=True))
         await desk.sweep()
         await desk.sweep()
-        assert "⚠️ first response due in 3 min" in desk.card_now(card)
+        assert f"⚠️ first response due {due(SUNDAY_9, minutes=15)}" in desk.card_now(card)
         [warning] = desk.thread(card)
         assert "#1001" in warning and "first response due" in warning
         assert desk.thread(card2) == []  # answered: no warning
-        assert "⚠️ first response due in 3 min" in desk.card_now(card3)
+        assert "⚠️ first response due \u2068{{DATE(" in desk.card_now(card3)
         assert desk.thread(card3) == []
         [to_lee] = world.chat_of(world.lee)[-1:]
         assert "#1003" in text_of(to_lee) and "first response due" in text_of(to_lee)
@@ -226,7 +233,7 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         updates_before = len(desk.updates(card))
         await desk.sweep()
         await desk.sweep()
-        assert "🔴 first response overdue by 1 min" in desk.card_now(card)
+        assert f"🔴 first response was due {due(SUNDAY_9, minutes=15)}" in desk.card_now(card)
         assert len(desk.updates(card)) == updates_before + 1
         warning_again, breach = desk.thread(card)
         assert warning_again == warning
@@ -243,7 +250,7 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         await desk.sweep()
         assert len(desk.thread(card)) == 2 and len(desk.chat(world.lee)) == told
         assert desk.thread(card2) == []
-        assert "overdue" not in desk.card_now(card2)
+        assert "was due" not in desk.card_now(card2)
 
         # The queue shows the breach next to #1001 only.
         queue = await desk.command(world.lee, "queue all")
@@ -442,7 +449,7 @@ async def test_the_digest_counts_at_the_start_of_the_next_service_day(
         await world.settled()
         clock.advance(minutes=20)
         await desk.sweep()
-        assert "overdue" in desk.card_now(card1)
+        assert "was due" in desk.card_now(card1)
         await desk.command(world.lee, "pin 1001")
         clock.set(local(2026, 11, 29, 17, 55))
         await desk.open_by_chat(world.omer, "monitor flickers")
