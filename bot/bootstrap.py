@@ -193,7 +193,8 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
 
         senders["slack"] = SlackSender(
             db, slack.client_for,
-            forget_client=slack.forget_client if settings.slack_oauth else None)
+            forget_client=slack.forget_client if settings.slack_oauth else None,
+            extra_admins=settings.admins)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender

@@ -41,6 +41,14 @@ class NoticeKind(StrEnum):
     # A question about a pending request (desk picker, "add to #ref or new?");
     # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
     REQUESTER_PROMPT = "requester.prompt"
+    # Anyone
+    # Publish the person's home view (Slack's home tab), rendered as it is at delivery;
+    # person_id, payload {"view", "page", "desk"} (what the tab shows).
+    HOME_PUBLISH = "home.publish"
+    # The answer to a command the person typed, when it did not fit in the ack;
+    # person_id, payload {"answer": the platform's rendered answer, "response_url",
+    # "channel"} (where the platform takes answers to that command).
+    COMMAND_ANSWER = "command.answer"
 
 
 # Card updates render the conversation's current state, so several in a row are one.

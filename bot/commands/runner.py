@@ -101,29 +101,76 @@ async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
     return workspace, me, people
 
 
-async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
-                      extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
-    """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+@dataclass(frozen=True)
+class Prepared:
+    """A command read and its people looked up: ready to run in a unit of work.
+
+    `outcome` is set when there is nothing to run (the words were not a command).
+    """
+
+    plan: _Plan | None
+    profiles: dict[str, Profile]
+    outcome: Outcome | None = None
+
+
+def _refused(error: DeskbotError) -> Outcome:
+    if isinstance(error, UsageError):
+        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
+    return Outcome(Reply(text=error.message, kind="error"))
+
+
+async def prepare_command(db: Database, caller: Caller, text: str, *,
+                          directory: Directory) -> Prepared:
+    """Read `/desk text` and look up the people it names, before any write transaction
+    (a platform's directory is asked here, never under a write lock)."""
     # PostgreSQL text cannot hold NUL; nobody types one on purpose.
     text = (text or "").replace("\x00", "")
     try:
         plan = _plan(text)
-        ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
-        profiles = await profiles_to_refresh(db, directory, caller.platform,
-                                             caller.workspace_external_id, ids)
-        if caller.profile is not None:
-            profiles.setdefault(caller.user_id, caller.profile)
-        async with db.unit_of_work() as uow:
-            workspace, me, people = await _enter(uow, caller, plan.mentions, profiles,
-                                                 extra_admins)
-            ctx = Context(uow=uow, caller_channel=caller.channel,
-                          caller_in_dm=caller.channel_is_dm, workspace=workspace,
-                          actor=resolve_actor(me, workspace, extra_admins), people=people,
-                          note_prefix=note_prefix)
-            view = await plan.subcommand.run(ctx, plan.args)
-            await uow.commit()
-        return Outcome(view)
-    except UsageError as error:
-        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
     except DeskbotError as error:
-        return Outcome(Reply(text=error.message, kind="error"))
+        return Prepared(None, {}, _refused(error))
+    ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
+    profiles = await profiles_to_refresh(db, directory, caller.platform,
+                                         caller.workspace_external_id, ids)
+    if caller.profile is not None:
+        profiles.setdefault(caller.user_id, caller.profile)
+    return Prepared(plan, profiles)
+
+
+async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
+                       extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
+    """Run a prepared command in the caller's unit of work; the caller commits.
+
+    The command runs in a savepoint of its own: a refusal undoes only what the command
+    did, so the caller's own writes (an inbox row's processed mark) still commit.
+    """
+    if prepared.outcome is not None or prepared.plan is None:
+        return prepared.outcome or Outcome(Reply(text="That is not a command.", kind="error"))
+    plan = prepared.plan
+    savepoint = await uow.session.begin_nested()
+    try:
+        workspace, me, people = await _enter(uow, caller, plan.mentions, prepared.profiles,
+                                             extra_admins)
+        ctx = Context(uow=uow, caller_channel=caller.channel,
+                      caller_in_dm=caller.channel_is_dm, workspace=workspace,
+                      actor=resolve_actor(me, workspace, extra_admins), people=people,
+                      note_prefix=note_prefix)
+        view = await plan.subcommand.run(ctx, plan.args)
+        await savepoint.commit()
+    except DeskbotError as error:
+        await savepoint.rollback()
+        return _refused(error)
+    return Outcome(view)
+
+
+async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
+                      extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
+    """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+    prepared = await prepare_command(db, caller, text, directory=directory)
+    if prepared.outcome is not None:
+        return prepared.outcome
+    async with db.unit_of_work() as uow:
+        outcome = await run_prepared(uow, caller, prepared, extra_admins=extra_admins,
+                                     note_prefix=note_prefix)
+        await uow.commit()
+    return outcome

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -35,6 +36,9 @@ class Page:
         self.playground = playground
         self.state = playground.state
         self._ids = itertools.count(1)
+        # Trigger ids are unique per command, as Slack's are, across restarts too:
+        # deskbot keeps a command whose trigger_id it has seen as a replay.
+        self._run = secrets.token_hex(4)
         # response_url id -> where the request came from (who, channel, message ts)
         self._responses: dict[str, dict[str, Any]] = {}
 
@@ -94,7 +98,7 @@ class Page:
         return self.state.next_ts()
 
     def _trigger(self, user: str) -> str:
-        trigger = f"{next(self._ids)}.playground"
+        trigger = f"{next(self._ids)}.{self._run}.playground"
         self.state.triggers[trigger] = user
         return trigger
 

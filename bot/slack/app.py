@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.answers import Answers
 from bot.slack.people import People, SlackDirectory
 from storage.clock import Clock
 from storage.database import Database
@@ -40,6 +41,10 @@ class SlackContext:
     client_for: ClientFor
     inbox: Inbox
     note_prefix: str = "//"
+    # `/desk`: how long the ack waits for the command's answer (Slack wants the ack
+    # within 3 s); later answers go to the command's response_url.
+    answer_wait: float = 1.0
+    answers: Answers = field(default_factory=Answers)
 
 
 class SlackAdapter:

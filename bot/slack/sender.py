@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -27,8 +27,9 @@ from bot.delivery import NoticeContext, already_relayed, workspace_of
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
+from desks.permissions import resolve_actor
 from storage.database import Database
-from storage.models import Conversation, Person
+from storage.models import Conversation, Person, Workspace
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,12 @@ class SlackSender:
     """
 
     def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE,
-                 forget_client: Callable[[str], None] | None = None) -> None:
+                 forget_client: Callable[[str], None] | None = None,
+                 extra_admins: Iterable[str] = ()) -> None:
         self.db = db
+        # Who counts as an admin besides Slack's own (DESKBOT_ADMINS): the home tab
+        # shows an admin's view.
+        self.extra_admins = frozenset(extra_admins)
         self.client_for = client_for
         self.note = note
         # With OAuth: drop a workspace's cached client when Slack refuses its token, so
@@ -94,6 +99,8 @@ class SlackSender:
             NoticeKind.AGENT_NUDGE: self._alert,
             NoticeKind.REQUESTER_REMINDER: self._to_requester,
             NoticeKind.DESK_DIGEST: self._digest,
+            NoticeKind.HOME_PUBLISH: self._home_publish,
+            NoticeKind.COMMAND_ANSWER: self._command_answer,
         }
 
     # ------------------------------------------------------------ entry
@@ -321,6 +328,58 @@ class SlackSender:
         opened = await client.conversations_open(users=user_id)
         return opened["channel"]["id"]
 
+    # ------------------------------------------------------------ anyone
+
+    async def _home_publish(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        """Publish the person's home tab as it is now (what it shows is in the payload)."""
+        from bot.slack import home
+
+        async with self.db.unit_of_work(readonly=True) as uow:
+            person = await uow.session.get(Person, ctx.notice.person_id or 0)
+            workspace = await uow.session.get(Workspace, ctx.notice.workspace_id)
+            if person is None or workspace is None:
+                raise Undeliverable("the person whose home tab it was no longer exists")
+            actor = resolve_actor(person, workspace, self.extra_admins)
+            view = await home.render(uow, person, actor, home.Shown.of(ctx.notice.payload),
+                                     self.db.clock.now())
+        await client.views_publish(user_id=person.external_id, view=view)
+        return None
+
+    async def _command_answer(self, client: AsyncWebClient,
+                              ctx: NoticeContext) -> Delivery | None:
+        """A command's answer that did not fit in the ack: to its response_url (Slack takes
+        five answers there in 30 minutes), else privately in the channel it was typed in."""
+        payload = ctx.notice.payload
+        answer = dict(payload.get("answer") or {})
+        url = payload.get("response_url")
+        if url:
+            status = await self._respond(str(url), answer)
+            if status == 200:
+                return None
+            if status == 429 or status >= 500:
+                raise RetryLater(f"slack: response_url answered HTTP {status}")
+            log.info("slack: %s: response_url answered HTTP %s; answering privately instead",
+                     ctx, status)
+        async with self.db.unit_of_work(readonly=True) as uow:
+            person = await uow.session.get(Person, ctx.notice.person_id or 0)
+        channel = payload.get("channel")
+        if person is None or not channel:
+            raise Undeliverable("the command's answer has nowhere left to go")
+        if answer.get("response_type") == "in_channel":
+            await self._post(client, ctx, str(channel), _message_of(answer))
+        else:
+            await client.chat_postEphemeral(channel=str(channel), user=person.external_id,
+                                            **_message_of(answer))
+        return None
+
+    async def _respond(self, url: str, answer: dict[str, Any]) -> int:
+        """POST `answer` to a response_url; its HTTP status (network trouble raises)."""
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.post(url, json=answer) as response:
+                await response.read()
+                return response.status
+
     # ------------------------------------------------------------ Web API calls
 
     async def _post_all(self, client: AsyncWebClient, ctx: NoticeContext, channel: str,
@@ -379,6 +438,11 @@ class SlackSender:
         if len(text) > FALLBACK_LIMIT:
             text = text[:FALLBACK_LIMIT].rstrip() + "…\n" + self.note
         return text or self.note
+
+
+def _message_of(answer: dict[str, Any]) -> dict[str, Any]:
+    """A response_url answer as chat.post* arguments (text and blocks only)."""
+    return {key: answer[key] for key in ("text", "blocks") if key in answer}
 
 
 def _block_texts(node: Any) -> list[str]:

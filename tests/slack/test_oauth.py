@@ -214,6 +214,7 @@ async def test_each_team_is_answered_with_its_own_token(database_factory: Any,
                       "channel": f"D{ADA}", "event_ts": "1800000000.000200"}})
         status, _ = await world.post(body, "application/json")
         assert status == 200
+        await world.settled()  # acknowledged first; published through the outbox
         published = api.calls_to("views.publish", ok=True)
         assert [call.token for call in published] == [INSTALLED_TOKEN, SECOND_TOKEN]
         # Every Web API call made for the events used the token of the team concerned.

@@ -1,0 +1,47 @@
+"""Acknowledgements that wait a moment for their command's answer (see bot.slack.slash)."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class Answers:
+    """Acknowledgements waiting for their command's answer, in this process.
+
+    The listener `expect`s an answer and `wait`s for it a short while; the processor
+    `claim`s the waiter before it commits. Whoever comes first decides: a waiter that
+    gave up is no longer there to claim (the answer goes through the outbox), and a
+    claimed one is answered right after the commit.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[dict]] = {}
+
+    def expect(self, key: str) -> None:
+        """Start waiting for the answer to delivery `key`."""
+        self._waiting[key] = asyncio.get_running_loop().create_future()
+
+    def claim(self, key: str) -> asyncio.Future[dict] | None:
+        """The waiter of `key`, taken; None when nobody waits (any more)."""
+        return self._waiting.pop(key, None)
+
+    def forget(self, key: str) -> None:
+        """Stop waiting for `key` (the delivery was not stored as new)."""
+        self._waiting.pop(key, None)
+
+    async def wait(self, key: str, budget: float) -> dict | None:
+        """The answer of `key` if it comes within `budget` seconds, else None."""
+        future = self._waiting.get(key)
+        if future is None:
+            return None
+        done, _ = await asyncio.wait({future}, timeout=budget)
+        if not done and self._waiting.pop(key, None) is not None:
+            return None  # not claimed: the processor will send it through the outbox
+        try:
+            # Claimed: the answer comes with the commit. A commit that fails sets an
+            # error or never answers; the inbox runs the command again later and the
+            # answer then goes through the outbox.
+            async with asyncio.timeout(budget):
+                return await future
+        except Exception:
+            return None

@@ -1,0 +1,194 @@
+"""Every inbound kind is stored, then acknowledged, then worked on (issue 20.4, 20.8).
+
+The fake Web API holds a call for as long as the test wants (`hold_next`): the home
+tab's event and clicks and `/desk` commands must be answered while it holds, and what
+they cause (the published home view, the command's answer) must follow through the
+outbox, once, after a 429's Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from cards import actions as ids
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import InboundEvent, OutboxNotice
+from storage.notices import NoticeKind
+from tests.fakes.slack_api import RESPONSE_URL
+from tests.slack.harness import DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
+
+# A bound for a wait that a broken build never ends (it is not a speed threshold).
+HANGS = 10
+
+
+async def notices_of(world: SlackWorld, kind: str) -> list[OutboxNotice]:
+    async with world.db.unit_of_work(readonly=True) as uow:
+        return list(await uow.session.scalars(
+            select(OutboxNotice).where(OutboxNotice.kind == kind).order_by(OutboxNotice.id)))
+
+
+async def until_retry_is_scheduled(world: SlackWorld, kind: str) -> OutboxNotice:
+    """The notice of `kind` once its failed attempt is recorded (due again later)."""
+    async with asyncio.timeout(HANGS):
+        while True:
+            found = [n for n in await notices_of(world, kind) if n.attempts >= 1]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.01)  # noqa: ASYNC110 - the outbox has no event to wait on
+
+
+# ---------------------------------------------------------------- the home tab
+
+
+async def test_home_event_is_acknowledged_while_views_publish_is_slow(db: Database,
+                                                                     clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        slow = asyncio.Event()
+        world.api.hold_next("views.publish", slow)
+        try:
+            async with asyncio.timeout(HANGS):  # a broken build answers only after publish
+                status, _ = await world.event(world.requests.home_opened_event(
+                    DANA, world.new_ts()))
+            assert status == 200
+            # Answered before the Web API answered views.publish (none was answered yet).
+            assert world.api.calls_to("views.publish") == []
+            # The publish goes out after the ack, through the outbox, and is held there.
+            await world.api.wait_for(lambda: "views.publish" in world.api.holding)
+        finally:
+            slow.set()
+        await world.settled()
+        [published] = world.api.calls_to("views.publish", ok=True)
+        assert published.params["user_id"] == DANA
+        assert "IT" in block_text(published.params["view"])  # Dana's agent home
+
+
+async def test_a_retried_home_event_publishes_once(db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        event = world.requests.home_opened_event(ELI, world.new_ts())
+        assert (await world.event(event, event_id="EvHOME1"))[0] == 200
+        assert (await world.event(event, event_id="EvHOME1", retry_num=1))[0] == 200
+        assert (await world.event(event, event_id="EvHOME1", retry_num=2))[0] == 200
+        await world.settled()
+        assert len(world.api.calls_to("views.publish")) == 1
+
+
+async def test_a_rate_limited_views_publish_is_no_500_and_waits_for_retry_after(
+        db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        world.api.fail_next("views.publish", status=429, retry_after=30)
+        status, body = await world.event(world.requests.home_opened_event(
+            ELI, world.new_ts()))
+        assert status == 200, body
+        notice = await until_retry_is_scheduled(world, NoticeKind.HOME_PUBLISH)
+        assert notice.available_at == clock.now() + timedelta(seconds=30)
+        [limited] = world.api.calls_to("views.publish")
+        assert limited.status == 429
+
+        clock.advance(seconds=29)
+        assert await world.deps.dispatcher.drain() == 0  # not before Retry-After
+        assert len(world.api.calls_to("views.publish")) == 1
+        clock.advance(seconds=1)
+        world.deps.dispatcher.wake()
+        await world.settled()
+        assert len(world.api.calls_to("views.publish", ok=True)) == 1
+        assert world.api.published_home(ELI) is not None
+
+
+async def test_a_home_click_is_acknowledged_while_views_publish_is_slow(db: Database,
+                                                                       clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        home = await world.open_home(DANA)
+        slow = asyncio.Event()
+        world.api.hold_next("views.publish", slow)
+        block_id, element = next(
+            (block.get("block_id"), e) for block in home["blocks"]
+            for e in block.get("elements") or [] if e.get("action_id") == ids.HOME_VIEW)
+        option = (element.get("options") or [{}])[-1].get("value")
+        action = world.requests.action(element, block_id, world.new_ts(), value=option,
+                                       option=option)
+        try:
+            async with asyncio.timeout(HANGS):
+                status, _ = await world.interact(world.requests.view_actions(
+                    {"id": DANA}, {**home, "id": "V1", "type": "home"}, action,
+                    trigger_id="trigger.home.1"))
+            assert status == 200
+            assert len(world.api.calls_to("views.publish")) == 1  # only the first opening
+            await world.api.wait_for(lambda: "views.publish" in world.api.holding)
+        finally:
+            slow.set()
+        await world.settled()
+        assert len(world.api.calls_to("views.publish", ok=True)) == 2
+
+
+# ---------------------------------------------------------------- /desk
+
+
+async def test_a_command_is_stored_and_acknowledged_before_it_runs(db: Database,
+                                                                  clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        world.deps.slack.context.answer_wait = 0.05
+        # A person deskbot has not met: running the command asks users.info first.
+        world.api.add_user("UNEW", "Noa")
+        slow = asyncio.Event()
+        world.api.hold_next("users.info", slow)
+        request = world.requests.command(
+            "UNEW", "noa", "ask IT my screen flickers", channel="DUNEW",
+            channel_name="directmessage", response_url=f"{world.api.base_url}response/77",
+            trigger_id="trigger.77")
+        try:
+            async with asyncio.timeout(HANGS):  # a broken build runs it before the ack
+                status, body = await world.send(request)
+            assert status == 200 and body == "", body
+            # Kept before it ran: nothing acknowledged can be lost.
+            async with db.unit_of_work(readonly=True) as uow:
+                [stored] = await uow.session.scalars(
+                    select(InboundEvent).where(InboundEvent.kind == "command"))
+            assert stored.payload["command"]["text"] == "ask IT my screen flickers"
+        finally:
+            slow.set()
+        await world.settled()
+        [answer] = world.api.calls_to(RESPONSE_URL)
+        assert answer.params["response_id"] == "77"
+        assert "#1001" in block_text(answer.params)
+        assert answer.params["response_type"] == "ephemeral"
+
+
+async def test_a_burst_of_commands_is_acknowledged_while_none_can_run(db: Database,
+                                                                     clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        world.deps.slack.context.answer_wait = 0.05
+        people = [f"UB{n:03d}" for n in range(40)]
+        for person in people:
+            world.api.add_user(person, person.lower())
+        slow = asyncio.Event()
+        world.api.hold_next("users.info", slow)  # the first one to run waits
+
+        async def ask(n: int, person: str) -> tuple[int, str]:
+            return await world.send(world.requests.command(
+                person, person.lower(), f"ask IT printer {n}", channel=f"D{person}",
+                channel_name="directmessage",
+                response_url=f"{world.api.base_url}response/b{n}", trigger_id=f"burst.{n}"))
+
+        try:
+            async with asyncio.timeout(HANGS):
+                acks = await asyncio.gather(*(ask(n, p) for n, p in enumerate(people)))
+            assert all(status == 200 for status, _ in acks)
+        finally:
+            slow.set()
+        await world.settled(30)
+        answered = {c.params["response_id"] for c in world.api.calls_to(RESPONSE_URL)}
+        # Every one answered once: in its ack or at its response_url.
+        in_ack = sum(1 for _, body in acks if body)
+        assert len(answered) + in_ack == len(people)
+        assert len([c for c in world.api.calls_to("chat.postMessage")
+                    if c.params.get("channel") == IT_CHANNEL]) == len(people)
