@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.settings import Settings
@@ -19,6 +20,7 @@ from scheduling.sla import DeskCalendar
 from storage import migrate
 from storage.clock import Clock, SystemClock
 from storage.database import Database
+from storage.limits import OpeningLimit
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,8 @@ async def build(settings: Settings, clock: Clock | None = None, *,
             await _prepare_schema(settings, db)
         if db.business_time is None:
             db.business_time = DeskCalendar()  # due times in each desk's service window
+        db.opening_limit = OpeningLimit(settings.requests_per_person,
+                                        timedelta(minutes=settings.requests_window_minutes))
         slack = _build_slack(settings, db, clock)
         teams = _build_teams(settings, db, clock)
         dispatcher = _build_dispatcher(settings, db, slack, teams)

@@ -58,6 +58,17 @@ def parse_positive_int(name: str, raw: str) -> int:
     return value
 
 
+def parse_count(name: str, raw: str) -> int:
+    """A whole number of 0 or more (0 usually meaning "no limit")."""
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return value
+
+
 def parse_host(name: str, raw: str) -> str:
     """A host name or IP address to bind (no scheme, no port)."""
     host = raw.strip()
@@ -170,6 +181,10 @@ class Settings:
     admins: frozenset[str] = _var("DESKBOT_ADMINS", parse_admins, default=frozenset())
     sweep_seconds: int = _var("DESKBOT_SWEEP_SECONDS", parse_positive_int, default=60)
     note_prefix: str = _var("DESKBOT_NOTE_PREFIX", default="//")
+    # Per person: at most this many new requests within the window (0: no limit).
+    requests_per_person: int = _var("DESKBOT_REQUESTS_PER_PERSON", parse_count, default=10)
+    requests_window_minutes: int = _var("DESKBOT_REQUESTS_WINDOW_MINUTES",
+                                        parse_positive_int, default=10)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -271,6 +286,9 @@ def describe_variables() -> str:
         ("DESKBOT_ADMINS", "extra admins: slack:U123,teams:29:abc", "-"),
         ("DESKBOT_SWEEP_SECONDS", "sweep interval in seconds", "60"),
         ("DESKBOT_NOTE_PREFIX", "internal-note prefix in agent threads", "//"),
+        ("DESKBOT_REQUESTS_PER_PERSON", "new requests one person may open within the "
+         "window (0: no limit)", "10"),
+        ("DESKBOT_REQUESTS_WINDOW_MINUTES", "that window, in minutes", "10"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

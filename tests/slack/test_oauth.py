@@ -34,7 +34,7 @@ from storage import migrate
 from storage.clock import FrozenClock
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack.harness import ADA, ELI, NAMES, SECRET, TEAM, SlackWorld, block_text
+from tests.slack.harness import ADA, ELI, MAYA, NAMES, SECRET, TEAM, SlackWorld, block_text
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
@@ -292,7 +292,8 @@ async def test_a_refused_token_is_read_again_so_a_reinstall_takes_over(
         await installer.install(code="code-2")
         api.fail_next("chat.postMessage", "token_revoked")
         before = len(api.calls_to("chat.postMessage", ok=True))
-        await world.dm(ELI, "and the scanner too")
+        # Another person (Eli's next words would join his unanswered question).
+        await world.dm(MAYA, "the scanner is broken")
         await retry_scheduled(world)
         world.clock.advance(seconds=30)  # the refused attempt's retry is due
         await world.settled()
