@@ -367,7 +367,19 @@ class FakeSlackApi:
         params.setdefault("response_id", request.match_info["id"])
         call = Call(method=RESPONSE_URL, params=params, token=token, time=time.time(),
                     response={"ok": True})
+        # fail_next(RESPONSE_URL, ...): an error answers 404 with it ("expired_url"),
+        # as Slack does for a used-up or expired URL; a status answers that status.
+        failure = self._failure_for(RESPONSE_URL)
+        headers: dict[str, str] = {}
+        if failure is not None:
+            call.status = failure.status if failure.status != 200 else 404
+            call.response = {"ok": False, "error": failure.error or f"http_{call.status}"}
+            if call.status == 429:
+                headers["Retry-After"] = _seconds(failure.retry_after)
         await self._record(call)
+        if failure is not None:
+            return web.Response(status=call.status, text=str(call.response["error"]),
+                                headers=headers)
         return web.Response(text="ok")
 
     async def _record(self, call: Call) -> None:

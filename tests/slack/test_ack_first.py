@@ -192,3 +192,41 @@ async def test_a_burst_of_commands_is_acknowledged_while_none_can_run(db: Databa
         assert len(answered) + in_ack == len(people)
         assert len([c for c in world.api.calls_to("chat.postMessage")
                     if c.params.get("channel") == IT_CHANNEL]) == len(people)
+
+
+async def _late_answer(world: SlackWorld, text: str, response_id: str) -> None:
+    """`/desk text` from Eli in a DM, acknowledged before its answer is ready."""
+    world.deps.slack.context.answer_wait = 0  # the answer always follows the ack
+    status, body = await world.send(world.requests.command(
+        ELI, "eli", text, channel=f"D{ELI}", channel_name="directmessage",
+        response_url=f"{world.api.base_url}response/{response_id}",
+        trigger_id=f"trigger.{response_id}"))
+    assert status == 200 and body == "", body
+
+
+async def test_a_late_answer_is_retried_after_a_429_at_its_response_url(
+        db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        world.api.fail_next(RESPONSE_URL, status=429, retry_after=20)
+        await _late_answer(world, "my", "r1")
+        await until_retry_is_scheduled(world, NoticeKind.COMMAND_ANSWER)
+        clock.advance(seconds=20)
+        world.deps.dispatcher.wake()
+        await world.settled()
+        answers = world.api.calls_to(RESPONSE_URL)
+        assert [a.status for a in answers] == [429, 200]
+        assert all(a.params["response_id"] == "r1" for a in answers)
+
+
+async def test_a_late_answer_whose_response_url_expired_is_shown_privately(
+        db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        world.api.fail_next(RESPONSE_URL, "expired_url")
+        await _late_answer(world, "ask IT my mouse is gone", "r2")
+        await world.settled()
+        [expired] = world.api.calls_to(RESPONSE_URL)
+        assert expired.status == 404
+        [shown] = world.api.ephemerals(ELI)
+        assert "#1001" in block_text(shown)
