@@ -14,12 +14,19 @@ class Answers:
     claimed one is answered right after the commit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, crowd: int = 4) -> None:
         self._waiting: dict[str, asyncio.Future[dict]] = {}
+        # More acks than this waiting at once is a burst: the commands queue up in the
+        # inbox, so their answers cannot come soon; later ones do not wait at all.
+        self.crowd = crowd
 
-    def expect(self, key: str) -> None:
-        """Start waiting for the answer to delivery `key`."""
+    def expect(self, key: str) -> bool:
+        """Start waiting for the answer to delivery `key`; False (and no waiting) in a
+        burst, when `crowd` acks wait already."""
+        if len(self._waiting) >= self.crowd:
+            return False
         self._waiting[key] = asyncio.get_running_loop().create_future()
+        return True
 
     def claim(self, key: str) -> asyncio.Future[dict] | None:
         """The waiter of `key`, taken; None when nobody waits (any more)."""

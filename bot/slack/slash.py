@@ -4,8 +4,8 @@ The listener stores the command in the inbox (so nothing acknowledged is lost, a
 replayed request, with the same trigger_id, is kept once) and acknowledges. The inbox
 then runs it (`process`) in one unit of work with the delivery's processed mark. Its
 answer goes in the acknowledgement when it is ready within `SlackContext.answer_wait`
-(the usual case); otherwise, or when deliveries queue up in a burst, the ack goes out
-empty and the answer follows through the outbox to the command's `response_url` (a
+(the usual case); otherwise, or in a burst (several acks already waiting), the ack goes
+out empty and the answer follows through the outbox to the command's `response_url` (a
 `COMMAND_ANSWER` notice: retried like every other), so a burst never delays an ack.
 
 The words are parsed and run by the platform-neutral `bot.commands`; this module only
@@ -49,7 +49,7 @@ async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
     """Store one `/desk` command; the ack payload (its answer when ready at once, else {})."""
     # trigger_id is unique per typed command: a replay of the same request is kept once.
     delivery_id = f"command:{command.get('trigger_id') or uuid.uuid4()}"
-    ctx.answers.expect(delivery_id)
+    waits = ctx.answers.expect(delivery_id)
     try:
         new = await ctx.inbox.accept("slack", delivery_id, team_id, KIND, {"command": command})
     except BaseException:
@@ -58,6 +58,8 @@ async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
     if not new:
         ctx.answers.forget(delivery_id)
         log.info("slack command %s delivered again; already stored", delivery_id)
+        return {}
+    if not waits:
         return {}
     return await ctx.answers.wait(delivery_id, ctx.answer_wait) or {}
 
