@@ -101,6 +101,18 @@ async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
     return workspace, me, people
 
 
+# Subcommands that only read (and answer): they may run out of their turn.
+READS_ONLY = frozenset({"help", "my", "queue", "admin show"})
+
+
+def reads_only(text: str) -> bool:
+    """Whether `/desk text` changes nothing (a read, or words that are no command)."""
+    try:
+        return _plan((text or "").replace("\x00", "")).subcommand.name in READS_ONLY
+    except DeskbotError:
+        return True  # answered with the right form; nothing runs
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A command read and its people looked up: ready to run in a unit of work.

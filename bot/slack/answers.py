@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 
 
 class Answers:
@@ -19,14 +20,21 @@ class Answers:
         # More acks than this waiting at once is a burst: the commands queue up in the
         # inbox, so their answers cannot come soon; later ones do not wait at all.
         self.crowd = crowd
+        self._running: set[asyncio.Task[object]] = set()
 
-    def expect(self, key: str) -> bool:
+    def expect(self, key: str, *, always: bool = False) -> bool:
         """Start waiting for the answer to delivery `key`; False (and no waiting) in a
-        burst, when `crowd` acks wait already."""
-        if len(self._waiting) >= self.crowd:
+        burst, when `crowd` acks wait already, unless `always`."""
+        if len(self._waiting) >= self.crowd and not always:
             return False
         self._waiting[key] = asyncio.get_running_loop().create_future()
         return True
+
+    def run(self, work: Coroutine[object, object, object]) -> None:
+        """Run `work` beside the waiting ack (kept referenced until it ends)."""
+        task = asyncio.create_task(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     def claim(self, key: str) -> asyncio.Future[dict] | None:
         """The waiter of `key`, taken; None when nobody waits (any more)."""

@@ -8,6 +8,9 @@ answer goes in the acknowledgement when it is ready within `SlackContext.answer_
 out empty and the answer follows through the outbox to the command's `response_url` (a
 `COMMAND_ANSWER` notice: retried like every other), so a burst never delays an ack.
 
+A command that only reads (`/desk my`, `queue`, `help`) is run at once, out of its
+turn (`Inbox.process_delivery`), so it does not wait behind a burst of others.
+
 The words are parsed and run by the platform-neutral `bot.commands`; this module only
 translates Slack's payload in and the outcome's card out.
 """
@@ -20,7 +23,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.commands.runner import Caller, Outcome, Prepared, prepare_command, run_prepared
+from bot.commands.runner import (
+    Caller,
+    Outcome,
+    Prepared,
+    prepare_command,
+    reads_only,
+    run_prepared,
+)
 from bot.slack.app import SlackContext
 from bot.slack.text import typed
 from cards import slack as slack_cards
@@ -49,7 +59,10 @@ async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
     """Store one `/desk` command; the ack payload (its answer when ready at once, else {})."""
     # trigger_id is unique per typed command: a replay of the same request is kept once.
     delivery_id = f"command:{command.get('trigger_id') or uuid.uuid4()}"
-    waits = ctx.answers.expect(delivery_id)
+    # A command that only reads (`/desk my`) runs at once, out of its turn: it need
+    # not wait behind a burst of others, and its answer can go in the ack.
+    quick = reads_only(typed(command.get("text") or ""))
+    waits = ctx.answers.expect(delivery_id, always=quick)
     try:
         new = await ctx.inbox.accept("slack", delivery_id, team_id, KIND, {"command": command})
     except BaseException:
@@ -61,6 +74,8 @@ async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
         return {}
     if not waits:
         return {}
+    if quick:
+        ctx.answers.run(ctx.inbox.process_delivery("slack", delivery_id))
     return await ctx.answers.wait(delivery_id, ctx.answer_wait) or {}
 
 

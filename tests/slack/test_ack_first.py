@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from storage.models import InboundEvent, OutboxNotice
+from storage.models import Conversation, InboundEvent, OutboxNotice
 from storage.notices import NoticeKind
 from tests.fakes.slack_api import RESPONSE_URL
 from tests.slack.harness import DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
@@ -230,3 +230,38 @@ async def test_a_late_answer_whose_response_url_expired_is_shown_privately(
         assert expired.status == 404
         [shown] = world.api.ephemerals(ELI)
         assert "#1001" in block_text(shown)
+
+
+async def test_a_command_that_only_reads_is_answered_while_others_queue(db: Database,
+                                                                       clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        await world.command(DANA, "ask IT the projector flickers")
+        world.deps.slack.context.answer_wait = 0  # the asks' acks do not wait
+        people = [f"UQ{n:02d}" for n in range(5)]
+        for person in people:
+            world.api.add_user(person, person.lower())
+        slow = asyncio.Event()
+        world.api.hold_next("users.info", slow)  # the first ask blocks the queue
+        try:
+            for n, person in enumerate(people):
+                status, body = await world.send(world.requests.command(
+                    person, person.lower(), f"ask IT printer {n}", channel=f"D{person}",
+                    channel_name="directmessage",
+                    response_url=f"{world.api.base_url}response/q{n}", trigger_id=f"q.{n}"))
+                assert status == 200
+            await world.api.wait_for(lambda: "users.info" in world.api.holding)
+            world.deps.slack.context.answer_wait = 5  # a bound, not a threshold
+            async with asyncio.timeout(HANGS):
+                status, body = await world.send(world.requests.command(
+                    DANA, "dana", "my", channel=f"D{DANA}", channel_name="directmessage",
+                    response_url=f"{world.api.base_url}response/my", trigger_id="my.1"))
+            # Answered in its ack, while the asks before it still wait.
+            assert status == 200 and "#1001" in body, body
+            assert "users.info" in world.api.holding
+        finally:
+            slow.set()
+        await world.settled()
+        async with db.unit_of_work(readonly=True) as uow:
+            opened = await uow.session.scalars(select(Conversation.ref))
+        assert sorted(opened) == list(range(1001, 1002 + len(people)))
