@@ -46,5 +46,5 @@ async def check_opening(uow: UnitOfWork, requester: Person) -> None:
     window = max(1, round(limit.window.total_seconds() / 60))
     raise TooManyRequests(
         f"You have opened {opened} requests in the last {_duration(window)}; please wait "
-        f"{_duration(wait)} before opening another, or add to one of them by answering "
-        f"in its thread.")
+        f"{_duration(wait)} before opening another. You can still add to the ones you "
+        f"have open.")

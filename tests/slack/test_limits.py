@@ -44,8 +44,12 @@ async def test_one_person_opens_at_most_ten_requests_in_ten_minutes(db: Database
         assert await opened_by(world.db, ELI) == 10
         assert len(posts(world, IT_CHANNEL)) == 10
 
+        # The wait counts down from the oldest of the ten.
+        clock.advance(minutes=4)
+        refused = await world.command(ELI, "ask IT printer 10 jams")
+        assert "please wait 6 minutes" in block_text(refused)
         # Once the window has passed, one more may be opened.
-        clock.advance(minutes=10)
+        clock.advance(minutes=6)
         answer = await world.command(ELI, "ask IT printer 11 jams")
         assert "#1011" in block_text(answer)
         assert await opened_by(world.db, ELI) == 11
