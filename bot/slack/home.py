@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 VIEWS = {v.value for v in QueueView}
 
+MAX_PAGE = 10_000
+
 # The inbox kinds of the home tab's deliveries.
 OPENED = "home_opened"
 ACTION = "home_action"
@@ -60,7 +62,8 @@ class Shown:
         page = data.get("page")
         page = int(page) if isinstance(page, int | str) and str(page).isdigit() else 1
         desk = data.get("desk") if isinstance(data.get("desk"), str) else None
-        return cls(view, max(page, 1), desk)
+        # Forged metadata must not make an offset no database takes.
+        return cls(view, min(max(page, 1), MAX_PAGE), desk[:100] if desk else None)
 
 
 def _state(body: dict) -> Shown:
@@ -130,7 +133,7 @@ def wanted(body: dict) -> tuple[Shown, bool | None] | None:
         desk, page = (None if value in ("", "*") else value), 1
     elif action_id == ids.HOME_AVAILABLE:
         available = value == "on"
-    return Shown(view, max(page, 1), desk), available
+    return Shown.of(Shown(view, page, desk).payload()), available
 
 
 async def act(uow: UnitOfWork, person: Person, actor: Actor, body: dict) -> None:

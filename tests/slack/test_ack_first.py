@@ -9,6 +9,7 @@ outbox, once, after a 429's Retry-After.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -19,7 +20,15 @@ from storage.database import Database
 from storage.models import Conversation, InboundEvent, OutboxNotice
 from storage.notices import NoticeKind
 from tests.fakes.slack_api import RESPONSE_URL
-from tests.slack.harness import DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
+from tests.slack.harness import (
+    DANA,
+    ELI,
+    IT_CHANNEL,
+    SlackWorld,
+    block_text,
+    find_element,
+    slack_world,
+)
 
 # A bound for a wait that a broken build never ends (it is not a speed threshold).
 HANGS = 10
@@ -265,3 +274,21 @@ async def test_a_command_that_only_reads_is_answered_while_others_queue(db: Data
         async with db.unit_of_work(readonly=True) as uow:
             opened = await uow.session.scalars(select(Conversation.ref))
         assert sorted(opened) == list(range(1001, 1002 + len(people)))
+
+
+async def test_a_forged_page_in_the_home_tab_s_metadata_is_published_anyway(
+        db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        home = await world.open_home(DANA)
+        forged = {**home, "private_metadata": json.dumps(
+            {"view": "all", "page": "9" * 20, "desk": "x" * 5000})}
+        block_id, element = find_element(home, ids.HOME_AVAILABLE)
+        value = element.get("value") or "off"
+        action = world.requests.action(element, block_id, world.new_ts(), value=value)
+        status, _ = await world.interact(world.requests.view_actions(
+            {"id": DANA}, {**forged, "id": "V1", "type": "home"}, action,
+            trigger_id="trigger.forged"))
+        assert status == 200
+        await world.settled()
+        assert len(world.api.calls_to("views.publish", ok=True)) == 2
