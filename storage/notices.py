@@ -51,8 +51,9 @@ class NoticeKind(StrEnum):
     COMMAND_ANSWER = "command.answer"
 
 
-# Card updates render the conversation's current state, so several in a row are one.
-COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE})
+# Card updates render the conversation's current state, so several in a row are one;
+# so do a person's home tab publishes (the last says what the tab shows).
+COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE, NoticeKind.HOME_PUBLISH})
 
 # A payload key: `{"card": true}` asks the dispatcher to update the conversation's card
 # before it delivers the notice. A sweep that flags a thousand conversations a minute

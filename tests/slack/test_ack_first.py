@@ -292,3 +292,27 @@ async def test_a_forged_page_in_the_home_tab_s_metadata_is_published_anyway(
         assert status == 200
         await world.settled()
         assert len(world.api.calls_to("views.publish", ok=True)) == 2
+
+
+async def test_home_publishes_queued_behind_a_slow_one_are_one(db: Database,
+                                                               clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        slow = asyncio.Event()
+        world.api.hold_next("views.publish", slow)
+        try:
+            for _ in range(5):  # the person flips to the tab again and again
+                status, _ = await world.event(world.requests.home_opened_event(
+                    DANA, world.new_ts()))
+                assert status == 200
+            await world.api.wait_for(lambda: "views.publish" in world.api.holding)
+            async with asyncio.timeout(HANGS):
+                while await world.deps.slack.inbox.waiting():  # noqa: ASYNC110 - no event
+                    await asyncio.sleep(0.01)
+        finally:
+            slow.set()
+        await world.settled()
+        # The held one, then one for the four that waited behind it.
+        assert len(world.api.calls_to("views.publish", ok=True)) == 2
+        assert [n.outcome for n in await notices_of(world, NoticeKind.HOME_PUBLISH)] == [
+            "delivered", "coalesced", "coalesced", "coalesced", "delivered"]
