@@ -1,4 +1,4 @@
-"""Per-person limits on Teams (issue 20.8): the same limit and answer as on Slack."""
+"""Teams (issue 20.8): the same per-person limits as on Slack; commands kept like events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from cards import actions as ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from storage.models import Conversation, Message, PendingRequest
+from storage.models import Conversation, Desk, InboundEvent, Message, PendingRequest
 from tests.teams.harness import TeamsWorld, card_text, teams_world
 from tests.teams.test_story import last_text, set_up_desks
 
@@ -71,3 +71,31 @@ async def test_twenty_quick_messages_ask_once_and_lose_nothing(db: Database,
             bodies = "\n".join(await uow.session.scalars(
                 select(Message.body).where(Message.kind == "requester")))
         assert all(f"detail {n:02d}" in bodies for n in range(20))
+
+
+async def test_a_command_commits_with_its_delivery_so_a_crash_loses_nothing(
+        db: Database, clock: FrozenClock):
+    async with teams_world(db, clock) as world:
+        inbox = world.deps.teams.inbox
+        armed = False
+
+        def crash_after_the_commit() -> None:
+            # The process dies right after the inbox committed the delivery as processed.
+            nonlocal armed
+            if armed and inbox._task is not None:
+                armed = False
+                inbox._task.cancel()
+
+        db.on_after_commit(crash_after_the_commit)
+        armed = True
+        said = await world.say(world.ada, world.it_channel, "admin create IT Laptops, VPN")
+        task = inbox._task
+        assert task is not None
+        await asyncio.wait({task}, timeout=10)
+        assert task.cancelled()  # the "crash" came
+        async with db.unit_of_work(readonly=True) as uow:
+            [stored] = await uow.session.scalars(select(InboundEvent))
+            desks = list(await uow.session.scalars(select(Desk.name)))
+        assert stored.processed_at is not None
+        assert desks == ["IT"]  # acknowledged, processed, and done: not lost
+        assert said["id"]
