@@ -190,3 +190,14 @@ async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
         assert state.messages[IT_CHANNEL][0]["ts"] == card["ts"]
         new_ts = state.next_ts()
         assert float(new_ts) > float(card["ts"])  # ts keep increasing across the restart
+
+
+async def test_a_command_answered_after_its_ack_shows_on_the_page(served: Running) -> None:
+    served.deps.slack.context.answer_wait = 0  # the answer comes after the ack
+    status, answer = await act(served, {"user": ELI, "kind": "command", "channel": f"D{ELI}",
+                                        "text": "help"})
+    assert (status, answer["ok"]) == (200, True)
+    # Posted to the command's response_url by deskbot's dispatcher; shown to Eli only.
+    await served.playground.wait_for(lambda: served.playground.state.ephemerals.get(ELI))
+    [shown] = served.playground.state.ephemerals[ELI]
+    assert "/desk ask" in json.dumps(shown) and shown["channel"] == f"D{ELI}"
