@@ -154,7 +154,8 @@ async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
     """Run a prepared command in the caller's unit of work; the caller commits.
 
     The command runs in a savepoint of its own: a refusal undoes only what the command
-    did, so the caller's own writes (an inbox row's processed mark) still commit.
+    did, so the caller's own writes (an inbox row's processed mark) still commit. Any
+    other exception undoes the command too, and is raised.
     """
     if prepared.outcome is not None or prepared.plan is None:
         return prepared.outcome or Outcome(Reply(text="That is not a command.", kind="error"))
@@ -172,6 +173,15 @@ async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
     except DeskbotError as error:
         await savepoint.rollback()
         return _refused(error)
+    except BaseException:
+        # A bug or a lost connection: none of the command's writes may commit with the
+        # caller's, whatever the caller does next.
+        if savepoint.is_active:
+            try:
+                await savepoint.rollback()
+            except Exception:
+                log.warning("could not roll back a failed command", exc_info=True)
+        raise
     return Outcome(view)
 
 

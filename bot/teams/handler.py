@@ -26,7 +26,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from bot import chat, views
-from bot.commands.runner import Caller, prepare_command, run_prepared
+from bot.commands.runner import Caller, Outcome, prepare_command, run_prepared
 from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
@@ -204,8 +204,13 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
                     channel_is_dm=personal)
     # Teams names people inline: preparing reads only the database, never the platform.
     prepared = await prepare_command(ctx.db, caller, text, directory=ctx.directory())
-    outcome = await run_prepared(uow, caller, prepared, extra_admins=ctx.admins,
-                                 note_prefix=ctx.note_prefix)
+    try:
+        outcome = await run_prepared(uow, caller, prepared, extra_admins=ctx.admins,
+                                     note_prefix=ctx.note_prefix)
+    except Exception:  # bad input is answered by run_prepared; this is a bug
+        log.exception("teams: command failed in tenant %s", tenant)
+        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
+                                kind="error"))
 
     async def answer() -> None:
         await reply(ctx, activity, outcome.view)

@@ -9,9 +9,11 @@ outbox, once, after a 429's Retry-After.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from cards import actions as ids
@@ -316,3 +318,29 @@ async def test_home_publishes_queued_behind_a_slow_one_are_one(db: Database,
         assert len(world.api.calls_to("views.publish", ok=True)) == 2
         assert [n.outcome for n in await notices_of(world, NoticeKind.HOME_PUBLISH)] == [
             "delivered", "coalesced", "coalesced", "coalesced", "delivered"]
+
+
+async def test_a_command_that_fails_changes_nothing_and_says_so(
+        db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch):
+    from bot.commands import catalog
+    from storage.models import Person
+
+    async def broken(ctx, args):  # noqa: ANN001, ANN202 - a subcommand with a bug
+        person = await ctx.uow.session.get(Person, ctx.actor.id)
+        person.display_name = "half-done"
+        await ctx.uow.session.flush()
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(catalog.TOP, "queue",
+                        dataclasses.replace(catalog.TOP["queue"], run=broken))
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        answer = await world.command(DANA, "queue")
+        assert "Something went wrong" in block_text(answer)
+        await world.settled()
+        async with db.unit_of_work(readonly=True) as uow:
+            names = set(await uow.session.scalars(select(Person.display_name)))
+            [stored] = await uow.session.scalars(
+                select(InboundEvent).where(InboundEvent.kind == "command"))
+        assert "half-done" not in names
+        assert stored.outcome == "done"
