@@ -12,7 +12,8 @@ class Answers:
     The listener `expect`s an answer and `wait`s for it a short while; the processor
     `claim`s the waiter before it commits. Whoever comes first decides: a waiter that
     gave up is no longer there to claim (the answer goes through the outbox), and a
-    claimed one is answered right after the commit.
+    claimed one is answered right after the commit, unless it gave up meanwhile (it is
+    then cancelled, and the processor sends the answer through the outbox after all).
     """
 
     def __init__(self, crowd: int = 4) -> None:
@@ -53,10 +54,14 @@ class Answers:
         if not done and self._waiting.pop(key, None) is not None:
             return None  # not claimed: the processor will send it through the outbox
         try:
-            # Claimed: the answer comes with the commit. A commit that fails sets an
-            # error or never answers; the inbox runs the command again later and the
-            # answer then goes through the outbox.
+            # Claimed: the answer comes right after the commit.
             async with asyncio.timeout(budget):
-                return await future
-        except Exception:
+                return await asyncio.shield(future)
+        except TimeoutError:
+            if future.done() and not future.cancelled():
+                return future.result()
+            # Given up: the processor finds the waiter cancelled after its commit and
+            # sends the answer through the outbox (a commit that failed sends nothing;
+            # the inbox runs the command again later, with nobody waiting).
+            future.cancel()
             return None

@@ -112,20 +112,29 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     answer = answer_of(outcome)
     waiter = ctx.answers.claim(row.delivery_id)
     if waiter is not None:
-        def hand_over() -> None:
+        async def hand_over() -> None:
             if not waiter.done():
                 waiter.set_result(answer)
+                return
+            # The ack went out without it (the commit took too long): a late answer.
+            async with ctx.db.unit_of_work() as later:
+                await _send_later(ctx, later, command, team_id, prepared, answer)
+                await later.commit()
+        return hand_over
+    await _send_later(ctx, uow, command, team_id, prepared, answer)
+    return None
 
-        async def after() -> None:
-            hand_over()
-        return after
-    _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
-    person = people[caller.user_id]
+
+async def _send_later(ctx: SlackContext, uow: UnitOfWork, command: dict, team_id: str,
+                      prepared: Prepared, answer: dict[str, Any]) -> None:
+    """Queue the answer for the command's response_url (in `uow`'s transaction)."""
+    user_id = command["user_id"]
+    _, people = await ctx.people.enter(uow, team_id, [user_id], prepared.profiles)
+    person = people[user_id]
     write_notice(uow, workspace_id=person.workspace_id, kind=NoticeKind.COMMAND_ANSWER,
                  person_id=person.id,
                  payload={"answer": answer, "response_url": command.get("response_url"),
                           "channel": command.get("channel_id")})
-    return None
 
 
 def answer_of(outcome: Outcome) -> dict[str, Any]:

@@ -344,3 +344,34 @@ async def test_a_command_that_fails_changes_nothing_and_says_so(
                 select(InboundEvent).where(InboundEvent.kind == "command"))
         assert "half-done" not in names
         assert stored.outcome == "done"
+
+
+async def test_an_answer_whose_commit_outlasts_the_ack_follows_at_the_response_url(
+        db: Database, clock: FrozenClock):
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        # Long enough for the command to run (and claim the waiting ack) first.
+        world.deps.slack.context.answer_wait = 1.5
+        slow_commit, committing = asyncio.Event(), asyncio.Event()
+
+        async def hold_the_command_s_commit(uow) -> None:  # noqa: ANN001
+            if any(isinstance(o, InboundEvent) and o.kind == "command" and o.processed_at
+                   for o in uow.session.identity_map.values()):
+                committing.set()
+                await slow_commit.wait()
+
+        remove = db.on_before_commit(hold_the_command_s_commit)
+        try:
+            status, body = await world.send(world.requests.command(
+                ELI, "eli", "ask IT the badge reader beeps", channel=f"D{ELI}",
+                channel_name="directmessage",
+                response_url=f"{world.api.base_url}response/slow", trigger_id="slow.1"))
+            assert status == 200 and body == "", body  # the ack did not wait for the commit
+            assert committing.is_set()  # the command had run; only its commit was slow
+        finally:
+            slow_commit.set()
+            remove()
+        await world.settled()
+        [answer] = world.api.calls_to(RESPONSE_URL)
+        assert answer.params["response_id"] == "slow"
+        assert "#1001" in block_text(answer.params)
