@@ -1,10 +1,11 @@
 """The Slack app: a slack-bolt AsyncApp mounted on our aiohttp server.
 
 Bolt verifies every request's signature and timestamp, then our listeners translate
-it into one core command. `process_before_response=True` makes bolt answer Slack only
-after the listener returned: the listener commits what arrived (state, events, outbox)
-and *then* acks, so an acknowledged message is always in the database. Everything
-slow (posting cards, relays) is the dispatcher's job, after the commit.
+it. `process_before_response=True` makes bolt answer Slack only after the listener
+returned: the listener stores what arrived in the inbox (messages, the home tab,
+`/desk`) and *then* acks, so an acknowledged delivery is always in the database. The
+inbox turns it into one core command after the ack; everything slow (posting cards,
+relays, publishing the home tab, late command answers) is the dispatcher's job.
 """
 
 from __future__ import annotations
