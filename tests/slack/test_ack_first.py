@@ -164,6 +164,7 @@ async def test_a_command_is_stored_and_acknowledged_before_it_runs(db: Database,
                 [stored] = await uow.session.scalars(
                     select(InboundEvent).where(InboundEvent.kind == "command"))
             assert stored.payload["command"]["text"] == "ask IT my screen flickers"
+            assert "token" not in stored.payload["command"]  # the legacy token is not kept
         finally:
             slow.set()
         await world.settled()
