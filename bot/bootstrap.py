@@ -20,6 +20,7 @@ from scheduling.sla import DeskCalendar
 from storage import migrate
 from storage.clock import Clock, SystemClock
 from storage.database import Database
+from storage.limits import OpeningLimit
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ async def build(settings: Settings, clock: Clock | None = None, *,
             await _prepare_schema(settings, db)
         if db.business_time is None:
             db.business_time = DeskCalendar()  # due times in each desk's service window
+        db.opening_limit = OpeningLimit(settings.requests_per_person,
+                                        timedelta(minutes=settings.requests_window_minutes))
         slack = _build_slack(settings, db, clock)
         teams = _build_teams(settings, db, clock)
         dispatcher = _build_dispatcher(settings, db, slack, teams)
@@ -208,7 +211,8 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
         senders["slack"] = SlackSender(
             db, slack.client_for,
             forget_client=slack.forget_client if settings.slack_oauth else None,
-            max_file_mb=settings.max_file_mb)
+            max_file_mb=settings.max_file_mb,
+            extra_admins=settings.admins)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender

@@ -24,9 +24,11 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
                          files: Sequence[SharedFile] = ()) -> None:
     """A message to the bot in a direct chat: a follow-up, a new request, or a question.
 
-    In a thread of one of the person's requests it is added to that request. Otherwise,
-    with a request still open, the person is asked whether to add it or start another;
-    without one it is routed by the desks' keywords, or they are asked which desk.
+    In a thread of one of the person's requests it is added to that request. While a
+    question about an earlier message waits for the person's answer, it is added to
+    what that question is about (asked once, nothing lost). Otherwise, with a request
+    still open, the person is asked whether to add it or start another; without one
+    it is routed by the desks' keywords, or they are asked which desk.
     `files` shared with the message go wherever it goes (a file alone is a message too).
     """
     if thread_ts is not None:
@@ -36,6 +38,11 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
             await commands.requester_message(uow, person, conversation.ref, text,
                                              requester_side_id=ts, files=files)
             return
+    # Asked once: what follows the question, until it is answered, joins what it asked
+    # about (500 quick messages make one question, not 500).
+    asked = await intake.awaiting_answer(uow, person, channel)
+    if asked is not None and intake.collect(asked, text, limit=commands.MAX_MESSAGE):
+        return
     where = {"channel": channel, "thread": thread_ts or ts, "side_id": ts}
     waiting = [c for c in await intake.active_requests(uow, person) if c.status in ACTIVE]
     if waiting:

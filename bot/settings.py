@@ -69,6 +69,17 @@ def parse_positive_int(name: str, raw: str) -> int:
     return value
 
 
+def parse_count(name: str, raw: str) -> int:
+    """A whole number of 0 or more (0 usually meaning "no limit")."""
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingsError(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return value
+
+
 def parse_host(name: str, raw: str) -> str:
     """A host name or IP address to bind (no scheme, no port)."""
     host = raw.strip()
@@ -222,6 +233,10 @@ class Settings:
     note_prefix: str = _var("DESKBOT_NOTE_PREFIX", default="//")
     # The largest file deskbot relays between the two sides of a conversation.
     max_file_mb: int = _var("DESKBOT_MAX_FILE_MB", parse_positive_int, default=25)
+    # Per person: at most this many new requests within the window (0: no limit).
+    requests_per_person: int = _var("DESKBOT_REQUESTS_PER_PERSON", parse_count, default=10)
+    requests_window_minutes: int = _var("DESKBOT_REQUESTS_WINDOW_MINUTES",
+                                        parse_positive_int, default=10)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -333,6 +348,9 @@ def describe_variables() -> str:
          "kept (events and messages always are)", "30"),
         ("DESKBOT_NOTE_PREFIX", "internal-note prefix in agent threads", "//"),
         ("DESKBOT_MAX_FILE_MB", "largest file relayed, in MB", "25"),
+        ("DESKBOT_REQUESTS_PER_PERSON", "new requests one person may open within the "
+         "window (0: no limit)", "10"),
+        ("DESKBOT_REQUESTS_WINDOW_MINUTES", "that window, in minutes", "10"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

@@ -496,14 +496,23 @@ def _tell_author(uow: Any, row: outbox.LeasedRow, exc: Exception) -> None:
 
 
 def _superseded(run: list[outbox.LeasedRow]) -> set[int]:
-    """Ids of card updates with a later update of the same conversation in the same run."""
-    last: dict[tuple[str, int], int] = {}
+    """Ids of coalesced kinds' rows with a later one of the same kind and subject (the
+    conversation, else the person) in the same run: a card update, a home tab."""
+    def subject(row: outbox.LeasedRow) -> tuple[str, str, int] | None:
+        if row.kind not in COALESCED_KINDS:
+            return None
+        if row.conversation_id is not None:
+            return (row.kind, "conversation", row.conversation_id)
+        if row.person_id is not None:
+            return (row.kind, "person", row.person_id)
+        return None
+
+    last: dict[tuple[str, str, int], int] = {}
     for row in run:
-        if row.kind in COALESCED_KINDS and row.conversation_id is not None:
-            last[(row.kind, row.conversation_id)] = row.id
+        if (key := subject(row)) is not None:
+            last[key] = row.id
     return {row.id for row in run
-            if row.kind in COALESCED_KINDS and row.conversation_id is not None
-            and last[(row.kind, row.conversation_id)] != row.id}
+            if (key := subject(row)) is not None and last[key] != row.id}
 
 
 async def _finish_even_if_cancelled(work: Awaitable[T]) -> T:

@@ -98,6 +98,29 @@ async def hold(uow: UnitOfWork, requester: Person, text: str, *, channel: str | 
     return pending
 
 
+async def awaiting_answer(uow: UnitOfWork, requester: Person,
+                          channel: str | None) -> PendingRequest | None:
+    """The person's pending request from `channel` that still waits for their answer
+    (the newest, if several), locked for this unit of work; None without one."""
+    query = (select(PendingRequest)
+             .where(PendingRequest.person_id == requester.id,
+                    PendingRequest.channel == channel,
+                    PendingRequest.created_at >= uow.clock.now() - PENDING_KEPT)
+             .order_by(PendingRequest.created_at.desc(), PendingRequest.id.desc()).limit(1)
+             .with_for_update())
+    return (await uow.session.scalars(query)).first()
+
+
+def collect(pending: PendingRequest, text: str, *, limit: int) -> bool:
+    """Add `text` to what `pending` holds (one paragraph more), unless the whole would
+    pass `limit` characters; True when added. The question already asked covers it."""
+    combined = f"{pending.text}\n\n{text}"
+    if len(combined) > limit:
+        return False
+    pending.text = combined
+    return True
+
+
 def ask_requester(uow: UnitOfWork, pending: PendingRequest, question: str) -> None:
     """Queue the question about `pending`: `desk` (the desk picker) or `add_or_new`.
 

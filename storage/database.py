@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from storage import sqlite_driver
 from storage.business_time import BusinessTime
 from storage.clock import Clock, SystemClock
+from storage.limits import OpeningLimit
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,9 @@ class Database:
         self.clock: Clock = clock or SystemClock()
         # Set by bot/bootstrap.py (and tests): due times are stored only when there is one.
         self.business_time: BusinessTime | None = None
+        # How many requests one person may open in a while (None: no limit); bootstrap
+        # sets it from the settings.
+        self.opening_limit: OpeningLimit | None = None
         parsed = make_url(self.url)
         busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS
         self._checkpointer: Checkpointer | None = None

@@ -213,6 +213,22 @@ class Inbox:
                 if await self._process(row_id):
                     done += 1
 
+    async def process_delivery(self, platform: str, delivery_id: str) -> bool:
+        """Process one stored delivery now, out of its turn; True when this call did.
+
+        For deliveries that change nothing others depend on (a command that only
+        reads), so they need not wait behind a backlog. The row is taken as in a
+        round, so it is still processed once (a round that reaches it skips it).
+        """
+        async with self.db.unit_of_work(readonly=True) as uow:
+            row_id = (await uow.session.scalars(
+                select(InboundEvent.id).where(InboundEvent.platform == platform,
+                                              InboundEvent.delivery_id == delivery_id,
+                                              InboundEvent.processed_at.is_(None)))).first()
+        if row_id is None:
+            return False
+        return await self._process(row_id)
+
     async def yield_to_arrivals(self) -> None:
         """Wait for a quiet gap in arrivals (at most `max_defer`): acks go first."""
         await self._yield_to_arrivals()

@@ -52,10 +52,19 @@ class NoticeKind(StrEnum):
     # A file's relay failed for good: tell its author. Payload {"file_id", "reason":
     # "too_big" | "unfetchable" | "undelivered", "size": bytes or None}.
     FILE_FAILED = "file.failed"
+    # Anyone
+    # Publish the person's home view (Slack's home tab), rendered as it is at delivery;
+    # person_id, payload {"view", "page", "desk"} (what the tab shows).
+    HOME_PUBLISH = "home.publish"
+    # The answer to a command the person typed, when it did not fit in the ack;
+    # person_id, payload {"answer": the platform's rendered answer, "response_url",
+    # "channel"} (where the platform takes answers to that command).
+    COMMAND_ANSWER = "command.answer"
 
 
-# Card updates render the conversation's current state, so several in a row are one.
-COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE})
+# Card updates render the conversation's current state, so several in a row are one;
+# so do a person's home tab publishes (the last says what the tab shows).
+COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE, NoticeKind.HOME_PUBLISH})
 
 # A payload key: `{"card": true}` asks the dispatcher to update the conversation's card
 # before it delivers the notice. A sweep that flags a thousand conversations a minute

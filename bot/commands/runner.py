@@ -6,6 +6,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.commands.catalog import ADMIN, TOP, unknown
 from bot.commands.context import Context, Subcommand
@@ -103,35 +104,109 @@ async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
     return workspace, me, people
 
 
-async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
-                      extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
-    """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+# Subcommands that only read (and answer): they may run out of their turn.
+READS_ONLY = frozenset({"help", "my", "queue", "admin show"})
+
+
+def reads_only(text: str) -> bool:
+    """Whether `/desk text` changes nothing (a read, or words that are no command)."""
+    try:
+        return _plan((text or "").replace("\x00", "")).subcommand.name in READS_ONLY
+    except DeskbotError:
+        return True  # answered with the right form; nothing runs
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command read and its people looked up: ready to run in a unit of work.
+
+    `outcome` is set when there is nothing to run (the words were not a command).
+    """
+
+    plan: _Plan | None
+    profiles: dict[str, Profile]
+    outcome: Outcome | None = None
+    channels: dict[str, Any] = field(default_factory=dict)
+
+
+def _refused(error: DeskbotError) -> Outcome:
+    if isinstance(error, UsageError):
+        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
+    return Outcome(Reply(text=error.message, kind="error"))
+
+
+async def prepare_command(db: Database, caller: Caller, text: str, *,
+                          directory: Directory) -> Prepared:
+    """Read `/desk text` and look up the people it names, before any write transaction
+    (a platform's directory is asked here, never under a write lock)."""
     # PostgreSQL text cannot hold NUL; nobody types one on purpose.
     text = (text or "").replace("\x00", "")
     try:
         plan = _plan(text)
-        ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
-        profiles = await profiles_to_refresh(db, directory, caller.platform,
-                                             caller.workspace_external_id, ids)
-        if caller.profile is not None:
-            profiles.setdefault(caller.user_id, caller.profile)
-        channels = {}
-        if plan.subcommand.name in BINDS_CHANNELS:
-            own = None if caller.channel_is_dm else caller.channel
-            written = [t.channel_id for t in plan.args.tokens if isinstance(t, ChannelRef)]
+    except DeskbotError as error:
+        return Prepared(None, {}, _refused(error))
+    ids = [caller.user_id, *(m.user_id for m in plan.mentions)]
+    profiles = await profiles_to_refresh(db, directory, caller.platform,
+                                         caller.workspace_external_id, ids)
+    if caller.profile is not None:
+        profiles.setdefault(caller.user_id, caller.profile)
+    channels: dict[str, Any] = {}
+    if plan.subcommand.name in BINDS_CHANNELS:
+        # What the platform says of the channels a binding names (seen? ours? public?).
+        own = None if caller.channel_is_dm else caller.channel
+        written = [t.channel_id for t in plan.args.tokens if isinstance(t, ChannelRef)]
+        try:
             channels = await channel_facts(directory, caller.workspace_external_id,
                                            caller.user_id, [*written, own], own_channel=own)
-        async with db.unit_of_work() as uow:
-            workspace, me, people = await _enter(uow, caller, plan.mentions, profiles,
-                                                 extra_admins)
-            ctx = Context(uow=uow, caller_channel=caller.channel,
-                          caller_in_dm=caller.channel_is_dm, workspace=workspace,
-                          actor=resolve_actor(me, workspace, extra_admins), people=people,
-                          note_prefix=note_prefix, channels=channels)
-            view = await plan.subcommand.run(ctx, plan.args)
-            await uow.commit()
-        return Outcome(view)
-    except UsageError as error:
-        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
+        except DeskbotError as error:
+            return Prepared(None, {}, _refused(error))
+    return Prepared(plan, profiles, channels=channels)
+
+
+async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
+                       extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
+    """Run a prepared command in the caller's unit of work; the caller commits.
+
+    The command runs in a savepoint of its own: a refusal undoes only what the command
+    did, so the caller's own writes (an inbox row's processed mark) still commit. Any
+    other exception undoes the command too, and is raised.
+    """
+    if prepared.outcome is not None or prepared.plan is None:
+        return prepared.outcome or Outcome(Reply(text="That is not a command.", kind="error"))
+    plan = prepared.plan
+    savepoint = await uow.session.begin_nested()
+    try:
+        workspace, me, people = await _enter(uow, caller, plan.mentions, prepared.profiles,
+                                             extra_admins)
+        ctx = Context(uow=uow, caller_channel=caller.channel,
+                      caller_in_dm=caller.channel_is_dm, workspace=workspace,
+                      actor=resolve_actor(me, workspace, extra_admins), people=people,
+                      note_prefix=note_prefix, channels=prepared.channels)
+        view = await plan.subcommand.run(ctx, plan.args)
+        await savepoint.commit()
     except DeskbotError as error:
-        return Outcome(Reply(text=error.message, kind="error"))
+        await savepoint.rollback()
+        return _refused(error)
+    except BaseException:
+        # A bug or a lost connection: none of the command's writes may commit with the
+        # caller's, whatever the caller does next.
+        if savepoint.is_active:
+            try:
+                await savepoint.rollback()
+            except Exception:
+                log.warning("could not roll back a failed command", exc_info=True)
+        raise
+    return Outcome(view)
+
+
+async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
+                      extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
+    """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
+    prepared = await prepare_command(db, caller, text, directory=directory)
+    if prepared.outcome is not None:
+        return prepared.outcome
+    async with db.unit_of_work() as uow:
+        outcome = await run_prepared(uow, caller, prepared, extra_admins=extra_admins,
+                                     note_prefix=note_prefix)
+        await uow.commit()
+    return outcome

@@ -38,7 +38,8 @@ class Page:
         self.playground = playground
         self.state = playground.state
         self._ids = itertools.count(1)
-        # Trigger ids and response URLs never repeat across restarts either.
+        # Trigger ids and response URLs are unique per command, as Slack's are, across
+        # restarts too: deskbot keeps a command whose trigger_id it has seen as a replay.
         self._id_base = secrets.token_hex(4)
         # response_url id -> where the request came from (who, channel, message ts)
         self._responses: dict[str, dict[str, Any]] = {}

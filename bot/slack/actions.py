@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
@@ -207,8 +208,12 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
 
 def _home_listener(ctx: SlackContext):
     async def on_home_action(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        # Stored, then acknowledged: the tab is published through the outbox after.
+        if home.wanted(body) is not None and (body.get("user") or {}).get("id"):
+            delivery = home.delivery_id(body) or f"home-action:{uuid.uuid4()}"
+            await ctx.inbox.accept("slack", delivery, context["team_id"], home.ACTION,
+                                   {"body": home.kept(body)})
         await ack()
-        await home.act(ctx, body, context["team_id"])
     return on_home_action
 
 

@@ -2,18 +2,19 @@
 
 `bot.slack.guard` checks every HTTP request first (size, signature, shape, our own
 workspace and app, replays: a 4xx and one log line for what it refuses); bolt verifies
-the signature again, then our listeners translate it into one core command.
-`process_before_response=True` makes bolt answer Slack only after the listener
-returned: the listener commits what arrived (state, events, outbox) and *then* acks,
-so an acknowledged message is always in the database. Everything slow (posting
-cards, relays) is the dispatcher's job, after the commit.
+the signature again, then our listeners translate it. `process_before_response=True`
+makes bolt answer Slack only after the listener returned: the listener stores what
+arrived in the inbox (messages, the home tab, `/desk`) and *then* acks, so an
+acknowledged delivery is always in the database. The inbox turns it into one core
+command after the ack; everything slow (posting cards, relays, publishing the home
+tab, late command answers) is the dispatcher's job.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.answers import Answers
 from bot.slack.guard import Guard, Identity, Refusal, SslCheck
 from bot.slack.people import People, SlackDirectory
 from storage.clock import Clock
@@ -45,6 +47,10 @@ class SlackContext:
     inbox: Inbox
     note_prefix: str = "//"
     max_file_mb: int = 25  # files past it are refused with a private answer
+    # `/desk`: how long the ack waits for the command's answer (Slack wants the ack
+    # within 3 s); later answers go to the command's response_url.
+    answer_wait: float = 1.0
+    answers: Answers = field(default_factory=Answers)
 
 
 class SlackAdapter:

@@ -1,5 +1,11 @@
 """The bot's home tab: an agent's queues (or an employee's own requests), via views.publish.
 
+Opening the tab and clicking in it are stored in the inbox and acknowledged at once;
+processing them writes a `HOME_PUBLISH` notice, and the dispatcher publishes the view
+(rendered from the state at that moment) with its retries and 429 handling. So a slow
+or rate-limited Web API never delays an acknowledgement, and a retried event (kept
+once by the inbox) publishes once.
+
 What the person is looking at (view, page, desk filter) travels in the home view's
 `private_metadata`, so the tab needs no server-side session.
 """
@@ -8,63 +14,116 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from bot import views
-from bot.slack.app import SlackContext
 from cards import actions as ids
 from cards import slack as slack_cards
 from conversations import commands
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
-from desks.permissions import served_desk_ids
+from desks.permissions import Actor, served_desk_ids
+from storage.database import UnitOfWork
+from storage.journal import write_notice
+from storage.models import Person
+from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 
 VIEWS = {v.value for v in QueueView}
 
+MAX_PAGE = 10_000
 
-def _state(body: dict) -> dict:
+# The inbox kinds of the home tab's deliveries.
+OPENED = "home_opened"
+ACTION = "home_action"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the person's home tab shows: which queue, which page, which desk."""
+
+    view: str = "unassigned"
+    page: int = 1
+    desk: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The notice payload (and the view's private_metadata)."""
+        return {"view": self.view, "page": self.page, "desk": self.desk}
+
+    @classmethod
+    def of(cls, data: Any) -> Shown:
+        """From a payload or private_metadata; anything odd falls back to the defaults."""
+        if not isinstance(data, dict):
+            return cls()
+        view = data.get("view") if data.get("view") in VIEWS else "unassigned"
+        page = data.get("page")
+        page = ids.number(str(page)) if isinstance(page, int | str) else None
+        page = page or 1
+        desk = data.get("desk") if isinstance(data.get("desk"), str) else None
+        # Forged metadata must not make an offset no database takes.
+        return cls(view, min(max(page, 1), MAX_PAGE), desk[:100] if desk else None)
+
+
+def _state(body: dict) -> Shown:
     try:
         state = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
     except ValueError:
         state = {}
-    return state if isinstance(state, dict) else {}
+    return Shown.of(state)
 
 
-async def publish(ctx: SlackContext, team_id: str, user_id: str, *, client=None,
-                  view: str = "unassigned", page: int = 1, desk: str | None = None) -> dict:
-    """Render and publish `user_id`'s home tab; returns the published view."""
-    profiles = await ctx.people.lookup(team_id, [user_id])
-    async with ctx.db.unit_of_work() as uow:
-        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-        person = people[user_id]
-        actor = ctx.people.actor(person, workspace)
-        if await served_desk_ids(uow, person.id):
-            model = await views.agent_home(uow, actor, view=view if view in VIEWS else
-                                           "unassigned", desk_slug=desk, page=max(page, 1),
-                                           now=ctx.clock.now())
-            rendered = slack_cards.home(model)
-        else:
-            rendered = slack_cards.home(await views.employee_home(uow, person))
-        await uow.commit()  # the person row, when first seen
-    rendered["private_metadata"] = json.dumps({"view": view, "page": page, "desk": desk})
-    client = client or await ctx.client_for(team_id)
-    await client.views_publish(user_id=user_id, view=rendered)
+def ask_publish(uow: UnitOfWork, person: Person, shown: Shown | None = None) -> None:
+    """Queue the publishing of `person`'s home tab (in the caller's transaction)."""
+    write_notice(uow, workspace_id=person.workspace_id, kind=NoticeKind.HOME_PUBLISH,
+                 person_id=person.id, payload=(shown or Shown()).payload(),
+                 ordering_key=f"home:{person.id}")
+
+
+async def render(uow: UnitOfWork, person: Person, actor: Actor, shown: Shown,
+                 now: datetime) -> dict:
+    """The home view of `person` as it is now, ready for views.publish."""
+    if await served_desk_ids(uow, person.id):
+        model = await views.agent_home(uow, actor, view=shown.view, desk_slug=shown.desk,
+                                       page=shown.page, now=now)
+        rendered = slack_cards.home(model)
+    else:
+        rendered = slack_cards.home(await views.employee_home(uow, person))
+    rendered["private_metadata"] = json.dumps(shown.payload())
     return rendered
 
 
-async def act(ctx: SlackContext, body: dict, team_id: str) -> None:
-    """A click on the home tab: switch view, page or desk, or toggle availability."""
+def delivery_id(body: dict) -> str | None:
+    """The inbox's id of a home-tab click: Slack's action_ts is unique per click."""
+    action = (body.get("actions") or [{}])[0]
+    stamp = action.get("action_ts")
+    user = (body.get("user") or {}).get("id")
+    return f"home-action:{user}:{stamp}" if stamp and user else None
+
+
+def kept(body: dict) -> dict:
+    """What of a click's payload is stored: who, which control, and the tab's metadata
+    (not the whole view Slack sends along)."""
+    view = body.get("view") or {}
+    return {"user": {"id": body["user"]["id"]}, "actions": (body.get("actions") or [])[:1],
+            "view": {"private_metadata": view.get("private_metadata") or ""}}
+
+
+def wanted(body: dict) -> tuple[Shown, bool | None] | None:
+    """A click on the home tab: what to show next, and the availability to set (or None).
+
+    None for a link button, which Slack opens by itself (nothing to store).
+    """
     action = (body.get("actions") or [{}])[0]
     action_id = action.get("action_id")
-    user_id = body["user"]["id"]
-    state = _state(body)
-    view = state.get("view") or "unassigned"
-    page = ids.number(str(state.get("page") or 1)) or 1
-    desk = state.get("desk")
+    shown = _state(body)
+    view, page, desk = shown.view, shown.page, shown.desk
     value = ((action.get("selected_option") or {}).get("value") or action.get("value") or "")
+    available: bool | None = None
     if action_id == ids.HOME_OPEN:
-        return  # a link button: Slack opens the thread itself
+        return None
     if action_id == ids.HOME_VIEW and value in VIEWS:
         view, page = value, 1
     elif action_id == ids.HOME_PAGE:
@@ -74,14 +133,23 @@ async def act(ctx: SlackContext, body: dict, team_id: str) -> None:
     elif action_id == ids.HOME_DESK:
         desk, page = (None if value in ("", "*") else value), 1
     elif action_id == ids.HOME_AVAILABLE:
-        profiles = await ctx.people.lookup(team_id, [user_id])
-        async with ctx.db.unit_of_work() as uow:
-            workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-            try:
-                await commands.set_availability(uow, ctx.people.actor(people[user_id], workspace),
-                                                value == "on")
-            except DeskbotError as error:
-                log.info("availability refused for %s: %s", user_id, error.message)
-            else:
-                await uow.commit()
-    await publish(ctx, team_id, user_id, view=view, page=page, desk=desk)
+        available = value == "on"
+    return Shown.of(Shown(view, page, desk).payload()), available
+
+
+async def act(uow: UnitOfWork, person: Person, actor: Actor, body: dict) -> None:
+    """A stored home-tab click, in the inbox's unit of work: toggle availability if asked,
+    then queue the tab's publishing."""
+    found = wanted(body)
+    if found is None:
+        return
+    shown, available = found
+    if available is not None:
+        savepoint = await uow.session.begin_nested()
+        try:
+            await commands.set_availability(uow, actor, available)
+            await savepoint.commit()
+        except DeskbotError as error:
+            await savepoint.rollback()
+            log.info("availability refused for person %s: %s", person.id, error.message)
+    ask_publish(uow, person, shown)

@@ -1,8 +1,11 @@
 """Slack events: messages in DMs, agent channels and intake channels; the home tab.
 
-Each listener translates one Slack event into one core command inside one unit of
-work, together with the processed-inbound mark of the event (so a retried delivery
-is recognised), and returns; bolt acks after that.
+Every inbound kind is stored first and acknowledged at once: a listener puts the
+delivery in the inbox (a retried one is recognised there) and returns, and bolt acks.
+The inbox then hands each stored delivery to `process_stored`, which runs its core
+command in one unit of work with the delivery's processed mark: a message becomes a
+request, reply or note; `/desk` runs its command (`bot.slack.slash`); opening the home
+tab or clicking in it queues the tab's publishing (`bot.slack.home`).
 """
 
 from __future__ import annotations
@@ -45,10 +48,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await handle_message(ctx, event, body, context)
 
     @app.event("app_home_opened")
-    async def on_home_opened(event: dict, context: AsyncBoltContext) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        await home.publish(ctx, context["team_id"], event["user"], client=context.client)
+    async def on_home_opened(event: dict, body: dict, context: AsyncBoltContext) -> None:
+        await handle_home_opened(ctx, event, body, context)
 
     actions.register(app, ctx)
     slash.register(app, ctx)
@@ -100,15 +101,58 @@ async def handle_message(ctx: SlackContext, event: dict, body: dict,
         log.info("slack event %s delivered again; already stored", event_id)
 
 
-async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> dict:
-    """Before the transaction: the author's profile, when we do not know them yet."""
-    event = row.payload["event"]
-    return await ctx.people.lookup(row.workspace_external_id, [event["user"]])
+async def handle_home_opened(ctx: SlackContext, event: dict, body: dict,
+                             context: AsyncBoltContext) -> None:
+    """Store the opening of the home tab (the ack follows); its view is published after."""
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    event_id = body.get("event_id") or f"home:{event['user']}:{event.get('event_ts')}"
+    new = await ctx.inbox.accept("slack", event_id, context["team_id"], home.OPENED,
+                                 {"event": event})
+    if not new:
+        log.info("slack event %s delivered again; already stored", event_id)
+
+
+async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> Any:
+    """Before the transaction: what the delivery needs from Slack (the author's profile,
+    when we do not know them yet; a command's people)."""
+    if row.kind == slash.KIND:
+        return await slash.prepare(ctx, row)
+    if row.kind == home.ACTION:
+        user_id = row.payload["body"]["user"]["id"]
+    else:
+        user_id = row.payload["event"]["user"]
+    return await ctx.people.lookup(row.workspace_external_id, [user_id])
 
 
 async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
-                         profiles: dict | None) -> AfterCommit:
-    """One stored message, in the inbox's unit of work: DM, agent thread, or intake."""
+                         prepared: Any) -> AfterCommit:
+    """One stored delivery, in the inbox's unit of work, by its kind."""
+    if row.kind == slash.KIND:
+        return await slash.process(ctx, uow, row, prepared)
+    if row.kind in (home.OPENED, home.ACTION):
+        return await _process_home(ctx, uow, row, prepared)
+    return await _process_message(ctx, uow, row, prepared)
+
+
+async def _process_home(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
+                        profiles: dict | None) -> AfterCommit:
+    """The home tab opened or clicked: queue its publishing (availability first)."""
+    body = row.payload.get("body")
+    user_id = body["user"]["id"] if body is not None else row.payload["event"]["user"]
+    workspace, people = await ctx.people.enter(uow, row.workspace_external_id, [user_id],
+                                               profiles or {})
+    person = people[user_id]
+    if body is None:
+        home.ask_publish(uow, person)
+    else:
+        await home.act(uow, person, ctx.people.actor(person, workspace), body)
+    return None
+
+
+async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
+                           profiles: dict | None) -> AfterCommit:
+    """One stored message: DM, agent thread, or intake."""
     event = row.payload["event"]
     team_id = row.workspace_external_id
     user_id = event["user"]

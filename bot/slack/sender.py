@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -28,8 +28,9 @@ from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
+from desks.permissions import resolve_actor
 from storage.database import Database
-from storage.models import Conversation, Message, MessageFile, Person
+from storage.models import Conversation, Message, MessageFile, Person, Workspace
 from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,11 @@ class SlackSender:
 
     def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE,
                  forget_client: Callable[[str], None] | None = None,
-                 max_file_mb: int = 25) -> None:
+                 max_file_mb: int = 25, extra_admins: Iterable[str] = ()) -> None:
         self.db = db
+        # Who counts as an admin besides Slack's own (DESKBOT_ADMINS): the home tab
+        # shows an admin's view.
+        self.extra_admins = frozenset(extra_admins)
         self.client_for = client_for
         self.note = note
         self.max_file_mb = max_file_mb
@@ -101,6 +105,8 @@ class SlackSender:
             NoticeKind.FILE_TO_REQUESTER: self._file,
             NoticeKind.FILE_FAILED: self._file_failed,
             NoticeKind.DESK_NOT_READY: self._desk_not_ready,
+            NoticeKind.HOME_PUBLISH: self._home_publish,
+            NoticeKind.COMMAND_ANSWER: self._command_answer,
         }
 
     # ------------------------------------------------------------ entry
@@ -427,6 +433,58 @@ class SlackSender:
                          {"text": text})
         return None
 
+    # ------------------------------------------------------------ anyone
+
+    async def _home_publish(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+        """Publish the person's home tab as it is now (what it shows is in the payload)."""
+        from bot.slack import home
+
+        async with self.db.unit_of_work(readonly=True) as uow:
+            person = await uow.session.get(Person, ctx.notice.person_id or 0)
+            workspace = await uow.session.get(Workspace, ctx.notice.workspace_id)
+            if person is None or workspace is None:
+                raise Undeliverable("the person whose home tab it was no longer exists")
+            actor = resolve_actor(person, workspace, self.extra_admins)
+            view = await home.render(uow, person, actor, home.Shown.of(ctx.notice.payload),
+                                     self.db.clock.now())
+        await client.views_publish(user_id=person.external_id, view=view)
+        return None
+
+    async def _command_answer(self, client: AsyncWebClient,
+                              ctx: NoticeContext) -> Delivery | None:
+        """A command's answer that did not fit in the ack: to its response_url (Slack takes
+        five answers there in 30 minutes), else privately in the channel it was typed in."""
+        payload = ctx.notice.payload
+        answer = dict(payload.get("answer") or {})
+        url = payload.get("response_url")
+        if url:
+            status = await self._respond(str(url), answer)
+            if status == 200:
+                return None
+            if status == 429 or status >= 500:
+                raise RetryLater(f"slack: response_url answered HTTP {status}")
+            log.info("slack: %s: response_url answered HTTP %s; answering privately instead",
+                     ctx, status)
+        async with self.db.unit_of_work(readonly=True) as uow:
+            person = await uow.session.get(Person, ctx.notice.person_id or 0)
+        channel = payload.get("channel")
+        if person is None or not channel:
+            raise Undeliverable("the command's answer has nowhere left to go")
+        if answer.get("response_type") == "in_channel":
+            await self._post(client, ctx, str(channel), _message_of(answer))
+        else:
+            await client.chat_postEphemeral(channel=str(channel), user=person.external_id,
+                                            **_message_of(answer))
+        return None
+
+    async def _respond(self, url: str, answer: dict[str, Any]) -> int:
+        """POST `answer` to a response_url; its HTTP status (network trouble raises)."""
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.post(url, json=answer) as response:
+                await response.read()
+                return response.status
+
     # ------------------------------------------------------------ Web API calls
 
     async def _post_all(self, client: AsyncWebClient, ctx: NoticeContext, channel: str,
@@ -485,6 +543,11 @@ class SlackSender:
         if len(text) > FALLBACK_LIMIT:
             text = text[:FALLBACK_LIMIT].rstrip() + "…\n" + self.note
         return text or self.note
+
+
+def _message_of(answer: dict[str, Any]) -> dict[str, Any]:
+    """A response_url answer as chat.post* arguments (text and blocks only)."""
+    return {key: answer[key] for key in ("text", "blocks") if key in answer}
 
 
 def _block_texts(node: Any) -> list[str]:

@@ -12,8 +12,8 @@ Teams gets its answer once the message is kept — and answers a card's
   (`bot.chat.agent_thread_message`), unless it @mentions the bot with a command;
 - a new post in a channel that @mentions the bot: a command (`admin create IT` binds
   the channel to the desk); in a desk's intake channel: a request.
-Commands run after the inbox's transaction (they open their own unit of work) and
-their answer goes back into the same chat or thread.
+Commands run in the inbox's unit of work, so they commit with the delivery's processed
+mark; their answer goes back into the same chat or thread after the commit.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from bot import chat, views
-from bot.commands.runner import Caller, run_command
+from bot.commands.runner import Caller, Outcome, prepare_command, run_prepared
 from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
@@ -133,7 +133,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
     if command is not None and not said.command.strip() and has_files(activity):
         command = None  # a file alone, with the bot mentioned, is a message, not `help`
     if command is not None:
-        return _command_after_commit(ctx, activity, command, personal=personal)
+        return await _command(ctx, uow, activity, command, personal=personal)
 
     workspace, (person,) = await enter(uow, tenant, [activity["from"]])
     files, file_refusals = shared_files(activity)
@@ -204,8 +204,10 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
     return send
 
 
-def _command_after_commit(ctx: TeamsContext, activity: dict[str, Any], text: str, *,
-                          personal: bool) -> AfterCommit:
+async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any], text: str, *,
+                   personal: bool) -> AfterCommit:
+    """Run a typed command in the inbox's unit of work (it commits with the delivery's
+    processed mark, so an acknowledged command is never lost); answer after the commit."""
     tenant = tenant_of(activity) or ""
     sender = activity["from"]
     channel_id = ((activity.get("channelData") or {}).get("channel") or {}).get("id")
@@ -215,12 +217,19 @@ def _command_after_commit(ctx: TeamsContext, activity: dict[str, Any], text: str
                     channel=conversation_id if personal else
                     (channel_id or split_thread(conversation_id)[0]),
                     channel_is_dm=personal)
+    # Teams names people inline: preparing reads only the database, never the platform.
+    prepared = await prepare_command(ctx.db, caller, text, directory=ctx.directory())
+    try:
+        outcome = await run_prepared(uow, caller, prepared, extra_admins=ctx.admins,
+                                     note_prefix=ctx.note_prefix)
+    except Exception:  # bad input is answered by run_prepared; this is a bug
+        log.exception("teams: command failed in tenant %s", tenant)
+        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
+                                kind="error"))
 
-    async def run() -> None:
-        outcome = await run_command(ctx.db, caller, text, directory=ctx.directory(),
-                                    extra_admins=ctx.admins, note_prefix=ctx.note_prefix)
+    async def answer() -> None:
         await reply(ctx, activity, outcome.view)
-    return run
+    return answer
 
 
 # ---------------------------------------------------------------- answering

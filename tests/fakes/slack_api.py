@@ -15,6 +15,9 @@ ephemerals, home tabs) is the playground's own `bot.playground.state.SlackState`
 answered by `bot.playground.webapi` (one code for both, so they cannot drift), and is
 readable through `message`, `thread`, `pins`, `ephemerals`, `published_home`.
 
+A slow Web API on cue: `hold_next(method, event)` keeps the next call of `method`
+waiting (listed in `holding`) until the event is set, then answers and records it.
+
 Failures on cue: `fail_next(method, error=...)` for a Slack error,
 `fail_next(method, status=429, retry_after=1)` or `status=500` for HTTP failures, and
 `chaos(ratio=0.3)` / `calm()` for a stretch where a fraction of calls fail with 500 or
@@ -97,6 +100,8 @@ class FakeSlackApi:
         self.base_url = ""
         self._handlers = self.state.handlers()
         self._failures: dict[str, list[_Failure]] = {}
+        self._holds: dict[str, list[asyncio.Event]] = {}
+        self.holding: list[str] = []  # methods whose call waits for its hold now
         self._chaos: tuple[float, tuple[int, ...], random.Random, float,
                            frozenset[str] | None] | None = None
         self._changed = asyncio.Condition()
@@ -211,6 +216,11 @@ class FakeSlackApi:
             raise ValueError("fail_next needs an error or a failing status")
         self._failures.setdefault(method, []).append(
             _Failure(error, status, retry_after, times))
+
+    def hold_next(self, method: str, until: asyncio.Event) -> None:
+        """Make the next call of `method` wait for `until` before it is answered (and
+        recorded): a Web API as slow as the test wants, without a clock."""
+        self._holds.setdefault(method, []).append(until)
 
     def chaos(self, ratio: float = 0.3, statuses: Iterable[int] = (500, 429), *,
               seed: int | None = 0, retry_after: float = 0,
@@ -359,6 +369,15 @@ class FakeSlackApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params, token = await webapi.read_call(request)
+        held = self._holds.get(method)
+        if held:
+            until = held.pop(0)
+            self.holding.append(method)
+            await self._notify()
+            try:
+                await until.wait()
+            finally:
+                self.holding.remove(method)
         call = Call(method=method, params=params, token=token, time=time.time())
         failure = self._failure_for(method)
         headers: dict[str, str] = {}
@@ -408,7 +427,19 @@ class FakeSlackApi:
         params.setdefault("response_id", request.match_info["id"])
         call = Call(method=RESPONSE_URL, params=params, token=token, time=time.time(),
                     response={"ok": True})
+        # fail_next(RESPONSE_URL, ...): an error answers 404 with it ("expired_url"),
+        # as Slack does for a used-up or expired URL; a status answers that status.
+        failure = self._failure_for(RESPONSE_URL)
+        headers: dict[str, str] = {}
+        if failure is not None:
+            call.status = failure.status if failure.status != 200 else 404
+            call.response = {"ok": False, "error": failure.error or f"http_{call.status}"}
+            if call.status == 429:
+                headers["Retry-After"] = _seconds(failure.retry_after)
         await self._record(call)
+        if failure is not None:
+            return web.Response(status=call.status, text=str(call.response["error"]),
+                                headers=headers)
         return web.Response(text="ok")
 
     async def _record(self, call: Call) -> None:

@@ -352,3 +352,14 @@ async def test_malformed_acts_get_400_without_a_traceback(
                     "Content-Type": "application/json"}) as response:
                 assert response.status == 400, body[:80]
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_command_answered_after_its_ack_shows_on_the_page(served: Running) -> None:
+    served.deps.slack.context.answer_wait = 0  # the answer comes after the ack
+    status, answer = await act(served, {"user": ELI, "kind": "command", "channel": f"D{ELI}",
+                                        "text": "help"})
+    assert (status, answer["ok"]) == (200, True)
+    # Posted to the command's response_url by deskbot's dispatcher; shown to Eli only.
+    await served.playground.wait_for(lambda: served.playground.state.ephemerals.get(ELI))
+    [shown] = served.playground.state.ephemerals[ELI]
+    assert "/desk ask" in json.dumps(shown) and shown["channel"] == f"D{ELI}"

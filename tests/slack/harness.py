@@ -23,7 +23,7 @@ from bot.settings import Settings
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.loopback import serve_on_loopback
-from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_api import RESPONSE_URL, FakeSlackApi
 from tests.settling import settled
 
 TEAM = "T1"
@@ -109,15 +109,24 @@ class SlackWorld:
         return ts
 
     async def command(self, user: str, text: str, *, channel: str | None = None) -> dict:
-        """`/desk text`; returns the JSON answer deskbot put in the HTTP response."""
+        """`/desk text`; returns deskbot's answer: the JSON it put in the HTTP response,
+        or, when the ack came back empty (the command took longer), what it posted to
+        the command's response_url."""
+        response_id = str(next(self._ids))
         request = self.requests.command(
             user, NAMES.get(user, user).lower(), text, channel=channel or f"D{user}",
             channel_name="directmessage" if channel is None else "it-desk",
-            response_url=f"{self.api.base_url}response/{next(self._ids)}",
+            response_url=f"{self.api.base_url}response/{response_id}",
             trigger_id=f"trigger.{next(self._ids)}")
         status, text_body = await self.send(request)
         assert status == 200, text_body
-        return json.loads(text_body) if text_body else {}
+        if text_body:
+            return json.loads(text_body)
+        await self.settled()
+        answers = [c.params for c in self.api.calls_to(RESPONSE_URL)
+                   if c.params.get("response_id") == response_id]
+        assert answers, f"no answer to /desk {text!r}, in the ack or at its response_url"
+        return {k: v for k, v in answers[-1].items() if k != "response_id"}
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         """Deliver an interactivity payload (block_actions, view_submission, shortcut)."""
@@ -141,6 +150,7 @@ class SlackWorld:
         before = len(self.api.calls_to("views.publish"))
         status, _ = await self.event(self.requests.home_opened_event(user, self.new_ts()))
         assert status == 200
+        await self.settled()  # acknowledged first; published through the outbox
         published = self.api.calls_to("views.publish")[before:]
         assert published, "no views.publish after app_home_opened"
         return published[-1].params["view"]
@@ -156,6 +166,7 @@ class SlackWorld:
             {"id": user}, {**view, "id": "V1", "type": "home"}, action,
             trigger_id=f"trigger.{next(self._ids)}"))
         assert status == 200
+        await self.settled()  # acknowledged first; published through the outbox
         published = self.api.calls_to("views.publish")[before:]
         assert published, "no views.publish after a home click"
         return published[-1].params["view"]

@@ -34,7 +34,7 @@ from storage import migrate
 from storage.clock import FrozenClock
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack.harness import ADA, ELI, NAMES, SECRET, TEAM, SlackWorld, block_text
+from tests.slack.harness import ADA, ELI, MAYA, NAMES, SECRET, TEAM, SlackWorld, block_text
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
@@ -214,6 +214,7 @@ async def test_each_team_is_answered_with_its_own_token(database_factory: Any,
                       "channel": f"D{ADA}", "event_ts": "1800000000.000200"}})
         status, _ = await world.post(body, "application/json")
         assert status == 200
+        await world.settled()  # acknowledged first; published through the outbox
         published = api.calls_to("views.publish", ok=True)
         assert [call.token for call in published] == [INSTALLED_TOKEN, SECOND_TOKEN]
         # Every Web API call made for the events used the token of the team concerned.
@@ -291,7 +292,8 @@ async def test_a_refused_token_is_read_again_so_a_reinstall_takes_over(
         await installer.install(code="code-2")
         api.fail_next("chat.postMessage", "token_revoked")
         before = len(api.calls_to("chat.postMessage", ok=True))
-        await world.dm(ELI, "and the scanner too")
+        # Another person (Eli's next words would join his unanswered question).
+        await world.dm(MAYA, "the scanner is broken")
         await retry_scheduled(world)
         world.clock.advance(seconds=30)  # the refused attempt's retry is due
         await world.settled()
