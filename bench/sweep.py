@@ -405,10 +405,10 @@ async def broken_down(db: Database, now: datetime) -> tuple[dict[str, int], dict
     done: dict[str, int] = {}
     parts: dict[str, float] = {}
     async with db.unit_of_work() as uow:
-        run = await sweeps._Run.start(uow, now, pipelined=True)
+        run = await sweeps.SweepRun.start(uow, now, pipelined=True)
         began = time.perf_counter()
-        await run.desk_facts()  # the first sweep's read: every kind's due rows, their desks
-        parts["read due"] = (time.perf_counter() - began) * 1000
+        await run.read()  # the first sweep's read: every kind's due rows, their desks, decided
+        parts["read due, decide"] = (time.perf_counter() - began) * 1000
         for name, sweep in sweeps.SWEEPS:
             began = time.perf_counter()
             done[name] = await sweep(run)
