@@ -45,7 +45,7 @@ def desk_policy(desk: Desk) -> DeskPolicy:
     """The desk's policy; a malformed one is logged and read as the defaults.
 
     Cached by the settings' text: each sweep run reads the policy of every desk with
-    something due, and parsing one (hours, durations, targets) takes ~0.2 ms.
+    something due, and parsing one (hours, durations, targets) takes a while.
     """
     return settings_policy(desk.id, desk.settings)
 
