@@ -11,7 +11,7 @@ on-call agents: then they are told instead of the usual people. Closing is not g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -94,14 +94,24 @@ class Outcome(NamedTuple):
 
 @dataclass
 class Flag:
-    """One kind's decision for a run: set `kind`'s flag (`FLAG_SETS`) on the rows of
-    `outcomes`, with the per-desk values it names (`params`); a flagged row loses its
-    timer of the kind and those of `ends`."""
+    """One kind's decision for a run: set `kind`'s flag (`FLAG_SETS`) on the `acting`
+    rows (each with the on-call people to tell instead of the usual ones), with the
+    per-desk values it names (`params`); a flagged row loses its timer of the kind and
+    those of `ends`. `told` says what follows for a row once its flag is set (it is
+    asked only for the rows this sweeper's update flagged, while the next flag goes
+    out). `escalating`: some row may move to another desk (a command follows)."""
 
     kind: TimerKind
-    outcomes: list[Outcome]
+    acting: list[tuple[Due, list[int]]]
+    told: Callable[[Due, list[int]], Outcome]
     params: dict[str, dict[int, datetime]] = field(default_factory=dict)
     ends: tuple[TimerKind, ...] = ()
+    escalating: bool = False
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """What follows for every acting row, were they all flagged."""
+        return [self.told(row, oncall) for row, oncall in self.acting]
 
 
 # What each kind's flag sets on a conversation (see `storage.sweep_applier` for NOW,
@@ -150,7 +160,8 @@ def acting(rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> list[tuple[Du
 
 
 def _event(kind: str, *, note: bool = False, **data: Any) -> Event:
-    return Event(kind, {**data, "by": "scheduler"}, note)
+    data["by"] = "scheduler"
+    return Event(kind, data, note)
 
 
 def _tell(kind: NoticeKind, people: Sequence[int | None], *, card: bool = False,
@@ -159,8 +170,11 @@ def _tell(kind: NoticeKind, people: Sequence[int | None], *, card: bool = False,
     as `ALSO`); none for nobody. `card`: it updates the card first."""
     if not people:
         return ()
-    return (_notice(kind, people[0], card=card, **payload,
-                    **({ALSO: list(people[1:])} if len(people) > 1 else {})),)
+    if len(people) > 1:
+        payload[ALSO] = list(people[1:])
+    if card:
+        payload[CARD_FIRST] = True
+    return (Notice(kind, people[0], payload),)
 
 
 def _notice(kind: NoticeKind, person_id: int | None = None, *, card: bool = False,
@@ -197,28 +211,30 @@ SLA_TIMERS = {  # (target, stage) -> timer
 def sla_warning(target: str, rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> Flag:
     """A clock reached the desk's warning percent of its target: warn the assignee
     (or the on-call agents) once, the card updated first."""
-    return Flag(SLA_TIMERS[(target, "warning")], [
-        Outcome(row, (_event("sla.warning", target=target, on_call=bool(oncall)),),
-                _tell(NoticeKind.SLA_WARNING, oncall or [row.assignee_id], card=True,
-                      target=target))
-        for row, oncall in acting(rows, desks)])
+    def told(row: Due, oncall: list[int]) -> Outcome:
+        return Outcome(row, (_event("sla.warning", target=target, on_call=bool(oncall)),),
+                       _tell(NoticeKind.SLA_WARNING, oncall or [row.assignee_id], card=True,
+                             target=target))
+    return Flag(SLA_TIMERS[(target, "warning")], acting(rows, desks), told)
 
 
 def sla_breach(target: str, rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> Flag:
     """A target passed: tell the assignee (or the on-call agents), then the desk's leads,
     once; a resolution breach moves the request to the desk's next tier, if it names
     one. The warning not yet sent is dropped."""
-    outcomes = []
-    for row, oncall in acting(rows, desks):
+    def told(row: Due, oncall: list[int]) -> Outcome:
         desk = desks[row.desk_id]
-        told: list[int | None] = list(oncall) or [row.assignee_id]
-        told += [lead for lead in desk.lead_ids if lead not in told]
-        outcomes.append(Outcome(
-            row, (_event("sla.breach", target=target, on_call=bool(oncall)),),
-            _tell(NoticeKind.SLA_BREACH, told, card=True, target=target),
-            escalate_to=desk.policy.escalate_to if target == ESCALATING_TARGET else None))
-    return Flag(SLA_TIMERS[(target, "breach")], outcomes,
-                ends=(SLA_TIMERS[(target, "warning")],))
+        people: list[int | None] = list(oncall) or [row.assignee_id]
+        people += [lead for lead in desk.lead_ids if lead not in people]
+        return Outcome(row, (_event("sla.breach", target=target, on_call=bool(oncall)),),
+                       _tell(NoticeKind.SLA_BREACH, people, card=True, target=target),
+                       escalate_to=desk.policy.escalate_to if escalating else None)
+    escalating = target == ESCALATING_TARGET
+    acted = acting(rows, desks)
+    return Flag(SLA_TIMERS[(target, "breach")], acted, told,
+                ends=(SLA_TIMERS[(target, "warning")],),
+                escalating=escalating and any(desks[row.desk_id].policy.escalate_to
+                                              for row, _ in acted))
 
 
 # ---------------------------------------------------------------- stalls
@@ -228,38 +244,35 @@ def unassigned(rows: Sequence[Due], desks: Mapping[int, DeskFacts], now: datetim
     """Nobody took the request: ping the desk's available agents (else its leads) in
     the card's thread, once. Where agents are pinged (or on-call ones, outside the
     window), the leads are due one more `stall.unassigned` of business time later."""
+    def told(row: Due, oncall: list[int]) -> Outcome:
+        desk = desks[row.desk_id]
+        mention = oncall or list(desk.available_ids) or list(desk.lead_ids)
+        arm = ((timers.UNASSIGNED_LEADS, staged[desk.id]),) if desk.id in staged else ()
+        return Outcome(row, (_event("stall.unassigned", mention_ids=mention),),
+                       (_notice(NoticeKind.STALL_UNASSIGNED, mention_ids=mention),), arm)
     acted = acting(rows, desks)
     staged = {desk.id: desk.window.add_business_time(now, desk.policy.stall["unassigned"])
               for desk in (desks[desk_id] for desk_id in {row.desk_id for row, _ in acted})
               if desk.available_ids or not desk.open_now}
-    outcomes = []
-    for row, oncall in acted:
-        desk = desks[row.desk_id]
-        mention = oncall or list(desk.available_ids) or list(desk.lead_ids)
-        arm = ((timers.UNASSIGNED_LEADS, staged[desk.id]),) if desk.id in staged else ()
-        outcomes.append(Outcome(
-            row, (_event("stall.unassigned", mention_ids=mention),),
-            (_notice(NoticeKind.STALL_UNASSIGNED, mention_ids=mention),), arm))
-    return Flag(timers.UNASSIGNED, outcomes, {"staged": staged})
+    return Flag(timers.UNASSIGNED, acted, told, {"staged": staged})
 
 
 def unassigned_leads(rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> Flag:
     """Still unassigned one more period after the agents' ping: DM the desk's leads, once."""
-    outcomes = []
-    for row, _ in acting(rows, desks):
+    def told(row: Due, _: list[int]) -> Outcome:
         leads = list(desks[row.desk_id].lead_ids)
-        outcomes.append(Outcome(row, (_event("stall.unassigned_leads", lead_ids=leads),),
-                                _tell(NoticeKind.STALL_UNASSIGNED, leads, stage="leads")))
-    return Flag(timers.UNASSIGNED_LEADS, outcomes)
+        return Outcome(row, (_event("stall.unassigned_leads", lead_ids=leads),),
+                       _tell(NoticeKind.STALL_UNASSIGNED, leads, stage="leads"))
+    return Flag(timers.UNASSIGNED_LEADS, acting(rows, desks), told)
 
 
 def agent_silent(rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> Flag:
     """The requester's message waits too long for an answer: DM the assignee (or the
     on-call agents), once."""
-    return Flag(timers.AGENT_SILENCE, [
-        Outcome(row, (_event("stall.agent_silent", assignee_id=row.assignee_id),),
-                _tell(NoticeKind.AGENT_NUDGE, oncall or [row.assignee_id]))
-        for row, oncall in acting(rows, desks)])
+    def told(row: Due, oncall: list[int]) -> Outcome:
+        return Outcome(row, (_event("stall.agent_silent", assignee_id=row.assignee_id),),
+                       _tell(NoticeKind.AGENT_NUDGE, oncall or [row.assignee_id]))
+    return Flag(timers.AGENT_SILENCE, acting(rows, desks), told)
 
 
 def requester_reminder(rows: Sequence[Due], desks: Mapping[int, DeskFacts], now: datetime,
@@ -267,45 +280,47 @@ def requester_reminder(rows: Sequence[Due], desks: Mapping[int, DeskFacts], now:
     """The requester did not answer: remind them, once; the resolve is due one more
     `stall.requester_silence` of business time later. Without a business-time calendar
     nobody is reminded."""
-    if calendar is None:
-        return Flag(timers.REQUESTER_REMINDER, [])
-    acted = acting(rows, desks)
+    def told(row: Due, _: list[int]) -> Outcome:
+        resolve_at = second[row.desk_id]
+        return Outcome(row, (_event("stall.requester_silent",
+                                    resolve_at=resolve_at.isoformat()),),
+                       (_notice(NoticeKind.REQUESTER_REMINDER),),
+                       ((timers.REQUESTER_RESOLVE, resolve_at),))
+    acted = acting(rows, desks) if calendar is not None else []
     second = {desk_id: calendar.add(desks[desk_id].settings, now,
                                     desks[desk_id].policy.stall["requester_silence"])
-              for desk_id in {row.desk_id for row, _ in acted}}
-    return Flag(timers.REQUESTER_REMINDER, [
-        Outcome(row, (_event("stall.requester_silent",
-                             resolve_at=second[row.desk_id].isoformat()),),
-                (_notice(NoticeKind.REQUESTER_REMINDER),),
-                ((timers.REQUESTER_RESOLVE, second[row.desk_id]),))
-        for row, _ in acted], {"second": second})
+              for desk_id in {row.desk_id for row, _ in acted}} if calendar else {}
+    return Flag(timers.REQUESTER_REMINDER, acted, told, {"second": second})
 
 
 def requester_resolve(rows: Sequence[Due], desks: Mapping[int, DeskFacts],
                       now: datetime) -> Flag:
     """Still no answer a period after the reminder: resolve with a note, ask the
     requester whether it is solved; auto-close is due the desk's `auto_close_after` on."""
+    def told(row: Due, _: list[int]) -> Outcome:
+        return Outcome(row, (*_paused(row, Status.RESOLVED),
+                             _event("status.changed", old=Status.WAITING, new=Status.RESOLVED,
+                                    reason="requester_silence", note=True)),
+                       (_notice(NoticeKind.RESOLVE_PROMPT, card=True),),
+                       ((timers.AUTO_CLOSE, close_at[row.desk_id]),), note=SYSTEM_RESOLVE_NOTE)
     acted = acting(rows, desks)
     close_at = {desk_id: now + desks[desk_id].policy.auto_close_after
                 for desk_id in {row.desk_id for row, _ in acted}}
-    return Flag(timers.REQUESTER_RESOLVE, [
-        Outcome(row, (*_paused(row, Status.RESOLVED),
-                      _event("status.changed", old=Status.WAITING, new=Status.RESOLVED,
-                             reason="requester_silence", note=True)),
-                (_notice(NoticeKind.RESOLVE_PROMPT, card=True),),
-                ((timers.AUTO_CLOSE, close_at[row.desk_id]),), note=SYSTEM_RESOLVE_NOTE)
-        for row, _ in acted], {"close_at": close_at}, timers.kinds_armed_in(Status.WAITING))
+    return Flag(timers.REQUESTER_RESOLVE, acted, told, {"close_at": close_at},
+                timers.kinds_armed_in(Status.WAITING))
 
 
 def auto_close(rows: Sequence[Due]) -> Flag:
     """Resolved for longer than the desk's `auto_close_after`: close it, tell the
     requester, the card updated first. Every due row, whatever the window: closing a
     resolved request tells nobody to act."""
-    return Flag(timers.AUTO_CLOSE, [
-        Outcome(row, (*_paused(row, Status.CLOSED),
-                      _event("conversation.closed", old=Status.RESOLVED, reason="auto_close")),
-                (_notice(NoticeKind.REQUESTER_UPDATE, what="closed", card=True),))
-        for row in rows], ends=timers.kinds_armed_in(Status.RESOLVED))
+    def told(row: Due, _: list[int]) -> Outcome:
+        return Outcome(row, (*_paused(row, Status.CLOSED),
+                             _event("conversation.closed", old=Status.RESOLVED,
+                                    reason="auto_close")),
+                       (_notice(NoticeKind.REQUESTER_UPDATE, what="closed", card=True),))
+    return Flag(timers.AUTO_CLOSE, [(row, []) for row in rows], told,
+                ends=timers.kinds_armed_in(Status.RESOLVED))
 
 
 def decide(due: Mapping[str, Sequence[Due]], desks: Mapping[int, DeskFacts], now: datetime,

@@ -74,7 +74,7 @@ class SweepRun:
             decided = rules.decide(due, self.desks.facts, self.now, self.uow.db.business_time)
             self.flags = {flag.kind.name: flag for flag in decided}
             self.applier.plan(FlagBatch(
-                flag.kind.name, FLAGS[flag.kind.name], [o.row.id for o in flag.outcomes],
+                flag.kind.name, FLAGS[flag.kind.name], [row.id for row, _ in flag.acting],
                 dict(flag.params), tuple(kind.name for kind in (flag.kind, *flag.ends)))
                 for flag in decided)
         return self.flags
@@ -85,7 +85,7 @@ class SweepRun:
         kind's update may go out meanwhile (not when a command follows)."""
         flag = (await self.read())[kind.name]
         flagged = await self.applier.flag(kind.name, ahead=ahead)
-        won = [outcome for outcome in flag.outcomes if outcome.row.id in flagged]
+        won = [flag.told(row, oncall) for row, oncall in flag.acting if row.id in flagged]
         noted = [(o.row.id, o.note) for o in won if o.note is not None]
         self._write(won, await self.applier.add_notes(noted) if noted else {})
         return won
@@ -119,8 +119,7 @@ async def sla_breaches(run: SweepRun) -> int:
     done = len(await run.apply(timers.FIRST_RESPONSE_BREACH))
     # An escalation (a command) follows a breach that moves the request: the next
     # kind's update waits for it, as it would if the sweeps ran one by one.
-    flag = (await run.read())[timers.RESOLUTION_BREACH.name]
-    moving = any(outcome.escalate_to for outcome in flag.outcomes)
+    moving = (await run.read())[timers.RESOLUTION_BREACH.name].escalating
     won = await run.apply(timers.RESOLUTION_BREACH, ahead=not moving)
     await _escalate(run, [outcome for outcome in won if outcome.escalate_to])
     return done + len(won)

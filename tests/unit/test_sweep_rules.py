@@ -109,8 +109,9 @@ def test_only_a_resolution_breach_moves_the_request_to_the_next_tier() -> None:
     resolution = rules.sla_breach("resolution", [due("resolution_breach")], facts)
     assert [o.escalate_to for o in first.outcomes] == [None]
     assert [o.escalate_to for o in resolution.outcomes] == ["tier-2"]
+    assert resolution.escalating and not first.escalating  # a command follows the flag
     plain = rules.sla_breach("resolution", [due("resolution_breach")], desk(THURSDAY_10))
-    assert [o.escalate_to for o in plain.outcomes] == [None]
+    assert [o.escalate_to for o in plain.outcomes] == [None] and not plain.escalating
 
 
 def test_breaches_go_out_before_warnings() -> None:
