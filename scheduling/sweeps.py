@@ -91,16 +91,20 @@ class SweepRun:
         return won
 
     def _write(self, outcomes: Sequence[Outcome], notes: dict[int, int]) -> None:
-        journal = self.applier.journal
-        for row, events, notices, arm, *_ in outcomes:
+        # Runs for every flagged row while the next flag is in flight: kept lean.
+        event, notice = self.applier.journal.event, self.applier.journal.notice
+        arming = []
+        for row, events, notices, arm, _, _ in outcomes:
+            workspace_id, conversation_id = row.workspace_id, row.id
             for kind, data, note in events:
                 if note:
-                    data = {**data, "note_message_id": notes[row.id]}
-                journal.event(row.workspace_id, kind, row.id, row.desk_id, None, data)
+                    data = {**data, "note_message_id": notes[conversation_id]}
+                event(workspace_id, kind, conversation_id, row.desk_id, None, data)
             for kind, person_id, payload in notices:
-                journal.notice(row.workspace_id, kind, row.id, person_id, payload)
-            if arm:
-                self.applier.arm((row.id, timer.name, due) for timer, due in arm)
+                notice(workspace_id, kind, conversation_id, person_id, payload)
+            for timer, due in arm:
+                arming.append((conversation_id, timer.name, due))
+        self.applier.arm(arming)
 
     async def finish(self) -> None:
         """Write what was gathered (see `SweepApplier.finish`)."""
