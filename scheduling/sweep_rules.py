@@ -28,6 +28,24 @@ from storage.sweep_applier import NOW, NOW_IF_UNSET, ClearedPerDesk, PerDesk
 SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer after a "
                        "reminder.")
 
+# At a glance. Kind: which rows -> the flag set -> who is told (each once).
+# - SLA warning: a clock at the desk's warning percent -> `*_warned_at` -> the assignee,
+#   card updated first.
+# - SLA breach: a target passed -> `*_breached_at` -> the assignee, then each lead; a
+#   resolution breach also moves the request to the desk's `escalate_to` tier.
+# - Unassigned: nobody took it within `stall.unassigned` -> `unassigned_flagged_at` ->
+#   the available agents (else the leads) in the card's thread; if agents were pinged,
+#   the leads one more period later (Unassigned, leads: each lead by DM).
+# - Agent silent: the requester waits `stall.agent_silence` -> `agent_nudged_at` -> the
+#   assignee by DM.
+# - Requester silent: waiting `stall.requester_silence` -> `requester_reminded_at` -> the
+#   requester is reminded; one more period -> resolved, with a note, and asked to rate.
+# - Auto-close: resolved for `auto_close_after` -> closed -> the requester.
+# - Daily digest: at the start of each service day -> `last_digest_at` -> the desk's
+#   agent channel.
+# - Outside the desk's window: none of these but auto-close, except priority 5 at a
+#   desk with on-call agents: they are told instead of the usual people.
+
 
 # ---------------------------------------------------------------- what a rule reads
 
