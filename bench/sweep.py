@@ -50,7 +50,7 @@ from sqlalchemy.engine import make_url
 from conversations import timers
 from conversations.lifecycle import Status
 from conversations.timers import TimerKind
-from scheduling import sweeps
+from scheduling import sweep_reads, sweeps
 from scheduling.sla import DeskCalendar, window_of
 from storage import migrate
 from storage.clock import FrozenClock
@@ -389,13 +389,13 @@ async def floor(db: Database, now: datetime) -> tuple[float, int, dict[str, floa
     update, event or notice), rows found, and milliseconds per kind's query run alone."""
     async with db.unit_of_work() as uow:
         started = time.perf_counter()
-        found = sum(len(rows) for rows in (await sweeps.read_due(uow, now)).values())
+        found = sum(len(rows) for rows in (await sweep_reads.read_due(uow, now)).values())
         seconds = time.perf_counter() - started
         connection = await uow.session.connection()
         parts: dict[str, float] = {}
         for name, kind in sweep_queries():
             began = time.perf_counter()
-            (await connection.execute(sweeps.due_branch(kind), {"now": now})).all()
+            (await connection.execute(sweep_reads.due_branch(kind), {"now": now})).all()
             parts[name] = (time.perf_counter() - began) * 1000
     return seconds, found, parts
 
@@ -405,10 +405,10 @@ async def broken_down(db: Database, now: datetime) -> tuple[dict[str, int], dict
     done: dict[str, int] = {}
     parts: dict[str, float] = {}
     async with db.unit_of_work() as uow:
-        run = await sweeps._Run.start(uow, now, pipelined=True)
+        run = await sweeps.SweepRun.start(uow, now, pipelined=True)
         began = time.perf_counter()
-        await run.desk_facts()  # the first sweep's read: every kind's due rows, their desks
-        parts["read due"] = (time.perf_counter() - began) * 1000
+        await run.read()  # the first sweep's read: every kind's due rows, their desks, decided
+        parts["read due, decide"] = (time.perf_counter() - began) * 1000
         for name, sweep in sweeps.SWEEPS:
             began = time.perf_counter()
             done[name] = await sweep(run)
@@ -428,7 +428,7 @@ async def plans(db: Database, now: datetime) -> tuple[list[str], bool]:
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     lines: list[str] = []
     full_scan = False
-    statements = [(name, sweeps.due_branch(kind).params(now=now))
+    statements = [(name, sweep_reads.due_branch(kind).params(now=now))
                   for name, kind in sweep_queries()]
     name, kind = sweep_queries()[0]
     statements.append((f"flag update ({name})",

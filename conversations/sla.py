@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
-
 from conversations import timers
 from conversations.lifecycle import Status
 from desks.errors import InvalidInput
@@ -47,7 +45,7 @@ def desk_policy(desk: Desk) -> DeskPolicy:
     """The desk's policy; a malformed one is logged and read as the defaults.
 
     Cached by the settings' text: each sweep run reads the policy of every desk with
-    something due, and parsing one (hours, durations, targets) takes ~0.2 ms.
+    something due, and parsing one (hours, durations, targets) takes a while.
     """
     return settings_policy(desk.id, desk.settings)
 
@@ -114,9 +112,10 @@ def _rearm(conversation: Conversation, now: datetime) -> None:
 def _pause_or_resume(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> None:
     now = uow.clock.now()
     running = conversation.status in RUNNING
-    if not running and conversation.sla_paused_at is None:
+    stopped = pause_event(conversation.status, paused=conversation.sla_paused_at is not None)
+    if stopped is not None:
         conversation.sla_paused_at = now
-        _event(uow, conversation, "sla.paused", status=conversation.status)
+        _event(uow, conversation, "sla.paused", **stopped)
     elif running and conversation.sla_paused_at is not None:
         started, conversation.sla_paused_at = conversation.sla_paused_at, None
         calendar = uow.business_time
@@ -147,6 +146,15 @@ def _stalls(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> None:
     now = uow.clock.now()
     policy = desk_policy(desk)
     status = conversation.status
+    if status in SETTLED:
+        close_at = conversation.auto_close_at
+        if status != Status.RESOLVED or conversation.resolved_at is None:
+            close_at = None
+        elif close_at is None:
+            close_at = conversation.resolved_at + policy.auto_close_after
+        for name, value in stall_checks_ended(close_at).items():
+            setattr(conversation, name, value)
+        return
 
     def after(moment: datetime, duration: timedelta) -> datetime:
         return calendar.add(desk.settings, moment, duration)
@@ -199,25 +207,30 @@ async def track(uow: UnitOfWork, conversation: Conversation, *, opened: bool = F
     await timers.sync(uow, conversation, new=opened)
 
 
-# Every stall check's columns: `_stalls` clears them all once the situation ends.
+def pause_event(status: str, *, paused: bool) -> dict[str, Any] | None:
+    """The data of the `sla.paused` event a conversation moved to `status` gets: its
+    clocks stop (and `sla_paused_at` is set) unless they were paused already or the
+    status keeps them running (None). `track` and the sweeps' bulk updates use it."""
+    if status in RUNNING or paused:
+        return None
+    return {"status": status}
+
+
+# Resolved and closed conversations have no stall check left but auto-close.
+SETTLED = frozenset({Status.RESOLVED, Status.CLOSED})
+# Every stall check's columns.
 STALL_COLUMNS = ("unassigned_due_at", "unassigned_flagged_at", "unassigned_leads_due_at",
                  "unassigned_leads_flagged_at", "agent_silence_due_at", "agent_nudged_at",
                  "requester_silence_due_at", "requester_reminded_at", "auto_close_at")
 
 
-def settled_values(now: Any, auto_close_at: Any = None) -> dict[str, Any]:
-    """UPDATE values that do what `track` does to conversations moved to resolved or closed.
-
-    For the sweeps that resolve or close a batch with one statement instead of loading
-    each conversation: the clocks pause (`sla_paused_at` kept where it is already set:
-    the caller writes an `sla.paused` event for the others), every stall check ends,
-    and auto-close is due at `auto_close_at` (resolved: `resolved_at` plus the desk's
-    `auto_close_after`, as an expression per desk; closed: None). `now` is the moment
-    as SQL: the update's bind parameter.
-    """
+def stall_checks_ended(auto_close_at: Any) -> dict[str, Any]:
+    """The stall columns of a conversation resolved or closed: every check ends, and
+    auto-close is due at `auto_close_at` (closed: None). `track` sets them on one
+    conversation; the sweeps that resolve or close a batch set them in their update
+    (there `auto_close_at` is the per-desk value the update is given)."""
     values: dict[str, Any] = dict.fromkeys(STALL_COLUMNS)
     values["auto_close_at"] = auto_close_at
-    values["sla_paused_at"] = func.coalesce(Conversation.sla_paused_at, now)
     return values
 
 

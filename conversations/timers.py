@@ -10,8 +10,8 @@ flags, in their predicates, made every flag an update of all the table's indexes
 Who keeps the rows in step:
 - `sync` after any change of one conversation (`conversations.sla.track` calls it at
   the end of every command's change, so commands need do nothing more);
-- the sweeps, which change a batch with one UPDATE, delete the timers they fire
-  (`disarm`) and add those their update arms (`arm`).
+- the sweeps, which change a batch with one UPDATE, delete the timers they fire and
+  add those their update arms (`storage.sweep_applier`, with `storage.timer_rows`).
 
 `arm_all` arms every conversation from its columns (the migration's backfill, the
 benchmark's loader); `out_of_step` compares the table with the columns (tests).
@@ -19,18 +19,18 @@ benchmark's loader); `out_of_step` compares the table with the columns (tests).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, literal, select, text
+from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations.lifecycle import Status
 from storage.database import UnitOfWork
 from storage.models import Conversation, ConversationTimer
-from storage.types import to_driver
+from storage.timer_rows import arm, disarm_kinds
 
 C = Conversation
 T = ConversationTimer
@@ -144,59 +144,6 @@ async def disarm(uow: UnitOfWork, timers: Iterable[tuple[int, str]]) -> None:
     for conversation_id, kind in timers:
         by_kind.setdefault(kind, []).append(conversation_id)
     await disarm_kinds(uow, by_kind)
-
-
-async def disarm_kinds(uow: UnitOfWork, ids_by_kind: Mapping[str, Collection[int]]) -> None:
-    """Delete the timers of each kind of these conversations (kind -> conversation ids;
-    those that exist): one round trip.
-
-    The sweeps drop a different set of kinds per conversation, a thousand at a time.
-    """
-    batches = [(kind, sorted(set(ids))) for kind, ids in sorted(ids_by_kind.items()) if ids]
-    if not batches:
-        return
-    connection = await uow.session.connection()
-    if uow.db.is_postgresql:
-        # One execution per kind, sent together (asyncpg's executemany): each probes
-        # the primary key for its ids. (One statement joining the pairs unnested was
-        # planned as a hash join over the whole table.)
-        await connection.execute(_DISARM_KIND, [{"kind": kind, "ids": ids}
-                                                for kind, ids in batches])
-    else:  # the driver's executemany, one primary-key lookup each, in one order
-        await connection.exec_driver_sql(
-            "DELETE FROM conversation_timer WHERE conversation_id = ? AND kind = ?",
-            sorted((conversation_id, kind) for kind, ids in batches for conversation_id in ids))
-
-
-_DISARM_KIND = text("DELETE FROM conversation_timer "
-                    "WHERE kind = :kind AND conversation_id = ANY(CAST(:ids AS BIGINT[]))")
-
-
-async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:
-    """Add timers (conversation id, kind, due time) not armed yet: one execution.
-
-    A sweep arms a hundred at a time: on PostgreSQL three arrays, on SQLite the
-    driver's executemany, the times written as the column type writes them.
-    """
-    rows = list(rows)
-    if not rows:
-        return
-    connection = await uow.session.connection()
-    if uow.db.is_postgresql:
-        ids, kinds, dues = zip(*rows, strict=True)
-        await connection.execute(_ARM_ARRAYS, {"ids": list(ids), "kinds": list(kinds),
-                                               "dues": list(dues)})
-        return
-    bind = to_driver(T.due_at.type, connection.dialect)
-    await connection.exec_driver_sql(
-        "INSERT INTO conversation_timer (conversation_id, kind, due_at) VALUES (?, ?, ?)",
-        [(conversation_id, kind, bind(due)) for conversation_id, kind, due in rows])
-
-
-_ARM_ARRAYS = text(
-    "INSERT INTO conversation_timer (conversation_id, kind, due_at) "
-    "SELECT * FROM unnest(CAST(:ids AS BIGINT[]), CAST(:kinds AS VARCHAR[]), "
-    "CAST(:dues AS TIMESTAMPTZ[]))")
 
 
 def arm_all() -> list[Any]:

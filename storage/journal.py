@@ -54,11 +54,10 @@ def _ordering_key(workspace_id: int, conversation_id: int | None, person_id: int
 class JournalBatch:
     """Events and notices gathered as plain rows and written with one statement per table.
 
-    For sweeps that flag a thousand conversations at once: through the ORM's unit of
-    work every object costs about 100 µs to flush, and even a Core executemany runs
-    every value through its type's bind processing. Here the rows go to the driver as
-    they are: on PostgreSQL one binary COPY per table, on SQLite the driver's own
-    executemany. Rows are written by `write()`, in the order they were added (ids
+    For sweeps that flag a thousand conversations at once (why: bench/README.md): the
+    rows go to the driver as they are, not through the ORM's flush nor each value's
+    bind processing: on PostgreSQL one binary COPY per table, on SQLite the driver's
+    own executemany. Rows are written by `write()`, in the order they were added (ids
     ascend in that order), before the caller commits; use a batch only where nothing
     else in the unit of work writes notices of the same conversations (their order is
     the order they are written in).
@@ -157,9 +156,8 @@ async def _insert_rows(uow: UnitOfWork, table: Table, columns: tuple[str, ...],
     """Insert `rows` (values of `columns` as the driver takes them, JSON serialized)."""
     connection = await uow.session.connection()
     if uow.db.is_postgresql:
-        # COPY, through asyncpg's binary protocol: a third cheaper than one INSERT
-        # ... SELECT FROM unnest(arrays) for a sweep's thousands of rows. Ids are
-        # handed out in the order the rows come.
+        # COPY, through asyncpg's binary protocol (cheaper than INSERT ... SELECT FROM
+        # unnest(arrays): bench/README.md). Ids are handed out in the order the rows come.
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             table.name, columns=columns, records=rows)

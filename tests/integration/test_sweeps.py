@@ -16,6 +16,7 @@ from conversations.lifecycle import Status
 from scheduling import sweeps
 from scheduling.sla import DeskCalendar
 from scheduling.sweeps import sweep_all
+from storage import sweep_applier
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
@@ -94,7 +95,7 @@ async def test_a_run_failing_with_an_update_in_flight_falls_back_cleanly(
         db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     # In a run of every sweep, the next kind's update is sent while a sweep writes
-    # its events (`_Run.flagged`). A sweep failing then leaves an update in flight:
+    # its events (`SweepApplier.flag`). A sweep failing then leaves an update in flight:
     # the run waits for it before the rollback, and the sweeps run one by one.
     world = await sla_world(db)
     clock.set(SUNDAY_9)
@@ -106,7 +107,7 @@ async def test_a_run_failing_with_an_update_in_flight_falls_back_cleanly(
 
     async def breaches_then_break(run: Any) -> int:
         await real_breaches(run)
-        sent_ahead.append(run._ahead[0] if run._ahead else "none")
+        sent_ahead.append(run.applier.in_flight or "none")
         raise RuntimeError("breach sweep broke")
 
     replace_sweep(monkeypatch, "sla_breach", breaches_then_break)
@@ -440,7 +441,7 @@ class Interleave:
     """Two sweepers made to meet where a replica could double a notice (PostgreSQL).
 
     `gather` alone rarely has one sweeper act between the other's read of its due rows
-    and its conditional update; with this patch of `sweeps._flag` they always do:
+    and its conditional update; with this patch of `sweep_applier.flag_rows` they always do:
     - "stale read": the second reads its due rows, then waits for the first to commit
       its whole run before flagging them (only the update's conditions save it);
     - "held rows": the first, holding its rows, runs the whole second sweeper before
@@ -453,8 +454,8 @@ class Interleave:
         self.read, self.first_done = asyncio.Event(), asyncio.Event()
         self.held_once = False
         self.results: list[dict[str, int]] = []
-        self.original = sweeps._flag
-        monkeypatch.setattr(sweeps, "_flag", self._flag)
+        self.original = sweep_applier.flag_rows
+        monkeypatch.setattr(sweep_applier, "flag_rows", self._flag)
 
     async def _flag(self, uow: UnitOfWork, *args: Any, **params: Any) -> set[int]:
         if uow.db is self.second and self.mode == "stale read":
