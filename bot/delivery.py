@@ -2,7 +2,7 @@
 
 The plan (conversations/delivery_plan.py) decides what to do and names each view;
 `build_view` builds a named view from the conversation as it is now, `NoticeContext`
-is what a log line says of the notice, `workspace_of` where it goes.
+is what a log line says of the notice.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot import views
 from conversations.delivery_plan import View
 from conversations.dispatch import Notice, Undeliverable
 from storage.database import Database
-from storage.models import Conversation, Desk, PendingRequest, Person, Workspace
+from storage.models import Conversation, PendingRequest
 
 
 @dataclasses.dataclass
@@ -31,43 +31,6 @@ class NoticeContext:
     def __str__(self) -> str:
         ref = f" #{self.ref}" if self.ref is not None else ""
         return f"{self.notice.kind}{ref} (notice {self.notice.id}, {self.label} {self.workspace})"
-
-    async def read(self, db: Database, build: Callable[..., Awaitable[Any]] | None = None,
-                   *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-        """`read_notice` for this notice; the log names the conversation from then on."""
-        found = await read_notice(db, self.notice, build, *args)
-        self.ref = found[0].ref
-        return found
-
-
-async def read_notice(db: Database, notice: Notice,
-                      build: Callable[..., Awaitable[Any]] | None = None,
-                      *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-    """The notice's conversation, desk and requester as they are now, and the view
-    `build(uow, conversation, *args)` makes of them (None without `build`).
-
-    Raises Undeliverable when the notice names no conversation or it is gone.
-    """
-    if notice.conversation_id is None:
-        raise Undeliverable(f"{notice.kind} names no conversation")
-    async with db.unit_of_work(readonly=True) as uow:
-        conversation = await uow.session.get(Conversation, notice.conversation_id)
-        if conversation is None:
-            raise Undeliverable("the conversation no longer exists")
-        desk = await uow.session.get(Desk, conversation.desk_id)
-        requester = await uow.session.get(Person, conversation.requester_id)
-        view = await build(uow, conversation, *args) if build else None
-    assert desk is not None and requester is not None  # foreign keys
-    return conversation, desk, requester, view
-
-
-async def workspace_of(db: Database, notice: Notice) -> Workspace:
-    """The workspace `notice` is for; Undeliverable when it is gone."""
-    async with db.unit_of_work(readonly=True) as uow:
-        workspace = await uow.session.get(Workspace, notice.workspace_id)
-    if workspace is None:
-        raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
-    return workspace
 
 
 # The views of bot/views.py a plan may name, and whether they show a conversation

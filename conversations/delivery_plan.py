@@ -17,13 +17,13 @@ plans (a test checks both against NoticeKind and the senders).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conversations.dispatch import Notice, Undeliverable
 from conversations.lifecycle import ACTIVE
-from storage.database import Database
+from storage.database import Database, UnitOfWork
 from storage.models import (
     Conversation,
     Desk,
@@ -31,6 +31,7 @@ from storage.models import (
     MessageFile,
     PendingRequest,
     Person,
+    Workspace,
 )
 from storage.notices import NoticeKind
 
@@ -253,6 +254,42 @@ CONVERSATION_FREE = frozenset({NoticeKind.DESK_DIGEST, NoticeKind.DESK_NOT_READY
                                NoticeKind.COMMAND_ANSWER})
 
 
+async def _conversation_of(uow: UnitOfWork, notice: Notice) -> Conversation:
+    """The notice's conversation; Undeliverable when it names none or it is gone."""
+    if notice.conversation_id is None:
+        raise Undeliverable(f"{notice.kind} names no conversation")
+    conversation = await uow.session.get(Conversation, notice.conversation_id)
+    if conversation is None:
+        raise Undeliverable("the conversation no longer exists")
+    return conversation
+
+
+async def workspace_of(db: Database, notice: Notice) -> Workspace:
+    """The workspace `notice` is for; Undeliverable when it is gone."""
+    async with db.unit_of_work(readonly=True) as uow:
+        workspace = await uow.session.get(Workspace, notice.workspace_id)
+    if workspace is None:
+        raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+    return workspace
+
+
+async def read_notice(db: Database, notice: Notice,
+                      build: Callable[..., Awaitable[Any]] | None = None,
+                      *args: Any) -> tuple[Conversation, Desk, Person, Any]:
+    """The notice's conversation, desk and requester as they are now, and the view
+    `build(uow, conversation, *args)` makes of them (None without `build`).
+
+    Raises Undeliverable when the notice names no conversation or it is gone.
+    """
+    async with db.unit_of_work(readonly=True) as uow:
+        conversation = await _conversation_of(uow, notice)
+        desk = await uow.session.get(Desk, conversation.desk_id)
+        requester = await uow.session.get(Person, conversation.requester_id)
+        view = await build(uow, conversation, *args) if build else None
+    assert desk is not None and requester is not None  # foreign keys
+    return conversation, desk, requester, view
+
+
 async def read_facts(db: Database, notice: Notice) -> Facts:
     """What `decide` needs for `notice`, read in one readonly unit of work.
 
@@ -263,11 +300,7 @@ async def read_facts(db: Database, notice: Notice) -> Facts:
     async with db.unit_of_work(readonly=True) as uow:
         get = uow.session.get
         if kind not in CONVERSATION_FREE:
-            if notice.conversation_id is None:
-                raise Undeliverable(f"{kind} names no conversation")
-            facts.conversation = await get(Conversation, notice.conversation_id)
-            if facts.conversation is None:
-                raise Undeliverable("the conversation no longer exists")
+            facts.conversation = await _conversation_of(uow, notice)
             facts.desk = await get(Desk, facts.conversation.desk_id)
             facts.requester = await get(Person, facts.conversation.requester_id)
         if notice.person_id is not None:
@@ -492,4 +525,4 @@ PLANNED = {
 
 
 __all__ = ["PLANNED", "STEP_KINDS", "Facts", "Plan", "Step", "View", "decide", "plan",
-           "read_facts"]
+           "read_facts", "read_notice", "workspace_of"]

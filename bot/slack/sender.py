@@ -23,7 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import NoticeContext, build_view, workspace_of
+from bot.delivery import NoticeContext, build_view
 from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations import delivery_plan
@@ -121,7 +121,7 @@ class SlackSender:
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
-        workspace = await workspace_of(self.db, notice)
+        workspace = await delivery_plan.workspace_of(self.db, notice)
         ctx = NoticeContext(workspace.external_id, notice, "team")
         try:
             client = await self.client_for(workspace.external_id)

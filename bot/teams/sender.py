@@ -39,7 +39,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.delivery import NoticeContext, build_view, workspace_of
+from bot.delivery import NoticeContext, build_view
 from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
@@ -150,7 +150,7 @@ class TeamsSender:
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Teams; raises RetryLater or Undeliverable when it cannot."""
-        workspace = await workspace_of(self.db, notice)
+        workspace = await delivery_plan.workspace_of(self.db, notice)
         if workspace.platform != "teams":
             raise Undeliverable(f"workspace {notice.workspace_id} is on {workspace.platform}")
         ctx = NoticeContext(workspace.external_id, notice, "tenant")
