@@ -17,8 +17,8 @@ plans (a test checks both against NoticeKind and the senders).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from conversations.dispatch import Notice, Undeliverable
@@ -228,7 +228,6 @@ class Facts:
     pending_person: Person | None = None
     file: MessageFile | None = None
     author: Person | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def card_place(conversation: Conversation) -> Place | None:
