@@ -1,4 +1,9 @@
-"""What every platform's sender reads before it delivers a notice about a conversation."""
+"""What every platform's sender shares to carry out a delivery plan.
+
+The plan (conversations/delivery_plan.py) decides what to do and names each view;
+`build_view` builds a named view from the conversation as it is now, `NoticeContext`
+is what a log line says of the notice.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import views
+from conversations.delivery_plan import View
 from conversations.dispatch import Notice, Undeliverable
 from storage.database import Database
-from storage.models import Conversation, Desk, Message, Person, Workspace
-from storage.notices import NoticeKind
+from storage.models import Conversation, PendingRequest
 
 
 @dataclasses.dataclass
@@ -27,65 +32,45 @@ class NoticeContext:
         ref = f" #{self.ref}" if self.ref is not None else ""
         return f"{self.notice.kind}{ref} (notice {self.notice.id}, {self.label} {self.workspace})"
 
-    async def read(self, db: Database, build: Callable[..., Awaitable[Any]] | None = None,
-                   *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-        """`read_notice` for this notice; the log names the conversation from then on."""
-        found = await read_notice(db, self.notice, build, *args)
-        self.ref = found[0].ref
-        return found
 
-    async def requester_view(self, db: Database) -> tuple[Conversation, Person, Any]:
-        """The conversation, its requester, and the view a notice to the requester shows
-        (receipt, reminder, update or the resolve prompt)."""
-        kind, payload = self.notice.kind, self.notice.payload
-        if kind == NoticeKind.RECEIPT:
-            conversation, _, requester, view = await self.read(db, views.receipt, payload)
-        elif kind == NoticeKind.REQUESTER_REMINDER:
-            conversation, _, requester, view = await self.read(db, views.scheduler_alert,
-                                                               kind, payload)
-        elif kind == NoticeKind.REQUESTER_UPDATE:
-            conversation, _, requester, view = await self.read(db, views.requester_update,
-                                                               payload)
-        else:
-            conversation, _, requester, view = await self.read(db, views.resolve_prompt)
-        return conversation, requester, view
+# The views of bot/views.py a plan may name, and whether they show a conversation
+# (built as `builder(uow, conversation, *args)`) or not (`builder(uow, *args)`).
+VIEWS: dict[str, tuple[Callable[..., Awaitable[Any]], bool]] = {
+    "ticket_card": (views.ticket_card, True),
+    "card_moved": (views.card_moved, True),
+    "relay_to_agents": (views.relay_to_agents, True),
+    "relay_to_requester": (views.relay_to_requester, True),
+    "agent_notification": (views.agent_notification, True),
+    "scheduler_alert": (views.scheduler_alert, True),
+    "receipt": (views.receipt, True),
+    "requester_update": (views.requester_update, True),
+    "resolve_prompt": (views.resolve_prompt, True),
+    "digest": (views.digest, False),
+    "desk_not_ready": (views.desk_not_ready, False),
+    "requester_prompt": (views.requester_prompt, False),
+}
 
 
-async def read_notice(db: Database, notice: Notice,
-                      build: Callable[..., Awaitable[Any]] | None = None,
-                      *args: Any) -> tuple[Conversation, Desk, Person, Any]:
-    """The notice's conversation, desk and requester as they are now, and the view
-    `build(uow, conversation, *args)` makes of them (None without `build`).
+async def build_view(db: Database, conversation_id: int | None, view: View) -> Any:
+    """The view a plan's step names, built as things are now.
 
-    Raises Undeliverable when the notice names no conversation or it is gone.
+    Raises Undeliverable when what it shows is gone; None for a pending request's
+    question that was answered meanwhile.
     """
-    if notice.conversation_id is None:
-        raise Undeliverable(f"{notice.kind} names no conversation")
+    builder, of_conversation = VIEWS[view.name]
     async with db.unit_of_work(readonly=True) as uow:
-        conversation = await uow.session.get(Conversation, notice.conversation_id)
-        if conversation is None:
-            raise Undeliverable("the conversation no longer exists")
-        desk = await uow.session.get(Desk, conversation.desk_id)
-        requester = await uow.session.get(Person, conversation.requester_id)
-        view = await build(uow, conversation, *args) if build else None
-    assert desk is not None and requester is not None  # foreign keys
-    return conversation, desk, requester, view
-
-
-async def workspace_of(db: Database, notice: Notice) -> Workspace:
-    """The workspace `notice` is for; Undeliverable when it is gone."""
-    async with db.unit_of_work(readonly=True) as uow:
-        workspace = await uow.session.get(Workspace, notice.workspace_id)
-    if workspace is None:
-        raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
-    return workspace
-
-
-async def already_relayed(db: Database, message_id: int, side: str) -> bool:
-    """Whether the message was relayed to `side` ("agent_side_id", "requester_side_id").
-
-    Set only by an earlier delivery of this relay (a crash before it was recorded).
-    """
-    async with db.unit_of_work(readonly=True) as uow:
-        message = await uow.session.get(Message, message_id)
-    return message is not None and getattr(message, side) is not None
+        if of_conversation:
+            conversation = await uow.session.get(Conversation, conversation_id or 0)
+            if conversation is None:
+                raise Undeliverable("the conversation no longer exists")
+            return await builder(uow, conversation, *view.args)
+        if view.name == "requester_prompt":
+            pending_id, question = view.args
+            pending = await uow.session.get(PendingRequest, int(pending_id))
+            return await builder(uow, pending, question) if pending is not None else None
+        built = await builder(uow, *view.args)
+    if view.name == "digest":
+        return built[1]
+    if built is None:
+        raise Undeliverable("the desk no longer exists")
+    return built

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.delivery import read_notice
+from conversations.delivery_plan import read_notice
 from conversations.dispatch import FileRefused, Notice, RetryLater, Undeliverable
 from conversations.files import isolated, too_big_words
 from storage.database import Database

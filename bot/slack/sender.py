@@ -1,8 +1,9 @@
 """The Slack sender: delivers outbox notices through the Slack Web API.
 
-For each notice it reads the conversation's *current* state in a readonly unit of
-work, builds the view with `bot.views`, renders it with `cards.slack`, makes the Web
-API calls and returns where things landed (`Delivery`), which the dispatcher stores.
+For each notice it asks the core for its delivery plan (conversations/delivery_plan.py:
+what to post, update, pin or tell, and whom), builds each view the plan names from the
+conversation's *current* state, renders it with `cards.slack`, makes the Web API calls
+and returns where things landed (`Delivery`), which the dispatcher stores.
 
 Failures are sorted for the dispatcher: 429 (honouring `Retry-After`), 5xx, network
 errors and Slack's transient errors become `RetryLater`; a channel or person that is
@@ -22,16 +23,33 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
-from bot.delivery import NoticeContext, already_relayed, workspace_of
+from bot.delivery import NoticeContext, build_view
 from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
+from conversations import delivery_plan
+from conversations.delivery_plan import (
+    AnswerCommand,
+    Ask,
+    FileFailed,
+    Pin,
+    Place,
+    Plan,
+    PostCard,
+    PostInChannel,
+    PostInThread,
+    PublishHome,
+    RelayFile,
+    RequesterChat,
+    Skip,
+    Tell,
+    ToRequester,
+    Update,
+    View,
+)
 from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
-from conversations.lifecycle import ACTIVE
 from desks.permissions import resolve_actor
 from storage.database import Database
-from storage.models import Conversation, Message, MessageFile, Person, Workspace
-from storage.notices import NoticeKind
+from storage.models import MessageFile, Person, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -82,51 +100,34 @@ class SlackSender:
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
-        self._kinds: dict[str, Callable[..., Awaitable[Delivery | None]]] = {
-            NoticeKind.CARD_POST: self._card_post,
-            NoticeKind.CARD_UPDATE: self._card_update,
-            NoticeKind.CARD_MOVED: self._card_moved,
-            NoticeKind.CARD_PIN: self._card_pin,
-            NoticeKind.CARD_UNPIN: self._card_pin,
-            NoticeKind.RELAY_TO_AGENTS: self._relay_to_agents,
-            NoticeKind.RELAY_TO_REQUESTER: self._relay_to_requester,
-            NoticeKind.RECEIPT: self._to_requester,
-            NoticeKind.REQUESTER_UPDATE: self._to_requester,
-            NoticeKind.RESOLVE_PROMPT: self._to_requester,
-            NoticeKind.AGENT_ASSIGNED: self._to_agent,
-            NoticeKind.AGENT_NEW_REQUEST: self._to_agent,
-            NoticeKind.SLA_WARNING: self._alert,
-            NoticeKind.SLA_BREACH: self._alert,
-            NoticeKind.STALL_UNASSIGNED: self._alert,
-            NoticeKind.AGENT_NUDGE: self._alert,
-            NoticeKind.REQUESTER_REMINDER: self._to_requester,
-            NoticeKind.DESK_DIGEST: self._digest,
-            NoticeKind.FILE_TO_AGENTS: self._file,
-            NoticeKind.FILE_TO_REQUESTER: self._file,
-            NoticeKind.FILE_FAILED: self._file_failed,
-            NoticeKind.DESK_NOT_READY: self._desk_not_ready,
-            NoticeKind.HOME_PUBLISH: self._home_publish,
-            NoticeKind.COMMAND_ANSWER: self._command_answer,
+        # Every step a delivery plan may hold, and how Slack carries it out.
+        self._steps: dict[type, Callable[..., Awaitable[Delivery | None]]] = {
+            Skip: self._skip,
+            PostCard: self._post_card,
+            PostInChannel: self._post_in_channel,
+            Update: self._update,
+            Pin: self._pin,
+            PostInThread: self._post_in_thread,
+            Tell: self._tell,
+            ToRequester: self._to_requester,
+            Ask: self._ask,
+            RelayFile: self._relay_file,
+            FileFailed: self._file_failed,
+            PublishHome: self._home_publish,
+            AnswerCommand: self._command_answer,
         }
 
     # ------------------------------------------------------------ entry
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
-        workspace = await workspace_of(self.db, notice)
+        workspace = await delivery_plan.workspace_of(self.db, notice)
         ctx = NoticeContext(workspace.external_id, notice, "team")
         try:
             client = await self.client_for(workspace.external_id)
-            if notice.kind == NoticeKind.REQUESTER_PROMPT:
-                from bot.slack.prompts import deliver_prompt
-
-                await deliver_prompt(self.db, client, dict(notice.payload))
-                delivery = None
-            else:
-                handler = self._kinds.get(notice.kind)
-                if handler is None:
-                    raise Undeliverable(f"Slack has no delivery for {notice.kind!r} notices")
-                delivery = await handler(client, ctx)
+            planned = await delivery_plan.plan(self.db, notice)
+            ctx.ref = planned.ref
+            delivery = await self._carry_out(client, ctx, planned)
         except SlackApiError as exc:
             raise self._sorted(exc, ctx) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:  # TimeoutError: asyncio's too
@@ -168,166 +169,103 @@ class SlackSender:
         log.warning("slack: %s failed with %s; retrying later", ctx, error or status)
         return RetryLater(f"slack: {error or status}")
 
+    # ------------------------------------------------------------ carrying out a plan
+
+    async def _carry_out(self, client: AsyncWebClient, ctx: NoticeContext,
+                         plan: Plan) -> Delivery | None:
+        """Carry out the plan's steps in order; what they learned, together."""
+        found = Delivery()
+        for step in plan.steps:
+            done = await self._steps[type(step)](client, ctx, plan, step)
+            if done is not None:
+                found.conversation_links.update(done.conversation_links)
+                found.message_links.update(done.message_links)
+        return found if found.conversation_links or found.message_links else None
+
+    async def _view(self, plan: Plan, view: View) -> Any:
+        return await build_view(self.db, plan.conversation_id, view)
+
+    async def _skip(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                    step: Skip) -> Delivery | None:
+        log.info("slack: %s skipped: %s", ctx, step.reason)
+        return None
+
     # ------------------------------------------------------------ agent side
 
-    async def _card_post(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        conversation, desk, _, card = await ctx.read(self.db, views.ticket_card)
-        channel = desk.agent_channel
-        if not channel:
-            raise Undeliverable(f"the {desk.name} desk has no agent channel; an admin sets "
-                                f"one with `/desk admin create` or the desk's settings")
-        message = slack_cards.message(card)
-        if conversation.agent_channel == channel and conversation.agent_thread:
-            # Delivered before (a process died before recording it): update, don't repost.
-            await self._send(client.chat_update, ctx, message, channel=channel,
-                             ts=conversation.agent_thread)
-            return None
-        posted = await self._post(client, ctx, channel, message, join=True)
-        return Delivery(conversation_links={"agent_channel": channel,
+    async def _post_card(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                         step: PostCard) -> Delivery | None:
+        message = slack_cards.message(await self._view(plan, step.view))
+        posted = await self._post(client, ctx, step.channel, message, join=True)
+        return Delivery(conversation_links={"agent_channel": step.channel,
                                             "agent_thread": posted["ts"]})
 
-    async def _card_update(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        conversation, _, _, card = await ctx.read(self.db, views.ticket_card)
-        if not (conversation.agent_channel and conversation.agent_thread):
-            log.info("slack: %s skipped: the card is not posted", ctx)
-            return None
-        await self._send(client.chat_update, ctx, slack_cards.message(card),
-                         channel=conversation.agent_channel, ts=conversation.agent_thread)
+    async def _post_in_channel(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                               step: PostInChannel) -> Delivery | None:
+        message = slack_cards.message(await self._view(plan, step.view))
+        await self._post(client, ctx, step.channel, message, join=True)
         return None
 
-    async def _card_moved(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        payload = ctx.notice.payload
-        channel, thread = payload.get("old_channel"), payload.get("old_thread")
-        _, _, _, moved = await ctx.read(self.db, views.card_moved, payload)
-        if not (channel and thread):
-            return None  # the old card was never posted
-        await self._send(client.chat_update, ctx, slack_cards.message(moved),
-                         channel=channel, ts=thread)
-        if payload.get("was_pinned"):
-            # Nobody in the old channel works it any more; its pin would only mislead.
-            try:
-                await client.pins_remove(channel=channel, timestamp=thread)
-            except SlackApiError as exc:
-                if _error(exc) != "no_pin":
-                    raise
+    async def _update(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                      step: Update) -> Delivery | None:
+        message = slack_cards.message(await self._view(plan, step.view))
+        await self._send(client.chat_update, ctx, message, channel=step.place.channel,
+                         ts=step.place.message)
         return None
 
-    async def _card_pin(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        conversation, _, _, _ = await ctx.read(self.db)
-        if not (conversation.agent_channel and conversation.agent_thread):
-            return None
-        pin = ctx.notice.kind == NoticeKind.CARD_PIN
-        call = client.pins_add if pin else client.pins_remove
+    async def _pin(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                   step: Pin) -> Delivery | None:
+        call = client.pins_add if step.on else client.pins_remove
         try:
-            await call(channel=conversation.agent_channel, timestamp=conversation.agent_thread)
+            await call(channel=step.place.channel, timestamp=step.place.message)
         except SlackApiError as exc:
-            if _error(exc) != ("already_pinned" if pin else "no_pin"):
+            if _error(exc) != ("already_pinned" if step.on else "no_pin"):
                 raise
         return None
 
-    async def _relay_to_agents(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, _, relay = await ctx.read(self.db, views.relay_to_agents, message_id)
-        if await already_relayed(self.db, message_id, "agent_side_id"):
+    async def _post_in_thread(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                              step: PostInThread) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        channel, thread = step.place.channel, step.place.message
+        if step.relayed is None:
+            await self._post(client, ctx, channel, slack_cards.message(view), thread_ts=thread)
             return None
-        if not (conversation.agent_channel and conversation.agent_thread):
-            raise Undeliverable("the card was never posted, so its thread does not exist")
-        stamps = await self._post_all(client, ctx, conversation.agent_channel,
-                                      slack_cards.messages(relay),
-                                      thread_ts=conversation.agent_thread,
-                                      plain=f"{relay.requester.name}: {relay.text}")
-        return Delivery(message_links={message_id: {"agent_side_id": stamps[0]}})
+        stamps = await self._post_all(client, ctx, channel, slack_cards.messages(view),
+                                      thread_ts=thread,
+                                      plain=f"{view.requester.name}: {view.text}")
+        return Delivery(message_links={step.relayed: {"agent_side_id": stamps[0]}})
 
-    async def _to_agent(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        assigned = ctx.notice.kind == NoticeKind.AGENT_ASSIGNED
-        by = ctx.notice.payload.get("by_id")
-        conversation, _, _, note = await ctx.read(
-            self.db, views.agent_notification, "assigned" if assigned else "new_request",
-            int(by) if by else None)
-        if not assigned and (conversation.assignee_id or conversation.status not in ACTIVE):
-            log.info("slack: %s skipped: already taken", ctx)
-            return None
-        async with self.db.unit_of_work(readonly=True) as uow:
-            agent = await uow.session.get(Person, ctx.notice.person_id or 0)
-        if agent is None:
-            raise Undeliverable("the agent to tell no longer exists")
-        link = await self._permalink(client, conversation)
-        channel = await self._dm(client, agent.external_id)
-        await self._post(client, ctx, channel,
-                         slack_cards.message(dataclasses.replace(note, link=link)))
-        return None
-
-    async def _alert(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        """A sweep's alert: a DM when the notice names a person, else in the card's thread."""
-        conversation, _, _, alert = await ctx.read(self.db, views.scheduler_alert,
-                                                     ctx.notice.kind, ctx.notice.payload)
-        if ctx.notice.person_id is None:
-            if not (conversation.agent_channel and conversation.agent_thread):
-                log.info("slack: %s skipped: the card is not posted", ctx)
-                return None
-            await self._post(client, ctx, conversation.agent_channel,
-                             slack_cards.message(alert), thread_ts=conversation.agent_thread)
-            return None
-        async with self.db.unit_of_work(readonly=True) as uow:
-            person = await uow.session.get(Person, ctx.notice.person_id)
-        if person is None:
-            raise Undeliverable("the person to tell no longer exists")
-        link = await self._permalink(client, conversation)
-        channel = await self._dm(client, person.external_id)
-        await self._post(client, ctx, channel,
-                         slack_cards.message(dataclasses.replace(alert, link=link)))
-        return None
-
-    async def _digest(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            desk, digest = await views.digest(uow, ctx.notice.payload)
-        if desk is None or not desk.agent_channel:
-            raise Undeliverable("the desk or its agent channel no longer exists")
-        await self._post(client, ctx, desk.agent_channel, slack_cards.message(digest), join=True)
-        return None
-
-    async def _desk_not_ready(self, client: AsyncWebClient,
-                              ctx: NoticeContext) -> Delivery | None:
-        """Requests wait on a desk that is not ready: a DM to the person."""
-        async with self.db.unit_of_work(readonly=True) as uow:
-            view = await views.desk_not_ready(uow, ctx.notice.payload)
-            person = await uow.session.get(Person, ctx.notice.person_id or 0)
-        if view is None or person is None:
-            raise Undeliverable("the desk or the person to tell no longer exists")
-        await self._post(client, ctx, await self._dm(client, person.external_id),
+    async def _tell(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                    step: Tell) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        if step.link:
+            view = dataclasses.replace(view, link=await self._permalink(client, step.card))
+        await self._post(client, ctx, await self._dm(client, step.person),
                          slack_cards.message(view))
         return None
 
-    async def _permalink(self, client: AsyncWebClient, conversation: Conversation) -> str | None:
-        if not (conversation.agent_channel and conversation.agent_thread):
+    async def _permalink(self, client: AsyncWebClient, card: Place | None) -> str | None:
+        if card is None:
             return None
         try:
-            found = await client.chat_getPermalink(channel=conversation.agent_channel,
-                                                   message_ts=conversation.agent_thread)
+            found = await client.chat_getPermalink(channel=card.channel,
+                                                   message_ts=card.message)
         except SlackApiError:
             return None  # a DM without a link is still worth sending
         return found.get("permalink")
 
     # ------------------------------------------------------------ requester side
 
-    async def _relay_to_requester(self, client: AsyncWebClient,
-                                  ctx: NoticeContext) -> Delivery | None:
-        message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, requester, relay = await ctx.read(self.db, views.relay_to_requester,
-                                                             message_id)
-        if await already_relayed(self.db, message_id, "requester_side_id"):
-            return None
-        links, channel = await self._requester_channel(client, conversation, requester)
-        stamps = await self._post_all(client, ctx, channel, slack_cards.messages(relay),
-                                      thread_ts=conversation.requester_thread,
-                                      plain=f"{relay.agent.name}: {relay.text}")
-        return Delivery(conversation_links=links,
-                        message_links={message_id: {"requester_side_id": stamps[0]}})
-
-    async def _to_requester(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        conversation, requester, view = await ctx.requester_view(self.db)
-        links, channel = await self._requester_channel(client, conversation, requester)
-        thread = conversation.requester_thread
+    async def _to_requester(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                            step: ToRequester) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        links, channel = await self._requester_channel(client, step.chat)
+        thread = step.chat.thread
+        if step.relayed is not None:
+            stamps = await self._post_all(client, ctx, channel, slack_cards.messages(view),
+                                          thread_ts=thread,
+                                          plain=f"{view.agent.name}: {view.text}")
+            return Delivery(conversation_links=links,
+                            message_links={step.relayed: {"requester_side_id": stamps[0]}})
         posted = await self._post(client, ctx, channel, slack_cards.message(view),
                                   thread_ts=thread)
         if not thread:
@@ -335,11 +273,23 @@ class SlackSender:
             links["requester_thread"] = posted["ts"]
         return Delivery(conversation_links=links) if links else None
 
-    async def _requester_channel(self, client: AsyncWebClient, conversation: Conversation,
-                                 requester: Person) -> tuple[dict[str, str], str]:
-        if conversation.requester_channel:
-            return {}, conversation.requester_channel
-        channel = await self._dm(client, requester.external_id)
+    async def _ask(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                   step: Ask) -> Delivery | None:
+        """Post the question in the thread of the employee's message."""
+        view = await self._view(plan, step.view)
+        if view is None:
+            log.info("slack: %s skipped: answered meanwhile", ctx)
+            return None
+        channel = step.channel or await self._dm(client, step.person or "")
+        kwargs = {"thread_ts": step.thread} if step.thread else {}
+        await client.chat_postMessage(channel=channel, **slack_cards.message(view), **kwargs)
+        return None
+
+    async def _requester_channel(self, client: AsyncWebClient,
+                                 chat: RequesterChat) -> tuple[dict[str, str], str]:
+        if chat.channel:
+            return {}, chat.channel
+        channel = await self._dm(client, chat.person)
         return {"requester_channel": channel}, channel
 
     async def _dm(self, client: AsyncWebClient, user_id: str) -> str:
@@ -348,20 +298,17 @@ class SlackSender:
 
     # ------------------------------------------------------------ files
 
-    async def _file(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+    async def _relay_file(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                          step: RelayFile) -> Delivery | None:
         """Fetch a shared file with the bot token and upload it into the other side's thread."""
         relay = await read_relay(self.db, ctx.notice)
-        conversation = relay.conversation
-        ctx.ref = conversation.ref
         links: dict[str, str] = {}
-        if ctx.notice.kind == NoticeKind.FILE_TO_AGENTS:
-            if not (conversation.agent_channel and conversation.agent_thread):
-                raise Undeliverable("the card was never posted, so its thread does not exist")
-            channel, thread = conversation.agent_channel, conversation.agent_thread
+        if step.place is not None:
+            channel, thread = step.place.channel, step.place.message
         else:
-            links, channel = await self._requester_channel(client, conversation,
-                                                           relay.requester)
-            thread = conversation.requester_thread
+            assert step.chat is not None  # the plan names one or the other
+            links, channel = await self._requester_channel(client, step.chat)
+            thread = step.chat.thread
         file = relay.file
         url, name = (file.url, file.name) if file.url else await self._file_info(client, file)
         data = await fetch(url, name=name, limit_mb=self.max_file_mb,
@@ -400,42 +347,30 @@ class SlackSender:
             files=[{"id": asked["file_id"], "title": name}], channel_id=channel,
             thread_ts=thread, initial_comment=comment)
 
-    async def _file_failed(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
-        """Tell a file's author it did not reach the other side, and why."""
-        payload = ctx.notice.payload
-        conversation, _, requester, _ = await ctx.read(self.db)
-        async with self.db.unit_of_work(readonly=True) as uow:
-            file = await uow.session.get(MessageFile, int(payload.get("file_id") or 0))
-            message = (await uow.session.get(Message, file.message_id)
-                       if file is not None and file.message_id else None)
-            author = (await uow.session.get(Person, message.author_id)
-                      if message is not None and message.author_id else None)
-        if file is None or author is None:
-            log.info("slack: %s skipped: the file or its author is gone", ctx)
-            return None
-        to_desk = payload.get("relay") == NoticeKind.FILE_TO_AGENTS
-        text = _escape(failure_words(payload, file.name, to_desk=to_desk))
-        if to_desk:  # the requester shared it: into their own thread
-            links, channel = await self._requester_channel(client, conversation, requester)
-            await self._post(client, ctx, channel, {"text": text},
-                             thread_ts=conversation.requester_thread)
+    async def _file_failed(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                           step: FileFailed) -> Delivery | None:
+        """Tell a file's author it did not reach the other side, and why: an agent
+        privately in the card's thread (ephemeral), else in their DM."""
+        text = _escape(failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk))
+        if step.chat is not None:
+            links, channel = await self._requester_channel(client, step.chat)
+            await self._post(client, ctx, channel, {"text": text}, thread_ts=step.chat.thread)
             return Delivery(conversation_links=links) if links else None
-        if conversation.agent_channel and conversation.agent_thread:
+        if step.card is not None:
             try:
-                await client.chat_postEphemeral(channel=conversation.agent_channel,
-                                                user=author.external_id, text=text,
-                                                thread_ts=conversation.agent_thread)
+                await client.chat_postEphemeral(channel=step.card.channel, user=step.author,
+                                                text=text, thread_ts=step.card.message)
                 return None
             except SlackApiError as exc:
                 if _error(exc) in TRANSIENT:
                     raise
-        await self._post(client, ctx, await self._dm(client, author.external_id),
-                         {"text": text})
+        await self._post(client, ctx, await self._dm(client, step.author), {"text": text})
         return None
 
     # ------------------------------------------------------------ anyone
 
-    async def _home_publish(self, client: AsyncWebClient, ctx: NoticeContext) -> Delivery | None:
+    async def _home_publish(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                            step: PublishHome) -> Delivery | None:
         """Publish the person's home tab as it is now (what it shows is in the payload)."""
         from bot.slack import home
 
@@ -450,8 +385,8 @@ class SlackSender:
         await client.views_publish(user_id=person.external_id, view=view)
         return None
 
-    async def _command_answer(self, client: AsyncWebClient,
-                              ctx: NoticeContext) -> Delivery | None:
+    async def _command_answer(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                              step: AnswerCommand) -> Delivery | None:
         """A command's answer that did not fit in the ack: to its response_url (Slack takes
         five answers there in 30 minutes), else privately in the channel it was typed in."""
         payload = ctx.notice.payload

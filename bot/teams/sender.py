@@ -1,9 +1,10 @@
 """The Teams sender: delivers outbox notices through the Bot Framework connector.
 
-For each notice it reads the conversation's *current* state in a readonly unit of
-work, builds the view with `bot.views`, renders it with `cards.teams`, makes the
-connector calls and returns where things landed (`Delivery`), which the dispatcher
-stores. It mirrors the Slack sender kind for kind; where Teams differs:
+For each notice it asks the core for its delivery plan (conversations/delivery_plan.py),
+builds each view the plan names from the conversation's *current* state, renders it
+with `cards.teams`, makes the connector calls and returns where things landed
+(`Delivery`), which the dispatcher stores. It carries out the same steps as the Slack
+sender; where Teams differs:
 
 - a ticket card is the root of a new thread in the desk's channel (its activity id is
   `agent_thread`; the thread is `<channel>;messageid=<root>`), relays and alerts go into
@@ -38,18 +39,34 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot import views
-from bot.delivery import NoticeContext, already_relayed, workspace_of
+from bot.delivery import NoticeContext, build_view
 from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
 from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
+from conversations import delivery_plan
+from conversations.delivery_plan import (
+    AnswerCommand,
+    Ask,
+    FileFailed,
+    Pin,
+    Place,
+    Plan,
+    PostCard,
+    PostInChannel,
+    PostInThread,
+    PublishHome,
+    RelayFile,
+    RequesterChat,
+    Skip,
+    Tell,
+    ToRequester,
+    Update,
+    View,
+)
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
-from conversations.lifecycle import ACTIVE
 from storage.database import Database
-from storage.models import Conversation, Message, MessageFile, PendingRequest, Person
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +97,11 @@ def _activity(body: dict[str, Any], **extra: Any) -> Activity:
     return Activity.deserialize({**body, **extra})
 
 
+def _thread(place: Place) -> str:
+    """The conversation id of the thread the card at `place` starts."""
+    return f"{place.channel};messageid={place.message}"
+
+
 def card_link(address: Address, root: str) -> str:
     """A deep link to the card's message in its channel (opens its thread)."""
     channel, _ = split_thread(address.conversation_id)
@@ -107,45 +129,35 @@ class TeamsSender:
         self.note = note
         # Parts of a split relay already sent, so a retry resumes after them (per process).
         self._posted: dict[int, list[str]] = {}
-        self._kinds: dict[str, Callable[[NoticeContext], Awaitable[Delivery | None]]] = {
-            NoticeKind.CARD_POST: self._card_post,
-            NoticeKind.CARD_UPDATE: self._card_update,
-            NoticeKind.CARD_MOVED: self._card_moved,
-            NoticeKind.CARD_PIN: self._card_update,  # no pins for bots: the card shows it
-            NoticeKind.CARD_UNPIN: self._card_update,
-            NoticeKind.RELAY_TO_AGENTS: self._relay_to_agents,
-            NoticeKind.RELAY_TO_REQUESTER: self._relay_to_requester,
-            NoticeKind.RECEIPT: self._to_requester,
-            NoticeKind.REQUESTER_UPDATE: self._to_requester,
-            NoticeKind.RESOLVE_PROMPT: self._to_requester,
-            NoticeKind.REQUESTER_REMINDER: self._to_requester,
-            NoticeKind.AGENT_ASSIGNED: self._to_agent,
-            NoticeKind.AGENT_NEW_REQUEST: self._to_agent,
-            NoticeKind.SLA_WARNING: self._alert,
-            NoticeKind.SLA_BREACH: self._alert,
-            NoticeKind.STALL_UNASSIGNED: self._alert,
-            NoticeKind.AGENT_NUDGE: self._alert,
-            NoticeKind.DESK_DIGEST: self._digest,
-            NoticeKind.DESK_NOT_READY: self._desk_not_ready,
-            NoticeKind.REQUESTER_PROMPT: self._prompt,
-            NoticeKind.FILE_TO_AGENTS: self._file,
-            NoticeKind.FILE_TO_REQUESTER: self._file,
-            NoticeKind.FILE_FAILED: self._file_failed,
+        # Every step a delivery plan may hold, and how Teams carries it out.
+        self._steps: dict[type, Callable[..., Awaitable[Delivery | None]]] = {
+            Skip: self._skip,
+            PostCard: self._post_card,
+            PostInChannel: self._post_in_channel,
+            Update: self._update_step,
+            Pin: self._pin,
+            PostInThread: self._post_in_thread,
+            Tell: self._tell,
+            ToRequester: self._to_requester,
+            Ask: self._ask,
+            RelayFile: self._relay_file,
+            FileFailed: self._file_failed,
+            PublishHome: self._not_on_teams,
+            AnswerCommand: self._not_on_teams,
         }
 
     # ------------------------------------------------------------ entry
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Teams; raises RetryLater or Undeliverable when it cannot."""
-        workspace = await workspace_of(self.db, notice)
+        workspace = await delivery_plan.workspace_of(self.db, notice)
         if workspace.platform != "teams":
             raise Undeliverable(f"workspace {notice.workspace_id} is on {workspace.platform}")
         ctx = NoticeContext(workspace.external_id, notice, "tenant")
-        handler = self._kinds.get(notice.kind)
         try:
-            if handler is None:
-                raise Undeliverable(f"Teams has no delivery for {notice.kind!r} notices")
-            delivery = await handler(ctx)
+            planned = await delivery_plan.plan(self.db, notice)
+            ctx.ref = planned.ref
+            delivery = await self._carry_out(ctx, planned)
         except HttpOperationError as exc:
             raise self._sorted(exc, ctx) from exc
         except (ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
@@ -176,173 +188,123 @@ class TeamsSender:
         log.warning("teams: %s cannot be delivered: HTTP %s %s", ctx, status, gone)
         return Undeliverable(f"teams: HTTP {status}: {gone}")
 
-    # ------------------------------------------------------------ reading
+    # ------------------------------------------------------------ carrying out a plan
 
-    async def _person(self, person_id: int | None) -> Person:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            person = await uow.session.get(Person, person_id or 0)
-        if person is None:
-            raise Undeliverable("the person to tell no longer exists")
-        return person
+    async def _carry_out(self, ctx: NoticeContext, plan: Plan) -> Delivery | None:
+        """Carry out the plan's steps in order; what they learned, together."""
+        found = Delivery()
+        for step in plan.steps:
+            done = await self._steps[type(step)](ctx, plan, step)
+            if done is not None:
+                found.conversation_links.update(done.conversation_links)
+                found.message_links.update(done.message_links)
+        return found if found.conversation_links or found.message_links else None
+
+    async def _view(self, plan: Plan, view: View) -> Any:
+        return await build_view(self.db, plan.conversation_id, view)
+
+    async def _skip(self, ctx: NoticeContext, plan: Plan, step: Skip) -> Delivery | None:
+        log.info("teams: %s skipped: %s", ctx, step.reason)
+        return None
+
+    async def _not_on_teams(self, ctx: NoticeContext, plan: Plan,
+                            step: PublishHome | AnswerCommand) -> Delivery | None:
+        """Slack's home tab and command answers: Teams has neither."""
+        raise Undeliverable(f"Teams has no delivery for {ctx.notice.kind!r} notices")
 
     # ------------------------------------------------------------ agent side
 
-    async def _card_post(self, ctx: NoticeContext) -> Delivery | None:
-        conversation, desk, _, card = await ctx.read(self.db, views.ticket_card)
-        channel = desk.agent_channel
-        if not channel:
-            raise Undeliverable(f"the {desk.name} desk has no agent channel; an admin sets "
-                                f"one with `/desk admin create` or the desk's settings")
-        if conversation.agent_channel == channel and conversation.agent_thread:
-            # Delivered before (a process died before recording it): update, don't repost.
-            await self._update(ctx, channel, conversation.agent_thread,
-                               teams_cards.activity(card))
-            return None
-        root = await self._new_thread(ctx, channel, teams_cards.activity(card))
-        return Delivery(conversation_links={"agent_channel": channel, "agent_thread": root})
+    async def _post_card(self, ctx: NoticeContext, plan: Plan,
+                         step: PostCard) -> Delivery | None:
+        card = await self._view(plan, step.view)
+        root = await self._new_thread(ctx, step.channel, teams_cards.activity(card))
+        return Delivery(conversation_links={"agent_channel": step.channel, "agent_thread": root})
 
-    async def _card_update(self, ctx: NoticeContext) -> Delivery | None:
-        conversation, _, _, card = await ctx.read(self.db, views.ticket_card)
-        if not (conversation.agent_channel and conversation.agent_thread):
-            log.info("teams: %s skipped: the card is not posted", ctx)
-            return None
-        await self._update(ctx, conversation.agent_channel, conversation.agent_thread,
-                           teams_cards.activity(card))
+    async def _post_in_channel(self, ctx: NoticeContext, plan: Plan,
+                               step: PostInChannel) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        await self._new_thread(ctx, step.channel, teams_cards.activity(view))
         return None
 
-    async def _card_moved(self, ctx: NoticeContext) -> Delivery | None:
-        payload = ctx.notice.payload
-        channel, root = payload.get("old_channel"), payload.get("old_thread")
-        _, _, _, moved = await ctx.read(self.db, views.card_moved, payload)
-        if channel and root:  # else the old card was never posted
-            await self._update(ctx, channel, root, teams_cards.activity(moved))
+    async def _update_step(self, ctx: NoticeContext, plan: Plan,
+                           step: Update) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        await self._update(ctx, step.place.channel, step.place.message,
+                           teams_cards.activity(view))
         return None
 
-    async def _relay_to_agents(self, ctx: NoticeContext) -> Delivery | None:
-        message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, _, relay = await ctx.read(self.db, views.relay_to_agents, message_id)
-        if await already_relayed(self.db, message_id, "agent_side_id"):
+    async def _pin(self, ctx: NoticeContext, plan: Plan, step: Pin) -> Delivery | None:
+        """Bots cannot pin in Teams: the card shows the pin, so it is rendered again."""
+        if step.card:
+            await self._update_step(ctx, plan, Update(step.place, View("ticket_card")))
+        return None
+
+    async def _post_in_thread(self, ctx: NoticeContext, plan: Plan,
+                              step: PostInThread) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        where = await self._where(ctx, _thread(step.place))
+        if step.relayed is None:
+            await self._send(ctx, where, teams_cards.activity(view))
             return None
-        if not (conversation.agent_channel and conversation.agent_thread):
-            raise Undeliverable("the card was never posted, so its thread does not exist")
-        where = await self._where(ctx, self._thread(conversation))
-        ids = await self._send_all(ctx, where, teams_cards.activities(relay),
-                                   plain=f"{relay.requester.name}: {relay.text}")
-        return Delivery(message_links={message_id: {"agent_side_id": ids[0]}})
+        ids = await self._send_all(ctx, where, teams_cards.activities(view),
+                                   plain=f"{view.requester.name}: {view.text}")
+        return Delivery(message_links={step.relayed: {"agent_side_id": ids[0]}})
 
-    async def _to_agent(self, ctx: NoticeContext) -> Delivery | None:
-        assigned = ctx.notice.kind == NoticeKind.AGENT_ASSIGNED
-        by = ctx.notice.payload.get("by_id")
-        conversation, _, _, note = await ctx.read(
-            self.db, views.agent_notification, "assigned" if assigned else "new_request",
-            int(by) if by else None)
-        if not assigned and (conversation.assignee_id or conversation.status not in ACTIVE):
-            log.info("teams: %s skipped: already taken", ctx)
-            return None
-        agent = await self._person(ctx.notice.person_id)
-        note = dataclasses.replace(note, link=await self._card_link(ctx, conversation))
-        await self._send(ctx, await self._personal_chat(ctx, agent.external_id),
-                         teams_cards.activity(note))
-        return None
-
-    async def _alert(self, ctx: NoticeContext) -> Delivery | None:
-        """A sweep's alert: to a person's chat when the notice names one, else the thread."""
-        conversation, _, _, alert = await ctx.read(self.db, views.scheduler_alert,
-                                                     ctx.notice.kind, ctx.notice.payload)
-        if ctx.notice.person_id is None:
-            if not (conversation.agent_channel and conversation.agent_thread):
-                log.info("teams: %s skipped: the card is not posted", ctx)
-                return None
-            await self._send(ctx, await self._where(ctx, self._thread(conversation)),
-                             teams_cards.activity(alert))
-            return None
-        person = await self._person(ctx.notice.person_id)
-        alert = dataclasses.replace(alert, link=await self._card_link(ctx, conversation))
-        await self._send(ctx, await self._personal_chat(ctx, person.external_id),
-                         teams_cards.activity(alert))
-        return None
-
-    async def _digest(self, ctx: NoticeContext) -> Delivery | None:
-        async with self.db.unit_of_work(readonly=True) as uow:
-            desk, digest = await views.digest(uow, ctx.notice.payload)
-        if desk is None or not desk.agent_channel:
-            raise Undeliverable("the desk or its agent channel no longer exists")
-        await self._new_thread(ctx, desk.agent_channel, teams_cards.activity(digest))
-        return None
-
-    async def _desk_not_ready(self, ctx: NoticeContext) -> Delivery | None:
-        """Requests wait on a desk that is not ready: to the person's chat."""
-        async with self.db.unit_of_work(readonly=True) as uow:
-            view = await views.desk_not_ready(uow, ctx.notice.payload)
-        if view is None:
-            raise Undeliverable("the desk no longer exists")
-        person = await self._person(ctx.notice.person_id)
-        await self._send(ctx, await self._personal_chat(ctx, person.external_id),
+    async def _tell(self, ctx: NoticeContext, plan: Plan, step: Tell) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        if step.link:
+            view = dataclasses.replace(view, link=self._card_link(ctx, step.card))
+        await self._send(ctx, await self._personal_chat(ctx, step.person),
                          teams_cards.activity(view))
         return None
 
-    async def _card_link(self, ctx: NoticeContext, conversation: Conversation) -> str | None:
-        if not (conversation.agent_channel and conversation.agent_thread):
+    def _card_link(self, ctx: NoticeContext, card: Place | None) -> str | None:
+        if card is None:
             return None
-        return card_link(Address("", ctx.workspace, conversation.agent_channel),
-                         conversation.agent_thread)
-
-    @staticmethod
-    def _thread(conversation: Conversation) -> str:
-        return f"{conversation.agent_channel};messageid={conversation.agent_thread}"
+        return card_link(Address("", ctx.workspace, card.channel), card.message)
 
     # ------------------------------------------------------------ requester side
 
-    async def _relay_to_requester(self, ctx: NoticeContext) -> Delivery | None:
-        message_id = int(ctx.notice.payload["message_id"])
-        conversation, _, requester, relay = await ctx.read(self.db, views.relay_to_requester,
-                                                             message_id)
-        if await already_relayed(self.db, message_id, "requester_side_id"):
-            return None
-        links, chat = await self._requester_chat(ctx, conversation, requester)
-        ids = await self._send_all(ctx, chat, teams_cards.activities(relay),
-                                   plain=f"{relay.agent.name}: {relay.text}")
-        return Delivery(conversation_links=links,
-                        message_links={message_id: {"requester_side_id": ids[0]}})
-
-    async def _to_requester(self, ctx: NoticeContext) -> Delivery | None:
-        conversation, requester, view = await ctx.requester_view(self.db)
-        links, chat = await self._requester_chat(ctx, conversation, requester)
+    async def _to_requester(self, ctx: NoticeContext, plan: Plan,
+                            step: ToRequester) -> Delivery | None:
+        view = await self._view(plan, step.view)
+        links, chat = await self._requester_chat(ctx, step.chat)
+        if step.relayed is not None:
+            ids = await self._send_all(ctx, chat, teams_cards.activities(view),
+                                       plain=f"{view.agent.name}: {view.text}")
+            return Delivery(conversation_links=links,
+                            message_links={step.relayed: {"requester_side_id": ids[0]}})
         sent = await self._send(ctx, chat, teams_cards.activity(view))
-        if not conversation.requester_thread:
+        if not step.chat.thread:
             # As on Slack: the first word to the requester marks where their side began.
             links["requester_thread"] = sent
         return Delivery(conversation_links=links) if links else None
 
-    async def _prompt(self, ctx: NoticeContext) -> Delivery | None:
-        """The desk picker or "add to #ref or new?", from the pending request as it is now."""
-        payload = ctx.notice.payload
-        question = str(payload.get("question") or "desk")
-        async with self.db.unit_of_work(readonly=True) as uow:
-            pending = await uow.session.get(PendingRequest, int(payload["pending_id"]))
-            if pending is None:
-                return None  # answered meanwhile: nothing left to ask
-            view = await views.requester_prompt(uow, pending, question)
-            person = await uow.session.get(Person, pending.person_id)
-        if pending.channel:
-            chat = await self._where(ctx, pending.channel)
-        elif person is not None:
-            chat = await self._personal_chat(ctx, person.external_id)
+    async def _ask(self, ctx: NoticeContext, plan: Plan, step: Ask) -> Delivery | None:
+        """The desk picker or "add to #ref or new?", where the employee wrote (personal
+        chats have no threads)."""
+        view = await self._view(plan, step.view)
+        if view is None:
+            log.info("teams: %s skipped: answered meanwhile", ctx)
+            return None
+        if step.channel:
+            chat = await self._where(ctx, step.channel)
         else:
-            raise Undeliverable("the person to ask no longer exists")
+            chat = await self._personal_chat(ctx, step.person or "")
         await self._send(ctx, chat, teams_cards.activity(view))
         return None
 
-    async def _requester_chat(self, ctx: NoticeContext, conversation: Conversation,
-                              requester: Person) -> tuple[dict[str, str], Address]:
-        if conversation.requester_channel:
-            return {}, await self._where(ctx, conversation.requester_channel)
-        chat = await self._personal_chat(ctx, requester.external_id)
-        return {"requester_channel": chat.conversation_id}, chat
+    async def _requester_chat(self, ctx: NoticeContext,
+                              chat: RequesterChat) -> tuple[dict[str, str], Address]:
+        if chat.channel:
+            return {}, await self._where(ctx, chat.channel)
+        opened = await self._personal_chat(ctx, chat.person)
+        return {"requester_channel": opened.conversation_id}, opened
 
     # ------------------------------------------------------------ files
 
-    async def _file(self, ctx: NoticeContext) -> Delivery | None:
+    async def _relay_file(self, ctx: NoticeContext, plan: Plan,
+                          step: RelayFile) -> Delivery | None:
         """Relay a shared file as Teams' own link to it: an image as an attachment with
         `contentUrl` (shown inline), any other file as a link in the message's text.
 
@@ -352,15 +314,12 @@ class TeamsSender:
         instead of sent as a dead link.
         """
         relay = await read_relay(self.db, ctx.notice)
-        conversation = relay.conversation
-        ctx.ref = conversation.ref
         links: dict[str, str] = {}
-        if ctx.notice.kind == NoticeKind.FILE_TO_AGENTS:
-            if not (conversation.agent_channel and conversation.agent_thread):
-                raise Undeliverable("the card was never posted, so its thread does not exist")
-            where = await self._where(ctx, self._thread(conversation))
+        if step.place is not None:
+            where = await self._where(ctx, _thread(step.place))
         else:
-            links, where = await self._requester_chat(ctx, conversation, relay.requester)
+            assert step.chat is not None  # the plan names one or the other
+            links, where = await self._requester_chat(ctx, step.chat)
         file = relay.file
         await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
                     headers=await self._download_headers(ctx, file.url),
@@ -393,26 +352,16 @@ class TeamsSender:
         token = await asyncio.to_thread(credentials.get_access_token)
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    async def _file_failed(self, ctx: NoticeContext) -> Delivery | None:
-        """Tell a file's author that it did not reach the other side, and why."""
-        payload = ctx.notice.payload
-        conversation, _, requester, _ = await ctx.read(self.db)
-        async with self.db.unit_of_work(readonly=True) as uow:
-            file = await uow.session.get(MessageFile, int(payload.get("file_id") or 0))
-            message = (await uow.session.get(Message, file.message_id)
-                       if file is not None and file.message_id else None)
-            author = (await uow.session.get(Person, message.author_id)
-                      if message is not None and message.author_id else None)
-        if file is None or author is None:
-            log.info("teams: %s skipped: the file or its author is gone", ctx)
-            return None
-        to_desk = payload.get("relay") == NoticeKind.FILE_TO_AGENTS
-        text = failure_words(payload, file.name, to_desk=to_desk)
+    async def _file_failed(self, ctx: NoticeContext, plan: Plan,
+                           step: FileFailed) -> Delivery | None:
+        """Tell a file's author that it did not reach the other side, and why: the
+        requester in their chat, an agent privately in their own chat with the bot."""
+        text = failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk)
         links: dict[str, str] = {}
-        if to_desk:  # the requester shared it: into their chat
-            links, where = await self._requester_chat(ctx, conversation, requester)
-        else:  # an agent: privately, in their own chat with the bot
-            where = await self._personal_chat(ctx, author.external_id)
+        if step.chat is not None:
+            links, where = await self._requester_chat(ctx, step.chat)
+        else:
+            where = await self._personal_chat(ctx, step.author)
         await self._send(ctx, where, {"type": "message", "text": text,
                                       "textFormat": "plain"})
         return Delivery(conversation_links=links) if links else None
