@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
@@ -24,10 +23,21 @@ from cards.views import AskModal, DeskOption, Settled
 from conversations import commands, intake
 from desks.errors import DeskbotError, UnknownDesk
 from desks.service import find_desk
+from storage import inbound
 
 log = logging.getLogger(__name__)
 
 SHORTCUT = "send_to_helpdesk"
+
+# The inbound kinds of interactivity (their rules: storage.inbound).
+TICKET, INTAKE, RESOLVE = "ticket_action", "intake_action", "resolve_action"
+SHORTCUT_KIND, ASK_SUBMITTED = "shortcut", "ask_submitted"
+# Every entry a listener here is attached to, and the kind its deliveries are recorded as.
+ENTRIES = {**{("action", a): TICKET for a in ids.TICKET_ACTIONS},
+           **{("action", a): INTAKE for a in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST)},
+           **{("action", a): RESOLVE for a in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE)},
+           **{("action", a): home.ACTION for a in ids.HOME_ACTIONS},
+           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", ids.ASK_MODAL): ASK_SUBMITTED}
 
 
 def _action(body: dict) -> dict:
@@ -210,9 +220,8 @@ def _home_listener(ctx: SlackContext):
     async def on_home_action(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         # Stored, then acknowledged: the tab is published through the outbox after.
         if home.wanted(body) is not None and (body.get("user") or {}).get("id"):
-            delivery = home.delivery_id(body) or f"home-action:{uuid.uuid4()}"
-            await ctx.inbox.accept("slack", delivery, context["team_id"], home.ACTION,
-                                   {"body": home.kept(body)})
+            await inbound.store(ctx.inbox, "slack", home.ACTION, body, context["team_id"],
+                                {"body": home.kept(body)})
         await ack()
     return on_home_action
 

@@ -24,6 +24,7 @@ from bot.slack.text import typed
 from conversations import intake
 from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
+from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.models import InboundEvent
@@ -36,8 +37,14 @@ SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 LEADING_MENTION = re.compile(r"^[\s\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]*"
                              r"<@[A-Z0-9]+>\s*")
 
+MESSAGE = "message"  # the inbox kind of a stored message
+
 # What the app listens to; app_manifest.yaml must declare exactly these (a test checks).
 EVENTS = ("app_home_opened", "message.channels", "message.groups", "message.im")
+# Every entry a listener is attached to, and the inbound kind its deliveries are
+# recorded as (their rules, one per kind: storage.inbound; a test checks both).
+ENTRIES = {("event", "message"): MESSAGE, ("event", "app_home_opened"): home.OPENED,
+           ("command", slash.COMMAND): slash.KIND, **actions.ENTRIES}
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
@@ -94,9 +101,8 @@ async def handle_message(ctx: SlackContext, event: dict, body: dict,
     """Store a person's message (the ack follows); the inbox processes it right after."""
     if not spoken(event):
         return
-    event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
-    new = await ctx.inbox.accept("slack", event_id, context["team_id"], "message",
-                                 {"event": event})
+    new, event_id = await inbound.store(ctx.inbox, "slack", MESSAGE, body, context["team_id"],
+                                        {"event": event})
     if not new:
         log.info("slack event %s delivered again; already stored", event_id)
 
@@ -106,9 +112,8 @@ async def handle_home_opened(ctx: SlackContext, event: dict, body: dict,
     """Store the opening of the home tab (the ack follows); its view is published after."""
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    event_id = body.get("event_id") or f"home:{event['user']}:{event.get('event_ts')}"
-    new = await ctx.inbox.accept("slack", event_id, context["team_id"], home.OPENED,
-                                 {"event": event})
+    new, event_id = await inbound.store(ctx.inbox, "slack", home.OPENED, body,
+                                        context["team_id"], {"event": event})
     if not new:
         log.info("slack event %s delivered again; already stored", event_id)
 
