@@ -1,11 +1,14 @@
 """Slack events: messages in DMs, agent channels and intake channels; the home tab.
 
-Every inbound kind is stored first and acknowledged at once: a listener puts the
+Every inbound kind (but the shortcut's modal: `bot.slack.actions`) is stored first
+and acknowledged at once: a listener puts the
 delivery in the inbox (a retried one is recognised there) and returns, and bolt acks.
 The inbox then hands each stored delivery to `process_stored`, which runs its core
 command in one unit of work with the delivery's processed mark: a message becomes a
-request, reply or note; `/desk` runs its command (`bot.slack.slash`); opening the home
-tab or clicking in it queues the tab's publishing (`bot.slack.home`).
+request, reply or note; `/desk` runs its command (`bot.slack.slash`); a click on a card,
+a question or a prompt runs its control (`bot.slack.actions`); opening the home tab or
+clicking in it queues the tab's publishing (`bot.slack.home`). How each kind is
+identified and a repeat recognised is written once, in `storage.inbound`.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> Any:
     when we do not know them yet; a command's people)."""
     if row.kind == slash.KIND:
         return await slash.prepare(ctx, row)
+    if row.kind in actions.CLICKS:
+        return await actions.prepare(ctx, row)
     if row.kind == home.ACTION:
         user_id = row.payload["body"]["user"]["id"]
     else:
@@ -135,6 +140,8 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     """One stored delivery, in the inbox's unit of work, by its kind."""
     if row.kind == slash.KIND:
         return await slash.process(ctx, uow, row, prepared)
+    if row.kind in actions.CLICKS:
+        return await actions.process(ctx, uow, row, prepared)
     if row.kind in (home.OPENED, home.ACTION):
         return await _process_home(ctx, uow, row, prepared)
     return await _process_message(ctx, uow, row, prepared)
