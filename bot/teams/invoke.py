@@ -1,8 +1,9 @@
 """A card's `Action.Execute`: run the button, answer with the card as it reads now.
 
 Teams waits for the answer in the HTTP response (and gives up after 10–15 s), so the
-command runs at once, in one unit of work with the invoke's processed-inbound mark: an
-invoke Teams sends again is recognised and only answered, not run twice. The answer
+command runs at once, in one unit of work with the invoke's processed mark
+(`storage.inbound.first`, by the rule of its kind in `KINDS`): an invoke Teams sends
+again is recognised and only answered, not run twice. The answer
 replaces the card for the person who clicked; the core's notices update it for
 everyone else (and `refresh` makes Teams ask for it when an agent looks).
 
