@@ -1,5 +1,8 @@
 """The inbox: platform deliveries are stored, then acknowledged, then processed.
 
+Adapters reach it through the inbound policy (`storage.inbound`), which says for each
+kind of delivery which id identifies it and whether it is stored here at all.
+
 `accept()` stores one delivery and returns once it is committed; deliveries that
 arrive together share one transaction (group commit), so the acknowledgement waits
 for a few milliseconds at most. A redelivery of a stored one (same platform,

@@ -1,4 +1,8 @@
-"""The processed-inbound ledger: recognises a platform delivery seen before."""
+"""The processed-inbound ledger: recognises a platform delivery seen before.
+
+It keeps the deliveries worked on inside their own HTTP response (Teams card actions,
+the Slack modal and shortcut); adapters reach it through `storage.inbound.first`.
+"""
 
 from __future__ import annotations
 

@@ -1,17 +1,26 @@
 """Slack interactivity: the ticket card's controls, the employee's buttons, the shortcut.
 
-Every click becomes one core command in one unit of work; a refusal ("already claimed
-by Dana") goes back privately to the person who clicked. Cards are never edited here:
-the core's notices make the dispatcher re-render them from the current state.
+A click is stored in the inbox and acknowledged at once (so a slow Web API never delays
+its ack, and a click delivered twice is kept once); the inbox then runs it (`process`)
+as one core command in one unit of work with the delivery's processed mark. A refusal
+("already claimed by Dana") goes back privately to the person who clicked. Cards are
+never edited here: the core's notices make the dispatcher re-render them from the
+current state; only an answered question or prompt is replaced, after the commit.
+
+The message shortcut opens its modal in the request (its trigger_id lives 3 s), and
+the modal's submission is answered in its response (field errors go there): both are
+recorded as worked on in the request (`storage.inbound.first`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import controls
 from bot.slack import home
@@ -24,10 +33,25 @@ from cards.views import AskModal, DeskOption, Settled
 from conversations import commands, intake
 from desks.errors import DeskbotError, UnknownDesk
 from desks.service import find_desk
+from storage import inbound
+from storage.database import UnitOfWork
+from storage.inbox import AfterCommit
+from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
 SHORTCUT = "send_to_helpdesk"
+
+# The inbound kinds of interactivity (their rules: storage.inbound).
+TICKET, INTAKE, RESOLVE = "ticket_action", "intake_action", "resolve_action"
+SHORTCUT_KIND, ASK_SUBMITTED = "shortcut", "ask_submitted"
+CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bot.slack.home)
+# Every entry a listener here is attached to, and the kind its deliveries are recorded as.
+ENTRIES = {**{("action", a): TICKET for a in ids.TICKET_ACTIONS},
+           **{("action", a): INTAKE for a in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST)},
+           **{("action", a): RESOLVE for a in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE)},
+           **{("action", a): home.ACTION for a in ids.HOME_ACTIONS},
+           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", ids.ASK_MODAL): ASK_SUBMITTED}
 
 
 def _action(body: dict) -> dict:
@@ -48,14 +72,9 @@ def _where(body: dict) -> tuple[str | None, str | None]:
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Attach the block-action, shortcut and view-submission listeners."""
-    for action_id in ids.TICKET_ACTIONS:
-        app.action(action_id)(_ticket_listener(ctx))
-    for action_id in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST):
-        app.action(action_id)(_intake_listener(ctx))
-    for action_id in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE):
-        app.action(action_id)(_resolve_listener(ctx))
-    for action_id in ids.HOME_ACTIONS:
-        app.action(action_id)(_home_listener(ctx))
+    for (what, action_id), kind in ENTRIES.items():
+        if what == "action":
+            app.action(action_id)(_click_listener(ctx, kind))
 
     @app.shortcut(SHORTCUT)
     async def on_shortcut(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
@@ -67,87 +86,129 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await submit_ask_modal(ctx, ack, body, context)
 
 
-# ---------------------------------------------------------------- ticket card
-
-
-def _ticket_listener(ctx: SlackContext):
-    async def on_ticket_action(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
-        refusal = await ticket_action(ctx, body, context["team_id"])
+def _click_listener(ctx: SlackContext, kind: str):
+    async def on_click(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        # Stored, then acknowledged; the inbox runs it after (a link button, which Slack
+        # opens by itself, is not stored).
+        if (body.get("user") or {}).get("id") and (
+                kind != home.ACTION or home.wanted(body) is not None):
+            kept = home.kept(body) if kind == home.ACTION else _kept(body)
+            new, delivery = await inbound.store(ctx.inbox, "slack", kind, body,
+                                                context["team_id"], {"body": kept})
+            if not new:
+                log.info("slack click %s delivered again; already stored", delivery)
         await ack()
-        if refusal:
-            channel, _ = _where(body)
-            if channel:
-                await tell_privately(ctx, context["team_id"], channel, body["user"]["id"],
-                                     refusal)
-    return on_ticket_action
+    return on_click
 
 
-async def ticket_action(ctx: SlackContext, body: dict, team_id: str) -> str | None:
-    """Run one ticket-card control; returns the refusal to show, if any."""
+def _kept(body: dict) -> dict:
+    """What of a click's payload is stored: who, which control, where, and where to
+    answer (not the whole message Slack sends along)."""
+    channel, _ = _where(body)
+    kept: dict[str, Any] = {"user": {"id": body["user"]["id"]},
+                            "actions": (body.get("actions") or [])[:1],
+                            "container": body.get("container") or {}}
+    if channel:
+        kept["channel"] = {"id": channel}
+    if body.get("response_url"):
+        kept["response_url"] = body["response_url"]
+    return kept
+
+
+# ---------------------------------------------------------------- stored clicks
+
+
+async def prepare(ctx: SlackContext, row: InboundEvent) -> Any:
+    """Before the transaction: the profiles of the clicker (and a transfer's agent)."""
+    body = row.payload["body"]
+    return await ctx.people.lookup(row.workspace_external_id,
+                                   [body["user"]["id"], *_others(row.kind, _action(body))])
+
+
+def _others(kind: str, action: dict) -> list[str]:
+    value = _value(action)
+    return [value] if kind == TICKET and action.get("action_id") == ids.TRANSFER_AGENT \
+        and value else []
+
+
+async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
+                  profiles: Any) -> AfterCommit:
+    """One stored click, in the inbox's unit of work, by its kind."""
+    run = {TICKET: _ticket, INTAKE: _intake, RESOLVE: _resolve}[row.kind]
+    return await run(ctx, uow, row.workspace_external_id, row.payload["body"], profiles or {})
+
+
+async def _attempt(uow: UnitOfWork, command: Callable[[], Awaitable[Any]]
+                   ) -> tuple[Any, str | None]:
+    """Run `command` in a savepoint: (its result, None), or (None, the refusal) with its
+    half-done work undone (the click stays processed)."""
+    savepoint = await uow.session.begin_nested()
+    try:
+        result = await command()
+        await savepoint.commit()
+    except DeskbotError as error:
+        await savepoint.rollback()
+        return None, error.message
+    return result, None
+
+
+def _telling(ctx: SlackContext, team_id: str, channel: str | None, user_id: str,
+             text: str) -> AfterCommit:
+    if not channel:
+        return None
+
+    async def tell() -> None:
+        await tell_privately(ctx, team_id, channel, user_id, text)
+    return tell
+
+
+async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
+                  profiles: dict) -> AfterCommit:
+    """One ticket-card control; a refusal is told to the clicker after the commit."""
     action = _action(body)
     action_id = action.get("action_id")
     value = _value(action)
+    user_id = body["user"]["id"]
+    channel, _ = _where(body)
     ref = ids.ref_of_block(action.get("block_id"))
     if ref is None:
         ref = ids.number(action.get("value"))
     if ref is None:
-        return "That card is out of date; use `/desk` commands with the request's number."
-    user_id = body["user"]["id"]
-    others = [value] if action_id == ids.TRANSFER_AGENT and value else []
-    profiles = await ctx.people.lookup(team_id, [user_id, *others])
-    async with ctx.db.unit_of_work() as uow:
-        workspace, people = await ctx.people.enter(uow, team_id, [user_id, *others], profiles)
-        actor = ctx.people.actor(people[user_id], workspace)
-        try:
-            await controls.ticket_control(uow, workspace, actor, action_id, ref, value, people)
-        except DeskbotError as error:
-            return error.message
-        await uow.commit()
-    return None
+        return _telling(ctx, team_id, channel, user_id, "That card is out of date; use "
+                        "`/desk` commands with the request's number.")
+    user_ids = [user_id, *_others(TICKET, action)]
+    workspace, people = await ctx.people.enter(uow, team_id, user_ids, profiles)
+    actor = ctx.people.actor(people[user_id], workspace)
+    _, refusal = await _attempt(uow, lambda: controls.ticket_control(
+        uow, workspace, actor, action_id, ref, value, people))
+    return _telling(ctx, team_id, channel, user_id, refusal) if refusal else None
 
 
-# ---------------------------------------------------------------- employee side
-
-
-def _intake_listener(ctx: SlackContext):
-    async def on_intake_action(ack: AsyncAck, body: dict, context: AsyncBoltContext,
-                               respond: AsyncRespond) -> None:
-        await ack()
-        await intake_action(ctx, body, context, respond)
-    return on_intake_action
-
-
-async def intake_action(ctx: SlackContext, body: dict, context: AsyncBoltContext,
-                        respond: AsyncRespond) -> None:
+async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
+                  profiles: dict) -> AfterCommit:
     """The desk picker and "add to #ref or new request?" buttons."""
-    team_id = context["team_id"]
     action = _action(body)
     action_id = action.get("action_id")
     parts = ids.split_value(action.get("value"), 1 if action_id == ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
-    channel, message_ts = _where(body)
+    channel, _ = _where(body)
     if not parts or ids.number(parts[0]) is None:
-        await tell_privately(ctx, team_id, channel or user_id, user_id,
-                             "That button is out of date. Write to me again.")
-        return
+        return _telling(ctx, team_id, channel or user_id, user_id,
+                        "That button is out of date. Write to me again.")
     pending_id = int(parts[0])
-    profiles = await ctx.people.lookup(team_id, [user_id])
-    settled: str | None = None
-    async with ctx.db.unit_of_work() as uow:
-        _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-        person = people[user_id]
-        try:
-            choice = parts[1] if len(parts) > 1 else None
-            settled = await controls.intake_choice(uow, person, action_id, pending_id, choice)
-        except DeskbotError as error:
-            await tell_privately(ctx, team_id, channel or user_id, user_id, error.message)
-            return
-        await uow.commit()
-    await _settle(ctx, team_id, body, respond, settled or "Done.")
+    choice = parts[1] if len(parts) > 1 else None
+    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+    settled, refusal = await _attempt(uow, lambda: controls.intake_choice(
+        uow, people[user_id], action_id, pending_id, choice))
+    if refusal:
+        return _telling(ctx, team_id, channel or user_id, user_id, refusal)
+
+    async def settle() -> None:
+        await _settle(ctx, team_id, body, settled or "Done.")
+    return settle
 
 
-async def _settle(ctx: SlackContext, team_id: str, body: dict, respond: AsyncRespond,
-                  text: str) -> None:
+async def _settle(ctx: SlackContext, team_id: str, body: dict, text: str) -> None:
     """Replace the answered question with what happened (cosmetic; failures only logged)."""
     message = slack_cards.message(Settled(text=text))
     channel, message_ts = _where(body)
@@ -156,19 +217,14 @@ async def _settle(ctx: SlackContext, team_id: str, body: dict, respond: AsyncRes
             client = await ctx.client_for(team_id)
             await client.chat_update(channel=channel, ts=message_ts, **message)
         elif body.get("response_url"):
-            await respond(replace_original=True, **message)
+            await AsyncWebhookClient(body["response_url"]).send(replace_original=True,
+                                                                 **message)
     except Exception as error:
         log.warning("could not settle the question in %s (%s)", channel, type(error).__name__)
 
 
-def _resolve_listener(ctx: SlackContext):
-    async def on_resolve_action(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
-        await ack()
-        await resolve_action(ctx, body, context["team_id"])
-    return on_resolve_action
-
-
-async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
+async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
+                   profiles: dict) -> AfterCommit:
     """"Did this solve it?" yes / no, and the 1–5 rating."""
     action = _action(body)
     action_id = action.get("action_id")
@@ -176,45 +232,26 @@ async def resolve_action(ctx: SlackContext, body: dict, team_id: str) -> None:
     channel, message_ts = _where(body)
     parts = ids.split_value(action.get("value"), 2 if action_id == ids.RATE else 1)
     if not parts or not all(ids.number(p) is not None for p in parts):
-        await tell_privately(ctx, team_id, channel or user_id, user_id,
-                             "That button is out of date.")
-        return
+        return _telling(ctx, team_id, channel or user_id, user_id,
+                        "That button is out of date.")
     ref = int(parts[0])
-    profiles = await ctx.people.lookup(team_id, [user_id])
-    async with ctx.db.unit_of_work() as uow:
-        _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-        person = people[user_id]
+    stars = int(parts[1]) if len(parts) > 1 else None
+    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+    view, refusal = await _attempt(uow, lambda: controls.resolve_answer(
+        uow, people[user_id], action_id, ref, stars))
+    if refusal:
+        return _telling(ctx, team_id, channel or user_id, user_id, refusal)
+
+    async def answered() -> None:
+        # The answer replaces its buttons (after "no" too: the request was reopened).
         try:
-            view = await controls.resolve_answer(uow, person, action_id, ref,
-                                                 int(parts[1]) if len(parts) > 1 else None)
-        except DeskbotError as error:
-            message = error.message
-        else:
-            message = None
-            await uow.commit()
-    if message:
-        await tell_privately(ctx, team_id, channel or user_id, user_id, message)
-        return
-    try:  # the answer replaces its buttons (after "no" too: the request was reopened)
-        client = await ctx.client_for(team_id)
-        if channel and message_ts:
-            await client.chat_update(channel=channel, ts=message_ts, **slack_cards.message(view))
-    except Exception as error:
-        log.warning("could not update the resolve prompt (%s)", type(error).__name__)
-
-
-# ---------------------------------------------------------------- home tab
-
-
-def _home_listener(ctx: SlackContext):
-    async def on_home_action(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
-        # Stored, then acknowledged: the tab is published through the outbox after.
-        if home.wanted(body) is not None and (body.get("user") or {}).get("id"):
-            delivery = home.delivery_id(body) or f"home-action:{uuid.uuid4()}"
-            await ctx.inbox.accept("slack", delivery, context["team_id"], home.ACTION,
-                                   {"body": home.kept(body)})
-        await ack()
-    return on_home_action
+            client = await ctx.client_for(team_id)
+            if channel and message_ts:
+                await client.chat_update(channel=channel, ts=message_ts,
+                                         **slack_cards.message(view))
+        except Exception as error:
+            log.warning("could not update the resolve prompt (%s)", type(error).__name__)
+    return answered
 
 
 # ---------------------------------------------------------------- "Send to helpdesk"
@@ -224,7 +261,7 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
     """The message shortcut: a modal with the message's text and a desk select."""
     team_id = context["team_id"]
     message = body.get("message") or {}
-    async with ctx.db.unit_of_work(readonly=True) as uow:
+    async with ctx.db.unit_of_work() as uow:
         from sqlalchemy import select
 
         from storage.models import Workspace
@@ -232,6 +269,13 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
         workspace = (await uow.session.scalars(select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team_id))).first()
         desks = await intake.open_desks(uow, workspace.id) if workspace else []
+        if desks:
+            # Recorded before the modal opens: a repeat of the shortcut opens none.
+            if not await inbound.first(uow, "slack", SHORTCUT_KIND, body):
+                log.info("slack shortcut %s delivered again; its modal is open already",
+                         body.get("trigger_id"))
+                return
+            await uow.commit()
     if not desks:
         await tell_privately(ctx, team_id, (body.get("channel") or {}).get("id") or "",
                              body["user"]["id"],
@@ -267,6 +311,9 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     profiles = await ctx.people.lookup(team_id, [user_id])
     async with ctx.db.unit_of_work() as uow:
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        if not await inbound.first(uow, "slack", ASK_SUBMITTED, body):
+            await ack()  # a repeat: its request was opened; the modal just closes
+            return
         try:
             desk = await find_desk(uow, people[user_id].workspace_id, slug)
             if desk is None:

@@ -4,7 +4,7 @@
 workspace and app, replays: a 4xx and one log line for what it refuses); bolt verifies
 the signature again, then our listeners translate it. `process_before_response=True`
 makes bolt answer Slack only after the listener returned: the listener stores what
-arrived in the inbox (messages, the home tab, `/desk`) and *then* acks, so an
+arrived in the inbox (messages, the home tab, `/desk`, clicks) and *then* acks, so an
 acknowledged delivery is always in the database. The inbox turns it into one core
 command after the ack; everything slow (posting cards, relays, publishing the home
 tab, late command answers) is the dispatcher's job.

@@ -95,14 +95,6 @@ async def render(uow: UnitOfWork, person: Person, actor: Actor, shown: Shown,
     return rendered
 
 
-def delivery_id(body: dict) -> str | None:
-    """The inbox's id of a home-tab click: Slack's action_ts is unique per click."""
-    action = (body.get("actions") or [{}])[0]
-    stamp = action.get("action_ts")
-    user = (body.get("user") or {}).get("id")
-    return f"home-action:{user}:{stamp}" if stamp and user else None
-
-
 def kept(body: dict) -> dict:
     """What of a click's payload is stored: who, which control, and the tab's metadata
     (not the whole view Slack sends along)."""

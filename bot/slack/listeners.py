@@ -1,11 +1,14 @@
 """Slack events: messages in DMs, agent channels and intake channels; the home tab.
 
-Every inbound kind is stored first and acknowledged at once: a listener puts the
+Every inbound kind (but the shortcut's modal: `bot.slack.actions`) is stored first
+and acknowledged at once: a listener puts the
 delivery in the inbox (a retried one is recognised there) and returns, and bolt acks.
 The inbox then hands each stored delivery to `process_stored`, which runs its core
 command in one unit of work with the delivery's processed mark: a message becomes a
-request, reply or note; `/desk` runs its command (`bot.slack.slash`); opening the home
-tab or clicking in it queues the tab's publishing (`bot.slack.home`).
+request, reply or note; `/desk` runs its command (`bot.slack.slash`); a click on a card,
+a question or a prompt runs its control (`bot.slack.actions`); opening the home tab or
+clicking in it queues the tab's publishing (`bot.slack.home`). How each kind is
+identified and a repeat recognised is written once, in `storage.inbound`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.slack.text import typed
 from conversations import intake
 from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
+from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.models import InboundEvent
@@ -36,8 +40,14 @@ SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 LEADING_MENTION = re.compile(r"^[\s\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]*"
                              r"<@[A-Z0-9]+>\s*")
 
+MESSAGE = "message"  # the inbox kind of a stored message
+
 # What the app listens to; app_manifest.yaml must declare exactly these (a test checks).
 EVENTS = ("app_home_opened", "message.channels", "message.groups", "message.im")
+# Every entry a listener is attached to, and the inbound kind its deliveries are
+# recorded as (their rules, one per kind: storage.inbound; a test checks both).
+ENTRIES = {("event", "message"): MESSAGE, ("event", "app_home_opened"): home.OPENED,
+           ("command", slash.COMMAND): slash.KIND, **actions.ENTRIES}
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:
@@ -94,9 +104,8 @@ async def handle_message(ctx: SlackContext, event: dict, body: dict,
     """Store a person's message (the ack follows); the inbox processes it right after."""
     if not spoken(event):
         return
-    event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
-    new = await ctx.inbox.accept("slack", event_id, context["team_id"], "message",
-                                 {"event": event})
+    new, event_id = await inbound.store(ctx.inbox, "slack", MESSAGE, body, context["team_id"],
+                                        {"event": event})
     if not new:
         log.info("slack event %s delivered again; already stored", event_id)
 
@@ -106,9 +115,8 @@ async def handle_home_opened(ctx: SlackContext, event: dict, body: dict,
     """Store the opening of the home tab (the ack follows); its view is published after."""
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    event_id = body.get("event_id") or f"home:{event['user']}:{event.get('event_ts')}"
-    new = await ctx.inbox.accept("slack", event_id, context["team_id"], home.OPENED,
-                                 {"event": event})
+    new, event_id = await inbound.store(ctx.inbox, "slack", home.OPENED, body,
+                                        context["team_id"], {"event": event})
     if not new:
         log.info("slack event %s delivered again; already stored", event_id)
 
@@ -118,6 +126,8 @@ async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> Any:
     when we do not know them yet; a command's people)."""
     if row.kind == slash.KIND:
         return await slash.prepare(ctx, row)
+    if row.kind in actions.CLICKS:
+        return await actions.prepare(ctx, row)
     if row.kind == home.ACTION:
         user_id = row.payload["body"]["user"]["id"]
     else:
@@ -130,6 +140,8 @@ async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
     """One stored delivery, in the inbox's unit of work, by its kind."""
     if row.kind == slash.KIND:
         return await slash.process(ctx, uow, row, prepared)
+    if row.kind in actions.CLICKS:
+        return await actions.process(ctx, uow, row, prepared)
     if row.kind in (home.OPENED, home.ACTION):
         return await _process_home(ctx, uow, row, prepared)
     return await _process_message(ctx, uow, row, prepared)

@@ -18,7 +18,6 @@ translates Slack's payload in and the outcome's card out.
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -35,6 +34,7 @@ from bot.slack.app import SlackContext
 from bot.slack.text import typed
 from cards import slack as slack_cards
 from cards.views import Reply
+from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.journal import write_notice
@@ -58,7 +58,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
     """Store one `/desk` command; the ack payload (its answer when ready at once, else {})."""
     # trigger_id is unique per typed command: a replay of the same request is kept once.
-    delivery_id = f"command:{command.get('trigger_id') or uuid.uuid4()}"
+    delivery_id = inbound.identify("slack", KIND, command)
     # A command that only reads (`/desk my`) runs at once, out of its turn: it need
     # not wait behind a burst of others, and its answer can go in the ack.
     quick = reads_only(typed(command.get("text") or ""))
@@ -66,7 +66,8 @@ async def receive(ctx: SlackContext, command: dict, team_id: str) -> dict:
     try:
         # Slack's legacy verification token is not kept (the signature is what counts).
         kept = {key: value for key, value in command.items() if key != "token"}
-        new = await ctx.inbox.accept("slack", delivery_id, team_id, KIND, {"command": kept})
+        new, _ = await inbound.store(ctx.inbox, "slack", KIND, command, team_id,
+                                     {"command": kept}, identified=delivery_id)
     except BaseException:
         ctx.answers.forget(delivery_id)
         raise

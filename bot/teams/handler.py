@@ -31,7 +31,7 @@ from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
 from bot.teams.files import has_files, shared_files
-from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
+from bot.teams.people import PLATFORM, enter, profile_of
 from cards import teams as teams_cards
 from cards.views import Reply
 from conversations import intake
@@ -39,12 +39,19 @@ from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from desks.errors import DeskbotError
 from desks.permissions import resolve_actor, served_desk_ids
+from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.models import InboundEvent, Person, Workspace
 
 log = logging.getLogger(__name__)
 
+# The inbox kinds of stored activities (their rules: storage.inbound).
+MESSAGE = "message"
+WELCOME = "welcome"
+# Every activity DeskBot handles, and the kind it is recorded as (invokes: per verb).
+ENTRIES = {"on_message_activity": MESSAGE, "on_teams_members_added": WELCOME,
+           "on_invoke_activity": invoke.KINDS}
 
 
 class DeskBot(TeamsActivityHandler):
@@ -75,8 +82,8 @@ class DeskBot(TeamsActivityHandler):
             return  # our own message, echoed
         if not str(activity.get("text") or "").strip() and not has_files(activity):
             return  # a reaction, an edit without text: nothing to relay
-        new = await self.ctx.inbox.accept(PLATFORM, delivery_id(activity), tenant, "message",
-                                          {"activity": activity})
+        new, _ = await inbound.store(self.ctx.inbox, PLATFORM, MESSAGE, activity, tenant,
+                                     {"activity": activity})
         if not new:
             log.info("teams: activity %s delivered again; already stored", activity["id"])
 
@@ -89,8 +96,8 @@ class DeskBot(TeamsActivityHandler):
         if not tenant or not activity.get("id") or not any(
                 getattr(member, "id", None) == bot_id for member in teams_members_added):
             return
-        await self.ctx.inbox.accept(PLATFORM, delivery_id(activity), tenant, "welcome",
-                                    {"activity": activity})
+        await inbound.store(self.ctx.inbox, PLATFORM, WELCOME, activity, tenant,
+                            {"activity": activity})
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """`adaptiveCard/action`: run the button, answer with the card as it is now."""
@@ -109,7 +116,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
                          prepared: Any) -> AfterCommit:
     """One stored Teams message, in the inbox's unit of work."""
     activity = row.payload["activity"]
-    if row.kind == "welcome":
+    if row.kind == WELCOME:
         return await _welcome(ctx, uow, activity)
     tenant = row.workspace_external_id
     conversation = activity.get("conversation") or {}

@@ -1,8 +1,9 @@
 """A card's `Action.Execute`: run the button, answer with the card as it reads now.
 
 Teams waits for the answer in the HTTP response (and gives up after 10–15 s), so the
-command runs at once, in one unit of work with the invoke's processed-inbound mark: an
-invoke Teams sends again is recognised and only answered, not run twice. The answer
+command runs at once, in one unit of work with the invoke's processed mark
+(`storage.inbound.first`, by the rule of its kind in `KINDS`): an invoke Teams sends
+again is recognised and only answered, not run twice. The answer
 replaces the card for the person who clicked; the core's notices update it for
 everyone else (and `refresh` makes Teams ask for it when an agent looks).
 
@@ -21,7 +22,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 from bot import controls, views
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
-from bot.teams.people import delivery_id, enter
+from bot.teams.people import PLATFORM, enter
 from cards import actions as ids
 from cards import teams as teams_cards
 from cards.teams.actions import ASK, REFRESH, ref_of, value_of
@@ -31,7 +32,7 @@ from conversations.queues import QueueView
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.permissions import resolve_actor, served_desk_ids
 from desks.service import find_desk
-from storage import ledger
+from storage import inbound
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,14 @@ CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 STALE = "That card is out of date; use the request's number with a command, e.g. `claim 1042`."
 VIEWS = {v.value for v in QueueView}
+
+# The inbound kinds of a card's buttons (their rules: storage.inbound).
+TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
+RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
+KINDS = {**dict.fromkeys(ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
+         **dict.fromkeys((ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST), INTAKE),
+         **dict.fromkeys((ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE), RESOLVE),
+         **dict.fromkeys(ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
 
 
 def card_answer(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -97,8 +106,8 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
     async with ctx.db.unit_of_work() as uow:
         workspace, people = await enter(uow, tenant, accounts)
         actor = resolve_actor(people[0], workspace, ctx.admins)
-        first = verb == REFRESH or await ledger.first_delivery(uow, "teams", delivery_id(activity))
-        if verb != REFRESH and first:
+        kind = REFRESHED if verb == REFRESH else TICKET
+        if await inbound.first(uow, PLATFORM, kind, activity) and verb != REFRESH:
             by_id = {p.external_id: p for p in people}
             await controls.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
         conversation = await commands.load(uow, workspace.id, ref, lock=False)
@@ -114,7 +123,7 @@ async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         return message_answer("That button is out of date. Write to me again.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
-        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+        if not await inbound.first(uow, PLATFORM, INTAKE, activity):
             return card_answer(teams_cards.card(Settled(text="Done.")))
         settled = await controls.intake_choice(uow, person, verb, int(parts[0]),
                                                parts[1] if len(parts) > 1 else None)
@@ -129,7 +138,7 @@ async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ver
         return message_answer("That button is out of date.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
-        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+        if not await inbound.first(uow, PLATFORM, RESOLVE, activity):
             conversation = await commands.load(uow, person.workspace_id, int(parts[0]),
                                                lock=False)
             return card_answer(teams_cards.card(await views.resolve_prompt(uow, conversation)))
@@ -155,7 +164,8 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
     async with ctx.db.unit_of_work() as uow:
         workspace, (person,) = await enter(uow, tenant, [activity["from"]])
         actor = resolve_actor(person, workspace, ctx.admins)
-        if verb == ids.HOME_AVAILABLE:
+        # A repeat only shows the queues again.
+        if await inbound.first(uow, PLATFORM, HOME, activity) and verb == ids.HOME_AVAILABLE:
             await commands.set_availability(uow, actor, chosen == "on")
         if await served_desk_ids(uow, person.id):
             model = await views.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
@@ -176,7 +186,7 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
     conversation_id = str((activity.get("conversation") or {}).get("id") or "")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
-        if not await ledger.first_delivery(uow, "teams", delivery_id(activity)):
+        if not await inbound.first(uow, PLATFORM, ASK_CARD, activity):
             return card_answer(teams_cards.card(Settled(text="Done.")))
         desk = await find_desk(uow, person.workspace_id, slug)
         if desk is None:

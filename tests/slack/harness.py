@@ -7,6 +7,7 @@ it what Slack would send: signed event, slash-command and interaction requests.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -135,15 +136,18 @@ class SlackWorld:
     async def click(self, user: str, message: dict[str, Any], action_id: str, *,
                     value: str | None = None, option: str | None = None,
                     channel: str | None = None) -> tuple[int, str]:
-        """Click a button (or choose a select option) found in `message`'s blocks."""
+        """Click a button (or choose a select option) found in `message`'s blocks;
+        returns once the click is worked on (it is acknowledged first)."""
         block_id, element = find_element(message, action_id, value)
         action = self.requests.action(element, block_id, self.new_ts(), value=value,
                                       option=option)
-        return await self.interact(self.requests.message_actions(
+        answer = await self.interact(self.requests.message_actions(
             {"id": user, "name": NAMES.get(user, user)}, message,
             channel or message["channel"], action,
             trigger_id=f"trigger.{next(self._ids)}",
             response_url=f"{self.api.base_url}response/{next(self._ids)}"))
+        await self.worked_on()  # acknowledged first; worked on by the inbox after
+        return answer
 
     async def open_home(self, user: str) -> dict:
         """The person opens the bot's home tab; returns the view deskbot published."""
@@ -193,6 +197,15 @@ class SlackWorld:
             await uow.commit()
 
     # ------------------------------------------------------------ waiting
+
+    async def worked_on(self, limit: float = 10.0) -> None:
+        """Wait until every stored delivery is processed (its private answer sent); what
+        it queued in the outbox may still be on its way."""
+        inbox = self.deps.slack.inbox
+        async with asyncio.timeout(limit):
+            while await inbox.waiting() or inbox.in_hand:
+                inbox.wake()
+                await asyncio.sleep(0.01)  # noqa: ASYNC110 - idle has no event of its own
 
     async def settled(self, limit: float = 10.0) -> None:
         """Wait until every stored message is processed and every due notice delivered."""
