@@ -60,3 +60,44 @@ async def test_after_a_restart_a_dm_and_thread_replies_reach_the_other_side(
         await me.open_thread("the printer jams")
         await expect_text(me.thread_pane(), "Fixed the tray")
         await me.shot("after-restart")
+
+
+async def test_a_seeded_playground_after_a_restart_relays_and_keeps_notes_internal(
+        page: Any, artifacts: Path, tmp_path: Path) -> None:
+    """`deskbot playground --seed`, a restart, then a DM and a thread reply get through,
+    and a `//` note written in the page stays in the agents' thread."""
+    import re
+
+    from playwright.async_api import expect
+
+    from bot.playground.seed import seed
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}",
+                        host="127.0.0.1", port=0, sweep_seconds=3600)
+    me = Person(page, artifacts)
+    async with running(settings) as served:
+        assert "seeded desks IT and HR" in await seed(served)
+
+    async with running(settings) as served:
+        await page.goto(served.playground.page_url + "?as=UELI")
+        await expect_text(page.locator("#people"), "Eli")
+        # A new DM after the restart is answered: a receipt, or the add-or-new question.
+        await me.write("my VPN drops every hour")
+        await me.open_thread("my VPN drops every hour")
+        await expect(me.thread_pane()).to_contain_text(
+            re.compile(r"with IT|Add this to one of them"), timeout=30_000)
+        # Lee, in the card's thread of Ada's request: a note, then a reply.
+        await me.become("Lee")
+        await me.go("it-desk")
+        card = me.message("A new hire needs an account")
+        await me.reply_in_thread(card, "// HR confirmed the start date")
+        await expect_text(me.thread_pane(), "HR confirmed the start date")
+        await me.reply_in_thread(me.message("A new hire needs an account"),
+                                 "The laptop arrives tomorrow")
+        # Ada gets the reply in her DM thread, and never the note.
+        await me.become("Ada")
+        await me.go("deskbot")
+        await me.open_thread("A new hire needs an account")
+        await expect_text(me.thread_pane(), "The laptop arrives tomorrow")
+        assert "HR confirmed" not in await me.thread_pane().inner_text()
+        await me.shot("seeded-after-restart")
