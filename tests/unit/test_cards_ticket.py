@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards import actions, slack
+from cards import actions, slack, teams
 from cards.views import DeskOption, PersonRef, SlaState
 from tests.unit.cards_checks import check_message, elements, options, texts
 from tests.unit.test_cards_slack import desks, ticket
@@ -95,6 +95,17 @@ def test_a_closed_card_shows_its_final_state_and_no_controls() -> None:
     assert "Reopen with `/desk reopen 1042`." in texts(card) and "REF" not in texts(card)
     assert "*SLA*" not in fields(card) and "SLA" not in texts(card)
     assert "Pinned" not in texts(card) and "📌" not in texts(card)
+
+
+def test_a_finished_card_without_assignee_raises_no_unassigned_alarm() -> None:
+    """The orange "Unassigned" asks someone to take it: never on a closed or resolved card."""
+    for status in ("closed", "resolved"):
+        card = check_message(slack.message(ticket("x", status=status, assignee=None)))
+        assert fields(card)["*Assignee*"] == "Nobody" and "🟠" not in texts(card)
+        teams_card = teams.card(ticket("x", status=status, assignee=None))
+        assert "Nobody" in str(teams_card) and "🟠" not in str(teams_card)
+    open_card = check_message(slack.message(ticket("x", status="new", assignee=None)))
+    assert fields(open_card)["*Assignee*"] == "🟠 *Unassigned*"
 
 
 def test_a_resolved_card_has_no_sla_line() -> None:
