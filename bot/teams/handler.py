@@ -7,9 +7,9 @@ Teams gets its answer once the message is kept — and answers a card's
 
 `process_stored` then handles a stored message, inside the inbox's unit of work:
 - in a personal chat: a command (`claim 1042`, `/desk queue mine`), or the employee's
-  request or follow-up (`bot.chat.direct_message`);
+  request or follow-up (`conversations.messages.direct_message`);
 - in a card's thread in a desk's agent channel: the agent's reply or internal note
-  (`bot.chat.agent_thread_message`), unless it @mentions the bot with a command;
+  (`conversations.messages.agent_thread_message`), unless it @mentions the bot with a command;
 - a new post in a channel that @mentions the bot: a command (`admin create IT` binds
   the channel to the desk); in a desk's intake channel: a request.
 Commands run in the inbox's unit of work, so they commit with the delivery's processed
@@ -25,7 +25,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
-from bot import chat, views
+from bot import views
 from bot.commands.runner import Caller, Outcome, prepare_command, run_prepared
 from bot.teams import invoke, words
 from bot.teams.addresses import split_thread, tenant_of
@@ -35,6 +35,7 @@ from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
 from cards import teams as teams_cards
 from cards.views import Reply
 from conversations import intake
+from conversations import messages as chat
 from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from desks.errors import DeskbotError

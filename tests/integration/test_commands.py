@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.commands import Caller, Outcome, run_command
-from bot.directory import Profile, StaticChannel, StaticDirectory
 from cards.views import DeskConfig, Help, MyRequests, QueueList, Reply, View
+from desks.directory import Profile, StaticChannel, StaticDirectory
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import (

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from bot import views
 from bot.commands import Caller, Outcome, run_command
-from bot.directory import StaticDirectory
 from cards import slack
 from cards.views import QueueList
 from conversations import commands, queues
 from conversations.lifecycle import Status
+from desks.directory import StaticDirectory
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database

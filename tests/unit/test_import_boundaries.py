@@ -22,14 +22,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ("storage", "desks", "conversations", "scheduling", "cards")
 PLATFORMS = frozenset({"slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp"})
-# Which first-party packages each core package must not import (ARCHITECTURE.md, "Arrows").
-FORBIDDEN = {
-    "storage": frozenset({"desks", "conversations", "scheduling", "cards", "bot"}),
-    "desks": frozenset({"conversations", "scheduling", "cards", "bot"}),
-    "conversations": frozenset({"scheduling", "cards", "bot"}),
-    "scheduling": frozenset({"bot"}),
-    "cards": frozenset({"storage", "bot"}),
+FIRST_PARTY = frozenset({"bot", *CORE})
+# Which first-party packages each core package may import (ARCHITECTURE.md, "Arrows");
+# every other first-party package is forbidden to it. `cards` imports nothing of ours.
+ALLOWED = {
+    "storage": frozenset(),
+    "desks": frozenset({"storage"}),
+    "conversations": frozenset({"desks", "storage"}),
+    "scheduling": frozenset({"conversations", "desks", "storage"}),
+    "cards": frozenset(),
 }
+FORBIDDEN = {package: FIRST_PARTY - ALLOWED[package] - {package} for package in CORE}
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,38 @@ def test_every_core_file_is_checked() -> None:
     assert walked == on_disk
     for known in ("storage/models.py", "storage/database.py", "storage/migrate.py",
                   "storage/migrations/env.py", "storage/migrations/versions/0001_initial.py",
-                  "conversations/notices.py", "desks/__init__.py", "cards/__init__.py",
+                  "conversations/messages.py", "desks/directory.py", "desks/__init__.py", "cards/__init__.py",
                   "scheduling/__init__.py"):
         assert known in walked
+
+
+def test_the_arrows_are_the_architectures() -> None:
+    # ARCHITECTURE.md: bot -> all; scheduling -> conversations, desks, storage;
+    # conversations -> desks, storage; desks -> storage; cards and storage -> nothing of ours.
+    assert FORBIDDEN == {
+        "storage": {"desks", "conversations", "scheduling", "cards", "bot"},
+        "desks": {"conversations", "scheduling", "cards", "bot"},
+        "conversations": {"scheduling", "cards", "bot"},
+        "scheduling": {"cards", "bot"},
+        "cards": {"storage", "desks", "conversations", "scheduling", "bot"},
+    }
+
+
+# bot/ keeps the entry points and the platform adapters; what a message, a button or a
+# command means lives in the core, where the walk above checks it.
+BOT_ENTRY_POINTS = frozenset({"__init__", "__main__", "cli", "settings", "server", "bootstrap"})
+BOT_ADAPTERS = frozenset({"slack", "teams", "playground"})
+# Not moved yet, with why (see issue 15): they build `cards.views` view models, which
+# conversations may not import, or fetch over HTTP (files), or are being reworked (delivery).
+BOT_NOT_YET_IN_THE_CORE = frozenset({"views", "controls", "commands", "delivery", "files"})
+
+
+def test_bot_holds_only_entry_points_and_adapters() -> None:
+    found = {p.stem if p.is_file() else p.name for p in (ROOT / "bot").iterdir()
+             if p.name != "__pycache__" and (p.suffix == ".py" or p.is_dir())}
+    assert found - BOT_ENTRY_POINTS - BOT_ADAPTERS <= BOT_NOT_YET_IN_THE_CORE
+    for moved in ("chat", "directory"):
+        assert moved not in found
 
 
 def _plant(root: Path, relative: str, source: str) -> None:
@@ -145,12 +177,17 @@ def test_the_walker_finds_planted_imports(tmp_path: Path) -> None:
     _plant(tmp_path, "conversations/flow.py", "from slack_bolt.async_app import AsyncApp\n"
                                               "from desks import rules\n")
     _plant(tmp_path, "cards/render.py", "from storage import models\n"
-                                        "__import__('botframework.connector')\n")
-    _plant(tmp_path, "scheduling/jobs.py", "import bot.server\nfrom conversations import flow\n")
+                                        "__import__('botframework.connector')\n"
+                                        "from desks import rules\n"
+                                        "import conversations.flow\n")
+    _plant(tmp_path, "scheduling/jobs.py", "import bot.server\nfrom conversations import flow\n"
+                                           "from cards import render\n")
+    _plant(tmp_path, "storage/outbox.py", "from conversations.flow import NoticeKind\n"
+                                          "from storage import models\n")
 
     found, files = violations(tmp_path)
 
-    assert files == len(list(tmp_path.rglob("*.py"))) == 11  # 5 planted, 6 __init__.py
+    assert files == len(list(tmp_path.rglob("*.py"))) == 12  # 6 planted, 6 __init__.py
     text = "\n".join(found)
     for expected in [
         "storage/deep/inner.py:4 imports slack_sdk.web",
@@ -163,11 +200,15 @@ def test_the_walker_finds_planted_imports(tmp_path: Path) -> None:
         "cards/render.py:1 imports storage",
         "cards/render.py:2 imports botframework.connector",
         "scheduling/jobs.py:1 imports bot.server",
+        "scheduling/jobs.py:3 imports cards",
+        "cards/render.py:3 imports desks",
+        "cards/render.py:4 imports conversations.flow",
+        "storage/outbox.py:1 imports conversations.flow",
     ]:
         assert expected in text, f"missed: {expected}\nfound:\n{text}"
     # Allowed arrows and package-internal relative imports are not reported.
     for allowed in ("conversations/flow.py:2", "scheduling/jobs.py:2", "storage.sibling",
-                    "storage.database"):
+                    "storage.database", "storage/outbox.py:2"):
         assert allowed not in text
 
 
