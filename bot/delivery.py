@@ -8,9 +8,9 @@ from typing import Any
 
 from bot import views
 from conversations.dispatch import Notice, Undeliverable
+from desks.notices import NoticeKind
 from storage.database import Database
 from storage.models import Conversation, Desk, Message, Person, Workspace
-from storage.notices import NoticeKind
 
 
 @dataclasses.dataclass

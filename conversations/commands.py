@@ -27,12 +27,12 @@ from desks.errors import (
     UnknownRef,
     WrongState,
 )
+from desks.notices import NoticeKind
 from desks.permissions import Actor, desk_role, served_desk_ids
 from desks.service import missing_for_ready, require_ready_desk
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
-from storage.notices import NoticeKind
 
 MAX_MESSAGE = 40_000
 # Characters of the opening message a ticket card shows; a longer one is posted whole,

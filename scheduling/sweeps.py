@@ -73,6 +73,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from conversations import commands, sla, timers
 from conversations.lifecycle import ACTIVE, Status
 from conversations.timers import TimerKind
+from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.calendar import ServiceWindow
@@ -89,7 +90,6 @@ from storage.models import (
     Message,
     Person,
 )
-from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from storage.prepared import Prepared, in_ids, keyed
 from storage.types import from_driver
 

@@ -24,11 +24,11 @@ from cards import slack as slack_cards
 from conversations import commands
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
+from desks.notices import NoticeKind
 from desks.permissions import Actor, served_desk_ids
 from storage.database import UnitOfWork
 from storage.journal import write_notice
 from storage.models import Person
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

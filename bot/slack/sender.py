@@ -28,10 +28,10 @@ from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
+from desks.notices import NoticeKind
 from desks.permissions import resolve_actor
 from storage.database import Database
 from storage.models import Conversation, Message, MessageFile, Person, Workspace
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

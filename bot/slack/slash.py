@@ -35,11 +35,11 @@ from bot.slack.app import SlackContext
 from bot.slack.text import typed
 from cards import slack as slack_cards
 from cards.views import Reply
+from desks.notices import NoticeKind
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.journal import write_notice
 from storage.models import InboundEvent
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

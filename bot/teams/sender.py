@@ -47,9 +47,9 @@ from cards import teams as teams_cards
 from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
+from desks.notices import NoticeKind
 from storage.database import Database
 from storage.models import Conversation, Message, MessageFile, PendingRequest, Person
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

@@ -218,7 +218,7 @@ async def test_a_desk_is_ready_with_an_agent_channel_and_agents(world: World, db
 
 async def test_requests_left_on_a_desk_that_is_no_longer_ready_are_told_once(world: World):
     from desks.channels import Binding
-    from storage.notices import ALSO, NoticeKind
+    from desks.notices import ALSO, NoticeKind
 
     posted = await world.run(c.open_conversation, world.people["eli"], world.desks["HR"],
                              "my payslip is wrong")

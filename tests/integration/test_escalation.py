@@ -14,12 +14,12 @@ from sqlalchemy import select
 from conversations import commands
 from conversations.lifecycle import Status
 from desks import service as desks
+from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.permissions import Role
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation
-from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import EXAMPLE, ask, ask_many, local, set_policy, sla_world
 from tests.integration.test_sweeps import Interleave

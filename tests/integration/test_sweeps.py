@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from conversations import commands
 from conversations.lifecycle import Status
+from desks.notices import ALSO, NoticeKind
 from scheduling import sweeps
 from scheduling.sla import DeskCalendar
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
-from storage.notices import ALSO, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import ask, ask_many, local, sla_world
 from tests.integration.world import World

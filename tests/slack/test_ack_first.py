@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from cards import actions as ids
+from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, OutboxNotice
-from storage.notices import NoticeKind
 from tests.fakes.slack_api import RESPONSE_URL
 from tests.slack.harness import (
     DANA,

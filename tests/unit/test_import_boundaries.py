@@ -113,8 +113,8 @@ def test_every_core_file_is_checked() -> None:
     assert walked == on_disk
     for known in ("storage/models.py", "storage/database.py", "storage/migrate.py",
                   "storage/migrations/env.py", "storage/migrations/versions/0001_initial.py",
-                  "conversations/messages.py", "desks/directory.py", "desks/__init__.py", "cards/__init__.py",
-                  "scheduling/__init__.py"):
+                  "conversations/messages.py", "desks/directory.py", "desks/notices.py",
+                  "desks/__init__.py", "cards/__init__.py", "scheduling/__init__.py"):
         assert known in walked
 
 
@@ -145,6 +145,42 @@ def test_bot_holds_only_entry_points_and_adapters() -> None:
     assert found - BOT_ENTRY_POINTS - BOT_ADAPTERS <= BOT_NOT_YET_IN_THE_CORE
     for moved in ("chat", "directory"):
         assert moved not in found
+
+
+def is_reexport_shim(path: Path) -> bool:
+    """A module that only imports names from elsewhere and lists them (docstring aside)."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    exports = [node for node in body if isinstance(node, ast.Import | ast.ImportFrom)
+               and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    rest = [node for node in body if node not in exports
+            and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+            and not (isinstance(node, ast.Assign)
+                     and [getattr(t, "id", None) for t in node.targets] == ["__all__"])]
+    return bool(exports) and not rest
+
+
+def test_no_core_module_is_a_reexport_shim(tmp_path: Path) -> None:
+    # A name has one home: `scheduling/clock.py` and `conversations/notices.py` only
+    # re-exported storage's, so a reader met the clock and the notice kinds twice.
+    shims = [p.relative_to(ROOT).as_posix() for pkg in CORE for p in python_files(ROOT, pkg)
+             if p.name != "__init__.py" and is_reexport_shim(p)]
+    assert shims == []
+    planted = tmp_path / "clock.py"
+    planted.write_text('"""Doc."""\nfrom storage.clock import Clock\n__all__ = ["Clock"]\n')
+    assert is_reexport_shim(planted)
+    planted.write_text("from storage.clock import Clock\nNOW = Clock\n")
+    assert not is_reexport_shim(planted)
+
+
+def test_notice_words_live_in_the_domain_not_in_storage() -> None:
+    # storage applies notices as rows; what a notice kind means is the core's word.
+    import desks.notices
+    import storage
+
+    assert desks.notices.NoticeKind.DESK_NOT_READY == "desk.not_ready"
+    assert not (Path(storage.__file__).parent / "notices.py").exists()
 
 
 def _plant(root: Path, relative: str, source: str) -> None:
