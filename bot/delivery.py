@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import views
+from conversations import view_queries as views
 from conversations.dispatch import Notice, Undeliverable
 from desks.notices import NoticeKind
+from scheduling.sla import expected_response
 from storage.database import Database
 from storage.models import Conversation, Desk, Message, Person, Workspace
 
@@ -39,7 +40,8 @@ class NoticeContext:
         (receipt, reminder, update or the resolve prompt)."""
         kind, payload = self.notice.kind, self.notice.payload
         if kind == NoticeKind.RECEIPT:
-            conversation, _, requester, view = await self.read(db, views.receipt, payload)
+            conversation, _, requester, view = await self.read(db, views.receipt, payload,
+                                                               expected_response)
         elif kind == NoticeKind.REQUESTER_REMINDER:
             conversation, _, requester, view = await self.read(db, views.scheduler_alert,
                                                                kind, payload)

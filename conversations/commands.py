@@ -36,7 +36,8 @@ from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, P
 
 MAX_MESSAGE = 40_000
 # Characters of the opening message a ticket card shows; a longer one is posted whole,
-# in parts, in the card's thread, so the agents read all of it (bot.views cuts the card).
+# in parts, in the card's thread, so the agents read all of it (the card shows an
+# excerpt: `conversations.view_queries`).
 CARD_EXCERPT = 600
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
 MAX_REF = 2 ** 31 - 1  # `conversation.ref` is a 32-bit integer column

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import views
-from cards import actions as ids
 from cards import slack as slack_cards
+from conversations import button_ids as ids
 from conversations import commands
+from conversations import view_queries as views
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
 from desks.notices import NoticeKind

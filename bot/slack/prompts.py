@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
 from cards import slack as slack_cards
+from conversations import view_queries as views
 from conversations.dispatch import Undeliverable
 from storage.database import Database
 from storage.models import PendingRequest, Person

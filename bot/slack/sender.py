@@ -1,8 +1,8 @@
 """The Slack sender: delivers outbox notices through the Slack Web API.
 
 For each notice it reads the conversation's *current* state in a readonly unit of
-work, builds the view with `bot.views`, renders it with `cards.slack`, makes the Web
-API calls and returns where things landed (`Delivery`), which the dispatcher stores.
+work, builds the view with `conversations.view_queries`, renders it with `cards.slack`,
+makes the Web API calls and returns where things landed (`Delivery`), which the dispatcher stores.
 
 Failures are sorted for the dispatcher: 429 (honouring `Retry-After`), 5xx, network
 errors and Slack's transient errors become `RetryLater`; a channel or person that is
@@ -22,10 +22,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
 from bot.files import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
+from conversations import view_queries as views
 from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from desks.notices import NoticeKind

@@ -11,7 +11,7 @@ out empty and the answer follows through the outbox to the command's `response_u
 A command that only reads (`/desk my`, `queue`, `help`) is run at once, out of its
 turn (`Inbox.process_delivery`), so it does not wait behind a burst of others.
 
-The words are parsed and run by the platform-neutral `bot.commands`; this module only
+The words are parsed and run by the platform-neutral `conversations.command_line`; this module only
 translates Slack's payload in and the outcome's card out.
 """
 
@@ -23,7 +23,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.commands.runner import (
+from bot.slack.app import SlackContext
+from bot.slack.text import typed
+from cards import slack as slack_cards
+from conversations.command_line.runner import (
     Caller,
     Outcome,
     Prepared,
@@ -31,10 +34,7 @@ from bot.commands.runner import (
     reads_only,
     run_prepared,
 )
-from bot.slack.app import SlackContext
-from bot.slack.text import typed
-from cards import slack as slack_cards
-from cards.views import Reply
+from conversations.view_models import Reply
 from desks.notices import NoticeKind
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit

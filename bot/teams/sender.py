@@ -1,7 +1,7 @@
 """The Teams sender: delivers outbox notices through the Bot Framework connector.
 
 For each notice it reads the conversation's *current* state in a readonly unit of
-work, builds the view with `bot.views`, renders it with `cards.teams`, makes the
+work, builds the view with `conversations.view_queries`, renders it with `cards.teams`, makes the
 connector calls and returns where things landed (`Delivery`), which the dispatcher
 stores. It mirrors the Slack sender kind for kind; where Teams differs:
 
@@ -38,13 +38,13 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot import views
 from bot.delivery import NoticeContext, already_relayed, workspace_of
 from bot.files import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.limits import SendLimiter, no_client_retries
 from cards import teams as teams_cards
 from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
+from conversations import view_queries as views
 from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
 from conversations.lifecycle import ACTIVE
 from desks.notices import NoticeKind

@@ -21,7 +21,7 @@ from cards.slack import surfaces as _surfaces
 from cards.slack.relay import relay_messages
 from cards.slack.render import MESSAGE_TEXT
 from cards.text import clip_mrkdwn
-from cards.views import (
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,

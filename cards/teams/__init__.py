@@ -30,7 +30,7 @@ from cards.teams.render import (
     fallback_of,
 )
 from cards.teams.text import payload_size
-from cards.views import (
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,

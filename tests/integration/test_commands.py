@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.commands import Caller, Outcome, run_command
-from cards.views import DeskConfig, Help, MyRequests, QueueList, Reply, View
+from conversations.command_line import Caller, Outcome, run_command
+from conversations.view_models import DeskConfig, Help, MyRequests, QueueList, Reply, View
 from desks.directory import Profile, StaticChannel, StaticDirectory
 from storage.clock import FrozenClock
 from storage.database import Database

@@ -98,7 +98,7 @@ async def test_a_resolution_breach_moves_the_request_to_the_next_tier_once(
 
 async def test_the_card_of_the_old_desk_says_where_it_went(db: Database,
                                                           clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await tiers(db)
     clock.set(SUNDAY_9)

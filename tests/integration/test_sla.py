@@ -127,7 +127,7 @@ async def test_without_a_calendar_nothing_is_computed(db: Database, clock: Froze
 
 
 async def test_receipt_says_when_to_expect_an_answer(db: Database, clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await sla_world(db, oncall=["U_LEE"])
     clock.set(local(2026, 1, 11, 9, 0))

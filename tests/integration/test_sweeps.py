@@ -143,7 +143,7 @@ async def test_a_flag_sent_ahead_that_no_sweep_takes_fails_the_run(
 
 
 async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await sla_world(db)
     clock.set(SUNDAY_9)
@@ -163,8 +163,8 @@ async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> Non
 
 async def test_card_names_the_day_and_time_when_due_in_a_later_opening(
         db: Database, clock: FrozenClock) -> None:
-    from bot import views
     from conversations import queues
+    from conversations import view_queries as views
 
     world = await sla_world(db)
     clock.set(local(2026, 1, 8, 17, 50))  # Thursday, 10 open minutes left: due Fri 08:05

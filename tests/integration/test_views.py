@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot import views
-from cards.views import PersonRef
 from conversations import commands
+from conversations import view_queries as views
 from conversations.lifecycle import Status
 from conversations.queues import QueueView, my_requests, queue
+from conversations.view_models import PersonRef
 from desks import service as desks
 from storage.models import Desk
 from tests.integration.world import World

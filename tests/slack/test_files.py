@@ -13,7 +13,7 @@ import os
 
 from sqlalchemy import select
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database

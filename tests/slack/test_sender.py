@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
 from bot.slack.sender import SlackSender
 from cards import slack as slack_cards
 from conversations import commands, intake
+from conversations import view_queries as views
 from conversations.dispatch import Dispatcher
 from conversations.lifecycle import Status
 from desks import service as desks

@@ -16,7 +16,7 @@ from typing import Any
 from botframework.connector.aio import ConnectorClient
 
 from bot.delivery import NoticeContext
-from cards import actions as ids
+from conversations import button_ids as ids
 from conversations.dispatch import Notice
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock

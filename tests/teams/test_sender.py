@@ -16,12 +16,12 @@ import pytest
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
-from bot import views
 from bot.teams.addresses import Addresses
 from bot.teams.limits import SendLimiter
 from bot.teams.sender import TeamsSender
 from cards import teams as teams_cards
 from conversations import commands, intake
+from conversations import view_queries as views
 from conversations.dispatch import Dispatcher, RetryLater
 from desks import service as desks
 from desks.notices import NoticeKind

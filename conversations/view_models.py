@@ -13,6 +13,16 @@ from datetime import datetime
 # ---------------------------------------------------------------- small parts
 
 
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with "…" when it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS if limit > 0 else ""
+
+
 @dataclass(frozen=True)
 class PersonRef:
     """A person as shown: display name, and the platform user id when known (for mentions)."""
