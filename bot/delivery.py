@@ -9,7 +9,7 @@ from typing import Any
 from conversations import view_queries as views
 from conversations.dispatch import Notice, Undeliverable
 from desks.notices import NoticeKind
-from scheduling.sla import expected_response
+from scheduling.desk_calendar import expected_response
 from storage.database import Database
 from storage.models import Conversation, Desk, Message, Person, Workspace
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from conversations import files as shared_files
-from conversations import limits, sla
+from conversations import opening_limits, sla
 from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -250,7 +250,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     desk's available agents. `requester_channel`/`requester_thread` say where the
     employee asked (the receipt and later updates go there). `files` shared with
     the message go to the card's thread after the card. Past the person's
-    opening limit it is refused (`limits.TooManyRequests`) and nothing is opened.
+    opening limit it is refused (`opening_limits.TooManyRequests`) and nothing is opened.
     """
     desk = await _current_desk(uow, desk)
     await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
@@ -258,7 +258,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
         raise NotPermitted("That desk belongs to another workspace.")
     text = _words(text, files, example="Write what you need, e.g. `/desk ask IT my laptop "
                                        "won't start`.")
-    await limits.check_opening(uow, requester)
+    await opening_limits.check_opening(uow, requester)
     now = uow.clock.now()
     conversation = Conversation(
         workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),

@@ -262,7 +262,7 @@ async def receipt(uow: UnitOfWork, conversation: Conversation,
                   expected_response: ExpectedResponse | None = None) -> Receipt:
     """The reply under the employee's first message: ref, desk, expected first response.
 
-    `expected_response` words when a first answer may come (`scheduling.sla`'s counts
+    `expected_response` words when a first answer may come (`scheduling.desk_calendar`'s counts
     in the desk's service window, which conversations may not import); without it the
     receipt promises no time.
     """

@@ -77,7 +77,7 @@ from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.calendar import ServiceWindow
-from scheduling.sla import window_of
+from scheduling.desk_calendar import window_of
 from storage.clock import Clock
 from storage.database import Database, UnitOfWork
 from storage.journal import JournalBatch, record_event, write_notice

@@ -2,7 +2,7 @@
 
 Defined here, next to the clock, for the same reason: `conversations` may not import
 `scheduling`, yet opening a request must store due times counted in the desk's
-service window. `bot/bootstrap.py` puts a `scheduling.sla.DeskCalendar` on the
+service window. `bot/bootstrap.py` puts a `scheduling.desk_calendar.DeskCalendar` on the
 `Database` (like the clock), and every unit of work of that database sees it. A
 database without one stores no due times, and nothing else changes.
 

@@ -24,14 +24,14 @@ from bot.playground.workspace import (
     TEAM_ID,
     as_slack_sends,
 )
-from bot.slack.text import typed
+from bot.slack.typed_text import typed
 from conversations import commands
 from conversations.command_line import Caller, run_command
 from conversations.lifecycle import Status
 from desks.people import ensure_person
 from desks.permissions import Actor
 from desks.service import find_desk
-from scheduling.sla import DeskCalendar
+from scheduling.desk_calendar import DeskCalendar
 from storage.clock import FrozenClock
 from storage.database import Database
 

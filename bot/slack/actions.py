@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot.slack import home
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
-from bot.slack.text import typed
+from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from conversations import button_ids as ids
 from conversations import buttons as controls

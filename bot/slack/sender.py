@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import NoticeContext, already_relayed, workspace_of
-from bot.files import caption, failure_words, fetch, read_relay
+from bot.file_relay import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations import view_queries as views
 from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable

@@ -24,7 +24,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.slack.app import SlackContext
-from bot.slack.text import typed
+from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from conversations.command_line.runner import (
     Caller,

@@ -26,10 +26,10 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from bot.teams import invoke, words
+from bot.teams.accounts import PLATFORM, delivery_id, enter, profile_of
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
-from bot.teams.files import has_files, shared_files
-from bot.teams.people import PLATFORM, delivery_id, enter, profile_of
+from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
 from conversations import intake
 from conversations import messages as chat

@@ -18,11 +18,11 @@ from typing import Any
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
+from bot.teams.accounts import delivery_id, enter
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
-from bot.teams.people import delivery_id, enter
 from cards import teams as teams_cards
-from cards.teams.actions import ASK, REFRESH, ref_of, value_of
+from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids as ids
 from conversations import buttons as controls
 from conversations import commands

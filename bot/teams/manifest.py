@@ -138,7 +138,7 @@ def build_manifest(app_id: str, *, name: str = DEFAULT_NAME,
             # chats have no role in a desk, so the bot is not offered there.
             "scopes": ["personal", "team"],
             # Files in a personal chat reach the bot as download links (the employee's
-            # files; `bot.teams.files`). Channel files live in SharePoint regardless.
+            # files; `bot.teams.attachments`). Channel files live in SharePoint regardless.
             "supportsFiles": True,
             "isNotificationOnly": False,
             "commandLists": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.i18n import t
-from cards.slack.messages import desk_choices, fit_rows
+from cards.slack.message_blocks import desk_choices, fit_rows
 from cards.slack.render import VIEW_BLOCKS, render
 from cards.text import clip_mrkdwn, fit_mrkdwn
 from conversations.view_models import AgentHome, AskModal, EmployeeHome, clip

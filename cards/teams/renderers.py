@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from cards.teams.actions import data
+from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
-from cards.teams.text import clip_markdown, fit_markdown, is_teams_user_id
+from cards.teams.verbs import data
 from cards.text import stars, user_text
 from conversations.view_models import (
     AddOrNew,

@@ -417,7 +417,7 @@ async def test_a_public_agent_channel_asks_for_confirmation(helpdesk: Chat):
 
 
 async def test_on_teams_another_channel_than_here_is_for_admins(helpdesk: Chat):
-    from bot.teams.people import TeamsDirectory
+    from bot.teams.accounts import TeamsDirectory
 
     # Teams tells who is in the channel a command is written in (its author), no other.
     helpdesk.directory = TeamsDirectory()  # type: ignore[assignment]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from conversations import commands
 from conversations.lifecycle import Status
-from scheduling.sla import window_of
+from scheduling.desk_calendar import window_of
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.integration.sla_world import ask, local, set_policy, sla_world

@@ -15,7 +15,7 @@ from conversations import commands
 from conversations.lifecycle import Status
 from desks.notices import ALSO, NoticeKind
 from scheduling import sweeps
-from scheduling.sla import DeskCalendar
+from scheduling.desk_calendar import DeskCalendar
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork

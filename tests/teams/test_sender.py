@@ -17,7 +17,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.teams.addresses import Addresses
-from bot.teams.limits import SendLimiter
+from bot.teams.send_pace import SendLimiter
 from bot.teams.sender import TeamsSender
 from cards import teams as teams_cards
 from conversations import commands, intake

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from cards import teams
 from cards.teams import relay
+from cards.teams.markdown import payload_size
 from cards.teams.render import ACTIVITY_BUDGET, CARD_BUDGET, CHOICE_TEXT, TITLE_TEXT
-from cards.teams.text import payload_size
 from conversations import button_ids as actions
 from conversations.view_models import AskModal, PersonRef, RelayToAgents, Settled
 from tests.data import SCHEMAS

@@ -7,7 +7,7 @@ card escapes it, so escaping never hides more of it (issue 20.3).
 from __future__ import annotations
 
 from cards import slack, teams
-from cards.teams.text import escape_markdown
+from cards.teams.markdown import escape_markdown
 from conversations.commands import CARD_EXCERPT
 from conversations.view_models import clip
 from tests.unit.cards_checks import check_message, unescape
