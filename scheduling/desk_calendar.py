@@ -5,6 +5,8 @@ with `scheduling.calendar.ServiceWindow`. Windows are cached by the settings' wi
 keys, so the thousands of conversations of one desk share one window (and its
 cached holiday years). A desk whose window settings do not parse counts as always
 open, with a warning: a broken setting must not stop requests from opening.
+`expected_response` words a receipt's promise in the same window (conversations'
+view queries take it as an argument, since conversations may not import scheduling).
 """
 
 from __future__ import annotations
