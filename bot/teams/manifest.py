@@ -40,7 +40,8 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SEMVER = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
 
 # The text commands Teams lists in its command menu, one list per scope, at most 10
-# each; the titles are subcommands of bot/commands/catalog.py (a test holds them to it).
+# each; the titles are subcommands of conversations/command_line/catalog.py (a test
+# holds them to it).
 # Teams spelling: the bot is addressed by @mention, a channel is bound by running the
 # command in it, refs are plain numbers.
 PERSONAL_COMMANDS = (

@@ -1,5 +1,6 @@
-"""bot/views.py builds the cards' view models from the database as it is now, and from
-the payloads the core's commands write. Runs on SQLite, and PostgreSQL when configured."""
+"""conversations/view_queries.py builds the cards' view models from the database as it
+is now, and from the payloads the core's commands write. Runs on SQLite, and PostgreSQL
+when configured."""
 
 from __future__ import annotations
 
