@@ -9,7 +9,6 @@ from typing import Any
 from conversations import view_queries as views
 from conversations.dispatch import Notice, Undeliverable
 from desks.notices import NoticeKind
-from scheduling.desk_calendar import expected_response
 from storage.database import Database
 from storage.models import Conversation, Desk, Message, Person, Workspace
 
@@ -40,8 +39,7 @@ class NoticeContext:
         (receipt, reminder, update or the resolve prompt)."""
         kind, payload = self.notice.kind, self.notice.payload
         if kind == NoticeKind.RECEIPT:
-            conversation, _, requester, view = await self.read(db, views.receipt, payload,
-                                                               expected_response)
+            conversation, _, requester, view = await self.read(db, views.receipt, payload)
         elif kind == NoticeKind.REQUESTER_REMINDER:
             conversation, _, requester, view = await self.read(db, views.scheduler_alert,
                                                                kind, payload)

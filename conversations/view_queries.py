@@ -9,7 +9,7 @@ as it is *now*; a notice's payload only adds what the current state cannot tell
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -53,9 +53,6 @@ from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
-
-# When a desk's first answer may come, in words ("within 15 minutes"); see `receipt`.
-ExpectedResponse = Callable[[Desk, Conversation], str | None]
 
 # requester.update's "what" as the core writes it -> RequesterUpdate.what as cards show it.
 UPDATE_WHAT = {"assigned": "picked_up", "moved": "transferred"}
@@ -258,19 +255,18 @@ async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
 
 
 async def receipt(uow: UnitOfWork, conversation: Conversation,
-                  payload: Mapping[str, Any] | None = None,
-                  expected_response: ExpectedResponse | None = None) -> Receipt:
+                  payload: Mapping[str, Any] | None = None) -> Receipt:
     """The reply under the employee's first message: ref, desk, expected first response.
 
-    `expected_response` words when a first answer may come (`scheduling.desk_calendar`'s counts
-    in the desk's service window, which conversations may not import); without it the
-    receipt promises no time.
+    The promise is counted in the desk's service window by the business-time calendar
+    on the unit of work (`scheduling.desk_calendar`, installed by bootstrap); a
+    database without one promises no time.
     """
     follows = (payload or {}).get("follows_ref")
     desk = await _desk(uow, conversation.desk_id)
     return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
-                   expected_response=(expected_response(desk, conversation)
-                                      if desk and expected_response else None),
+                   expected_response=(uow.business_time.expected_response(desk, conversation)
+                                      if desk and uow.business_time else None),
                    follows_ref=int(follows) if follows else None)
 
 

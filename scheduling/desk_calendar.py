@@ -5,8 +5,8 @@ with `scheduling.calendar.ServiceWindow`. Windows are cached by the settings' wi
 keys, so the thousands of conversations of one desk share one window (and its
 cached holiday years). A desk whose window settings do not parse counts as always
 open, with a warning: a broken setting must not stop requests from opening.
-`expected_response` words a receipt's promise in the same window (conversations'
-view queries take it as an argument, since conversations may not import scheduling).
+`expected_response` words a receipt's promise in the same window; the view queries ask
+it of the calendar on the unit of work, as conversations may not import scheduling.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ class DeskCalendar:
     def is_open(self, settings: Mapping[str, Any] | None, moment: datetime) -> bool:
         """Whether the desk is open at `moment`."""
         return window_of(settings).is_open(moment)
+
+    def expected_response(self, desk: Desk, conversation: Conversation) -> str | None:
+        """The receipt's promise (`expected_response` below)."""
+        return expected_response(desk, conversation)
 
 
 def _spelled(delta: timedelta) -> str:

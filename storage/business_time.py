@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from storage.models import Conversation, Desk
 
 DeskSettings = Mapping[str, Any] | None
 
@@ -32,4 +35,9 @@ class BusinessTime(Protocol):
 
     def is_open(self, settings: DeskSettings, moment: datetime) -> bool:
         """Whether the desk is open at `moment`."""
+        ...
+
+    def expected_response(self, desk: Desk, conversation: Conversation) -> str | None:
+        """When the requester may expect a first answer, in words ("within 15 minutes"),
+        for the receipt; None when the desk's settings do not parse."""
         ...
