@@ -51,7 +51,7 @@ from conversations import timers
 from conversations.lifecycle import Status
 from conversations.timers import TimerKind
 from scheduling import sweep_reads, sweeps
-from scheduling.sla import DeskCalendar, window_of
+from scheduling.desk_calendar import DeskCalendar, window_of
 from storage import migrate
 from storage.clock import FrozenClock
 from storage.database import Database

@@ -15,8 +15,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.settings import Settings
+from scheduling.desk_calendar import DeskCalendar
 from scheduling.jobs import SweepScheduler
-from scheduling.sla import DeskCalendar
 from storage import migrate
 from storage.clock import Clock, SystemClock
 from storage.database import Database

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import views
+from conversations import view_queries as views
 from conversations.delivery_plan import View
 from conversations.dispatch import Notice, Undeliverable
 from storage.database import Database
@@ -33,7 +33,7 @@ class NoticeContext:
         return f"{self.notice.kind}{ref} (notice {self.notice.id}, {self.label} {self.workspace})"
 
 
-# The views of bot/views.py a plan may name, and whether they show a conversation
+# The views of conversations/view_queries.py a plan may name, and whether they show a conversation
 # (built as `builder(uow, conversation, *args)`) or not (`builder(uow, *args)`).
 VIEWS: dict[str, tuple[Callable[..., Awaitable[Any]], bool]] = {
     "ticket_card": (views.ticket_card, True),

@@ -1,8 +1,8 @@
 """Cards: what deskbot shows, rendered per platform from plain view models.
 
-- `cards.views`: the view models (ticket card, relays, prompts, lists, homes, modal),
-  built by `bot.views` from the database; no platform and no database here.
-- `cards.actions`: action ids, block ids and value formats the adapters' listeners match.
+- `conversations.view_models`: the view models (ticket card, relays, prompts, lists, homes, modal),
+  built by `conversations.view_queries` from the database; no platform and no database here.
+- `conversations.button_ids`: action ids, block ids and value formats the adapters' listeners match.
 - `cards.slack`: Block Kit (`messages`, `message`, `home`, `modal`) from Jinja2
   templates in `cards/templates/slack/`; user text escaped for mrkdwn, everything cut
   to Slack's limits, long relays split into several messages.

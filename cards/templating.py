@@ -10,8 +10,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from cards import actions
 from cards.text import age, isolate, stars
+from conversations import button_ids as actions
 
 # What the templates branch on (the same words as the view models).
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")

@@ -20,7 +20,8 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-ELLIPSIS = "…"
+from conversations.view_models import ELLIPSIS
+
 FSI = "\u2068"  # FIRST STRONG ISOLATE: the value takes its own direction
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
 # Embeddings, overrides and isolates: user text never brings its own.
@@ -92,13 +93,6 @@ def escape_mrkdwn(text: str) -> str:
 
 def _escaped_len(char: str) -> int:
     return len(_ESCAPES.get(char, char))
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, ending with "…" when it was cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS if limit > 0 else ""
 
 
 def fit_mrkdwn(text: str, limit: int) -> str:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from conversations import files as shared_files
-from conversations import limits, sla
+from conversations import opening_limits, sla
 from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -27,16 +27,17 @@ from desks.errors import (
     UnknownRef,
     WrongState,
 )
+from desks.notices import NoticeKind
 from desks.permissions import Actor, desk_role, served_desk_ids
 from desks.service import missing_for_ready, require_ready_desk
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
-from storage.notices import NoticeKind
 
 MAX_MESSAGE = 40_000
 # Characters of the opening message a ticket card shows; a longer one is posted whole,
-# in parts, in the card's thread, so the agents read all of it (bot.views cuts the card).
+# in parts, in the card's thread, so the agents read all of it (the card shows an
+# excerpt: `conversations.view_queries`).
 CARD_EXCERPT = 600
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
 MAX_REF = 2 ** 31 - 1  # `conversation.ref` is a 32-bit integer column
@@ -249,7 +250,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     desk's available agents. `requester_channel`/`requester_thread` say where the
     employee asked (the receipt and later updates go there). `files` shared with
     the message go to the card's thread after the card. Past the person's
-    opening limit it is refused (`limits.TooManyRequests`) and nothing is opened.
+    opening limit it is refused (`opening_limits.TooManyRequests`) and nothing is opened.
     """
     desk = await _current_desk(uow, desk)
     await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
@@ -257,7 +258,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
         raise NotPermitted("That desk belongs to another workspace.")
     text = _words(text, files, example="Write what you need, e.g. `/desk ask IT my laptop "
                                        "won't start`.")
-    await limits.check_opening(uow, requester)
+    await opening_limits.check_opening(uow, requester)
     now = uow.clock.now()
     conversation = Conversation(
         workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),

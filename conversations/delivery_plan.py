@@ -9,8 +9,8 @@ again, a relay into a thread that does not exist cannot be delivered). Each plat
 sender carries the steps out (bot/slack/sender.py, bot/teams/sender.py) and keeps only
 what is truly its own: how to post, pin, open a chat or upload a file.
 
-A step names the view to show (`View`: a builder of bot/views.py and its arguments);
-the sender builds it from the conversation as it is at delivery and renders it.
+A step names the view to show (`View`: a builder of conversations/view_queries.py and
+its arguments);the sender builds it from the conversation as it is at delivery and renders it.
 `STEP_KINDS` lists every step `decide` may produce; `PLANNED` every notice kind it
 plans (a test checks both against NoticeKind and the senders).
 """
@@ -23,6 +23,7 @@ from typing import Any
 
 from conversations.dispatch import Notice, Undeliverable
 from conversations.lifecycle import ACTIVE
+from desks.notices import NoticeKind
 from storage.database import Database, UnitOfWork
 from storage.models import (
     Conversation,
@@ -33,7 +34,6 @@ from storage.models import (
     Person,
     Workspace,
 )
-from storage.notices import NoticeKind
 
 ALERTS = frozenset({NoticeKind.SLA_WARNING, NoticeKind.SLA_BREACH,
                     NoticeKind.STALL_UNASSIGNED, NoticeKind.AGENT_NUDGE})
@@ -55,8 +55,8 @@ NO_THREAD = "the card was never posted, so its thread does not exist"
 
 @dataclass(frozen=True)
 class View:
-    """Which view to show: `name` is a builder of bot/views.py, `args` what it takes
-    after the unit of work and (for a conversation's views) the conversation."""
+    """Which view to show: `name` is a builder of conversations/view_queries.py, `args`
+    what it takes after the unit of work and (for a conversation's views) the conversation."""
 
     name: str
     args: tuple[Any, ...] = ()

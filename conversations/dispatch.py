@@ -36,10 +36,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import exc as sa_exc
 
-from storage import outbox
-from storage.database import Database
-from storage.journal import write_notice
-from storage.notices import (
+from desks.notices import (
     ALSO,
     CARD_FIRST,
     COALESCED_KINDS,
@@ -47,6 +44,9 @@ from storage.notices import (
     TOLD,
     NoticeKind,
 )
+from storage import outbox
+from storage.database import Database
+from storage.journal import write_notice
 
 log = logging.getLogger(__name__)
 

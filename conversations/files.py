@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from desks.notices import NoticeKind
 from storage.database import UnitOfWork
 from storage.journal import write_notice
 from storage.models import Conversation, Message, MessageFile, PendingRequest
-from storage.notices import NoticeKind
 
 DEFAULT_MAX_FILE_MB = 25
 MAX_FILES = 10  # per message: Slack's own limit on one message's files

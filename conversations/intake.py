@@ -16,10 +16,10 @@ from sqlalchemy import delete, select
 
 from conversations.lifecycle import ACTIVE
 from desks.errors import DeskNotReady, NotPermitted, UnknownDesk, WrongState
+from desks.notices import NoticeKind
 from storage.database import UnitOfWork
 from storage.journal import write_notice
 from storage.models import Conversation, Desk, DeskMember, PendingRequest, Person
-from storage.notices import NoticeKind
 
 # A pending request nobody answered is dropped after this long (see forget_pending).
 PENDING_KEPT = timedelta(days=7)

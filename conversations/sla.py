@@ -1,7 +1,7 @@
 """SLA clocks and stall checks: the due times a conversation carries, kept up to date.
 
 Due times are counted in the desk's business time by the calendar the database
-carries (`storage.business_time`; `bot/bootstrap.py` installs `scheduling.sla`'s).
+carries (`storage.business_time`; `bot/bootstrap.py` installs `scheduling.desk_calendar`'s).
 Without one nothing is computed and every due time stays NULL.
 
 - **Due times** (`first_response_due_at`, `resolution_due_at`, and the moments their

@@ -23,6 +23,7 @@ from desks.errors import (
     NotPermitted,
     UnknownDesk,
 )
+from desks.notices import ALSO, NoticeKind
 from desks.permissions import Actor, Role, desk_role, require_admin, require_desk_admin
 from desks.policy import (
     POLICY_KEYS,
@@ -46,7 +47,6 @@ from desks.window_grammar import (
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
-from storage.notices import ALSO, NoticeKind
 
 MAX_NAME = 80
 MAX_DESCRIPTION = 1000

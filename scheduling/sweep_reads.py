@@ -35,7 +35,7 @@ from conversations.timers import TimerKind
 from desks.permissions import Role
 from desks.policy import DeskPolicy
 from scheduling.calendar import ServiceWindow
-from scheduling.sla import window_of
+from scheduling.desk_calendar import window_of
 from scheduling.sweep_rules import DeskFacts, Due
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, ConversationTimer, Desk, DeskMember, Person

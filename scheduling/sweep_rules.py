@@ -19,10 +19,10 @@ from typing import Any, NamedTuple
 from conversations import sla, timers
 from conversations.lifecycle import Status
 from conversations.timers import TimerKind
+from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.policy import DeskPolicy
 from scheduling.calendar import ServiceWindow
 from storage.business_time import BusinessTime
-from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from storage.sweep_applier import NOW, NOW_IF_UNSET, ClearedPerDesk, PerDesk
 
 SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer after a "

@@ -2,7 +2,7 @@
 
 Defined here, next to the clock, for the same reason: `conversations` may not import
 `scheduling`, yet opening a request must store due times counted in the desk's
-service window. `bot/bootstrap.py` puts a `scheduling.sla.DeskCalendar` on the
+service window. `bot/bootstrap.py` puts a `scheduling.desk_calendar.DeskCalendar` on the
 `Database` (like the clock), and every unit of work of that database sees it. A
 database without one stores no due times, and nothing else changes.
 
@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from storage.models import Conversation, Desk
 
 DeskSettings = Mapping[str, Any] | None
 
@@ -32,4 +35,9 @@ class BusinessTime(Protocol):
 
     def is_open(self, settings: DeskSettings, moment: datetime) -> bool:
         """Whether the desk is open at `moment`."""
+        ...
+
+    def expected_response(self, desk: Desk, conversation: Conversation) -> str | None:
+        """When the requester may expect a first answer, in words ("within 15 minutes"),
+        for the receipt; None when the desk's settings do not parse."""
         ...

@@ -1,7 +1,7 @@
 """`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests.
 
 Everything goes through deskbot's own paths: the desks are set up by Ada's `/desk admin`
-commands (`bot.commands.run_command`), the history by the core commands
+commands (`conversations.command_line.run_command`), the history by the core commands
 (`conversations.commands`) on a clock moved back to each moment. The notices they
 write are delivered by the running dispatcher, so the cards, relays and prompts land in
 the playground's channels as they would in Slack; the sweeps then flag what is late.
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.commands import Caller, run_command
 from bot.playground.workspace import (
     ADA,
     DANA,
@@ -25,13 +24,14 @@ from bot.playground.workspace import (
     TEAM_ID,
     as_slack_sends,
 )
-from bot.slack.text import typed
+from bot.slack.typed_text import typed
 from conversations import commands
+from conversations.command_line import Caller, run_command
 from conversations.lifecycle import Status
 from desks.people import ensure_person
 from desks.permissions import Actor
 from desks.service import find_desk
-from scheduling.sla import DeskCalendar
+from scheduling.desk_calendar import DeskCalendar
 from storage.clock import FrozenClock
 from storage.database import Database
 

@@ -22,15 +22,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import controls
 from bot.slack import home
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
-from bot.slack.text import typed
-from cards import actions as ids
+from bot.slack.typed_text import typed
 from cards import slack as slack_cards
-from cards.views import AskModal, DeskOption, Settled
+from conversations import button_ids as ids
+from conversations import buttons as controls
 from conversations import commands, intake
+from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
 from desks.service import find_desk
 from storage import inbound

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.answers import Answers
 from bot.slack.guard import Guard, Identity, Refusal, SslCheck
-from bot.slack.people import People, SlackDirectory
+from bot.slack.lookups import People, SlackDirectory
 from storage.clock import Clock
 from storage.database import Database
 from storage.inbox import Inbox

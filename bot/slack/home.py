@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import views
-from cards import actions as ids
 from cards import slack as slack_cards
+from conversations import button_ids as ids
 from conversations import commands
+from conversations import view_queries as views
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
+from desks.notices import NoticeKind
 from desks.permissions import Actor, served_desk_ids
 from storage.database import UnitOfWork
 from storage.journal import write_notice
 from storage.models import Person
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot import chat
 from bot.slack import actions, home, slash
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
-from bot.slack.text import typed
+from bot.slack.typed_text import typed
 from conversations import intake
+from conversations import messages as chat
 from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
 from storage import inbound

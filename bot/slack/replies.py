@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from cards import slack as slack_cards
-from cards.views import Reply
+from conversations.view_models import Reply
 
 log = logging.getLogger(__name__)
 

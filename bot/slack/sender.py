@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import NoticeContext, build_view
-from bot.files import caption, failure_words, fetch, read_relay
+from bot.file_relay import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations import delivery_plan
 from conversations.delivery_plan import (

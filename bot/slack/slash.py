@@ -22,7 +22,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.commands.runner import (
+from bot.slack.app import SlackContext
+from bot.slack.typed_text import typed
+from cards import slack as slack_cards
+from conversations.command_line.runner import (
     Caller,
     Outcome,
     Prepared,
@@ -30,16 +33,13 @@ from bot.commands.runner import (
     reads_only,
     run_prepared,
 )
-from bot.slack.app import SlackContext
-from bot.slack.text import typed
-from cards import slack as slack_cards
-from cards.views import Reply
+from conversations.view_models import Reply
+from desks.notices import NoticeKind
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
 from storage.journal import write_notice
 from storage.models import InboundEvent
-from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 

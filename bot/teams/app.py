@@ -37,8 +37,8 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.settings import Settings
+from bot.teams.accounts import TeamsDirectory
 from bot.teams.addresses import Addresses
-from bot.teams.people import TeamsDirectory
 from storage.clock import Clock
 from storage.database import Database
 from storage.inbox import Inbox
@@ -241,7 +241,7 @@ class TeamsAdapter:
 
                 raise Undeliverable(f"{str(service_url)[:100]!r} is not a Bot Framework "
                                     "service URL")
-            from bot.teams.limits import no_client_retries
+            from bot.teams.send_pace import no_client_retries
 
             factory = self.auth.create_connector_factory(
                 self.adapter.create_claims_identity(self.app_id))

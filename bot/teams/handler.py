@@ -25,18 +25,19 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
-from bot import chat, views
-from bot.commands.runner import Caller, Outcome, prepare_command, run_prepared
 from bot.teams import invoke, words
+from bot.teams.accounts import PLATFORM, enter, profile_of
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
-from bot.teams.files import has_files, shared_files
-from bot.teams.people import PLATFORM, enter, profile_of
+from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
-from cards.views import Reply
 from conversations import intake
+from conversations import messages as chat
+from conversations import view_queries as views
+from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
 from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
+from conversations.view_models import Reply
 from desks.errors import DeskbotError
 from desks.permissions import resolve_actor, served_desk_ids
 from storage import inbound

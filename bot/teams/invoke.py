@@ -19,16 +19,17 @@ from typing import Any
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
-from bot import controls, views
+from bot.teams.accounts import PLATFORM, enter
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
-from bot.teams.people import PLATFORM, enter
-from cards import actions as ids
 from cards import teams as teams_cards
-from cards.teams.actions import ASK, REFRESH, ref_of, value_of
-from cards.views import Settled
+from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
+from conversations import button_ids as ids
+from conversations import buttons as controls
 from conversations import commands
+from conversations import view_queries as views
 from conversations.queues import QueueView
+from conversations.view_models import Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.permissions import resolve_actor, served_desk_ids
 from desks.service import find_desk

@@ -40,7 +40,8 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SEMVER = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)")
 
 # The text commands Teams lists in its command menu, one list per scope, at most 10
-# each; the titles are subcommands of bot/commands/catalog.py (a test holds them to it).
+# each; the titles are subcommands of conversations/command_line/catalog.py (a test
+# holds them to it).
 # Teams spelling: the bot is addressed by @mention, a channel is bound by running the
 # command in it, refs are plain numbers.
 PERSONAL_COMMANDS = (
@@ -138,7 +139,7 @@ def build_manifest(app_id: str, *, name: str = DEFAULT_NAME,
             # chats have no role in a desk, so the bot is not offered there.
             "scopes": ["personal", "team"],
             # Files in a personal chat reach the bot as download links (the employee's
-            # files; `bot.teams.files`). Channel files live in SharePoint regardless.
+            # files; `bot.teams.attachments`). Channel files live in SharePoint regardless.
             "supportsFiles": True,
             "isNotificationOnly": False,
             "commandLists": [

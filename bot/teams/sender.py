@@ -40,11 +40,11 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.delivery import NoticeContext, build_view
-from bot.files import caption, failure_words, fetch, read_relay
+from bot.file_relay import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
-from bot.teams.limits import SendLimiter, no_client_retries
+from bot.teams.send_pace import SendLimiter, no_client_retries
 from cards import teams as teams_cards
-from cards.teams.text import clip_markdown, escape_markdown, fit_markdown
+from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown
 from conversations import delivery_plan
 from conversations.delivery_plan import (
     AnswerCommand,

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands.catalog import ADMIN, TOP
+from conversations.command_line.catalog import ADMIN, TOP
 
 # Commands whose first argument is a request's number.
 ON_A_REF = frozenset({"claim", "unassign", "pin", "unpin", "unread", "reopen", "close",

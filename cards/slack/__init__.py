@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cards.slack import messages as _messages
+from cards.slack import message_blocks as _messages
 from cards.slack import surfaces as _surfaces
 from cards.slack.relay import relay_messages
 from cards.slack.render import MESSAGE_TEXT
 from cards.text import clip_mrkdwn
-from cards.views import (
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,

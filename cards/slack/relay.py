@@ -14,7 +14,7 @@ from typing import Any
 from cards.i18n import t
 from cards.slack.render import render
 from cards.text import escape_mrkdwn, fit_mrkdwn, split_text
-from cards.views import RelayToAgents, RelayToRequester
+from conversations.view_models import RelayToAgents, RelayToRequester
 
 PIECE = 2600  # escaped characters per section: room for the name prefix under 3000
 PIECES_PER_MESSAGE = 4  # ~10,400 characters of blocks per message

@@ -22,13 +22,13 @@ from cards.i18n import t
 from cards.templating import prune, safe_url
 from cards.text import (
     channel_mrkdwn,
-    clip,
     clip_mrkdwn,
     date_token,
     fit_mrkdwn,
     person_mrkdwn,
     user_text,
 )
+from conversations.view_models import clip
 
 # Slack's limits (PLATFORM_NOTES.md) as the templates use them.
 SECTION_TEXT = 3000

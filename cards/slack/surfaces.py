@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from cards.i18n import t
-from cards.slack.messages import desk_choices, fit_rows
+from cards.slack.message_blocks import desk_choices, fit_rows
 from cards.slack.render import VIEW_BLOCKS, render
-from cards.text import clip, clip_mrkdwn, fit_mrkdwn
-from cards.views import AgentHome, AskModal, EmployeeHome
+from cards.text import clip_mrkdwn, fit_mrkdwn
+from conversations.view_models import AgentHome, AskModal, EmployeeHome, clip
 
 HOME_ROWS = 60  # queue rows per page a home tab can show (the adapter pages by this or fewer)
 OWN_REQUESTS = 10  # an agent's own requests shown under the queue

@@ -6,9 +6,9 @@
     teams.activity(view)    # {"type": "message", "text": fallback, "attachments": [card]}
     teams.activities(view)  # one activity per card
 
-Buttons are `Action.Execute` with our action ids as verbs (`cards.teams.actions` tells
+Buttons are `Action.Execute` with our action ids as verbs (`cards.teams.verbs` tells
 how their data reads back); the ticket card carries `refresh` so its agents see the
-current state. All user text is escaped for card markdown (`cards.teams.text`) and
+current state. All user text is escaped for card markdown (`cards.teams.markdown`) and
 every card is kept within Teams' payload limit, so a render never fails on what a user
 typed. Strings come from the `cards/locales` catalogues (`teams.<key>` entries override
 the shared ones where Teams words differ).
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cards.teams import renderers as _cards
-from cards.teams.actions import REFRESH, VERBS, ref_of, value_of
+from cards.teams.markdown import payload_size
 from cards.teams.relay import relay_cards
 from cards.teams.render import (
     ACTIVITY_BUDGET,
@@ -29,8 +29,8 @@ from cards.teams.render import (
     PAYLOAD_LIMIT,
     fallback_of,
 )
-from cards.teams.text import payload_size
-from cards.views import (
+from cards.teams.verbs import REFRESH, VERBS, ref_of, value_of
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown, split_for_cards
 from cards.teams.render import render, tr
-from cards.teams.text import clip_markdown, escape_markdown, fit_markdown, split_for_cards
-from cards.views import RelayToAgents, RelayToRequester
+from conversations.view_models import RelayToAgents, RelayToRequester
 
 PIECE = 18_000  # bytes of one piece: with the name line and notes, within CARD_BUDGET
 # ~360,000 bytes: the core's longest message (40,000 characters) arrives whole even if

@@ -24,8 +24,8 @@ from jinja2.runtime import Context
 
 from cards import templating
 from cards.i18n import DEFAULT_LOCALE, catalogue, t
-from cards.teams import actions as teams_actions
-from cards.teams.text import (
+from cards.teams import verbs as teams_verbs
+from cards.teams.markdown import (
     clip_markdown,
     date_markdown,
     fit_markdown,
@@ -142,7 +142,7 @@ def _people(context: Context, persons: Any, limit: int = 30) -> str:
     return user_text(", ".join(_name(context, person) for person in list(persons)[:limit]))
 
 
-def _value(value: Any, limit: int = teams_actions.VALUE) -> str:
+def _value(value: Any, limit: int = teams_verbs.VALUE) -> str:
     """A choice value or action value: ours, read back by the adapter: cut, never escaped."""
     return str(value)[:limit]
 
@@ -171,8 +171,8 @@ def environment() -> Environment:
         date=date_markdown,
         fact=_fact,
     ), dict(
-        data=teams_actions.data,
-        REFRESH=teams_actions.REFRESH,
+        data=teams_verbs.data,
+        REFRESH=teams_verbs.REFRESH,
         TITLE_TEXT=TITLE_TEXT,
         CHOICE_TEXT=CHOICE_TEXT,
     ))

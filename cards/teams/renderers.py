@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from cards.teams.actions import data
+from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
-from cards.teams.text import clip_markdown, fit_markdown, is_teams_user_id
-from cards.text import clip, stars, user_text
-from cards.views import (
+from cards.teams.verbs import data
+from cards.text import stars, user_text
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,
@@ -37,11 +37,12 @@ from cards.views import (
     SchedulerAlert,
     Settled,
     TicketCard,
+    clip,
 )
 
 Card = dict[str, Any]
 
-EXCERPT = 1300  # escaped characters of the first message on a card (bot.views cuts it at 600)
+EXCERPT = 1300  # escaped characters of the first message on a card (view_queries cuts it at 600)
 SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
 REFRESH_USERS = 60  # Teams refreshes automatically for at most 60 listed users
 CHOICES = 300  # choices of one choice set, at full scale

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from conversations import commands
-from scheduling.sla import DeskCalendar
+from scheduling.desk_calendar import DeskCalendar
 from storage.database import Database
 from storage.models import Conversation, Desk
 from tests.integration.world import World, build_world

@@ -4,9 +4,10 @@ the resolve prompt once answered. Runs on SQLite, and PostgreSQL when configured
 
 from __future__ import annotations
 
-from bot import controls, views
-from cards import actions
+from conversations import button_ids as actions
+from conversations import buttons as controls
 from conversations import commands
+from conversations import view_queries as views
 from conversations.lifecycle import Status
 from storage.models import AgentMark
 from tests.integration.world import World

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.commands import Caller, Outcome, run_command
-from bot.directory import Profile, StaticChannel, StaticDirectory
-from cards.views import DeskConfig, Help, MyRequests, QueueList, Reply, View
+from conversations.command_line import Caller, Outcome, run_command
+from conversations.view_models import DeskConfig, Help, MyRequests, QueueList, Reply, View
+from desks.directory import Profile, StaticChannel, StaticDirectory
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import (
@@ -417,7 +417,7 @@ async def test_a_public_agent_channel_asks_for_confirmation(helpdesk: Chat):
 
 
 async def test_on_teams_another_channel_than_here_is_for_admins(helpdesk: Chat):
-    from bot.teams.people import TeamsDirectory
+    from bot.teams.accounts import TeamsDirectory
 
     # Teams tells who is in the channel a command is written in (its author), no other.
     helpdesk.directory = TeamsDirectory()  # type: ignore[assignment]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cards.views import DeskConfig, Reply
+from conversations.view_models import DeskConfig, Reply
 from tests.integration import test_commands as commands_tests
 from tests.integration.test_commands import ADA, DANA, ELI, LEE, NOA, OMER, Chat, at
 

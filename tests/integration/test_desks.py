@@ -218,7 +218,7 @@ async def test_a_desk_is_ready_with_an_agent_channel_and_agents(world: World, db
 
 async def test_requests_left_on_a_desk_that_is_no_longer_ready_are_told_once(world: World):
     from desks.channels import Binding
-    from storage.notices import ALSO, NoticeKind
+    from desks.notices import ALSO, NoticeKind
 
     posted = await world.run(c.open_conversation, world.people["eli"], world.desks["HR"],
                              "my payslip is wrong")
@@ -244,7 +244,7 @@ async def test_requests_left_on_a_desk_that_is_no_longer_ready_are_told_once(wor
                                                          world.people["noa"].id]
     assert notice.payload["refs"] == [1002]
     async with world.db.unit_of_work(readonly=True) as uow:
-        from bot import views
+        from conversations import view_queries as views
 
         view = await views.desk_not_ready(uow, notice.payload)
     assert view is not None and view.text == (

@@ -28,12 +28,11 @@ from conversations.dispatch import (
     Undeliverable,
     default_owner,
 )
-from conversations.notices import NoticeKind
+from desks.notices import ALSO, CARD_FIRST, TOLD, NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.journal import write_notice
 from storage.models import Conversation, Desk, Message, OutboxNotice, Person, Workspace
-from storage.notices import ALSO, CARD_FIRST, TOLD
 
 RELAY = NoticeKind.RELAY_TO_AGENTS.value
 UPDATE = NoticeKind.CARD_UPDATE.value

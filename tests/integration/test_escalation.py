@@ -14,12 +14,12 @@ from sqlalchemy import select
 from conversations import commands
 from conversations.lifecycle import Status
 from desks import service as desks
+from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.permissions import Role
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation
-from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import EXAMPLE, ask, ask_many, local, set_policy, sla_world
 from tests.integration.test_sweeps import Interleave
@@ -98,7 +98,7 @@ async def test_a_resolution_breach_moves_the_request_to_the_next_tier_once(
 
 async def test_the_card_of_the_old_desk_says_where_it_went(db: Database,
                                                           clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await tiers(db)
     clock.set(SUNDAY_9)

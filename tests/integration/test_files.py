@@ -8,9 +8,9 @@ from sqlalchemy import select
 from conversations import commands as c
 from conversations.dispatch import Dispatcher, FileRefused, RecordingSender, RetryLater
 from conversations.files import SharedFile, megabytes, within_limit
+from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.models import MessageFile
-from storage.notices import NoticeKind
 from tests.integration.world import World
 
 REPORT = SharedFile(platform="slack", name="report.pdf", url="https://files/F1/report.pdf",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot import views
-from bot.commands import Caller, Outcome, run_command
-from bot.directory import StaticDirectory
 from cards import slack
-from cards.views import QueueList
 from conversations import commands, queues
+from conversations import view_queries as views
+from conversations.command_line import Caller, Outcome, run_command
 from conversations.lifecycle import Status
+from conversations.view_models import QueueList
+from desks.directory import StaticDirectory
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database

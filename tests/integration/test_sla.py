@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from conversations import commands
 from conversations.lifecycle import Status
-from scheduling.sla import window_of
+from scheduling.desk_calendar import window_of
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.integration.sla_world import ask, local, set_policy, sla_world
@@ -127,7 +127,7 @@ async def test_without_a_calendar_nothing_is_computed(db: Database, clock: Froze
 
 
 async def test_receipt_says_when_to_expect_an_answer(db: Database, clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await sla_world(db, oncall=["U_LEE"])
     clock.set(local(2026, 1, 11, 9, 0))

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from conversations import commands
 from conversations.lifecycle import Status
+from desks.notices import ALSO, NoticeKind
 from scheduling import sweeps
-from scheduling.sla import DeskCalendar
+from scheduling.desk_calendar import DeskCalendar
 from scheduling.sweeps import sweep_all
 from storage import sweep_applier
 from storage.clock import FrozenClock
 from storage.database import Database, UnitOfWork
 from storage.models import Message, Person
-from storage.notices import ALSO, NoticeKind
 from tests.conftest import DatabaseFactory, assert_timers_in_step
 from tests.integration.sla_world import ask, ask_many, local, sla_world
 from tests.integration.world import World
@@ -144,7 +144,7 @@ async def test_a_flag_sent_ahead_that_no_sweep_takes_fails_the_run(
 
 
 async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> None:
-    from bot import views
+    from conversations import view_queries as views
 
     world = await sla_world(db)
     clock.set(SUNDAY_9)
@@ -164,8 +164,8 @@ async def test_card_shows_the_sla_state(db: Database, clock: FrozenClock) -> Non
 
 async def test_card_names_the_day_and_time_when_due_in_a_later_opening(
         db: Database, clock: FrozenClock) -> None:
-    from bot import views
     from conversations import queues
+    from conversations import view_queries as views
 
     world = await sla_world(db)
     clock.set(local(2026, 1, 8, 17, 50))  # Thursday, 10 open minutes left: due Fri 08:05

@@ -1,5 +1,6 @@
-"""bot/views.py builds the cards' view models from the database as it is now, and from
-the payloads the core's commands write. Runs on SQLite, and PostgreSQL when configured."""
+"""conversations/view_queries.py builds the cards' view models from the database as it
+is now, and from the payloads the core's commands write. Runs on SQLite, and PostgreSQL
+when configured."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot import views
-from cards.views import PersonRef
 from conversations import commands
+from conversations import view_queries as views
 from conversations.lifecycle import Status
 from conversations.queues import QueueView, my_requests, queue
+from conversations.view_models import PersonRef
 from desks import service as desks
 from storage.models import Desk
 from tests.integration.world import World

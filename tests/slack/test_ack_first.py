@@ -16,11 +16,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cards import actions as ids
+from conversations import button_ids as ids
+from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, OutboxNotice
-from storage.notices import NoticeKind
 from tests.fakes.slack_api import RESPONSE_URL
 from tests.slack.harness import (
     DANA,
@@ -324,7 +324,7 @@ async def test_home_publishes_queued_behind_a_slow_one_are_one(db: Database,
 
 async def test_a_command_that_fails_changes_nothing_and_says_so(
         db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch):
-    from bot.commands import catalog
+    from conversations.command_line import catalog
     from storage.models import Person
 
     async def broken(ctx, args):  # noqa: ANN001, ANN202 - a subcommand with a bug

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.playground.signed import SignedRequest
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Event

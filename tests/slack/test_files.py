@@ -13,11 +13,11 @@ import os
 
 from sqlalchemy import select
 
-from cards import actions as ids
+from conversations import button_ids as ids
+from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import MessageFile, OutboxNotice
-from storage.notices import NoticeKind
 from tests.slack.harness import DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
 from tests.slack.test_story import elements, posts
 

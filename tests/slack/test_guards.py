@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.playground.signed import FORM, JSON, SignedRequest, SlackRequests
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, PendingRequest, ProcessedInbound, Workspace

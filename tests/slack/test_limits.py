@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message, PendingRequest

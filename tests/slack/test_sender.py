@@ -15,19 +15,19 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
 from bot.slack.sender import SlackSender
 from cards import slack as slack_cards
 from conversations import commands, intake
+from conversations import view_queries as views
 from conversations.dispatch import Dispatcher
 from conversations.lifecycle import Status
 from desks import service as desks
 from desks.channels import Binding
+from desks.notices import NoticeKind
 from storage import outbox
 from storage.database import Database
 from storage.journal import write_notice
 from storage.models import Conversation, Message, OutboxNotice
-from storage.notices import NoticeKind
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.integration.world import World, build_world
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.harness import (

@@ -18,7 +18,7 @@ import aiohttp
 from bot import bootstrap
 from bot.server import create_app
 from bot.settings import DEFAULT_TEAMS_SERVICE_URLS, Settings
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.bot_connector import Channel, FakeBotConnector, Person

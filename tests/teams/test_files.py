@@ -16,11 +16,11 @@ from typing import Any
 from botframework.connector.aio import ConnectorClient
 
 from bot.delivery import NoticeContext
-from cards import actions as ids
+from conversations import button_ids as ids
 from conversations.dispatch import Notice
+from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
-from storage.notices import NoticeKind
 from tests.fakes.bot_connector import FakeBotConnector, StaticTokenCredentials
 from tests.teams.harness import TeamsWorld, desk_choice, teams_world
 from tests.teams.test_sender import Rig

@@ -21,7 +21,7 @@ from bot.cli import _settings_from, build_parser
 from bot.server import create_app
 from bot.settings import DEFAULT_TEAMS_SERVICE_URLS, Settings
 from bot.teams.app import service_url_allowed
-from cards import actions as ids
+from conversations import button_ids as ids
 from conversations.dispatch import Undeliverable
 from storage.clock import FrozenClock
 from storage.database import Database

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk, InboundEvent, Message, PendingRequest

@@ -16,20 +16,20 @@ import pytest
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
-from bot import views
 from bot.teams.addresses import Addresses
-from bot.teams.limits import SendLimiter
+from bot.teams.send_pace import SendLimiter
 from bot.teams.sender import TeamsSender
 from cards import teams as teams_cards
 from conversations import commands, intake
+from conversations import view_queries as views
 from conversations.dispatch import Dispatcher, RetryLater
 from desks import service as desks
+from desks.notices import NoticeKind
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role, resolve_actor
 from storage.database import Database
 from storage.journal import write_notice
 from storage.models import Conversation, Message, OutboxNotice, Person, Workspace
-from storage.notices import NoticeKind
 from tests.fakes.bot_connector import THREAD, Call, FakeBotConnector
 from tests.fakes.teams_activities import TeamsActivities
 from tests.integration.world import World

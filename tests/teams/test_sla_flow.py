@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database

@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import select
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk

@@ -13,8 +13,8 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from cards import actions
 from cards.slack.render import block_text_length
+from conversations import button_ids as actions
 
 MODAL_ACTIONS = {actions.ASK_DESK, actions.ASK_TEXT}
 # The only `<…>` tokens deskbot writes: mentions and channels from validated ids, dates.

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from cards import actions, slack
-from cards.views import AgentHome, AskModal, EmployeeHome, MyRequests, QueueList
+from cards import slack
+from conversations import button_ids as actions
+from conversations.view_models import AgentHome, AskModal, EmployeeHome, MyRequests, QueueList
 from tests.unit.cards_checks import check_home, check_message, check_modal, elements, texts
 from tests.unit.test_cards_slack import NOW, desks, queue_rows, request_rows
 

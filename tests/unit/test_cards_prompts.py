@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cards import actions, slack
-from cards.views import (
+from cards import slack
+from conversations import button_ids as actions
+from conversations.view_models import (
     AddOrNew,
     AgentNotification,
     CardMoved,

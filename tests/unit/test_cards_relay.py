@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cards import slack
 from cards.slack import relay
-from cards.views import PersonRef, RelayToAgents, RelayToRequester
+from conversations.view_models import PersonRef, RelayToAgents, RelayToRequester
 from tests.unit.cards_checks import check_message, unescape, without_isolates
 
 ELI = PersonRef("Eli <!channel>", "UELI1")

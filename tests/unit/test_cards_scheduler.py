@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cards import slack
-from cards.views import Digest, PersonRef, SchedulerAlert
+from conversations.view_models import Digest, PersonRef, SchedulerAlert
 from tests.unit.cards_checks import check_message
 from tests.unit.test_cards_slack import HOSTILE
 

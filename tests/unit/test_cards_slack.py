@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cards import slack
-from cards.views import (
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards import actions, slack, teams
-from cards.views import (
+from cards import slack, teams
+from conversations import button_ids as actions
+from conversations.view_models import (
     AgentHome,
     CardMoved,
     PersonRef,

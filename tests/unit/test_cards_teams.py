@@ -20,11 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cards import actions, teams
+from cards import teams
 from cards.teams import relay
+from cards.teams.markdown import payload_size
 from cards.teams.render import ACTIVITY_BUDGET, CARD_BUDGET, CHOICE_TEXT, TITLE_TEXT
-from cards.teams.text import payload_size
-from cards.views import AskModal, PersonRef, RelayToAgents, Settled
+from conversations import button_ids as actions
+from conversations.view_models import AskModal, PersonRef, RelayToAgents, Settled
 from tests.data import SCHEMAS
 from tests.unit.cards_checks import without_isolates
 from tests.unit.test_cards_slack import HOSTILE, desks, every_message_view, homes, ticket

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from cards import actions, teams
-from cards.views import (
+from cards import teams
+from conversations import button_ids as actions
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     DeskOption,

@@ -18,7 +18,6 @@ from cards.i18n import t
 from cards.text import (
     age,
     channel_mrkdwn,
-    clip,
     clip_mrkdwn,
     date_token,
     escape_mrkdwn,
@@ -27,7 +26,7 @@ from cards.text import (
     split_text,
     stars,
 )
-from cards.views import Receipt
+from conversations.view_models import Receipt, clip
 from tests.unit.cards_checks import ENTITY, unescape
 
 awkward = st.lists(st.sampled_from(list("a <>&;lt\n") + ["&amp;", "😀", "ש"])).map("".join)

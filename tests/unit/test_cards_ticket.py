@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards import actions, slack, teams
-from cards.views import DeskOption, PersonRef, SlaState
+from cards import slack, teams
+from conversations import button_ids as actions
+from conversations.view_models import DeskOption, PersonRef, SlaState
 from tests.unit.cards_checks import check_message, elements, options, texts
 from tests.unit.test_cards_slack import desks, ticket
 

@@ -1,15 +1,15 @@
 """The ticket card of a long request: its start, and a word that the thread has it all.
 
-bot.views cuts the opening message at the core's CARD_EXCERPT characters before the
+conversations.view_queries cuts the opening message at the core's CARD_EXCERPT characters before the
 card escapes it, so escaping never hides more of it (issue 20.3).
 """
 
 from __future__ import annotations
 
 from cards import slack, teams
-from cards.teams.text import escape_markdown
-from cards.text import clip
+from cards.teams.markdown import escape_markdown
 from conversations.commands import CARD_EXCERPT
+from conversations.view_models import clip
 from tests.unit.cards_checks import check_message, unescape
 from tests.unit.test_cards_slack import ticket
 from tests.unit.test_cards_teams import check_card, shown_text

@@ -34,8 +34,8 @@ from conversations.delivery_plan import (
     decide,
 )
 from conversations.dispatch import Notice, Undeliverable
+from desks.notices import NoticeKind
 from storage.models import Conversation, Desk, MessageFile, PendingRequest, Person
-from storage.notices import NoticeKind
 
 CARD = Place("C-AGENTS", "111.1")
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.slack import actions, home, listeners, slash
 from bot.teams import handler, invoke
-from cards.teams.actions import VERBS
+from cards.teams.verbs import VERBS
 from storage import inbound
 from storage.inbound import RULES, Answered, delivery_id, rule_of
 

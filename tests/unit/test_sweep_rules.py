@@ -11,11 +11,11 @@ from typing import Any
 
 from conversations import sla, timers
 from conversations.lifecycle import Status
+from desks.notices import ALSO, CARD_FIRST, NoticeKind
 from desks.policy import policy_of
 from scheduling import sweep_rules as rules
-from scheduling.sla import DeskCalendar, window_of
+from scheduling.desk_calendar import DeskCalendar, window_of
 from scheduling.sweep_rules import DeskFacts, Due
-from storage.notices import ALSO, CARD_FIRST, NoticeKind
 from storage.sweep_applier import NOW, NOW_IF_UNSET, ClearedPerDesk, PerDesk
 
 # Sun-Thu 08:00-18:00 UTC; 2026-01-08 is a Thursday.

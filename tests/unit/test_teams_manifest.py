@@ -11,9 +11,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.commands.catalog import ADMIN, TOP
 from bot.teams import manifest as teams_manifest
 from bot.teams.manifest import ManifestError, build_manifest, draw_icons, write_package
+from conversations.command_line.catalog import ADMIN, TOP
 from tests.data import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,8 @@
 """View models: everything a card, message, modal or home view shows, as plain data.
 
-Built by `bot/views.py` from the database, rendered by `cards.slack` (Block Kit) and
-later `cards.teams` (Adaptive Cards) from the same objects. Nothing here knows a
+Built by `conversations/view_queries.py` from the database, rendered by `cards.slack`
+(Block Kit) and `cards.teams` (Adaptive Cards) from the same objects. `cards` imports
+this module (and `button_ids`) and nothing else of ours. Nothing here knows a
 platform or the database; user text arrives raw and is escaped by the renderers.
 """
 
@@ -11,6 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 # ---------------------------------------------------------------- small parts
+
+
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with "…" when it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS if limit > 0 else ""
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot import views
-from cards import actions as ids
-from cards.views import ResolvePrompt
-from conversations import commands, intake
+from conversations import button_ids as ids
+from conversations import commands, intake, view_queries
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
+from conversations.view_models import ResolvePrompt
 from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
 from desks.service import find_desk
@@ -106,7 +105,7 @@ async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: i
         conversation = await commands.answer_resolved(uow, person, ref,
                                                       action_id == ids.SOLVED_YES)
     await uow.session.flush()  # the answer's event, which the prompt reads back
-    prompt = await views.resolve_prompt(uow, conversation)
+    prompt = await view_queries.resolve_prompt(uow, conversation)
     if action_id != ids.RATE:  # this very click is the answer, whatever came before
         prompt = dataclasses.replace(prompt, answered=action_id == ids.SOLVED_YES)
     return prompt

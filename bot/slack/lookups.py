@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.directory import Profile, enter, profiles_to_refresh
 from desks.channels import ChannelFacts
+from desks.directory import Profile, enter, profiles_to_refresh
 from desks.errors import DeskbotError
 from desks.permissions import Actor, resolve_actor
 from storage.database import Database, UnitOfWork

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bot import directory
-from bot.directory import Profile
 from bot.teams.addresses import split_thread
+from desks import directory
 from desks.channels import ChannelFacts
+from desks.directory import Profile
 from storage.database import UnitOfWork
 from storage.models import Person, Workspace
 
@@ -46,7 +46,7 @@ class TeamsDirectory:
     """Teams sends names inline, with each activity, so profiles are never looked up.
 
     Of channels it knows only the one a command is written in (whose author is in it,
-    which `bot.directory.channel_facts` records); of any other it cannot tell who is a
+    which `desks.directory.channel_facts` records); of any other it cannot tell who is a
     member, so only a workspace admin may bind one from elsewhere. Whether a Teams
     channel is private is not said either: the rule for public agent channels is Slack's.
     """

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot import views
-from bot.commands.context import Context
-from cards.views import Reply, View
-from conversations import commands, intake, queues
+from conversations import commands, intake, queues, view_queries
+from conversations.command_line.context import Context
 from conversations.lifecycle import STATUS_LABELS, parse_status
 from conversations.notes import split_note
+from conversations.view_models import Reply, View
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.permissions import Actor
@@ -65,7 +64,7 @@ async def ask(ctx: Context, args: Args) -> View:
 async def my(ctx: Context, args: Args) -> View:
     """`/desk my`: the caller's own requests."""
     args.done()
-    return views.my_requests(await queues.my_requests(ctx.uow, ctx.actor.person))
+    return view_queries.my_requests(await queues.my_requests(ctx.uow, ctx.actor.person))
 
 
 # ---------------------------------------------------------------- agents
@@ -108,7 +107,7 @@ async def queue(ctx: Context, args: Args) -> View:
         # `/desk queue assigned` is more likely a mistyped queue than a desk.
         raise args.fail(f"{error.message} The queues are unassigned, mine and all.") from None
     items = await queues.queue(ctx.uow, ctx.actor, view, desk)
-    return views.queue_list(items, view.value, desk.name if desk else None,
+    return view_queries.queue_list(items, view.value, desk.name if desk else None,
                             now=ctx.uow.clock.now())
 
 

@@ -1,4 +1,4 @@
-"""cards.teams.text: the escaping rules for card markdown, cutting, splitting, sizes."""
+"""cards.teams.markdown: the escaping rules for card markdown, cutting, splitting, sizes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cards.teams.render import tr
-from cards.teams.text import (
+from cards.teams.markdown import (
     clip_markdown,
     date_markdown,
     escape_markdown,
@@ -22,6 +21,7 @@ from cards.teams.text import (
     plain,
     split_for_cards,
 )
+from cards.teams.render import tr
 from tests.unit.test_cards_teams import check_inert
 
 awkward = st.lists(st.sampled_from(

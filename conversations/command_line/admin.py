@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot import views
-from bot.commands.context import Context
-from cards.views import Reply, View
+from conversations import view_queries
+from conversations.command_line.context import Context
+from conversations.view_models import Reply, View
 from desks import service
 from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
@@ -80,10 +80,11 @@ async def show(ctx: Context, args: Args) -> View:
         raise args.fail(f"`/desk admin show` needs {DESK}.")
     desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
     await require_desk_admin(ctx.uow, ctx.actor, desk)
-    return await views.desk_config(ctx.uow, desk)
+    return await view_queries.desk_config(ctx.uow, desk)
 
 
 def members(role: Role):  # noqa: ANN201 - a handler factory
+    """The `/desk admin agents|leads` handler that adds or removes people in `role`."""
     async def change_members(ctx: Context, args: Args) -> View:
         name = args.word(DESK)
         how = args.choice("add or remove", ("add", "remove"))

@@ -6,6 +6,6 @@ view into their card format. Bad input never raises: it comes back as a private
 `Reply(kind="error")` saying what was wrong and the right form.
 """
 
-from bot.commands.runner import Caller, Outcome, run_command
+from conversations.command_line.runner import Caller, Outcome, run_command
 
 __all__ = ["Caller", "Outcome", "run_command"]

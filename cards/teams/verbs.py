@@ -1,8 +1,8 @@
 """How a Teams card's buttons speak: `Action.Execute` verbs and data, and reading them back.
 
-Every button is an `Action.Execute` whose `verb` is our action id (`cards.actions`) and
+Every button is an `Action.Execute` whose `verb` is our action id (`conversations.button_ids`) and
 whose `data` carries `value` — exactly the string the Slack button of the same action
-carries, parsed with `cards.actions.split_value` — plus `ref` on a ticket card. A
+carries, parsed with `conversations.button_ids.split_value` — plus `ref` on a ticket card. A
 choice set is an input whose `id` is the verb of the button that submits it, so Teams
 merges the choice into that button's data under the verb: the adapter reads
 `value_of(data, verb)` and never has to know which of the two it was.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cards import actions
+from conversations import button_ids as actions
 
 REFRESH = "refresh_card"  # the ticket card's refresh: answer with the card as it is now
 ASK = actions.ASK_MODAL  # the "Send to helpdesk" card's submit (inputs ASK_DESK, ASK_TEXT)
@@ -25,7 +25,8 @@ VALUE = 2000  # characters of a button's value (Slack's limit; our values are sh
 
 
 def data(value: Any = None, ref: int | None = None) -> dict[str, str]:
-    """An Execute's data: `value` (a cards.actions encoding) and the ticket `ref`, as strings."""
+    """An Execute's data: `value` (a `conversations.button_ids` encoding) and the ticket
+    `ref`, as strings."""
     found: dict[str, str] = {}
     if ref is not None:
         found["ref"] = str(ref)

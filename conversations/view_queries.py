@@ -1,7 +1,7 @@
 """View models built from the database: what every card, message and home tab shows.
 
-Platform-neutral: the Slack sender and listeners (and later Teams) call these inside a
-unit of work and render the result with `cards`. Each builder reads the conversation
+Platform-neutral: the Slack and Teams senders and listeners call these inside a unit
+of work and render the result with `cards`. Each builder reads the conversation
 as it is *now*; a notice's payload only adds what the current state cannot tell
 (the old place of a moved card, who was assigned at the time).
 """
@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from cards.text import clip
-from cards.views import (
+from conversations import commands, intake, queues
+from conversations.commands import DEFAULT_REOPEN_WINDOW
+from conversations.dispatch import Undeliverable
+from conversations.lifecycle import ACTIVE
+from conversations.queues import QueueItem, QueueView, RequestItem
+from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,
@@ -41,18 +45,12 @@ from cards.views import (
     SchedulerAlert,
     SlaState,
     TicketCard,
+    clip,
 )
-from conversations import commands, intake, queues
-from conversations.commands import DEFAULT_REOPEN_WINDOW
-from conversations.dispatch import Undeliverable
-from conversations.lifecycle import ACTIVE
-from conversations.queues import QueueItem, QueueView, RequestItem
 from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
-from scheduling.calendar import ServiceWindow
-from scheduling.sla import window_of
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
@@ -141,18 +139,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
 
 
-def _spelled(delta: timedelta) -> str:
-    """A target in words: "15 minutes", "2 hours 30 minutes", "3 days"."""
-    minutes = max(1, math.ceil(delta.total_seconds() / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n} {unit}{'s' if n != 1 else ''}"
-             for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
-    return " ".join(parts)
-
-
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
-              window: ServiceWindow | None = None) -> SlaState:
+              window: object | None = None) -> SlaState:
     """The card's (and a queue row's) SLA line: the clock that matters now, and how it stands.
 
     First response until an agent has answered, then resolution; paused while the
@@ -266,39 +254,19 @@ async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
                             desk=await _desk_name(uow, conversation.desk_id), text=message.body)
 
 
-def expected_response(desk: Desk, conversation: Conversation) -> str | None:
-    """When the employee may expect a first answer, from the desk's window and target.
-
-    "within 15 minutes" while the desk is open (and the target ends before it
-    closes), "when the desk opens Sunday 08:00" (desk's time) when it is closed, the
-    on-call route for priority 5 where the desk has on-call agents.
-    """
-    try:
-        policy = policy_of(desk.settings)
-        window = window_of(desk.settings)
-    except (InvalidInput, ValueError, KeyError, TypeError):
-        return None
-    opened = conversation.opened_at
-    target = policy.sla.first_response_for(conversation.priority)
-    if window.always_open or (window.is_open(opened) and
-                              window.add_business_time(opened, target) - opened <= target):
-        return f"within {_spelled(target)}"
-    if conversation.priority == 5 and policy.oncall:
-        return "from the on-call agent, as this is critical"
-    if window.is_open(opened):
-        due = window.add_business_time(opened, target).astimezone(window.zone)
-        return f"by {due:%A %H:%M}"
-    opens = window.next_open(opened).astimezone(window.zone)
-    return f"when the desk opens {opens:%A %H:%M}"
-
-
 async def receipt(uow: UnitOfWork, conversation: Conversation,
                   payload: Mapping[str, Any] | None = None) -> Receipt:
-    """The reply under the employee's first message: ref, desk, expected first response."""
+    """The reply under the employee's first message: ref, desk, expected first response.
+
+    The promise is counted in the desk's service window by the business-time calendar
+    on the unit of work (`scheduling.desk_calendar`, installed by bootstrap); a
+    database without one promises no time.
+    """
     follows = (payload or {}).get("follows_ref")
     desk = await _desk(uow, conversation.desk_id)
     return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
-                   expected_response=expected_response(desk, conversation) if desk else None,
+                   expected_response=(uow.business_time.expected_response(desk, conversation)
+                                      if desk and uow.business_time else None),
                    follows_ref=int(follows) if follows else None)
 
 
@@ -453,8 +421,7 @@ async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply |
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     """`/desk admin show`: the desk's whole configuration."""
-    from desks.errors import InvalidInput
-    from desks.policy import POLICY_KEYS, policy_of, summary_lines
+    from desks.policy import POLICY_KEYS, summary_lines
 
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})

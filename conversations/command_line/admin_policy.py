@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.commands.context import Context
-from cards.views import Reply, View
+from conversations.command_line.context import Context
+from conversations.view_models import Reply, View
 from desks import service
 from desks.errors import InvalidInput
 from desks.grammar import Args, Word, shown

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.commands import admin, admin_policy, requests
-from bot.commands.context import Context, Subcommand
-from cards.views import Help, HelpLine, View
+from conversations.command_line import admin, admin_policy, requests
+from conversations.command_line.context import Context, Subcommand
+from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
 from desks.permissions import Role, served_desk_ids
 from storage.models import DeskMember

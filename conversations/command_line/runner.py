@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands.catalog import ADMIN, TOP, unknown
-from bot.commands.context import Context, Subcommand
-from bot.directory import Directory, Profile, channel_facts, profiles_to_refresh
-from cards.views import Reply, View
+from conversations.command_line.catalog import ADMIN, TOP, unknown
+from conversations.command_line.context import Context, Subcommand
+from conversations.view_models import Reply, View
+from desks.directory import Directory, Profile, channel_facts, profiles_to_refresh
 from desks.errors import DeskbotError
 from desks.grammar import Args, ChannelRef, Mention, UsageError, Word, shown, tokenize
 from desks.people import ensure_person, ensure_workspace

@@ -4,6 +4,10 @@ A notice names what must be said, never how: each platform sender renders it wit
 `cards/` from the conversation's current state. Payloads carry only ids and the few
 facts that the current state cannot tell (for example the old card's place after a
 transfer to another desk).
+
+The words live in `desks`, the lowest domain package: desks write notices too (a card
+update after a desk change, `DESK_NOT_READY`), and conversations and scheduling may
+import desks but desks may import neither. Storage writes each kind as a plain string.
 """
 
 from __future__ import annotations

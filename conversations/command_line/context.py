@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from cards.views import View
+from conversations.view_models import View
 from desks.channels import ChannelFacts
 from desks.errors import InvalidInput
 from desks.grammar import Args, Mention

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from cards import actions
 from cards.i18n import t
 from cards.slack.render import (
     BUTTON_TEXT,
@@ -21,8 +20,9 @@ from cards.slack.render import (
     block_text_length,
     render,
 )
-from cards.text import clip, clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
-from cards.views import (
+from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
+from conversations import button_ids as actions
+from conversations.view_models import (
     AddOrNew,
     AgentNotification,
     CardMoved,
@@ -40,12 +40,13 @@ from cards.views import (
     SchedulerAlert,
     Settled,
     TicketCard,
+    clip,
 )
 
 Row = TypeVar("Row")
 Message = dict[str, Any]
 
-EXCERPT = 2800  # escaped characters of the first message on a card (bot.views cuts it at 600)
+EXCERPT = 2800  # escaped characters of the first message on a card (view_queries cuts it at 600)
 SETTABLE_STATUSES = ("waiting", "on_hold", "open", "resolved")
 SELECT_TEXT_BUDGET = 3000  # option labels of one select together (long lists get short labels)
 DESCRIBED_DESKS = 20  # up to this many, the picker shows each desk with its description
