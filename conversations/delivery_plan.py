@@ -10,7 +10,8 @@ sender carries the steps out (bot/slack/sender.py, bot/teams/sender.py) and keep
 what is truly its own: how to post, pin, open a chat or upload a file.
 
 A step names the view to show (`View`: a builder of conversations/view_queries.py and
-its arguments);the sender builds it from the conversation as it is at delivery and renders it.
+its arguments); the sender builds it from the conversation as it is at delivery and
+renders it.
 `STEP_KINDS` lists every step `decide` may produce; `PLANNED` every notice kind it
 plans (a test checks both against NoticeKind and the senders).
 """
