@@ -230,7 +230,17 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
         for inbox in inboxes:  # acks first: wait for a quiet gap in arrivals
             await inbox.yield_to_arrivals()
 
-    sender = next(iter(senders.values())) if len(senders) == 1 else PlatformSender(db, senders)
-    dispatcher = OutboxDispatcher(db, sender, pace=pace)
+    if len(senders) == 1:
+        sender: Any = next(iter(senders.values()))
+        only = next(iter(senders))
+
+        def platform_of(_workspace_id: int) -> str:
+            return only
+    else:
+        sender = PlatformSender(db, senders)
+
+        def platform_of(workspace_id: int) -> str:  # known once its first notice went out
+            return sender._platforms.get(workspace_id, "unknown")
+    dispatcher = OutboxDispatcher(db, sender, pace=pace, platform_of=platform_of)
     db.on_after_commit(dispatcher.wake)  # deliver right after each commit
     return dispatcher

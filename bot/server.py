@@ -1,6 +1,7 @@
 """The aiohttp application: routes, and the start/stop of what `bootstrap` built.
 
-`GET /healthz` always; Slack's endpoints (`/slack/events`, and `/slack/install` +
+`GET /healthz` and `GET /metrics` (Prometheus text format, storage/metrics.py)
+always; Slack's endpoints (`/slack/events`, and `/slack/install` +
 `/slack/oauth_redirect` with OAuth) when Slack is configured; `/api/messages` when
 Teams is on.
 """
@@ -12,16 +13,21 @@ import gc
 import logging
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from bot.bootstrap import Deps
 from bot.settings import Settings
+from storage import metrics
 
 log = logging.getLogger(__name__)
 
 DEPS = web.AppKey("deps", Deps)
 SETTINGS = web.AppKey("settings", Settings)
+SNAPSHOTS = web.AppKey("snapshots", metrics.Snapshots)
 HEALTH_TIMEOUT_SECONDS = 5.0
+# How long /metrics reuses its database states (depths, conversations): scrapes stay cheap.
+METRICS_CACHE_SECONDS = 5.0
 
 
 def create_app(settings: Settings, deps: Deps) -> web.Application:
@@ -29,7 +35,9 @@ def create_app(settings: Settings, deps: Deps) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[DEPS] = deps
+    app[SNAPSHOTS] = metrics.Snapshots(deps.db, ttl=METRICS_CACHE_SECONDS)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
     if deps.slack is not None:
         deps.slack.add_routes(app)
     if deps.teams is not None:
@@ -63,3 +71,18 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check: database unavailable (%s)", type(error).__name__)
         return web.json_response({"status": "error", "database": "unavailable"}, status=503)
     return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """The metrics in Prometheus' text format; the database states cached a few seconds."""
+    deps = request.app[DEPS]
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            snapshot = await request.app[SNAPSHOTS].read()
+    except Exception as error:  # the counters still answer; the states are left out
+        log.warning("metrics: database states unavailable (%s)", type(error).__name__)
+        body = metrics.generate_latest(metrics.REGISTRY)
+    else:
+        platforms = [name for name, on in (("slack", deps.slack), ("teams", deps.teams)) if on]
+        body = metrics.render(snapshot, platforms)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

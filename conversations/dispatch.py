@@ -44,7 +44,7 @@ from desks.notices import (
     TOLD,
     NoticeKind,
 )
-from storage import outbox
+from storage import metrics, outbox
 from storage.database import Database
 from storage.journal import write_notice
 
@@ -165,7 +165,8 @@ class Dispatcher:
                  base_backoff: float = 2.0, max_backoff: float = 600.0,
                  poll_interval: float = 5.0, jitter: random.Random | None = None,
                  concurrency: int = 10, send_timeout: float | None = None,
-                 pace: Callable[[], Awaitable[None]] | None = None) -> None:
+                 pace: Callable[[], Awaitable[None]] | None = None,
+                 platform_of: Callable[[int], str] | None = None) -> None:
         if batch_keys < 1 or per_key < 1 or concurrency < 1 or max_attempts < 1:
             raise ValueError("batch_keys, per_key, concurrency and max_attempts must be >= 1")
         self.db = db
@@ -182,6 +183,8 @@ class Dispatcher:
         # Awaited before each send: lets the process put acknowledging inbound
         # traffic first (bootstrap passes the inbox's pacing), or nothing.
         self.pace = pace
+        # A notice's platform (its workspace id -> "slack", "teams"), for the metrics' label.
+        self.platform_of = platform_of or (lambda _workspace_id: "unknown")
         # A send that hangs must end while the lease still holds, or another replica
         # would deliver the same row.
         self.send_timeout = (lease.total_seconds() / 4 if send_timeout is None
@@ -412,6 +415,7 @@ class Dispatcher:
                         "out; another dispatcher may deliver it again",
                         row.id, row.kind, row.conversation_id)
             return _Next.STOP
+        self._count(metrics.NOTICES_DELIVERED, row)
         log.info("delivered notice %s (%s, conversation %s)", row.id, row.kind,
                  row.conversation_id)
         return _Next.GO_ON
@@ -442,6 +446,7 @@ class Dispatcher:
             log.warning("notice %s (%s, conversation %s): lease lost while failing; "
                         "its new owner decides", row.id, row.kind, row.conversation_id)
             return _Next.STOP
+        self._count(metrics.NOTICES_RETRIED, row)
         log.warning("notice %s (%s, conversation %s): attempt %d failed, retry in %.1fs: %s",
                     row.id, row.kind, row.conversation_id, attempts, delay, _describe(exc),
                     exc_info=not isinstance(exc, RetryLater | TimeoutError))
@@ -454,6 +459,8 @@ class Dispatcher:
             if failed and row.kind in TELL_AUTHOR_ON_FAILURE:
                 _tell_author(uow, row, exc)
             await uow.commit()
+        if failed:
+            self._count(metrics.NOTICES_FAILED, row)
         if bug:
             log.error("notice %s (%s, conversation %s) not delivered: deskbot failed on it "
                       "(%s), so it is kept as failed, not retried", row.id, row.kind,
@@ -462,6 +469,13 @@ class Dispatcher:
         log.error("notice %s (%s, conversation %s) not delivered%s: %s", row.id, row.kind,
                   row.conversation_id, f" after {attempts} attempts" if attempts else "",
                   _describe(exc))
+
+    def _count(self, counter: Any, row: outbox.LeasedRow) -> None:
+        try:
+            platform = self.platform_of(row.workspace_id)
+        except Exception:  # a label must never fail a delivery
+            platform = "unknown"
+        counter.labels(platform, row.kind).inc()
 
     async def _release_quietly(self, rows: list[outbox.LeasedRow]) -> None:
         if not rows:

@@ -10,6 +10,8 @@ If the run fails, its sweeps run again one by one, each in a unit of work of its
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,7 @@ from conversations.timers import TimerKind
 from scheduling import sweep_rules as rules
 from scheduling.sweep_reads import Desks, digest_counts, read_desks, read_due
 from scheduling.sweep_rules import Flag, Outcome
+from storage import metrics
 from storage.clock import Clock
 from storage.database import Database, UnitOfWork
 from storage.journal import record_event, write_notice
@@ -58,6 +61,7 @@ class SweepRun:
     applier: SweepApplier
     desks: Desks = field(default_factory=Desks)
     flags: dict[str, Flag] | None = None
+    flagged: Counter[str] = field(default_factory=Counter)  # timer kind -> rows it flagged
 
     @classmethod
     async def start(cls, uow: UnitOfWork, now: datetime, *,
@@ -86,9 +90,16 @@ class SweepRun:
         flag = (await self.read())[kind.name]
         flagged = await self.applier.flag(kind.name, ahead=ahead)
         won = [flag.told(row, oncall) for row, oncall in flag.acting if row.id in flagged]
+        self.flagged[kind.name] += len(won)
         noted = [(o.row.id, o.note) for o in won if o.note is not None]
         self._write(won, await self.applier.add_notes(noted) if noted else {})
         return won
+
+    def count_flags(self) -> None:
+        """Once the run committed: add the flags it set to the metrics, by timer kind."""
+        for kind, count in self.flagged.items():
+            if count:
+                metrics.SWEEP_FLAGS.labels(kind).inc(count)
 
     def _write(self, outcomes: Sequence[Outcome], notes: dict[int, int]) -> None:
         # Runs for every flagged row while the next flag is in flight: kept lean.
@@ -243,7 +254,14 @@ async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
     (`sweep_one`): one that fails then is logged (-1) and the others still run; the
     next run tries again.
     """
-    now = (clock or db.clock).now()
+    started = time.perf_counter()
+    try:
+        return await _sweep_all(db, (clock or db.clock).now())
+    finally:
+        metrics.SWEEP_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _sweep_all(db: Database, now: datetime) -> dict[str, int]:
     try:
         async with db.unit_of_work() as uow:
             run = await SweepRun.start(uow, now, pipelined=True)
@@ -254,6 +272,7 @@ async def sweep_all(db: Database, clock: Clock | None = None) -> dict[str, int]:
                 await run.abandon()
                 raise
             await uow.commit()
+        run.count_flags()
         return done
     except Exception:
         log.exception("the sweeps at %s failed together; running them one by one",
@@ -275,4 +294,5 @@ async def sweep_one(db: Database, now: datetime, sweep: Sweep) -> int:
         done = await sweep(run)
         await run.finish()
         await uow.commit()
+    run.count_flags()
     return done

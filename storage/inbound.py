@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from storage import ledger
+from storage import ledger, metrics
 from storage.database import UnitOfWork
 from storage.inbox import Inbox
 
@@ -171,6 +171,7 @@ async def first(uow: UnitOfWork, platform: str, kind: str,
     rule = rule_of(platform, kind)
     if rule.answered is not Answered.IN_RESPONSE:
         raise UnknownKind(f"{platform} {kind!r} is stored before its ack, not run in it")
+    metrics.RECEIVED.labels(platform, kind).inc()  # worked on in its response: no inbox row
     found = delivery_id(rule, delivery)
     if not rule.once or found is None:
         return True

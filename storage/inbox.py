@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage import metrics
 from storage.database import Database, UnitOfWork
 from storage.models import InboundEvent
 
@@ -98,6 +99,7 @@ class Inbox:
 
         Returns only after the row is committed: the caller acknowledges then.
         """
+        metrics.RECEIVED.labels(platform, kind).inc()
         now = self.db.clock.now()
         arrival = _Arrival({"platform": platform, "delivery_id": delivery_id,
                             "workspace_external_id": workspace_external_id, "kind": kind,
@@ -107,7 +109,9 @@ class Inbox:
         self._last_arrival = time.monotonic()
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
-        return await asyncio.shield(arrival.stored)
+        new = await asyncio.shield(arrival.stored)
+        metrics.ACKNOWLEDGED.labels(platform, kind).inc()  # committed: the caller acks now
+        return new
 
     async def _flush(self) -> None:
         # Whoever arrives while a batch commits joins the next one.
@@ -275,10 +279,12 @@ class Inbox:
                 row = (await uow.session.scalars(query)).first()
                 if row is None:
                     return False  # another replica has it, or had it
+                labels = (row.platform, row.kind)
                 after = await self.handler(uow, row, prepared)
                 row.processed_at = uow.clock.now()
                 row.outcome = "done"
                 await uow.commit()
+            metrics.PROCESSED.labels(*labels).inc()
         except Exception as error:
             await self._failed(row_id, error)
             return False
@@ -296,6 +302,7 @@ class Inbox:
             row = await uow.session.get(InboundEvent, row_id)
             if row is None or row.processed_at is not None:
                 return
+            metrics.FAILED.labels(row.platform, row.kind).inc()
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {str(error)[:1000]}"
             now = uow.clock.now()

@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.slack.answers import Answers
 from bot.slack.guard import Guard, Identity, Refusal, SslCheck
 from bot.slack.lookups import People, SlackDirectory
+from bot.slack.measured import MeasuredWebClient
 from storage.clock import Clock
 from storage.database import Database
 from storage.inbox import Inbox
@@ -71,12 +72,12 @@ class SlackAdapter:
             self.app = AsyncApp(
                 signing_secret=settings.slack_signing_secret,
                 oauth_settings=oauth_settings,
-                client=AsyncWebClient(base_url=settings.slack_api_url),
+                client=MeasuredWebClient(base_url=settings.slack_api_url),
                 process_before_response=True,
             )
         else:
-            self._single = AsyncWebClient(token=settings.slack_bot_token,
-                                          base_url=settings.slack_api_url)
+            self._single = MeasuredWebClient(token=settings.slack_bot_token,
+                                            base_url=settings.slack_api_url)
             self.app = AsyncApp(
                 # Socket Mode requests arrive over the app's own websocket, unsigned.
                 signing_secret=settings.slack_signing_secret or "socket-mode",
@@ -120,7 +121,7 @@ class SlackAdapter:
                 from conversations.dispatch import Undeliverable
 
                 raise Undeliverable(f"deskbot is not installed in Slack team {team_id}")
-            client = AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
+            client = MeasuredWebClient(token=token, base_url=self.settings.slack_api_url)
             self._clients[team_id] = client
         return client
 

@@ -11,7 +11,7 @@ out empty and the answer follows through the outbox to the command's `response_u
 A command that only reads (`/desk my`, `queue`, `help`) is run at once, out of its
 turn (`Inbox.process_delivery`), so it does not wait behind a burst of others.
 
-The words are parsed and run by the platform-neutral `bot.commands`; this module only
+The words are parsed and run by the platform-neutral `conversations.command_line`; this module only
 translates Slack's payload in and the outcome's card out.
 """
 

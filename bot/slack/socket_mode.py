@@ -12,9 +12,9 @@ import logging
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.measured import MeasuredWebClient
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,6 @@ def build_socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketM
     if not settings.slack_app_token:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN")
     # Its own client: only apps.connections.open goes through it, with the app token.
-    web_client = AsyncWebClient(base_url=settings.slack_api_url)
+    web_client = MeasuredWebClient(base_url=settings.slack_api_url)
     return DeskbotSocketModeHandler(app, app_token=settings.slack_app_token,
                                     web_client=web_client, logger=log)

@@ -241,12 +241,14 @@ class TeamsAdapter:
 
                 raise Undeliverable(f"{str(service_url)[:100]!r} is not a Bot Framework "
                                     "service URL")
+            from bot.teams.measured import measure
             from bot.teams.send_pace import no_client_retries
 
             factory = self.auth.create_connector_factory(
                 self.adapter.create_claims_identity(self.app_id))
             client = await factory.create(service_url, None)
             no_client_retries(client)
+            measure(client)
             self._connectors[service_url] = client
         return client
 
