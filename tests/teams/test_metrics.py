@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards import actions as ids
+from conversations import button_ids as ids
 from conversations import timers
 from storage.clock import FrozenClock
 from storage.database import Database

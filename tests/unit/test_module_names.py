@@ -9,7 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "desks", "conversations", "scheduling", "cards", "storage")
 # The same job done per platform (bot/slack/sender.py and bot/teams/sender.py, ...).
-PLATFORM_SIBLINGS = frozenset({"app.py", "sender.py", "relay.py", "render.py", "server.py"})
+PLATFORM_SIBLINGS = frozenset({"app.py", "sender.py", "relay.py", "render.py", "server.py",
+                               "measured.py"})
 
 
 def modules_by_name(root: Path) -> dict[str, list[str]]:
