@@ -395,9 +395,12 @@ class SlackState:
         """The thread of message `ts`, parent first, oldest first (`oldest`, `limit`,
         `cursor`: an offset); `metadata` only with `include_all_metadata`."""
         channel = self._visible(params.get("channel"))
-        parent = self.find(channel.id, params.get("ts"))
-        thread = [parent, *(m for m in self.messages.get(channel.id, [])
-                            if m.get("thread_ts") == parent["ts"] and m is not parent)]
+        ts = str(params.get("ts") or "")
+        if not ts:
+            raise SlackError("invalid_arguments")
+        # A person's message the fake never saw (a test's event) still has its replies.
+        thread = [m for m in self.messages.get(channel.id, [])
+                  if m["ts"] == ts or m.get("thread_ts") == ts]
         return self._page(thread, params)
 
     def conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -145,6 +145,8 @@ class SlackSender:
         self._unsure: dict[int, dict[str, str | None]] = {}
         # channel -> the newest ts deskbot's own posts there were answered with.
         self._seen: dict[str, str] = {}
+        # (token, base URL) -> the same client without slack_sdk's retries (see _plain).
+        self._plain_clients: dict[tuple[str | None, str], AsyncWebClient] = {}
         # Every step a delivery plan may hold, and how Slack carries it out.
         self._steps: dict[type, Callable[..., Awaitable[Delivery | None]]] = {
             Skip: self._skip,
@@ -169,7 +171,7 @@ class SlackSender:
         workspace = await delivery_plan.workspace_of(self.db, notice)
         ctx = _Posting(workspace.external_id, notice, "team")
         try:
-            client = await self.client_for(workspace.external_id)
+            client = self._plain(await self.client_for(workspace.external_id))
             planned = await delivery_plan.plan(self.db, notice)
             ctx.ref = planned.ref
             delivery = await self._carry_out(client, ctx, planned)
@@ -188,6 +190,22 @@ class SlackSender:
         self._unsure.pop(notice.id, None)
         log.info("slack: delivered %s", ctx)
         return delivery
+
+    def _plain(self, client: AsyncWebClient) -> AsyncWebClient:
+        """`client` without slack_sdk's own retries: its default handler sends a request
+        again after a dropped connection, which for chat.postMessage posts twice. The
+        outbox retries instead, looking first (see the module docstring)."""
+        if not isinstance(client, AsyncWebClient) or not client.retry_handlers:
+            return client
+        key = (client.token, client.base_url)
+        plain = self._plain_clients.get(key)
+        if plain is None:
+            plain = AsyncWebClient(token=client.token, base_url=client.base_url,
+                                   timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                                   session=client.session, headers=dict(client.headers),
+                                   retry_handlers=[])
+            self._plain_clients[key] = plain
+        return plain
 
     def _sorted(self, exc: SlackApiError, ctx: NoticeContext) -> Exception:
         status = exc.response.status_code if exc.response is not None else 0
@@ -545,6 +563,18 @@ class SlackSender:
         """The message an earlier attempt posted for (`notice_id`, `part`), if Slack has
         it: searched in the thread, else among the channel's newest top-level messages,
         from the last ts seen before that attempt when known."""
+        try:
+            return await self._look_for(client, notice_id, part, channel, thread_ts)
+        except SlackApiError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429 or status >= 500 or _error(exc) in TRANSIENT:
+                raise
+            log.warning("slack: could not look for part %d of notice %s in %s (%s); "
+                        "posting it", part, notice_id, channel, _error(exc) or status)
+            return None
+
+    async def _look_for(self, client: AsyncWebClient, notice_id: int, part: int,
+                        channel: str, thread_ts: str | None) -> dict[str, Any] | None:
         oldest = self._unsure.get(notice_id, {}).get(channel)
         window: dict[str, Any] = {"oldest": oldest} if oldest else {}
         if thread_ts:

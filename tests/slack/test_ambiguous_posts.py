@@ -21,7 +21,7 @@ from tests.slack.test_story import posts
 FOLLOW_UPS = 30
 
 
-@pytest.mark.parametrize("how", ["timeout", "drop"])
+@pytest.mark.parametrize("how", ["timeout", "drop", "500"])
 async def test_posts_accepted_then_failed_are_not_posted_again(db: Database,
                                                               clock: FrozenClock, how: str):
     async with slack_world(db, clock) as world:
@@ -59,3 +59,9 @@ async def test_posts_accepted_then_failed_are_not_posted_again(db: Database,
         assert all(m["metadata"]["event_type"] == "deskbot_notice" for m in marked)
         assert len({(m["metadata"]["event_payload"]["notice"],
                      m["metadata"]["event_payload"]["part"]) for m in marked}) == FOLLOW_UPS
+        # Every post the Web API took was done: nothing was sent a second time, neither
+        # by a retry of the notice nor by the HTTP client on its own.
+        sent = Counter((c.params["metadata"]["event_payload"]["notice"],
+                        c.params["metadata"]["event_payload"]["part"])
+                       for c in world.api.calls_to("chat.postMessage"))
+        assert [key for key, times in sent.items() if times > 1] == []
