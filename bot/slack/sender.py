@@ -20,7 +20,8 @@ before, since another process may have been the unsure one) it looks for a messa
 that notice and part in the thread (`conversations.replies`) or among the channel's
 newest messages (`conversations.history`), from the last ts deskbot saw in that
 channel before the first attempt when it knows one, and takes a message found as
-posted (keeping its ts) instead of posting again.
+posted (keeping its ts) instead of posting again. The Web API client is used without
+slack_sdk's own retries, which would re-send a post after a dropped connection unseen.
 """
 
 from __future__ import annotations
