@@ -14,9 +14,30 @@ row (`TOLD`), so a retry goes on from the next one.
 
 Guarantees: a notice is never lost (an undelivered row stays in the outbox until a
 dispatcher finishes it; a dead dispatcher's lease runs out) and not delivered twice while
-leases hold. The one window left is a process that dies after the platform accepted a
-notice and before the row was marked: that notice is delivered again after the lease.
-A cancelled dispatcher closes that window for the sends that already returned.
+leases hold. A cancelled dispatcher records the sends that already returned.
+
+A failure can be ambiguous: a send that timed out (here, `send_timeout`, or in the
+client), lost its connection after sending, or got a 5xx may have reached the platform.
+A retry must not repeat it blindly, and the senders see to that:
+- Slack (bot/slack/sender.py): every post carries metadata naming its notice and part;
+  a retry of a notice (any attempt after the first, on any process) first looks for it
+  in the thread or among the channel's newest messages and takes a post found as
+  delivered, keeping its ts.
+- Teams (bot/teams/sender.py): every activity carries its notice and part in
+  channelData, and each part's activity id is kept as soon as the connector answers,
+  so a retry does not resend parts that came back.
+Windows that remain, where a notice may be delivered twice:
+- a process that dies after the platform accepted a notice and before the row was
+  marked: the lease runs out without counting an attempt, so on Slack the next
+  dispatcher looks first only if the notice had failed before; on Teams it resends;
+- Teams: a send whose answer never came back (timeout, dropped connection, 5xx after
+  Teams took it): the connector cannot be asked what a conversation holds, so the retry
+  sends it again (the marker makes the repeat recognisable);
+- Slack: a post that landed but is not visible to the lookup yet, or lies beyond its
+  window (the channel's newest 100 top-level messages, or 2,000 replies of a thread);
+  chat.update, pins, views, uploads, ephemeral messages and a requester prompt's
+  question (`Ask`) are not looked up (updates, pins and views are idempotent; a file,
+  an ephemeral message or a question may repeat).
 """
 
 from __future__ import annotations

@@ -381,8 +381,53 @@ class SlackState:
             message["blocks"] = blocks
         if params.get("thread_ts"):
             message["thread_ts"] = str(params["thread_ts"])
+        metadata = params.get("metadata")
+        if metadata is not None:
+            if not isinstance(metadata, dict) or not metadata.get("event_type") \
+                    or not isinstance(metadata.get("event_payload", {}), dict):
+                raise SlackError("invalid_metadata_format")
+            message["metadata"] = {"event_type": str(metadata["event_type"]),
+                                   "event_payload": dict(metadata.get("event_payload") or {})}
         self.messages.setdefault(channel.id, []).append(message)
         return {"channel": channel.id, "ts": ts, "message": dict(message)}
+
+    def conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The thread of message `ts`, parent first, oldest first (`oldest`, `limit`,
+        `cursor`: an offset); `metadata` only with `include_all_metadata`."""
+        channel = self._visible(params.get("channel"))
+        ts = str(params.get("ts") or "")
+        if not ts:
+            raise SlackError("invalid_arguments")
+        # A person's message the fake never saw (a test's event) still has its replies.
+        thread = [m for m in self.messages.get(channel.id, [])
+                  if m["ts"] == ts or m.get("thread_ts") == ts]
+        return self._page(thread, params)
+
+    def conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A channel's top-level messages, newest first (`oldest`, `latest`, `limit`,
+        `cursor`); `metadata` only with `include_all_metadata`."""
+        channel = self._visible(params.get("channel"))
+        top = [m for m in self.messages.get(channel.id, [])
+               if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
+        latest = params.get("latest")
+        if latest:
+            top = [m for m in top if float(m["ts"]) <= float(latest)]
+        return self._page(list(reversed(top)), params)
+
+    def _page(self, found: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        oldest = params.get("oldest")
+        try:
+            if oldest:
+                found = [m for m in found if float(m["ts"]) >= float(oldest)]
+            limit = max(1, min(int(params.get("limit") or 100), 1000))
+            start = int(params.get("cursor") or 0)
+        except ValueError as error:
+            raise SlackError("invalid_arguments") from error
+        metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = [_shown(m, metadata) for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel(params.get("channel"))
@@ -498,6 +543,8 @@ class SlackState:
             "conversations.join": self.conversations_join,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
+            "conversations.replies": self.conversations_replies,
+            "conversations.history": self.conversations_history,
             "chat.postMessage": self.chat_post_message, "chat.update": self.chat_update,
             "chat.delete": self.chat_delete, "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.getPermalink": self.chat_get_permalink,
@@ -508,3 +555,12 @@ class SlackState:
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
         }
+
+
+def _shown(message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+    """A stored message as conversations.replies/history show it: its metadata only
+    when asked for (`include_all_metadata`)."""
+    shown = dict(message)
+    if not metadata:
+        shown.pop("metadata", None)
+    return shown

@@ -10,10 +10,23 @@ errors and Slack's transient errors become `RetryLater`; a channel or person tha
 gone, or a revoked token, becomes `Undeliverable`. The client must not sleep on 429
 itself (the outbox reschedules). A message Slack finds too long or malformed is sent
 again once as plain text, truncated with a note: shortened, never dropped.
+
+Ambiguous failures are not repeated blindly. Every post carries message metadata
+naming its notice and part (`deskbot_notice`: {"notice": id, "part": n}, n counting the
+notice's posts in plan order). A post that may have reached Slack although we saw it
+fail (a timeout, a connection dropped after sending, a 5xx, a cancelled send) makes the
+notice "unsure": before a retry posts again (and before any post of a notice tried
+before, since another process may have been the unsure one) it looks for a message with
+that notice and part in the thread (`conversations.replies`) or among the channel's
+newest messages (`conversations.history`), from the last ts deskbot saw in that
+channel before the first attempt when it knows one, and takes a message found as
+posted (keeping its ts) instead of posting again. The Web API client is used without
+slack_sdk's own retries, which would re-send a post after a dropped connection unseen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -65,6 +78,34 @@ TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "msg_blocks_too_long",
                      "invalid_blocks_format"})
 FALLBACK_LIMIT = 39_000  # Slack's text limit is 40,000; room for the note
 DEFAULT_NOTE = "(shortened: the full text was too long for one Slack message)"
+NOTICE_EVENT = "deskbot_notice"  # the metadata event_type of deskbot's notice posts
+LOOK_BACK = 100  # the channel's newest top-level messages searched for an unsure post
+THREAD_PAGES = 10  # pages of 200 replies searched in a thread, at most
+
+
+@dataclasses.dataclass
+class _Posting(NoticeContext):
+    """A notice being delivered, and how many posts its plan has made so far."""
+
+    parts: int = 0
+
+
+def _ambiguous(exc: BaseException) -> bool:
+    """Whether a failed post may still have reached Slack (so a retry must look first)."""
+    if isinstance(exc, SlackApiError):
+        return exc.response is None or exc.response.status_code >= 500
+    return isinstance(exc, TimeoutError | asyncio.CancelledError | aiohttp.ClientError)
+
+
+def _is_part(message: dict[str, Any], notice_id: int, part: int) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    try:
+        return (metadata.get("event_type") == NOTICE_EVENT
+                and int(payload.get("notice")) == notice_id
+                and int(payload.get("part", 0)) == part)
+    except (TypeError, ValueError):
+        return False
 
 
 def _escape(text: str) -> str:
@@ -100,6 +141,13 @@ class SlackSender:
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
+        # Notices whose post may have landed unseen: notice id -> channel -> the last ts
+        # deskbot had seen in that channel before the first such attempt (or None).
+        self._unsure: dict[int, dict[str, str | None]] = {}
+        # channel -> the newest ts deskbot's own posts there were answered with.
+        self._seen: dict[str, str] = {}
+        # (token, base URL) -> the same client without slack_sdk's retries (see _plain).
+        self._plain_clients: dict[tuple[str | None, str], AsyncWebClient] = {}
         # Every step a delivery plan may hold, and how Slack carries it out.
         self._steps: dict[type, Callable[..., Awaitable[Delivery | None]]] = {
             Skip: self._skip,
@@ -122,9 +170,9 @@ class SlackSender:
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
         workspace = await delivery_plan.workspace_of(self.db, notice)
-        ctx = NoticeContext(workspace.external_id, notice, "team")
+        ctx = _Posting(workspace.external_id, notice, "team")
         try:
-            client = await self.client_for(workspace.external_id)
+            client = self._plain(await self.client_for(workspace.external_id))
             planned = await delivery_plan.plan(self.db, notice)
             ctx.ref = planned.ref
             delivery = await self._carry_out(client, ctx, planned)
@@ -136,11 +184,29 @@ class SlackSender:
             raise RetryLater(f"network: {type(exc).__name__}") from exc
         except Undeliverable as exc:
             self._posted.pop(notice.id, None)
+            self._unsure.pop(notice.id, None)
             log.warning("slack: %s cannot be delivered: %s", ctx, exc)
             raise
         self._posted.pop(notice.id, None)
+        self._unsure.pop(notice.id, None)
         log.info("slack: delivered %s", ctx)
         return delivery
+
+    def _plain(self, client: AsyncWebClient) -> AsyncWebClient:
+        """`client` without slack_sdk's own retries: its default handler sends a request
+        again after a dropped connection, which for chat.postMessage posts twice. The
+        outbox retries instead, looking first (see the module docstring)."""
+        if not isinstance(client, AsyncWebClient) or not client.retry_handlers:
+            return client
+        key = (client.token, client.base_url)
+        plain = self._plain_clients.get(key)
+        if plain is None:
+            plain = AsyncWebClient(token=client.token, base_url=client.base_url,
+                                   timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                                   session=client.session, headers=dict(client.headers),
+                                   retry_handlers=[])
+            self._plain_clients[key] = plain
+        return plain
 
     def _sorted(self, exc: SlackApiError, ctx: NoticeContext) -> Exception:
         status = exc.response.status_code if exc.response is not None else 0
@@ -427,18 +493,57 @@ class SlackSender:
                         plain: str) -> list[str]:
         """Post `messages` in order; a retry of the notice resumes after the posted ones."""
         posted = self._posted.setdefault(ctx.notice.id, [])
-        for message in messages[len(posted):]:
+        first = ctx.parts if isinstance(ctx, _Posting) else 0
+        for index, message in enumerate(messages[len(posted):], start=len(posted)):
             answer = await self._post(client, ctx, channel, message, thread_ts=thread_ts,
-                                      plain=plain if len(messages) == 1 else None)
+                                      plain=plain if len(messages) == 1 else None,
+                                      part=first + index)
             posted.append(answer["ts"])
+        if isinstance(ctx, _Posting):
+            ctx.parts = first + len(messages)
         return list(posted)
 
     async def _post(self, client: AsyncWebClient, ctx: NoticeContext, channel: str,
                     message: dict[str, Any], *, thread_ts: str | None = None,
-                    join: bool = False, plain: str | None = None) -> Any:
-        where: dict[str, Any] = {"channel": channel}
+                    join: bool = False, plain: str | None = None,
+                    part: int | None = None) -> Any:
+        """Post `message` marked with its notice and part; when an earlier attempt of the
+        notice may have posted it unseen, look for it first (see the module docstring)."""
+        if part is None:
+            part = ctx.parts if isinstance(ctx, _Posting) else 0
+            if isinstance(ctx, _Posting):
+                ctx.parts += 1
+        notice = ctx.notice
+        if notice.id in self._unsure or notice.attempts > 0:
+            found = await self._find_posted(client, notice.id, part, channel, thread_ts)
+            if found is not None:
+                log.info("slack: %s: part %d was posted by an earlier attempt (ts %s); "
+                         "not posting it again", ctx, part, found["ts"])
+                return found
+        where: dict[str, Any] = {
+            "channel": channel,
+            "metadata": {"event_type": NOTICE_EVENT,
+                         "event_payload": {"notice": notice.id, "part": part}}}
         if thread_ts:
             where["thread_ts"] = thread_ts
+        seen = self._seen.get(channel)
+        try:
+            answer = await self._post_joining(client, ctx, message, join=join, plain=plain,
+                                              **where)
+        except BaseException as exc:
+            if _ambiguous(exc):
+                self._unsure.setdefault(notice.id, {}).setdefault(channel, seen)
+            raise
+        ts = answer.get("ts")
+        if isinstance(ts, str) and (channel not in self._seen
+                                    or float(ts) > float(self._seen[channel])):
+            self._seen[channel] = ts
+        return answer
+
+    async def _post_joining(self, client: AsyncWebClient, ctx: NoticeContext,
+                            message: dict[str, Any], *, join: bool, plain: str | None,
+                            **where: Any) -> Any:
+        channel = where["channel"]
         try:
             return await self._send(client.chat_postMessage, ctx, message, plain=plain, **where)
         except SlackApiError as exc:
@@ -453,6 +558,45 @@ class SlackSender:
                 raise
             raise Undeliverable(f"deskbot is not in channel {channel} and cannot join it "
                                 f"({_error(exc)}); invite it with `/invite @deskbot`") from exc
+
+    async def _find_posted(self, client: AsyncWebClient, notice_id: int, part: int,
+                           channel: str, thread_ts: str | None) -> dict[str, Any] | None:
+        """The message an earlier attempt posted for (`notice_id`, `part`), if Slack has
+        it: searched in the thread, else among the channel's newest top-level messages,
+        from the last ts seen before that attempt when known."""
+        try:
+            return await self._look_for(client, notice_id, part, channel, thread_ts)
+        except SlackApiError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429 or status >= 500 or _error(exc) in TRANSIENT:
+                raise
+            log.warning("slack: could not look for part %d of notice %s in %s (%s); "
+                        "posting it", part, notice_id, channel, _error(exc) or status)
+            return None
+
+    async def _look_for(self, client: AsyncWebClient, notice_id: int, part: int,
+                        channel: str, thread_ts: str | None) -> dict[str, Any] | None:
+        oldest = self._unsure.get(notice_id, {}).get(channel)
+        window: dict[str, Any] = {"oldest": oldest} if oldest else {}
+        if thread_ts:
+            cursor = None
+            for _ in range(THREAD_PAGES):
+                page = await client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200,
+                    **window, **({"cursor": cursor} if cursor else {}))
+                for message in page.get("messages") or []:
+                    if message.get("ts") != thread_ts and _is_part(message, notice_id, part):
+                        return {**message, "channel": channel}
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+            return None
+        page = await client.conversations_history(channel=channel, include_all_metadata=True,
+                                                  limit=LOOK_BACK, **window)
+        for message in page.get("messages") or []:
+            if _is_part(message, notice_id, part):
+                return {**message, "channel": channel}
+        return None
 
     async def _send(self, call: Callable[..., Awaitable[Any]], ctx: NoticeContext,
                     message: dict[str, Any], *, plain: str | None = None,

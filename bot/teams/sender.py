@@ -19,6 +19,15 @@ dispatcher: 429 (honouring `Retry-After`), 408, 412, 5xx and network errors beco
 `RetryLater`; 401/403/404 (bot removed, chat or card gone) and other 4xx `Undeliverable`.
 A card Teams refuses as too big or malformed (400/413) is sent once more as text.
 
+Every activity deskbot sends for a notice carries a marker in its channelData,
+`{"deskbotNotice": <outbox id>, "part": n}` (n counting the notice's sends in plan
+order), and the id the connector answers is kept as soon as it comes back, per notice
+and part, so a retry of the notice (a later step failed, or its send timed out after an
+earlier one landed) does not send those parts again. The Bot Connector API gives a bot
+no way to list a conversation's activities, so a send whose answer never came back (a
+timeout, a dropped connection, a 5xx after Teams took it) cannot be checked: it is the
+window left on Teams, and the retry sends it again (the marker shows the repeat).
+
 The outbox does the retrying, not msrest: every client gets `no_client_retries`. Teams'
 per-conversation limits are kept by `SendLimiter` (in memory, per process): a send that
 would exceed them waits when a slot frees within `max_wait` (1 s), else it is
@@ -127,8 +136,9 @@ class TeamsSender:
         self.bot_id_fallback = bot_id_fallback
         self.limiter = limiter or SendLimiter()
         self.note = note
-        # Parts of a split relay already sent, so a retry resumes after them (per process).
-        self._posted: dict[int, list[str]] = {}
+        # notice id -> part -> the activity id Teams answered: parts already sent, so a
+        # retry of the notice does not send them again (per process).
+        self._posted: dict[int, dict[int, str]] = {}
         # Every step a delivery plan may hold, and how Teams carries it out.
         self._steps: dict[type, Callable[..., Awaitable[Delivery | None]]] = {
             Skip: self._skip,
@@ -153,7 +163,7 @@ class TeamsSender:
         workspace = await delivery_plan.workspace_of(self.db, notice)
         if workspace.platform != "teams":
             raise Undeliverable(f"workspace {notice.workspace_id} is on {workspace.platform}")
-        ctx = NoticeContext(workspace.external_id, notice, "tenant")
+        ctx = _Posting(workspace.external_id, notice, "tenant")
         try:
             planned = await delivery_plan.plan(self.db, notice)
             ctx.ref = planned.ref
@@ -171,6 +181,17 @@ class TeamsSender:
         self._posted.pop(notice.id, None)
         log.info("teams: delivered %s", ctx)
         return delivery
+
+    def _part(self, ctx: NoticeContext) -> tuple[int, str | None]:
+        """The next part of the notice, and its activity id if an earlier attempt sent it."""
+        if not isinstance(ctx, _Posting):
+            return 0, None
+        part, ctx.parts = ctx.parts, ctx.parts + 1
+        return part, self._posted.get(ctx.notice.id, {}).get(part)
+
+    def _sent(self, ctx: NoticeContext, part: int, activity_id: str | None) -> None:
+        if activity_id and isinstance(ctx, _Posting):
+            self._posted.setdefault(ctx.notice.id, {})[part] = activity_id
 
     def _sorted(self, exc: HttpOperationError, ctx: NoticeContext) -> Exception:
         status = _status(exc)
@@ -414,19 +435,23 @@ class TeamsSender:
 
     async def _new_thread(self, ctx: NoticeContext, channel: str, activity: dict[str, Any]) -> str:
         """Post `activity` as a new thread in `channel`; returns the root's activity id."""
+        part, known = self._part(ctx)
+        if known:
+            return known
         where = await self._where(ctx, channel)
         client = await self._client(where)
 
         async def create(body: dict[str, Any]) -> str | None:
             created = await client.conversations.create_conversation(ConversationParameters(
                 is_group=True, channel_data={"channel": {"id": channel}},
-                activity=_activity(body), tenant_id=ctx.workspace,
+                activity=_activity(_marked(body, ctx, part)), tenant_id=ctx.workspace,
                 bot=ChannelAccount(id=where.bot_id or self.bot_id_fallback)))
             return created.activity_id or split_thread(created.id or "")[1]
 
         root = await self._with_fallback(ctx, channel, create, activity)
         if not root:
             raise Undeliverable("Teams did not say which message started the thread")
+        self._sent(ctx, part, root)
         return root
 
     async def _update(self, ctx: NoticeContext, channel: str, activity_id: str,
@@ -443,28 +468,32 @@ class TeamsSender:
 
     async def _send(self, ctx: NoticeContext, where: Address, activity: dict[str, Any], *,
                     plain: str | None = None) -> str:
-        """Send `activity` into `where` (a chat, or a thread); returns its activity id."""
+        """Send `activity` into `where` (a chat, or a thread); returns its activity id.
+
+        A part of the notice an earlier attempt sent is not sent again (its id is kept)."""
+        part, known = self._part(ctx)
+        if known:
+            return known
         client = await self._client(where)
 
         async def send(body: dict[str, Any]) -> str | None:
-            answer = await client.conversations.send_to_conversation(where.conversation_id,
-                                                                     _activity(body))
+            answer = await client.conversations.send_to_conversation(
+                where.conversation_id, _activity(_marked(body, ctx, part)))
             return answer.id
 
         sent = await self._with_fallback(ctx, where.conversation_id, send, activity,
                                          plain=plain)
         if not sent:
             raise RetryLater("Teams accepted a message without naming it")
+        self._sent(ctx, part, sent)
         return sent
 
     async def _send_all(self, ctx: NoticeContext, where: Address, activities: list[dict[str, Any]],
                         *, plain: str) -> list[str]:
         """Send `activities` in order; a retry of the notice resumes after the sent ones."""
-        sent = self._posted.setdefault(ctx.notice.id, [])
-        for activity in activities[len(sent):]:
-            sent.append(await self._send(ctx, where, activity,
-                                         plain=plain if len(activities) == 1 else None))
-        return list(sent)
+        return [await self._send(ctx, where, activity,
+                                 plain=plain if len(activities) == 1 else None)
+                for activity in activities]
 
     async def _with_fallback(self, ctx: NoticeContext, key: str,
                              call: Callable[[dict[str, Any]], Awaitable[str | None]],
@@ -485,6 +514,20 @@ class TeamsSender:
         await self.limiter.acquire(key)
         return await call({"type": "message", "text": f"{text}\n\n{self.note}".strip(),
                            "attachments": []})
+
+
+@dataclasses.dataclass
+class _Posting(NoticeContext):
+    """A notice being delivered, and how many sends its plan has made so far."""
+
+    parts: int = 0
+
+
+def _marked(body: dict[str, Any], ctx: NoticeContext, part: int) -> dict[str, Any]:
+    """`body` with the notice's marker added to its channelData."""
+    channel_data = dict(body.get("channelData") or {})
+    channel_data.update(deskbotNotice=ctx.notice.id, part=part)
+    return {**body, "channelData": channel_data}
 
 
 __all__ = ["TeamsSender", "card_link"]

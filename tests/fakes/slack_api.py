@@ -21,8 +21,11 @@ waiting (listed in `holding`) until the event is set, then answers and records i
 Failures on cue: `fail_next(method, error=...)` for a Slack error,
 `fail_next(method, status=429, retry_after=1)` or `status=500` for HTTP failures, and
 `chaos(ratio=0.3)` / `calm()` for a stretch where a fraction of calls fail with 500 or
-429 (with `Retry-After`). Response URLs (`<base_url>response/<id>`) are recorded too, as
-method "response_url".
+429 (with `Retry-After`). Ambiguous failures: `accept_then_fail(ratio, how=...)` does
+a fraction of calls (chat.postMessage by default) and then, instead of answering,
+keeps the answer until the client gives up ("timeout"), drops the connection ("drop")
+or answers a 500 (`Call.accepted` is set on those). Response URLs
+(`<base_url>response/<id>`) are recorded too, as method "response_url".
 
 Files: `add_file(name, bytes, user=...)` makes a file a person shares (its object goes
 in a message event's `files`); `GET /files/<id>/<name>` serves its bytes to a request
@@ -69,6 +72,8 @@ class Call:
     time: float
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    # Done on the fake's side although the client was told otherwise (accept_then_fail).
+    accepted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,6 +109,8 @@ class FakeSlackApi:
         self.holding: list[str] = []  # methods whose call waits for its hold now
         self._chaos: tuple[float, tuple[int, ...], random.Random, float,
                            frozenset[str] | None] | None = None
+        self._ambiguous: tuple[float, str, random.Random, frozenset[str]] | None = None
+        self._released = asyncio.Event()  # lets the answers held by "timeout" go at stop
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         # Socket Mode: the websockets the app holds open, and what it sent over them.
@@ -131,6 +138,7 @@ class FakeSlackApi:
 
     async def stop(self) -> None:
         """Stop serving."""
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -231,8 +239,24 @@ class FakeSlackApi:
                        frozenset(methods) if methods is not None else None)
 
     def calm(self) -> None:
-        """Stop the chaos (failures queued with fail_next stay)."""
+        """Stop the chaos and the ambiguous failures (failures queued with fail_next stay)."""
         self._chaos = None
+        self._ambiguous = None
+
+    def accept_then_fail(self, ratio: float = 0.3, *, how: str = "timeout", seed: int = 0,
+                         methods: Iterable[str] = ("chat.postMessage",)) -> None:
+        """From now on carry out `ratio` of the calls of `methods`, then fail them as the
+        client sees it: "timeout" (no answer until the fake stops), "drop" (the
+        connection closes without an answer) or "500" (a server error)."""
+        if how not in ("timeout", "drop", "500"):
+            raise ValueError("how is one of timeout, drop, 500")
+        self._ambiguous = (ratio, how, random.Random(seed), frozenset(methods))
+
+    def _ambiguity_for(self, method: str) -> str | None:
+        if self._ambiguous is None:
+            return None
+        ratio, how, rng, methods = self._ambiguous
+        return how if method in methods and rng.random() < ratio else None
 
     def _failure_for(self, method: str) -> _Failure | None:
         queued = self._failures.get(method)
@@ -391,8 +415,24 @@ class FakeSlackApi:
             call.response = {"ok": False, "error": failure.error}
         else:
             call.response = self._answer(method, params, token)
+            how = self._ambiguity_for(method) if call.response.get("ok") else None
+            if how is not None:
+                return await self._fail_after_doing(request, call, how)
         await self._record(call)
         return web.json_response(call.response, status=call.status, headers=headers)
+
+    async def _fail_after_doing(self, request: web.Request, call: Call,
+                                how: str) -> web.Response:
+        """The call is done; the client is told it failed (or told nothing)."""
+        call.accepted = True
+        call.status, call.response = (500, {"ok": False, "error": "internal_error"}) \
+            if how == "500" else (599, {"ok": False, "error": how})
+        await self._record(call)
+        if how == "timeout":
+            await self._released.wait()
+        elif how == "drop" and request.transport is not None:
+            request.transport.close()
+        return web.json_response(call.response, status=call.status)
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "apps.connections.open":  # the one method that wants the app token

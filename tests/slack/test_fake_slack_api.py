@@ -285,3 +285,46 @@ async def test_files_download_with_a_token_and_upload_in_three_steps() -> None:
             await client(api).files_completeUploadExternal(
                 files=[{"id": asked["file_id"]}], channel_id="C1")
         assert refused.value.response["error"] == "file_not_found"
+
+
+async def test_metadata_is_kept_and_read_back_only_when_asked() -> None:
+    async with FakeSlackApi() as api:
+        api.add_channel("C1")
+        web = client(api)
+        marker = {"event_type": "deskbot_notice", "event_payload": {"notice": 7, "part": 0}}
+        root = await web.chat_postMessage(channel="C1", text="card", metadata=marker)
+        reply = await web.chat_postMessage(channel="C1", text="relay", thread_ts=root["ts"],
+                                           metadata={**marker, "event_payload": {
+                                               "notice": 8, "part": 1}})
+        replies = await web.conversations_replies(channel="C1", ts=root["ts"],
+                                                  include_all_metadata=True)
+        assert [(m["text"], m["metadata"]["event_payload"]) for m in replies["messages"]] == [
+            ("card", {"notice": 7, "part": 0}), ("relay", {"notice": 8, "part": 1})]
+        bare = await web.conversations_replies(channel="C1", ts=root["ts"])
+        assert all("metadata" not in m for m in bare["messages"])
+        later = await web.conversations_replies(channel="C1", ts=root["ts"],
+                                                oldest=reply["ts"], include_all_metadata=True)
+        assert [m["text"] for m in later["messages"]] == ["relay"]
+        await web.chat_postMessage(channel="C1", text="newer")
+        history = await web.conversations_history(channel="C1", include_all_metadata=True,
+                                                  limit=1)
+        assert [m["text"] for m in history["messages"]] == ["newer"] and history["has_more"]
+        with pytest.raises(SlackApiError) as bad:
+            await web.chat_postMessage(channel="C1", text="x", metadata={"event_payload": {}})
+        assert bad.value.response["error"] == "invalid_metadata_format"
+
+
+@pytest.mark.parametrize("how", ["timeout", "drop", "500"])
+async def test_accept_then_fail_does_the_post_and_fails_it(how: str) -> None:
+    async with FakeSlackApi() as api:
+        api.add_channel("C1")
+        web = AsyncWebClient(token="xoxb-test", base_url=api.base_url, timeout=0.3,
+                             retry_handlers=[])  # slack_sdk would post again on a drop
+        api.accept_then_fail(1.0, how=how)
+        with pytest.raises((SlackApiError, aiohttp.ClientError, TimeoutError)):
+            await web.chat_postMessage(channel="C1", text="landed anyway")
+        assert [m["text"] for m in api.top_level("C1")] == ["landed anyway"]
+        assert [c.accepted for c in api.calls_to("chat.postMessage")] == [True]
+        api.calm()
+        await web.chat_postMessage(channel="C1", text="fine")
+        assert [c.ok for c in api.calls_to("chat.postMessage")] == [False, True]

@@ -533,3 +533,25 @@ async def test_under_chaos_everything_arrives_in_order_after_recovery(rig: Rig) 
                   if c.params["ts"] == stored.agent_thread][-1:]
         assert same_message(last, final)
         assert rig.api.message("C_IT", stored.agent_thread)["blocks"] == final["blocks"]
+
+
+@pytest.mark.parametrize("how", ["drop", "500", "timeout"])
+async def test_a_post_slack_took_before_failing_is_not_posted_again(rig: Rig,
+                                                                    how: str) -> None:
+    """Issue 21 point 2: the card post lands, the client sees a failure; the retry finds
+    the card by its metadata (neither it nor slack_sdk's own retry posts a second)."""
+    rig.client = AsyncWebClient(token=TOKEN, base_url=rig.api.base_url, timeout=0.5)
+    rig.api.accept_then_fail(1.0, how=how, methods=("chat.postMessage",))
+    conversation = await rig.open()
+    await rig.dispatcher.drain()
+    [first] = rig.api.calls_to("chat.postMessage")
+    assert first.accepted
+    rig.api.calm()
+    await rig.settle()
+    marker = first.params["metadata"]
+    again = [c for c in rig.api.calls_to("chat.postMessage") if c.params["metadata"] == marker]
+    assert again == [first]
+    assert rig.api.calls_to("conversations.history", ok=True)
+    [card] = [m for m in rig.api.top_level("C_IT") if m["metadata"] == marker]
+    stored = await rig.conversation(conversation.ref)
+    assert stored.agent_thread == card["ts"]

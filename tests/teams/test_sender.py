@@ -566,3 +566,29 @@ async def test_workspaces_of_other_platforms_are_refused(rig: Rig) -> None:
         await rig.sender.deliver(Notice(1, slack.id, NoticeKind.CARD_POST, None, None, {}, 0))
     async with rig.db.unit_of_work(readonly=True) as uow:
         assert await uow.session.get(Workspace, slack.id) is not None
+
+
+async def test_every_activity_sent_for_a_notice_is_marked_with_it(rig: Rig) -> None:
+    """Issue 21 point 2: a send names its notice and part in channelData, so a repeat can
+    be recognised (the connector gives a bot no history to check before a retry)."""
+    conversation = await rig.open()
+    await rig.settle()
+    ref, root = conversation.ref, (await rig.conversation(conversation.ref)).agent_thread
+    for n in range(2):
+        await rig.run(commands.requester_message, rig.people["eli"], ref, f"detail {n}")
+    await rig.settle()
+
+    # The card as it was posted (a card update replaces the activity, marker and all).
+    card = rig.connector.calls_to("create_conversation", ok=True)[0].body["activity"]
+    thread = rig.connector.thread(rig.it.channel_id, root)
+    markers = [(a.get("channelData") or {}) for a in [card, *thread]]
+    assert all(isinstance(m.get("deskbotNotice"), int) and m.get("part") == 0
+               for m in markers), markers
+    assert len({m["deskbotNotice"] for m in markers}) == 3
+    async with rig.db.unit_of_work(readonly=True) as uow:
+        kinds = {m["deskbotNotice"]: (await uow.session.get(OutboxNotice,
+                                                             m["deskbotNotice"])).kind
+                 for m in markers}
+    assert sorted(kinds.values()) == sorted([NoticeKind.CARD_POST,
+                                             NoticeKind.RELAY_TO_AGENTS,
+                                             NoticeKind.RELAY_TO_AGENTS])
