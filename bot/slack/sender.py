@@ -201,10 +201,10 @@ class SlackSender:
         key = (client.token, client.base_url)
         plain = self._plain_clients.get(key)
         if plain is None:
-            plain = AsyncWebClient(token=client.token, base_url=client.base_url,
-                                   timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
-                                   session=client.session, headers=dict(client.headers),
-                                   retry_handlers=[])
+            plain = type(client)(token=client.token, base_url=client.base_url,
+                                timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                                session=client.session, headers=dict(client.headers),
+                                retry_handlers=[])  # the same class: measured, if it was
             self._plain_clients[key] = plain
         return plain
 
