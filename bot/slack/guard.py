@@ -26,9 +26,8 @@ from typing import Any
 
 from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage import ledger
 from storage.database import Database
 from storage.models import ProcessedInbound
 
@@ -338,20 +337,16 @@ class Guard:
 
     async def first_time(self, key: str) -> bool:
         """Record `key` (timestamp and signature); False when it was seen already."""
-        insert = pg_insert if self.db.is_postgresql else sqlite_insert
         async with self.db.unit_of_work() as uow:
             now = uow.clock.now()
-            result = await uow.session.execute(
-                insert(ProcessedInbound)
-                .values(platform=REPLAY_PLATFORM, delivery_id=key, received_at=now)
-                .on_conflict_do_nothing(index_elements=["platform", "delivery_id"]))
+            first = await ledger.first_delivery(uow, REPLAY_PLATFORM, key)
             if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
                 self._last_purge = time.monotonic()
                 await uow.session.execute(delete(ProcessedInbound).where(
                     ProcessedInbound.platform == REPLAY_PLATFORM,
                     ProcessedInbound.received_at < now - REPLAY_WINDOW - REPLAY_WINDOW))
             await uow.commit()
-        return result.rowcount == 1
+        return first
 
     async def forget(self, key: str) -> None:
         """Drop `key` again: the request failed, so Slack's retry must run."""
