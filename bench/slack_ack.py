@@ -4,7 +4,7 @@ Both servers run on 127.0.0.1 with slack-bolt's real request path (signature che
 ack); both answer the fake Slack Web API on loopback. The bare app has one empty
 `message` listener. deskbot does what it does in production: verifies, records the
 event in the ledger, opens the request (state, event, outbox) in one SQLite
-transaction, acks — while its dispatcher posts cards and receipts to the fake API.
+transaction, acks — while its outbox worker posts cards and receipts to the fake API.
 
     python -m bench.slack_ack [--events 2000] [--concurrency 16] [--warmup 200] [--rounds 3]
 

@@ -2,7 +2,7 @@
 
 `build(settings)` makes the database (and, on SQLite, migrates it), the clock, the
 business-time calendar due times are counted in, the platform adapters whose
-credentials are set, their senders, the outbox dispatcher that delivers through them
+credentials are set, their senders, the outbox worker that delivers through them
 and the scheduler that runs the sweeps. Nothing is built at import time; tests call `build` with
 their own clock and settings pointing at fake platform APIs.
 """
@@ -25,8 +25,8 @@ from storage.limits import OpeningLimit
 log = logging.getLogger(__name__)
 
 
-class Dispatcher(Protocol):
-    """What bootstrap needs of `conversations.dispatch.Dispatcher`."""
+class OutboxWorker(Protocol):
+    """What bootstrap needs of `conversations.outbox_worker.OutboxWorker`."""
 
     def wake(self) -> None: ...
 
@@ -42,7 +42,7 @@ class Deps:
     settings: Settings
     db: Database
     clock: Clock
-    dispatcher: Dispatcher | None = None
+    outbox_worker: OutboxWorker | None = None
     slack: Any = None  # bot.slack.app.SlackAdapter when Slack is configured
     teams: Any = None  # bot.teams.app.TeamsAdapter when Teams is on
     scheduler: Any = None  # scheduling.jobs.SweepScheduler
@@ -50,9 +50,9 @@ class Deps:
     _closed: bool = field(default=False, init=False, repr=False)
 
     async def start(self) -> None:
-        """Start the background work (the dispatcher, Socket Mode), when there is any."""
-        if self.dispatcher is not None:
-            await self.dispatcher.start()
+        """Start the background work (the outbox worker, Socket Mode), when there is any."""
+        if self.outbox_worker is not None:
+            await self.outbox_worker.start()
         self._started = True
         if self.scheduler is not None:
             await self.scheduler.start()
@@ -73,8 +73,8 @@ class Deps:
                 await self.slack.stop()
             if self.teams is not None and self._started:
                 await self.teams.stop()
-            if self.dispatcher is not None and self._started:
-                await self.dispatcher.stop()
+            if self.outbox_worker is not None and self._started:
+                await self.outbox_worker.stop()
         finally:
             self._started = False
             await self.db.dispose()
@@ -101,11 +101,11 @@ async def build(settings: Settings, clock: Clock | None = None, *,
                                         timedelta(minutes=settings.requests_window_minutes))
         slack = _build_slack(settings, db, clock)
         teams = _build_teams(settings, db, clock)
-        dispatcher = _build_dispatcher(settings, db, slack, teams)
+        outbox_worker = _build_outbox_worker(settings, db, slack, teams)
     except BaseException:
         await db.dispose()
         raise
-    return Deps(settings=settings, db=db, clock=clock, dispatcher=dispatcher, slack=slack,
+    return Deps(settings=settings, db=db, clock=clock, outbox_worker=outbox_worker, slack=slack,
                 teams=teams, scheduler=SweepScheduler(
                     db, clock, settings.sweep_seconds,
                     retention=timedelta(days=settings.retention_days)))
@@ -185,7 +185,7 @@ class PlatformSender:
 
     async def deliver(self, notice: Any) -> Any:
         """Hand `notice` to its platform's sender."""
-        from conversations.dispatch import Undeliverable
+        from conversations.outbox_worker import Undeliverable
         from storage.models import Workspace
 
         platform = self._platforms.get(notice.workspace_id)
@@ -201,8 +201,8 @@ class PlatformSender:
         return await sender.deliver(notice)
 
 
-def _build_dispatcher(settings: Settings, db: Database, slack: Any,
-                      teams: Any) -> Dispatcher | None:
+def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
+                      teams: Any) -> OutboxWorker | None:
     senders: dict[str, Any] = {}
     inboxes = []
     if slack is not None:
@@ -224,7 +224,7 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
     if not senders:
         log.warning("no platform sender configured; notices stay in the outbox")
         return None
-    from conversations.dispatch import Dispatcher as OutboxDispatcher
+    from conversations.outbox_worker import OutboxWorker
 
     async def pace() -> None:
         for inbox in inboxes:  # acks first: wait for a quiet gap in arrivals
@@ -241,6 +241,6 @@ def _build_dispatcher(settings: Settings, db: Database, slack: Any,
 
         def platform_of(workspace_id: int) -> str:  # known once its first notice went out
             return sender._platforms.get(workspace_id, "unknown")
-    dispatcher = OutboxDispatcher(db, sender, pace=pace, platform_of=platform_of)
-    db.on_after_commit(dispatcher.wake)  # deliver right after each commit
-    return dispatcher
+    outbox_worker = OutboxWorker(db, sender, pace=pace, platform_of=platform_of)
+    db.on_after_commit(outbox_worker.wake)  # deliver right after each commit
+    return outbox_worker

@@ -484,5 +484,5 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
         log.info("stopping")
     finally:
-        await runner.cleanup()  # runs the app's cleanup: stops the dispatcher, closes the db
+        await runner.cleanup()  # runs the app's cleanup: stops the outbox worker, closes the db
         await deps.close()

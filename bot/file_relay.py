@@ -3,7 +3,7 @@ and the words for a file that did not go through.
 
 `read_relay` reads a `file.to_agents` / `file.to_requester` notice's file, message and
 author; `fetch` downloads the bytes (the platform's auth headers given), sorting what
-can go wrong for the dispatcher: a refusal or a missing file is `FileRefused`
+can go wrong for the outbox worker: a refusal or a missing file is `FileRefused`
 ("unfetchable", told to the author), a file past the limit `FileRefused` ("too_big"),
 a network error, 429 or 5xx `RetryLater`. `failure_words` says it to the author.
 """
@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 
 from conversations.delivery_plan import read_notice
-from conversations.dispatch import FileRefused, Notice, RetryLater, Undeliverable
 from conversations.files import isolated, too_big_words
+from conversations.outbox_worker import FileRefused, Notice, RetryLater, Undeliverable
 from storage.database import Database
 from storage.models import Conversation, Message, MessageFile, Person
 

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cards.text import age, isolate, stars
-from conversations import button_ids as actions
+from conversations import button_ids
 
 # What the templates branch on (the same words as the view models).
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
@@ -35,7 +35,7 @@ def environment(folder: str, filters: dict[str, Callable[..., Any]],
     )
     env.filters.update(tojson=tojson, chunks=chunks, age=age, stars=stars, isolated=isolate,
                        **filters)
-    env.globals.update(actions=actions, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
+    env.globals.update(actions=button_ids, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
                        VIEWS=QUEUE_VIEWS, **globals_)
     return env
 

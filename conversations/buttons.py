@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from conversations import button_ids as ids
-from conversations import commands, intake, view_queries
+from conversations import button_ids, commands, intake, view_queries
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
@@ -30,31 +29,31 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
     `value` is what the control carried: the chosen agent's platform id (entered in
     `people`), desk slug, priority or status.
     """
-    if action_id == ids.CLAIM:
+    if action_id == button_ids.CLAIM:
         await commands.claim(uow, actor, ref)
-    elif action_id == ids.TAKE_OVER:
+    elif action_id == button_ids.TAKE_OVER:
         await commands.take_over(uow, actor, ref)
-    elif action_id == ids.UNASSIGN:
+    elif action_id == button_ids.UNASSIGN:
         await commands.unassign(uow, actor, ref)
-    elif action_id == ids.TRANSFER_AGENT:
+    elif action_id == button_ids.TRANSFER_AGENT:
         agent = people.get(value or "")
         if agent is None:
             raise InvalidInput("Pick the agent to hand it to.")
         await commands.transfer_to_agent(uow, actor, ref, agent)
-    elif action_id == ids.TRANSFER_DESK:
+    elif action_id == button_ids.TRANSFER_DESK:
         desk = await find_desk(uow, workspace.id, value or "")
         if desk is None:
             raise UnknownDesk(f"There is no desk “{value}”.")
         await commands.transfer_to_desk(uow, actor, ref, desk)
-    elif action_id == ids.PIN:
+    elif action_id == button_ids.PIN:
         await commands.pin(uow, actor, ref)
-    elif action_id == ids.UNPIN:
+    elif action_id == button_ids.UNPIN:
         await commands.unpin(uow, actor, ref)
-    elif action_id == ids.PRIORITY:
+    elif action_id == button_ids.PRIORITY:
         await commands.set_priority(uow, actor, ref, value or "")
-    elif action_id == ids.STATUS:
+    elif action_id == button_ids.STATUS:
         await commands.set_status(uow, actor, ref, parse_status(value or ""))
-    elif action_id == ids.CLOSE:
+    elif action_id == button_ids.CLOSE:
         await commands.close(uow, actor, ref)
     else:
         raise InvalidInput("That button is not known to this version of deskbot.")
@@ -70,12 +69,12 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
     pending = await intake.take(uow, person, pending_id)
     where = {"requester_channel": pending.channel, "requester_thread": pending.thread,
              "requester_side_id": pending.side_id}
-    if action_id == ids.ADD_TO:
+    if action_id == button_ids.ADD_TO:
         posted = await commands.requester_message(uow, person, choice or "", pending.text,
                                                   requester_side_id=pending.side_id,
                                                   files=files)
         return f"Added to #{posted.conversation.ref}."
-    if action_id == ids.PICK_DESK:
+    if action_id == button_ids.PICK_DESK:
         desk = await find_desk(uow, person.workspace_id, choice or "")
         if desk is None:
             raise UnknownDesk(f"The desk “{choice}” is gone. Write to me again.")
@@ -99,13 +98,13 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
 async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: int,
                          stars: int | None = None) -> ResolvePrompt:
     """"Did this solve it?" yes / no, or the 1–5 rating: the prompt as it reads now."""
-    if action_id == ids.RATE:
+    if action_id == button_ids.RATE:
         conversation = await commands.rate(uow, person, ref, stars or 0)
     else:
         conversation = await commands.answer_resolved(uow, person, ref,
-                                                      action_id == ids.SOLVED_YES)
+                                                      action_id == button_ids.SOLVED_YES)
     await uow.session.flush()  # the answer's event, which the prompt reads back
     prompt = await view_queries.resolve_prompt(uow, conversation)
-    if action_id != ids.RATE:  # this very click is the answer, whatever came before
-        prompt = dataclasses.replace(prompt, answered=action_id == ids.SOLVED_YES)
+    if action_id != button_ids.RATE:  # this very click is the answer, whatever came before
+        prompt = dataclasses.replace(prompt, answered=action_id == button_ids.SOLVED_YES)
     return prompt

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conversations.dispatch import Notice, Undeliverable
 from conversations.lifecycle import ACTIVE
+from conversations.outbox_worker import Notice, Undeliverable
 from desks.notices import NoticeKind
 from storage.database import Database, UnitOfWork
 from storage.models import (

@@ -6,7 +6,7 @@ and write one relay notice per file (`file.to_agents`, `file.to_requester`): the
 platform's sender fetches the bytes and puts them on the other side. A note's files
 stay internal. A file past the size limit is refused before anything is kept
 (`too_big`); one the sender cannot fetch or finds too big is told to its author
-(`file.failed`, written by the dispatcher when a file's relay fails for good).
+(`file.failed`, written by the outbox worker when a file's relay fails for good).
 """
 
 from __future__ import annotations

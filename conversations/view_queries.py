@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from conversations import commands, intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
-from conversations.dispatch import Undeliverable
 from conversations.lifecycle import ACTIVE
+from conversations.outbox_worker import Undeliverable
 from conversations.queues import QueueItem, QueueView, RequestItem
 from conversations.view_models import (
     AddOrNew,

@@ -1,4 +1,4 @@
-"""Notice kinds: the platform-neutral facts the core asks the dispatcher to deliver.
+"""Notice kinds: the platform-neutral facts the core asks the outbox worker to deliver.
 
 A notice names what must be said, never how: each platform sender renders it with
 `cards/` from the conversation's current state. Payloads carry only ids and the few
@@ -70,18 +70,18 @@ class NoticeKind(StrEnum):
 # so do a person's home tab publishes (the last says what the tab shows).
 COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE, NoticeKind.HOME_PUBLISH})
 
-# A payload key: `{"card": true}` asks the dispatcher to update the conversation's card
+# A payload key: `{"card": true}` asks the outbox worker to update the conversation's card
 # before it delivers the notice. A sweep that flags a thousand conversations a minute
 # writes one notice per flag where it would write two (the alert and a card update).
 CARD_FIRST = "card"
 
 # A payload key: `{"also": [person ids]}` sends the notice to `person_id`, then to each
 # of these in turn (a breach's assignee, then the desk's leads): one row, not one per
-# person. The dispatcher keeps how many have been told in `TOLD` as it goes, so a
+# person. The outbox worker keeps how many have been told in `TOLD` as it goes, so a
 # retry resumes after them instead of telling anyone twice.
 ALSO = "also"
 TOLD = "told"
 
 # Relays whose permanent failure is told to the author of what was relayed: the
-# dispatcher writes a `FILE_FAILED` notice when it gives one of them up.
+# outbox worker writes a `FILE_FAILED` notice when it gives one of them up.
 TELL_AUTHOR_ON_FAILURE = frozenset({NoticeKind.FILE_TO_AGENTS, NoticeKind.FILE_TO_REQUESTER})

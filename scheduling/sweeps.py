@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 
 from conversations import commands, timers
 from conversations.timers import TimerKind
-from scheduling import sweep_rules as rules
+from scheduling import sweep_rules
 from scheduling.sweep_reads import Desks, digest_counts, read_desks, read_due
 from scheduling.sweep_rules import Flag, Outcome
 from storage import metrics
@@ -44,7 +44,7 @@ def conditions(kind: TimerKind, now: Any) -> list[ColumnElement[bool]]:
 
 # Each kind's flag: `rules.FLAG_SETS` where the check is still due and armed.
 FLAGS = {kind.name: flag_statement(lambda now, kind=kind: conditions(kind, now),
-                                   rules.FLAG_SETS[kind.name]) for kind in timers.KINDS}
+                                   sweep_rules.FLAG_SETS[kind.name]) for kind in timers.KINDS}
 
 
 @dataclass
@@ -75,7 +75,7 @@ class SweepRun:
             due = await read_due(self.uow, self.now)
             self.desks = await read_desks(self.uow, self.now,
                                           {row.desk_id for rows in due.values() for row in rows})
-            decided = rules.decide(due, self.desks.facts, self.now, self.uow.db.business_time)
+            decided = sweep_rules.decide(due, self.desks.facts, self.now, self.uow.db.business_time)
             self.flags = {flag.kind.name: flag for flag in decided}
             self.applier.plan(FlagBatch(
                 flag.kind.name, FLAGS[flag.kind.name], [row.id for row, _ in flag.acting],
@@ -168,7 +168,7 @@ async def _escalate(run: SweepRun, outcomes: list[Outcome]) -> int:
                         row.desk_id, slug, "gone" if target is None else "archived", row.id)
             continue
         if await commands.escalate(uow, row.id, target, by="scheduler",
-                                   breached=rules.ESCALATING_TARGET) is not None:
+                                   breached=sweep_rules.ESCALATING_TARGET) is not None:
             moved += 1
     return moved
 
@@ -211,8 +211,8 @@ async def daily_digest(run: SweepRun) -> int:
     await run.read()
     await run.applier.settle()
     desks = run.desks
-    posting: list[rules.Digest] = []
-    for digest in rules.digests_due([(d.id, d.workspace_id, desks.windows[d.id],
+    posting: list[sweep_rules.Digest] = []
+    for digest in sweep_rules.digests_due([(d.id, d.workspace_id, desks.windows[d.id],
                                       d.last_digest_at) for d in desks.digesting], now):
         result = await uow.session.execute(  # once across replicas
             update(Desk).where(Desk.id == digest.desk_id,
@@ -223,7 +223,7 @@ async def daily_digest(run: SweepRun) -> int:
             posting.append(digest)
     counts = await digest_counts(uow, now, {digest.desk_id: digest.end for digest in posting})
     for digest in posting:
-        event, notice = rules.digest_notice(digest, counts[digest.desk_id])
+        event, notice = sweep_rules.digest_notice(digest, counts[digest.desk_id])
         record_event(uow, workspace_id=digest.workspace_id, desk_id=digest.desk_id,
                      kind=event.kind, **event.data)
         write_notice(uow, workspace_id=digest.workspace_id, kind=notice.kind,

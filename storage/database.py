@@ -202,7 +202,7 @@ class Database:
         return UnitOfWork(self, factory(), readonly=readonly)
 
     def on_after_commit(self, hook: CommitHook) -> None:
-        """Call `hook` after every successful commit (the dispatcher's wake-up)."""
+        """Call `hook` after every successful commit (the outbox worker's wake-up)."""
         self._after_commit.append(hook)
 
     def on_before_commit(self, hook: BeforeCommitHook) -> Callable[[], None]:
@@ -225,7 +225,7 @@ class Database:
 
         The lean path for hot single statements (storing arrivals before the ack): no
         ORM session, the same writer lock as a unit of work. After-commit hooks do not
-        run: they wake the outbox dispatcher, and such a statement writes no notices
+        run: they wake the outbox worker, and such a statement writes no notices
         (waking it for every batch of arrivals had it lease an empty outbox, under the
         writer lock, a hundred times a second).
         """

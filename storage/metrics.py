@@ -41,7 +41,7 @@ FAILED = Counter("deskbot_deliveries_failed",
                  "Attempts at processing a stored delivery that failed",
                  ["platform", "kind"], registry=REGISTRY)
 
-# Outbox notices (conversations/dispatch.py).
+# Outbox notices (conversations/outbox_worker.py).
 NOTICES_DELIVERED = Counter("deskbot_notices_delivered", "Notices delivered",
                             ["platform", "kind"], registry=REGISTRY)
 NOTICES_FAILED = Counter("deskbot_notices_failed", "Notices given up on (kept as failed)",

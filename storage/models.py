@@ -314,7 +314,7 @@ class MessageFile(Base):
 # (desks are archived, conversations closed, workspaces kept), so the keys checked
 # what the writer had just read in the same transaction and cascaded deletes that
 # never happen; an audit log should outlive what it tells of anyway, and a notice whose
-# workspace was removed by hand is given up on as undeliverable (`bot/delivery.py`).
+# workspace was removed by hand is given up on as undeliverable (`conversations/delivery_views.py`).
 # They stay indexed where they are read by.
 
 
@@ -341,14 +341,14 @@ class Event(Base):
 class OutboxNotice(Base):
     """A platform-neutral notice still to deliver ("post the card of #1042", "relay message 88").
 
-    Rows sharing an `ordering_key` are delivered strictly in id order. A dispatcher
+    Rows sharing an `ordering_key` are delivered strictly in id order. A outbox worker
     leases rows (`lease_owner`, `lease_until`) before delivering them, so a replica
     that dies mid-batch releases them when the lease runs out.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        # The dispatcher's hot query: undelivered rows that are due, by key and id.
+        # The outbox worker's hot query: undelivered rows that are due, by key and id.
         Index("ix_outbox_pending", "ordering_key", "id", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
         Index("ix_outbox_due", "available_at", sqlite_where=text("done_at IS NULL"),

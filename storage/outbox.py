@@ -1,7 +1,7 @@
 """The outbox's SQL: leasing due notices, and finishing them (delivered, coalesced, failed, retry).
 
 Rows sharing an `ordering_key` are delivered strictly in id order, so only the *head* of a
-key (its earliest undelivered row) can start a run. A dispatcher leases a run of rows
+key (its earliest undelivered row) can start a run. A outbox worker leases a run of rows
 (`lease_owner`, `lease_until`) in one short transaction, delivers outside it, and then
 finishes each row in its own transaction, guarded by its owner name: a replica whose lease
 ran out and was taken over cannot overwrite the new owner's work.
@@ -44,7 +44,7 @@ MAX_ERROR_CHARS = 2000
 
 @dataclass(frozen=True)
 class LeasedRow:
-    """One outbox row as leased: what a dispatcher needs to deliver it."""
+    """One outbox row as leased: what a outbox worker needs to deliver it."""
 
     id: int
     workspace_id: int

@@ -40,7 +40,7 @@ from storage.prepared import Prepared, in_ids, keyed
 # - `SET LOCAL synchronous_commit = off` on PostgreSQL (`SweepApplier.start`): the
 #   commit does not wait for the WAL to reach the disk. A crash in that moment loses
 #   the whole run, which the next run does again; nothing of it has reached anyone
-#   yet: a notice goes out only after a dispatcher's lease of it commits, and that
+#   yet: a notice goes out only after a outbox worker's lease of it commits, and that
 #   commit, later in the WAL, is only durable with it.
 # - No index names a flag column, so a flag is a HOT update on PostgreSQL where the
 #   page has room (`conversation_timer` holds the due times the sweeps search).

@@ -19,5 +19,5 @@ async def settled(deps: Any, inbox: Any, limit: float = 10.0) -> None:
                     if await outbox.pending_count(uow) == 0:
                         return
             inbox.wake()
-            deps.dispatcher.wake()
+            deps.outbox_worker.wake()
             await asyncio.sleep(0.01)  # noqa: ASYNC110 - idle has no event of its own

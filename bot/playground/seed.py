@@ -3,7 +3,7 @@
 Everything goes through deskbot's own paths: the desks are set up by Ada's `/desk admin`
 commands (`conversations.command_line.run_command`), the history by the core commands
 (`conversations.commands`) on a clock moved back to each moment. The notices they
-write are delivered by the running dispatcher, so the cards, relays and prompts land in
+write are delivered by the running outbox worker, so the cards, relays and prompts land in
 the playground's channels as they would in Slack; the sweeps then flag what is late.
 """
 
@@ -141,8 +141,8 @@ async def seed(served: Any) -> str:
                                     extra_admins=served.settings.admins)
         if getattr(outcome.view, "kind", "") == "error":
             raise SeedRefused(f"/desk {text}: {getattr(outcome.view, 'text', outcome.view)}")
-    if deps.dispatcher is not None:
-        deps.dispatcher.wake()
+    if deps.outbox_worker is not None:
+        deps.outbox_worker.wake()
     return (f"seeded desks IT and HR (agents Dana and Lee, available, lead Dana; "
             f"Sun–Thu 08:00–18:00, "
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "

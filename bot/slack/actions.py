@@ -4,7 +4,7 @@ A click is stored in the inbox and acknowledged at once (so a slow Web API never
 its ack, and a click delivered twice is kept once); the inbox then runs it (`process`)
 as one core command in one unit of work with the delivery's processed mark. A refusal
 ("already claimed by Dana") goes back privately to the person who clicked. Cards are
-never edited here: the core's notices make the dispatcher re-render them from the
+never edited here: the core's notices make the outbox worker re-render them from the
 current state; only an answered question or prompt is replaced, after the commit.
 
 The message shortcut opens its modal in the request (its trigger_id lives 3 s), and
@@ -27,9 +27,7 @@ from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from cards import slack as slack_cards
-from conversations import button_ids as ids
-from conversations import buttons as controls
-from conversations import commands, intake
+from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
 from desks.service import find_desk
@@ -47,11 +45,13 @@ TICKET, INTAKE, RESOLVE = "ticket_action", "intake_action", "resolve_action"
 SHORTCUT_KIND, ASK_SUBMITTED = "shortcut", "ask_submitted"
 CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bot.slack.home)
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
-ENTRIES = {**{("action", a): TICKET for a in ids.TICKET_ACTIONS},
-           **{("action", a): INTAKE for a in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST)},
-           **{("action", a): RESOLVE for a in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE)},
-           **{("action", a): home.ACTION for a in ids.HOME_ACTIONS},
-           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", ids.ASK_MODAL): ASK_SUBMITTED}
+ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
+           **{("action", a): INTAKE for a in (button_ids.PICK_DESK, button_ids.ADD_TO,
+                                              button_ids.NEW_REQUEST)},
+           **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
+                                                 button_ids.RATE)},
+           **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
+           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED}
 
 
 def _action(body: dict) -> dict:
@@ -81,7 +81,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await ack()
         await open_ask_modal(ctx, body, context)
 
-    @app.view(ids.ASK_MODAL)
+    @app.view(button_ids.ASK_MODAL)
     async def on_ask_submitted(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         await submit_ask_modal(ctx, ack, body, context)
 
@@ -127,7 +127,7 @@ async def prepare(ctx: SlackContext, row: InboundEvent) -> Any:
 
 def _others(kind: str, action: dict) -> list[str]:
     value = _value(action)
-    return [value] if kind == TICKET and action.get("action_id") == ids.TRANSFER_AGENT \
+    return [value] if kind == TICKET and action.get("action_id") == button_ids.TRANSFER_AGENT \
         and value else []
 
 
@@ -170,16 +170,16 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     value = _value(action)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
-    ref = ids.ref_of_block(action.get("block_id"))
+    ref = button_ids.ref_of_block(action.get("block_id"))
     if ref is None:
-        ref = ids.number(action.get("value"))
+        ref = button_ids.number(action.get("value"))
     if ref is None:
         return _telling(ctx, team_id, channel, user_id, "That card is out of date; use "
                         "`/desk` commands with the request's number.")
     user_ids = [user_id, *_others(TICKET, action)]
     workspace, people = await ctx.people.enter(uow, team_id, user_ids, profiles)
     actor = ctx.people.actor(people[user_id], workspace)
-    _, refusal = await _attempt(uow, lambda: controls.ticket_control(
+    _, refusal = await _attempt(uow, lambda: buttons.ticket_control(
         uow, workspace, actor, action_id, ref, value, people))
     return _telling(ctx, team_id, channel, user_id, refusal) if refusal else None
 
@@ -189,16 +189,17 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     """The desk picker and "add to #ref or new request?" buttons."""
     action = _action(body)
     action_id = action.get("action_id")
-    parts = ids.split_value(action.get("value"), 1 if action_id == ids.NEW_REQUEST else 2)
+    parts = button_ids.split_value(action.get("value"),
+                                   1 if action_id == button_ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
-    if not parts or ids.number(parts[0]) is None:
+    if not parts or button_ids.number(parts[0]) is None:
         return _telling(ctx, team_id, channel or user_id, user_id,
                         "That button is out of date. Write to me again.")
     pending_id = int(parts[0])
     choice = parts[1] if len(parts) > 1 else None
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-    settled, refusal = await _attempt(uow, lambda: controls.intake_choice(
+    settled, refusal = await _attempt(uow, lambda: buttons.intake_choice(
         uow, people[user_id], action_id, pending_id, choice))
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal)
@@ -230,14 +231,14 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     action_id = action.get("action_id")
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
-    parts = ids.split_value(action.get("value"), 2 if action_id == ids.RATE else 1)
-    if not parts or not all(ids.number(p) is not None for p in parts):
+    parts = button_ids.split_value(action.get("value"), 2 if action_id == button_ids.RATE else 1)
+    if not parts or not all(button_ids.number(p) is not None for p in parts):
         return _telling(ctx, team_id, channel or user_id, user_id,
                         "That button is out of date.")
     ref = int(parts[0])
     stars = int(parts[1]) if len(parts) > 1 else None
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-    view, refusal = await _attempt(uow, lambda: controls.resolve_answer(
+    view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
         uow, people[user_id], action_id, ref, stars))
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal)
@@ -296,14 +297,15 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     """The modal's submission: open the request on the chosen desk (receipt by DM)."""
     team_id = context["team_id"]
     values = (body.get("view") or {}).get("state", {}).get("values", {})
-    slug = ((values.get(ids.ASK_DESK_BLOCK, {}).get(ids.ASK_DESK) or {})
+    slug = ((values.get(button_ids.ASK_DESK_BLOCK, {}).get(button_ids.ASK_DESK) or {})
             .get("selected_option") or {}).get("value")
-    text = ((values.get(ids.ASK_TEXT_BLOCK, {}).get(ids.ASK_TEXT) or {}).get("value") or "")
+    text = ((values.get(button_ids.ASK_TEXT_BLOCK, {}).get(button_ids.ASK_TEXT) or {})
+            .get("value") or "")
     errors = {}
     if not slug:
-        errors[ids.ASK_DESK_BLOCK] = "Pick the desk that should help."
+        errors[button_ids.ASK_DESK_BLOCK] = "Pick the desk that should help."
     if not text.strip():
-        errors[ids.ASK_TEXT_BLOCK] = "Write what you need."
+        errors[button_ids.ASK_TEXT_BLOCK] = "Write what you need."
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -320,7 +322,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                 raise UnknownDesk("That desk is gone; pick another.")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
         except DeskbotError as error:
-            await ack(response_action="errors", errors={ids.ASK_TEXT_BLOCK: error.message[:150]})
+            await ack(response_action="errors",
+                      errors={button_ids.ASK_TEXT_BLOCK: error.message[:150]})
             return
         await uow.commit()
     await ack()

@@ -7,7 +7,7 @@ makes bolt answer Slack only after the listener returned: the listener stores wh
 arrived in the inbox (messages, the home tab, `/desk`, clicks) and *then* acks, so an
 acknowledged delivery is always in the database. The inbox turns it into one core
 command after the ack; everything slow (posting cards, relays, publishing the home
-tab, late command answers) is the dispatcher's job.
+tab, late command answers) is the outbox worker's job.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class SlackAdapter:
 
             token = await oauth.bot_token_for(self.installation_store, team_id)
             if token is None:
-                from conversations.dispatch import Undeliverable
+                from conversations.outbox_worker import Undeliverable
 
                 raise Undeliverable(f"deskbot is not installed in Slack team {team_id}")
             client = MeasuredWebClient(token=token, base_url=self.settings.slack_api_url)

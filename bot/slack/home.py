@@ -1,7 +1,7 @@
 """The bot's home tab: an agent's queues (or an employee's own requests), via views.publish.
 
 Opening the tab and clicking in it are stored in the inbox and acknowledged at once;
-processing them writes a `HOME_PUBLISH` notice, and the dispatcher publishes the view
+processing them writes a `HOME_PUBLISH` notice, and the outbox worker publishes the view
 (rendered from the state at that moment) with its retries and 429 handling. So a slow
 or rate-limited Web API never delays an acknowledgement, and a retried event (kept
 once by the inbox) publishes once.
@@ -19,9 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cards import slack as slack_cards
-from conversations import button_ids as ids
-from conversations import commands
-from conversations import view_queries as views
+from conversations import button_ids, commands, view_queries
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
 from desks.notices import NoticeKind
@@ -60,7 +58,7 @@ class Shown:
             return cls()
         view = data.get("view") if data.get("view") in VIEWS else "unassigned"
         page = data.get("page")
-        page = ids.number(str(page)) if isinstance(page, int | str) else None
+        page = button_ids.number(str(page)) if isinstance(page, int | str) else None
         page = page or 1
         desk = data.get("desk") if isinstance(data.get("desk"), str) else None
         # Forged metadata must not make an offset no database takes.
@@ -86,11 +84,11 @@ async def render(uow: UnitOfWork, person: Person, actor: Actor, shown: Shown,
                  now: datetime) -> dict:
     """The home view of `person` as it is now, ready for views.publish."""
     if await served_desk_ids(uow, person.id):
-        model = await views.agent_home(uow, actor, view=shown.view, desk_slug=shown.desk,
+        model = await view_queries.agent_home(uow, actor, view=shown.view, desk_slug=shown.desk,
                                        page=shown.page, now=now)
         rendered = slack_cards.home(model)
     else:
-        rendered = slack_cards.home(await views.employee_home(uow, person))
+        rendered = slack_cards.home(await view_queries.employee_home(uow, person))
     rendered["private_metadata"] = json.dumps(shown.payload())
     return rendered
 
@@ -114,17 +112,17 @@ def wanted(body: dict) -> tuple[Shown, bool | None] | None:
     view, page, desk = shown.view, shown.page, shown.desk
     value = ((action.get("selected_option") or {}).get("value") or action.get("value") or "")
     available: bool | None = None
-    if action_id == ids.HOME_OPEN:
+    if action_id == button_ids.HOME_OPEN:
         return None
-    if action_id == ids.HOME_VIEW and value in VIEWS:
+    if action_id == button_ids.HOME_VIEW and value in VIEWS:
         view, page = value, 1
-    elif action_id == ids.HOME_PAGE:
-        parts = ids.split_value(value, 2)
-        if parts and parts[0] in VIEWS and ids.number(parts[1]) is not None:
+    elif action_id == button_ids.HOME_PAGE:
+        parts = button_ids.split_value(value, 2)
+        if parts and parts[0] in VIEWS and button_ids.number(parts[1]) is not None:
             view, page = parts[0], int(parts[1])
-    elif action_id == ids.HOME_DESK:
+    elif action_id == button_ids.HOME_DESK:
         desk, page = (None if value in ("", "*") else value), 1
-    elif action_id == ids.HOME_AVAILABLE:
+    elif action_id == button_ids.HOME_AVAILABLE:
         available = value == "on"
     return Shown.of(Shown(view, page, desk).payload()), available
 

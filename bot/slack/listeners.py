@@ -23,8 +23,7 @@ from bot.slack import actions, home, slash
 from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
-from conversations import intake
-from conversations import messages as chat
+from conversations import intake, messages
 from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
 from storage import inbound
@@ -187,7 +186,7 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
         if not text.strip() and not files:
             pass  # only files that cannot be carried: their author is told below
         elif event.get("channel_type") == "im":
-            await chat.direct_message(uow, person, text, channel, ts,
+            await messages.direct_message(uow, person, text, channel, ts,
                                       thread_ts if in_thread else None, files=files)
         else:
             refusal = await _channel_message(ctx, uow, workspace, person, text, channel,
@@ -226,10 +225,11 @@ async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: 
                                                     thread_ts)
         if conversation is None:
             return None
-        return await chat.agent_thread_message(
+        return await messages.agent_thread_message(
             uow, ctx.people.actor(person, workspace), conversation,
             LEADING_MENTION.sub("", text), ts, note_prefix=ctx.note_prefix, files=files or ())
     if intake_desk is not None:
-        await chat.intake_channel_message(uow, person, intake_desk, text, channel, ts, thread_ts,
+        await messages.intake_channel_message(uow, person, intake_desk, text, channel, ts,
+                                              thread_ts,
                                           files=files or ())
     return None

@@ -3,9 +3,9 @@
 For each notice it asks the core for its delivery plan (conversations/delivery_plan.py:
 what to post, update, pin or tell, and whom), builds each view the plan names from the
 conversation's *current* state, renders it with `cards.slack`, makes the Web API calls
-and returns where things landed (`Delivery`), which the dispatcher stores.
+and returns where things landed (`Delivery`), which the outbox worker stores.
 
-Failures are sorted for the dispatcher: 429 (honouring `Retry-After`), 5xx, network
+Failures are sorted for the outbox worker: 429 (honouring `Retry-After`), 5xx, network
 errors and Slack's transient errors become `RetryLater`; a channel or person that is
 gone, or a revoked token, becomes `Undeliverable`. The client must not sleep on 429
 itself (the outbox reschedules). A message Slack finds too long or malformed is sent
@@ -36,7 +36,6 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import NoticeContext, build_view
 from bot.file_relay import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
 from conversations import delivery_plan
@@ -59,7 +58,8 @@ from conversations.delivery_plan import (
     Update,
     View,
 )
-from conversations.dispatch import Delivery, FileRefused, Notice, RetryLater, Undeliverable
+from conversations.delivery_views import NoticeContext, build_view
+from conversations.outbox_worker import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from desks.permissions import resolve_actor
 from storage.database import Database
 from storage.models import MessageFile, Person, Workspace
@@ -118,7 +118,7 @@ def _error(exc: SlackApiError) -> str:
 
 
 class SlackSender:
-    """Implements conversations.dispatch.Sender for Slack; see the module docstring.
+    """Implements conversations.outbox_worker.Sender for Slack; see the module docstring.
 
     `client_for(team_id)` gives the Web API client of a workspace (one shared client
     in single-workspace mode, the installation's token with OAuth). `note` is what a

@@ -237,7 +237,7 @@ class TeamsAdapter:
         client = self._connectors.get(service_url)
         if client is None:
             if not self.service_url_allowed(service_url):
-                from conversations.dispatch import Undeliverable
+                from conversations.outbox_worker import Undeliverable
 
                 raise Undeliverable(f"{str(service_url)[:100]!r} is not a Bot Framework "
                                     "service URL")

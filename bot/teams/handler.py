@@ -31,9 +31,7 @@ from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
 from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
-from conversations import intake
-from conversations import messages as chat
-from conversations import view_queries as views
+from conversations import intake, messages, view_queries
 from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
 from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
@@ -153,7 +151,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
         if not said.text.strip() and not files:
             pass  # only files that cannot be carried: their author is told below
         elif personal:
-            await chat.direct_message(uow, person, said.text, conversation_id,
+            await messages.direct_message(uow, person, said.text, conversation_id,
                                       str(activity["id"]), None, files=files)
         else:
             refusal = await _channel_message(ctx, uow, workspace, person, said.text, channel,
@@ -182,10 +180,10 @@ async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Worksp
         if conversation is None:
             return None  # agents talking among themselves in another thread
         actor = resolve_actor(person, workspace, ctx.admins)
-        return await chat.agent_thread_message(uow, actor, conversation, text, activity_id,
+        return await messages.agent_thread_message(uow, actor, conversation, text, activity_id,
                                                note_prefix=ctx.note_prefix, files=files or ())
     if intake_desk is not None:
-        await chat.intake_channel_message(uow, person, intake_desk, text, channel,
+        await messages.intake_channel_message(uow, person, intake_desk, text, channel,
                                           activity_id, root, files=files or ())
     return None
 
@@ -197,10 +195,11 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
     if conversation.get("conversationType") == "personal":
         workspace, (person,) = await enter(uow, tenant_of(activity) or "", [activity["from"]])
         if await served_desk_ids(uow, person.id):
-            view: Any = await views.agent_home(uow, resolve_actor(person, workspace, ctx.admins),
+            view: Any = await view_queries.agent_home(uow, resolve_actor(person, workspace,
+                                                                         ctx.admins),
                                                now=ctx.clock.now())
         else:
-            view = await views.employee_home(uow, person)
+            view = await view_queries.employee_home(uow, person)
     else:
         view = Reply(text="Hello! I am deskbot, the helpdesk. An admin sets a desk up by "
                           "writing `@deskbot admin create IT` in the channel where its agents "

@@ -24,10 +24,7 @@ from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
-from conversations import button_ids as ids
-from conversations import buttons as controls
-from conversations import commands
-from conversations import view_queries as views
+from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
@@ -45,10 +42,10 @@ VIEWS = {v.value for v in QueueView}
 # The inbound kinds of a card's buttons (their rules: storage.inbound).
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
-KINDS = {**dict.fromkeys(ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
-         **dict.fromkeys((ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST), INTAKE),
-         **dict.fromkeys((ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE), RESOLVE),
-         **dict.fromkeys(ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
+KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
+         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST), INTAKE),
+         **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE), RESOLVE),
+         **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
 
 
 def card_answer(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -80,13 +77,13 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     if not isinstance(verb, str) or not tenant or not sender.get("id"):
         return message_answer("That button is not known to this version of deskbot.")
     try:
-        if verb in ids.TICKET_ACTIONS or verb == REFRESH:
+        if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
-        if verb in (ids.PICK_DESK, ids.ADD_TO, ids.NEW_REQUEST):
+        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST):
             return await _intake(ctx, activity, tenant, verb, data)
-        if verb in (ids.SOLVED_YES, ids.SOLVED_NO, ids.RATE):
+        if verb in (button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE):
             return await _resolve(ctx, activity, tenant, verb, data)
-        if verb in ids.HOME_ACTIONS:
+        if verb in button_ids.HOME_ACTIONS:
             return await _home(ctx, activity, tenant, verb, data)
         if verb == ASK:
             return await _ask(ctx, activity, tenant, data)
@@ -102,7 +99,7 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         return message_answer(STALE)
     choice = value_of(data, verb)
     accounts = [activity["from"]]
-    if verb == ids.TRANSFER_AGENT and choice:
+    if verb == button_ids.TRANSFER_AGENT and choice:
         accounts.append({"id": choice})
     async with ctx.db.unit_of_work() as uow:
         workspace, people = await enter(uow, tenant, accounts)
@@ -110,23 +107,23 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         kind = REFRESHED if verb == REFRESH else TICKET
         if await inbound.first(uow, PLATFORM, kind, activity) and verb != REFRESH:
             by_id = {p.external_id: p for p in people}
-            await controls.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
+            await buttons.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
         conversation = await commands.load(uow, workspace.id, ref, lock=False)
-        card = teams_cards.card(await views.ticket_card(uow, conversation))
+        card = teams_cards.card(await view_queries.ticket_card(uow, conversation))
         await uow.commit()
     return card_answer(card)
 
 
 async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
-    parts = ids.split_value(value_of(data, verb), 1 if verb == ids.NEW_REQUEST else 2)
-    if not parts or ids.number(parts[0]) is None:
+    parts = button_ids.split_value(value_of(data, verb), 1 if verb == button_ids.NEW_REQUEST else 2)
+    if not parts or button_ids.number(parts[0]) is None:
         return message_answer("That button is out of date. Write to me again.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
         if not await inbound.first(uow, PLATFORM, INTAKE, activity):
             return card_answer(teams_cards.card(Settled(text="Done.")))
-        settled = await controls.intake_choice(uow, person, verb, int(parts[0]),
+        settled = await buttons.intake_choice(uow, person, verb, int(parts[0]),
                                                parts[1] if len(parts) > 1 else None)
         await uow.commit()
     return card_answer(teams_cards.card(Settled(text=settled)))
@@ -134,16 +131,17 @@ async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
 
 async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
-    parts = ids.split_value(value_of(data, verb), 2 if verb == ids.RATE else 1)
-    if not parts or not all(ids.number(p) is not None for p in parts):
+    parts = button_ids.split_value(value_of(data, verb), 2 if verb == button_ids.RATE else 1)
+    if not parts or not all(button_ids.number(p) is not None for p in parts):
         return message_answer("That button is out of date.")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [activity["from"]])
         if not await inbound.first(uow, PLATFORM, RESOLVE, activity):
             conversation = await commands.load(uow, person.workspace_id, int(parts[0]),
                                                lock=False)
-            return card_answer(teams_cards.card(await views.resolve_prompt(uow, conversation)))
-        prompt = await controls.resolve_answer(uow, person, verb, int(parts[0]),
+            return card_answer(teams_cards.card(await view_queries.resolve_prompt(uow,
+                                                                                  conversation)))
+        prompt = await buttons.resolve_answer(uow, person, verb, int(parts[0]),
                                                int(parts[1]) if len(parts) > 1 else None)
         await uow.commit()
     return card_answer(teams_cards.card(prompt))
@@ -154,25 +152,25 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
     """The queues card in personal chat: switch view, page or desk, or availability."""
     chosen = value_of(data, verb) or ""
     view, page, desk = "unassigned", 1, None
-    if verb == ids.HOME_VIEW and chosen in VIEWS:
+    if verb == button_ids.HOME_VIEW and chosen in VIEWS:
         view = chosen
-    elif verb == ids.HOME_PAGE:
-        parts = ids.split_value(chosen, 2)
-        if parts and parts[0] in VIEWS and ids.number(parts[1]) is not None:
+    elif verb == button_ids.HOME_PAGE:
+        parts = button_ids.split_value(chosen, 2)
+        if parts and parts[0] in VIEWS and button_ids.number(parts[1]) is not None:
             view, page = parts[0], int(parts[1])
-    elif verb == ids.HOME_DESK:
+    elif verb == button_ids.HOME_DESK:
         desk = None if chosen in ("", "*") else chosen
     async with ctx.db.unit_of_work() as uow:
         workspace, (person,) = await enter(uow, tenant, [activity["from"]])
         actor = resolve_actor(person, workspace, ctx.admins)
         # A repeat only shows the queues again.
-        if await inbound.first(uow, PLATFORM, HOME, activity) and verb == ids.HOME_AVAILABLE:
+        if await inbound.first(uow, PLATFORM, HOME, activity) and verb == button_ids.HOME_AVAILABLE:
             await commands.set_availability(uow, actor, chosen == "on")
         if await served_desk_ids(uow, person.id):
-            model = await views.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
+            model = await view_queries.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
                                            now=ctx.clock.now())
         else:
-            model = await views.employee_home(uow, person)
+            model = await view_queries.employee_home(uow, person)
         await uow.commit()
     return card_answer(teams_cards.card(model))
 
@@ -180,8 +178,8 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
 async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
                data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     """The "Send to helpdesk" card: a desk and what the person needs."""
-    slug = value_of(data, ids.ASK_DESK)
-    text = value_of(data, ids.ASK_TEXT)
+    slug = value_of(data, button_ids.ASK_DESK)
+    text = value_of(data, button_ids.ASK_TEXT)
     if not slug or not text:
         raise InvalidInput("Pick the desk that should help and write what you need.")
     conversation_id = str((activity.get("conversation") or {}).get("id") or "")

@@ -16,7 +16,7 @@ from typing import Any
 
 from botframework.connector.aio import ConnectorClient
 
-from conversations.dispatch import RetryLater
+from conversations.outbox_worker import RetryLater
 
 # Teams' limits per bot per conversation or thread: (seconds, sends).
 TEAMS_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
@@ -26,7 +26,7 @@ def no_client_retries(client: ConnectorClient) -> ConnectorClient:
     """Stop msrest retrying on its own, so a throttled call reaches the outbox at once.
 
     msrest's urllib3 policy repeats PUT/GET/DELETE on 429 and 5xx (sleeping, and
-    unseen by the dispatcher's back-off and ordering). The policy object is shared by
+    unseen by the outbox worker's back-off and ordering). The policy object is shared by
     every session the client makes, so changing it in place covers those already made.
     Idempotent; returns `client`.
     """
@@ -43,7 +43,7 @@ class SendLimiter:
 
     `acquire(key)` counts a send when every window has room. When one is full it waits
     (asyncio sleep) if a slot frees within `max_wait` seconds — a short wait is cheaper
-    than a retry that costs a dispatcher attempt — else raises RetryLater with the
+    than a retry that costs a outbox worker attempt — else raises RetryLater with the
     seconds until a slot frees. `clock` (monotonic seconds) and `sleep` are injectable.
     """
 

@@ -3,7 +3,7 @@
 For each notice it asks the core for its delivery plan (conversations/delivery_plan.py),
 builds each view the plan names from the conversation's *current* state, renders it
 with `cards.teams`, makes the connector calls and returns where things landed
-(`Delivery`), which the dispatcher stores. It carries out the same steps as the Slack
+(`Delivery`), which the outbox worker stores. It carries out the same steps as the Slack
 sender; where Teams differs:
 
 - a ticket card is the root of a new thread in the desk's channel (its activity id is
@@ -15,7 +15,7 @@ sender; where Teams differs:
 
 Where to send comes from `bot.teams.addresses` (service URL, bot id); with no address
 in the tenant at all the notice is undeliverable. Failures are sorted for the
-dispatcher: 429 (honouring `Retry-After`), 408, 412, 5xx and network errors become
+outbox worker: 429 (honouring `Retry-After`), 408, 412, 5xx and network errors become
 `RetryLater`; 401/403/404 (bot removed, chat or card gone) and other 4xx `Undeliverable`.
 A card Teams refuses as too big or malformed (400/413) is sent once more as text.
 
@@ -48,7 +48,6 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.delivery import NoticeContext, build_view
 from bot.file_relay import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.send_pace import SendLimiter, no_client_retries
@@ -74,7 +73,8 @@ from conversations.delivery_plan import (
     Update,
     View,
 )
-from conversations.dispatch import Delivery, Notice, RetryLater, Undeliverable
+from conversations.delivery_views import NoticeContext, build_view
+from conversations.outbox_worker import Delivery, Notice, RetryLater, Undeliverable
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def card_link(address: Address, root: str) -> str:
 
 
 class TeamsSender:
-    """Implements conversations.dispatch.Sender for Teams; see the module docstring.
+    """Implements conversations.outbox_worker.Sender for Teams; see the module docstring.
 
     `connector_for(service_url)` gives the connector client for a service URL (with
     the bot's credentials); `bot_id_fallback` (`28:<app id>`) names the bot where no

@@ -21,7 +21,7 @@ from cards.slack.render import (
     render,
 )
 from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import (
     AddOrNew,
     AgentNotification,
@@ -142,7 +142,7 @@ def requester_update(view: RequesterUpdate, locale: str) -> Message:
 def resolve_prompt(view: ResolvePrompt, locale: str) -> Message:
     """"Did this solve it?" and the rating buttons, or the answers once given."""
     ref = str(view.ref)
-    buttons = [(t("resolve.rate_button", locale, stars=stars(n), n=n), actions.RATE,
+    buttons = [(t("resolve.rate_button", locale, stars=stars(n), n=n), button_ids.RATE,
                 f"{ref}:{n}", None) for n in range(1, 6)]
     return render("resolve_prompt.j2", locale, view=view, rating_buttons=buttons)
 
@@ -152,7 +152,7 @@ def desk_picker(view: DeskPicker, locale: str) -> Message:
     desks = list(view.desks)
     shown, more = desks[:PICKER_DESKS], max(len(desks) - PICKER_DESKS, 0)
     limit = _label_limit(len(shown), budget=8000, limit=BUTTON_TEXT)
-    buttons = [(clip(desk.name, limit), actions.PICK_DESK, f"{view.pending_id}:{desk.slug}",
+    buttons = [(clip(desk.name, limit), button_ids.PICK_DESK, f"{view.pending_id}:{desk.slug}",
                 None) for desk in shown]
     rendered = render("desk_picker.j2", locale, view=view, described=len(desks) <= DESCRIBED_DESKS,
                       buttons=buttons)

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conversations import button_ids as actions
+from conversations import button_ids
 
 REFRESH = "refresh_card"  # the ticket card's refresh: answer with the card as it is now
-ASK = actions.ASK_MODAL  # the "Send to helpdesk" card's submit (inputs ASK_DESK, ASK_TEXT)
-VERBS = frozenset({*actions.ALL_ACTIONS, ASK, REFRESH})
+ASK = button_ids.ASK_MODAL  # the "Send to helpdesk" card's submit (inputs ASK_DESK, ASK_TEXT)
+VERBS = frozenset({*button_ids.ALL_ACTIONS, ASK, REFRESH})
 VALUE = 2000  # characters of a button's value (Slack's limit; our values are short)
 
 
@@ -53,4 +53,4 @@ def ref_of(payload: Mapping[str, Any] | None) -> int | None:
     """The ticket ref an Execute's data names (`ref`), or None."""
     found = payload.get("ref") if isinstance(payload, Mapping) else None
     text = str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
-    return actions.number(text)  # ASCII digits; one too large is an unknown ref
+    return button_ids.number(text)  # ASCII digits; one too large is an unknown ref

@@ -4,10 +4,7 @@ the resolve prompt once answered. Runs on SQLite, and PostgreSQL when configured
 
 from __future__ import annotations
 
-from conversations import button_ids as actions
-from conversations import buttons as controls
-from conversations import commands
-from conversations import view_queries as views
+from conversations import button_ids, buttons, commands, view_queries
 from conversations.lifecycle import Status
 from storage.models import AgentMark
 from tests.integration.world import World
@@ -22,15 +19,15 @@ async def open_request(world: World, who: str = "eli", text: str = "VPN drops") 
 async def test_take_over_moves_a_claimed_request_to_the_clicking_agent(world: World) -> None:
     ref = await open_request(world)
     await world.run(commands.claim, world.actor("dana"), ref)
-    await world.run(controls.ticket_control, world.workspace, world.actor("lee"),
-                    actions.TAKE_OVER, ref, str(ref), {})
-    card = await world.view(views.ticket_card, ref)
+    await world.run(buttons.ticket_control, world.workspace, world.actor("lee"),
+                    button_ids.TAKE_OVER, ref, str(ref), {})
+    card = await world.view(view_queries.ticket_card, ref)
     assert card.assignee is not None and card.assignee.name == "Lee"
     [event] = await world.events("conversation.taken_over")
     assert event.data["previous_assignee_id"] == world.people["dana"].id
-    await world.run(controls.ticket_control, world.workspace, world.actor("lee"),
-                    actions.UNASSIGN, ref, str(ref), {})
-    assert (await world.view(views.ticket_card, ref)).assignee is None
+    await world.run(buttons.ticket_control, world.workspace, world.actor("lee"),
+                    button_ids.UNASSIGN, ref, str(ref), {})
+    assert (await world.view(view_queries.ticket_card, ref)).assignee is None
 
 
 async def test_closing_an_open_request_says_closed_once_and_unpins(world: World) -> None:
@@ -43,11 +40,11 @@ async def test_closing_an_open_request_says_closed_once_and_unpins(world: World)
     assert [n.payload["what"] for n in await world.notices("requester.update")] == [
         "assigned"]  # the claim's; none for the close
     [_] = await world.notices("requester.resolve_prompt")
-    prompt = await world.view(views.resolve_prompt, ref)
+    prompt = await world.view(view_queries.resolve_prompt, ref)
     assert prompt.closed and prompt.answered is None
     # The card is unpinned in its channel and shows no pin.
     assert len(await world.notices("card.unpin")) == 1
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     assert card.status == "closed" and not card.pinned and card.sla.state == "none"
     conversation_id = (await world.conversation(ref)).id
     async with world.db.unit_of_work(readonly=True) as uow:
@@ -71,27 +68,27 @@ async def test_mark_unread_shows_on_the_card_until_read(world: World) -> None:
     updates = len(await world.notices("card.update"))
     await world.run(commands.mark_unread, dana, ref)
     assert len(await world.notices("card.update")) == updates + 1
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     assert [p.name for p in card.unread_for] == ["Dana"]
     await world.run(commands.mark_read, dana, ref)
     assert len(await world.notices("card.update")) == updates + 2
-    assert (await world.view(views.ticket_card, ref)).unread_for == ()
+    assert (await world.view(view_queries.ticket_card, ref)).unread_for == ()
 
 
 async def test_the_resolve_prompt_reads_back_its_answer(world: World) -> None:
     ref = await open_request(world)
     eli = world.people["eli"]
     await world.run(commands.set_status, world.actor("dana"), ref, Status.RESOLVED)
-    assert (await world.view(views.resolve_prompt, ref)).answered is None
-    said_no = await world.run(controls.resolve_answer, eli, actions.SOLVED_NO, ref)
+    assert (await world.view(view_queries.resolve_prompt, ref)).answered is None
+    said_no = await world.run(buttons.resolve_answer, eli, button_ids.SOLVED_NO, ref)
     assert said_no.answered is False and not said_no.closed
-    assert (await world.view(views.resolve_prompt, ref)).answered is False
+    assert (await world.view(view_queries.resolve_prompt, ref)).answered is False
     # Asked again after the next resolve: unanswered again, then yes and a rating.
     await world.run(commands.set_status, world.actor("dana"), ref, Status.RESOLVED)
-    assert (await world.view(views.resolve_prompt, ref)).answered is None
-    said_yes = await world.run(controls.resolve_answer, eli, actions.SOLVED_YES, ref)
+    assert (await world.view(view_queries.resolve_prompt, ref)).answered is None
+    said_yes = await world.run(buttons.resolve_answer, eli, button_ids.SOLVED_YES, ref)
     assert said_yes.answered is True and said_yes.closed
-    rated = await world.run(controls.resolve_answer, eli, actions.RATE, ref, 5)
+    rated = await world.run(buttons.resolve_answer, eli, button_ids.RATE, ref, 5)
     assert (rated.answered, rated.rating) == (True, 5)
 
 
@@ -99,9 +96,9 @@ async def test_the_card_carries_its_desks_language(world: World) -> None:
     from storage.models import Desk
 
     ref = await open_request(world)
-    assert (await world.view(views.ticket_card, ref)).language == "en"
+    assert (await world.view(view_queries.ticket_card, ref)).language == "en"
     async with world.db.unit_of_work() as uow:
         desk = await uow.session.get(Desk, world.desks["IT"].id)
         desk.language = "he"
         await uow.commit()
-    assert (await world.view(views.ticket_card, ref)).language == "he"  # Teams: rtl
+    assert (await world.view(view_queries.ticket_card, ref)).language == "he"  # Teams: rtl

@@ -318,7 +318,7 @@ async def test_build_migrates_sqlite_and_uses_the_given_clock(built: bootstrap.D
     assert isinstance(built.db.clock, FrozenClock)
     assert built.clock is built.db.clock
     # No credentials: Slack and Teams off (Teams needs an app id or the emulator switch).
-    assert (built.slack, built.teams, built.dispatcher) == (None, None, None)
+    assert (built.slack, built.teams, built.outbox_worker) == (None, None, None)
 
 
 async def test_build_with_the_teams_emulator_on_loopback_serves_teams_unauthenticated(
@@ -328,7 +328,7 @@ async def test_build_with_the_teams_emulator_on_loopback_serves_teams_unauthenti
     deps = await bootstrap.build(settings, clock=FrozenClock())
     try:
         assert deps.slack is None and deps.teams is not None
-        assert not deps.teams.authenticated and deps.dispatcher is not None
+        assert not deps.teams.authenticated and deps.outbox_worker is not None
     finally:
         await deps.close()
 
@@ -339,7 +339,7 @@ async def test_build_off_loopback_without_credentials_has_no_platform(tmp_path: 
                                  env_file=None)  # the switch is for loopback only
     deps = await bootstrap.build(settings, clock=FrozenClock())
     try:
-        assert (deps.slack, deps.teams, deps.dispatcher) == (None, None, None)
+        assert (deps.slack, deps.teams, deps.outbox_worker) == (None, None, None)
     finally:
         await deps.close()
 

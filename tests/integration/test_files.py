@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations import commands as c
-from conversations.dispatch import Dispatcher, FileRefused, RecordingSender, RetryLater
 from conversations.files import SharedFile, megabytes, within_limit
+from conversations.outbox_worker import FileRefused, OutboxWorker, RecordingSender, RetryLater
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.models import MessageFile
@@ -65,8 +65,8 @@ async def test_a_file_relay_given_up_on_tells_its_author(world: World,
     sender.fail_notice(first.id, FileRefused("too big", reason="too_big", size=99,
                                              limit_mb=25))
     sender.fail_notice(second.id, RetryLater("HTTP 500"))
-    dispatcher = Dispatcher(world.db, sender, max_attempts=1, poll_interval=3600)
-    await dispatcher.drain()
+    outbox_worker = OutboxWorker(world.db, sender, max_attempts=1, poll_interval=3600)
+    await outbox_worker.drain()
     told = await world.notices(NoticeKind.FILE_FAILED)
     assert [(n.conversation_id, n.payload["file_id"], n.payload["reason"]) for n in told] == [
         (posted.conversation.id, first.payload["file_id"], "too_big"),

@@ -1,4 +1,4 @@
-"""The metrics at their source: the inbox's failures, the dispatcher's give-ups by platform,
+"""The metrics at their source: the inbox's failures, the outbox worker's give-ups by platform,
 the states read at scrape time (and their cache), Teams' timed connector calls.
 
 The end-to-end scrape is tests/slack/test_metrics.py; these cover what its traffic does
@@ -14,13 +14,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.teams.measured import measure
-from conversations.dispatch import RecordingSender, Undeliverable
+from conversations.outbox_worker import RecordingSender, Undeliverable
 from storage import metrics
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.inbox import Inbox
-from tests.integration.test_dispatch import RELAY, Seed, dispatcher
 from tests.integration.test_inbox import Recorder
+from tests.integration.test_outbox_worker import RELAY, Seed, outbox_worker
 
 
 def value(counter: Any, *labels: str) -> float:
@@ -78,14 +78,14 @@ async def test_notices_given_up_on_are_counted_by_platform_and_kind(db: Database
     sender.fail_notice(notice, Undeliverable("channel_not_found"))
     failed = value(metrics.NOTICES_FAILED, "slack", RELAY)
     delivered = value(metrics.NOTICES_DELIVERED, "slack", RELAY)
-    outbox_dispatcher = dispatcher(db, sender, platform_of=lambda workspace_id: (
+    worker = outbox_worker(db, sender, platform_of=lambda workspace_id: (
         "slack" if workspace_id == seed.workspace_id else "teams"))
-    await outbox_dispatcher.drain()
+    await worker.drain()
     assert value(metrics.NOTICES_FAILED, "slack", RELAY) == failed + 1
     assert value(metrics.NOTICES_DELIVERED, "slack", RELAY) == delivered
 
     await seed.notices([(conversation, RELAY)])
-    await outbox_dispatcher.drain()
+    await worker.drain()
     assert value(metrics.NOTICES_DELIVERED, "slack", RELAY) == delivered + 1
 
 

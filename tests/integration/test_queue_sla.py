@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cards import slack
-from conversations import commands, queues
-from conversations import view_queries as views
+from conversations import commands, queues, view_queries
 from conversations.command_line import Caller, Outcome, run_command
 from conversations.lifecycle import Status
 from conversations.view_models import QueueList
@@ -44,10 +43,10 @@ async def test_queue_rows_carry_the_cards_sla_state(db: Database, clock: FrozenC
 
     async with db.unit_of_work(readonly=True) as uow:
         items = await queues.queue(uow, world.actor("lee"), queues.QueueView.ALL)
-        listed = views.queue_list(items, "all", None, now)
-        cards = {ref: (await views.ticket_card(uow, await world.conversation(ref))).sla
+        listed = view_queries.queue_list(items, "all", None, now)
+        cards = {ref: (await view_queries.ticket_card(uow, await world.conversation(ref))).sla
                  for ref in (late.ref, waiting.ref, soon.ref, fine.ref)}
-        home = await views.agent_home(uow, world.actor("lee"), "all", now=now)
+        home = await view_queries.agent_home(uow, world.actor("lee"), "all", now=now)
     # Which clock and when it is due (issue 14.7: a due time, never a countdown).
     states = {r.ref: (r.sla.state, r.sla.target, r.sla.due_at) for r in listed.rows}
     assert states == {

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot import bootstrap
 from bot.settings import Settings
 from conversations import commands, intake
-from conversations.dispatch import Dispatcher, RecordingSender, Undeliverable
+from conversations.outbox_worker import OutboxWorker, RecordingSender, Undeliverable
 from scheduling.jobs import SweepScheduler, forget_old
 from storage import ledger
 from storage.clock import FrozenClock
@@ -60,7 +60,7 @@ async def _history(world: World, n: int, failing: int | None = None) -> None:
                 select(OutboxNotice.id).where(OutboxNotice.done_at.is_(None))
                 .order_by(OutboxNotice.id))).first()
         sender.fail_notice(first, Undeliverable("gone"))
-    await Dispatcher(db, sender, poll_interval=3600.0).drain()
+    await OutboxWorker(db, sender, poll_interval=3600.0).drain()
 
 
 async def _rows(db: Database, model, *where) -> list:

@@ -554,7 +554,8 @@ async def test_deleting_a_workspace_removes_what_it_holds_but_its_journal(
         db: Database, clock: FrozenClock) -> None:
     # Events and notices have no foreign keys (storage/models.py): deleting a workspace
     # removes its people, desks, conversations and their timers, and leaves its audit
-    # trail and notices (which the senders give up on: bot/delivery.py::workspace_of).
+    # trail and notices (which the senders give up on:
+    # conversations/delivery_views.py::workspace_of).
     from sqlalchemy import delete, func
 
     from storage.models import (

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from conversations import commands
-from conversations import view_queries as views
+from conversations import commands, view_queries
 from conversations.lifecycle import Status
 from conversations.queues import QueueView, my_requests, queue
 from conversations.view_models import PersonRef
@@ -31,7 +30,7 @@ async def payloads(world: World, kind: str) -> list[dict]:
 async def test_ticket_card_follows_the_conversation(world: World) -> None:
     first = await open_request(world, "eli", "VPN drops every hour\nsince Monday")
     ref = first.conversation.ref
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     assert (card.ref, card.desk.slug, card.desk.name) == (ref, "it", "IT")
     assert card.subject == "VPN drops every hour"
     assert card.first_message == "VPN drops every hour\nsince Monday"
@@ -46,20 +45,20 @@ async def test_ticket_card_follows_the_conversation(world: World) -> None:
     await world.run(commands.set_priority, world.actor("dana"), ref, 5)
     await world.run(commands.pin, world.actor("lee"), ref)
     later = await open_request(world, "eli", "Printer jam")
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     # The first message stays the first one; a follow-up does not replace it.
     assert card.first_message.startswith("VPN drops")
     assert card.assignee == PersonRef("Dana", "U_DANA")
     assert (card.status, card.priority, card.pinned) == ("open", 5, True)
     assert sorted(a.name for a in card.agents) == ["Lee", "Noa"]  # not the assignee
-    second = await world.view(views.ticket_card, later.conversation.ref)
+    second = await world.view(view_queries.ticket_card, later.conversation.ref)
     assert second.requester_earlier_requests == 1
 
     await world.run(commands.unpin, world.actor("lee"), ref)
     async with world.db.unit_of_work() as uow:
         await desks.archive_desk(uow, world.actor("ada"), "HR")
         await uow.commit()
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     assert card.pinned is False and card.other_desks == ()
 
 
@@ -68,15 +67,15 @@ async def test_moved_card_names_both_desks_and_who_moved_it(world: World) -> Non
     ref = posted.conversation.ref
     await world.run(commands.transfer_to_desk, world.actor("dana"), ref, world.desks["HR"])
     [payload] = await payloads(world, "card.moved")
-    moved = await world.view(views.card_moved, ref, payload)
+    moved = await world.view(view_queries.card_moved, ref, payload)
     assert (moved.ref, moved.subject) == (ref, "Payslip is wrong")
     assert (moved.from_desk, moved.to_desk) == ("IT", "HR")
     assert moved.by == PersonRef("Dana", "U_DANA")
     [update] = await payloads(world, "requester.update")
-    told = await world.view(views.requester_update, ref, update)
+    told = await world.view(view_queries.requester_update, ref, update)
     assert (told.what, told.to_desk, told.desk) == ("transferred", "HR", "HR")
     # The new card offers HR's people and IT as the other desk.
-    card = await world.view(views.ticket_card, ref)
+    card = await world.view(view_queries.ticket_card, ref)
     assert card.desk.name == "HR" and [d.name for d in card.other_desks] == ["IT"]
     assert sorted(a.name for a in card.agents) == ["Noa", "Omer"]
 
@@ -87,15 +86,15 @@ async def test_relays_carry_the_right_text_and_author(world: World) -> None:
     follow = await world.run(commands.requester_message, world.people["eli"], ref,
                              "<!channel> it beeps")
     reply = await world.run(commands.agent_reply, world.actor("lee"), ref, "Hold power 10s")
-    to_agents = await world.view(views.relay_to_agents, ref, follow.message.id)
+    to_agents = await world.view(view_queries.relay_to_agents, ref, follow.message.id)
     assert (to_agents.ref, to_agents.text) == (ref, "<!channel> it beeps")  # raw; cards escape
     assert to_agents.requester.name == "Eli"
-    to_requester = await world.view(views.relay_to_requester, ref, reply.message.id)
+    to_requester = await world.view(view_queries.relay_to_requester, ref, reply.message.id)
     assert (to_requester.text, to_requester.agent.name, to_requester.desk) == (
         "Hold power 10s", "Lee", "IT")
     other = await open_request(world, "maya", "Other")
     with pytest.raises(LookupError):  # a message of another conversation is never relayed
-        await world.view(views.relay_to_agents, other.conversation.ref, follow.message.id)
+        await world.view(view_queries.relay_to_agents, other.conversation.ref, follow.message.id)
 
 
 async def test_requester_updates_match_what_each_command_wrote(world: World) -> None:
@@ -107,7 +106,7 @@ async def test_requester_updates_match_what_each_command_wrote(world: World) -> 
     await world.run(commands.set_status, world.actor("lee"), ref, Status.WAITING)
     await world.run(commands.close, world.actor("lee"), ref, "internal: done")
     await world.run(commands.reopen, world.actor("lee"), ref)
-    shown = [await world.view(views.requester_update, ref, p)
+    shown = [await world.view(view_queries.requester_update, ref, p)
              for p in await payloads(world, "requester.update")]
     assert [(u.what, u.agent.name if u.agent else None, u.status) for u in shown] == [
         ("picked_up", "Dana", None), ("picked_up", "Lee", None), ("status", None, "waiting"),
@@ -117,7 +116,7 @@ async def test_requester_updates_match_what_each_command_wrote(world: World) -> 
     assert all(u.note is None for u in shown)
 
     [assigned] = await world.notices("agent.assigned")
-    note = await world.view(views.agent_notification, ref, "assigned",
+    note = await world.view(view_queries.agent_notification, ref, "assigned",
                        by=assigned.payload["by_id"], link="https://x/y")
     assert (note.what, note.by.name, note.link, note.desk) == ("assigned", "Dana",
                                                                "https://x/y", "IT")
@@ -128,18 +127,18 @@ async def test_receipt_and_resolve_prompt(world: World) -> None:
     posted = await open_request(world, "eli", "Reset my password")
     ref = posted.conversation.ref
     [payload] = await payloads(world, "requester.receipt")
-    got = await world.view(views.receipt, ref, payload)
+    got = await world.view(view_queries.receipt, ref, payload)
     assert (got.ref, got.desk, got.follows_ref) == (ref, "IT", None)
     await world.run(commands.set_status, world.actor("dana"), ref, Status.RESOLVED)
-    prompt = await world.view(views.resolve_prompt, ref)
+    prompt = await world.view(view_queries.resolve_prompt, ref)
     assert (prompt.ref, prompt.desk, prompt.rating) == (ref, "IT", None)
     await world.run(commands.rate, world.people["eli"], ref, 4)
-    assert (await world.view(views.resolve_prompt, ref)).rating == 4
+    assert (await world.view(view_queries.resolve_prompt, ref)).rating == 4
     # After the reopen window, a reply starts a request that follows this one.
     await world.run(commands.close, world.actor("dana"), ref)
     follow = await world.run(commands.requester_message, world.people["eli"], ref, "again")
     receipts = await world.notices("requester.receipt")
-    later = await world.view(views.receipt, follow.conversation.ref, receipts[-1].payload)
+    later = await world.view(view_queries.receipt, follow.conversation.ref, receipts[-1].payload)
     assert later.follows_ref == ref
 
 
@@ -184,7 +183,7 @@ async def test_agent_home_counts_pages_pins_and_filters(world: World) -> None:
 
 async def build_home(world: World, who: str, **kwargs):
     async with world.db.unit_of_work(readonly=True) as uow:
-        return await views.agent_home(uow, world.actor(who), **kwargs)
+        return await view_queries.agent_home(uow, world.actor(who), **kwargs)
 
 
 async def test_employee_home_queue_list_and_my_requests(world: World) -> None:
@@ -194,18 +193,18 @@ async def test_employee_home_queue_list_and_my_requests(world: World) -> None:
     await open_request(world, "maya", "Not Eli's")
     await world.run(commands.claim, world.actor("dana"), first.conversation.ref)
     async with world.db.unit_of_work(readonly=True) as uow:
-        home = await views.employee_home(uow, world.people["eli"])
+        home = await view_queries.employee_home(uow, world.people["eli"])
         items = await queue(uow, world.actor("dana"), QueueView.ALL)
     assert home.name == "Eli"
     assert [(r.subject, r.desk, r.assignee) for r in home.requests] == [
         ("New one", "HR", None), ("Old one", "IT", "Dana")]
     assert [d.name for d in home.desks] == ["HR", "IT"]
-    listed = views.queue_list(items, "all", "it", world.db.clock.now())
+    listed = view_queries.queue_list(items, "all", "it", world.db.clock.now())
     assert (listed.view, listed.desk) == ("all", "it")
     assert [r.subject for r in listed.rows] == ["Old one", "Not Eli's"]
     assert listed.rows[0].assignee == "Dana" and listed.rows[0].sla.state == "none"
     async with world.db.unit_of_work(readonly=True) as uow:
-        mine = views.my_requests(await my_requests(uow, world.people["eli"]))
+        mine = view_queries.my_requests(await my_requests(uow, world.people["eli"]))
     assert [r.subject for r in mine.rows] == ["New one", "Old one"]
 
 
@@ -219,7 +218,7 @@ async def test_desk_config_shows_the_whole_configuration(world: World) -> None:
         await uow.commit()
     async with world.db.unit_of_work(readonly=True) as uow:
         desk = await uow.session.get(Desk, world.desks["IT"].id)
-        config = await views.desk_config(uow, desk)
+        config = await view_queries.desk_config(uow, desk)
     assert (config.name, config.slug, config.description) == ("IT", "it",
                                                                "Laptops, VPN, accounts")
     assert (config.agent_channel, config.intake_channel) == ("C_IT", "C_ASK_IT")

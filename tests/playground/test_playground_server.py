@@ -199,7 +199,7 @@ async def test_the_page_s_workspace_survives_a_restart(tmp_path: Path) -> None:
         status, asked = await act(served, {"user": ELI, "kind": "message",
                                            "channel": f"D{ELI}", "text": "printer jam"})
         assert status == 200
-        # The card, posted by deskbot's dispatcher.
+        # The card, posted by deskbot's outbox worker.
         await served.playground.wait_for(lambda: served.playground.state.messages.get(IT_CHANNEL))
         [card] = served.playground.state.messages[IT_CHANNEL]
     kept = state_file_for(settings.database_url)
@@ -359,7 +359,7 @@ async def test_a_command_answered_after_its_ack_shows_on_the_page(served: Runnin
     status, answer = await act(served, {"user": ELI, "kind": "command", "channel": f"D{ELI}",
                                         "text": "help"})
     assert (status, answer["ok"]) == (200, True)
-    # Posted to the command's response_url by deskbot's dispatcher; shown to Eli only.
+    # Posted to the command's response_url by deskbot's outbox worker; shown to Eli only.
     await served.playground.wait_for(lambda: served.playground.state.ephemerals.get(ELI))
     [shown] = served.playground.state.ephemerals[ELI]
     assert "/desk ask" in json.dumps(shown) and shown["channel"] == f"D{ELI}"

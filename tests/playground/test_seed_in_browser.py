@@ -19,7 +19,7 @@ async def test_the_seeded_playground_has_desks_queues_and_history(
     await page.goto(served.playground.page_url + "?as=UDANA")
     me = Person(page, artifacts)
     await me.go("it-desk")
-    # Cards of the history, as the dispatcher delivered them, right to left included.
+    # Cards of the history, as the outbox worker delivered them, right to left included.
     await expect_text(me.message("My laptop stopped charging"), "Rating")
     await expect_text(me.message("A new hire needs an account"), "Lee")
     await expect_text(me.message("המקלדת שלי לא עובדת"), "Lee")

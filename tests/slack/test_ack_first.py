@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -103,10 +103,10 @@ async def test_a_rate_limited_views_publish_is_no_500_and_waits_for_retry_after(
         assert limited.status == 429
 
         clock.advance(seconds=29)
-        assert await world.deps.dispatcher.drain() == 0  # not before Retry-After
+        assert await world.deps.outbox_worker.drain() == 0  # not before Retry-After
         assert len(world.api.calls_to("views.publish")) == 1
         clock.advance(seconds=1)
-        world.deps.dispatcher.wake()
+        world.deps.outbox_worker.wake()
         await world.settled()
         assert len(world.api.calls_to("views.publish", ok=True)) == 1
         assert world.api.published_home(ELI) is not None
@@ -121,7 +121,7 @@ async def test_a_home_click_is_acknowledged_while_views_publish_is_slow(db: Data
         world.api.hold_next("views.publish", slow)
         block_id, element = next(
             (block.get("block_id"), e) for block in home["blocks"]
-            for e in block.get("elements") or [] if e.get("action_id") == ids.HOME_VIEW)
+            for e in block.get("elements") or [] if e.get("action_id") == button_ids.HOME_VIEW)
         option = (element.get("options") or [{}])[-1].get("value")
         action = world.requests.action(element, block_id, world.new_ts(), value=option,
                                        option=option)
@@ -225,7 +225,7 @@ async def test_a_late_answer_is_retried_after_a_429_at_its_response_url(
         await _late_answer(world, "my", "r1")
         await until_retry_is_scheduled(world, NoticeKind.COMMAND_ANSWER)
         clock.advance(seconds=20)
-        world.deps.dispatcher.wake()
+        world.deps.outbox_worker.wake()
         await world.settled()
         answers = world.api.calls_to(RESPONSE_URL)
         assert [a.status for a in answers] == [429, 200]
@@ -287,7 +287,7 @@ async def test_a_forged_page_in_the_home_tab_s_metadata_is_published_anyway(
         home = await world.open_home(DANA)
         forged = {**home, "private_metadata": json.dumps(
             {"view": "all", "page": "9" * 20, "desk": "x" * 5000})}
-        block_id, element = find_element(home, ids.HOME_AVAILABLE)
+        block_id, element = find_element(home, button_ids.HOME_AVAILABLE)
         value = element.get("value") or "off"
         action = world.requests.action(element, block_id, world.new_ts(), value=value)
         status, _ = await world.interact(world.requests.view_actions(

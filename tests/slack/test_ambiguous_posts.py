@@ -31,8 +31,8 @@ async def test_posts_accepted_then_failed_are_not_posted_again(db: Database,
         await world.settled()
         card = next(c for c in posts(world, IT_CHANNEL)
                     if "the printer is on fire" in str(c["blocks"]))
-        # Our side gives up on a held post quickly (the dispatcher's own timeout).
-        world.deps.dispatcher.send_timeout = 0.5
+        # Our side gives up on a held post quickly (the outbox worker's own timeout).
+        world.deps.outbox_worker.send_timeout = 0.5
 
         world.api.accept_then_fail(0.3, how=how, seed=3)
         for n in range(FOLLOW_UPS):
@@ -40,7 +40,7 @@ async def test_posts_accepted_then_failed_are_not_posted_again(db: Database,
         await world.worked_on()
         async with asyncio.timeout(60):
             while not any(c.accepted for c in world.api.calls):
-                world.deps.dispatcher.wake()
+                world.deps.outbox_worker.wake()
                 await asyncio.sleep(0.02)
         await drain_with_time(world, limit=60)
         world.api.calm()

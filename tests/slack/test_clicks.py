@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.playground.signed import SignedRequest
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Event
@@ -46,7 +46,7 @@ async def a_card(world: SlackWorld) -> dict[str, Any]:
 
 def claim_by(world: SlackWorld, user: str, card: dict[str, Any], *,
              action_ts: str = "1800000100.000001") -> dict[str, Any]:
-    block_id, element = find_element(card, ids.CLAIM)
+    block_id, element = find_element(card, button_ids.CLAIM)
     action = world.requests.action(element, block_id, action_ts)
     return world.requests.message_actions(
         {"id": user}, card, IT_CHANNEL, action, trigger_id=f"trigger.{user}.{action_ts}",
@@ -95,8 +95,8 @@ async def test_an_answered_question_is_acknowledged_while_chat_update_is_slow(
         await world.settled()
         [picker] = posts(world, f"D{ELI}")
         pick = next(e for e in elements(picker)
-                    if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
-        block_id, element = find_element(picker, ids.PICK_DESK, pick["value"])
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        block_id, element = find_element(picker, button_ids.PICK_DESK, pick["value"])
         action = world.requests.action(element, block_id, world.new_ts())
         slow = asyncio.Event()
         world.api.hold_next("chat.update", slow)
@@ -154,9 +154,9 @@ async def test_a_repeated_shortcut_and_modal_submission_run_once(db: Database,
         modal = opened.params["view"]
         submission = world.requests.interaction(world.requests.view_submission(
             {"id": ELI}, {**modal, "id": "V9"},
-            {ids.ASK_DESK_BLOCK: {ids.ASK_DESK: {"type": "static_select",
+            {button_ids.ASK_DESK_BLOCK: {button_ids.ASK_DESK: {"type": "static_select",
                                                  "selected_option": {"value": "it"}}},
-             ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {"type": "plain_text_input",
+             button_ids.ASK_TEXT_BLOCK: {button_ids.ASK_TEXT: {"type": "plain_text_input",
                                                  "value": "the printer is out of toner"}}},
             trigger_id="t.10"))
         for stamp in (now, now - 1):

@@ -13,7 +13,7 @@ import os
 
 from sqlalchemy import select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -31,8 +31,8 @@ async def _open_with_file(world: SlackWorld) -> tuple[str, dict, str]:
     await world.settled()
     [picker] = posts(world, f"D{ELI}")
     pick = next(e for e in elements(picker)
-                if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
-    status, _ = await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+                if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+    status, _ = await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
     assert status == 200
     await world.settled()
     [card] = posts(world, IT_CHANNEL)
@@ -98,8 +98,8 @@ async def test_a_file_slack_describes_only_by_id_is_looked_up(db: Database,
         await world.settled()
         [picker] = posts(world, f"D{ELI}")
         pick = next(e for e in elements(picker)
-                    if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
-        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
         [uploaded] = world.api.uploaded(IT_CHANNEL, thread_ts=card["ts"])
@@ -143,8 +143,8 @@ async def test_a_failing_download_is_retried_by_the_outbox(db: Database,
         await world.settled()
         [picker] = posts(world, f"D{ELI}")
         pick = next(e for e in elements(picker)
-                    if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
-        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         await retry_scheduled(db, NoticeKind.FILE_TO_AGENTS)
         [card] = posts(world, IT_CHANNEL)
         assert not world.api.uploaded(IT_CHANNEL)

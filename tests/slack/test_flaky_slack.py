@@ -26,7 +26,7 @@ async def drain_with_time(world: SlackWorld, limit: float = 30.0) -> None:
                         return
             world.clock.advance(seconds=30)
             world.deps.slack.inbox.wake()
-            world.deps.dispatcher.wake()
+            world.deps.outbox_worker.wake()
             await asyncio.sleep(0.02)
 
 
@@ -36,7 +36,7 @@ async def keep_failing(world: SlackWorld, failures: int, limit: float = 30.0) ->
         while sum(not c.ok for c in world.api.calls) < failures:
             world.clock.advance(seconds=30)
             world.deps.slack.inbox.wake()
-            world.deps.dispatcher.wake()
+            world.deps.outbox_worker.wake()
             await asyncio.sleep(0.02)
 
 

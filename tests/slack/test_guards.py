@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.playground.signed import FORM, JSON, SignedRequest, SlackRequests
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, PendingRequest, ProcessedInbound, Workspace
@@ -137,7 +137,7 @@ async def test_odd_block_ids_and_huge_refs_get_the_normal_answers(
         await world.command(ELI, "ask IT the printer is on fire")
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
-        element = {"action_id": ids.CLAIM, "type": "button", "value": "x"}
+        element = {"action_id": button_ids.CLAIM, "type": "button", "value": "x"}
         answers = []
         for block_id in ("ticket:²", "ticket:" + "9" * 20):
             action = world.requests.action(element, block_id, world.new_ts())
@@ -176,7 +176,7 @@ async def test_another_team_or_app_is_refused(db: Database, clock: FrozenClock,
             assert status == 403
             status, _ = await world.send(requests.interaction(
                 requests.view_actions({"id": ELI}, {"id": "V1"}, requests.action(
-                    {"action_id": ids.HOME_VIEW, "type": "button", "value": "mine"}, None,
+                    {"action_id": button_ids.HOME_VIEW, "type": "button", "value": "mine"}, None,
                     world.new_ts()), trigger_id=f"t.{requests.api_app_id}")))
             assert status == 403
         await world.settled()
@@ -259,8 +259,8 @@ async def test_a_replayed_click_runs_once(db: Database, clock: FrozenClock):
         await world.command(ELI, "ask IT the printer is on fire")
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
-        element = {"action_id": ids.CLAIM, "type": "button", "value": "1001"}
-        action = world.requests.action(element, ids.ticket_block(1001), world.new_ts())
+        element = {"action_id": button_ids.CLAIM, "type": "button", "value": "1001"}
+        action = world.requests.action(element, button_ids.ticket_block(1001), world.new_ts())
         click = world.requests.interaction(world.requests.message_actions(
             {"id": "UMAYA"}, card, IT_CHANNEL, action, trigger_id="trigger.click",
             response_url=f"{world.api.base_url}response/9"))
@@ -324,19 +324,19 @@ async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
         requests = world.requests
         claim = requests.message_actions(
             {"id": DANA, "name": "Dana"}, card, IT_CHANNEL,
-            requests.action({"action_id": ids.CLAIM, "type": "button", "value": "1001"},
-                            ids.ticket_block(1001), "1.1"),
+            requests.action({"action_id": button_ids.CLAIM, "type": "button", "value": "1001"},
+                            button_ids.ticket_block(1001), "1.1"),
             trigger_id="t.claim", response_url=f"{world.api.base_url}response/1")
         home = requests.view_actions(
             {"id": DANA}, {"id": "V1", "private_metadata": '{"view": "mine", "page": 1}'},
-            requests.action({"action_id": ids.HOME_PAGE, "type": "button"}, None, "1.2",
+            requests.action({"action_id": button_ids.HOME_PAGE, "type": "button"}, None, "1.2",
                             value="mine:2"), trigger_id="t.home")
         modal = requests.view_submission(
-            {"id": ELI}, {"id": "V2", "type": "modal", "callback_id": ids.ASK_MODAL,
+            {"id": ELI}, {"id": "V2", "type": "modal", "callback_id": button_ids.ASK_MODAL,
                           "private_metadata": "{}"},
-            {ids.ASK_DESK_BLOCK: {ids.ASK_DESK: {"type": "static_select",
+            {button_ids.ASK_DESK_BLOCK: {button_ids.ASK_DESK: {"type": "static_select",
                                                  "selected_option": {"value": "it"}}},
-             ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {"type": "plain_text_input",
+             button_ids.ASK_TEXT_BLOCK: {button_ids.ASK_TEXT: {"type": "plain_text_input",
                                                  "value": "VPN"}}}, trigger_id="t.modal")
         shortcut = {"type": "message_action", "user": {"id": ELI}, "callback_id":
                     "send_to_helpdesk", "trigger_id": "t.shortcut",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message, PendingRequest
@@ -72,8 +72,8 @@ async def test_twenty_quick_dms_ask_once_and_lose_nothing(db: Database, clock: F
             [pending] = await uow.session.scalars(select(PendingRequest))
         assert all(f"detail {n:02d}" in pending.text for n in range(20))
 
-        add = next(e for e in elements(question) if e.get("action_id") == ids.ADD_TO)
-        await world.click(ELI, question, ids.ADD_TO, value=add["value"])
+        add = next(e for e in elements(question) if e.get("action_id") == button_ids.ADD_TO)
+        await world.click(ELI, question, button_ids.ADD_TO, value=add["value"])
         await world.settled()
         async with db.unit_of_work(readonly=True) as uow:
             bodies = "\n".join(await uow.session.scalars(

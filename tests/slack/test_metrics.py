@@ -102,7 +102,7 @@ async def test_metrics_move_as_the_traffic_says(db: Database, clock: FrozenClock
         assert total(waiting, "deskbot_outbox_depth") == 1
         assert total(waiting, "deskbot_outbox_oldest_seconds") >= 20
         clock.advance(seconds=10)
-        world.deps.dispatcher.wake()
+        world.deps.outbox_worker.wake()
         await world.settled()
 
         # 12 minutes in: past 75 % of IT's 15-minute first response, the sweep warns.

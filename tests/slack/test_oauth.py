@@ -314,5 +314,5 @@ async def retry_scheduled(world: SlackWorld, limit: float = 10.0) -> None:
                                               .where(OutboxNotice.done_at.is_(None),
                                                      OutboxNotice.attempts > 0))).scalar_one():
                     return
-            await asyncio.sleep(0.01)  # noqa: ASYNC110 - the dispatcher has no event for it
+            await asyncio.sleep(0.01)  # noqa: ASYNC110 - the outbox worker has no event for it
 

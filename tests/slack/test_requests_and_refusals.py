@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Message
@@ -124,7 +124,7 @@ async def test_non_agents_are_refused_clearly(db: Database, clock: FrozenClock):
         await world.dm(ELI, "laptop broken")
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
-        status, _ = await world.click(MAYA, card, ids.CLAIM)
+        status, _ = await world.click(MAYA, card, button_ids.CLAIM)
         assert status == 200
         [refusal] = world.api.calls_to("chat.postEphemeral")
         # Maya works no desk: told what a ref that does not exist gets (issue 20.9), as

@@ -1,6 +1,6 @@
-"""The Slack sender behind the real outbox dispatcher, against the fake Slack Web API.
+"""The Slack sender behind the real outbox worker, against the fake Slack Web API.
 
-Core commands write the notices; the real Dispatcher delivers them through the real
+Core commands write the notices; the real outbox worker delivers them through the real
 SlackSender over loopback; every assertion is on what the fake Slack recorded or now
 holds, and on the links stored back in the database. Both databases.
 """
@@ -17,10 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.sender import SlackSender
 from cards import slack as slack_cards
-from conversations import commands, intake
-from conversations import view_queries as views
-from conversations.dispatch import Dispatcher
+from conversations import commands, intake, view_queries
 from conversations.lifecycle import Status
+from conversations.outbox_worker import OutboxWorker
 from desks import service as desks
 from desks.channels import Binding
 from desks.notices import NoticeKind
@@ -37,7 +36,7 @@ PEOPLE = {"U_ADMIN": "Ada", "U_DANA": "Dana", "U_LEE": "Lee", "U_NOA": "Noa",
 
 
 class Rig:
-    """A seeded helpdesk, the fake Slack, and the dispatcher with the Slack sender."""
+    """A seeded helpdesk, the fake Slack, and the outbox worker with the Slack sender."""
 
     def __init__(self, world: World, api: FakeSlackApi) -> None:
         self.world = world
@@ -48,7 +47,7 @@ class Rig:
         self.teams: list[str] = []
         self.sender = SlackSender(self.db, self.client_for)
         # Tiny back-off: the frozen clock is moved past it rather than slept through.
-        self.dispatcher = Dispatcher(self.db, self.sender, base_backoff=0.01, max_backoff=0.05,
+        self.outbox_worker = OutboxWorker(self.db, self.sender, base_backoff=0.01, max_backoff=0.05,
                                      max_attempts=30, jitter=random.Random(0))
 
     async def client_for(self, team_id: str) -> AsyncWebClient:
@@ -62,7 +61,7 @@ class Rig:
     async def settle(self, rounds: int = 300) -> None:
         """Deliver until the outbox is empty, moving the clock past each back-off."""
         for _ in range(rounds):
-            await self.dispatcher.drain()
+            await self.outbox_worker.drain()
             if not await self.pending():
                 return
             self.clock.advance(timedelta(seconds=1))
@@ -79,7 +78,7 @@ class Rig:
 
     async def expected_card(self, ref: int) -> dict[str, Any]:
         """The card as cards.slack renders the conversation's state now."""
-        return slack_cards.message(await self.world.view(views.ticket_card, ref))
+        return slack_cards.message(await self.world.view(view_queries.ticket_card, ref))
 
     async def notices(self, kind: str | None = None) -> list[OutboxNotice]:
         return await self.world.notices(kind)
@@ -328,7 +327,7 @@ async def test_an_outage_is_retried_until_slack_answers_again(rig: Rig) -> None:
     live = rig.client
     rig.client = AsyncWebClient(token=TOKEN, base_url=dead_url)
     conversation = await rig.open()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     [card_post] = await rig.notices(NoticeKind.CARD_POST)
     assert card_post.done_at is None and card_post.attempts == 1
     assert "network" in card_post.last_error
@@ -343,13 +342,13 @@ async def test_429_waits_for_retry_after_then_succeeds(rig: Rig) -> None:
     rig.api.fail_next("chat.postMessage", status=429, retry_after=30)
     conversation = await rig.open()
     start = rig.clock.now()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     [card_post] = await rig.notices(NoticeKind.CARD_POST)
     assert card_post.done_at is None and card_post.attempts == 1
     assert card_post.available_at - start == timedelta(seconds=30)
     assert "ratelimited" in card_post.last_error
     rig.clock.advance(timedelta(seconds=29))
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     assert len(rig.api.calls_to("chat.postMessage")) == 1  # not before Retry-After
     rig.clock.advance(timedelta(seconds=1))
     await rig.settle()
@@ -502,8 +501,8 @@ async def test_under_chaos_everything_arrives_in_order_after_recovery(rig: Rig) 
         else:
             current = (await rig.conversation(ref)).priority
             await rig.world.run(commands.set_priority, dana, ref, current % 5 + 1)
-        # Deliver as a live dispatcher would, with the clock moving on a little.
-        await rig.dispatcher.drain()
+        # Deliver as a live outbox worker would, with the clock moving on a little.
+        await rig.outbox_worker.drain()
         rig.clock.advance(timedelta(seconds=0.2))
     for conversation in conversations:
         await rig.world.run(commands.set_status, lee, conversation.ref, Status.ON_HOLD)
@@ -543,7 +542,7 @@ async def test_a_post_slack_took_before_failing_is_not_posted_again(rig: Rig,
     rig.client = AsyncWebClient(token=TOKEN, base_url=rig.api.base_url, timeout=0.5)
     rig.api.accept_then_fail(1.0, how=how, methods=("chat.postMessage",))
     conversation = await rig.open()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     [first] = rig.api.calls_to("chat.postMessage")
     assert first.accepted
     rig.api.calm()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -195,7 +195,7 @@ async def test_unanswered_warns_then_breaches_once_and_a_reply_stops_it(
         queue = await world.command(LEE, "queue all")
         assert "🔴 SLA breached" in row(queue, 1001)
         assert "🟢 resolution due" in row(queue, 1002)
-        mine = await world.home_click(LEE, home, ids.HOME_VIEW, value="mine")
+        mine = await world.home_click(LEE, home, button_ids.HOME_VIEW, value="mine")
         assert "🔴 SLA breached" in row(mine, 1003)
 
 
@@ -235,7 +235,7 @@ async def test_requester_silence_reminds_then_resolves(db: Database,
         await sweep(world)
         assert "Resolved" in card_now(world, card)
         after = posts(world, f"D{ELI}")[before:][1:]
-        [prompt] = [m for m in after if any(e.get("action_id") == ids.RATE
+        [prompt] = [m for m in after if any(e.get("action_id") == button_ids.RATE
                                              for e in elements(m))]
         assert prompt["thread_ts"] == asked and "#1001" in block_text(prompt)
         from sqlalchemy import select

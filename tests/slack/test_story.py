@@ -1,6 +1,6 @@
 """The Slack issue's story, end to end: signed requests in, recorded Web API calls out.
 
-Real deskbot (bootstrap + aiohttp server + slack-bolt + core + outbox dispatcher +
+Real deskbot (bootstrap + aiohttp server + slack-bolt + core + outbox worker +
 Slack sender + cards) on 127.0.0.1, against the fake Slack Web API; both databases.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.harness import (
@@ -82,8 +82,8 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
 
         # Eli picks IT: the card appears in IT's channel, the receipt under Eli's message.
         pick = next(e for e in elements(picker)
-                    if e.get("action_id") == ids.PICK_DESK and e["value"].endswith(":it"))
-        status, _ = await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        status, _ = await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         assert status == 200
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
@@ -110,7 +110,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         dana_home = await world.open_home(DANA)
         assert "#1001" not in block_text(dana_home)  # the default view: unassigned
         assert "Assigned to me (1)" in block_text(dana_home)
-        mine = await world.home_click(DANA, dana_home, ids.HOME_VIEW, value="mine")
+        mine = await world.home_click(DANA, dana_home, button_ids.HOME_VIEW, value="mine")
         assert "#1001" in block_text(mine)
 
         # The card names Dana and offers Take over, not Claim; Lee clicks Claim on the
@@ -119,15 +119,15 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
         shown = [e["action_id"] for b in current["blocks"] if b["type"] == "actions"
                  for e in b["elements"]]
-        assert ids.CLAIM not in shown and ids.TAKE_OVER in shown
-        status, _ = await world.click(LEE, card, ids.CLAIM)
+        assert button_ids.CLAIM not in shown and button_ids.TAKE_OVER in shown
+        status, _ = await world.click(LEE, card, button_ids.CLAIM)
         assert status == 200
         [refusal] = world.api.calls_to("chat.postEphemeral")[before:]
         assert refusal.params["user"] == LEE
         assert "already claimed by Dana" in block_text(refusal.params)
 
         # Dana transfers to Lee with the select; Lee pins; priority 4; Lee closes.
-        status, _ = await world.click(DANA, current, ids.TRANSFER_AGENT, option=LEE)
+        status, _ = await world.click(DANA, current, button_ids.TRANSFER_AGENT, option=LEE)
         assert status == 200
         await world.settled()
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
@@ -135,17 +135,17 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         lee_home = await world.open_home(LEE)
         assert "Assigned to me (1)" in block_text(lee_home)
         assert "Assigned to me (0)" in block_text(await world.open_home(DANA))
-        await world.click(LEE, current, ids.PIN)
+        await world.click(LEE, current, button_ids.PIN)
         await world.settled()
         assert [c.params["timestamp"] for c in world.api.calls_to("pins.add")
                 if c.ok] == [card["ts"]]
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
-        await world.click(LEE, current, ids.PRIORITY, option="4")
+        await world.click(LEE, current, button_ids.PRIORITY, option="4")
         await world.settled()
         current = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "★★★★☆" in block_text(current)
         told_before = len(posts(world, f"D{ELI}", thread_ts=asked))
-        await world.click(LEE, current, ids.CLOSE)
+        await world.click(LEE, current, button_ids.CLOSE)
         await world.settled()
         final = updates(world, IT_CHANNEL, card["ts"])[-1]
         assert "Closed" in block_text(final) or "closed" in block_text(final)
@@ -159,13 +159,13 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         # Eli gets one message, in the final state: closed, did this solve it?
         [prompt] = posts(world, f"D{ELI}", thread_ts=asked)[told_before:]
         assert "was closed" in block_text(prompt) and "resolved" not in block_text(prompt)
-        assert any(e.get("action_id") == ids.RATE for e in elements(prompt))
+        assert any(e.get("action_id") == button_ids.RATE for e in elements(prompt))
         # Eli answers and rates 5: each answer replaces its buttons.
-        await world.click(ELI, prompt, ids.SOLVED_YES)
+        await world.click(ELI, prompt, button_ids.SOLVED_YES)
         answered = next(c.params for c in reversed(world.api.calls_to("chat.update"))
                         if c.params["ts"] == prompt["ts"])
-        assert {e.get("action_id") for e in elements(answered)} - {None} == {ids.RATE}
-        await world.click(ELI, prompt, ids.RATE, value="1001:5")
+        assert {e.get("action_id") for e in elements(answered)} - {None} == {button_ids.RATE}
+        await world.click(ELI, prompt, button_ids.RATE, value="1001:5")
         await world.settled()
         rated = next(c.params for c in reversed(world.api.calls_to("chat.update"))
                      if c.params["ts"] == prompt["ts"])
@@ -182,5 +182,5 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         lee_home = await world.open_home(LEE)
         assert "Assigned to me (0)" in block_text(lee_home)
         assert "#1001" not in block_text(
-            await world.home_click(LEE, lee_home, ids.HOME_VIEW, value="all"))
+            await world.home_click(LEE, lee_home, button_ids.HOME_VIEW, value="all"))
         assert "#1001" in block_text(await world.open_home(ELI))

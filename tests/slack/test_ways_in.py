@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.harness import (
@@ -32,16 +32,16 @@ async def test_message_shortcut_opens_a_modal_and_its_submission_opens_a_request
         assert status == 200
         [opened] = world.api.calls_to("views.open")
         modal = opened.params["view"]
-        assert modal["callback_id"] == ids.ASK_MODAL
+        assert modal["callback_id"] == button_ids.ASK_MODAL
         assert "printer is out of toner" in json.dumps(modal)
         status, body = await world.interact({
             "type": "view_submission", "user": {"id": ELI}, "trigger_id": "t.10",
-            "view": {"id": "V9", "type": "modal", "callback_id": ids.ASK_MODAL,
+            "view": {"id": "V9", "type": "modal", "callback_id": button_ids.ASK_MODAL,
                      "private_metadata": modal.get("private_metadata", ""),
                      "state": {"values": {
-                         ids.ASK_DESK_BLOCK: {ids.ASK_DESK: {
+                         button_ids.ASK_DESK_BLOCK: {button_ids.ASK_DESK: {
                              "type": "static_select", "selected_option": {"value": "it"}}},
-                         ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {
+                         button_ids.ASK_TEXT_BLOCK: {button_ids.ASK_TEXT: {
                              "type": "plain_text_input",
                              "value": "the <!here> printer is out of toner"}}}}}})
         assert status == 200 and body in ("", "{}"), body
@@ -59,14 +59,14 @@ async def test_modal_without_a_desk_is_answered_with_a_field_error(db: Database,
         await world.set_up_desks_directly()
         status, body = await world.interact({
             "type": "view_submission", "user": {"id": ELI}, "trigger_id": "t.11",
-            "view": {"id": "V9", "type": "modal", "callback_id": ids.ASK_MODAL,
+            "view": {"id": "V9", "type": "modal", "callback_id": button_ids.ASK_MODAL,
                      "private_metadata": "",
-                     "state": {"values": {ids.ASK_TEXT_BLOCK: {ids.ASK_TEXT: {
+                     "state": {"values": {button_ids.ASK_TEXT_BLOCK: {button_ids.ASK_TEXT: {
                          "type": "plain_text_input", "value": ""}}}}}})
         assert status == 200
         answer = json.loads(body)
         assert answer["response_action"] == "errors"
-        assert set(answer["errors"]) == {ids.ASK_DESK_BLOCK, ids.ASK_TEXT_BLOCK}
+        assert set(answer["errors"]) == {button_ids.ASK_DESK_BLOCK, button_ids.ASK_TEXT_BLOCK}
 
 
 async def test_a_post_in_the_intake_channel_opens_a_request_in_its_thread(
@@ -94,15 +94,15 @@ async def test_a_new_message_while_a_request_is_open_asks_add_or_new(db: Databas
         await world.settled()
         [picker] = posts(world, f"D{ELI}")
         pick = next(e for e in elements(picker) if e.get("value", "").endswith(":it"))
-        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
         second = await world.dm(ELI, "also since this morning")
         await world.settled()
         [question] = posts(world, f"D{ELI}", thread_ts=second)
         assert "#1001" in block_text(question)
-        add = next(e for e in elements(question) if e.get("action_id") == ids.ADD_TO)
-        await world.click(ELI, question, ids.ADD_TO, value=add["value"])
+        add = next(e for e in elements(question) if e.get("action_id") == button_ids.ADD_TO)
+        await world.click(ELI, question, button_ids.ADD_TO, value=add["value"])
         await world.settled()
         assert any("since this morning" in block_text(m)
                    for m in posts(world, IT_CHANNEL, thread_ts=card["ts"]))
@@ -117,7 +117,7 @@ async def test_notes_stay_internal_and_non_agents_cannot_answer(db: Database,
         await world.settled()
         [picker] = posts(world, f"D{ELI}")
         pick = next(e for e in elements(picker) if e.get("value", "").endswith(":it"))
-        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         await world.settled()
         [card] = posts(world, IT_CHANNEL)
         before = len(posts(world, f"D{ELI}", thread_ts=asked))
@@ -139,13 +139,13 @@ async def test_available_agents_get_a_dm_for_each_new_request(db: Database,
     async with slack_world(db, clock) as world:
         await world.set_up_desks_directly()
         home = await world.open_home(DANA)
-        home = await world.home_click(DANA, home, ids.HOME_AVAILABLE, value="on")
+        home = await world.home_click(DANA, home, button_ids.HOME_AVAILABLE, value="on")
         assert "available" in block_text(home).lower()
         asked = await world.dm(ELI, "monitor flickers")
         await world.settled()
         [picker] = posts(world, f"D{ELI}", thread_ts=asked)
         pick = next(e for e in elements(picker) if e.get("value", "").endswith(":it"))
-        await world.click(ELI, picker, ids.PICK_DESK, value=pick["value"])
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
         await world.settled()
         [heads_up] = posts(world, f"D{DANA}")
         assert "#1001" in block_text(heads_up) and "monitor flickers" in block_text(heads_up)

@@ -18,7 +18,7 @@ import aiohttp
 from bot import bootstrap
 from bot.server import create_app
 from bot.settings import DEFAULT_TEAMS_SERVICE_URLS, Settings
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.fakes.bot_connector import Channel, FakeBotConnector, Person
@@ -171,7 +171,7 @@ def executes(card: dict[str, Any], verb: str | None = None) -> list[dict[str, An
 
 def desk_choice(picker: dict[str, Any], slug: str) -> dict[str, Any]:
     """The data of the desk picker's button for the desk `slug` (picker: the activity)."""
-    return next(a["data"] for a in executes(card_of(picker), ids.PICK_DESK)
+    return next(a["data"] for a in executes(card_of(picker), button_ids.PICK_DESK)
                 if a["data"]["value"].endswith(f":{slug}"))
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from botframework.connector.aio import ConnectorClient
 
-from bot.delivery import NoticeContext
-from conversations import button_ids as ids
-from conversations.dispatch import Notice
+from conversations import button_ids
+from conversations.delivery_views import NoticeContext
+from conversations.outbox_worker import Notice
 from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -58,7 +58,8 @@ async def open_with_file(world: TeamsWorld, attachment: dict[str, Any]) -> dict[
     await dm_with(world, world.eli, "", [attachment])
     await world.settled()
     [picker] = world.chat_of(world.eli)
-    await world.click(world.eli, picker, ids.PICK_DESK, value=desk_choice(picker, "it")["value"])
+    await world.click(world.eli, picker, button_ids.PICK_DESK,
+                      value=desk_choice(picker, "it")["value"])
     await world.settled()
     [card] = world.threads_in(world.it_channel)
     return card

@@ -21,8 +21,8 @@ from bot.cli import _settings_from, build_parser
 from bot.server import create_app
 from bot.settings import DEFAULT_TEAMS_SERVICE_URLS, Settings
 from bot.teams.app import service_url_allowed
-from conversations import button_ids as ids
-from conversations.dispatch import Undeliverable
+from conversations import button_ids
+from conversations.outbox_worker import Undeliverable
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import InboundEvent
@@ -226,13 +226,13 @@ async def test_odd_refs_in_card_actions_get_the_normal_answers(
         await set_up_desks(world)
         answers = {}
         for ref in ("²", "9" * 20):
-            invoke = world.teams.card_action(world.dana, ids.CLAIM, {"ref": ref},
+            invoke = world.teams.card_action(world.dana, button_ids.CLAIM, {"ref": ref},
                                              reply_to_id="1", channel=world.it_channel)
             status, answer = await world.post(invoke)
             assert status == 200, ref
             answers[ref] = json.dumps(answer, ensure_ascii=False)
         # A resolve button whose ref is not ASCII digits is out of date, not a 503.
-        invoke = world.teams.card_action(world.eli, ids.SOLVED_YES,
+        invoke = world.teams.card_action(world.eli, button_ids.SOLVED_YES,
                                          {"value": "²"}, reply_to_id="2")
         status, answer = await world.post(invoke)
         assert status == 200 and "out of date" in json.dumps(answer)
@@ -269,9 +269,9 @@ async def test_fuzzed_activities_never_get_a_5xx_or_a_traceback(
             "dm": world.teams.personal_message(world.eli, "my VPN drops"),
             "channel": world.teams.channel_message(world.dana, "queue mine",
                                                    channel=world.it_channel),
-            "claim": world.teams.card_action(world.dana, ids.CLAIM, {"ref": "1001"},
+            "claim": world.teams.card_action(world.dana, button_ids.CLAIM, {"ref": "1001"},
                                              reply_to_id="1", channel=world.it_channel),
-            "rate": world.teams.card_action(world.eli, ids.RATE, {"value": "1001:5"},
+            "rate": world.teams.card_action(world.eli, button_ids.RATE, {"value": "1001:5"},
                                             reply_to_id="2"),
         }
         examples: list[tuple[str, dict[str, Any]]] = []

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk, InboundEvent, Message, PendingRequest
@@ -64,7 +64,7 @@ async def test_twenty_quick_messages_ask_once_and_lose_nothing(db: Database,
         async with db.unit_of_work(readonly=True) as uow:
             [pending] = await uow.session.scalars(select(PendingRequest))
         assert all(f"detail {n:02d}" in pending.text for n in range(20))
-        status, answer = await world.click(world.eli, questions[0], ids.ADD_TO)
+        status, answer = await world.click(world.eli, questions[0], button_ids.ADD_TO)
         assert status == 200 and "Added to #1001" in card_text(answer["value"])
         await world.settled()
         async with db.unit_of_work(readonly=True) as uow:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations import button_ids as ids
-from conversations import timers
+from conversations import button_ids, timers
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.test_metrics import FAMILIES, fresh_states, moved, scrape, total
@@ -28,9 +27,9 @@ async def test_metrics_move_with_teams_traffic(db: Database, clock: FrozenClock,
         desk = Desk(world)
         await desk.set_up_it()  # 9 messages to the bot in IT's channel
         card, _ = await desk.open_by_chat(world.eli, "my laptop will not start")
-        data = dict(find_action(card_of(card), ids.CLAIM)["data"])
+        data = dict(find_action(card_of(card), button_ids.CLAIM)["data"])
         status, _ = await world.post(world.teams.card_action(
-            world.dana, ids.CLAIM, data, reply_to_id=card["id"], channel=world.it_channel,
+            world.dana, button_ids.CLAIM, data, reply_to_id=card["id"], channel=world.it_channel,
             conversation_id=card["conversation"]["id"]))
         assert status == 200
         await world.settled()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Event
@@ -27,8 +27,8 @@ async def test_the_same_claim_twice_runs_once(db: Database, clock: FrozenClock) 
         await set_up_desks(world)
         await eli_asks_it(world, "printer on fire")
         [card] = world.threads_in(world.it_channel)
-        data = dict(find_action(card_of(card), ids.CLAIM)["data"])
-        invoke = world.teams.card_action(world.dana, ids.CLAIM, data, reply_to_id=card["id"],
+        data = dict(find_action(card_of(card), button_ids.CLAIM)["data"])
+        invoke = world.teams.card_action(world.dana, button_ids.CLAIM, data, reply_to_id=card["id"],
                                          channel=world.it_channel,
                                          conversation_id=card["conversation"]["id"])
         answers = [await world.post(invoke) for _ in range(2)]
@@ -47,8 +47,8 @@ async def test_the_same_desk_pick_twice_opens_one_request(db: Database,
         await world.settled()
         [picker] = world.chat_of(world.eli)
         choice = desk_choice(picker, "it")["value"]
-        data = dict(find_action(card_of(picker), ids.PICK_DESK, choice)["data"])
-        invoke = world.teams.card_action(world.eli, ids.PICK_DESK, data,
+        data = dict(find_action(card_of(picker), button_ids.PICK_DESK, choice)["data"])
+        invoke = world.teams.card_action(world.eli, button_ids.PICK_DESK, data,
                                          reply_to_id=picker["id"],
                                          conversation_id=picker["conversation"]["id"])
         for _ in range(2):

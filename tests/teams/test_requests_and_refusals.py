@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.settings import Settings
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, InboundEvent, PendingRequest
@@ -88,7 +88,7 @@ async def test_a_retried_activity_is_processed_once(db: Database, clock: FrozenC
                 select(func.count()).select_from(PendingRequest))).scalar_one() == 1
         # A card action Teams sends again is answered, not run twice.
         [picker] = world.chat_of(world.eli)
-        invoke = world.teams.card_action(world.eli, ids.PICK_DESK, desk_choice(picker, "it"),
+        invoke = world.teams.card_action(world.eli, button_ids.PICK_DESK, desk_choice(picker, "it"),
                                          reply_to_id=picker["id"])
         answers = [await world.post(invoke) for _ in range(2)]
         assert [status for status, _ in answers] == [200, 200]
@@ -107,7 +107,7 @@ async def test_invoke_answers_are_valid_cards_through_the_real_adapter(
         await world.dm(world.eli, "the printer is on fire")
         await world.settled()
         [picker] = world.chat_of(world.eli)
-        status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
+        status, answer = await world.click(world.eli, picker, button_ids.PICK_DESK,
                                            value=desk_choice(picker, "it")["value"])
         assert status == 200
         assert answer["statusCode"] == 200
@@ -115,7 +115,7 @@ async def test_invoke_answers_are_valid_cards_through_the_real_adapter(
         jsonschema.validate(answer["value"], schema)
         await world.settled()
         [card] = world.threads_in(world.it_channel)
-        status, answer = await world.click(world.dana, card, ids.CLAIM,
+        status, answer = await world.click(world.dana, card, button_ids.CLAIM,
                                            channel=world.it_channel)
         assert status == 200 and answer["statusCode"] == 200
         jsonschema.validate(answer["value"], schema)
@@ -127,9 +127,9 @@ async def test_invoke_answers_are_valid_cards_through_the_real_adapter(
         status, refreshed = await world.post(refresh)
         assert status == 200 and "Dana" in card_text(refreshed["value"])
         # A forged or stale button is answered with a message, never a 500.
-        for verb, data in ((ids.CLAIM, {}), (ids.CLAIM, {"ref": "99999"}),
-                           ("no.such.verb", {}), (ids.PICK_DESK, {"value": "x"}),
-                           (ids.RATE, {"value": "1001:x"})):
+        for verb, data in ((button_ids.CLAIM, {}), (button_ids.CLAIM, {"ref": "99999"}),
+                           ("no.such.verb", {}), (button_ids.PICK_DESK, {"value": "x"}),
+                           (button_ids.RATE, {"value": "1001:x"})):
             forged = world.teams.card_action(world.lee, verb, data, reply_to_id=card["id"],
                                              channel=world.it_channel)
             status, answer = await world.post(forged)

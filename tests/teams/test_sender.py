@@ -1,6 +1,6 @@
-"""The Teams sender behind the real outbox dispatcher, against the fake Bot Framework connector.
+"""The Teams sender behind the real outbox worker, against the fake Bot Framework connector.
 
-Core commands write the notices; the real Dispatcher delivers them through the real
+Core commands write the notices; the real outbox worker delivers them through the real
 TeamsSender and botbuilder's ConnectorClient over loopback; assertions are on what the
 fake connector recorded or now holds, and on the links stored back. Both databases.
 """
@@ -20,9 +20,8 @@ from bot.teams.addresses import Addresses
 from bot.teams.send_pace import SendLimiter
 from bot.teams.sender import TeamsSender
 from cards import teams as teams_cards
-from conversations import commands, intake
-from conversations import view_queries as views
-from conversations.dispatch import Dispatcher, RetryLater
+from conversations import commands, intake, view_queries
+from conversations.outbox_worker import OutboxWorker, RetryLater
 from desks import service as desks
 from desks.notices import NoticeKind
 from desks.people import ensure_person, ensure_workspace
@@ -37,7 +36,7 @@ from tests.integration.world import World
 
 class Rig:
     """A Teams helpdesk (tenant, people, IT and HR desks on two channels), the fake
-    connector, and the dispatcher with the Teams sender."""
+    connector, and the outbox worker with the Teams sender."""
 
     def __init__(self, db: Database, connector: FakeBotConnector) -> None:
         self.db = db
@@ -51,7 +50,7 @@ class Rig:
         self.limiter = SendLimiter(clock=lambda: self.clock.now().timestamp(), max_wait=0)
         self.sender = TeamsSender(db, self.connector_for, self.addresses,
                                   bot_id_fallback=connector.bot["id"], limiter=self.limiter)
-        self.dispatcher = Dispatcher(db, self.sender, base_backoff=0.01, max_backoff=0.05,
+        self.outbox_worker = OutboxWorker(db, self.sender, base_backoff=0.01, max_backoff=0.05,
                                      max_attempts=30, jitter=random.Random(0))
         self.people: dict[str, Person] = {}
         self.fake: dict[str, Any] = {}
@@ -114,7 +113,7 @@ class Rig:
         return await self.world.conversation(ref)
 
     async def expected_card(self, ref: int) -> dict[str, Any]:
-        return teams_cards.card(await self.world.view(views.ticket_card, ref))
+        return teams_cards.card(await self.world.view(view_queries.ticket_card, ref))
 
     async def notices(self, kind: str | None = None) -> list[OutboxNotice]:
         return await self.world.notices(kind)
@@ -125,7 +124,7 @@ class Rig:
     async def settle(self, rounds: int = 100) -> None:
         """Deliver until the outbox is empty, moving the clock past each back-off."""
         for _ in range(rounds):
-            await self.dispatcher.drain()
+            await self.outbox_worker.drain()
             if not await self.pending():
                 return
             self.clock.advance(timedelta(seconds=1))
@@ -378,13 +377,13 @@ async def test_429_waits_for_retry_after_then_succeeds(rig: Rig) -> None:
     rig.connector.fail_next("create_conversation", 429, retry_after=30)
     conversation = await rig.open()
     start = rig.clock.now()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     [card_post] = await rig.notices(NoticeKind.CARD_POST)
     assert card_post.done_at is None and card_post.attempts == 1
     assert card_post.available_at - start == timedelta(seconds=30)
     assert "429" in card_post.last_error
     rig.clock.advance(timedelta(seconds=29))
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     assert len(rig.connector.calls_to("create_conversation")) == 1  # not before Retry-After
     rig.clock.advance(timedelta(seconds=1))
     await rig.settle()
@@ -410,7 +409,7 @@ async def test_msrest_does_not_retry_a_throttled_update_itself(rig: Rig) -> None
     await rig.settle()
     rig.connector.fail_next("update", 429, retry_after=0)
     await rig.run(commands.claim, rig.actor("dana"), conversation.ref)
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     assert [c.status for c in rig.connector.calls_to("update")] == [429]
     [update] = await rig.notices(NoticeKind.CARD_UPDATE)
     assert update.done_at is None and update.attempts == 1  # the outbox retries it
@@ -433,7 +432,7 @@ async def test_an_outage_is_retried_until_the_connector_answers(rig: Rig) -> Non
         dead = gone.base_url  # nothing listens there once this block ends
     rig.service_url = dead
     conversation = await rig.open()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     [card_post] = await rig.notices(NoticeKind.CARD_POST)
     assert card_post.done_at is None and "network" in card_post.last_error
     rig.service_url = rig.connector.base_url
@@ -492,7 +491,7 @@ async def test_the_eighth_send_in_a_second_waits_but_other_threads_do_not(rig: R
         await rig.run(commands.requester_message, rig.people["eli"], first.ref, f"a{n}")
     await rig.run(commands.requester_message, rig.people["maya"], second.ref, "b0")
     start = rig.clock.now()
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     assert len(rig.connector.thread(rig.it.channel_id, roots[0])) == 7
     assert len(rig.connector.thread(rig.it.channel_id, roots[1])) == 1
     waiting = [n for n in await rig.notices(NoticeKind.RELAY_TO_AGENTS) if n.done_at is None]
@@ -500,7 +499,7 @@ async def test_the_eighth_send_in_a_second_waits_but_other_threads_do_not(rig: R
     assert "send limit" in eighth.last_error
     assert eighth.available_at - start == timedelta(seconds=1)  # when the window frees
     rig.clock.advance(timedelta(seconds=1))
-    await rig.dispatcher.drain()
+    await rig.outbox_worker.drain()
     assert len(rig.connector.thread(rig.it.channel_id, roots[0])) == 8
 
 
@@ -560,7 +559,7 @@ async def test_workspaces_of_other_platforms_are_refused(rig: Rig) -> None:
     async with rig.db.unit_of_work() as uow:
         slack = await ensure_workspace(uow, "slack", "T1", "Acme")
         await uow.commit()
-    from conversations.dispatch import Notice, Undeliverable
+    from conversations.outbox_worker import Notice, Undeliverable
 
     with pytest.raises(Undeliverable, match="slack"):
         await rig.sender.deliver(Notice(1, slack.id, NoticeKind.CARD_POST, None, None, {}, 0))

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -296,7 +296,7 @@ async def test_requester_silence_reminds_then_resolves_then_closes(
         assert "Resolved" in desk.card_now(card)
         after = world.chat_of(world.eli)[before + 1:]
         [prompt] = [a for a in after if "#1001" in text_of(a) and any(
-            action.get("verb") == ids.RATE for action in _executes(a))]
+            action.get("verb") == button_ids.RATE for action in _executes(a))]
         async with db.unit_of_work(readonly=True) as uow:
             conversation = (await uow.session.scalars(select(Conversation))).one()
             notes = (await uow.session.scalars(
@@ -357,7 +357,7 @@ async def test_stalled_requests_ping_the_desk_and_nudge_the_assignee(
         await world.settled()
         question = world.chat_of(desk.maya)[-1]
         if _executes(question):  # "add to #1002 or a new request?": add to it
-            await world.click(desk.maya, question, ids.ADD_TO)
+            await world.click(desk.maya, question, button_ids.ADD_TO)
             await world.settled()
         assert any("the one on floor 2" in t for t in desk.thread(card2))
         nudges_before = [t for t in desk.chat(world.dana) if "waiting for your answer" in t]
@@ -400,7 +400,7 @@ async def test_a_resolution_breach_escalates_to_the_next_tier(
         await world.dm(world.eli, "the server room is hot")
         await world.settled()
         picker = world.chat_of(world.eli)[-1]
-        await world.click(world.eli, picker, ids.PICK_DESK,
+        await world.click(world.eli, picker, button_ids.PICK_DESK,
                           value=desk_choice(picker, "it")["value"])
         await world.settled()
         [card] = [a for a in world.threads_in(world.it_channel)

@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import select
 
-from conversations import button_ids as ids
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk
@@ -68,7 +68,8 @@ async def eli_asks_it(world: TeamsWorld, text: str) -> None:
     await world.dm(world.eli, text)
     await world.settled()
     [picker] = world.chat_of(world.eli)
-    await world.click(world.eli, picker, ids.PICK_DESK, value=desk_choice(picker, "it")["value"])
+    await world.click(world.eli, picker, button_ids.PICK_DESK,
+                      value=desk_choice(picker, "it")["value"])
     await world.settled()
 
 
@@ -83,7 +84,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert "IT" in card_text(picker) and "HR" in card_text(picker)
 
         # Eli picks IT: the picker is replaced; a new thread with the card in IT's channel.
-        status, answer = await world.click(world.eli, picker, ids.PICK_DESK,
+        status, answer = await world.click(world.eli, picker, button_ids.PICK_DESK,
                                            value=desk_choice(picker, "it")["value"])
         assert status == 200 and answer["type"] == INVOKE, answer
         assert "Sent to IT as #1001" in card_text(answer["value"])
@@ -97,7 +98,7 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         await world.dm(world.eli, "it happens every hour")
         await world.settled()
         question = world.chat_of(world.eli)[-1]
-        status, answer = await world.click(world.eli, question, ids.ADD_TO)
+        status, answer = await world.click(world.eli, question, button_ids.ADD_TO)
         assert status == 200 and "Added to #1001" in card_text(answer["value"])
         await world.settled()
         thread = world.thread(world.it_channel, card["id"])
@@ -123,15 +124,15 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         # card as an older client still shows it: refused, to Lee only, naming Dana; the card stays.
         current = world.connector.activity(card["conversation"]["id"], card["id"]) or card
         verbs = json.dumps(current)
-        assert f'"{ids.TAKE_OVER}"' in verbs and f'"{ids.CLAIM}"' not in verbs
-        stale = json.loads(verbs.replace(f'"{ids.TAKE_OVER}"', f'"{ids.CLAIM}"'))
-        status, answer = await world.click(world.lee, stale, ids.CLAIM,
+        assert f'"{button_ids.TAKE_OVER}"' in verbs and f'"{button_ids.CLAIM}"' not in verbs
+        stale = json.loads(verbs.replace(f'"{button_ids.TAKE_OVER}"', f'"{button_ids.CLAIM}"'))
+        status, answer = await world.click(world.lee, stale, button_ids.CLAIM,
                                            channel=world.it_channel)
         assert status == 200 and answer["type"] == MESSAGE
         assert "already claimed by Dana" in answer["value"]
 
         # Dana transfers to Lee with the choice set: the answer is the new card.
-        status, answer = await world.click(world.dana, current, ids.TRANSFER_AGENT,
+        status, answer = await world.click(world.dana, current, button_ids.TRANSFER_AGENT,
                                            choice=world.lee.user_id, channel=world.it_channel)
         assert status == 200 and answer["type"] == INVOKE, answer
         assert "Lee" in card_text(answer["value"])
@@ -141,17 +142,18 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert any("#1001" in card_text(a) for a in world.chat_of(world.lee))  # Lee is told
 
         # Lee pins it, sets priority 4, and closes it.
-        status, answer = await world.click(world.lee, current, ids.PIN, channel=world.it_channel)
-        assert status == 200 and find_action(answer["value"], ids.UNPIN)
+        status, answer = await world.click(world.lee, current, button_ids.PIN,
+                                           channel=world.it_channel)
+        assert status == 200 and find_action(answer["value"], button_ids.UNPIN)
         await world.settled()
-        assert find_action(card_of_update(world, card), ids.UNPIN)
-        status, answer = await world.click(world.lee, current, ids.PRIORITY, choice="4",
+        assert find_action(card_of_update(world, card), button_ids.UNPIN)
+        status, answer = await world.click(world.lee, current, button_ids.PRIORITY, choice="4",
                                            channel=world.it_channel)
         assert status == 200 and "★★★★☆" in card_text(answer["value"])
         await world.settled()
         assert "★★★★☆" in card_text(card_update(world, card))
         told_before = len(world.chat_of(world.eli))
-        status, answer = await world.click(world.lee, current, ids.CLOSE,
+        status, answer = await world.click(world.lee, current, button_ids.CLOSE,
                                            channel=world.it_channel)
         assert status == 200 and "losed" in card_text(answer["value"])
         await world.settled()
@@ -161,14 +163,14 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         # Eli gets one message, in the final state: closed, did this solve it? (14.7)
         [prompt] = world.chat_of(world.eli)[told_before:]
         assert "was closed" in card_text(prompt) and "resolved" not in card_text(prompt)
-        assert executes(card_of(prompt), ids.RATE)
-        status, answer = await world.click(world.eli, prompt, ids.SOLVED_YES, value="1001")
+        assert executes(card_of(prompt), button_ids.RATE)
+        status, answer = await world.click(world.eli, prompt, button_ids.SOLVED_YES, value="1001")
         assert status == 200 and answer["type"] == INVOKE
-        assert not executes(answer["value"], ids.SOLVED_YES)  # the answer replaced them
-        assert executes(answer["value"], ids.RATE)
-        status, answer = await world.click(world.eli, prompt, ids.RATE, value="1001:5")
+        assert not executes(answer["value"], button_ids.SOLVED_YES)  # the answer replaced them
+        assert executes(answer["value"], button_ids.RATE)
+        status, answer = await world.click(world.eli, prompt, button_ids.RATE, value="1001:5")
         assert status == 200 and answer["type"] == INVOKE
-        assert not executes(answer["value"], ids.RATE)
+        assert not executes(answer["value"], button_ids.RATE)
         async with db.unit_of_work(readonly=True) as uow:
             conversation = (await uow.session.scalars(select(Conversation))).one()
             assert (conversation.status, conversation.rating, conversation.agent_thread) == (
@@ -190,7 +192,7 @@ async def test_a_transfer_to_another_desk_moves_the_card(db: Database,
         await eli_asks_it(world, "my payslip is wrong")
         [card] = world.threads_in(world.it_channel)
         # The desk choice set offers HR; Dana moves it there.
-        status, answer = await world.click(world.dana, card, ids.TRANSFER_DESK, choice="hr",
+        status, answer = await world.click(world.dana, card, button_ids.TRANSFER_DESK, choice="hr",
                                            channel=world.it_channel)
         assert status == 200, answer
         await world.settled()
@@ -249,7 +251,7 @@ async def test_two_agents_claiming_at_once_one_wins(db: Database, clock: FrozenC
         await eli_asks_it(world, "printer on fire")
         [card] = world.threads_in(world.it_channel)
         answers = await asyncio.gather(*(
-            world.click(who, card, ids.CLAIM, channel=world.it_channel)
+            world.click(who, card, button_ids.CLAIM, channel=world.it_channel)
             for who in (world.dana, world.lee)))
         assert [status for status, _ in answers] == [200, 200]
         kinds = sorted(answer["type"] for _, answer in answers)
@@ -272,8 +274,8 @@ async def test_installing_the_bot_says_hello_once(db: Database, clock: FrozenClo
         [hello] = world.chat_of(world.eli)
         assert "request" in card_text(hello).lower()
         [queues] = world.chat_of(world.dana)  # an agent: the queues, with their views
-        assert find_action(card_of(queues), ids.HOME_VIEW)
-        status, answer = await world.click(world.dana, queues, ids.HOME_VIEW, value="mine")
+        assert find_action(card_of(queues), button_ids.HOME_VIEW)
+        status, answer = await world.click(world.dana, queues, button_ids.HOME_VIEW, value="mine")
         assert status == 200 and answer["type"] == INVOKE
         [general] = [a for a in world.threads_in(world.connector.channels[world.team])
                      if a.get("from", {}).get("id") == world.connector.bot["id"]]

@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from cards.slack.render import block_text_length
-from conversations import button_ids as actions
+from conversations import button_ids
 
-MODAL_ACTIONS = {actions.ASK_DESK, actions.ASK_TEXT}
+MODAL_ACTIONS = {button_ids.ASK_DESK, button_ids.ASK_TEXT}
 # The only `<…>` tokens deskbot writes: mentions and channels from validated ids, dates.
 OUR_TOKEN = re.compile(
     r"<(?:@[UW][A-Z0-9]{2,20}|#[CGD][A-Z0-9]{2,20}"
@@ -57,7 +57,7 @@ def check_blocks(blocks: list[dict], max_blocks: int) -> None:
     for block in parsed:
         block.validate_json()  # Slack's limits, as slack_sdk knows them
     for element in elements(blocks):
-        assert element.get("action_id") in set(actions.ALL_ACTIONS) | MODAL_ACTIONS
+        assert element.get("action_id") in set(button_ids.ALL_ACTIONS) | MODAL_ACTIONS
         if "initial_option" in element:
             assert element["initial_option"] in options(element)
         if element["type"] == "button":
@@ -102,7 +102,7 @@ def check_home(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_modal(view: dict[str, Any]) -> dict[str, Any]:
-    assert view["type"] == "modal" and view["callback_id"] == actions.ASK_MODAL
+    assert view["type"] == "modal" and view["callback_id"] == button_ids.ASK_MODAL
     View(**view).validate_json()  # title/submit/close <= 24, private_metadata <= 3000
     check_blocks(view["blocks"], 100)
     return view

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cards import slack
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import AgentHome, AskModal, EmployeeHome, MyRequests, QueueList
 from tests.unit.cards_checks import check_home, check_message, check_modal, elements, texts
 from tests.unit.test_cards_slack import NOW, desks, queue_rows, request_rows
@@ -57,34 +57,34 @@ def test_my_requests_lists_status_and_assignee() -> None:
 
 def test_agent_home_controls() -> None:
     home = check_home(slack.home(agent_home(desk="desk1")))
-    [toggle] = by_action(home, actions.HOME_AVAILABLE)
+    [toggle] = by_action(home, button_ids.HOME_AVAILABLE)
     assert toggle["value"] == "off"
-    views = {e["value"]: e for e in by_action(home, actions.HOME_VIEW)}
+    views = {e["value"]: e for e in by_action(home, button_ids.HOME_VIEW)}
     assert list(views) == ["unassigned", "mine", "all"]
     assert views["mine"].get("style") == "primary" and "style" not in views["all"]
     assert [views[v]["text"]["text"] for v in views] == [
         "Unassigned (4)", "Assigned to me (3)", "All (9)"]
-    [desk_filter] = by_action(home, actions.HOME_DESK)
+    [desk_filter] = by_action(home, button_ids.HOME_DESK)
     assert [o["value"] for o in desk_filter["options"]] == ["*", "desk0", "desk1"]
     assert desk_filter["initial_option"]["value"] == "desk1"
     assert "*Assigned to me (3)* · Desk 1" in texts(home)
-    opens = by_action(home, actions.HOME_OPEN)
+    opens = by_action(home, button_ids.HOME_OPEN)
     assert [(e["value"], e["url"]) for e in opens] == [
         ("1001", "https://acme.slack.com/archives/C1/p1")]  # only rows with a link
-    assert by_action(home, actions.HOME_PAGE) == []
+    assert by_action(home, button_ids.HOME_PAGE) == []
 
     away = check_home(slack.home(agent_home(available=False, desks=(), view="bogus")))
-    assert by_action(away, actions.HOME_AVAILABLE)[0]["value"] == "on"
-    assert by_action(away, actions.HOME_DESK) == []
-    assert by_action(away, actions.HOME_VIEW)[0].get("style") == "primary"  # unassigned
+    assert by_action(away, button_ids.HOME_AVAILABLE)[0]["value"] == "on"
+    assert by_action(away, button_ids.HOME_DESK) == []
+    assert by_action(away, button_ids.HOME_VIEW)[0].get("style") == "primary"  # unassigned
 
 
 def test_agent_home_pages() -> None:
     middle = check_home(slack.home(agent_home(page=2, pages=3, view="all")))
-    assert [e["value"] for e in by_action(middle, actions.HOME_PAGE)] == ["all:1", "all:3"]
+    assert [e["value"] for e in by_action(middle, button_ids.HOME_PAGE)] == ["all:1", "all:3"]
     assert "Page 2 of 3" in texts(middle)
     last = slack.home(agent_home(page=3, pages=3))
-    assert [e["value"] for e in by_action(last, actions.HOME_PAGE)] == ["mine:2"]
+    assert [e["value"] for e in by_action(last, button_ids.HOME_PAGE)] == ["mine:2"]
 
 
 @pytest.mark.parametrize("rows", [0, 1, 99, 300])
@@ -119,12 +119,12 @@ def test_ask_modal() -> None:
     assert modal["private_metadata"] == '{"channel": "C1", "ts": "1.2"}'
     desk_block, text_block = modal["blocks"]
     assert (desk_block["block_id"], desk_block["element"]["action_id"]) == (
-        actions.ASK_DESK_BLOCK, actions.ASK_DESK)
+        button_ids.ASK_DESK_BLOCK, button_ids.ASK_DESK)
     assert [o["value"] for o in desk_block["element"]["options"]] == ["desk0", "desk1", "desk2"]
     assert "initial_option" not in desk_block["element"]
     element = text_block["element"]
     assert (text_block["block_id"], element["action_id"], element["multiline"]) == (
-        actions.ASK_TEXT_BLOCK, actions.ASK_TEXT, True)
+        button_ids.ASK_TEXT_BLOCK, button_ids.ASK_TEXT, True)
     assert element["initial_value"] == "my VPN <!channel>\nagain"  # an input, not a message
 
     one = check_modal(slack.modal(AskModal("x" * 5000, desks("IT", 1))))

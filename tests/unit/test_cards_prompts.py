@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cards import slack
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import (
     AddOrNew,
     AgentNotification,
@@ -67,10 +67,10 @@ def test_a_closing_note_is_shown_escaped() -> None:
 
 def test_resolve_prompt_before_and_after_the_answers() -> None:
     asked = check_message(slack.message(ResolvePrompt(1042, "IT")))
-    assert buttons(asked) == [(actions.SOLVED_YES, "1042"), (actions.SOLVED_NO, "1042")] + [
-        (actions.RATE, f"1042:{n}") for n in range(1, 6)]
+    assert buttons(asked) == [(button_ids.SOLVED_YES, "1042"), (button_ids.SOLVED_NO, "1042")] + [
+        (button_ids.RATE, f"1042:{n}") for n in range(1, 6)]
     answered = check_message(slack.message(ResolvePrompt(1042, "IT", answered=True)))
-    assert buttons(answered) == [(actions.RATE, f"1042:{n}") for n in range(1, 6)]
+    assert buttons(answered) == [(button_ids.RATE, f"1042:{n}") for n in range(1, 6)]
     assert "You said it is solved" in texts(answered)
     done = check_message(slack.message(ResolvePrompt(1042, "IT", answered=False, rating=4)))
     assert buttons(done) == []
@@ -81,7 +81,7 @@ def test_resolve_prompt_before_and_after_the_answers() -> None:
 def test_desk_picker_offers_every_desk_it_can(count: int) -> None:
     desks = tuple(DeskOption(f"d{n}", f"Desk <{n}>", f"About & {n}") for n in range(count))
     picker = check_message(slack.message(DeskPicker(9, "my <!channel> VPN", desks)))
-    values = [value for action_id, value in buttons(picker) if action_id == actions.PICK_DESK]
+    values = [value for action_id, value in buttons(picker) if action_id == button_ids.PICK_DESK]
     shown = min(count, 400)
     assert values == [f"9:d{n}" for n in range(shown)]
     assert "my &lt;!channel&gt; VPN" in texts(picker)
@@ -96,13 +96,13 @@ def test_desk_picker_offers_every_desk_it_can(count: int) -> None:
 def test_add_or_new_offers_each_open_request_and_a_new_one() -> None:
     requests = tuple(OpenRequest(1000 + n, f"Subject {n}", "IT") for n in range(3))
     prompt = check_message(slack.message(AddOrNew(5, "also the printer", requests)))
-    assert buttons(prompt) == [(actions.ADD_TO, f"5:{1000 + n}") for n in range(3)] + [
-        (actions.NEW_REQUEST, "5")]
+    assert buttons(prompt) == [(button_ids.ADD_TO, f"5:{1000 + n}") for n in range(3)] + [
+        (button_ids.NEW_REQUEST, "5")]
     many = tuple(OpenRequest(n, "S" * 500, "D" * 500) for n in range(200))
     capped = check_message(slack.message(AddOrNew(5, "x", many)))
-    offered = [v for a, v in buttons(capped) if a == actions.ADD_TO]
+    offered = [v for a, v in buttons(capped) if a == button_ids.ADD_TO]
     assert f"and {200 - len(offered)} more" in texts(capped)
-    assert (actions.NEW_REQUEST, "5") in buttons(capped)
+    assert (button_ids.NEW_REQUEST, "5") in buttons(capped)
 
 
 def test_settled_reply_help_and_moves() -> None:
@@ -133,7 +133,7 @@ def test_agent_notifications_link_to_the_thread_when_they_can() -> None:
         AgentNotification("assigned", 7, "IT", "VPN", eli, by=DANA, link=link)))
     assert "assigned to you by Dana" in without_isolates(assigned["text"])
     [button] = elements(assigned["blocks"])
-    assert (button["action_id"], button["url"]) == (actions.HOME_OPEN, link)
+    assert (button["action_id"], button["url"]) == (button_ids.HOME_OPEN, link)
     unsafe = slack.message(AgentNotification("assigned", 7, "IT", "VPN", eli,
                                               link="javascript:alert(1)"))
     assert elements(unsafe["blocks"]) == []

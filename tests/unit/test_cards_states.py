@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cards import slack, teams
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import (
     AgentHome,
     CardMoved,
@@ -96,11 +96,12 @@ def test_a_claimed_card_names_its_holder_and_offers_take_over_not_claim() -> Non
     held = ticket("VPN", assignee=PersonRef("Dana", "UDANA"))
     message = check_message(slack.message(held))
     ids = [e["action_id"] for e in elements(message["blocks"])]
-    assert actions.CLAIM not in ids and {actions.TAKE_OVER, actions.UNASSIGN} <= set(ids)
+    assert button_ids.CLAIM not in ids and {button_ids.TAKE_OVER, button_ids.UNASSIGN} <= set(ids)
     assert "*Assignee*\n*Dana*" in texts(message)
     card = check_card(teams.card(held))
     verbs = [a["verb"] for a in executes(card)]
-    assert actions.CLAIM not in verbs and {actions.TAKE_OVER, actions.UNASSIGN} <= set(verbs)
+    assert button_ids.CLAIM not in verbs and {button_ids.TAKE_OVER,
+                                              button_ids.UNASSIGN} <= set(verbs)
 
 
 def test_the_prompt_after_a_close_says_closed_once() -> None:
@@ -112,13 +113,13 @@ def test_the_prompt_after_a_close_says_closed_once() -> None:
 
 
 @pytest.mark.parametrize(("answered", "rating", "left"), [
-    (True, None, {actions.RATE}), (False, None, set()), (True, 4, set()), (None, 3, set())])
+    (True, None, {button_ids.RATE}), (False, None, set()), (True, 4, set()), (None, 3, set())])
 def test_an_answer_replaces_its_buttons(answered: bool | None, rating: int | None,
                                         left: set[str]) -> None:
     view = ResolvePrompt(1010, "IT", answered=answered, rating=rating)
     message = check_message(slack.message(view))
     ids = {e["action_id"] for e in elements(message["blocks"])}
-    expected = left | ({actions.SOLVED_YES, actions.SOLVED_NO} if answered is None else set())
+    expected = left | ({button_ids.SOLVED_YES, button_ids.SOLVED_NO} if answered is None else set())
     assert ids == expected
     assert {a["verb"] for a in executes(check_card(teams.card(view)))} == expected
     if answered is False:  # reopened: nothing to rate, and it says so

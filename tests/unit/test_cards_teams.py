@@ -24,7 +24,7 @@ from cards import teams
 from cards.teams import relay
 from cards.teams.markdown import payload_size
 from cards.teams.render import ACTIVITY_BUDGET, CARD_BUDGET, CHOICE_TEXT, TITLE_TEXT
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import AskModal, PersonRef, RelayToAgents, Settled
 from tests.data import SCHEMAS
 from tests.unit.cards_checks import without_isolates
@@ -143,7 +143,7 @@ def check_card(card: dict[str, Any]) -> dict[str, Any]:
     for key, value, parent in walk(card):
         if parent.get("type") == "Input.ChoiceSet" and key == "choices" \
                 and isinstance(value, list):
-            assert parent["id"] in teams.VERBS | {actions.ASK_DESK}
+            assert parent["id"] in teams.VERBS | {button_ids.ASK_DESK}
             assert len({choice["value"] for choice in value}) == len(value)
             if "value" in parent:
                 assert parent["value"] in {choice["value"] for choice in value}

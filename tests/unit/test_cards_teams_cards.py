@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cards import teams
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import (
     AddOrNew,
     AgentHome,
@@ -77,38 +77,40 @@ def test_ticket_buttons_are_executes_with_the_ref() -> None:
     card = check_card(teams.card(teams_ticket(priority=2, status="on_hold")))
     top = [(a["type"], a.get("verb"), a["title"]) for a in card["actions"]]
     # Held by Dana: Take over (and Unassign with the hand-offs), never Claim; six actions.
-    assert top == [("Action.Execute", actions.TAKE_OVER, "Take over"),
-                   ("Action.Execute", actions.PIN, "📌 Pin"),
+    assert top == [("Action.Execute", button_ids.TAKE_OVER, "Take over"),
+                   ("Action.Execute", button_ids.PIN, "📌 Pin"),
                    ("Action.ShowCard", None, "Transfer"), ("Action.ShowCard", None, "Priority"),
                    ("Action.ShowCard", None, "Status"), ("Action.ShowCard", None, "Close")]
-    assert not by_verb(card, actions.CLAIM)
-    for verb in (actions.TAKE_OVER, actions.UNASSIGN, actions.PIN, actions.CLOSE):
+    assert not by_verb(card, button_ids.CLAIM)
+    for verb in (button_ids.TAKE_OVER, button_ids.UNASSIGN, button_ids.PIN, button_ids.CLOSE):
         [action] = by_verb(card, verb)
         assert action["data"] == {"ref": "1042", "value": "1042"}
         assert teams.ref_of(action["data"]) == 1042
     # A button that submits a choice carries only the ref: no value to mistake for a choice.
-    for verb in (actions.TRANSFER_AGENT, actions.TRANSFER_DESK, actions.PRIORITY, actions.STATUS):
+    for verb in (button_ids.TRANSFER_AGENT, button_ids.TRANSFER_DESK, button_ids.PRIORITY,
+                 button_ids.STATUS):
         [action] = by_verb(card, verb)
         assert action["data"] == {"ref": "1042"}
         assert teams.value_of(action["data"], verb) is None
         assert teams.value_of({**action["data"], verb: "4"}, verb) == "4"
-    assert by_verb(card, actions.CLOSE)[0]["style"] == "destructive"
+    assert by_verb(card, button_ids.CLOSE)[0]["style"] == "destructive"
 
     found = inputs(card)
     # Agents without a user id cannot be chosen (the choice's value is the user id).
-    assert [c["value"] for c in found[actions.TRANSFER_AGENT]["choices"]] == ["29:1ana", "29:1cy"]
-    assert [c["value"] for c in found[actions.TRANSFER_DESK]["choices"]] == [
+    choices = found[button_ids.TRANSFER_AGENT]["choices"]
+    assert [c["value"] for c in choices] == ["29:1ana", "29:1cy"]
+    assert [c["value"] for c in found[button_ids.TRANSFER_DESK]["choices"]] == [
         "desk0", "desk1", "desk2"]
-    assert [c["value"] for c in found[actions.PRIORITY]["choices"]] == ["1", "2", "3", "4", "5"]
-    assert found[actions.PRIORITY]["value"] == "2"
-    assert [c["value"] for c in found[actions.STATUS]["choices"]] == [
+    assert [c["value"] for c in found[button_ids.PRIORITY]["choices"]] == ["1", "2", "3", "4", "5"]
+    assert found[button_ids.PRIORITY]["value"] == "2"
+    assert [c["value"] for c in found[button_ids.STATUS]["choices"]] == [
         "waiting", "on_hold", "open", "resolved"]
-    assert found[actions.STATUS]["value"] == "on_hold"
+    assert found[button_ids.STATUS]["value"] == "on_hold"
     # Each choice set sits with the button that submits it, in the same show card.
     panels = show_cards(card)
-    assert set(inputs(panels["Transfer"])) == {actions.TRANSFER_AGENT, actions.TRANSFER_DESK}
+    assert set(inputs(panels["Transfer"])) == {button_ids.TRANSFER_AGENT, button_ids.TRANSFER_DESK}
     assert [a["verb"] for a in executes(panels["Transfer"])] == [
-        actions.UNASSIGN, actions.TRANSFER_AGENT, actions.TRANSFER_DESK]
+        button_ids.UNASSIGN, button_ids.TRANSFER_AGENT, button_ids.TRANSFER_DESK]
     assert "#1042 will be closed" in shown_text({**panels["Close"], "fallbackText": "x"})
 
 
@@ -130,10 +132,10 @@ def test_a_new_card_without_choices_has_no_transfer() -> None:
                                               other_desks=())))
     assert "Transfer" not in show_cards(card)
     assert facts(card)["Assignee"] == "🟠 **Unassigned**"
-    [claim] = by_verb(card, actions.CLAIM)
+    [claim] = by_verb(card, button_ids.CLAIM)
     assert claim["style"] == "positive" and card["actions"][0] == claim
-    assert not by_verb(card, actions.TAKE_OVER) and not by_verb(card, actions.UNASSIGN)
-    assert "value" not in inputs(card)[actions.STATUS]  # "new" is not a choice
+    assert not by_verb(card, button_ids.TAKE_OVER) and not by_verb(card, button_ids.UNASSIGN)
+    assert "value" not in inputs(card)[button_ids.STATUS]  # "new" is not a choice
 
 
 def test_a_pinned_card_offers_unpin_and_a_closed_one_no_buttons() -> None:
@@ -141,7 +143,7 @@ def test_a_pinned_card_offers_unpin_and_a_closed_one_no_buttons() -> None:
     assert "📌" not in pinned["body"][0]["text"]
     assert facts(pinned)["Status"] == "🟢 Open · 📌 Pinned"
     assert shown_text(pinned).count("Pinned") == 1 and shown_text(pinned).count("📌") == 1
-    assert by_verb(pinned, actions.UNPIN) and not by_verb(pinned, actions.PIN)
+    assert by_verb(pinned, button_ids.UNPIN) and not by_verb(pinned, button_ids.PIN)
     assert facts(pinned)["Rating"] == "★★☆☆☆" and facts(pinned)["Kind"] == "ticket"
     closed = check_card(teams.card(teams_ticket(status="closed", pinned=True)))
     assert "actions" not in closed and "refresh" in closed
@@ -155,42 +157,42 @@ def test_odd_values_never_break_the_ticket_card() -> None:
                     {"kind": "<at>x</at>"}, {"desk": DeskOption("<x>", "")},
                     {"requester_earlier_requests": 0}):
         card = check_card(teams.card(dataclasses.replace(teams_ticket(), **changes)))
-        assert inputs(card)[actions.PRIORITY]["value"] in "12345"
+        assert inputs(card)[button_ids.PRIORITY]["value"] in "12345"
 
 
 def test_many_agents_and_desks_fit_the_card() -> None:
     agents = tuple(PersonRef("A" * 100, f"29:1{'x' * 84}{n:03d}") for n in range(120))
     card = check_card(teams.card(teams_ticket(agents=agents, other_desks=desks("D" * 100, 400))))
     found = inputs(card)
-    assert 10 <= len(found[actions.TRANSFER_AGENT]["choices"]) < 120
-    assert 10 <= len(found[actions.TRANSFER_DESK]["choices"]) < 400
+    assert 10 <= len(found[button_ids.TRANSFER_AGENT]["choices"]) < 120
+    assert 10 <= len(found[button_ids.TRANSFER_DESK]["choices"]) < 400
     assert len(card["refresh"]["userIds"]) == 60  # who refreshes is kept; the lists shrink
 
 
 def test_the_desk_picker_has_a_button_per_desk() -> None:
     card = check_card(teams.card(DeskPicker(7, "my VPN", desks("Desk", 3))))
-    buttons = by_verb(card, actions.PICK_DESK)
+    buttons = by_verb(card, button_ids.PICK_DESK)
     assert [b["data"] for b in buttons] == [{"value": f"7:desk{n}"} for n in range(3)]
     assert [b["title"] for b in buttons] == ["Send to Desk 0", "Send to Desk 1", "Send to Desk 2"]
-    assert actions.split_value(teams.value_of(buttons[1]["data"], actions.PICK_DESK), 2) == [
+    assert button_ids.split_value(teams.value_of(buttons[1]["data"], button_ids.PICK_DESK), 2) == [
         "7", "desk1"]
     assert "Desk about 2" in shown_text(card)
 
 
 def test_a_picker_with_many_desks_is_a_choice_set() -> None:
     card = check_card(teams.card(DeskPicker(7, "my VPN", desks("Desk", 40))))
-    choice = inputs(card)[actions.PICK_DESK]
+    choice = inputs(card)[button_ids.PICK_DESK]
     assert [c["value"] for c in choice["choices"]][:2] == ["7:desk0", "7:desk1"]
-    [send] = by_verb(card, actions.PICK_DESK)
-    submitted = {**send["data"], actions.PICK_DESK: "7:desk5"}  # what Teams sends back
-    assert teams.value_of(submitted, actions.PICK_DESK) == "7:desk5"
+    [send] = by_verb(card, button_ids.PICK_DESK)
+    submitted = {**send["data"], button_ids.PICK_DESK: "7:desk5"}  # what Teams sends back
+    assert teams.value_of(submitted, button_ids.PICK_DESK) == "7:desk5"
 
 
 def test_the_resolve_prompt_asks_and_rates() -> None:
     card = check_card(teams.card(ResolvePrompt(1042, "IT")))
-    assert [b["data"] for b in by_verb(card, actions.SOLVED_YES)] == [{"value": "1042"}]
-    assert [b["data"] for b in by_verb(card, actions.SOLVED_NO)] == [{"value": "1042"}]
-    rates = by_verb(card, actions.RATE)
+    assert [b["data"] for b in by_verb(card, button_ids.SOLVED_YES)] == [{"value": "1042"}]
+    assert [b["data"] for b in by_verb(card, button_ids.SOLVED_NO)] == [{"value": "1042"}]
+    rates = by_verb(card, button_ids.RATE)
     assert [b["data"]["value"] for b in rates] == [f"1042:{n}" for n in range(1, 6)]
     assert [b["title"] for b in rates] == [f"{n} ★" for n in range(1, 6)]
     answered = check_card(teams.card(ResolvePrompt(1042, "IT", answered=True, rating=4)))
@@ -202,8 +204,8 @@ def test_add_or_new_offers_each_open_request() -> None:
     view = AddOrNew(7, "also the printer", (OpenRequest(1001, "VPN", "IT"),
                                            OpenRequest(1002, "Pay", "HR")))
     card = check_card(teams.card(view))
-    assert [b["data"]["value"] for b in by_verb(card, actions.ADD_TO)] == ["7:1001", "7:1002"]
-    assert [b["data"]["value"] for b in by_verb(card, actions.NEW_REQUEST)] == ["7"]
+    assert [b["data"]["value"] for b in by_verb(card, button_ids.ADD_TO)] == ["7:1001", "7:1002"]
+    assert [b["data"]["value"] for b in by_verb(card, button_ids.NEW_REQUEST)] == ["7"]
 
 
 def test_the_agent_home_card_has_views_filter_paging_and_links() -> None:
@@ -211,12 +213,12 @@ def test_the_agent_home_card_has_views_filter_paging_and_links() -> None:
                      queue_rows("VPN", 3), page=2, pages=3, desks=desks("Desk", 2),
                      desk="desk1", now=NOW)
     card = check_card(teams.card(view))
-    assert [b["data"]["value"] for b in by_verb(card, actions.HOME_AVAILABLE)] == ["off"]
-    tabs = by_verb(card, actions.HOME_VIEW)
+    assert [b["data"]["value"] for b in by_verb(card, button_ids.HOME_AVAILABLE)] == ["off"]
+    tabs = by_verb(card, button_ids.HOME_VIEW)
     assert [(b["data"]["value"], b.get("style")) for b in tabs] == [
         ("unassigned", None), ("mine", "positive"), ("all", None)]
-    assert inputs(card)[actions.HOME_DESK]["value"] == "desk1"
-    assert [b["data"]["value"] for b in by_verb(card, actions.HOME_PAGE)] == ["mine:1", "mine:3"]
+    assert inputs(card)[button_ids.HOME_DESK]["value"] == "desk1"
+    assert [b["data"]["value"] for b in by_verb(card, button_ids.HOME_PAGE)] == ["mine:1", "mine:3"]
     links = [value["url"] for key, value, parent in walk(card)
              if key == "selectAction"]
     assert links == ["https://acme.slack.com/archives/C1/p1"]
@@ -240,12 +242,12 @@ def test_alert_links_only_to_https() -> None:
 
 
 @pytest.mark.parametrize(("payload", "verb", "value"), [
-    ({"ref": "1042", "value": "1042"}, actions.CLAIM, "1042"),
-    ({"ref": "1042", "value": "1042", actions.PRIORITY: "4"}, actions.PRIORITY, "4"),
-    ({"ref": "1042", actions.PRIORITY: " "}, actions.PRIORITY, None),
-    ({"value": 7}, actions.CLAIM, None),
-    (None, actions.CLAIM, None),
-    ("1042", actions.CLAIM, None),
+    ({"ref": "1042", "value": "1042"}, button_ids.CLAIM, "1042"),
+    ({"ref": "1042", "value": "1042", button_ids.PRIORITY: "4"}, button_ids.PRIORITY, "4"),
+    ({"ref": "1042", button_ids.PRIORITY: " "}, button_ids.PRIORITY, None),
+    ({"value": 7}, button_ids.CLAIM, None),
+    (None, button_ids.CLAIM, None),
+    ("1042", button_ids.CLAIM, None),
 ])
 def test_value_of_reads_a_choice_then_the_value(payload: Any, verb: str, value: Any) -> None:
     assert teams.value_of(payload, verb) == value

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cards import slack, teams
-from conversations import button_ids as actions
+from conversations import button_ids
 from conversations.view_models import DeskOption, PersonRef, SlaState
 from tests.unit.cards_checks import check_message, elements, options, texts
 from tests.unit.test_cards_slack import desks, ticket
@@ -16,7 +16,7 @@ from tests.unit.test_cards_slack import desks, ticket
 
 def controls(card: dict) -> dict[str, dict]:
     [block] = [b for b in card["blocks"] if b["type"] == "actions"]
-    assert block["block_id"] == actions.ticket_block(1042)
+    assert block["block_id"] == button_ids.ticket_block(1042)
     return {element["action_id"]: element for element in block["elements"]}
 
 
@@ -43,21 +43,21 @@ def test_an_open_card_shows_every_field_and_control() -> None:
 
     # Held by someone: who, and Take over / Unassign; never a Claim button (issue 14.7).
     found = controls(card)
-    assert list(found) == [actions.TAKE_OVER, actions.UNASSIGN, actions.TRANSFER_AGENT,
-                           actions.TRANSFER_DESK, actions.PIN, actions.PRIORITY,
-                           actions.STATUS, actions.CLOSE]
-    assert found[actions.TAKE_OVER]["value"] == found[actions.UNASSIGN]["value"] == "1042"
-    assert found[actions.PIN]["value"] == "1042"
+    assert list(found) == [button_ids.TAKE_OVER, button_ids.UNASSIGN, button_ids.TRANSFER_AGENT,
+                           button_ids.TRANSFER_DESK, button_ids.PIN, button_ids.PRIORITY,
+                           button_ids.STATUS, button_ids.CLOSE]
+    assert found[button_ids.TAKE_OVER]["value"] == found[button_ids.UNASSIGN]["value"] == "1042"
+    assert found[button_ids.PIN]["value"] == "1042"
     # Agents without a Slack id cannot be chosen (the select's value is the user id).
-    assert [o["value"] for o in options(found[actions.TRANSFER_AGENT])] == ["U0001A"]
-    assert [o["value"] for o in options(found[actions.TRANSFER_DESK])] == [
+    assert [o["value"] for o in options(found[button_ids.TRANSFER_AGENT])] == ["U0001A"]
+    assert [o["value"] for o in options(found[button_ids.TRANSFER_DESK])] == [
         "desk0", "desk1", "desk2"]
-    assert [o["value"] for o in options(found[actions.PRIORITY])] == ["1", "2", "3", "4", "5"]
-    assert found[actions.PRIORITY]["initial_option"]["value"] == "4"
-    assert [o["value"] for o in options(found[actions.STATUS])] == [
+    assert [o["value"] for o in options(found[button_ids.PRIORITY])] == ["1", "2", "3", "4", "5"]
+    assert found[button_ids.PRIORITY]["initial_option"]["value"] == "4"
+    assert [o["value"] for o in options(found[button_ids.STATUS])] == [
         "waiting", "on_hold", "open", "resolved"]
-    assert found[actions.STATUS]["initial_option"]["value"] == "waiting"
-    close = found[actions.CLOSE]
+    assert found[button_ids.STATUS]["initial_option"]["value"] == "waiting"
+    close = found[button_ids.CLOSE]
     assert close["style"] == "danger" and close["value"] == "1042"
     assert close["confirm"]["style"] == "danger" and "#1042" in close["confirm"]["text"]["text"]
 
@@ -69,10 +69,11 @@ def test_a_new_unassigned_card_without_choices() -> None:
     assert shown["*Assignee*"] == "🟠 *Unassigned*"
     assert shown["*SLA*"] == "No SLA" and shown["*Status*"] == "🆕 New"
     found = controls(card)
-    assert actions.TRANSFER_AGENT not in found and actions.TRANSFER_DESK not in found
-    assert "initial_option" not in found[actions.STATUS]  # "new" is not a choice
-    assert found[actions.CLAIM]["style"] == "primary" and found[actions.CLAIM]["value"] == "1042"
-    assert actions.TAKE_OVER not in found and actions.UNASSIGN not in found
+    assert button_ids.TRANSFER_AGENT not in found and button_ids.TRANSFER_DESK not in found
+    assert "initial_option" not in found[button_ids.STATUS]  # "new" is not a choice
+    claim = found[button_ids.CLAIM]
+    assert claim["style"] == "primary" and claim["value"] == "1042"
+    assert button_ids.TAKE_OVER not in found and button_ids.UNASSIGN not in found
 
 
 def test_a_pinned_rated_ticket_offers_unpin_and_says_pinned_once() -> None:
@@ -84,7 +85,7 @@ def test_a_pinned_rated_ticket_offers_unpin_and_says_pinned_once() -> None:
     assert texts(card).count("Pinned") == 1 and texts(card).count("📌") == 1
     assert "📌" not in card["blocks"][0]["text"]["text"]
     found = controls(card)
-    assert actions.UNPIN in found and actions.PIN not in found
+    assert button_ids.UNPIN in found and button_ids.PIN not in found
 
 
 def test_a_closed_card_shows_its_final_state_and_no_controls() -> None:
@@ -159,9 +160,9 @@ def test_many_agents_and_desks_go_in_option_groups_within_limits() -> None:
         "N" * 500, agents=tuple(PersonRef("A" * 100, f"U{n:05d}") for n in range(250)),
         other_desks=desks("D" * 100, 300))))
     found = controls(card)
-    assert len(options(found[actions.TRANSFER_AGENT])) == 250
-    assert len(found[actions.TRANSFER_DESK]["option_groups"]) == 3
-    assert len(options(found[actions.TRANSFER_DESK])) == 300
+    assert len(options(found[button_ids.TRANSFER_AGENT])) == 250
+    assert len(found[button_ids.TRANSFER_DESK]["option_groups"]) == 3
+    assert len(options(found[button_ids.TRANSFER_DESK])) == 300
 
 
 def test_odd_values_never_break_the_card() -> None:
@@ -169,4 +170,4 @@ def test_odd_values_never_break_the_card() -> None:
                     {"kind": "<!channel>"}, {"desk": DeskOption("<x>", "")},
                     {"requester_earlier_requests": 0}):
         card = check_message(slack.message(dataclasses.replace(ticket("x"), **changes)))
-        assert controls(card)[actions.PRIORITY]["initial_option"]["value"] in "12345"
+        assert controls(card)[button_ids.PRIORITY]["initial_option"]["value"] in "12345"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.delivery import VIEWS
 from bot.slack.sender import SlackSender
 from bot.teams.sender import TeamsSender
 from conversations.delivery_plan import (
@@ -33,7 +32,8 @@ from conversations.delivery_plan import (
     View,
     decide,
 )
-from conversations.dispatch import Notice, Undeliverable
+from conversations.delivery_views import VIEWS
+from conversations.outbox_worker import Notice, Undeliverable
 from desks.notices import NoticeKind
 from storage.models import Conversation, Desk, MessageFile, PendingRequest, Person
 

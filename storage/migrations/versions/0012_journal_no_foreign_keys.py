@@ -5,7 +5,7 @@ PostgreSQL it was a trigger per inserted row that locked the workspace row, ~8 o
 ~23 ms a sweep spent copying two thousand notices in, and ~4 ms of its thousand
 events. deskbot never deletes a workspace; a workspace removed by hand leaves its
 audit trail (which should outlive what it tells of) and its last notices, which the
-senders give up on as undeliverable (`bot/delivery.py`). See `storage/models.py`.
+senders give up on as undeliverable (`conversations/delivery_views.py`). See `storage/models.py`.
 
 Revision ID: 0012_journal_no_foreign_keys
 Revises: 0011_inbound_waiting_by_platform

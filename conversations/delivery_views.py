@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from conversations import view_queries as views
+from conversations import view_queries
 from conversations.delivery_plan import View
-from conversations.dispatch import Notice, Undeliverable
+from conversations.outbox_worker import Notice, Undeliverable
 from storage.database import Database
 from storage.models import Conversation, PendingRequest
 
@@ -36,18 +36,18 @@ class NoticeContext:
 # The views of conversations/view_queries.py a plan may name, and whether they show a conversation
 # (built as `builder(uow, conversation, *args)`) or not (`builder(uow, *args)`).
 VIEWS: dict[str, tuple[Callable[..., Awaitable[Any]], bool]] = {
-    "ticket_card": (views.ticket_card, True),
-    "card_moved": (views.card_moved, True),
-    "relay_to_agents": (views.relay_to_agents, True),
-    "relay_to_requester": (views.relay_to_requester, True),
-    "agent_notification": (views.agent_notification, True),
-    "scheduler_alert": (views.scheduler_alert, True),
-    "receipt": (views.receipt, True),
-    "requester_update": (views.requester_update, True),
-    "resolve_prompt": (views.resolve_prompt, True),
-    "digest": (views.digest, False),
-    "desk_not_ready": (views.desk_not_ready, False),
-    "requester_prompt": (views.requester_prompt, False),
+    "ticket_card": (view_queries.ticket_card, True),
+    "card_moved": (view_queries.card_moved, True),
+    "relay_to_agents": (view_queries.relay_to_agents, True),
+    "relay_to_requester": (view_queries.relay_to_requester, True),
+    "agent_notification": (view_queries.agent_notification, True),
+    "scheduler_alert": (view_queries.scheduler_alert, True),
+    "receipt": (view_queries.receipt, True),
+    "requester_update": (view_queries.requester_update, True),
+    "resolve_prompt": (view_queries.resolve_prompt, True),
+    "digest": (view_queries.digest, False),
+    "desk_not_ready": (view_queries.desk_not_ready, False),
+    "requester_prompt": (view_queries.requester_prompt, False),
 }
 
 

@@ -1,4 +1,4 @@
-"""The dispatcher: delivers outbox notices through a platform sender, in order per conversation.
+"""The outbox worker: delivers outbox notices through a platform sender, in order per conversation.
 
 One asyncio task per process, woken after each commit (`db.on_after_commit(d.wake)`) and
 on a timer. A round leases due runs of rows (storage/outbox.py), delivers the runs of
@@ -13,8 +13,8 @@ name more people to tell (`ALSO`), told one after another with the progress kept
 row (`TOLD`), so a retry goes on from the next one.
 
 Guarantees: a notice is never lost (an undelivered row stays in the outbox until a
-dispatcher finishes it; a dead dispatcher's lease runs out) and not delivered twice while
-leases hold. A cancelled dispatcher records the sends that already returned.
+outbox worker finishes it; a dead outbox worker's lease runs out) and not delivered twice while
+leases hold. A cancelled outbox worker records the sends that already returned.
 
 A failure can be ambiguous: a send that timed out (here, `send_timeout`, or in the
 client), lost its connection after sending, or got a 5xx may have reached the platform.
@@ -29,7 +29,7 @@ A retry must not repeat it blindly, and the senders see to that:
 Windows that remain, where a notice may be delivered twice:
 - a process that dies after the platform accepted a notice and before the row was
   marked: the lease runs out without counting an attempt, so on Slack the next
-  dispatcher looks first only if the notice had failed before; on Teams it resends;
+  outbox worker looks first only if the notice had failed before; on Teams it resends;
 - Teams: a send whose answer never came back (timeout, dropped connection, 5xx after
   Teams took it): the connector cannot be asked what a conversation holds, so the retry
   sends it again (the marker makes the repeat recognisable);
@@ -177,7 +177,7 @@ def default_owner() -> str:
     return f"{socket.gethostname()[:36]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
-class Dispatcher:
+class OutboxWorker:
     """Delivers due outbox notices through `sender`; see the module docstring."""
 
     def __init__(self, db: Database, sender: Sender, *, owner: str | None = None,
@@ -278,10 +278,10 @@ class Dispatcher:
         if self._task is not None and not self._task.done():
             return
         self._stopping = False
-        self._task = asyncio.create_task(self.run(), name=f"outbox dispatcher {self.owner}")
+        self._task = asyncio.create_task(self.run(), name=f"outbox worker {self.owner}")
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop the background task and give back this dispatcher's leases; never raises.
+        """Stop the background task and give back this outbox worker's leases; never raises.
 
         Sends in flight get `grace` seconds to finish and be recorded; then they are
         cancelled, and those notices will be delivered again (the platform may have them).
@@ -295,13 +295,13 @@ class Dispatcher:
                 task.cancel()
                 await asyncio.wait({task})
             if not task.cancelled() and task.exception() is not None:
-                log.error("outbox dispatcher ended with an error", exc_info=task.exception())
+                log.error("outbox worker ended with an error", exc_info=task.exception())
         try:
             async with self.db.unit_of_work() as uow:
                 released = await outbox.release(uow, self.owner)
                 await uow.commit()
             if released:
-                log.info("outbox dispatcher %s released %d leased notices", self.owner,
+                log.info("outbox worker %s released %d leased notices", self.owner,
                          released)
         except Exception:
             log.exception("could not release the leases of %s; they run out by themselves",
@@ -365,7 +365,7 @@ class Dispatcher:
         """Deliver `notice`; one with `ALSO` recipients goes to each of them in turn.
 
         After each one but the last, how many were told is kept in the row (`TOLD`), so
-        a retry, or another dispatcher after this one's lease ran out, resumes with the
+        a retry, or another outbox worker after this one's lease ran out, resumes with the
         next. A recipient who cannot be reached (Undeliverable) is logged and passed by:
         the others are still told.
         """
@@ -393,7 +393,7 @@ class Dispatcher:
             owned = await outbox.record_told(uow, self.owner, row.id,
                                              {**notice.payload, TOLD: told})
             await uow.commit()
-        if not owned:  # another dispatcher has the row now, and goes on from its `told`
+        if not owned:  # another outbox worker has the row now, and goes on from its `told`
             raise RetryLater(f"lease lost after telling {told} of the notice's recipients")
 
     async def _card_first(self, notice: Notice) -> None:
@@ -433,7 +433,7 @@ class Dispatcher:
                 await uow.commit()
         if not owned:
             log.warning("notice %s (%s, conversation %s) was delivered after its lease ran "
-                        "out; another dispatcher may deliver it again",
+                        "out; another outbox worker may deliver it again",
                         row.id, row.kind, row.conversation_id)
             return _Next.STOP
         self._count(metrics.NOTICES_DELIVERED, row)
@@ -642,5 +642,5 @@ class RecordingSender:
         self._changed = asyncio.Event()
 
 
-__all__ = ["Delivery", "Dispatcher", "FileRefused", "Notice", "RecordingSender", "RetryLater",
+__all__ = ["Delivery", "OutboxWorker", "FileRefused", "Notice", "RecordingSender", "RetryLater",
            "Sender", "Undeliverable", "default_owner"]

@@ -1,4 +1,4 @@
-"""The outbox dispatcher: order per key, wake-ups, retries, failures, coalescing, links,
+"""The outbox worker: order per key, wake-ups, retries, failures, coalescing, links,
 restarts, a kill mid-batch and two replicas on one database. Runs on SQLite, and on
 PostgreSQL when DESKBOT_TEST_DATABASE_URL is set."""
 
@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 
 import storage.outbox as outbox
-from conversations.dispatch import (
+from conversations.outbox_worker import (
     Delivery,
-    Dispatcher,
     Notice,
+    OutboxWorker,
     RecordingSender,
     RetryLater,
     Undeliverable,
@@ -125,10 +125,10 @@ async def rows(db: Database) -> dict[int, OutboxNotice]:
     return {row.id: row for row in found}
 
 
-def dispatcher(db: Database, sender: RecordingSender, **kwargs: Any) -> Dispatcher:
+def outbox_worker(db: Database, sender: RecordingSender, **kwargs: Any) -> OutboxWorker:
     kwargs.setdefault("jitter", FixedJitter(1.0))
     kwargs.setdefault("poll_interval", 3600.0)  # nothing in these tests waits for a poll
-    return Dispatcher(db, sender, **kwargs)
+    return OutboxWorker(db, sender, **kwargs)
 
 
 def assert_ordered_per_key(delivered: list[Notice]) -> None:
@@ -153,7 +153,7 @@ async def test_delivers_everything_in_order_per_conversation(db: Database, seed:
                               (a, RELAY), (None, NoticeKind.AGENT_ASSIGNED.value)])
     sender = RecordingSender()
     # Small batches, so the rows take several rounds.
-    finished = await dispatcher(db, sender, batch_keys=2, per_key=2).drain()
+    finished = await outbox_worker(db, sender, batch_keys=2, per_key=2).drain()
 
     assert finished == 7
     assert sorted(sender.delivered_ids) == ids
@@ -165,14 +165,14 @@ async def test_delivers_everything_in_order_per_conversation(db: Database, seed:
     assert all(r.outcome == "delivered" and r.done_at == db.clock.now()
                and r.lease_owner is None and r.lease_until is None
                for r in stored.values())
-    assert await dispatcher(db, sender).drain() == 0  # nothing is delivered twice
+    assert await outbox_worker(db, sender).drain() == 0  # nothing is delivered twice
     assert len(sender.delivered) == 7
 
 
-async def test_a_commit_wakes_the_started_dispatcher(db: Database, seed: Seed):
+async def test_a_commit_wakes_the_started_outbox_worker(db: Database, seed: Seed):
     [a] = await seed.conversations(1)
     sender = RecordingSender()
-    d = dispatcher(db, sender)  # polls only once an hour
+    d = outbox_worker(db, sender)  # polls only once an hour
     db.on_after_commit(d.wake)
     await d.start()
     try:
@@ -193,7 +193,7 @@ async def test_a_commit_wakes_the_started_dispatcher(db: Database, seed: Seed):
 async def test_the_timer_finds_rows_nobody_woke_it_for(db: Database, seed: Seed):
     [a] = await seed.conversations(1)
     sender = RecordingSender()
-    d = dispatcher(db, sender, poll_interval=0.05)  # no on_after_commit hook this time
+    d = outbox_worker(db, sender, poll_interval=0.05)  # no on_after_commit hook this time
     await d.start()
     try:
         async with asyncio.timeout(10):
@@ -217,7 +217,7 @@ async def test_the_loop_survives_a_failed_round(db: Database, seed: Seed, caplog
 
     remove = db.on_before_commit(fail_once)
     sender = RecordingSender()
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
     await d.start()
     try:
         async with asyncio.timeout(10):
@@ -240,7 +240,7 @@ async def test_transient_failure_is_retried_after_the_back_off(db: Database, see
     first, second = await seed.notices([(a, RELAY), (a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(first, RetryLater("HTTP 503"), ConnectionResetError("connection reset"))
-    d = dispatcher(db, sender, base_backoff=2.0, jitter=FixedJitter(0.5))
+    d = outbox_worker(db, sender, base_backoff=2.0, jitter=FixedJitter(0.5))
 
     assert await d.drain() == 0
     row = (await rows(db))[first]
@@ -274,7 +274,7 @@ async def test_a_bug_fails_the_notice_at_once_with_its_traceback(
     sender = RecordingSender()
     sender.fail_notice(first, error)
 
-    assert await dispatcher(db, sender).drain() == 2
+    assert await outbox_worker(db, sender).drain() == 2
     assert len(sender.calls) == 2 and sender.delivered_ids == [second]  # the key goes on
     row = (await rows(db))[first]
     assert (row.outcome, row.attempts) == ("failed", 1) and row.done_at is not None
@@ -294,7 +294,7 @@ async def test_a_platform_or_network_failure_is_retried(
     [only] = await seed.notices([(a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(only, error)
-    d = dispatcher(db, sender, base_backoff=2.0)
+    d = outbox_worker(db, sender, base_backoff=2.0)
 
     assert await d.drain() == 0
     row = (await rows(db))[only]
@@ -309,7 +309,7 @@ async def test_retry_after_is_honoured(db: Database, seed: Seed, clock: FrozenCl
     [only] = await seed.notices([(a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(only, RetryLater("HTTP 429", retry_after=30))
-    d = dispatcher(db, sender, base_backoff=2.0)
+    d = outbox_worker(db, sender, base_backoff=2.0)
 
     assert await d.drain() == 0
     assert (await rows(db))[only].available_at == clock.now() + timedelta(seconds=30)
@@ -326,7 +326,7 @@ async def test_permanent_failure_fails_the_row_and_the_key_goes_on(db: Database,
     sender = RecordingSender()
     sender.fail_notice(second, Undeliverable("channel_not_found"))
 
-    assert await dispatcher(db, sender).drain() == 3
+    assert await outbox_worker(db, sender).drain() == 3
     assert sender.delivered_ids == [first, third]
     row = (await rows(db))[second]
     assert row.outcome == "failed" and row.done_at is not None and row.attempts == 1
@@ -338,7 +338,7 @@ async def test_max_attempts_fails_the_row(db: Database, seed: Seed, clock: Froze
     first, second = await seed.notices([(a, RELAY), (a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(first, *[RetryLater("HTTP 500")] * 3)
-    d = dispatcher(db, sender, max_attempts=3, base_backoff=1.0, max_backoff=5.0)
+    d = outbox_worker(db, sender, max_attempts=3, base_backoff=1.0, max_backoff=5.0)
 
     for _ in range(2):
         assert await d.drain() == 0
@@ -357,7 +357,7 @@ async def test_a_failing_head_holds_its_key_but_not_the_others(db: Database, see
                                              (a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(a1, RetryLater("HTTP 502"))
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
 
     assert await d.drain() == 2
     assert sender.delivered_ids == [b1, b2]
@@ -376,7 +376,7 @@ async def test_a_row_not_due_yet_holds_the_rows_behind_it(db: Database, seed: Se
     [later] = await seed.notices([(a, RELAY)], delay=timedelta(minutes=5))
     [after] = await seed.notices([(a, RELAY)])
     sender = RecordingSender()
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
 
     assert await d.drain() == 1
     assert sender.delivered_ids == [first]
@@ -386,14 +386,14 @@ async def test_a_row_not_due_yet_holds_the_rows_behind_it(db: Database, seed: Se
 
 
 def test_back_off_grows_is_capped_and_jittered(db: Database):
-    low = Dispatcher(db, RecordingSender(), base_backoff=2.0, max_backoff=60.0,
+    low = OutboxWorker(db, RecordingSender(), base_backoff=2.0, max_backoff=60.0,
                      jitter=FixedJitter(0.0))
-    high = Dispatcher(db, RecordingSender(), base_backoff=2.0, max_backoff=60.0,
+    high = OutboxWorker(db, RecordingSender(), base_backoff=2.0, max_backoff=60.0,
                       jitter=FixedJitter(1.0))
     assert [high.backoff(n) for n in range(1, 8)] == [2, 4, 8, 16, 32, 60, 60]
     assert [low.backoff(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
     assert high.backoff(10_000) == 60  # no overflow however many attempts
-    spread = Dispatcher(db, RecordingSender(), jitter=random.Random(7))
+    spread = OutboxWorker(db, RecordingSender(), jitter=random.Random(7))
     assert len({spread.backoff(3) for _ in range(20)}) > 1
 
 
@@ -406,7 +406,7 @@ async def test_card_updates_of_one_conversation_are_coalesced(db: Database, seed
                              + [(b, UPDATE), (b, RELAY), (b, RELAY)])
     sender = RecordingSender()
 
-    assert await dispatcher(db, sender).drain() == len(ids)
+    assert await outbox_worker(db, sender).drain() == len(ids)
     relay_a, last_a, update_b, relay_b1, relay_b2 = ids[5], ids[10], ids[11], ids[12], ids[13]
     by_key = defaultdict(list)
     for notice in sender.delivered:
@@ -424,7 +424,7 @@ async def test_coalescing_keeps_each_conversations_last_update_in_a_shared_key(
     ids = await seed.notices([(a, UPDATE), (b, UPDATE), (a, UPDATE), (b, UPDATE), (a, RELAY)],
                              ordering_key="desk:it")
     sender = RecordingSender()
-    assert await dispatcher(db, sender).drain() == 5
+    assert await outbox_worker(db, sender).drain() == 5
     assert sender.delivered_ids == [ids[2], ids[3], ids[4]]
 
 
@@ -432,7 +432,7 @@ async def test_coalescing_only_within_one_leased_run(db: Database, seed: Seed):
     [a] = await seed.conversations(1)
     ids = await seed.notices([(a, UPDATE)] * 4)
     sender = RecordingSender()
-    assert await dispatcher(db, sender, per_key=2).drain() == 4
+    assert await outbox_worker(db, sender, per_key=2).drain() == 4
     assert sender.delivered_ids == [ids[1], ids[3]]
 
 
@@ -447,7 +447,7 @@ async def test_a_notice_marked_card_first_updates_the_card_then_is_delivered(
     [alert] = await seed.notices([(a, ALERT)], payload={"target": "resolution", CARD_FIRST: True})
     [plain] = await seed.notices([(a, ALERT)], payload={"target": "resolution"})
     sender = RecordingSender()
-    assert await dispatcher(db, sender).drain() == 2
+    assert await outbox_worker(db, sender).drain() == 2
     assert [(n.id, n.kind, dict(n.payload)) for n in sender.delivered] == [
         (alert, UPDATE, {}),
         (alert, ALERT, {"target": "resolution", CARD_FIRST: True}),
@@ -461,7 +461,7 @@ async def test_a_card_that_cannot_be_updated_does_not_stop_the_notice(
     [alert] = await seed.notices([(a, ALERT)], payload={CARD_FIRST: True})
     sender = RecordingSender()
     sender.fail_call(1, Undeliverable("the card's channel is archived"))
-    assert await dispatcher(db, sender).drain() == 1
+    assert await outbox_worker(db, sender).drain() == 1
     assert [(n.id, n.kind) for n in sender.delivered] == [(alert, ALERT)]
     assert (await rows(db))[alert].outcome == "delivered"
     assert "its card was not updated: the card's channel is archived" in caplog.text
@@ -474,7 +474,7 @@ async def test_card_first_retried_updates_the_card_again_and_sends_the_notice_on
     sender = RecordingSender()
     sender.fail_call(1, RetryLater("HTTP 503"))  # the card update: both wait
     sender.fail_call(3, RetryLater("HTTP 503"))  # the alert, after the card's second try
-    d = dispatcher(db, sender, base_backoff=1.0)
+    d = outbox_worker(db, sender, base_backoff=1.0)
     assert await d.drain() == 0
     clock.advance(seconds=1)
     assert await d.drain() == 0
@@ -515,12 +515,12 @@ async def test_a_notice_with_also_tells_each_person_in_turn_once(db: Database, s
     dana, noa, lee = await _people(db, seed, 3)
     alert = await _alert_to(db, seed, a, dana, [noa, lee])
     sender = RecordingSender()
-    assert await dispatcher(db, sender).drain() == 1
+    assert await outbox_worker(db, sender).drain() == 1
     assert [(n.id, n.kind, n.person_id) for n in sender.delivered] == [
         (alert, UPDATE, dana), (alert, ALERT, dana), (alert, ALERT, noa), (alert, ALERT, lee)]
     row = (await rows(db))[alert]
     assert row.outcome == "delivered" and row.payload[TOLD] == 2
-    assert await dispatcher(db, sender).drain() == 0 and len(sender.delivered) == 4
+    assert await outbox_worker(db, sender).drain() == 0 and len(sender.delivered) == 4
 
 
 async def test_a_retried_notice_resumes_after_those_already_told(
@@ -530,7 +530,7 @@ async def test_a_retried_notice_resumes_after_those_already_told(
     alert = await _alert_to(db, seed, a, dana, [noa, lee])
     sender = RecordingSender()
     sender.fail_call(3, RetryLater("HTTP 503"))  # card, Dana, then Noa's send fails
-    d = dispatcher(db, sender, base_backoff=1.0)
+    d = outbox_worker(db, sender, base_backoff=1.0)
     assert await d.drain() == 0
     row = (await rows(db))[alert]
     assert row.payload[TOLD] == 1 and row.attempts == 1 and row.outcome is None
@@ -550,7 +550,7 @@ async def test_a_person_who_cannot_be_told_does_not_stop_the_others(
     alert = await _alert_to(db, seed, a, dana, [noa, lee])
     sender = RecordingSender()
     sender.fail_call(3, Undeliverable("user_disabled"))
-    assert await dispatcher(db, sender).drain() == 1
+    assert await outbox_worker(db, sender).drain() == 1
     assert [n.person_id for n in sender.delivered if n.kind == ALERT] == [dana, lee]
     assert (await rows(db))[alert].outcome == "delivered"
     assert f"person {noa} not told: user_disabled" in caplog.text
@@ -571,7 +571,7 @@ async def test_links_from_the_delivery_are_stored(db: Database, seed: Seed):
                                        other: {"agent_side_id": "stolen"}})
 
     sender = RecordingSender(reply=reply)
-    assert await dispatcher(db, sender).drain() == 2
+    assert await outbox_worker(db, sender).drain() == 2
     async with db.unit_of_work(readonly=True) as uow:
         conversation = await uow.session.get(Conversation, a)
         message = await uow.session.get(Message, mine)
@@ -594,10 +594,10 @@ async def test_bad_links_do_not_make_a_delivered_notice_undelivered(db: Database
                                                                     caplog):
     [person_notice] = await seed.notices([(None, NoticeKind.AGENT_ASSIGNED.value)])
     sender = RecordingSender(reply=lambda n: Delivery(conversation_links={"agent_thread": "1"}))
-    assert await dispatcher(db, sender).drain() == 1
+    assert await outbox_worker(db, sender).drain() == 1
     assert (await rows(db))[person_notice].outcome == "delivered"
     assert "links not stored" in caplog.text
-    assert await dispatcher(db, sender).drain() == 0 and len(sender.calls) == 1
+    assert await outbox_worker(db, sender).drain() == 0 and len(sender.calls) == 1
 
 
 async def test_payload_bodies_never_reach_the_log(db: Database, seed: Seed, caplog):
@@ -607,7 +607,7 @@ async def test_payload_bodies_never_reach_the_log(db: Database, seed: Seed, capl
     sender = RecordingSender()
     sender.fail_call(1, RetryLater("HTTP 429", retry_after=0))
     sender.fail_call(3, Undeliverable("gone"))
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
     await d.drain()
     await d.drain()
     assert len(sender.calls) == 4
@@ -618,17 +618,17 @@ async def test_payload_bodies_never_reach_the_log(db: Database, seed: Seed, capl
 # ---------------------------------------------------------------- leases, restarts, kills
 
 
-async def test_rows_leased_by_a_dead_dispatcher_are_delivered_after_the_lease(
+async def test_rows_leased_by_a_dead_outbox_worker_are_delivered_after_the_lease(
         db: Database, seed: Seed, clock: FrozenClock):
     a, b = await seed.conversations(2)
     ids = await seed.notices([(a, RELAY), (b, RELAY), (a, RELAY)])
-    async with db.unit_of_work() as uow:  # a dispatcher leases, then its process dies
+    async with db.unit_of_work() as uow:  # a outbox worker leases, then its process dies
         runs = await outbox.lease_batch(uow, "dead-host:1:00", lease=LEASE, max_keys=50,
                                         per_key=100)
     assert sorted(r.id for run in runs for r in run) == ids
 
     sender = RecordingSender()
-    d = dispatcher(db, sender, lease=LEASE)
+    d = outbox_worker(db, sender, lease=LEASE)
     assert await d.drain() == 0  # the lease still holds
     clock.advance(LEASE)
     assert await d.drain() == 0  # up to the last instant
@@ -648,7 +648,7 @@ async def test_a_lease_running_low_ends_the_run_and_releases_the_rest(
         return None
 
     sender = RecordingSender(reply=slow)
-    d = dispatcher(db, sender, lease=LEASE)
+    d = outbox_worker(db, sender, lease=LEASE)
     assert await d.run_once() == 1
     stored = await rows(db)
     assert all(stored[i].lease_owner is None and stored[i].outcome is None for i in ids[1:])
@@ -657,7 +657,7 @@ async def test_a_lease_running_low_ends_the_run_and_releases_the_rest(
 
 
 class TakenOverSender(RecordingSender):
-    """Takes so long that its lease runs out and another dispatcher leases the row."""
+    """Takes so long that its lease runs out and another outbox worker leases the row."""
 
     def __init__(self, db: Database, clock: FrozenClock) -> None:
         super().__init__()
@@ -670,12 +670,12 @@ class TakenOverSender(RecordingSender):
         return await super().deliver(notice)
 
 
-async def test_a_dispatcher_that_lost_its_lease_does_not_finish_the_row(
+async def test_an_outbox_worker_that_lost_its_lease_does_not_finish_the_row(
         db: Database, seed: Seed, clock: FrozenClock, caplog):
     [a] = await seed.conversations(1)
     first, second = await seed.notices([(a, RELAY), (a, RELAY)])
     sender = TakenOverSender(db, clock)
-    assert await dispatcher(db, sender, lease=LEASE).run_once() == 0
+    assert await outbox_worker(db, sender, lease=LEASE).run_once() == 0
     stored = await rows(db)
     assert [stored[first].lease_owner, stored[second].lease_owner] == ["other", "other"]
     assert stored[first].outcome is None  # the new owner decides; it will deliver again
@@ -698,7 +698,7 @@ async def test_an_error_recording_a_delivery_leaves_the_row_to_its_lease(
 
     monkeypatch.setattr(outbox, "mark_delivered", flaky)
     sender = RecordingSender()
-    d = dispatcher(db, sender, lease=LEASE)
+    d = outbox_worker(db, sender, lease=LEASE)
     assert await d.drain() == 1  # key b goes on; key a stops
     stored = await rows(db)
     assert stored[a1].lease_owner == d.owner and stored[a1].outcome is None
@@ -716,7 +716,7 @@ async def test_stop_lets_the_send_in_flight_finish_and_releases_the_rest(
     gate = asyncio.Event()
     sender = RecordingSender()
     sender.block_call(2, gate)
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
     await d.start()
     await until(sender, lambda: sender.waiting == 1)
     stopping = asyncio.create_task(d.stop(grace=30))
@@ -735,7 +735,7 @@ async def test_stop_cancels_a_hung_send_and_releases_its_lease(db: Database, see
     ids = await seed.notices([(a, RELAY)] * 3)
     sender = RecordingSender()
     sender.block_call(2, asyncio.Event())  # never set
-    d = dispatcher(db, sender)
+    d = outbox_worker(db, sender)
     await d.start()
     await until(sender, lambda: sender.waiting == 1)
     await d.stop(grace=0)
@@ -743,9 +743,9 @@ async def test_stop_cancels_a_hung_send_and_releases_its_lease(db: Database, see
     assert all(r.lease_owner is None for r in (await rows(db)).values())
 
     again = RecordingSender()  # no clock moved: the released rows are free at once
-    assert await dispatcher(db, again).drain() == 2
+    assert await outbox_worker(db, again).drain() == 2
     assert again.delivered_ids == ids[1:]
-    await Dispatcher(db, again).stop()  # stopping one never started is harmless
+    await OutboxWorker(db, again).stop()  # stopping one never started is harmless
 
 
 async def test_killed_mid_batch_and_restarted_delivers_the_rest_once(
@@ -756,7 +756,7 @@ async def test_killed_mid_batch_and_restarted_delivers_the_rest_once(
     gate = asyncio.Event()
     first = RecordingSender()
     first.block_call(400, gate)  # never set: the send at call 400 never returns
-    doomed = dispatcher(first_db, first, lease=LEASE)
+    doomed = outbox_worker(first_db, first, lease=LEASE)
     task = asyncio.create_task(doomed.run())
     await until(first, lambda: first.waiting == 1, seconds=60)
     task.cancel()  # killed: no stop(), no release of leases
@@ -767,8 +767,8 @@ async def test_killed_mid_batch_and_restarted_delivers_the_rest_once(
     assert 399 <= len(first.delivered) < 1000
 
     second = RecordingSender()
-    survivor = dispatcher(db, second, lease=LEASE)
-    assert await survivor.drain() == 0  # the dead dispatcher's leases still hold
+    survivor = outbox_worker(db, second, lease=LEASE)
+    assert await survivor.drain() == 0  # the dead outbox worker's leases still hold
     clock.advance(LEASE + timedelta(seconds=1))
     await survivor.drain()
 
@@ -787,7 +787,7 @@ async def test_two_replicas_deliver_each_notice_exactly_once(
     ids = await seed.notices([(rng.choice(keys), RELAY) for _ in range(1000)])
     both: list[Notice] = []
     senders = [RecordingSender(log=both), RecordingSender(log=both)]
-    replicas = [dispatcher(database_factory(), sender, batch_keys=5, per_key=10)
+    replicas = [outbox_worker(database_factory(), sender, batch_keys=5, per_key=10)
                 for sender in senders]
 
     await asyncio.wait_for(asyncio.gather(*(r.drain() for r in replicas)), timeout=120)
@@ -805,13 +805,13 @@ async def test_two_replicas_deliver_each_notice_exactly_once(
         assert await outbox.pending_count(uow) == 0
 
 
-# A dispatcher in its own process, killed for real (SIGKILL). Its sender "sends" by printing
+# A outbox worker in its own process, killed for real (SIGKILL). Its sender "sends" by printing
 # a line, and from the n-th call on it hangs, so once every delivery slot hangs no
 # transaction is open and nothing was sent without being recorded.
 CHILD = r"""
 import asyncio, sys
 from datetime import datetime
-from conversations.dispatch import Dispatcher
+from conversations.outbox_worker import OutboxWorker
 from storage.clock import FrozenClock
 from storage.database import Database
 
@@ -829,7 +829,7 @@ class PrintingSender:
 async def main():
     kwargs = {"connect_args": {"server_settings": {"search_path": schema}}} if schema else {}
     db = Database(url, clock=FrozenClock(datetime.fromisoformat(start)), **kwargs)
-    await Dispatcher(db, PrintingSender(), concurrency=10, poll_interval=3600).run()
+    await OutboxWorker(db, PrintingSender(), concurrency=10, poll_interval=3600).run()
 
 asyncio.run(main())
 """
@@ -866,7 +866,7 @@ async def test_a_process_killed_mid_batch_loses_nothing_and_repeats_nothing(
     assert {i for i, r in stored.items() if r.outcome == "delivered"} == set(sent)
 
     sender = RecordingSender()
-    survivor = dispatcher(db, sender, lease=LEASE)
+    survivor = outbox_worker(db, sender, lease=LEASE)
     assert await survivor.drain() == 0  # the dead process's leases still hold
     clock.advance(LEASE + timedelta(seconds=1))
     assert await survivor.drain() == 1000 - len(sent)
@@ -881,7 +881,7 @@ async def test_finished_rows_can_be_forgotten_and_pending_ones_are_kept(
     delivered, failed = await seed.notices([(a, RELAY), (a, RELAY)])
     sender = RecordingSender()
     sender.fail_notice(failed, Undeliverable("gone"))
-    await dispatcher(db, sender).drain()
+    await outbox_worker(db, sender).drain()
     clock.advance(days=1)
     [pending] = await seed.notices([(a, RELAY)], delay=timedelta(hours=1))
     async with db.unit_of_work() as uow:
