@@ -9,6 +9,10 @@ escaping helpers return) is wrapped in FSI…PDI, unless its placeholder stands 
 its line (a field's value under its title, a whole message), where the text itself
 should set the line's direction (docs: HEBREW.md §4).
 
+Pseudo-locale: `PSEUDO_LOCALE` speaks English with every piece of the catalogue's own
+words wrapped in ⟦ ⟧ (placeholders stay outside), so a test can find visible English
+that did not come through a catalogue.
+
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
 the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
 """
@@ -25,6 +29,7 @@ from typing import Any
 from cards.text import UserText, isolate
 
 DEFAULT_LOCALE = "en"
+PSEUDO_LOCALE = "qps-ploc"  # the Windows pseudo-locale's name
 _LOCALE_RE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 
 
@@ -79,11 +84,22 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
         for form in _forms(key, language, values.get("count")):
             template = entries.get(form)
             if template is not None:
+                if locale == PSEUDO_LOCALE:
+                    template = pseudo(template)
                 return template.format(**_isolated(template, values))
     raise KeyError(f"no catalogue entry {key!r}")
 
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@cache
+def pseudo(template: str) -> str:
+    """`template` with each run of its own words wrapped in ⟦ ⟧ ("Sent to {desk}." →
+    "⟦Sent to ⟧{desk}⟦.⟧"); runs without a letter (markup, emoji, digits) stay bare."""
+    parts = re.split(r"(\{[^{}]*\})", template)
+    return "".join(part if part.startswith("{") or not any(c.isalpha() for c in part)
+                   else f"⟦{part}⟧" for part in parts)
 _MARKUP = frozenset("*_~>`")
 
 

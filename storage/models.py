@@ -77,6 +77,8 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
+    # The person's own choice (`/desk language`); None: follow `locale`.
+    language: Mapped[str | None] = mapped_column(String(16))
     # As the platform reports it (Slack workspace admin/owner, Teams tenant admin).
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     available: Mapped[bool] = mapped_column(Boolean, default=False)
