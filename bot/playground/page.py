@@ -13,6 +13,7 @@ import base64
 import binascii
 import itertools
 import json
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,46 @@ from aiohttp import web
 
 from bot.playground.state import MAX_TEXT, SlackError
 from bot.playground.workspace import PEOPLE, as_slack_sends
+from cards.i18n import PSEUDO_LOCALE, catalogue, t
+from desks.languages import DEFAULT_LOCALE, LANGUAGES
 
 if TYPE_CHECKING:
     from bot.playground.server import Playground
 
 KNOWN = {p.id: p for p in PEOPLE}
+# The page's own words: every key under this prefix in cards/locales/*.json.
+PAGE_KEYS = "playground."
+RIGHT_TO_LEFT = frozenset({"he", "ar", "fa", "ur", "yi"})
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def page_words() -> dict[str, Any]:
+    """The page's words in every language deskbot speaks (and the pseudo-locale, for
+    tests): `{"default", "switch": [languages], "languages": {lang: {"dir", "words"}}}`.
+
+    Each entry comes through `cards.i18n.t` in that language (English where a key is
+    missing), its `{placeholders}` left for the page to fill; plural forms stay apart
+    (`key.one`, `key.two`, `key.other`) for the page's `Intl.PluralRules` to choose.
+    """
+    english = [key for key in catalogue(DEFAULT_LOCALE) if key.startswith(PAGE_KEYS)]
+    switch = sorted(LANGUAGES, key=lambda lang: (lang != DEFAULT_LOCALE, lang))
+    languages: dict[str, Any] = {}
+    for lang in [*switch, PSEUDO_LOCALE]:
+        own = [key for key in catalogue(lang) if key.startswith(PAGE_KEYS)]
+        words = {}
+        for key in dict.fromkeys([*english, *own]):
+            template = catalogue(lang).get(key) or catalogue(DEFAULT_LOCALE)[key]
+            # The placeholders stay as they are: t() fills each with its own name.
+            words[key] = t(key, lang, **{name: "{" + name + "}"
+                                         for name in _PLACEHOLDER.findall(template)})
+        languages[lang] = {"dir": "rtl" if lang in RIGHT_TO_LEFT else "ltr", "words": words}
+    return {"default": DEFAULT_LOCALE, "switch": switch, "languages": languages}
+
+
+def page_html(template: str) -> str:
+    """index.html with the page's words put in (`<script id="page-words">`)."""
+    data = json.dumps(page_words(), ensure_ascii=True).replace("</", "<\\/")
+    return template.replace("{{ page_words }}", data)
 
 
 class BadAct(Exception):

@@ -1,10 +1,13 @@
-"""`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests.
+"""`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests;
+and אחזקה, a desk that speaks Hebrew, with Noa (נועה מזרחי, Slack in Hebrew) asking it.
 
 Everything goes through deskbot's own paths: the desks are set up by Ada's `/desk admin`
 commands (`conversations.command_line.run_command`), the history by the core commands
 (`conversations.commands`) on a clock moved back to each moment. The notices they
 write are delivered by the running outbox worker, so the cards, relays and prompts land in
 the playground's channels as they would in Slack; the sweeps then flag what is late.
+The Hebrew desk's language is set on the desk itself (`Desk.language`), as an admin's
+language setting would.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from bot.playground.workspace import (
     HR_CHANNEL,
     IT_CHANNEL,
     LEE,
+    MAINTENANCE_CHANNEL,
+    NOA,
+    PEOPLE,
     TEAM_ID,
     as_slack_sends,
 )
@@ -52,7 +58,17 @@ SETUP = (
     (HR_CHANNEL, f"admin hours HR {WINDOW}"),
     (HR_CHANNEL, "admin holidays HR IL"),
     (HR_CHANNEL, "admin sla HR first-response 15m"),
+    (MAINTENANCE_CHANNEL, "admin create אחזקה #maintenance-desk מיזוג, חניה, מטבחונים ותיקונים"),
+    (MAINTENANCE_CHANNEL, "admin agents אחזקה add @lee @dana"),
+    (MAINTENANCE_CHANNEL, "admin routing אחזקה keywords מזגן,חניה,מטבחון,נורה,מעלית"),
+    (MAINTENANCE_CHANNEL, f"admin hours אחזקה {WINDOW}"),
+    (MAINTENANCE_CHANNEL, "admin holidays אחזקה IL"),
+    (MAINTENANCE_CHANNEL, "admin sla אחזקה first-response 30m"),
 )
+# The desk whose channel speaks Hebrew: its cards, alerts and digests (desk_locale).
+HEBREW_DESK = "אחזקה"
+# What each person's Slack says their language is (users.info's locale).
+LOCALES = {p.id: p.locale for p in PEOPLE}
 # Then the agents say they are available (each in their DM), as a new agent would.
 AVAILABLE = ((DANA, "available on"), (LEE, "available on"))
 
@@ -90,6 +106,19 @@ HISTORY = (
     Story(0.1, DANA, "IT", "המקלדת שלי לא עובדת אחרי שנשפך עליה קפה",
           (("claim", LEE), ("reply", LEE, "אני מביא לך מקלדת חדשה"))),
 )
+# Noa writes in Hebrew: to the Hebrew desk, and once to IT (a Hebrew title in an English card).
+HEBREW_HISTORY = (
+    Story(16, NOA, HEBREW_DESK, "המזגן בחדר הישיבות בקומה 3 לא מקרר",
+          (("claim", LEE), ("reply", LEE, "הטכנאי יגיע מחר בבוקר ויחליף את המסנן"),
+           ("status", LEE, "resolved"), ("solved",), ("rate", "5"))),
+    Story(6, NOA, HEBREW_DESK, "צריך שני מקומות חניה לאורחים ביום חמישי",
+          (("claim", DANA), ("reply", DANA, "שמרנו לכם שני מקומות בחניון B"),
+           ("close", DANA))),
+    Story(3, NOA, "IT", "ה-VPN מתנתק לי כל כמה דקות כשאני עובדת מהבית",
+          (("claim", DANA), ("reply", DANA, "לאיזו רשת Wi-Fi את מחוברת בבית?"),
+           ("status", DANA, "waiting"))),
+    Story(0.05, NOA, HEBREW_DESK, "הנורה במטבחון בקומה 2 מהבהבת כל הזמן"),
+)
 
 
 class SeedRefused(RuntimeError):
@@ -117,20 +146,24 @@ async def seed(served: Any) -> str:
         if getattr(outcome.view, "kind", "") == "error":
             raise SeedRefused(f"/desk {text}: {getattr(outcome.view, 'text', outcome.view)}")
 
+    async with deps.db.unit_of_work() as uow:
+        workspace = await _workspace(uow)
+        (await find_desk(uow, workspace.id, HEBREW_DESK)).language = "he"
+        await uow.commit()
+
     now = datetime.now(UTC)
     clock = FrozenClock(now)
     history = Database(served.settings.database_url, clock=clock)
     history.business_time = DeskCalendar()
-    opened = 0
     try:
-        for story in HISTORY:
+        # One history in time order: Noa's Hebrew requests among the others.
+        for story in sorted(HISTORY + HEBREW_HISTORY, key=lambda s: -s.days_ago):
             # Requests arrive in the working day: 09:30 Jerusalem (07:30 UTC) on that date.
             moment = (now - timedelta(days=story.days_ago))
             if story.days_ago >= 1:
                 moment = moment.replace(hour=7, minute=30, second=0, microsecond=0)
             clock.set(min(moment, now))
             await _tell(history, clock, playground, story)
-            opened += 1
     finally:
         await history.dispose()
     # Agents start available: new requests reach them, and they can be auto-assigned.
@@ -146,7 +179,8 @@ async def seed(served: Any) -> str:
     return (f"seeded desks IT and HR (agents Dana and Lee, available, lead Dana; "
             f"Sun–Thu 08:00–18:00, "
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "
-            f"{opened} requests over three weeks")
+            f"{len(HISTORY)} requests over three weeks; the desk {HEBREW_DESK} speaks Hebrew, "
+            f"and Noa (Slack in Hebrew) asked {len(HEBREW_HISTORY)} requests in Hebrew")
 
 
 async def _workspace(uow: Any) -> Any:
@@ -165,7 +199,8 @@ async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story)
     playground.state.add_person_message(dm, story.text, user=story.requester, ts=ts)
     async with db.unit_of_work() as uow:
         workspace = await _workspace(uow)
-        requester = await ensure_person(uow, workspace, story.requester)
+        requester = await ensure_person(uow, workspace, story.requester,
+                                        locale=LOCALES.get(story.requester))
         desk = await find_desk(uow, workspace.id, story.desk)
         posted = await commands.open_conversation(uow, requester, desk, story.text,
                                                   requester_channel=dm, requester_thread=ts,

@@ -191,8 +191,13 @@ class Playground:
     async def _to_page(self, _request: web.Request) -> web.Response:
         raise web.HTTPFound("/playground/")
 
-    async def _index(self, _request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
+    async def _index(self, _request: web.Request) -> web.Response:
+        # The page's words come with it, in every language: the switch needs no round trip.
+        from bot.playground.page import page_html
+
+        template = (STATIC / "index.html").read_text(encoding="utf-8")
+        return web.Response(text=page_html(template), content_type="text/html",
+                            headers={"Cache-Control": "no-cache"})
 
     async def _state(self, request: web.Request) -> web.Response:
         user = request.query.get("user") or PEOPLE[0].id

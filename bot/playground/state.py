@@ -48,13 +48,14 @@ class User:
     tz: str = "Asia/Jerusalem"
     is_bot: bool = False
     deleted: bool = False
+    locale: str = "en-US"  # the Slack client's language, as users.info tells it
 
     def as_slack(self, team_id: str) -> dict[str, Any]:
         """The `user` object of users.info."""
         return {
             "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.real_name,
             "deleted": self.deleted, "is_admin": self.is_admin, "is_owner": self.is_owner,
-            "is_bot": self.is_bot, "tz": self.tz, "locale": "en-US",
+            "is_bot": self.is_bot, "tz": self.tz, "locale": self.locale,
             "profile": {"real_name": self.real_name, "display_name": self.name},
         }
 

@@ -24,6 +24,7 @@ class Person:
     role: str  # what the switcher says: employee, agent, admin
     color: str
     is_admin: bool = False
+    locale: str = "en-US"  # their Slack's language: Noa's is Hebrew
 
     @property
     def initials(self) -> str:
@@ -36,13 +37,16 @@ PEOPLE = (
     Person("UDANA", "dana", "Dana Levi", "agent", "#1565c0"),
     Person("ULEE", "lee", "Lee Amar", "agent", "#6a1b9a"),
     Person("UADA", "ada", "Ada Shapiro", "admin", "#c62828", is_admin=True),
+    Person("UNOA", "noa", "נועה מזרחי", "employee", "#00838f", locale="he-IL"),
 )
-ELI, DANA, LEE, ADA = (p.id for p in PEOPLE)
+ELI, DANA, LEE, ADA, NOA = (p.id for p in PEOPLE)
 
 # Channels every person sees: the desks' agent channels (private) and #general (public).
-CHANNELS = (("CGENERAL", "general"), ("CITDESK", "it-desk"), ("CHRDESK", "hr-desk"))
+# #maintenance-desk is the Hebrew desk's (אחזקה: its cards are in Hebrew).
+CHANNELS = (("CGENERAL", "general"), ("CITDESK", "it-desk"), ("CHRDESK", "hr-desk"),
+            ("CMAINTENANCE", "maintenance-desk"))
 PUBLIC_CHANNELS = frozenset({"CGENERAL"})
-IT_CHANNEL, HR_CHANNEL = "CITDESK", "CHRDESK"
+IT_CHANNEL, HR_CHANNEL, MAINTENANCE_CHANNEL = "CITDESK", "CHRDESK", "CMAINTENANCE"
 
 
 def new_state(page_url: str, *, validate_blocks: bool = True) -> SlackState:
@@ -54,7 +58,8 @@ def new_state(page_url: str, *, validate_blocks: bool = True) -> SlackState:
     for person in PEOPLE:
         # Slack's display name is what deskbot shows: the first name, as people write it.
         state.users[person.id] = User(person.id, person.real_name.split()[0],
-                                      person.real_name, is_admin=person.is_admin)
+                                      person.real_name, is_admin=person.is_admin,
+                                      locale=person.locale)
     for channel_id, name in CHANNELS:
         state.channels[channel_id] = Channel(channel_id, name,
                                              is_private=channel_id not in PUBLIC_CHANNELS)

@@ -1,10 +1,13 @@
 // The playground page: who you are, where you are, what you see, and what you do.
 // Everything you do is POSTed to /playground/act, which turns it into the signed
 // request Slack would send to deskbot. Server-sent events say when to look again.
+// Every word of the page's own comes from deskbot's catalogues (PageWords.t); the
+// language switch (English | עברית) turns the page, and its direction, at once.
 "use strict";
 
 (function () {
-  const { el, mrkdwn, blocks } = window.BlockKit;
+  const { el, run, mrkdwn, blocks, clock } = window.BlockKit;
+  const { t } = window.PageWords;
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const ui = {
@@ -23,8 +26,8 @@
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(Object.assign({ user: ui.me }, body)),
     });
-    const answer = await response.json().catch(() => ({ ok: false, error: "no answer" }));
-    if (!answer.ok) say("Not sent: " + answer.error);
+    const answer = await response.json().catch(() => ({ ok: false, error: t("playground.no_answer") }));
+    if (!answer.ok) say(t("playground.not_sent", { error: answer.error }));
     return answer;
   }
 
@@ -49,8 +52,11 @@
   }
 
   function time(ts) {
-    const date = new Date(parseFloat(ts) * 1000);
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return clock(new Date(parseFloat(ts) * 1000));
+  }
+
+  function role(p) {
+    return t("playground.role." + p.role);
   }
 
   function avatar(userId) {
@@ -82,8 +88,17 @@
         switchTo(next.id).then(() => document.querySelector(`[data-user="${next.id}"]`).focus());
       },
     }, el("span", { class: "avatar", style: "background:" + p.color, "aria-hidden": "true" }, p.initials),
-    el("span", { class: "person-name" }, p.real_name.split(" ")[0]),
-    el("span", { class: "role" }, p.role))));
+    el("span", { class: "person-name", dir: "auto" }, p.real_name.split(" ")[0]),
+    el("span", { class: "role" }, role(p)))));
+  }
+
+  // English | עברית: each choice named in its own language.
+  function renderLanguages() {
+    const current = window.PageWords.lang();
+    $("languages").replaceChildren(...window.PageWords.choices().map((c) => el("button", {
+      type: "button", class: "language", lang: c.lang, "data-lang": c.lang,
+      "aria-pressed": String(c.lang === current), onclick: () => switchLanguage(c.lang),
+    }, c.name)));
   }
 
   function navItem(id, label, icon) {
@@ -96,7 +111,7 @@
 
   function renderNav() {
     $("team-name").textContent = ui.data.team.name;
-    $("nav-top").replaceChildren(navItem("home", "Home (deskbot)", "🏠"));
+    $("nav-top").replaceChildren(navItem("home", t("playground.nav_home"), "🏠"));
     $("nav-channels").replaceChildren(...ui.data.channels.filter((c) => !c.is_im)
       .map((c) => navItem(c.id, c.name, "#")));
     $("nav-dms").replaceChildren(...ui.data.channels.filter((c) => c.is_im)
@@ -112,7 +127,7 @@
     if (!m.files || !m.files.length) return null;
     return el("ul", { class: "files" }, ...m.files.map((f) => el("li", {},
       el("a", { href: "/playground/file/" + encodeURIComponent(f.id), target: "_blank",
-                rel: "noopener", dir: "auto" }, "📎 " + (f.name || f.title || "file")))));
+                rel: "noopener", dir: "auto" }, "📎 " + (f.name || f.title || t("playground.file"))))));
   }
 
   function messageItem(m, channel, { ephemeral = false, inThread = false } = {}) {
@@ -122,31 +137,31 @@
     const where = ephemeral ? { where: "ephemeral", channel, ts: m.ts }
       : { where: "message", channel, ts: m.ts };
     const body = m.blocks && m.blocks.length ? blocks(m.blocks, ctxFor(where), {})
-      : el("div", { class: "text" }, mrkdwn(m.text, ui.data.users));
+      : run("div", { class: "text" }, mrkdwn(m.text, ui.data.users));
     const replies = inThread ? [] : (ui.data.messages[channel] || []).filter((r) => r.thread_ts === m.ts && r.ts !== m.ts);
     const item = el("li", {
       class: "message" + (ephemeral ? " ephemeral" : "") + (pinned ? " pinned" : ""),
-      "data-ts": m.ts, "aria-label": author + " at " + time(m.ts),
+      "data-ts": m.ts, "aria-label": t("playground.message_aria", { author, time: time(m.ts) }),
     }, avatar(fromBot ? null : m.user),
     el("div", { class: "message-main" },
       el("div", { class: "meta" },
-        el("strong", { class: "author" }, author),
-        fromBot ? el("span", { class: "badge" }, "APP") : null,
-        el("time", {}, time(m.ts)),
-        m.edited ? el("span", { class: "edited" }, "(edited)") : null,
+        el("strong", { class: "author" }, el("bdi", {}, author)),
+        fromBot ? el("span", { class: "badge" }, t("playground.app_badge")) : null,
+        el("time", { dir: "auto" }, time(m.ts)),
+        m.edited ? el("span", { class: "edited" }, t("playground.edited")) : null,
         // The channel's pin, as Slack marks it; the card says "Pinned" itself (once).
-        pinned ? el("span", { class: "pin-mark", title: "Pinned in this channel",
-          "aria-label": "Pinned in this channel" }, "📌") : null,
-        ephemeral ? el("span", { class: "only-you" }, "Only visible to you") : null),
+        pinned ? el("span", { class: "pin-mark", title: t("playground.pinned_here"),
+          "aria-label": t("playground.pinned_here") }, "📌") : null,
+        ephemeral ? el("span", { class: "only-you" }, t("playground.only_you")) : null),
       body,
       fileLinks(m),
       replies.length && !ephemeral ? el("button", {
         type: "button", class: "replies", onclick: () => openThread(m.ts),
-      }, replies.length === 1 ? "1 reply" : replies.length + " replies") : null,
+      }, t("playground.replies", { count: replies.length })) : null,
       !replies.length && !ephemeral && !inThread && !isReply(m) ? el("button", {
         type: "button", class: "reply-link", onclick: () => openThread(m.ts),
-        "aria-label": "Reply in thread to " + author,
-      }, "Reply in thread") : null));
+        "aria-label": t("playground.reply_to", { author }),
+      }, t("playground.reply_in_thread")) : null));
     return item;
   }
 
@@ -156,18 +171,18 @@
     $("messages").hidden = home;
     $("composer").hidden = home;
     if (home) {
-      $("channel-title").textContent = "Home";
+      title($("channel-title"), t("playground.home"));
       $("pins").textContent = "";
       const view = ui.data.home;
       $("home").replaceChildren(view ? blocks(view.blocks, ctxFor({ where: "home" }), {})
-        : el("p", { class: "empty" }, "Opening the home tab…"));
+        : el("p", { class: "empty" }, t("playground.opening_home")));
       return;
     }
     const channel = ui.where;
-    $("channel-title").textContent = channelName(channel);
-    $("composer-label").textContent = "Message " + channelName(channel);
+    title($("channel-title"), channelName(channel));
+    $("composer-label").textContent = t("playground.message_to", { place: channelName(channel) });
     const pins = ui.data.pins[channel] || [];
-    $("pins").textContent = pins.length ? "📌 " + pins.length + " pinned" : "";
+    $("pins").textContent = pins.length ? t("playground.pinned_count", { count: pins.length }) : "";
     const all = (ui.data.messages[channel] || []).filter((m) => !isReply(m))
       .map((m) => ({ m, ephemeral: false }));
     for (const e of ui.data.ephemerals) {
@@ -178,8 +193,7 @@
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren(...(all.length ? all.map(({ m, ephemeral }) => messageItem(m, channel, { ephemeral }))
       : [el("li", { class: "empty" }, channel.startsWith("D")
-        ? "Write to deskbot: say what you need, e.g. “my VPN drops”."
-        : "Nothing here yet.")]));
+        ? t("playground.empty_dm") : t("playground.empty_channel"))]));
     if (atBottom || ui.scrollDown) list.scrollTop = list.scrollHeight;
     ui.scrollDown = false;
   }
@@ -198,7 +212,7 @@
       return;
     }
     pane.hidden = false;
-    $("thread-title").textContent = "Thread in " + channelName(channel);
+    $("thread-title").textContent = t("playground.thread_in", { place: channelName(channel) });
     const items = [{ m: parent, ephemeral: false }];
     for (const m of messages) if (m.thread_ts === ui.thread && m.ts !== ui.thread) items.push({ m, ephemeral: false });
     for (const e of ui.data.ephemerals) {
@@ -222,11 +236,11 @@
     if (ui.modalId === view.id) return; // keep what the person typed
     ui.modalId = view.id;
     const form = el("form", { class: "modal", role: "dialog", "aria-modal": "true", "aria-labelledby": "modal-title" },
-      el("h2", { id: "modal-title" }, view.title ? view.title.text : "deskbot"),
+      run("h2", { id: "modal-title" }, view.title ? view.title.text : "deskbot"),
       blocks(view.blocks, ctxFor({ where: "modal", view_id: view.id }), {}),
       el("div", { class: "modal-buttons" },
-        el("button", { type: "button", class: "btn", onclick: closeModal }, view.close ? view.close.text : "Cancel"),
-        view.submit ? el("button", { type: "submit", class: "btn btn-primary" }, view.submit.text) : null));
+        run("button", { type: "button", class: "btn", onclick: closeModal }, view.close ? view.close.text : t("playground.cancel")),
+        view.submit ? run("button", { type: "submit", class: "btn btn-primary" }, view.submit.text) : null));
     form.addEventListener("submit", (event) => { event.preventDefault(); submitModal(form, view); });
     form.addEventListener("keydown", (event) => { if (event.key === "Escape") closeModal(); });
     layer.replaceChildren(form);
@@ -235,8 +249,16 @@
     if (first) first.focus();
   }
 
+  // A title whose text is data (a channel's name): it reads in its own direction, so
+  // "#it-desk" keeps its # in front on a right-to-left page.
+  function title(node, text) {
+    node.textContent = text;
+    node.setAttribute("dir", window.BlockKit.strongDir(node) || "auto");
+  }
+
   function render() {
     if (!ui.where) ui.where = defaultPlace();
+    renderLanguages();
     renderPeople();
     renderNav();
     renderChannel();
@@ -262,7 +284,15 @@
     ui.thread = null;
     ui.modalId = null;
     await load();
-    say("You are " + person(id).real_name + " (" + person(id).role + ")");
+    say(t("playground.you_are", { name: person(id).real_name, role: role(person(id)) }));
+  }
+
+  // The page's own words in another language; what deskbot wrote stays as it was.
+  function switchLanguage(lang) {
+    window.PageWords.use(lang);
+    ui.modalId = null; // the modal's buttons are the page's words too
+    if (ui.data) render();
+    else renderLanguages();
   }
 
   async function go(where) {
@@ -307,7 +337,7 @@
       try {
         sent = await send(value, threadOf());
       } catch (error) {
-        say("Not sent: " + error.message);
+        say(t("playground.not_sent", { error: error.message }));
       }
       if (!sent && !text.value) text.value = value; // a refused entry keeps its text
     });
@@ -353,6 +383,7 @@
     if (ui.data.modal) await act({ kind: "close", view_id: ui.data.modal.id });
   }
 
+  renderLanguages();
   composer("composer", "composer-text", () => null);
   composer("thread-composer", "thread-text", () => ui.thread);
   $("thread-close").addEventListener("click", () => { ui.thread = null; renderThread(); });

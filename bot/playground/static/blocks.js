@@ -1,8 +1,12 @@
 // Block Kit and mrkdwn rendered into DOM nodes. Text is always set as text (never as
 // HTML), so whatever deskbot or a person wrote cannot inject markup.
+// Each run of text (a section's text, a field, a header, a button…) gets the direction
+// of its first strong letter, as `dir` (`run`): Hebrew runs read right to left and
+// English ones left to right, in the same page, whatever the page's own language.
 "use strict";
 
 (function () {
+  const { t, locale } = window.PageWords;
   const EMOJI = {
     pushpin: "📌", white_check_mark: "✅", warning: "⚠️", rotating_light: "🚨",
     hourglass: "⌛", hourglass_flowing_sand: "⏳", star: "⭐", bust_in_silhouette: "👤",
@@ -26,6 +30,43 @@
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
+    return node;
+  }
+
+  // Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo…).
+  const RTL_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC]/;
+  const LETTER = /\p{L}/u;
+
+  // "rtl" or "ltr" from the first strong letter of `node`'s text, or null when it has
+  // none. Isolates are skipped, as Unicode's rule P2 and HTML's dir=auto skip them: a
+  // <bdi> (user text inside our words) and any element with its own dir (a mention, a
+  // date, a quote), the text spans of a run itself (`.mrkdwn`, `.plain`) aside.
+  function strongDir(node) {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => {
+        if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
+        const isolate = n.tagName === "BDI" || (n.hasAttribute("dir") &&
+          !n.classList.contains("mrkdwn") && !n.classList.contains("plain"));
+        return isolate ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
+      },
+    });
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      let outside = 0; // characters between FSI…PDI left as text are isolates too
+      for (const char of text.data) {
+        if (char === "\u2068" || char === "\u2066" || char === "\u2067") outside += 1;
+        else if (char === "\u2069") outside = Math.max(0, outside - 1);
+        else if (!outside && LETTER.test(char)) return RTL_LETTER.test(char) ? "rtl" : "ltr";
+      }
+    }
+    return null;
+  }
+
+  // A block-level run of text: `tag` holding `content`, its dir from its own text.
+  function run(tag, attrs, ...content) {
+    const node = el(tag, attrs, ...content);
+    const dir = strongDir(node);
+    if (dir) node.setAttribute("dir", dir);
+    else node.setAttribute("dir", "auto");
     return node;
   }
 
@@ -68,18 +109,29 @@
     const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
     const today = day(new Date());
     const offset = Math.round((day(when) - today) / 86400000);
-    const pretty = offset === 0 ? "today" : offset === -1 ? "yesterday" : offset === 1 ? "tomorrow"
-      : when.toLocaleDateString([], { month: "short", day: "numeric" });
+    // In the page's language, as Slack writes dates in the reader's.
+    const lang = [locale()];
+    const pretty = offset === 0 ? t("playground.date.today") : offset === -1
+      ? t("playground.date.yesterday") : offset === 1 ? t("playground.date.tomorrow")
+        : when.toLocaleDateString(lang, { month: "short", day: "numeric" });
     const words = {
       date_short_pretty: pretty,
-      date_short: when.toLocaleDateString([], { month: "short", day: "numeric", year: "numeric" }),
-      date: when.toLocaleDateString([], { month: "long", day: "numeric", year: "numeric" }),
-      date_num: when.toLocaleDateString(),
-      time: when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      date_short: when.toLocaleDateString(lang, { month: "short", day: "numeric", year: "numeric" }),
+      date: when.toLocaleDateString(lang, { month: "long", day: "numeric", year: "numeric" }),
+      date_num: when.toLocaleDateString(lang),
+      time: clock(when),
     };
     const format = parts[2] || "{date_short_pretty} {time}";
     const text = format.replace(/\{([a-z_]+)\}/g, (all, name) => words[name] || all);
-    return el("time", { datetime: when.toISOString(), title: when.toString() }, text);
+    return el("time", { datetime: when.toISOString(), title: when.toString(), dir: "auto" }, text);
+  }
+
+  // A time of day in the page's language: "03:14 PM" in English, "15:14" in Hebrew.
+  function clock(when) {
+    const lang = locale();
+    const options = lang === "en" ? { hour: "2-digit", minute: "2-digit" }
+      : { hour: "numeric", minute: "2-digit", hourCycle: "h23" };
+    return when.toLocaleTimeString([lang], options);
   }
 
   // *bold* _italic_ ~strike~ `code` inside one run of text (no links in it).
@@ -112,13 +164,13 @@
       const label = bar < 0 ? "" : inner.slice(bar + 1);
       if (target.startsWith("@")) {
         const id = target.slice(1);
-        out.append(el("span", { class: "mention" }, "@" + (label || (names && names[id]) || id)));
+        out.append(el("span", { class: "mention", dir: "auto" }, "@" + (label || (names && names[id]) || id)));
       } else if (target.startsWith("#")) {
-        out.append(el("span", { class: "mention" }, "#" + (label || target.slice(1))));
+        out.append(el("span", { class: "mention", dir: "ltr" }, "#" + (label || target.slice(1))));
       } else if (target.startsWith("!date^")) {
         out.append(slackDate(target, decode(label || "")));
       } else if (target.startsWith("!")) {
-        out.append(el("span", { class: "mention" }, "@" + (label || target.slice(1).split("^")[0])));
+        out.append(el("span", { class: "mention", dir: "auto" }, "@" + (label || target.slice(1).split("^")[0])));
       } else if (/^(https?:|mailto:)/.test(target)) {
         out.append(el("a", { href: target, target: "_blank", rel: "noopener noreferrer" },
           decode(label || target)));
@@ -131,13 +183,18 @@
   }
 
   // Slack's mrkdwn: <@U…>, <#C…|name>, <!here>, <url|label>, styles, > quotes, newlines.
+  // Inline (dir=auto): the block holding it (`run`) takes the same direction for its
+  // alignment; each line of it is laid out by its own first strong letter (CSS
+  // unicode-bidi: plaintext).
   function mrkdwn(text, names) {
     const out = el("span", { class: "mrkdwn", dir: "auto" });
     let quote = null;
+    const quotes = [];
     (text || "").split("\n").forEach((line, index) => {
       if (line.startsWith(">")) {
         if (!quote) {
-          quote = el("blockquote", { dir: "auto" });
+          quote = el("blockquote");
+          quotes.push(quote);
           out.append(quote);
         } else {
           quote.append("\n");
@@ -149,13 +206,15 @@
       quote = null;
       inline(line, names, out);
     });
+    for (const q of quotes) q.setAttribute("dir", strongDir(q) || "auto");
     return out;
   }
 
+  // A text object's words, inline (the caller's `run` gives the direction).
   function textObject(obj, names) {
     if (!obj) return el("span");
     if (obj.type === "mrkdwn") return mrkdwn(obj.text, names);
-    return el("span", { dir: "auto" }, isolated(emoji(obj.text || "")));
+    return el("span", { class: "plain", dir: "auto" }, isolated(emoji(obj.text || "")));
   }
 
   function options(element) {
@@ -172,15 +231,15 @@
       case "button": {
         const cls = "btn" + (elem.style ? " btn-" + elem.style : "");
         if (elem.url) {
-          return el("a", { class: cls, href: elem.url, target: "_blank", rel: "noopener noreferrer" },
+          return run("a", { class: cls, href: elem.url, target: "_blank", rel: "noopener noreferrer" },
             textObject(elem.text));
         }
-        return el("button", {
+        return run("button", {
           type: "button", class: cls,
           onclick: () => {
             if (elem.confirm && !window.confirm(
               (elem.confirm.title ? elem.confirm.title.text + "\n\n" : "") +
-              decode(elem.confirm.text ? elem.confirm.text.text : "Are you sure?"))) return;
+              decode(elem.confirm.text ? elem.confirm.text.text : t("playground.are_you_sure")))) return;
             send({});
           },
         }, textObject(elem.text));
@@ -201,12 +260,12 @@
         }
         const initial = elem.initial_option ? elem.initial_option.value
           : (elem.initial_user || elem.initial_conversation || elem.initial_channel || "");
-        const aria = elem.type === "overflow" ? "More actions" : label;
+        const aria = elem.type === "overflow" ? t("playground.more_actions") : label;
         const select = el("select", {
           class: "select" + (elem.type === "overflow" ? " overflow" : ""), "aria-label": aria,
           "data-action": elem.action_id,
         }, el("option", { value: "" }, elem.type === "overflow" ? "⋯" : label + " …"),
-          choices.map((c) => el("option", { value: c.value, selected: c.value === initial }, c.text)));
+          choices.map((c) => run("option", { value: c.value, selected: c.value === initial }, c.text)));
         if (ctx.inForm) {
           select.dataset.kind = elem.type;
           return select;
@@ -243,15 +302,18 @@
       const at = (element) => Object.assign({}, where, { block: index, element });
       switch (block.type) {
         case "header":
-          box.append(el("h3", { class: "bk-header", dir: "auto" }, textObject(block.text)));
+          box.append(run("h3", { class: "bk-header" }, textObject(block.text)));
           break;
         case "section": {
           const section = el("div", { class: "bk-section" });
           const body = el("div", { class: "bk-section-body" });
-          if (block.text) body.append(el("div", { class: "bk-text" }, textObject(block.text, ctx.names)));
+          if (block.text) body.append(run("div", { class: "bk-text" }, textObject(block.text, ctx.names)));
           if (block.fields) {
-            body.append(el("div", { class: "bk-fields" },
-              block.fields.map((f) => el("div", { class: "bk-field" }, textObject(f, ctx.names)))));
+            // The grid reads in its first field's direction; each field in its own.
+            const fields = block.fields.map((f) => run("div", { class: "bk-field" }, textObject(f, ctx.names)));
+            const grid = el("div", { class: "bk-fields" }, fields);
+            grid.setAttribute("dir", (fields[0] && fields[0].getAttribute("dir")) || "auto");
+            body.append(grid);
           }
           section.append(body);
           if (block.accessory) {
@@ -261,7 +323,7 @@
           break;
         }
         case "context":
-          box.append(el("div", { class: "bk-context" }, (block.elements || []).map((e) =>
+          box.append(run("div", { class: "bk-context" }, (block.elements || []).map((e) =>
             e.type === "image" ? el("img", { src: e.image_url, alt: e.alt_text || "", class: "ctx-img" })
               : textObject(e, ctx.names))));
           break;
@@ -269,8 +331,10 @@
           box.append(el("hr", { class: "bk-divider" }));
           break;
         case "actions":
-          box.append(el("div", { class: "bk-actions", role: "group", "aria-label": "Actions" },
-            (block.elements || []).map((e, i) => element(e, at(i), ctx))));
+          const controls = (block.elements || []).map((e, i) => element(e, at(i), ctx));
+          const first = controls.find((c) => c.getAttribute("dir") === "rtl" || c.getAttribute("dir") === "ltr");
+          box.append(el("div", { class: "bk-actions", role: "group", "aria-label": t("playground.actions"),
+            dir: first ? first.getAttribute("dir") : "auto" }, controls));
           break;
         case "input": {
           const id = "in-" + (block.block_id || index);
@@ -281,8 +345,8 @@
           const errorId = id + "-error";
           control.setAttribute("aria-describedby", errorId);
           box.append(el("div", { class: "bk-input" },
-            el("label", { for: id }, block.label ? block.label.text : ""),
-            block.hint ? el("p", { class: "hint" }, block.hint.text) : null,
+            run("label", { for: id }, block.label ? isolated(block.label.text) : ""),
+            block.hint ? run("p", { class: "hint" }, isolated(block.hint.text)) : null,
             control,
             el("p", { class: "error", id: errorId, "data-error-for": block.block_id || "" })));
           break;
@@ -297,5 +361,5 @@
     return box;
   }
 
-  window.BlockKit = { el, mrkdwn, blocks, textObject };
+  window.BlockKit = { el, run, strongDir, mrkdwn, blocks, textObject, clock };
 })();
