@@ -363,3 +363,40 @@ async def test_a_command_answered_after_its_ack_shows_on_the_page(served: Runnin
     await served.playground.wait_for(lambda: served.playground.state.ephemerals.get(ELI))
     [shown] = served.playground.state.ephemerals[ELI]
     assert "/desk ask" in json.dumps(shown) and shown["channel"] == f"D{ELI}"
+
+
+async def test_the_seed_has_a_hebrew_desk_and_a_hebrew_speaking_employee(
+        served: Running) -> None:
+    """`--seed`: the desk אחזקה speaks Hebrew; Noa's Slack is in Hebrew, and she asked it
+    (and IT) in Hebrew, so the playground shows Hebrew DMs, cards and home tabs."""
+    from sqlalchemy import select
+
+    from bot.playground.seed import HEBREW_DESK, seed
+    from bot.playground.workspace import MAINTENANCE_CHANNEL, NOA
+    from desks.languages import desk_locale, person_locale
+    from desks.service import find_desk
+    from storage.models import Conversation, Desk, Person
+
+    client = AsyncWebClient(token=served.playground.token, base_url=served.playground.api_url)
+    assert (await client.users_info(user=NOA, include_locale=True))["user"]["locale"] == "he-IL"
+    assert (await client.users_info(user=ELI, include_locale=True))["user"]["locale"] == "en-US"
+
+    summary = await seed(served)
+    assert "אחזקה speaks Hebrew" in summary
+    async with served.deps.db.unit_of_work(readonly=True) as uow:
+        noa = (await uow.session.scalars(select(Person).where(
+            Person.external_id == NOA))).one()
+        desk = await find_desk(uow, noa.workspace_id, HEBREW_DESK)
+        asked = (await uow.session.execute(
+            select(Conversation.subject, Desk.name).join(Desk, Conversation.desk_id == Desk.id)
+            .where(Conversation.requester_id == noa.id).order_by(Conversation.ref))).all()
+    assert (desk.language, desk_locale(desk), desk.agent_channel) == ("he", "he",
+                                                                      MAINTENANCE_CHANNEL)
+    assert (noa.locale, person_locale(noa)) == ("he-IL", "he")
+    assert [name for _, name in asked] == [HEBREW_DESK, HEBREW_DESK, "IT", HEBREW_DESK]
+    assert all(any("\u05d0" <= c <= "\u05ea" for c in subject) for subject, _ in asked)
+    # Her requests reached her DM and the Hebrew desk's channel, as in Slack.
+    state = served.playground.state
+    await served.playground.wait_for(lambda: len([
+        m for m in state.messages.get(MAINTENANCE_CHANNEL, []) if m.get("blocks")]) >= 3)
+    assert any("המזגן" in m["text"] for m in state.messages[f"D{NOA}"])

@@ -41,32 +41,39 @@
   // none. Isolates are skipped, as Unicode's rule P2 and HTML's dir=auto skip them: a
   // <bdi> (user text inside our words) and any element with its own dir (a mention, a
   // date, a quote), the text spans of a run itself (`.mrkdwn`, `.plain`) aside.
-  function strongDir(node) {
+  function strongDir(node, { inIsolates = false } = {}) {
     const walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
       acceptNode: (n) => {
         if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
         const isolate = n.tagName === "BDI" || (n.hasAttribute("dir") &&
           !n.classList.contains("mrkdwn") && !n.classList.contains("plain"));
-        return isolate ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
+        return isolate && !inIsolates ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
       },
     });
     for (let text = walker.nextNode(); text; text = walker.nextNode()) {
-      let outside = 0; // characters between FSI…PDI left as text are isolates too
+      let inside = 0; // characters between FSI…PDI left as text are isolates too
       for (const char of text.data) {
-        if (char === "\u2068" || char === "\u2066" || char === "\u2067") outside += 1;
-        else if (char === "\u2069") outside = Math.max(0, outside - 1);
-        else if (!outside && LETTER.test(char)) return RTL_LETTER.test(char) ? "rtl" : "ltr";
+        if (char === "\u2068" || char === "\u2066" || char === "\u2067") inside += 1;
+        else if (char === "\u2069") inside = Math.max(0, inside - 1);
+        else if ((!inside || inIsolates) && LETTER.test(char)) return RTL_LETTER.test(char) ? "rtl" : "ltr";
       }
     }
     return null;
   }
 
-  // A block-level run of text: `tag` holding `content`, its dir from its own text.
+  // A block-level run of text: `tag` holding `content`, its dir from its own text. A run
+  // whose only letters are isolated ("#1042 ⁨subject⁩") reads in their direction.
   function run(tag, attrs, ...content) {
     const node = el(tag, attrs, ...content);
-    const dir = strongDir(node);
-    if (dir) node.setAttribute("dir", dir);
-    else node.setAttribute("dir", "auto");
+    const own = strongDir(node);
+    const dir = own || strongDir(node, { inIsolates: true }) || "auto";
+    node.setAttribute("dir", dir);
+    if (!own && dir !== "auto") {
+      // Its text spans (dir=auto) would find no letter of their own either: they follow.
+      for (const span of node.querySelectorAll(".mrkdwn[dir=auto], .plain[dir=auto]")) {
+        span.setAttribute("dir", dir);
+      }
+    }
     return node;
   }
 
