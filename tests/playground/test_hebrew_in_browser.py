@@ -38,6 +38,13 @@ async def shot(page: Any, artifacts: Path, name: str) -> None:
                                 taken)
 
 
+def script_errors(page: Any) -> list[str]:
+    """The page's uncaught script errors, as they happen (a test ends asserting none)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 async def direction(locator: Any) -> str:
     """The direction Chromium lays the element out in."""
     return await locator.evaluate("node => getComputedStyle(node).direction")
@@ -47,6 +54,7 @@ async def test_the_switch_turns_the_page_hebrew_and_each_run_keeps_its_direction
         served: Running, page: Any, artifacts: Path) -> None:
     from playwright.async_api import expect
 
+    errors = script_errors(page)
     await page.goto(served.playground.page_url + "?as=UELI")
     me = Person(page, artifacts)
     await expect_page_language(page, "en", "ltr")
@@ -105,12 +113,14 @@ async def test_the_switch_turns_the_page_hebrew_and_each_run_keeps_its_direction
     await expect_text(page.locator("#messages li.ephemeral").last, "Only visible to you")
     assert await hebrew_run.get_attribute("dir") == "rtl"
     assert "lang=en" in page.url
+    assert errors == []
 
 
 async def test_every_word_of_the_page_comes_from_the_catalogue(
         served: Running, page: Any) -> None:
     """In the pseudo-locale every piece of the page's own words is marked ⟦…⟧: what is
     left unmarked is data (names of people and channels) or English nobody catalogued."""
+    errors = script_errors(page)
     await page.goto(served.playground.page_url + "?as=UELI&lang=qps-ploc")
     await expect_text(page.locator(".sidebar"), "⟦Channels⟧")
     await expect_text(page.locator("#messages"), "⟦Write to deskbot")
@@ -133,13 +143,14 @@ async def test_every_word_of_the_page_comes_from_the_catalogue(
     data = r"deskbot|Playground|general|it-desk|hr-desk|maintenance-desk|Eli|Dana|Lee|Ada"
     left = [text for text in shown
             if re.search(r"[A-Za-z]", re.sub(rf"⟦[^⟧]*⟧|\b({data})\b|[A-Z]{{2}}", "", text))]
-    assert left == []
+    assert (left, errors) == ([], [])
 
 
 async def test_the_hebrew_desk_and_employee_in_hebrew(served: Running, page: Any,
                                                       artifacts: Path) -> None:
     from playwright.async_api import expect
 
+    errors = script_errors(page)
     assert "אחזקה speaks Hebrew" in await seed(served)
     await page.set_viewport_size({"width": 1280, "height": 800})
     await page.goto(served.playground.page_url + "?as=UNOA&lang=he")
@@ -191,3 +202,4 @@ async def test_the_hebrew_desk_and_employee_in_hebrew(served: Running, page: Any
     await card.scroll_into_view_if_needed()
     await page.locator("#messages").evaluate("list => list.scrollTop = list.scrollHeight")
     await shot(page, artifacts, "hebrew-card-desk")
+    assert errors == []
