@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.playground.state import MAX_TEXT, SlackError
 from bot.playground.workspace import PEOPLE, as_slack_sends
 from cards.i18n import PSEUDO_LOCALE, catalogue, t
-from desks.languages import DEFAULT_LOCALE, LANGUAGES
+from desks.languages import DEFAULT_LOCALE, LANGUAGES, language_of
 
 if TYPE_CHECKING:
     from bot.playground.server import Playground
@@ -99,7 +99,10 @@ class Page:
             "bot": {"id": state.bot.user_id, "name": "deskbot"},
             "me": user,
             "people": [{"id": p.id, "name": p.name, "real_name": p.real_name, "role": p.role,
-                        "initials": p.initials, "color": p.color} for p in PEOPLE],
+                        "initials": p.initials, "color": p.color,
+                        # The page follows the person's Slack language until one is chosen.
+                        "language": language_of(p.locale) or DEFAULT_LOCALE}
+                       for p in PEOPLE],
             "users": {u.id: u.real_name for u in state.users.values()},
             "channels": shown,
             "messages": {c["id"]: state.messages.get(c["id"], []) for c in shown},

@@ -116,6 +116,25 @@ async def test_the_switch_turns_the_page_hebrew_and_each_run_keeps_its_direction
     assert errors == []
 
 
+async def test_the_page_speaks_the_language_of_whom_you_act_as_until_one_is_chosen(
+        served: Running, page: Any) -> None:
+    errors = script_errors(page)
+    await page.goto(served.playground.page_url + "?as=UNOA")  # Noa's Slack is in Hebrew
+    await expect_page_language(page, "he", "rtl")
+    await expect_text(page.locator(".sidebar"), "ערוצים")
+    await page.get_by_role("radio", name="Eli").click()
+    await expect_page_language(page, "en", "ltr")
+    await expect_text(page.locator("#status"), "You are Eli Cohen")
+    # Chosen with the switch: it stays, whoever you act as.
+    await page.get_by_role("button", name="עברית").click()
+    await page.get_by_role("radio", name="נועה").click()
+    await expect_text(page.locator("#status"), "נועה מזרחי")
+    await page.get_by_role("radio", name="Eli").click()
+    await expect_text(page.locator("#status"), "אתם פועלים בתור")
+    await expect_page_language(page, "he", "rtl")
+    assert errors == []
+
+
 async def test_every_word_of_the_page_comes_from_the_catalogue(
         served: Running, page: Any) -> None:
     """In the pseudo-locale every piece of the page's own words is marked ⟦…⟧: what is

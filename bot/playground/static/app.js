@@ -35,7 +35,17 @@
     const response = await fetch("/playground/state?user=" + encodeURIComponent(ui.me));
     if (!response.ok) return;
     ui.data = await response.json();
+    followPerson();
     render();
+  }
+
+  // Until a language is chosen with the switch, the page speaks the language of the
+  // person you act as (their Slack's): Noa's page is in Hebrew, Eli's in English.
+  function followPerson() {
+    const me = person(ui.me);
+    if (me && !window.PageWords.chosen() && me.language !== window.PageWords.lang()) {
+      window.PageWords.use(me.language, { remember: false });
+    }
   }
 
   // ------------------------------------------------------------ helpers

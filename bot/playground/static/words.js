@@ -84,14 +84,14 @@
     return true;
   }
 
-  // The language a fresh page starts in: ?lang=, else what was chosen last time.
+  // The language asked for: ?lang=, else what was chosen last time; null when none was.
   function chosen() {
     const asked = new URLSearchParams(location.search).get("lang");
     let kept = null;
     try {
       kept = localStorage.getItem(KEY);
     } catch (error) { /* none kept */ }
-    return [asked, kept, data.default].find((l) => l && data.languages[l]);
+    return [asked, kept].find((l) => l && data.languages[l]) || null;
   }
 
   // The switch's choices, each named in its own language ("English", "עברית").
@@ -99,6 +99,6 @@
     return data.switch.map((l) => ({ lang: l, name: data.languages[l].words["playground.language_name"] }));
   }
 
-  use(chosen(), { remember: false });
-  window.PageWords = { t, use, apply, choices, lang: () => lang, locale };
+  use(chosen() || data.default, { remember: false });
+  window.PageWords = { t, use, apply, choices, chosen, lang: () => lang, locale };
 })();
