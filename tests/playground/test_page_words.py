@@ -17,9 +17,9 @@ from bot.playground.workspace import PEOPLE
 from cards.i18n import PSEUDO_LOCALE
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-# Placeholders that hold only digits (or a time of day) read left to right without an
-# isolate (HEBREW.md 4.2, 4.4); every other one inside a Hebrew sentence is isolated.
-BARE = frozenset({"count", "time"})
+# HEBREW.md 4.2: the placeholders that hold letters, isolated inside a Hebrew sentence;
+# the others (digits, a time, the page's own error text at the line's end) stay bare.
+WRAP = frozenset({"person", "name", "label", "desk", "subject", "agent", "status"})
 HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
 
 
@@ -76,11 +76,11 @@ def test_the_hebrew_words_follow_the_style_guide() -> None:
         if not key.endswith((".one", ".two")):
             assert set(PLACEHOLDER.findall(value)) == set(PLACEHOLDER.findall(source)), key
         # Letter-holding placeholders inside the sentence are isolated (FSI … PDI).
-        for name in set(PLACEHOLDER.findall(value)) - BARE:
-            assert f"\u2068{{{name}}}\u2069" in value, (key, name)
+        for name in set(PLACEHOLDER.findall(value)):
+            assert (f"\u2068{{{name}}}\u2069" in value) == (name in WRAP), (key, name)
         # The line's first strong letter is Hebrew, outside isolates (4.3): dir=auto and
         # the page's runs then read it right to left.
-        outside = re.sub("\u2068[^\u2069]*\u2069|\\{(count|time)\\}", "", value)
+        outside = re.sub("\u2068[^\u2069]*\u2069|\\{[a-z_]+\\}", "", value)
         first = next((c for c in outside if c.isalpha()), "")
         assert HEBREW_LETTER.match(first), (key, value)
         assert "'" not in value and '"' not in value, key  # geresh/gershayim only (2.9)
@@ -131,7 +131,7 @@ def test_the_page_brings_its_words_in_every_language() -> None:
     assert words["languages"]["he"]["words"]["playground.language_name"] == "עברית"
     # Placeholders are left for the page to fill, Hebrew's isolates around them.
     assert words["languages"]["he"]["words"]["playground.message_to"] == \
-        "הודעה אל \u2068{place}\u2069"
+        "הודעה אל \u2068{name}\u2069"
     # The pseudo-locale marks every piece of our words (a test finds English outside it).
     assert words["languages"][PSEUDO_LOCALE]["words"]["playground.channels"] == "⟦Channels⟧"
     # Put into the page as JSON a browser parses; "</" cannot end the script early.

@@ -151,7 +151,7 @@
     const replies = inThread ? [] : (ui.data.messages[channel] || []).filter((r) => r.thread_ts === m.ts && r.ts !== m.ts);
     const item = el("li", {
       class: "message" + (ephemeral ? " ephemeral" : "") + (pinned ? " pinned" : ""),
-      "data-ts": m.ts, "aria-label": t("playground.message_aria", { author, time: time(m.ts) }),
+      "data-ts": m.ts, "aria-label": t("playground.message_aria", { person: author, time: time(m.ts) }),
     }, avatar(fromBot ? null : m.user),
     el("div", { class: "message-main" },
       el("div", { class: "meta" },
@@ -170,7 +170,7 @@
       }, t("playground.replies", { count: replies.length })) : null,
       !replies.length && !ephemeral && !inThread && !isReply(m) ? el("button", {
         type: "button", class: "reply-link", onclick: () => openThread(m.ts),
-        "aria-label": t("playground.reply_to", { author }),
+        "aria-label": t("playground.reply_to", { person: author }),
       }, t("playground.reply_in_thread")) : null));
     return item;
   }
@@ -190,7 +190,7 @@
     }
     const channel = ui.where;
     title($("channel-title"), channelName(channel));
-    $("composer-label").textContent = t("playground.message_to", { place: channelName(channel) });
+    $("composer-label").textContent = t("playground.message_to", { name: channelName(channel) });
     const pins = ui.data.pins[channel] || [];
     $("pins").textContent = pins.length ? t("playground.pinned_count", { count: pins.length }) : "";
     const all = (ui.data.messages[channel] || []).filter((m) => !isReply(m))
@@ -222,7 +222,7 @@
       return;
     }
     pane.hidden = false;
-    $("thread-title").textContent = t("playground.thread_in", { place: channelName(channel) });
+    $("thread-title").textContent = t("playground.thread_in", { name: channelName(channel) });
     const items = [{ m: parent, ephemeral: false }];
     for (const m of messages) if (m.thread_ts === ui.thread && m.ts !== ui.thread) items.push({ m, ephemeral: false });
     for (const e of ui.data.ephemerals) {
@@ -294,7 +294,7 @@
     ui.thread = null;
     ui.modalId = null;
     await load();
-    say(t("playground.you_are", { name: person(id).real_name, role: role(person(id)) }));
+    say(t("playground.you_are", { person: person(id).real_name, label: role(person(id)) }));
   }
 
   // The page's own words in another language; what deskbot wrote stays as it was.
