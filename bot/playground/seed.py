@@ -180,7 +180,7 @@ async def seed(served: Any) -> str:
             f"Sun–Thu 08:00–18:00, "
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "
             f"{len(HISTORY)} requests over three weeks; the desk {HEBREW_DESK} speaks Hebrew, "
-            f"and Noa (Slack in Hebrew) asked {len(HEBREW_HISTORY)} requests in Hebrew")
+            f"and Noa (Slack in Hebrew) wrote {len(HEBREW_HISTORY)} more in Hebrew")
 
 
 async def _workspace(uow: Any) -> Any:
