@@ -44,7 +44,7 @@ TO_REQUESTER = {  # notice kind -> the view of it the requester gets
     NoticeKind.RESOLVE_PROMPT: "resolve_prompt",
     NoticeKind.REQUESTER_REMINDER: "scheduler_alert",
 }
-RELAYS = {  # relay kind -> the message column that says it was relayed
+RELAYS: dict[str, str] = {  # relay kind -> the message column that says it was relayed
     NoticeKind.RELAY_TO_AGENTS: "agent_side_id",
     NoticeKind.RELAY_TO_REQUESTER: "requester_side_id",
 }
