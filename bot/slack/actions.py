@@ -86,7 +86,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await submit_ask_modal(ctx, ack, body, context)
 
 
-def _click_listener(ctx: SlackContext, kind: str):
+def _click_listener(ctx: SlackContext,
+                    kind: str) -> Callable[[AsyncAck, dict, AsyncBoltContext], Awaitable[None]]:
     async def on_click(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         # Stored, then acknowledged; the inbox runs it after (a link button, which Slack
         # opens by itself, is not stored).
@@ -166,7 +167,7 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                   profiles: dict) -> AfterCommit:
     """One ticket-card control; a refusal is told to the clicker after the commit."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     value = _value(action)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
@@ -188,7 +189,7 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                   profiles: dict) -> AfterCommit:
     """The desk picker and "add to #ref or new request?" buttons."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     parts = button_ids.split_value(action.get("value"),
                                    1 if action_id == button_ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
@@ -228,7 +229,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                    profiles: dict) -> AfterCommit:
     """"Did this solve it?" yes / no, and the 1–5 rating."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
     parts = button_ids.split_value(action.get("value"), 2 if action_id == button_ids.RATE else 1)
@@ -297,8 +298,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     """The modal's submission: open the request on the chosen desk (receipt by DM)."""
     team_id = context["team_id"]
     values = (body.get("view") or {}).get("state", {}).get("values", {})
-    slug = ((values.get(button_ids.ASK_DESK_BLOCK, {}).get(button_ids.ASK_DESK) or {})
-            .get("selected_option") or {}).get("value")
+    slug: Any = ((values.get(button_ids.ASK_DESK_BLOCK, {}).get(button_ids.ASK_DESK) or {})
+                 .get("selected_option") or {}).get("value")
     text = ((values.get(button_ids.ASK_TEXT_BLOCK, {}).get(button_ids.ASK_TEXT) or {})
             .get("value") or "")
     errors = {}

@@ -56,7 +56,9 @@ class Shown:
         """From a payload or private_metadata; anything odd falls back to the defaults."""
         if not isinstance(data, dict):
             return cls()
-        view = data.get("view") if data.get("view") in VIEWS else "unassigned"
+        view = data.get("view")
+        if view not in VIEWS:
+            view = "unassigned"
         page = data.get("page")
         page = button_ids.number(str(page)) if isinstance(page, int | str) else None
         page = page or 1

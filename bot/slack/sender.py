@@ -99,7 +99,7 @@ def _ambiguous(exc: BaseException) -> bool:
 
 def _is_part(message: dict[str, Any], notice_id: int, part: int) -> bool:
     metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
+    payload: Any = metadata.get("event_payload") or {}  # Slack's JSON
     try:
         return (metadata.get("event_type") == NOTICE_EVENT
                 and int(payload.get("notice")) == notice_id
@@ -347,7 +347,7 @@ class SlackSender:
             log.info("slack: %s skipped: answered meanwhile", ctx)
             return None
         channel = step.channel or await self._dm(client, step.person or "")
-        kwargs = {"thread_ts": step.thread} if step.thread else {}
+        kwargs: dict[str, Any] = {"thread_ts": step.thread} if step.thread else {}
         await client.chat_postMessage(channel=channel, **slack_cards.message(view), **kwargs)
         return None
 
@@ -369,6 +369,7 @@ class SlackSender:
         """Fetch a shared file with the bot token and upload it into the other side's thread."""
         relay = await read_relay(self.db, ctx.notice)
         links: dict[str, str] = {}
+        thread: str | None
         if step.place is not None:
             channel, thread = step.place.channel, step.place.message
         else:

@@ -4,6 +4,7 @@ activity ids made unique."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from bot.teams.addresses import split_thread
@@ -52,7 +53,7 @@ class TeamsDirectory:
     """
 
     async def profiles(self, workspace_external_id: str,
-                       external_ids: list[str]) -> dict[str, Profile]:
+                       external_ids: Sequence[str]) -> dict[str, Profile]:
         """Nothing: names come with the activities."""
         return {}
 

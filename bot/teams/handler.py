@@ -32,6 +32,7 @@ from bot.teams.app import TeamsContext, raw_activity
 from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
 from conversations import intake, messages, view_queries
+from conversations.command_line.catalog import TOP
 from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
 from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
@@ -133,7 +134,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
         command = words.as_command(said.command, addressed=not in_thread)
         if in_thread and command is None:
             first = said.command.split(maxsplit=1)
-            command = said.command if first and first[0].lower() in words.TOP else None
+            command = said.command if first and first[0].lower() in TOP else None
     elif said.command.lower().startswith("/desk"):
         command = words.as_command(said.command)
     if command is not None and not said.command.strip() and has_files(activity):

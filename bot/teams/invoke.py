@@ -26,7 +26,7 @@ from cards import teams as teams_cards
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
-from conversations.view_models import Settled
+from conversations.view_models import AgentHome, EmployeeHome, Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.permissions import resolve_actor, served_desk_ids
 from desks.service import find_desk
@@ -166,6 +166,7 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
         # A repeat only shows the queues again.
         if await inbound.first(uow, PLATFORM, HOME, activity) and verb == button_ids.HOME_AVAILABLE:
             await commands.set_availability(uow, actor, chosen == "on")
+        model: AgentHome | EmployeeHome
         if await served_desk_ids(uow, person.id):
             model = await view_queries.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
                                            now=ctx.clock.now())
@@ -191,8 +192,9 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
         if desk is None:
             raise UnknownDesk("That desk is gone; pick another.")
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
-        where = ({"requester_channel": conversation_id, "requester_thread": activity.get("id"),
-                  "requester_side_id": activity.get("id")} if personal else {})
+        where: dict[str, Any] = ({"requester_channel": conversation_id,
+                                  "requester_thread": activity.get("id"),
+                                  "requester_side_id": activity.get("id")} if personal else {})
         posted = await commands.open_conversation(uow, person, desk, text, via="shortcut",
                                                   **where)
         await uow.commit()
