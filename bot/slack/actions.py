@@ -30,6 +30,8 @@ from cards import slack as slack_cards
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
+from desks.languages import person_locale
+from desks.people import find_person
 from desks.service import find_desk
 from storage import inbound
 from storage.database import UnitOfWork
@@ -241,6 +243,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
         uow, people[user_id], action_id, ref, stars))
+    locale = person_locale(people[user_id])
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal)
 
@@ -250,7 +253,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
             client = await ctx.client_for(team_id)
             if channel and message_ts:
                 await client.chat_update(channel=channel, ts=message_ts,
-                                         **slack_cards.message(view))
+                                         **slack_cards.message(view, locale=locale))
         except Exception as error:
             log.warning("could not update the resolve prompt (%s)", type(error).__name__)
     return answered
@@ -271,6 +274,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
         workspace = (await uow.session.scalars(select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team_id))).first()
         desks = await intake.open_desks(uow, workspace.id) if workspace else []
+        asker = (await find_person(uow, workspace.id, body["user"]["id"])
+                 if workspace else None)
         if desks:
             # Recorded before the modal opens: a repeat of the shortcut opens none.
             if not await inbound.first(uow, "slack", SHORTCUT_KIND, body):
@@ -290,7 +295,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
                     desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks),
                     private_metadata=metadata[:3000])
     client = await ctx.client_for(team_id)
-    await client.views_open(trigger_id=body["trigger_id"], view=slack_cards.modal(view))
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=slack_cards.modal(view, locale=person_locale(asker)))
 
 
 async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
