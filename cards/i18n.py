@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -46,7 +47,7 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 # Plural forms by language (CLDR, cardinal, integers only); others use English's rule.
-_PLURALS = {
+_PLURALS: dict[str, Callable[[int], str]] = {
     "en": lambda n: "one" if n == 1 else "other",
     "he": lambda n: "one" if n == 1 else "two" if n == 2 else "other",
 }
