@@ -45,9 +45,11 @@ def script_errors(page: Any) -> list[str]:
     return errors
 
 
-async def direction(locator: Any) -> str:
-    """The direction Chromium lays the element out in."""
-    return await locator.evaluate("node => getComputedStyle(node).direction")
+async def expect_direction(locator: Any, direction: str) -> None:
+    """Chromium lays the element out in `direction` (waiting out a re-render)."""
+    from playwright.async_api import expect
+
+    await expect(locator).to_have_css("direction", direction, timeout=TIMEOUT_MS)
 
 
 async def test_the_switch_turns_the_page_hebrew_and_each_run_keeps_its_direction(
@@ -88,14 +90,26 @@ async def test_the_switch_turns_the_page_hebrew_and_each_run_keeps_its_direction
 
     # What people write reads in its own direction, in the same (Hebrew) page.
     box = page.get_by_role("textbox", name="הודעה אל")
-    for text in ("my laptop screen flickers", "המסך של המחשב הנייד מהבהב"):
+    for text in ("my laptop screen flickers", "המסך של המחשב הנייד מהבהב",
+                 "ניסיתי את `/desk help` ולא קרה כלום"):
         await box.fill(text)
         await box.press("Enter")
     english_run = page.locator("#messages .text", has_text="my laptop screen flickers")
     hebrew_run = page.locator("#messages .text", has_text="המסך של המחשב הנייד")
     await expect(english_run).to_have_attribute("dir", "ltr", timeout=TIMEOUT_MS)
     await expect(hebrew_run).to_have_attribute("dir", "rtl", timeout=TIMEOUT_MS)
-    assert (await direction(english_run), await direction(hebrew_run)) == ("ltr", "rtl")
+    await expect_direction(english_run, "ltr")
+    await expect_direction(hebrew_run, "rtl")
+    # A command inside a Hebrew line reads left to right, its slash in front.
+    await page.wait_for_function("""() => {
+        const code = [...document.querySelectorAll("#messages .text[dir=rtl] code")]
+            .find((c) => c.textContent === "/desk help");
+        if (!code || getComputedStyle(code).direction !== "ltr") return false;
+        const x = (i) => { const r = document.createRange();
+            r.setStart(code.firstChild, i); r.setEnd(code.firstChild, i + 1);
+            return r.getBoundingClientRect().x; };
+        return x(0) < x(1) && x(1) < x(code.textContent.length - 1); }""",
+                                 timeout=TIMEOUT_MS)
     # deskbot's answer (English: no desk yet) is a left-to-right run of the Hebrew page.
     answer = page.locator("#messages li.ephemeral").last
     await expect_text(answer, "desk")
@@ -203,9 +217,9 @@ async def test_the_hebrew_desk_and_employee_in_hebrew(served: Running, page: Any
     card = me.message("ה-VPN מתנתק לי")
     await expect_text(card, "Dana")
     title = card.locator("bdi", has_text="ה-VPN מתנתק לי").first
-    assert await direction(title) == "rtl"
+    await expect_direction(title, "rtl")
     field = card.locator(".bk-field").first
-    assert await field.get_attribute("dir") == await direction(field)
+    await expect_direction(field, await field.get_attribute("dir"))
 
     # The Hebrew desk's channel: its cards; every run of text carries a dir.
     await me.go("maintenance-desk")
@@ -217,7 +231,8 @@ async def test_the_hebrew_desk_and_employee_in_hebrew(served: Running, page: Any
         assert await runs.nth(i).get_attribute("dir") in ("rtl", "ltr", "auto")
     # Its title: the only letters are the (isolated) Hebrew subject, so it reads so.
     header = card.locator(".bk-header")
-    assert (await header.get_attribute("dir"), await direction(header)) == ("rtl", "rtl")
+    assert await header.get_attribute("dir") == "rtl"
+    await expect_direction(header, "rtl")
     await card.scroll_into_view_if_needed()
     await page.locator("#messages").evaluate("list => list.scrollTop = list.scrollHeight")
     await shot(page, artifacts, "hebrew-card-desk")

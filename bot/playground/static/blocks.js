@@ -94,7 +94,7 @@
     let match;
     while ((match = pattern.exec(text)) !== null) {
       if (match.index > last) nodes.push(text.slice(last, match.index).replace(/\u2069/g, ""));
-      nodes.push(el("bdi", {}, match[1]));
+      if (match[1]) nodes.push(el("bdi", {}, match[1])); // (an FSI right before a code span: nothing)
       last = pattern.lastIndex;
     }
     if (last < text.length) nodes.push(text.slice(last).replace(/\u2069/g, ""));
@@ -148,8 +148,11 @@
     let match;
     while ((match = pattern.exec(text)) !== null) {
       if (match.index > last) into.append(...shown(text.slice(last, match.index)));
-      if (match[1] !== undefined) into.append(el("pre", {}, decode(match[1])));
-      else if (match[2] !== undefined) into.append(el("code", {}, decode(match[2])));
+      // Code reads in its own direction, isolated: `/desk reopen 1042` in a Hebrew line
+      // keeps its slash in front (the catalogue's FSI…PDI around it may not reach here
+      // as one piece of text).
+      if (match[1] !== undefined) into.append(el("pre", { dir: "auto" }, decode(match[1])));
+      else if (match[2] !== undefined) into.append(el("code", { dir: "auto" }, decode(match[2])));
       else if (match[3] !== undefined) into.append(el("strong", {}, shown(match[3])));
       else if (match[4] !== undefined) into.append(el("em", {}, shown(match[4])));
       else into.append(el("s", {}, shown(match[5])));
