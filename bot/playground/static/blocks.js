@@ -182,7 +182,7 @@
       } else if (target.startsWith("!")) {
         out.append(el("span", { class: "mention", dir: "auto" }, "@" + (label || target.slice(1).split("^")[0])));
       } else if (/^(https?:|mailto:)/.test(target)) {
-        out.append(el("a", { href: target, target: "_blank", rel: "noopener noreferrer" },
+        out.append(el("a", { href: target, target: "_blank", rel: "noopener noreferrer", dir: "auto" },
           decode(label || target)));
       } else {
         styled("<" + inner + ">", out);
