@@ -14,7 +14,11 @@ words wrapped in ⟦ ⟧ (placeholders stay outside), so a test can find visible
 that did not come through a catalogue.
 
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
-the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
+the language's CLDR plural form (Babel: `key.one`, `key.two`, `key.other`…), then
+`key.other`, are tried before `key`.
+
+A placeholder the catalogue line isolates itself (`\u2068{desk}\u2069`, or around a
+code span or bold: `\u2068`{usage}`\u2069`) is not isolated again.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from cards.text import UserText, isolate
+from babel import Locale, UnknownLocaleError
+
+from cards.text import FSI, PDI, UserText, isolate
 
 DEFAULT_LOCALE = "en"
 PSEUDO_LOCALE = "qps-ploc"  # the Windows pseudo-locale's name
@@ -45,19 +51,22 @@ def catalogue(locale: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in data.items()}
 
 
-# Plural forms by language (CLDR, cardinal, integers only); others use English's rule.
-_PLURALS = {
-    "en": lambda n: "one" if n == 1 else "other",
-    "he": lambda n: "one" if n == 1 else "two" if n == 2 else "other",
-}
+@cache
+def plural_form(language: str, count: int) -> str:
+    """The CLDR plural category of `count` in `language` (Babel's rules): "one", "two",
+    "few", "many" or "other"; a language Babel does not know counts as English does."""
+    try:
+        rule = Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        rule = Locale.parse(DEFAULT_LOCALE)
+    return rule.plural_form(count)
 
 
 def _forms(key: str, language: str, count: Any) -> list[str]:
-    if not isinstance(count, int):
+    if not isinstance(count, int) or isinstance(count, bool):
         return [key]
-    rule = _PLURALS.get(language, _PLURALS[DEFAULT_LOCALE])
     forms = [f"{key}.zero"] if count == 0 else []
-    return [*forms, f"{key}.{rule(count)}", f"{key}.other", key]
+    return [*forms, f"{key}.{plural_form(language, abs(count))}", f"{key}.other", key]
 
 
 def _chain(locale: str | None) -> list[str]:
@@ -114,10 +123,13 @@ def _our_words(text: str) -> bool:
 
 @cache
 def _in_sentence(template: str, name: str) -> bool:
-    """True when `{name}` appears in `template` with words of ours on its line."""
+    """True when `{name}` appears in `template` with words of ours on its line, and the
+    line does not already isolate it (an FSI before it on its line not yet closed)."""
     for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
         before = template[:match.start()].rsplit("\n", 1)[-1]
         after = template[match.end():].split("\n", 1)[0]
+        if before.rfind(FSI) > before.rfind(PDI):
+            continue  # the line isolates it already: no isolate inside an isolate
         if _our_words(before) or _our_words(after):
             return True
     return False
