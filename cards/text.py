@@ -221,16 +221,23 @@ def date_token(moment: datetime) -> str:
         f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>")
 
 
-def age(since: datetime, now: datetime) -> str:
-    """A short age: "now", "5m", "3h", "2d"."""
+def age_parts(since: datetime, now: datetime) -> tuple[str, int]:
+    """How old, in the largest whole unit: ("now", 0), ("minutes", 5), ("hours", 3),
+    ("days", 2); `cards.dates.age` words it in the reader's language."""
     seconds = int((_aware(now) - _aware(since)).total_seconds())
     if seconds < 60:
-        return "now"
+        return "now", 0
     if seconds < 3600:
-        return f"{seconds // 60}m"
+        return "minutes", seconds // 60
     if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+        return "hours", seconds // 3600
+    return "days", seconds // 86400
+
+
+def age(since: datetime, now: datetime) -> str:
+    """A short age in English: "now", "5m", "3h", "2d" (`cards.dates.age` for any language)."""
+    unit, count = age_parts(since, now)
+    return "now" if unit == "now" else f"{count}{unit[0]}"
 
 
 def stars(priority: int) -> str:
