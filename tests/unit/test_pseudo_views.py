@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from cards import slack, teams
+from cards import slack
 from cards.i18n import PSEUDO_LOCALE
 from conversations.view_models import (
     AgentHome,
@@ -31,18 +31,20 @@ from conversations.view_models import (
     PersonRef,
     QueueList,
     QueueRow,
+    Receipt,
     RelayToAgents,
     RelayToRequester,
+    ResolvePrompt,
     SchedulerAlert,
     SlaState,
 )
+from tests.unit import test_cards_teams
 from tests.unit.cards_checks import (
     check_home,
     check_message,
     check_modal,
     shown_strings,
 )
-from tests.unit import test_cards_teams
 from tests.unit.test_cards_slack import desks, every_message_view, homes
 from tests.unit.test_cards_teams import check_view, markdown_strings, plain_strings
 
@@ -194,3 +196,32 @@ def test_the_check_finds_english_that_skipped_the_catalogue() -> None:
                        PRODUCT_WORDS) == ["ago"]
     assert stray_words("⟦and 3 more desks, na…", PRODUCT_WORDS) == []
     assert stray_words("now · ⟦SLA⟧", PRODUCT_WORDS) == ["now"]
+
+
+def test_hebrew_views_are_hebrew_valid_and_right_to_left_on_both_platforms() -> None:
+    """A ticket card, receipt, SLA alert, digest and resolve prompt in Hebrew: Block Kit
+    and Adaptive Card 1.5 valid, Teams cards `rtl`, the sentences HEBREW.md gives."""
+    views = {
+        "ticket": every_message_view("משאבי אנוש")[0],
+        "receipt": Receipt(1042, "משאבי אנוש", expected_response="תוך 15 דקות"),
+        "alert": SchedulerAlert("sla_breach", 1042, "IT", "VPN", "first_response", NOW),
+        "digest": Digest("IT", "2026-12-13", 4, 1, 0, 2, 1),
+        "prompt": ResolvePrompt(1042, "IT"),
+    }
+    expected = {
+        "ticket": "העברה לדסק אחר",
+        "receipt": "קיבלנו! הפנייה שלכם היא *#1042* בדסק *\u2068משאבי אנוש\u2069*.",
+        "alert": "🔴 פנייה *#1042* (\u2068IT\u2069): חריגה מיעד \u2068מענה ראשון\u2069 (המועד היה",
+        "digest": "☀️ דסק *\u2068IT\u2069* היום (\u2068יום ראשון, 13 בדצמבר 2026\u2069)",
+        "prompt": "הפנייה #1042 (\u2068IT\u2069) סומנה כפתורה. *האם הבעיה נפתרה?*",
+    }
+    for name, view in views.items():
+        [message] = list(slack_surfaces(view, "he"))
+        assert expected[name] in "\n".join(slack_texts(message)), name
+        for activity in check_view(view, "he"):
+            card = activity["attachments"][0]["content"]
+            assert card["rtl"] is True, name
+            shown = "\n".join(teams_texts(activity))
+            assert expected[name].replace("*", "**") in shown or name == "ticket", name
+        english = check_view(view, "en")[0]["attachments"][0]["content"]
+        assert "rtl" not in english or name == "ticket"  # the Hebrew desk name turns it
