@@ -32,7 +32,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from cards.text import FSI, PDI, UserText, isolate
+from cards.text import FSI, PDI, UserText, isolate, isolates_per_line
 
 DEFAULT_LOCALE = "en"
 PSEUDO_LOCALE = "qps-ploc"  # the Windows pseudo-locale's name
@@ -95,7 +95,9 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
             if template is not None:
                 if locale == PSEUDO_LOCALE:
                     template = pseudo(template)
-                return template.format(**_isolated(template, values))
+                found = template.format(**_isolated(template, values))
+                # A value of several lines in the line's own isolate: one per line.
+                return isolates_per_line(found) if FSI in template else found
     raise KeyError(f"no catalogue entry {key!r}")
 
 
@@ -121,18 +123,26 @@ def _our_words(text: str) -> bool:
                if char not in _MARKUP)
 
 
+def _occurrences(template: str, name: str) -> list[tuple[str, str]]:
+    """(what precedes, what follows) `{name}` on its line, for each time it appears."""
+    found = []
+    for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
+        found.append((template[:match.start()].rsplit("\n", 1)[-1],
+                      template[match.end():].split("\n", 1)[0]))
+    return found
+
+
+def _wrapped(before: str) -> bool:
+    """True when the line isolates what follows `before` itself (an FSI not yet closed)."""
+    return before.rfind(FSI) > before.rfind(PDI)
+
+
 @cache
 def _in_sentence(template: str, name: str) -> bool:
     """True when `{name}` appears in `template` with words of ours on its line, and the
     line does not already isolate it (an FSI before it on its line not yet closed)."""
-    for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
-        before = template[:match.start()].rsplit("\n", 1)[-1]
-        after = template[match.end():].split("\n", 1)[0]
-        if before.rfind(FSI) > before.rfind(PDI):
-            continue  # the line isolates it already: no isolate inside an isolate
-        if _our_words(before) or _our_words(after):
-            return True
-    return False
+    return any(not _wrapped(before) and (_our_words(before) or _our_words(after))
+               for before, after in _occurrences(template, name))
 
 
 def _isolated(template: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,24 @@ def isolate(text: str) -> str:
     return f"{FSI}{cleaned}{PDI}" if cleaned.strip() else cleaned
 
 
+def isolates_per_line(text: str) -> str:
+    """`text` with every isolate closed before a line break and opened again after it.
+
+    A line break ends an isolate (UAX #9 treats each line as a paragraph): a value of
+    several lines put inside a catalogue line's own FSI…PDI is isolated line by line.
+    """
+    if "\n" not in text or FSI not in text:
+        return text
+    lines, depth = [], 0
+    for line in text.split("\n"):
+        line = FSI * depth + line
+        depth = 0
+        for char in line:
+            depth = depth + 1 if char == FSI else max(depth - 1, 0) if char == PDI else depth
+        lines.append(line + PDI * depth)
+    return "\n".join(lines)
+
+
 def is_rtl(text: str) -> bool:
     """True when the first strong letter of `text` is right-to-left (Hebrew, Arabic…)."""
     for char in strip_bidi(text):

@@ -14,7 +14,7 @@ import pytest
 
 from cards import dates
 from cards.i18n import plural_form, t
-from cards.text import FSI, PDI, UserText
+from cards.text import FSI, PDI, UserText, isolates_per_line
 
 LOCALES = Path(__file__).resolve().parents[2] / "cards" / "locales"
 PLURAL = re.compile(r"\.(zero|one|two|few|many|other)$")
@@ -258,6 +258,13 @@ def test_a_line_that_isolates_a_value_itself_is_not_isolated_twice() -> None:
     assert usage == f"שימוש: {FSI}`/desk ask DESK text`{PDI}"
     # English, which has no isolates of its own, still gets them from `UserText`.
     assert t("reply.usage", "en", usage=UserText("x y")) == f"Usage: `{FSI}x y{PDI}`"
+
+
+def test_a_value_of_several_lines_in_a_lines_own_isolate_is_isolated_line_by_line() -> None:
+    line = t("receipt.line", "he", ref=7, desk=UserText("IT\nHR"))
+    assert line == f"קיבלנו! הפנייה שלכם היא *#7* בדסק *{FSI}IT{PDI}\n{FSI}HR{PDI}*."
+    assert isolates_per_line(f"a {FSI}b\n\nc{PDI} d") == f"a {FSI}b{PDI}\n{FSI}{PDI}\n{FSI}c{PDI} d"
+    assert isolates_per_line("no isolate\nhere") == "no isolate\nhere"
 
 
 # ---------------------------------------------------------------- dates per language

@@ -45,8 +45,13 @@ from tests.unit.cards_checks import (
     check_modal,
     shown_strings,
 )
-from tests.unit.test_cards_slack import desks, every_message_view, homes
-from tests.unit.test_cards_teams import check_view, markdown_strings, plain_strings
+from tests.unit.test_cards_slack import HOSTILE, desks, every_message_view, homes
+from tests.unit.test_cards_teams import (
+    TEAMS_HOSTILE,
+    check_view,
+    markdown_strings,
+    plain_strings,
+)
 
 HEBREW = "המדפסת בקומה שלוש לא מדפיסה"
 NOW = datetime(2026, 12, 13, 8, 5, tzinfo=UTC)
@@ -225,3 +230,16 @@ def test_hebrew_views_are_hebrew_valid_and_right_to_left_on_both_platforms() -> 
             assert expected[name].replace("*", "**") in shown or name == "ticket", name
         english = check_view(view, "en")[0]["attachments"][0]["content"]
         assert "rtl" not in english or name == "ticket"  # the Hebrew desk name turns it
+
+
+@pytest.mark.parametrize("name", sorted(TEAMS_HOSTILE))
+def test_hostile_text_in_hebrew_views_renders_valid_and_inert(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hebrew catalogue's own isolates hold whatever a user typed: several lines,
+    blank lines, bidi controls, markup (each line isolated on its own, none nested)."""
+    monkeypatch.setattr(test_cards_teams, "OUR_ITALIC", our_italics())
+    text = TEAMS_HOSTILE[name][:3000]
+    for view in every_view(text):
+        if name in HOSTILE:  # the Slack checks know Slack's hostile set
+            list(slack_surfaces(view, "he"))
+        check_view(view, "he")
