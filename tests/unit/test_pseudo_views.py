@@ -103,7 +103,8 @@ def aged_rows(text: str) -> tuple[QueueRow, ...]:
 
 
 def every_view(text: str) -> list[Any]:
-    long_text = (text + "\n") * 4000  # split in several messages and cards
+    line = text[:200] + "\n"
+    long_text = line * (25_000 // len(line) + 1)  # split in several messages and cards
     person = PersonRef(text, "not-an-id")
     return [
         *every_message_view(text),
