@@ -1,6 +1,6 @@
 """Message catalogues: every word deskbot says, by key, per language.
 
-Catalogues are JSON files in `cards/locales/` (`en.json`, later `he.json`…): adding a
+Catalogues are JSON files in `cards/locales/` (`en.json`, `he.json`…): adding a
 language is adding a file. A key missing from a language falls back to English; a
 key missing from English is a bug and raises.
 
@@ -63,7 +63,7 @@ def plural_form(language: str, count: int) -> str:
 
 
 def _forms(key: str, language: str, count: Any) -> list[str]:
-    if not isinstance(count, int) or isinstance(count, bool):
+    if not isinstance(count, int):
         return [key]
     forms = [f"{key}.zero"] if count == 0 else []
     return [*forms, f"{key}.{plural_form(language, abs(count))}", f"{key}.other", key]
