@@ -220,12 +220,48 @@ def test_paging_arrows_point_the_hebrew_way() -> None:
     assert HE["home.previous"].startswith("→") and HE["home.next"].endswith("←")
 
 
-def test_the_glossary_samples_are_as_hebrew_md_writes_them() -> None:
-    assert HE["receipt.line"] == "קיבלנו! הפנייה שלכם היא *#{ref}* בדסק *\u2068{desk}\u2069*."
-    assert HE["home.how_to_ask"].startswith("כדי לפנות לדסק: שלחו לי הודעה פרטית, השתמשו ב-"
-                                            "\u2068`/desk ask`\u2069")
-    assert HE["card.close_confirm_title"] == "לסגור את הפנייה?"
-    assert HE["card.earlier_requests.two"] == "שתי פניות קודמות"
+# HEBREW.md §4.8: the samples of §3 as he.json writes them.
+SAMPLES = {
+    "receipt.line": "קיבלנו! הפנייה שלכם היא *#{ref}* בדסק *\u2068{desk}\u2069*.",
+    "receipt.expected": "מענה ראשון צפוי: \u2068{when}\u2069.",
+    "picker.no_desks": "עדיין אין דסקים. פנו למנהלי המערכת ובקשו ליצור דסק.",
+    "update.picked_up": "👋 הפנייה שלכם #{ref} בטיפול של *\u2068{agent}\u2069* מדסק "
+                        "\u2068{desk}\u2069.",
+    "update.status_on_hold": "⏸️ הפנייה #{ref} מושהית כרגע; דסק \u2068{desk}\u2069 יחזור "
+                             "אליה בהמשך.",
+    "alert.sla_warning": "⚠️ פנייה *#{ref}* (\u2068{desk}\u2069): יעד \u2068{target}\u2069 "
+                         "מתקרב – עד \u2068{due}\u2069.",
+    "alert.sla_breach": "🔴 פנייה *#{ref}* (\u2068{desk}\u2069): חריגה מיעד "
+                        "\u2068{target}\u2069 (המועד היה \u2068{due}\u2069).",
+    "digest.line": "☀️ דסק *\u2068{desk}\u2069* היום (\u2068{day}\u2069)",
+    "resolve.question": "הפנייה #{ref} (\u2068{desk}\u2069) סומנה כפתורה. *האם הבעיה נפתרה?*",
+    "resolve.rate": "איך הייתה העזרה? דרגו מ-1 עד 5:",
+    "home.how_to_ask": "כדי לפנות לדסק: שלחו לי הודעה פרטית, השתמשו ב-\u2068`/desk ask`\u2069 "
+                       "או בחרו *Send to helpdesk* בתפריט של כל הודעה.",
+    "config.archived": "🗄️ הדסק הועבר לארכיון: הוא לא מקבל פניות חדשות.",
+    "update.status_resolved": "✅ הפנייה #{ref} סומנה כפתורה.",
+    "resolve.yes": "כן, נפתרה",
+    "resolve.no": "לא, הבעיה עדיין קיימת",
+    "alert.target_first_response": "מענה ראשון",
+    "alert.target_resolution": "פתרון",
+    "alert.target_other": "SLA",
+    "update.an_agent": "נציג/ה",
+    "help.title": "הפקודות של deskbot",
+    "card.close_confirm_title": "לסגור את הפנייה?",
+    "card.close_confirm_yes": "סגירה",
+    "card.close_confirm_no": "להשאיר פתוחה",
+    "card.earlier_requests.zero": "פנייה ראשונה",
+    "card.earlier_requests.one": "פנייה קודמת אחת",
+    "card.earlier_requests.two": "שתי פניות קודמות",
+    "card.earlier_requests.other": "{count} פניות קודמות",
+    "home.previous": "→ הקודם",
+    "home.next": "הבא ←",
+}
+
+
+@pytest.mark.parametrize("key", sorted(SAMPLES))
+def test_the_samples_are_as_hebrew_md_writes_them(key: str) -> None:
+    assert HE[key] == SAMPLES[key]
 
 
 # ---------------------------------------------------------------- (d) plurals
