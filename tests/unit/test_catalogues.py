@@ -361,3 +361,14 @@ def test_promises_per_language() -> None:
         f"תוך {FSI}15 דקות{PDI}"
     assert dates.expected_response("when_opens", "he", moment=MOMENT) == \
         f"כשהדסק ייפתח, {FSI}יום ראשון{PDI} בשעה 8:05"
+
+
+@pytest.mark.parametrize("key", sorted(HE))
+def test_hebrew_bold_turns_bold_on_teams_too(key: str) -> None:
+    """HEBREW.md §4.7: bold markers touch a space or punctuation (Teams' converter counts
+    Hebrew letters as word characters), so every `*…*` of he.json becomes `**…**`."""
+    from cards.teams.markdown import from_mrkdwn
+    converted = from_mrkdwn(PLACEHOLDER.sub("x", HE[key]))
+    assert "*" not in converted.replace("**", ""), (key, converted)
+    english = from_mrkdwn(PLACEHOLDER.sub("x", EN.get(key) or HE[key]))
+    assert converted.count("**") == english.count("**") or key not in EN, key

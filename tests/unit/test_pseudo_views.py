@@ -194,6 +194,8 @@ def test_every_view_in_hebrew_has_no_english_but_product_words_and_commands(
     allowed = PRODUCT_WORDS | data_words(view) | code_words()
     for platform, text in rendered(view, "he"):
         assert not stray_words(text, allowed), (platform, stray_words(text, allowed), text)
+    for activity in check_view(view, "he"):  # and every Teams card reads right to left
+        assert activity["attachments"][0]["content"]["rtl"] is True
 
 
 def test_the_check_finds_english_that_skipped_the_catalogue() -> None:
