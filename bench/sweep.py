@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ClauseElement, func, insert, select, update
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as postgresql_dialect
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
@@ -144,7 +144,7 @@ class Plan:
     def moment(self, wave: int) -> datetime:
         return datetime.fromtimestamp(self.t0 + wave * STEP, UTC)
 
-    def open_status(self, index: int) -> str:
+    def open_status(self, index: int) -> Status:
         return OPEN_STATUSES[(index - self.first_open) % len(OPEN_STATUSES)]
 
     def choose_due(self, rng: random.Random) -> None:
@@ -428,8 +428,8 @@ async def plans(db: Database, now: datetime) -> tuple[list[str], bool]:
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     lines: list[str] = []
     full_scan = False
-    statements = [(name, sweep_reads.due_branch(kind).params(now=now))
-                  for name, kind in sweep_queries()]
+    statements: list[tuple[str, ClauseElement]] = [
+        (name, sweep_reads.due_branch(kind).params(now=now)) for name, kind in sweep_queries()]
     name, kind = sweep_queries()[0]
     statements.append((f"flag update ({name})",
                        update(C).where(C.id == 1, *sweeps.conditions(kind, now)).values(

@@ -234,7 +234,7 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
         sender: Any = next(iter(senders.values()))
         only = next(iter(senders))
 
-        def platform_of(_workspace_id: int) -> str:
+        def platform_of(workspace_id: int) -> str:
             return only
     else:
         sender = PlatformSender(db, senders)

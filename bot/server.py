@@ -13,7 +13,7 @@ import gc
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bot.bootstrap import Deps
@@ -81,7 +81,7 @@ async def metrics_page(request: web.Request) -> web.Response:
             snapshot = await request.app[SNAPSHOTS].read()
     except Exception as error:  # the counters still answer; the states are left out
         log.warning("metrics: database states unavailable (%s)", type(error).__name__)
-        body = metrics.generate_latest(metrics.REGISTRY)
+        body = generate_latest(metrics.REGISTRY)
     else:
         platforms = [name for name, on in (("slack", deps.slack), ("teams", deps.teams)) if on]
         body = metrics.render(snapshot, platforms)

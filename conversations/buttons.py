@@ -8,6 +8,7 @@ are raised as `DeskbotError`s for the adapter to show privately.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from conversations import button_ids, commands, intake, view_queries
 from conversations.files import held as held_files
@@ -67,8 +68,9 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
     """
     files = await held_files(uow, pending_id)  # read before taking removes them
     pending = await intake.take(uow, person, pending_id)
-    where = {"requester_channel": pending.channel, "requester_thread": pending.thread,
-             "requester_side_id": pending.side_id}
+    where: dict[str, Any] = {"requester_channel": pending.channel,
+                             "requester_thread": pending.thread,
+                             "requester_side_id": pending.side_id}
     if action_id == button_ids.ADD_TO:
         posted = await commands.requester_message(uow, person, choice or "", pending.text,
                                                   requester_side_id=pending.side_id,

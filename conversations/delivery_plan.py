@@ -11,7 +11,10 @@ what is truly its own: how to post, pin, open a chat or upload a file.
 
 A step names the view to show (`View`: a builder of conversations/view_queries.py and
 its arguments); the sender builds it from the conversation as it is at delivery and
-renders it.
+renders it in the step's `locale` (desks/languages.py): a step that writes to one
+person (Tell, ToRequester, Ask, FileFailed, a home tab, a command's answer) speaks
+that person's language; one that posts or updates in a desk's channel (the card, its
+thread, a digest) speaks the desk's.
 `STEP_KINDS` lists every step `decide` may produce; `PLANNED` every notice kind it
 plans (a test checks both against NoticeKind and the senders).
 """
@@ -19,11 +22,12 @@ plans (a test checks both against NoticeKind and the senders).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Notice, Undeliverable
+from desks.languages import DEFAULT_LOCALE, desk_locale, person_locale
 from desks.notices import NoticeKind
 from storage.database import Database, UnitOfWork
 from storage.models import (
@@ -44,7 +48,7 @@ TO_REQUESTER = {  # notice kind -> the view of it the requester gets
     NoticeKind.RESOLVE_PROMPT: "resolve_prompt",
     NoticeKind.REQUESTER_REMINDER: "scheduler_alert",
 }
-RELAYS = {  # relay kind -> the message column that says it was relayed
+RELAYS: dict[str, str] = {  # relay kind -> the message column that says it was relayed
     NoticeKind.RELAY_TO_AGENTS: "agent_side_id",
     NoticeKind.RELAY_TO_REQUESTER: "requester_side_id",
 }
@@ -94,6 +98,7 @@ class PostCard:
 
     channel: str
     view: View
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class PostInChannel:
 
     channel: str
     view: View
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ class Update:
 
     place: Place
     view: View
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ class Pin:
     place: Place
     on: bool
     card: bool
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,7 @@ class PostInThread:
     place: Place
     view: View
     relayed: int | None = None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,7 @@ class Tell:
     view: View
     link: bool = False
     card: Place | None = None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,7 @@ class ToRequester:
     chat: RequesterChat
     view: View
     relayed: int | None = None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,7 @@ class Ask:
     channel: str | None
     thread: str | None
     person: str | None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,7 @@ class RelayFile:
 
     place: Place | None = None
     chat: RequesterChat | None = None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -184,16 +197,21 @@ class FileFailed:
     to_desk: bool
     chat: RequesterChat | None = None
     card: Place | None = None
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 @dataclass(frozen=True)
 class PublishHome:
     """Publish the notice's person's home view, as the payload says what it shows."""
 
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
+
 
 @dataclass(frozen=True)
 class AnswerCommand:
     """Give the answer of a command that did not fit in the ack (payload)."""
+
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
 Step = (Skip | PostCard | PostInChannel | Update | Pin | PostInThread | Tell | ToRequester
@@ -229,6 +247,7 @@ class Facts:
     pending_person: Person | None = None
     file: MessageFile | None = None
     author: Person | None = None
+    old_desk: Desk | None = None  # the desk a moved card left
 
 
 def card_place(conversation: Conversation) -> Place | None:
@@ -308,6 +327,8 @@ async def read_facts(db: Database, notice: Notice) -> Facts:
         if kind in RELAYS:
             message = await get(Message, int(payload["message_id"]))
             facts.relayed = message is not None and getattr(message, RELAYS[kind]) is not None
+        elif kind == NoticeKind.CARD_MOVED:
+            facts.old_desk = await get(Desk, int(payload.get("from_desk_id") or 0))
         elif kind == NoticeKind.DESK_DIGEST:
             facts.desk = await get(Desk, int(payload.get("desk_id") or 0))
         elif kind == NoticeKind.REQUESTER_PROMPT:
@@ -356,15 +377,16 @@ def _card_post(notice: Notice, facts: Facts) -> list[Step]:
                             f"one with `/desk admin create` or the desk's settings")
     if conversation.agent_channel == channel and conversation.agent_thread:
         # Delivered before (a process died before recording it): update, don't repost.
-        return [Update(Place(channel, conversation.agent_thread), View("ticket_card"))]
-    return [PostCard(channel, View("ticket_card"))]
+        return [Update(Place(channel, conversation.agent_thread), View("ticket_card"),
+                       locale=desk_locale(desk))]
+    return [PostCard(channel, View("ticket_card"), locale=desk_locale(desk))]
 
 
 def _card_update(notice: Notice, facts: Facts) -> list[Step]:
     place = card_place(_conversation(facts))
     if place is None:
         return [Skip("the card is not posted")]
-    return [Update(place, View("ticket_card"))]
+    return [Update(place, View("ticket_card"), locale=desk_locale(facts.desk))]
 
 
 def _card_moved(notice: Notice, facts: Facts) -> list[Step]:
@@ -373,10 +395,11 @@ def _card_moved(notice: Notice, facts: Facts) -> list[Step]:
     if not (channel and thread):
         return [Skip("the old card was never posted")]
     old = Place(str(channel), str(thread))
-    steps: list[Step] = [Update(old, View("card_moved", (payload,)))]
+    locale = desk_locale(facts.old_desk or facts.desk)  # the old channel's language
+    steps: list[Step] = [Update(old, View("card_moved", (payload,)), locale=locale)]
     if payload.get("was_pinned"):
         # Nobody in the old channel works it any more; its pin would only mislead.
-        steps.append(Pin(old, on=False, card=False))
+        steps.append(Pin(old, on=False, card=False, locale=locale))
     return steps
 
 
@@ -384,7 +407,8 @@ def _card_pin(notice: Notice, facts: Facts) -> list[Step]:
     place = card_place(_conversation(facts))
     if place is None:
         return [Skip("the card is not posted")]
-    return [Pin(place, on=notice.kind == NoticeKind.CARD_PIN, card=True)]
+    return [Pin(place, on=notice.kind == NoticeKind.CARD_PIN, card=True,
+                locale=desk_locale(facts.desk))]
 
 
 def _relay_to_agents(notice: Notice, facts: Facts) -> list[Step]:
@@ -394,7 +418,8 @@ def _relay_to_agents(notice: Notice, facts: Facts) -> list[Step]:
     place = card_place(_conversation(facts))
     if place is None:
         raise Undeliverable(NO_THREAD)
-    return [PostInThread(place, View("relay_to_agents", (message_id,)), relayed=message_id)]
+    return [PostInThread(place, View("relay_to_agents", (message_id,)), relayed=message_id,
+                         locale=desk_locale(facts.desk))]
 
 
 def _relay_to_requester(notice: Notice, facts: Facts) -> list[Step]:
@@ -403,7 +428,8 @@ def _relay_to_requester(notice: Notice, facts: Facts) -> list[Step]:
         return [Skip("relayed already")]
     assert facts.requester is not None  # a foreign key
     return [ToRequester(requester_chat(_conversation(facts), facts.requester),
-                        View("relay_to_requester", (message_id,)), relayed=message_id)]
+                        View("relay_to_requester", (message_id,)), relayed=message_id,
+                        locale=person_locale(facts.requester))]
 
 
 def _to_requester(notice: Notice, facts: Facts) -> list[Step]:
@@ -412,7 +438,7 @@ def _to_requester(notice: Notice, facts: Facts) -> list[Step]:
                              else () if name == "resolve_prompt" else (notice.payload,))
     assert facts.requester is not None  # a foreign key
     return [ToRequester(requester_chat(_conversation(facts), facts.requester),
-                        View(name, args))]
+                        View(name, args), locale=person_locale(facts.requester))]
 
 
 def _to_agent(notice: Notice, facts: Facts) -> list[Step]:
@@ -425,7 +451,8 @@ def _to_agent(notice: Notice, facts: Facts) -> list[Step]:
     by = notice.payload.get("by_id")
     view = View("agent_notification", ("assigned" if assigned else "new_request",
                                        int(by) if by else None))
-    return [Tell(facts.person.external_id, view, True, card_place(conversation))]
+    return [Tell(facts.person.external_id, view, True, card_place(conversation),
+                 locale=person_locale(facts.person))]
 
 
 def _alert(notice: Notice, facts: Facts) -> list[Step]:
@@ -436,16 +463,18 @@ def _alert(notice: Notice, facts: Facts) -> list[Step]:
     if notice.person_id is None:
         if place is None:
             return [Skip("the card is not posted")]
-        return [PostInThread(place, view)]
+        return [PostInThread(place, view, locale=desk_locale(facts.desk))]
     if facts.person is None:
         raise Undeliverable("the person to tell no longer exists")
-    return [Tell(facts.person.external_id, view, True, place)]
+    return [Tell(facts.person.external_id, view, True, place,
+                 locale=person_locale(facts.person))]
 
 
 def _digest(notice: Notice, facts: Facts) -> list[Step]:
     if facts.desk is None or not facts.desk.agent_channel:
         raise Undeliverable("the desk or its agent channel no longer exists")
-    return [PostInChannel(facts.desk.agent_channel, View("digest", (notice.payload,)))]
+    return [PostInChannel(facts.desk.agent_channel, View("digest", (notice.payload,)),
+                          locale=desk_locale(facts.desk))]
 
 
 def _desk_not_ready(notice: Notice, facts: Facts) -> list[Step]:
@@ -453,7 +482,8 @@ def _desk_not_ready(notice: Notice, facts: Facts) -> list[Step]:
     when the desk is gone)."""
     if facts.person is None:
         raise Undeliverable("the desk or the person to tell no longer exists")
-    return [Tell(facts.person.external_id, View("desk_not_ready", (notice.payload,)))]
+    return [Tell(facts.person.external_id, View("desk_not_ready", (notice.payload,)),
+                 locale=person_locale(facts.person))]
 
 
 def _prompt(notice: Notice, facts: Facts) -> list[Step]:
@@ -465,7 +495,8 @@ def _prompt(notice: Notice, facts: Facts) -> list[Step]:
     person = facts.pending_person.external_id if facts.pending_person else None
     question = str(notice.payload.get("question") or "desk")
     return [Ask(View("requester_prompt", (pending.id, question)), pending.channel,
-                pending.thread or pending.side_id, person)]
+                pending.thread or pending.side_id, person,
+                locale=person_locale(facts.pending_person))]
 
 
 def _file(notice: Notice, facts: Facts) -> list[Step]:
@@ -474,9 +505,10 @@ def _file(notice: Notice, facts: Facts) -> list[Step]:
         place = card_place(conversation)
         if place is None:
             raise Undeliverable(NO_THREAD)
-        return [RelayFile(place=place)]
+        return [RelayFile(place=place, locale=desk_locale(facts.desk))]
     assert facts.requester is not None  # a foreign key
-    return [RelayFile(chat=requester_chat(conversation, facts.requester))]
+    return [RelayFile(chat=requester_chat(conversation, facts.requester),
+                      locale=person_locale(facts.requester))]
 
 
 def _file_failed(notice: Notice, facts: Facts) -> list[Step]:
@@ -486,19 +518,20 @@ def _file_failed(notice: Notice, facts: Facts) -> list[Step]:
         return [Skip("the file or its author is gone")]
     to_desk = notice.payload.get("relay") == NoticeKind.FILE_TO_AGENTS
     assert facts.requester is not None  # a foreign key
+    locale = person_locale(facts.author)
     if to_desk:  # the requester shared it: into their own chat
         return [FileFailed(facts.file.name, facts.author.external_id, True,
-                           chat=requester_chat(conversation, facts.requester))]
+                           chat=requester_chat(conversation, facts.requester), locale=locale)]
     return [FileFailed(facts.file.name, facts.author.external_id, False,
-                       card=card_place(conversation))]
+                       card=card_place(conversation), locale=locale)]
 
 
 def _home(notice: Notice, facts: Facts) -> list[Step]:
-    return [PublishHome()]
+    return [PublishHome(locale=person_locale(facts.person))]
 
 
 def _command_answer(notice: Notice, facts: Facts) -> list[Step]:
-    return [AnswerCommand()]
+    return [AnswerCommand(locale=person_locale(facts.person))]
 
 
 PLANNED = {

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from conversations.lifecycle import ACTIVE
 from desks.errors import DeskNotReady, NotPermitted, UnknownDesk, WrongState
 from desks.notices import NoticeKind
-from storage.database import UnitOfWork
+from storage.database import UnitOfWork, rows_matched
 from storage.journal import write_notice
 from storage.models import Conversation, Desk, DeskMember, PendingRequest, Person
 
@@ -156,7 +156,7 @@ async def forget_pending(uow: UnitOfWork) -> int:
     """Drop pending requests older than PENDING_KEPT; returns how many."""
     result = await uow.session.execute(
         delete(PendingRequest).where(PendingRequest.created_at < uow.clock.now() - PENDING_KEPT))
-    return result.rowcount or 0
+    return rows_matched(result) or 0
 
 
 async def active_requests(uow: UnitOfWork, requester: Person) -> list[Conversation]:

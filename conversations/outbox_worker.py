@@ -514,7 +514,7 @@ class OutboxWorker:
 
         The result lies between half and all of min(max_backoff, base_backoff * 2**(n-1)).
         """
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** min(attempts - 1, 62))
+        ceiling: float = min(self.max_backoff, self.base_backoff * 2 ** min(attempts - 1, 62))
         return ceiling / 2 + self._jitter.random() * ceiling / 2
 
 

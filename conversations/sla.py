@@ -70,7 +70,7 @@ async def _desk_of(uow: UnitOfWork, conversation: Conversation) -> Desk:
     return desk
 
 
-def _event(uow: UnitOfWork, conversation: Conversation, kind: str, **data: object) -> None:
+def _event(uow: UnitOfWork, conversation: Conversation, kind: str, **data: Any) -> None:
     record_event(uow, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
                  desk_id=conversation.desk_id, kind=kind, **data)
 

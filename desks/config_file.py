@@ -47,7 +47,7 @@ from desks import service
 from desks.errors import DeskbotError, InvalidInput
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role
-from desks.policy import POLICY_KEYS, policy_of, settings_problems, settings_with
+from desks.policy import POLICY_KEYS, policy_of, settings_problems, settings_with, slugify
 from storage.database import UnitOfWork
 from storage.journal import record_event
 from storage.models import Desk, Person, Workspace
@@ -89,7 +89,7 @@ class DeskSpec:
     @property
     def slug(self) -> str:
         """The slug the desk is matched by."""
-        return service.slugify(self.name)
+        return slugify(self.name)
 
 
 @dataclass
@@ -340,8 +340,8 @@ def read_desk_file(text: str, source: str = "desks.yaml") -> DeskFile:
         loader.dispose()
     reader = _Reader(source, loader)
     if not isinstance(root, yaml.MappingNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        raise DeskFileInvalid([f"{source}:{line}: a desk file is a mapping with "
+        at = root.start_mark.line + 1 if root is not None else 1
+        raise DeskFileInvalid([f"{source}:{at}: a desk file is a mapping with "
                                "`desks:` (a list of desks); `deskbot desks export` writes one."])
     result = DeskFile(source=source, desks=[])
     desks_node = None

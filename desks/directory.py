@@ -138,7 +138,7 @@ async def profiles_to_refresh(db: Database, directory: Directory, platform: str,
 
 
 async def channel_facts(directory: Directory, workspace_external_id: str, user_id: str,
-                        channel_ids: Iterable[str], *,
+                        channel_ids: Iterable[str | None], *,
                         own_channel: str | None = None) -> dict[str, ChannelFacts]:
     """Facts of each of `channel_ids`, for `user_id` who is binding them.
 

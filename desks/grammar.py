@@ -180,6 +180,7 @@ class Args:
         found: list[Mention] = []
         while self.more():
             token = self.take()
+            assert token is not None  # more() said one is left
             if isinstance(token, Word) and token.text.lower() in _SEPARATORS:
                 continue
             if not isinstance(token, Mention):

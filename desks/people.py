@@ -39,7 +39,9 @@ async def ensure_person(uow: UnitOfWork, workspace: Workspace, external_id: str,
     """Return the person with this platform user id, creating or refreshing them.
 
     Fields given as None are left as they are, so an adapter that knows only the
-    user id (a slash command) does not wipe what `users.info` told earlier.
+    user id (a slash command) does not wipe what `users.info` told earlier. `locale`
+    is the platform's report of the person's language ("he-IL"); their own choice
+    (`Person.language`) is never touched here.
     """
     now = uow.clock.now()
     await uow.session.execute(
@@ -54,7 +56,9 @@ async def ensure_person(uow: UnitOfWork, workspace: Workspace, external_id: str,
         select(Person).where(Person.workspace_id == workspace.id,
                              Person.external_id == external_id)
     )).scalar_one()
-    updates = {"display_name": display_name, "time_zone": time_zone, "locale": locale,
+    # An empty name (a platform that sent only a locale) keeps the one known.
+    updates = {"display_name": display_name or None, "time_zone": time_zone,
+               "locale": locale,
                "is_platform_admin": is_platform_admin}
     changed = False
     for field, value in updates.items():

@@ -588,7 +588,8 @@ async def set_sla(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, kind: str,
         else:
             _, own = compact_targets(targets)
             targets = {p: own.get(p, target) for p in PRIORITIES}
-        return replace(policy, sla=replace(policy.sla, **{kind: targets}))
+        changed: dict[str, Any] = {kind: targets}  # first_response or resolution
+        return replace(policy, sla=replace(policy.sla, **changed))
     return await _change_policy(uow, actor, desk_name, change)
 
 

@@ -167,7 +167,7 @@ FLAG_SETS: dict[str, dict[str, Any]] = {
 def acting(rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> list[tuple[Due, list[int]]]:
     """The rows that may be acted on now, each with the on-call people to tell instead
     of the usual ones: the desk is open, or (priority 5) it has on-call agents."""
-    acted = []
+    acted: list[tuple[Due, list[int]]] = []
     for row in rows:
         desk = desks[row.desk_id]
         if desk.open_now:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -26,7 +27,7 @@ from scheduling.sweep_reads import Desks, digest_counts, read_desks, read_due
 from scheduling.sweep_rules import Flag, Outcome
 from storage import metrics
 from storage.clock import Clock
-from storage.database import Database, UnitOfWork
+from storage.database import Database, UnitOfWork, rows_matched
 from storage.journal import record_event, write_notice
 from storage.models import Desk
 from storage.sweep_applier import FlagBatch, SweepApplier, flag_statement
@@ -43,7 +44,7 @@ def conditions(kind: TimerKind, now: Any) -> list[ColumnElement[bool]]:
 
 
 # Each kind's flag: `rules.FLAG_SETS` where the check is still due and armed.
-FLAGS = {kind.name: flag_statement(lambda now, kind=kind: conditions(kind, now),
+FLAGS = {kind.name: flag_statement(partial(conditions, kind),
                                    sweep_rules.FLAG_SETS[kind.name]) for kind in timers.KINDS}
 
 
@@ -219,7 +220,7 @@ async def daily_digest(run: SweepRun) -> int:
                                or_(Desk.last_digest_at.is_(None),
                                    Desk.last_digest_at < digest.start))
             .values(last_digest_at=now).execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rows_matched(result) == 1:
             posting.append(digest)
     counts = await digest_counts(uow, now, {digest.desk_id: digest.end for digest in posting})
     for digest in posting:

@@ -14,10 +14,10 @@ import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -295,3 +295,12 @@ class UnitOfWork:
                 after()
             except Exception:  # a wake-up must never undo a committed command
                 log.exception("after-commit hook failed")
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT matched (the driver's rowcount).
+
+    `AsyncSession.execute` is typed to return a `Result`; for such a statement it is a
+    `CursorResult`, which is what carries the count.
+    """
+    return cast(CursorResult[Any], result).rowcount

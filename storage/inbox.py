@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage import metrics
-from storage.database import Database, UnitOfWork
+from storage.database import Database, UnitOfWork, rows_matched
 from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -366,7 +366,7 @@ async def forget_processed_before(db: Database, moment: Any) -> int:
             delete(InboundEvent).where(InboundEvent.outcome == "done",
                                        InboundEvent.received_at < moment))
         await uow.commit()
-    return result.rowcount or 0
+    return rows_matched(result) or 0
 
 
 def _canonical(payload: Any) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.database import UnitOfWork
+from storage.database import UnitOfWork, rows_matched
 from storage.models import ProcessedInbound
 
 
@@ -30,7 +30,7 @@ async def first_delivery(uow: UnitOfWork, platform: str, delivery_id: str) -> bo
         .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
     )
     result = await uow.session.execute(statement)
-    return result.rowcount == 1
+    return rows_matched(result) == 1
 
 
 async def forget_before(uow: UnitOfWork, moment: datetime) -> int:
@@ -38,4 +38,4 @@ async def forget_before(uow: UnitOfWork, moment: datetime) -> int:
     result = await uow.session.execute(
         delete(ProcessedInbound).where(ProcessedInbound.received_at < moment)
     )
-    return result.rowcount or 0
+    return rows_matched(result) or 0

@@ -168,7 +168,7 @@ class _SnapshotCollector:
 def render(snapshot: Snapshot, platforms: list[str]) -> bytes:
     """The whole text exposition: the counters, then `snapshot`'s gauges."""
     states = CollectorRegistry(auto_describe=False)
-    states.register(_SnapshotCollector(snapshot, platforms))  # type: ignore[arg-type]
+    states.register(_SnapshotCollector(snapshot, platforms))
     return generate_latest(REGISTRY) + generate_latest(states)
 
 

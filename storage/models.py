@@ -9,7 +9,7 @@ Every row belongs to one workspace.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     DDL,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -46,6 +47,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 class Base(DeclarativeBase):
     """Declarative base with the project's naming convention."""
 
+    # Every model here maps a plain table (SQLAlchemy types it as any FromClause).
+    __table__: ClassVar[Table]
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
@@ -209,7 +212,8 @@ class Conversation(Base):
 # flagged together, so a page needs room for several: with 80 a quarter of a sweep's
 # flags still were not HOT, with 60 about one in twenty (migration 0013).
 CONVERSATION_FILLFACTOR = 60
-event.listen(Conversation.__table__, "after_create", DDL(
+# (SQLAlchemy leaves DDL's constructor unannotated, hence the ignore; so below.)
+event.listen(Conversation.__table__, "after_create", DDL(  # type: ignore[no-untyped-call]
     f"ALTER TABLE conversation SET (fillfactor = {CONVERSATION_FILLFACTOR})",
 ).execute_if(dialect="postgresql"))
 
@@ -238,7 +242,8 @@ class ConversationTimer(Base):
 # A sweep reads at most a batch from the front of the index: on PostgreSQL a parallel
 # worker (which a generic plan of the prepared statement chose, estimating a third
 # of a kind's rows due) costs more to start than the whole read.
-event.listen(ConversationTimer.__table__, "after_create", DDL(
+# (DDL's constructor is unannotated: see above.)
+event.listen(ConversationTimer.__table__, "after_create", DDL(  # type: ignore[no-untyped-call]
     "ALTER TABLE conversation_timer SET (parallel_workers = 0)",
 ).execute_if(dialect="postgresql"))
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from storage.database import UnitOfWork
+from storage.database import UnitOfWork, rows_matched
 from storage.models import Conversation, Message, OutboxNotice
 
 # The only places a sender may tell us about; anything else would let a sender write
@@ -174,7 +174,7 @@ async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
         .values(outcome=DELIVERED, done_at=now, lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         return False
     await store_links(uow, conversation_id, conversation_links or {}, message_links or {})
     return True
@@ -222,7 +222,7 @@ async def record_told(uow: UnitOfWork, owner: str, notice_id: int,
         .values(payload=dict(payload))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_matched(result) == 1
 
 
 async def mark_coalesced(uow: UnitOfWork, owner: str, notice_ids: Iterable[int]) -> int:
@@ -237,7 +237,7 @@ async def mark_coalesced(uow: UnitOfWork, owner: str, notice_ids: Iterable[int])
         .values(outcome=COALESCED, done_at=uow.clock.now(), lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_matched(result)
 
 
 async def schedule_retry(uow: UnitOfWork, owner: str, notice_id: int, *, delay: timedelta,
@@ -284,7 +284,7 @@ async def mark_failed(uow: UnitOfWork, owner: str, notice_id: int, *, error: str
                 last_error=error[:MAX_ERROR_CHARS], lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_matched(result) == 1
 
 
 async def release(uow: UnitOfWork, owner: str, notice_ids: Iterable[int] | None = None) -> int:
@@ -299,7 +299,7 @@ async def release(uow: UnitOfWork, owner: str, notice_ids: Iterable[int] | None 
     result = await uow.session.execute(
         query.values(lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False))
-    return result.rowcount
+    return rows_matched(result)
 
 
 async def pending_count(uow: UnitOfWork) -> int:
@@ -320,7 +320,7 @@ async def forget_finished_before(uow: UnitOfWork, moment: datetime, *,
     if keep_failed:
         query = query.where(OutboxNotice.outcome != FAILED)
     result = await uow.session.execute(query.execution_options(synchronize_session=False))
-    return result.rowcount
+    return rows_matched(result)
 
 
 __all__ = [

@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeEngine
 
 from storage.types import to_driver
@@ -102,7 +103,7 @@ class Prepared:
     they were built with (constants such as a status).
     """
 
-    def __init__(self, build: Callable[[bool], Executable]) -> None:
+    def __init__(self, build: Callable[[bool], ClauseElement]) -> None:
         self.build = build
         self._compiled: dict[str, tuple[str, tuple[tuple[str, Any, Callable[[Any], Any]],
                                                    ...]]] = {}
@@ -117,6 +118,7 @@ class Prepared:
         if found is None:
             compiled = self.build(dialect.name == "postgresql").compile(
                 dialect=dialect, compile_kwargs={"render_postcompile": True})
+            assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
             defaults = compiled.construct_params()
             identity: Callable[[Any], Any] = lambda value: value  # noqa: E731
             slots = tuple(

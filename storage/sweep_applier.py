@@ -268,7 +268,7 @@ class SweepApplier:
                                       sort_by_parameter_order=True),
             [{"conversation_id": conversation_id, "author_id": None, "kind": "system",
               "body": body, "created_at": self.now}
-             for conversation_id, body in notes])).all())
+             for conversation_id, body in notes])).tuples().all())
 
     async def flush(self) -> None:
         """Write what was gathered: timers dropped, then armed; events and notices."""

@@ -52,7 +52,7 @@ class Page:
         dm = f"D{user}"
         state.channel(dm)  # the DM with the bot is always there
         channels = [c for c in state.channels.values() if not c.is_im and not c.is_archived]
-        shown = [{"id": c.id, "name": c.name, "is_im": False} for c in
+        shown: list[dict[str, Any]] = [{"id": c.id, "name": c.name, "is_im": False} for c in
                  sorted(channels, key=lambda c: c.name)]
         shown.append({"id": dm, "name": "deskbot", "is_im": True})
         modal_id = next((view_id for view_id, owner in reversed(state.view_owners.items())
@@ -84,7 +84,7 @@ class Page:
             user = body.get("user")
             if user not in KNOWN:
                 raise BadAct("unknown person")
-            kind = body.get("kind")
+            kind: Any = body.get("kind")  # any JSON value; only the acts below are known
             handler = {"message": self._message, "command": self._command,
                        "action": self._action, "home": self._home,
                        "submit": self._submit, "close": self._close}.get(kind)
@@ -225,10 +225,11 @@ class Page:
                 response_url=self._response_url(user, channel, message["ts"]))
         elif where == "ephemeral":
             channel = str(body.get("channel") or "")
-            message = next((m for m in self.state.ephemerals.get(user, [])
-                            if m["ts"] == body.get("ts")), None)
-            if message is None:
+            found = next((m for m in self.state.ephemerals.get(user, [])
+                          if m["ts"] == body.get("ts")), None)
+            if found is None:
                 raise BadAct("that message is gone")
+            message = found
             block_id, element = _element(message, body)
             action = self._action_of(element, block_id, body)
             payload = requests.message_actions(
@@ -265,7 +266,9 @@ class Page:
         view = self.state.views.get(view_id)
         if view is None or self.state.view_owners.get(view_id) != user:
             raise BadAct("that modal is gone")
-        values = body.get("values") if isinstance(body.get("values"), dict) else {}
+        values = body.get("values")
+        if not isinstance(values, dict):
+            values = {}
         requests = self.playground.requests
         _, answer = await self._send(requests.interaction(requests.view_submission(
             self._person(user), view, values, trigger_id=self._trigger(user))))
@@ -291,7 +294,7 @@ def _element(container: dict[str, Any], body: dict[str, Any]) -> tuple[str | Non
     """The element the page points at: blocks[block], then elements[element] or accessory."""
     try:
         block = (container.get("blocks") or [])[int(body.get("block", -1))]
-        index = body.get("element")
+        index: Any = body.get("element")  # "accessory" or an element's number
         if index == "accessory":
             element = block["accessory"]
         else:

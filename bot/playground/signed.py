@@ -51,9 +51,9 @@ class SlackRequests:
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         """The signature headers Slack would send with `body`."""
         stamp = str(timestamp if timestamp is not None else int(time.time()))
-        return {"X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": self._verifier.generate_signature(timestamp=stamp,
-                                                                       body=body)}
+        signature = self._verifier.generate_signature(timestamp=stamp, body=body)
+        assert signature is not None  # None only without a timestamp
+        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
     def signed(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
                sign: bool = True) -> SignedRequest:

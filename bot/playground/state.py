@@ -48,15 +48,19 @@ class User:
     tz: str = "Asia/Jerusalem"
     is_bot: bool = False
     deleted: bool = False
+    locale: str = "en-US"
 
-    def as_slack(self, team_id: str) -> dict[str, Any]:
-        """The `user` object of users.info."""
-        return {
+    def as_slack(self, team_id: str, *, include_locale: bool = True) -> dict[str, Any]:
+        """The `user` object of users.info (`locale` only when asked for, as Slack does)."""
+        found = {
             "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.real_name,
             "deleted": self.deleted, "is_admin": self.is_admin, "is_owner": self.is_owner,
-            "is_bot": self.is_bot, "tz": self.tz, "locale": "en-US",
+            "is_bot": self.is_bot, "tz": self.tz,
             "profile": {"real_name": self.real_name, "display_name": self.name},
         }
+        if include_locale:
+            found["locale"] = self.locale
+        return found
 
 
 @dataclass
@@ -313,7 +317,8 @@ class SlackState:
         user = self.users.get(params.get("user") or "")
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": user.as_slack(self.bot.team_id)}
+        asked = str(params.get("include_locale") or "").lower() in ("1", "true")
+        return {"user": user.as_slack(self.bot.team_id, include_locale=asked)}
 
     def conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("channel"):

@@ -30,6 +30,8 @@ from cards import slack as slack_cards
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
+from desks.languages import person_locale
+from desks.people import find_person
 from desks.service import find_desk
 from storage import inbound
 from storage.database import UnitOfWork
@@ -86,7 +88,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await submit_ask_modal(ctx, ack, body, context)
 
 
-def _click_listener(ctx: SlackContext, kind: str):
+def _click_listener(ctx: SlackContext,
+                    kind: str) -> Callable[[AsyncAck, dict, AsyncBoltContext], Awaitable[None]]:
     async def on_click(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         # Stored, then acknowledged; the inbox runs it after (a link button, which Slack
         # opens by itself, is not stored).
@@ -166,7 +169,7 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                   profiles: dict) -> AfterCommit:
     """One ticket-card control; a refusal is told to the clicker after the commit."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     value = _value(action)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
@@ -188,7 +191,7 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                   profiles: dict) -> AfterCommit:
     """The desk picker and "add to #ref or new request?" buttons."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     parts = button_ids.split_value(action.get("value"),
                                    1 if action_id == button_ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
@@ -228,7 +231,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                    profiles: dict) -> AfterCommit:
     """"Did this solve it?" yes / no, and the 1–5 rating."""
     action = _action(body)
-    action_id = action.get("action_id")
+    action_id: Any = action.get("action_id")  # Slack's JSON: a string
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
     parts = button_ids.split_value(action.get("value"), 2 if action_id == button_ids.RATE else 1)
@@ -240,6 +243,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
         uow, people[user_id], action_id, ref, stars))
+    locale = person_locale(people[user_id])
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal)
 
@@ -249,7 +253,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
             client = await ctx.client_for(team_id)
             if channel and message_ts:
                 await client.chat_update(channel=channel, ts=message_ts,
-                                         **slack_cards.message(view))
+                                         **slack_cards.message(view, locale=locale))
         except Exception as error:
             log.warning("could not update the resolve prompt (%s)", type(error).__name__)
     return answered
@@ -270,6 +274,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
         workspace = (await uow.session.scalars(select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team_id))).first()
         desks = await intake.open_desks(uow, workspace.id) if workspace else []
+        asker = (await find_person(uow, workspace.id, body["user"]["id"])
+                 if workspace else None)
         if desks:
             # Recorded before the modal opens: a repeat of the shortcut opens none.
             if not await inbound.first(uow, "slack", SHORTCUT_KIND, body):
@@ -289,7 +295,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
                     desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks),
                     private_metadata=metadata[:3000])
     client = await ctx.client_for(team_id)
-    await client.views_open(trigger_id=body["trigger_id"], view=slack_cards.modal(view))
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=slack_cards.modal(view, locale=person_locale(asker)))
 
 
 async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
@@ -297,8 +304,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     """The modal's submission: open the request on the chosen desk (receipt by DM)."""
     team_id = context["team_id"]
     values = (body.get("view") or {}).get("state", {}).get("values", {})
-    slug = ((values.get(button_ids.ASK_DESK_BLOCK, {}).get(button_ids.ASK_DESK) or {})
-            .get("selected_option") or {}).get("value")
+    slug: Any = ((values.get(button_ids.ASK_DESK_BLOCK, {}).get(button_ids.ASK_DESK) or {})
+                 .get("selected_option") or {}).get("value")
     text = ((values.get(button_ids.ASK_TEXT_BLOCK, {}).get(button_ids.ASK_TEXT) or {})
             .get("value") or "")
     errors = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from typing import Any
 
 
 class Answers:
@@ -67,7 +68,7 @@ class Answers:
         future = self._waiting.get(key)
         if future is None:
             return None
-        watched: set[asyncio.Future[object]] = {future}
+        watched: set[asyncio.Future[Any]] = {future}
         burst = None
         if key not in self._patient:
             burst = asyncio.ensure_future(self._burst.wait())

@@ -2,9 +2,9 @@
 
 Opening the tab and clicking in it are stored in the inbox and acknowledged at once;
 processing them writes a `HOME_PUBLISH` notice, and the outbox worker publishes the view
-(rendered from the state at that moment) with its retries and 429 handling. So a slow
-or rate-limited Web API never delays an acknowledgement, and a retried event (kept
-once by the inbox) publishes once.
+(rendered from the state at that moment, in the person's language) with its retries
+and 429 handling. So a slow or rate-limited Web API never delays an acknowledgement,
+and a retried event (kept once by the inbox) publishes once.
 
 What the person is looking at (view, page, desk filter) travels in the home view's
 `private_metadata`, so the tab needs no server-side session.
@@ -22,6 +22,7 @@ from cards import slack as slack_cards
 from conversations import button_ids, commands, view_queries
 from conversations.queues import QueueView
 from desks.errors import DeskbotError
+from desks.languages import person_locale
 from desks.notices import NoticeKind
 from desks.permissions import Actor, served_desk_ids
 from storage.database import UnitOfWork
@@ -56,7 +57,9 @@ class Shown:
         """From a payload or private_metadata; anything odd falls back to the defaults."""
         if not isinstance(data, dict):
             return cls()
-        view = data.get("view") if data.get("view") in VIEWS else "unassigned"
+        view = data.get("view")
+        if view not in VIEWS:
+            view = "unassigned"
         page = data.get("page")
         page = button_ids.number(str(page)) if isinstance(page, int | str) else None
         page = page or 1
@@ -81,14 +84,17 @@ def ask_publish(uow: UnitOfWork, person: Person, shown: Shown | None = None) -> 
 
 
 async def render(uow: UnitOfWork, person: Person, actor: Actor, shown: Shown,
-                 now: datetime) -> dict:
-    """The home view of `person` as it is now, ready for views.publish."""
+                 now: datetime, locale: str | None = None) -> dict:
+    """The home view of `person` as it is now, ready for views.publish, in `locale`
+    (default: the person's own language)."""
+    locale = locale or person_locale(person)
     if await served_desk_ids(uow, person.id):
         model = await view_queries.agent_home(uow, actor, view=shown.view, desk_slug=shown.desk,
                                        page=shown.page, now=now)
-        rendered = slack_cards.home(model)
+        rendered = slack_cards.home(model, locale=locale)
     else:
-        rendered = slack_cards.home(await view_queries.employee_home(uow, person))
+        rendered = slack_cards.home(await view_queries.employee_home(uow, person),
+                                    locale=locale)
     rendered["private_metadata"] = json.dumps(shown.payload())
     return rendered
 

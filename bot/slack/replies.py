@@ -7,21 +7,23 @@ the person can try again), and they must reach the person at once.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from bot.slack.app import SlackContext
 from cards import slack as slack_cards
 from conversations.view_models import Reply
 
 log = logging.getLogger(__name__)
 
 
-async def tell_privately(ctx, team_id: str, channel: str, user_id: str, text: str, *,
+async def tell_privately(ctx: SlackContext, team_id: str, channel: str, user_id: str, text: str, *,
                          kind: str = "error", usage: str | None = None,
                          thread_ts: str | None = None) -> None:
     """Post an ephemeral message to `user_id` in `channel`; failures are only logged."""
     message = slack_cards.message(Reply(text=text, kind=kind, usage=usage))
     try:
         client = await ctx.client_for(team_id)
-        kwargs = {"thread_ts": thread_ts} if thread_ts else {}
+        kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         await client.chat_postEphemeral(channel=channel, user=user_id, text=message["text"],
                                         blocks=message["blocks"], **kwargs)
     except Exception as error:  # the person may retry; nothing was changed

@@ -99,7 +99,7 @@ def _ambiguous(exc: BaseException) -> bool:
 
 def _is_part(message: dict[str, Any], notice_id: int, part: int) -> bool:
     metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
+    payload: Any = metadata.get("event_payload") or {}  # Slack's JSON
     try:
         return (metadata.get("event_type") == NOTICE_EVENT
                 and int(payload.get("notice")) == notice_id
@@ -260,20 +260,20 @@ class SlackSender:
 
     async def _post_card(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                          step: PostCard) -> Delivery | None:
-        message = slack_cards.message(await self._view(plan, step.view))
+        message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
         posted = await self._post(client, ctx, step.channel, message, join=True)
         return Delivery(conversation_links={"agent_channel": step.channel,
                                             "agent_thread": posted["ts"]})
 
     async def _post_in_channel(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                                step: PostInChannel) -> Delivery | None:
-        message = slack_cards.message(await self._view(plan, step.view))
+        message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
         await self._post(client, ctx, step.channel, message, join=True)
         return None
 
     async def _update(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                       step: Update) -> Delivery | None:
-        message = slack_cards.message(await self._view(plan, step.view))
+        message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
         await self._send(client.chat_update, ctx, message, channel=step.place.channel,
                          ts=step.place.message)
         return None
@@ -293,9 +293,11 @@ class SlackSender:
         view = await self._view(plan, step.view)
         channel, thread = step.place.channel, step.place.message
         if step.relayed is None:
-            await self._post(client, ctx, channel, slack_cards.message(view), thread_ts=thread)
+            await self._post(client, ctx, channel,
+                             slack_cards.message(view, locale=step.locale), thread_ts=thread)
             return None
-        stamps = await self._post_all(client, ctx, channel, slack_cards.messages(view),
+        stamps = await self._post_all(client, ctx, channel,
+                                      slack_cards.messages(view, locale=step.locale),
                                       thread_ts=thread,
                                       plain=f"{view.requester.name}: {view.text}")
         return Delivery(message_links={step.relayed: {"agent_side_id": stamps[0]}})
@@ -306,7 +308,7 @@ class SlackSender:
         if step.link:
             view = dataclasses.replace(view, link=await self._permalink(client, step.card))
         await self._post(client, ctx, await self._dm(client, step.person),
-                         slack_cards.message(view))
+                         slack_cards.message(view, locale=step.locale))
         return None
 
     async def _permalink(self, client: AsyncWebClient, card: Place | None) -> str | None:
@@ -327,12 +329,14 @@ class SlackSender:
         links, channel = await self._requester_channel(client, step.chat)
         thread = step.chat.thread
         if step.relayed is not None:
-            stamps = await self._post_all(client, ctx, channel, slack_cards.messages(view),
+            stamps = await self._post_all(client, ctx, channel,
+                                          slack_cards.messages(view, locale=step.locale),
                                           thread_ts=thread,
                                           plain=f"{view.agent.name}: {view.text}")
             return Delivery(conversation_links=links,
                             message_links={step.relayed: {"requester_side_id": stamps[0]}})
-        posted = await self._post(client, ctx, channel, slack_cards.message(view),
+        posted = await self._post(client, ctx, channel,
+                                  slack_cards.message(view, locale=step.locale),
                                   thread_ts=thread)
         if not thread:
             # The first word to the requester starts the thread the rest goes in.
@@ -347,8 +351,9 @@ class SlackSender:
             log.info("slack: %s skipped: answered meanwhile", ctx)
             return None
         channel = step.channel or await self._dm(client, step.person or "")
-        kwargs = {"thread_ts": step.thread} if step.thread else {}
-        await client.chat_postMessage(channel=channel, **slack_cards.message(view), **kwargs)
+        kwargs: dict[str, Any] = {"thread_ts": step.thread} if step.thread else {}
+        await client.chat_postMessage(channel=channel,
+                                      **slack_cards.message(view, locale=step.locale), **kwargs)
         return None
 
     async def _requester_channel(self, client: AsyncWebClient,
@@ -369,6 +374,7 @@ class SlackSender:
         """Fetch a shared file with the bot token and upload it into the other side's thread."""
         relay = await read_relay(self.db, ctx.notice)
         links: dict[str, str] = {}
+        thread: str | None
         if step.place is not None:
             channel, thread = step.place.channel, step.place.message
         else:
@@ -447,7 +453,7 @@ class SlackSender:
                 raise Undeliverable("the person whose home tab it was no longer exists")
             actor = resolve_actor(person, workspace, self.extra_admins)
             view = await home.render(uow, person, actor, home.Shown.of(ctx.notice.payload),
-                                     self.db.clock.now())
+                                     self.db.clock.now(), step.locale)
         await client.views_publish(user_id=person.external_id, view=view)
         return None
 

@@ -34,6 +34,7 @@ from conversations.command_line.runner import (
     run_prepared,
 )
 from conversations.view_models import Reply
+from desks.languages import person_locale
 from desks.notices import NoticeKind
 from storage import inbound
 from storage.database import UnitOfWork
@@ -112,7 +113,9 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
         log.exception("/desk failed in team %s", team_id)
         outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
                                 kind="error"))
-    answer = answer_of(outcome)
+    # In the caller's language as it is after the command (`language he` answers in Hebrew).
+    _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
+    answer = answer_of(outcome, locale=person_locale(people[caller.user_id]))
     waiter = ctx.answers.claim(row.delivery_id)
     if waiter is not None:
         async def hand_over() -> None:
@@ -140,7 +143,7 @@ async def _send_later(ctx: SlackContext, uow: UnitOfWork, command: dict, team_id
                           "channel": command.get("channel_id")})
 
 
-def answer_of(outcome: Outcome) -> dict[str, Any]:
-    """The command's answer as Slack takes it (text, blocks, response_type)."""
-    message = slack_cards.message(outcome.view)
+def answer_of(outcome: Outcome, *, locale: str = "en") -> dict[str, Any]:
+    """The command's answer as Slack takes it (text, blocks, response_type), in `locale`."""
+    message = slack_cards.message(outcome.view, locale=locale)
     return {"response_type": "in_channel" if outcome.public else "ephemeral", **message}

@@ -1,9 +1,11 @@
-"""Teams people, channels and deliveries: accounts into Person rows, what a channel is,
-activity ids made unique."""
+"""Teams people, channels and deliveries: accounts into Person rows (with the language
+each activity's `locale` reports for its sender), what a channel is, activity ids made
+unique."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from bot.teams.addresses import split_thread
@@ -15,6 +17,7 @@ from storage.models import Person, Workspace
 
 PLATFORM = "teams"
 NAME_LIMIT = 200
+LOCALE_LIMIT = 16  # Person.locale's column
 
 
 def delivery_id(activity: dict[str, Any]) -> str:
@@ -34,11 +37,23 @@ async def enter(uow: UnitOfWork, tenant: str,
 
 
 def profile_of(account: dict[str, Any]) -> Profile | None:
-    """A profile from the name Teams sends with each activity."""
+    """A profile from the name (and, for the sender, the locale) Teams sends with each
+    activity; None when it sends neither."""
     name = str(account.get("name") or "").strip()
-    return (Profile(external_id=str(account["id"]), display_name=name[:NAME_LIMIT])
-            if name else None)
+    locale = str(account.get("locale") or "").strip()[:LOCALE_LIMIT] or None
+    if not name and not locale:
+        return None
+    return Profile(external_id=str(account["id"]), display_name=name[:NAME_LIMIT],
+                   locale=locale)
 
+
+def sender_of(activity: dict[str, Any]) -> dict[str, Any]:
+    """The account that sent `activity`, with the activity's `locale` (the sender's
+    Teams language, e.g. "he-IL") added, so entering them stores it."""
+    account = dict(activity.get("from") or {})
+    if activity.get("locale"):
+        account["locale"] = activity["locale"]
+    return account
 
 
 
@@ -52,7 +67,7 @@ class TeamsDirectory:
     """
 
     async def profiles(self, workspace_external_id: str,
-                       external_ids: list[str]) -> dict[str, Profile]:
+                       external_ids: Sequence[str]) -> dict[str, Profile]:
         """Nothing: names come with the activities."""
         return {}
 

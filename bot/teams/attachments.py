@@ -51,8 +51,9 @@ def shared_files(activity: dict[str, Any]) -> tuple[list[SharedFile], list[str]]
         kind = _kind(attachment)
         if kind is None:
             continue
-        content = attachment.get("content") if isinstance(attachment.get("content"),
-                                                          dict) else {}
+        content = attachment.get("content")
+        if not isinstance(content, dict):
+            content = {}
         if kind == "image":
             content_type = str(attachment["contentType"])
             extension = content_type.split("/", 1)[1].split("+")[0] or "png"

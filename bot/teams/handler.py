@@ -26,17 +26,19 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from bot.teams import invoke, words
-from bot.teams.accounts import PLATFORM, enter, profile_of
+from bot.teams.accounts import PLATFORM, enter, profile_of, sender_of
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
 from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
 from conversations import intake, messages, view_queries
+from conversations.command_line.catalog import TOP
 from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
 from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from conversations.view_models import Reply
 from desks.errors import DeskbotError
+from desks.languages import person_locale
 from desks.permissions import resolve_actor, served_desk_ids
 from storage import inbound
 from storage.database import UnitOfWork
@@ -133,7 +135,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
         command = words.as_command(said.command, addressed=not in_thread)
         if in_thread and command is None:
             first = said.command.split(maxsplit=1)
-            command = said.command if first and first[0].lower() in words.TOP else None
+            command = said.command if first and first[0].lower() in TOP else None
     elif said.command.lower().startswith("/desk"):
         command = words.as_command(said.command)
     if command is not None and not said.command.strip() and has_files(activity):
@@ -141,7 +143,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
     if command is not None:
         return await _command(ctx, uow, activity, command, personal=personal)
 
-    workspace, (person,) = await enter(uow, tenant, [activity["from"]])
+    workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
     files, file_refusals = shared_files(activity)
     files, too_big = within_limit(files, ctx.max_file_mb)
     file_refusals += too_big
@@ -165,8 +167,10 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
     if not refusal:
         return None
 
+    locale = person_locale(person)
+
     async def tell() -> None:
-        await tell_privately(ctx, activity, Reply(text=refusal, kind="error"))
+        await tell_privately(ctx, activity, Reply(text=refusal, kind="error"), locale=locale)
     return tell
 
 
@@ -192,8 +196,10 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
     """Hello on installation: a person's requests (an agent's queues) in a personal chat,
     how to set a desk up in a team."""
     conversation = activity.get("conversation") or {}
+    locale = None
     if conversation.get("conversationType") == "personal":
-        workspace, (person,) = await enter(uow, tenant_of(activity) or "", [activity["from"]])
+        workspace, (person,) = await enter(uow, tenant_of(activity) or "", [sender_of(activity)])
+        locale = person_locale(person)
         if await served_desk_ids(uow, person.id):
             view: Any = await view_queries.agent_home(uow, resolve_actor(person, workspace,
                                                                          ctx.admins),
@@ -207,7 +213,7 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
                           "`@deskbot help` lists the commands.")
 
     async def send() -> None:
-        await reply(ctx, {**activity, "id": None}, view)
+        await reply(ctx, {**activity, "id": None}, view, locale=locale)
     return send
 
 
@@ -220,22 +226,27 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
     channel_id = ((activity.get("channelData") or {}).get("channel") or {}).get("id")
     conversation_id = str((activity.get("conversation") or {}).get("id") or "")
     caller = Caller(platform=PLATFORM, workspace_external_id=tenant, user_id=sender["id"],
-                    profile=profile_of(sender),
+                    profile=profile_of(sender_of(activity)),
                     channel=conversation_id if personal else
                     (channel_id or split_thread(conversation_id)[0]),
                     channel_is_dm=personal)
     # Teams names people inline: preparing reads only the database, never the platform.
     prepared = await prepare_command(ctx.db, caller, text, directory=ctx.directory())
+    locale: str | None = None
     try:
         outcome = await run_prepared(uow, caller, prepared, extra_admins=ctx.admins,
                                      note_prefix=ctx.note_prefix)
+        # In the caller's language as it is after the command (`language he` answers
+        # in Hebrew).
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        locale = person_locale(person)
     except Exception:  # bad input is answered by run_prepared; this is a bug
         log.exception("teams: command failed in tenant %s", tenant)
         outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
                                 kind="error"))
 
     async def answer() -> None:
-        await reply(ctx, activity, outcome.view)
+        await reply(ctx, activity, outcome.view, locale=locale)
     return answer
 
 
@@ -243,8 +254,8 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
 
 
 def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
-              reply_to: str | None) -> Activity:
-    body = teams_cards.activity(view)
+              reply_to: str | None, locale: str | None = None) -> Activity:
+    body = teams_cards.activity(view, locale=locale or "en")
     attachments = [Attachment(content_type=a["contentType"], content=a["content"])
                    for a in body["attachments"]]
     return Activity(type="message", text=body["text"], attachments=attachments,
@@ -253,16 +264,18 @@ def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
                     reply_to_id=reply_to)
 
 
-async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
-    """Answer `activity` with `view`, in its chat (or its channel thread)."""
+async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any, *,
+                locale: str | None = None) -> None:
+    """Answer `activity` with `view`, in its chat (or its channel thread), in `locale`."""
     client = await ctx.connector_for(activity["serviceUrl"])
     conversation_id = activity["conversation"]["id"]
     outgoing = _outgoing(view, conversation_id, activity.get("recipient") or {},
-                         activity.get("id"))
+                         activity.get("id"), locale)
     await client.conversations.send_to_conversation(conversation_id, outgoing)
 
 
-async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
+async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any, *,
+                         locale: str | None = None) -> None:
     """Tell the author of `activity` something only they should see.
 
     Teams has no messages only one person sees in a channel, so it goes to their
@@ -275,7 +288,8 @@ async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any)
         if address is not None:
             client = await ctx.connector_for(address.service_url)
             outgoing = _outgoing(view, address.conversation_id,
-                                 {"id": address.bot_id, "name": address.bot_name}, None)
+                                 {"id": address.bot_id, "name": address.bot_name}, None,
+                                 locale)
             await client.conversations.send_to_conversation(address.conversation_id, outgoing)
             return
-    await reply(ctx, activity, view)
+    await reply(ctx, activity, view, locale=locale)

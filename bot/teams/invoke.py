@@ -19,18 +19,20 @@ from typing import Any
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
-from bot.teams.accounts import PLATFORM, enter
+from bot.teams.accounts import PLATFORM, enter, sender_of
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
-from conversations.view_models import Settled
+from conversations.view_models import AgentHome, EmployeeHome, Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
+from desks.languages import desk_locale, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
 from desks.service import find_desk
 from storage import inbound
+from storage.models import Desk
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
     if ref is None:
         return message_answer(STALE)
     choice = value_of(data, verb)
-    accounts = [activity["from"]]
+    accounts = [sender_of(activity)]
     if verb == button_ids.TRANSFER_AGENT and choice:
         accounts.append({"id": choice})
     async with ctx.db.unit_of_work() as uow:
@@ -109,7 +111,9 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
             by_id = {p.external_id: p for p in people}
             await buttons.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
         conversation = await commands.load(uow, workspace.id, ref, lock=False)
-        card = teams_cards.card(await view_queries.ticket_card(uow, conversation))
+        desk = await uow.session.get(Desk, conversation.desk_id)
+        card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
+                                locale=desk_locale(desk))  # the desk channel's card
         await uow.commit()
     return card_answer(card)
 
@@ -120,13 +124,14 @@ async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
     if not parts or button_ids.number(parts[0]) is None:
         return message_answer("That button is out of date. Write to me again.")
     async with ctx.db.unit_of_work() as uow:
-        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, INTAKE, activity):
-            return card_answer(teams_cards.card(Settled(text="Done.")))
+            return card_answer(teams_cards.card(Settled(text="Done."),
+                                                locale=person_locale(person)))
         settled = await buttons.intake_choice(uow, person, verb, int(parts[0]),
                                                parts[1] if len(parts) > 1 else None)
         await uow.commit()
-    return card_answer(teams_cards.card(Settled(text=settled)))
+    return card_answer(teams_cards.card(Settled(text=settled), locale=person_locale(person)))
 
 
 async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
@@ -135,16 +140,17 @@ async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ver
     if not parts or not all(button_ids.number(p) is not None for p in parts):
         return message_answer("That button is out of date.")
     async with ctx.db.unit_of_work() as uow:
-        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, RESOLVE, activity):
             conversation = await commands.load(uow, person.workspace_id, int(parts[0]),
                                                lock=False)
-            return card_answer(teams_cards.card(await view_queries.resolve_prompt(uow,
-                                                                                  conversation)))
+            return card_answer(teams_cards.card(
+                await view_queries.resolve_prompt(uow, conversation),
+                locale=person_locale(person)))
         prompt = await buttons.resolve_answer(uow, person, verb, int(parts[0]),
                                                int(parts[1]) if len(parts) > 1 else None)
         await uow.commit()
-    return card_answer(teams_cards.card(prompt))
+    return card_answer(teams_cards.card(prompt, locale=person_locale(person)))
 
 
 async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
@@ -161,18 +167,19 @@ async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: 
     elif verb == button_ids.HOME_DESK:
         desk = None if chosen in ("", "*") else chosen
     async with ctx.db.unit_of_work() as uow:
-        workspace, (person,) = await enter(uow, tenant, [activity["from"]])
+        workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
         actor = resolve_actor(person, workspace, ctx.admins)
         # A repeat only shows the queues again.
         if await inbound.first(uow, PLATFORM, HOME, activity) and verb == button_ids.HOME_AVAILABLE:
             await commands.set_availability(uow, actor, chosen == "on")
+        model: AgentHome | EmployeeHome
         if await served_desk_ids(uow, person.id):
             model = await view_queries.agent_home(uow, actor, view=view, desk_slug=desk, page=page,
                                            now=ctx.clock.now())
         else:
             model = await view_queries.employee_home(uow, person)
         await uow.commit()
-    return card_answer(teams_cards.card(model))
+    return card_answer(teams_cards.card(model, locale=person_locale(person)))
 
 
 async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
@@ -184,17 +191,20 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
         raise InvalidInput("Pick the desk that should help and write what you need.")
     conversation_id = str((activity.get("conversation") or {}).get("id") or "")
     async with ctx.db.unit_of_work() as uow:
-        _, (person,) = await enter(uow, tenant, [activity["from"]])
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, ASK_CARD, activity):
-            return card_answer(teams_cards.card(Settled(text="Done.")))
+            return card_answer(teams_cards.card(Settled(text="Done."),
+                                                locale=person_locale(person)))
         desk = await find_desk(uow, person.workspace_id, slug)
         if desk is None:
             raise UnknownDesk("That desk is gone; pick another.")
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
-        where = ({"requester_channel": conversation_id, "requester_thread": activity.get("id"),
-                  "requester_side_id": activity.get("id")} if personal else {})
+        where: dict[str, Any] = ({"requester_channel": conversation_id,
+                                  "requester_thread": activity.get("id"),
+                                  "requester_side_id": activity.get("id")} if personal else {})
         posted = await commands.open_conversation(uow, person, desk, text, via="shortcut",
                                                   **where)
         await uow.commit()
     return card_answer(teams_cards.card(
-        Settled(text=f"Sent to {desk.name} as #{posted.conversation.ref}.")))
+        Settled(text=f"Sent to {desk.name} as #{posted.conversation.ref}."),
+        locale=person_locale(person)))

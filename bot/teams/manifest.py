@@ -193,7 +193,7 @@ def write_package(path: str | Path, manifest: dict[str, Any]) -> Path:
 # bleed. Outline: the same bubble as a white line on transparent, as Teams asks.
 
 Shape = Callable[[float, float], bool]
-Pixels = list[list[tuple[int, int, int, int]]]
+Pixels = Sequence[Sequence[tuple[int, ...]]]  # rows of (r, g, b, a)
 
 
 def _rounded_rect(x0: float, y0: float, x1: float, y1: float, radius: float) -> Shape:

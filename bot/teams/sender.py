@@ -238,26 +238,28 @@ class TeamsSender:
     async def _post_card(self, ctx: NoticeContext, plan: Plan,
                          step: PostCard) -> Delivery | None:
         card = await self._view(plan, step.view)
-        root = await self._new_thread(ctx, step.channel, teams_cards.activity(card))
+        root = await self._new_thread(ctx, step.channel,
+                                      teams_cards.activity(card, locale=step.locale))
         return Delivery(conversation_links={"agent_channel": step.channel, "agent_thread": root})
 
     async def _post_in_channel(self, ctx: NoticeContext, plan: Plan,
                                step: PostInChannel) -> Delivery | None:
         view = await self._view(plan, step.view)
-        await self._new_thread(ctx, step.channel, teams_cards.activity(view))
+        await self._new_thread(ctx, step.channel, teams_cards.activity(view, locale=step.locale))
         return None
 
     async def _update_step(self, ctx: NoticeContext, plan: Plan,
                            step: Update) -> Delivery | None:
         view = await self._view(plan, step.view)
         await self._update(ctx, step.place.channel, step.place.message,
-                           teams_cards.activity(view))
+                           teams_cards.activity(view, locale=step.locale))
         return None
 
     async def _pin(self, ctx: NoticeContext, plan: Plan, step: Pin) -> Delivery | None:
         """Bots cannot pin in Teams: the card shows the pin, so it is rendered again."""
         if step.card:
-            await self._update_step(ctx, plan, Update(step.place, View("ticket_card")))
+            await self._update_step(ctx, plan, Update(step.place, View("ticket_card"),
+                                                      locale=step.locale))
         return None
 
     async def _post_in_thread(self, ctx: NoticeContext, plan: Plan,
@@ -265,9 +267,10 @@ class TeamsSender:
         view = await self._view(plan, step.view)
         where = await self._where(ctx, _thread(step.place))
         if step.relayed is None:
-            await self._send(ctx, where, teams_cards.activity(view))
+            await self._send(ctx, where, teams_cards.activity(view, locale=step.locale))
             return None
-        ids = await self._send_all(ctx, where, teams_cards.activities(view),
+        ids = await self._send_all(ctx, where,
+                                   teams_cards.activities(view, locale=step.locale),
                                    plain=f"{view.requester.name}: {view.text}")
         return Delivery(message_links={step.relayed: {"agent_side_id": ids[0]}})
 
@@ -276,7 +279,7 @@ class TeamsSender:
         if step.link:
             view = dataclasses.replace(view, link=self._card_link(ctx, step.card))
         await self._send(ctx, await self._personal_chat(ctx, step.person),
-                         teams_cards.activity(view))
+                         teams_cards.activity(view, locale=step.locale))
         return None
 
     def _card_link(self, ctx: NoticeContext, card: Place | None) -> str | None:
@@ -291,11 +294,12 @@ class TeamsSender:
         view = await self._view(plan, step.view)
         links, chat = await self._requester_chat(ctx, step.chat)
         if step.relayed is not None:
-            ids = await self._send_all(ctx, chat, teams_cards.activities(view),
+            ids = await self._send_all(ctx, chat,
+                                       teams_cards.activities(view, locale=step.locale),
                                        plain=f"{view.agent.name}: {view.text}")
             return Delivery(conversation_links=links,
                             message_links={step.relayed: {"requester_side_id": ids[0]}})
-        sent = await self._send(ctx, chat, teams_cards.activity(view))
+        sent = await self._send(ctx, chat, teams_cards.activity(view, locale=step.locale))
         if not step.chat.thread:
             # As on Slack: the first word to the requester marks where their side began.
             links["requester_thread"] = sent
@@ -312,7 +316,7 @@ class TeamsSender:
             chat = await self._where(ctx, step.channel)
         else:
             chat = await self._personal_chat(ctx, step.person or "")
-        await self._send(ctx, chat, teams_cards.activity(view))
+        await self._send(ctx, chat, teams_cards.activity(view, locale=step.locale))
         return None
 
     async def _requester_chat(self, ctx: NoticeContext,

@@ -118,7 +118,8 @@ def render(template: str, locale: str, **context: Any) -> dict[str, Any]:
         parsed = json.loads(source)
     except json.JSONDecodeError as error:  # a template bug: show where
         raise ValueError(f"{template} rendered invalid JSON: {error}\n{source}") from error
-    return prune(parsed)
+    pruned: dict[str, Any] = prune(parsed)  # every template is a JSON object
+    return pruned
 
 
 def block_text_length(node: Any) -> int:

@@ -34,7 +34,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from cards.text import UserText
 
@@ -159,7 +159,7 @@ def date_markdown(moment: datetime) -> str:
     return UserText(f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}")
 
 
-def is_teams_user_id(value: str | None) -> bool:
+def is_teams_user_id(value: str | None) -> TypeGuard[str]:
     """True for a Teams (Bot Framework) user id: what a card's refresh `userIds` lists."""
     return bool(value) and _TEAMS_USER_ID_RE.fullmatch(value or "") is not None
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from conversations import view_queries
-from conversations.command_line.context import Context
+from conversations.command_line.context import Context, Run
 from conversations.view_models import Reply, View
 from desks import service
 from desks.channels import Binding, cannot_see
@@ -83,7 +83,7 @@ async def show(ctx: Context, args: Args) -> View:
     return await view_queries.desk_config(ctx.uow, desk)
 
 
-def members(role: Role):  # noqa: ANN201 - a handler factory
+def members(role: Role) -> Run:
     """The `/desk admin agents|leads` handler that adds or removes people in `role`."""
     async def change_members(ctx: Context, args: Args) -> View:
         name = args.word(DESK)

@@ -45,6 +45,7 @@ def _words(args: Args, what: str) -> list[str]:
     words = []
     while args.more():
         token = args.take()
+        assert token is not None  # more() said one is left
         if not isinstance(token, Word):
             raise args.fail(f"`/desk {args.command}` needs {what}, not {shown(token)[:40]}.")
         words.append(token.text)

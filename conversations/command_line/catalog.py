@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations.command_line import admin, admin_policy, requests
-from conversations.command_line.context import Context, Subcommand
+from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
 from desks.permissions import Role, served_desk_ids
@@ -50,7 +50,7 @@ def unknown(word: str) -> UsageError:
                       "commands you can use.", usage="/desk help")
 
 
-def _sub(name: str, usage: str, description: str, audience: str, run) -> Subcommand:  # noqa: ANN001
+def _sub(name: str, usage: str, description: str, audience: str, run: Run) -> Subcommand:
     return Subcommand(name=name, usage=usage, description=description, audience=audience,
                       run=run)
 

@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable
 
 from conversations import commands, intake, queues, view_queries
 from conversations.command_line.context import Context
-from conversations.lifecycle import STATUS_LABELS, parse_status
+from conversations.lifecycle import STATUS_LABELS, Status, parse_status
 from conversations.notes import split_note
 from conversations.view_models import Reply, View
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.permissions import Actor
-from desks.service import find_desk, list_desks, require_ready_desk, slugify
+from desks.policy import slugify
+from desks.service import find_desk, list_desks, require_ready_desk
 from storage.database import UnitOfWork
 from storage.models import Conversation
 
@@ -144,7 +145,7 @@ async def status(ctx: Context, args: Args) -> View:
     new = parse_status(args.word("a status: waiting, hold, open or resolved"))
     args.done()
     conversation = await commands.set_status(ctx.uow, ctx.actor, ref, new)
-    return _ok(f"#{conversation.ref} is now {STATUS_LABELS[conversation.status]}.")
+    return _ok(f"#{conversation.ref} is now {STATUS_LABELS[Status(conversation.status)]}.")
 
 
 async def close(ctx: Context, args: Args) -> View:

@@ -9,7 +9,7 @@ it: that is how `storage.migrate` runs them inside a running event loop through
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -37,7 +37,8 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return True
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any,
+                autogen_context: AutogenContext) -> str | Literal[False]:
     """Render the project's column types as plain SQLAlchemy ones in migrations."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -139,6 +139,7 @@ class Person:
     email: str
     tenant_id: str
     teams: frozenset[str] | None = None  # None: member of every team
+    locale: str = "en-US"  # their Teams language: each activity they send carries it
 
     def account(self) -> dict[str, Any]:
         """As the connector lists it (a TeamsChannelAccount)."""
@@ -284,11 +285,14 @@ class FakeBotConnector:
     # ------------------------------------------------------------ setting up
 
     def add_person(self, aad_id: str, name: str, *, user_id: str | None = None,
-                   email: str | None = None, teams: Iterable[str] | None = None) -> Person:
-        """Someone the roster knows; `teams` limits the teams they belong to (default all)."""
+                   email: str | None = None, teams: Iterable[str] | None = None,
+                   locale: str = "en-US") -> Person:
+        """Someone the roster knows; `teams` limits the teams they belong to (default all);
+        `locale` is their Teams language ("he-IL"), sent with each of their activities."""
         person = Person(aad_id, name, user_id or f"29:1{_random(_B64, 86)}",
                         email or f"{name.lower().replace(' ', '.')}@contoso.example",
-                        self.tenant_id, frozenset(teams) if teams is not None else None)
+                        self.tenant_id, frozenset(teams) if teams is not None else None,
+                        locale)
         self.people[person.user_id] = person
         return person
 

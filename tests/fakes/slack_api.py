@@ -153,10 +153,11 @@ class FakeSlackApi:
 
     def add_user(self, user_id: str, name: str, *, real_name: str | None = None,
                  is_admin: bool = False, is_owner: bool = False, tz: str = "Asia/Jerusalem",
-                 is_bot: bool = False, deleted: bool = False) -> User:
-        """Make users.info know this person (and conversations.open refuse bots)."""
+                 is_bot: bool = False, deleted: bool = False, locale: str = "en-US") -> User:
+        """Make users.info know this person (and conversations.open refuse bots); its
+        `locale` ("he-IL") is answered when the call asks with `include_locale`."""
         user = User(user_id, name, real_name or name, is_admin=is_admin, is_owner=is_owner,
-                    tz=tz, is_bot=is_bot, deleted=deleted)
+                    tz=tz, is_bot=is_bot, deleted=deleted, locale=locale)
         self.state.users[user_id] = user
         return user
 

@@ -176,8 +176,8 @@ class TeamsActivities:
             "recipient": {"id": self.bot_id, "name": self.bot_name},
             "conversation": conversation,
             "channelData": {"tenant": {"id": self.tenant_id}},
-            "entities": [dict(CLIENT_INFO)],
-            "locale": "en-US", "localTimezone": "Asia/Jerusalem",
+            "entities": [{**CLIENT_INFO, "locale": sender.locale}],
+            "locale": sender.locale, "localTimezone": "Asia/Jerusalem",
         }
 
 

@@ -4,6 +4,7 @@ Slack and on Teams."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -263,3 +264,112 @@ def test_each_kind_plans_only_steps_and_views_both_platforms_know(kind: str) -> 
                 view = getattr(step, "view", None)
                 assert view is None or view.name in VIEWS, (kind, view)
     assert planned_once, f"{kind} is never delivered"
+
+
+# ---------------------------------------------------------------- languages
+
+LOCALIZED = tuple(kind for kind in STEP_KINDS if kind is not Skip)
+# Who a step speaks to: a desk's channel, or one person (which one, by step kind).
+TO_CHANNEL = (PostCard, PostInChannel, Update, Pin, PostInThread)
+PARTIES = ("desk", "old_desk", "requester", "person", "pending_person", "author")
+
+
+def test_every_step_but_a_skip_carries_a_locale() -> None:
+    """A new step kind fails here until it says which language it is rendered in."""
+    for kind in LOCALIZED:
+        assert "locale" in {f.name for f in fields(kind)}, kind.__name__
+    assert "locale" not in {f.name for f in fields(Skip)}  # nothing is rendered
+
+
+def party_of(kind: str, step: Any) -> str:
+    """Whose language `step` of a `kind` notice should speak (the rule of issue 16)."""
+    if isinstance(step, RelayFile):
+        return "desk" if step.place is not None else "requester"
+    if isinstance(step, TO_CHANNEL):
+        return "old_desk" if kind == NoticeKind.CARD_MOVED else "desk"
+    if isinstance(step, ToRequester):
+        return "requester"
+    if isinstance(step, Ask):
+        return "pending_person"
+    if isinstance(step, FileFailed):
+        return "author"
+    assert isinstance(step, Tell | PublishHome | AnswerCommand), step
+    return "person"
+
+
+def one_speaks_hebrew(hebrew: str, **changes: Any) -> Facts:
+    """Facts whose parties are all different people and desks; only `hebrew` speaks he
+    (a desk by its language, a person by their own choice or their platform's locale)."""
+    def desk(id_: int, party: str) -> Desk:
+        return Desk(id=id_, name="IT", agent_channel="C-AGENTS",
+                    language="he" if party == hebrew else None)
+
+    def person(id_: int, external_id: str, party: str) -> Person:
+        he = party == hebrew
+        # The requester's Hebrew comes from Slack/Teams, the others' from /desk language.
+        return Person(id=id_, external_id=external_id,
+                      locale="he-IL" if he and party == "requester" else "en-US",
+                      language="he" if he and party != "requester" else None)
+
+    found = facts(file=MessageFile(id=4, name="log.txt"),
+                  pending=PendingRequest(id=6, person_id=11, channel=None, thread=None,
+                                         side_id=None),
+                  **changes)
+    found.desk = desk(3, "desk")
+    found.old_desk = desk(2, "old_desk")
+    found.requester = person(5, "U-REQ", "requester")
+    found.person = person(9, "U-AGENT", "person")
+    found.pending_person = person(11, "U-ASKED", "pending_person")
+    found.author = person(12, "U-AUTHOR", "author")
+    return found
+
+
+@pytest.mark.parametrize("kind", sorted(NoticeKind))
+def test_a_step_speaks_the_language_of_whom_it_writes_to(kind: str) -> None:
+    """To one person: their language; in a desk's channel: the desk's (the old desk's
+    for the line a moved card leaves behind)."""
+    payload = {"message_id": 88, "file_id": 4, "pending_id": 6, "desk_id": 3,
+               "old_channel": "C-OLD", "old_thread": "9.9", "was_pinned": True}
+    relays = ({"relay": NoticeKind.FILE_TO_AGENTS}, {"relay": NoticeKind.FILE_TO_REQUESTER})
+    checked = 0
+    for hebrew in PARTIES:
+        for person_id in (None, 9):
+            for relay in relays:
+                try:
+                    planned = decide(notice(kind, person_id=person_id, **payload, **relay),
+                                     one_speaks_hebrew(hebrew))
+                except Undeliverable:
+                    continue
+                for step in planned.steps:
+                    if isinstance(step, Skip):
+                        continue
+                    party = party_of(kind, step)
+                    assert step.locale == ("he" if party == hebrew else "en"), (
+                        kind, type(step).__name__, party, hebrew)
+                    checked += 1
+    assert checked, f"{kind} planned no step to check"
+
+
+def test_the_requester_hears_in_their_language_the_desk_channel_in_the_desks() -> None:
+    hebrew_requester = one_speaks_hebrew("requester")
+    receipt, = steps(NoticeKind.RECEIPT, hebrew_requester)
+    card, = steps(NoticeKind.CARD_UPDATE, hebrew_requester)
+    assert (receipt.locale, card.locale) == ("he", "en")
+    hebrew_desk = one_speaks_hebrew("desk")
+    receipt, = steps(NoticeKind.RECEIPT, hebrew_desk)
+    card, = steps(NoticeKind.CARD_UPDATE, hebrew_desk)
+    assert (receipt.locale, card.locale) == ("en", "he")
+
+
+def test_a_sweeps_alert_and_digest_speak_to_whom_they_go() -> None:
+    """The digest in the desk's channel: the desk's language. An alert in the card's
+    thread: the desk's; the same alert DM'd to an agent: theirs."""
+    hebrew_desk = one_speaks_hebrew("desk")
+    digest, = steps(NoticeKind.DESK_DIGEST, hebrew_desk, desk_id=3)
+    in_thread, = steps(NoticeKind.SLA_BREACH, hebrew_desk, target="resolution")
+    dm, = steps(NoticeKind.SLA_BREACH, hebrew_desk, person_id=9, target="resolution")
+    assert (digest.locale, in_thread.locale, dm.locale) == ("he", "he", "en")
+    hebrew_agent = one_speaks_hebrew("person")
+    dm, = steps(NoticeKind.SLA_WARNING, hebrew_agent, person_id=9)
+    reminder, = steps(NoticeKind.REQUESTER_REMINDER, hebrew_agent)
+    assert (dm.locale, reminder.locale) == ("he", "en")

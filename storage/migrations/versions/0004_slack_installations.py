@@ -21,6 +21,7 @@ slack_sdk writes them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,11 +32,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[Any]:
     return sa.Column("id", sa.Integer(), autoincrement=True, nullable=False)
 
 
-def _text(name: str, length: int, *, nullable: bool = True) -> sa.Column:
+def _text(name: str, length: int, *, nullable: bool = True) -> sa.Column[Any]:
     return sa.Column(name, sa.String(length=length), nullable=nullable)
 
 

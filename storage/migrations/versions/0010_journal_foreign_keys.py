@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # table -> [(column, parent table, ON DELETE)], as 0001 made them.
-DROPPED = {
+DROPPED: dict[str, list[tuple[str, str, str | None]]] = {
     "event": [("conversation_id", "conversation", "CASCADE"), ("desk_id", "desk", "CASCADE"),
               ("actor_id", "person", None)],
     "outbox": [("conversation_id", "conversation", "CASCADE"),
