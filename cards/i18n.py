@@ -1,6 +1,6 @@
 """Message catalogues: every word deskbot says, by key, per language.
 
-Catalogues are JSON files in `cards/locales/` (`en.json`, later `he.json`…): adding a
+Catalogues are JSON files in `cards/locales/` (`en.json`, `he.json`…): adding a
 language is adding a file. A key missing from a language falls back to English; a
 key missing from English is a bug and raises.
 
@@ -14,7 +14,11 @@ words wrapped in ⟦ ⟧ (placeholders stay outside), so a test can find visible
 that did not come through a catalogue.
 
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
-the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
+the language's CLDR plural form (Babel: `key.one`, `key.two`, `key.other`…), then
+`key.other`, are tried before `key`.
+
+A placeholder the catalogue line isolates itself (`\u2068{desk}\u2069`, or around a
+code span or bold: `\u2068`{usage}`\u2069`) is not isolated again.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from cards.text import UserText, isolate
+from babel import Locale, UnknownLocaleError
+
+from cards.text import FSI, PDI, UserText, isolate, isolates_per_line
 
 DEFAULT_LOCALE = "en"
 PSEUDO_LOCALE = "qps-ploc"  # the Windows pseudo-locale's name
@@ -46,19 +51,22 @@ def catalogue(locale: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in data.items()}
 
 
-# Plural forms by language (CLDR, cardinal, integers only); others use English's rule.
-_PLURALS: dict[str, Callable[[int], str]] = {
-    "en": lambda n: "one" if n == 1 else "other",
-    "he": lambda n: "one" if n == 1 else "two" if n == 2 else "other",
-}
+@cache
+def plural_form(language: str, count: int) -> str:
+    """The CLDR plural category of `count` in `language` (Babel's rules): "one", "two",
+    "few", "many" or "other"; a language Babel does not know counts as English does."""
+    try:
+        rule = Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        rule = Locale.parse(DEFAULT_LOCALE)
+    return rule.plural_form(count)
 
 
 def _forms(key: str, language: str, count: Any) -> list[str]:
     if not isinstance(count, int):
         return [key]
-    rule = _PLURALS.get(language, _PLURALS[DEFAULT_LOCALE])
     forms = [f"{key}.zero"] if count == 0 else []
-    return [*forms, f"{key}.{rule(count)}", f"{key}.other", key]
+    return [*forms, f"{key}.{plural_form(language, abs(count))}", f"{key}.other", key]
 
 
 def _chain(locale: str | None) -> list[str]:
@@ -87,7 +95,9 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
             if template is not None:
                 if locale == PSEUDO_LOCALE:
                     template = pseudo(template)
-                return template.format(**_isolated(template, values))
+                found = template.format(**_isolated(template, values))
+                # A value of several lines in the line's own isolate: one per line.
+                return isolates_per_line(found) if FSI in template else found
     raise KeyError(f"no catalogue entry {key!r}")
 
 
@@ -113,15 +123,26 @@ def _our_words(text: str) -> bool:
                if char not in _MARKUP)
 
 
+def _occurrences(template: str, name: str) -> list[tuple[str, str]]:
+    """(what precedes, what follows) `{name}` on its line, for each time it appears."""
+    found = []
+    for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
+        found.append((template[:match.start()].rsplit("\n", 1)[-1],
+                      template[match.end():].split("\n", 1)[0]))
+    return found
+
+
+def _wrapped(before: str) -> bool:
+    """True when the line isolates what follows `before` itself (an FSI not yet closed)."""
+    return before.rfind(FSI) > before.rfind(PDI)
+
+
 @cache
 def _in_sentence(template: str, name: str) -> bool:
-    """True when `{name}` appears in `template` with words of ours on its line."""
-    for match in re.finditer(r"\{" + re.escape(name) + r"(?:[!:][^{}]*)?\}", template):
-        before = template[:match.start()].rsplit("\n", 1)[-1]
-        after = template[match.end():].split("\n", 1)[0]
-        if _our_words(before) or _our_words(after):
-            return True
-    return False
+    """True when `{name}` appears in `template` with words of ours on its line, and the
+    line does not already isolate it (an FSI before it on its line not yet closed)."""
+    return any(not _wrapped(before) and (_our_words(before) or _our_words(after))
+               for before, after in _occurrences(template, name))
 
 
 def _isolated(template: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
-from cards.text import age, isolate, stars
+from cards import dates
+from cards.text import isolate, stars
 from conversations import button_ids
 
 # What the templates branch on (the same words as the view models).
@@ -22,9 +24,9 @@ QUEUE_VIEWS = ("unassigned", "mine", "all")
 def environment(folder: str, filters: dict[str, Callable[..., Any]],
                 globals_: dict[str, Any]) -> Environment:
     """A strict environment over `cards/templates/<folder>` with the shared filters
-    (tojson, chunks, age, stars, isolated: user text set apart by FSI…PDI where no
-    catalogue line does it) and globals (actions, STATUSES, SLA_STATES, VIEWS),
-    plus the platform's own."""
+    (tojson, chunks, age and service_day in the template's `locale`, stars, isolated:
+    user text set apart by FSI…PDI where no catalogue line does it) and globals
+    (actions, STATUSES, SLA_STATES, VIEWS), plus the platform's own."""
     env = Environment(
         loader=PackageLoader("cards", f"templates/{folder}"),
         undefined=StrictUndefined,
@@ -33,11 +35,23 @@ def environment(folder: str, filters: dict[str, Callable[..., Any]],
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(tojson=tojson, chunks=chunks, age=age, stars=stars, isolated=isolate,
-                       **filters)
+    env.filters.update(tojson=tojson, chunks=chunks, age=_age, service_day=_service_day,
+                       stars=stars, isolated=isolate, **filters)
     env.globals.update(actions=button_ids, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
                        VIEWS=QUEUE_VIEWS, **globals_)
     return env
+
+
+@pass_context
+def _age(context: Context, since: Any, now: Any) -> str:
+    """A row's age in the reader's language ("5m"; "5 דק׳")."""
+    return dates.age(since, now, context.get("locale"))
+
+
+@pass_context
+def _service_day(context: Context, value: Any) -> str:
+    """A digest's ISO day in the reader's language (English keeps the ISO date)."""
+    return dates.service_day(str(value or ""), context.get("locale"))
 
 
 def safe_url(url: str | None, limit: int) -> str:

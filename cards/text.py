@@ -71,6 +71,24 @@ def isolate(text: str) -> str:
     return f"{FSI}{cleaned}{PDI}" if cleaned.strip() else cleaned
 
 
+def isolates_per_line(text: str) -> str:
+    """`text` with every isolate closed before a line break and opened again after it.
+
+    A line break ends an isolate (UAX #9 treats each line as a paragraph): a value of
+    several lines put inside a catalogue line's own FSI…PDI is isolated line by line.
+    """
+    if "\n" not in text or FSI not in text:
+        return text
+    lines, depth = [], 0
+    for line in text.split("\n"):
+        line = FSI * depth + line
+        depth = 0
+        for char in line:
+            depth = depth + 1 if char == FSI else max(depth - 1, 0) if char == PDI else depth
+        lines.append(line + PDI * depth)
+    return "\n".join(lines)
+
+
 def is_rtl(text: str) -> bool:
     """True when the first strong letter of `text` is right-to-left (Hebrew, Arabic…)."""
     for char in strip_bidi(text):
@@ -221,16 +239,23 @@ def date_token(moment: datetime) -> str:
         f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>")
 
 
-def age(since: datetime, now: datetime) -> str:
-    """A short age: "now", "5m", "3h", "2d"."""
+def age_parts(since: datetime, now: datetime) -> tuple[str, int]:
+    """How old, in the largest whole unit: ("now", 0), ("minutes", 5), ("hours", 3),
+    ("days", 2); `cards.dates.age` words it in the reader's language."""
     seconds = int((_aware(now) - _aware(since)).total_seconds())
     if seconds < 60:
-        return "now"
+        return "now", 0
     if seconds < 3600:
-        return f"{seconds // 60}m"
+        return "minutes", seconds // 60
     if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+        return "hours", seconds // 3600
+    return "days", seconds // 86400
+
+
+def age(since: datetime, now: datetime) -> str:
+    """A short age in English: "now", "5m", "3h", "2d" (`cards.dates.age` for any language)."""
+    unit, count = age_parts(since, now)
+    return "now" if unit == "now" else f"{count}{unit[0]}"
 
 
 def stars(priority: int) -> str:

@@ -34,7 +34,7 @@ from cards.teams.markdown import (
     plain,
 )
 from cards.templating import prune, safe_url
-from cards.text import UserText, is_rtl, isolate, user_text
+from cards.text import UserText, is_rtl, isolate, isolates_per_line, user_text
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # Action.Execute and refresh exist from 1.4
@@ -76,7 +76,8 @@ def tr(key: str, locale: str | None = "en", **values: Any) -> str:
         else:
             formatted[name] = value
     line = t(f"teams.{key}" if _overridden(key, locale) else key, locale, **formatted)
-    return _SLOT_RE.sub(lambda match: _filled(match, slots), from_mrkdwn(line))
+    # A value of several lines inside the line's own isolate: isolated line by line.
+    return isolates_per_line(_SLOT_RE.sub(lambda match: _filled(match, slots), from_mrkdwn(line)))
 
 
 def _filled(match: re.Match[str], slots: list[str]) -> str:
