@@ -24,8 +24,8 @@ from cards.text import (
     fit_mrkdwn,
     person_mrkdwn,
     split_text,
-    strip_bidi,
     stars,
+    strip_bidi,
 )
 from conversations.view_models import Receipt, clip
 from tests.unit.cards_checks import ENTITY, unescape
