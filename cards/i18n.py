@@ -13,6 +13,11 @@ Pseudo-locale: `PSEUDO_LOCALE` speaks English with every piece of the catalogue'
 words wrapped in ⟦ ⟧ (placeholders stay outside), so a test can find visible English
 that did not come through a catalogue.
 
+Words from the core: `say(words, locale, escape)` renders a `desks.wording.Words` (a
+key and values, read by its shape: cards import nothing of the core's but view models):
+`str` values are user text, escaped for the platform and isolated; nested words are
+said in the same language; tuples are joined by ", ".
+
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
 the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
 """
@@ -90,6 +95,43 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
     raise KeyError(f"no catalogue entry {key!r}")
 
 
+def say(words: Any, locale: str | None, escape: Any = str, line: Any = None) -> str:
+    """The core's `Words` (`.key`, `.values`) in `locale`: user text (`str` values)
+    escaped with `escape` and isolated inside sentences, numbers bare, nested words in
+    the same language, tuples joined by ", ". `line` is the catalogue function (`t`, or
+    a platform's own that converts our markup, like Teams' `tr`)."""
+    line = line or t
+    return line(words.key, locale, **{name: _value(value, locale, escape, line)
+                                      for name, value in words.values.items()})
+
+
+def help_sections(view: Any, locale: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """`/desk help`'s sections in `locale`: (title, [(usage, description)…]) as plain
+    text (the renderers escape it); a title or line without words stays English."""
+    titles = list(view.section_words) or [None] * len(view.sections)
+    return [(say(words, locale) if words is not None else title,
+             [(line.usage, say(line.words, locale) if line.words is not None
+               else line.description) for line in lines])
+            for words, (title, lines) in zip(titles, view.sections, strict=True)]
+
+
+def is_words(value: Any) -> bool:
+    """Whether `value` is the core's `Words` (read by its shape)."""
+    return hasattr(value, "key") and hasattr(value, "english")
+
+
+def _value(value: Any, locale: str | None, escape: Any, line: Any) -> Any:
+    if is_words(value):
+        return say(value, locale, escape, line)
+    if isinstance(value, tuple | list):
+        parts = [_value(item, locale, escape, line) for item in value]
+        joined = ", ".join(str(part) for part in parts)
+        return UserText(joined) if any(isinstance(p, UserText) for p in parts) else joined
+    if isinstance(value, str):
+        return UserText(escape(value))
+    return value
+
+
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
@@ -127,5 +169,10 @@ def _isolated(template: str, values: dict[str, Any]) -> dict[str, Any]:
     if not any(isinstance(value, UserText) for value in values.values()):
         return values
     return {name: isolate(value) if isinstance(value, UserText) and value.strip()
-            and _in_sentence(template, name) else value
+            and _in_sentence(template, name) and not _wrapped(template, name) else value
             for name, value in values.items()}
+
+
+def _wrapped(template: str, name: str) -> bool:
+    """True when the catalogue line already isolates `{name}` itself (he.json does)."""
+    return "\u2068{" + name + "}\u2069" in template

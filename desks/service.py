@@ -44,6 +44,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
@@ -413,6 +414,11 @@ def require_open_desk(desk: Desk) -> None:
 
 
 async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
+    """What the desk lacks to take requests, in English (see `missing_to_be_ready`)."""
+    return [words.english for words in await missing_to_be_ready(uow, desk)]
+
+
+async def missing_to_be_ready(uow: UnitOfWork, desk: Desk) -> list[Words]:
     """What the desk lacks to take requests, each as what to run; empty when it is ready.
 
     A desk with no agent channel has nowhere to post its cards; one with no agents
@@ -421,12 +427,14 @@ async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
     """
     missing = []
     if not desk.agent_channel:
-        missing.append(f"no agent channel: run `/desk admin channel {desk.name} #channel`")
+        missing.append(Words("ready.no_agent_channel",
+                             command=f"`/desk admin channel {desk.name} #channel`"))
     has_agents = (await uow.session.execute(
         select(DeskMember.person_id).where(DeskMember.desk_id == desk.id).limit(1)
     )).first() is not None
     if not has_agents:
-        missing.append(f"no agents: run `/desk admin agents {desk.name} add @someone`")
+        missing.append(Words("ready.no_agents",
+                             command=f"`/desk admin agents {desk.name} add @someone`"))
     return missing
 
 

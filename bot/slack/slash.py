@@ -35,6 +35,7 @@ from conversations.command_line.runner import (
 )
 from conversations.view_models import Reply
 from desks.notices import NoticeKind
+from desks.wording import Words
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -110,8 +111,7 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
                                      note_prefix=ctx.note_prefix)
     except Exception:  # run_prepared answers bad input itself; this is a bug, not input
         log.exception("/desk failed in team %s", team_id)
-        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
-                                kind="error"))
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
     answer = answer_of(outcome)
     waiter = ctx.answers.claim(row.delivery_id)
     if waiter is not None:
@@ -141,6 +141,7 @@ async def _send_later(ctx: SlackContext, uow: UnitOfWork, command: dict, team_id
 
 
 def answer_of(outcome: Outcome) -> dict[str, Any]:
-    """The command's answer as Slack takes it (text, blocks, response_type)."""
-    message = slack_cards.message(outcome.view)
+    """The command's answer as Slack takes it (text, blocks, response_type), in the
+    caller's language."""
+    message = slack_cards.message(outcome.view, locale=outcome.locale)
     return {"response_type": "in_channel" if outcome.public else "ephemeral", **message}

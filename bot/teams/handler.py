@@ -37,7 +37,9 @@ from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from conversations.view_models import Reply
 from desks.errors import DeskbotError
+from desks.languages import DEFAULT_LOCALE
 from desks.permissions import resolve_actor, served_desk_ids
+from desks.wording import Words
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -231,11 +233,10 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
                                      note_prefix=ctx.note_prefix)
     except Exception:  # bad input is answered by run_prepared; this is a bug
         log.exception("teams: command failed in tenant %s", tenant)
-        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
-                                kind="error"))
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
 
     async def answer() -> None:
-        await reply(ctx, activity, outcome.view)
+        await reply(ctx, activity, outcome.view, outcome.locale)
     return answer
 
 
@@ -243,8 +244,8 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
 
 
 def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
-              reply_to: str | None) -> Activity:
-    body = teams_cards.activity(view)
+              reply_to: str | None, locale: str = DEFAULT_LOCALE) -> Activity:
+    body = teams_cards.activity(view, locale=locale)
     attachments = [Attachment(content_type=a["contentType"], content=a["content"])
                    for a in body["attachments"]]
     return Activity(type="message", text=body["text"], attachments=attachments,
@@ -253,16 +254,18 @@ def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
                     reply_to_id=reply_to)
 
 
-async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
-    """Answer `activity` with `view`, in its chat (or its channel thread)."""
+async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any,
+                locale: str = DEFAULT_LOCALE) -> None:
+    """Answer `activity` with `view` in `locale`, in its chat (or its channel thread)."""
     client = await ctx.connector_for(activity["serviceUrl"])
     conversation_id = activity["conversation"]["id"]
     outgoing = _outgoing(view, conversation_id, activity.get("recipient") or {},
-                         activity.get("id"))
+                         activity.get("id"), locale)
     await client.conversations.send_to_conversation(conversation_id, outgoing)
 
 
-async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any) -> None:
+async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any,
+                         locale: str = DEFAULT_LOCALE) -> None:
     """Tell the author of `activity` something only they should see.
 
     Teams has no messages only one person sees in a channel, so it goes to their
@@ -275,7 +278,7 @@ async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any)
         if address is not None:
             client = await ctx.connector_for(address.service_url)
             outgoing = _outgoing(view, address.conversation_id,
-                                 {"id": address.bot_id, "name": address.bot_name}, None)
+                                 {"id": address.bot_id, "name": address.bot_name}, None, locale)
             await client.conversations.send_to_conversation(address.conversation_id, outgoing)
             return
-    await reply(ctx, activity, view)
+    await reply(ctx, activity, view, locale)

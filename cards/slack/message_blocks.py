@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from cards.i18n import t
+from cards.i18n import help_sections, say, t
 from cards.slack.render import (
     BUTTON_TEXT,
     MESSAGE_BLOCKS,
@@ -201,10 +201,10 @@ def desk_config(view: DeskConfig, locale: str) -> Message:
 def help_text(view: Help, locale: str) -> Message:
     """`/desk help`: each role's commands, packed into sections of at most 3000 characters."""
     sections: list[tuple[str, str]] = []
-    for title, lines in view.sections:
+    for title, lines in help_sections(view, locale):
         packed = ""
-        for line in lines:
-            item = f"`{fit_mrkdwn(line.usage, 200)}` {fit_mrkdwn(line.description, 500)}"
+        for usage, description in lines:
+            item = f"`{fit_mrkdwn(usage, 200)}` {fit_mrkdwn(description, 500)}"
             if packed and len(packed) + 1 + len(item) > 2800:
                 sections.append((title, packed))
                 packed = ""
@@ -215,8 +215,11 @@ def help_text(view: Help, locale: str) -> Message:
 
 
 def reply(view: Reply, locale: str) -> Message:
-    """A short private answer: ok, or an error with the usage that would have worked."""
-    return render("reply.j2", locale, view=view)
+    """A short private answer: ok, or an error with the usage that would have worked;
+    its `words` said in the reader's language (else its English `text`)."""
+    said = (say(view.words, locale, partial(fit_mrkdwn, limit=500)) if view.words is not None
+            else fit_mrkdwn(view.text, 2500))
+    return render("reply.j2", locale, view=view, said=user_text(said))
 
 
 def scheduler_alert(view: SchedulerAlert, locale: str) -> Message:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from cards.i18n import help_sections, say
 from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
@@ -278,8 +279,8 @@ def help_card(view: Help, locale: str) -> Card:
     """`help`: each role's commands."""
     def build(scale: float) -> Card:
         sections, budget = [], cap(HELP_LINES, scale)
-        for title, lines in view.sections:
-            kept = [(line.usage, line.description) for line in lines[:budget]]
+        for title, lines in help_sections(view, locale):
+            kept = list(lines[:budget])
             budget -= len(kept)
             sections.append((title, kept))
         more = sum(len(lines) for _, lines in view.sections) - sum(
@@ -289,5 +290,8 @@ def help_card(view: Help, locale: str) -> Card:
 
 
 def reply(view: Reply, locale: str) -> Card:
-    """A short answer: ok, or an error with the usage that would have worked."""
-    return fitted(lambda scale: render("reply.j2", locale, scale, view=view))
+    """A short answer: ok, or an error with the usage that would have worked; its
+    `words` said in the reader's language (else its English `text`)."""
+    said = (user_text(say(view.words, locale, partial(fit_markdown, limit=500), tr))
+            if view.words is not None else None)
+    return fitted(lambda scale: render("reply.j2", locale, scale, view=view, said=said))
