@@ -32,7 +32,6 @@ from typing import Any
 
 from desks.errors import InvalidInput
 from desks.window_grammar import (
-    HOURS_FORM,
     WindowConfig,
     format_duration,
     format_hours,
@@ -90,8 +89,7 @@ def _priority(key: Any) -> int:
     """A priority as stored (`"5"`, or 5 from hand-written YAML)."""
     text = str(key).strip()
     if not (text.isascii() and text.isdigit()) or int(text) not in PRIORITIES:
-        raise InvalidInput(f"“{text[:20]}” is not a priority; priorities are 1 to 5 "
-                           "(5 is critical), or `default`.")
+        raise InvalidInput("policy.not_a_priority_or_default", got=text[:20])
     return int(text)
 
 
@@ -100,8 +98,7 @@ def _targets(raw: Any) -> dict[int, timedelta]:
     if not raw:
         return {}
     if not isinstance(raw, Mapping):
-        raise InvalidInput("An SLA target is a duration per priority, like "
-                           "`{default: 15m, '5': 5m}`.")
+        raise InvalidInput("policy.sla_target_form", example="`{default: 15m, '5': 5m}`")
     default = parse_duration(raw["default"]) if "default" in raw else None
     targets = {p: default for p in PRIORITIES if default is not None}
     for key, value in raw.items():
@@ -135,8 +132,7 @@ def warning_percent(value: Any) -> int:
     text = str(value).strip().removesuffix("%").strip()
     if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or \
             not 1 <= int(text) <= 99:
-        raise InvalidInput(f"“{str(value)[:20]}” is not a warning threshold; write a whole "
-                           "percent from 1 to 99, like `80%`.")
+        raise InvalidInput("policy.not_a_warning", got=str(value)[:20])
     return int(text)
 
 
@@ -172,10 +168,10 @@ def escalation_slug(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidInput("escalate_to is the next-tier desk's name, like `IT Tier 2`.")
+        raise InvalidInput("policy.escalate_to_form")
     slug = slugify(value)
     if not slug:
-        raise InvalidInput(f"“{value[:40]}” is not a desk's name.")
+        raise InvalidInput("policy.not_a_desk_name", got=value[:40])
     return slug
 
 
@@ -255,16 +251,16 @@ def _check(problems: list[Problem], path: tuple[str | int, ...], read: Any,
 
 def _duration(value: Any) -> timedelta:
     if isinstance(value, Mapping | list | bool) or value is None:
-        raise InvalidInput(f"“{str(value)[:40]}” is not a duration; write durations like "
-                           "`45s`, `15m`, `2h` or `3d`.")
+        raise InvalidInput("policy.not_a_duration_value", got=str(value)[:40])
     return parse_duration(str(value))
 
 
-def _textual(read: Any, what: str, example: str) -> Any:
-    """`read`, refusing anything that is not text (YAML turns `NO` into false, `1:30` into 90)."""
+def _textual(read: Any, what: str) -> Any:
+    """`read`, refusing anything that is not text (YAML turns `NO` into false, `1:30` into 90);
+    `what` names the setting (`policy.text_<what>`)."""
     def check(value: Any) -> Any:
         if not isinstance(value, str):
-            raise InvalidInput(f"{what} is text, like {example}; put it in quotes.")
+            raise InvalidInput(f"policy.text_{what}")
         return read(value)
     return check
 
@@ -298,14 +294,14 @@ def settings_problems(settings: Any) -> list[Problem]:
     for key, value in settings.items():
         path: tuple[str | int, ...] = (key,)
         if key == "hours":
-            _check(problems, path, _textual(parse_hours, "The hours", HOURS_FORM), value)
+            _check(problems, path, _textual(parse_hours, "hours"), value)
         elif key == "time_zone":
             _check(problems, path,
-                   _textual(parse_time_zone, "The time zone", "`Asia/Jerusalem`"), value)
+                   _textual(parse_time_zone, "time_zone"), value)
         elif key == "holidays":
             if value is not None:
                 _check(problems, path,
-                       _textual(parse_country, "The holiday country", "`IL` or `US-CA`"),
+                       _textual(parse_country, "country"),
                        value)
         elif key == "closed_dates":
             if value is not None and not isinstance(value, list):
@@ -313,7 +309,7 @@ def settings_problems(settings: Any) -> list[Problem]:
                 continue
             for index, day in enumerate(value or ()):
                 _check(problems, (*path, index),
-                       _textual(parse_date, "A closed date", "`2026-12-31`"), day)
+                       _textual(parse_date, "closed_date"), day)
         elif key == "sla":
             sla = _mapping(problems, path, value, (*SLA_KINDS, "warning_percent"), "sla")
             for kind in SLA_KINDS:

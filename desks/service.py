@@ -95,7 +95,7 @@ async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
                       binding: Binding | None = None) -> Desk:
     """Create a desk (admins only), with its agent channel when one is given (checked
     as `bind_channel` checks it)."""
-    require_admin(actor, "create desks")
+    require_admin(actor, "create_desks")
     name = clean_name(name)
     slug = slugify(name)
     existing = (await uow.session.execute(
@@ -172,7 +172,7 @@ async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
 async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Desk:
     """Archive a desk (admins only): no new requests; its open conversations stay workable."""
-    require_admin(actor, "archive desks")
+    require_admin(actor, "archive_desks")
     desk = (desk_name if isinstance(desk_name, Desk)
             else await find_desk(uow, actor.workspace_id, desk_name))
     desk.archived_at = uow.clock.now()
@@ -183,7 +183,7 @@ async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Des
 
 async def restore_desk(uow: UnitOfWork, actor: Actor, desk: Desk) -> Desk:
     """Take an archived desk back into service (admins only)."""
-    require_admin(actor, "restore archived desks")
+    require_admin(actor, "restore_desks")
     desk.archived_at = None
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.restored")
