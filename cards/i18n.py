@@ -15,8 +15,8 @@ that did not come through a catalogue.
 
 Words from the core: `say(words, locale, escape)` renders a `desks.wording.Words` (a
 key and values, read by its shape: cards import nothing of the core's but view models):
-`str` values are user text, escaped for the platform and isolated; nested words are
-said in the same language; tuples are joined by ", ".
+`str` values are user text, escaped for the platform and isolated where they could
+reorder the line; nested words are said in the same language; tuples joined by ", ".
 
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
 the language's plural form (`key.one`, `key.two`, `key.other`…) are tried before `key`.
@@ -97,12 +97,26 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
 
 def say(words: Any, locale: str | None, escape: Any = str, line: Any = None) -> str:
     """The core's `Words` (`.key`, `.values`) in `locale`: user text (`str` values)
-    escaped with `escape` and isolated inside sentences, numbers bare, nested words in
+    escaped with `escape` and isolated inside sentences where it could reorder them
+    (always in a right-to-left language; when it has right-to-left letters in a
+    left-to-right one), numbers bare, nested words in
     the same language, tuples joined by ", ". `line` is the catalogue function (`t`, or
     a platform's own that converts our markup, like Teams' `tr`)."""
     line = line or t
     return line(words.key, locale, **{name: _value(value, locale, escape, line)
                                       for name, value in words.values.items()})
+
+
+# Catalogue languages written right to left.
+_RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
+
+
+def _needs_isolating(text: str, locale: str | None) -> bool:
+    """User text in a sentence of `locale` is set apart unless nothing in it can reorder
+    the line: in a left-to-right language, text without right-to-left letters cannot."""
+    language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-", 1)[0].lower()
+    return language in _RTL_LANGUAGES or any(
+        unicodedata.bidirectional(char) in ("R", "AL") for char in text)
 
 
 def help_sections(view: Any, locale: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -128,7 +142,9 @@ def _value(value: Any, locale: str | None, escape: Any, line: Any) -> Any:
         joined = ", ".join(str(part) for part in parts)
         return UserText(joined) if any(isinstance(p, UserText) for p in parts) else joined
     if isinstance(value, str):
-        return UserText(escape(value))
+        escaped = escape(value)
+        # The platform's escaping may mark it as user text already: decided here instead.
+        return UserText(escaped) if _needs_isolating(value, locale) else str(escaped)
     return value
 
 

@@ -244,9 +244,18 @@ class AddOrNew:
 
 @dataclass(frozen=True)
 class Settled:
-    """Replaces a picker or prompt once answered: "Sent to IT as #1042" and the like."""
+    """Replaces a picker or prompt once answered: "Sent to IT as #1042" and the like.
+
+    `words` (as `Reply.words`) is what is said, in the reader's language; `text` its English.
+    """
 
     text: str
+    words: Any = None
+
+    @classmethod
+    def of(cls, words: Any) -> Settled:
+        """The settled message that says `words`."""
+        return cls(text=words.english, words=words)
 
 
 # ---------------------------------------------------------------- lists and homes

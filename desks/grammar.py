@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desks.errors import InvalidInput
-from desks.wording import Words
+from desks.wording import Words, code
 
 # Ids are as long as the columns that store them. Labels and curly quotes stop at the
 # next opener, so text full of unclosed `<@x|` or `“` is still read in linear time.
@@ -136,8 +136,8 @@ class Args:
         """A refusal carrying this subcommand's usage."""
         return UsageError(key, usage=self.usage, **values)
 
-    def _command(self) -> str:
-        return f"`/desk {self.command}`"
+    def _command(self) -> Words:
+        return code(f"/desk {self.command}")
 
     def peek(self) -> Token | None:
         """The next token, not taken."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from desks.errors import NotAnAgent, NotPermitted
-from desks.wording import Words, chain
+from desks.wording import Words, chain, code
 from storage.database import UnitOfWork
 from storage.models import Desk, DeskMember, Person, Workspace
 
@@ -74,7 +74,7 @@ async def require_agent(uow: UnitOfWork, actor: Actor, desk: Desk) -> Role:
     role = await desk_role(uow, actor.id, desk.id)
     if role is None:
         raise NotAnAgent("perm.not_an_agent", desk=desk.name,
-                         command=f"`/desk admin agents {desk.name} add @you`")
+                         command=code(f"/desk admin agents {desk.name} add @you"))
     return role
 
 
@@ -95,7 +95,7 @@ def require_admin(actor: Actor, what: str) -> None:
         if actor.platform:
             # Teams never says who administers a tenant: DESKBOT_ADMINS is the way there.
             said.append(Words("perm.how_to_be_admin",
-                              id=f"`{actor.platform}:{actor.person.external_id}`"))
+                              id=code(f"{actor.platform}:{actor.person.external_id}")))
         raise NotPermitted(chain(said))
 
 

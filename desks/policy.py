@@ -41,6 +41,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
+from desks.wording import code
 
 PRIORITIES = (1, 2, 3, 4, 5)
 DEFAULT_FIRST_RESPONSE = timedelta(hours=4)
@@ -98,7 +99,7 @@ def _targets(raw: Any) -> dict[int, timedelta]:
     if not raw:
         return {}
     if not isinstance(raw, Mapping):
-        raise InvalidInput("policy.sla_target_form", example="`{default: 15m, '5': 5m}`")
+        raise InvalidInput("policy.sla_target_form", example=code("{default: 15m, '5': 5m}"))
     default = parse_duration(raw["default"]) if "default" in raw else None
     targets = {p: default for p in PRIORITIES if default is not None}
     for key, value in raw.items():

@@ -44,7 +44,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
-from desks.wording import Words
+from desks.wording import Words, code
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
@@ -213,7 +213,7 @@ async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_na
         raise InvalidInput(cannot_see(facts.name))
     if facts is not None and facts.is_dm:
         raise InvalidInput("channel.not_a_dm",
-                           command=f"`/desk admin channel {desk_name} #it-helpdesk`")
+                           command=code(f"/desk admin channel {desk_name} #it-helpdesk"))
     if binding.force and not actor.is_admin:
         raise NotPermitted("channel.force_admins_only")
     if facts is not None and not binding.force:
@@ -382,7 +382,7 @@ async def _release_on_desk(uow: UnitOfWork, actor: Actor, desk: Desk,
 def _require_people(people: Sequence[Person], role: Role) -> None:
     if not people:
         raise InvalidInput("desk.name_people",
-                           command=f"`/desk admin {role.value}s IT add @dana @lee`")
+                           command=code(f"/desk admin {role.value}s IT add @dana @lee"))
 
 
 def _distinct(people: Sequence[Person]) -> list[Person]:
@@ -423,13 +423,13 @@ async def missing_to_be_ready(uow: UnitOfWork, desk: Desk) -> list[Words]:
     missing = []
     if not desk.agent_channel:
         missing.append(Words("ready.no_agent_channel",
-                             command=f"`/desk admin channel {desk.name} #channel`"))
+                             command=code(f"/desk admin channel {desk.name} #channel")))
     has_agents = (await uow.session.execute(
         select(DeskMember.person_id).where(DeskMember.desk_id == desk.id).limit(1)
     )).first() is not None
     if not has_agents:
         missing.append(Words("ready.no_agents",
-                             command=f"`/desk admin agents {desk.name} add @someone`"))
+                             command=code(f"/desk admin agents {desk.name} add @someone")))
     return missing
 
 
@@ -639,12 +639,12 @@ def check_escalation(desk: Desk, target: Desk, chain: Sequence[Desk]) -> None:
     the target's own `escalation_chain`)."""
     if target.id == desk.id:
         raise InvalidInput("policy.escalate_to_itself", desk=desk.name,
-                           command=f"`/desk admin escalate {desk.name} to IT Tier 2`")
+                           command=code(f"/desk admin escalate {desk.name} to IT Tier 2"))
     if any(d.id == desk.id for d in chain):
         path = " → ".join(d.name for d in [desk, *chain[:[d.id for d in chain].index(desk.id)
                                                         + 1]])
         raise InvalidInput("policy.escalate_loop", path=path,
-                           command=f"`/desk admin escalate {target.name} off`")
+                           command=code(f"/desk admin escalate {target.name} off"))
 
 
 async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
@@ -673,14 +673,14 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
     desk = await _desk_for_change(uow, actor, desk_name)
     if not people:
         raise InvalidInput("desk.name_people",
-                           command=f"`/desk admin oncall {desk.name} add @dana`")
+                           command=code(f"/desk admin oncall {desk.name} add @dana"))
     ids = [p.external_id for p in _distinct(people)]
     if how == "add":
         for person in _distinct(people):
             if await desk_role(uow, person.id, desk.id) is None:
                 raise NotAnAgent("policy.oncall_not_an_agent", person=person.display_name,
-                                 desk=desk.name, command=f"`/desk admin agents {desk.name} "
-                                 f"add @{person.display_name}`")
+                                 desk=desk.name, command=code(f"/desk admin agents {desk.name} "
+                                              f"add @{person.display_name}"))
     policy = policy_of(desk.settings)
     if how == "add":
         oncall = (*policy.oncall, *(i for i in ids if i not in policy.oncall))

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 
 from desks.errors import InvalidInput
-from desks.wording import Words, chain
+from desks.wording import Words, chain, code
 
 MINUTES_PER_DAY = 24 * 60
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -286,7 +286,7 @@ def parse_time_zone(text: str) -> str:
         close = [z for z in zones if name and z.rsplit("/", 1)[-1] == name.lower()][:1]
     said = Words("zone.unknown", got=name[:40] or Words("common.nothing"))
     if close:
-        said = chain([said, Words("zone.did_you_mean", zone=f"`{zones[close[0]]}`")])
+        said = chain([said, Words("zone.did_you_mean", zone=code(f"{zones[close[0]]}"))])
     raise InvalidInput(said)
 
 
@@ -350,7 +350,7 @@ def _whole_form(number: str, unit: str) -> Words:
     if not 0 < seconds <= Decimal(MAX_DURATION.total_seconds()) or seconds != int(seconds):
         return Words("duration.not_whole")
     return Words("duration.not_whole_write",
-                 form=f"`{format_duration(timedelta(seconds=int(seconds)))}`")
+                 form=code(f"{format_duration(timedelta(seconds=int(seconds)))}"))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -363,11 +363,11 @@ def parse_duration(text: str) -> timedelta:
         if compact.startswith("-"):
             problem = Words("duration.negative")
         elif re.fullmatch(r"\d+", compact):
-            problem = Words("duration.needs_unit", form=f"`{compact}m`")
+            problem = Words("duration.needs_unit", form=code(f"{compact}m"))
         elif fraction := re.fullmatch(r"(\d*[.,]\d+)([dhms])", compact):
             problem = _whole_form(fraction[1], fraction[2])
         elif re.fullmatch(r"\d+w", compact):
-            problem = Words("duration.in_weeks", form=f"`{int(compact[:-1]) * 7}d`")
+            problem = Words("duration.in_weeks", form=code(f"{int(compact[:-1]) * 7}d"))
         else:
             problem = Words("duration.not_a_duration")
         raise InvalidInput("duration.refusal", got=shown, problem=problem)

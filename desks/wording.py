@@ -100,3 +100,18 @@ def listed(names: Sequence[str]) -> str | Words:
 def refs(numbers: Sequence[int]) -> tuple[Words, ...]:
     """Request numbers as a list in a sentence: "#1042, #1043"."""
     return tuple(Words("common.ref", ref=number) for number in numbers)
+
+
+def lines(parts: Sequence[Words | str]) -> Words | str:
+    """Several refusals, one a line: plain English text stays text when all parts are."""
+    if all(isinstance(part, str) for part in parts):
+        return "\n".join(str(part) for part in parts)
+    said = [part if isinstance(part, Words) else Words("common.text", text=part)
+            for part in parts]
+    return chain(said, "common.lines")
+
+
+def code(text: str) -> Words:
+    """A command or a value to type, as a code span: its text stays as typed (escaped,
+    never translated); a right-to-left line sets the span apart around its backticks."""
+    return Words("common.code", text=text)

@@ -26,6 +26,8 @@ from bot.slack.typed_text import typed
 from conversations import intake, messages
 from conversations.files import SharedFile, isolated, within_limit
 from desks.errors import DeskbotError
+from desks.languages import person_locale
+from desks.wording import Words, lines
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -180,7 +182,7 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
     if file_refusals and event.get("channel_type") != "im" and not await _about_a_desk(
             uow, person.workspace_id, channel, thread_ts if in_thread else None):
         file_refusals = []  # a file in a channel deskbot only sits in is none of its business
-    refusal: str | None = None
+    refusal: Words | str | None = None
     savepoint = await uow.session.begin_nested()
     try:
         if not text.strip() and not files:
@@ -196,13 +198,15 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
     except DeskbotError as error:
         # Undo the half-done command, keep the delivery as processed, and say why.
         await savepoint.rollback()
-        refusal = error.message
-    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
-    if not refusal:
+        refusal = error.words or error.message
+    parts = [r for r in (refusal, *file_refusals) if r]
+    if not parts:
         return None
+    said, locale = lines(parts), person_locale(person)
 
     async def tell() -> None:
-        await tell_privately(ctx, team_id, channel, user_id, refusal, thread_ts=thread_ts)
+        await tell_privately(ctx, team_id, channel, user_id, said, thread_ts=thread_ts,
+                             locale=locale)
     return tell
 
 

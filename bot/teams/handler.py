@@ -37,9 +37,9 @@ from conversations.files import SharedFile, within_limit
 from conversations.notes import split_note
 from conversations.view_models import Reply
 from desks.errors import DeskbotError
-from desks.languages import DEFAULT_LOCALE
+from desks.languages import DEFAULT_LOCALE, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
-from desks.wording import Words
+from desks.wording import Words, lines
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -147,7 +147,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
     files, file_refusals = shared_files(activity)
     files, too_big = within_limit(files, ctx.max_file_mb)
     file_refusals += too_big
-    refusal: str | None = None
+    refusal: Words | str | None = None
     savepoint = await uow.session.begin_nested()
     try:
         if not said.text.strip() and not files:
@@ -162,20 +162,23 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
         await savepoint.commit()
     except DeskbotError as error:
         await savepoint.rollback()  # the delivery stays processed; its author is told why
-        refusal = error.message
-    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
-    if not refusal:
+        refusal = error.words or error.message
+    parts = [r for r in (refusal, *file_refusals) if r]
+    if not parts:
         return None
+    said, locale = lines(parts), person_locale(person)
+    view = (Reply.of(said, kind="error") if isinstance(said, Words)
+            else Reply(text=said, kind="error"))
 
     async def tell() -> None:
-        await tell_privately(ctx, activity, Reply(text=refusal, kind="error"))
+        await tell_privately(ctx, activity, view, locale)
     return tell
 
 
 async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Workspace,
                            person: Person, text: str, channel: str, activity_id: str,
                            root: str | None, *, files: list[SharedFile] | None = None,
-                           ) -> str | None:
+                           ) -> Words | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, workspace.id, channel)
     if root is not None and agent_desk is not None:
         conversation = await intake.by_agent_thread(uow, workspace.id, channel, root)
@@ -194,8 +197,10 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
     """Hello on installation: a person's requests (an agent's queues) in a personal chat,
     how to set a desk up in a team."""
     conversation = activity.get("conversation") or {}
+    locale = language_of(activity.get("locale")) or DEFAULT_LOCALE
     if conversation.get("conversationType") == "personal":
         workspace, (person,) = await enter(uow, tenant_of(activity) or "", [activity["from"]])
+        locale = person_locale(person)
         if await served_desk_ids(uow, person.id):
             view: Any = await view_queries.agent_home(uow, resolve_actor(person, workspace,
                                                                          ctx.admins),
@@ -203,13 +208,10 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
         else:
             view = await view_queries.employee_home(uow, person)
     else:
-        view = Reply(text="Hello! I am deskbot, the helpdesk. An admin sets a desk up by "
-                          "writing `@deskbot admin create IT` in the channel where its agents "
-                          "work; employees then ask in a personal chat with me. "
-                          "`@deskbot help` lists the commands.")
+        view = Reply.of(Words("teams.welcome_team"))
 
     async def send() -> None:
-        await reply(ctx, {**activity, "id": None}, view)
+        await reply(ctx, {**activity, "id": None}, view, locale)
     return send
 
 

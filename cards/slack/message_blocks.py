@@ -170,7 +170,9 @@ def add_or_new(view: AddOrNew, locale: str) -> Message:
 
 def settled(view: Settled, locale: str) -> Message:
     """A picker or prompt once answered."""
-    return render("settled.j2", locale, view=view)
+    said = (say(view.words, locale, partial(fit_mrkdwn, limit=500)) if view.words is not None
+            else fit_mrkdwn(view.text, 3000))
+    return render("settled.j2", locale, said=said)
 
 
 def my_requests(view: MyRequests, locale: str) -> Message:

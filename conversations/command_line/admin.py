@@ -13,7 +13,7 @@ from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
 from desks.grammar import Args, ChannelRef, Word
 from desks.permissions import Role, require_desk_admin
-from desks.wording import Words, chain, listed, refs
+from desks.wording import Words, chain, code, listed, refs
 from storage.models import Desk, Person
 
 DESK = Words("arg.desk")
@@ -79,7 +79,7 @@ async def show(ctx: Context, args: Args) -> View:
     """`/desk admin show DESK`: the whole configuration as a card."""
     name = args.phrase()
     if not name:
-        raise args.fail("grammar.needs", command="`/desk admin show`", what=DESK)
+        raise args.fail("grammar.needs", command=code("/desk admin show"), what=DESK)
     desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
     await require_desk_admin(ctx.uow, ctx.actor, desk)
     return await view_queries.desk_config(ctx.uow, desk)
@@ -163,7 +163,7 @@ async def archive(ctx: Context, args: Args) -> View:
     """`/desk admin archive DESK`."""
     name = args.phrase()
     if not name:
-        raise args.fail("grammar.needs", command="`/desk admin archive`", what=DESK)
+        raise args.fail("grammar.needs", command=code("/desk admin archive"), what=DESK)
     desk = await service.archive_desk(ctx.uow, ctx.actor, name)
     return Reply.of(Words("admin.archived", desk=desk.name))
 
@@ -211,4 +211,4 @@ async def routing(ctx: Context, args: Args) -> View:
 
 async def not_yet(ctx: Context, args: Args) -> View:
     """A subcommand of the spec that later work brings."""
-    raise args.fail("command.not_yet", command=f"`/desk {args.command}`")
+    raise args.fail("command.not_yet", command=code(f"/desk {args.command}"))

@@ -25,7 +25,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
-from desks.wording import Words, chain
+from desks.wording import Words, chain, code
 
 DESK = Words("arg.desk")
 T = TypeVar("T")
@@ -47,7 +47,7 @@ def _words(args: Args, what: Words) -> list[str]:
     while args.more():
         token = args.take()
         if not isinstance(token, Word):
-            raise args.fail("grammar.needs_not", command=f"`/desk {args.command}`", what=what,
+            raise args.fail("grammar.needs_not", command=code(f"/desk {args.command}"), what=what,
                             got=shown(token)[:40])
         words.append(token.text)
     return words
@@ -107,7 +107,7 @@ async def holidays(ctx: Context, args: Args) -> View:
     if how in ("add", "remove"):
         if len(words) == 1:
             raise args.fail("policy.holidays_needs_date",
-                            command=f"`/desk admin holidays {name} {how}`")
+                            command=code(f"/desk admin holidays {name} {how}"))
         days = sorted({_read(args, parse_date, w) for w in words[1:]})
         run = service.add_closed_date if how == "add" else service.remove_closed_date
         for day in days:
@@ -146,7 +146,7 @@ async def sla(ctx: Context, args: Args) -> View:
                               percent=change.policy.sla.warning_percent,
                               unchanged=_unchanged(change)))
     duration = _read(args, parse_duration,
-                     args.word(Words("arg.duration", example=f"`{_EXAMPLE[kind]}`")))
+                     args.word(Words("arg.duration", example=code(f"{_EXAMPLE[kind]}"))))
     priority = None
     word = args.optional_word()
     if word is not None:
@@ -180,7 +180,7 @@ async def stall(ctx: Context, args: Args) -> View:
     if kind not in _STALL_WORDS:
         raise args.fail("policy.stall_takes", got=word[:40])
     duration = _read(args, parse_duration,
-                     args.word(Words("arg.duration", example=f"`{_EXAMPLE[kind]}`")))
+                     args.word(Words("arg.duration", example=code(f"{_EXAMPLE[kind]}"))))
     args.done()
     change = await service.set_stall(ctx.uow, ctx.actor, name, kind, duration)
     key = kind.replace("-", "_")
@@ -205,7 +205,7 @@ async def oncall(ctx: Context, args: Args) -> View:
 async def autoclose(ctx: Context, args: Args) -> View:
     """`/desk admin autoclose DESK 7d`."""
     name = args.word(DESK)
-    duration = _read(args, parse_duration, args.word(Words("arg.duration", example="`7d`")))
+    duration = _read(args, parse_duration, args.word(Words("arg.duration", example=code("7d"))))
     args.done()
     change = await service.set_auto_close(ctx.uow, ctx.actor, name, duration)
     return Reply.of(Words("policy.autoclose_set", desk=change.desk.name,
@@ -222,7 +222,7 @@ async def escalate(ctx: Context, args: Args) -> View:
         words = _words(args, Words("arg.next_tier"))
         if not words:
             raise args.fail("policy.escalate_needs_desk",
-                            command=f"`/desk admin escalate {name} to`")
+                            command=code(f"/desk admin escalate {name} to"))
         target = " ".join(words)
     args.done()
     change = await service.set_escalation(ctx.uow, ctx.actor, name, target)

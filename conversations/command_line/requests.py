@@ -14,7 +14,7 @@ from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.permissions import Actor
 from desks.service import find_desk, list_desks, require_ready_desk, slugify
-from desks.wording import Words, refs
+from desks.wording import Words, code, refs
 from storage.database import UnitOfWork
 from storage.models import Conversation
 
@@ -40,8 +40,8 @@ async def ask(ctx: Context, args: Args) -> View:
             await require_ready_desk(ctx.uow, desk)  # not silently routed elsewhere
             args.take()
             if not args.more():
-                raise args.fail("ask.needs_text_after_desk", command=f"`/desk ask {desk.name}`",
-                                example=f"`/desk ask {desk.name} my laptop won't start`")
+                raise args.fail("ask.needs_text_after_desk", command=code(f"/desk ask {desk.name}"),
+                                example=code(f"/desk ask {desk.name} my laptop won't start"))
     text = args.rest()
     if not text:
         raise args.fail("ask.needs_text")
@@ -51,7 +51,7 @@ async def ask(ctx: Context, args: Args) -> View:
         if desk is None:
             example = " ".join(text.split())[:40].replace("`", "'")
             raise args.fail("ask.which_desk",
-                            example=f"`/desk ask {routing.choices[0].name} {example}`",
+                            example=code(f"/desk ask {routing.choices[0].name} {example}"),
                             desks=tuple(d.name for d in routing.choices))
     # Updates go to the employee's DM with the bot, wherever the command was typed.
     posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
