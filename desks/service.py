@@ -23,6 +23,7 @@ from desks.errors import (
     NotPermitted,
     UnknownDesk,
 )
+from desks.languages import LANGUAGES
 from desks.notices import ALSO, NoticeKind
 from desks.permissions import Actor, Role, desk_role, require_admin, require_desk_admin
 from desks.policy import (
@@ -167,6 +168,22 @@ async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     desk.description = _clean_description(description)
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.described", old=old, new=desk.description)
+    return desk
+
+
+async def set_desk_language(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                            language: str) -> Desk:
+    """Set the language of the desk's channel: its cards, alerts and digests (admin, or
+    the desk's lead); one of `desks.languages.LANGUAGES`."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    wanted = (language or "").strip().lower()
+    if wanted not in LANGUAGES:
+        raise InvalidInput("desk.language_unknown", got=wanted[:20],
+                           languages=tuple(sorted(LANGUAGES)))
+    old = desk.language
+    desk.language = wanted
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.language", old=old, new=wanted)
     return desk
 
 

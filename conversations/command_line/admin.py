@@ -12,6 +12,7 @@ from desks import service
 from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
 from desks.grammar import Args, ChannelRef, Word
+from desks.languages import LANGUAGES
 from desks.permissions import Role, require_desk_admin
 from desks.wording import Words, chain, code, listed, refs
 from storage.models import Desk, Person
@@ -212,3 +213,14 @@ async def routing(ctx: Context, args: Args) -> View:
 async def not_yet(ctx: Context, args: Args) -> View:
     """A subcommand of the spec that later work brings."""
     raise args.fail("command.not_yet", command=code(f"/desk {args.command}"))
+
+
+async def language(ctx: Context, args: Args) -> View:
+    """`/desk admin language DESK he|en`: the language of the desk's cards, alerts and
+    digests in its channel."""
+    name = args.word(DESK)
+    word = args.choice(Words("arg.desk_language"), tuple(sorted(LANGUAGES, reverse=True)))
+    args.done()
+    desk = await service.set_desk_language(ctx.uow, ctx.actor, name, word)
+    return Reply.of(Words("admin.language_set", desk=desk.name,
+                          language=Words(f"language.name_{desk.language}")))

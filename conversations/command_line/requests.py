@@ -12,6 +12,7 @@ from conversations.notes import split_note
 from conversations.view_models import Reply, View
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
+from desks.languages import AUTO, choose_language, person_locale
 from desks.permissions import Actor
 from desks.service import find_desk, list_desks, require_ready_desk, slugify
 from desks.wording import Words, code, refs
@@ -180,3 +181,18 @@ async def available(ctx: Context, args: Args) -> View:
         return _ok("common.then", first=Words("agent.away"),
                    then=Words("admin.released", refs=refs(change.released_refs)))
     return _ok("agent.away")
+
+
+# ---------------------------------------------------------------- everyone's own settings
+
+
+async def language(ctx: Context, args: Args) -> View:
+    """`/desk language he|en|auto`: the language deskbot writes to the caller in (answered
+    in the new one)."""
+    word = args.choice(Words("arg.language"), ("he", "en", AUTO))
+    args.done()
+    chosen = choose_language(ctx.uow, ctx.actor.person, word)
+    if chosen is None:
+        now = person_locale(ctx.actor.person)
+        return _ok("language.auto", language=Words(f"language.name_{now}"))
+    return _ok("language.set", language=Words(f"language.name_{chosen}"))
