@@ -65,7 +65,7 @@ def _clean_text(text: str, *, example: str | None) -> str:
             raise InvalidInput("message.no_text")
         raise InvalidInput(chain([Words("message.no_text"), Words(example)]))
     if len(text) > MAX_MESSAGE:
-        raise InvalidInput("message.too_long", length=len(text), limit=MAX_MESSAGE)
+        raise InvalidInput("message.too_long", length=f"{len(text):,}", limit=f"{MAX_MESSAGE:,}")
     return text
 
 

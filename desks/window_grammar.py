@@ -189,7 +189,7 @@ def _read_intervals(text: str) -> list[Interval]:
         start = _read_minute(start_text, match[1], match[2])
         end = _read_minute(end_text, match[3], match[4])
         if start == MINUTES_PER_DAY:
-            raise _hours_refusal("hours.starts_at_24", got=piece)
+            raise _hours_refusal("hours.starts_at_midnight", got=piece)
         if end == start:
             raise _hours_refusal("hours.empty_interval", got=piece)
         if end < start:
