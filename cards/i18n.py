@@ -129,6 +129,19 @@ def help_sections(view: Any, locale: str | None) -> list[tuple[str, list[tuple[s
             for words, (title, lines) in zip(titles, view.sections, strict=True)]
 
 
+def settings_lines(view: Any, locale: str | None) -> list[tuple[str, str]]:
+    """`/desk admin show`'s settings lines in `locale` as plain text (label, value): the
+    renderers escape them; a view without words keeps its English lines."""
+    if not view.settings_words:
+        return list(view.settings)
+    return [(_plain_said(label, locale), _plain_said(value, locale))
+            for label, value in view.settings_words]
+
+
+def _plain_said(value: Any, locale: str | None) -> str:
+    return say(value, locale) if is_words(value) else str(value)
+
+
 def is_words(value: Any) -> bool:
     """Whether `value` is the core's `Words` (read by its shape)."""
     return hasattr(value, "key") and hasattr(value, "english")

@@ -356,7 +356,9 @@ class DeskConfig:
     routing_keywords: tuple[str, ...]
     archived: bool = False
     language: str = "en"
-    settings: tuple[tuple[str, str], ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()  # in English
+    # The same lines to say (`desks.wording.Words` or typed text), in the reader's language.
+    settings_words: tuple[tuple[Any, Any], ...] = ()
 
 
 @dataclass(frozen=True)

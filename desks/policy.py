@@ -41,7 +41,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
-from desks.wording import code
+from desks.wording import Words, code
 
 PRIORITIES = (1, 2, 3, 4, 5)
 DEFAULT_FIRST_RESPONSE = timedelta(hours=4)
@@ -205,26 +205,56 @@ def targets_text(targets: Mapping[int, timedelta]) -> str:
 
 def summary_lines(policy: DeskPolicy, names: Mapping[str, str] | None = None,
                   desk_names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """The policy as label → value lines (`/desk admin show`); `names` maps on-call ids,
-    `desk_names` desk slugs to names."""
+    """The policy as label → value lines (`/desk admin show`), in English; `names` maps
+    on-call ids, `desk_names` desk slugs to names."""
+    return [(label.english, plain(value))
+            for label, value in summary_words(policy, names, desk_names)]
+
+
+def plain(value: str | Words) -> str:
+    """A summary value as English text."""
+    return value.english if isinstance(value, Words) else value
+
+
+def summary_words(policy: DeskPolicy, names: Mapping[str, str] | None = None,
+                  desk_names: Mapping[str, str] | None = None
+                  ) -> list[tuple[Words, str | Words]]:
+    """The policy as label → value lines to say (`/desk admin show`): labels are words,
+    values typed forms (hours, durations, targets) or words."""
     window, sla = policy.window, policy.sla
-    stall = ", ".join(f"{kind.replace('_', ' ')} {format_duration(policy.stall[kind])}"
-                      for kind in STALL_KINDS)
-    oncall = [(names or {}).get(i, i) for i in policy.oncall]
+    stall = tuple(Words(f"config_value.stall_{kind}", duration=format_duration(policy.stall[kind]))
+                  for kind in STALL_KINDS)
+    oncall = tuple((names or {}).get(i, i) for i in policy.oncall)
+    closed = tuple(d.isoformat() for d in sorted(window.closed_dates))
+    none = Words("common.none")
     return [
-        ("Hours", format_hours(window.hours)),
-        ("Time zone", window.time_zone),
-        ("Holidays", f"{window.holidays} public holidays" if window.holidays else "none"),
-        ("Closed dates", ", ".join(d.isoformat() for d in sorted(window.closed_dates))
-         or "none"),
-        ("First response", targets_text({p: sla.first_response_for(p) for p in PRIORITIES})),
-        ("Resolution", targets_text({p: sla.resolution_for(p) for p in PRIORITIES})),
-        ("SLA warning", f"at {sla.warning_percent}% of a target"),
-        ("Stall alerts", stall),
-        ("Auto-close", f"{format_duration(policy.auto_close_after)} after resolve"),
-        ("On call", ", ".join(oncall) or "nobody"),
-        ("Escalation", escalation_text(policy, desk_names)),
+        (Words("config_line.hours"), format_hours(window.hours)),
+        (Words("config_line.time_zone"), window.time_zone),
+        (Words("config_line.holidays"),
+         Words("config_value.holidays", country=window.holidays) if window.holidays else none),
+        (Words("config_line.closed_dates"), Words("common.list", items=closed) if closed
+         else none),
+        (Words("config_line.first_response"),
+         targets_text({p: sla.first_response_for(p) for p in PRIORITIES})),
+        (Words("config_line.resolution"),
+         targets_text({p: sla.resolution_for(p) for p in PRIORITIES})),
+        (Words("config_line.sla_warning"),
+         Words("config_value.sla_warning", percent=sla.warning_percent)),
+        (Words("config_line.stall"), Words("common.list", items=stall)),
+        (Words("config_line.auto_close"),
+         Words("config_value.auto_close", duration=format_duration(policy.auto_close_after))),
+        (Words("config_line.oncall"),
+         Words("common.list", items=oncall) if oncall else Words("common.nobody")),
+        (Words("config_line.escalation"), escalation_words(policy, desk_names)),
     ]
+
+
+def escalation_words(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> Words:
+    """Where a resolution breach moves the desk's requests: `to IT Tier 2 …`, or `off`."""
+    if policy.escalate_to is None:
+        return Words("config_value.escalation_off")
+    return Words("config_value.escalation_to",
+                 desk=(desk_names or {}).get(policy.escalate_to, policy.escalate_to))
 
 
 def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from cards.i18n import help_sections, say, t
+from cards.i18n import help_sections, say, settings_lines, t
 from cards.slack.render import (
     BUTTON_TEXT,
     MESSAGE_BLOCKS,
@@ -194,7 +194,8 @@ def desk_config(view: DeskConfig, locale: str) -> Message:
     keywords = clip_mrkdwn(", ".join(f"`{fit_mrkdwn(word, 100)}`"
                                      for word in view.routing_keywords), 1500)
     settings = clip_mrkdwn("\n".join(
-        f"*{fit_mrkdwn(label, 100)}*: {fit_mrkdwn(value, 300)}" for label, value in view.settings),
+        f"*{fit_mrkdwn(label, 100)}*: {fit_mrkdwn(value, 300)}"
+        for label, value in settings_lines(view, locale)),
         2500)
     return render("desk_config.j2", locale, view=view, agents=people(view.agents, 2000),
                   leads=people(view.leads, 1000), keywords=keywords, settings=settings)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from cards.i18n import help_sections, say
+from cards.i18n import help_sections, say, settings_lines
 from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
@@ -272,7 +272,8 @@ def desk_config(view: DeskConfig, locale: str) -> Card:
                              for word in view.routing_keywords[:cap(LIST_ITEMS, scale)])
         return render("desk_config.j2", locale, scale, view=view,
                       agents=people(view.agents, 2000), leads=people(view.leads, 1000),
-                      keywords=keywords, settings=list(view.settings)[:cap(SETTINGS, scale)])
+                      keywords=keywords,
+                      settings=settings_lines(view, locale)[:cap(SETTINGS, scale)])
     return fitted(build)
 
 

@@ -3,8 +3,8 @@ English word is left outside ⟦ ⟧.
 
 Every subcommand of `conversations.command_line.catalog` runs with good and bad
 arguments, as an employee, an agent, a lead and an admin, on desks, people and requests
-whose names are Hebrew. Each answer (replies, refusals, help) is rendered for Slack and
-Teams in `cards.i18n.PSEUDO_LOCALE`, which wraps the catalogue's own words in ⟦ ⟧; what
+whose names are Hebrew. Each answer (replies, refusals, help, `admin show`) is rendered
+for Slack and Teams in `cards.i18n.PSEUDO_LOCALE`, which wraps the catalogue's words in ⟦ ⟧; what
 is left must hold no word of two Latin letters or more, but for the user data, the
 commands (code spans and the words of their usage lines), product names and platform
 tokens. An English sentence built in Python fails it.
@@ -21,7 +21,7 @@ from cards import slack as slack_cards
 from cards import teams as teams_cards
 from cards.i18n import PSEUDO_LOCALE
 from conversations.command_line import Caller, run_command
-from conversations.view_models import Help, Reply, Settled
+from conversations.view_models import DeskConfig, Help, Reply, Settled
 from desks.directory import Profile, StaticDirectory
 from storage.database import Database
 
@@ -39,7 +39,7 @@ def at(user_id: str) -> str:
 # What a person types as it is (command words, the arguments of the usage lines, day
 # names and units of hours) and product names: never translated (HEBREW.md, 2.7).
 PRODUCT_WORDS = {"SLA", "IT", "HR", "deskbot", "Slack", "Teams", "CSV", "DESKBOT", "ADMINS",
-                 "IANA", "MB", "Xq"}
+                 "IANA", "MB", "UTC", "Xq"}
 TYPED_WORDS = {"on", "off", "add", "remove", "he", "en", "auto", "unassigned", "mine", "all",
                "waiting", "hold", "open", "resolved", "keywords", "autoassign", "always",
                "none", "to", "first", "response", "resolution", "warning", "priority",
@@ -190,8 +190,8 @@ async def test_every_answer_comes_through_the_catalogue(db: Database) -> None:
     problems = []
     kinds = set()
     for text, view in await answers(db):
-        if not isinstance(view, Reply | Help | Settled):
-            continue  # cards (queues, requests, configuration) are rendered elsewhere
+        if not isinstance(view, Reply | Help | Settled | DeskConfig):
+            continue  # queue and request lists: the cards' own catalogue lines
         kinds.add(getattr(view, "kind", "help"))
         for platform, rendered in (("slack", slack_cards.message(view, locale=PSEUDO_LOCALE)),
                                    ("teams", teams_cards.card(view, locale=PSEUDO_LOCALE))):
