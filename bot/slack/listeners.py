@@ -24,7 +24,7 @@ from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from conversations import intake, messages
-from conversations.files import SharedFile, isolated, within_limit
+from conversations.files import SharedFile, within_limit_said
 from desks.errors import DeskbotError
 from desks.languages import person_locale
 from desks.wording import Words, lines
@@ -73,7 +73,7 @@ def spoken(event: dict) -> bool:
             and (bool((event.get("text") or "").strip()) or bool(event.get("files"))))
 
 
-def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
+def shared_files(event: dict) -> tuple[list[SharedFile], list[Words]]:
     """The files of a message event, and what to tell of those deskbot cannot fetch.
 
     A file Slack shows without its URLs (deleted, or hidden by the plan's limits)
@@ -81,7 +81,7 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
     up with files.info when it is relayed.
     """
     found: list[SharedFile] = []
-    refusals: list[str] = []
+    refusals: list[Words] = []
     for item in event.get("files") or []:
         if not isinstance(item, dict):
             continue
@@ -90,8 +90,7 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
         if not url and item.get("id") and item.get("file_access") == "check_file_info":
             url = ""  # Slack tells the rest through files.info: the sender asks it
         elif not url:
-            refusals.append(f"I cannot fetch {isolated(name)} from Slack, so it was not "
-                            "sent. Share it again, or send a link to it.")
+            refusals.append(Words("file.cannot_fetch_slack", name=name))
             continue
         size = item.get("size")
         found.append(SharedFile(platform="slack", name=name, url=str(url or ""),
@@ -175,7 +174,7 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
     thread_ts = event.get("thread_ts")
     in_thread = thread_ts is not None and thread_ts != ts
     files, file_refusals = shared_files(event)
-    files, too_big = within_limit(files, ctx.max_file_mb)
+    files, too_big = within_limit_said(files, ctx.max_file_mb)
     file_refusals += too_big
     workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles or {})
     person = people[user_id]

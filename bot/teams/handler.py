@@ -33,7 +33,7 @@ from bot.teams.attachments import has_files, shared_files
 from cards import teams as teams_cards
 from conversations import intake, messages, view_queries
 from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
-from conversations.files import SharedFile, within_limit
+from conversations.files import SharedFile, within_limit_said
 from conversations.notes import split_note
 from conversations.view_models import Reply
 from desks.errors import DeskbotError
@@ -145,7 +145,7 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
 
     workspace, (person,) = await enter(uow, tenant, [activity["from"]])
     files, file_refusals = shared_files(activity)
-    files, too_big = within_limit(files, ctx.max_file_mb)
+    files, too_big = within_limit_said(files, ctx.max_file_mb)
     file_refusals += too_big
     refusal: Words | str | None = None
     savepoint = await uow.session.begin_nested()
