@@ -24,8 +24,8 @@ class TooManyRequests(NotPermitted):
 
 def _duration(minutes: int) -> Words:
     if minutes < 60:
-        return Words("duration.minutes", count=minutes)
-    return Words("duration.hours", count=math.ceil(minutes / 60))
+        return Words("wait.minutes", count=minutes)
+    return Words("wait.hours", count=math.ceil(minutes / 60))
 
 
 async def check_opening(uow: UnitOfWork, requester: Person) -> None:
