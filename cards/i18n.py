@@ -149,7 +149,12 @@ def is_words(value: Any) -> bool:
 
 def _value(value: Any, locale: str | None, escape: Any, line: Any) -> Any:
     if is_words(value):
-        return say(value, locale, escape, line)
+        said = say(value, locale, escape, line)
+        # A code span (a command to type) is set apart like user text: its slash and
+        # words must not move to the other end of a right-to-left line.
+        if value.key == "common.code" and _needs_isolating(said, locale):
+            return UserText(said)
+        return said
     if isinstance(value, tuple | list):
         parts = [_value(item, locale, escape, line) for item in value]
         joined = ", ".join(str(part) for part in parts)

@@ -44,5 +44,5 @@ async def check_opening(uow: UnitOfWork, requester: Person) -> None:
     # The oldest of them leaves the window first; then one more may be opened.
     wait = max(1, math.ceil((oldest + limit.window - now).total_seconds() / 60))
     window = max(1, round(limit.window.total_seconds() / 60))
-    raise TooManyRequests("intake.too_many", opened=opened, window=_duration(window),
+    raise TooManyRequests("intake.too_many", count=opened, window=_duration(window),
                           wait=_duration(wait))

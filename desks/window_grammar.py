@@ -374,7 +374,7 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * size for n, (_, size) in zip(match.groups(), _UNITS, strict=True)
                   if n is not None)
     if seconds == 0:
-        raise InvalidInput("duration.refusal", got=shown, problem=Words("duration.zero"))
+        raise InvalidInput("duration.refusal", got=shown, problem=Words("duration.not_positive"))
     if seconds > MAX_DURATION.total_seconds():
         raise InvalidInput("duration.refusal", got=shown, problem=Words("duration.too_long"))
     return timedelta(seconds=seconds)
