@@ -13,6 +13,11 @@ Pseudo-locale: `PSEUDO_LOCALE` speaks English with every piece of the catalogue'
 words wrapped in ⟦ ⟧ (placeholders stay outside), so a test can find visible English
 that did not come through a catalogue.
 
+Words from the core: `say(words, locale, escape)` renders a `desks.wording.Words` (a
+key and values, read by its shape: cards import nothing of the core's but view models):
+`str` values are user text, escaped for the platform and isolated where they could
+reorder the line; nested words are said in the same language; tuples joined by ", ".
+
 Counted phrases: when `count` is given, `key.zero` (optional, any language), then
 the language's CLDR plural form (Babel: `key.one`, `key.two`, `key.other`…), then
 `key.other`, are tried before `key`.
@@ -99,6 +104,78 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, **values: Any) -> str:
                 # A value of several lines in the line's own isolate: one per line.
                 return isolates_per_line(found) if FSI in template else found
     raise KeyError(f"no catalogue entry {key!r}")
+
+
+def say(words: Any, locale: str | None, escape: Any = str, line: Any = None) -> str:
+    """The core's `Words` (`.key`, `.values`) in `locale`: user text (`str` values)
+    escaped with `escape` and isolated inside sentences where it could reorder them
+    (always in a right-to-left language; when it has right-to-left letters in a
+    left-to-right one), numbers bare, nested words in
+    the same language, tuples joined by ", ". `line` is the catalogue function (`t`, or
+    a platform's own that converts our markup, like Teams' `tr`)."""
+    line = line or t
+    said: str = line(words.key, locale, **{name: _value(value, locale, escape, line)
+                                           for name, value in words.values.items()})
+    return said
+
+
+# Catalogue languages written right to left.
+_RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
+
+
+def _needs_isolating(text: str, locale: str | None) -> bool:
+    """User text in a sentence of `locale` is set apart unless nothing in it can reorder
+    the line: in a left-to-right language, text without right-to-left letters cannot."""
+    language = (locale or DEFAULT_LOCALE).replace("_", "-").split("-", 1)[0].lower()
+    return language in _RTL_LANGUAGES or any(
+        unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+def help_sections(view: Any, locale: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """`/desk help`'s sections in `locale`: (title, [(usage, description)…]) as plain
+    text (the renderers escape it); a title or line without words stays English."""
+    titles = list(view.section_words) or [None] * len(view.sections)
+    return [(say(words, locale) if words is not None else title,
+             [(line.usage, say(line.words, locale) if line.words is not None
+               else line.description) for line in lines])
+            for words, (title, lines) in zip(titles, view.sections, strict=True)]
+
+
+def settings_lines(view: Any, locale: str | None) -> list[tuple[str, str]]:
+    """`/desk admin show`'s settings lines in `locale` as plain text (label, value): the
+    renderers escape them; a view without words keeps its English lines."""
+    if not view.settings_words:
+        return list(view.settings)
+    return [(_plain_said(label, locale), _plain_said(value, locale))
+            for label, value in view.settings_words]
+
+
+def _plain_said(value: Any, locale: str | None) -> str:
+    return say(value, locale) if is_words(value) else str(value)
+
+
+def is_words(value: Any) -> bool:
+    """Whether `value` is the core's `Words` (read by its shape)."""
+    return hasattr(value, "key") and hasattr(value, "english")
+
+
+def _value(value: Any, locale: str | None, escape: Any, line: Any) -> Any:
+    if is_words(value):
+        said = say(value, locale, escape, line)
+        # A code span (a command to type) is set apart like user text: its slash and
+        # words must not move to the other end of a right-to-left line.
+        if value.key == "common.code" and _needs_isolating(said, locale):
+            return UserText(said)
+        return said
+    if isinstance(value, tuple | list):
+        parts = [_value(item, locale, escape, line) for item in value]
+        joined = ", ".join(str(part) for part in parts)
+        return UserText(joined) if any(isinstance(p, UserText) for p in parts) else joined
+    if isinstance(value, str):
+        escaped = escape(value)
+        # The platform's escaping may mark it as user text already: decided here instead.
+        return UserText(escaped) if _needs_isolating(value, locale) else str(escaped)
+    return value
 
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")

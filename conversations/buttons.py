@@ -18,6 +18,7 @@ from conversations.view_models import ResolvePrompt
 from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
 from desks.service import find_desk
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Person, Workspace
 
@@ -39,12 +40,12 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
     elif action_id == button_ids.TRANSFER_AGENT:
         agent = people.get(value or "")
         if agent is None:
-            raise InvalidInput("Pick the agent to hand it to.")
+            raise InvalidInput("button.pick_agent")
         await commands.transfer_to_agent(uow, actor, ref, agent)
     elif action_id == button_ids.TRANSFER_DESK:
         desk = await find_desk(uow, workspace.id, value or "")
         if desk is None:
-            raise UnknownDesk(f"There is no desk “{value}”.")
+            raise UnknownDesk("button.no_such_desk", name=value or "")
         await commands.transfer_to_desk(uow, actor, ref, desk)
     elif action_id == button_ids.PIN:
         await commands.pin(uow, actor, ref)
@@ -57,11 +58,11 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
     elif action_id == button_ids.CLOSE:
         await commands.close(uow, actor, ref)
     else:
-        raise InvalidInput("That button is not known to this version of deskbot.")
+        raise InvalidInput("button.unknown")
 
 
 async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending_id: int,
-                        choice: str | None) -> str:
+                        choice: str | None) -> Words:
     """The desk picker and "add to #ref or new request?": returns what happened, in words.
 
     `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none.
@@ -75,14 +76,14 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
         posted = await commands.requester_message(uow, person, choice or "", pending.text,
                                                   requester_side_id=pending.side_id,
                                                   files=files)
-        return f"Added to #{posted.conversation.ref}."
+        return Words("intake.added_to", ref=posted.conversation.ref)
     if action_id == button_ids.PICK_DESK:
         desk = await find_desk(uow, person.workspace_id, choice or "")
         if desk is None:
-            raise UnknownDesk(f"The desk “{choice}” is gone. Write to me again.")
+            raise UnknownDesk("intake.desk_gone", name=choice or "")
         posted = await commands.open_conversation(uow, person, desk, pending.text,
                                                   via=pending.via, files=files, **where)
-        return f"Sent to {desk.name} as #{posted.conversation.ref}."
+        return Words("intake.sent", desk=desk.name, ref=posted.conversation.ref)
     # A new request: route it, or ask which desk.
     routing = await intake.route(uow, person.workspace_id, pending.text)
     if routing.desk is None:
@@ -91,10 +92,10 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                                   via=pending.via)
         await hold_files(uow, again, files)
         intake.ask_requester(uow, again, "desk")
-        return "A new request it is."
+        return Words("intake.new_request")
     posted = await commands.open_conversation(uow, person, routing.desk, pending.text,
                                               via=pending.via, files=files, **where)
-    return f"Sent to {routing.desk.name} as #{posted.conversation.ref}."
+    return Words("intake.sent", desk=routing.desk.name, ref=posted.conversation.ref)
 
 
 async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: int,

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from conversations import files as shared_files
 from conversations import opening_limits, sla
-from conversations.lifecycle import ACTIVE, DONE, STATUS_LABELS, Status, parse_priority, parse_ref
+from conversations.lifecycle import ACTIVE, DONE, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
     InvalidInput,
@@ -30,6 +30,7 @@ from desks.errors import (
 from desks.notices import NoticeKind
 from desks.permissions import Actor, desk_role, served_desk_ids
 from desks.service import missing_for_ready, require_ready_desk
+from desks.wording import Words, chain, code
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
@@ -55,13 +56,16 @@ class Posted:
 # ---------------------------------------------------------------- helpers
 
 
-def _clean_text(text: str, *, example: str) -> str:
+def _clean_text(text: str, *, example: str | None) -> str:
+    """The text, stripped; refuses none (`example`: a `message.example_*` key saying what
+    to write) and too long."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput(f"There is no text to send. {example}")
+        if example is None:
+            raise InvalidInput("message.no_text")
+        raise InvalidInput(chain([Words("message.no_text"), Words(example)]))
     if len(text) > MAX_MESSAGE:
-        raise InvalidInput(f"That message is {len(text):,} characters; the limit is "
-                           f"{MAX_MESSAGE:,}. Split it into shorter messages.")
+        raise InvalidInput("message.too_long", length=f"{len(text):,}", limit=f"{MAX_MESSAGE:,}")
     return text
 
 
@@ -96,7 +100,7 @@ async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
     """The conversation with this ref, locked for change; refuses an unknown ref."""
     number = parse_ref(ref)
     if not 0 < number <= MAX_REF:  # beyond the column's range: there is no such request
-        raise UnknownRef(f"There is no request #{number}.", ref=number)
+        raise UnknownRef("request.no_such_request", ref=number)
     query = select(Conversation).where(Conversation.workspace_id == workspace_id,
                                        Conversation.ref == number)
     if lock:
@@ -109,7 +113,7 @@ async def load(uow: UnitOfWork, workspace_id: int, ref: str | int, *,
 
 def _no_such_request(number: int) -> UnknownRef:
     """The refusal for a ref that does not exist, or that the caller may not know of."""
-    return UnknownRef(f"There is no request #{number}.", ref=number)
+    return UnknownRef("request.no_such_request", ref=number)
 
 
 async def _hide_from_outsiders(uow: UnitOfWork, person_id: int, conversation: Conversation,
@@ -136,9 +140,7 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     desk = await _desk(uow, conversation)
     if await desk_role(uow, actor.id, desk.id) is None:
         await _hide_from_outsiders(uow, actor.id, conversation, is_admin=actor.is_admin)
-        raise NotAnAgent(f"You are not an agent of the {desk.name} desk, where "
-                         f"#{conversation.ref} is, so you cannot work on it.",
-                         ref=conversation.ref, desk=desk.name)
+        raise NotAnAgent("request.not_your_desk", ref=conversation.ref, desk=desk.name)
     return conversation, desk
 
 
@@ -146,7 +148,7 @@ async def _current_desk(uow: UnitOfWork, desk: Desk) -> Desk:
     # Callers may hold a Desk from an earlier unit of work; decide on the row as it is now.
     current = await uow.session.get(Desk, desk.id, populate_existing=True)
     if current is None:
-        raise UnknownDesk(f"The {desk.name} desk no longer exists.")
+        raise UnknownDesk("request.desk_gone", desk=desk.name)
     return current
 
 
@@ -157,8 +159,8 @@ async def _name(uow: UnitOfWork, person_id: int | None) -> str:
 
 def _refuse_closed(conversation: Conversation) -> None:
     if conversation.status == Status.CLOSED:
-        raise WrongState(f"#{conversation.ref} is closed. Reopen it first: "
-                         f"`/desk reopen {conversation.ref}`.", ref=conversation.ref)
+        raise WrongState("request.closed_reopen_first", ref=conversation.ref,
+                         command=code(f"/desk reopen {conversation.ref}"))
 
 
 def _event(uow: UnitOfWork, conversation: Conversation, actor_id: int | None, kind: str,
@@ -255,9 +257,8 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     desk = await _current_desk(uow, desk)
     await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
     if desk.workspace_id != requester.workspace_id:
-        raise NotPermitted("That desk belongs to another workspace.")
-    text = _words(text, files, example="Write what you need, e.g. `/desk ask IT my laptop "
-                                       "won't start`.")
+        raise NotPermitted("request.other_workspace_desk")
+    text = _words(text, files, example="message.example_ask")
     await opening_limits.check_opening(uow, requester)
     now = uow.clock.now()
     conversation = Conversation(
@@ -296,12 +297,10 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
     desk = await _current_desk(uow, desk)
     await require_ready_desk(uow, desk)
     if await desk_role(uow, actor.id, desk.id) is None:
-        raise NotAnAgent(f"You are not an agent of the {desk.name} desk, so you cannot start "
-                         f"a request there.", desk=desk.name)
+        raise NotAnAgent("request.cannot_start_there", desk=desk.name)
     if employee.workspace_id != desk.workspace_id:
-        raise NotPermitted("That person belongs to another workspace.")
-    text = _clean_text(text, example="Write what you want to tell them, e.g. "
-                                     "`/desk new @eli IT your new laptop is ready`.")
+        raise NotPermitted("request.other_workspace_person")
+    text = _clean_text(text, example="message.example_new")
     now = uow.clock.now()
     conversation = Conversation(
         workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),
@@ -339,8 +338,8 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
         await _hide_from_outsiders(uow, requester.id, conversation)
-        raise NotPermitted("You can only add to your own requests. `/desk my` lists them.")
-    text = _words(text, files, example="Write your message in the request's thread.")
+        raise NotPermitted("request.only_your_own_add")
+    text = _words(text, files, example="message.example_follow_up")
     now = uow.clock.now()
     desk = await _desk(uow, conversation)
     window = timedelta(days=int((desk.settings or {}).get(
@@ -350,8 +349,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
             and now - conversation.resolved_at > window):
         target = desk if desk.archived_at is None else None
         if target is None:
-            raise WrongState(f"#{conversation.ref} is closed and its desk is archived. "
-                             f"Start a new request with `/desk ask`.")
+            raise WrongState("request.closed_desk_archived", ref=conversation.ref)
         posted = await open_conversation(
             uow, requester, desk, text, requester_channel=conversation.requester_channel,
             requester_side_id=requester_side_id, via="follow_up", follows=conversation,
@@ -384,11 +382,11 @@ async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
         await _hide_from_outsiders(uow, requester.id, conversation)
-        raise NotPermitted("You can only rate your own requests.")
+        raise NotPermitted("request.only_your_own_rate")
     if conversation.status not in DONE:
-        raise WrongState(f"#{conversation.ref} is not resolved yet; rate it once it is.")
+        raise WrongState("request.rate_when_resolved", ref=conversation.ref)
     if not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise InvalidInput("A rating is 1 to 5 stars.")
+        raise InvalidInput("request.rating_range")
     conversation.rating = stars
     await _touch(uow, conversation)
     _event(uow, conversation, requester.id, "conversation.rated", rating=stars)
@@ -406,10 +404,10 @@ async def answer_resolved(uow: UnitOfWork, requester: Person, ref: str | int,
     conversation = await load(uow, requester.workspace_id, ref)
     if conversation.requester_id != requester.id:
         await _hide_from_outsiders(uow, requester.id, conversation)
-        raise NotPermitted("You can only answer for your own requests.")
+        raise NotPermitted("request.only_your_own_answer")
     if conversation.status not in DONE:
-        raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
-                         "not resolved.")
+        raise WrongState("request.not_resolved", ref=conversation.ref,
+                         status=Words(f"status_word.{Status(conversation.status).value}"))
     now = uow.clock.now()
     if solved and conversation.status == Status.CLOSED:
         _event(uow, conversation, requester.id, "conversation.confirmed", by="requester")
@@ -444,7 +442,7 @@ async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, 
     """Relay an agent's reply to the requester; claims the conversation if unassigned."""
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
-    text = _words(text, files, example="Reply in the request's thread.")
+    text = _words(text, files, example="message.example_reply")
     now = uow.clock.now()
     if conversation.assignee_id is None:
         await _assign(uow, conversation, actor, actor.person, "conversation.claimed")
@@ -476,7 +474,7 @@ async def add_note(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
     """
     conversation, _ = await _for_agent(uow, actor, ref)
     text = _words(text, files,
-                  example="Write the note after the prefix, e.g. `// checked AD`.")
+                  example="message.example_note")
     message = Message(conversation_id=conversation.id, author_id=actor.id, kind="note",
                       body=text, created_at=uow.clock.now(), agent_side_id=agent_side_id)
     uow.session.add(message)
@@ -492,16 +490,18 @@ async def claim(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     """Assign the conversation to the acting agent, unless someone holds it already."""
     conversation, _ = await _for_agent(uow, actor, ref)
     if Status(conversation.status) in DONE:
-        raise WrongState(f"#{conversation.ref} is {conversation.status}; reopen it before "
-                         f"claiming: `/desk reopen {conversation.ref}`.", ref=conversation.ref)
+        raise WrongState("request.reopen_before_claiming", ref=conversation.ref,
+                         status=Words(f"status_word.{Status(conversation.status).value}"),
+                         command=code(f"/desk reopen {conversation.ref}"))
     if conversation.assignee_id == actor.id:
-        raise WrongState(f"#{conversation.ref} is already yours.", ref=conversation.ref)
+        raise WrongState("request.already_yours", ref=conversation.ref)
     if conversation.assignee_id is not None:
         holder = await uow.session.get(Person, conversation.assignee_id)
         name = holder.display_name if holder else "someone"
         # Plain values only: the session (and its objects) is gone when this is shown.
-        raise AlreadyClaimed(f"#{conversation.ref} is already claimed by {name}.",
-                             ref=conversation.ref, claimed_by_id=conversation.assignee_id,
+        raise AlreadyClaimed("request.already_claimed", ref=conversation.ref,
+                             name=name if holder else Words("common.someone"),
+                             claimed_by_id=conversation.assignee_id,
                              claimed_by_name=name,
                              claimed_by_external_id=holder.external_id if holder else None)
     await _assign(uow, conversation, actor, actor.person, "conversation.claimed")
@@ -515,11 +515,12 @@ async def take_over(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversati
     card shows the new one). An unassigned one is simply claimed."""
     conversation, _ = await _for_agent(uow, actor, ref)
     if Status(conversation.status) in DONE:
-        raise WrongState(f"#{conversation.ref} is {conversation.status}; reopen it before "
-                         f"taking it over: `/desk reopen {conversation.ref}`.",
+        raise WrongState("request.reopen_before_taking_over",
+                         status=Words(f"status_word.{Status(conversation.status).value}"),
+                         command=code(f"/desk reopen {conversation.ref}"),
                          ref=conversation.ref)
     if conversation.assignee_id == actor.id:
-        raise WrongState(f"#{conversation.ref} is already yours.", ref=conversation.ref)
+        raise WrongState("request.already_yours", ref=conversation.ref)
     previous = conversation.assignee_id
     kind = "conversation.taken_over" if previous is not None else "conversation.claimed"
     await _assign(uow, conversation, actor, actor.person, kind)
@@ -532,7 +533,7 @@ async def unassign(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversatio
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     if conversation.assignee_id is None:
-        raise WrongState(f"#{conversation.ref} is not assigned to anyone.", ref=conversation.ref)
+        raise WrongState("request.not_assigned", ref=conversation.ref)
     await _release(uow, conversation, actor.id, "conversation.unassigned")
     return conversation
 
@@ -544,11 +545,11 @@ async def transfer_to_agent(uow: UnitOfWork, actor: Actor, ref: str | int,
     _refuse_closed(conversation)
     if target.workspace_id != conversation.workspace_id or \
             await desk_role(uow, target.id, desk.id) is None:
-        raise NotAnAgent(f"{target.display_name} is not an agent of the {desk.name} desk. "
-                         f"Transfer to one of its agents, or to another desk: "
-                         f"`/desk transfer {conversation.ref} HR`.", person=target.display_name)
+        raise NotAnAgent("request.transfer_not_an_agent", person=target.display_name,
+                         desk=desk.name, command=code(f"/desk transfer {conversation.ref} HR"))
     if conversation.assignee_id == target.id:
-        raise WrongState(f"#{conversation.ref} is already assigned to {target.display_name}.")
+        raise WrongState("request.already_assigned_to", ref=conversation.ref,
+                         person=target.display_name)
     await _assign(uow, conversation, actor, target, "conversation.transferred")
     if target.id != actor.id:
         _notice(uow, conversation, NoticeKind.AGENT_ASSIGNED, person_id=target.id,
@@ -566,9 +567,9 @@ async def transfer_to_desk(uow: UnitOfWork, actor: Actor, ref: str | int,
     target = await _current_desk(uow, target)
     await require_ready_desk(uow, target)
     if target.workspace_id != conversation.workspace_id:
-        raise NotPermitted("That desk belongs to another workspace.")
+        raise NotPermitted("request.other_workspace_desk")
     if target.id == desk.id:
-        raise WrongState(f"#{conversation.ref} is already on the {desk.name} desk.")
+        raise WrongState("request.already_on_desk", ref=conversation.ref, desk=desk.name)
     await _move(uow, conversation, desk, target, actor.id, "conversation.moved")
     return conversation
 
@@ -642,7 +643,7 @@ async def pin(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     conversation, _ = await _for_agent(uow, actor, ref)
     mark = await _mark(uow, conversation, actor.id)
     if mark.pinned_at is not None:
-        raise WrongState(f"You have already pinned #{conversation.ref}.")
+        raise WrongState("request.already_pinned", ref=conversation.ref)
     first_pin = not await _any_pins(uow, conversation)
     mark.pinned_at = uow.clock.now()
     _event(uow, conversation, actor.id, "conversation.pinned")
@@ -657,7 +658,7 @@ async def unpin(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
     conversation, _ = await _for_agent(uow, actor, ref)
     mark = await _mark(uow, conversation, actor.id)
     if mark.pinned_at is None:
-        raise WrongState(f"You have not pinned #{conversation.ref}.")
+        raise WrongState("request.not_pinned", ref=conversation.ref)
     mark.pinned_at = None
     await uow.session.flush()
     _event(uow, conversation, actor.id, "conversation.unpinned")
@@ -695,7 +696,7 @@ async def set_priority(uow: UnitOfWork, actor: Actor, ref: str | int,
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     if conversation.priority == value:
-        raise WrongState(f"#{conversation.ref} already has priority {value}.")
+        raise WrongState("request.already_priority", ref=conversation.ref, priority=value)
     old, conversation.priority = conversation.priority, value
     await sla.refresh_due_times(uow, conversation)
     await _touch(uow, conversation)
@@ -708,8 +709,7 @@ async def set_status(uow: UnitOfWork, actor: Actor, ref: str | int,
                      status: Status) -> Conversation:
     """Change status: waiting (on the requester), on hold, open again, or resolved."""
     if status not in (Status.WAITING, Status.ON_HOLD, Status.OPEN, Status.RESOLVED):
-        raise InvalidInput("Use one of waiting, hold, open, resolved: "
-                           "`/desk status 1042 waiting`.")
+        raise InvalidInput("request.status_words")
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     current = Status(conversation.status)
@@ -717,14 +717,15 @@ async def set_status(uow: UnitOfWork, actor: Actor, ref: str | int,
         if current == Status.RESOLVED:
             return await _reopen(uow, actor, conversation)
         if current not in (Status.WAITING, Status.ON_HOLD):
-            raise WrongState(f"#{conversation.ref} is already open.")
+            raise WrongState("request.already_open", ref=conversation.ref)
         new = Status.OPEN if conversation.assignee_id else Status.NEW
     else:
         if current == status:
-            raise WrongState(f"#{conversation.ref} is already {STATUS_LABELS[status]}.")
+            raise WrongState("request.already_status", ref=conversation.ref,
+                             status=Words(f"status_word.{Status(status).value}"))
         if current == Status.RESOLVED:
-            raise WrongState(f"#{conversation.ref} is resolved. Reopen it first: "
-                             f"`/desk reopen {conversation.ref}`.")
+            raise WrongState("request.resolved_reopen_first", ref=conversation.ref,
+                             command=code(f"/desk reopen {conversation.ref}"))
         new = status
     now = uow.clock.now()
     conversation.status = new
@@ -745,12 +746,12 @@ async def close(uow: UnitOfWork, actor: Actor, ref: str | int,
     """Close the conversation (final for reporting); an optional note is kept internally."""
     conversation, _ = await _for_agent(uow, actor, ref)
     if conversation.status == Status.CLOSED:
-        raise WrongState(f"#{conversation.ref} is already closed.")
+        raise WrongState("request.already_closed", ref=conversation.ref)
     now = uow.clock.now()
     note_id = None
     if note and note.strip():
         message = Message(conversation_id=conversation.id, author_id=actor.id, kind="note",
-                          body=_clean_text(note, example=""), created_at=now)
+                          body=_clean_text(note, example=None), created_at=now)
         uow.session.add(message)
         await uow.session.flush()
         note_id = message.id
@@ -784,8 +785,8 @@ async def reopen(uow: UnitOfWork, actor: Actor, ref: str | int) -> Conversation:
 
 async def _reopen(uow: UnitOfWork, actor: Actor, conversation: Conversation) -> Conversation:
     if conversation.status not in DONE:
-        raise WrongState(f"#{conversation.ref} is {STATUS_LABELS[Status(conversation.status)]}, "
-                         "not resolved or closed.")
+        raise WrongState("request.not_done", ref=conversation.ref,
+                         status=Words(f"status_word.{Status(conversation.status).value}"))
     old = conversation.status
     _reopen_state(conversation)
     await _touch(uow, conversation)
@@ -810,7 +811,7 @@ async def set_availability(uow: UnitOfWork, actor: Actor, available: bool) -> Av
     (each with an event and a card update), so available agents can take them.
     """
     if not await served_desk_ids(uow, actor.id):
-        raise NotAnAgent("Availability is for agents, and you are not an agent of any desk.")
+        raise NotAnAgent("request.availability_for_agents")
     # The actor may come from another unit of work: change the row of this one.
     person = await uow.session.get(Person, actor.id, with_for_update=True)
     assert person is not None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from desks.notices import NoticeKind
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.journal import write_notice
 from storage.models import Conversation, Message, MessageFile, PendingRequest
@@ -59,17 +60,26 @@ def too_big_words(name: str, size: int | None, limit_mb: int) -> str:
 
 def within_limit(files: Iterable[SharedFile], limit_mb: int) -> tuple[list[SharedFile],
                                                                        list[str]]:
+    """Split `files` into those to keep and the refusals (in English) for those past
+    `limit_mb`; `within_limit_said` gives the refusals as words to say."""
+    kept, refusals = within_limit_said(files, limit_mb)
+    return kept, [words.english for words in refusals]
+
+
+def within_limit_said(files: Iterable[SharedFile], limit_mb: int
+                      ) -> tuple[list[SharedFile], list[Words]]:
     """Split `files` into those to keep and the refusals for those past `limit_mb`."""
     kept: list[SharedFile] = []
-    refusals: list[str] = []
+    refusals: list[Words] = []
     for file in files:
         if file.size is not None and file.size > limit_mb * 1024 * 1024:
-            refusals.append(too_big_words(file.name, file.size, limit_mb))
+            refusals.append(Words("file.too_big", name=file.name, size=megabytes(file.size),
+                                  limit=limit_mb))
         else:
             kept.append(file)
     if len(kept) > MAX_FILES:
-        refusals.append(f"I carry up to {MAX_FILES} files with one message; the other "
-                        f"{len(kept) - MAX_FILES} were not sent.")
+        refusals.append(Words("file.too_many", count=MAX_FILES,
+                              left=len(kept) - MAX_FILES))
         kept = kept[:MAX_FILES]
     return kept, refusals
 
@@ -131,4 +141,4 @@ def subject_of(files: Sequence[SharedFile]) -> str:
 
 __all__ = ["DEFAULT_MAX_FILE_MB", "SharedFile", "held", "hold", "isolated", "keep",
            "megabytes", "of_message", "relay", "subject_of", "too_big_words",
-           "within_limit"]
+           "within_limit", "within_limit_said"]

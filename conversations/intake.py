@@ -74,10 +74,8 @@ async def route(uow: UnitOfWork, workspace_id: int, text: str) -> Routing:
         any_desk = (await uow.session.execute(select(Desk.id).where(
             Desk.workspace_id == workspace_id, Desk.archived_at.is_(None)).limit(1))).first()
         if any_desk is not None:
-            raise DeskNotReady("No desk is taking requests yet: they are still being set up. "
-                               "Please try again later.")
-        raise UnknownDesk("No desk is set up yet. An admin creates one with "
-                          "`/desk admin create IT #it-helpdesk`.")
+            raise DeskNotReady("intake.no_desk_ready")
+        raise UnknownDesk("intake.no_desk_yet")
     if len(desks) == 1:
         return Routing(desk=desks[0], choices=tuple(desks))
     matched = [(desk, key) for desk in desks if (key := keyword_matches(desk, text))]
@@ -143,10 +141,9 @@ async def take(uow: UnitOfWork, requester: Person, pending_id: int) -> PendingRe
     pending = await uow.session.get(PendingRequest, pending_id, with_for_update=True) \
         if 0 < pending_id < 2 ** 63 else None  # a forged id beyond the column: none
     if pending is None:
-        raise WrongState("That request was already sent (or it expired). "
-                         "Write to me again to start a new one.")
+        raise WrongState("intake.already_sent")
     if pending.person_id != requester.id:
-        raise NotPermitted("Only the person who wrote that request can choose where it goes.")
+        raise NotPermitted("intake.not_your_request")
     await uow.session.delete(pending)
     await uow.session.flush()
     return pending

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from desks.errors import InvalidInput
+from desks.wording import Words
 
 
 class Status(StrEnum):
@@ -47,8 +48,7 @@ def parse_status(word: str) -> Status:
     """Read a status word of `/desk status`; refuses with the right form."""
     status = STATUS_WORDS.get((word or "").strip().lower())
     if status is None:
-        raise InvalidInput(f"“{word}” is not a status. Use one of waiting, hold, open, resolved: "
-                           "`/desk status 1042 waiting`.")
+        raise InvalidInput("request.not_a_status", got=word)
     return status
 
 
@@ -58,8 +58,8 @@ def parse_ref(text: str | int) -> int:
         return text
     cleaned = (text or "").strip().lstrip("#")
     if not cleaned.isdigit() or len(cleaned) > 9 or not cleaned.isascii():
-        shown = (text or "").strip() or "nothing"
-        raise InvalidInput(f"“{shown[:40]}” is not a request number. Write it like #1042.")
+        shown = (text or "").strip()[:40] or Words("common.nothing_bare")
+        raise InvalidInput("request.not_a_ref", got=shown)
     return int(cleaned)
 
 
@@ -71,6 +71,5 @@ def parse_priority(text: str | int) -> int:
         cleaned = (text or "").strip()
         value = int(cleaned) if cleaned.isascii() and cleaned.isdigit() else None
     if value is None or not 1 <= value <= 5:
-        raise InvalidInput("Priority is a number from 1 (informational) to 5 (critical): "
-                           "`/desk priority 1042 4`.")
+        raise InvalidInput("request.priority_range")
     return value

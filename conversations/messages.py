@@ -15,6 +15,7 @@ from conversations.files import hold as hold_files
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
 from desks.permissions import Actor, desk_role
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Conversation, Desk, Person
 
@@ -64,7 +65,7 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
 
 async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conversation,
                                words: str, side_id: str, *, note_prefix: str,
-                               files: Sequence[SharedFile] = ()) -> str | None:
+                               files: Sequence[SharedFile] = ()) -> Words | None:
     """A message in a card's thread: relayed to the requester, or kept as an internal note.
 
     `files` go with it: to the requester with a reply, kept internal with a note.
@@ -72,8 +73,7 @@ async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conv
     Returns the refusal to tell its author (not an agent of the desk), else None.
     """
     if await desk_role(uow, actor.id, conversation.desk_id) is None:
-        return (f"Only agents of this desk can answer #{conversation.ref}; your message "
-                "was not sent to the requester.")
+        return Words("thread.agents_only", ref=conversation.ref)
     note = split_note(words, note_prefix)
     if note is not None:
         await commands.add_note(uow, actor, conversation.ref, note, agent_side_id=side_id,

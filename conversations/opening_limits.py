@@ -13,6 +13,7 @@ import math
 from sqlalchemy import func, select
 
 from desks.errors import NotPermitted
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Conversation, Person
 
@@ -21,11 +22,10 @@ class TooManyRequests(NotPermitted):
     """The person opened as many requests as the limit allows for now."""
 
 
-def _duration(minutes: int) -> str:
+def _duration(minutes: int) -> Words:
     if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = math.ceil(minutes / 60)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+        return Words("wait.minutes", count=minutes)
+    return Words("wait.hours", count=math.ceil(minutes / 60))
 
 
 async def check_opening(uow: UnitOfWork, requester: Person) -> None:
@@ -44,7 +44,5 @@ async def check_opening(uow: UnitOfWork, requester: Person) -> None:
     # The oldest of them leaves the window first; then one more may be opened.
     wait = max(1, math.ceil((oldest + limit.window - now).total_seconds() / 60))
     window = max(1, round(limit.window.total_seconds() / 60))
-    raise TooManyRequests(
-        f"You have opened {opened} requests in the last {_duration(window)}; please wait "
-        f"{_duration(wait)} before opening another. You can still add to the ones you "
-        f"have open.")
+    raise TooManyRequests("intake.too_many", count=opened, window=_duration(window),
+                          wait=_duration(wait))

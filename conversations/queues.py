@@ -35,8 +35,7 @@ def parse_view(word: str | None) -> QueueView:
     try:
         return QueueView(word.strip().lower())
     except ValueError:
-        raise InvalidInput(f"“{word}” is not a queue. Use unassigned, mine or all: "
-                           "`/desk queue mine IT`.") from None
+        raise InvalidInput("queue.not_a_queue", got=word) from None
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,10 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
     desk_ids = await served_desk_ids(uow, actor.id)
     if desk is not None:
         if desk.id not in desk_ids:
-            raise NotAnAgent(f"You are not an agent of the {desk.name} desk.")
+            raise NotAnAgent("queue.not_your_desk", desk=desk.name)
         desk_ids = [desk.id]
     if not desk_ids:
-        raise NotAnAgent("Queues are for agents, and you are not an agent of any desk.")
+        raise NotAnAgent("queue.for_agents")
     requester = aliased(Person)
     assignee = aliased(Person)
     mark = aliased(AgentMark)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # ---------------------------------------------------------------- small parts
 
@@ -243,9 +244,18 @@ class AddOrNew:
 
 @dataclass(frozen=True)
 class Settled:
-    """Replaces a picker or prompt once answered: "Sent to IT as #1042" and the like."""
+    """Replaces a picker or prompt once answered: "Sent to IT as #1042" and the like.
+
+    `words` (as `Reply.words`) is what is said, in the reader's language; `text` its English.
+    """
 
     text: str
+    words: Any = None
+
+    @classmethod
+    def of(cls, words: Any) -> Settled:
+        """The settled message that says `words`."""
+        return cls(text=words.english, words=words)
 
 
 # ---------------------------------------------------------------- lists and homes
@@ -346,34 +356,50 @@ class DeskConfig:
     routing_keywords: tuple[str, ...]
     archived: bool = False
     language: str = "en"
-    settings: tuple[tuple[str, str], ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()  # in English
+    # The same lines to say (`desks.wording.Words` or typed text), in the reader's language.
+    settings_words: tuple[tuple[Any, Any], ...] = ()
 
 
 @dataclass(frozen=True)
 class HelpLine:
-    """One command in `/desk help`."""
+    """One command in `/desk help`: `description` in English, `words` what is said."""
 
     usage: str
     description: str
+    words: Any = None
 
 
 @dataclass(frozen=True)
 class Help:
-    """The commands the caller may use, grouped by role (employee, agent, admin)."""
+    """The commands the caller may use, grouped by role (employee, agent, admin).
+
+    Titles and descriptions are English; `section_words` and each line's `words`
+    (`desks.wording.Words`) are what is said, in the reader's language."""
 
     sections: tuple[tuple[str, tuple[HelpLine, ...]], ...]
+    section_words: tuple[Any, ...] = ()  # each section's title, as words to say
 
 
 @dataclass(frozen=True)
 class Reply:
     """A short answer to a command: `kind` is ok | error.
 
-    For an error, `text` says what was wrong and `usage` shows the right form.
+    For an error, `text` says what was wrong and `usage` shows the right form. `words`
+    (a `desks.wording.Words`: a catalogue key and values; typed loosely, as view models
+    import nothing of ours) is what the renderers say, in the reader's language; `text`
+    is its English, for logs and tests, and what is shown when there are no `words`.
     """
 
     text: str
     kind: str = "ok"
     usage: str | None = None
+    words: Any = None
+
+    @classmethod
+    def of(cls, words: Any, kind: str = "ok", usage: str | None = None) -> Reply:
+        """The reply that says `words` (its English as `text`)."""
+        return cls(text=words.english, kind=kind, usage=usage, words=words)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
@@ -421,27 +422,33 @@ async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply |
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     """`/desk admin show`: the desk's whole configuration."""
-    from desks.policy import POLICY_KEYS, summary_lines
+    from desks.policy import POLICY_KEYS, plain, summary_words
 
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
     # First what keeps it from taking requests (nothing, once it is ready).
-    lines = [("Not ready", missing) for missing in await desks.missing_for_ready(uow, desk)]
-    lines.append(("Reopen window", f"{window} day{'s' if window != 1 else ''} after resolve"))
+    said: list[tuple[Any, Any]] = [
+        (Words("config_line.not_ready"), missing)
+        for missing in await desks.missing_to_be_ready(uow, desk)]
+    said.append((Words("config_line.reopen_window"),
+                 Words("config_value.reopen_window", count=window)))
     try:
         policy = policy_of(settings)
     except InvalidInput as error:  # hand-edited settings: show them, and what is wrong
-        lines.append(("Service policy", f"unreadable: {error.message}"))
+        said.append((Words("config_line.service_policy"),
+                     Words("config_value.unreadable", problem=error.words or error.message)))
     else:
         # On-call agents by name where known (they are kept as platform user ids).
         names = {p.external_id: p.display_name for p, _ in members}
         desk_names = {d.slug: d.name for d in await desks.list_desks(
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
-        lines += summary_lines(policy, names, desk_names)
+        said += summary_words(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
-    lines += [(key.replace("_", " ").capitalize(), _setting(value))
-              for key, value in sorted(settings.items())]
+    # Settings deskbot does not know: their stored key and value, as they are.
+    said += [(key.replace("_", " ").capitalize(), _setting(value))
+             for key, value in sorted(settings.items())]
+    lines = [(plain(label), plain(value)) for label, value in said]
     return DeskConfig(
         name=desk.name, slug=desk.slug, description=desk.description,
         agent_channel=desk.agent_channel, intake_channel=desk.intake_channel,
@@ -451,7 +458,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
                     if role == Role.LEAD),
         routing_keywords=tuple(desk.routing_keywords or ()),
         archived=desk.archived_at is not None, language=desk.language or "en",
-        settings=tuple(lines))
+        settings=tuple(lines), settings_words=tuple(said))
 
 
 def _setting(value: Any) -> str:

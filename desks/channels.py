@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from desks.wording import Words
+
 
 class Use(StrEnum):
     """What a desk uses a channel for."""
@@ -53,7 +55,8 @@ class Binding:
     confirmed: bool = False  # `--confirm`: yes, a public channel as the agent channel
 
 
-def cannot_see(name: str | None) -> str:
+def cannot_see(name: str | None) -> Words:
     """The refusal for a channel the bot cannot see (or plain text that names none)."""
-    what = f"a channel called #\u2068{name}\u2069" if name else "this channel"
-    return (f"I can't see {what}: create it, invite me, and try again.")
+    if name:
+        return Words("channel.cannot_see_named", name=name)
+    return Words("channel.cannot_see_this")

@@ -13,6 +13,7 @@ The file (what `export_desks` writes; `deskbot desks export`):
       leads: [U0NOA]               # platform user ids
       agents: [U0DANA, U0LEE]      # leads are agents too; not repeated here
       archived: false
+      language: en                 # its channel's cards, alerts and digests (he, en)
       settings:                    # the desk's settings in their stored form (desks.policy)
         hours: sun-thu 08:00-18:00; fri 08:00-13:00
         time_zone: Asia/Jerusalem
@@ -45,6 +46,7 @@ from sqlalchemy import select
 
 from desks import service
 from desks.errors import DeskbotError, InvalidInput
+from desks.languages import LANGUAGES
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role
 from desks.policy import POLICY_KEYS, policy_of, settings_problems, settings_with, slugify
@@ -54,7 +56,7 @@ from storage.models import Desk, Person, Workspace
 
 FORMAT_VERSION = 1
 DESK_KEYS = ("name", "description", "agent_channel", "intake_channel", "routing_keywords",
-             "leads", "agents", "archived", "settings")
+             "leads", "agents", "archived", "language", "settings")
 MAX_ID = 128
 MAX_CHANNEL = 255
 SYSTEM_NAME = "deskbot (desks import)"
@@ -83,6 +85,7 @@ class DeskSpec:
     leads: list[str] | None = None
     agents: list[str] | None = None
     archived: bool | None = None
+    language: str | None = None
     settings: dict[str, Any] | None = None
     given: frozenset[str] = frozenset()
 
@@ -141,6 +144,7 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
             "leads": sorted(p.external_id for p, role in members if role == Role.LEAD),
             "agents": sorted(p.external_id for p, role in members if role == Role.AGENT),
             "archived": desk.archived_at is not None,
+            "language": desk.language or "en",
             "settings": _plain_settings(desk.settings),
         })
     about = {"platform": workspace.platform, "external_id": workspace.external_id}
@@ -301,6 +305,13 @@ def _read_desk(reader: _Reader, node: yaml.Node, index: int) -> DeskSpec | None:
             reader.problem(fields["archived"], "archived",
                            f"true or false, not “{str(archived)[:40]}”.")
         spec.archived = archived if isinstance(archived, bool) else None
+    if "language" in fields:
+        language = reader.value(fields["language"])
+        if not isinstance(language, str) or language.strip().lower() not in LANGUAGES:
+            reader.problem(fields["language"], "language",
+                           f"one of {', '.join(sorted(LANGUAGES))}, not “{str(language)[:40]}”.")
+        else:
+            spec.language = language.strip().lower()
     if "settings" in fields:
         spec.settings = _read_settings(reader, fields["settings"], spec)
     return spec
@@ -520,6 +531,9 @@ async def _apply(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk
         if wanted != sorted(desk.routing_keywords or []):
             await service.set_routing_keywords(uow, actor, desk, wanted)
             changed = True
+    if spec.language is not None and spec.language != (desk.language or "en"):
+        await service.set_desk_language(uow, actor, desk, spec.language)
+        changed = True
     changed |= await _apply_members(uow, actor, workspace, desk, spec)
     if spec.settings is not None:
         working = {p.external_id for p, _ in await service.members(uow, desk)}

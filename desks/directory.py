@@ -156,8 +156,7 @@ async def channel_facts(directory: Directory, workspace_external_id: str, user_i
         except Exception as error:
             log.warning("channel lookup of %s in workspace %s failed (%s)", channel_id,
                         workspace_external_id, type(error).__name__)
-            raise DeskbotError("I could not check that channel just now; please try again "
-                               "in a minute.") from error
+            raise DeskbotError("channel.lookup_failed") from error
         if channel_id == own_channel and facts.visible:
             facts = replace(facts, caller_is_member=True)
         found[channel_id] = facts

@@ -1,23 +1,40 @@
-"""Refusals: typed errors whose message an adapter can show the person as it is.
+"""Refusals: typed errors that say, in the reader's language, what was wrong.
 
-Every message says what was wrong and, where there is one, the right form. Adapters
-send it privately (ephemeral in Slack); they never show a stack trace.
+Every refusal is a catalogue key and its values (`desks.wording.Words`), rendered by the
+adapters in the person's language and sent privately (ephemeral in Slack); they never
+show a stack trace. Every message says what was wrong and, where there is one, the right
+form. `message` is the English rendering, for logs and tests.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from desks.wording import Words, known
+
 
 class DeskbotError(Exception):
-    """A refusal with a stable `kind` (for code and tests) and a human `message`."""
+    """A refusal with a stable `kind` (for code and tests), what it says (`words`: a
+    catalogue key and values) and its English `message`.
+
+    `DeskbotError("refuse.no_such_request", ref=1042)`; a `Words` is taken as it is.
+    The values are the details code may read (`claimed_by_id`…).
+    """
 
     kind = "error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, key: str | Words, **values: Any) -> None:
+        if isinstance(key, Words):
+            words: Words | None = key
+        elif known(key):
+            words = Words(key, **values)
+        else:  # plain English that has no catalogue key: shown as it is
+            words = None
+        message = words.english if words is not None else str(key)
         super().__init__(message)
         self.message = message
-        self.details = details
+        self.words = words
+        self.details = values
 
     def __str__(self) -> str:
         return self.message

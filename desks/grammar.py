@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from desks.errors import InvalidInput
+from desks.wording import Words, code
 
 # Ids are as long as the columns that store them. Labels and curly quotes stop at the
 # next opener, so text full of unclosed `<@x|` or `“` is still read in linear time.
@@ -87,11 +89,18 @@ def shown(token: Token) -> str:
     return f"#{token.label or token.channel_id}"
 
 
+def _either(options: tuple[str, ...]) -> str | Words:
+    """Options in a sentence: "on or off", "a or b or c"."""
+    if len(options) == 1:
+        return options[0]
+    return Words("grammar.or", first=options[0], last=_either(options[1:]))
+
+
 class UsageError(InvalidInput):
     """The words did not fit the subcommand; `usage` is the right form."""
 
-    def __init__(self, message: str, usage: str | None = None) -> None:
-        super().__init__(message, usage=usage)
+    def __init__(self, key: str | Words, usage: str | None = None, **values: Any) -> None:
+        super().__init__(key, **values)
         self.usage = usage
 
 
@@ -123,9 +132,12 @@ class Args:
         self.tokens, self.text = kept, text
         return found
 
-    def fail(self, message: str) -> UsageError:
+    def fail(self, key: str | Words, **values: Any) -> UsageError:
         """A refusal carrying this subcommand's usage."""
-        return UsageError(message, usage=self.usage)
+        return UsageError(key, usage=self.usage, **values)
+
+    def _command(self) -> Words:
+        return code(f"/desk {self.command}")
 
     def peek(self) -> Token | None:
         """The next token, not taken."""
@@ -142,13 +154,14 @@ class Args:
             self.at += 1
         return token
 
-    def word(self, what: str) -> str:
+    def word(self, what: Words) -> str:
         """The next token as a word; refuses when it is missing or not a word."""
         token = self.take()
         if token is None:
-            raise self.fail(f"`/desk {self.command}` needs {what}.")
+            raise self.fail("grammar.needs", command=self._command(), what=what)
         if not isinstance(token, Word):
-            raise self.fail(f"`/desk {self.command}` needs {what}, not {shown(token)[:40]}.")
+            raise self.fail("grammar.needs_not", command=self._command(), what=what,
+                            got=shown(token)[:40])
         return token.text
 
     def optional_word(self) -> str | None:
@@ -159,23 +172,25 @@ class Args:
             return token.text
         return None
 
-    def choice(self, what: str, options: tuple[str, ...]) -> str:
+    def choice(self, what: Words, options: tuple[str, ...]) -> str:
         """The next word, which must be one of `options` (any case)."""
         word = self.word(what)
         if word.lower() not in options:
-            raise self.fail(f"`/desk {self.command}` takes {' or '.join(options)} here, "
-                            f"not “{word[:40]}”.")
+            raise self.fail("grammar.takes", command=self._command(),
+                            options=_either(options), got=word[:40])
         return word.lower()
 
-    def mention(self, what: str) -> Mention:
+    def mention(self, what: Words) -> Mention:
         """The next token as an @mention."""
         token = self.take()
         if not isinstance(token, Mention):
-            got = f", not {shown(token)[:40]}" if token is not None else ""
-            raise self.fail(f"`/desk {self.command}` needs {what} (an @mention){got}.")
+            if token is None:
+                raise self.fail("grammar.needs_mention", command=self._command(), what=what)
+            raise self.fail("grammar.needs_mention_not", command=self._command(), what=what,
+                            got=shown(token)[:40])
         return token
 
-    def mentions(self, what: str) -> list[Mention]:
+    def mentions(self, what: Words) -> list[Mention]:
         """Every remaining token, each an @mention (commas and "and" between them are fine)."""
         found: list[Mention] = []
         while self.more():
@@ -184,11 +199,10 @@ class Args:
             if isinstance(token, Word) and token.text.lower() in _SEPARATORS:
                 continue
             if not isinstance(token, Mention):
-                raise self.fail(f"“{shown(token)[:40]}” is not a person: name each one with "
-                                "@, like @dana.")
+                raise self.fail("grammar.not_a_person", got=shown(token)[:40])
             found.append(token)
         if not found:
-            raise self.fail(f"`/desk {self.command}` needs {what}.")
+            raise self.fail("grammar.needs", command=self._command(), what=what)
         return found
 
     def channel(self) -> ChannelRef | None:
@@ -218,5 +232,4 @@ class Args:
         if self.more():
             # Shown as the person reads them: @dana, not Slack's <@U123|dana>.
             left = " ".join(shown(t) for t in self.tokens[self.at:])
-            raise self.fail(f"I did not understand “{left[:60]}” after "
-                            f"`/desk {self.command}`.")
+            raise self.fail("grammar.left_over", left=left[:60], command=self._command())

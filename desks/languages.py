@@ -9,6 +9,9 @@ the catalogues by a test); others fall back to English.
 
 from __future__ import annotations
 
+from desks.errors import InvalidInput
+from storage.database import UnitOfWork
+from storage.journal import record_event
 from storage.models import Desk, Person
 
 DEFAULT_LOCALE = "en"
@@ -39,3 +42,18 @@ def person_locale(person: Person | None) -> str:
 def desk_locale(desk: Desk | None) -> str:
     """The language of a desk's channel: its cards, alerts and digests."""
     return (language_of(desk.language) if desk is not None else None) or DEFAULT_LOCALE
+
+
+AUTO = "auto"  # `/desk language auto`: follow the platform again
+
+
+def choose_language(uow: UnitOfWork, person: Person, choice: str) -> str | None:
+    """`/desk language he|en|auto`: the person's own language (None: the platform's),
+    recorded; refuses a language deskbot does not speak."""
+    wanted = (choice or "").strip().lower()
+    if wanted != AUTO and wanted not in LANGUAGES:
+        raise InvalidInput("language.unknown", got=wanted[:20])
+    old, person.language = person.language, (None if wanted == AUTO else wanted)
+    record_event(uow, workspace_id=person.workspace_id, actor_id=person.id,
+                 kind="person.language", old=old, new=person.language)
+    return person.language

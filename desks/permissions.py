@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from desks.errors import NotAnAgent, NotPermitted
+from desks.wording import Words, chain, code
 from storage.database import UnitOfWork
 from storage.models import Desk, DeskMember, Person, Workspace
 
@@ -72,11 +73,8 @@ async def require_agent(uow: UnitOfWork, actor: Actor, desk: Desk) -> Role:
     """Refuse unless the actor is an agent or lead of `desk`; returns their role."""
     role = await desk_role(uow, actor.id, desk.id)
     if role is None:
-        raise NotAnAgent(
-            f"You are not an agent of the {desk.name} desk. A lead or admin can add you: "
-            f"`/desk admin agents {desk.name} add @you`.",
-            desk=desk.name,
-        )
+        raise NotAnAgent("perm.not_an_agent", desk=desk.name,
+                         command=code(f"/desk admin agents {desk.name} add @you"))
     return role
 
 
@@ -86,21 +84,19 @@ async def require_desk_admin(uow: UnitOfWork, actor: Actor, desk: Desk) -> Role:
         return Role.ADMIN
     if await desk_role(uow, actor.id, desk.id) == Role.LEAD:
         return Role.LEAD
-    raise NotPermitted(
-        f"Only an admin or a lead of the {desk.name} desk can change its settings.",
-        desk=desk.name,
-    )
+    raise NotPermitted("perm.desk_admins_only", desk=desk.name)
 
 
 def require_admin(actor: Actor, what: str) -> None:
-    """Refuse unless the actor is a workspace admin; `what` names the action for the message."""
+    """Refuse unless the actor is a workspace admin; `what` names the action for the
+    message (`perm.<what>`: create_desks, archive_desks, restore_desks)."""
     if not actor.is_admin:
-        how = ""
+        said = [Words("perm.admins_only", what=Words(f"perm.{what}"))]
         if actor.platform:
             # Teams never says who administers a tenant: DESKBOT_ADMINS is the way there.
-            how = (f" Whoever runs deskbot can make you one by adding "
-                   f"`{actor.platform}:{actor.person.external_id}` to DESKBOT_ADMINS.")
-        raise NotPermitted(f"Only an admin can {what}.{how}")
+            said.append(Words("perm.how_to_be_admin",
+                              id=code(f"{actor.platform}:{actor.person.external_id}")))
+        raise NotPermitted(chain(said))
 
 
 async def served_desk_ids(uow: UnitOfWork, person_id: int) -> list[int]:

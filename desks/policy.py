@@ -32,7 +32,6 @@ from typing import Any
 
 from desks.errors import InvalidInput
 from desks.window_grammar import (
-    HOURS_FORM,
     WindowConfig,
     format_duration,
     format_hours,
@@ -42,6 +41,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
+from desks.wording import Words, code
 
 PRIORITIES = (1, 2, 3, 4, 5)
 DEFAULT_FIRST_RESPONSE = timedelta(hours=4)
@@ -90,8 +90,7 @@ def _priority(key: Any) -> int:
     """A priority as stored (`"5"`, or 5 from hand-written YAML)."""
     text = str(key).strip()
     if not (text.isascii() and text.isdigit()) or int(text) not in PRIORITIES:
-        raise InvalidInput(f"“{text[:20]}” is not a priority; priorities are 1 to 5 "
-                           "(5 is critical), or `default`.")
+        raise InvalidInput("policy.not_a_priority_or_default", got=text[:20])
     return int(text)
 
 
@@ -100,8 +99,7 @@ def _targets(raw: Any) -> dict[int, timedelta]:
     if not raw:
         return {}
     if not isinstance(raw, Mapping):
-        raise InvalidInput("An SLA target is a duration per priority, like "
-                           "`{default: 15m, '5': 5m}`.")
+        raise InvalidInput("policy.sla_target_form", example=code("{default: 15m, '5': 5m}"))
     default = parse_duration(raw["default"]) if "default" in raw else None
     targets = {p: default for p in PRIORITIES if default is not None}
     for key, value in raw.items():
@@ -135,8 +133,7 @@ def warning_percent(value: Any) -> int:
     text = str(value).strip().removesuffix("%").strip()
     if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or \
             not 1 <= int(text) <= 99:
-        raise InvalidInput(f"“{str(value)[:20]}” is not a warning threshold; write a whole "
-                           "percent from 1 to 99, like `80%`.")
+        raise InvalidInput("policy.not_a_warning", got=str(value)[:20])
     return int(text)
 
 
@@ -172,10 +169,10 @@ def escalation_slug(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidInput("escalate_to is the next-tier desk's name, like `IT Tier 2`.")
+        raise InvalidInput("policy.escalate_to_form")
     slug = slugify(value)
     if not slug:
-        raise InvalidInput(f"“{value[:40]}” is not a desk's name.")
+        raise InvalidInput("policy.not_a_desk_name", got=value[:40])
     return slug
 
 
@@ -208,26 +205,56 @@ def targets_text(targets: Mapping[int, timedelta]) -> str:
 
 def summary_lines(policy: DeskPolicy, names: Mapping[str, str] | None = None,
                   desk_names: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """The policy as label → value lines (`/desk admin show`); `names` maps on-call ids,
-    `desk_names` desk slugs to names."""
+    """The policy as label → value lines (`/desk admin show`), in English; `names` maps
+    on-call ids, `desk_names` desk slugs to names."""
+    return [(label.english, plain(value))
+            for label, value in summary_words(policy, names, desk_names)]
+
+
+def plain(value: str | Words) -> str:
+    """A summary value as English text."""
+    return value.english if isinstance(value, Words) else value
+
+
+def summary_words(policy: DeskPolicy, names: Mapping[str, str] | None = None,
+                  desk_names: Mapping[str, str] | None = None
+                  ) -> list[tuple[Words, str | Words]]:
+    """The policy as label → value lines to say (`/desk admin show`): labels are words,
+    values typed forms (hours, durations, targets) or words."""
     window, sla = policy.window, policy.sla
-    stall = ", ".join(f"{kind.replace('_', ' ')} {format_duration(policy.stall[kind])}"
-                      for kind in STALL_KINDS)
-    oncall = [(names or {}).get(i, i) for i in policy.oncall]
+    stall = tuple(Words(f"config_value.stall_{kind}", duration=format_duration(policy.stall[kind]))
+                  for kind in STALL_KINDS)
+    oncall = tuple((names or {}).get(i, i) for i in policy.oncall)
+    closed = tuple(d.isoformat() for d in sorted(window.closed_dates))
+    none = Words("common.none")
     return [
-        ("Hours", format_hours(window.hours)),
-        ("Time zone", window.time_zone),
-        ("Holidays", f"{window.holidays} public holidays" if window.holidays else "none"),
-        ("Closed dates", ", ".join(d.isoformat() for d in sorted(window.closed_dates))
-         or "none"),
-        ("First response", targets_text({p: sla.first_response_for(p) for p in PRIORITIES})),
-        ("Resolution", targets_text({p: sla.resolution_for(p) for p in PRIORITIES})),
-        ("SLA warning", f"at {sla.warning_percent}% of a target"),
-        ("Stall alerts", stall),
-        ("Auto-close", f"{format_duration(policy.auto_close_after)} after resolve"),
-        ("On call", ", ".join(oncall) or "nobody"),
-        ("Escalation", escalation_text(policy, desk_names)),
+        (Words("config_line.hours"), format_hours(window.hours)),
+        (Words("config_line.time_zone"), window.time_zone),
+        (Words("config_line.holidays"),
+         Words("config_value.holidays", country=window.holidays) if window.holidays else none),
+        (Words("config_line.closed_dates"), Words("common.list", items=closed) if closed
+         else none),
+        (Words("config_line.first_response"),
+         targets_text({p: sla.first_response_for(p) for p in PRIORITIES})),
+        (Words("config_line.resolution"),
+         targets_text({p: sla.resolution_for(p) for p in PRIORITIES})),
+        (Words("config_line.sla_warning"),
+         Words("config_value.sla_warning", percent=sla.warning_percent)),
+        (Words("config_line.stall"), Words("common.list", items=stall)),
+        (Words("config_line.auto_close"),
+         Words("config_value.auto_close", duration=format_duration(policy.auto_close_after))),
+        (Words("config_line.oncall"),
+         Words("common.list", items=oncall) if oncall else Words("common.nobody")),
+        (Words("config_line.escalation"), escalation_words(policy, desk_names)),
     ]
+
+
+def escalation_words(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> Words:
+    """Where a resolution breach moves the desk's requests: `to IT Tier 2 …`, or `off`."""
+    if policy.escalate_to is None:
+        return Words("config_value.escalation_off")
+    return Words("config_value.escalation_to",
+                 desk=(desk_names or {}).get(policy.escalate_to, policy.escalate_to))
 
 
 def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> str:
@@ -255,16 +282,16 @@ def _check(problems: list[Problem], path: tuple[str | int, ...], read: Any,
 
 def _duration(value: Any) -> timedelta:
     if isinstance(value, Mapping | list | bool) or value is None:
-        raise InvalidInput(f"“{str(value)[:40]}” is not a duration; write durations like "
-                           "`45s`, `15m`, `2h` or `3d`.")
+        raise InvalidInput("policy.not_a_duration_value", got=str(value)[:40])
     return parse_duration(str(value))
 
 
-def _textual(read: Any, what: str, example: str) -> Any:
-    """`read`, refusing anything that is not text (YAML turns `NO` into false, `1:30` into 90)."""
+def _textual(read: Any, what: str) -> Any:
+    """`read`, refusing anything that is not text (YAML turns `NO` into false, `1:30` into 90);
+    `what` names the setting (`policy.text_<what>`)."""
     def check(value: Any) -> Any:
         if not isinstance(value, str):
-            raise InvalidInput(f"{what} is text, like {example}; put it in quotes.")
+            raise InvalidInput(f"policy.text_{what}")
         return read(value)
     return check
 
@@ -298,14 +325,14 @@ def settings_problems(settings: Any) -> list[Problem]:
     for key, value in settings.items():
         path: tuple[str | int, ...] = (key,)
         if key == "hours":
-            _check(problems, path, _textual(parse_hours, "The hours", HOURS_FORM), value)
+            _check(problems, path, _textual(parse_hours, "hours"), value)
         elif key == "time_zone":
             _check(problems, path,
-                   _textual(parse_time_zone, "The time zone", "`Asia/Jerusalem`"), value)
+                   _textual(parse_time_zone, "time_zone"), value)
         elif key == "holidays":
             if value is not None:
                 _check(problems, path,
-                       _textual(parse_country, "The holiday country", "`IL` or `US-CA`"),
+                       _textual(parse_country, "country"),
                        value)
         elif key == "closed_dates":
             if value is not None and not isinstance(value, list):
@@ -313,7 +340,7 @@ def settings_problems(settings: Any) -> list[Problem]:
                 continue
             for index, day in enumerate(value or ()):
                 _check(problems, (*path, index),
-                       _textual(parse_date, "A closed date", "`2026-12-31`"), day)
+                       _textual(parse_date, "closed_date"), day)
         elif key == "sla":
             sla = _mapping(problems, path, value, (*SLA_KINDS, "warning_percent"), "sla")
             for kind in SLA_KINDS:

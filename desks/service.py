@@ -23,6 +23,7 @@ from desks.errors import (
     NotPermitted,
     UnknownDesk,
 )
+from desks.languages import LANGUAGES
 from desks.notices import ALSO, NoticeKind
 from desks.permissions import Actor, Role, desk_role, require_admin, require_desk_admin
 from desks.policy import (
@@ -44,6 +45,7 @@ from desks.window_grammar import (
     parse_hours,
     parse_time_zone,
 )
+from desks.wording import Words, code
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
 from storage.models import Conversation, Desk, DeskMember, Person
@@ -57,10 +59,10 @@ def clean_name(name: str) -> str:
     """A desk name as kept: spaces collapsed, no leading `#`; refuses empty or long names."""
     cleaned = " ".join((name or "").split()).lstrip("#")
     if not cleaned or not slugify(cleaned):
-        raise InvalidInput("A desk needs a name, e.g. `/desk admin create IT #it-helpdesk`.")
+        raise InvalidInput("desk.needs_name")
     # The slug is checked too: NFKC and lower-casing can make it longer than the name.
     if len(cleaned) > MAX_NAME or len(slugify(cleaned)) > MAX_NAME:
-        raise InvalidInput(f"A desk name is at most {MAX_NAME} characters.")
+        raise InvalidInput("desk.name_too_long", count=MAX_NAME)
     return cleaned
 
 
@@ -82,8 +84,10 @@ async def find_desk(uow: UnitOfWork, workspace_id: int, name: str, *,
     )).scalar_one_or_none() if slug else None
     if desk is None or (desk.archived_at is not None and not include_archived):
         known = [d.name for d in await list_desks(uow, workspace_id)]
-        hint = f" Desks: {', '.join(known)}." if known else " There are no desks yet."
-        raise UnknownDesk(f"There is no desk called “{name}”.{hint}", name=name)
+        hint = (Words("desk.known", desks=tuple(known)) if known
+                else Words("desk.none_yet"))
+        raise UnknownDesk(Words("common.then", first=Words("desk.no_such_desk", name=name),
+                                then=hint), name=name)
     return desk
 
 
@@ -92,15 +96,14 @@ async def create_desk(uow: UnitOfWork, actor: Actor, name: str, *,
                       binding: Binding | None = None) -> Desk:
     """Create a desk (admins only), with its agent channel when one is given (checked
     as `bind_channel` checks it)."""
-    require_admin(actor, "create desks")
+    require_admin(actor, "create_desks")
     name = clean_name(name)
     slug = slugify(name)
     existing = (await uow.session.execute(
         select(Desk).where(Desk.workspace_id == actor.workspace_id, Desk.slug == slug)
     )).scalar_one_or_none()
     if existing is not None:
-        state = " (archived)" if existing.archived_at else ""
-        raise DeskExists(f"There is already a desk called {existing.name}{state}.",
+        raise DeskExists("desk.exists_archived" if existing.archived_at else "desk.exists",
                          name=existing.name)
     if agent_channel is not None:
         await bind_channel(uow, actor, None, name, agent_channel, Use.AGENT,
@@ -120,7 +123,7 @@ def _clean_description(description: str | None) -> str | None:
         return None
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"A desk description is at most {MAX_DESCRIPTION} characters.")
+        raise InvalidInput("desk.description_too_long", count=MAX_DESCRIPTION)
     return description or None
 
 
@@ -144,7 +147,7 @@ async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, new_nam
             select(Desk.name).where(Desk.workspace_id == desk.workspace_id, Desk.slug == new_slug)
         )).scalar_one_or_none()
         if clash is not None:
-            raise DeskExists(f"There is already a desk called {clash}.", name=clash)
+            raise DeskExists("desk.exists", name=clash)
     old, old_slug = desk.name, desk.slug
     desk.name, desk.slug = new_name, new_slug
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
@@ -168,9 +171,25 @@ async def describe_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     return desk
 
 
+async def set_desk_language(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                            language: str) -> Desk:
+    """Set the language of the desk's channel: its cards, alerts and digests (admin, or
+    the desk's lead); one of `desks.languages.LANGUAGES`."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    wanted = (language or "").strip().lower()
+    if wanted not in LANGUAGES:
+        raise InvalidInput("desk.language_unknown", got=wanted[:20],
+                           languages=tuple(sorted(LANGUAGES)))
+    old = desk.language
+    desk.language = wanted
+    record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                 kind="desk.language", old=old, new=wanted)
+    return desk
+
+
 async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Desk:
     """Archive a desk (admins only): no new requests; its open conversations stay workable."""
-    require_admin(actor, "archive desks")
+    require_admin(actor, "archive_desks")
     desk = (desk_name if isinstance(desk_name, Desk)
             else await find_desk(uow, actor.workspace_id, desk_name))
     desk.archived_at = uow.clock.now()
@@ -181,15 +200,18 @@ async def archive_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef) -> Des
 
 async def restore_desk(uow: UnitOfWork, actor: Actor, desk: Desk) -> Desk:
     """Take an archived desk back into service (admins only)."""
-    require_admin(actor, "restore archived desks")
+    require_admin(actor, "restore_desks")
     desk.archived_at = None
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  kind="desk.restored")
     return desk
 
 
-def _shown_channel(binding: Binding) -> str:
-    return binding.facts.shown() if binding.facts is not None else "that channel"
+def _shown_channel(binding: Binding, *, first: bool = False) -> Words:
+    """The channel being bound, in a sentence (`first`: starting it)."""
+    if binding.facts is not None and binding.facts.name:
+        return Words("channel.named", name=binding.facts.name)
+    return Words("channel.that_first" if first else "channel.that")
 
 
 async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_name: str,
@@ -203,22 +225,19 @@ async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_na
     facts = binding.facts
     shown = _shown_channel(binding)
     if not channel:
-        raise InvalidInput("Name the channel, e.g. `#it-helpdesk`.")
+        raise InvalidInput("channel.name_it")
     if facts is not None and not facts.visible:
         raise InvalidInput(cannot_see(facts.name))
     if facts is not None and facts.is_dm:
-        raise InvalidInput("A direct message cannot be a desk's channel: name a channel, "
-                           f"e.g. `/desk admin channel {desk_name} #it-helpdesk`.")
+        raise InvalidInput("channel.not_a_dm",
+                           command=code(f"/desk admin channel {desk_name} #it-helpdesk"))
     if binding.force and not actor.is_admin:
-        raise NotPermitted("Only a workspace admin can use `--force`.")
+        raise NotPermitted("channel.force_admins_only")
     if facts is not None and not binding.force:
         if facts.caller_is_member is False:
-            raise NotPermitted(f"You are not a member of {shown}, so you cannot give it to "
-                               "a desk. Join it first (a workspace admin can bind it anyway "
-                               "with `--force`).")
+            raise NotPermitted("channel.not_a_member", channel=shown)
         if facts.caller_is_member is None and not actor.is_admin:
-            raise NotPermitted(f"I can't tell whether you are a member of {shown}: write "
-                               "the command in that channel itself.")
+            raise NotPermitted("channel.membership_unknown", channel=shown)
     holders = (await uow.session.execute(
         select(Desk).where(Desk.workspace_id == actor.workspace_id,
                            (Desk.agent_channel == channel) | (Desk.intake_channel == channel))
@@ -230,13 +249,11 @@ async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_na
         clashing = [u for u in uses if not (same and u == use)]
         if not clashing:
             continue
-        held_as = "agent channel" if clashing[0] == Use.AGENT else "intake channel"
-        whose = "this desk's" if same else f"the {holder.name} desk's"
+        held_as = "agent" if clashing[0] == Use.AGENT else "intake"
+        whose = "this" if same else "other"
         if not binding.force:
-            raise NotPermitted(f"{shown[0].upper()}{shown[1:]} is already {whose} {held_as}: "
-                               "a channel belongs to one desk, as its agent channel or its "
-                               "intake channel. A workspace admin can move it with "
-                               "`--force`.")
+            raise NotPermitted(f"channel.held_{held_as}_{whose}", desk=holder.name,
+                               channel=_shown_channel(binding, first=True))
         was_ready = not await missing_for_ready(uow, holder)
         for taken in clashing:
             column = "agent_channel" if taken == Use.AGENT else "intake_channel"
@@ -248,10 +265,7 @@ async def bind_channel(uow: UnitOfWork, actor: Actor, desk: Desk | None, desk_na
             await tell_if_stranded(uow, actor, holder)
     if (use == Use.AGENT and facts is not None and facts.is_private is False
             and not (binding.confirmed or binding.force)):
-        raise InvalidInput(f"{shown[0].upper()}{shown[1:]} is a public channel: employees "
-                           "can read this channel, and every request would be posted "
-                           "there. A private channel is safer; to use this one anyway, add "
-                           "`--confirm` to the command.")
+        raise InvalidInput("channel.public", channel=_shown_channel(binding, first=True))
 
 
 async def set_agent_channel(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
@@ -304,7 +318,7 @@ async def add_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                       people: Sequence[Person], role: Role) -> MembershipChange:
     """Add agents or leads. A lead added as agent stays lead; an agent added as lead is promoted."""
     if role not in (Role.AGENT, Role.LEAD):
-        raise InvalidInput("Members are agents or leads.")
+        raise InvalidInput("desk.members_roles")
     desk = await _desk_for_change(uow, actor, desk_name)
     _require_people(people, role)
     result = MembershipChange()
@@ -384,8 +398,8 @@ async def _release_on_desk(uow: UnitOfWork, actor: Actor, desk: Desk,
 
 def _require_people(people: Sequence[Person], role: Role) -> None:
     if not people:
-        raise InvalidInput(f"Name at least one person, e.g. "
-                           f"`/desk admin {role.value}s IT add @dana @lee`.")
+        raise InvalidInput("desk.name_people",
+                           command=code(f"/desk admin {role.value}s IT add @dana @lee"))
 
 
 def _distinct(people: Sequence[Person]) -> list[Person]:
@@ -408,11 +422,15 @@ async def members(uow: UnitOfWork, desk: Desk) -> list[tuple[Person, Role]]:
 def require_open_desk(desk: Desk) -> None:
     """Refuse a desk that is archived (it takes no new requests)."""
     if desk.archived_at is not None:
-        raise DeskArchived(f"The {desk.name} desk is archived and takes no new requests.",
-                           desk=desk.name)
+        raise DeskArchived("desk.archived", desk=desk.name)
 
 
 async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
+    """What the desk lacks to take requests, in English (see `missing_to_be_ready`)."""
+    return [words.english for words in await missing_to_be_ready(uow, desk)]
+
+
+async def missing_to_be_ready(uow: UnitOfWork, desk: Desk) -> list[Words]:
     """What the desk lacks to take requests, each as what to run; empty when it is ready.
 
     A desk with no agent channel has nowhere to post its cards; one with no agents
@@ -421,12 +439,14 @@ async def missing_for_ready(uow: UnitOfWork, desk: Desk) -> list[str]:
     """
     missing = []
     if not desk.agent_channel:
-        missing.append(f"no agent channel: run `/desk admin channel {desk.name} #channel`")
+        missing.append(Words("ready.no_agent_channel",
+                             command=code(f"/desk admin channel {desk.name} #channel")))
     has_agents = (await uow.session.execute(
         select(DeskMember.person_id).where(DeskMember.desk_id == desk.id).limit(1)
     )).first() is not None
     if not has_agents:
-        missing.append(f"no agents: run `/desk admin agents {desk.name} add @someone`")
+        missing.append(Words("ready.no_agents",
+                             command=code(f"/desk admin agents {desk.name} add @someone")))
     return missing
 
 
@@ -463,8 +483,7 @@ async def require_ready_desk(uow: UnitOfWork, desk: Desk) -> None:
     """Refuse a desk that is archived or not ready (no agent channel, no agents)."""
     require_open_desk(desk)
     if await missing_for_ready(uow, desk):
-        raise DeskNotReady(f"The {desk.name} desk is not taking requests yet: it is still "
-                           "being set up.", desk=desk.name)
+        raise DeskNotReady("desk.not_ready", desk=desk.name)
 
 
 # ---------------------------------------------------------------- service policy
@@ -511,8 +530,7 @@ async def set_hours(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, hours_tex
     """Set the desk's opening hours (`sun-thu 08:00-18:00; fri 08:00-13:00`, `always`)
     and/or its time zone; None keeps that part as it is."""
     if hours_text is None and time_zone is None:
-        raise InvalidInput("Give the hours, like `sun-thu 08:00-18:00; fri 08:00-13:00`, "
-                           "and/or a time zone, like `tz Asia/Jerusalem`.")
+        raise InvalidInput("policy.give_hours")
     hours = parse_hours(hours_text) if hours_text is not None else None
     zone = parse_time_zone(time_zone) if time_zone is not None else None
 
@@ -547,9 +565,10 @@ async def remove_closed_date(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
     def change(policy: DeskPolicy) -> DeskPolicy:
         if closed not in policy.window.closed_dates:
-            listed = ", ".join(d.isoformat() for d in sorted(policy.window.closed_dates))
-            raise InvalidInput(f"{closed.isoformat()} is not one of the desk's closed dates "
-                               f"({listed or 'it has none'}).")
+            dates = tuple(d.isoformat() for d in sorted(policy.window.closed_dates))
+            if not dates:
+                raise InvalidInput("policy.not_closed_none", day=closed.isoformat())
+            raise InvalidInput("policy.not_closed", day=closed.isoformat(), dates=dates)
         return replace(policy, window=replace(
             policy.window, closed_dates=policy.window.closed_dates - {closed}))
     return await _change_policy(uow, actor, desk_name, change)
@@ -561,8 +580,7 @@ def priority_of(priority: int | str | None) -> int | None:
         return None
     text = str(priority).strip().lower().removeprefix("p")
     if not (text.isascii() and text.isdigit()) or int(text) not in PRIORITIES:
-        raise InvalidInput(f"“{str(priority)[:20]}” is not a priority; priorities are 1 to 5 "
-                           "(5 is critical).")
+        raise InvalidInput("policy.not_a_priority", got=str(priority)[:20])
     return int(text)
 
 
@@ -576,8 +594,7 @@ async def set_sla(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, kind: str,
     """
     kind = kind.replace("-", "_").lower()
     if kind not in SLA_KINDS:
-        raise InvalidInput(f"“{kind[:40]}” is not an SLA target; they are first-response and "
-                           "resolution.")
+        raise InvalidInput("policy.not_an_sla_target", got=kind[:40])
     target = duration if isinstance(duration, timedelta) else parse_duration(duration)
     only = priority_of(priority)
 
@@ -606,8 +623,7 @@ async def set_stall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, kind: str
     """Set a stall threshold: `unassigned`, `agent_silence` or `requester_silence`."""
     kind = kind.replace("-", "_").lower()
     if kind not in STALL_KINDS:
-        raise InvalidInput(f"“{kind[:40]}” is not a stall rule; they are unassigned, "
-                           "agent-silence and requester-silence.")
+        raise InvalidInput("policy.not_a_stall_rule", got=kind[:40])
     limit = duration if isinstance(duration, timedelta) else parse_duration(duration)
     return await _change_policy(uow, actor, desk_name, lambda policy: replace(
         policy, stall={**policy.stall, kind: limit}))
@@ -640,13 +656,13 @@ def check_escalation(desk: Desk, target: Desk, chain: Sequence[Desk]) -> None:
     """Refuse a next tier that is the desk itself, or escalates back to it (`chain`:
     the target's own `escalation_chain`)."""
     if target.id == desk.id:
-        raise InvalidInput(f"The {desk.name} desk cannot escalate to itself; name the next "
-                           f"tier, e.g. `/desk admin escalate {desk.name} to IT Tier 2`.")
+        raise InvalidInput("policy.escalate_to_itself", desk=desk.name,
+                           command=code(f"/desk admin escalate {desk.name} to IT Tier 2"))
     if any(d.id == desk.id for d in chain):
         path = " → ".join(d.name for d in [desk, *chain[:[d.id for d in chain].index(desk.id)
                                                         + 1]])
-        raise InvalidInput(f"That would make a loop: {path}. Turn one of them off first: "
-                           f"`/desk admin escalate {target.name} off`.")
+        raise InvalidInput("policy.escalate_loop", path=path,
+                           command=code(f"/desk admin escalate {target.name} off"))
 
 
 async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
@@ -659,7 +675,7 @@ async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
         target = (target_name if isinstance(target_name, Desk)
                   else await find_desk(uow, desk.workspace_id, target_name))
         if target.workspace_id != desk.workspace_id:
-            raise UnknownDesk(f"There is no desk called “{target.name}” here.", name=target.name)
+            raise UnknownDesk("desk.no_such_desk_here", name=target.name)
         check_escalation(desk, target,
                          await escalation_chain(uow, desk.workspace_id, target.slug))
         slug = target.slug
@@ -671,18 +687,18 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
                      people: Sequence[Person]) -> PolicyChange:
     """Add or remove on-call agents (kept as platform user ids); each must work the desk."""
     if how not in ("add", "remove"):
-        raise InvalidInput("On-call agents are added or removed.")
+        raise InvalidInput("policy.oncall_add_or_remove")
     desk = await _desk_for_change(uow, actor, desk_name)
     if not people:
-        raise InvalidInput(f"Name at least one person, e.g. "
-                           f"`/desk admin oncall {desk.name} add @dana`.")
+        raise InvalidInput("desk.name_people",
+                           command=code(f"/desk admin oncall {desk.name} add @dana"))
     ids = [p.external_id for p in _distinct(people)]
     if how == "add":
         for person in _distinct(people):
             if await desk_role(uow, person.id, desk.id) is None:
-                raise NotAnAgent(f"{person.display_name} is not an agent of the {desk.name} "
-                                 f"desk; add them first: `/desk admin agents {desk.name} "
-                                 f"add @{person.display_name}`.", desk=desk.name)
+                raise NotAnAgent("policy.oncall_not_an_agent", person=person.display_name,
+                                 desk=desk.name, command=code(f"/desk admin agents {desk.name} "
+                                              f"add @{person.display_name}"))
     policy = policy_of(desk.settings)
     if how == "add":
         oncall = (*policy.oncall, *(i for i in ids if i not in policy.oncall))

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 
 from desks.errors import InvalidInput
+from desks.wording import Words, chain, code
 
 MINUTES_PER_DAY = 24 * 60
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -146,14 +147,14 @@ _INTERVAL = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})")
 _MAX_HOURS_TEXT = 500
 
 
-def _hours_refusal(problem: str) -> InvalidInput:
-    return InvalidInput(f"{problem}; write hours like {HOURS_FORM}, or `always`.")
+def _hours_refusal(key: str, **values: Any) -> InvalidInput:
+    return InvalidInput("hours.refusal", problem=Words(key, **values))
 
 
 def _read_days(text: str, clause: str) -> list[int]:
     words = [w for w in re.split(r"[,\s]+", text) if w]
     if not words:
-        raise _hours_refusal(f"“{clause[:40]}” has opening times but no days")
+        raise _hours_refusal("hours.times_no_days", got=clause[:40])
     days: list[int] = []
     for word in words:
         if word == "daily":
@@ -163,9 +164,7 @@ def _read_days(text: str, clause: str) -> list[int]:
         unknown = [e for e in ends if e not in _DAY_WORDS]
         if len(ends) > 2 or unknown:
             bad = unknown[0] if unknown and unknown[0] else word
-            raise _hours_refusal(f"“{bad[:40]}” is not a day (days are "
-                                 f"{', '.join(DAY_NAMES)}; a range like `sun-thu`, "
-                                 "a list like `sun,tue`)")
+            raise _hours_refusal("hours.not_a_day", got=bad[:40], days=", ".join(DAY_NAMES))
         first, last = _DAY_WORDS[ends[0]], _DAY_WORDS[ends[-1]]
         days.extend((first + i) % 7 for i in range((last - first) % 7 + 1))  # ranges wrap
     return days
@@ -174,7 +173,7 @@ def _read_days(text: str, clause: str) -> list[int]:
 def _read_minute(text: str, hour: str, minute: str) -> int:
     h, m = int(hour), int(minute)
     if h > 24 or m > 59 or (h == 24 and m):
-        raise _hours_refusal(f"“{text}” is not a time")
+        raise _hours_refusal("hours.not_a_time", got=text)
     return h * 60 + m
 
 
@@ -185,23 +184,19 @@ def _read_intervals(text: str) -> list[Interval]:
             continue
         match = _INTERVAL.fullmatch(piece)
         if match is None:
-            raise _hours_refusal(f"“{piece[:40]}” is not an opening interval "
-                                 "(write it as `08:00-18:00`)")
+            raise _hours_refusal("hours.not_an_interval", got=piece[:40])
         start_text, end_text = piece.split("-")
         start = _read_minute(start_text, match[1], match[2])
         end = _read_minute(end_text, match[3], match[4])
         if start == MINUTES_PER_DAY:
-            raise _hours_refusal(f"“{piece}” starts at 24:00, the end of the day; "
-                                 "24:00 can only end an interval")
+            raise _hours_refusal("hours.starts_at_midnight", got=piece)
         if end == start:
-            raise _hours_refusal(f"“{piece}” is empty")
+            raise _hours_refusal("hours.empty_interval", got=piece)
         if end < start:
-            raise InvalidInput(f"“{piece}” ends before it starts: an interval cannot cross "
-                               "midnight, so split it, like "
-                               "`mon 22:00-24:00; tue 00:00-06:00`.")
+            raise InvalidInput("hours.crosses_midnight", got=piece)
         intervals.append((start, end))
     if not intervals:
-        raise _hours_refusal("opening times are missing")
+        raise _hours_refusal("hours.times_missing")
     return intervals
 
 
@@ -209,9 +204,9 @@ def parse_hours(text: str) -> WeeklyHours:
     """Read weekly opening hours (`sun-thu 08:00-18:00; fri 08:00-13:00`, or `always`)."""
     raw = " ".join((text or "").split())
     if not raw:
-        raise _hours_refusal("The hours are missing")
+        raise _hours_refusal("hours.missing")
     if len(raw) > _MAX_HOURS_TEXT:
-        raise _hours_refusal("Those hours are too long")
+        raise _hours_refusal("hours.too_long")
     normal = _DASHES.sub("-", raw.lower())
     if normal in ("always", "24/7"):
         return ALWAYS
@@ -220,16 +215,16 @@ def parse_hours(text: str) -> WeeklyHours:
         if not clause:
             continue
         if clause in ("always", "24/7"):
-            raise _hours_refusal("`always` stands alone")
+            raise _hours_refusal("hours.always_alone")
         match = _CLAUSE.fullmatch(clause)
         if match is None or not match["times"]:
-            raise _hours_refusal(f"“{clause[:40]}” has days but no opening times")
+            raise _hours_refusal("hours.days_no_times", got=clause[:40])
         intervals = _read_intervals(match["times"])
         for day in _read_days(match["days"], clause):
             days[day].extend(intervals)
     hours = WeeklyHours(tuple(tuple(d) for d in days))
     if not hours.has_open_time:
-        raise _hours_refusal("Those hours never open")
+        raise _hours_refusal("hours.never_open")
     return hours
 
 
@@ -289,10 +284,10 @@ def parse_time_zone(text: str) -> str:
     close = difflib.get_close_matches(name.lower(), list(zones), n=1, cutoff=0.6)
     if not close:  # "Jerusalem" for "Asia/Jerusalem"
         close = [z for z in zones if name and z.rsplit("/", 1)[-1] == name.lower()][:1]
-    hint = f" Did you mean `{zones[close[0]]}`?" if close else ""
-    shown = name[:40] or "(nothing)"
-    raise InvalidInput(f"“{shown}” is not a time zone; write an IANA name like "
-                       f"`Asia/Jerusalem` or `Europe/London`.{hint}")
+    said = Words("zone.unknown", got=name[:40] or Words("common.nothing"))
+    if close:
+        said = chain([said, Words("zone.did_you_mean", zone=code(f"{zones[close[0]]}"))])
+    raise InvalidInput(said)
 
 
 # ---------------------------------------------------------------- holidays
@@ -323,26 +318,22 @@ def parse_country(text: str, subdivision: str | None = None) -> HolidayRegion:
     country_text, _, region_text = raw.partition("-")
     if subdivision is not None:
         if region_text:
-            raise InvalidInput(f"“{raw[:40]}” already names a region; write "
-                               f"{COUNTRY_FORM}.")
+            raise InvalidInput("country.has_region", got=raw[:40])
         region_text = subdivision.strip()
     supported, names = _countries()
     country = names.get(country_text.strip().lower())
     if country is None:
-        shown = raw[:40] or "(nothing)"
-        raise InvalidInput(f"“{shown}” is not a country the holiday calendar knows; write "
-                           f"{COUNTRY_FORM}.")
+        raise InvalidInput("country.unknown", got=raw[:40] or Words("common.nothing"))
     if not region_text.strip():
         if raw.endswith("-"):
-            raise InvalidInput(f"“{raw[:40]}” is missing its region; write {COUNTRY_FORM}.")
+            raise InvalidInput("country.region_missing", got=raw[:40])
         return HolidayRegion(country)
     regions = {r.lower(): r for r in supported[country]}
     region = regions.get(region_text.strip().lower())
     if region is None:
         known = ", ".join(supported[country][:12]) + ("…" if len(supported[country]) > 12 else "")
-        listed = f" (it knows {known})" if known else " (it has no regions)"
-        raise InvalidInput(f"“{region_text.strip()[:40]}” is not a region of {country} the "
-                           f"holiday calendar knows{listed}; write {COUNTRY_FORM}.")
+        raise InvalidInput("country.unknown_region" if known else "country.no_regions",
+                           got=region_text.strip()[:40], country=country, known=known)
     return HolidayRegion(country, region)
 
 
@@ -352,40 +343,40 @@ _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
-def _whole_form(number: str, unit: str) -> str:
-    """`, write `1h30m`` for 1.5h: the same time in whole units, when there is one."""
+def _whole_form(number: str, unit: str) -> Words:
+    """"is not a whole number (write `1h30m`)" for 1.5h: the same time in whole units,
+    when there is one."""
     seconds = Decimal(number.replace(",", ".")) * dict(_UNITS)[unit]
     if not 0 < seconds <= Decimal(MAX_DURATION.total_seconds()) or seconds != int(seconds):
-        return ""
-    return f" (write `{format_duration(timedelta(seconds=int(seconds)))}`)"
+        return Words("duration.not_whole")
+    return Words("duration.not_whole_write",
+                 form=code(f"{format_duration(timedelta(seconds=int(seconds)))}"))
 
 
 def parse_duration(text: str) -> timedelta:
     """A positive duration: `45s`, `15m`, `2h`, `3d`, or combined in that order (`1h30m`)."""
     raw = (text or "").strip()
     compact = re.sub(r"\s+", "", raw.lower())
-    shown = raw[:40] or "(nothing)"
+    shown: str | Words = raw[:40] or Words("common.nothing")
     match = _DURATION.fullmatch(compact) if 0 < len(compact) <= 40 else None
     if match is None or not any(match.groups()):
         if compact.startswith("-"):
-            problem = "cannot be negative"
+            problem = Words("duration.negative")
         elif re.fullmatch(r"\d+", compact):
-            problem = f"needs a unit, like `{compact}m` for minutes"
+            problem = Words("duration.needs_unit", form=code(f"{compact}m"))
         elif fraction := re.fullmatch(r"(\d*[.,]\d+)([dhms])", compact):
-            problem = "is not a whole number" + _whole_form(fraction[1], fraction[2])
+            problem = _whole_form(fraction[1], fraction[2])
         elif re.fullmatch(r"\d+w", compact):
-            problem = f"is in weeks; write days instead, like `{int(compact[:-1]) * 7}d`"
+            problem = Words("duration.in_weeks", form=code(f"{int(compact[:-1]) * 7}d"))
         else:
-            problem = "is not a duration"
-        raise InvalidInput(f"“{shown}” {problem}; write durations like {DURATION_FORM}.")
+            problem = Words("duration.not_a_duration")
+        raise InvalidInput("duration.refusal", got=shown, problem=problem)
     seconds = sum(int(n) * size for n, (_, size) in zip(match.groups(), _UNITS, strict=True)
                   if n is not None)
     if seconds == 0:
-        raise InvalidInput(f"“{shown}” must be longer than zero; write durations like "
-                           f"{DURATION_FORM}.")
+        raise InvalidInput("duration.refusal", got=shown, problem=Words("duration.not_positive"))
     if seconds > MAX_DURATION.total_seconds():
-        raise InvalidInput(f"“{shown}” is too long (at most `365d`); write durations like "
-                           f"{DURATION_FORM}.")
+        raise InvalidInput("duration.refusal", got=shown, problem=Words("duration.too_long"))
     return timedelta(seconds=seconds)
 
 
@@ -406,11 +397,10 @@ def format_duration(duration: timedelta) -> str:
 def parse_date(text: str) -> date:
     """A calendar date written `YYYY-MM-DD` (`2026-12-31`)."""
     raw = (text or "").strip()
-    shown = raw[:40] or "(nothing)"
+    shown = raw[:40] or Words("common.nothing")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(f"“{shown}” is not a day of the calendar; write dates as "
-                               f"{DATE_FORM}.") from None
-    raise InvalidInput(f"“{shown}” is not a date; write dates as {DATE_FORM}.")
+            raise InvalidInput("date.not_in_calendar", got=shown) from None
+    raise InvalidInput("date.not_a_date", got=shown)

@@ -27,12 +27,14 @@ from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from cards import slack as slack_cards
+from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
-from desks.languages import person_locale
+from desks.languages import DEFAULT_LOCALE, language_of, person_locale
 from desks.people import find_person
 from desks.service import find_desk
+from desks.wording import Words
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -142,7 +144,7 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
 
 
 async def _attempt(uow: UnitOfWork, command: Callable[[], Awaitable[Any]]
-                   ) -> tuple[Any, str | None]:
+                   ) -> tuple[Any, Words | str | None]:
     """Run `command` in a savepoint: (its result, None), or (None, the refusal) with its
     half-done work undone (the click stays processed)."""
     savepoint = await uow.session.begin_nested()
@@ -151,17 +153,17 @@ async def _attempt(uow: UnitOfWork, command: Callable[[], Awaitable[Any]]
         await savepoint.commit()
     except DeskbotError as error:
         await savepoint.rollback()
-        return None, error.message
+        return None, error.words or error.message
     return result, None
 
 
 def _telling(ctx: SlackContext, team_id: str, channel: str | None, user_id: str,
-             text: str) -> AfterCommit:
+             text: Words | str, locale: str = DEFAULT_LOCALE) -> AfterCommit:
     if not channel:
         return None
 
     async def tell() -> None:
-        await tell_privately(ctx, team_id, channel, user_id, text)
+        await tell_privately(ctx, team_id, channel, user_id, text, locale=locale)
     return tell
 
 
@@ -177,14 +179,14 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     if ref is None:
         ref = button_ids.number(action.get("value"))
     if ref is None:
-        return _telling(ctx, team_id, channel, user_id, "That card is out of date; use "
-                        "`/desk` commands with the request's number.")
+        return _telling(ctx, team_id, channel, user_id, Words("button.card_out_of_date"))
     user_ids = [user_id, *_others(TICKET, action)]
     workspace, people = await ctx.people.enter(uow, team_id, user_ids, profiles)
     actor = ctx.people.actor(people[user_id], workspace)
     _, refusal = await _attempt(uow, lambda: buttons.ticket_control(
         uow, workspace, actor, action_id, ref, value, people))
-    return _telling(ctx, team_id, channel, user_id, refusal) if refusal else None
+    return _telling(ctx, team_id, channel, user_id, refusal,
+                    person_locale(people[user_id])) if refusal else None
 
 
 async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
@@ -198,23 +200,25 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     channel, _ = _where(body)
     if not parts or button_ids.number(parts[0]) is None:
         return _telling(ctx, team_id, channel or user_id, user_id,
-                        "That button is out of date. Write to me again.")
+                        Words("button.out_of_date_write_again"))
     pending_id = int(parts[0])
     choice = parts[1] if len(parts) > 1 else None
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     settled, refusal = await _attempt(uow, lambda: buttons.intake_choice(
         uow, people[user_id], action_id, pending_id, choice))
+    locale = person_locale(people[user_id])
     if refusal:
-        return _telling(ctx, team_id, channel or user_id, user_id, refusal)
+        return _telling(ctx, team_id, channel or user_id, user_id, refusal, locale)
 
     async def settle() -> None:
-        await _settle(ctx, team_id, body, settled or "Done.")
+        await _settle(ctx, team_id, body, settled or Words("intake.done"), locale)
     return settle
 
 
-async def _settle(ctx: SlackContext, team_id: str, body: dict, text: str) -> None:
+async def _settle(ctx: SlackContext, team_id: str, body: dict, said: Words,
+                  locale: str) -> None:
     """Replace the answered question with what happened (cosmetic; failures only logged)."""
-    message = slack_cards.message(Settled(text=text))
+    message = slack_cards.message(Settled.of(said), locale=locale)
     channel, message_ts = _where(body)
     try:
         if (body.get("container") or {}).get("type") == "message" and channel and message_ts:
@@ -237,7 +241,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     parts = button_ids.split_value(action.get("value"), 2 if action_id == button_ids.RATE else 1)
     if not parts or not all(button_ids.number(p) is not None for p in parts):
         return _telling(ctx, team_id, channel or user_id, user_id,
-                        "That button is out of date.")
+                        Words("button.out_of_date"))
     ref = int(parts[0])
     stars = int(parts[1]) if len(parts) > 1 else None
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
@@ -245,7 +249,7 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
         uow, people[user_id], action_id, ref, stars))
     locale = person_locale(people[user_id])
     if refusal:
-        return _telling(ctx, team_id, channel or user_id, user_id, refusal)
+        return _telling(ctx, team_id, channel or user_id, user_id, refusal, locale)
 
     async def answered() -> None:
         # The answer replaces its buttons (after "no" too: the request was reopened).
@@ -285,9 +289,7 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
             await uow.commit()
     if not desks:
         await tell_privately(ctx, team_id, (body.get("channel") or {}).get("id") or "",
-                             body["user"]["id"],
-                             "No desk is set up yet. An admin creates one with "
-                             "`/desk admin create IT #it-helpdesk`.")
+                             body["user"]["id"], Words("intake.no_desk_yet"))
         return
     metadata = json.dumps({"channel": (body.get("channel") or {}).get("id"),
                            "ts": message.get("ts")})
@@ -308,16 +310,18 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                  .get("selected_option") or {}).get("value")
     text = ((values.get(button_ids.ASK_TEXT_BLOCK, {}).get(button_ids.ASK_TEXT) or {})
             .get("value") or "")
+    user_id = body["user"]["id"]
+    profiles = await ctx.people.lookup(team_id, [user_id])
+    profile = profiles.get(user_id)
+    locale = language_of(profile.locale if profile else None) or DEFAULT_LOCALE
     errors = {}
     if not slug:
-        errors[button_ids.ASK_DESK_BLOCK] = "Pick the desk that should help."
+        errors[button_ids.ASK_DESK_BLOCK] = say(Words("ask.pick_desk"), locale)
     if not text.strip():
-        errors[button_ids.ASK_TEXT_BLOCK] = "Write what you need."
+        errors[button_ids.ASK_TEXT_BLOCK] = say(Words("ask.write_what"), locale)
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    user_id = body["user"]["id"]
-    profiles = await ctx.people.lookup(team_id, [user_id])
     async with ctx.db.unit_of_work() as uow:
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
         if not await inbound.first(uow, "slack", ASK_SUBMITTED, body):
@@ -326,11 +330,12 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
         try:
             desk = await find_desk(uow, people[user_id].workspace_id, slug)
             if desk is None:
-                raise UnknownDesk("That desk is gone; pick another.")
+                raise UnknownDesk("ask.desk_gone")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
         except DeskbotError as error:
-            await ack(response_action="errors",
-                      errors={button_ids.ASK_TEXT_BLOCK: error.message[:150]})
+            said = (say(error.words, person_locale(people[user_id])) if error.words
+                    else error.message)
+            await ack(response_action="errors", errors={button_ids.ASK_TEXT_BLOCK: said[:150]})
             return
         await uow.commit()
     await ack()

@@ -24,8 +24,10 @@ from bot.slack.app import SlackContext
 from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from conversations import intake, messages
-from conversations.files import SharedFile, isolated, within_limit
+from conversations.files import SharedFile, within_limit_said
 from desks.errors import DeskbotError
+from desks.languages import person_locale
+from desks.wording import Words, lines
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -71,7 +73,7 @@ def spoken(event: dict) -> bool:
             and (bool((event.get("text") or "").strip()) or bool(event.get("files"))))
 
 
-def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
+def shared_files(event: dict) -> tuple[list[SharedFile], list[Words]]:
     """The files of a message event, and what to tell of those deskbot cannot fetch.
 
     A file Slack shows without its URLs (deleted, or hidden by the plan's limits)
@@ -79,7 +81,7 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
     up with files.info when it is relayed.
     """
     found: list[SharedFile] = []
-    refusals: list[str] = []
+    refusals: list[Words] = []
     for item in event.get("files") or []:
         if not isinstance(item, dict):
             continue
@@ -88,8 +90,7 @@ def shared_files(event: dict) -> tuple[list[SharedFile], list[str]]:
         if not url and item.get("id") and item.get("file_access") == "check_file_info":
             url = ""  # Slack tells the rest through files.info: the sender asks it
         elif not url:
-            refusals.append(f"I cannot fetch {isolated(name)} from Slack, so it was not "
-                            "sent. Share it again, or send a link to it.")
+            refusals.append(Words("file.cannot_fetch_slack", name=name))
             continue
         size = item.get("size")
         found.append(SharedFile(platform="slack", name=name, url=str(url or ""),
@@ -173,14 +174,14 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
     thread_ts = event.get("thread_ts")
     in_thread = thread_ts is not None and thread_ts != ts
     files, file_refusals = shared_files(event)
-    files, too_big = within_limit(files, ctx.max_file_mb)
+    files, too_big = within_limit_said(files, ctx.max_file_mb)
     file_refusals += too_big
     workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles or {})
     person = people[user_id]
     if file_refusals and event.get("channel_type") != "im" and not await _about_a_desk(
             uow, person.workspace_id, channel, thread_ts if in_thread else None):
         file_refusals = []  # a file in a channel deskbot only sits in is none of its business
-    refusal: str | None = None
+    refusal: Words | str | None = None
     savepoint = await uow.session.begin_nested()
     try:
         if not text.strip() and not files:
@@ -196,13 +197,15 @@ async def _process_message(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent
     except DeskbotError as error:
         # Undo the half-done command, keep the delivery as processed, and say why.
         await savepoint.rollback()
-        refusal = error.message
-    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
-    if not refusal:
+        refusal = error.words or error.message
+    parts = [r for r in (refusal, *file_refusals) if r]
+    if not parts:
         return None
+    said, locale = lines(parts), person_locale(person)
 
     async def tell() -> None:
-        await tell_privately(ctx, team_id, channel, user_id, refusal, thread_ts=thread_ts)
+        await tell_privately(ctx, team_id, channel, user_id, said, thread_ts=thread_ts,
+                             locale=locale)
     return tell
 
 
@@ -218,7 +221,7 @@ async def _about_a_desk(uow: Any, workspace_id: int, channel: str,
 
 async def _channel_message(ctx: SlackContext, uow: Any, workspace: Any, person: Any, text: str,
                            channel: str, ts: str, thread_ts: str | None, *,
-                           files: list[SharedFile] | None = None) -> str | None:
+                           files: list[SharedFile] | None = None) -> Words | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, person.workspace_id, channel)
     if thread_ts is not None and agent_desk is not None:
         conversation = await intake.by_agent_thread(uow, person.workspace_id, channel,

@@ -12,15 +12,21 @@ from typing import Any
 from bot.slack.app import SlackContext
 from cards import slack as slack_cards
 from conversations.view_models import Reply
+from desks.languages import DEFAULT_LOCALE
+from desks.wording import Words
 
 log = logging.getLogger(__name__)
 
 
-async def tell_privately(ctx: SlackContext, team_id: str, channel: str, user_id: str, text: str, *,
+async def tell_privately(ctx: SlackContext, team_id: str, channel: str, user_id: str,
+                         text: str | Words, *,
                          kind: str = "error", usage: str | None = None,
-                         thread_ts: str | None = None) -> None:
-    """Post an ephemeral message to `user_id` in `channel`; failures are only logged."""
-    message = slack_cards.message(Reply(text=text, kind=kind, usage=usage))
+                         thread_ts: str | None = None, locale: str = DEFAULT_LOCALE) -> None:
+    """Post an ephemeral message to `user_id` in `channel`, in `locale` (the person's);
+    `text` is words to say (or English without a catalogue key). Failures are only logged."""
+    view = (Reply.of(text, kind=kind, usage=usage) if isinstance(text, Words)
+            else Reply(text=text, kind=kind, usage=usage))
+    message = slack_cards.message(view, locale=locale)
     try:
         client = await ctx.client_for(team_id)
         kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}

@@ -36,6 +36,7 @@ from conversations.command_line.runner import (
 from conversations.view_models import Reply
 from desks.languages import person_locale
 from desks.notices import NoticeKind
+from desks.wording import Words
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -111,8 +112,7 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
                                      note_prefix=ctx.note_prefix)
     except Exception:  # run_prepared answers bad input itself; this is a bug, not input
         log.exception("/desk failed in team %s", team_id)
-        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
-                                kind="error"))
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
     # In the caller's language as it is after the command (`language he` answers in Hebrew).
     _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
     answer = answer_of(outcome, locale=person_locale(people[caller.user_id]))
@@ -143,7 +143,8 @@ async def _send_later(ctx: SlackContext, uow: UnitOfWork, command: dict, team_id
                           "channel": command.get("channel_id")})
 
 
-def answer_of(outcome: Outcome, *, locale: str = "en") -> dict[str, Any]:
-    """The command's answer as Slack takes it (text, blocks, response_type), in `locale`."""
-    message = slack_cards.message(outcome.view, locale=locale)
+def answer_of(outcome: Outcome, *, locale: str | None = None) -> dict[str, Any]:
+    """The command's answer as Slack takes it (text, blocks, response_type), in `locale`
+    (else the caller's language as the outcome says it)."""
+    message = slack_cards.message(outcome.view, locale=locale or outcome.locale)
     return {"response_type": "in_channel" if outcome.public else "ephemeral", **message}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.files import SharedFile, isolated
+from conversations.files import SharedFile
+from desks.wording import Words
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 REFERENCE = "reference"
@@ -41,10 +42,10 @@ def _kind(attachment: dict[str, Any]) -> str | None:
     return None
 
 
-def shared_files(activity: dict[str, Any]) -> tuple[list[SharedFile], list[str]]:
+def shared_files(activity: dict[str, Any]) -> tuple[list[SharedFile], list[Words]]:
     """The message's files, and what to tell of those deskbot cannot carry."""
     found: list[SharedFile] = []
-    refusals: list[str] = []
+    refusals: list[Words] = []
     for index, attachment in enumerate(activity.get("attachments") or []):
         if not isinstance(attachment, dict):
             continue
@@ -64,14 +65,11 @@ def shared_files(activity: dict[str, Any]) -> tuple[list[SharedFile], list[str]]
             continue
         name = str(attachment.get("name") or "file")
         if kind == "reference":
-            refusals.append(f"I cannot carry {isolated(name)}: files shared in a channel "
-                            "live in SharePoint, out of my reach. Paste it as an image, or "
-                            "send a link to it.")
+            refusals.append(Words("file.in_sharepoint", name=name))
             continue
         url = content.get("downloadUrl")
         if not url:
-            refusals.append(f"I cannot fetch {isolated(name)} from Teams, so it was not "
-                            "sent. Share it again, or send a link to it.")
+            refusals.append(Words("file.cannot_fetch_teams", name=name))
             continue
         file_type = str(content.get("fileType") or name.rsplit(".", 1)[-1]).lower()
         found.append(SharedFile(platform="teams", name=name, url=str(url),

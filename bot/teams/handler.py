@@ -34,12 +34,13 @@ from cards import teams as teams_cards
 from conversations import intake, messages, view_queries
 from conversations.command_line.catalog import TOP
 from conversations.command_line.runner import Caller, Outcome, prepare_command, run_prepared
-from conversations.files import SharedFile, within_limit
+from conversations.files import SharedFile, within_limit_said
 from conversations.notes import split_note
 from conversations.view_models import Reply
 from desks.errors import DeskbotError
-from desks.languages import person_locale
+from desks.languages import DEFAULT_LOCALE, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
+from desks.wording import Words, lines
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
@@ -145,9 +146,9 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
 
     workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
     files, file_refusals = shared_files(activity)
-    files, too_big = within_limit(files, ctx.max_file_mb)
+    files, too_big = within_limit_said(files, ctx.max_file_mb)
     file_refusals += too_big
-    refusal: str | None = None
+    refusal: Words | str | None = None
     savepoint = await uow.session.begin_nested()
     try:
         if not said.text.strip() and not files:
@@ -162,22 +163,23 @@ async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,
         await savepoint.commit()
     except DeskbotError as error:
         await savepoint.rollback()  # the delivery stays processed; its author is told why
-        refusal = error.message
-    refusal = "\n".join(r for r in (refusal, *file_refusals) if r) or None
-    if not refusal:
+        refusal = error.words or error.message
+    parts = [r for r in (refusal, *file_refusals) if r]
+    if not parts:
         return None
-
-    locale = person_locale(person)
+    told, locale = lines(parts), person_locale(person)
+    view = (Reply.of(told, kind="error") if isinstance(told, Words)
+            else Reply(text=told, kind="error"))
 
     async def tell() -> None:
-        await tell_privately(ctx, activity, Reply(text=refusal, kind="error"), locale=locale)
+        await tell_privately(ctx, activity, view, locale=locale)
     return tell
 
 
 async def _channel_message(ctx: TeamsContext, uow: UnitOfWork, workspace: Workspace,
                            person: Person, text: str, channel: str, activity_id: str,
                            root: str | None, *, files: list[SharedFile] | None = None,
-                           ) -> str | None:
+                           ) -> Words | None:
     agent_desk, intake_desk = await intake.desk_by_channel(uow, workspace.id, channel)
     if root is not None and agent_desk is not None:
         conversation = await intake.by_agent_thread(uow, workspace.id, channel, root)
@@ -196,7 +198,7 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
     """Hello on installation: a person's requests (an agent's queues) in a personal chat,
     how to set a desk up in a team."""
     conversation = activity.get("conversation") or {}
-    locale = None
+    locale = language_of(activity.get("locale")) or DEFAULT_LOCALE
     if conversation.get("conversationType") == "personal":
         workspace, (person,) = await enter(uow, tenant_of(activity) or "", [sender_of(activity)])
         locale = person_locale(person)
@@ -207,10 +209,7 @@ async def _welcome(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any])
         else:
             view = await view_queries.employee_home(uow, person)
     else:
-        view = Reply(text="Hello! I am deskbot, the helpdesk. An admin sets a desk up by "
-                          "writing `@deskbot admin create IT` in the channel where its agents "
-                          "work; employees then ask in a personal chat with me. "
-                          "`@deskbot help` lists the commands.")
+        view = Reply.of(Words("teams.welcome_team"))
 
     async def send() -> None:
         await reply(ctx, {**activity, "id": None}, view, locale=locale)
@@ -242,11 +241,10 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
         locale = person_locale(person)
     except Exception:  # bad input is answered by run_prepared; this is a bug
         log.exception("teams: command failed in tenant %s", tenant)
-        outcome = Outcome(Reply(text="Something went wrong on my side; please try again.",
-                                kind="error"))
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
 
     async def answer() -> None:
-        await reply(ctx, activity, outcome.view, locale=locale)
+        await reply(ctx, activity, outcome.view, locale=locale or outcome.locale)
     return answer
 
 
@@ -255,7 +253,7 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
 
 def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
               reply_to: str | None, locale: str | None = None) -> Activity:
-    body = teams_cards.activity(view, locale=locale or "en")
+    body = teams_cards.activity(view, locale=locale or DEFAULT_LOCALE)
     attachments = [Attachment(content_type=a["contentType"], content=a["content"])
                    for a in body["attachments"]]
     return Activity(type="message", text=body["text"], attachments=attachments,
@@ -264,7 +262,7 @@ def _outgoing(view: Any, conversation_id: str, bot: dict[str, Any],
                     reply_to_id=reply_to)
 
 
-async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any, *,
+async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any,
                 locale: str | None = None) -> None:
     """Answer `activity` with `view`, in its chat (or its channel thread), in `locale`."""
     client = await ctx.connector_for(activity["serviceUrl"])
@@ -274,7 +272,7 @@ async def reply(ctx: TeamsContext, activity: dict[str, Any], view: Any, *,
     await client.conversations.send_to_conversation(conversation_id, outgoing)
 
 
-async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any, *,
+async def tell_privately(ctx: TeamsContext, activity: dict[str, Any], view: Any,
                          locale: str | None = None) -> None:
     """Tell the author of `activity` something only they should see.
 

@@ -18,27 +18,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
+from sqlalchemy import select
 
 from bot.teams.accounts import PLATFORM, enter, sender_of
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
+from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import AgentHome, EmployeeHome, Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
-from desks.languages import desk_locale, person_locale
+from desks.languages import DEFAULT_LOCALE, desk_locale, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
 from desks.service import find_desk
+from desks.wording import Words
 from storage import inbound
-from storage.models import Desk
+from storage.models import Desk, Person, Workspace
 
 log = logging.getLogger(__name__)
 
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
-STALE = "That card is out of date; use the request's number with a command, e.g. `claim 1042`."
+STALE = Words("button.card_out_of_date_teams")
 VIEWS = {v.value for v in QueueView}
 
 # The inbound kinds of a card's buttons (their rules: storage.inbound).
@@ -62,9 +65,25 @@ class _MessageAnswer(AdaptiveCardInvokeResponse):
                       "value": {"key": "value", "type": "str"}}
 
 
-def message_answer(text: str) -> AdaptiveCardInvokeResponse:
-    """Show `text` to the person who clicked; the card stays."""
+def message_answer(said: Words | str, locale: str = DEFAULT_LOCALE) -> AdaptiveCardInvokeResponse:
+    """Show `said` (words, in `locale`; or English text) to the person who clicked; the
+    card stays."""
+    text = say(said, locale) if isinstance(said, Words) else said
     return _MessageAnswer(status_code=200, type=MESSAGE, value=text)
+
+
+async def _locale_of(ctx: TeamsContext, tenant: str | None, activity: dict[str, Any]) -> str:
+    """The clicker's language: their own choice, else what Teams says of the activity."""
+    user_id = (activity.get("from") or {}).get("id")
+    if tenant and user_id:
+        async with ctx.db.unit_of_work() as uow:
+            person = (await uow.session.execute(
+                select(Person).join(Workspace, Workspace.id == Person.workspace_id)
+                .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant,
+                       Person.external_id == user_id))).scalar_one_or_none()
+            if person is not None:
+                return person_locale(person)
+    return language_of(activity.get("locale")) or DEFAULT_LOCALE
 
 
 async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -77,7 +96,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     tenant = tenant_of(activity)
     sender = activity.get("from") or {}
     if not isinstance(verb, str) or not tenant or not sender.get("id"):
-        return message_answer("That button is not known to this version of deskbot.")
+        return message_answer(Words("button.unknown"),
+                              language_of(activity.get("locale")) or DEFAULT_LOCALE)
     try:
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
@@ -90,15 +110,16 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
         if verb == ASK:
             return await _ask(ctx, activity, tenant, data)
     except DeskbotError as error:
-        return message_answer(error.message)
-    return message_answer("That button is not known to this version of deskbot.")
+        return message_answer(error.words or error.message,
+                              await _locale_of(ctx, tenant, activity))
+    return message_answer(Words("button.unknown"), await _locale_of(ctx, tenant, activity))
 
 
 async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     ref = ref_of(data)
     if ref is None:
-        return message_answer(STALE)
+        return message_answer(STALE, await _locale_of(ctx, tenant, activity))
     choice = value_of(data, verb)
     accounts = [sender_of(activity)]
     if verb == button_ids.TRANSFER_AGENT and choice:
@@ -122,23 +143,25 @@ async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     parts = button_ids.split_value(value_of(data, verb), 1 if verb == button_ids.NEW_REQUEST else 2)
     if not parts or button_ids.number(parts[0]) is None:
-        return message_answer("That button is out of date. Write to me again.")
+        return message_answer(Words("button.out_of_date_write_again"),
+                              await _locale_of(ctx, tenant, activity))
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, INTAKE, activity):
-            return card_answer(teams_cards.card(Settled(text="Done."),
+            return card_answer(teams_cards.card(Settled.of(Words("intake.done")),
                                                 locale=person_locale(person)))
         settled = await buttons.intake_choice(uow, person, verb, int(parts[0]),
                                                parts[1] if len(parts) > 1 else None)
+        locale = person_locale(person)
         await uow.commit()
-    return card_answer(teams_cards.card(Settled(text=settled), locale=person_locale(person)))
+    return card_answer(teams_cards.card(Settled.of(settled), locale=locale))
 
 
 async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     parts = button_ids.split_value(value_of(data, verb), 2 if verb == button_ids.RATE else 1)
     if not parts or not all(button_ids.number(p) is not None for p in parts):
-        return message_answer("That button is out of date.")
+        return message_answer(Words("button.out_of_date"), await _locale_of(ctx, tenant, activity))
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, RESOLVE, activity):
@@ -188,23 +211,23 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
     slug = value_of(data, button_ids.ASK_DESK)
     text = value_of(data, button_ids.ASK_TEXT)
     if not slug or not text:
-        raise InvalidInput("Pick the desk that should help and write what you need.")
+        raise InvalidInput("ask.pick_desk_and_write")
     conversation_id = str((activity.get("conversation") or {}).get("id") or "")
     async with ctx.db.unit_of_work() as uow:
         _, (person,) = await enter(uow, tenant, [sender_of(activity)])
         if not await inbound.first(uow, PLATFORM, ASK_CARD, activity):
-            return card_answer(teams_cards.card(Settled(text="Done."),
+            return card_answer(teams_cards.card(Settled.of(Words("intake.done")),
                                                 locale=person_locale(person)))
         desk = await find_desk(uow, person.workspace_id, slug)
         if desk is None:
-            raise UnknownDesk("That desk is gone; pick another.")
+            raise UnknownDesk("ask.desk_gone")
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
         where: dict[str, Any] = ({"requester_channel": conversation_id,
                                   "requester_thread": activity.get("id"),
                                   "requester_side_id": activity.get("id")} if personal else {})
         posted = await commands.open_conversation(uow, person, desk, text, via="shortcut",
                                                   **where)
+        said, locale = Words("intake.sent", desk=desk.name, ref=posted.conversation.ref), \
+            person_locale(person)
         await uow.commit()
-    return card_answer(teams_cards.card(
-        Settled(text=f"Sent to {desk.name} as #{posted.conversation.ref}."),
-        locale=person_locale(person)))
+    return card_answer(teams_cards.card(Settled.of(said), locale=locale))

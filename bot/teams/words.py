@@ -92,6 +92,8 @@ def as_command(text: str, *, addressed: bool = False) -> str | None:
         return stripped if len(words) <= 3 else None
     if first == "available":
         return stripped if second in ("on", "off") else None
+    if first == "language":  # "language he"; "language course for…" is a request
+        return stripped if len(words) == 2 and second in ("he", "en", "auto") else None
     if first == "admin":
         return stripped if second in ADMIN else None
     if first == "new":  # "new @employee desk text"; "new laptop please" is a request

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from cards.i18n import t
+from cards.i18n import help_sections, say, settings_lines, t
 from cards.slack.render import (
     BUTTON_TEXT,
     MESSAGE_BLOCKS,
@@ -170,7 +170,9 @@ def add_or_new(view: AddOrNew, locale: str) -> Message:
 
 def settled(view: Settled, locale: str) -> Message:
     """A picker or prompt once answered."""
-    return render("settled.j2", locale, view=view)
+    said = (say(view.words, locale, partial(fit_mrkdwn, limit=500)) if view.words is not None
+            else fit_mrkdwn(view.text, 3000))
+    return render("settled.j2", locale, said=said)
 
 
 def my_requests(view: MyRequests, locale: str) -> Message:
@@ -192,7 +194,8 @@ def desk_config(view: DeskConfig, locale: str) -> Message:
     keywords = clip_mrkdwn(", ".join(f"`{fit_mrkdwn(word, 100)}`"
                                      for word in view.routing_keywords), 1500)
     settings = clip_mrkdwn("\n".join(
-        f"*{fit_mrkdwn(label, 100)}*: {fit_mrkdwn(value, 300)}" for label, value in view.settings),
+        f"*{fit_mrkdwn(label, 100)}*: {fit_mrkdwn(value, 300)}"
+        for label, value in settings_lines(view, locale)),
         2500)
     return render("desk_config.j2", locale, view=view, agents=people(view.agents, 2000),
                   leads=people(view.leads, 1000), keywords=keywords, settings=settings)
@@ -201,10 +204,10 @@ def desk_config(view: DeskConfig, locale: str) -> Message:
 def help_text(view: Help, locale: str) -> Message:
     """`/desk help`: each role's commands, packed into sections of at most 3000 characters."""
     sections: list[tuple[str, str]] = []
-    for title, lines in view.sections:
+    for title, lines in help_sections(view, locale):
         packed = ""
-        for line in lines:
-            item = f"`{fit_mrkdwn(line.usage, 200)}` {fit_mrkdwn(line.description, 500)}"
+        for usage, description in lines:
+            item = f"`{fit_mrkdwn(usage, 200)}` {fit_mrkdwn(description, 500)}"
             if packed and len(packed) + 1 + len(item) > 2800:
                 sections.append((title, packed))
                 packed = ""
@@ -215,8 +218,11 @@ def help_text(view: Help, locale: str) -> Message:
 
 
 def reply(view: Reply, locale: str) -> Message:
-    """A short private answer: ok, or an error with the usage that would have worked."""
-    return render("reply.j2", locale, view=view)
+    """A short private answer: ok, or an error with the usage that would have worked;
+    its `words` said in the reader's language (else its English `text`)."""
+    said = (say(view.words, locale, partial(fit_mrkdwn, limit=500)) if view.words is not None
+            else fit_mrkdwn(view.text, 2500))
+    return render("reply.j2", locale, view=view, said=user_text(said))
 
 
 def scheduler_alert(view: SchedulerAlert, locale: str) -> Message:

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from cards.i18n import help_sections, say, settings_lines
 from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
-from cards.text import stars, user_text
+from cards.text import FSI, PDI, stars, strip_bidi, user_text
 from conversations.view_models import (
     AddOrNew,
     AgentHome,
@@ -200,7 +201,8 @@ def add_or_new(view: AddOrNew, locale: str) -> Card:
 
 def settled(view: Settled, locale: str) -> Card:
     """A picker or prompt once answered."""
-    return fitted(lambda scale: render("settled.j2", locale, scale, view=view))
+    said = _said(view.words, locale, 3000) if view.words is not None else None
+    return fitted(lambda scale: render("settled.j2", locale, scale, view=view, said=said))
 
 
 def my_requests(view: MyRequests, locale: str) -> Card:
@@ -270,7 +272,8 @@ def desk_config(view: DeskConfig, locale: str) -> Card:
                              for word in view.routing_keywords[:cap(LIST_ITEMS, scale)])
         return render("desk_config.j2", locale, scale, view=view,
                       agents=people(view.agents, 2000), leads=people(view.leads, 1000),
-                      keywords=keywords, settings=list(view.settings)[:cap(SETTINGS, scale)])
+                      keywords=keywords,
+                      settings=settings_lines(view, locale)[:cap(SETTINGS, scale)])
     return fitted(build)
 
 
@@ -278,8 +281,8 @@ def help_card(view: Help, locale: str) -> Card:
     """`help`: each role's commands."""
     def build(scale: float) -> Card:
         sections, budget = [], cap(HELP_LINES, scale)
-        for title, lines in view.sections:
-            kept = [(line.usage, line.description) for line in lines[:budget]]
+        for title, lines in help_sections(view, locale):
+            kept = list(lines[:budget])
             budget -= len(kept)
             sections.append((title, kept))
         more = sum(len(lines) for _, lines in view.sections) - sum(
@@ -289,5 +292,23 @@ def help_card(view: Help, locale: str) -> Card:
 
 
 def reply(view: Reply, locale: str) -> Card:
-    """A short answer: ok, or an error with the usage that would have worked."""
-    return fitted(lambda scale: render("reply.j2", locale, scale, view=view))
+    """A short answer: ok, or an error with the usage that would have worked; its
+    `words` said in the reader's language (else its English `text`)."""
+    said = _said(view.words, locale, 2500) if view.words is not None else None
+    return fitted(lambda scale: render("reply.j2", locale, scale, view=view, said=said))
+
+
+_KEPT = {FSI: "\ue000", PDI: "\ue001"}
+
+
+def _said(words: Any, locale: str, limit: int) -> str:
+    """Words from the core as one piece of card markdown: said in `locale`, then escaped
+    whole as a command's answer always was (its backticks show), keeping the isolates
+    the catalogue put around user text (whose own bidi controls are dropped first)."""
+    plain = say(words, locale, strip_bidi)
+    for mark, stand_in in _KEPT.items():
+        plain = plain.replace(mark, stand_in)
+    escaped = fit_markdown(plain, limit)
+    for mark, stand_in in _KEPT.items():
+        escaped = escaped.replace(stand_in, mark)
+    return user_text(escaped)

@@ -10,6 +10,7 @@ from desks.channels import ChannelFacts
 from desks.errors import InvalidInput
 from desks.grammar import Args, Mention
 from desks.permissions import Actor
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Person, Workspace
 
@@ -33,7 +34,8 @@ class Context:
         """The person an @mention names (entered before the command ran)."""
         person = self.people.get(mention.user_id)
         if person is None:  # every mention is entered up front; this is a bug guard
-            raise InvalidInput(f"I could not find @{mention.label or mention.user_id}.")
+            raise InvalidInput("command.no_such_person",
+                               person=f"@{mention.label or mention.user_id}")
         return person
 
 
@@ -46,6 +48,11 @@ class Subcommand:
 
     name: str  # as written after /desk ("claim", "admin agents")
     usage: str
-    description: str
     audience: str  # employee | agent | admin
     run: Run
+    words: Words  # what it does (`help.<name>`)
+
+    @property
+    def description(self) -> str:
+        """What it does, in English."""
+        return self.words.english

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from conversations import commands, intake, queues, view_queries
 from conversations.command_line.context import Context
-from conversations.lifecycle import STATUS_LABELS, Status, parse_status
+from conversations.lifecycle import Status, parse_status
 from conversations.notes import split_note
 from conversations.view_models import Reply, View
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
+from desks.languages import AUTO, choose_language, person_locale
 from desks.permissions import Actor
 from desks.policy import slugify
 from desks.service import find_desk, list_desks, require_ready_desk
+from desks.wording import Words, code, refs
 from storage.database import UnitOfWork
 from storage.models import Conversation
 
-REF = "a request number, e.g. 1042"
+REF = Words("arg.ref")
 
 
-def _ok(text: str) -> Reply:
-    return Reply(text=text)
+def _ok(key: str, **values: Any) -> Reply:
+    return Reply.of(Words(key, **values))
 
 
 # ---------------------------------------------------------------- anyone
@@ -39,27 +42,23 @@ async def ask(ctx: Context, args: Args) -> View:
             await require_ready_desk(ctx.uow, desk)  # not silently routed elsewhere
             args.take()
             if not args.more():
-                raise args.fail(f"`/desk ask {desk.name}` needs what you need after the "
-                                f"desk's name, e.g. `/desk ask {desk.name} my laptop won't "
-                                "start`.")
+                raise args.fail("ask.needs_text_after_desk", command=code(f"/desk ask {desk.name}"),
+                                example=code(f"/desk ask {desk.name} my laptop won't start"))
     text = args.rest()
     if not text:
-        raise args.fail("`/desk ask` needs what you need, e.g. "
-                        "`/desk ask IT my laptop won't start`.")
+        raise args.fail("ask.needs_text")
     if desk is None:
         routing = await intake.route(ctx.uow, ctx.workspace.id, text)
         desk = routing.desk
         if desk is None:
-            names = ", ".join(d.name for d in routing.choices)
             example = " ".join(text.split())[:40].replace("`", "'")
-            raise args.fail(f"Which desk should take it? Put its name first, e.g. "
-                            f"`/desk ask {routing.choices[0].name} {example}`. "
-                            f"Desks: {names}.")
+            raise args.fail("ask.which_desk",
+                            example=code(f"/desk ask {routing.choices[0].name} {example}"),
+                            desks=tuple(d.name for d in routing.choices))
     # Updates go to the employee's DM with the bot, wherever the command was typed.
     posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
                                               via="command")
-    return _ok(f"Sent to {desk.name} as #{posted.conversation.ref}. I'll tell you about "
-               "it in our direct messages.")
+    return _ok("ask.sent", desk=desk.name, ref=posted.conversation.ref)
 
 
 async def my(ctx: Context, args: Args) -> View:
@@ -73,23 +72,23 @@ async def my(ctx: Context, args: Args) -> View:
 
 def _on_ref(command: Callable[[UnitOfWork, Actor, str], Awaitable[Conversation]],
             done: str) -> Callable[[Context, Args], Awaitable[View]]:
-    """The handler of `/desk <word> REF`: run `command` on the ref, answer `done`."""
+    """The handler of `/desk <word> REF`: run `command` on the ref, answer `done` (a key)."""
 
     async def handler(ctx: Context, args: Args) -> View:
         ref = args.word(REF)
         args.done()
         conversation = await command(ctx.uow, ctx.actor, ref)
-        return _ok(done.format(ref=conversation.ref))
+        return _ok(done, ref=conversation.ref)
 
     return handler
 
 
-claim = _on_ref(commands.claim, "#{ref} is yours now.")
-unassign = _on_ref(commands.unassign, "#{ref} is back in the unassigned queue.")
-pin = _on_ref(commands.pin, "Pinned #{ref} to the top of your queue.")
-unpin = _on_ref(commands.unpin, "Unpinned #{ref}.")
-unread = _on_ref(commands.mark_unread, "Marked #{ref} unread for you.")
-reopen = _on_ref(commands.reopen, "Reopened #{ref}.")
+claim = _on_ref(commands.claim, "agent.claimed")
+unassign = _on_ref(commands.unassign, "agent.unassigned")
+pin = _on_ref(commands.pin, "agent.pinned")
+unpin = _on_ref(commands.unpin, "agent.unpinned")
+unread = _on_ref(commands.mark_unread, "agent.marked_unread")
+reopen = _on_ref(commands.reopen, "agent.reopened")
 
 
 async def queue(ctx: Context, args: Args) -> View:
@@ -98,7 +97,7 @@ async def queue(ctx: Context, args: Args) -> View:
     word = args.peek()
     named_view = isinstance(word, Word) and word.text.lower() in tuple(queues.QueueView)
     if named_view:
-        view = queues.parse_view(args.word("a queue"))
+        view = queues.parse_view(args.word(Words("arg.queue")))
     desk_name = args.phrase()
     try:
         desk = await find_desk(ctx.uow, ctx.workspace.id, desk_name) if desk_name else None
@@ -106,7 +105,8 @@ async def queue(ctx: Context, args: Args) -> View:
         if named_view:
             raise
         # `/desk queue assigned` is more likely a mistyped queue than a desk.
-        raise args.fail(f"{error.message} The queues are unassigned, mine and all.") from None
+        raise args.fail("common.then", first=error.words or error.message,
+                        then=Words("agent.the_queues")) from None
     items = await queues.queue(ctx.uow, ctx.actor, view, desk)
     return view_queries.queue_list(items, view.value, desk.name if desk else None,
                             now=ctx.uow.clock.now())
@@ -117,35 +117,35 @@ async def transfer(ctx: Context, args: Args) -> View:
     ref = args.word(REF)
     target = args.peek()
     if target is None:
-        raise args.fail("`/desk transfer` needs who or where to: an @agent of the desk, or "
-                        "another desk's name.")
+        raise args.fail("agent.transfer_needs_target")
     if isinstance(target, Mention):
         args.take()
         args.done()
         person = ctx.person(target)
         conversation = await commands.transfer_to_agent(ctx.uow, ctx.actor, ref, person)
-        return _ok(f"#{conversation.ref} is now with {person.display_name}.")
+        return _ok("agent.transferred", ref=conversation.ref, agent=person.display_name)
     desk = await find_desk(ctx.uow, ctx.workspace.id, args.phrase())
     conversation = await commands.transfer_to_desk(ctx.uow, ctx.actor, ref, desk)
-    return _ok(f"#{conversation.ref} moved to the {desk.name} desk.")
+    return _ok("agent.moved", ref=conversation.ref, desk=desk.name)
 
 
 async def priority(ctx: Context, args: Args) -> View:
     """`/desk priority REF 1-5`."""
     ref = args.word(REF)
-    value = args.word("a priority from 1 to 5, e.g. `/desk priority 1042 4`")
+    value = args.word(Words("arg.priority"))
     args.done()
     conversation = await commands.set_priority(ctx.uow, ctx.actor, ref, value)
-    return _ok(f"#{conversation.ref} now has priority {conversation.priority}.")
+    return _ok("agent.priority_set", ref=conversation.ref, priority=conversation.priority)
 
 
 async def status(ctx: Context, args: Args) -> View:
     """`/desk status REF waiting|hold|open|resolved`."""
     ref = args.word(REF)
-    new = parse_status(args.word("a status: waiting, hold, open or resolved"))
+    new = parse_status(args.word(Words("arg.status")))
     args.done()
     conversation = await commands.set_status(ctx.uow, ctx.actor, ref, new)
-    return _ok(f"#{conversation.ref} is now {STATUS_LABELS[Status(conversation.status)]}.")
+    return _ok("agent.status_set", ref=conversation.ref,
+               status=Words(f"status_word.{Status(conversation.status).value}"))
 
 
 async def close(ctx: Context, args: Args) -> View:
@@ -156,30 +156,44 @@ async def close(ctx: Context, args: Args) -> View:
     if body is not None:
         note = body
     conversation = await commands.close(ctx.uow, ctx.actor, ref, note or None)
-    return _ok(f"Closed #{conversation.ref}" + (" with your note." if note else "."))
+    return _ok("agent.closed_with_note" if note else "agent.closed", ref=conversation.ref)
 
 
 async def new(ctx: Context, args: Args) -> View:
     """`/desk new @employee desk text`: start a conversation with an employee."""
-    employee = ctx.person(args.mention("the employee to write to"))
-    desk = await find_desk(ctx.uow, ctx.workspace.id, args.word("the desk's name"))
+    employee = ctx.person(args.mention(Words("arg.employee")))
+    desk = await find_desk(ctx.uow, ctx.workspace.id, args.word(Words("arg.desk_name")))
     text = args.rest()
     if not text:
-        raise args.fail("`/desk new` needs what to tell them, e.g. "
-                        "`/desk new @eli IT your new laptop is ready`.")
+        raise args.fail("agent.new_needs_text")
     posted = await commands.start_with(ctx.uow, ctx.actor, employee, desk, text)
-    return _ok(f"Started #{posted.conversation.ref} with {employee.display_name} on the "
-               f"{desk.name} desk; it is assigned to you.")
+    return _ok("agent.started", ref=posted.conversation.ref, person=employee.display_name,
+               desk=desk.name)
 
 
 async def available(ctx: Context, args: Args) -> View:
     """`/desk available on|off`."""
-    word = args.choice("on or off", ("on", "off"))
+    word = args.choice(Words("arg.on_or_off"), ("on", "off"))
     args.done()
     change = await commands.set_availability(ctx.uow, ctx.actor, word == "on")
     if change.available:
-        return _ok("You are available: you'll get a message for every new request in your "
-                   "desks.")
-    released = ", ".join(f"#{ref}" for ref in change.released_refs)
-    back = f" {released} went back to unassigned." if released else ""
-    return _ok(f"You are away: no new-request messages.{back}")
+        return _ok("agent.available")
+    if change.released_refs:
+        return _ok("common.then", first=Words("agent.away"),
+                   then=Words("admin.released", refs=refs(change.released_refs)))
+    return _ok("agent.away")
+
+
+# ---------------------------------------------------------------- everyone's own settings
+
+
+async def language(ctx: Context, args: Args) -> View:
+    """`/desk language he|en|auto`: the language deskbot writes to the caller in (answered
+    in the new one)."""
+    word = args.choice(Words("arg.language"), ("he", "en", AUTO))
+    args.done()
+    chosen = choose_language(ctx.uow, ctx.actor.person, word)
+    if chosen is None:
+        now = person_locale(ctx.actor.person)
+        return _ok("language.auto", language=Words(f"language.name_{now}"))
+    return _ok("language.set", language=Words(f"language.name_{chosen}"))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from sqlalchemy import select
 
 from conversations.command_line.catalog import ADMIN, TOP, unknown
 from conversations.command_line.context import Context, Subcommand
@@ -14,8 +16,10 @@ from conversations.view_models import Reply, View
 from desks.directory import Directory, Profile, channel_facts, profiles_to_refresh
 from desks.errors import DeskbotError
 from desks.grammar import Args, ChannelRef, Mention, UsageError, Word, shown, tokenize
+from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import resolve_actor
+from desks.wording import Words
 from storage.database import Database, UnitOfWork
 from storage.models import Person, Workspace
 
@@ -39,10 +43,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The answer: a view, private unless `public`."""
+    """The answer: a view, private unless `public`, in the caller's `locale` (their
+    language after the command: `/desk language he` answers in Hebrew)."""
 
     view: View
     public: bool = False
+    locale: str = DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,11 @@ def _plan(text: str) -> _Plan:
     if name == "admin":
         second = rest[0] if rest else None
         if second is None:
-            raise UsageError("`/desk admin` needs what to change, e.g. "
-                             "`/desk admin show IT`. `/desk help` lists the admin commands.",
-                             usage=ADMIN_USAGE)
+            raise UsageError("command.admin_needs_what", usage=ADMIN_USAGE)
         word = second.text.lower() if isinstance(second, Word) else ""
         subcommand = ADMIN.get(word)
         if subcommand is None:
-            raise UsageError(f"“{shown(second)[:40]}” is not an admin command. `/desk help` lists "
-                             "them.", usage=ADMIN_USAGE)
+            raise UsageError("command.not_admin", usage=ADMIN_USAGE, word=shown(second)[:40])
         rest = rest[1:]
     args = Args(text, rest, subcommand.name, subcommand.usage)
     mentions = tuple(t for t in rest if isinstance(t, Mention))
@@ -129,10 +132,24 @@ class Prepared:
     channels: dict[str, Any] = field(default_factory=dict)
 
 
+def refusal(error: DeskbotError) -> Reply:
+    """The private answer that says what `error` refuses (and the right form)."""
+    usage = error.usage if isinstance(error, UsageError) else None
+    return Reply(text=error.message, kind="error", usage=usage, words=error.words)
+
+
 def _refused(error: DeskbotError) -> Outcome:
-    if isinstance(error, UsageError):
-        return Outcome(Reply(text=error.message, kind="error", usage=error.usage))
-    return Outcome(Reply(text=error.message, kind="error"))
+    return Outcome(refusal(error))
+
+
+async def _caller_locale(uow: UnitOfWork, caller: Caller) -> str:
+    """The caller's language, when deskbot knows them (English otherwise)."""
+    person = (await uow.session.execute(
+        select(Person).join(Workspace, Workspace.id == Person.workspace_id)
+        .where(Workspace.platform == caller.platform,
+               Workspace.external_id == caller.workspace_external_id,
+               Person.external_id == caller.user_id))).scalar_one_or_none()
+    return person_locale(person)
 
 
 async def prepare_command(db: Database, caller: Caller, text: str, *,
@@ -172,12 +189,16 @@ async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
     other exception undoes the command too, and is raised.
     """
     if prepared.outcome is not None or prepared.plan is None:
-        return prepared.outcome or Outcome(Reply(text="That is not a command.", kind="error"))
+        outcome = prepared.outcome or Outcome(Reply.of(Words("command.not_a_command"),
+                                                       kind="error"))
+        return replace(outcome, locale=await _caller_locale(uow, caller))
     plan = prepared.plan
     savepoint = await uow.session.begin_nested()
+    locale = DEFAULT_LOCALE
     try:
         workspace, me, people = await _enter(uow, caller, plan.mentions, prepared.profiles,
                                              extra_admins)
+        locale = person_locale(me)  # read now: a refusal rolls `me` back
         ctx = Context(uow=uow, caller_channel=caller.channel,
                       caller_in_dm=caller.channel_is_dm, workspace=workspace,
                       actor=resolve_actor(me, workspace, extra_admins), people=people,
@@ -186,7 +207,7 @@ async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
         await savepoint.commit()
     except DeskbotError as error:
         await savepoint.rollback()
-        return _refused(error)
+        return replace(_refused(error), locale=locale)
     except BaseException:
         # A bug or a lost connection: none of the command's writes may commit with the
         # caller's, whatever the caller does next.
@@ -196,15 +217,13 @@ async def run_prepared(uow: UnitOfWork, caller: Caller, prepared: Prepared, *,
             except Exception:
                 log.warning("could not roll back a failed command", exc_info=True)
         raise
-    return Outcome(view)
+    return Outcome(view, locale=person_locale(me))
 
 
 async def run_command(db: Database, caller: Caller, text: str, *, directory: Directory,
                       extra_admins: Iterable[str] = (), note_prefix: str = "//") -> Outcome:
     """Run `/desk text` for `caller`; always an Outcome, never an exception for bad input."""
     prepared = await prepare_command(db, caller, text, directory=directory)
-    if prepared.outcome is not None:
-        return prepared.outcome
     async with db.unit_of_work() as uow:
         outcome = await run_prepared(uow, caller, prepared, extra_admins=extra_admins,
                                      note_prefix=note_prefix)

@@ -170,7 +170,8 @@ def lines(view: View) -> dict[str, list[str]]:
 async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
-    assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my"]
+    assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
+                                         "/desk language he|en|auto"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
