@@ -16,6 +16,7 @@ from babel.dates import format_date, format_time
 
 from cards.i18n import DEFAULT_LOCALE, t
 from cards.text import age_parts
+from conversations.view_models import ExpectedResponse
 
 _FULL_DATE = "full"  # "יום ראשון, 13 בדצמבר 2026"
 
@@ -100,3 +101,12 @@ def expected_response(kind: str, locale: str | None = DEFAULT_LOCALE, *,
         return t(f"expected.{kind}", locale, day=weekday(moment, locale),
                  time=short_time(moment, locale))
     return t("expected.on_call", locale)
+
+
+def promise(value: ExpectedResponse | str | None,
+            locale: str | None = DEFAULT_LOCALE) -> str | None:
+    """A receipt's `expected_response` worded for the reader when it is facts; None when
+    it is not (a plain string is shown as given, escaped by the template as user text)."""
+    if not isinstance(value, ExpectedResponse):
+        return None
+    return expected_response(value.kind, locale, target=value.target, moment=value.moment)
