@@ -65,6 +65,9 @@ POLICY = {"hours": "sun-thu 08:00-18:00; fri 08:00-13:00", "time_zone": "Asia/Je
                   "warning_percent": 75}}
 
 CODE_SPAN = re.compile(r"`[^`\n]*`")
+# Teams has no code style: a code span becomes bold (cards.teams.markdown.from_mrkdwn),
+# so a command there is a bold span of lowercase command words ("**reopen 1001**").
+TEAMS_COMMAND = re.compile(r"\*\*[a-z][a-z0-9 #|/<>_-]*\*\*")
 # Slack's tokens: a date (rendered by Slack in the reader's settings), a mention, a
 # channel; a link keeps its label.
 SLACK_TOKEN = re.compile(r"<(?:![^>]*|[@#][^>]*)>")
@@ -75,9 +78,10 @@ WORD = re.compile(r"[A-Za-z]+")
 
 
 def readable(text: str) -> str:
-    """`text` without what is not our prose: platform tokens and functions, code spans."""
+    """`text` without what is not our prose: platform tokens and functions, commands
+    (code spans; bold command words on Teams)."""
     text = SLACK_LINK.sub(r"\1", SLACK_TOKEN.sub("", text))
-    return CODE_SPAN.sub("", TEAMS_FUNCTION.sub("", text))
+    return TEAMS_COMMAND.sub("", CODE_SPAN.sub("", TEAMS_FUNCTION.sub("", text)))
 
 
 def english_words(text: str, user_data: Iterable[str] = USER_DATA) -> list[str]:
@@ -290,6 +294,7 @@ def test_the_checks_can_fail() -> None:
     assert english_words(f"פנייה #1001 בדסק {FSI}IT{PDI} – SLA `/desk reopen 1001` "
                          f"<@UAVI> {FSI}<!date^1^{{date_short_pretty}}|2026-11-29 UTC>{PDI} "
                          f"{QUESTION}") == []
+    assert english_words(f"לפתיחה מחדש: {FSI}**reopen 1001**{PDI}. **Closed**") == ["Closed"]
     assert first_strong("*#1001* was closed") == "L"
     assert first_strong(f"⚠️ פנייה *#1001* ({FSI}IT{PDI})") == "R"
     assert first_strong(f"{FSI}IT{PDI} #1001") is None
