@@ -298,3 +298,38 @@ def test_the_checks_can_fail() -> None:
     assert first_strong("*#1001* was closed") == "L"
     assert first_strong(f"⚠️ פנייה *#1001* ({FSI}IT{PDI})") == "R"
     assert first_strong(f"{FSI}IT{PDI} #1001") is None
+
+
+def test_the_receipts_promise_is_worded_for_its_reader() -> None:
+    """Each kind of promise, from the same facts: English as the receipt always read,
+    Hebrew from the catalogue, on both platforms, one isolate deep."""
+    from datetime import timedelta
+
+    from cards import slack as slack_cards
+    from cards import teams as teams_cards
+    from conversations.view_models import ExpectedResponse, Receipt
+    from tests.teams.test_hebrew_story import card_strings
+    from tests.unit.test_cards_teams import check_card
+
+    sunday_8 = datetime(2026, 11, 29, 8, tzinfo=JERUSALEM)
+    for facts, english, hebrew in [
+        (ExpectedResponse("within", target=timedelta(hours=2, minutes=30)),
+         "within 2 hours 30 minutes", "תוך שעתיים ועוד 30 דקות"),
+        (ExpectedResponse("when_opens", moment=sunday_8),
+         "when the desk opens Sunday 08:00", "כשהדסק ייפתח, יום ראשון בשעה 8:00"),
+        (ExpectedResponse("by", moment=sunday_8), "by Sunday 08:00", "עד יום ראשון בשעה 8:00"),
+        (ExpectedResponse("on_call"), "from the on-call agent, as this is critical",
+         "מהכוננים של הדסק, כי הפנייה קריטית"),
+    ]:
+        assert str(facts) == english
+        receipt = Receipt(1042, "IT", expected_response=facts)
+        en = slack_cards.message(receipt, locale="en")
+        assert f"Expected first response: {english}." in "\n".join(slack_strings(en))
+        he = check_message(slack_cards.message(receipt, locale="he"))
+        assert f"מענה ראשון צפוי: {FSI}{hebrew}{PDI}." in "\n".join(slack_strings(he))
+        check_hebrew(slack_strings(he), "slack receipt")
+        [card] = [a["attachments"][0]["content"]
+                  for a in teams_cards.activities(receipt, locale="he")]
+        check_card(card)
+        assert f"מענה ראשון צפוי: {FSI}{hebrew}{PDI}." in list(card_strings(card))
+        check_hebrew(card_strings(card), "teams receipt")
