@@ -38,7 +38,7 @@ from tests.slack.harness import (
     slack_world,
 )
 from tests.slack.test_story import elements, posts, updates
-from tests.unit.cards_checks import FSI, PDI, check_message, shown_strings
+from tests.unit.cards_checks import FSI, PDI, check_home, check_message, shown_strings
 
 NOA, AVI = "UNOA", "UAVI"
 NOA_NAME, AVI_NAME = "נועה כהן", "אבי לוי"
@@ -56,6 +56,8 @@ PENDING_CATALOGUE = {
 }
 # Words that stay in Latin letters in Hebrew text (HEBREW.md §2.7).
 PRODUCT_WORDS = frozenset({"SLA", "IT", "deskbot", "Slack", "Teams"})
+# The Slack shortcut's name, which Slack does not localize (app_manifest.yaml; §2.7).
+PRODUCT_PHRASES = ("Send to helpdesk",)
 
 JERUSALEM = ZoneInfo("Asia/Jerusalem")
 SUNDAY_9 = datetime(2026, 11, 29, 9, tzinfo=JERUSALEM).astimezone(UTC)
@@ -87,7 +89,7 @@ def readable(text: str) -> str:
 def english_words(text: str, user_data: Iterable[str] = USER_DATA) -> list[str]:
     """The Latin-letter words of `text` that are neither product words nor user data."""
     text = readable(text)
-    for data in sorted(user_data, key=len, reverse=True):
+    for data in (*PRODUCT_PHRASES, *sorted(user_data, key=len, reverse=True)):
         text = text.replace(data, " ")
     return [word for word in WORD.findall(text) if word not in PRODUCT_WORDS]
 
@@ -116,10 +118,18 @@ def check_hebrew(strings: Iterable[str], what: str,
         assert not english_words(text, user_data), (what, english_words(text, user_data),
                                                     text)
         for line in text.split("\n"):
-            bare = line.strip(" *_>•-–").replace(FSI, "").replace(PDI, "")
-            if bare in user_data:
+            if only_user_data(line, user_data):
                 continue
             assert first_strong(line) in (None, "R"), (what, line)
+
+
+def only_user_data(line: str, user_data: tuple[str, ...]) -> bool:
+    """True when the line's letters are all the people's own (a subject, a desk and its
+    description): its direction is theirs (HEBREW.md §4.3)."""
+    bare = readable(line)
+    for data in sorted(user_data, key=len, reverse=True):
+        bare = bare.replace(data, " ")
+    return not any(char.isalpha() for char in bare) and bare != readable(line)
 
 
 def slack_strings(message: dict[str, Any]) -> list[str]:
@@ -280,6 +290,10 @@ async def test_the_whole_story_in_hebrew(db: Database, clock: FrozenClock) -> No
         async with db.unit_of_work(readonly=True) as uow:
             conversation = (await uow.session.scalars(select(Conversation))).one()
         assert (conversation.status, conversation.rating) == ("closed", 5)
+        # Their home tabs: Hebrew too, valid views.
+        for person in (NOA, AVI):
+            home = check_home(await world.open_home(person))
+            check_hebrew(shown_strings(home), f"home of {person}")
         # Everything the bot sent was checked; the English desk's channel got only its
         # digest, in English.
         [digest] = posts(world, HR_CHANNEL)
