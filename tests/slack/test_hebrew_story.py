@@ -45,14 +45,16 @@ NOA_NAME, AVI_NAME = "נועה כהן", "אבי לוי"
 DESCRIPTION = "מחשבים ניידים ורשת"
 QUESTION = "ה-VPN מתנתק כל שעה"
 ANSWER = "נסו להתחבר מחדש עם הפרופיל החדש"
+FOLLOW_UP = "זה קורה גם בבית"
 # The people's own text, shown as they wrote it (desk names are the admin's text).
-USER_DATA = (NOA_NAME, AVI_NAME, DESCRIPTION, QUESTION, ANSWER, "IT", "HR")
+USER_DATA = (NOA_NAME, AVI_NAME, DESCRIPTION, QUESTION, ANSWER, FOLLOW_UP, "IT", "HR")
 # English still built in code owned by the catalogue work (issue 16's command lines and
 # button answers, not merged when this story was written): tolerated here as exact
 # texts, each with its source, so nothing else English can slip through. Delete an
 # entry once its source speaks from the catalogue.
 PENDING_CATALOGUE = {
     "Sent to IT as #1001.": "conversations/buttons.py (the picker's answer)",
+    "Added to #1001.": "conversations/buttons.py (the add-to answer, on Teams)",
 }
 # Words that stay in Latin letters in Hebrew text (HEBREW.md §2.7).
 PRODUCT_WORDS = frozenset({"SLA", "IT", "deskbot", "Slack", "Teams"})
@@ -231,6 +233,13 @@ async def test_the_whole_story_in_hebrew(db: Database, clock: FrozenClock) -> No
         assert card["text"].startswith("פנייה #1001")
         assert QUESTION in "\n".join(slack_strings(card))
         assert seen.check() >= 3  # the picker's answer, the card, the receipt
+
+        # Noa adds a line in her thread: it reaches the card's thread, framed in Hebrew.
+        await world.dm(NOA, FOLLOW_UP, thread_ts=asked)
+        await world.settled()
+        [added] = posts(world, IT_CHANNEL, thread_ts=card["ts"])
+        assert FOLLOW_UP in "\n".join(slack_strings(added))
+        assert seen.check() >= 1
 
         # Avi claims with the card's button: Noa hears who picked it up, in Hebrew.
         told = len(posts(world, f"D{NOA}"))

@@ -33,6 +33,7 @@ from tests.slack.test_hebrew_story import (
     ANSWER,
     AVI_NAME,
     DESCRIPTION,
+    FOLLOW_UP,
     NOA_NAME,
     POLICY,
     QUESTION,
@@ -53,7 +54,8 @@ from tests.unit.test_cards_teams import check_card
 
 INVOKE = "application/vnd.microsoft.card.adaptive"
 HR_DESCRIPTION = "חופשות ושכר"
-USER_DATA = (NOA_NAME, AVI_NAME, DESCRIPTION, HR_DESCRIPTION, QUESTION, ANSWER, "IT", "HR")
+USER_DATA = (NOA_NAME, AVI_NAME, DESCRIPTION, HR_DESCRIPTION, QUESTION, ANSWER, FOLLOW_UP,
+             "IT", "HR")
 SHOWN_KEYS = ("text", "title", "label", "placeholder", "fallbackText", "altText",
               "errorMessage")
 
@@ -191,6 +193,18 @@ async def test_the_whole_story_in_hebrew(db: Database, clock: FrozenClock) -> No
         [card] = world.threads_in(world.it_channel)
         assert card["text"].startswith("פנייה #1001")
         assert QUESTION in card_text(card)
+        assert seen.check() >= 2
+
+        # Noa writes again: asked whether to add it to #1001, she adds it; it reaches the
+        # card's thread, framed in Hebrew.
+        await world.dm(noa, FOLLOW_UP)
+        await world.settled()
+        question = world.chat_of(noa)[-1]
+        status, answer = await world.click(noa, question, button_ids.ADD_TO)
+        assert status == 200
+        check_answer(answer, "the add-to answer")
+        await world.settled()
+        assert FOLLOW_UP in card_text(world.thread(world.it_channel, card["id"])[-1])
         assert seen.check() >= 2
 
         # Avi claims with the card's button: the new card is the answer; Noa is told.
