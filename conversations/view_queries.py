@@ -261,7 +261,8 @@ async def receipt(uow: UnitOfWork, conversation: Conversation,
 
     The promise (facts, worded by the renderers) is counted in the desk's service
     window by the business-time calendar on the unit of work (`scheduling.desk_calendar`,
-    installed by bootstrap); a database without one promises no time.
+    installed by bootstrap); a database without one promises no time, nor does a
+    calendar that answers anything but `ExpectedResponse` facts.
     """
     follows = (payload or {}).get("follows_ref")
     desk = await _desk(uow, conversation.desk_id)
