@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date, format_time
 
 from cards.i18n import DEFAULT_LOCALE, t
-from cards.text import age_parts
+from cards.text import age_parts, strip_bidi
+from conversations.view_models import ExpectedResponse
 
 _FULL_DATE = "full"  # "יום ראשון, 13 בדצמבר 2026"
 
@@ -100,3 +101,17 @@ def expected_response(kind: str, locale: str | None = DEFAULT_LOCALE, *,
         return t(f"expected.{kind}", locale, day=weekday(moment, locale),
                  time=short_time(moment, locale))
     return t("expected.on_call", locale)
+
+
+def promise(value: ExpectedResponse | str | None,
+            locale: str | None = DEFAULT_LOCALE) -> str | None:
+    """A receipt's `expected_response` worded for the reader when it is facts; None when
+    it is not (a plain string is shown as given, escaped by the template as user text).
+
+    The phrase goes into receipt.expected's `{when}`, which the catalogue isolates as a
+    whole; isolates do not nest in our text (tests/unit/cards_checks.py), so the
+    phrase's own ones (around "15 דקות", "יום ראשון": our words, not a user's) go."""
+    if not isinstance(value, ExpectedResponse):
+        return None
+    return strip_bidi(expected_response(value.kind, locale, target=value.target,
+                                        moment=value.moment))

@@ -8,8 +8,9 @@ platform or the database; user text arrives raw and is escaped by the renderers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 # ---------------------------------------------------------------- small parts
@@ -161,13 +162,58 @@ class Digest:
 # ---------------------------------------------------------------- requester side
 
 
+def spelled_duration(delta: timedelta) -> str:
+    """A target in English words: "15 minutes", "2 hours 30 minutes", "3 days" (rounded up
+    to the minute, never less than one)."""
+    minutes = max(1, math.ceil(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}"
+             for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ExpectedResponse:
+    """When the employee may expect a first answer, as facts; the renderers word them in
+    the reader's language (`cards.dates.expected_response`).
+
+    `kind`: within (`target`, open time) | by (`moment`, still today in the window)
+    | when_opens (`moment`, the desk's next opening) | on_call (priority 5, on-call
+    agents). `moment` is in the desk's time zone. `str()` is the English, for logs and
+    tests ("within 15 minutes", "when the desk opens Sunday 08:00").
+    """
+
+    kind: str
+    target: timedelta | None = None
+    moment: datetime | None = None
+
+    @property
+    def english(self) -> str:
+        """The promise in English, as the receipt has always worded it."""
+        if self.kind == "within" and self.target is not None:
+            return f"within {spelled_duration(self.target)}"
+        if self.kind == "by" and self.moment is not None:
+            return f"by {self.moment:%A %H:%M}"
+        if self.kind == "when_opens" and self.moment is not None:
+            return f"when the desk opens {self.moment:%A %H:%M}"
+        return "from the on-call agent, as this is critical"
+
+    def __str__(self) -> str:
+        return self.english
+
+
 @dataclass(frozen=True)
 class Receipt:
-    """The reply under the employee's first message."""
+    """The reply under the employee's first message.
+
+    `expected_response` is the promise's facts (worded in the reader's language by the
+    renderer); a plain string is shown as given, as user text.
+    """
 
     ref: int
     desk: str
-    expected_response: str | None = None  # "within 15 minutes" (scheduling issue)
+    expected_response: ExpectedResponse | str | None = None
     follows_ref: int | None = None  # a new request that follows a closed one
 
 

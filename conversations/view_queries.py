@@ -30,6 +30,7 @@ from conversations.view_models import (
     DeskPicker,
     Digest,
     EmployeeHome,
+    ExpectedResponse,
     MyRequests,
     OpenRequest,
     PersonRef,
@@ -259,15 +260,17 @@ async def receipt(uow: UnitOfWork, conversation: Conversation,
                   payload: Mapping[str, Any] | None = None) -> Receipt:
     """The reply under the employee's first message: ref, desk, expected first response.
 
-    The promise is counted in the desk's service window by the business-time calendar
-    on the unit of work (`scheduling.desk_calendar`, installed by bootstrap); a
-    database without one promises no time.
+    The promise (facts, worded by the renderers) is counted in the desk's service
+    window by the business-time calendar on the unit of work (`scheduling.desk_calendar`,
+    installed by bootstrap); a database without one promises no time, nor does a
+    calendar that answers anything but `ExpectedResponse` facts.
     """
     follows = (payload or {}).get("follows_ref")
     desk = await _desk(uow, conversation.desk_id)
+    promise = (uow.business_time.expected_response(desk, conversation)
+               if desk and uow.business_time else None)
     return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
-                   expected_response=(uow.business_time.expected_response(desk, conversation)
-                                      if desk and uow.business_time else None),
+                   expected_response=promise if isinstance(promise, ExpectedResponse) else None,
                    follows_ref=int(follows) if follows else None)
 
 

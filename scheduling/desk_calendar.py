@@ -5,20 +5,21 @@ with `scheduling.calendar.ServiceWindow`. Windows are cached by the settings' wi
 keys, so the thousands of conversations of one desk share one window (and its
 cached holiday years). A desk whose window settings do not parse counts as always
 open, with a warning: a broken setting must not stop requests from opening.
-`expected_response` words a receipt's promise in the same window; the view queries ask
-it of the calendar on the unit of work, as conversations may not import scheduling.
+`expected_response` gives a receipt's promise in the same window, as facts the renderers
+word in the reader's language; the view queries ask it of the calendar on the unit of
+work, as conversations may not import scheduling.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from conversations.view_models import ExpectedResponse, spelled_duration
 from desks.errors import InvalidInput
 from desks.policy import policy_of
 from desks.window_grammar import WindowConfig
@@ -64,27 +65,23 @@ class DeskCalendar:
         """Whether the desk is open at `moment`."""
         return window_of(settings).is_open(moment)
 
-    def expected_response(self, desk: Desk, conversation: Conversation) -> str | None:
-        """The receipt's promise (`expected_response` below)."""
+    def expected_response(self, desk: Desk,
+                          conversation: Conversation) -> ExpectedResponse | None:
+        """The receipt's promise, as facts (`expected_response` below)."""
         return expected_response(desk, conversation)
 
 
-def _spelled(delta: timedelta) -> str:
-    """A target in words: "15 minutes", "2 hours 30 minutes", "3 days"."""
-    minutes = max(1, math.ceil(delta.total_seconds() / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n} {unit}{'s' if n != 1 else ''}"
-             for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
-    return " ".join(parts)
+# The English words of a target, as the catalogue's English is checked against them.
+_spelled = spelled_duration
 
 
-def expected_response(desk: Desk, conversation: Conversation) -> str | None:
+def expected_response(desk: Desk, conversation: Conversation) -> ExpectedResponse | None:
     """When the employee may expect a first answer, from the desk's window and target.
 
-    "within 15 minutes" while the desk is open (and the target ends before it
-    closes), "when the desk opens Sunday 08:00" (desk's time) when it is closed, the
-    on-call route for priority 5 where the desk has on-call agents.
+    Facts, worded by the renderers in the reader's language: "within" the target while
+    the desk is open (and the target ends before it closes), "when_opens" with the
+    desk's next opening (desk's time) when it is closed, "on_call" for priority 5
+    where the desk has on-call agents, else "by" the due time in the desk's time.
     """
     try:
         policy = policy_of(desk.settings)
@@ -95,11 +92,11 @@ def expected_response(desk: Desk, conversation: Conversation) -> str | None:
     target = policy.sla.first_response_for(conversation.priority)
     if window.always_open or (window.is_open(opened) and
                               window.add_business_time(opened, target) - opened <= target):
-        return f"within {_spelled(target)}"
+        return ExpectedResponse("within", target=target)
     if conversation.priority == 5 and policy.oncall:
-        return "from the on-call agent, as this is critical"
+        return ExpectedResponse("on_call")
     if window.is_open(opened):
         due = window.add_business_time(opened, target).astimezone(window.zone)
-        return f"by {due:%A %H:%M}"
+        return ExpectedResponse("by", moment=due)
     opens = window.next_open(opened).astimezone(window.zone)
-    return f"when the desk opens {opens:%A %H:%M}"
+    return ExpectedResponse("when_opens", moment=opens)

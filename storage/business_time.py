@@ -37,7 +37,9 @@ class BusinessTime(Protocol):
         """Whether the desk is open at `moment`."""
         ...
 
-    def expected_response(self, desk: Desk, conversation: Conversation) -> str | None:
-        """When the requester may expect a first answer, in words ("within 15 minutes"),
-        for the receipt; None when the desk's settings do not parse."""
+    def expected_response(self, desk: Desk, conversation: Conversation) -> object | None:
+        """When the requester may expect a first answer, for the receipt: the facts as a
+        `conversations.view_models.ExpectedResponse` (which storage may not name; the
+        renderers word it in the reader's language); None when the desk's settings do
+        not parse."""
         ...

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+from cards import dates
 from cards.i18n import help_sections, say, settings_lines, t
 from cards.slack.render import (
     BUTTON_TEXT,
@@ -131,7 +132,8 @@ def queue_list(view: QueueList, locale: str) -> Message:
 
 def receipt(view: Receipt, locale: str) -> Message:
     """The receipt under the first message."""
-    return render("receipt.j2", locale, view=view)
+    return render("receipt.j2", locale, view=view, promise=dates.promise(
+        view.expected_response, locale))
 
 
 def requester_update(view: RequesterUpdate, locale: str) -> Message:

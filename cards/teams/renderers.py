@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from cards import dates
 from cards.i18n import help_sections, say, settings_lines
 from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
@@ -160,7 +161,9 @@ def queue_list(view: QueueList, locale: str) -> Card:
 
 def receipt(view: Receipt, locale: str) -> Card:
     """The receipt under the first message."""
-    return fitted(lambda scale: render("receipt.j2", locale, scale, view=view))
+    promise = dates.promise(view.expected_response, locale)
+    return fitted(lambda scale: render("receipt.j2", locale, scale, view=view,
+                                       promise=promise))
 
 
 def requester_update(view: RequesterUpdate, locale: str) -> Card:
