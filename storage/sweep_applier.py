@@ -257,15 +257,15 @@ class SweepApplier:
         self._arming += rows
 
     async def add_notes(self, notes: Sequence[tuple[int, str]]) -> dict[int, int]:
-        """Add a system message to each conversation (conversation id, text), now:
-        conversation id -> the message's id. One statement."""
+        """Add a system message to each conversation (conversation id, text; one each),
+        now: conversation id -> the message's id. One statement (each row's id comes
+        back with its conversation's, so in whatever order the database returns them)."""
         if not notes:
             return {}
         await self.settle()
         connection = await self.uow.session.connection()
         return dict((await connection.execute(
-            insert(Message).returning(Message.conversation_id, Message.id,
-                                      sort_by_parameter_order=True),
+            insert(Message).returning(Message.conversation_id, Message.id),
             [{"conversation_id": conversation_id, "author_id": None, "kind": "system",
               "body": body, "created_at": self.now}
              for conversation_id, body in notes])).all())
