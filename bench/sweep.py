@@ -14,7 +14,8 @@ run does the same work from the same state, as the scheduler does every minute.
 
 Per run the **floor** is measured first: the sweeps' own SELECT (every kind's due rows
 in one statement, as a run reads them: the same WHERE, ORDER BY, LIMIT and index,
-through the same session) with no update, event or notice.
+through the same session, with a run's transaction settings) with no update, event or
+notice.
 Then one `sweep_all` is timed. The daily digest (posted once per service day, not each
 minute) is timed apart. The query plans of every sweep query are printed.
 
@@ -59,6 +60,7 @@ from storage import migrate
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Desk, DeskMember, Event, OutboxNotice, Person, Workspace
+from storage.sweep_applier import SweepApplier
 
 TARGET_MS = 60.0
 TARGET_CONVERSATIONS, TARGET_DUE = 1_000_000, 1000  # the size the target is for
@@ -392,6 +394,7 @@ async def floor(db: Database, now: datetime) -> tuple[float, int, dict[str, floa
     """Seconds for the sweeps' own SELECT (every kind's due rows, as a run reads them; no
     update, event or notice), rows found, and milliseconds per kind's query run alone."""
     async with db.unit_of_work() as uow:
+        await SweepApplier.start(uow, now)  # the run's transaction settings, nothing else
         started = time.perf_counter()
         found = sum(len(rows) for rows in (await sweep_reads.read_due(uow, now)).values())
         seconds = time.perf_counter() - started
