@@ -6,6 +6,7 @@ step; a sweep's applier (`storage.sweep_applier`) drops and adds a batch's with 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
@@ -32,14 +33,16 @@ async def disarm_kinds(uow: UnitOfWork, ids_by_kind: Mapping[str, Collection[int
         # planned as a hash join over the whole table.)
         await connection.execute(_DISARM_KIND, [{"kind": kind, "ids": ids}
                                                 for kind, ids in batches])
-    else:  # the driver's executemany, one primary-key lookup each, in one order
-        await connection.exec_driver_sql(
-            "DELETE FROM conversation_timer WHERE conversation_id = ? AND kind = ?",
-            sorted((conversation_id, kind) for kind, ids in batches for conversation_id in ids))
+    else:  # one execution per kind, its ids one JSON parameter: a primary-key probe each
+        # (a third cheaper than an execution per timer: bench/README.md)
+        await connection.exec_driver_sql(_DISARM_KIND_SQLITE,
+                                         [(kind, json.dumps(ids)) for kind, ids in batches])
 
 
 _DISARM_KIND = text("DELETE FROM conversation_timer "
                     "WHERE kind = :kind AND conversation_id = ANY(CAST(:ids AS BIGINT[]))")
+_DISARM_KIND_SQLITE = ("DELETE FROM conversation_timer WHERE kind = ? "
+                       "AND conversation_id IN (SELECT value FROM json_each(?))")
 
 
 async def arm(uow: UnitOfWork, rows: Iterable[tuple[int, str, datetime]]) -> None:
