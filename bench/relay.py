@@ -297,6 +297,16 @@ def processed_rows(folder: str) -> int:
                           "where processed_at is not null").fetchone()[0]
 
 
+def outbox_kinds(folder: str) -> dict[str, int]:
+    """deskbot's outbox notices by kind and outcome."""
+    path = Path(folder) / "bench.db"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                            timeout=5)) as db:
+        return {f"{kind} {outcome}": count for kind, outcome, count in db.execute(
+            "select kind, coalesce(outcome, 'waiting'), count(*) from outbox "
+            "group by 1, 2 order by 3 desc")}
+
+
 async def measure(server: Child, load: Load, session: aiohttp.ClientSession, first: int,
                   rate: float, seconds: float, drain: float) -> Figures:
     """One steady run; then wait (at most `drain` s) for the relays still to come."""
@@ -353,6 +363,8 @@ async def run_server(kind: str, api: FakeSlackApi, folder: str, rates: list[floa
                 await load.settled(drain)
             methods = collections.Counter(call.method for call in api.calls)
             print(f"{kind}: Web API calls in all: {dict(methods.most_common())}")
+            if kind == "deskbot":
+                print(f"deskbot: outbox notices in all: {outbox_kinds(folder)}")
     return results
 
 
@@ -400,7 +412,12 @@ if __name__ == "__main__":
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve == "deskbot":
+    if args.serve == "deskbot" and os.environ.get("BENCH_RELAY_PROFILE"):
+        import cProfile  # where deskbot's CPU goes: BENCH_RELAY_PROFILE=<file>
+
+        cProfile.run("asyncio.run(serve_deskbot(args.api_url, args.folder))",
+                     os.environ["BENCH_RELAY_PROFILE"])
+    elif args.serve == "deskbot":
         asyncio.run(serve_deskbot(args.api_url, args.folder))
     elif args.serve == "bare":
         asyncio.run(serve_bare(args.api_url))
