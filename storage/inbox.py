@@ -21,20 +21,21 @@ transaction fails, none of it is kept and its deliveries are processed one by on
 in its own unit of work: only the failing one fails. A handler that fails is retried
 after a back-off, up to `max_attempts`, then the row is kept as `failed`.
 
-Acks stay first without starving processing: before it takes the writer, the
-processor (and the outbox worker, through `yield_to_arrivals`) lets the arrivals being
-stored at that moment commit first, waiting at most `quiet` seconds; it never waits
-for arrivals to stop.
+Acks stay first without starving processing: while inbound requests are being
+answered (`arriving()`, around an adapter's request, and `accept()`), the processor
+and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
+at most `quiet` seconds a step, and a batch transaction commits early once it has run
+`quiet` seconds; nobody waits for arrivals to stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -94,7 +95,9 @@ class Inbox:
                         .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
                         .returning(table.c.platform, table.c.delivery_id))
         self._flushing: asyncio.Task[None] | None = None
-        self._storing: asyncio.Future[None] | None = None  # the arrivals' commit in flight
+        self._arriving = 0  # inbound requests being answered right now
+        self._calm = asyncio.Event()  # set while none is
+        self._calm.set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -117,7 +120,8 @@ class Inbox:
         self._arrivals.append(arrival)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
-        new = await asyncio.shield(arrival.stored)
+        async with self.arriving():
+            new = await asyncio.shield(arrival.stored)
         metrics.ACKNOWLEDGED.labels(platform, kind).inc()  # committed: the caller acks now
         return new
 
@@ -125,7 +129,6 @@ class Inbox:
         # Whoever arrives while a batch commits joins the next one.
         while self._arrivals:
             arrivals, self._arrivals = self._arrivals, []
-            self._storing = asyncio.get_running_loop().create_future()
             try:
                 stored = await self._store([a.values for a in arrivals])
             except Exception as error:
@@ -133,8 +136,6 @@ class Inbox:
                     if not arrival.stored.done():
                         arrival.stored.set_exception(error)
                 continue
-            finally:
-                self._storing.set_result(None)
             for arrival, new in zip(arrivals, stored, strict=True):
                 if not arrival.stored.done():
                     arrival.stored.set_result(new)
@@ -251,21 +252,35 @@ class Inbox:
         finally:
             self._in_hand -= 1
 
+    @contextlib.asynccontextmanager
+    async def arriving(self) -> AsyncIterator[None]:
+        """Around answering one inbound request: processing and delivery hold back
+        meanwhile (at most `quiet` seconds a step), so its ack goes first."""
+        self._arriving += 1
+        self._calm.clear()
+        try:
+            yield
+        finally:
+            self._arriving -= 1
+            if not self._arriving:
+                self._calm.set()
+
     async def yield_to_arrivals(self) -> None:
-        """Let the arrivals being stored now commit first (waits `quiet` s at most)."""
+        """Let the requests being answered now go first (waits `quiet` s at most)."""
         await self._yield_to_arrivals()
 
     async def _yield_to_arrivals(self) -> None:
         if self.quiet <= 0:
             return
-        await asyncio.sleep(0)  # a flush that has just begun takes the writer first
-        storing = self._storing
-        if storing is not None and not storing.done():
-            await asyncio.wait({storing}, timeout=self.quiet)
+        await asyncio.sleep(0)  # a request that has just come in gets its turn
+        if self._arriving:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.quiet):
+                    await self._calm.wait()
 
     def _acks_wait(self) -> bool:
-        """Whether arrivals are waiting for the writer to be stored (then acknowledged)."""
-        return bool(self._arrivals) or (self._storing is not None and not self._storing.done())
+        """Whether inbound requests are being answered (they wait for the writer too)."""
+        return self._arriving > 0
 
     @property
     def in_hand(self) -> int:
@@ -334,9 +349,8 @@ class Inbox:
                 query = query.with_for_update(skip_locked=True)
             # Those not found were processed meanwhile (out of turn, or by another replica).
             taken = {row.id: row for row in await uow.session.scalars(query)}
-            began = time.monotonic()
             for row in part:
-                if tried and time.monotonic() - began >= self.quiet and self._acks_wait():
+                if tried and self._acks_wait():
                     break  # commit what is done: the acks are waiting for the writer
                 tried.append(row)
                 mine = taken.get(row.id)

@@ -197,3 +197,16 @@ async def test_processing_goes_on_while_deliveries_keep_arriving(db: Database):
     finally:
         await inbox.stop()
     assert handler.after == [f"Ev{n:05d}" for n in range(len(handler.after))]
+
+
+async def test_a_request_being_answered_holds_processing_back_only_a_little(db: Database):
+    handler = Conversations()
+    inbox = Inbox(db, handler, quiet=0.01, poll_interval=60)
+    await arrive(inbox, [delivery(0, n) for n in range(3)])
+    async with inbox.arriving():  # a request that is never done answering
+        async with asyncio.timeout(10):
+            assert await inbox.process_once() == 3  # held back a step at a time, not for ever
+    assert await kept(db) == [delivery(0, n) for n in range(3)]
+    patient = Inbox(db, handler, quiet=60)
+    async with asyncio.timeout(10):
+        await patient.yield_to_arrivals()  # nobody arriving: no wait at all
