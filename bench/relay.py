@@ -331,6 +331,11 @@ async def measure(server: Child, load: Load, session: aiohttp.ClientSession, fir
             break
         await asyncio.sleep(0.5)
     latencies, out_of_order = load.relays(numbers)
+    if deskbot:
+        drained_for = time.monotonic() - (deadline - drain)
+        caught_up = processed_rows(server.folder) - rows_after
+        print(f"deskbot: after the window, {caught_up} more processed in {drained_for:.0f} s "
+              f"({caught_up / max(drained_for, 0.001):.1f}/s)", flush=True)
     cpu = {server.kind: server.cpu_seconds() - cpu_before[0],
            "load+fake": time.process_time() - cpu_before[1]}
     done = (rows_after - rows_before) if deskbot else relays_in_window
