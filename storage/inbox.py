@@ -12,20 +12,30 @@ kept, under a derived id (`<id>~<hash of its payload>`), as a `failed` delivery 
 person to look at (also answered `False`: it is stored, and must not be processed as
 if it were the first).
 
-A processor task then takes stored deliveries in arrival order and hands each to
-the handler inside a unit of work; the handler's command and the `processed_at`
-mark commit together, so each delivery is processed once. A handler that fails is
-retried after a back-off, up to `max_attempts`, then the row is kept as `failed`.
+A processor task then takes stored deliveries in batches, in arrival order: their
+prepare steps (platform lookups) run concurrently, outside any transaction; then the
+handler runs for each, one after another in arrival order, `per_transaction` of them
+in one unit of work with their `processed_at` marks, so each delivery is processed
+once and deliveries of one conversation keep their order. When anything in such a
+transaction fails, none of it is kept and its deliveries are processed one by one, each
+in its own unit of work: only the failing one fails. A handler that fails is retried
+after a back-off, up to `max_attempts`, then the row is kept as `failed`.
+
+Acks stay first without starving processing: while inbound requests are being
+answered (`arriving()`, around an adapter's request, and `accept()`), the processor
+and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
+at most `quiet` seconds a step, and a batch transaction commits early once it has run
+`quiet` seconds; nobody waits for arrivals to stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -60,23 +70,23 @@ class Inbox:
     """Stores deliveries before they are acknowledged; processes them after."""
 
     def __init__(self, db: Database, handler: Handler, *, prepare: Prepare | None = None,
-                 platform: str | None = None, batch: int = 50,
-                 max_attempts: int = 5, backoff: timedelta = timedelta(seconds=5),
-                 poll_interval: float = 5.0, quiet: float = 0.02,
-                 max_defer: float = 1.0) -> None:
+                 platform: str | None = None, batch: int = 200, per_transaction: int = 25,
+                 prepare_concurrency: int = 10, max_attempts: int = 5,
+                 backoff: timedelta = timedelta(seconds=5), poll_interval: float = 5.0,
+                 quiet: float = 0.05) -> None:
         self.db = db
         self.handler = handler
         self.prepare = prepare
         # One inbox per platform adapter: each processes its own platform's rows.
         self.platform = platform
-        self.batch = batch
+        self.batch = batch  # deliveries taken (and prepared) at once
+        self.per_transaction = per_transaction  # handled in one unit of work
+        self.prepare_concurrency = prepare_concurrency
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.poll_interval = poll_interval
-        # Acknowledging comes first: while deliveries keep arriving, processing waits
-        # for a `quiet` gap, but never more than `max_defer` per delivery.
+        # Acks first: the longest processing waits for the arrivals being stored now.
         self.quiet = quiet
-        self.max_defer = max_defer
         self._arrivals: list[_Arrival] = []
         insert = pg_insert if db.is_postgresql else sqlite_insert
         table = InboundEvent.__table__
@@ -84,8 +94,10 @@ class Inbox:
         self._insert = (insert(table)
                         .on_conflict_do_nothing(index_elements=["platform", "delivery_id"])
                         .returning(table.c.platform, table.c.delivery_id))
-        self._last_arrival = 0.0
         self._flushing: asyncio.Task[None] | None = None
+        self._arriving = 0  # inbound requests being answered right now
+        self._calm = asyncio.Event()  # set while none is
+        self._calm.set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -106,10 +118,10 @@ class Inbox:
                             "payload": payload, "received_at": now, "available_at": now,
                             "attempts": 0})
         self._arrivals.append(arrival)
-        self._last_arrival = time.monotonic()
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
-        new = await asyncio.shield(arrival.stored)
+        async with self.arriving():
+            new = await asyncio.shield(arrival.stored)
         metrics.ACKNOWLEDGED.labels(platform, kind).inc()  # committed: the caller acks now
         return new
 
@@ -203,22 +215,22 @@ class Inbox:
         """Process the deliveries that are due now, oldest first; returns how many."""
         done = 0
         while True:
-            # Not even a look while deliveries keep arriving: acks go first.
             await self._yield_to_arrivals()
             now = self.db.clock.now()
-            query = (select(InboundEvent.id)
+            query = (select(InboundEvent)
                      .where(InboundEvent.processed_at.is_(None), InboundEvent.available_at <= now)
                      .order_by(InboundEvent.id).limit(self.batch))
             if self.platform is not None:
                 query = query.where(InboundEvent.platform == self.platform)
             async with self.db.unit_of_work(readonly=True) as uow:
-                ids = list(await uow.session.scalars(query))
-            if not ids:
+                due = list(await uow.session.scalars(query))
+            if not due:
                 return done
-            for row_id in ids:
-                await self._yield_to_arrivals()
-                if await self._process(row_id):
-                    done += 1
+            self._in_hand += len(due)
+            try:
+                done += await self._process_batch(due)
+            finally:
+                self._in_hand -= len(due)
 
     async def process_delivery(self, platform: str, delivery_id: str) -> bool:
         """Process one stored delivery now, out of its turn; True when this call did.
@@ -228,72 +240,165 @@ class Inbox:
         round, so it is still processed once (a round that reaches it skips it).
         """
         async with self.db.unit_of_work(readonly=True) as uow:
-            row_id = (await uow.session.scalars(
-                select(InboundEvent.id).where(InboundEvent.platform == platform,
-                                              InboundEvent.delivery_id == delivery_id,
-                                              InboundEvent.processed_at.is_(None)))).first()
-        if row_id is None:
+            row = (await uow.session.scalars(
+                select(InboundEvent).where(InboundEvent.platform == platform,
+                                           InboundEvent.delivery_id == delivery_id,
+                                           InboundEvent.processed_at.is_(None)))).first()
+        if row is None:
             return False
-        return await self._process(row_id)
+        self._in_hand += 1
+        try:
+            return await self._process_alone(row, await self._prepare_each([row]))
+        finally:
+            self._in_hand -= 1
+
+    @contextlib.asynccontextmanager
+    async def arriving(self) -> AsyncIterator[None]:
+        """Around answering one inbound request: processing and delivery hold back
+        meanwhile (at most `quiet` seconds a step), so its ack goes first."""
+        self._arriving += 1
+        self._calm.clear()
+        try:
+            yield
+        finally:
+            self._arriving -= 1
+            if not self._arriving:
+                self._calm.set()
 
     async def yield_to_arrivals(self) -> None:
-        """Wait for a quiet gap in arrivals (at most `max_defer`): acks go first."""
+        """Let the requests being answered now go first (waits `quiet` s at most)."""
         await self._yield_to_arrivals()
 
     async def _yield_to_arrivals(self) -> None:
-        deadline = time.monotonic() + self.max_defer
-        while True:
-            now = time.monotonic()
-            gap = now - self._last_arrival
-            if gap >= self.quiet or now >= deadline:
-                return
-            await asyncio.sleep(min(self.quiet - gap, deadline - now))
+        if self.quiet <= 0:
+            return
+        await asyncio.sleep(0)  # a request that has just come in gets its turn
+        if self._arriving:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.quiet):
+                    await self._calm.wait()
+
+    def _acks_wait(self) -> bool:
+        """Whether inbound requests are being answered (they wait for the writer too)."""
+        return self._arriving > 0
 
     @property
     def in_hand(self) -> int:
         """Deliveries being processed right now (their after-commit step included)."""
         return self._in_hand
 
-    async def _process(self, row_id: int) -> bool:
-        self._in_hand += 1
-        try:
-            return await self._process_one(row_id)
-        finally:
-            self._in_hand -= 1
+    async def _process_batch(self, due: list[InboundEvent]) -> int:
+        """Prepare `due` concurrently, then handle it in arrival order, a few units of work."""
+        prepared = await self._prepare_each(due)
+        waiting = [row for row in due if row.id in prepared]
+        done = 0
+        while waiting:
+            await self._yield_to_arrivals()
+            if len(waiting) == 1:
+                done += await self._process_alone(waiting.pop(), prepared)
+                continue
+            tried: list[InboundEvent] = []
+            try:
+                done += await self._process_together(waiting[:self.per_transaction], prepared,
+                                                     tried)
+            except Exception as error:
+                # Nothing of it was kept: each on its own, so only the failing one fails.
+                log.warning("inbox: a batch of %d deliveries failed (%s: %s); processing "
+                            "them one by one", len(tried), type(error).__name__,
+                            str(error)[:200])
+                for row in tried:
+                    done += await self._process_alone(row, prepared)
+            del waiting[:len(tried)]
+        return done
 
-    async def _process_one(self, row_id: int) -> bool:
+    async def _prepare_each(self, due: list[InboundEvent]) -> dict[int, Any]:
+        """Each delivery's prepare step, run concurrently; a failed one is retried later
+        (it is left out of what is returned)."""
+        if self.prepare is None:
+            return {row.id: None for row in due}
+        prepare = self.prepare
+        gate = asyncio.Semaphore(self.prepare_concurrency)
+
+        async def one(row: InboundEvent) -> Any:
+            async with gate:
+                return await prepare(row)
+        outcomes = await asyncio.gather(*(one(row) for row in due), return_exceptions=True)
+        prepared: dict[int, Any] = {}
+        for row, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                await self._failed(row.id, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                prepared[row.id] = outcome
+        return prepared
+
+    async def _process_together(self, part: list[InboundEvent], prepared: dict[int, Any],
+                                 tried: list[InboundEvent]) -> int:
+        """Handle `part` in one unit of work, in arrival order; after `quiet` seconds it
+        commits early if arrivals wait to be stored (they go first). `tried` says how far
+        it went. Raises if any of it fails."""
+        afters: list[tuple[int, AfterCommit]] = []
+        labels: list[tuple[str, str]] = []
+        async with self.db.unit_of_work() as uow:
+            query = (select(InboundEvent)
+                     .where(InboundEvent.id.in_([row.id for row in part]),
+                            InboundEvent.processed_at.is_(None))
+                     .order_by(InboundEvent.id))
+            if self.db.is_postgresql:
+                query = query.with_for_update(skip_locked=True)
+            # Those not found were processed meanwhile (out of turn, or by another replica).
+            taken = {row.id: row for row in await uow.session.scalars(query)}
+            for row in part:
+                if tried and self._acks_wait():
+                    break  # commit what is done: the acks are waiting for the writer
+                tried.append(row)
+                mine = taken.get(row.id)
+                if mine is None:
+                    continue
+                labels.append((mine.platform, mine.kind))
+                afters.append((row.id, await self.handler(uow, mine, prepared[row.id])))
+                mine.processed_at = uow.clock.now()
+                mine.outcome = "done"
+            await uow.commit()
+        for platform, kind in labels:
+            metrics.PROCESSED.labels(platform, kind).inc()
+        for row_id, after in afters:
+            await self._after(row_id, after)
+        return len(afters)
+
+    async def _process_alone(self, row: InboundEvent, prepared: dict[int, Any]) -> bool:
+        """Handle one delivery in its own unit of work; a failure is recorded, not raised."""
+        if row.id not in prepared:
+            return False  # its prepare step failed: recorded, retried later
         after: AfterCommit = None
         try:
-            prepared = None
-            if self.prepare is not None:
-                async with self.db.unit_of_work(readonly=True) as uow:
-                    row = await uow.session.get(InboundEvent, row_id)
-                if row is None or row.processed_at is not None:
-                    return False
-                prepared = await self.prepare(row)
             async with self.db.unit_of_work() as uow:
-                query = select(InboundEvent).where(InboundEvent.id == row_id,
+                query = select(InboundEvent).where(InboundEvent.id == row.id,
                                                    InboundEvent.processed_at.is_(None))
                 if self.db.is_postgresql:
                     query = query.with_for_update(skip_locked=True)
-                row = (await uow.session.scalars(query)).first()
-                if row is None:
+                taken = (await uow.session.scalars(query)).first()
+                if taken is None:
                     return False  # another replica has it, or had it
-                labels = (row.platform, row.kind)
-                after = await self.handler(uow, row, prepared)
-                row.processed_at = uow.clock.now()
-                row.outcome = "done"
+                labels = (taken.platform, taken.kind)
+                after = await self.handler(uow, taken, prepared[row.id])
+                taken.processed_at = uow.clock.now()
+                taken.outcome = "done"
                 await uow.commit()
             metrics.PROCESSED.labels(*labels).inc()
         except Exception as error:
-            await self._failed(row_id, error)
+            await self._failed(row.id, error)
             return False
+        await self._after(row.id, after)
+        return True
+
+    async def _after(self, row_id: int, after: AfterCommit) -> None:
         if after is not None:
             try:
                 await after()
             except Exception:  # the command committed; a reply that failed is only logged
                 log.exception("inbox: after-commit step of delivery %s failed", row_id)
-        return True
 
     async def _failed(self, row_id: int, error: Exception) -> None:
         log.warning("inbox: delivery %s failed (%s: %s)", row_id, type(error).__name__,

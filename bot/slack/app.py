@@ -141,7 +141,14 @@ class SlackAdapter:
             web_app.router.add_get(flow.redirect_uri_path, self.handle_oauth_redirect)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """One HTTP request from Slack: our guard, then bolt (which checks the signature too)."""
+        """One HTTP request from Slack: our guard, then bolt (which checks the signature too).
+
+        Processing and delivery hold back meanwhile (`Inbox.arriving`): acks first.
+        """
+        async with self.inbox.arriving():
+            return await self._handle(request)
+
+    async def _handle(self, request: web.Request) -> web.Response:
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
