@@ -52,7 +52,7 @@ from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
-from desks.wording import Words
+from desks.wording import Words, chain, code, refs
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
@@ -414,13 +414,15 @@ async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply |
     desk = await uow.session.get(Desk, int(payload["desk_id"]))
     if desk is None:
         return None
-    refs = [int(r) for r in payload.get("refs") or []]
-    shown = ", ".join(f"#{r}" for r in refs)
-    missing = "; ".join(str(m) for m in payload.get("missing") or [])
-    return Reply(kind="error", text=(
-        f"The {desk.name} desk is not ready to take requests, and {shown} "
-        f"wait{'s' if len(refs) == 1 else ''} on it where no agent sees "
-        f"{'it' if len(refs) == 1 else 'them'}: {missing}."))
+    numbers = [int(r) for r in payload.get("refs") or []]
+    # What it lacks now, in words the reader's language can say (the payload keeps
+    # the English of the moment); a desk made ready since leaves nothing to tell.
+    missing = await desks.missing_to_be_ready(uow, desk)
+    if not missing or not numbers:
+        return None
+    return Reply.of(Words("notice.desk_not_ready", desk=desk.name, refs=refs(numbers),
+                          count=len(numbers), missing=chain(missing, "common.semicolon")),
+                    kind="error")
 
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
@@ -449,7 +451,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         said += summary_words(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key and value, as they are.
-    said += [(key.replace("_", " ").capitalize(), _setting(value))
+    said += [(Words("config_line.stored_setting", key=code(key)), _setting(value))
              for key, value in sorted(settings.items())]
     lines = [(plain(label), plain(value)) for label, value in said]
     return DeskConfig(
@@ -464,11 +466,12 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         settings=tuple(lines), settings_words=tuple(said))
 
 
-def _setting(value: Any) -> str:
+def _setting(value: Any) -> str | Words:
+    """A stored value as it is (the admin's own text), or "none" said in words."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "none"
+        return ", ".join(str(v) for v in value) or Words("common.none")
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or Words("common.none")
     return str(value)
 
 

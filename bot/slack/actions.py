@@ -31,7 +31,7 @@ from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
-from desks.languages import DEFAULT_LOCALE, language_of, person_locale
+from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import find_person
 from desks.service import find_desk
 from desks.wording import Words
@@ -312,18 +312,18 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             .get("value") or "")
     user_id = body["user"]["id"]
     profiles = await ctx.people.lookup(team_id, [user_id])
-    profile = profiles.get(user_id)
-    locale = language_of(profile.locale if profile else None) or DEFAULT_LOCALE
-    errors = {}
-    if not slug:
-        errors[button_ids.ASK_DESK_BLOCK] = say(Words("ask.pick_desk"), locale)
-    if not text.strip():
-        errors[button_ids.ASK_TEXT_BLOCK] = say(Words("ask.write_what"), locale)
-    if errors:
-        await ack(response_action="errors", errors=errors)
-        return
     async with ctx.db.unit_of_work() as uow:
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        # In the language the person chose (`/desk language`), else their Slack one.
+        locale = person_locale(people[user_id])
+        errors = {}
+        if not slug:
+            errors[button_ids.ASK_DESK_BLOCK] = say(Words("ask.pick_desk"), locale)
+        if not text.strip():
+            errors[button_ids.ASK_TEXT_BLOCK] = say(Words("ask.write_what"), locale)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         if not await inbound.first(uow, "slack", ASK_SUBMITTED, body):
             await ack()  # a repeat: its request was opened; the modal just closes
             return
@@ -333,8 +333,7 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                 raise UnknownDesk("ask.desk_gone")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
         except DeskbotError as error:
-            said = (say(error.words, person_locale(people[user_id])) if error.words
-                    else error.message)
+            said = say(error.words, locale) if error.words else error.message
             await ack(response_action="errors", errors={button_ids.ASK_TEXT_BLOCK: said[:150]})
             return
         await uow.commit()
