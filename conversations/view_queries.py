@@ -451,7 +451,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         said += summary_words(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key and value, as they are.
-    said += [(Words("config_line.stored_setting", key=code(key)), _setting(value))
+    said += [(Words("config_line.stored_setting", setting=code(key)), _setting(value))
              for key, value in sorted(settings.items())]
     lines = [(plain(label), plain(value)) for label, value in said]
     return DeskConfig(
