@@ -58,6 +58,9 @@ from storage.models import AgentMark, Conversation, Desk, Event, Message, Pendin
 
 # requester.update's "what" as the core writes it -> RequesterUpdate.what as cards show it.
 UPDATE_WHAT = {"assigned": "picked_up", "moved": "transferred"}
+# A desk or person no longer in the database (rows are archived, not deleted, so only a
+# hand-edited database has none): "?" in every language, as renderers show a blank name.
+UNKNOWN = "?"
 OWN_REQUESTS_ON_AGENT_HOME = 5
 
 
@@ -84,11 +87,11 @@ async def _desk(uow: UnitOfWork, desk_id: int | None) -> Desk | None:
 
 async def _desk_name(uow: UnitOfWork, desk_id: int | None) -> str:
     desk = await _desk(uow, desk_id)
-    return desk.name if desk else "another desk"
+    return desk.name if desk else UNKNOWN
 
 
 async def _requester(uow: UnitOfWork, conversation: Conversation) -> PersonRef:
-    return person_ref(await _person(uow, conversation.requester_id)) or PersonRef("someone")
+    return person_ref(await _person(uow, conversation.requester_id)) or PersonRef(UNKNOWN)
 
 
 async def _message(uow: UnitOfWork, conversation: Conversation, message_id: int) -> Message:
@@ -239,7 +242,7 @@ async def digest(uow: UnitOfWork, payload: Mapping[str, Any]) -> tuple[Desk | No
     """The daily digest of desk.digest's payload, and the desk (for its channel)."""
     desk = await _desk(uow, payload.get("desk_id"))
     counts = payload.get("counts") or {}
-    return desk, Digest(desk=desk.name if desk else "a desk", day=str(payload.get("day") or ""),
+    return desk, Digest(desk=desk.name if desk else UNKNOWN, day=str(payload.get("day") or ""),
                         **{k: int(counts.get(k) or 0)
                            for k in ("open", "unassigned", "breached", "due_today", "pinned")})
 
@@ -251,7 +254,7 @@ async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
                              message_id: int) -> RelayToRequester:
     """An agent's reply `message_id`, with the agent's name, for the requester's thread."""
     message = await _message(uow, conversation, message_id)
-    agent = person_ref(await _person(uow, message.author_id)) or PersonRef("An agent")
+    agent = person_ref(await _person(uow, message.author_id)) or PersonRef(UNKNOWN)
     return RelayToRequester(ref=conversation.ref, agent=agent,
                             desk=await _desk_name(uow, conversation.desk_id), text=message.body)
 
@@ -269,7 +272,7 @@ async def receipt(uow: UnitOfWork, conversation: Conversation,
     desk = await _desk(uow, conversation.desk_id)
     promise = (uow.business_time.expected_response(desk, conversation)
                if desk and uow.business_time else None)
-    return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
+    return Receipt(ref=conversation.ref, desk=desk.name if desk else UNKNOWN,
                    expected_response=promise if isinstance(promise, ExpectedResponse) else None,
                    follows_ref=int(follows) if follows else None)
 

@@ -324,3 +324,21 @@ async def test_admin_show_says_none_and_unknown_settings_in_words(world: World):
     from desks.wording import Words
 
     assert targets_text({}) == Words("common.none")
+
+
+async def test_a_desk_no_longer_there_is_no_english_word_in_a_view(world: World):
+    """A digest (or receipt, alert…) of a desk that is gone shows "?" in every
+    language, as a blank name does, not an English "a desk"/"another desk"."""
+    from cards import slack
+    from cards.i18n import PSEUDO_LOCALE
+    from conversations import view_queries as views
+    from tests.unit.cards_checks import check_message
+    from tests.unit.test_pseudo_views import slack_texts, stray_words
+
+    async with world.db.unit_of_work(readonly=True) as uow:
+        desk, digest = await views.digest(uow, {"desk_id": 987654, "day": "2026-12-13"})
+        assert desk is None and digest.desk == views.UNKNOWN == "?"
+        assert await views._desk_name(uow, 987654) == "?"
+    for message in slack.messages(digest, locale=PSEUDO_LOCALE):
+        for text in slack_texts(check_message(message)):
+            assert stray_words(text, set()) == [], text
