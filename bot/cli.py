@@ -93,12 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         "playground", parents=[database, address], help="try deskbot in a browser, no Slack needed",
         description="Serve deskbot with a local Slack in the browser (/playground/): "
                     "a Slack-compatible Web API inside the same server, a generated bot "
-                    "token and signing secret, and a page where you act as an employee, "
-                    "two agents or an admin. Every click is the signed request Slack "
-                    "would send.")
+                    "token and signing secret, and a page where you act as one of two "
+                    "employees (Eli; Noa, whose Slack is in Hebrew), two agents or an "
+                    "admin. Every click is the signed request Slack would send.")
     playground.add_argument("--seed", action="store_true",
                             help="first create desks IT and HR, their agents and a few "
-                                 "weeks of requests (skipped when desks exist)")
+                                 "weeks of requests, and the Hebrew-speaking desk אחזקה "
+                                 "that Noa asks (skipped when desks exist)")
     playground.set_defaults(run=_playground)
 
     db = commands.add_parser("db", help="database migrations")

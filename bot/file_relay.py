@@ -17,8 +17,9 @@ from typing import Any
 
 import aiohttp
 
+from cards.i18n import DEFAULT_LOCALE, t
 from conversations.delivery_plan import read_notice
-from conversations.files import isolated, too_big_words
+from conversations.files import megabytes
 from conversations.outbox_worker import FileRefused, Notice, RetryLater, Undeliverable
 from storage.database import Database
 from storage.models import Conversation, Message, MessageFile, Person
@@ -101,22 +102,28 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def caption(author: str, name: str) -> str:
-    """The line a relayed file comes with: who shared it."""
-    return f"{author} shared {isolated(name)}"
+def caption(author: str | None, name: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The line a relayed file comes with, in the reader's `locale`: who shared it
+    (`author` as the platform shows it, already escaped; None when they are gone)."""
+    if author is None:
+        return t("file.shared_by_someone", locale, name=name)
+    return t("file.shared", locale, author=author, name=name)
 
 
-def failure_words(payload: Mapping[str, Any], name: str, *, to_desk: bool) -> str:
-    """What a file's author is told when it could not be relayed (`file.failed`)."""
-    where = "the desk" if to_desk else "the requester"
+def failure_words(payload: Mapping[str, Any], name: str, *, to_desk: bool,
+                  locale: str = DEFAULT_LOCALE) -> str:
+    """What a file's author is told when it could not be relayed (`file.failed`), in
+    the author's `locale`, as plain text (the senders escape it for their platform)."""
     reason = payload.get("reason")
     if reason == "too_big":
-        return too_big_words(name, payload.get("size"), int(payload.get("limit_mb") or 0))
+        size, limit = payload.get("size"), int(payload.get("limit_mb") or 0)
+        if size:
+            return t("file.too_big", locale, name=name, size=megabytes(int(size)), limit=limit)
+        return t("file.too_big_unknown_size", locale, name=name, limit=limit)
+    where = "desk" if to_desk else "requester"
     if reason == "unfetchable":
-        return (f"I could not fetch {isolated(name)}, so it was not sent to {where}. "
-                "Share it again, or send a link to it.")
-    return (f"I could not deliver {isolated(name)} to {where}. Share it again, or send "
-            "a link to it.")
+        return t(f"file.not_fetched_for_{where}", locale, name=name)
+    return t(f"file.not_delivered_to_{where}", locale, name=name)
 
 
 __all__ = ["FileRelay", "caption", "failure_words", "fetch", "read_relay"]

@@ -52,12 +52,15 @@ from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
-from desks.wording import Words
+from desks.wording import Words, chain, code, refs
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
 # requester.update's "what" as the core writes it -> RequesterUpdate.what as cards show it.
 UPDATE_WHAT = {"assigned": "picked_up", "moved": "transferred"}
+# A desk or person no longer in the database (rows are archived, not deleted, so only a
+# hand-edited database has none): "?" in every language, as renderers show a blank name.
+UNKNOWN = "?"
 OWN_REQUESTS_ON_AGENT_HOME = 5
 
 
@@ -84,11 +87,11 @@ async def _desk(uow: UnitOfWork, desk_id: int | None) -> Desk | None:
 
 async def _desk_name(uow: UnitOfWork, desk_id: int | None) -> str:
     desk = await _desk(uow, desk_id)
-    return desk.name if desk else "another desk"
+    return desk.name if desk else UNKNOWN
 
 
 async def _requester(uow: UnitOfWork, conversation: Conversation) -> PersonRef:
-    return person_ref(await _person(uow, conversation.requester_id)) or PersonRef("someone")
+    return person_ref(await _person(uow, conversation.requester_id)) or PersonRef(UNKNOWN)
 
 
 async def _message(uow: UnitOfWork, conversation: Conversation, message_id: int) -> Message:
@@ -239,7 +242,7 @@ async def digest(uow: UnitOfWork, payload: Mapping[str, Any]) -> tuple[Desk | No
     """The daily digest of desk.digest's payload, and the desk (for its channel)."""
     desk = await _desk(uow, payload.get("desk_id"))
     counts = payload.get("counts") or {}
-    return desk, Digest(desk=desk.name if desk else "a desk", day=str(payload.get("day") or ""),
+    return desk, Digest(desk=desk.name if desk else UNKNOWN, day=str(payload.get("day") or ""),
                         **{k: int(counts.get(k) or 0)
                            for k in ("open", "unassigned", "breached", "due_today", "pinned")})
 
@@ -251,7 +254,7 @@ async def relay_to_requester(uow: UnitOfWork, conversation: Conversation,
                              message_id: int) -> RelayToRequester:
     """An agent's reply `message_id`, with the agent's name, for the requester's thread."""
     message = await _message(uow, conversation, message_id)
-    agent = person_ref(await _person(uow, message.author_id)) or PersonRef("An agent")
+    agent = person_ref(await _person(uow, message.author_id)) or PersonRef(UNKNOWN)
     return RelayToRequester(ref=conversation.ref, agent=agent,
                             desk=await _desk_name(uow, conversation.desk_id), text=message.body)
 
@@ -269,7 +272,7 @@ async def receipt(uow: UnitOfWork, conversation: Conversation,
     desk = await _desk(uow, conversation.desk_id)
     promise = (uow.business_time.expected_response(desk, conversation)
                if desk and uow.business_time else None)
-    return Receipt(ref=conversation.ref, desk=desk.name if desk else "another desk",
+    return Receipt(ref=conversation.ref, desk=desk.name if desk else UNKNOWN,
                    expected_response=promise if isinstance(promise, ExpectedResponse) else None,
                    follows_ref=int(follows) if follows else None)
 
@@ -414,13 +417,15 @@ async def desk_not_ready(uow: UnitOfWork, payload: Mapping[str, Any]) -> Reply |
     desk = await uow.session.get(Desk, int(payload["desk_id"]))
     if desk is None:
         return None
-    refs = [int(r) for r in payload.get("refs") or []]
-    shown = ", ".join(f"#{r}" for r in refs)
-    missing = "; ".join(str(m) for m in payload.get("missing") or [])
-    return Reply(kind="error", text=(
-        f"The {desk.name} desk is not ready to take requests, and {shown} "
-        f"wait{'s' if len(refs) == 1 else ''} on it where no agent sees "
-        f"{'it' if len(refs) == 1 else 'them'}: {missing}."))
+    numbers = [int(r) for r in payload.get("refs") or []]
+    # What it lacks now, in words the reader's language can say (the payload keeps
+    # the English of the moment); a desk made ready since leaves nothing to tell.
+    missing = await desks.missing_to_be_ready(uow, desk)
+    if not missing or not numbers:
+        return None
+    return Reply.of(Words("notice.desk_not_ready", desk=desk.name, refs=refs(numbers),
+                          count=len(numbers), missing=chain(missing, "common.semicolon")),
+                    kind="error")
 
 
 async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
@@ -449,7 +454,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         said += summary_words(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key and value, as they are.
-    said += [(key.replace("_", " ").capitalize(), _setting(value))
+    said += [(Words("config_line.stored_setting", setting=code(key)), _setting(value))
              for key, value in sorted(settings.items())]
     lines = [(plain(label), plain(value)) for label, value in said]
     return DeskConfig(
@@ -464,11 +469,12 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         settings=tuple(lines), settings_words=tuple(said))
 
 
-def _setting(value: Any) -> str:
+def _setting(value: Any) -> str | Words:
+    """A stored value as it is (the admin's own text), or "none" said in words."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "none"
+        return ", ".join(str(v) for v in value) or Words("common.none")
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or Words("common.none")
     return str(value)
 
 

@@ -194,12 +194,12 @@ def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dic
 # ---------------------------------------------------------------- shown to people
 
 
-def targets_text(targets: Mapping[int, timedelta]) -> str:
-    """A target per priority, compact: `15m (P5: 5m)`."""
+def targets_text(targets: Mapping[int, timedelta]) -> str | Words:
+    """A target per priority, compact: `15m (P5: 5m)`; none at all said in words."""
     default, overrides = compact_targets(targets)
     own = ", ".join(f"P{p}: {format_duration(d)}" for p, d in overrides.items())
     if default is None:
-        return own or "none"
+        return own or Words("common.none")
     return format_duration(default) + (f" ({own})" if own else "")
 
 

@@ -90,11 +90,9 @@ class ServiceWindow(WindowConfig):
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput(f"“{self.time_zone}” is not a time zone; write an IANA name "
-                               "like `Asia/Jerusalem`.") from None
+            raise InvalidInput("calendar.not_a_time_zone", zone=self.time_zone) from None
         if not self.hours.has_open_time:
-            raise NeverOpen("This service window is never open; give it opening hours like "
-                            "`sun-thu 08:00-18:00; fri 08:00-13:00`, or `always`.")
+            raise NeverOpen("calendar.never_open")
 
     @classmethod
     def from_config(cls, config: WindowConfig) -> Self:
@@ -151,8 +149,8 @@ class ServiceWindow(WindowConfig):
             closed_run = 0 if found else closed_run + 1
             if until is None and closed_run > MAX_CLOSED_DAYS:
                 first_closed = day - (closed_run - 1) * _DAY
-                raise NeverOpen(f"This service window is closed every day from {first_closed} "
-                                f"to {day}; check its holidays and closed dates.")
+                raise NeverOpen("calendar.closed_for_years", first=str(first_closed),
+                                last=str(day))
             day += _DAY
 
     def is_open(self, moment: datetime) -> bool:

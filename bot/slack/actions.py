@@ -31,7 +31,7 @@ from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
-from desks.languages import DEFAULT_LOCALE, language_of, person_locale
+from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import find_person
 from desks.service import find_desk
 from desks.wording import Words
@@ -178,10 +178,11 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     ref = button_ids.ref_of_block(action.get("block_id"))
     if ref is None:
         ref = button_ids.number(action.get("value"))
-    if ref is None:
-        return _telling(ctx, team_id, channel, user_id, Words("button.card_out_of_date"))
     user_ids = [user_id, *_others(TICKET, action)]
     workspace, people = await ctx.people.enter(uow, team_id, user_ids, profiles)
+    if ref is None:
+        return _telling(ctx, team_id, channel, user_id, Words("button.card_out_of_date"),
+                        person_locale(people[user_id]))
     actor = ctx.people.actor(people[user_id], workspace)
     _, refusal = await _attempt(uow, lambda: buttons.ticket_control(
         uow, workspace, actor, action_id, ref, value, people))
@@ -198,12 +199,13 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                                    1 if action_id == button_ids.NEW_REQUEST else 2)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
+    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     if not parts or button_ids.number(parts[0]) is None:
         return _telling(ctx, team_id, channel or user_id, user_id,
-                        Words("button.out_of_date_write_again"))
+                        Words("button.out_of_date_write_again"),
+                        person_locale(people[user_id]))
     pending_id = int(parts[0])
     choice = parts[1] if len(parts) > 1 else None
-    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     settled, refusal = await _attempt(uow, lambda: buttons.intake_choice(
         uow, people[user_id], action_id, pending_id, choice))
     locale = person_locale(people[user_id])
@@ -239,12 +241,12 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     user_id = body["user"]["id"]
     channel, message_ts = _where(body)
     parts = button_ids.split_value(action.get("value"), 2 if action_id == button_ids.RATE else 1)
+    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     if not parts or not all(button_ids.number(p) is not None for p in parts):
         return _telling(ctx, team_id, channel or user_id, user_id,
-                        Words("button.out_of_date"))
+                        Words("button.out_of_date"), person_locale(people[user_id]))
     ref = int(parts[0])
     stars = int(parts[1]) if len(parts) > 1 else None
-    _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
     view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
         uow, people[user_id], action_id, ref, stars))
     locale = person_locale(people[user_id])
@@ -280,6 +282,7 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
         desks = await intake.open_desks(uow, workspace.id) if workspace else []
         asker = (await find_person(uow, workspace.id, body["user"]["id"])
                  if workspace else None)
+        asker_locale = person_locale(asker)
         if desks:
             # Recorded before the modal opens: a repeat of the shortcut opens none.
             if not await inbound.first(uow, "slack", SHORTCUT_KIND, body):
@@ -289,7 +292,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
             await uow.commit()
     if not desks:
         await tell_privately(ctx, team_id, (body.get("channel") or {}).get("id") or "",
-                             body["user"]["id"], Words("intake.no_desk_yet"))
+                             body["user"]["id"], Words("intake.no_desk_yet"),
+                             locale=asker_locale)
         return
     metadata = json.dumps({"channel": (body.get("channel") or {}).get("id"),
                            "ts": message.get("ts")})
@@ -312,18 +316,18 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             .get("value") or "")
     user_id = body["user"]["id"]
     profiles = await ctx.people.lookup(team_id, [user_id])
-    profile = profiles.get(user_id)
-    locale = language_of(profile.locale if profile else None) or DEFAULT_LOCALE
-    errors = {}
-    if not slug:
-        errors[button_ids.ASK_DESK_BLOCK] = say(Words("ask.pick_desk"), locale)
-    if not text.strip():
-        errors[button_ids.ASK_TEXT_BLOCK] = say(Words("ask.write_what"), locale)
-    if errors:
-        await ack(response_action="errors", errors=errors)
-        return
     async with ctx.db.unit_of_work() as uow:
         _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        # In the language the person chose (`/desk language`), else their Slack one.
+        locale = person_locale(people[user_id])
+        errors = {}
+        if not slug:
+            errors[button_ids.ASK_DESK_BLOCK] = say(Words("ask.pick_desk"), locale)
+        if not text.strip():
+            errors[button_ids.ASK_TEXT_BLOCK] = say(Words("ask.write_what"), locale)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         if not await inbound.first(uow, "slack", ASK_SUBMITTED, body):
             await ack()  # a repeat: its request was opened; the modal just closes
             return
@@ -333,8 +337,7 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                 raise UnknownDesk("ask.desk_gone")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
         except DeskbotError as error:
-            said = (say(error.words, person_locale(people[user_id])) if error.words
-                    else error.message)
+            said = say(error.words, locale) if error.words else error.message
             await ack(response_action="errors", errors={button_ids.ASK_TEXT_BLOCK: said[:150]})
             return
         await uow.commit()

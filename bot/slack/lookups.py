@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 NOT_VISIBLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 MEMBERS_PAGE = 200
 MEMBERS_PAGES = 50  # 10,000 members read before giving up (then: not known to be one)
-NO_SCOPE_TEXT = ("I am not allowed to read channels yet: a Slack admin updates the app "
-                 "with the scopes in app_manifest.yaml (channels:read, groups:read, "
-                 "mpim:read) and reinstalls it.")
+NO_SCOPE_TEXT = "slack.no_channel_scopes"  # the catalogue's words for a missing scope
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
 

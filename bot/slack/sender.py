@@ -386,8 +386,9 @@ class SlackSender:
         data = await fetch(url, name=name, limit_mb=self.max_file_mb,
                            headers={"Authorization": f"Bearer {client.token}"},
                            expect_html=(file.mimetype or "").startswith("text/html"))
-        author = relay.author.display_name if relay.author else "Someone"
-        await self._upload(client, channel, thread, name, data, _escape(caption(author, name)))
+        author = relay.author.display_name if relay.author else None
+        await self._upload(client, channel, thread, name, data,
+                           _escape(caption(author, name, step.locale)))
         return Delivery(conversation_links=links) if links else None
 
     async def _file_info(self, client: AsyncWebClient, file: MessageFile) -> tuple[str, str]:
@@ -423,7 +424,8 @@ class SlackSender:
                            step: FileFailed) -> Delivery | None:
         """Tell a file's author it did not reach the other side, and why: an agent
         privately in the card's thread (ephemeral), else in their DM."""
-        text = _escape(failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk))
+        text = _escape(failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk,
+                                     locale=step.locale))
         if step.chat is not None:
             links, channel = await self._requester_channel(client, step.chat)
             await self._post(client, ctx, channel, {"text": text}, thread_ts=step.chat.thread)

@@ -349,16 +349,18 @@ class TeamsSender:
         await fetch(file.url, name=file.name, limit_mb=self.max_file_mb,
                     headers=await self._download_headers(ctx, file.url),
                     expect_html=(file.mimetype or "").startswith("text/html"))
-        author = relay.author.display_name if relay.author else "Someone"
+        author = relay.author.display_name if relay.author else None
         if (file.mimetype or "").startswith("image/"):
             body: dict[str, Any] = {
-                "type": "message", "text": caption(author, file.name), "textFormat": "plain",
+                "type": "message", "text": caption(author, file.name, step.locale),
+                "textFormat": "plain",
                 "attachments": [{"contentType": file.mimetype, "contentUrl": file.url,
                                  "name": file.name}]}
         else:
             link = f"[{escape_markdown(file.name)}]({quote(file.url, safe=LINK_SAFE)})"
+            shared_by = escape_markdown(author) if author is not None else None
             body = {"type": "message", "textFormat": "markdown",
-                    "text": f"{escape_markdown(author)} shared \u2068{link}\u2069"}
+                    "text": caption(shared_by, link, step.locale)}
         await self._send(ctx, where, body)
         return Delivery(conversation_links=links) if links else None
 
@@ -381,7 +383,8 @@ class TeamsSender:
                            step: FileFailed) -> Delivery | None:
         """Tell a file's author that it did not reach the other side, and why: the
         requester in their chat, an agent privately in their own chat with the bot."""
-        text = failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk)
+        text = failure_words(ctx.notice.payload, step.file_name, to_desk=step.to_desk,
+                             locale=step.locale)
         links: dict[str, str] = {}
         if step.chat is not None:
             links, where = await self._requester_chat(ctx, step.chat)

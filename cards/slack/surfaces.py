@@ -39,8 +39,10 @@ def agent_home(view: AgentHome, locale: str) -> dict[str, Any]:
 def employee_home(view: EmployeeHome, locale: str) -> dict[str, Any]:
     """An employee's home tab: their requests (newest as given) and the desks to ask."""
     desks = clip_mrkdwn("\n".join(
-        f"• *{fit_mrkdwn(desk.name, 100)}*"
-        + (f": {fit_mrkdwn(desk.description, 200)}" if desk.description else "")
+        # Plain str: the lines isolate the name themselves where a language needs it.
+        t("home.desk_line", locale, desk=str(fit_mrkdwn(desk.name, 100)),
+          description=str(fit_mrkdwn(desk.description, 200))) if desk.description
+        else t("home.desk_line_bare", locale, desk=str(fit_mrkdwn(desk.name, 100)))
         for desk in view.desks), 2900)
     return fit_rows(
         lambda shown, more: render("employee_home.j2", locale, view=view, shown=shown,

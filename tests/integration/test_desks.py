@@ -262,3 +262,83 @@ async def test_no_escalation_to_a_desk_that_is_not_ready(world: World):
     await world.run(desks.add_members, world.actor("ada"), tier2, [world.people["lee"]],
                     Role.AGENT)
     assert await world.run(c.escalate, posted.conversation.id, tier2) is not None
+
+
+async def test_the_not_ready_notice_is_said_in_the_readers_language(world: World):
+    """The DM about requests left on a desk that is not ready comes from the catalogue:
+    in the pseudo-locale no English is left outside it, in Hebrew it reads Hebrew; a
+    desk made ready again before the DM goes out leaves nothing to tell."""
+    from cards.i18n import PSEUDO_LOCALE, say
+    from conversations import view_queries as views
+    from desks.notices import NoticeKind
+    from tests.unit.test_pseudo_views import stray_words
+
+    await world.run(c.open_conversation, world.people["eli"], world.desks["HR"], "payslip")
+    await world.run(c.open_conversation, world.people["maya"], world.desks["HR"], "leave")
+    await world.run(desks.remove_members, world.actor("ada"), "HR",
+                    [world.people["omer"], world.people["noa"]], Role.AGENT)
+    [notice] = await world.notices(NoticeKind.DESK_NOT_READY)
+    async with world.db.unit_of_work(readonly=True) as uow:
+        view = await views.desk_not_ready(uow, notice.payload)
+    assert view is not None and view.words is not None
+    assert view.text == (
+        "The HR desk is not ready to take requests, and #1001, #1002 wait on it where no "
+        "agent sees them: no agents: run `/desk admin agents HR add @someone`.")
+    pseudo = say(view.words, PSEUDO_LOCALE)
+    assert stray_words(pseudo, {"HR", "desk", "admin", "agents", "add", "someone"}) == []
+    hebrew = say(view.words, "he")
+    assert hebrew.startswith("הדסק") and "והפניות #1001, #1002 ממתינות" in hebrew, hebrew
+    assert "not ready" not in hebrew and "no agents" not in hebrew
+    await world.run(desks.add_members, world.actor("ada"), "HR", [world.people["omer"]],
+                    Role.AGENT)
+    async with world.db.unit_of_work(readonly=True) as uow:
+        assert await views.desk_not_ready(uow, notice.payload) is None
+
+
+async def test_admin_show_says_none_and_unknown_settings_in_words(world: World):
+    """`/desk admin show` of a desk without targets and with a setting deskbot does not
+    know: "none" and the setting's label come from the catalogue (its key as stored)."""
+    from cards.i18n import PSEUDO_LOCALE, settings_lines
+    from conversations import view_queries as views
+    from storage.models import Desk
+
+    async with world.db.unit_of_work() as uow:
+        desk = await uow.session.get(Desk, world.desks["IT"].id)
+        assert desk is not None
+        desk.settings = {**(desk.settings or {}), "sla_first_response": {},
+                         "legacy_tags": []}
+        await uow.commit()
+    async with world.db.unit_of_work(readonly=True) as uow:
+        desk = await uow.session.get(Desk, world.desks["IT"].id)
+        assert desk is not None
+        view = await views.desk_config(uow, desk)
+    lines = dict(settings_lines(view, "en"))
+    assert lines["Stored setting `legacy_tags`"] == "none", lines
+    hebrew = dict(settings_lines(view, "he"))
+    assert hebrew["הגדרה שמורה \u2068`legacy_tags`\u2069"] == "אין", hebrew
+    assert lines["Stored setting `sla_first_response`"] == "none", lines
+    pseudo = settings_lines(view, PSEUDO_LOCALE)
+    assert ("⟦Stored setting ⟧`legacy_tags`", "⟦none⟧") in pseudo, pseudo
+    # No target at all is "none" in words too (`/desk admin show`, `admin sla`).
+    from desks.policy import targets_text
+    from desks.wording import Words
+
+    assert targets_text({}) == Words("common.none")
+
+
+async def test_a_desk_no_longer_there_is_no_english_word_in_a_view(world: World):
+    """A digest (or receipt, alert…) of a desk that is gone shows "?" in every
+    language, as a blank name does, not an English "a desk"/"another desk"."""
+    from cards import slack
+    from cards.i18n import PSEUDO_LOCALE
+    from conversations import view_queries as views
+    from tests.unit.cards_checks import check_message
+    from tests.unit.test_pseudo_views import slack_texts, stray_words
+
+    async with world.db.unit_of_work(readonly=True) as uow:
+        desk, digest = await views.digest(uow, {"desk_id": 987654, "day": "2026-12-13"})
+        assert desk is None and digest.desk == views.UNKNOWN == "?"
+        assert await views._desk_name(uow, 987654) == "?"
+    for message in slack.messages(digest, locale=PSEUDO_LOCALE):
+        for text in slack_texts(check_message(message)):
+            assert stray_words(text, set()) == [], text

@@ -18,7 +18,7 @@ from desks.notices import NoticeKind
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import MessageFile, OutboxNotice
-from tests.slack.harness import DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
+from tests.slack.harness import ADA, DANA, ELI, IT_CHANNEL, SlackWorld, block_text, slack_world
 from tests.slack.test_story import elements, posts
 
 REPORT = os.urandom(200_000) + b"end of the report"
@@ -184,3 +184,36 @@ async def test_an_agents_file_that_cannot_be_fetched_is_told_to_the_agent_only(
         assert "could not fetch" in told["text"] and "the requester" in told["text"]
         assert not world.api.uploaded(f"D{ELI}")
         assert not any("fix.sh" in block_text(m) for m in posts(world, f"D{ELI}"))
+
+
+
+async def _in_hebrew(world: SlackWorld) -> None:
+    """Eli chose Hebrew (`/desk language he`) and the IT desk speaks Hebrew."""
+    await world.set_up_desks_directly()
+    await world.command(ELI, "language he")
+    said = block_text(await world.command(ADA, "admin language IT he"))
+    assert "Hebrew" in said, said
+
+
+async def test_a_file_caption_is_in_the_desks_language(db: Database,
+                                                       clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await _in_hebrew(world)
+        _, card, _ = await _open_with_file(world)
+        [uploaded] = world.api.uploaded(IT_CHANNEL, thread_ts=card["ts"])
+        comment = uploaded["comment"]
+        assert "report.pdf" in comment and "Eli" in comment
+        assert comment.startswith("הקובץ") and "שותף על ידי" in comment, comment
+        assert "shared" not in comment
+
+
+async def test_a_file_that_did_not_go_through_is_told_in_the_senders_language(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await _in_hebrew(world)
+        world.api.fail_next("files.download", status=404)
+        asked, _, _ = await _open_with_file(world)
+        told = [block_text(m) for m in posts(world, f"D{ELI}", thread_ts=asked)
+                if "report.pdf" in block_text(m)]
+        assert any("לא הצלחנו להביא את הקובץ" in t and "לדסק" in t for t in told), told
+        assert not any("could not" in t for t in told), told

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cards.i18n import t
 from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
@@ -67,6 +68,27 @@ async def test_modal_without_a_desk_is_answered_with_a_field_error(db: Database,
         answer = json.loads(body)
         assert answer["response_action"] == "errors"
         assert set(answer["errors"]) == {button_ids.ASK_DESK_BLOCK, button_ids.ASK_TEXT_BLOCK}
+
+
+
+async def test_modal_field_errors_are_in_the_language_the_person_chose(db: Database,
+                                                                       clock: FrozenClock):
+    """Eli chose Hebrew with `/desk language he` (his Slack profile is English): the
+    modal's field errors follow his choice, not the platform's locale."""
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        await world.command(ELI, "language he")
+        status, body = await world.interact({
+            "type": "view_submission", "user": {"id": ELI}, "trigger_id": "t.12",
+            "view": {"id": "V9", "type": "modal", "callback_id": button_ids.ASK_MODAL,
+                     "private_metadata": "",
+                     "state": {"values": {button_ids.ASK_TEXT_BLOCK: {button_ids.ASK_TEXT: {
+                         "type": "plain_text_input", "value": ""}}}}}})
+        assert status == 200
+        errors = json.loads(body)["errors"]
+        assert errors == {button_ids.ASK_DESK_BLOCK: t("ask.pick_desk", "he"),
+                          button_ids.ASK_TEXT_BLOCK: t("ask.write_what", "he")}, errors
+        assert t("ask.pick_desk", "he") != t("ask.pick_desk", "en")
 
 
 async def test_a_post_in_the_intake_channel_opens_a_request_in_its_thread(

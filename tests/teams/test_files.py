@@ -146,3 +146,43 @@ async def test_the_bots_token_goes_to_teams_own_hosts_only(db: Database) -> None
             ctx, "https://contoso.sharepoint.com/personal/x/download.aspx?tempauth=1") == {}
         assert await rig.sender._download_headers(
             ctx, "https://asm.skype.com.evil.example/x") == {}
+
+
+async def _in_hebrew(world: TeamsWorld) -> None:
+    """Eli chose Hebrew (`language he`) and the IT desk speaks Hebrew."""
+    await set_up_desks(world)
+    await world.dm(world.eli, "language he")
+    await world.say(world.ada, world.it_channel, "admin language IT he")
+    await world.settled()
+
+
+async def _hebrew_request_with_file(world: TeamsWorld, attachment: dict[str, Any]) -> None:
+    await dm_with(world, world.eli, "", [attachment])
+    await world.settled()
+    picker = world.chat_of(world.eli)[-1]
+    await world.click(world.eli, picker, button_ids.PICK_DESK,
+                      value=desk_choice(picker, "it")["value"])
+    await world.settled()
+
+
+async def test_a_file_caption_is_in_the_desks_language(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await _in_hebrew(world)
+        await _hebrew_request_with_file(
+            world, world.connector.file_download_info("report.pdf", REPORT))
+        [card] = world.threads_in(world.it_channel)
+        [(said, words, _)] = links_in(world.thread(world.it_channel, card["id"]))
+        assert words == "report.pdf" and said.startswith("הקובץ"), said
+        assert "שותף על ידי" in said and "shared" not in said
+
+
+async def test_a_file_that_did_not_go_through_is_told_in_the_senders_language(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await _in_hebrew(world)
+        world.connector.fail_next("download", 403)
+        await _hebrew_request_with_file(world, world.connector.file_download_info("r.pdf", b"r"))
+        told = [a.get("text") or "" for a in world.chat_of(world.eli) if "r.pdf" in str(a)]
+        assert any("לא הצלחנו להביא את הקובץ" in t for t in told), told
+        assert not any("could not" in t for t in told), told

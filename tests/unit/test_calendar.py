@@ -442,3 +442,29 @@ def test_always_open_is_plain_addition(data):
         assert calendar.add_business_time(start, duration) == start + duration
         assert calendar.business_time_between(start, start + duration) == duration
         assert calendar.is_open(start) and calendar.next_open(start) == start
+
+
+def test_a_window_refused_at_construction_is_said_in_the_readers_language():
+    """`/desk admin hours IT always tz Mars/Olympus` reaches the calendar's refusals:
+    they are catalogue words, Hebrew in Hebrew, nothing English in the pseudo-locale."""
+    from cards.i18n import PSEUDO_LOCALE, say
+    from tests.unit.test_pseudo_views import stray_words
+
+    refusals = []
+    for build in (lambda: ServiceWindow(time_zone="Mars/Olympus"),
+                  lambda: ServiceWindow(hours=WeeklyHours(), time_zone="Asia/Jerusalem")):
+        with pytest.raises(InvalidInput) as info:
+            build()
+        refusals.append(info.value)
+    mondays = frozenset(date(2026, 1, 5) + timedelta(weeks=w) for w in range(4 * 53))
+    with pytest.raises(NeverOpen) as closed:
+        window("mon 08:00-10:00", "Europe/London", closed_dates=mondays).next_open(
+            datetime(2026, 1, 1, tzinfo=UTC))
+    refusals.append(closed.value)
+    for refusal in refusals:
+        assert refusal.words is not None, refusal.message
+        pseudo = say(refusal.words, PSEUDO_LOCALE)
+        assert stray_words(pseudo, {"Mars", "Olympus"}) == [], pseudo
+        hebrew = say(refusal.words, "he")
+        assert stray_words(hebrew, {"Mars", "Olympus", "IANA", "Asia", "Jerusalem", "sun",
+                                    "thu", "fri", "always"}) == [], hebrew

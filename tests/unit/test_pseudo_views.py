@@ -246,3 +246,55 @@ def test_hostile_text_in_hebrew_views_renders_valid_and_inert(
         if name in HOSTILE:  # the Slack checks know Slack's hostile set
             list(slack_surfaces(view, "he"))
         check_view(view, "he")
+
+
+# ---------------------------------------------------------------- built outside views
+
+
+def test_the_slack_home_desk_list_reads_each_line_in_its_language() -> None:
+    """The employee home's desk list: English exactly as before; a Hebrew line starts
+    with a Hebrew word (דסק), so the home reads it right to left."""
+    from conversations.view_models import DeskOption, EmployeeHome
+
+    view = EmployeeHome(name="Eli", requests=(), desks=(
+        DeskOption("it", "IT", "VPN and laptops"), DeskOption("hr", "HR")))
+
+    def desk_list(locale: str) -> str:
+        [found] = [text for text in slack_texts(check_home(slack.home(view, locale=locale)))
+                   if "IT" in text and "HR" in text]
+        return found
+
+    assert "• *IT*: VPN and laptops\n• *HR*" in desk_list("en")
+    assert "• דסק *\u2068IT\u2069*: VPN and laptops\n• דסק *\u2068HR\u2069*" in desk_list("he")
+    assert stray_words(desk_list(PSEUDO_LOCALE), {"IT", "HR", "VPN", "and", "laptops"}) == []
+
+
+FILE_FAILURES = [({"reason": "too_big", "size": 3 * 1024 * 1024, "limit_mb": 1}, True),
+                 ({"reason": "too_big", "limit_mb": 1}, False),
+                 ({"reason": "unfetchable"}, True), ({"reason": "unfetchable"}, False),
+                 ({"reason": "gone"}, True), ({"reason": "gone"}, False)]
+
+
+@pytest.mark.parametrize(("payload", "to_desk"), FILE_FAILURES)
+def test_what_a_files_author_is_told_comes_from_the_catalogue(payload: dict[str, Any],
+                                                              to_desk: bool) -> None:
+    from bot.file_relay import failure_words
+
+    assert stray_words(failure_words(payload, HEBREW, to_desk=to_desk, locale=PSEUDO_LOCALE),
+                       {"MB"}) == []
+    hebrew = failure_words(payload, "report.pdf", to_desk=to_desk, locale="he")
+    assert hebrew.startswith(("הקובץ", "לא הצלחנו")), hebrew
+    assert stray_words(hebrew, {"MB", "report", "pdf"}) == []
+    english = failure_words(payload, "report.pdf", to_desk=to_desk)
+    assert "report.pdf" in english and ("MB" in english or "again" in english), english
+
+
+def test_a_relayed_files_caption_comes_from_the_catalogue() -> None:
+    from bot.file_relay import caption
+
+    assert caption("Eli", "report.pdf") == "Eli shared \u2068report.pdf\u2069"
+    assert caption(None, "report.pdf") == "Someone shared \u2068report.pdf\u2069"
+    for author in (HEBREW, None):
+        assert stray_words(caption(author, HEBREW, PSEUDO_LOCALE), set()) == []
+        hebrew = caption(author, "report.pdf", "he")
+        assert hebrew.startswith("הקובץ") and stray_words(hebrew, {"report", "pdf"}) == []
