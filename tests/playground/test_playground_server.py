@@ -172,7 +172,7 @@ def test_serve_with_no_credentials_starts_the_playground(tmp_path: Path) -> None
         assert get_json(f"{base}/healthz") == (200, {"status": "ok", "database": "ok"})
         status, state = get_json(f"{base}/playground/state?user={ELI}")
         assert status == 200 and [p["name"] for p in state["people"]] == [
-            "eli", "dana", "lee", "ada"]
+            "eli", "dana", "lee", "ada", "noa"]  # Noa: the Hebrew-speaking employee
     finally:
         code, stderr = served.stop(signal.SIGTERM)
     assert code == 0, stderr
