@@ -27,6 +27,7 @@ class NoticeContext:
     notice: Notice
     label: str = "workspace"  # what the platform calls a workspace, for the log
     ref: int | None = None  # the conversation's, once read
+    locale: str = "en"  # the language of the step being carried out (its reader's)
 
     def __str__(self) -> str:
         ref = f" #{self.ref}" if self.ref is not None else ""

@@ -38,6 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.file_relay import caption, failure_words, fetch, read_relay
 from cards import slack as slack_cards
+from cards.i18n import t
 from conversations import delivery_plan
 from conversations.delivery_plan import (
     AnswerCommand,
@@ -77,7 +78,6 @@ TOKEN_REFUSED = frozenset({"not_authed", "invalid_auth", "token_revoked"})
 TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "msg_blocks_too_long",
                      "invalid_blocks_format"})
 FALLBACK_LIMIT = 39_000  # Slack's text limit is 40,000; room for the note
-DEFAULT_NOTE = "(shortened: the full text was too long for one Slack message)"
 NOTICE_EVENT = "deskbot_notice"  # the metadata event_type of deskbot's notice posts
 LOOK_BACK = 100  # the channel's newest top-level messages searched for an unsure post
 THREAD_PAGES = 10  # pages of 200 replies searched in a thread, at most
@@ -125,7 +125,7 @@ class SlackSender:
     shortened plain-text fallback ends with.
     """
 
-    def __init__(self, db: Database, client_for: ClientFor, *, note: str = DEFAULT_NOTE,
+    def __init__(self, db: Database, client_for: ClientFor, *, note: str | None = None,
                  forget_client: Callable[[str], None] | None = None,
                  max_file_mb: int = 25, extra_admins: Iterable[str] = ()) -> None:
         self.db = db
@@ -242,6 +242,7 @@ class SlackSender:
         """Carry out the plan's steps in order; what they learned, together."""
         found = Delivery()
         for step in plan.steps:
+            ctx.locale = getattr(step, "locale", ctx.locale)
             done = await self._steps[type(step)](client, ctx, plan, step)
             if done is not None:
                 found.conversation_links.update(done.conversation_links)
@@ -617,19 +618,20 @@ class SlackSender:
             if _error(exc) not in TOO_BIG:
                 raise
             log.warning("slack: %s: %s; sending it as plain text", ctx, _error(exc))
-        fallback: dict[str, Any] = {"text": self._shortened(message, plain)}
+        fallback: dict[str, Any] = {"text": self._shortened(message, plain, ctx.locale)}
         if call.__name__ == "chat_update":
             fallback["blocks"] = []  # the old blocks would stay otherwise
         return await call(**where, **fallback)
 
-    def _shortened(self, message: dict[str, Any], plain: str | None) -> str:
+    def _shortened(self, message: dict[str, Any], plain: str | None, locale: str) -> str:
         # Raw user text is escaped here; the rendered `text` of a card is escaped already.
         text = _escape(plain) if plain is not None else str(message.get("text") or "")
         if not text.strip():
             text = _escape(" ".join(_block_texts(message.get("blocks") or [])))
+        note = self.note or t("fallback.slack_shortened", locale)
         if len(text) > FALLBACK_LIMIT:
-            text = text[:FALLBACK_LIMIT].rstrip() + "…\n" + self.note
-        return text or self.note
+            text = text[:FALLBACK_LIMIT].rstrip() + "…\n" + note
+        return text or note
 
 
 def _message_of(answer: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from bot.file_relay import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.send_pace import SendLimiter, no_client_retries
 from cards import teams as teams_cards
+from cards.i18n import t
 from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown
 from conversations import delivery_plan
 from conversations.delivery_plan import (
@@ -84,7 +85,6 @@ ConnectorFor = Callable[[str], Awaitable[ConnectorClient]]
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 TOO_BIG = frozenset({400, 413})  # MessageSizeTooBig, or a card Teams will not take
 TEXT_LIMIT = 20_000  # characters of a plain-text fallback: well inside Teams' ~28 KB
-DEFAULT_NOTE = "(shown as text: the card could not be sent)"
 # A URL in a markdown link keeps what it is made of, but parentheses and spaces.
 LINK_SAFE = ":/?#[]@!$&'*+,;=%~-._"
 
@@ -128,7 +128,7 @@ class TeamsSender:
 
     def __init__(self, db: Database, connector_for: ConnectorFor, addresses: Addresses, *,
                  bot_id_fallback: str, limiter: SendLimiter | None = None,
-                 note: str = DEFAULT_NOTE, max_file_mb: int = 25) -> None:
+                 note: str | None = None, max_file_mb: int = 25) -> None:
         self.db = db
         self.max_file_mb = max_file_mb
         self.connector_for = connector_for
@@ -215,6 +215,7 @@ class TeamsSender:
         """Carry out the plan's steps in order; what they learned, together."""
         found = Delivery()
         for step in plan.steps:
+            ctx.locale = getattr(step, "locale", ctx.locale)
             done = await self._steps[type(step)](ctx, plan, step)
             if done is not None:
                 found.conversation_links.update(done.conversation_links)
@@ -518,8 +519,9 @@ class TeamsSender:
         # Raw user text is escaped here; the fallback of a rendered card is escaped already.
         text = (fit_markdown(plain, TEXT_LIMIT) if plain is not None
                 else clip_markdown(str(activity.get("text") or ""), TEXT_LIMIT))
+        note = self.note or t("fallback.teams_as_text", ctx.locale)
         await self.limiter.acquire(key)
-        return await call({"type": "message", "text": f"{text}\n\n{self.note}".strip(),
+        return await call({"type": "message", "text": f"{text}\n\n{note}".strip(),
                            "attachments": []})
 
 

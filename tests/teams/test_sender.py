@@ -28,7 +28,7 @@ from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role, resolve_actor
 from storage.database import Database
 from storage.journal import write_notice
-from storage.models import Conversation, Message, OutboxNotice, Person, Workspace
+from storage.models import Conversation, Desk, Message, OutboxNotice, Person, Workspace
 from tests.fakes.bot_connector import THREAD, Call, FakeBotConnector
 from tests.fakes.teams_activities import TeamsActivities
 from tests.integration.world import World
@@ -591,3 +591,20 @@ async def test_every_activity_sent_for_a_notice_is_marked_with_it(rig: Rig) -> N
     assert sorted(kinds.values()) == sorted([NoticeKind.CARD_POST,
                                              NoticeKind.RELAY_TO_AGENTS,
                                              NoticeKind.RELAY_TO_AGENTS])
+
+
+async def test_the_text_fallback_says_its_note_in_the_desk_s_language(rig: Rig) -> None:
+    async with rig.db.unit_of_work() as uow:
+        desk = await uow.session.get(Desk, rig.desks["IT"].id)
+        assert desk is not None
+        desk.language = "he"
+        await uow.commit()
+    conversation = await rig.open()
+    await rig.settle()
+    root = (await rig.conversation(conversation.ref)).agent_thread
+    rig.connector.fail_next("send", 413, code="MessageSizeTooBig")
+    await rig.run(commands.requester_message, rig.people["eli"], conversation.ref, "hello")
+    await rig.settle()
+    [relay] = rig.connector.thread(rig.it.channel_id, root)
+    assert relay["text"].endswith("(מוצג כטקסט: לא הצלחנו לשלוח את הכרטיס)")
+    assert "shown as text" not in relay["text"]
