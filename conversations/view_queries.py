@@ -52,7 +52,7 @@ from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
 from desks.policy import policy_of
-from desks.wording import Words, chain, code, refs
+from desks.wording import Words, chain, refs
 from storage.database import UnitOfWork
 from storage.models import AgentMark, Conversation, Desk, Event, Message, PendingRequest, Person
 
@@ -453,8 +453,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
         said += summary_words(policy, names, desk_names)
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
-    # Settings deskbot does not know: their stored key and value, as they are.
-    said += [(Words("config_line.stored_setting", setting=code(key)), _setting(value))
+    # Settings deskbot does not know: their stored key (as words) and value, as they are.
+    said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
+              _setting(value))
              for key, value in sorted(settings.items())]
     lines = [(plain(label), plain(value)) for label, value in said]
     return DeskConfig(

@@ -297,7 +297,8 @@ async def test_the_not_ready_notice_is_said_in_the_readers_language(world: World
 
 async def test_admin_show_says_none_and_unknown_settings_in_words(world: World):
     """`/desk admin show` of a desk without targets and with a setting deskbot does not
-    know: "none" and the setting's label come from the catalogue (its key as stored)."""
+    know: "none" comes from the catalogue, the setting's label is its stored key as words
+    (in Hebrew after "הגדרה שמורה")."""
     from cards.i18n import PSEUDO_LOCALE, settings_lines
     from conversations import view_queries as views
     from storage.models import Desk
@@ -313,12 +314,12 @@ async def test_admin_show_says_none_and_unknown_settings_in_words(world: World):
         assert desk is not None
         view = await views.desk_config(uow, desk)
     lines = dict(settings_lines(view, "en"))
-    assert lines["Stored setting `legacy_tags`"] == "none", lines
+    assert lines["Legacy tags"] == "none", lines  # the stored key, as words
     hebrew = dict(settings_lines(view, "he"))
-    assert hebrew["הגדרה שמורה \u2068`legacy_tags`\u2069"] == "אין", hebrew
-    assert lines["Stored setting `sla_first_response`"] == "none", lines
+    assert hebrew["הגדרה שמורה \u2068Legacy tags\u2069"] == "אין", hebrew
+    assert lines["Sla first response"] == "none", lines
     pseudo = settings_lines(view, PSEUDO_LOCALE)
-    assert ("⟦Stored setting ⟧`legacy_tags`", "⟦none⟧") in pseudo, pseudo
+    assert ("Legacy tags", "⟦none⟧") in pseudo, pseudo
     # No target at all is "none" in words too (`/desk admin show`, `admin sla`).
     from desks.policy import targets_text
     from desks.wording import Words
