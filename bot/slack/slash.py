@@ -112,10 +112,11 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
                                      note_prefix=ctx.note_prefix)
     except Exception:  # run_prepared answers bad input itself; this is a bug, not input
         log.exception("/desk failed in team %s", team_id)
-        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
-    # In the caller's language as it is after the command (`language he` answers in Hebrew).
-    _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
-    answer = answer_of(outcome, locale=person_locale(people[caller.user_id]))
+        _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"),
+                          locale=person_locale(people[caller.user_id]))
+    # run_prepared says it in the caller's language as it is after the command.
+    answer = answer_of(outcome)
     waiter = ctx.answers.claim(row.delivery_id)
     if waiter is not None:
         async def hand_over() -> None:

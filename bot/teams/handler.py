@@ -231,20 +231,19 @@ async def _command(ctx: TeamsContext, uow: UnitOfWork, activity: dict[str, Any],
                     channel_is_dm=personal)
     # Teams names people inline: preparing reads only the database, never the platform.
     prepared = await prepare_command(ctx.db, caller, text, directory=ctx.directory())
-    locale: str | None = None
     try:
+        # Said in the caller's language as it is after the command (`language he`
+        # answers in Hebrew): run_prepared reads it.
         outcome = await run_prepared(uow, caller, prepared, extra_admins=ctx.admins,
                                      note_prefix=ctx.note_prefix)
-        # In the caller's language as it is after the command (`language he` answers
-        # in Hebrew).
-        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
-        locale = person_locale(person)
     except Exception:  # bad input is answered by run_prepared; this is a bug
         log.exception("teams: command failed in tenant %s", tenant)
-        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"))
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        outcome = Outcome(Reply.of(Words("command.failed"), kind="error"),
+                          locale=person_locale(person))
 
     async def answer() -> None:
-        await reply(ctx, activity, outcome.view, locale=locale or outcome.locale)
+        await reply(ctx, activity, outcome.view, locale=outcome.locale)
     return answer
 
 
