@@ -52,12 +52,6 @@ def megabytes(size: int) -> str:
     return f"{max(value, 0.1):.1f}".rstrip("0").rstrip(".") + " MB"
 
 
-def too_big_words(name: str, size: int | None, limit_mb: int) -> str:
-    """What the author of a file past the limit is told."""
-    said = f"{isolated(name)} is {megabytes(size)}" if size else f"{isolated(name)} is too big"
-    return f"{said}; I can carry files up to {limit_mb} MB, so it was not sent."
-
-
 def within_limit(files: Iterable[SharedFile], limit_mb: int) -> tuple[list[SharedFile],
                                                                        list[str]]:
     """Split `files` into those to keep and the refusals (in English) for those past
@@ -140,5 +134,5 @@ def subject_of(files: Sequence[SharedFile]) -> str:
 
 
 __all__ = ["DEFAULT_MAX_FILE_MB", "SharedFile", "held", "hold", "isolated", "keep",
-           "megabytes", "of_message", "relay", "subject_of", "too_big_words",
+           "megabytes", "of_message", "relay", "subject_of",
            "within_limit", "within_limit_said"]
