@@ -15,6 +15,10 @@ class Answers:
     gave up is no longer there to claim (the answer goes through the outbox), and a
     claimed one is answered right after the commit, unless it gave up meanwhile (it is
     then cancelled, and the processor sends the answer through the outbox after all).
+
+    A burst lasts until the processor answers again with no ack waiting (`claim`): the
+    waiters leaving when it begins do not end it, since the commands they gave up on are
+    still queued, so a few more arriving behind them would wait in vain.
     """
 
     def __init__(self, crowd: int = 4) -> None:
@@ -22,6 +26,7 @@ class Answers:
         # More acks than this waiting at once is a burst: the commands queue up in the
         # inbox, so their answers cannot come soon. Later ones do not wait at all, and
         # those waiting stop (`_burst`), except the ones that run at once (`_patient`).
+        # It ends when the processor claims an answer and no ack waits any more.
         self.crowd = crowd
         self._burst = asyncio.Event()
         self._patient: set[str] = set()
@@ -31,9 +36,9 @@ class Answers:
 
     def expect(self, key: str, *, always: bool = False) -> bool:
         """Start waiting for the answer to delivery `key`; False (and no waiting) in a
-        burst, when `crowd` acks wait already, unless `always` (a command that runs at
-        once, out of its turn)."""
-        if len(self._waiting) >= self.crowd and not always:
+        burst (`crowd` acks wait already, or did and the processor has not answered
+        since), unless `always` (a command that runs at once, out of its turn)."""
+        if (self._burst.is_set() or len(self._waiting) >= self.crowd) and not always:
             self._burst.set()
             return False
         self._waiting[key] = asyncio.get_running_loop().create_future()
@@ -48,8 +53,14 @@ class Answers:
         task.add_done_callback(self._running.discard)
 
     def claim(self, key: str) -> asyncio.Future[dict] | None:
-        """The waiter of `key`, taken; None when nobody waits (any more)."""
-        return self._drop(key)
+        """The waiter of `key`, taken; None when nobody waits (any more). The processor
+        answering in its turn (not a command run out of it) with no ack left waiting ends
+        a burst."""
+        in_turn = key not in self._patient
+        future = self._drop(key)
+        if in_turn and not self._waiting:
+            self._burst.clear()
+        return future
 
     def forget(self, key: str) -> None:
         """Stop waiting for `key` (the delivery was not stored as new)."""
@@ -58,8 +69,6 @@ class Answers:
     def _drop(self, key: str) -> asyncio.Future[dict] | None:
         future = self._waiting.pop(key, None)
         self._patient.discard(key)
-        if not self._waiting:
-            self._burst.clear()  # the burst is over
         return future
 
     async def wait(self, key: str, budget: float) -> dict | None:
