@@ -260,7 +260,9 @@ def ask(view: AskModal, locale: str) -> Card:
         return render("ask.j2", locale, scale, view=view, desk_choices=choices,
                       initial_desk=choices[0][1] if len(choices) == 1 else None,
                       initial_text=clip(view.text, 3000) if view.text.strip() else "",
-                      submit=data(view.private_metadata))
+                      submit=data(view.private_metadata),
+                      level_choices=[(tr("matrix.level_" + level, locale=locale), level)
+                                     for level in LEVELS])
     return fitted(build)
 
 
