@@ -160,11 +160,16 @@ def categories_of(raw: Any, targets: Callable[[Any], dict[int, timedelta]]
         if not isinstance(sla, Mapping) or any(k not in ("first_response", "resolution")
                                                for k in sla):
             raise InvalidInput("category.sla_form", example=SLA_EXAMPLE)
-        found.append(Category(name, targets(sla.get("first_response")),
-                              targets(sla.get("resolution"))))
+        found.append(Category(name, targets(_every(sla.get("first_response"))),
+                              targets(_every(sla.get("resolution")))))
     if len(found) > MAX_CATEGORIES:
         raise InvalidInput("category.too_many", count=MAX_CATEGORIES)
     return tuple(found)
+
+
+def _every(raw: Any) -> Any:
+    """A target written as one duration (`resolution: 4h`) is every priority's."""
+    return {"default": raw} if isinstance(raw, str) else raw
 
 
 def stored_categories(categories: tuple[Category, ...],
