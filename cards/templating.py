@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 from cards import dates
 from cards.text import isolate, stars
 from conversations import button_ids
+from conversations.view_models import LEVELS
 
 # What the templates branch on (the same words as the view models).
 STATUSES = ("new", "open", "waiting", "on_hold", "resolved", "closed")
@@ -26,7 +27,7 @@ def environment(folder: str, filters: dict[str, Callable[..., Any]],
     """A strict environment over `cards/templates/<folder>` with the shared filters
     (tojson, chunks, age and service_day in the template's `locale`, stars, isolated:
     user text set apart by FSI…PDI where no catalogue line does it) and globals
-    (actions, STATUSES, SLA_STATES, VIEWS), plus the platform's own."""
+    (actions, STATUSES, SLA_STATES, VIEWS, LEVELS), plus the platform's own."""
     env = Environment(
         loader=PackageLoader("cards", f"templates/{folder}"),
         undefined=StrictUndefined,
@@ -38,7 +39,7 @@ def environment(folder: str, filters: dict[str, Callable[..., Any]],
     env.filters.update(tojson=tojson, chunks=chunks, age=_age, service_day=_service_day,
                        stars=stars, isolated=isolate, **filters)
     env.globals.update(actions=button_ids, STATUSES=STATUSES, SLA_STATES=SLA_STATES,
-                       VIEWS=QUEUE_VIEWS, **globals_)
+                       VIEWS=QUEUE_VIEWS, LEVELS=LEVELS, **globals_)
     return env
 
 

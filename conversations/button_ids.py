@@ -20,6 +20,10 @@ UNPIN = "ticket.unpin"
 PRIORITY = "ticket.priority"  # select; option value "1".."5"
 STATUS = "ticket.status"  # select; option value waiting | on_hold | open | resolved
 CLOSE = "ticket.close"
+CATEGORY = "ticket.category"  # select; option value: a category name (an inquiry: convert)
+MAKE_TICKET = "ticket.make_ticket"  # a desk without categories: convert; value "<ref>"
+IMPACT = "ticket.impact"  # select (matrix on); option value high | medium | low
+URGENCY = "ticket.urgency"  # select (matrix on); option value high | medium | low
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
@@ -42,9 +46,11 @@ ASK_DESK_BLOCK = "ask_desk"
 ASK_DESK = "ask.desk"  # select inside ASK_DESK_BLOCK; option value: desk slug
 ASK_TEXT_BLOCK = "ask_text"
 ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
+ASK_URGENCY_BLOCK = "ask_urgency"
+ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | low
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
-                  PRIORITY, STATUS, CLOSE)
+                  PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS

@@ -30,6 +30,7 @@ from desks.errors import (
 from desks.notices import NoticeKind
 from desks.permissions import Actor, desk_role, served_desk_ids
 from desks.service import missing_for_ready, require_ready_desk
+from desks.ticket_policy import level
 from desks.wording import Words, chain, code
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
@@ -245,7 +246,8 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
                             requester_thread: str | None = None,
                             requester_side_id: str | None = None,
                             via: str = "dm", follows: Conversation | None = None,
-                            files: Sequence[shared_files.SharedFile] = ()) -> Posted:
+                            files: Sequence[shared_files.SharedFile] = (),
+                            urgency: str | None = None) -> Posted:
     """Open a request on `desk` from `requester` with its first message.
 
     Posts the ticket card in the agent channel, sends the receipt, and tells the
@@ -253,6 +255,8 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     employee asked (the receipt and later updates go there). `files` shared with
     the message go to the card's thread after the card. Past the person's
     opening limit it is refused (`opening_limits.TooManyRequests`) and nothing is opened.
+    `urgency` (high | medium | low) is the requester's, from an intake form: with the
+    desk's impact × urgency matrix on, the priority follows from it.
     """
     desk = await _current_desk(uow, desk)
     await require_ready_desk(uow, desk)  # no card nobody would see, no promise nobody keeps
@@ -260,11 +264,14 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
         raise NotPermitted("request.other_workspace_desk")
     text = _words(text, files, example="message.example_ask")
     await opening_limits.check_opening(uow, requester)
+    urgency = level(urgency) if urgency else None
+    matrix = sla.desk_policy(desk).matrix
     now = uow.clock.now()
     conversation = Conversation(
         workspace_id=desk.workspace_id, ref=await _next_ref(uow, desk.workspace_id),
         desk_id=desk.id, requester_id=requester.id, kind="inquiry", status=Status.NEW,
-        priority=3, subject=_subject(text) or shared_files.subject_of(files),
+        priority=matrix.priority(None, urgency) if matrix.on else 3, urgency=urgency,
+        subject=_subject(text) or shared_files.subject_of(files),
         follows_id=follows.id if follows else None,
         opened_at=now, updated_at=now, last_requester_message_at=now,
         requester_channel=requester_channel, requester_thread=requester_thread,
@@ -693,8 +700,12 @@ async def set_priority(uow: UnitOfWork, actor: Actor, ref: str | int,
                        priority: str | int) -> Conversation:
     """Set priority 1–5; the SLA due times are computed again with its targets."""
     value = parse_priority(priority)
-    conversation, _ = await _for_agent(uow, actor, ref)
+    conversation, desk = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
+    if sla.desk_policy(desk).matrix.on:
+        raise WrongState("matrix.priority_follows", ref=conversation.ref, desk=desk.name,
+                         impact=code(f"/desk impact {conversation.ref} low|medium|high"),
+                         urgency=code(f"/desk urgency {conversation.ref} low|medium|high"))
     if conversation.priority == value:
         raise WrongState("request.already_priority", ref=conversation.ref, priority=value)
     old, conversation.priority = conversation.priority, value

@@ -66,6 +66,7 @@ class QueueItem:
     # The desk's settings, for its service window (a countdown while the desk is closed
     # names the day and time instead).
     desk_settings: Mapping[str, Any] | None = field(default=None, hash=False)
+    category: str | None = None  # the ticket category, when filed under one
 
 
 async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASSIGNED,
@@ -120,7 +121,8 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                   resolution_warn_at=c.resolution_warn_at,
                   resolution_warned_at=c.resolution_warned_at,
                   resolution_breached_at=c.resolution_breached_at,
-                  sla_paused_at=c.sla_paused_at, desk_settings=desk_settings)
+                  sla_paused_at=c.sla_paused_at, desk_settings=desk_settings,
+                  category=c.category)
         for c, desk_name, desk_settings, requester_name, assignee_name, is_pinned, is_unread
         in rows.all()
     ]

@@ -76,7 +76,8 @@ def _event(uow: UnitOfWork, conversation: Conversation, kind: str, **data: Any) 
 
 
 async def refresh_due_times(uow: UnitOfWork, conversation: Conversation) -> None:
-    """(Re)compute the SLA due times from `opened_at` with the desk's targets now.
+    """(Re)compute the SLA due times from `opened_at` with the desk's targets now (a
+    ticket's: its category's), so the business time already passed counts.
 
     Flags whose moment moved into the future are cleared, so they can fire again.
     """
@@ -88,8 +89,7 @@ async def refresh_due_times(uow: UnitOfWork, conversation: Conversation) -> None
     paused = timedelta(seconds=conversation.sla_paused_seconds or 0)
     start = conversation.opened_at
     percent = policy.sla.warning_percent / 100
-    first = policy.sla.first_response_for(conversation.priority)
-    resolution = policy.sla.resolution_for(conversation.priority)
+    first, resolution = targets_of(policy, conversation)
     settings = desk.settings
     conversation.first_response_due_at = calendar.add(settings, start, first + paused)
     conversation.first_response_warn_at = calendar.add(settings, start, first * percent + paused)
@@ -97,6 +97,15 @@ async def refresh_due_times(uow: UnitOfWork, conversation: Conversation) -> None
     conversation.resolution_warn_at = calendar.add(settings, start,
                                                    resolution * percent + paused)
     _rearm(conversation, uow.clock.now())
+
+
+def targets_of(policy: DeskPolicy, conversation: Conversation) -> tuple[timedelta, timedelta]:
+    """(first response, resolution) targets of `conversation`: a ticket's category's
+    where it has its own, else the desk's, for its priority."""
+    if conversation.kind == "ticket":
+        return policy.ticket_targets(conversation.category, conversation.priority)
+    return (policy.sla.first_response_for(conversation.priority),
+            policy.sla.resolution_for(conversation.priority))
 
 
 def _rearm(conversation: Conversation, now: datetime) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 
 ELLIPSIS = "…"
+# Impact and urgency levels, as cards offer them (`desks.ticket_policy.LEVELS`).
+LEVELS = ("high", "medium", "low")
 
 
 def clip(text: str, limit: int) -> str:
@@ -88,6 +90,14 @@ class TicketCard:
     # Agents who marked it unread (`/desk unread`): the card says so, for them.
     unread_for: tuple[PersonRef, ...] = ()
     language: str = "en"  # the desk's: a right-to-left one makes the card read so
+    category: str | None = None  # the ticket category it is filed under
+    # Offered by the ticket control: the desk's categories (an inquiry: "Make ticket").
+    categories: tuple[str, ...] = ()
+    # The desk's impact × urgency matrix is on: the card shows (and sets) impact and
+    # urgency (high | medium | low, None when not said) instead of setting priority.
+    matrix: bool = False
+    impact: str | None = None
+    urgency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,9 +241,10 @@ class RelayToRequester:
 class RequesterUpdate:
     """A change the requester should hear about.
 
-    `what`: picked_up | status | transferred | closed | reopened | released.
+    `what`: picked_up | status | transferred | closed | reopened | released | ticket.
     `status` is set for what=status (waiting, on_hold, open, resolved); `agent` for
-    picked_up; `to_desk` for transferred; `note` for closed (the closing note).
+    picked_up; `to_desk` for transferred; `note` for closed (the closing note);
+    `category` for ticket (converted to a ticket of that category, if any).
     """
 
     ref: int
@@ -243,6 +254,7 @@ class RequesterUpdate:
     status: str | None = None
     to_desk: str | None = None
     note: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +335,7 @@ class QueueRow:
     unread: bool
     sla: SlaState = field(default_factory=SlaState)
     link: str | None = None  # to the card's thread
+    category: str | None = None  # a ticket's (or a filed inquiry's) category
 
 
 @dataclass(frozen=True)
@@ -455,6 +468,9 @@ class AskModal:
     text: str
     desks: tuple[DeskOption, ...]
     private_metadata: str = ""  # adapter's own state (source channel and message), ≤ 3000
+    # Ask how urgent it is (high | medium | low, medium chosen): some desk offered has
+    # the impact × urgency matrix on.
+    urgency: bool = False
 
 
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt

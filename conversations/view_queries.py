@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, intake, queues
+from conversations import commands, intake, queues, sla
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -130,6 +130,7 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
                    if person.id != conversation.assignee_id)
     other_desks = tuple(desk_option(d) for d in await desks.list_desks(uow, desk.workspace_id)
                         if d.id != desk.id)
+    policy = sla.desk_policy(desk)
     return TicketCard(
         ref=conversation.ref, desk=desk_option(desk), subject=conversation.subject,
         first_message=clip(first, commands.CARD_EXCERPT), whole_in_thread=whole_in_thread,
@@ -141,7 +142,10 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
+        category=conversation.category,
+        categories=tuple(c.name for c in policy.categories), matrix=policy.matrix.on,
+        impact=conversation.impact, urgency=conversation.urgency)
 
 
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
@@ -292,9 +296,11 @@ async def requester_update(uow: UnitOfWork, conversation: Conversation,
     if what == "moved":
         to_desk = await _desk_name(uow, payload.get("desk_id") or conversation.desk_id)
     status = payload.get("status")
+    category = payload.get("category")
     return RequesterUpdate(ref=conversation.ref, what=UPDATE_WHAT.get(what, what),
                            desk=await _desk_name(uow, conversation.desk_id), agent=agent,
-                           status=str(status) if status else None, to_desk=to_desk)
+                           status=str(status) if status else None, to_desk=to_desk,
+                           category=str(category) if category else None)
 
 
 # Events that ask "Did this solve it?" and events that are the requester's answer.
@@ -344,7 +350,7 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
                     unread=item.unread,
                     sla=sla_state(item, now) if now else SlaState(),
-                    link=link)
+                    link=link, category=item.category)
 
 
 def queue_list(items: Iterable[QueueItem], view: str, desk: str | None = None,

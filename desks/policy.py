@@ -31,6 +31,16 @@ from datetime import timedelta
 from typing import Any
 
 from desks.errors import InvalidInput
+from desks.ticket_policy import (
+    DEFAULT_CATEGORIES,
+    Category,
+    Matrix,
+    categories_of,
+    find_category,
+    matrix_of,
+    stored_categories,
+    stored_matrix,
+)
 from desks.window_grammar import (
     WindowConfig,
     format_duration,
@@ -54,7 +64,7 @@ STALL_KINDS = tuple(DEFAULT_STALL)
 SLA_KINDS = ("first_response", "resolution")
 # The keys of `settings` that belong to the policy (`settings_with` rewrites them all).
 POLICY_KEYS = ("hours", "time_zone", "holidays", "closed_dates", "sla", "stall",
-               "auto_close_after", "oncall", "escalate_to")
+               "auto_close_after", "oncall", "escalate_to", "categories", "matrix")
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,19 @@ class DeskPolicy:
     auto_close_after: timedelta = DEFAULT_AUTO_CLOSE
     oncall: tuple[str, ...] = ()  # platform user ids of on-call agents
     escalate_to: str | None = None  # the next tier's desk slug, on a resolution breach
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES  # ticket categories
+    matrix: Matrix = field(default_factory=Matrix)  # impact × urgency → priority
+
+    def ticket_targets(self, category: str | None, priority: int) -> tuple[timedelta, timedelta]:
+        """(first response, resolution) of a ticket of `category` at `priority`: the
+        category's own targets where it has them, else the desk's."""
+        own = find_category(self.categories, category) if category else None
+        first = self.sla.first_response_for(priority)
+        resolution = self.sla.resolution_for(priority)
+        if own is not None:
+            first = own.first_response.get(priority, first)
+            resolution = own.resolution.get(priority, resolution)
+        return first, resolution
 
 
 def _priority(key: Any) -> int:
@@ -155,6 +178,8 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
         if settings.get("auto_close_after") else DEFAULT_AUTO_CLOSE,
         oncall=tuple(settings.get("oncall") or ()),
         escalate_to=escalation_slug(settings.get("escalate_to")),
+        categories=categories_of(settings.get("categories"), _targets),
+        matrix=matrix_of(settings.get("matrix")),
     )
 
 
@@ -188,6 +213,8 @@ def settings_with(settings: Mapping[str, Any] | None, policy: DeskPolicy) -> dic
     merged["oncall"] = list(policy.oncall)
     if policy.escalate_to is not None:  # absent when off: older settings compare equal
         merged["escalate_to"] = policy.escalate_to
+    merged["categories"] = stored_categories(policy.categories, _stored_targets)
+    merged["matrix"] = stored_matrix(policy.matrix)
     return merged
 
 
@@ -246,7 +273,34 @@ def summary_words(policy: DeskPolicy, names: Mapping[str, str] | None = None,
         (Words("config_line.oncall"),
          Words("common.list", items=oncall) if oncall else Words("common.nobody")),
         (Words("config_line.escalation"), escalation_words(policy, desk_names)),
+        (Words("category.config_line"), categories_words(policy)),
+        (Words("matrix.config_line"),
+         Words("matrix.config_on" if policy.matrix.on else "matrix.config_off")),
     ]
+
+
+def categories_words(policy: DeskPolicy) -> str | Words:
+    """The desk's ticket categories, each with its own targets if it has any:
+    `Incident (first response 30m, resolution 1d), Service request, IMAC`."""
+    if not policy.categories:
+        return Words("common.none")
+    return Words("common.list", items=tuple(category_words(c) for c in policy.categories))
+
+
+def category_words(category: Category) -> str | Words:
+    """One category as shown, with its own targets if it has any."""
+    if not category.first_response and not category.resolution:
+        return category.name
+    return Words("category.config_sla", name=category.name,
+                 targets=category_targets(category))
+
+
+def category_targets(category: Category) -> Words:
+    """A category's own targets: `first response 30m, resolution the desk's`."""
+    def own(targets: Mapping[int, timedelta]) -> str | Words:
+        return targets_text(targets) if targets else Words("category.desk_target")
+    return Words("category.config_targets", first_response=own(category.first_response),
+                 resolution=own(category.resolution))
 
 
 def escalation_words(policy: DeskPolicy, desk_names: Mapping[str, str] | None = None) -> Words:
@@ -366,6 +420,10 @@ def settings_problems(settings: Any) -> list[Problem]:
                                        "`[U0123ABC]`."))
         elif key == "escalate_to":
             _check(problems, path, escalation_slug, value)
+        elif key == "categories":
+            _check(problems, path, lambda v: categories_of(v, _targets), value)
+        elif key == "matrix":
+            _check(problems, path, matrix_of, value)
         elif key == "reopen_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not (
                     1 <= value <= MAX_REOPEN_DAYS):

@@ -38,6 +38,7 @@ from desks.policy import (
     slugify,
     warning_percent,
 )
+from desks.ticket_policy import MAX_CATEGORIES, Category, clean_category, find_category
 from desks.window_grammar import (
     parse_country,
     parse_date,
@@ -706,3 +707,53 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
         oncall = tuple(i for i in policy.oncall if i not in ids)
     policy = replace(policy, oncall=oncall)
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
+
+
+async def add_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, name: str,
+                       first_response: timedelta | None = None,
+                       resolution: timedelta | None = None) -> PolicyChange:
+    """Add a ticket category, or give an existing one (any case) the targets named.
+
+    Targets are for every priority; the desk's own apply where a category has none.
+    """
+    name = clean_category(name)
+
+    def change(policy: DeskPolicy) -> DeskPolicy:
+        found = find_category(policy.categories, name)
+        if found is None and len(policy.categories) >= MAX_CATEGORIES:
+            raise InvalidInput("category.too_many", count=MAX_CATEGORIES)
+        category = found or Category(name)
+        if first_response is not None:
+            category = replace(category, first_response=dict.fromkeys(PRIORITIES,
+                                                                       first_response))
+        if resolution is not None:
+            category = replace(category, resolution=dict.fromkeys(PRIORITIES, resolution))
+        if found is None:
+            categories = (*policy.categories, category)
+        else:
+            categories = tuple(category if c is found else c for c in policy.categories)
+        return replace(policy, categories=categories)
+    return await _change_policy(uow, actor, desk_name, change)
+
+
+async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                          name: str) -> PolicyChange:
+    """Remove a ticket category; requests filed under it keep the name (and a ticket of
+    it, from its next change on, the desk's targets)."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    policy = policy_of(desk.settings)
+    found = find_category(policy.categories, name)
+    if found is None:
+        raise InvalidInput("category.not_on_desk", name=name[:80], desk=desk.name,
+                           categories=tuple(c.name for c in policy.categories)
+                           or Words("common.none"))
+    policy = replace(policy, categories=tuple(c for c in policy.categories if c is not found))
+    return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
+
+
+async def set_matrix(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                     on: bool) -> PolicyChange:
+    """Turn the impact × urgency matrix on or off (its table is kept either way)."""
+    return await _change_policy(uow, actor, desk_name,
+                                lambda policy: replace(policy,
+                                                       matrix=replace(policy.matrix, on=on)))

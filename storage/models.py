@@ -160,6 +160,10 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     priority: Mapped[int] = mapped_column(Integer, default=3)
     category: Mapped[str | None] = mapped_column(String(80))
+    # Impact (set by an agent) and urgency (picked by the requester) when the desk's
+    # impact × urgency matrix gives the priority: high | medium | low, or NULL.
+    impact: Mapped[str | None] = mapped_column(String(8))
+    urgency: Mapped[str | None] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(200))
     # The conversation this one follows (a reply after the reopen window ran out).
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))

@@ -29,7 +29,8 @@ from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
-from conversations.view_models import AskModal, DeskOption, Settled
+from conversations.sla import desk_policy
+from conversations.view_models import LEVELS, AskModal, DeskOption, Settled
 from desks.errors import DeskbotError, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import find_person
@@ -299,7 +300,8 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
                            "ts": message.get("ts")})
     view = AskModal(text=typed(message.get("text") or ""),
                     desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks),
-                    private_metadata=metadata[:3000])
+                    private_metadata=metadata[:3000],
+                    urgency=any(desk_policy(d).matrix.on for d in desks))
     client = await ctx.client_for(team_id)
     await client.views_open(trigger_id=body["trigger_id"],
                             view=slack_cards.modal(view, locale=person_locale(asker)))
@@ -314,6 +316,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                  .get("selected_option") or {}).get("value")
     text = ((values.get(button_ids.ASK_TEXT_BLOCK, {}).get(button_ids.ASK_TEXT) or {})
             .get("value") or "")
+    urgency: Any = ((values.get(button_ids.ASK_URGENCY_BLOCK, {}).get(button_ids.ASK_URGENCY)
+                     or {}).get("selected_option") or {}).get("value")
     user_id = body["user"]["id"]
     profiles = await ctx.people.lookup(team_id, [user_id])
     async with ctx.db.unit_of_work() as uow:
@@ -335,7 +339,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             desk = await find_desk(uow, people[user_id].workspace_id, slug)
             if desk is None:
                 raise UnknownDesk("ask.desk_gone")
-            await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
+            await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut",
+                                             urgency=urgency if urgency in LEVELS else None)
         except DeskbotError as error:
             said = say(error.words, locale) if error.words else error.message
             await ack(response_action="errors", errors={button_ids.ASK_TEXT_BLOCK: said[:150]})

@@ -28,7 +28,7 @@ from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
-from conversations.view_models import AgentHome, EmployeeHome, Settled
+from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, desk_locale, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
@@ -225,7 +225,9 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
         where: dict[str, Any] = ({"requester_channel": conversation_id,
                                   "requester_thread": activity.get("id"),
                                   "requester_side_id": activity.get("id")} if personal else {})
+        urgency = value_of(data, button_ids.ASK_URGENCY)
         posted = await commands.open_conversation(uow, person, desk, text, via="shortcut",
+                                                  urgency=urgency if urgency in LEVELS else None,
                                                   **where)
         said, locale = Words("intake.sent", desk=desk.name, ref=posted.conversation.ref), \
             person_locale(person)

@@ -24,6 +24,7 @@ from cards.slack.render import (
 from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
 from conversations import button_ids
 from conversations.view_models import (
+    LEVELS,
     AddOrNew,
     AgentNotification,
     CardMoved,
@@ -104,6 +105,8 @@ def ticket_card(card: TicketCard, locale: str) -> Message:
         priority_choices=[(tr("card.priority_option", stars=stars(n), n=n), str(n))
                           for n in range(1, 6)],
         priority_value=str(priority),
+        category_choices=[(name, name) for name in card.categories],
+        level_choices=[(tr("matrix.level_" + level), level) for level in LEVELS],
         status_choices=[(f"{tr('status_emoji.' + s)} {tr('status.' + s)}", s)
                         for s in SETTABLE_STATUSES])
 

@@ -19,6 +19,7 @@ from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
 from cards.text import FSI, PDI, stars, strip_bidi, user_text
 from conversations.view_models import (
+    LEVELS,
     AddOrNew,
     AgentHome,
     AgentNotification,
@@ -109,6 +110,8 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
             priority_choices=[(tr_("card.priority_option", stars=stars(n), n=n), str(n))
                               for n in range(1, 6)],
             priority_value=str(priority),
+            category_choices=[(name, name) for name in card.categories],
+            level_choices=[(tr_("matrix.level_" + level), level) for level in LEVELS],
             status_choices=[(f"{tr_('status_emoji.' + s)} {tr_('status.' + s)}", s)
                             for s in SETTABLE_STATUSES])
     return fitted(build)
@@ -257,7 +260,9 @@ def ask(view: AskModal, locale: str) -> Card:
         return render("ask.j2", locale, scale, view=view, desk_choices=choices,
                       initial_desk=choices[0][1] if len(choices) == 1 else None,
                       initial_text=clip(view.text, 3000) if view.text.strip() else "",
-                      submit=data(view.private_metadata))
+                      submit=data(view.private_metadata),
+                      level_choices=[(tr("matrix.level_" + level, locale=locale), level)
+                                     for level in LEVELS])
     return fitted(build)
 
 

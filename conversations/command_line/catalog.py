@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, requests
+from conversations.command_line import admin, admin_policy, requests, ticket_commands
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -75,7 +75,10 @@ _TOP = [
     _sub("new", "/desk new @employee desk text", "agent", requests.new),
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
-    _sub("ticket", "/desk ticket REF [category]", "later", admin.not_yet),
+    _sub("ticket", "/desk ticket REF [category]", "agent", ticket_commands.ticket),
+    _sub("category", "/desk category REF NAME", "agent", ticket_commands.category),
+    _sub("impact", "/desk impact REF low|medium|high", "agent", ticket_commands.impact),
+    _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
     _sub("escalate", "/desk escalate REF", "later", admin.not_yet),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
@@ -113,6 +116,10 @@ _ADMIN = [
     _sub("admin autoclose", "/desk admin autoclose DESK 7d", "admin", admin_policy.autoclose),
     _sub("admin escalate", "/desk admin escalate DESK to NEXTDESK | off",
          "admin", admin_policy.escalate),
+    _sub("admin categories",
+         "/desk admin categories DESK [add|remove NAME [sla first-response 30m resolution 1d]]",
+         "admin", ticket_commands.admin_categories),
+    _sub("admin matrix", "/desk admin matrix DESK on|off", "admin", ticket_commands.admin_matrix),
 ]
 
 TOP = {s.name: s for s in _TOP}

@@ -1000,7 +1000,11 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "off", "mine", "all", "unassigned", "IT", "hr", "Legal", "1001", "#1002", "9",
               "hold", "waiting", "resolved", "<@U_DANA|dana>", "<@U_ELI>", "<@U_NEW|new one>",
               "<#C_X|x>", "<#C_IT>", '"', '"Payroll team"', "“", "”", "//", ",", "and", "<@",
-              "שלום", "🙂", "\n", "\x00"]
+              "שלום", "🙂", "\n", "\x00",
+              # Tickets (issue 17): their commands, categories, levels, category SLA words.
+              "ticket", "category", "impact", "urgency", "categories", "matrix", "Incident",
+              '"Service request"', "imac", "sla", "first-response", "resolution", "30m", "1d",
+              "high", "medium", "low"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1011,7 +1015,10 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
     starts = st.sampled_from([*(s for s in VOCABULARY[:16]), "admin create", "admin show",
                               "admin agents IT add", "admin leads HR remove", "admin rename",
                               "admin intake IT", "admin routing IT keywords", "ask IT",
-                              "claim 1001", "transfer 1002", "status 1001", "close 1002"])
+                              "claim 1001", "transfer 1002", "status 1001", "close 1002",
+                              "ticket 1001", "category 1002", "impact 1001", "urgency 1002",
+                              "admin categories IT", "admin categories IT add",
+                              "admin categories HR remove", "admin matrix IT"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

@@ -99,6 +99,8 @@ async def test_show_lists_everything_compactly(helpdesk: Chat) -> None:
         "Auto-close": "14d after resolve",
         "On call": "Dana, Noa",
         "Escalation": "off",
+        "Ticket categories": "Incident, Service request, IMAC",
+        "Impact × urgency": "off: agents set priority",
     }
 
 

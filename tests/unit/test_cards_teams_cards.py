@@ -79,7 +79,8 @@ def test_ticket_buttons_are_executes_with_the_ref() -> None:
     # Held by Dana: Take over (and Unassign with the hand-offs), never Claim; six actions.
     assert top == [("Action.Execute", button_ids.TAKE_OVER, "Take over"),
                    ("Action.Execute", button_ids.PIN, "📌 Pin"),
-                   ("Action.ShowCard", None, "Transfer"), ("Action.ShowCard", None, "Priority"),
+                   ("Action.ShowCard", None, "Transfer"),
+                   ("Action.ShowCard", None, "Priority and ticket"),
                    ("Action.ShowCard", None, "Status"), ("Action.ShowCard", None, "Close")]
     assert not by_verb(card, button_ids.CLAIM)
     for verb in (button_ids.TAKE_OVER, button_ids.UNASSIGN, button_ids.PIN, button_ids.CLOSE):
@@ -144,7 +145,7 @@ def test_a_pinned_card_offers_unpin_and_a_closed_one_no_buttons() -> None:
     assert facts(pinned)["Status"] == "🟢 Open · 📌 Pinned"
     assert shown_text(pinned).count("Pinned") == 1 and shown_text(pinned).count("📌") == 1
     assert by_verb(pinned, button_ids.UNPIN) and not by_verb(pinned, button_ids.PIN)
-    assert facts(pinned)["Rating"] == "★★☆☆☆" and facts(pinned)["Kind"] == "ticket"
+    assert facts(pinned)["Rating"] == "★★☆☆☆" and facts(pinned)["Ticket"] == "🎫"
     closed = check_card(teams.card(teams_ticket(status="closed", pinned=True)))
     assert "actions" not in closed and "refresh" in closed
     assert facts(closed)["Status"] == "🔒 Closed"

@@ -45,7 +45,9 @@ def test_an_open_card_shows_every_field_and_control() -> None:
     found = controls(card)
     assert list(found) == [button_ids.TAKE_OVER, button_ids.UNASSIGN, button_ids.TRANSFER_AGENT,
                            button_ids.TRANSFER_DESK, button_ids.PIN, button_ids.PRIORITY,
-                           button_ids.STATUS, button_ids.CLOSE]
+                           button_ids.MAKE_TICKET, button_ids.STATUS, button_ids.CLOSE]
+    # An inquiry of a desk without categories: "Make ticket" converts it as it is.
+    assert found[button_ids.MAKE_TICKET]["value"] == "1042"
     assert found[button_ids.TAKE_OVER]["value"] == found[button_ids.UNASSIGN]["value"] == "1042"
     assert found[button_ids.PIN]["value"] == "1042"
     # Agents without a Slack id cannot be chosen (the select's value is the user id).
@@ -80,7 +82,7 @@ def test_a_pinned_rated_ticket_offers_unpin_and_says_pinned_once() -> None:
     card = check_message(slack.message(ticket("x", pinned=True, rating=2, kind="ticket")))
     shown = fields(card)
     assert shown["*Status*"] == "🟢 Open · 📌 Pinned" and shown["*Rating*"] == "★★☆☆☆"
-    assert shown["*Kind*"] == "ticket" and len(shown) == 9
+    assert shown["*Ticket*"] == "🎫" and len(shown) == 9
     # One marker: not in the header, not a field of its own as well (issue 14.7).
     assert texts(card).count("Pinned") == 1 and texts(card).count("📌") == 1
     assert "📌" not in card["blocks"][0]["text"]["text"]
