@@ -144,6 +144,13 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     return conversation, desk
 
 
+# For the commands of other modules (due dates, tiers): the same steps as these.
+async def agent_conversation(uow: UnitOfWork, actor: Actor,
+                             ref: str | int) -> tuple[Conversation, Desk]:
+    """The conversation `ref` (locked) and its desk; refused unless the actor works it."""
+    return await _for_agent(uow, actor, ref)
+
+
 async def _current_desk(uow: UnitOfWork, desk: Desk) -> Desk:
     # Callers may hold a Desk from an earlier unit of work; decide on the row as it is now.
     current = await uow.session.get(Desk, desk.id, populate_existing=True)
@@ -173,6 +180,23 @@ def _notice(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
             person_id: int | None = None, **payload: object) -> None:
     write_notice(uow, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
                  person_id=person_id, kind=kind, payload=dict(payload))
+
+
+def record(uow: UnitOfWork, conversation: Conversation, actor_id: int | None, kind: str,
+           **data: object) -> None:
+    """Append an event about the conversation (in the caller's unit of work)."""
+    _event(uow, conversation, actor_id, kind, **data)
+
+
+def tell(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
+         person_id: int | None = None, **payload: object) -> None:
+    """Write an outbox notice about the conversation."""
+    _notice(uow, conversation, kind, person_id, **payload)
+
+
+async def touch(uow: UnitOfWork, conversation: Conversation) -> None:
+    """After a change: `updated_at` now, and the clocks and timers follow."""
+    await _touch(uow, conversation)
 
 
 async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:

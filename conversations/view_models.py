@@ -88,6 +88,10 @@ class TicketCard:
     # Agents who marked it unread (`/desk unread`): the card says so, for them.
     unread_for: tuple[PersonRef, ...] = ()
     language: str = "en"  # the desk's: a right-to-left one makes the card read so
+    # A due date an agent set (`/desk due`), and how it stands: ok | warning | passed
+    # (none: no due date, or the request is done).
+    due_at: datetime | None = None
+    due_state: str = "none"
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,7 @@ class RequesterUpdate:
     status: str | None = None
     to_desk: str | None = None
     note: str | None = None
+    due_at: datetime | None = None  # what=due: the request's due date
 
 
 @dataclass(frozen=True)
@@ -323,6 +328,8 @@ class QueueRow:
     unread: bool
     sla: SlaState = field(default_factory=SlaState)
     link: str | None = None  # to the card's thread
+    due_at: datetime | None = None  # a due date an agent set, and how it stands
+    due_state: str = "none"
 
 
 @dataclass(frozen=True)

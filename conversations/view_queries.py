@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, intake, queues
+from conversations import commands, due_dates, intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -141,7 +141,15 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
+        due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()))
+
+
+def due_of(conversation: Conversation | QueueItem, now: datetime) -> str:
+    """How the request's due date stands (`conversations.due_dates.due_state`)."""
+    return due_dates.due_state(conversation.status, conversation.due_at,
+                               conversation.due_warn_at, conversation.due_warned_at,
+                               conversation.due_flagged_at, now)
 
 
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
@@ -214,7 +222,8 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
 
 SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
                     "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
-                    "requester.reminder": "requester_reminder"}
+                    "requester.reminder": "requester_reminder",
+                    "due.warning": "due_warning", "due.passed": "due_passed"}
 
 
 async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,
@@ -226,6 +235,8 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
         due = conversation.first_response_due_at
     elif target == "resolution":
         due = conversation.resolution_due_at
+    if kind in ("due.warning", "due.passed"):
+        due = conversation.due_at
     # A list comprehension: with `await` inside, a generator expression is an async one.
     mentions = [person_ref(await _person(uow, int(i))) for i in payload.get("mention_ids") or ()]
     what = SCHEDULER_ALERTS.get(kind, "other")
@@ -294,7 +305,8 @@ async def requester_update(uow: UnitOfWork, conversation: Conversation,
     status = payload.get("status")
     return RequesterUpdate(ref=conversation.ref, what=UPDATE_WHAT.get(what, what),
                            desk=await _desk_name(uow, conversation.desk_id), agent=agent,
-                           status=str(status) if status else None, to_desk=to_desk)
+                           status=str(status) if status else None, to_desk=to_desk,
+                           due_at=conversation.due_at if what == "due" else None)
 
 
 # Events that ask "Did this solve it?" and events that are the requester's answer.
@@ -344,7 +356,8 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
                     unread=item.unread,
                     sla=sla_state(item, now) if now else SlaState(),
-                    link=link)
+                    link=link, due_at=item.due_at,
+                    due_state=due_of(item, now) if now else "none")
 
 
 def queue_list(items: Iterable[QueueItem], view: str, desk: str | None = None,

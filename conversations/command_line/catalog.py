@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, requests
+from conversations.command_line import admin, admin_policy, due_and_tiers, requests
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -72,6 +72,8 @@ _TOP = [
     _sub("status", "/desk status REF waiting|hold|open|resolved", "agent", requests.status),
     _sub("close", "/desk close REF [note]", "agent", requests.close),
     _sub("reopen", "/desk reopen REF", "agent", requests.reopen),
+    _sub("due", "/desk due REF 2026-12-10 14:00|tomorrow 12:00|+2d|off", "agent",
+         due_and_tiers.due),
     _sub("new", "/desk new @employee desk text", "agent", requests.new),
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
