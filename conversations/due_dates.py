@@ -85,6 +85,21 @@ def parse_due(text: str, now: datetime, window: WindowConfig) -> datetime | None
     words = (text or "").strip().lower().split()
     if words == [OFF]:
         return None
+    try:
+        due = _read(words, now, window)
+    except (OverflowError, ValueError):  # a date at the end of the calendar
+        due = None
+    if due is None:
+        raise _form(text.strip())
+    if due <= now:
+        raise InvalidInput("due.in_past", when=shown(due, window),
+                           examples=EXAMPLES)
+    if due - now > MAX_AHEAD:
+        raise InvalidInput("due.too_far", when=shown(due, window))
+    return due
+
+
+def _read(words: list[str], now: datetime, window: WindowConfig) -> datetime | None:
     zone = ZoneInfo(window.time_zone)
     today = now.astimezone(zone).date()
     due: datetime | None = None
@@ -100,22 +115,12 @@ def parse_due(text: str, now: datetime, window: WindowConfig) -> datetime | None
         if words[0] in ("today", "tomorrow"):
             day = today + timedelta(days=words[0] == "tomorrow")
         elif match := _DATE.fullmatch(words[0]):
-            try:
-                day = date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                day = None
+            day = date(int(match[1]), int(match[2]), int(match[3]))
         at = _time(words[1]) if len(words) == 2 else None
         if day is not None and len(words) == 1:
             due = end_of_day(day, window)
         elif day is not None and at is not None:
             due = local_moment(day, at, zone)
-    if due is None:
-        raise _form(text.strip())
-    if due <= now:
-        raise InvalidInput("due.in_past", when=shown(due, window),
-                           examples=EXAMPLES)
-    if due - now > MAX_AHEAD:
-        raise InvalidInput("due.too_far", when=shown(due, window))
     return due
 
 
