@@ -20,6 +20,7 @@ UNPIN = "ticket.unpin"
 PRIORITY = "ticket.priority"  # select; option value "1".."5"
 STATUS = "ticket.status"  # select; option value waiting | on_hold | open | resolved
 CLOSE = "ticket.close"
+ESCALATE = "ticket.escalate"  # a ticket whose desk has a next tier: move it up a tier
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
@@ -44,7 +45,7 @@ ASK_TEXT_BLOCK = "ask_text"
 ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
-                  PRIORITY, STATUS, CLOSE)
+                  PRIORITY, STATUS, CLOSE, ESCALATE)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS

@@ -621,8 +621,23 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
     return conversation
 
 
+async def move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target: Desk,
+               actor_id: int | None, kind: str, *, requester_what: str = "moved",
+               **data: object) -> None:
+    """Move the conversation from `desk` to `target` as `transfer_to_desk` does, recorded
+    as `kind` with `data`; the requester's update says `requester_what`."""
+    await _move(uow, conversation, desk, target, actor_id, kind,
+                requester_what=requester_what, **data)
+
+
+def clean_note(text: str) -> str:
+    """A note's text, stripped; refuses one too long."""
+    return _clean_text(text, example=None)
+
+
 async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target: Desk,
-                actor_id: int | None, kind: str, **data: object) -> None:
+                actor_id: int | None, kind: str, *, requester_what: object = "moved",
+                **data: object) -> None:
     """Move the conversation from `desk` to `target`, recorded as `kind`, with its notices."""
     old_place = {"channel": conversation.agent_channel, "thread": conversation.agent_thread}
     was_pinned = await _any_pins(uow, conversation)  # the old card is unpinned with the move
@@ -650,7 +665,8 @@ async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target:
         # The new desk's thread carries the whole text too; its old place was the old thread.
         opening.agent_side_id = None
         _whole_in_thread(uow, conversation, opening)
-    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what=requester_what,
+            desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
 

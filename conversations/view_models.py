@@ -92,6 +92,12 @@ class TicketCard:
     # (none: no due date, or the request is done).
     due_at: datetime | None = None
     due_state: str = "none"
+    # A ticket an agent escalated here (`/desk escalate`): from which desk, by whom, the
+    # note; and whether it may go on up (a ticket, its desk has a next tier).
+    escalated_from: str | None = None
+    escalated_by: PersonRef | None = None
+    escalation_note: str | None = None
+    can_escalate: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, due_dates, intake, queues
+from conversations import commands, due_dates, intake, queues, tiers
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -142,7 +142,20 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
         other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
-        due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()))
+        due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
+        **await _tiers(uow, conversation, desk))
+
+
+async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:
+    """The card's tier facts: how an escalation brought it here, whether it may go on."""
+    here = await tiers.escalated_here(uow, conversation)
+    facts: dict[str, Any] = {"can_escalate": (
+        conversation.kind == tiers.TICKET and conversation.status not in ("resolved", "closed")
+        and await tiers.next_tier(uow, desk) is not None)}
+    if here is not None:
+        facts.update(escalated_from=here.from_desk or UNKNOWN, escalated_by=person_ref(here.by),
+                     escalation_note=here.note)
+    return facts
 
 
 def due_of(conversation: Conversation | QueueItem, now: datetime) -> str:
@@ -190,7 +203,8 @@ async def card_moved(uow: UnitOfWork, conversation: Conversation,
     """What replaces the card in its old channel (payload of card.moved: from/to desk ids)."""
     moved = (await uow.session.execute(
         select(Event.actor_id).where(Event.conversation_id == conversation.id,
-                                     Event.kind.in_(("conversation.moved", "sla.escalated")))
+                                     Event.kind.in_(("conversation.moved", "sla.escalated",
+                                                     "conversation.escalated")))
         .order_by(Event.id.desc()).limit(1))).scalar_one_or_none()
     return CardMoved(ref=conversation.ref, subject=conversation.subject,
                      from_desk=await _desk_name(uow, payload.get("from_desk_id")),
@@ -300,7 +314,7 @@ async def requester_update(uow: UnitOfWork, conversation: Conversation,
     if payload.get("agent_id"):
         agent = person_ref(await _person(uow, int(payload["agent_id"])))
     to_desk = None
-    if what == "moved":
+    if what in ("moved", "escalated"):
         to_desk = await _desk_name(uow, payload.get("desk_id") or conversation.desk_id)
     status = payload.get("status")
     return RequesterUpdate(ref=conversation.ref, what=UPDATE_WHAT.get(what, what),

@@ -78,7 +78,7 @@ _TOP = [
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
     _sub("ticket", "/desk ticket REF [category]", "later", admin.not_yet),
-    _sub("escalate", "/desk escalate REF", "later", admin.not_yet),
+    _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
@@ -115,6 +115,7 @@ _ADMIN = [
     _sub("admin autoclose", "/desk admin autoclose DESK 7d", "admin", admin_policy.autoclose),
     _sub("admin escalate", "/desk admin escalate DESK to NEXTDESK | off",
          "admin", admin_policy.escalate),
+    _sub("admin tiers", "/desk admin tiers [DESK]", "admin", due_and_tiers.admin_tiers),
 ]
 
 TOP = {s.name: s for s in _TOP}

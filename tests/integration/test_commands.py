@@ -582,8 +582,7 @@ async def test_unknown_and_later_admin_commands(helpdesk: Chat):
         assert reply.usage and reply.usage.startswith(f"/desk admin {sub} DESK"), reply.usage
 
 
-@pytest.mark.parametrize("text", ["report", "report IT week", "ticket 1001 hardware",
-                                  "escalate 1001"])
+@pytest.mark.parametrize("text", ["report", "report IT week", "ticket 1001 hardware"])
 async def test_later_commands_are_not_available_yet(helpdesk: Chat, text: str):
     await helpdesk.refused(DANA, text, f"`/desk {text.split()[0]}` is not available yet")
 
@@ -1001,7 +1000,7 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "hold", "waiting", "resolved", "<@U_DANA|dana>", "<@U_ELI>", "<@U_NEW|new one>",
               "<#C_X|x>", "<#C_IT>", '"', '"Payroll team"', "“", "”", "//", ",", "and", "<@",
               "שלום", "🙂", "\n", "\x00", "due", "+2d", "+3h", "tomorrow", "2026-12-10",
-              "14:00", "9999-12-31", "25:61"]
+              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1013,7 +1012,8 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin agents IT add", "admin leads HR remove", "admin rename",
                               "admin intake IT", "admin routing IT keywords", "ask IT",
                               "claim 1001", "transfer 1002", "status 1001", "close 1002",
-                              "due 1001", "due 1002 tomorrow"])
+                              "due 1001", "due 1002 tomorrow", "escalate 1001",
+                              "admin tiers", "admin escalate IT to"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))
