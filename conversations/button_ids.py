@@ -24,6 +24,7 @@ CATEGORY = "ticket.category"  # select; option value: a category name (an inquir
 MAKE_TICKET = "ticket.make_ticket"  # a desk without categories: convert; value "<ref>"
 IMPACT = "ticket.impact"  # select (matrix on); option value high | medium | low
 URGENCY = "ticket.urgency"  # select (matrix on); option value high | medium | low
+ESCALATE = "ticket.escalate"  # a ticket whose desk has a next tier: move it up a tier
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
@@ -50,7 +51,7 @@ ASK_URGENCY_BLOCK = "ask_urgency"
 ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | low
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
-                  PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY)
+                  PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conversations import button_ids, commands, intake, tickets, view_queries
+from conversations import button_ids, commands, intake, tickets, tiers, view_queries
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
@@ -26,7 +26,7 @@ from storage.models import Person, Workspace
 async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, action_id: str,
                          ref: int, value: str | None, people: dict[str, Person]) -> None:
     """One ticket-card control (claim, take over, unassign, transfer, pin, priority,
-    status, close; make ticket / category, impact, urgency) on `ref`.
+    status, close; make ticket / category, impact, urgency; escalate) on `ref`.
 
     `value` is what the control carried: the chosen agent's platform id (entered in
     `people`), desk slug, priority or status.
@@ -64,6 +64,8 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         await tickets.set_impact(uow, actor, ref, value or "")
     elif action_id == button_ids.URGENCY:
         await tickets.set_urgency(uow, actor, ref, value or "")
+    elif action_id == button_ids.ESCALATE:
+        await tiers.escalate_ticket(uow, actor, ref)
     else:
         raise InvalidInput("button.unknown")
 

@@ -145,6 +145,13 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     return conversation, desk
 
 
+# For the commands of other modules (due dates, tiers): the same steps as these.
+async def agent_conversation(uow: UnitOfWork, actor: Actor,
+                             ref: str | int) -> tuple[Conversation, Desk]:
+    """The conversation `ref` (locked) and its desk; refused unless the actor works it."""
+    return await _for_agent(uow, actor, ref)
+
+
 async def _current_desk(uow: UnitOfWork, desk: Desk) -> Desk:
     # Callers may hold a Desk from an earlier unit of work; decide on the row as it is now.
     current = await uow.session.get(Desk, desk.id, populate_existing=True)
@@ -174,6 +181,23 @@ def _notice(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
             person_id: int | None = None, **payload: object) -> None:
     write_notice(uow, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
                  person_id=person_id, kind=kind, payload=dict(payload))
+
+
+def record(uow: UnitOfWork, conversation: Conversation, actor_id: int | None, kind: str,
+           **data: object) -> None:
+    """Append an event about the conversation (in the caller's unit of work)."""
+    _event(uow, conversation, actor_id, kind, **data)
+
+
+def tell(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
+         person_id: int | None = None, **payload: object) -> None:
+    """Write an outbox notice about the conversation."""
+    _notice(uow, conversation, kind, person_id, **payload)
+
+
+async def touch(uow: UnitOfWork, conversation: Conversation) -> None:
+    """After a change: `updated_at` now, and the clocks and timers follow."""
+    await _touch(uow, conversation)
 
 
 async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
@@ -604,8 +628,23 @@ async def escalate(uow: UnitOfWork, conversation_id: int, next_tier: Desk,
     return conversation
 
 
+async def move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target: Desk,
+               actor_id: int | None, kind: str, *, requester_what: str = "moved",
+               **data: object) -> None:
+    """Move the conversation from `desk` to `target` as `transfer_to_desk` does, recorded
+    as `kind` with `data`; the requester's update says `requester_what`."""
+    await _move(uow, conversation, desk, target, actor_id, kind,
+                requester_what=requester_what, **data)
+
+
+def clean_note(text: str) -> str:
+    """A note's text, stripped; refuses one too long."""
+    return _clean_text(text, example=None)
+
+
 async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target: Desk,
-                actor_id: int | None, kind: str, **data: object) -> None:
+                actor_id: int | None, kind: str, *, requester_what: object = "moved",
+                **data: object) -> None:
     """Move the conversation from `desk` to `target`, recorded as `kind`, with its notices."""
     old_place = {"channel": conversation.agent_channel, "thread": conversation.agent_thread}
     was_pinned = await _any_pins(uow, conversation)  # the old card is unpinned with the move
@@ -633,7 +672,8 @@ async def _move(uow: UnitOfWork, conversation: Conversation, desk: Desk, target:
         # The new desk's thread carries the whole text too; its old place was the old thread.
         opening.agent_side_id = None
         _whole_in_thread(uow, conversation, opening)
-    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="moved", desk_id=target.id)
+    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what=requester_what,
+            desk_id=target.id)
     for agent_id in await _available_agents(uow, target.id):
         _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
 

@@ -63,6 +63,11 @@ class QueueItem:
     resolution_warned_at: datetime | None = None
     resolution_breached_at: datetime | None = None
     sla_paused_at: datetime | None = None
+    # A due date an agent set (`/desk due`): the queue sorts by it, soonest first.
+    due_at: datetime | None = None
+    due_warn_at: datetime | None = None
+    due_warned_at: datetime | None = None
+    due_flagged_at: datetime | None = None
     # The desk's settings, for its service window (a countdown while the desk is closed
     # names the day and time instead).
     desk_settings: Mapping[str, Any] | None = field(default=None, hash=False)
@@ -73,7 +78,8 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                 desk: Desk | None = None, *, limit: int = QUEUE_LIMIT) -> list[QueueItem]:
     """Active conversations of the actor's desks (or one of them), pinned first.
 
-    Within pinned and unpinned: highest priority first, then oldest first. `unread`
+    Within pinned and unpinned: those with a due date first, soonest due first; then
+    highest priority first, then oldest first. `unread`
     is true when the agent marked it so, never read it, or the requester wrote since.
     """
     desk_ids = await served_desk_ids(uow, actor.id)
@@ -99,8 +105,9 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                               mark.person_id == actor.id))
         .where(Conversation.desk_id.in_(desk_ids),
                Conversation.status.in_(sorted(ACTIVE)))
-        .order_by(case((pinned, 0), else_=1), Conversation.priority.desc(),
-                  Conversation.opened_at, Conversation.id)
+        .order_by(case((pinned, 0), else_=1),
+                  case((Conversation.due_at.is_(None), 1), else_=0), Conversation.due_at,
+                  Conversation.priority.desc(), Conversation.opened_at, Conversation.id)
         .limit(limit)
     )
     if view == QueueView.UNASSIGNED:
@@ -122,7 +129,9 @@ async def queue(uow: UnitOfWork, actor: Actor, view: QueueView = QueueView.UNASS
                   resolution_warned_at=c.resolution_warned_at,
                   resolution_breached_at=c.resolution_breached_at,
                   sla_paused_at=c.sla_paused_at, desk_settings=desk_settings,
-                  category=c.category)
+                  category=c.category,
+                  due_at=c.due_at, due_warn_at=c.due_warn_at, due_warned_at=c.due_warned_at,
+                  due_flagged_at=c.due_flagged_at)
         for c, desk_name, desk_settings, requester_name, assignee_name, is_pinned, is_unread
         in rows.all()
     ]

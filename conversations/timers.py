@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from conversations.lifecycle import Status
+from conversations.lifecycle import ACTIVE, Status
 from storage.database import UnitOfWork
 from storage.models import Conversation, ConversationTimer
 from storage.timer_rows import arm, disarm_kinds
@@ -101,10 +101,17 @@ REQUESTER_RESOLVE = TimerKind(
     "requester_resolve", "requester_silence_due_at", frozenset({Status.WAITING}),
     set=("requester_reminded_at",))
 AUTO_CLOSE = TimerKind("auto_close", "auto_close_at", frozenset({Status.RESOLVED}))
+# A due date an agent set (`conversations.due_dates`): armed while the request is
+# active, whatever its SLA clocks do (a due date is a promise of a moment, not of
+# business time); resolving or closing disarms it, `/desk due REF off` clears it.
+DUE_STATUSES = ACTIVE
+DUE_WARNING = TimerKind("due_warning", "due_warn_at", DUE_STATUSES,
+                        unset=("due_warned_at", "due_flagged_at"))
+DUE_PASSED = TimerKind("due_passed", "due_at", DUE_STATUSES, unset=("due_flagged_at",))
 
 KINDS = (FIRST_RESPONSE_WARNING, FIRST_RESPONSE_BREACH, RESOLUTION_WARNING, RESOLUTION_BREACH,
          UNASSIGNED, UNASSIGNED_LEADS, AGENT_SILENCE, REQUESTER_REMINDER, REQUESTER_RESOLVE,
-         AUTO_CLOSE)
+         AUTO_CLOSE, DUE_PASSED, DUE_WARNING)
 ALL = frozenset(kind.name for kind in KINDS)
 
 

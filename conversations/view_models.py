@@ -98,6 +98,16 @@ class TicketCard:
     matrix: bool = False
     impact: str | None = None
     urgency: str | None = None
+    # A due date an agent set (`/desk due`), and how it stands: ok | warning | passed
+    # (none: no due date, or the request is done).
+    due_at: datetime | None = None
+    due_state: str = "none"
+    # A ticket an agent escalated here (`/desk escalate`): from which desk, by whom, the
+    # note; and whether it may go on up (a ticket, its desk has a next tier).
+    escalated_from: str | None = None
+    escalated_by: PersonRef | None = None
+    escalation_note: str | None = None
+    can_escalate: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,7 @@ class RequesterUpdate:
     to_desk: str | None = None
     note: str | None = None
     category: str | None = None
+    due_at: datetime | None = None  # what=due: the request's due date
 
 
 @dataclass(frozen=True)
@@ -336,6 +347,8 @@ class QueueRow:
     sla: SlaState = field(default_factory=SlaState)
     link: str | None = None  # to the card's thread
     category: str | None = None  # a ticket's (or a filed inquiry's) category
+    due_at: datetime | None = None  # a due date an agent set, and how it stands
+    due_state: str = "none"
 
 
 @dataclass(frozen=True)

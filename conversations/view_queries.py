@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, intake, queues, sla
+from conversations import commands, due_dates, intake, queues, sla, tiers
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -145,7 +145,28 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
         category=conversation.category,
         categories=tuple(c.name for c in policy.categories), matrix=policy.matrix.on,
-        impact=conversation.impact, urgency=conversation.urgency)
+        impact=conversation.impact, urgency=conversation.urgency,
+        due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
+        **await _tiers(uow, conversation, desk))
+
+
+async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:
+    """The card's tier facts: how an escalation brought it here, whether it may go on."""
+    here = await tiers.escalated_here(uow, conversation)
+    facts: dict[str, Any] = {"can_escalate": (
+        conversation.kind == tiers.TICKET and conversation.status not in ("resolved", "closed")
+        and await tiers.next_tier(uow, desk) is not None)}
+    if here is not None:
+        facts.update(escalated_from=here.from_desk or UNKNOWN, escalated_by=person_ref(here.by),
+                     escalation_note=here.note)
+    return facts
+
+
+def due_of(conversation: Conversation | QueueItem, now: datetime) -> str:
+    """How the request's due date stands (`conversations.due_dates.due_state`)."""
+    return due_dates.due_state(conversation.status, conversation.due_at,
+                               conversation.due_warn_at, conversation.due_warned_at,
+                               conversation.due_flagged_at, now)
 
 
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
@@ -186,7 +207,8 @@ async def card_moved(uow: UnitOfWork, conversation: Conversation,
     """What replaces the card in its old channel (payload of card.moved: from/to desk ids)."""
     moved = (await uow.session.execute(
         select(Event.actor_id).where(Event.conversation_id == conversation.id,
-                                     Event.kind.in_(("conversation.moved", "sla.escalated")))
+                                     Event.kind.in_(("conversation.moved", "sla.escalated",
+                                                     "conversation.escalated")))
         .order_by(Event.id.desc()).limit(1))).scalar_one_or_none()
     return CardMoved(ref=conversation.ref, subject=conversation.subject,
                      from_desk=await _desk_name(uow, payload.get("from_desk_id")),
@@ -218,7 +240,8 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
 
 SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
                     "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
-                    "requester.reminder": "requester_reminder"}
+                    "requester.reminder": "requester_reminder",
+                    "due.warning": "due_warning", "due.passed": "due_passed"}
 
 
 async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,
@@ -230,6 +253,8 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
         due = conversation.first_response_due_at
     elif target == "resolution":
         due = conversation.resolution_due_at
+    if kind in ("due.warning", "due.passed"):
+        due = conversation.due_at
     # A list comprehension: with `await` inside, a generator expression is an async one.
     mentions = [person_ref(await _person(uow, int(i))) for i in payload.get("mention_ids") or ()]
     what = SCHEDULER_ALERTS.get(kind, "other")
@@ -293,14 +318,15 @@ async def requester_update(uow: UnitOfWork, conversation: Conversation,
     if payload.get("agent_id"):
         agent = person_ref(await _person(uow, int(payload["agent_id"])))
     to_desk = None
-    if what == "moved":
+    if what in ("moved", "escalated"):
         to_desk = await _desk_name(uow, payload.get("desk_id") or conversation.desk_id)
     status = payload.get("status")
     category = payload.get("category")
     return RequesterUpdate(ref=conversation.ref, what=UPDATE_WHAT.get(what, what),
                            desk=await _desk_name(uow, conversation.desk_id), agent=agent,
                            status=str(status) if status else None, to_desk=to_desk,
-                           category=str(category) if category else None)
+                           category=str(category) if category else None,
+                           due_at=conversation.due_at if what == "due" else None)
 
 
 # Events that ask "Did this solve it?" and events that are the requester's answer.
@@ -350,7 +376,8 @@ def queue_row(item: QueueItem, now: datetime | None, link: str | None = None) ->
                     priority=item.priority, opened_at=item.opened_at, pinned=item.pinned,
                     unread=item.unread,
                     sla=sla_state(item, now) if now else SlaState(),
-                    link=link, category=item.category)
+                    link=link, category=item.category, due_at=item.due_at,
+                    due_state=due_of(item, now) if now else "none")
 
 
 def queue_list(items: Iterable[QueueItem], view: str, desk: str | None = None,

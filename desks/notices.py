@@ -33,6 +33,10 @@ class NoticeKind(StrEnum):
     SLA_BREACH = "sla.breach"
     # Thread, payload {"mention_ids": [person ids]}; or, one more period later still
     # unassigned, a DM to each lead (person_id set), payload {"stage": "leads"}.
+    # A due date an agent set (`/desk due`) is near, or has passed: a DM to person_id
+    # (the assignee, or on-call agents), or the card's thread when nobody holds it.
+    DUE_WARNING = "due.warning"
+    DUE_PASSED = "due.passed"
     STALL_UNASSIGNED = "stall.unassigned"
     AGENT_NUDGE = "stall.agent_silent"  # DM the assignee: the requester waits for an answer
     DESK_DIGEST = "desk.digest"  # agent channel; payload {"desk_id", "counts": {...}}

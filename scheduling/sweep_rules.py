@@ -41,6 +41,11 @@ SYSTEM_RESOLVE_NOTE = ("Resolved automatically: the requester did not answer aft
 # - Requester silent: waiting `stall.requester_silence` -> `requester_reminded_at` -> the
 #   requester is reminded; one more period -> resolved, with a note, and asked to rate.
 # - Auto-close: resolved for `auto_close_after` -> closed -> the requester.
+# - Due date warning: an agent's due date (`/desk due`) is near: at the desk's SLA
+#   warning percent of the time from setting it to the due moment -> `due_warned_at` ->
+#   the assignee by DM (else the card's thread, for the desk), card updated first.
+# - Due date passed: the due moment came -> `due_flagged_at` -> the same people; a
+#   warning not yet sent is dropped.
 # - Daily digest: at the start of each service day -> `last_digest_at` -> the desk's
 #   agent channel.
 # - Outside the desk's window: none of these but auto-close, except priority 5 at a
@@ -156,6 +161,8 @@ FLAG_SETS: dict[str, dict[str, Any]] = {
     "requester_resolve": {"status": Status.RESOLVED, "resolved_at": NOW, "updated_at": NOW,
                           "sla_paused_at": NOW_IF_UNSET,
                           **sla.stall_checks_ended(PerDesk("close_at"))},
+    "due_passed": {"due_flagged_at": NOW, "due_warned_at": NOW_IF_UNSET},
+    "due_warning": {"due_warned_at": NOW},
     "auto_close": {"status": Status.CLOSED, "closed_at": NOW, "updated_at": NOW,
                    "sla_paused_at": NOW_IF_UNSET, **sla.stall_checks_ended(None)},
 }
@@ -341,6 +348,27 @@ def auto_close(rows: Sequence[Due]) -> Flag:
                 ends=timers.kinds_armed_in(Status.RESOLVED))
 
 
+# ---------------------------------------------------------------- due dates
+
+
+def due_date(stage: str, rows: Sequence[Due], desks: Mapping[int, DeskFacts]) -> Flag:
+    """An agent's due date is near (`stage` "warning") or has passed ("passed"): tell
+    the assignee by DM (or the on-call agents, outside the window), or the card's
+    thread when nobody holds the request, once; the card updated first. Like an SLA
+    target, nothing is told while the desk is closed but priority 5 with on-call agents.
+    The passed flag drops the warning not yet sent."""
+    kind = NoticeKind.DUE_WARNING if stage == "warning" else NoticeKind.DUE_PASSED
+
+    def told(row: Due, oncall: list[int]) -> Outcome:
+        people: list[int | None] = list(oncall) or [row.assignee_id]
+        return Outcome(row, (_event(f"due.{stage}", assignee_id=row.assignee_id,
+                                    on_call=bool(oncall)),),
+                       _tell(kind, people, card=True))
+    if stage == "warning":
+        return Flag(timers.DUE_WARNING, acting(rows, desks), told)
+    return Flag(timers.DUE_PASSED, acting(rows, desks), told, ends=(timers.DUE_WARNING,))
+
+
 def decide(due: Mapping[str, Sequence[Due]], desks: Mapping[int, DeskFacts], now: datetime,
            calendar: BusinessTime | None) -> list[Flag]:
     """Every kind's flag for a run, in the order they go out: breaches before warnings
@@ -358,6 +386,8 @@ def decide(due: Mapping[str, Sequence[Due]], desks: Mapping[int, DeskFacts], now
         requester_reminder(rows(timers.REQUESTER_REMINDER), desks, now, calendar),
         requester_resolve(rows(timers.REQUESTER_RESOLVE), desks, now),
         auto_close(rows(timers.AUTO_CLOSE)),
+        due_date("passed", rows(timers.DUE_PASSED), desks),
+        due_date("warning", rows(timers.DUE_WARNING), desks),
     ]
 
 

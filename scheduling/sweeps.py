@@ -206,6 +206,12 @@ async def auto_close(run: SweepRun) -> int:
     return len(await run.apply(timers.AUTO_CLOSE))
 
 
+async def due_dates(run: SweepRun) -> int:
+    """Tell once that an agent's due date has passed, and, before it, that it is near."""
+    return (len(await run.apply(timers.DUE_PASSED))
+            + len(await run.apply(timers.DUE_WARNING)))
+
+
 async def daily_digest(run: SweepRun) -> int:
     """Post each desk's digest in its agent channel once, at the start of its service day."""
     uow, now = run.uow, run.now
@@ -244,6 +250,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("agent_silent", agent_silent),
     ("requester_silent", requester_silent),
     ("auto_close", auto_close),
+    ("due_date", due_dates),
     ("digest", daily_digest),
 )
 

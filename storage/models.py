@@ -201,6 +201,13 @@ class Conversation(Base):
     requester_silence_due_at: Mapped[datetime | None]
     requester_reminded_at: Mapped[datetime | None]
     auto_close_at: Mapped[datetime | None]
+    # A due date an agent set (`/desk due`, conversations/due_dates.py): when it is due,
+    # when the assignee is warned (the desk's SLA warning percent of the time from
+    # setting to due), and the sweeps' flags, each set once.
+    due_at: Mapped[datetime | None]
+    due_warn_at: Mapped[datetime | None]
+    due_warned_at: Mapped[datetime | None]
+    due_flagged_at: Mapped[datetime | None]
     # Where each side of the conversation lives on the platform (set on delivery).
     requester_channel: Mapped[str | None] = mapped_column(String(255))
     requester_thread: Mapped[str | None] = mapped_column(String(255))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, requests, ticket_commands
+from conversations.command_line import admin, admin_policy, due_and_tiers, requests, ticket_commands
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -72,6 +72,8 @@ _TOP = [
     _sub("status", "/desk status REF waiting|hold|open|resolved", "agent", requests.status),
     _sub("close", "/desk close REF [note]", "agent", requests.close),
     _sub("reopen", "/desk reopen REF", "agent", requests.reopen),
+    _sub("due", "/desk due REF 2026-12-10 14:00|tomorrow 12:00|+2d|off", "agent",
+         due_and_tiers.due),
     _sub("new", "/desk new @employee desk text", "agent", requests.new),
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
@@ -79,7 +81,7 @@ _TOP = [
     _sub("category", "/desk category REF NAME", "agent", ticket_commands.category),
     _sub("impact", "/desk impact REF low|medium|high", "agent", ticket_commands.impact),
     _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
-    _sub("escalate", "/desk escalate REF", "later", admin.not_yet),
+    _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
@@ -120,6 +122,7 @@ _ADMIN = [
          "/desk admin categories DESK [add|remove NAME [sla first-response 30m resolution 1d]]",
          "admin", ticket_commands.admin_categories),
     _sub("admin matrix", "/desk admin matrix DESK on|off", "admin", ticket_commands.admin_matrix),
+    _sub("admin tiers", "/desk admin tiers [DESK]", "admin", due_and_tiers.admin_tiers),
 ]
 
 TOP = {s.name: s for s in _TOP}

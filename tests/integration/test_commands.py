@@ -582,8 +582,8 @@ async def test_unknown_and_later_admin_commands(helpdesk: Chat):
         assert reply.usage and reply.usage.startswith(f"/desk admin {sub} DESK"), reply.usage
 
 
-@pytest.mark.parametrize("text", ["report", "report IT week", "ticket 1001 hardware",
-                                  "escalate 1001"])
+# `ticket` and `escalate` are available since issue 17 (test_tickets.py, test_tiers.py).
+@pytest.mark.parametrize("text", ["report", "report IT week"])
 async def test_later_commands_are_not_available_yet(helpdesk: Chat, text: str):
     await helpdesk.refused(DANA, text, f"`/desk {text.split()[0]}` is not available yet")
 
@@ -1004,7 +1004,10 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Tickets (issue 17): their commands, categories, levels, category SLA words.
               "ticket", "category", "impact", "urgency", "categories", "matrix", "Incident",
               '"Service request"', "imac", "sla", "first-response", "resolution", "30m", "1d",
-              "high", "medium", "low"]
+              "high", "medium", "low",
+              # Due dates and tiers (issue 17).
+              "due", "+2d", "+3h", "tomorrow", "2026-12-10",
+              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1018,7 +1021,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "claim 1001", "transfer 1002", "status 1001", "close 1002",
                               "ticket 1001", "category 1002", "impact 1001", "urgency 1002",
                               "admin categories IT", "admin categories IT add",
-                              "admin categories HR remove", "admin matrix IT"])
+                              "admin categories HR remove", "admin matrix IT",
+                              "due 1001", "due 1002 tomorrow", "escalate 1001",
+                              "admin tiers", "admin escalate IT to"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

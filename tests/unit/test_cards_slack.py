@@ -39,6 +39,7 @@ from conversations.view_models import (
     RequesterUpdate,
     RequestRow,
     ResolvePrompt,
+    SchedulerAlert,
     Settled,
     SlaState,
     TicketCard,
@@ -80,7 +81,9 @@ def queue_rows(text: str, count: int) -> tuple[QueueRow, ...]:
                           pinned=n % 4 == 0, unread=n % 3 == 0,
                           sla=SlaState(("ok", "warning", "breached", "paused", "none")[n % 5],
                                        label=text or None),
-                          link=f"https://acme.slack.com/archives/C1/p{n}" if n % 2 else None)
+                          link=f"https://acme.slack.com/archives/C1/p{n}" if n % 2 else None,
+                          due_at=NOW + timedelta(hours=n) if n % 4 else None,
+                          due_state=("none", "ok", "warning", "passed")[n % 4])
                  for n in range(count))
 
 
@@ -107,6 +110,14 @@ def every_message_view(text: str, n: int = 3) -> list:
     return [
         ticket(text),
         ticket(text, status="closed", rating=4, pinned=True, assignee=None),
+        # Issue 17: a due date in each state; a ticket escalated here, and one that may go on.
+        *(ticket(text, kind="ticket", due_at=NOW, due_state=state, escalated_from=text,
+                 escalated_by=person if state != "passed" else None, escalation_note=text,
+                 can_escalate=state == "ok")
+          for state in ("ok", "warning", "passed")),
+        *(SchedulerAlert(what, 1042, text, text, due_at=NOW, link=link)
+          for what in ("due_warning", "due_passed")
+          for link in (None, "https://acme.slack.com/archives/C1/p1")),
         CardMoved(1042, text, text, text, by=person),
         CardMoved(1042, text, text, text),
         RelayToAgents(1042, person, text),
@@ -122,6 +133,9 @@ def every_message_view(text: str, n: int = 3) -> list:
                                ("reopened", None), ("released", None), ("status", "waiting"),
                                ("status", "on_hold"), ("status", "open"),
                                ("status", "resolved"), ("status", text), ("unknown", None)]),
+        RequesterUpdate(1042, "due", text, due_at=NOW),
+        RequesterUpdate(1042, "due_cleared", text),
+        RequesterUpdate(1042, "escalated", text, to_desk=text),
         ResolvePrompt(1042, text),
         ResolvePrompt(1042, text, answered=True, rating=5),
         ResolvePrompt(1042, text, answered=False),

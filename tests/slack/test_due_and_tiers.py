@@ -1,0 +1,123 @@
+"""Issue 17 (due dates, tiers) through the Slack path with a moved clock, both databases.
+
+The real deskbot against the fake Slack Web API: an agent types `/desk due`, the card
+and the requester's DM show it, the queue sorts by it; the sweeps warn once and flag
+once as the clock moves; `/desk escalate` moves a ticket to the desk's next tier.
+"""
+
+from __future__ import annotations
+
+from scheduling.sweeps import sweep_all
+from storage.clock import FrozenClock
+from storage.database import Database
+from tests.slack.harness import (
+    ADA,
+    DANA,
+    ELI,
+    IT_CHANNEL,
+    LEE,
+    MAYA,
+    SlackWorld,
+    block_text,
+    slack_world,
+)
+from tests.slack.test_sla_flow import (
+    QUIET,
+    card_now,
+    dms,
+    local,
+    open_by_dm,
+    row,
+    set_up_it,
+    thread,
+    token,
+)
+from tests.slack.test_story import elements, posts
+
+MONDAY_9 = local(2026, 12, 7, 9)  # Jerusalem; IT opens Sun-Thu 08:00-18:00
+DUE = local(2026, 12, 8, 12)  # "tomorrow 12:00"
+
+
+async def sweep(world: SlackWorld) -> None:
+    done = await sweep_all(world.db, world.clock)
+    assert all(n >= 0 for n in done.values()), done
+    await world.settled()
+
+
+async def test_a_due_date_shows_warns_once_and_flags_once(db: Database,
+                                                          clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        await world.command(ADA, "admin sla IT first-response 1d")
+        asked, card, _ = await open_by_dm(world, ELI, "my laptop will not start")
+        _, card2, _ = await open_by_dm(world, MAYA, "printer jammed")
+        await world.command(DANA, "claim 1001", channel=IT_CHANNEL)
+        await world.settled()
+
+        # Dana sets a due date; the answer says it in the desk's zone, privately.
+        answer = await world.command(DANA, "due 1001 tomorrow 12:00", channel=IT_CHANNEL)
+        assert answer["response_type"] == "ephemeral"
+        assert "#1001 is due 2026-12-08 12:00 Asia/Jerusalem" in block_text(answer)
+        await world.settled()
+        # The card shows it as a date token (each reader's own zone and language).
+        assert f"📅 due \u2068{token(DUE)}" in card_now(world, card)
+        # Eli is told in his request's DM thread, as a date token too.
+        [told] = [m for m in dms(world, ELI) if "is due" in m]
+        assert f"#1001 is due \u2068{token(DUE)}" in told
+        # Malformed: privately, with the right form.
+        wrong = await world.command(DANA, "due 1002 yesterday", channel=IT_CHANNEL)
+        assert wrong["response_type"] == "ephemeral"
+        assert "tomorrow 12:00" in block_text(wrong) and "/desk due REF" in block_text(wrong)
+        past = await world.command(DANA, "due 1002 2026-12-07 08:00", channel=IT_CHANNEL)
+        assert "has already passed" in block_text(past)
+        await world.command(LEE, "due 1002 +2h", channel=IT_CHANNEL)  # 11:00
+        await world.settled()
+
+        # The queue: due dates first, soonest first.
+        queue = await world.command(LEE, "queue all")
+        text = block_text(queue)
+        assert text.index("*#1002*") < text.index("*#1001*")
+        assert "📅 due" in row(queue, 1001) and "📅 due" in row(queue, 1002)
+
+        # 10:29: under 75 % of #1002's two hours; nobody is told.
+        clock.set(local(2026, 12, 7, 10, 29))
+        await sweep(world)
+        assert thread(world, card2) == []
+        # 10:30: #1002 (nobody holds it) is warned in its card's thread, once.
+        clock.set(local(2026, 12, 7, 10, 30))
+        await sweep(world)
+        await sweep(world)
+        [warning] = thread(world, card2)
+        assert "#1002" in warning and "is due soon" in warning
+        assert "⚠️ due soon" in card_now(world, card2)
+        # 11:00: passed: told once, the card shows it.
+        clock.set(local(2026, 12, 7, 11, 0))
+        await sweep(world)
+        await sweep(world)
+        warning_again, passed = thread(world, card2)
+        assert warning_again == warning
+        assert "#1002" in passed and "past its due date" in passed
+        assert "🔴 was due" in card_now(world, card2)
+
+        # #1001 is Dana's: she is told by DM, at 75 % of the 27 hours (05:15, but IT
+        # opens at 08:00: told then, like an SLA warning) and at the due time.
+        before = len(dms(world, DANA))
+        clock.set(local(2026, 12, 8, 5, 15))
+        await sweep(world)
+        assert [m for m in dms(world, DANA)[before:] if "due" in m] == []
+        clock.set(local(2026, 12, 8, 8, 0))
+        await sweep(world)
+        await sweep(world)
+        [to_dana] = [m for m in dms(world, DANA)[before:] if "due" in m]
+        assert "#1001" in to_dana and "is due soon" in to_dana
+        assert any(e.get("url") for e in elements(posts(world, f"D{DANA}")[-1]))  # the card
+        clock.set(DUE)
+        await sweep(world)
+        await sweep(world)
+        clock.advance(hours=3)
+        await sweep(world)
+        late = [m for m in dms(world, DANA)[before:] if "due" in m]
+        assert len(late) == 2 and "past its due date" in late[1]
+        assert thread(world, card) == []  # hers went to her, not the channel
+        assert asked  # (the DM thread Eli asked in)

@@ -1,0 +1,80 @@
+"""Issue 17 (due dates, tiers) through the Teams path with a moved clock, both databases,
+as tests/slack/test_due_and_tiers.py does through Slack: the real deskbot (the real
+CloudAdapter) against the fake Bot Framework connector."""
+
+from __future__ import annotations
+
+from storage.clock import FrozenClock
+from storage.database import Database
+from tests.teams.harness import card_text, teams_world
+from tests.teams.test_sla_flow import QUIET, Desk, due, local, text_of, urls, with_maya
+
+MONDAY_9 = local(2026, 12, 7, 9)  # Jerusalem; IT opens Sun-Thu 08:00-18:00
+TOMORROW_12 = local(2026, 12, 8, 12)
+
+
+async def test_a_due_date_shows_warns_once_and_flags_once(db: Database,
+                                                          clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with with_maya() as connector, teams_world(db, clock, settings_changes=QUIET,
+                                                    connector=connector) as world:
+        desk = Desk(world)
+        await desk.set_up_it()
+        await desk.command(world.ada, "admin sla IT first-response 1d")
+        card, _ = await desk.open_by_chat(world.eli, "my laptop will not start")
+        card2, _ = await desk.open_by_chat(desk.maya, "printer jammed")
+        await desk.command(world.dana, "claim 1001")
+
+        # Dana sets a due date: the answer in the desk's zone; the card and Eli's chat
+        # show it as the reader's DATE/TIME.
+        answer = await desk.command(world.dana, "due 1001 tomorrow 12:00")
+        assert "#1001 is due 2026-12-08 12:00 Asia/Jerusalem" in answer
+        assert f"📅 due {due(TOMORROW_12)}" in desk.card_now(card)
+        [told] = [t for t in desk.chat(world.eli) if "is due" in t]
+        assert f"#1001 is due {due(TOMORROW_12)}" in told
+        # Malformed and past: answered with the right form.
+        wrong = await desk.command(world.dana, "due 1002 next week")
+        assert "tomorrow 12:00" in wrong and "/desk due REF" in wrong
+        assert "has already passed" in await desk.command(world.dana,
+                                                          "due 1002 2026-12-07 08:30")
+        await desk.command(world.lee, "due 1002 +2h")  # 11:00
+
+        # The queue lists #1002 (due sooner) before #1001.
+        queue = await desk.command(world.lee, "queue all")
+        assert queue.index("#1002") < queue.index("#1001")
+        assert "📅 due" in queue.split("#1001", 1)[1]
+
+        # 10:30 (75 % of #1002's two hours): its card's thread is told, once.
+        clock.set(local(2026, 12, 7, 10, 29))
+        await desk.sweep()
+        assert desk.thread(card2) == []
+        clock.set(local(2026, 12, 7, 10, 30))
+        await desk.sweep()
+        await desk.sweep()
+        [warning] = desk.thread(card2)
+        assert "#1002" in warning and "is due soon" in warning
+        assert "⚠️ due soon" in desk.card_now(card2)
+        clock.set(local(2026, 12, 7, 11, 0))
+        await desk.sweep()
+        await desk.sweep()
+        warning_again, passed = desk.thread(card2)
+        assert warning_again == warning and "past its due date" in passed
+        assert "🔴 was due" in desk.card_now(card2)
+
+        # Dana's #1001: told in her chat, with a link to the card; then once it passed.
+        before = len(desk.chat(world.dana))
+        clock.set(local(2026, 12, 8, 8, 0))
+        await desk.sweep()
+        await desk.sweep()
+        [to_dana] = [t for t in desk.chat(world.dana)[before:] if "due" in t]
+        assert "#1001" in to_dana and "is due soon" in to_dana
+        assert urls(world.chat_of(world.dana)[-1])
+        clock.set(TOMORROW_12)
+        await desk.sweep()
+        clock.advance(hours=2)
+        await desk.sweep()
+        late = [t for t in desk.chat(world.dana)[before:] if "due" in t]
+        assert len(late) == 2 and "past its due date" in late[1]
+        assert desk.thread(card) == []
+        assert "🔴 was due" in card_text(desk.updates(card)[-1])
+        assert text_of(card)  # (posted before any of this)

@@ -1,0 +1,76 @@
+"""Issue 17 on the cards: a due date on the ticket card, a queue row and the requester's
+update; the Escalate control and an escalation's note (Slack and Teams)."""
+
+from __future__ import annotations
+
+from cards import slack, teams
+from conversations import button_ids
+from conversations.view_models import PersonRef, QueueList, RequesterUpdate, SchedulerAlert
+from tests.unit.cards_checks import check_message, texts
+from tests.unit.test_cards_slack import NOW, queue_rows, ticket
+from tests.unit.test_cards_teams import check_card, executes, shown_text
+from tests.unit.test_cards_ticket import controls, fields
+
+SLACK_DATE = f"<!date^{int(NOW.timestamp())}^{{date_short_pretty}} {{time}}|"
+TEAMS_DATE = "{{DATE(" + NOW.strftime("%Y-%m-%dT%H:%M:%SZ") + ", SHORT)}}"
+
+
+def test_the_slack_card_shows_the_due_date_in_the_readers_zone_by_its_state() -> None:
+    for state, words in (("ok", "📅 due"), ("warning", "⚠️ due soon:"), ("passed", "🔴 was due")):
+        card = check_message(slack.message(ticket("VPN drops", due_at=NOW, due_state=state)))
+        assert fields(card)["*Due*"] == f"{words} \u2068{SLACK_DATE}{NOW:%Y-%m-%d %H:%M} UTC>\u2069"
+    card = check_message(slack.message(ticket("VPN drops", due_at=NOW, due_state="none")))
+    assert "*Due*" not in fields(card)
+    assert "*Due*" not in fields(check_message(slack.message(ticket("VPN drops"))))
+
+
+def test_the_escalate_control_and_the_note_on_slack() -> None:
+    plain = controls(check_message(slack.message(ticket("x", kind="ticket"))))
+    assert button_ids.ESCALATE not in plain
+    card = check_message(slack.message(ticket(
+        "x", kind="ticket", can_escalate=True, escalated_from="IT",
+        escalated_by=PersonRef("Dana", "UDANA"), escalation_note="needs the DBA")))
+    found = controls(card)
+    assert found[button_ids.ESCALATE]["value"] == "1042"
+    assert list(found)[-2:] == [button_ids.ESCALATE, button_ids.CLOSE]
+    shown = texts(card)
+    assert "⬆️ Escalated from IT by Dana." in shown
+    assert "*Escalation note*\nneeds the DBA" in shown
+
+
+def test_the_teams_card_shows_the_due_date_and_offers_escalate_under_transfer() -> None:
+    card = check_card(teams.card(ticket("VPN drops", kind="ticket", due_at=NOW,
+                                        due_state="warning", can_escalate=True,
+                                        escalated_from="IT", escalation_note="needs the DBA")))
+    shown = shown_text(card)
+    assert f"**Due:** ⚠️ due soon: \u2068{TEAMS_DATE}" in shown
+    assert "⬆️ Escalated from \u2068IT\u2069." in shown and "needs the DBA" in shown
+    escalate = [a for a in executes(card) if a["verb"] == button_ids.ESCALATE]
+    assert len(escalate) == 1 and escalate[0]["data"]["ref"] == "1042"
+    top = [a.get("title") for a in card["actions"]]
+    assert len(top) <= 6  # Teams shows six: Escalate sits with the hand-offs
+    without = check_card(teams.card(ticket("VPN drops", kind="ticket")))
+    assert not [a for a in executes(without) if a["verb"] == button_ids.ESCALATE]
+
+
+def test_queue_rows_and_the_requesters_update_and_the_alerts_say_the_due_date() -> None:
+    rows = queue_rows("printer", 4)
+    queue = check_message(slack.message(QueueList("all", rows, now=NOW)))
+    text = texts(queue)
+    assert text.count("📅 due") == 1 and "⚠️ due soon" in text and "🔴 was due" in text
+    update = check_message(slack.message(RequesterUpdate(1042, "due", "IT", due_at=NOW)))
+    assert f"📅 #1042 is due {SLACK_DATE}" in texts(update)
+    cleared = check_message(slack.message(RequesterUpdate(1042, "due_cleared", "IT")))
+    assert "📅 #1042 no longer has a due date." in texts(cleared)
+    moved = check_message(slack.message(RequesterUpdate(1042, "escalated", "IT",
+                                                        to_desk="Infra")))
+    assert "⬆️ #1042 was moved up a tier, to *Infra*." in texts(moved)
+    he = check_message(slack.message(RequesterUpdate(1042, "due", "IT", due_at=NOW),
+                                     locale="he"))
+    assert "מועד היעד של הפנייה #1042" in texts(he)
+    alert = check_message(slack.message(SchedulerAlert("due_passed", 1042, "IT", "VPN",
+                                                       due_at=NOW)))
+    assert "🔴 *#1042* (IT) is past its due date (was due" in texts(alert)
+    teams_alert = check_card(teams.card(SchedulerAlert("due_warning", 1042, "IT", "VPN",
+                                                       due_at=NOW)))
+    assert "is due soon" in shown_text(teams_alert)
