@@ -1,0 +1,100 @@
+"""Recommendations drawn from a period's figures, each with the numbers behind it.
+
+One small function per rule: it reads the figures (and the period's requests) and
+returns what to say (`Words`, worded in the reader's language by the renderers), or
+None when it has nothing to say. `recommend` asks every rule in turn.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from conversations.reports.figures import Figures, median
+from conversations.reports.reading import RequestFacts
+from desks.wording import Words
+
+# Fewer cases than these say nothing worth advice.
+MIN_BREACHES = 4
+MIN_DONE = 10
+MIN_CATEGORY_DONE = 3
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def breaches_cluster(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires when at least half of the period's first-response breaches (and at least
+    `MIN_BREACHES` of them) were opened in the same two hours of the same weekday, in
+    the desk's time: "21 of 29 first-response breaches were opened Sun 08:00–10:00"."""
+    breached = [r for r in requests if figures.period.contains(r.opened_at)
+                and r.first_response_met is False]
+    if len(breached) < MIN_BREACHES:
+        return None
+    slots: Counter[tuple[int, int]] = Counter()
+    for r in breached:
+        local = r.opened_at.astimezone(ZoneInfo(r.time_zone))
+        slots[(local.weekday(), local.hour // 2 * 2)] += 1
+    (weekday, hour), found = slots.most_common(1)[0]
+    if found * 2 < len(breached):
+        return None
+    return Words("report.advice.breaches_cluster", breached=found, total=len(breached),
+                 day=Words(f"report.weekday.{WEEKDAYS[weekday]}"),
+                 start=f"{hour:02d}:00", end=f"{hour + 2:02d}:00")
+
+
+def slow_category(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires for the category with the slowest resolution when it is at least 10 % of
+    the requests opened and its median resolution (of at least `MIN_CATEGORY_DONE`
+    done) is at least twice the median of all requests done in the period."""
+    overall = figures.resolution.median
+    if not overall or not figures.opened:
+        return None
+    done = [r for r in requests if figures.period.contains(r.done_at)
+            and r.resolution_seconds is not None and r.category]
+    worst: tuple[float, str] | None = None
+    for category in sorted({r.category for r in done if r.category}):
+        times = [r.resolution_seconds for r in done
+                 if r.category == category and r.resolution_seconds is not None]
+        share = figures.by_category.get(category, 0) / figures.opened
+        slow = median(times)
+        if len(times) >= MIN_CATEGORY_DONE and share >= 0.1 and slow and slow >= 2 * overall:
+            if worst is None or slow > worst[0]:
+                worst = (slow, category)
+    if worst is None:
+        return None
+    slow, category = worst
+    return Words("report.advice.slow_category", category=category,
+                 share=round(100 * figures.by_category[category] / figures.opened),
+                 times=f"{slow / overall:.1f}".removesuffix(".0"))
+
+
+def backlog_growing(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires when the backlog grew by at least 5 requests and by half over the period."""
+    start, end = figures.backlog.start, figures.backlog.end
+    if end - start >= 5 and end >= 1.5 * start:
+        return Words("report.advice.backlog_growing", start=start, end=end)
+    return None
+
+
+def one_agent_carries(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires when, of at least `MIN_DONE` requests done by agents of a desk with more
+    than one agent working in the period, one agent did 60 % or more."""
+    working = [a for a in figures.agents if a.assigned or a.resolved]
+    total = sum(a.resolved for a in working)
+    if len(working) < 2 or total < MIN_DONE:
+        return None
+    busiest = max(working, key=lambda a: (a.resolved, -a.person_id))
+    if busiest.resolved * 10 < total * 6:
+        return None
+    return Words("report.advice.one_agent_carries", agent=busiest.name,
+                 resolved=busiest.resolved, total=total,
+                 share=round(100 * busiest.resolved / total))
+
+
+Rule = Callable[[Figures, Sequence[RequestFacts]], Words | None]
+RULES: tuple[Rule, ...] = (breaches_cluster, slow_category, backlog_growing, one_agent_carries)
+
+
+def recommend(figures: Figures, requests: Sequence[RequestFacts]) -> list[Words]:
+    """What every rule has to say about the period, in the rules' order."""
+    return [said for rule in RULES if (said := rule(figures, requests)) is not None]
