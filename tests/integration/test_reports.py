@@ -16,6 +16,7 @@ figures follow from each request's number `i` by the formulas of `plan`.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -23,8 +24,12 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.cli import main
 from conversations import commands
 from conversations.lifecycle import Status
 from conversations.reports.periods import parse_period
@@ -321,3 +326,57 @@ async def test_every_figure_of_a_generated_month(db: Database, clock: FrozenCloc
     assert {r["desk"] for r in rows} == {"IT"}
     assert min(datetime.fromisoformat(r["opened_at"]) for r in rows).tzinfo is not None
     assert all(datetime.fromisoformat(r["opened_at"]).astimezone(UTC) >= start for r in rows)
+
+
+# ---------------------------------------------------------------- deskbot report
+
+
+def test_cli_writes_the_report_as_json_and_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`deskbot report` on a SQLite file: three IT requests of November 2026, one HR."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+
+    async def seed() -> None:
+        clock = FrozenClock(local(2026, 11, 2, 9))
+        db = Database(url, clock=clock)
+        try:
+            world = await sla_world(db)
+            eli = await world.person("eli")
+            for n in range(3):
+                clock.set(local(2026, 11, 2 + n, 9))
+                posted = await world.run(commands.open_conversation, eli, world.desks["IT"],
+                                         f"printer {n}")
+                clock.advance(minutes=10 * (n + 1))
+                await world.run(commands.agent_reply, world.actor("dana"),
+                                posted.conversation.ref, "fixed")
+            await world.run(commands.open_conversation, eli, world.desks["HR"], "leave")
+        finally:
+            await db.dispose()
+
+    asyncio.run(seed())
+    capsys.readouterr()
+    out = tmp_path / "it.json"
+    assert main(["report", "--desk", "it", "--period", "2026-11", "--format", "json",
+                 "-o", str(out), "--database-url", url]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["desks"] == ["IT"]
+    assert data["period"]["time_zone"] == "Asia/Jerusalem"
+    assert data["figures"]["opened"] == 3
+    assert data["figures"]["first_response"] == {"count": 3, "median": 1200.0, "p90": 1800.0}
+    assert data["figures"]["sla_first_response"]["overall"] == {"decided": 3, "met": 1,
+                                                                "percent": 33.3}
+
+    assert main(["report", "--period", "2026-11", "--format", "csv",
+                 "--database-url", url]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert sorted(r["desk"] for r in rows) == ["HR", "IT", "IT", "IT"]
+    assert [r["first_response_sla"] for r in rows if r["desk"] == "IT"] == [
+        "met", "breached", "breached"]
+
+    assert main(["report", "--desk", "IT", "--period", "2026-13", "--database-url", url]) == 2
+    assert "2026-11-01..2026-11-30" in capsys.readouterr().err
+    assert main(["report", "--desk", "Payroll", "--database-url", url]) == 2
+    assert "There is no desk" in capsys.readouterr().err
