@@ -63,7 +63,7 @@ def slow_category(figures: Figures, requests: Sequence[RequestFacts]) -> Words |
     if worst is None:
         return None
     slow, category = worst
-    return Words("report.advice.slow_category", category=category,
+    return Words("report.advice.slow_category", label=category,
                  share=round(100 * figures.by_category[category] / figures.opened),
                  times=f"{slow / overall:.1f}".removesuffix(".0"))
 
