@@ -39,7 +39,7 @@ def breaches_cluster(figures: Figures, requests: Sequence[RequestFacts]) -> Word
         return None
     return Words("report.advice.breaches_cluster", breached=found, total=len(breached),
                  day=Words(f"report.weekday.{WEEKDAYS[weekday]}"),
-                 start=f"{hour:02d}:00", end=f"{hour + 2:02d}:00")
+                 start=hour, end=hour + 2)
 
 
 def slow_category(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cards.i18n import say
 from conversations.reports import recommendations
 from conversations.reports.figures import figures
 from conversations.reports.periods import Period
@@ -109,9 +110,9 @@ def test_the_breaches_cluster_names_the_day_the_hours_and_the_numbers() -> None:
     (words,) = said(breaches_on_sunday_mornings())
 
     assert words.values == {"breached": 6, "total": 8, "day": Words("report.weekday.sun"),
-                            "start": "08:00", "end": "10:00"}
+                            "start": 8, "end": 10}
     assert words.english.startswith("6 of 8 first-response breaches were of requests "
-                                    "opened on Sunday between 08:00 and 10:00")
+                                    "opened on Sunday between 8:00 and 10:00")
 
 
 def test_the_slow_category_says_its_share_and_how_much_slower() -> None:
@@ -134,3 +135,11 @@ def test_a_rule_keeps_quiet_below_its_threshold() -> None:
     assert said(few) == []
     # 4 open requests more is not a growing backlog.
     assert said(quiet() + growing_backlog()[20:24]) == []
+
+
+def test_a_recommendation_reads_in_hebrew_too() -> None:
+    (words,) = said(breaches_on_sunday_mornings())
+
+    hebrew = say(words, "he")
+    assert hebrew.startswith("מתוך 8 חריגות מיעד המענה הראשון, 6 היו בפניות")
+    assert "ביום \u2068ראשון\u2069 בשעות 8:00 עד 10:00." in hebrew
