@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desks.errors import InvalidInput
 
@@ -107,6 +107,16 @@ def quarter_of(day: date, zone: str = "UTC") -> Period:
     return Period("quarter", first, following - timedelta(days=1), zone)
 
 
+def known_zone(zone: str | None) -> str:
+    """`zone` when it names a time zone, else "UTC" (a desk's broken setting must not
+    stop its report)."""
+    try:
+        ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return zone or "UTC"
+
+
 def parse_period(text: str, now: datetime, zone: str = "UTC") -> Period:
     """Read a period as a person writes it, relative to `now`, in the desk's `zone`.
 
@@ -114,6 +124,7 @@ def parse_period(text: str, now: datetime, zone: str = "UTC") -> Period:
     not exist, an empty or backwards FROM..TO, and one longer than three years.
     """
     written = (text or "").strip()
+    zone = known_zone(zone)
     today = now.astimezone(ZoneInfo(zone)).date()
     word = written.lower()
     if word == "week":

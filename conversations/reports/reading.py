@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from conversations.reports.periods import known_zone
 from storage.database import UnitOfWork
 from storage.models import Conversation, Desk, Event, Message, Person, Workspace
 
@@ -132,7 +133,7 @@ def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, An
         resolution_seconds = max(0.0, whole - paused)
     return RequestFacts(
         conversation_id=row.id, ref=row.ref, desk=desk, desk_id=row.desk_id,
-        time_zone=str(settings.get("time_zone") or "UTC"), kind=row.kind,
+        time_zone=known_zone(settings.get("time_zone")), kind=row.kind,
         category=row.category, priority=row.priority, status=row.status, way_in=way_in,
         platform=platform, opened_at=row.opened_at, first_response_at=row.first_response_at,
         done_at=done_at, resolved_at=row.resolved_at, closed_at=row.closed_at,

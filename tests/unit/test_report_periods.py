@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conversations.reports.periods import Period, parse_period
 from desks.errors import InvalidInput
@@ -92,3 +94,21 @@ def test_a_backwards_or_too_long_span_is_refused() -> None:
     with pytest.raises(InvalidInput) as long:
         parse_period("2020-01-01..2026-01-01", NOW)
     assert long.value.words is not None and long.value.words.key == "report.period_too_long"
+
+
+@given(st.one_of(st.text(max_size=40),
+                 st.from_regex(r"[0-9]{4}-(Q[0-9]|[0-9]{2})", fullmatch=True),
+                 st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                               fullmatch=True)))
+def test_any_text_is_a_period_or_a_refusal(written: str) -> None:
+    try:
+        period = parse_period(written, NOW, JERUSALEM)
+    except InvalidInput as refused:
+        assert refused.words is not None and refused.words.key.startswith("report.")
+        return
+    assert period.start < period.end
+    assert period.previous().end == period.start
+
+
+def test_a_zone_that_does_not_exist_counts_in_utc() -> None:
+    assert parse_period("2026-11", NOW, "Mars/Olympus").zone == "UTC"
