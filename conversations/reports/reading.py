@@ -4,15 +4,17 @@ One SELECT reads every conversation of the desks that the period or the one befo
 it touches (opened before the period ends and not done before the previous one
 began), with its desk, workspace and assignee; one reads their `conversation.opened`
 and `conversation.reopened` events (the way in, and the reopens); one counts their
-agent messages. Then each becomes a `RequestFacts`, its business-time durations
-counted with the calendar the sweeps use (`uow.business_time`) and its SLA results
-read from the stored due times and breach flags the sweeps set.
+agent messages; two read the desks' agents and their `agent.availability` events
+(how many were available when each request was opened). Then each becomes a
+`RequestFacts`, its business-time durations counted with the calendar the sweeps use
+(`uow.business_time`) and its SLA results read from the stored due times and breach
+flags the sweeps set.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +23,15 @@ from sqlalchemy.orm import aliased
 
 from conversations.reports.periods import known_zone
 from storage.database import UnitOfWork
-from storage.models import Conversation, Desk, Event, Message, Person, Workspace
+from storage.models import (
+    Conversation,
+    Desk,
+    DeskMember,
+    Event,
+    Message,
+    Person,
+    Workspace,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,8 @@ class RequestFacts:
     resolution_breached_at: datetime | None
     agent_replies: int
     reopened_at: tuple[datetime, ...]
+    # How many of the desk's agents were available when it was opened.
+    agents_available: int = 0
 
 
 def sla_met(due: datetime | None, flagged: datetime | None, done: datetime | None,
@@ -108,10 +120,51 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
         else:
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
-    return [_facts(uow, row, name, settings or {}, platform, assignee_name, now,
-                   way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
-                   int(replies.get(row.id, 0)))
+    availability = await _availability(uow, desk_ids)
+    return [replace(_facts(uow, row, name, settings or {}, platform, assignee_name, now,
+                           way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
+                           int(replies.get(row.id, 0))),
+                    agents_available=sum(agent.available_at(row.opened_at)
+                                         for agent in availability.get(row.desk_id, ())))
             for row, name, settings, platform, assignee_name in rows]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One agent's availability over time: its changes, and the state now."""
+
+    person_id: int
+    changes: tuple[tuple[datetime, bool], ...]
+    now: bool
+
+    def available_at(self, moment: datetime) -> bool:
+        """The last change before `moment`; before the first change, the opposite of
+        it; with no change at all, the state now."""
+        before = [available for at, available in self.changes if at <= moment]
+        if before:
+            return before[-1]
+        return not self.changes[0][1] if self.changes else self.now
+
+
+async def _availability(uow: UnitOfWork,
+                        desk_ids: list[int] | None) -> dict[int, list[Availability]]:
+    members = select(DeskMember.desk_id, Person.id, Person.available).join(
+        Person, Person.id == DeskMember.person_id)
+    if desk_ids is not None:
+        members = members.where(DeskMember.desk_id.in_(desk_ids))
+    agents = (await uow.session.execute(members)).tuples().all()
+    changes: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+    for person_id, data, created_at in (await uow.session.execute(
+            select(Event.actor_id, Event.data, Event.created_at)
+            .where(Event.kind == "agent.availability",
+                   Event.actor_id.in_({person_id for _, person_id, _ in agents}))
+            .order_by(Event.created_at, Event.id))).tuples():
+        if person_id is not None:
+            changes[person_id].append((created_at, bool((data or {}).get("available"))))
+    found: dict[int, list[Availability]] = defaultdict(list)
+    for desk_id, person_id, now in agents:
+        found[desk_id].append(Availability(person_id, tuple(changes[person_id]), bool(now)))
+    return found
 
 
 def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, Any],

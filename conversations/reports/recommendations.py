@@ -1,8 +1,9 @@
 """Recommendations drawn from a period's figures, each with the numbers behind it.
 
-One small function per rule: it reads the figures (and the period's requests) and
-returns what to say (`Words`, worded in the reader's language by the renderers), or
-None when it has nothing to say. `recommend` asks every rule in turn.
+One small function per rule: it reads the period's figures (and the previous
+period's, and the period's requests) and returns what to say (`Words`, worded in
+the reader's language by the renderers), or None when it has nothing to say.
+`recommend` asks every rule in turn.
 """
 
 from __future__ import annotations
@@ -22,27 +23,31 @@ MIN_CATEGORY_DONE = 3
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def breaches_cluster(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+def breaches_cluster(figures: Figures, previous: Figures,
+                     requests: Sequence[RequestFacts]) -> Words | None:
     """Fires when at least half of the period's first-response breaches (and at least
     `MIN_BREACHES` of them) were opened in the same two hours of the same weekday, in
-    the desk's time: "21 of 29 first-response breaches were opened Sun 08:00–10:00"."""
+    the desk's time: "21 of 29 first-response breaches were opened Sun 08:00–10:00",
+    with the most agents that were available when one of those was opened."""
     breached = [r for r in requests if figures.period.contains(r.opened_at)
                 and r.first_response_met is False]
     if len(breached) < MIN_BREACHES:
         return None
-    slots: Counter[tuple[int, int]] = Counter()
-    for r in breached:
+    def slot(r: RequestFacts) -> tuple[int, int]:
         local = r.opened_at.astimezone(ZoneInfo(r.time_zone))
-        slots[(local.weekday(), local.hour // 2 * 2)] += 1
-    (weekday, hour), found = slots.most_common(1)[0]
+        return local.weekday(), local.hour // 2 * 2
+
+    (weekday, hour), found = Counter(map(slot, breached)).most_common(1)[0]
     if found * 2 < len(breached):
         return None
+    available = max(r.agents_available for r in breached if slot(r) == (weekday, hour))
     return Words("report.advice.breaches_cluster", breached=found, total=len(breached),
                  day=Words(f"report.weekday.{WEEKDAYS[weekday]}"),
-                 start=hour, end=hour + 2)
+                 start=hour, end=hour + 2, available=available)
 
 
-def slow_category(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+def slow_category(figures: Figures, previous: Figures,
+                  requests: Sequence[RequestFacts]) -> Words | None:
     """Fires for the category with the slowest resolution when it is at least 10 % of
     the requests opened and its median resolution (of at least `MIN_CATEGORY_DONE`
     done) is at least twice the median of all requests done in the period."""
@@ -68,7 +73,8 @@ def slow_category(figures: Figures, requests: Sequence[RequestFacts]) -> Words |
                  times=f"{slow / overall:.1f}".removesuffix(".0"))
 
 
-def backlog_growing(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+def backlog_growing(figures: Figures, previous: Figures,
+                    requests: Sequence[RequestFacts]) -> Words | None:
     """Fires when the backlog grew by at least 5 requests and by half over the period."""
     start, end = figures.backlog.start, figures.backlog.end
     if end - start >= 5 and end >= 1.5 * start:
@@ -76,7 +82,8 @@ def backlog_growing(figures: Figures, requests: Sequence[RequestFacts]) -> Words
     return None
 
 
-def one_agent_carries(figures: Figures, requests: Sequence[RequestFacts]) -> Words | None:
+def one_agent_carries(figures: Figures, previous: Figures,
+                      requests: Sequence[RequestFacts]) -> Words | None:
     """Fires when, of at least `MIN_DONE` requests done by agents of a desk with more
     than one agent working in the period, one agent did 60 % or more."""
     working = [a for a in figures.agents if a.assigned or a.resolved]
@@ -91,10 +98,35 @@ def one_agent_carries(figures: Figures, requests: Sequence[RequestFacts]) -> Wor
                  share=round(100 * busiest.resolved / total))
 
 
-Rule = Callable[[Figures, Sequence[RequestFacts]], Words | None]
-RULES: tuple[Rule, ...] = (breaches_cluster, slow_category, backlog_growing, one_agent_carries)
+def first_response_slipping(figures: Figures, previous: Figures,
+                            requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires when the share of first responses on time fell by 10 points or more
+    against the previous period, with at least `MIN_DONE` decided in each."""
+    now, before = figures.sla_first_response.overall, previous.sla_first_response.overall
+    if now.percent is None or before.percent is None or min(now.decided,
+                                                            before.decided) < MIN_DONE:
+        return None
+    if before.percent - now.percent < 10:
+        return None
+    return Words("report.advice.first_response_slipping", before=round(before.percent),
+                 after=round(now.percent))
 
 
-def recommend(figures: Figures, requests: Sequence[RequestFacts]) -> list[Words]:
+def few_ratings(figures: Figures, previous: Figures,
+                requests: Sequence[RequestFacts]) -> Words | None:
+    """Fires when fewer than a quarter of at least `MIN_DONE` requests done were rated."""
+    satisfaction = figures.satisfaction
+    if satisfaction.done < MIN_DONE or satisfaction.rated * 4 >= satisfaction.done:
+        return None
+    return Words("report.advice.few_ratings", rated=satisfaction.rated, done=satisfaction.done)
+
+
+Rule = Callable[[Figures, Figures, Sequence[RequestFacts]], Words | None]
+RULES: tuple[Rule, ...] = (breaches_cluster, slow_category, backlog_growing, one_agent_carries,
+                           first_response_slipping, few_ratings)
+
+
+def recommend(figures: Figures, previous: Figures,
+              requests: Sequence[RequestFacts]) -> list[Words]:
     """What every rule has to say about the period, in the rules' order."""
-    return [said for rule in RULES if (said := rule(figures, requests)) is not None]
+    return [said for rule in RULES if (said := rule(figures, previous, requests)) is not None]

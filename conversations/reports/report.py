@@ -154,13 +154,13 @@ async def build_report(uow: UnitOfWork, period: Period,
     desk_ids = [d.id for d in desks] if desks is not None else None
     requests = await read_requests(uow, start=previous.start, end=period.end,
                                    desk_ids=desk_ids)
-    current = figures(requests, period)
+    current, before = figures(requests, period), figures(requests, previous)
     touched = tuple(r for r in requests if period.contains(r.opened_at)
                     or period.contains(r.done_at) or period.contains(r.closed_at))
     names = tuple(d.name for d in desks) if desks is not None else ()
     return Report(desks=names, generated_at=uow.clock.now(), current=current,
-                  previous=figures(requests, previous), requests=touched,
-                  recommendations=tuple(recommendations.recommend(current, touched)))
+                  previous=before, requests=touched,
+                  recommendations=tuple(recommendations.recommend(current, before, touched)))
 
 
 async def desks_named(uow: UnitOfWork, name: str) -> list[Desk]:

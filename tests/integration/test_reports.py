@@ -297,11 +297,14 @@ async def test_every_figure_of_a_generated_month(db: Database, clock: FrozenCloc
     # The sweeps flagged the unanswered requests; the late answers break the SLA anyway.
     flagged = [b for b in got["breaches"] if b["breached_at"] is not None]
     assert len(flagged) == 2 * (NOVEMBER // 12)
-    # The backlog grew from the 5 October leftovers to 25: the one rule that fires here
-    # (the late answers are spread over every day; the categories are alike; the
-    # agents share the work).
-    assert [w["key"] for w in data["recommendations"]] == ["report.advice.backlog_growing"]
+    # The backlog grew from the 5 October leftovers to 25, and first responses on time
+    # fell from 15 of 20 to 124 of 240: the two rules that fire here (the late answers
+    # are spread over every day; the categories are alike; the agents share the work;
+    # more than half the requests done were rated).
+    assert [w["key"] for w in data["recommendations"]] == [
+        "report.advice.backlog_growing", "report.advice.first_response_slipping"]
     assert data["recommendations"][0]["values"] == {"start": 5, "end": 25}
+    assert data["recommendations"][1]["values"] == {"before": 75, "after": 52}
     assert data["recommendations"][0]["english"] == (
         "Open requests grew from 5 at the start of the period to 25 at its end.")
     # Every desk: HR's requests count too.
