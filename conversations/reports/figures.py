@@ -16,7 +16,8 @@ What each figure counts (the period is [start, end)):
   or done late, or still not done past the due time), the share met. Breaches are
   listed.
 - **per agent** (the current assignee): requests opened in the period assigned,
-  requests done in the period, median first response, average rating (CSAT).
+  requests done in the period, median first response, average rating (CSAT), and
+  (for the report's own period) the active requests assigned to them now.
 - **satisfaction**: ratings of the requests done in the period: how many, the
   average, the count of each 1–5, the response rate (rated / done).
   deskbot stores a rating as a number only (`conversation.rating`, the
@@ -32,7 +33,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,6 +93,8 @@ class AgentFigures:
     median_first_response: float | None
     csat: float | None
     ratings: int
+    # Active requests assigned now (None in the previous period's figures).
+    open_now: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,9 +206,10 @@ def _counts(values: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
 
-def _agents(opened: Sequence[RequestFacts],
-            done: Sequence[RequestFacts]) -> tuple[AgentFigures, ...]:
-    names = {r.assignee_id: r.assignee or "" for r in [*opened, *done] if r.assignee_id}
+def _agents(opened: Sequence[RequestFacts], done: Sequence[RequestFacts],
+            open_now: Mapping[int, tuple[str, int]] | None) -> tuple[AgentFigures, ...]:
+    names = {person_id: name for person_id, (name, _) in (open_now or {}).items()}
+    names.update({r.assignee_id: r.assignee or "" for r in [*opened, *done] if r.assignee_id})
     agents = []
     for person_id, name in sorted(names.items(), key=lambda item: (item[1], item[0])):
         mine = [r for r in opened if r.assignee_id == person_id]
@@ -216,7 +220,8 @@ def _agents(opened: Sequence[RequestFacts],
             median_first_response=median([r.first_response_seconds for r in mine
                                           if r.first_response_seconds is not None]),
             csat=round(statistics.fmean(ratings), 2) if ratings else None,
-            ratings=len(ratings)))
+            ratings=len(ratings),
+            open_now=None if open_now is None else open_now.get(person_id, ("", 0))[1]))
     return tuple(agents)
 
 
@@ -239,8 +244,10 @@ def open_at(requests: Iterable[RequestFacts], moment: datetime) -> int:
                if r.opened_at < moment and (r.done_at is None or r.done_at >= moment))
 
 
-def figures(requests: Sequence[RequestFacts], period: Period) -> Figures:
-    """Every figure of `period`, from the requests it touches (and any others)."""
+def figures(requests: Sequence[RequestFacts], period: Period,
+            open_now: Mapping[int, tuple[str, int]] | None = None) -> Figures:
+    """Every figure of `period`, from the requests it touches (and any others);
+    `open_now` (`reading.read_open_now`) for the agents' open requests now."""
     opened = [r for r in requests if period.contains(r.opened_at)]
     done = [r for r in requests if period.contains(r.done_at)]
     fcr = sum(1 for r in done if first_contact(r))
@@ -260,7 +267,7 @@ def figures(requests: Sequence[RequestFacts], period: Period) -> Figures:
         sla_first_response=_sla(opened, "first_response"),
         sla_resolution=_sla(opened, "resolution"),
         breaches=_breaches(opened),
-        agents=_agents(opened, done),
+        agents=_agents(opened, done, open_now),
         satisfaction=_satisfaction(done),
         first_contact=FirstContact(len(done), fcr, percent(fcr, len(done))),
         backlog=Backlog(open_at(requests, period.start), open_at(requests, period.end), trend),

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from conversations.lifecycle import ACTIVE
 from conversations.reports.periods import known_zone
 from storage.database import UnitOfWork
 from storage.models import (
@@ -86,6 +87,20 @@ def sla_met(due: datetime | None, flagged: datetime | None, done: datetime | Non
     if done is not None:
         return done <= due
     return None if due > now else False
+
+
+async def read_open_now(uow: UnitOfWork,
+                        desk_ids: list[int] | None) -> dict[int, tuple[str, int]]:
+    """Per agent (person id): their name and how many active requests of `desk_ids`
+    (None: every desk) are assigned to them now."""
+    query = (select(Person.id, Person.display_name, func.count())
+             .join(Conversation, Conversation.assignee_id == Person.id)
+             .where(Conversation.status.in_([s.value for s in ACTIVE]))
+             .group_by(Person.id, Person.display_name))
+    if desk_ids is not None:
+        query = query.where(Conversation.desk_id.in_(desk_ids))
+    return {person_id: (name, int(count))
+            for person_id, name, count in (await uow.session.execute(query)).tuples()}
 
 
 async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,

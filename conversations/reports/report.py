@@ -18,7 +18,7 @@ from sqlalchemy import select
 from conversations.reports import recommendations
 from conversations.reports.figures import Figures, figures
 from conversations.reports.periods import Period
-from conversations.reports.reading import RequestFacts, read_requests
+from conversations.reports.reading import RequestFacts, read_open_now, read_requests
 from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Desk
@@ -154,7 +154,8 @@ async def build_report(uow: UnitOfWork, period: Period,
     desk_ids = [d.id for d in desks] if desks is not None else None
     requests = await read_requests(uow, start=previous.start, end=period.end,
                                    desk_ids=desk_ids)
-    current, before = figures(requests, period), figures(requests, previous)
+    open_now = await read_open_now(uow, desk_ids)
+    current, before = figures(requests, period, open_now), figures(requests, previous)
     touched = tuple(r for r in requests if period.contains(r.opened_at)
                     or period.contains(r.done_at) or period.contains(r.closed_at))
     names = tuple(d.name for d in desks) if desks is not None else ()

@@ -223,7 +223,8 @@ def expected(plans: list[Plan]) -> dict[str, Any]:
         rated = [p.rating for p in mine if p.rating is not None]
         agents.append({"name": name, "assigned": len(mine), "resolved": len(mine),
                        "median_first_response": median([60.0 * p.first for p in mine]),
-                       "csat": round(statistics.fmean(rated), 2), "ratings": len(rated)})
+                       "csat": round(statistics.fmean(rated), 2), "ratings": len(rated),
+                       "open_now": 0})
     weeks = [local(2026, 11, d, 0) for d in (1, 8, 15, 22, 29)] + [local(2026, 12, 1, 0)]
     return {
         "opened": NOVEMBER, "resolved": len(done),
@@ -390,3 +391,34 @@ def test_cli_writes_the_report_as_json_and_csv(tmp_path: Path, monkeypatch: pyte
     assert "2026-11-01..2026-11-30" in capsys.readouterr().err
     assert main(["report", "--desk", "Payroll", "--database-url", url]) == 2
     assert "There is no desk" in capsys.readouterr().err
+
+
+async def test_agents_available_when_each_request_was_opened(db: Database,
+                                                             clock: FrozenClock) -> None:
+    """Read back from the `agent.availability` events: Dana turns on at 10:00 and off at
+    12:00; Lee turns on at 11:30 and stays on; Noa never changes (off)."""
+    world = await sla_world(db)
+    eli = await world.person("eli")
+    steps: list[tuple[int, int, str | None, bool | None]] = [
+        (9, 0, None, None), (10, 0, "dana", True), (11, 0, None, None),
+        (11, 30, "lee", True), (11, 45, None, None), (12, 0, "dana", False),
+        (13, 0, None, None)]
+    for hour, minute, who, available in steps:
+        clock.set(local(2026, 11, 2, hour, minute))
+        if who is None:
+            await world.run(commands.open_conversation, eli, world.desks["IT"], "help")
+        else:
+            await world.run(commands.set_availability, world.actor(who), bool(available))
+
+    async with db.unit_of_work(readonly=True) as uow:
+        period = parse_period("2026-11", clock.now(), str(JERUSALEM))
+        report = await build_report(uow, period, [world.desks["IT"]])
+
+    assert [r.agents_available for r in report.requests] == [0, 1, 2, 1]
+    # Nobody took them: no agent has a request open now.
+    assert report.current.agents == ()
+    await world.run(commands.claim, world.actor("lee"), report.requests[0].ref)
+    async with db.unit_of_work(readonly=True) as uow:
+        report = await build_report(uow, period, [world.desks["IT"]])
+    assert [(a.name, a.assigned, a.open_now) for a in report.current.agents] == [("Lee", 1, 1)]
+    assert report.previous.agents == ()
