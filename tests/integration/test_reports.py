@@ -38,6 +38,7 @@ from scheduling.desk_calendar import window_of
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
+from tests.conftest import PG_URL
 from tests.integration.sla_world import JERUSALEM, local, sla_world
 from tests.integration.world import World
 
@@ -342,12 +343,29 @@ async def test_every_figure_of_a_generated_month(db: Database, clock: FrozenCloc
 # ---------------------------------------------------------------- deskbot report
 
 
-def test_cli_writes_the_report_as_json_and_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """`deskbot report` on a SQLite file: three IT requests of November 2026, one HR."""
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    return tmp_path
+
+
+def test_cli_writes_the_report_as_json_and_csv(in_tmp: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    cli_report(f"sqlite+aiosqlite:///{in_tmp / 'desk.db'}", in_tmp, capsys)
+
+
+if PG_URL:
+    from tests.integration.test_cli import pg_database  # noqa: F401 - a fixture
+
+    def test_cli_writes_the_report_on_postgresql(in_tmp: Path, pg_database: str,  # noqa: F811
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+        cli_report(pg_database, in_tmp, capsys)
+
+
+def cli_report(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`deskbot report` on a database of its own: three IT requests of November 2026
+    (answered in 10, 20 and 30 minutes), one HR request."""
     assert main(["db", "upgrade", "--database-url", url]) == 0
 
     async def seed() -> None:
