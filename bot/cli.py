@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--desk", metavar="NAME", help="the desk's name (default: every desk)")
     report.add_argument("--period", default="month", metavar="PERIOD",
                         help="week, month, quarter (the last complete one), 2026-Q4, 2026-11 "
-                             "or 2026-11-01..2026-11-30 (default: month)")
+                             "or 2026-11-01..2026-11-30, in the desks' time zone (UTC when "
+                             "they differ; default: month)")
     report.add_argument("--format", choices=("json", "csv"), default="json",
                         help="json (default) or csv")
     report.add_argument("-o", "--output", metavar="FILE",
@@ -416,14 +417,13 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     async def write(db: Any) -> str:
         db.business_time = DeskCalendar()  # the calendar the sweeps count with
         async with db.unit_of_work(readonly=True) as uow:
-            desks = None
-            zone = "UTC"
-            if args.desk:
-                desks = await desks_named(uow, args.desk)
-                if not desks:
-                    raise UnknownDesk("report.unknown_desk", desk=args.desk)
-                zones = {(d.settings or {}).get("time_zone") or "UTC" for d in desks}
-                zone = zones.pop() if len(zones) == 1 else "UTC"
+            desks = await desks_named(uow, args.desk) if args.desk else None
+            if desks == []:
+                raise UnknownDesk("report.unknown_desk", desk=args.desk)
+            # Days are the desks' days when they share a time zone, else UTC's.
+            zones = {(d.settings or {}).get("time_zone") or "UTC"
+                     for d in (desks if desks is not None else await desks_named(uow, None))}
+            zone = zones.pop() if len(zones) == 1 else "UTC"
             period = parse_period(args.period, uow.clock.now(), zone)
             report = await build_report(uow, period, desks)
         if args.format == "csv":

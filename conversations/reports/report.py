@@ -164,8 +164,9 @@ async def build_report(uow: UnitOfWork, period: Period,
                   recommendations=tuple(recommendations.recommend(current, before, touched)))
 
 
-async def desks_named(uow: UnitOfWork, name: str) -> list[Desk]:
-    """The desks called `name` (or with that slug), any workspace, not archived."""
-    wanted = name.strip().lower()
+async def desks_named(uow: UnitOfWork, name: str | None) -> list[Desk]:
+    """The desks called `name` (or with that slug; None: every desk), any workspace,
+    not archived."""
+    wanted = (name or "").strip().lower()
     rows = (await uow.session.execute(select(Desk).where(Desk.archived_at.is_(None)))).scalars()
-    return [d for d in rows if d.name.lower() == wanted or d.slug == wanted]
+    return [d for d in rows if name is None or d.name.lower() == wanted or d.slug == wanted]

@@ -402,6 +402,11 @@ def cli_report(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                  "--database-url", url]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert sorted(r["desk"] for r in rows) == ["HR", "IT", "IT", "IT"]
+    # Every desk, and HR counts in UTC: their days are UTC's.
+    assert main(["report", "--period", "2026-11", "--database-url", url]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert (every["desks"], every["period"]["time_zone"]) == ([], "UTC")
+    assert every["figures"]["opened"] == 4
     assert [r["first_response_sla"] for r in rows if r["desk"] == "IT"] == [
         "met", "breached", "breached"]
 
