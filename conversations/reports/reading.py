@@ -14,7 +14,7 @@ flags the sweeps set.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -136,11 +136,11 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
     availability = await _availability(uow, desk_ids)
-    return [replace(_facts(uow, row, name, settings or {}, platform, assignee_name, now,
-                           way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
-                           int(replies.get(row.id, 0))),
-                    agents_available=sum(agent.available_at(row.opened_at)
-                                         for agent in availability.get(row.desk_id, ())))
+    return [_facts(uow, row, name, settings or {}, platform, assignee_name, now,
+                   way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
+                   int(replies.get(row.id, 0)),
+                   sum(agent.available_at(row.opened_at)
+                       for agent in availability.get(row.desk_id, ())))
             for row, name, settings, platform, assignee_name in rows]
 
 
@@ -184,7 +184,8 @@ async def _availability(uow: UnitOfWork,
 
 def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, Any],
            platform: str, assignee: str | None, now: datetime, way_in: str,
-           reopened_at: tuple[datetime, ...], agent_replies: int) -> RequestFacts:
+           reopened_at: tuple[datetime, ...], agent_replies: int,
+           agents_available: int) -> RequestFacts:
     calendar = uow.business_time
     done_at = row.resolved_at or row.closed_at
     first_seconds = resolution_seconds = None
@@ -214,4 +215,5 @@ def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, An
         first_response_breached_at=row.first_response_breached_at,
         resolution_due_at=row.resolution_due_at,
         resolution_breached_at=row.resolution_breached_at,
-        agent_replies=agent_replies, reopened_at=reopened_at)
+        agent_replies=agent_replies, reopened_at=reopened_at,
+        agents_available=agents_available)
