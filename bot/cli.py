@@ -137,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "export` writes")
     load.set_defaults(run=_desks_import)
 
+    report = commands.add_parser(
+        "report", parents=[database], help="a desk's report as JSON or CSV",
+        description="Write the report of a desk (or every desk) for a period: the figures "
+                    "and recommendations as JSON, or one CSV row per request of the period.")
+    report.add_argument("--desk", metavar="NAME", help="the desk's name (default: every desk)")
+    report.add_argument("--period", default="month", metavar="PERIOD",
+                        help="week, month, quarter (the last complete one), 2026-Q4, 2026-11 "
+                             "or 2026-11-01..2026-11-30, in the desks' time zone (UTC when "
+                             "they differ; default: month)")
+    report.add_argument("--format", choices=("json", "csv"), default="json",
+                        help="json (default) or csv")
+    report.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE instead of standard output")
+    report.set_defaults(run=_report)
+
     teams = commands.add_parser(
         "teams-manifest", help="write the Teams app package (zip)",
         description="Write the Microsoft Teams app package: manifest.json (the bot, its "
@@ -387,6 +402,43 @@ def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
               ("unchanged", result.unchanged))]
     print(f"{args.file} applied to {workspace.platform}:{workspace.external_id}: "
           + "; ".join(parts))
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.reports.periods import parse_period
+    from conversations.reports.report import build_report, desks_named
+    from desks.errors import DeskbotError, UnknownDesk
+    from scheduling.desk_calendar import DeskCalendar
+
+    async def write(db: Any) -> str:
+        db.business_time = DeskCalendar()  # the calendar the sweeps count with
+        async with db.unit_of_work(readonly=True) as uow:
+            desks = await desks_named(uow, args.desk) if args.desk else None
+            if desks == []:
+                raise UnknownDesk("report.unknown_desk", desk=args.desk)
+            # Days are the desks' days when they share a time zone, else UTC's.
+            zones = {(d.settings or {}).get("time_zone") or "UTC"
+                     for d in (desks if desks is not None else await desks_named(uow, None))}
+            zone = zones.pop() if len(zones) == 1 else "UTC"
+            period = parse_period(args.period, uow.clock.now(), zone)
+            report = await build_report(uow, period, desks)
+        if args.format == "csv":
+            return report.csv()
+        return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    try:
+        text = _on_database(settings, write)
+    except DeskbotError as error:
+        print(f"deskbot report: {error.message}", file=sys.stderr)
+        return USAGE_ERROR
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

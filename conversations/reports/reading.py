@@ -1,0 +1,219 @@
+"""The query layer of reports: the requests a report counts, read in three SELECTs.
+
+One SELECT reads every conversation of the desks that the period or the one before
+it touches (opened before the period ends and not done before the previous one
+began), with its desk, workspace and assignee; one reads their `conversation.opened`
+and `conversation.reopened` events (the way in, and the reopens); one counts their
+agent messages; two read the desks' agents and their `agent.availability` events
+(how many were available when each request was opened). Then each becomes a
+`RequestFacts`, its business-time durations counted with the calendar the sweeps use
+(`uow.business_time`) and its SLA results read from the stored due times and breach
+flags the sweeps set.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from conversations.lifecycle import ACTIVE
+from conversations.reports.periods import known_zone
+from storage.database import UnitOfWork
+from storage.models import (
+    Conversation,
+    Desk,
+    DeskMember,
+    Event,
+    Message,
+    Person,
+    Workspace,
+)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """One request as a report sees it; durations are business seconds (None without a
+    calendar, or while the moment has not come)."""
+
+    conversation_id: int
+    ref: int
+    desk: str
+    desk_id: int
+    time_zone: str
+    kind: str
+    category: str | None
+    priority: int
+    status: str
+    way_in: str
+    platform: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    # Resolved, or closed without being resolved first: when the work was done.
+    done_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    assignee_id: int | None
+    assignee: str | None
+    rating: int | None
+    first_response_seconds: float | None
+    resolution_seconds: float | None
+    # True met, False breached, None not decided yet (no target, or not due yet).
+    first_response_met: bool | None
+    resolution_met: bool | None
+    first_response_due_at: datetime | None
+    first_response_breached_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_breached_at: datetime | None
+    agent_replies: int
+    reopened_at: tuple[datetime, ...]
+    # How many of the desk's agents were available when it was opened.
+    agents_available: int = 0
+
+
+def sla_met(due: datetime | None, flagged: datetime | None, done: datetime | None,
+            now: datetime) -> bool | None:
+    """Whether a clock's target was met: breached when the sweep flagged it, when the
+    moment came after the due time, or when it has not come and the due time passed;
+    None when there is no target or it is not due yet."""
+    if due is None:
+        return None
+    if flagged is not None:
+        return False
+    if done is not None:
+        return done <= due
+    return None if due > now else False
+
+
+async def read_open_now(uow: UnitOfWork,
+                        desk_ids: list[int] | None) -> dict[int, tuple[str, int]]:
+    """Per agent (person id): their name and how many active requests of `desk_ids`
+    (None: every desk) are assigned to them now."""
+    query = (select(Person.id, Person.display_name, func.count())
+             .join(Conversation, Conversation.assignee_id == Person.id)
+             .where(Conversation.status.in_([s.value for s in ACTIVE]))
+             .group_by(Person.id, Person.display_name))
+    if desk_ids is not None:
+        query = query.where(Conversation.desk_id.in_(desk_ids))
+    return {person_id: (name, int(count))
+            for person_id, name, count in (await uow.session.execute(query)).tuples()}
+
+
+async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
+                        desk_ids: list[int] | None) -> list[RequestFacts]:
+    """Every request of `desk_ids` (None: every desk) open at some time in [start, end)."""
+    assignee = aliased(Person)
+    done = func.coalesce(Conversation.resolved_at, Conversation.closed_at)
+    scope = [Conversation.opened_at < end, or_(done.is_(None), done >= start)]
+    if desk_ids is not None:
+        scope.append(Conversation.desk_id.in_(desk_ids))
+    ids = select(Conversation.id).where(*scope).scalar_subquery()
+    rows = (await uow.session.execute(
+        select(Conversation, Desk.name, Desk.settings, Workspace.platform,
+               assignee.display_name)
+        .join(Desk, Desk.id == Conversation.desk_id)
+        .join(Workspace, Workspace.id == Conversation.workspace_id)
+        .outerjoin(assignee, assignee.id == Conversation.assignee_id)
+        .where(*scope).order_by(Conversation.opened_at, Conversation.id))).all()
+    events = (await uow.session.execute(
+        select(Event.conversation_id, Event.kind, Event.data, Event.created_at)
+        .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
+               Event.conversation_id.in_(ids)))).all()
+    replies = dict((await uow.session.execute(
+        select(Message.conversation_id, func.count())
+        .where(Message.kind == "agent", Message.conversation_id.in_(ids))
+        .group_by(Message.conversation_id))).tuples().all())
+    way_in: dict[int, str] = {}
+    reopens: dict[int, list[datetime]] = defaultdict(list)
+    for conversation_id, kind, data, created_at in events:
+        if kind == "conversation.opened":
+            way_in[conversation_id] = str((data or {}).get("via") or "dm")
+        else:
+            reopens[conversation_id].append(created_at)
+    now = uow.clock.now()
+    availability = await _availability(uow, desk_ids)
+    return [_facts(uow, row, name, settings or {}, platform, assignee_name, now,
+                   way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
+                   int(replies.get(row.id, 0)),
+                   sum(agent.available_at(row.opened_at)
+                       for agent in availability.get(row.desk_id, ())))
+            for row, name, settings, platform, assignee_name in rows]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One agent's availability over time: its changes, and the state now."""
+
+    person_id: int
+    changes: tuple[tuple[datetime, bool], ...]
+    now: bool
+
+    def available_at(self, moment: datetime) -> bool:
+        """The last change before `moment`; before the first change, the opposite of
+        it; with no change at all, the state now."""
+        before = [available for at, available in self.changes if at <= moment]
+        if before:
+            return before[-1]
+        return not self.changes[0][1] if self.changes else self.now
+
+
+async def _availability(uow: UnitOfWork,
+                        desk_ids: list[int] | None) -> dict[int, list[Availability]]:
+    members = select(DeskMember.desk_id, Person.id, Person.available).join(
+        Person, Person.id == DeskMember.person_id)
+    if desk_ids is not None:
+        members = members.where(DeskMember.desk_id.in_(desk_ids))
+    agents = (await uow.session.execute(members)).tuples().all()
+    changes: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+    for person_id, data, created_at in (await uow.session.execute(
+            select(Event.actor_id, Event.data, Event.created_at)
+            .where(Event.kind == "agent.availability",
+                   Event.actor_id.in_({person_id for _, person_id, _ in agents}))
+            .order_by(Event.created_at, Event.id))).tuples():
+        if person_id is not None:
+            changes[person_id].append((created_at, bool((data or {}).get("available"))))
+    found: dict[int, list[Availability]] = defaultdict(list)
+    for desk_id, person_id, now in agents:
+        found[desk_id].append(Availability(person_id, tuple(changes[person_id]), bool(now)))
+    return found
+
+
+def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, Any],
+           platform: str, assignee: str | None, now: datetime, way_in: str,
+           reopened_at: tuple[datetime, ...], agent_replies: int,
+           agents_available: int) -> RequestFacts:
+    calendar = uow.business_time
+    done_at = row.resolved_at or row.closed_at
+    first_seconds = resolution_seconds = None
+    if calendar is not None and row.first_response_at is not None:
+        first_seconds = calendar.between(settings, row.opened_at,
+                                         row.first_response_at).total_seconds()
+    if calendar is not None and done_at is not None:
+        # Time the clocks stood still does not count: the finished pauses, and the
+        # pause still running when the work was done (closed while waiting).
+        paused = float(row.sla_paused_seconds or 0)
+        if row.sla_paused_at is not None and row.sla_paused_at < done_at:
+            paused += calendar.between(settings, row.sla_paused_at, done_at).total_seconds()
+        whole = calendar.between(settings, row.opened_at, done_at).total_seconds()
+        resolution_seconds = max(0.0, whole - paused)
+    return RequestFacts(
+        conversation_id=row.id, ref=row.ref, desk=desk, desk_id=row.desk_id,
+        time_zone=known_zone(settings.get("time_zone")), kind=row.kind,
+        category=row.category, priority=row.priority, status=row.status, way_in=way_in,
+        platform=platform, opened_at=row.opened_at, first_response_at=row.first_response_at,
+        done_at=done_at, resolved_at=row.resolved_at, closed_at=row.closed_at,
+        assignee_id=row.assignee_id, assignee=assignee, rating=row.rating,
+        first_response_seconds=first_seconds, resolution_seconds=resolution_seconds,
+        first_response_met=sla_met(row.first_response_due_at, row.first_response_breached_at,
+                                   row.first_response_at, now),
+        resolution_met=sla_met(row.resolution_due_at, row.resolution_breached_at, done_at, now),
+        first_response_due_at=row.first_response_due_at,
+        first_response_breached_at=row.first_response_breached_at,
+        resolution_due_at=row.resolution_due_at,
+        resolution_breached_at=row.resolution_breached_at,
+        agent_replies=agent_replies, reopened_at=reopened_at,
+        agents_available=agents_available)
