@@ -6,7 +6,7 @@ from conversations import due_dates, tiers
 from conversations.command_line.context import Context
 from conversations.view_models import Reply, View
 from desks.errors import InvalidInput
-from desks.grammar import Args, UsageError
+from desks.grammar import Args
 from desks.permissions import Role, desk_role, require_desk_admin
 from desks.service import find_desk, list_desks
 from desks.wording import Words, code, lines
@@ -22,9 +22,7 @@ async def due(ctx: Context, args: Args) -> View:
         raise args.fail("due.needs_when", examples=due_dates.EXAMPLES)
     try:
         conversation, shown = await due_dates.set_due(ctx.uow, ctx.actor, ref, when)
-    except UsageError:
-        raise
-    except InvalidInput as error:  # a malformed or past WHEN: say the right form too
+    except InvalidInput as error:  # a malformed ref or WHEN, or one past: with the form
         raise args.fail(error.words or error.message) from None
     if shown is None:
         return Reply.of(Words("due.cleared", ref=conversation.ref))

@@ -4,6 +4,7 @@ update, warned once and flagged once by the sweeps, disarmed when done."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -18,9 +19,10 @@ from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import ConversationTimer
-from tests.conftest import assert_timers_in_step
-from tests.integration.sla_world import ask, local, sla_world
+from tests.conftest import DatabaseFactory, assert_timers_in_step
+from tests.integration.sla_world import ask, ask_many, local, sla_world
 from tests.integration.test_commands import ADA, DANA, ELI, PROFILES, Chat, asked, at
+from tests.integration.test_sweeps import Interleave
 from tests.integration.world import World
 
 MONDAY_9 = local(2026, 12, 7, 9, 0)  # Jerusalem; IT is open Sun-Thu 08:00-18:00
@@ -250,3 +252,31 @@ async def test_a_due_date_typed_by_an_agent(helpdesk: Chat, clock: FrozenClock) 
     assert answer == f"📅 #{ref} is due 2026-12-10 14:00 UTC."  # IT keeps UTC here
     assert await helpdesk.ok(DANA, f"due {ref} OFF") == f"📅 #{ref} no longer has a due date."
     await helpdesk.refused(ELI, f"due {ref} +2d", "not an agent of the IT desk")
+
+
+@pytest.mark.parametrize("mode", ["gather", "stale read"])
+@pytest.mark.postgresql_modes("stale read")
+async def test_two_sweepers_warn_and_flag_each_due_date_once(
+        database_factory: DatabaseFactory, clock: FrozenClock,
+        monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    interleave = await Interleave.of(database_factory, monkeypatch, mode)
+    world = await sla_world(interleave.first)
+    clock.set(MONDAY_9)
+    await ask_many(world, 200)
+    async with interleave.first.unit_of_work() as uow:
+        for ref in range(1001, 1201):
+            await due_dates.set_due(uow, world.actor("dana"), ref, "+4h")
+        await uow.commit()
+    for hours in (3, 1):  # the warnings, then the due dates passed
+        clock.advance(hours=hours)
+        await interleave.sweep_both()
+    assert all(n >= 0 for done in interleave.results for n in done.values()), \
+        interleave.results
+    warned = Counter(await told(world, NoticeKind.DUE_WARNING))
+    passed = Counter(await told(world, NoticeKind.DUE_PASSED))
+    assert len(warned) == 200 and set(warned.values()) == {1}
+    assert len(passed) == 200 and set(passed.values()) == {1}
+    assert {person for _, person in passed} == {None}  # nobody holds them: the thread
+    assert len(await world.events("due.warning")) == 200
+    assert len(await world.events("due.passed")) == 200
+    await assert_timers_in_step(interleave.first)

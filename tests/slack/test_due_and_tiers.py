@@ -7,16 +7,22 @@ once as the clock moves; `/desk escalate` moves a ticket to the desk's next tier
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from conversations import button_ids
 from scheduling.sweeps import sweep_all
 from storage.clock import FrozenClock
 from storage.database import Database
+from storage.models import Conversation
 from tests.slack.harness import (
     ADA,
     DANA,
     ELI,
+    HR_CHANNEL,
     IT_CHANNEL,
     LEE,
     MAYA,
+    OMER,
     SlackWorld,
     block_text,
     slack_world,
@@ -32,7 +38,7 @@ from tests.slack.test_sla_flow import (
     thread,
     token,
 )
-from tests.slack.test_story import elements, posts
+from tests.slack.test_story import elements, posts, updates
 
 MONDAY_9 = local(2026, 12, 7, 9)  # Jerusalem; IT opens Sun-Thu 08:00-18:00
 DUE = local(2026, 12, 8, 12)  # "tomorrow 12:00"
@@ -121,3 +127,66 @@ async def test_a_due_date_shows_warns_once_and_flags_once(db: Database,
         assert len(late) == 2 and "past its due date" in late[1]
         assert thread(world, card) == []  # hers went to her, not the channel
         assert asked  # (the DM thread Eli asked in)
+
+
+async def make_tickets(world: SlackWorld) -> None:
+    """What `/desk ticket` does to the kind (built elsewhere), set in the database."""
+    async with world.db.unit_of_work() as uow:
+        await uow.session.execute(update(Conversation).values(kind="ticket"))
+        await uow.commit()
+
+
+async def test_escalation_moves_a_ticket_up_and_tells_both_desks_and_the_requester(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        asked, card, _ = await open_by_dm(world, ELI, "the VPN server is down")
+        _, card2, _ = await open_by_dm(world, MAYA, "printer jammed")
+        await world.command(ADA, f'admin create "IT Tier 2" <#{HR_CHANNEL}|it-tier-2>')
+        await world.command(ADA, f"admin agents \"IT Tier 2\" add <@{OMER}|omer>")
+
+        # An inquiry is refused, privately, with how to make it a ticket.
+        refused = await world.command(DANA, "escalate 1001", channel=IT_CHANNEL)
+        assert refused["response_type"] == "ephemeral"
+        assert "/desk ticket 1001 CATEGORY" in block_text(refused)
+        await make_tickets(world)
+        # IT has no next tier yet: refused with how to set one.
+        refused = await world.command(DANA, "escalate 1001", channel=IT_CHANNEL)
+        assert "/desk admin escalate IT to NEXTDESK" in block_text(refused)
+        assert "IT Tier 2" in block_text(await world.command(
+            ADA, 'admin escalate IT to "IT Tier 2"'))
+        assert "IT: IT → IT Tier 2" in block_text(await world.command(ADA, "admin tiers IT"))
+
+        await world.command(DANA, "claim 1001", channel=IT_CHANNEL)
+        await world.settled()
+        # A ticket, at a desk with a next tier: the card offers Escalate.
+        assert button_ids.ESCALATE in [e.get("action_id") for e in elements(
+            updates(world, IT_CHANNEL, card["ts"])[-1])]
+        answer = await world.command(DANA, "escalate 1001 the core switch needs Omer",
+                                     channel=IT_CHANNEL)
+        assert "#1001 moved up a tier, from IT to IT Tier 2" in block_text(answer)
+        await world.settled()
+        # The old card says where it went and by whom; the new desk gets the card with
+        # the note; Eli is told.
+        assert "IT Tier 2" in card_now(world, card) and "Dana" in card_now(world, card)
+        [moved] = [m for m in posts(world, HR_CHANNEL) if "#1001" in block_text(m)]
+        assert "the VPN server is down" in block_text(moved)
+        assert "Escalated from \u2068IT\u2069 by \u2068Dana\u2069" in block_text(moved)
+        assert "the core switch needs Omer" in block_text(moved)
+        # IT Tier 2 has no next tier: no Escalate there.
+        assert button_ids.ESCALATE not in [e.get("action_id") for e in elements(moved)]
+        assert any("#1001 was moved up a tier, to *\u2068IT Tier 2\u2069*" in t
+                   for t in dms(world, ELI))
+        assert asked
+
+        # The card's Escalate button does the same for #1002 (Lee clicks it).
+        await world.command(LEE, "claim 1002", channel=IT_CHANNEL)
+        await world.settled()
+        current = updates(world, IT_CHANNEL, card2["ts"])[-1]
+        status, _ = await world.click(LEE, {**current, "channel": IT_CHANNEL},
+                                      button_ids.ESCALATE, value="1002")
+        assert status == 200
+        await world.settled()
+        assert [m for m in posts(world, HR_CHANNEL) if "#1002" in block_text(m)]
+        assert any("#1002 was moved up a tier" in t for t in dms(world, MAYA))

@@ -4,10 +4,23 @@ CloudAdapter) against the fake Bot Framework connector."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from tests.teams.harness import card_text, teams_world
-from tests.teams.test_sla_flow import QUIET, Desk, due, local, text_of, urls, with_maya
+from storage.models import Conversation
+from tests.teams.harness import TeamsWorld, card_of, card_text, executes, teams_world
+from tests.teams.test_sla_flow import (
+    QUIET,
+    Desk,
+    due,
+    local,
+    said_back,
+    text_of,
+    urls,
+    with_maya,
+)
 
 MONDAY_9 = local(2026, 12, 7, 9)  # Jerusalem; IT opens Sun-Thu 08:00-18:00
 TOMORROW_12 = local(2026, 12, 8, 12)
@@ -78,3 +91,58 @@ async def test_a_due_date_shows_warns_once_and_flags_once(db: Database,
         assert desk.thread(card) == []
         assert "🔴 was due" in card_text(desk.updates(card)[-1])
         assert text_of(card)  # (posted before any of this)
+
+
+async def make_tickets(world: TeamsWorld) -> None:
+    """What `/desk ticket` does to the kind (built elsewhere), set in the database."""
+    async with world.db.unit_of_work() as uow:
+        await uow.session.execute(update(Conversation).values(kind="ticket"))
+        await uow.commit()
+
+
+async def test_escalation_moves_a_ticket_up_and_tells_both_desks_and_the_requester(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with with_maya() as connector, teams_world(db, clock, settings_changes=QUIET,
+                                                    connector=connector) as world:
+        desk = Desk(world)
+        await desk.set_up_it()
+        card, _ = await desk.open_by_chat(world.eli, "the VPN server is down")
+        card2, _ = await desk.open_by_chat(desk.maya, "printer jammed")
+        said = await world.say(world.ada, world.hr_channel, 'admin create "IT Tier 2"')
+        await world.settled()
+        assert "Created the IT Tier 2 desk" in said_back(world, said["conversation"]["id"])
+        await world.say(world.ada, world.hr_channel, 'admin agents "IT Tier 2" add {Omer}',
+                        mentions=(world.omer,))
+        await world.settled()
+
+        assert "/desk ticket 1001 CATEGORY" in await desk.command(world.dana, "escalate 1001")
+        await make_tickets(world)
+        assert "/desk admin escalate IT to NEXTDESK" in await desk.command(world.dana,
+                                                                           "escalate 1001")
+        await desk.command(world.ada, 'admin escalate IT to "IT Tier 2"')
+        assert "IT: IT → IT Tier 2" in await desk.command(world.ada, "admin tiers")
+
+        await desk.command(world.dana, "claim 1001")
+        answer = await desk.command(world.dana, "escalate 1001 the core switch needs Omer")
+        assert "#1001 moved up a tier, from IT to IT Tier 2" in answer
+        # The new desk's card carries the note; the old card says where it went; Eli is told.
+        [moved] = [a for a in world.threads_in(world.hr_channel)
+                   if a.get("attachments") and "#1001" in card_text(a)]
+        assert "the VPN server is down" in card_text(moved)
+        assert "the core switch needs Omer" in card_text(moved)
+        assert "Escalated from" in card_text(moved)
+        assert "IT Tier 2" in desk.card_now(card)
+        assert any("#1001 was moved up a tier" in t and "IT Tier 2" in t
+                   for t in desk.chat(world.eli))
+
+        # The card's Escalate control (under Transfer) does the same for #1002.
+        await desk.command(world.lee, "claim 1002")
+        current = {**card2, "attachments": desk.updates(card2)[-1]["attachments"]}
+        assert executes(card_of(current), button_ids.ESCALATE)
+        status, _ = await world.click(world.lee, current, button_ids.ESCALATE)
+        assert status == 200
+        await world.settled()
+        assert [a for a in world.threads_in(world.hr_channel)
+                if a.get("attachments") and "#1002" in card_text(a)]
+        assert any("#1002 was moved up a tier" in t for t in desk.chat(desk.maya))
