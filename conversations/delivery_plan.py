@@ -449,8 +449,9 @@ def _to_agent(notice: Notice, facts: Facts) -> list[Step]:
     if facts.person is None:
         raise Undeliverable("the agent to tell no longer exists")
     by = notice.payload.get("by_id")
-    view = View("agent_notification", ("assigned" if assigned else "new_request",
-                                       int(by) if by else None))
+    what = ("autoassigned" if notice.payload.get("auto") else "assigned") if assigned \
+        else "new_request"
+    view = View("agent_notification", (what, int(by) if by else None))
     return [Tell(facts.person.external_id, view, True, card_place(conversation),
                  locale=person_locale(facts.person))]
 

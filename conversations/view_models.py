@@ -112,7 +112,7 @@ class RelayToAgents:
 
 @dataclass(frozen=True)
 class AgentNotification:
-    """A DM to an agent: `what` is new_request | assigned.
+    """A DM to an agent: `what` is new_request | assigned | autoassigned (by the desk's rule).
 
     `link` is where the card lives (a permalink), when known.
     """

@@ -48,6 +48,7 @@ from conversations.view_models import (
     TicketCard,
     clip,
 )
+from desks import autoassign
 from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
@@ -435,6 +436,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
+    rule = autoassign.rule_of(settings)
+    for key in autoassign.KEYS:
+        settings.pop(key, None)
     # First what keeps it from taking requests (nothing, once it is ready).
     said: list[tuple[Any, Any]] = [
         (Words("config_line.not_ready"), missing)
@@ -452,6 +456,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         desk_names = {d.slug: d.name for d in await desks.list_desks(
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
         said += summary_words(policy, names, desk_names)
+        said.append((Words("autoassign.line"), autoassign.rule_words(rule)))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from desks import autoassign
 from desks.errors import InvalidInput
 from desks.window_grammar import (
     WindowConfig,
@@ -268,7 +269,10 @@ def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = N
 # ---------------------------------------------------------------- checking a stored form
 
 Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
-OTHER_KEYS = ("reopen_window_days",)  # settings that are no policy, kept as they are
+# Settings that are no policy, kept as they are (the assignment rule: `desks.autoassign`).
+OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS)
+# The keys a person writes (round-robin's place in the turn is deskbot's own).
+WRITTEN_KEYS = tuple(k for k in POLICY_KEYS + OTHER_KEYS if k != autoassign.CURSOR)
 MAX_REOPEN_DAYS = 365
 
 
@@ -320,7 +324,7 @@ def settings_problems(settings: Any) -> list[Problem]:
     if settings is None:
         return problems
     if not isinstance(settings, Mapping):
-        return [((), "The settings are a mapping of " + ", ".join(POLICY_KEYS + OTHER_KEYS)
+        return [((), "The settings are a mapping of " + ", ".join(WRITTEN_KEYS)
                  + ".")]
     for key, value in settings.items():
         path: tuple[str | int, ...] = (key,)
@@ -366,6 +370,10 @@ def settings_problems(settings: Any) -> list[Problem]:
                                        "`[U0123ABC]`."))
         elif key == "escalate_to":
             _check(problems, path, escalation_slug, value)
+        elif key == autoassign.KEY:
+            _check(problems, path, autoassign.check_rule, value)
+        elif key == autoassign.CURSOR:
+            _check(problems, path, autoassign.check_cursor, value)
         elif key == "reopen_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not (
                     1 <= value <= MAX_REOPEN_DAYS):
@@ -373,6 +381,6 @@ def settings_problems(settings: Any) -> list[Problem]:
                                        f"1 to {MAX_REOPEN_DAYS}."))
         else:
             problems.append((path, f"not a desk setting; they are "
-                                   f"{', '.join(POLICY_KEYS + OTHER_KEYS)}."))
+                                   f"{', '.join(WRITTEN_KEYS)}."))
     return problems
 

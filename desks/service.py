@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from desks import autoassign
 from desks.channels import Binding, Use, cannot_see
 from desks.errors import (
     DeskArchived,
@@ -706,3 +707,17 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
         oncall = tuple(i for i in policy.oncall if i not in ids)
     policy = replace(policy, oncall=oncall)
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
+
+
+async def set_autoassign(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         rule: str | None) -> Desk:
+    """Give the desk's new requests to its available agents by `rule` (round-robin,
+    least-loaded), or None: they wait to be claimed. Recorded as `desk.autoassign_changed`."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    rule = autoassign.check_rule(rule)
+    old = autoassign.rule_of(desk.settings)
+    if old != rule:
+        desk.settings = autoassign.settings_with_rule(desk.settings, rule)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.autoassign_changed", old=old, new=rule)
+    return desk

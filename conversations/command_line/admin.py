@@ -8,7 +8,7 @@ from dataclasses import replace
 from conversations import view_queries
 from conversations.command_line.context import Context, Run
 from conversations.view_models import Reply, View
-from desks import service
+from desks import autoassign, service
 from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
 from desks.grammar import Args, ChannelRef, Word
@@ -192,11 +192,17 @@ async def intake_channel(ctx: Context, args: Args) -> View:
 
 
 async def routing(ctx: Context, args: Args) -> View:
-    """`/desk admin routing DESK keywords a,b,c` (autoassign comes later)."""
+    """`/desk admin routing DESK keywords a,b,c | autoassign round-robin|least-loaded|off`."""
     name = args.word(DESK)
     what = args.choice(Words("arg.keywords_or_autoassign"), ("keywords", "autoassign"))
     if what == "autoassign":
-        raise args.fail("admin.autoassign_not_yet")
+        rule = args.choice(Words("arg.autoassign_rule"), (*autoassign.RULES, "off"))
+        args.done()
+        desk = await service.set_autoassign(ctx.uow, ctx.actor, name,
+                                            None if rule == "off" else rule)
+        rule_now = autoassign.rule_of(desk.settings)
+        return Reply.of(Words("autoassign.set_" + (rule_now or "off").replace("-", "_"),
+                              desk=desk.name))
     given = args.phrase()
     if not given:
         raise args.fail("admin.routing_needs_words")

@@ -92,7 +92,8 @@ _ADMIN = [
          "admin", admin.members(Role.LEAD)),
     _sub("admin channel", "/desk admin channel DESK [#channel]", "admin", admin.channel),
     _sub("admin intake", "/desk admin intake DESK #channel|off", "admin", admin.intake_channel),
-    _sub("admin routing", "/desk admin routing DESK keywords vpn,wifi,laptop",
+    _sub("admin routing", "/desk admin routing DESK keywords vpn,wifi,laptop"
+         " | autoassign round-robin|least-loaded|off",
          "admin", admin.routing),
     _sub("admin rename", "/desk admin rename DESK NEW NAME", "admin", admin.rename),
     _sub("admin describe", "/desk admin describe DESK text", "admin", admin.describe),

@@ -476,7 +476,8 @@ async def test_admin_routing_keywords(helpdesk: Chat):
     assert (await helpdesk.desk("HR")).routing_keywords == []
     assert len(await helpdesk.events("desk.routing_keywords")) == 3
     await helpdesk.refused(ADA, "admin routing IT keywords", "needs the words", "`none`")
-    await helpdesk.refused(ADA, "admin routing IT autoassign round-robin", "not available yet")
+    await helpdesk.refused(ADA, "admin routing IT autoassign sometimes",
+                           "takes round-robin or least-loaded or off here, not “sometimes”")
     await helpdesk.refused(ADA, "admin routing IT words a,b",
                            "takes keywords or autoassign here, not “words”")
 

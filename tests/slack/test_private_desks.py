@@ -1,0 +1,117 @@
+"""Issue 17 (6, 7) through the Slack path: assignment rules, withdrawing a request.
+
+The real deskbot against the fake Slack Web API, on both databases: the admin sets the
+rule with `/desk admin routing IT autoassign …`, employees ask with `/desk ask IT …`,
+and each step is checked on what Slack received and on the stored requests.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+from sqlalchemy import select
+
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import Conversation, Person
+from tests.slack.harness import (
+    ADA,
+    DANA,
+    ELI,
+    IT_CHANNEL,
+    LEE,
+    MAYA,
+    OMER,
+    SlackWorld,
+    block_text,
+    slack_world,
+)
+from tests.slack.test_story import posts, updates
+
+# One employee asks many times here: no opening limit in the way.
+UNLIMITED = {"requests_per_person": 0}
+
+
+async def set_up_it(world: SlackWorld) -> None:
+    """IT with Dana, Lee and Omer as agents; Dana and Lee available, Omer not."""
+    await world.command(ADA, f"admin create IT <#{IT_CHANNEL}|it-desk> Laptops, VPN")
+    await world.command(ADA, f"admin agents IT add <@{DANA}|dana> <@{LEE}|lee> <@{OMER}|omer>")
+    for agent in (DANA, LEE):
+        assert "available" in block_text(await world.command(agent, "available on"))
+
+
+async def assignees(world: SlackWorld) -> list[str | None]:
+    """Who holds each request, by ref (platform user ids; None: unassigned)."""
+    async with world.db.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(Conversation.ref, Person.external_id)
+            .outerjoin(Person, Person.id == Conversation.assignee_id)
+            .order_by(Conversation.ref))
+        return [user for _, user in rows.all()]
+
+
+async def test_round_robin_spreads_requests_over_the_available_agents(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=UNLIMITED) as world:
+        await set_up_it(world)
+        answer = await world.command(ADA, "admin routing IT autoassign round-robin")
+        assert "in turn" in block_text(answer) and answer["response_type"] == "ephemeral"
+        assert "round-robin: the available agents in turn" in block_text(
+            await world.command(ADA, "admin show IT"))
+
+        for n in range(10):
+            answer = await world.command(ELI if n % 2 else MAYA, f"ask IT printer {n} jams")
+            assert f"#{1001 + n}" in block_text(answer)
+        await world.settled()
+
+        held = await assignees(world)
+        assert Counter(held) == {DANA: 5, LEE: 5}  # never Omer: he is not available
+        assert held[:4] == [DANA, LEE, DANA, LEE]  # in turn
+        # Like a claim: each card shows its agent; the agent is told; the requester too.
+        cards = posts(world, IT_CHANNEL)
+        assert len(cards) == 10
+        assert "Dana" in block_text(updates(world, IT_CHANNEL, cards[0]["ts"])[-1])
+        told = [block_text(m) for m in posts(world, f"D{DANA}")]
+        assert sum("assigned to you by the desk's auto-assign" in t for t in told) == 5
+        assert not any("New request" in t for t in told)  # given, not offered to all
+        assert any("Dana" in block_text(m) and "picked up" in block_text(m)
+                   for m in posts(world, f"D{MAYA}"))
+
+        # Off again: new requests wait to be claimed.
+        assert "agents claim them" in block_text(
+            await world.command(ADA, "admin routing IT autoassign off"))
+        await world.command(ELI, "ask IT one more")
+        await world.settled()
+        assert (await assignees(world))[-1] is None
+
+
+async def test_round_robin_keeps_its_turn_across_a_restart(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=UNLIMITED) as world:
+        await set_up_it(world)
+        await world.command(ADA, "admin routing IT autoassign round-robin")
+        await world.command(ELI, "ask IT first")
+        await world.settled()
+    async with slack_world(db, clock, settings_changes=UNLIMITED) as world:  # a new process
+        world._ids = itertools.count(100)  # Slack's trigger ids never repeat
+        await world.command(ELI, "ask IT second")
+        await world.settled()
+        assert await assignees(world) == [DANA, LEE]
+
+
+async def test_least_loaded_picks_the_agent_with_the_fewest_open_requests(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=UNLIMITED) as world:
+        await set_up_it(world)
+        for text in ("ask IT one", "ask IT two"):
+            await world.command(ELI, text)
+        await world.command(DANA, "claim 1001")
+        await world.command(DANA, "claim 1002")
+        answer = await world.command(ADA, "admin routing IT autoassign least-loaded")
+        assert "fewest open requests" in block_text(answer)
+        await world.command(MAYA, "ask IT three")  # Lee holds none, Dana two
+        await world.command(MAYA, "ask IT four")  # Lee one, Dana two
+        await world.command(MAYA, "ask IT five")  # Lee two, Dana two: Dana waited longer
+        await world.settled()
+        assert await assignees(world) == [DANA, DANA, LEE, LEE, DANA]
