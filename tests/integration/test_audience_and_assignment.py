@@ -1,0 +1,161 @@
+"""Issue 17 (6, 7) in the core, on both databases: assignment rules (the command, the
+turn kept under the desk's lock, least-loaded), withdrawing a request, and the desks file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import yaml
+
+from conversations import commands
+from desks.service import find_desk
+from storage.database import Database
+from storage.models import Conversation, Desk, Event, OutboxNotice, Person
+from tests.integration.test_commands import ADA, DANA, ELI, LEE, NOA, OMER, Chat, at
+from tests.integration.test_commands import chat as chat  # noqa: F401 - a fixture
+from tests.integration.test_desk_config_file import empty_db as empty_db  # noqa: F401
+from tests.integration.test_desk_config_file import export_text, import_text
+
+
+@pytest.fixture
+async def it_desk(chat: Chat) -> Chat:  # noqa: F811
+    """IT with agents Dana, Lee, Omer (Dana and Lee available) and lead Noa."""
+    await chat.ok(ADA, "admin create IT <#C_IT|it-agents> Laptops")
+    await chat.ok(ADA, f"admin agents IT add {at(DANA)} {at(LEE)} {at(OMER)}")
+    await chat.ok(ADA, f"admin leads IT add {at(NOA)}")
+    for agent in (DANA, LEE):
+        await chat.ok(agent, "available on")
+    return chat
+
+
+async def held_by(chat: Chat) -> list[str | None]:
+    """Who holds each request, by ref (platform ids)."""
+    people = {p.id: p.external_id for p in await chat.all(Person)}
+    return [people.get(c.assignee_id) if c.assignee_id else None
+            for c in await chat.all(Conversation, order=Conversation.ref)]
+
+
+# ---------------------------------------------------------------- assignment rules
+
+
+async def test_the_rule_is_set_shown_and_recorded(it_desk: Chat) -> None:
+    assert await it_desk.ok(ADA, "admin routing it autoassign Round-Robin") == (
+        "The IT desk now gives each new request to its available agents in turn "
+        "(round-robin).")
+    assert (await it_desk.desk("IT")).settings["autoassign"] == "round-robin"
+    shown = await it_desk.run(NOA, "admin show IT")  # a lead of the desk may look
+    assert ("Auto-assign", "round-robin: the available agents in turn") in shown.settings
+    await it_desk.ok(NOA, "admin routing IT autoassign off")
+    assert "autoassign" not in (await it_desk.desk("IT")).settings
+    [on, off] = await it_desk.all(Event, Event.kind == "desk.autoassign_changed")
+    assert (on.data, off.data) == ({"old": None, "new": "round-robin"},
+                                   {"old": "round-robin", "new": None})
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("admin routing IT autoassign", "`/desk admin routing` needs round-robin, least-loaded or off"),
+    ("admin routing IT autoassign sometimes", "takes round-robin or least-loaded or off"),
+    ("admin routing IT autoassign round-robin now", "“now”"),
+])
+async def test_malformed_rules_are_refused_with_the_form(it_desk: Chat, text: str,
+                                                         fragment: str) -> None:
+    reply = await it_desk.refused(ADA, text, fragment)
+    assert reply.usage is not None and "autoassign round-robin|least-loaded|off" in reply.usage
+    await it_desk.refused(ADA, "admin routing Legal autoassign off",
+                          "There is no desk called “Legal”")
+
+
+async def test_only_admins_and_the_desk_leads_set_the_rule(it_desk: Chat) -> None:
+    await it_desk.refused(DANA, "admin routing IT autoassign round-robin")
+    await it_desk.refused(ELI, "admin routing IT autoassign round-robin")
+
+
+async def test_nobody_available_leaves_it_unassigned(it_desk: Chat) -> None:
+    await it_desk.ok(ADA, "admin routing IT autoassign least-loaded")
+    for agent in (DANA, LEE):
+        await it_desk.ok(agent, "available off")
+    await it_desk.ok(ELI, "ask IT the printer")
+    assert await held_by(it_desk) == [None]
+    conversation = await it_desk.conversation(1001)
+    assert conversation.status == "new"
+
+
+async def test_a_given_request_is_open_and_its_agent_told(it_desk: Chat) -> None:
+    await it_desk.ok(ADA, "admin routing IT autoassign round-robin")
+    await it_desk.ok(ELI, "ask IT the printer")
+    conversation = await it_desk.conversation(1001)
+    dana = await it_desk.person(DANA)
+    assert (conversation.status, conversation.assignee_id) == ("open", dana.id)
+    [event] = await it_desk.all(Event, Event.kind == "conversation.autoassigned")
+    assert event.actor_id is None and event.data["rule"] == "round-robin"
+    [told] = await it_desk.all(OutboxNotice, OutboxNotice.kind == "agent.assigned")
+    assert told.person_id == dana.id and told.payload == {"auto": "round-robin"}
+    assert not await it_desk.all(OutboxNotice, OutboxNotice.kind == "agent.new_request")
+
+
+async def test_two_requests_opened_at_once_take_two_turns(it_desk: Chat, db: Database) -> None:
+    await it_desk.ok(ADA, "admin routing IT autoassign round-robin")
+    await it_desk.run(ELI, "my")  # Eli is known from here on
+    eli = await it_desk.person(ELI)
+
+    async def open_one(person: Person, text: str) -> None:
+        async with db.unit_of_work() as uow:
+            desk = await find_desk(uow, person.workspace_id, "IT")
+            await commands.open_conversation(uow, person, desk, text)
+            await uow.commit()
+
+    await asyncio.gather(*(open_one(eli, text) for text in ("one", "two", "three", "four")))
+    held = await held_by(it_desk)
+    assert sorted(held) == [DANA, DANA, LEE, LEE], held  # never the same turn twice
+    desk: Desk = await it_desk.desk("IT")
+    assert desk.settings["autoassign_last"] == (await it_desk.person(LEE)).id
+
+
+async def test_least_loaded_counts_active_requests_only(it_desk: Chat) -> None:
+    for text in ("one", "two", "three"):
+        await it_desk.ok(ELI, f"ask IT {text}")
+    await it_desk.ok(DANA, "claim 1001")
+    await it_desk.ok(DANA, "claim 1002")
+    await it_desk.ok(LEE, "claim 1003")
+    await it_desk.ok(DANA, "close 1001")
+    await it_desk.ok(DANA, "close 1002")  # Dana holds no active one now, Lee one
+    await it_desk.ok(ADA, "admin routing IT autoassign least-loaded")
+    await it_desk.ok(ELI, "ask IT four")
+    assert (await held_by(it_desk))[-1] == DANA
+
+
+# ---------------------------------------------------------------- the desks file
+
+
+async def test_the_rule_exports_and_imports(it_desk: Chat, empty_db: Database) -> None:  # noqa: F811
+    await it_desk.ok(ADA, "admin routing IT autoassign round-robin")
+    await it_desk.ok(ELI, "ask IT the printer")  # the turn moves: no setting of the file
+    first = await export_text(it_desk.db)
+    [it] = yaml.safe_load(first)["desks"]
+    assert it["settings"]["autoassign"] == "round-robin"
+    assert "autoassign_last" not in it["settings"]
+
+    await import_text(empty_db, first)
+    assert await export_text(empty_db) == first
+    # Applied again where the turn has moved: nothing changes, the turn stays.
+    again = await import_text(it_desk.db, first)
+    assert again.unchanged == ["IT"]
+    assert (await it_desk.desk("IT")).settings["autoassign_last"] == (
+        await it_desk.person(DANA)).id
+
+    off = first.replace("autoassign: round-robin", "autoassign: off")
+    assert (await import_text(it_desk.db, off)).updated == ["IT"]
+    assert (await it_desk.run(ADA, "admin show IT")).settings[-1] == (
+        "Auto-assign", "off: agents claim requests")
+
+
+async def test_a_bad_rule_in_the_file_is_reported(it_desk: Chat) -> None:
+    text = (await export_text(it_desk.db)).replace("  settings:\n",
+                                                   "  settings:\n    autoassign: sometimes\n")
+    from desks.config_file import DeskFileInvalid
+    with pytest.raises(DeskFileInvalid) as caught:
+        await import_text(it_desk.db, text)
+    assert any("autoassign is round-robin, least-loaded or off, not “sometimes”" in p
+               for p in caught.value.problems), caught.value.problems

@@ -1,0 +1,94 @@
+"""Issue 17 (6, 7) through the Teams path: assignment rules, withdrawing a request.
+
+The real deskbot (the real CloudAdapter) against the fake Bot Framework connector, on
+both databases: the admin sets the rule in IT's channel, employees ask in their chat
+with the bot, and each step is checked on what the connector received and on the
+stored requests.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from storage.clock import FrozenClock
+from storage.database import Database
+from storage.models import Conversation, Person
+from tests.teams.harness import TeamsWorld, card_text, teams_world
+from tests.teams.test_sla_flow import said_back, text_of
+
+UNLIMITED = {"requests_per_person": 0}
+
+
+async def command(world: TeamsWorld, person: object, text: str, **kwargs: object) -> str:
+    """`person` writes a command to the bot in IT's channel; the bot's answer."""
+    said = await world.say(person, world.it_channel, text, **kwargs)  # type: ignore[arg-type]
+    await world.settled()
+    return said_back(world, said["conversation"]["id"])
+
+
+async def in_chat(world: TeamsWorld, person: object, text: str) -> str:
+    """`person` writes to the bot in their personal chat; the bot's last answer there."""
+    await world.dm(person, text)  # type: ignore[arg-type]
+    await world.settled()
+    return text_of(world.chat_of(person)[-1])  # type: ignore[arg-type]
+
+
+async def set_up_it(world: TeamsWorld) -> None:
+    """IT with Dana, Lee and Omer as agents; Dana and Lee available, Omer not."""
+    assert "Created the IT desk" in await command(world, world.ada, "admin create IT Laptops")
+    await command(world, world.ada, "admin agents IT add {Dana} {Lee} {Omer}",
+                  mentions=(world.dana, world.lee, world.omer))
+    for agent in (world.dana, world.lee):
+        assert "available" in await in_chat(world, agent, "available on")
+
+
+async def assignees(world: TeamsWorld) -> list[str | None]:
+    """Who holds each request, by ref (names; None: unassigned)."""
+    async with world.db.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(Conversation.ref, Person.display_name)
+            .outerjoin(Person, Person.id == Conversation.assignee_id)
+            .order_by(Conversation.ref))
+        return [name for _, name in rows.all()]
+
+
+async def test_round_robin_spreads_requests_over_the_available_agents(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock, settings_changes=UNLIMITED) as world:
+        await set_up_it(world)
+        assert "in turn" in await command(world, world.ada,
+                                          "admin routing IT autoassign round-robin")
+        assert "round-robin: the available agents in turn" in await command(
+            world, world.ada, "admin show IT")
+        for n in range(10):
+            asker = world.eli if n % 2 else world.ada
+            assert f"#{1001 + n}" in await in_chat(world, asker, f"ask IT printer {n} jams")
+
+        held = await assignees(world)
+        assert Counter(held) == {"Dana": 5, "Lee": 5}  # never Omer: he is not available
+        assert held[:4] == ["Dana", "Lee", "Dana", "Lee"]
+        # Like a claim: the cards show their agent, and the agent is told.
+        cards = world.threads_in(world.it_channel)
+        assert len(cards) == 10
+        updated = [c.body for c in world.connector.calls_to("update", ok=True)
+                   if c.activity_id == cards[0]["id"]]
+        assert updated and "Dana" in card_text(updated[-1])
+        told = [text_of(a) for a in world.chat_of(world.dana)]
+        assert sum("assigned to you by the desk's auto-assign" in t for t in told) == 5
+
+
+async def test_least_loaded_picks_the_agent_with_the_fewest_open_requests(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock, settings_changes=UNLIMITED) as world:
+        await set_up_it(world)
+        await in_chat(world, world.eli, "ask IT one")
+        await in_chat(world, world.eli, "ask IT two")
+        await in_chat(world, world.dana, "claim 1001")
+        await in_chat(world, world.dana, "claim 1002")
+        assert "fewest open requests" in await command(
+            world, world.ada, "admin routing IT autoassign least-loaded")
+        for text in ("ask IT three", "ask IT four", "ask IT five"):
+            await in_chat(world, world.eli, text)
+        assert await assignees(world) == ["Dana", "Dana", "Lee", "Lee", "Dana"]
