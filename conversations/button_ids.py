@@ -28,6 +28,7 @@ NEW_REQUEST = "intake.new"  # button value: "<pending_id>"
 SOLVED_YES = "requester.solved_yes"  # button value: "<ref>"
 SOLVED_NO = "requester.solved_no"  # button value: "<ref>"
 RATE = "requester.rate"  # button value: "<ref>:<stars>"
+WITHDRAW = "requester.withdraw"  # the receipt's button; value: "<ref>"
 
 # Home tab
 HOME_VIEW = "home.view"  # button value: unassigned | mine | all
@@ -45,7 +46,7 @@ ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE)
-REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
+REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conversations import button_ids, commands, intake, view_queries
+from conversations import button_ids, commands, intake, view_queries, withdrawal
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
-from conversations.view_models import ResolvePrompt
+from conversations.view_models import ResolvePrompt, Settled
 from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
 from desks.service import find_desk
@@ -111,3 +111,9 @@ async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: i
     if action_id != button_ids.RATE:  # this very click is the answer, whatever came before
         prompt = dataclasses.replace(prompt, answered=action_id == button_ids.SOLVED_YES)
     return prompt
+
+
+async def withdraw(uow: UnitOfWork, person: Person, ref: int) -> Settled:
+    """The receipt's *Withdraw*: the request closed as withdrawn; what replaces the receipt."""
+    conversation = await withdrawal.withdraw(uow, person, ref)
+    return Settled.of(Words("withdraw.done", ref=conversation.ref))

@@ -41,7 +41,8 @@ from storage.models import (
 )
 
 ALERTS = frozenset({NoticeKind.SLA_WARNING, NoticeKind.SLA_BREACH,
-                    NoticeKind.STALL_UNASSIGNED, NoticeKind.AGENT_NUDGE})
+                    NoticeKind.STALL_UNASSIGNED, NoticeKind.AGENT_NUDGE,
+                    NoticeKind.REQUESTER_WITHDREW})
 TO_REQUESTER = {  # notice kind -> the view of it the requester gets
     NoticeKind.RECEIPT: "receipt",
     NoticeKind.REQUESTER_UPDATE: "requester_update",

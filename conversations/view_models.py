@@ -88,6 +88,7 @@ class TicketCard:
     # Agents who marked it unread (`/desk unread`): the card says so, for them.
     unread_for: tuple[PersonRef, ...] = ()
     language: str = "en"  # the desk's: a right-to-left one makes the card read so
+    withdrawn: bool = False  # closed because the requester withdrew it
 
 
 @dataclass(frozen=True)

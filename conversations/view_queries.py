@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, intake, queues
+from conversations import commands, intake, queues, withdrawal
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -142,7 +142,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
+        withdrawn=await withdrawal.was_withdrawn(uow, conversation))
 
 
 def sla_state(conversation: Conversation | QueueItem, now: datetime,
@@ -215,7 +216,8 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
 
 SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
                     "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
-                    "requester.reminder": "requester_reminder"}
+                    "requester.reminder": "requester_reminder",
+                    "requester.withdrew": "withdrawn"}
 
 
 async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,

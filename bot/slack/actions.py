@@ -53,7 +53,7 @@ ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
            **{("action", a): INTAKE for a in (button_ids.PICK_DESK, button_ids.ADD_TO,
                                               button_ids.NEW_REQUEST)},
            **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
-                                                 button_ids.RATE)},
+                                                 button_ids.RATE, button_ids.WITHDRAW)},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
            ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED}
 
@@ -235,7 +235,7 @@ async def _settle(ctx: SlackContext, team_id: str, body: dict, said: Words,
 
 async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                    profiles: dict) -> AfterCommit:
-    """"Did this solve it?" yes / no, and the 1–5 rating."""
+    """"Did this solve it?" yes / no, the 1–5 rating, and the receipt's *Withdraw*."""
     action = _action(body)
     action_id: Any = action.get("action_id")  # Slack's JSON: a string
     user_id = body["user"]["id"]
@@ -247,14 +247,17 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                         Words("button.out_of_date"), person_locale(people[user_id]))
     ref = int(parts[0])
     stars = int(parts[1]) if len(parts) > 1 else None
-    view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
-        uow, people[user_id], action_id, ref, stars))
+    view, refusal = await _attempt(uow, lambda: buttons.withdraw(uow, people[user_id], ref)
+                                   if action_id == button_ids.WITHDRAW else
+                                   buttons.resolve_answer(uow, people[user_id], action_id, ref,
+                                                          stars))
     locale = person_locale(people[user_id])
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal, locale)
 
     async def answered() -> None:
-        # The answer replaces its buttons (after "no" too: the request was reopened).
+        # The answer replaces its buttons (after "no" too: the request was reopened; after
+        # *Withdraw*, the receipt says it was withdrawn).
         try:
             client = await ctx.client_for(team_id)
             if channel and message_ts:

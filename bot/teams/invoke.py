@@ -49,7 +49,8 @@ TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
          **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST), INTAKE),
-         **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE), RESOLVE),
+         **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
+                          button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
 
 
@@ -105,6 +106,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
             return await _intake(ctx, activity, tenant, verb, data)
         if verb in (button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE):
             return await _resolve(ctx, activity, tenant, verb, data)
+        if verb == button_ids.WITHDRAW:
+            return await _withdraw(ctx, activity, tenant, data)
         if verb in button_ids.HOME_ACTIONS:
             return await _home(ctx, activity, tenant, verb, data)
         if verb == ASK:
@@ -174,6 +177,22 @@ async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ver
                                                int(parts[1]) if len(parts) > 1 else None)
         await uow.commit()
     return card_answer(teams_cards.card(prompt, locale=person_locale(person)))
+
+
+async def _withdraw(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
+                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The receipt's *Withdraw*: the receipt then says the request was withdrawn."""
+    ref = button_ids.number(value_of(data, button_ids.WITHDRAW))
+    if ref is None:
+        return message_answer(Words("button.out_of_date"), await _locale_of(ctx, tenant, activity))
+    async with ctx.db.unit_of_work() as uow:
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        if not await inbound.first(uow, PLATFORM, RESOLVE, activity):  # the same click again
+            return card_answer(teams_cards.card(Settled.of(Words("withdraw.done", ref=ref)),
+                                                locale=person_locale(person)))
+        settled = await buttons.withdraw(uow, person, ref)
+        await uow.commit()
+    return card_answer(teams_cards.card(settled, locale=person_locale(person)))
 
 
 async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,

@@ -61,6 +61,7 @@ _TOP = [
     _sub("help", "/desk help", "employee", help_),
     _sub("ask", "/desk ask [desk] text", "employee", requests.ask),
     _sub("my", "/desk my", "employee", requests.my),
+    _sub("withdraw", "/desk withdraw REF", "employee", requests.withdraw),
     _sub("queue", "/desk queue [unassigned|mine|all] [desk]", "agent", requests.queue),
     _sub("claim", "/desk claim REF", "agent", requests.claim),
     _sub("unassign", "/desk unassign REF", "agent", requests.unassign),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from conversations import commands, intake, queues, view_queries
+from conversations import commands, intake, queues, view_queries, withdrawal
 from conversations.command_line.context import Context
 from conversations.lifecycle import Status, parse_status
 from conversations.notes import split_note
@@ -59,6 +59,14 @@ async def ask(ctx: Context, args: Args) -> View:
     posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
                                               via="command")
     return _ok("ask.sent", desk=desk.name, ref=posted.conversation.ref)
+
+
+async def withdraw(ctx: Context, args: Args) -> View:
+    """`/desk withdraw REF`: the caller's own request, closed as withdrawn."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await withdrawal.withdraw(ctx.uow, ctx.actor.person, ref)
+    return _ok("withdraw.done", ref=conversation.ref)
 
 
 async def my(ctx: Context, args: Args) -> View:

@@ -9,11 +9,19 @@ import asyncio
 import pytest
 import yaml
 
-from conversations import commands
+from conversations import commands, withdrawal
 from desks.service import find_desk
 from storage.database import Database
-from storage.models import Conversation, Desk, Event, OutboxNotice, Person
-from tests.integration.test_commands import ADA, DANA, ELI, LEE, NOA, OMER, Chat, at
+from storage.models import (
+    AgentMark,
+    Conversation,
+    ConversationTimer,
+    Desk,
+    Event,
+    OutboxNotice,
+    Person,
+)
+from tests.integration.test_commands import ADA, DANA, ELI, LEE, MAYA, NOA, OMER, Chat, at
 from tests.integration.test_commands import chat as chat  # noqa: F401 - a fixture
 from tests.integration.test_desk_config_file import empty_db as empty_db  # noqa: F401
 from tests.integration.test_desk_config_file import export_text, import_text
@@ -159,3 +167,54 @@ async def test_a_bad_rule_in_the_file_is_reported(it_desk: Chat) -> None:
         await import_text(it_desk.db, text)
     assert any("autoassign is round-robin, least-loaded or off, not “sometimes”" in p
                for p in caught.value.problems), caught.value.problems
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+async def test_the_requester_withdraws_their_own_request(it_desk: Chat) -> None:
+    await it_desk.ok(ELI, "ask IT the printer")
+    await it_desk.ok(DANA, "pin 1001")
+    # Someone else, the desk's agent or its lead: no such request, and nothing changes.
+    for other in (MAYA, DANA, NOA):
+        await it_desk.refused(other, "withdraw 1001", "There is no request #1001.")
+    assert await it_desk.ok(ELI, "withdraw #1001") == (
+        "You withdrew #1001; the desk will not work on it.")
+    conversation = await it_desk.conversation(1001)
+    assert conversation.status == "closed" and conversation.closed_at is not None
+    assert conversation.resolved_at is None  # closed, not resolved
+    assert not await it_desk.all(ConversationTimer, order=ConversationTimer.kind)
+    marks = await it_desk.all(AgentMark, order=AgentMark.person_id)
+    assert marks and not [m for m in marks if m.pinned_at is not None]  # its pin is gone
+    [event] = await it_desk.all(Event, Event.kind == "conversation.withdrawn")
+    assert event.actor_id == (await it_desk.person(ELI)).id and event.data == {"old": "new"}
+    kinds = [n.kind for n in await it_desk.all(OutboxNotice)]
+    assert {"card.unpin", "card.update", "requester.withdrew"} <= set(kinds)
+    assert "requester.resolve_prompt" not in kinds
+    await it_desk.refused(ELI, "withdraw 1001", "#1001 is closed already")
+
+
+async def test_a_resolved_request_can_be_withdrawn_and_reopened_after(it_desk: Chat) -> None:
+    await it_desk.ok(ELI, "ask IT the printer")
+    await it_desk.ok(DANA, "status 1001 resolved")
+    await it_desk.ok(ELI, "withdraw 1001")
+    assert (await it_desk.conversation(1001)).status == "closed"
+    await it_desk.ok(DANA, "reopen 1001")
+    await it_desk.ok(DANA, "close 1001")
+    async with it_desk.db.unit_of_work(readonly=True) as uow:
+        conversation = await uow.session.get(Conversation, (await it_desk.conversation(1001)).id)
+        assert conversation is not None
+        assert not await withdrawal.was_withdrawn(uow, conversation)  # closed by Dana now
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("withdraw", "`/desk withdraw` needs a request number"),
+    ("withdraw 1001 now", "“now”"),
+    ("withdraw abc", "“abc” is not a request number"),
+])
+async def test_malformed_withdrawals_are_refused_with_the_form(it_desk: Chat, text: str,
+                                                              fragment: str) -> None:
+    await it_desk.ok(ELI, "ask IT the printer")
+    reply = await it_desk.refused(ELI, text, fragment)
+    if reply.usage is not None:
+        assert reply.usage == "/desk withdraw REF"

@@ -171,7 +171,7 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
-                                         "/desk language he|en|auto"]
+                                         "/desk withdraw REF", "/desk language he|en|auto"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
@@ -1001,7 +1001,8 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "off", "mine", "all", "unassigned", "IT", "hr", "Legal", "1001", "#1002", "9",
               "hold", "waiting", "resolved", "<@U_DANA|dana>", "<@U_ELI>", "<@U_NEW|new one>",
               "<#C_X|x>", "<#C_IT>", '"', '"Payroll team"', "“", "”", "//", ",", "and", "<@",
-              "שלום", "🙂", "\n", "\x00", "autoassign", "round-robin", "least-loaded"]
+              "שלום", "🙂", "\n", "\x00", "autoassign", "round-robin", "least-loaded",
+              "withdraw"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1012,7 +1013,7 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
     starts = st.sampled_from([*(s for s in VOCABULARY[:16]), "admin create", "admin show",
                               "admin agents IT add", "admin leads HR remove", "admin rename",
                               "admin intake IT", "admin routing IT keywords", "ask IT",
-                              "admin routing IT autoassign",
+                              "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "claim 1001", "transfer 1002", "status 1001", "close 1002"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(

@@ -12,9 +12,10 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from storage.models import Conversation, Person
+from storage.models import Conversation, ConversationTimer, Event, Person
 from tests.slack.harness import (
     ADA,
     DANA,
@@ -115,3 +116,70 @@ async def test_least_loaded_picks_the_agent_with_the_fewest_open_requests(
         await world.command(MAYA, "ask IT five")  # Lee two, Dana two: Dana waited longer
         await world.settled()
         assert await assignees(world) == [DANA, DANA, LEE, LEE, DANA]
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+async def test_the_requester_withdraws_by_the_receipt_button_and_by_command(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await set_up_it(world)
+        asked = await world.dm(ELI, "my VPN drops")
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        [receipt] = posts(world, f"D{ELI}", thread_ts=asked)
+        assert "Withdraw" in block_text(receipt)
+
+        # Someone else's button press (a forwarded receipt) finds no such request.
+        status, _ = await world.click(MAYA, receipt, button_ids.WITHDRAW, value="1001")
+        assert status == 200
+        await world.settled()
+        assert await stored(world, 1001) != "closed"
+
+        assert await timers(world)  # its SLA and stall alarms are armed
+        status, _ = await world.click(ELI, receipt, button_ids.WITHDRAW, value="1001")
+        assert status == 200
+        await world.settled()
+        assert await stored(world, 1001) == "closed"
+        assert not await timers(world)  # and disarmed now
+        # The receipt says so in place of its button; the card and its thread too.
+        [answered] = [c.params for c in world.api.calls_to("chat.update")
+                      if c.params.get("ts") == receipt["ts"]]
+        assert "You withdrew #1001" in block_text(answered)
+        assert "Withdrawn by the requester" in block_text(
+            updates(world, IT_CHANNEL, card["ts"])[-1])
+        assert any("The requester withdrew *#1001*" in block_text(m)
+                   for m in posts(world, IT_CHANNEL, thread_ts=card["ts"]))
+        # Nobody asks "did this solve it?" of a withdrawn request.
+        assert not any("Did this solve it" in block_text(m) for m in posts(world, f"D{ELI}"))
+
+        # By command: someone else's is unknown, one's own is closed, a closed one said so.
+        await world.command(MAYA, "ask IT the printer jams")
+        await world.settled()
+        answer = await world.command(ELI, "withdraw 1002")
+        assert "There is no request #1002" in block_text(answer)
+        assert answer["response_type"] == "ephemeral"
+        answer = await world.command(MAYA, "withdraw 1002")
+        assert "You withdrew #1002" in block_text(answer)
+        assert "closed already" in block_text(await world.command(MAYA, "withdraw 1002"))
+        assert "/desk withdraw REF" in block_text(await world.command(MAYA, "withdraw"))
+        await world.settled()
+        assert await stored(world, 1002) == "closed"
+        async with world.db.unit_of_work() as uow:
+            kinds = (await uow.session.execute(select(Event.kind).where(
+                Event.kind == "conversation.withdrawn"))).scalars().all()
+        assert len(kinds) == 2
+
+
+async def stored(world: SlackWorld, ref: int) -> str:
+    """The status of request #ref as stored now."""
+    async with world.db.unit_of_work() as uow:
+        return (await uow.session.execute(
+            select(Conversation.status).where(Conversation.ref == ref))).scalar_one()
+
+
+async def timers(world: SlackWorld) -> list[str]:
+    """The armed timers' kinds of every request."""
+    async with world.db.unit_of_work() as uow:
+        return list((await uow.session.execute(select(ConversationTimer.kind))).scalars())

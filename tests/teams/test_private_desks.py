@@ -12,6 +12,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Person
@@ -92,3 +93,41 @@ async def test_least_loaded_picks_the_agent_with_the_fewest_open_requests(
         for text in ("ask IT three", "ask IT four", "ask IT five"):
             await in_chat(world, world.eli, text)
         assert await assignees(world) == ["Dana", "Dana", "Lee", "Lee", "Dana"]
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+async def status_of(world: TeamsWorld, ref: int) -> str:
+    async with world.db.unit_of_work() as uow:
+        return (await uow.session.execute(
+            select(Conversation.status).where(Conversation.ref == ref))).scalar_one()
+
+
+async def test_the_requester_withdraws_by_the_receipt_button_and_by_command(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        await set_up_it(world)
+        await world.dm(world.eli, "my VPN drops")
+        await world.settled()
+        [card] = world.threads_in(world.it_channel)
+        [receipt] = [a for a in world.chat_of(world.eli) if "#1001" in text_of(a)]
+        assert "Withdraw" in card_text(receipt)
+
+        status, answer = await world.click(world.eli, receipt, button_ids.WITHDRAW)
+        assert status == 200
+        assert "You withdrew #1001" in card_text(answer["value"])  # in place of the receipt
+        await world.settled()
+        assert await status_of(world, 1001) == "closed"
+        updated = [c.body for c in world.connector.calls_to("update", ok=True)
+                   if c.activity_id == card["id"]]
+        assert "Withdrawn by the requester" in card_text(updated[-1])
+        assert any("The requester withdrew" in text_of(a)
+                   for a in world.thread(world.it_channel, card["id"]))
+
+        # By command: someone else's is unknown; one's own is closed; a closed one said so.
+        await in_chat(world, world.ada, "ask IT the printer jams")
+        assert "There is no request #1002" in await in_chat(world, world.eli, "withdraw 1002")
+        assert "You withdrew #1002" in await in_chat(world, world.ada, "withdraw 1002")
+        assert "closed already" in await in_chat(world, world.ada, "withdraw 1002")
+        assert await status_of(world, 1002) == "closed"
