@@ -48,7 +48,7 @@ from conversations.view_models import (
     TicketCard,
     clip,
 )
-from desks import autoassign
+from desks import audience, autoassign
 from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
@@ -408,7 +408,8 @@ async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
     """An employee's home tab: their own requests, newest first, and the desks that take
     requests (not those still being set up)."""
     items = await queues.my_requests(uow, person)
-    open_desks = await intake.open_desks(uow, person.workspace_id)
+    open_desks = await intake.open_desks(uow, person.workspace_id,
+                                         await audience.viewer_for(uow, person))
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
@@ -439,7 +440,8 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
     rule = autoassign.rule_of(settings)
-    for key in autoassign.KEYS:
+    seen = audience.audience_of(settings)
+    for key in (*autoassign.KEYS, audience.KEY):
         settings.pop(key, None)
     # First what keeps it from taking requests (nothing, once it is ready).
     said: list[tuple[Any, Any]] = [
@@ -459,6 +461,9 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
         said += summary_words(policy, names, desk_names)
         said.append((Words("autoassign.line"), autoassign.rule_words(rule)))
+        said.append((Words("audience.line"), ", ".join(
+            [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
+            if seen else Words("audience.everyone")))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
@@ -504,7 +509,9 @@ async def requester_prompt(uow: UnitOfWork, pending: PendingRequest,
         if open_requests:
             return AddOrNew(pending_id=pending.id, text=pending.text,
                             open_requests=tuple(open_requests[:5]))
-    desks = await intake.open_desks(uow, pending.workspace_id)
+    person = await uow.session.get(Person, pending.person_id)
+    desks = await intake.open_desks(uow, pending.workspace_id,
+                                    await audience.viewer_for(uow, person) if person else None)
     return DeskPicker(pending_id=pending.id, text=pending.text,
                       desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from desks import autoassign
+from desks import audience, autoassign
 from desks.errors import InvalidInput
 from desks.window_grammar import (
     WindowConfig,
@@ -269,8 +269,8 @@ def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = N
 # ---------------------------------------------------------------- checking a stored form
 
 Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
-# Settings that are no policy, kept as they are (the assignment rule: `desks.autoassign`).
-OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS)
+# Settings that are no policy, kept as they are (`desks.autoassign`, `desks.audience`).
+OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS, audience.KEY)
 # The keys a person writes (round-robin's place in the turn is deskbot's own).
 WRITTEN_KEYS = tuple(k for k in POLICY_KEYS + OTHER_KEYS if k != autoassign.CURSOR)
 MAX_REOPEN_DAYS = 365
@@ -370,6 +370,8 @@ def settings_problems(settings: Any) -> list[Problem]:
                                        "`[U0123ABC]`."))
         elif key == "escalate_to":
             _check(problems, path, escalation_slug, value)
+        elif key == audience.KEY:
+            _check(problems, path, audience.check_audience, value)
         elif key == autoassign.KEY:
             _check(problems, path, autoassign.check_rule, value)
         elif key == autoassign.CURSOR:

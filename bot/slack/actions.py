@@ -30,6 +30,7 @@ from cards import slack as slack_cards
 from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
 from conversations.view_models import AskModal, DeskOption, Settled
+from desks import audience
 from desks.errors import DeskbotError, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import find_person
@@ -275,6 +276,9 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
     """The message shortcut: a modal with the message's text and a desk select."""
     team_id = context["team_id"]
     message = body.get("message") or {}
+    # Who is in the private desks' channels, asked of Slack before the transaction.
+    member_of = await audience.member_channels(ctx.db, ctx.people.directory, "slack",
+                                               team_id, body["user"]["id"])
     async with ctx.db.unit_of_work() as uow:
         from sqlalchemy import select
 
@@ -282,9 +286,11 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
 
         workspace = (await uow.session.scalars(select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team_id))).first()
-        desks = await intake.open_desks(uow, workspace.id) if workspace else []
         asker = (await find_person(uow, workspace.id, body["user"]["id"])
                  if workspace else None)
+        viewer = (await audience.viewer_for(uow, asker) if asker
+                  else audience.Viewer(body["user"]["id"], member_of))
+        desks = await intake.open_desks(uow, workspace.id, viewer) if workspace else []
         asker_locale = person_locale(asker)
         if desks:
             # Recorded before the modal opens: a repeat of the shortcut opens none.

@@ -20,7 +20,7 @@ from typing import Any
 from botbuilder.schema import AdaptiveCardInvokeResponse
 from sqlalchemy import select
 
-from bot.teams.accounts import PLATFORM, enter, sender_of
+from bot.teams.accounts import PLATFORM, enter, sender_of, warm_audience
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
@@ -103,6 +103,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
         if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST):
+            # Private desks: who may pick them, asked of Teams before the transaction.
+            await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _intake(ctx, activity, tenant, verb, data)
         if verb in (button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE):
             return await _resolve(ctx, activity, tenant, verb, data)

@@ -96,6 +96,8 @@ _ADMIN = [
     _sub("admin routing", "/desk admin routing DESK keywords vpn,wifi,laptop"
          " | autoassign round-robin|least-loaded|off",
          "admin", admin.routing),
+    _sub("admin audience", "/desk admin audience DESK [remove] #channel|@person … | off",
+         "admin", admin.audience_),
     _sub("admin rename", "/desk admin rename DESK NEW NAME", "admin", admin.rename),
     _sub("admin describe", "/desk admin describe DESK text", "admin", admin.describe),
     _sub("admin archive", "/desk admin archive DESK", "admin", admin.archive),

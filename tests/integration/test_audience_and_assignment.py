@@ -155,8 +155,8 @@ async def test_the_rule_exports_and_imports(it_desk: Chat, empty_db: Database) -
 
     off = first.replace("autoassign: round-robin", "autoassign: off")
     assert (await import_text(it_desk.db, off)).updated == ["IT"]
-    assert (await it_desk.run(ADA, "admin show IT")).settings[-1] == (
-        "Auto-assign", "off: agents claim requests")
+    assert ("Auto-assign", "off: agents claim requests") in (
+        await it_desk.run(ADA, "admin show IT")).settings
 
 
 async def test_a_bad_rule_in_the_file_is_reported(it_desk: Chat) -> None:

@@ -1,4 +1,4 @@
-"""Issue 17 (6, 7) through the Slack path: assignment rules, withdrawing a request.
+"""Issue 17 (6, 7) through the Slack path: private desks, assignment rules, withdrawing.
 
 The real deskbot against the fake Slack Web API, on both databases: the admin sets the
 rule with `/desk admin routing IT autoassign …`, employees ask with `/desk ask IT …`,
@@ -183,3 +183,84 @@ async def timers(world: SlackWorld) -> list[str]:
     """The armed timers' kinds of every request."""
     async with world.db.unit_of_work() as uow:
         return list((await uow.session.execute(select(ConversationTimer.kind))).scalars())
+
+
+# ---------------------------------------------------------------- private desks
+
+FINANCE = "CFINANCE"
+
+
+async def set_up_payroll(world: SlackWorld) -> None:
+    """IT (Dana) is public; Payroll (Lee, keyword "salary") is for #finance (Eli is in it)
+    and for Maya; Omer is in neither."""
+    await world.command(ADA, f"admin create IT <#{IT_CHANNEL}|it-desk> Laptops, VPN")
+    await world.command(ADA, f"admin agents IT add <@{DANA}|dana>")
+    await world.command(ADA, "admin create Payroll <#CPAYDESK|payroll-desk> Payslips")
+    await world.command(ADA, f"admin agents Payroll add <@{LEE}|lee>")
+    await world.command(ADA, "admin routing Payroll keywords salary")
+    answer = await world.command(
+        ADA, f"admin audience Payroll <#{FINANCE}|finance> <@{MAYA}|maya>")
+    assert "only its agents and" in block_text(answer), block_text(answer)
+    assert "Maya" in block_text(answer) and answer["response_type"] == "ephemeral"
+
+
+def finance_channel(api: object) -> None:
+    api.add_channel(FINANCE, "finance", members=[ELI])  # type: ignore[attr-defined]
+
+
+def desk_card_posts(world: SlackWorld, channel: str) -> int:
+    return len(posts(world, channel))
+
+
+async def test_a_private_desk_is_invisible_to_others(db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, api_setup=finance_channel) as world:
+        await set_up_payroll(world)
+
+        # Omer: the picker, keyword routing, `/desk ask Payroll` and his home know only IT.
+        await world.dm(OMER, "my salary is wrong")  # Payroll's keyword: not for him
+        await world.settled()
+        assert desk_card_posts(world, "CPAYDESK") == 0
+        assert desk_card_posts(world, IT_CHANNEL) == 1  # the one desk he may ask
+        assert "Payroll" not in block_text(await world.open_home(OMER))
+        answer = await world.command(OMER, "ask Payroll my payslip")  # words, to him
+        assert "Payroll" not in block_text(answer) and "Sent to IT" in block_text(answer)
+        assert desk_card_posts(world, "CPAYDESK") == 0
+
+        # Eli, in #finance: the picker offers both; Maya, listed by name: the keyword
+        # routes her message to Payroll.
+        asked = await world.dm(ELI, "a question")
+        await world.settled()
+        [picker] = [m for m in posts(world, f"D{ELI}", thread_ts=asked)]
+        assert "Payroll" in block_text(picker) and "IT" in block_text(picker)
+        assert "Payroll" in block_text(await world.open_home(ELI))
+        await world.dm(MAYA, "my salary is wrong")
+        await world.settled()
+        assert desk_card_posts(world, "CPAYDESK") == 1
+
+        # Maya asks it by name; Lee, its agent, sees it too.
+        answer = await world.command(MAYA, "ask Payroll my payslip")
+        assert "Sent to Payroll" in block_text(answer)
+        assert "Sent to Payroll" in block_text(await world.command(LEE, "ask Payroll test"))
+
+        # The audience is shown, can lose someone, and goes off: public again.
+        shown = block_text(await world.command(ADA, "admin audience Payroll"))
+        assert f"#{FINANCE}" in shown and "Maya" in shown
+        assert f"#{FINANCE}" in block_text(await world.command(ADA, "admin show Payroll"))
+        answer = await world.command(ADA, f"admin audience Payroll remove <@{MAYA}|maya>")
+        assert "Maya" not in block_text(answer)
+        assert "is public" in block_text(await world.command(ADA, "admin audience Payroll off"))
+        assert "Sent to Payroll" in block_text(await world.command(OMER, "ask Payroll hi"))
+
+
+async def test_malformed_audience_commands_answer_with_the_form(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, api_setup=finance_channel) as world:
+        await set_up_payroll(world)
+        for text, said in [("admin audience Payroll remove", "needs at least one #channel"),
+                           ("admin audience Payroll everyone", "not “everyone”"),
+                           ("admin audience Payroll off now", "“now”"),
+                           ("admin audience", "needs the desk's name")]:
+            answer = await world.command(ADA, text)
+            assert said in block_text(answer), (text, block_text(answer))
+            assert answer["response_type"] == "ephemeral"
+        assert "Only an admin" in block_text(await world.command(OMER, "admin audience IT off"))
