@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conversations import commands, withdrawal
+from desks.directory import StaticChannel
 from desks.service import find_desk
 from storage.database import Database
 from storage.models import (
@@ -218,3 +219,74 @@ async def test_malformed_withdrawals_are_refused_with_the_form(it_desk: Chat, te
     reply = await it_desk.refused(ELI, text, fragment)
     if reply.usage is not None:
         assert reply.usage == "/desk withdraw REF"
+
+
+# ---------------------------------------------------------------- private desks
+
+
+@pytest.fixture
+async def payroll(it_desk: Chat) -> Chat:
+    """Besides IT: Payroll (agent Omer; keyword "salary"), private to #finance (Maya is in
+    it) and to Noa by name. Eli is in neither."""
+    it_desk.directory.add_channel(StaticChannel("C_FIN", "finance", members=frozenset({MAYA})))
+    await it_desk.ok(ADA, "admin create Payroll <#C_PAY|payroll-agents> Payslips")
+    await it_desk.ok(ADA, f"admin agents Payroll add {at(OMER)}")
+    await it_desk.ok(ADA, "admin routing Payroll keywords salary")
+    assert await it_desk.ok(ADA, f"admin audience Payroll <#C_FIN|finance> {at(NOA)}") == (
+        "The Payroll desk is private: only its agents and #C_FIN and Noa see it.")
+    return it_desk
+
+
+async def test_a_private_desk_is_seen_by_its_audience_only(payroll: Chat) -> None:
+    # Eli: `ask Payroll …` is words to him, keyword routing skips Payroll.
+    assert (await payroll.ok(ELI, "ask Payroll my payslip")).startswith("Sent to IT")
+    assert (await payroll.ok(ELI, "ask my salary")).startswith("Sent to IT")
+    # Maya (in #finance), Noa (named) and Omer (its agent) may ask it.
+    for who in (MAYA, NOA, OMER):
+        assert (await payroll.ok(who, "ask Payroll my payslip")).startswith("Sent to Payroll")
+    assert (await payroll.ok(MAYA, "ask my salary")).startswith("Sent to Payroll")
+    [event] = await payroll.all(Event, Event.kind == "desk.audience_changed")
+    assert event.data["new"] == {"channels": ["C_FIN"], "people": [NOA]}
+
+
+async def test_the_audience_is_shown_changed_and_switched_off(payroll: Chat) -> None:
+    shown = await payroll.run(ADA, "admin show Payroll")
+    assert ("Audience", "#C_FIN, Noa") in shown.settings or (
+        "Audience", "#C_FIN, U_NOA") in shown.settings, shown.settings
+    assert await payroll.ok(ADA, f"admin audience Payroll remove {at(NOA)}") == (
+        "The Payroll desk is private: only its agents and #C_FIN see it.")
+    assert await payroll.ok(ADA, "admin audience Payroll off") == (
+        "The Payroll desk is public: everyone sees it.")
+    assert "audience" not in (await payroll.desk("Payroll")).settings
+    assert (await payroll.ok(ELI, "ask Payroll hi")).startswith("Sent to Payroll")
+    # Only admins and the desk's leads change it.
+    await payroll.refused(ELI, "admin audience Payroll <#C_FIN|finance>", "Only an admin")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("admin audience", "`/desk admin audience` needs the desk's name"),
+    ("admin audience Payroll remove", "needs at least one #channel or @person"),
+    ("admin audience Payroll everyone", "not “everyone”"),
+    ("admin audience Payroll off now", "“now”"),
+    ("admin audience Payroll here", "not “here”"),  # in a DM: no channel to name
+])
+async def test_malformed_audiences_are_refused_with_the_form(payroll: Chat, text: str,
+                                                             fragment: str) -> None:
+    reply = await payroll.refused(ADA, text, fragment)
+    assert reply.usage is not None and reply.usage.startswith("/desk admin audience DESK")
+
+
+async def test_the_audience_exports_and_imports(payroll: Chat,
+                                                empty_db: Database) -> None:  # noqa: F811
+    first = await export_text(payroll.db)
+    [_, payroll_desk] = yaml.safe_load(first)["desks"]
+    assert payroll_desk["settings"]["audience"] == {"channels": ["C_FIN"], "people": [NOA]}
+    await import_text(empty_db, first)
+    assert await export_text(empty_db) == first
+    assert (await import_text(payroll.db, first)).unchanged == ["IT", "Payroll"]
+    broken = first.replace("    - C_FIN\n", "    - 7\n")
+    from desks.config_file import DeskFileInvalid
+    with pytest.raises(DeskFileInvalid) as caught:
+        await import_text(payroll.db, broken)
+    assert any("audience is a mapping of channels and people" in p
+               for p in caught.value.problems), caught.value.problems

@@ -1002,7 +1002,7 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "hold", "waiting", "resolved", "<@U_DANA|dana>", "<@U_ELI>", "<@U_NEW|new one>",
               "<#C_X|x>", "<#C_IT>", '"', '"Payroll team"', "“", "”", "//", ",", "and", "<@",
               "שלום", "🙂", "\n", "\x00", "autoassign", "round-robin", "least-loaded",
-              "withdraw"]
+              "withdraw", "audience", "here"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1014,6 +1014,7 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin agents IT add", "admin leads HR remove", "admin rename",
                               "admin intake IT", "admin routing IT keywords", "ask IT",
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
+                              "admin audience IT", "admin audience HR remove",
                               "claim 1001", "transfer 1002", "status 1001", "close 1002"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(

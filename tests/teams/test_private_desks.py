@@ -1,4 +1,4 @@
-"""Issue 17 (6, 7) through the Teams path: assignment rules, withdrawing a request.
+"""Issue 17 (6, 7) through the Teams path: private desks, assignment rules, withdrawing.
 
 The real deskbot (the real CloudAdapter) against the fake Bot Framework connector, on
 both databases: the admin sets the rule in IT's channel, employees ask in their chat
@@ -131,3 +131,40 @@ async def test_the_requester_withdraws_by_the_receipt_button_and_by_command(
         assert "You withdrew #1002" in await in_chat(world, world.ada, "withdraw 1002")
         assert "closed already" in await in_chat(world, world.ada, "withdraw 1002")
         assert await status_of(world, 1002) == "closed"
+
+
+# ---------------------------------------------------------------- private desks
+
+
+async def test_a_private_desk_is_invisible_to_others(db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock) as world:
+        connector = world.connector
+        # Finance is a team of its own: Eli is in it, Omer only in Helpdesk.
+        finance_team = connector.add_team(name="Finance")
+        finance = connector.add_channel(finance_team, name="finance")
+        world.omer.teams = frozenset({world.team})
+        assert "Created the IT desk" in await command(world, world.ada, "admin create IT VPN")
+        await command(world, world.ada, "admin agents IT add {Dana}", mentions=(world.dana,))
+        said = await world.say(world.ada, world.hr_channel, "admin create Payroll Payslips")
+        await world.settled()
+        assert "Created the Payroll desk" in said_back(world, said["conversation"]["id"])
+        await command(world, world.ada, "admin agents Payroll add {Lee}", mentions=(world.lee,))
+        await command(world, world.ada, "admin routing Payroll keywords salary")
+        said = await world.say(world.ada, finance, "admin audience Payroll here")
+        await world.settled()
+        assert "only its agents and" in said_back(world, said["conversation"]["id"])
+
+        # Omer: keyword routing, `/desk ask Payroll` know only IT; Payroll gets nothing.
+        await in_chat(world, world.omer, "my salary is wrong")
+        answer = await in_chat(world, world.omer, "ask Payroll my payslip")
+        assert "#1002" in answer and "IT" in answer and "Payroll" not in answer
+        hr_cards = world.threads_in(world.hr_channel)
+
+        # Eli, in Finance's roster: the keyword routes to Payroll, and he asks it by name.
+        await in_chat(world, world.eli, "my salary is wrong")
+        assert "Payroll" in await in_chat(world, world.eli, "ask Payroll my payslip")
+        new_cards = [c for c in world.threads_in(world.hr_channel) if c not in hr_cards]
+        assert len(new_cards) == 2 and all("Payroll" in card_text(c) for c in new_cards)
+        assert world.connector.calls_to("paged_members")  # Teams was asked who is in it
+        # Lee, its agent, always sees it.
+        assert "Payroll" in await in_chat(world, world.lee, "ask Payroll a test")
