@@ -342,7 +342,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             return
         try:
             desk = await find_desk(uow, people[user_id].workspace_id, slug)
-            if desk is None:
+            if desk is None or not audience.can_see(
+                    desk, await audience.viewer_for(uow, people[user_id])):
                 raise UnknownDesk("ask.desk_gone")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut")
         except DeskbotError as error:

@@ -29,6 +29,7 @@ from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
 from conversations import button_ids, buttons, commands, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import AgentHome, EmployeeHome, Settled
+from desks import audience
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, desk_locale, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
@@ -113,6 +114,7 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
         if verb in button_ids.HOME_ACTIONS:
             return await _home(ctx, activity, tenant, verb, data)
         if verb == ASK:
+            await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _ask(ctx, activity, tenant, data)
     except DeskbotError as error:
         return message_answer(error.words or error.message,
@@ -240,8 +242,8 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
             return card_answer(teams_cards.card(Settled.of(Words("intake.done")),
                                                 locale=person_locale(person)))
         desk = await find_desk(uow, person.workspace_id, slug)
-        if desk is None:
-            raise UnknownDesk("ask.desk_gone")
+        if desk is None or not audience.can_see(desk, await audience.viewer_for(uow, person)):
+            raise UnknownDesk("ask.desk_gone")  # a private desk they may not see: gone
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
         where: dict[str, Any] = ({"requester_channel": conversation_id,
                                   "requester_thread": activity.get("id"),
