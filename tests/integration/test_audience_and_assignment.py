@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conversations import commands, withdrawal
+from desks import audience
 from desks.directory import StaticChannel
 from desks.service import find_desk
 from storage.database import Database
@@ -245,6 +246,8 @@ async def test_a_private_desk_is_seen_by_its_audience_only(payroll: Chat) -> Non
     for who in (MAYA, NOA, OMER):
         assert (await payroll.ok(who, "ask Payroll my payslip")).startswith("Sent to Payroll")
     assert (await payroll.ok(MAYA, "ask my salary")).startswith("Sent to Payroll")
+    await payroll.ok(ADA, f"admin leads Payroll add {at(DANA)}")  # its leads see it too
+    assert (await payroll.ok(DANA, "ask Payroll a test")).startswith("Sent to Payroll")
     [event] = await payroll.all(Event, Event.kind == "desk.audience_changed")
     assert event.data["new"] == {"channels": ["C_FIN"], "people": [NOA]}
 
@@ -290,3 +293,16 @@ async def test_the_audience_exports_and_imports(payroll: Chat,
         await import_text(payroll.db, broken)
     assert any("audience is a mapping of channels and people" in p
                for p in caught.value.problems), caught.value.problems
+
+
+async def test_a_platform_that_cannot_tell_keeps_the_desk_hidden(payroll: Chat,
+                                                                 db: Database) -> None:
+    class Failing:
+        async def channel_members(self, workspace: str, channel: str) -> frozenset[str]:
+            raise RuntimeError("the platform is down")
+
+    audience.forget_members()
+    assert await audience.member_channels(db, Failing(), "slack", "T1", MAYA) == frozenset()
+    assert await audience.member_channels(db, object(), "slack", "T1", MAYA) == frozenset()
+    found = await audience.member_channels(db, payroll.directory, "slack", "T1", MAYA)
+    assert found == frozenset({"C_FIN"})
