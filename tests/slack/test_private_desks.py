@@ -20,6 +20,7 @@ from tests.slack.harness import (
     ADA,
     DANA,
     ELI,
+    HR_CHANNEL,
     IT_CHANNEL,
     LEE,
     MAYA,
@@ -191,10 +192,12 @@ FINANCE = "CFINANCE"
 
 
 async def set_up_payroll(world: SlackWorld) -> None:
-    """IT (Dana) is public; Payroll (Lee, keyword "salary") is for #finance (Eli is in it)
-    and for Maya; Omer is in neither."""
+    """IT and HR (Dana) are public; Payroll (Lee, keyword "salary") is for #finance (Eli
+    is in it) and for Maya; Omer is in neither."""
     await world.command(ADA, f"admin create IT <#{IT_CHANNEL}|it-desk> Laptops, VPN")
     await world.command(ADA, f"admin agents IT add <@{DANA}|dana>")
+    await world.command(ADA, f"admin create HR <#{HR_CHANNEL}|hr-desk> Leave")
+    await world.command(ADA, f"admin agents HR add <@{DANA}|dana>")
     await world.command(ADA, "admin create Payroll <#CPAYDESK|payroll-desk> Payslips")
     await world.command(ADA, f"admin agents Payroll add <@{LEE}|lee>")
     await world.command(ADA, "admin routing Payroll keywords salary")
@@ -216,14 +219,20 @@ async def test_a_private_desk_is_invisible_to_others(db: Database, clock: Frozen
     async with slack_world(db, clock, api_setup=finance_channel) as world:
         await set_up_payroll(world)
 
-        # Omer: the picker, keyword routing, `/desk ask Payroll` and his home know only IT.
-        await world.dm(OMER, "my salary is wrong")  # Payroll's keyword: not for him
+        # Omer: the picker, keyword routing, `/desk ask Payroll` and his home know only
+        # IT and HR.
+        asked = await world.dm(OMER, "my salary is wrong")  # Payroll's keyword: not for him
         await world.settled()
         assert desk_card_posts(world, "CPAYDESK") == 0
-        assert desk_card_posts(world, IT_CHANNEL) == 1  # the one desk he may ask
-        assert "Payroll" not in block_text(await world.open_home(OMER))
+        [picker] = posts(world, f"D{OMER}", thread_ts=asked)
+        shown = block_text(picker)
+        assert "IT" in shown and "HR" in shown and "Payroll" not in shown
+        home = block_text(await world.open_home(OMER))
+        assert "HR" in home and "Payroll" not in home
         answer = await world.command(OMER, "ask Payroll my payslip")  # words, to him
-        assert "Payroll" not in block_text(answer) and "Sent to IT" in block_text(answer)
+        offered = block_text(answer).split("Desks:")[1].split(".")[0]  # his words before
+        assert "Which desk" in block_text(answer) and "Payroll" not in offered
+        assert desk_card_posts(world, "CPAYDESK") == 0
         assert desk_card_posts(world, "CPAYDESK") == 0
 
         # Eli, in #finance: the picker offers both; Maya, listed by name: the keyword

@@ -154,11 +154,21 @@ async def test_a_private_desk_is_invisible_to_others(db: Database, clock: Frozen
         await world.settled()
         assert "only its agents and" in said_back(world, said["conversation"]["id"])
 
-        # Omer: keyword routing, `/desk ask Payroll` know only IT; Payroll gets nothing.
-        await in_chat(world, world.omer, "my salary is wrong")
+        general = connector.channels[world.team]
+        said = await world.say(world.ada, general, "admin create Facilities Chairs")
+        await world.settled()
+        await world.say(world.ada, general, "admin agents Facilities add {Dana}",
+                        mentions=(world.dana,))
+        await world.settled()
+
+        # Omer: the picker, keyword routing and `/desk ask Payroll` know IT and Facilities.
+        picker = await in_chat(world, world.omer, "my salary is wrong")
+        assert "IT" in picker and "Facilities" in picker and "Payroll" not in picker
         answer = await in_chat(world, world.omer, "ask Payroll my payslip")
-        assert "#1002" in answer and "IT" in answer and "Payroll" not in answer
+        offered = answer.split("Desks:")[1].split(".")[0]  # his own words come before
+        assert "Which desk" in answer and "Payroll" not in offered
         hr_cards = world.threads_in(world.hr_channel)
+        assert hr_cards == []  # Payroll's channel: nothing came
 
         # Eli, in Finance's roster: the keyword routes to Payroll, and he asks it by name.
         await in_chat(world, world.eli, "my salary is wrong")
