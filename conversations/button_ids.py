@@ -33,6 +33,7 @@ NEW_REQUEST = "intake.new"  # button value: "<pending_id>"
 SOLVED_YES = "requester.solved_yes"  # button value: "<ref>"
 SOLVED_NO = "requester.solved_no"  # button value: "<ref>"
 RATE = "requester.rate"  # button value: "<ref>:<stars>"
+WITHDRAW = "requester.withdraw"  # the receipt's button; value: "<ref>"
 
 # Home tab
 HOME_VIEW = "home.view"  # button value: unassigned | mine | all
@@ -52,7 +53,7 @@ ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | 
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE)
-REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
+REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS
 

@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from conversations import assignment, opening_limits, sla
 from conversations import files as shared_files
-from conversations import opening_limits, sla
 from conversations.lifecycle import ACTIVE, DONE, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -313,8 +313,9 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     _whole_in_thread(uow, conversation, message)
     await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
-    for agent_id in await _available_agents(uow, desk.id):
-        _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
+    if await assignment.assign_by_rule(uow, conversation) is None:  # else its agent is told
+        for agent_id in await _available_agents(uow, desk.id):
+            _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
     return Posted(conversation, message)
 
 

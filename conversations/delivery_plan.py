@@ -42,7 +42,7 @@ from storage.models import (
 
 ALERTS = frozenset({NoticeKind.SLA_WARNING, NoticeKind.SLA_BREACH,
                     NoticeKind.STALL_UNASSIGNED, NoticeKind.AGENT_NUDGE,
-                    NoticeKind.DUE_WARNING, NoticeKind.DUE_PASSED})
+                    NoticeKind.DUE_WARNING, NoticeKind.DUE_PASSED, NoticeKind.REQUESTER_WITHDREW})
 TO_REQUESTER = {  # notice kind -> the view of it the requester gets
     NoticeKind.RECEIPT: "receipt",
     NoticeKind.REQUESTER_UPDATE: "requester_update",
@@ -450,8 +450,9 @@ def _to_agent(notice: Notice, facts: Facts) -> list[Step]:
     if facts.person is None:
         raise Undeliverable("the agent to tell no longer exists")
     by = notice.payload.get("by_id")
-    view = View("agent_notification", ("assigned" if assigned else "new_request",
-                                       int(by) if by else None))
+    what = ("autoassigned" if notice.payload.get("auto") else "assigned") if assigned \
+        else "new_request"
+    view = View("agent_notification", (what, int(by) if by else None))
     return [Tell(facts.person.external_id, view, True, card_place(conversation),
                  locale=person_locale(facts.person))]
 

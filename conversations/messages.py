@@ -14,6 +14,7 @@ from conversations.files import SharedFile
 from conversations.files import hold as hold_files
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
+from desks import audience
 from desks.permissions import Actor, desk_role
 from desks.wording import Words
 from storage.database import UnitOfWork
@@ -51,7 +52,8 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
         await hold_files(uow, pending, files)
         intake.ask_requester(uow, pending, "add_or_new")
         return
-    routing = await intake.route(uow, person.workspace_id, text)
+    routing = await intake.route(uow, person.workspace_id, text,
+                                 await audience.viewer_for(uow, person))
     if routing.desk is not None:
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,

@@ -108,6 +108,7 @@ class TicketCard:
     escalated_by: PersonRef | None = None
     escalation_note: str | None = None
     can_escalate: bool = False
+    withdrawn: bool = False  # closed because the requester withdrew it
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class RelayToAgents:
 
 @dataclass(frozen=True)
 class AgentNotification:
-    """A DM to an agent: `what` is new_request | assigned.
+    """A DM to an agent: `what` is new_request | assigned | autoassigned (by the desk's rule).
 
     `link` is where the card lives (a permalink), when known.
     """

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, due_dates, intake, queues, sla, tiers
+from conversations import commands, due_dates, intake, queues, sla, tiers, withdrawal
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -48,6 +48,7 @@ from conversations.view_models import (
     TicketCard,
     clip,
 )
+from desks import audience, autoassign
 from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
@@ -147,6 +148,7 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         categories=tuple(c.name for c in policy.categories), matrix=policy.matrix.on,
         impact=conversation.impact, urgency=conversation.urgency,
         due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
+        withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk))
 
 
@@ -241,7 +243,8 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
 SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
                     "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
                     "requester.reminder": "requester_reminder",
-                    "due.warning": "due_warning", "due.passed": "due_passed"}
+                    "due.warning": "due_warning", "due.passed": "due_passed",
+                    "requester.withdrew": "withdrawn"}
 
 
 async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,
@@ -438,7 +441,8 @@ async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
     """An employee's home tab: their own requests, newest first, and the desks that take
     requests (not those still being set up)."""
     items = await queues.my_requests(uow, person)
-    open_desks = await intake.open_desks(uow, person.workspace_id)
+    open_desks = await intake.open_desks(uow, person.workspace_id,
+                                         await audience.viewer_for(uow, person))
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
@@ -468,6 +472,10 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
+    rule = autoassign.rule_of(settings)
+    seen = audience.audience_of(settings)
+    for key in (*autoassign.KEYS, audience.KEY):
+        settings.pop(key, None)
     # First what keeps it from taking requests (nothing, once it is ready).
     said: list[tuple[Any, Any]] = [
         (Words("config_line.not_ready"), missing)
@@ -485,6 +493,10 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         desk_names = {d.slug: d.name for d in await desks.list_desks(
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
         said += summary_words(policy, names, desk_names)
+        said.append((Words("autoassign.line"), autoassign.rule_words(rule)))
+        said.append((Words("audience.line"), ", ".join(
+            [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
+            if seen else Words("audience.everyone")))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
@@ -530,7 +542,9 @@ async def requester_prompt(uow: UnitOfWork, pending: PendingRequest,
         if open_requests:
             return AddOrNew(pending_id=pending.id, text=pending.text,
                             open_requests=tuple(open_requests[:5]))
-    desks = await intake.open_desks(uow, pending.workspace_id)
+    person = await uow.session.get(Person, pending.person_id)
+    desks = await intake.open_desks(uow, pending.workspace_id,
+                                    await audience.viewer_for(uow, person) if person else None)
     return DeskPicker(pending_id=pending.id, text=pending.text,
                       desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
 

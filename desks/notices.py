@@ -50,6 +50,7 @@ class NoticeKind(StrEnum):
     REQUESTER_UPDATE = "requester.update"  # picked up / status / transfer; payload {"what": ...}
     RESOLVE_PROMPT = "requester.resolve_prompt"  # "Did this solve it?" + rating
     REQUESTER_REMINDER = "requester.reminder"  # waiting on them: "please reply"
+    REQUESTER_WITHDREW = "requester.withdrew"  # the card's thread: the requester withdrew it
     # A question about a pending request (desk picker, "add to #ref or new?");
     # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
     REQUESTER_PROMPT = "requester.prompt"

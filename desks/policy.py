@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from desks import audience, autoassign
 from desks.errors import InvalidInput
 from desks.ticket_policy import (
     DEFAULT_CATEGORIES,
@@ -322,7 +323,10 @@ def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = N
 # ---------------------------------------------------------------- checking a stored form
 
 Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
-OTHER_KEYS = ("reopen_window_days",)  # settings that are no policy, kept as they are
+# Settings that are no policy, kept as they are (`desks.autoassign`, `desks.audience`).
+OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS, audience.KEY)
+# The keys a person writes (round-robin's place in the turn is deskbot's own).
+WRITTEN_KEYS = tuple(k for k in POLICY_KEYS + OTHER_KEYS if k != autoassign.CURSOR)
 MAX_REOPEN_DAYS = 365
 
 
@@ -374,7 +378,7 @@ def settings_problems(settings: Any) -> list[Problem]:
     if settings is None:
         return problems
     if not isinstance(settings, Mapping):
-        return [((), "The settings are a mapping of " + ", ".join(POLICY_KEYS + OTHER_KEYS)
+        return [((), "The settings are a mapping of " + ", ".join(WRITTEN_KEYS)
                  + ".")]
     for key, value in settings.items():
         path: tuple[str | int, ...] = (key,)
@@ -424,6 +428,12 @@ def settings_problems(settings: Any) -> list[Problem]:
             _check(problems, path, lambda v: categories_of(v, _targets), value)
         elif key == "matrix":
             _check(problems, path, matrix_of, value)
+        elif key == audience.KEY:
+            _check(problems, path, audience.check_audience, value)
+        elif key == autoassign.KEY:
+            _check(problems, path, autoassign.check_rule, value)
+        elif key == autoassign.CURSOR:
+            _check(problems, path, autoassign.check_cursor, value)
         elif key == "reopen_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not (
                     1 <= value <= MAX_REOPEN_DAYS):
@@ -431,6 +441,6 @@ def settings_problems(settings: Any) -> list[Problem]:
                                        f"1 to {MAX_REOPEN_DAYS}."))
         else:
             problems.append((path, f"not a desk setting; they are "
-                                   f"{', '.join(POLICY_KEYS + OTHER_KEYS)}."))
+                                   f"{', '.join(WRITTEN_KEYS)}."))
     return problems
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from desks import audience, autoassign
 from desks.channels import Binding, Use, cannot_see
 from desks.errors import (
     DeskArchived,
@@ -757,3 +758,38 @@ async def set_matrix(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     return await _change_policy(uow, actor, desk_name,
                                 lambda policy: replace(policy,
                                                        matrix=replace(policy.matrix, on=on)))
+async def set_autoassign(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         rule: str | None) -> Desk:
+    """Give the desk's new requests to its available agents by `rule` (round-robin,
+    least-loaded), or None: they wait to be claimed. Recorded as `desk.autoassign_changed`."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    rule = autoassign.check_rule(rule)
+    old = autoassign.rule_of(desk.settings)
+    if old != rule:
+        desk.settings = autoassign.settings_with_rule(desk.settings, rule)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.autoassign_changed", old=old, new=rule)
+    return desk
+
+
+async def set_audience(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str,
+                       channels: Sequence[str] = (), people: Sequence[str] = ()) -> Desk:
+    """Change who sees the desk (`how`: add, remove, off); channels and people are
+    platform ids. Recorded as `desk.audience_changed`; off makes the desk public again."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    old = audience.audience_of(desk.settings)
+    if how == "off":
+        new = audience.Audience()
+    elif how == "add":
+        new = audience.check_audience({"channels": [*old.channels, *channels],
+                                       "people": [*old.people, *people]})
+    else:
+        new = audience.Audience(
+            channels=tuple(c for c in old.channels if c not in channels),
+            people=tuple(p for p in old.people if p not in people))
+    if new != old:
+        desk.settings = audience.settings_with_audience(desk.settings, new)
+        audience.forget_members()  # a new channel's members are asked at once
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.audience_changed", old=old.stored(), new=new.stored())
+    return desk

@@ -171,7 +171,7 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
-                                         "/desk language he|en|auto"]
+                                         "/desk withdraw REF", "/desk language he|en|auto"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
@@ -476,7 +476,8 @@ async def test_admin_routing_keywords(helpdesk: Chat):
     assert (await helpdesk.desk("HR")).routing_keywords == []
     assert len(await helpdesk.events("desk.routing_keywords")) == 3
     await helpdesk.refused(ADA, "admin routing IT keywords", "needs the words", "`none`")
-    await helpdesk.refused(ADA, "admin routing IT autoassign round-robin", "not available yet")
+    await helpdesk.refused(ADA, "admin routing IT autoassign sometimes",
+                           "takes round-robin or least-loaded or off here, not “sometimes”")
     await helpdesk.refused(ADA, "admin routing IT words a,b",
                            "takes keywords or autoassign here, not “words”")
 
@@ -1007,7 +1008,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "high", "medium", "low",
               # Due dates and tiers (issue 17).
               "due", "+2d", "+3h", "tomorrow", "2026-12-10",
-              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers"]
+              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers",
+              # Assignment rules, withdraw, private desks (issue 17).
+              "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1023,7 +1026,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin categories IT", "admin categories IT add",
                               "admin categories HR remove", "admin matrix IT",
                               "due 1001", "due 1002 tomorrow", "escalate 1001",
-                              "admin tiers", "admin escalate IT to"])
+                              "admin tiers", "admin escalate IT to",
+                              "admin routing IT autoassign", "withdraw 1001", "withdraw",
+                              "admin audience IT", "admin audience HR remove"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

@@ -266,7 +266,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "desks.yaml:15: oncall[0]: “U_ELI” is not one of this desk's agents or leads.",
         "desks.yaml:16: colour: not a desk setting; they are hours, time_zone, holidays, "
         "closed_dates, sla, stall, auto_close_after, oncall, escalate_to, categories, matrix, "
-        "reopen_window_days.",
+        "reopen_window_days, autoassign, audience.",
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
         "intake_channel, routing_keywords, leads, agents, archived, language, settings.",
