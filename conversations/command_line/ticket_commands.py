@@ -117,7 +117,7 @@ async def admin_categories(ctx: Context, args: Args) -> View:
         desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
         await require_desk_admin(ctx.uow, ctx.actor, desk)
         return _ok("category.listed", desk=desk.name,
-                   categories=categories_words(policy_of(desk.settings)))
+                   categories=categories_words(policy_of(desk.settings, desk.language)))
     how = args.choice(Words("arg.add_or_remove"), ("add", "remove"))
     category_name, targets = _name_and_targets(args)
     if how == "remove":
@@ -126,9 +126,9 @@ async def admin_categories(ctx: Context, args: Args) -> View:
         change = await service.remove_category(ctx.uow, ctx.actor, name, category_name)
         return _ok("category.removed", desk=change.desk.name, name=category_name,
                    categories=categories_words(change.policy))
+    desk = await service.find_desk(ctx.uow, ctx.workspace.id, name)
     existed = any(c.key == " ".join(category_name.split()).casefold()
-                  for c in policy_of((await service.find_desk(
-                      ctx.uow, ctx.workspace.id, name)).settings).categories)
+                  for c in policy_of(desk.settings, desk.language).categories)
     change = await service.add_category(ctx.uow, ctx.actor, name, category_name,
                                         targets.get("first_response"),
                                         targets.get("resolution"))
