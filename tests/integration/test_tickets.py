@@ -280,3 +280,16 @@ async def test_the_digest_counts_open_tickets_by_category(helpdesk: Chat) -> Non
     assert "🎫 Open tickets: \u2068Incident\u2069 2" in json.dumps(message, ensure_ascii=False)
     card = teams.card(digest, locale="he")
     assert "טיקטים פתוחים" in json.dumps(card, ensure_ascii=False)
+
+
+async def test_a_hebrew_desks_default_categories_are_hebrew(helpdesk: Chat) -> None:
+    await helpdesk.ok(ADA, "admin language HR he")
+    assert await helpdesk.ok(ADA, "admin categories HR") == (
+        "Ticket categories of the HR desk: תקלה, בקשת שירות, IMAC.")
+    await helpdesk.ok(ADA, "admin categories HR add Payroll")
+    assert [c["name"] for c in (await helpdesk.desk("HR")).settings["categories"]] == [
+        "תקלה", "בקשת שירות", "IMAC", "Payroll"]
+    ref = await asked(helpdesk, "HR leave")
+    assert "תקלה" in await helpdesk.ok(OMER, f"ticket {ref} תקלה")
+    # The English desk keeps its English names.
+    assert "Incident" in await helpdesk.ok(ADA, "admin categories IT")
