@@ -754,7 +754,10 @@ async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
 async def set_matrix(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                      on: bool) -> PolicyChange:
-    """Turn the impact × urgency matrix on or off (its table is kept either way)."""
+    """Turn the impact × urgency matrix on or off (its table is kept either way).
+
+    Open requests keep their priority until an agent sets their impact or urgency.
+    """
     return await _change_policy(uow, actor, desk_name,
                                 lambda policy: replace(policy,
                                                        matrix=replace(policy.matrix, on=on)))

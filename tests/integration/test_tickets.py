@@ -56,7 +56,7 @@ async def test_categories_are_listed_added_changed_and_removed(helpdesk: Chat) -
         "Incident (first response 30m, resolution 1d), Service request, IMAC, "
         "Hardware (first response 1h, resolution the desk's)")
     removed = await helpdesk.ok(ADA, 'admin categories IT remove "service request"')
-    assert removed == ("Removed the category service request from the IT desk. Its "
+    assert removed == ("Removed the category Service request from the IT desk. Its "
                        "categories now: Incident (first response 30m, resolution 1d), IMAC, "
                        "Hardware (first response 1h, resolution the desk's).")
     stored = (await helpdesk.desk("IT")).settings["categories"]
