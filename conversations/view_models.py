@@ -178,6 +178,8 @@ class Digest:
     breached: int
     due_today: int
     pinned: int
+    # Open tickets by category, most first: (category, count); "" for none.
+    tickets: tuple[tuple[str, int], ...] = ()
 
 
 # ---------------------------------------------------------------- requester side

@@ -271,10 +271,21 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
 
 
 async def digest(uow: UnitOfWork, payload: Mapping[str, Any]) -> tuple[Desk | None, Digest]:
-    """The daily digest of desk.digest's payload, and the desk (for its channel)."""
+    """The daily digest of desk.digest's payload, and the desk (for its channel); the
+    open tickets by category as they are at delivery."""
     desk = await _desk(uow, payload.get("desk_id"))
     counts = payload.get("counts") or {}
+    tickets: tuple[tuple[str, int], ...] = ()
+    if desk is not None:
+        rows = await uow.session.execute(
+            select(Conversation.category, func.count()).where(
+                Conversation.desk_id == desk.id, Conversation.kind == "ticket",
+                Conversation.status.in_(list(ACTIVE)))
+            .group_by(Conversation.category))
+        tickets = tuple(sorted(((category or "", int(n)) for category, n in rows),
+                               key=lambda pair: (-pair[1], pair[0])))
     return desk, Digest(desk=desk.name if desk else UNKNOWN, day=str(payload.get("day") or ""),
+                        tickets=tickets,
                         **{k: int(counts.get(k) or 0)
                            for k in ("open", "unassigned", "breached", "due_today", "pinned")})
 
@@ -483,7 +494,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     said.append((Words("config_line.reopen_window"),
                  Words("config_value.reopen_window", count=window)))
     try:
-        policy = policy_of(settings)
+        policy = policy_of(settings, desk.language)
     except InvalidInput as error:  # hand-edited settings: show them, and what is wrong
         said.append((Words("config_line.service_policy"),
                      Words("config_value.unreadable", problem=error.words or error.message)))

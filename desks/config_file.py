@@ -119,10 +119,11 @@ class ImportResult:
 # ---------------------------------------------------------------- export
 
 
-def _plain_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+def _plain_settings(settings: Mapping[str, Any] | None,
+                    language: str | None = None) -> dict[str, Any]:
     """The settings written out: every policy key in its stored form, then the others."""
     settings = {k: v for k, v in (settings or {}).items() if k != autoassign.CURSOR}
-    stored = settings_with(settings, policy_of(settings))
+    stored = settings_with(settings, policy_of(settings, language))
     ordered = {key: stored[key] for key in POLICY_KEYS if key in stored}
     ordered.update({key: stored[key] for key in sorted(stored) if key not in POLICY_KEYS})
     return ordered
@@ -145,7 +146,7 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
             "agents": sorted(p.external_id for p, role in members if role == Role.AGENT),
             "archived": desk.archived_at is not None,
             "language": desk.language or "en",
-            "settings": _plain_settings(desk.settings),
+            "settings": _plain_settings(desk.settings, desk.language),
         })
     about = {"platform": workspace.platform, "external_id": workspace.external_id}
     if workspace.name:
@@ -594,4 +595,5 @@ def _apply_settings(uow: UnitOfWork, actor: Actor, desk: Desk,
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                      kind="desk.settings_changed", old=old_others, new=others)
         changed = True
-    return bool(service.write_policy(uow, actor, desk, policy_of(settings))) or changed
+    return bool(service.write_policy(uow, actor, desk, policy_of(settings, desk.language))) \
+        or changed

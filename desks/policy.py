@@ -161,8 +161,9 @@ def warning_percent(value: Any) -> int:
     return int(text)
 
 
-def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
-    """The policy stored in a desk's `settings` (defaults for what is not set)."""
+def policy_of(settings: Mapping[str, Any] | None, language: str | None = None) -> DeskPolicy:
+    """The policy stored in a desk's `settings` (defaults for what is not set); the
+    default ticket categories are named in the desk's `language`."""
     settings = settings or {}
     sla = settings.get("sla") or {}
     stall = dict(DEFAULT_STALL)
@@ -179,7 +180,7 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
         if settings.get("auto_close_after") else DEFAULT_AUTO_CLOSE,
         oncall=tuple(settings.get("oncall") or ()),
         escalate_to=escalation_slug(settings.get("escalate_to")),
-        categories=categories_of(settings.get("categories"), _targets),
+        categories=categories_of(settings.get("categories"), _targets, language),
         matrix=matrix_of(settings.get("matrix")),
     )
 

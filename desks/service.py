@@ -156,7 +156,7 @@ async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, new_nam
                  kind="desk.renamed", old=old, new=new_name)
     if new_slug != old_slug:  # desks escalating here name it by slug: they follow
         for lower in await list_desks(uow, desk.workspace_id, include_archived=True):
-            policy = policy_of(lower.settings)
+            policy = policy_of(lower.settings, lower.language)
             if policy.escalate_to == old_slug:
                 write_policy(uow, actor, lower, replace(policy, escalate_to=new_slug))
     return desk
@@ -366,7 +366,7 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                      kind=f"desk.{role.value}_removed", person_id=person.id)
     gone = {p.external_id for p in result.changed} if role == Role.AGENT else set()
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     if gone & set(policy.oncall):  # no longer on the desk, so no longer on call for it
         write_policy(uow, actor, desk, replace(
             policy, oncall=tuple(i for i in policy.oncall if i not in gone)))
@@ -500,10 +500,11 @@ class PolicyChange:
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def policy_diff(old: Mapping[str, Any] | None,
-                new: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The policy keys whose stored form differs, each as {"old": …, "new": …}."""
-    before = settings_with(old, policy_of(old))  # written out, so defaults compare equal
+def policy_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                language: str | None = None) -> dict[str, dict[str, Any]]:
+    """The policy keys whose stored form differs, each as {"old": …, "new": …}
+    (`language`: the desk's, which names its default categories)."""
+    before = settings_with(old, policy_of(old, language))  # written out, so defaults compare equal
     return {key: {"old": before.get(key), "new": new.get(key)} for key in POLICY_KEYS
             if before.get(key) != new.get(key)}
 
@@ -512,7 +513,7 @@ def write_policy(uow: UnitOfWork, actor: Actor, desk: Desk,
                  policy: DeskPolicy) -> dict[str, dict[str, Any]]:
     """Store `policy` in the desk's settings and record `desk.policy_changed` if it differs."""
     new = settings_with(desk.settings, policy)
-    changed = policy_diff(desk.settings, new)
+    changed = policy_diff(desk.settings, new, desk.language)
     if changed:
         desk.settings = new  # a new dict, so the JSON column is seen as changed
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
@@ -523,7 +524,7 @@ def write_policy(uow: UnitOfWork, actor: Actor, desk: Desk,
 async def _change_policy(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                          change: Callable[[DeskPolicy], DeskPolicy]) -> PolicyChange:
     desk = await _desk_for_change(uow, actor, desk_name)
-    policy = change(policy_of(desk.settings))
+    policy = change(policy_of(desk.settings, desk.language))
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
 
 
@@ -681,7 +682,7 @@ async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
         check_escalation(desk, target,
                          await escalation_chain(uow, desk.workspace_id, target.slug))
         slug = target.slug
-    policy = replace(policy_of(desk.settings), escalate_to=slug)
+    policy = replace(policy_of(desk.settings, desk.language), escalate_to=slug)
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
 
 
@@ -701,7 +702,7 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
                 raise NotAnAgent("policy.oncall_not_an_agent", person=person.display_name,
                                  desk=desk.name, command=code(f"/desk admin agents {desk.name} "
                                               f"add @{person.display_name}"))
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     if how == "add":
         oncall = (*policy.oncall, *(i for i in ids if i not in policy.oncall))
     else:
@@ -742,7 +743,7 @@ async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     """Remove a ticket category; requests filed under it keep the name (and a ticket of
     it, from its next change on, the desk's targets)."""
     desk = await _desk_for_change(uow, actor, desk_name)
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     found = find_category(policy.categories, name)
     if found is None:
         raise InvalidInput("category.not_on_desk", name=name[:80], desk=desk.name,
@@ -754,7 +755,10 @@ async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
 async def set_matrix(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                      on: bool) -> PolicyChange:
-    """Turn the impact × urgency matrix on or off (its table is kept either way)."""
+    """Turn the impact × urgency matrix on or off (its table is kept either way).
+
+    Open requests keep their priority until an agent sets their impact or urgency.
+    """
     return await _change_policy(uow, actor, desk_name,
                                 lambda policy: replace(policy,
                                                        matrix=replace(policy.matrix, on=on)))
