@@ -80,3 +80,11 @@ def split_value(value: str | None, parts: int) -> list[str] | None:
         return None
     pieces = value.split(":", parts - 1)
     return pieces if len(pieces) == parts and all(pieces) else None
+
+
+# Major incidents (conversations/incidents.py)
+DECLARE_INCIDENT = "incident.declare"  # button value: "<ref>,<ref>,…" (a burst, or one card)
+LINK_INCIDENT = "incident.link"  # select on a ticket card; option value: "<ref>:<number>"
+KNOWN_INCIDENT = "intake.known_incident"  # button value: "<pending_id>:<incident number>"
+NOT_INCIDENT = "intake.not_incident"  # button value: "<pending_id>:<desk slug>"
+INCIDENT_ACTIONS = (DECLARE_INCIDENT, LINK_INCIDENT, KNOWN_INCIDENT, NOT_INCIDENT)

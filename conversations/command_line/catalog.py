@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, requests
+from conversations.command_line import admin, admin_policy, incidents, requests
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -26,12 +26,13 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *incidents.INCIDENT.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
     sections = tuple(
         (Words(f"help.for_{audience}").english,
          tuple(HelpLine(usage=s.usage, description=s.words.english, words=s.words)
-               for s in everything if s.audience == audience and s.name != "admin")
+               for s in everything
+               if s.audience == audience and s.name not in ("admin", "incident"))
          + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience in shown)
     return Help(sections=sections,
@@ -75,6 +76,8 @@ _TOP = [
     _sub("new", "/desk new @employee desk text", "agent", requests.new),
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
+    # `incident` routes to its subcommands (`incidents.INCIDENT`), listed in help.
+    _sub("incident", incidents.USAGE, "agent", incidents.incident),
     _sub("ticket", "/desk ticket REF [category]", "later", admin.not_yet),
     _sub("escalate", "/desk escalate REF", "later", admin.not_yet),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),

@@ -25,6 +25,7 @@ from storage.models import (
     Desk,
     DeskMember,
     Event,
+    Incident,
     Message,
     OutboxNotice,
     PendingRequest,
@@ -44,7 +45,7 @@ PROFILES = [
     Profile(MAYA, "Maya"),
 ]
 TABLES = (Workspace, Person, Desk, DeskMember, Conversation, Message, Event, OutboxNotice,
-          AgentMark, PendingRequest)
+          AgentMark, PendingRequest, Incident)
 
 
 def at(user_id: str) -> str:
@@ -1000,7 +1001,8 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "off", "mine", "all", "unassigned", "IT", "hr", "Legal", "1001", "#1002", "9",
               "hold", "waiting", "resolved", "<@U_DANA|dana>", "<@U_ELI>", "<@U_NEW|new one>",
               "<#C_X|x>", "<#C_IT>", '"', '"Payroll team"', "“", "”", "//", ",", "and", "<@",
-              "שלום", "🙂", "\n", "\x00"]
+              "שלום", "🙂", "\n", "\x00", "incident", "link", "update", "resolve", "list",
+              "INC-1", "inc-7", '"Email is down"']
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1011,7 +1013,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
     starts = st.sampled_from([*(s for s in VOCABULARY[:16]), "admin create", "admin show",
                               "admin agents IT add", "admin leads HR remove", "admin rename",
                               "admin intake IT", "admin routing IT keywords", "ask IT",
-                              "claim 1001", "transfer 1002", "status 1001", "close 1002"])
+                              "claim 1001", "transfer 1002", "status 1001", "close 1002",
+                              "incident", "incident open", "incident link INC-1",
+                              "incident update 1", "incident resolve inc-1", "incident list"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

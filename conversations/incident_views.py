@@ -1,0 +1,75 @@
+"""The views of a major incident, built from the database as it is at delivery: its
+card, an update in its thread, the news a linked requester gets, a burst's proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+
+from conversations.outbox_worker import Undeliverable
+from conversations.view_models import IncidentCard, IncidentNews, IncidentProposal
+from conversations.view_queries import person_ref
+from storage.database import UnitOfWork
+from storage.models import Conversation, Desk, Incident, Person
+
+CARD_REFS = 30  # refs the card lists; its counter says how many are linked
+
+
+async def incident_card(uow: UnitOfWork, incident_id: int) -> IncidentCard | None:
+    """The incident's card; None when it is gone."""
+    incident = await uow.session.get(Incident, int(incident_id))
+    if incident is None:
+        return None
+    desk = await uow.session.get(Desk, incident.desk_id)
+    count = (await uow.session.execute(
+        select(func.count()).select_from(Conversation)
+        .where(Conversation.incident_id == incident.id))).scalar_one()
+    refs = (await uow.session.execute(
+        select(Conversation.ref).where(Conversation.incident_id == incident.id)
+        .order_by(Conversation.ref).limit(CARD_REFS))).scalars().all()
+    opener = (await uow.session.get(Person, incident.opened_by_id)
+              if incident.opened_by_id else None)
+    return IncidentCard(number=incident.number, title=incident.title, status=incident.status,
+                        desk=desk.name if desk else "?", count=int(count), refs=tuple(refs),
+                        opened_by=person_ref(opener), latest_update=incident.latest_update,
+                        resolution_note=incident.resolution_note)
+
+
+async def _news(uow: UnitOfWork, incident_id: Any, payload: Mapping[str, Any],
+                ref: int | None) -> IncidentNews | None:
+    incident = await uow.session.get(Incident, int(incident_id or 0))
+    if incident is None:
+        return None
+    author_id = payload.get("author_id")
+    author = await uow.session.get(Person, int(author_id)) if author_id else None
+    return IncidentNews(number=incident.number, title=incident.title,
+                        text=str(payload.get("text") or ""),
+                        resolved=bool(payload.get("resolved")), ref=ref,
+                        author=person_ref(author))
+
+
+async def incident_thread(uow: UnitOfWork, incident_id: int,
+                          payload: Mapping[str, Any]) -> IncidentNews | None:
+    """An update of the incident, as posted in its card's thread."""
+    return await _news(uow, incident_id, payload, None)
+
+
+async def incident_news(uow: UnitOfWork, conversation: Conversation,
+                        payload: Mapping[str, Any]) -> IncidentNews:
+    """An update of the incident, as its requester reads it about their request."""
+    news = await _news(uow, payload.get("incident_id"), payload, conversation.ref)
+    if news is None:
+        raise Undeliverable("the incident no longer exists")
+    return news
+
+
+async def incident_proposal(uow: UnitOfWork,
+                            payload: Mapping[str, Any]) -> IncidentProposal | None:
+    """A burst's proposal to declare an incident; None when its desk is gone."""
+    desk = await uow.session.get(Desk, int(payload.get("desk_id") or 0))
+    if desk is None:
+        return None
+    return IncidentProposal(desk_id=desk.id, desk=desk.name,
+                            refs=tuple(int(r) for r in payload.get("refs") or ()))
