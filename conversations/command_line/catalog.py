@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, incidents, requests
+from conversations.command_line import admin, admin_policy, major_incidents, requests
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -26,7 +26,7 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values(), *incidents.INCIDENT.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
     sections = tuple(
         (Words(f"help.for_{audience}").english,
@@ -76,8 +76,8 @@ _TOP = [
     _sub("new", "/desk new @employee desk text", "agent", requests.new),
     _sub("available", "/desk available on|off", "agent", requests.available),
     _sub("language", "/desk language he|en|auto", "employee", requests.language),
-    # `incident` routes to its subcommands (`incidents.INCIDENT`), listed in help.
-    _sub("incident", incidents.USAGE, "agent", incidents.incident),
+    # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
+    _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("ticket", "/desk ticket REF [category]", "later", admin.not_yet),
     _sub("escalate", "/desk escalate REF", "later", admin.not_yet),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
