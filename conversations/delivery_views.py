@@ -72,6 +72,11 @@ async def build_view(db: Database, conversation_id: int | None, view: View) -> A
         if view.name == "requester_prompt":
             pending_id, question = view.args
             pending = await uow.session.get(PendingRequest, int(pending_id))
+            if pending is not None and str(question).startswith("incident:"):
+                offer = await incident_views.incident_offer(uow, pending, str(question))
+                if offer is not None:
+                    return offer
+                question = "desk"  # the incident is over: which desk, then
             return await builder(uow, pending, question) if pending is not None else None
         built = await builder(uow, *view.args)
     if view.name == "digest":

@@ -9,10 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from conversations.outbox_worker import Undeliverable
-from conversations.view_models import IncidentCard, IncidentNews, IncidentProposal
+from conversations.view_models import (
+    IncidentCard,
+    IncidentNews,
+    IncidentOffer,
+    IncidentProposal,
+)
 from conversations.view_queries import person_ref
 from storage.database import UnitOfWork
-from storage.models import Conversation, Desk, Incident, Person
+from storage.models import Conversation, Desk, Incident, PendingRequest, Person
 
 CARD_REFS = 30  # refs the card lists; its counter says how many are linked
 
@@ -73,3 +78,14 @@ async def incident_proposal(uow: UnitOfWork,
         return None
     return IncidentProposal(desk_id=desk.id, desk=desk.name,
                             refs=tuple(int(r) for r in payload.get("refs") or ()))
+
+
+async def incident_offer(uow: UnitOfWork, pending: PendingRequest,
+                         question: str) -> IncidentOffer | None:
+    """"This may be the known incident…" for `pending` (`question` "incident:<id>");
+    None when the incident is gone or resolved meanwhile."""
+    found = question.split(":", 1)[1]
+    incident = await uow.session.get(Incident, int(found)) if found.isdigit() else None
+    if incident is None or incident.status != "open":
+        return None
+    return IncidentOffer(pending_id=pending.id, number=incident.number, title=incident.title)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from conversations import commands
+from conversations.files import SharedFile
 from conversations.incident_watch import OPEN, RESOLVED, incident_notice
 from conversations.lifecycle import ACTIVE, Status
 from desks.errors import InvalidInput, NotAnAgent, UnknownDesk, UnknownRef, WrongState
@@ -26,7 +27,7 @@ from desks.permissions import Actor, desk_role, served_desk_ids
 from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
-from storage.models import Conversation, Desk, Incident
+from storage.models import Conversation, Desk, Incident, PendingRequest, Person
 
 TITLE_LIMIT = 200
 _NUMBER = re.compile(r"^(?:inc-?)?#?(\d{1,9})$", re.IGNORECASE)
@@ -267,3 +268,28 @@ async def declare_from(uow: UnitOfWork, actor: Actor, refs: Sequence[str | int],
     first, desk = await commands._for_agent(uow, actor, refs[0])
     incident = await open_incident(uow, actor, title or first.subject or f"#{first.ref}", desk)
     return await link(uow, actor, incident.number, refs)
+
+
+async def offer_answered(uow: UnitOfWork, person: Person, pending: PendingRequest,
+                         number: str, known: bool,
+                         files: Sequence[SharedFile] = ()) -> Words:
+    """The employee answered "This may be the known incident…" about `pending` (taken
+    already): *It's this* opens the request linked to the incident, with no ticket card
+    of its own; *Something else* (or an incident resolved meanwhile) opens it as usual
+    on the incident's desk. What happened, in words."""
+    incident = (await uow.session.execute(
+        select(Incident).where(Incident.workspace_id == person.workspace_id,
+                               Incident.number == parse_number(number)).with_for_update()
+    )).scalar_one_or_none()
+    if incident is None:
+        raise UnknownRef("incident.no_such", incident=number[:20])
+    desk = await uow.session.get(Desk, incident.desk_id)
+    if desk is None:
+        raise UnknownDesk("intake.desk_gone", name=number[:20])
+    posted = await commands.open_conversation(
+        uow, person, desk, pending.text, requester_channel=pending.channel,
+        requester_thread=pending.thread, requester_side_id=pending.side_id, via=pending.via,
+        files=files, incident=incident if known and incident.status == OPEN else None)
+    if posted.conversation.incident_id is not None:
+        return Words("incident.offer_linked", ref=posted.conversation.ref, title=incident.title)
+    return Words("intake.sent", desk=desk.name, ref=posted.conversation.ref)

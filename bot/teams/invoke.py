@@ -48,7 +48,8 @@ VIEWS = {v.value for v in QueueView}
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
-         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST), INTAKE),
+         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
 
@@ -101,7 +102,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     try:
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
-        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST):
+        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
             return await _intake(ctx, activity, tenant, verb, data)
         if verb in (button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE):
             return await _resolve(ctx, activity, tenant, verb, data)

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from sqlalchemy import select
+
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation
@@ -22,7 +25,7 @@ from tests.slack.harness import (
     block_text,
     slack_world,
 )
-from tests.slack.test_story import posts, updates
+from tests.slack.test_story import elements, posts, updates
 
 EMPLOYEES = [f"UEMP{n:02d}" for n in range(20)]
 QUIET = {"sweep_seconds": 3600}
@@ -126,3 +129,51 @@ async def test_the_burst_rule_proposes_once_for_similar_requests_only(
         await ask(world, EMPLOYEES[3], "email is down in outlook too")  # the 4th
         await world.settled()
         assert postings_to(world, "Possible major incident") == Counter({IT_CHANNEL: 1})
+
+
+async def test_a_similar_request_is_offered_the_known_incident_and_joins_it_without_a_card(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await world.set_up_desks_directly()
+        await world.command(DANA, 'incident open "Email is down"', channel=IT_CHANNEL)
+        await world.settled()
+        [card] = incident_cards(world)
+        before = len(posts(world, IT_CHANNEL))
+
+        # Eli writes; picks IT; IT has an open incident like it: the offer, not a card.
+        asked = await world.dm(ELI, "my email is down since this morning")
+        await world.settled()
+        [picker] = posts(world, f"D{ELI}")
+        pick = next(e for e in elements(picker)
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
+        await world.settled()
+        [offer] = [m for m in posts(world, f"D{ELI}", thread_ts=asked)
+                   if "known incident" in block_text(m)]
+        assert "Email is down" in block_text(offer)
+        assert len(posts(world, IT_CHANNEL)) == before  # no ticket card
+
+        status, _ = await world.click(ELI, offer, button_ids.KNOWN_INCIDENT)
+        assert status == 200
+        await world.settled()
+        assert len(posts(world, IT_CHANNEL)) == before  # still none: the counter went up
+        assert "*Linked requests*\n1" in block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
+        async with db.unit_of_work(readonly=True) as uow:
+            [conversation] = (await uow.session.execute(select(Conversation))).scalars().all()
+        assert conversation.incident_id is not None and conversation.agent_thread is None
+
+        # The incident's update reaches Eli; an unrelated request gets no offer.
+        await world.command(DANA, "incident update 1 Restarting the mail server",
+                            channel=IT_CHANNEL)
+        await world.settled()
+        assert postings_to(world, "Restarting the mail server")[f"D{ELI}"] == 1
+        asked = await world.dm(MAYA, "printer jammed")
+        await world.settled()
+        [picker] = posts(world, f"D{MAYA}")
+        pick = next(e for e in elements(picker)
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(MAYA, picker, button_ids.PICK_DESK, value=pick["value"])
+        await world.settled()
+        assert not any("known incident" in block_text(m) for m in posts(world, f"D{MAYA}"))
+        top = [m for m in posts(world, IT_CHANNEL) if not m.get("thread_ts")]
+        assert len(top) == before + 1 and "printer jammed" in block_text(top[-1])
