@@ -80,3 +80,9 @@ def prune(node: Any) -> Any:
     if isinstance(node, dict):
         return {key: prune(value) for key, value in node.items()}
     return node
+
+
+def incident_choices(card: Any) -> list[tuple[str, str]]:
+    """A ticket card's *Link to incident* options: ("INC-3 Email is down", "<ref>:3")."""
+    return [(f"INC-{number} {title}", f"{card.ref}:{number}")
+            for number, title in card.open_incidents]

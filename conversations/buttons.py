@@ -64,6 +64,14 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         await commands.set_status(uow, actor, ref, parse_status(value or ""))
     elif action_id == button_ids.CLOSE:
         await commands.close(uow, actor, ref)
+    elif action_id == button_ids.DECLARE_INCIDENT:
+        # A ticket card's (value: none or its ref) or a burst proposal's (value: its refs).
+        await incidents.declare_from(uow, actor, button_ids.refs_of(value) or [ref])
+    elif action_id == button_ids.LINK_INCIDENT:
+        parts = button_ids.split_value(value, 2)
+        if not parts:
+            raise InvalidInput("button.unknown")
+        await incidents.link(uow, actor, parts[1], [ref])
     else:
         raise InvalidInput("button.unknown")
 

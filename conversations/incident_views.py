@@ -14,12 +14,32 @@ from conversations.view_models import (
     IncidentNews,
     IncidentOffer,
     IncidentProposal,
+    PersonRef,
 )
-from conversations.view_queries import person_ref
 from storage.database import UnitOfWork
 from storage.models import Conversation, Desk, Incident, PendingRequest, Person
 
 CARD_REFS = 30  # refs the card lists; its counter says how many are linked
+INCIDENT_CHOICES = 25  # the desk's open incidents a ticket card's select offers
+
+
+def person_ref(person: Person | None) -> PersonRef | None:
+    """A person as a view shows them."""
+    return PersonRef(person.display_name, person.external_id) if person else None
+
+
+async def ticket_card_incidents(uow: UnitOfWork, conversation: Conversation) -> dict[str, Any]:
+    """What a ticket card shows of incidents: the one it is linked to, and the desk's
+    open ones its *Link to incident* select offers."""
+    linked = (await uow.session.get(Incident, conversation.incident_id)
+              if conversation.incident_id else None)
+    rows = (await uow.session.execute(
+        select(Incident.number, Incident.title)
+        .where(Incident.desk_id == conversation.desk_id, Incident.status == "open")
+        .order_by(Incident.number.desc()).limit(INCIDENT_CHOICES))).all()
+    return {"incident": linked.number if linked else None,
+            "open_incidents": tuple((number, title) for number, title in rows
+                                    if not linked or number != linked.number)}
 
 
 async def incident_card(uow: UnitOfWork, incident_id: int) -> IncidentCard | None:

@@ -88,6 +88,10 @@ class TicketCard:
     # Agents who marked it unread (`/desk unread`): the card says so, for them.
     unread_for: tuple[PersonRef, ...] = ()
     language: str = "en"  # the desk's: a right-to-left one makes the card read so
+    # Major incidents: the one it is linked to (its number), and the desk's open ones
+    # (number, title) the *Link to incident* select offers.
+    incident: int | None = None
+    open_incidents: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

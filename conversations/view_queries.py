@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, intake, queues
+from conversations import commands, incident_views, intake, queues
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -141,7 +141,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         sla=sla_state(conversation, uow.clock.now()),
         rating=conversation.rating,
         agents=agents,  # type: ignore[arg-type]
-        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en")
+        other_desks=other_desks, unread_for=unread_for, language=desk.language or "en",
+        **await incident_views.ticket_card_incidents(uow, conversation))
 
 
 def sla_state(conversation: Conversation | QueueItem, now: datetime,

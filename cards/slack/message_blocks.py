@@ -21,6 +21,7 @@ from cards.slack.render import (
     block_text_length,
     render,
 )
+from cards.templating import incident_choices
 from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
 from conversations import button_ids
 from conversations.view_models import (
@@ -105,7 +106,8 @@ def ticket_card(card: TicketCard, locale: str) -> Message:
                           for n in range(1, 6)],
         priority_value=str(priority),
         status_choices=[(f"{tr('status_emoji.' + s)} {tr('status.' + s)}", s)
-                        for s in SETTABLE_STATUSES])
+                        for s in SETTABLE_STATUSES],
+        incident_choices=incident_choices(card))
 
 
 def card_moved(view: CardMoved, locale: str) -> Message:

@@ -45,7 +45,7 @@ async def ask(world: SlackWorld, user: str, text: str) -> int:
 
 def incident_cards(world: SlackWorld) -> list[dict[str, Any]]:
     return [m for m in posts(world, IT_CHANNEL)
-            if not m.get("thread_ts") and "INC-" in block_text(m)]
+            if not m.get("thread_ts") and block_text(m).startswith("🚨 INC-")]
 
 
 def postings_to(world: SlackWorld, fragment: str) -> Counter[str]:
@@ -129,6 +129,29 @@ async def test_the_burst_rule_proposes_once_for_similar_requests_only(
         await ask(world, EMPLOYEES[3], "email is down in outlook too")  # the 4th
         await world.settled()
         assert postings_to(world, "Possible major incident") == Counter({IT_CHANNEL: 1})
+
+        # Dana declares it from the proposal: one incident, the three linked.
+        status, _ = await world.click(DANA, proposals[0], button_ids.DECLARE_INCIDENT)
+        assert status == 200
+        await world.settled()
+        [card] = incident_cards(world)
+        assert "outlook email is down" in block_text(card)
+        shown = block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
+        assert "*Linked requests*\n3" in shown
+        assert ", ".join(f"#{r}" for r in similar) in shown
+
+        # A ticket card's *Link to incident* links the 4th (its card, re-rendered since
+        # the incident opened, offers it).
+        await world.command(LEE, "pin 1007", channel=IT_CHANNEL)
+        await world.settled()
+        fourth = [m for m in posts(world, IT_CHANNEL)
+                  if "#1007" in block_text(m) and not m.get("thread_ts")][0]
+        changed = updates(world, IT_CHANNEL, fourth["ts"])
+        now = changed[-1] if changed else fourth
+        status, _ = await world.click(LEE, now, button_ids.LINK_INCIDENT, option="1007:1")
+        assert status == 200
+        await world.settled()
+        assert "*Linked requests*\n4" in block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
 
 
 async def test_a_similar_request_is_offered_the_known_incident_and_joins_it_without_a_card(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation
@@ -54,7 +55,7 @@ def told(world: TeamsWorld, person, fragment: str) -> int:  # type: ignore[no-un
 
 def incident_cards(world: TeamsWorld) -> list[dict]:
     return [a for a in world.threads_in(world.it_channel)
-            if a.get("attachments") and "INC-" in card_text(a)]
+            if a.get("attachments") and card_text(a).startswith("🚨 INC-")]
 
 
 def card_now(world: TeamsWorld, card: dict) -> str:
@@ -131,3 +132,48 @@ async def test_the_burst_rule_proposes_once_for_similar_requests_only(
         await world.dm(employees[6], "email is down in outlook too")  # the 4th
         await drained(world)
         assert proposals() == 1
+
+        # Dana declares it from the proposal: one incident card, the three linked.
+        [proposal] = [a for a in world.threads_in(world.it_channel)
+                      if a.get("attachments") and "Possible major incident" in card_text(a)]
+        status, answer = await world.click(world.dana, proposal, button_ids.DECLARE_INCIDENT,
+                                           channel=world.it_channel)
+        assert status == 200, answer
+        await drained(world)
+        [card] = incident_cards(world)
+        assert "outlook email is down" in card_text(card)
+        shown = card_now(world, card)
+        assert "#1004, #1005, #1006" in shown and "#1007" not in shown
+
+
+async def test_a_similar_request_is_offered_the_known_incident_and_joins_it_without_a_card(
+        db: Database, clock: FrozenClock) -> None:
+    async with teams_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        await command(world, 'incident open "Email is down"')
+        [card] = incident_cards(world)
+        before = len(world.threads_in(world.it_channel))
+
+        await world.dm(world.eli, "my email is down since this morning")
+        await drained(world)
+        [offer] = [a for a in world.chat_of(world.eli)
+                   if a.get("attachments") and "known incident" in card_text(a)]
+        assert "Email is down" in card_text(offer)
+        assert len(world.threads_in(world.it_channel)) == before
+
+        status, answer = await world.click(world.eli, offer, button_ids.KNOWN_INCIDENT)
+        assert status == 200, answer
+        await drained(world)
+        assert len(world.threads_in(world.it_channel)) == before  # no ticket card
+        assert "Linked requests" in card_now(world, card) and "#1001" in card_now(world, card)
+        async with db.unit_of_work(readonly=True) as uow:
+            [conversation] = (await uow.session.execute(select(Conversation))).scalars().all()
+        assert conversation.incident_id is not None and conversation.agent_thread is None
+
+        await command(world, "incident update 1 Restarting the mail server")
+        assert told(world, world.eli, "Restarting the mail server") == 1
+        await world.dm(world.omer, "printer jammed")
+        await drained(world)
+        assert not any("known incident" in card_text(a) for a in world.chat_of(world.omer)
+                       if a.get("attachments"))
+        assert len(world.threads_in(world.it_channel)) == before + 1
