@@ -266,6 +266,11 @@ async def declare_from(uow: UnitOfWork, actor: Actor, refs: Sequence[str | int],
     if not refs:
         raise InvalidInput("incident.needs_refs")
     first, desk = await commands._for_agent(uow, actor, refs[0])
+    if first.incident_id is not None:
+        linked = await uow.session.get(Incident, first.incident_id)
+        if linked is not None and linked.status == OPEN:  # a second click on the proposal
+            raise WrongState("incident.declared_already", ref=first.ref,
+                             incident=label(linked.number))
     incident = await open_incident(uow, actor, title or first.subject or f"#{first.ref}", desk)
     return await link(uow, actor, incident.number, refs)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import incident_watch
+from conversations import incident_watch, incidents
 from conversations.lifecycle import Status
 from desks.directory import StaticDirectory
+from desks.errors import WrongState
 from desks.notices import NoticeKind
+from desks.permissions import Actor
 from storage.clock import FrozenClock
 from storage.database import Database
 from storage.models import Conversation, Event, Incident, OutboxNotice
@@ -143,3 +145,16 @@ async def test_known_incident_links_at_open_without_a_card(helpdesk: Chat):
     assert len(await helpdesk.notices(ref, NoticeKind.CARD_POST)) == 1
     assert await helpdesk.count(Conversation, Conversation.incident_id.is_not(None)) == 0
     assert await helpdesk.count(Event, Event.kind == incident_watch.PROPOSED) == 0
+
+
+async def test_declaring_from_requests_links_them_once(helpdesk: Chat):
+    refs = [await asked(helpdesk, "IT email is down", who=who) for who in (ELI, MAYA)]
+    dana = await helpdesk.person(DANA)
+    async with helpdesk.db.unit_of_work() as uow:
+        done = await incidents.declare_from(uow, Actor(dana), refs)
+        await uow.commit()
+    assert (done.incident.title, done.linked) == ("email is down", refs)
+    async with helpdesk.db.unit_of_work() as uow:
+        with pytest.raises(WrongState, match="part of INC-1 already"):
+            await incidents.declare_from(uow, Actor(dana), refs)
+    assert await helpdesk.count(Incident) == 1
