@@ -16,6 +16,7 @@ from conversations.view_models import (
     IncidentProposal,
     PersonRef,
 )
+from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Conversation, Desk, Incident, PendingRequest, Person
 
@@ -109,3 +110,12 @@ async def incident_offer(uow: UnitOfWork, pending: PendingRequest,
     if incident is None or incident.status != "open":
         return None
     return IncidentOffer(pending_id=pending.id, number=incident.number, title=incident.title)
+
+
+async def declared(uow: UnitOfWork, conversation: Conversation) -> Words:
+    """What a burst's proposal says once declared: the incident its first request is in."""
+    incident = (await uow.session.get(Incident, conversation.incident_id)
+                if conversation.incident_id else None)
+    if incident is None:
+        return Words("incident.declare")
+    return Words("incident.declared", number=incident.number, title=incident.title)

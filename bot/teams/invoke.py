@@ -26,7 +26,7 @@ from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
-from conversations import button_ids, buttons, commands, view_queries
+from conversations import button_ids, buttons, commands, incident_views, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import AgentHome, EmployeeHome, Settled
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
@@ -137,6 +137,10 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         desk = await uow.session.get(Desk, conversation.desk_id)
         card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
                                 locale=desk_locale(desk))  # the desk channel's card
+        if verb == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(choice)) > 1:
+            # A burst's proposal, not a ticket card: it says what became of it.
+            card = teams_cards.card(Settled.of(
+                await incident_views.declared(uow, conversation)), locale=desk_locale(desk))
         await uow.commit()
     return card_answer(card)
 

@@ -139,6 +139,7 @@ async def test_the_burst_rule_proposes_once_for_similar_requests_only(
         status, answer = await world.click(world.dana, proposal, button_ids.DECLARE_INCIDENT,
                                            channel=world.it_channel)
         assert status == 200, answer
+        assert "Declared as INC-1" in card_text(answer["value"])  # the proposal says so
         await drained(world)
         [card] = incident_cards(world)
         assert "outlook email is down" in card_text(card)
