@@ -4,8 +4,9 @@ Pure functions, no database. A text becomes its *words*: lower-cased, accents an
 Hebrew points dropped, stop words (English and Hebrew) left out, a Hebrew word's
 one-letter prefixes (ה, ו, ב, ל, מ, ש, כ) taken off. Two texts look alike when most
 words of the shorter one are in the other (`looks_alike`). A burst is `count` requests
-that look alike within `window` on one desk, none of them linked to an incident nor
-proposed before (`burst`).
+that look alike within `window` on one desk, from `count` different people, none of
+them linked to an incident nor proposed before (`burst`): one person writing the same
+thing ten times is no outage.
 """
 
 from __future__ import annotations
@@ -87,15 +88,17 @@ class Recent:
     opened_at: datetime
     proposed: bool = False  # in a cluster proposed already
     linked: bool = False  # linked to an incident
+    requester: int = 0  # who asked
 
 
 def burst(new: Recent, recent: Sequence[Recent], *, count: int,
           window: timedelta) -> list[int] | None:
     """The refs to propose as one incident when `new` completes a burst, else None.
 
-    A burst: `new` and at least `count - 1` other requests of the window that look like
-    it, none linked to an incident. Proposed once: when any request that looks like
-    `new` was in a proposal already, the cluster was told of, and this is None.
+    A burst: `new` and other requests of the window that look like it, none linked to
+    an incident, from at least `count` different requesters. Proposed once: when any
+    request that looks like `new` was in a proposal already, the cluster was told of,
+    and this is None.
     """
     if count < 2:
         return None
@@ -105,7 +108,7 @@ def burst(new: Recent, recent: Sequence[Recent], *, count: int,
     if any(r.proposed for r in alike):
         return None
     cluster = [r for r in alike if not r.linked]
-    if len(cluster) + 1 < count:
+    if len({r.requester for r in cluster} | {new.requester}) < count:
         return None
     return sorted([r.ref for r in cluster] + [new.ref])
 

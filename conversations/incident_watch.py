@@ -61,7 +61,7 @@ async def watch_for_burst(uow: UnitOfWork, conversation: Conversation, desk: Des
         return None
     rows = (await uow.session.execute(
         select(Conversation.ref, Conversation.subject, Conversation.opened_at,
-               Conversation.incident_id)
+               Conversation.incident_id, Conversation.requester_id)
         .where(Conversation.desk_id == desk.id, Conversation.opened_at >= since,
                Conversation.id != conversation.id)
         .order_by(Conversation.id))).all()
@@ -71,9 +71,11 @@ async def watch_for_burst(uow: UnitOfWork, conversation: Conversation, desk: Des
                                      Event.created_at >= since))).scalars():
         proposed.update(int(ref) for ref in (data or {}).get("refs", []))
     recent = [rules.Recent(ref=ref, words=rules.words(subject), opened_at=opened_at,
-                           proposed=ref in proposed, linked=incident_id is not None)
-              for ref, subject, opened_at, incident_id in rows]
-    new = rules.Recent(conversation.ref, rules.words(text), now)
+                           proposed=ref in proposed, linked=incident_id is not None,
+                           requester=requester_id)
+              for ref, subject, opened_at, incident_id, requester_id in rows]
+    new = rules.Recent(conversation.ref, rules.words(text), now,
+                       requester=conversation.requester_id)
     cluster = rules.burst(new, recent, count=count, window=window)
     if cluster is None:
         return None

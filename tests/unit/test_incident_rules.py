@@ -17,8 +17,10 @@ T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)
 
 
-def recent(ref: int, text: str, minutes: float, **flags: bool) -> Recent:
-    return Recent(ref, words(text), T0 + timedelta(minutes=minutes), **flags)
+def recent(ref: int, text: str, minutes: float, *, requester: int | None = None,
+           **flags: bool) -> Recent:
+    return Recent(ref, words(text), T0 + timedelta(minutes=minutes), **flags,
+                  requester=ref if requester is None else requester)
 
 
 def test_words_drop_stop_words_case_accents_and_hebrew_prefixes():
@@ -55,6 +57,15 @@ def test_unrelated_or_too_few_or_too_old_are_not():
     assert burst(recent(2, "email down", 1), one, count=3, window=WINDOW) is None
     old = [recent(1, "email is down", 0), recent(2, "email down", 1)]
     assert burst(recent(3, "email down", 11), old, count=3, window=WINDOW) is None
+
+
+def test_one_person_repeating_themselves_is_no_burst():
+    mine = [recent(1, "email is down", 0, requester=7), recent(2, "email down", 1, requester=7)]
+    assert burst(recent(3, "email down", 2, requester=7), mine, count=3, window=WINDOW) is None
+    two = [recent(1, "email is down", 0, requester=7), recent(2, "email down", 1, requester=8)]
+    assert burst(recent(3, "email down", 2, requester=7), two, count=3, window=WINDOW) is None
+    assert burst(recent(3, "email down", 2, requester=9), two, count=3, window=WINDOW) == [
+        1, 2, 3]
 
 
 def test_a_cluster_is_proposed_once_and_linked_requests_do_not_count():
