@@ -82,7 +82,11 @@ def prune(node: Any) -> Any:
     return node
 
 
-def incident_choices(card: Any) -> list[tuple[str, str]]:
-    """A ticket card's *Link to incident* options: ("INC-3 Email is down", "<ref>:3")."""
-    return [(f"INC-{number} {title}", f"{card.ref}:{number}")
-            for number, title in card.open_incidents]
+INCIDENT_CHOICES = 25  # a ticket card offers the newest open incidents, at most
+
+
+def incident_choices(card: Any, line: Callable[..., str]) -> list[tuple[str, str]]:
+    """A ticket card's *Link to incident* options: ("INC-3 Email is down", "<ref>:3");
+    `line` says a catalogue key in the card's language."""
+    return [(line("incident.choice", number=number, title=title), f"{card.ref}:{number}")
+            for number, title in card.open_incidents[:INCIDENT_CHOICES]]

@@ -107,7 +107,7 @@ def ticket_card(card: TicketCard, locale: str) -> Message:
         priority_value=str(priority),
         status_choices=[(f"{tr('status_emoji.' + s)} {tr('status.' + s)}", s)
                         for s in SETTABLE_STATUSES],
-        incident_choices=incident_choices(card))
+        incident_choices=incident_choices(card, tr))
 
 
 def card_moved(view: CardMoved, locale: str) -> Message:

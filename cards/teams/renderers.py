@@ -112,7 +112,7 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
             priority_value=str(priority),
             status_choices=[(f"{tr_('status_emoji.' + s)} {tr_('status.' + s)}", s)
                             for s in SETTABLE_STATUSES],
-            incident_choices=incident_choices(card))
+            incident_choices=incident_choices(card, tr_))
     return fitted(build)
 
 
