@@ -191,22 +191,23 @@ def _clean(text: str, key: str) -> str:
 
 async def post_update(uow: UnitOfWork, actor: Actor, number: str | int,
                       text: str) -> tuple[Incident, int]:
-    """Tell every linked requester whose request is still open `text`, once each, and
-    post it in the incident card's thread; the incident and how many were told."""
+    """Tell every linked requester whose request is still open `text`, once each (one
+    notice per person, however many of their requests are linked), and post it in the
+    incident card's thread; the incident and how many were told."""
     incident, desk = await _for_agent(uow, actor, number)
     _open_only(incident)
     text = _clean(text, "incident.needs_text")
     incident.latest_update = text
-    told = 0
+    told: set[int] = set()
     for conversation in await _linked(uow, incident):
-        if conversation.status in ACTIVE:
+        if conversation.status in ACTIVE and conversation.requester_id not in told:
             _news(uow, conversation, incident, text, resolved=False, author_id=actor.id)
-            told += 1
+            told.add(conversation.requester_id)
     record_event(uow, workspace_id=incident.workspace_id, desk_id=desk.id, actor_id=actor.id,
-                 kind="incident.updated", incident=incident.number, told=told)
+                 kind="incident.updated", incident=incident.number, told=len(told))
     incident_notice(uow, incident, NoticeKind.INCIDENT_THREAD, text=text, author_id=actor.id)
     incident_notice(uow, incident, NoticeKind.INCIDENT_CARD_UPDATE)
-    return incident, told
+    return incident, len(told)
 
 
 async def resolve(uow: UnitOfWork, actor: Actor, number: str | int,

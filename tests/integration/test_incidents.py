@@ -84,6 +84,15 @@ async def test_open_link_update_resolve(helpdesk: Chat, clock: FrozenClock):
     await helpdesk.refused(DANA, "incident update 1 more", "INC-1 is resolved already")
 
 
+async def test_a_requester_with_two_linked_requests_is_told_once(helpdesk: Chat):
+    refs = [await asked(helpdesk, text) for text in ("IT email is down", "IT still no email")]
+    await helpdesk.ok(DANA, 'incident open "Email is down"')
+    await helpdesk.ok(DANA, f"incident link 1 {refs[0]} {refs[1]}")
+    assert "goes to 1 requester." in await helpdesk.ok(DANA, "incident update 1 On it")
+    news = await helpdesk.all(OutboxNotice, OutboxNotice.kind == NoticeKind.INCIDENT_NEWS)
+    assert len(news) == 1
+
+
 @pytest.mark.parametrize(("who", "text", "fragment"), [
     (DANA, "incident", "needs what to do"),
     (DANA, "incident frob", "“frob” is not an incident command"),
