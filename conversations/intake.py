@@ -124,12 +124,13 @@ def collect(pending: PendingRequest, text: str, *, limit: int) -> bool:
 
 
 def ask_requester(uow: UnitOfWork, pending: PendingRequest, question: str) -> None:
-    """Queue the question about `pending`: `desk` (the desk picker) or `add_or_new`.
+    """Queue the question about `pending`: `desk` (the desk picker), `add_or_new`, or
+    `incident:<id>` (the known-incident offer).
 
     It goes through the outbox like every other message, so it is not lost when the
     platform is briefly unreachable; the sender renders it from the pending row.
     """
-    if question not in ("desk", "add_or_new"):
+    if question not in ("desk", "add_or_new") and not question.startswith("incident:"):
         raise ValueError(f"unknown question {question!r}")
     write_notice(uow, workspace_id=pending.workspace_id, kind=NoticeKind.REQUESTER_PROMPT,
                  person_id=pending.person_id,

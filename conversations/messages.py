@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations import commands, intake
+from conversations import commands, incident_watch, intake
 from conversations.files import SharedFile
 from conversations.files import hold as hold_files
 from conversations.lifecycle import ACTIVE
@@ -55,6 +55,12 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
     routing = await intake.route(uow, person.workspace_id, text,
                                  await audience.viewer_for(uow, person))
     if routing.desk is not None:
+        known = await incident_watch.known_incident(uow, routing.desk, text)
+        if known is not None:  # "This may be the known incident…": held for the answer
+            pending = await intake.hold(uow, person, text, via=via, **where)
+            await hold_files(uow, pending, files)
+            intake.ask_requester(uow, pending, f"incident:{known.id}")
+            return
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,
                                          requester_thread=thread_ts or ts,

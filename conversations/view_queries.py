@@ -15,7 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, due_dates, intake, queues, sla, tiers, withdrawal
+from conversations import (
+    commands,
+    due_dates,
+    incident_views,
+    intake,
+    queues,
+    sla,
+    tiers,
+    withdrawal,
+)
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -149,7 +158,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         impact=conversation.impact, urgency=conversation.urgency,
         due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
-        **await _tiers(uow, conversation, desk))
+        **await _tiers(uow, conversation, desk),
+        **await incident_views.ticket_card_incidents(uow, conversation))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:

@@ -325,7 +325,9 @@ def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = N
 
 Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
 # Settings that are no policy, kept as they are (`desks.autoassign`, `desks.audience`).
-OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS, audience.KEY)
+# `incident_burst`: how many similar requests within how many minutes make deskbot
+# propose a major incident (conversations/incident_rules.py; default {count: 3, minutes: 10}).
+OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS, audience.KEY, "incident_burst")
 # The keys a person writes (round-robin's place in the turn is deskbot's own).
 WRITTEN_KEYS = tuple(k for k in POLICY_KEYS + OTHER_KEYS if k != autoassign.CURSOR)
 MAX_REOPEN_DAYS = 365
@@ -440,6 +442,14 @@ def settings_problems(settings: Any) -> list[Problem]:
                     1 <= value <= MAX_REOPEN_DAYS):
                 problems.append((path, f"reopen_window_days is a whole number of days from "
                                        f"1 to {MAX_REOPEN_DAYS}."))
+        elif key == "incident_burst":
+            burst = value if isinstance(value, Mapping) else None
+            numbers = [burst.get(k) for k in ("count", "minutes")] if burst else []
+            if burst is None or set(burst) - {"count", "minutes"} or not all(
+                    number is None or (isinstance(number, int) and not isinstance(number, bool)
+                                       and 1 <= number <= 1440) for number in numbers):
+                problems.append((path, "incident_burst is `{count: 3, minutes: 10}`: whole "
+                                       "numbers (count 2 or more; 1 turns it off)."))
         else:
             problems.append((path, f"not a desk setting; they are "
                                    f"{', '.join(WRITTEN_KEYS)}."))

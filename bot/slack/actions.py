@@ -53,7 +53,9 @@ CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bo
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
 ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
            **{("action", a): INTAKE for a in (button_ids.PICK_DESK, button_ids.ADD_TO,
-                                              button_ids.NEW_REQUEST)},
+                                              button_ids.NEW_REQUEST,
+                                              button_ids.KNOWN_INCIDENT,
+                                              button_ids.NOT_INCIDENT)},
            **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
                                                  button_ids.RATE, button_ids.WITHDRAW)},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},

@@ -26,7 +26,7 @@ from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
-from conversations import button_ids, buttons, commands, view_queries
+from conversations import button_ids, buttons, commands, incident_views, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
 from desks import audience
@@ -49,7 +49,8 @@ VIEWS = {v.value for v in QueueView}
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
-         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST), INTAKE),
+         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
                           button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
@@ -103,7 +104,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     try:
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
-        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST):
+        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
             # Private desks: who may pick them, asked of Teams before the transaction.
             await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _intake(ctx, activity, tenant, verb, data)
@@ -142,6 +144,10 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         desk = await uow.session.get(Desk, conversation.desk_id)
         card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
                                 locale=desk_locale(desk))  # the desk channel's card
+        if verb == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(choice)) > 1:
+            # A burst's proposal, not a ticket card: it says what became of it.
+            card = teams_cards.card(Settled.of(
+                await incident_views.declared(uow, conversation)), locale=desk_locale(desk))
         await uow.commit()
     return card_answer(card)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, due_and_tiers, requests, ticket_commands
+from conversations.command_line import (
+    admin,
+    admin_policy,
+    due_and_tiers,
+    major_incidents,
+    requests,
+    ticket_commands,
+)
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -26,12 +33,13 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
     sections = tuple(
         (Words(f"help.for_{audience}").english,
          tuple(HelpLine(usage=s.usage, description=s.words.english, words=s.words)
-               for s in everything if s.audience == audience and s.name != "admin")
+               for s in everything
+               if s.audience == audience and s.name not in ("admin", "incident"))
          + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience in shown)
     return Help(sections=sections,
@@ -83,6 +91,8 @@ _TOP = [
     _sub("impact", "/desk impact REF low|medium|high", "agent", ticket_commands.impact),
     _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
     _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
+    # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
+    _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),

@@ -25,6 +25,7 @@ from storage.models import (
     Desk,
     DeskMember,
     Event,
+    Incident,
     Message,
     OutboxNotice,
     PendingRequest,
@@ -44,7 +45,7 @@ PROFILES = [
     Profile(MAYA, "Maya"),
 ]
 TABLES = (Workspace, Person, Desk, DeskMember, Conversation, Message, Event, OutboxNotice,
-          AgentMark, PendingRequest)
+          AgentMark, PendingRequest, Incident)
 
 
 def at(user_id: str) -> str:
@@ -1010,7 +1011,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "due", "+2d", "+3h", "tomorrow", "2026-12-10",
               "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers",
               # Assignment rules, withdraw, private desks (issue 17).
-              "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here"]
+              "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
+              # Major incidents (issue 17).
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1028,7 +1031,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "due 1001", "due 1002 tomorrow", "escalate 1001",
                               "admin tiers", "admin escalate IT to",
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
-                              "admin audience IT", "admin audience HR remove"])
+                              "admin audience IT", "admin audience HR remove",
+                              "incident", "incident open", "incident link INC-1",
+                              "incident update 1", "incident resolve inc-1", "incident list"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))
