@@ -1,6 +1,7 @@
 """`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests
-(among them a ticket of each IT category, one with a due date); and אחזקה, a desk that
-speaks Hebrew, with Noa (נועה מזרחי, Slack in Hebrew) asking it.
+(among them a ticket of each IT category, one with a due date), and an email outage
+declared a major incident with the three requests it caused linked; and אחזקה, a desk
+that speaks Hebrew, with Noa (נועה מזרחי, Slack in Hebrew) asking it.
 
 Everything goes through deskbot's own paths: the desks are set up by Ada's `/desk admin`
 commands (`conversations.command_line.run_command`), the history by the core commands
@@ -32,7 +33,7 @@ from bot.playground.workspace import (
     as_slack_sends,
 )
 from bot.slack.typed_text import typed
-from conversations import commands, due_dates, tickets
+from conversations import commands, due_dates, incidents, tickets
 from conversations.command_line import Caller, run_command
 from conversations.lifecycle import Status
 from desks.people import ensure_person
@@ -127,6 +128,16 @@ HEBREW_HISTORY = (
     Story(0.05, NOA, HEBREW_DESK, "הנורה במטבחון בקומה 2 מהבהבת כל הזמן"),
 )
 
+# An outage three people report within minutes: the burst rule proposes a major incident
+# in #it-desk; Dana declares it, links the three and tells them what is being done.
+OUTAGE = (
+    Story(0.030, ELI, "IT", "Outlook cannot connect to the mail server"),
+    Story(0.028, LEE, "IT", "Outlook says it cannot connect to the mail server"),
+    Story(0.026, ADA, "IT", "Outlook can't connect to the mail server since this morning"),
+)
+OUTAGE_INCIDENT = "Email is down"
+OUTAGE_UPDATE = "The mail servers are being restarted; mail should flow again within the hour."
+
 
 class SeedRefused(RuntimeError):
     """A setup command was refused (the message says why)."""
@@ -171,6 +182,11 @@ async def seed(served: Any) -> str:
                 moment = moment.replace(hour=7, minute=30, second=0, microsecond=0)
             clock.set(min(moment, now))
             await _tell(history, clock, playground, story)
+        outage = []
+        for story in OUTAGE:
+            clock.set(now - timedelta(days=story.days_ago))
+            outage.append(await _tell(history, clock, playground, story))
+        await _declare_outage(history, clock, outage)
     finally:
         await history.dispose()
     # Agents start available: new requests reach them, and they can be auto-assigned.
@@ -188,7 +204,8 @@ async def seed(served: Any) -> str:
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "
             f"{len(HISTORY)} requests over three weeks (a ticket of each IT category among "
             f"them); the desk {HEBREW_DESK} speaks Hebrew, "
-            f"and Noa (Slack in Hebrew) wrote {len(HEBREW_HISTORY)} more in Hebrew")
+            f"and Noa (Slack in Hebrew) wrote {len(HEBREW_HISTORY)} more in Hebrew; "
+            f"{OUTAGE_INCIDENT!r} is an open major incident with {len(OUTAGE)} requests linked")
 
 
 async def _workspace(uow: Any) -> Any:
@@ -200,8 +217,9 @@ async def _workspace(uow: Any) -> Any:
         Workspace.platform == "slack", Workspace.external_id == TEAM_ID))).first()
 
 
-async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story) -> None:
-    """Open one request at the clock's time, then play its steps a few minutes apart."""
+async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story) -> int:
+    """Open one request at the clock's time, then play its steps a few minutes apart; its
+    ref."""
     dm = f"D{story.requester}"
     ts = f"{int(clock.now().timestamp())}.{int(story.days_ago * 1000) % 1_000_000:06d}"
     playground.state.add_person_message(dm, story.text, user=story.requester, ts=ts)
@@ -222,6 +240,25 @@ async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story)
             requester = await ensure_person(uow, workspace, story.requester)
             await _step(uow, workspace, requester, ref, step)
             await uow.commit()
+    return ref
+
+
+async def _declare_outage(db: Database, clock: FrozenClock, refs: list[int]) -> None:
+    """Dana declares the outage a major incident, links its requests, posts an update."""
+    clock.advance(minutes=4)
+    async with db.unit_of_work() as uow:
+        workspace = await _workspace(uow)
+        dana = Actor(await ensure_person(uow, workspace, DANA))
+        incident = await incidents.open_incident(uow, dana, OUTAGE_INCIDENT,
+                                                 await find_desk(uow, workspace.id, "IT"))
+        await incidents.link(uow, dana, incident.number, refs)
+        await uow.commit()
+    clock.advance(minutes=3)
+    async with db.unit_of_work() as uow:
+        workspace = await _workspace(uow)
+        dana = Actor(await ensure_person(uow, workspace, DANA))
+        await incidents.post_update(uow, dana, incident.number, OUTAGE_UPDATE)
+        await uow.commit()
 
 
 async def _step(uow: Any, workspace: Any, requester: Any, ref: int,
