@@ -101,6 +101,8 @@ async def test_show_lists_everything_compactly(helpdesk: Chat) -> None:
         "Escalation": "off",
         "Ticket categories": "Incident, Service request, IMAC",
         "Impact × urgency": "off: agents set priority",
+        "Auto-assign": "off: agents claim requests",
+        "Audience": "everyone (a public desk)",
     }
 
 
