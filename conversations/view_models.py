@@ -382,6 +382,30 @@ class MyRequests:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a request's timeline: when, who (None: deskbot itself), and what
+    happened (`words`: a `desks.wording.Words`, said in the reader's language)."""
+
+    at: datetime
+    kind: str
+    words: Any
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """`/desk history REF`: the request's timeline, oldest first (`earlier`: more
+    events came before the first one shown)."""
+
+    ref: int
+    subject: str
+    desk: str
+    entries: tuple[HistoryEntry, ...]
+    earlier: bool = False
+    language: str = "en"  # the desk's
+
+
+@dataclass(frozen=True)
 class AgentHome:
     """The agent's home tab: the chosen view of their queue, counts, availability, pages."""
 
@@ -489,4 +513,4 @@ class AskModal:
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
-        | Digest)
+        | Digest | History)

@@ -32,6 +32,7 @@ from conversations.view_models import (
     Digest,
     EmployeeHome,
     Help,
+    History,
     MyRequests,
     QueueList,
     Receipt,
@@ -65,6 +66,7 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     Reply: _messages.reply,
     SchedulerAlert: _messages.scheduler_alert,
     Digest: _messages.digest,
+    History: _messages.history,
 }
 
 

@@ -82,6 +82,7 @@ _TOP = [
     _sub("impact", "/desk impact REF low|medium|high", "agent", ticket_commands.impact),
     _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
     _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
+    _sub("history", "/desk history REF", "agent", due_and_tiers.history_),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),

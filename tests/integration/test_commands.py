@@ -1007,7 +1007,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "high", "medium", "low",
               # Due dates and tiers (issue 17).
               "due", "+2d", "+3h", "tomorrow", "2026-12-10",
-              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers"]
+              "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers",
+              # History (issue 18).
+              "history", "#1001", "abc"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1023,7 +1025,8 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin categories IT", "admin categories IT add",
                               "admin categories HR remove", "admin matrix IT",
                               "due 1001", "due 1002 tomorrow", "escalate 1001",
-                              "admin tiers", "admin escalate IT to"])
+                              "admin tiers", "admin escalate IT to",
+                              "history", "history 1001", "history #1002"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

@@ -27,6 +27,8 @@ from conversations.view_models import (
     EmployeeHome,
     Help,
     HelpLine,
+    History,
+    HistoryEntry,
     MyRequests,
     OpenRequest,
     PersonRef,
@@ -44,6 +46,7 @@ from conversations.view_models import (
     SlaState,
     TicketCard,
 )
+from desks.wording import Words
 from tests.unit.cards_checks import check_home, check_message, check_modal, texts
 
 NOW = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
@@ -150,7 +153,22 @@ def every_message_view(text: str, n: int = 3) -> list:
         Help(((text, tuple(HelpLine(text, text) for _ in range(n))),) * 3),
         Reply(text),
         Reply(text, kind="error", usage=text),
+        History(1042, text, text, history_entries(text, n), earlier=True),
+        History(1042, text, text, ()),
     ]
+
+
+def history_entries(text: str, n: int) -> tuple[HistoryEntry, ...]:
+    """A timeline of every sort of line: plain, with people, desks and levels, unknown."""
+    said = [Words("history.conversation.opened"),
+            Words("history.conversation.transferred", person=text),
+            Words("history.conversation.moved", from_desk=text, to_desk=text),
+            Words("history.status.changed", status=Words("status.waiting")),
+            Words("history.sla.breach", target=Words("alert.target_first_response")),
+            Words("history.category.changed", label=text),
+            Words("history.other", kind=text)]
+    return tuple(HistoryEntry(NOW, "kind", said[i % len(said)], text if i % 2 else None)
+                 for i in range(max(n, len(said))))
 
 
 def homes(text: str, n: int) -> list:
