@@ -138,16 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(run=_desks_import)
 
     report = commands.add_parser(
-        "report", parents=[database], help="a desk's report as JSON or CSV",
+        "report", parents=[database], help="a desk's report as JSON, CSV or HTML",
         description="Write the report of a desk (or every desk) for a period: the figures "
-                    "and recommendations as JSON, or one CSV row per request of the period.")
+                    "and recommendations as JSON, one CSV row per request of the period, "
+                    "or the whole report as a printable HTML page (the signed link's page).")
     report.add_argument("--desk", metavar="NAME", help="the desk's name (default: every desk)")
     report.add_argument("--period", default="month", metavar="PERIOD",
                         help="week, month, quarter (the last complete one), 2026-Q4, 2026-11 "
                              "or 2026-11-01..2026-11-30, in the desks' time zone (UTC when "
                              "they differ; default: month)")
-    report.add_argument("--format", choices=("json", "csv"), default="json",
-                        help="json (default) or csv")
+    report.add_argument("--format", choices=("json", "csv", "html"), default="json",
+                        help="json (default), csv or html")
     report.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE instead of standard output")
     report.set_defaults(run=_report)
@@ -409,13 +410,21 @@ def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from cards.report_page import report_html
     from conversations.reports.periods import parse_period
     from conversations.reports.report import build_report, desks_named
+    from conversations.reports.report_view import page_view
     from desks.errors import DeskbotError, UnknownDesk
     from scheduling.desk_calendar import DeskCalendar
 
     async def write(db: Any) -> str:
         db.business_time = DeskCalendar()  # the calendar the sweeps count with
+        if args.format == "html":  # the page a signed link shows
+            async with db.unit_of_work(readonly=True) as uow:
+                view = await page_view(uow, args.desk, args.period)
+            if view is None:
+                raise UnknownDesk("report.unknown_desk", desk=args.desk)
+            return report_html(view)
         async with db.unit_of_work(readonly=True) as uow:
             desks = await desks_named(uow, args.desk) if args.desk else None
             if desks == []:
