@@ -58,6 +58,8 @@ def change(figure: ReportFigure, locale: str) -> str:
     if difference == 0:
         return "0"
     sign = "+" if difference > 0 else "−"
+    if figure.unit == "rating":  # points of the average: +0.25, not "+0.25 / 5"
+        return f"{sign}{abs(difference):g}"
     return sign + shown(abs(difference), figure.unit, locale)
 
 

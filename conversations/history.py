@@ -2,8 +2,8 @@
 
 Who may read it: the agents and leads of the request's desk, and admins, see every
 event. The requester may read their own request's history too, without what only the
-desk sees (internal notes, pins and unread marks, stall pings to the desk). Anyone
-else is told there is no such request, as for a ref that does not exist.
+desk sees (internal notes, pins and unread marks, warnings and stall pings to the
+desk). Anyone else is told there is no such request, as for a ref that does not exist.
 
 Each event is said by the catalogue's `history.<kind>`; a kind without words there
 (one added later) is said by `history.other`, so nothing is lost. `WORDED` lists the
@@ -47,7 +47,7 @@ WORDED = frozenset({
 DESK_ONLY = frozenset({
     "message.note", "conversation.pinned", "conversation.unpinned",
     "conversation.marked_unread", "stall.unassigned", "stall.unassigned_leads",
-    "stall.agent_silent",
+    "stall.agent_silent", "sla.warning", "due.warning",
 })
 SHOWN = 200  # the latest events shown; a longer history says how many came before
 _TARGETS = ("first_response", "resolution")

@@ -90,7 +90,7 @@ async def test_the_link_opens_the_report_with_the_figures_of_build_report(
     html = await response.text()
     assert '<html lang="en" dir="ltr">' in html
     assert "Report of IT – 2026-11" in html
-    row = '<tr><td>{}</td><td class="n">{}</td>'
+    row = '<tr><td>{}</td><td class="n"><bdi>{}</bdi></td>'
     assert row.format("Requests opened", report.current.opened) in html
     assert row.format("Requests resolved", report.current.resolved) in html
     percent = report.current.sla_first_response.overall.percent
@@ -103,7 +103,7 @@ async def test_the_link_opens_the_report_with_the_figures_of_build_report(
     assert "Requests opened and resolved, by week" in html
     assert "First responses on time, by week" in html
     # Each week's row: the week of November 1st opened 3 (on the 2nd, 3rd and 4th).
-    assert '<tr><td>2026-11-01</td><td class="n">3</td>' in html
+    assert '<tr><td>2026-11-01</td><td class="n"><bdi>3</bdi></td>' in html
 
 
 async def test_a_changed_or_missing_link_gets_403(client: TestClient,
@@ -147,7 +147,7 @@ async def test_the_hebrew_desks_page_reads_right_to_left_in_hebrew(
     html = await response.text()
     assert '<html lang="he" dir="rtl">' in html
     assert "פניות שנפתחו" in html and "מענה ראשון בזמן, לפי שבוע" in html
-    assert '<tr><td>פניות שנפתחו</td><td class="n">1</td>' in html
+    assert '<tr><td>פניות שנפתחו</td><td class="n"><bdi>1</bdi></td>' in html
     assert "Requests opened" not in html
 
 
@@ -177,7 +177,7 @@ def cli_html(url: str, tmp_path: Path) -> None:
     assert main(["report", "--desk", "IT", "--period", "2026-11", "--format", "html",
                  "-o", str(out), "--database-url", url]) == 0
     html = out.read_text(encoding="utf-8")
-    row = '<tr><td>{}</td><td class="n">{}</td>'
+    row = '<tr><td>{}</td><td class="n"><bdi>{}</bdi></td>'
     assert row.format("Requests opened", 3) in html
     assert row.format("First response within SLA", "33.3%") in html
     assert row.format("First response, median", "20 minutes") in html
