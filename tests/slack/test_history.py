@@ -65,6 +65,13 @@ async def test_history_shows_the_steps_in_order_to_the_desk_and_the_requester(
         found = positions(own, mine)
         assert -1 not in found and found == sorted(found), own
         assert "Internal note" not in own
+        # In Hebrew, when Eli reads Hebrew: the same steps in the catalogue's words.
+        await world.command(ELI, "language he")
+        hebrew = plain(await world.command(ELI, "history 1001"))
+        steps = ["הפנייה נפתחה", "שיוך הפנייה", "שינוי סטטוס: ממתינה לפונה", "מענה לפונה"]
+        found = positions(hebrew, steps)
+        assert -1 not in found and found == sorted(found), hebrew
+        assert "Request opened" not in hebrew and "הערה פנימית" not in hebrew
 
         # Omer (no agent, not the requester) is told there is no such request.
         other = await world.command(OMER, "history 1001")
