@@ -33,6 +33,7 @@ WORDED = frozenset({
     "conversation.opened", "conversation.reopened", "conversation.rated",
     "conversation.confirmed", "conversation.closed", "conversation.claimed",
     "conversation.taken_over", "conversation.unassigned", "conversation.transferred",
+    "conversation.autoassigned",
     "conversation.released", "conversation.moved", "conversation.escalated",
     "conversation.pinned", "conversation.unpinned", "conversation.marked_unread",
     "message.requester", "message.agent", "message.note",
@@ -42,6 +43,7 @@ WORDED = frozenset({
     "stall.unassigned", "stall.unassigned_leads", "stall.agent_silent",
     "stall.requester_silent",
     "due.set", "due.cleared", "due.warning", "due.passed",
+    "incident.linked",
 })
 # What only the desk sees: the requester's own history leaves these out.
 DESK_ONLY = frozenset({
@@ -122,7 +124,8 @@ def said(event: Event, people: dict[int, str], desks: dict[int, str], desk: Desk
     if kind not in WORDED:
         return Words("history.other", kind=kind[:40])
     key = "history." + kind
-    if kind in ("conversation.transferred", "conversation.taken_over"):
+    if kind in ("conversation.transferred", "conversation.taken_over",
+                "conversation.autoassigned"):
         return Words(key, person=people.get(data.get("assignee_id") or 0, "?"))
     if kind in ("conversation.moved", "conversation.escalated", "sla.escalated"):
         return Words(key, from_desk=desks.get(data.get("from_desk_id") or 0)
@@ -148,6 +151,8 @@ def said(event: Event, people: dict[int, str], desks: dict[int, str], desk: Desk
         target = data.get("target")
         return Words(key, target=Words("alert.target_" + target if target in _TARGETS
                                        else "alert.target_other"))
+    if kind == "incident.linked":
+        return Words(key, number=_number(data.get("incident")))
     if kind == "due.set":
         return Words(key, due=_due(data.get("due_at"), desk))
     return Words(key)

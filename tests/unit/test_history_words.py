@@ -15,13 +15,18 @@ from storage.models import Desk, Event
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDERS = {"record_event", "_event", "record", "event"}
-# Kinds recorded about desks and people, never about a request: no timeline shows them.
+# Kinds recorded about desks, people and incidents, never about one request: no
+# timeline shows them (an incident's own events are on the incident's card).
 NOT_ABOUT_A_REQUEST = ("desk.", "desks.", "agent.", "person.")
-# The kinds the code builds from a variable (`f"{which}.changed"`, `f"due.{stage}"`).
+INCIDENTS_OWN = {"incident.opened", "incident.updated", "incident.resolved",
+                 "incident.proposed"}
+# The kinds the code builds from a variable (`f"{which}.changed"`, `f"due.{stage}"`),
+# and those of changes on their way (automatic assignment, incidents: issue 17).
 BUILT = {"impact.changed", "urgency.changed", "due.warning", "due.passed",
          "conversation.claimed", "conversation.taken_over", "conversation.unassigned",
          "conversation.transferred", "conversation.moved", "conversation.released",
-         "sla.escalated", "conversation.escalated"}
+         "sla.escalated", "conversation.escalated", "conversation.autoassigned",
+         "incident.linked"}
 
 
 def recorded_kinds() -> set[str]:
@@ -40,7 +45,8 @@ def recorded_kinds() -> set[str]:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
                             and "." in arg.value:
                         found.add(arg.value)
-    return {kind for kind in found if not kind.startswith(NOT_ABOUT_A_REQUEST)}
+    return {kind for kind in found
+            if not kind.startswith(NOT_ABOUT_A_REQUEST) and kind not in INCIDENTS_OWN}
 
 
 def test_every_kind_recorded_about_a_request_has_words() -> None:
@@ -55,8 +61,10 @@ def test_every_worded_kind_is_in_the_catalogue() -> None:
 
 def test_a_kind_without_words_gets_the_generic_line() -> None:
     desk = Desk(name="IT", language="en", settings={})
-    words = said(Event(kind="incident.linked", data={}), {}, {}, desk)
-    assert words.key == "history.other" and words.english == "Event: incident.linked"
+    words = said(Event(kind="problem.linked", data={}), {}, {}, desk)
+    assert words.key == "history.other" and words.english == "Event: problem.linked"
     moved = said(Event(kind="conversation.moved", data={"from_desk_id": 1, "to_desk_id": 2}),
                  {}, {1: "IT", 2: "HR"}, desk)
     assert moved.english == "Moved from IT to HR"
+    linked = said(Event(kind="incident.linked", data={"incident": 7}), {}, {}, desk)
+    assert linked.english == "Linked to incident INC-7"
