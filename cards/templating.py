@@ -81,3 +81,13 @@ def prune(node: Any) -> Any:
     if isinstance(node, dict):
         return {key: prune(value) for key, value in node.items()}
     return node
+
+
+INCIDENT_CHOICES = 25  # a ticket card offers the newest open incidents, at most
+
+
+def incident_choices(card: Any, line: Callable[..., str]) -> list[tuple[str, str]]:
+    """A ticket card's *Link to incident* options: ("INC-3 Email is down", "<ref>:3");
+    `line` says a catalogue key in the card's language."""
+    return [(line("incident.choice", number=number, title=title), f"{card.ref}:{number}")
+            for number, title in card.open_incidents[:INCIDENT_CHOICES]]

@@ -25,14 +25,20 @@ MAKE_TICKET = "ticket.make_ticket"  # a desk without categories: convert; value 
 IMPACT = "ticket.impact"  # select (matrix on); option value high | medium | low
 URGENCY = "ticket.urgency"  # select (matrix on); option value high | medium | low
 ESCALATE = "ticket.escalate"  # a ticket whose desk has a next tier: move it up a tier
+# Major incidents (conversations/incidents.py)
+DECLARE_INCIDENT = "incident.declare"  # button value: "<ref>,<ref>,…" (a burst), or the ref
+LINK_INCIDENT = "incident.link"  # select on a ticket card; option value: "<ref>:<number>"
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
 ADD_TO = "intake.add_to"  # button value: "<pending_id>:<ref>"
 NEW_REQUEST = "intake.new"  # button value: "<pending_id>"
+KNOWN_INCIDENT = "intake.known_incident"  # button value: "<pending_id>:<incident number>"
+NOT_INCIDENT = "intake.not_incident"  # button value: "<pending_id>:<incident number>"
 SOLVED_YES = "requester.solved_yes"  # button value: "<ref>"
 SOLVED_NO = "requester.solved_no"  # button value: "<ref>"
 RATE = "requester.rate"  # button value: "<ref>:<stars>"
+WITHDRAW = "requester.withdraw"  # the receipt's button; value: "<ref>"
 
 # Home tab
 HOME_VIEW = "home.view"  # button value: unassigned | mine | all
@@ -51,8 +57,10 @@ ASK_URGENCY_BLOCK = "ask_urgency"
 ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | low
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
-                  PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE)
-REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE)
+                  PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
+                  DECLARE_INCIDENT, LINK_INCIDENT)
+REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW,
+                     KNOWN_INCIDENT, NOT_INCIDENT)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS
 
@@ -81,9 +89,16 @@ def ref_of_block(block_id: str | None) -> int | None:
     return number(block_id[len(TICKET_BLOCK_PREFIX):])
 
 
+def refs_of(value: str | None) -> list[int]:
+    """The refs a *Declare incident* button carries ("1012,1013,1015"); [] for none."""
+    found = [number(part.strip()) for part in (value or "").split(",")]
+    return [ref for ref in found if ref is not None]
+
+
 def split_value(value: str | None, parts: int) -> list[str] | None:
     """Split "a:b" into `parts` pieces (the last keeps any further colons), or None."""
     if not value:
         return None
     pieces = value.split(":", parts - 1)
     return pieces if len(pieces) == parts and all(pieces) else None
+

@@ -10,11 +10,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conversations import button_ids, commands, intake, tickets, tiers, view_queries
+from conversations import (
+    button_ids,
+    commands,
+    incident_watch,
+    incidents,
+    intake,
+    tickets,
+    tiers,
+    view_queries,
+    withdrawal,
+)
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
 from conversations.lifecycle import parse_status
-from conversations.view_models import ResolvePrompt
+from conversations.view_models import ResolvePrompt, Settled
+from desks import audience
 from desks.errors import InvalidInput, UnknownDesk
 from desks.permissions import Actor
 from desks.service import find_desk
@@ -66,6 +77,14 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         await tickets.set_urgency(uow, actor, ref, value or "")
     elif action_id == button_ids.ESCALATE:
         await tiers.escalate_ticket(uow, actor, ref)
+    elif action_id == button_ids.DECLARE_INCIDENT:
+        # A ticket card's (value: none or its ref) or a burst proposal's (value: its refs).
+        await incidents.declare_from(uow, actor, button_ids.refs_of(value) or [ref])
+    elif action_id == button_ids.LINK_INCIDENT:
+        parts = button_ids.split_value(value, 2)
+        if not parts:
+            raise InvalidInput("button.unknown")
+        await incidents.link(uow, actor, parts[1], [ref])
     else:
         raise InvalidInput("button.unknown")
 
@@ -86,15 +105,27 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                                                   requester_side_id=pending.side_id,
                                                   files=files)
         return Words("intake.added_to", ref=posted.conversation.ref)
+    if action_id in (button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
+        return await incidents.offer_answered(uow, person, pending, choice or "",
+                                              action_id == button_ids.KNOWN_INCIDENT, files)
     if action_id == button_ids.PICK_DESK:
         desk = await find_desk(uow, person.workspace_id, choice or "")
-        if desk is None:
+        if desk is None or not audience.can_see(desk, await audience.viewer_for(uow, person)):
             raise UnknownDesk("intake.desk_gone", name=choice or "")
+        known = await incident_watch.known_incident(uow, desk, pending.text)
+        if known is not None:  # the desk has an incident like it: offer it first
+            again = await intake.hold(uow, person, pending.text, channel=pending.channel,
+                                      thread=pending.thread, side_id=pending.side_id,
+                                      via=pending.via)
+            await hold_files(uow, again, files)
+            intake.ask_requester(uow, again, f"incident:{known.id}")
+            return Words("intake.new_request")
         posted = await commands.open_conversation(uow, person, desk, pending.text,
                                                   via=pending.via, files=files, **where)
         return Words("intake.sent", desk=desk.name, ref=posted.conversation.ref)
     # A new request: route it, or ask which desk.
-    routing = await intake.route(uow, person.workspace_id, pending.text)
+    routing = await intake.route(uow, person.workspace_id, pending.text,
+                                 await audience.viewer_for(uow, person))
     if routing.desk is None:
         again = await intake.hold(uow, person, pending.text, channel=pending.channel,
                                   thread=pending.thread, side_id=pending.side_id,
@@ -120,3 +151,9 @@ async def resolve_answer(uow: UnitOfWork, person: Person, action_id: str, ref: i
     if action_id != button_ids.RATE:  # this very click is the answer, whatever came before
         prompt = dataclasses.replace(prompt, answered=action_id == button_ids.SOLVED_YES)
     return prompt
+
+
+async def withdraw(uow: UnitOfWork, person: Person, ref: int) -> Settled:
+    """The receipt's *Withdraw*: the request closed as withdrawn; what replaces the receipt."""
+    conversation = await withdrawal.withdraw(uow, person, ref)
+    return Settled.of(Words("withdraw.done", ref=conversation.ref))

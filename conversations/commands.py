@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from conversations import assignment, incident_watch, opening_limits, sla
 from conversations import files as shared_files
-from conversations import opening_limits, sla
 from conversations.lifecycle import ACTIVE, DONE, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -34,7 +34,16 @@ from desks.ticket_policy import level
 from desks.wording import Words, chain, code
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
-from storage.models import AgentMark, Conversation, Desk, DeskMember, Message, Person, Workspace
+from storage.models import (
+    AgentMark,
+    Conversation,
+    Desk,
+    DeskMember,
+    Incident,
+    Message,
+    Person,
+    Workspace,
+)
 
 MAX_MESSAGE = 40_000
 # Characters of the opening message a ticket card shows; a longer one is posted whole,
@@ -271,11 +280,14 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
                             requester_side_id: str | None = None,
                             via: str = "dm", follows: Conversation | None = None,
                             files: Sequence[shared_files.SharedFile] = (),
-                            urgency: str | None = None) -> Posted:
+                            urgency: str | None = None,
+                            incident: Incident | None = None) -> Posted:
     """Open a request on `desk` from `requester` with its first message.
 
     Posts the ticket card in the agent channel, sends the receipt, and tells the
-    desk's available agents. `requester_channel`/`requester_thread` say where the
+    desk's available agents; may propose a major incident (a burst of similar
+    requests). Opened as part of `incident` ("It's this"), it gets no card of its own:
+    the incident's card counts it. `requester_channel`/`requester_thread` say where the
     employee asked (the receipt and later updates go there). `files` shared with
     the message go to the card's thread after the card. Past the person's
     opening limit it is refused (`opening_limits.TooManyRequests`) and nothing is opened.
@@ -309,12 +321,19 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     await sla.track(uow, conversation, opened=True)
     _event(uow, conversation, requester.id, "conversation.opened", via=via,
            message_id=message.id, follows_ref=follows.ref if follows else None)
+    if incident is not None:
+        await shared_files.keep(uow, message, files)
+        await incident_watch.linked_at_open(uow, conversation, incident)
+        _notice(uow, conversation, NoticeKind.RECEIPT)
+        return Posted(conversation, message)
     _notice(uow, conversation, NoticeKind.CARD_POST)
     _whole_in_thread(uow, conversation, message)
     await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
     _notice(uow, conversation, NoticeKind.RECEIPT, follows_ref=follows.ref if follows else None)
-    for agent_id in await _available_agents(uow, desk.id):
-        _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
+    await incident_watch.watch_for_burst(uow, conversation, desk, text)
+    if await assignment.assign_by_rule(uow, conversation) is None:  # else its agent is told
+        for agent_id in await _available_agents(uow, desk.id):
+            _notice(uow, conversation, NoticeKind.AGENT_NEW_REQUEST, person_id=agent_id)
     return Posted(conversation, message)
 
 

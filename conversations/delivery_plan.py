@@ -33,6 +33,7 @@ from storage.database import Database, UnitOfWork
 from storage.models import (
     Conversation,
     Desk,
+    Incident,
     Message,
     MessageFile,
     PendingRequest,
@@ -42,12 +43,13 @@ from storage.models import (
 
 ALERTS = frozenset({NoticeKind.SLA_WARNING, NoticeKind.SLA_BREACH,
                     NoticeKind.STALL_UNASSIGNED, NoticeKind.AGENT_NUDGE,
-                    NoticeKind.DUE_WARNING, NoticeKind.DUE_PASSED})
+                    NoticeKind.DUE_WARNING, NoticeKind.DUE_PASSED, NoticeKind.REQUESTER_WITHDREW})
 TO_REQUESTER = {  # notice kind -> the view of it the requester gets
     NoticeKind.RECEIPT: "receipt",
     NoticeKind.REQUESTER_UPDATE: "requester_update",
     NoticeKind.RESOLVE_PROMPT: "resolve_prompt",
     NoticeKind.REQUESTER_REMINDER: "scheduler_alert",
+    NoticeKind.INCIDENT_NEWS: "incident_news",
 }
 RELAYS: dict[str, str] = {  # relay kind -> the message column that says it was relayed
     NoticeKind.RELAY_TO_AGENTS: "agent_side_id",
@@ -95,11 +97,13 @@ class Skip:
 
 @dataclass(frozen=True)
 class PostCard:
-    """Post the ticket card in the desk's agent channel; it becomes the card's place."""
+    """Post the ticket card in the desk's agent channel; it becomes the card's place
+    (the incident's, for an incident's card: `incident_id`)."""
 
     channel: str
     view: View
     locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
+    incident_id: int | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,7 @@ class Facts:
     file: MessageFile | None = None
     author: Person | None = None
     old_desk: Desk | None = None  # the desk a moved card left
+    incident: Incident | None = None  # an incident notice's incident
 
 
 def card_place(conversation: Conversation) -> Place | None:
@@ -269,9 +274,12 @@ def requester_chat(conversation: Conversation, requester: Person) -> RequesterCh
                          conversation.requester_thread)
 
 
+INCIDENT_CARD_KINDS = frozenset({NoticeKind.INCIDENT_CARD_POST, NoticeKind.INCIDENT_CARD_UPDATE,
+                                 NoticeKind.INCIDENT_THREAD})
 CONVERSATION_FREE = frozenset({NoticeKind.DESK_DIGEST, NoticeKind.DESK_NOT_READY,
                                NoticeKind.REQUESTER_PROMPT, NoticeKind.HOME_PUBLISH,
-                               NoticeKind.COMMAND_ANSWER})
+                               NoticeKind.COMMAND_ANSWER, NoticeKind.INCIDENT_PROPOSAL,
+                               *INCIDENT_CARD_KINDS})
 
 
 async def _conversation_of(uow: UnitOfWork, notice: Notice) -> Conversation:
@@ -330,8 +338,12 @@ async def read_facts(db: Database, notice: Notice) -> Facts:
             facts.relayed = message is not None and getattr(message, RELAYS[kind]) is not None
         elif kind == NoticeKind.CARD_MOVED:
             facts.old_desk = await get(Desk, int(payload.get("from_desk_id") or 0))
-        elif kind == NoticeKind.DESK_DIGEST:
+        elif kind in (NoticeKind.DESK_DIGEST, NoticeKind.INCIDENT_PROPOSAL):
             facts.desk = await get(Desk, int(payload.get("desk_id") or 0))
+        elif kind in INCIDENT_CARD_KINDS:
+            facts.incident = await get(Incident, int(payload.get("incident_id") or 0))
+            if facts.incident is not None:
+                facts.desk = await get(Desk, facts.incident.desk_id)
         elif kind == NoticeKind.REQUESTER_PROMPT:
             facts.pending = await get(PendingRequest, int(payload["pending_id"]))
             if facts.pending is not None:
@@ -450,8 +462,9 @@ def _to_agent(notice: Notice, facts: Facts) -> list[Step]:
     if facts.person is None:
         raise Undeliverable("the agent to tell no longer exists")
     by = notice.payload.get("by_id")
-    view = View("agent_notification", ("assigned" if assigned else "new_request",
-                                       int(by) if by else None))
+    what = ("autoassigned" if notice.payload.get("auto") else "assigned") if assigned \
+        else "new_request"
+    view = View("agent_notification", (what, int(by) if by else None))
     return [Tell(facts.person.external_id, view, True, card_place(conversation),
                  locale=person_locale(facts.person))]
 
@@ -527,6 +540,54 @@ def _file_failed(notice: Notice, facts: Facts) -> list[Step]:
                        card=card_place(conversation), locale=locale)]
 
 
+def _incident(facts: Facts) -> tuple[Incident, Desk]:
+    if facts.incident is None or facts.desk is None:
+        raise Undeliverable("the incident no longer exists")
+    return facts.incident, facts.desk
+
+
+def incident_place(incident: Incident) -> Place | None:
+    """Where the incident's card is, or None when it is not posted."""
+    if incident.agent_channel and incident.agent_thread:
+        return Place(incident.agent_channel, incident.agent_thread)
+    return None
+
+
+def _incident_card(notice: Notice, facts: Facts) -> list[Step]:
+    """An incident's card: posted once in its desk's agent channel, then re-rendered."""
+    incident, desk = _incident(facts)
+    view = View("incident_card", (incident.id,))
+    place = incident_place(incident)
+    if notice.kind == NoticeKind.INCIDENT_CARD_UPDATE:
+        if place is None:
+            return [Skip("the incident's card is not posted")]
+        return [Update(place, view, locale=desk_locale(desk))]
+    if place is not None and place.channel == desk.agent_channel:
+        return [Update(place, view, locale=desk_locale(desk))]  # posted before: update
+    if not desk.agent_channel:
+        raise Undeliverable(f"the {desk.name} desk has no agent channel")
+    return [PostCard(desk.agent_channel, view, locale=desk_locale(desk),
+                     incident_id=incident.id)]
+
+
+def _incident_thread(notice: Notice, facts: Facts) -> list[Step]:
+    """An incident's update (or resolution) in its card's thread."""
+    incident, desk = _incident(facts)
+    place = incident_place(incident)
+    if place is None:
+        raise Undeliverable(NO_THREAD)
+    return [PostInThread(place, View("incident_thread", (incident.id, dict(notice.payload))),
+                         locale=desk_locale(desk))]
+
+
+def _incident_proposal(notice: Notice, facts: Facts) -> list[Step]:
+    if facts.desk is None or not facts.desk.agent_channel:
+        raise Undeliverable("the desk or its agent channel no longer exists")
+    return [PostInChannel(facts.desk.agent_channel,
+                          View("incident_proposal", (dict(notice.payload),)),
+                          locale=desk_locale(facts.desk))]
+
+
 def _home(notice: Notice, facts: Facts) -> list[Step]:
     return [PublishHome(locale=person_locale(facts.person))]
 
@@ -555,6 +616,10 @@ PLANNED = {
     NoticeKind.FILE_FAILED: _file_failed,
     NoticeKind.HOME_PUBLISH: _home,
     NoticeKind.COMMAND_ANSWER: _command_answer,
+    NoticeKind.INCIDENT_CARD_POST: _incident_card,
+    NoticeKind.INCIDENT_CARD_UPDATE: _incident_card,
+    NoticeKind.INCIDENT_THREAD: _incident_thread,
+    NoticeKind.INCIDENT_PROPOSAL: _incident_proposal,
 }
 
 

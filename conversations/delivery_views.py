@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from conversations import view_queries
+from conversations import incident_views, view_queries
 from conversations.delivery_plan import View
 from conversations.outbox_worker import Notice, Undeliverable
 from storage.database import Database
@@ -49,6 +49,10 @@ VIEWS: dict[str, tuple[Callable[..., Awaitable[Any]], bool]] = {
     "digest": (view_queries.digest, False),
     "desk_not_ready": (view_queries.desk_not_ready, False),
     "requester_prompt": (view_queries.requester_prompt, False),
+    "incident_card": (incident_views.incident_card, False),
+    "incident_thread": (incident_views.incident_thread, False),
+    "incident_news": (incident_views.incident_news, True),
+    "incident_proposal": (incident_views.incident_proposal, False),
 }
 
 
@@ -68,10 +72,15 @@ async def build_view(db: Database, conversation_id: int | None, view: View) -> A
         if view.name == "requester_prompt":
             pending_id, question = view.args
             pending = await uow.session.get(PendingRequest, int(pending_id))
+            if pending is not None and str(question).startswith("incident:"):
+                offer = await incident_views.incident_offer(uow, pending, str(question))
+                if offer is not None:
+                    return offer
+                question = "desk"  # the incident is over: which desk, then
             return await builder(uow, pending, question) if pending is not None else None
         built = await builder(uow, *view.args)
     if view.name == "digest":
         return built[1]
     if built is None:
-        raise Undeliverable("the desk no longer exists")
+        raise Undeliverable("the desk or incident no longer exists")
     return built

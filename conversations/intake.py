@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from conversations.lifecycle import ACTIVE
+from desks import audience
 from desks.errors import DeskNotReady, NotPermitted, UnknownDesk, WrongState
 from desks.notices import NoticeKind
 from storage.database import UnitOfWork, rows_matched
@@ -52,24 +53,27 @@ def keyword_matches(desk: Desk, text: str) -> str | None:
     return None
 
 
-async def open_desks(uow: UnitOfWork, workspace_id: int) -> list[Desk]:
+async def open_desks(uow: UnitOfWork, workspace_id: int,
+                     viewer: audience.Viewer | None = None) -> list[Desk]:
     """The workspace's desks that take requests, by name: not archived, and ready (an
-    agent channel and at least one agent; see `desks.service.missing_for_ready`)."""
+    agent channel and at least one agent; see `desks.service.missing_for_ready`); with
+    `viewer`, only those they may see (`desks.audience`)."""
     staffed = select(DeskMember.desk_id).where(DeskMember.desk_id == Desk.id).exists()
     rows = await uow.session.scalars(
         select(Desk).where(Desk.workspace_id == workspace_id, Desk.archived_at.is_(None),
                            Desk.agent_channel.is_not(None), Desk.agent_channel != "", staffed)
         .order_by(Desk.name, Desk.id))
-    return list(rows)
+    return audience.visible(rows, viewer)
 
 
-async def route(uow: UnitOfWork, workspace_id: int, text: str) -> Routing:
+async def route(uow: UnitOfWork, workspace_id: int, text: str,
+                viewer: audience.Viewer | None = None) -> Routing:
     """Pick the desk for `text`: the only desk, or the one whose keywords match.
 
     Several matching desks, or none, leave the choice to the employee. A workspace
     without desks gets a refusal that says how to create one.
     """
-    desks = await open_desks(uow, workspace_id)
+    desks = await open_desks(uow, workspace_id, viewer)
     if not desks:
         any_desk = (await uow.session.execute(select(Desk.id).where(
             Desk.workspace_id == workspace_id, Desk.archived_at.is_(None)).limit(1))).first()
@@ -120,12 +124,13 @@ def collect(pending: PendingRequest, text: str, *, limit: int) -> bool:
 
 
 def ask_requester(uow: UnitOfWork, pending: PendingRequest, question: str) -> None:
-    """Queue the question about `pending`: `desk` (the desk picker) or `add_or_new`.
+    """Queue the question about `pending`: `desk` (the desk picker), `add_or_new`, or
+    `incident:<id>` (the known-incident offer).
 
     It goes through the outbox like every other message, so it is not lost when the
     platform is briefly unreachable; the sender renders it from the pending row.
     """
-    if question not in ("desk", "add_or_new"):
+    if question not in ("desk", "add_or_new") and not question.startswith("incident:"):
         raise ValueError(f"unknown question {question!r}")
     write_notice(uow, workspace_id=pending.workspace_id, kind=NoticeKind.REQUESTER_PROMPT,
                  person_id=pending.person_id,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations import commands, intake
+from conversations import commands, incident_watch, intake
 from conversations.files import SharedFile
 from conversations.files import hold as hold_files
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
+from desks import audience
 from desks.permissions import Actor, desk_role
 from desks.wording import Words
 from storage.database import UnitOfWork
@@ -51,8 +52,15 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
         await hold_files(uow, pending, files)
         intake.ask_requester(uow, pending, "add_or_new")
         return
-    routing = await intake.route(uow, person.workspace_id, text)
+    routing = await intake.route(uow, person.workspace_id, text,
+                                 await audience.viewer_for(uow, person))
     if routing.desk is not None:
+        known = await incident_watch.known_incident(uow, routing.desk, text)
+        if known is not None:  # "This may be the known incident…": held for the answer
+            pending = await intake.hold(uow, person, text, via=via, **where)
+            await hold_files(uow, pending, files)
+            intake.ask_requester(uow, pending, f"incident:{known.id}")
+            return
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,
                                          requester_thread=thread_ts or ts,

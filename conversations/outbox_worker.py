@@ -95,15 +95,19 @@ class Delivery:
     `conversation_links` sets columns of the notice's conversation (only
     requester_channel, requester_thread, agent_channel, agent_thread);
     `message_links` maps a message id of that conversation to
-    {requester_side_id | agent_side_id: platform id}.
+    {requester_side_id | agent_side_id: platform id}; `incident_links` maps an
+    incident id to {agent_channel, agent_thread: where its card is}.
     """
 
     conversation_links: dict[str, str] = field(default_factory=dict)
     message_links: dict[int, dict[str, str]] = field(default_factory=dict)
+    incident_links: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Fail in the sender's own test, not later in a transaction after the platform call.
         bad = set(self.conversation_links) - outbox.CONVERSATION_LINK_COLUMNS
+        for links in self.incident_links.values():
+            bad |= set(links) - outbox.INCIDENT_LINK_COLUMNS
         for links in self.message_links.values():
             bad |= set(links) - outbox.MESSAGE_LINK_COLUMNS
         if bad:
@@ -422,7 +426,7 @@ class OutboxWorker:
                 owned = await outbox.mark_delivered(
                     uow, self.owner, row.id, conversation_id=row.conversation_id,
                     conversation_links=links.conversation_links,
-                    message_links=links.message_links)
+                    message_links=links.message_links, incident_links=links.incident_links)
                 await uow.commit()
         except ValueError as exc:
             # Bad links must not make a delivered notice look undelivered (a second send).
@@ -540,7 +544,7 @@ def _superseded(run: list[outbox.LeasedRow]) -> set[int]:
             return (row.kind, "conversation", row.conversation_id)
         if row.person_id is not None:
             return (row.kind, "person", row.person_id)
-        return None
+        return (row.kind, row.ordering_key, 0)  # an incident's card: its own key
 
     last: dict[tuple[str, str, int], int] = {}
     for row in run:

@@ -47,21 +47,23 @@ def desk_policy(desk: Desk) -> DeskPolicy:
     Cached by the settings' text: each sweep run reads the policy of every desk with
     something due, and parsing one (hours, durations, targets) takes a while.
     """
-    return settings_policy(desk.id, desk.settings)
+    return settings_policy(desk.id, desk.settings, desk.language)
 
 
-def settings_policy(desk_id: int, settings: dict[str, Any] | None) -> DeskPolicy:
-    """`desk_policy` of the desk `desk_id` whose settings are `settings`."""
+def settings_policy(desk_id: int, settings: dict[str, Any] | None,
+                    language: str | None = None) -> DeskPolicy:
+    """`desk_policy` of the desk `desk_id` whose settings are `settings` (`language`:
+    the desk's, which names its default ticket categories)."""
     try:
-        return _policy(json.dumps(settings or {}, sort_keys=True, default=str))
+        return _policy(json.dumps(settings or {}, sort_keys=True, default=str), language)
     except (InvalidInput, ValueError, KeyError, TypeError):
         log.warning("desk %s has malformed policy settings; using defaults", desk_id)
         return DeskPolicy()
 
 
 @lru_cache(maxsize=1024)
-def _policy(settings: str) -> DeskPolicy:
-    return policy_of(json.loads(settings))
+def _policy(settings: str, language: str | None) -> DeskPolicy:
+    return policy_of(json.loads(settings), language)
 
 
 async def _desk_of(uow: UnitOfWork, conversation: Conversation) -> Desk:

@@ -108,6 +108,11 @@ class TicketCard:
     escalated_by: PersonRef | None = None
     escalation_note: str | None = None
     can_escalate: bool = False
+    withdrawn: bool = False  # closed because the requester withdrew it
+    # Major incidents: the one it is linked to (its number), and the desk's open ones
+    # (number, title) the *Link to incident* select offers.
+    incident: int | None = None
+    open_incidents: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class RelayToAgents:
 
 @dataclass(frozen=True)
 class AgentNotification:
-    """A DM to an agent: `what` is new_request | assigned.
+    """A DM to an agent: `what` is new_request | assigned | autoassigned (by the desk's rule).
 
     `link` is where the card lives (a permalink), when known.
     """
@@ -177,6 +182,8 @@ class Digest:
     breached: int
     due_today: int
     pinned: int
+    # Open tickets by category, most first: (category, count); "" for none.
+    tickets: tuple[tuple[str, int], ...] = ()
 
 
 # ---------------------------------------------------------------- requester side
@@ -568,7 +575,56 @@ class ReportPage:
     language: str = "en"
 
 
+@dataclass(frozen=True)
+class IncidentCard:
+    """A major incident's card in its desk's agent channel: title, status, how many
+    requests are linked (and which), the latest update or the resolution note."""
+
+    number: int  # shown INC-3
+    title: str
+    status: str  # open | resolved
+    desk: str
+    count: int
+    refs: tuple[int, ...]  # the linked refs, first ones (the count says how many)
+    opened_by: PersonRef | None = None
+    latest_update: str | None = None
+    resolution_note: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentNews:
+    """An incident's update (or its resolution) told to one linked request's requester;
+    or, posted in the incident card's thread (`ref` None), to the agents."""
+
+    number: int
+    title: str
+    text: str
+    resolved: bool = False
+    ref: int | None = None
+    author: PersonRef | None = None
+
+
+@dataclass(frozen=True)
+class IncidentProposal:
+    """"Possible major incident: #1012, #1013, #1015 — [Declare incident]"."""
+
+    desk_id: int
+    desk: str
+    refs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IncidentOffer:
+    """"This may be the known incident: Email is down — [It's this] [Something else]"
+    for a pending request."""
+
+    pending_id: int
+    number: int
+    title: str
+
+
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
-        | Digest | History)
+        | Digest | History | IncidentCard | IncidentNews | IncidentProposal
+        | IncidentOffer)

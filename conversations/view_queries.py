@@ -15,7 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from conversations import commands, due_dates, intake, queues, sla, tiers
+from conversations import (
+    commands,
+    due_dates,
+    incident_views,
+    intake,
+    queues,
+    sla,
+    tiers,
+    withdrawal,
+)
 from conversations.commands import DEFAULT_REOPEN_WINDOW
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
@@ -48,6 +57,7 @@ from conversations.view_models import (
     TicketCard,
     clip,
 )
+from desks import audience, autoassign
 from desks import service as desks
 from desks.errors import InvalidInput
 from desks.permissions import Actor, Role, served_desk_ids
@@ -147,7 +157,9 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         categories=tuple(c.name for c in policy.categories), matrix=policy.matrix.on,
         impact=conversation.impact, urgency=conversation.urgency,
         due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
-        **await _tiers(uow, conversation, desk))
+        withdrawn=await withdrawal.was_withdrawn(uow, conversation),
+        **await _tiers(uow, conversation, desk),
+        **await incident_views.ticket_card_incidents(uow, conversation))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:
@@ -241,7 +253,8 @@ async def agent_notification(uow: UnitOfWork, conversation: Conversation, what: 
 SCHEDULER_ALERTS = {"sla.warning": "sla_warning", "sla.breach": "sla_breach",
                     "stall.unassigned": "unassigned", "stall.agent_silent": "agent_silent",
                     "requester.reminder": "requester_reminder",
-                    "due.warning": "due_warning", "due.passed": "due_passed"}
+                    "due.warning": "due_warning", "due.passed": "due_passed",
+                    "requester.withdrew": "withdrawn"}
 
 
 async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str,
@@ -268,10 +281,21 @@ async def scheduler_alert(uow: UnitOfWork, conversation: Conversation, kind: str
 
 
 async def digest(uow: UnitOfWork, payload: Mapping[str, Any]) -> tuple[Desk | None, Digest]:
-    """The daily digest of desk.digest's payload, and the desk (for its channel)."""
+    """The daily digest of desk.digest's payload, and the desk (for its channel); the
+    open tickets by category as they are at delivery."""
     desk = await _desk(uow, payload.get("desk_id"))
     counts = payload.get("counts") or {}
+    tickets: tuple[tuple[str, int], ...] = ()
+    if desk is not None:
+        rows = await uow.session.execute(
+            select(Conversation.category, func.count()).where(
+                Conversation.desk_id == desk.id, Conversation.kind == "ticket",
+                Conversation.status.in_(list(ACTIVE)))
+            .group_by(Conversation.category))
+        tickets = tuple(sorted(((category or "", int(n)) for category, n in rows),
+                               key=lambda pair: (-pair[1], pair[0])))
     return desk, Digest(desk=desk.name if desk else UNKNOWN, day=str(payload.get("day") or ""),
+                        tickets=tickets,
                         **{k: int(counts.get(k) or 0)
                            for k in ("open", "unassigned", "breached", "due_today", "pinned")})
 
@@ -438,7 +462,8 @@ async def employee_home(uow: UnitOfWork, person: Person) -> EmployeeHome:
     """An employee's home tab: their own requests, newest first, and the desks that take
     requests (not those still being set up)."""
     items = await queues.my_requests(uow, person)
-    open_desks = await intake.open_desks(uow, person.workspace_id)
+    open_desks = await intake.open_desks(uow, person.workspace_id,
+                                         await audience.viewer_for(uow, person))
     return EmployeeHome(name=person.display_name,
                         requests=tuple(request_row(i) for i in items),
                         desks=tuple(desk_option(d) for d in open_desks))
@@ -468,6 +493,10 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     members = await desks.members(uow, desk)
     settings = dict(desk.settings or {})
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
+    rule = autoassign.rule_of(settings)
+    seen = audience.audience_of(settings)
+    for key in (*autoassign.KEYS, audience.KEY):
+        settings.pop(key, None)
     # First what keeps it from taking requests (nothing, once it is ready).
     said: list[tuple[Any, Any]] = [
         (Words("config_line.not_ready"), missing)
@@ -475,7 +504,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     said.append((Words("config_line.reopen_window"),
                  Words("config_value.reopen_window", count=window)))
     try:
-        policy = policy_of(settings)
+        policy = policy_of(settings, desk.language)
     except InvalidInput as error:  # hand-edited settings: show them, and what is wrong
         said.append((Words("config_line.service_policy"),
                      Words("config_value.unreadable", problem=error.words or error.message)))
@@ -485,6 +514,10 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         desk_names = {d.slug: d.name for d in await desks.list_desks(
             uow, desk.workspace_id, include_archived=True)} if policy.escalate_to else {}
         said += summary_words(policy, names, desk_names)
+        said.append((Words("autoassign.line"), autoassign.rule_words(rule)))
+        said.append((Words("audience.line"), ", ".join(
+            [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
+            if seen else Words("audience.everyone")))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
@@ -530,7 +563,9 @@ async def requester_prompt(uow: UnitOfWork, pending: PendingRequest,
         if open_requests:
             return AddOrNew(pending_id=pending.id, text=pending.text,
                             open_requests=tuple(open_requests[:5]))
-    desks = await intake.open_desks(uow, pending.workspace_id)
+    person = await uow.session.get(Person, pending.person_id)
+    desks = await intake.open_desks(uow, pending.workspace_id,
+                                    await audience.viewer_for(uow, person) if person else None)
     return DeskPicker(pending_id=pending.id, text=pending.text,
                       desks=tuple(DeskOption(d.slug, d.name, d.description) for d in desks))
 

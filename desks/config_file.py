@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from desks import service
+from desks import autoassign, service
 from desks.errors import DeskbotError, InvalidInput
 from desks.languages import LANGUAGES
 from desks.people import ensure_person, ensure_workspace
@@ -119,10 +119,11 @@ class ImportResult:
 # ---------------------------------------------------------------- export
 
 
-def _plain_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+def _plain_settings(settings: Mapping[str, Any] | None,
+                    language: str | None = None) -> dict[str, Any]:
     """The settings written out: every policy key in its stored form, then the others."""
-    settings = dict(settings or {})
-    stored = settings_with(settings, policy_of(settings))
+    settings = {k: v for k, v in (settings or {}).items() if k != autoassign.CURSOR}
+    stored = settings_with(settings, policy_of(settings, language))
     ordered = {key: stored[key] for key in POLICY_KEYS if key in stored}
     ordered.update({key: stored[key] for key in sorted(stored) if key not in POLICY_KEYS})
     return ordered
@@ -145,7 +146,7 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
             "agents": sorted(p.external_id for p, role in members if role == Role.AGENT),
             "archived": desk.archived_at is not None,
             "language": desk.language or "en",
-            "settings": _plain_settings(desk.settings),
+            "settings": _plain_settings(desk.settings, desk.language),
         })
     about = {"platform": workspace.platform, "external_id": workspace.external_id}
     if workspace.name:
@@ -583,13 +584,16 @@ async def _apply_members(uow: UnitOfWork, actor: Actor, workspace: Workspace, de
 
 def _apply_settings(uow: UnitOfWork, actor: Actor, desk: Desk,
                     settings: Mapping[str, Any]) -> bool:
-    others = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
-    old_others = {k: v for k, v in (desk.settings or {}).items() if k not in POLICY_KEYS}
+    # Round-robin's place in the turn is the desk's own, never the file's: kept as it is.
+    kept = (*POLICY_KEYS, autoassign.CURSOR)
+    others = {k: v for k, v in settings.items() if k not in kept}
+    old_others = {k: v for k, v in (desk.settings or {}).items() if k not in kept}
     changed = False
     if others != old_others:
         desk.settings = {**others, **{k: v for k, v in (desk.settings or {}).items()
-                                      if k in POLICY_KEYS}}
+                                      if k in kept}}
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                      kind="desk.settings_changed", old=old_others, new=others)
         changed = True
-    return bool(service.write_policy(uow, actor, desk, policy_of(settings))) or changed
+    return bool(service.write_policy(uow, actor, desk, policy_of(settings, desk.language))) \
+        or changed

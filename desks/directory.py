@@ -91,6 +91,12 @@ class StaticDirectory:
         return ChannelFacts(channel_id, name=known.name, is_private=known.is_private,
                             caller_is_member=known.members is None or user_id in known.members)
 
+    async def channel_members(self, workspace_external_id: str,
+                              channel_id: str) -> frozenset[str] | None:
+        """The members of a known channel that lists them (None: it cannot tell)."""
+        known = self._channels.get(channel_id)
+        return known.members if known is not None else None
+
     def add(self, profile: Profile) -> None:
         """Add or replace one profile."""
         self._profiles[profile.external_id] = profile

@@ -44,15 +44,29 @@ class NoticeKind(StrEnum):
     # a DM to person_id and `ALSO` (its leads, the workspace's admins, who changed it);
     # payload {"desk_id", "refs": [...], "missing": [...]}.
     DESK_NOT_READY = "desk.not_ready"
+    # Major incidents (conversations/incidents.py): no conversation; payload
+    # {"incident_id"}, ordered per incident. The card in the desk's agent channel (its
+    # place is stored on the incident), its re-render (coalesced), and an update posted
+    # in its thread (payload {"incident_id", "text"}).
+    INCIDENT_CARD_POST = "incident.card_post"
+    INCIDENT_CARD_UPDATE = "incident.card_update"
+    INCIDENT_THREAD = "incident.thread"
+    # "Possible major incident: #1012, #1013, #1015 [Declare incident]" in the desk's
+    # agent channel; payload {"desk_id", "refs": [...]}.
+    INCIDENT_PROPOSAL = "incident.proposal"
     # Requester side
     RECEIPT = "requester.receipt"  # ref, desk, expected first response
     RELAY_TO_REQUESTER = "relay.to_requester"  # agent message -> requester; payload message_id
     REQUESTER_UPDATE = "requester.update"  # picked up / status / transfer; payload {"what": ...}
     RESOLVE_PROMPT = "requester.resolve_prompt"  # "Did this solve it?" + rating
     REQUESTER_REMINDER = "requester.reminder"  # waiting on them: "please reply"
+    REQUESTER_WITHDREW = "requester.withdrew"  # the card's thread: the requester withdrew it
     # A question about a pending request (desk picker, "add to #ref or new?");
     # person_id = the requester, payload {"pending_id", "question": "desk" | "add_or_new"}.
     REQUESTER_PROMPT = "requester.prompt"
+    # An incident's update (or its resolution) to one linked request's requester;
+    # payload {"incident_id", "text", "resolved": bool}.
+    INCIDENT_NEWS = "incident.news"
     # Files (conversations/files.py): payload {"file_id", "message_id"}. The sender
     # fetches the file and puts it in the card's thread / the requester's chat.
     FILE_TO_AGENTS = "file.to_agents"
@@ -72,7 +86,8 @@ class NoticeKind(StrEnum):
 
 # Card updates render the conversation's current state, so several in a row are one;
 # so do a person's home tab publishes (the last says what the tab shows).
-COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE, NoticeKind.HOME_PUBLISH})
+COALESCED_KINDS = frozenset({NoticeKind.CARD_UPDATE, NoticeKind.HOME_PUBLISH,
+                             NoticeKind.INCIDENT_CARD_UPDATE})
 
 # A payload key: `{"card": true}` asks the outbox worker to update the conversation's card
 # before it delivers the notice. A sweep that flags a thousand conversations a minute

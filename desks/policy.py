@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from desks import audience, autoassign
 from desks.errors import InvalidInput
 from desks.ticket_policy import (
     DEFAULT_CATEGORIES,
@@ -160,8 +161,9 @@ def warning_percent(value: Any) -> int:
     return int(text)
 
 
-def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
-    """The policy stored in a desk's `settings` (defaults for what is not set)."""
+def policy_of(settings: Mapping[str, Any] | None, language: str | None = None) -> DeskPolicy:
+    """The policy stored in a desk's `settings` (defaults for what is not set); the
+    default ticket categories are named in the desk's `language`."""
     settings = settings or {}
     sla = settings.get("sla") or {}
     stall = dict(DEFAULT_STALL)
@@ -178,7 +180,7 @@ def policy_of(settings: Mapping[str, Any] | None) -> DeskPolicy:
         if settings.get("auto_close_after") else DEFAULT_AUTO_CLOSE,
         oncall=tuple(settings.get("oncall") or ()),
         escalate_to=escalation_slug(settings.get("escalate_to")),
-        categories=categories_of(settings.get("categories"), _targets),
+        categories=categories_of(settings.get("categories"), _targets, language),
         matrix=matrix_of(settings.get("matrix")),
     )
 
@@ -322,7 +324,12 @@ def escalation_text(policy: DeskPolicy, desk_names: Mapping[str, str] | None = N
 # ---------------------------------------------------------------- checking a stored form
 
 Problem = tuple[tuple[str | int, ...], str]  # where in the settings (keys, list indexes), what
-OTHER_KEYS = ("reopen_window_days",)  # settings that are no policy, kept as they are
+# Settings that are no policy, kept as they are (`desks.autoassign`, `desks.audience`).
+# `incident_burst`: how many similar requests within how many minutes make deskbot
+# propose a major incident (conversations/incident_rules.py; default {count: 3, minutes: 10}).
+OTHER_KEYS = ("reopen_window_days", *autoassign.KEYS, audience.KEY, "incident_burst")
+# The keys a person writes (round-robin's place in the turn is deskbot's own).
+WRITTEN_KEYS = tuple(k for k in POLICY_KEYS + OTHER_KEYS if k != autoassign.CURSOR)
 MAX_REOPEN_DAYS = 365
 
 
@@ -374,7 +381,7 @@ def settings_problems(settings: Any) -> list[Problem]:
     if settings is None:
         return problems
     if not isinstance(settings, Mapping):
-        return [((), "The settings are a mapping of " + ", ".join(POLICY_KEYS + OTHER_KEYS)
+        return [((), "The settings are a mapping of " + ", ".join(WRITTEN_KEYS)
                  + ".")]
     for key, value in settings.items():
         path: tuple[str | int, ...] = (key,)
@@ -424,13 +431,27 @@ def settings_problems(settings: Any) -> list[Problem]:
             _check(problems, path, lambda v: categories_of(v, _targets), value)
         elif key == "matrix":
             _check(problems, path, matrix_of, value)
+        elif key == audience.KEY:
+            _check(problems, path, audience.check_audience, value)
+        elif key == autoassign.KEY:
+            _check(problems, path, autoassign.check_rule, value)
+        elif key == autoassign.CURSOR:
+            _check(problems, path, autoassign.check_cursor, value)
         elif key == "reopen_window_days":
             if isinstance(value, bool) or not isinstance(value, int) or not (
                     1 <= value <= MAX_REOPEN_DAYS):
                 problems.append((path, f"reopen_window_days is a whole number of days from "
                                        f"1 to {MAX_REOPEN_DAYS}."))
+        elif key == "incident_burst":
+            burst = value if isinstance(value, Mapping) else None
+            numbers = [burst.get(k) for k in ("count", "minutes")] if burst else []
+            if burst is None or set(burst) - {"count", "minutes"} or not all(
+                    number is None or (isinstance(number, int) and not isinstance(number, bool)
+                                       and 1 <= number <= 1440) for number in numbers):
+                problems.append((path, "incident_burst is `{count: 3, minutes: 10}`: whole "
+                                       "numbers (count 2 or more; 1 turns it off)."))
         else:
             problems.append((path, f"not a desk setting; they are "
-                                   f"{', '.join(POLICY_KEYS + OTHER_KEYS)}."))
+                                   f"{', '.join(WRITTEN_KEYS)}."))
     return problems
 

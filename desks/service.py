@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from desks import audience, autoassign
 from desks.channels import Binding, Use, cannot_see
 from desks.errors import (
     DeskArchived,
@@ -155,7 +156,7 @@ async def rename_desk(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, new_nam
                  kind="desk.renamed", old=old, new=new_name)
     if new_slug != old_slug:  # desks escalating here name it by slug: they follow
         for lower in await list_desks(uow, desk.workspace_id, include_archived=True):
-            policy = policy_of(lower.settings)
+            policy = policy_of(lower.settings, lower.language)
             if policy.escalate_to == old_slug:
                 write_policy(uow, actor, lower, replace(policy, escalate_to=new_slug))
     return desk
@@ -365,7 +366,7 @@ async def remove_members(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                      kind=f"desk.{role.value}_removed", person_id=person.id)
     gone = {p.external_id for p in result.changed} if role == Role.AGENT else set()
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     if gone & set(policy.oncall):  # no longer on the desk, so no longer on call for it
         write_policy(uow, actor, desk, replace(
             policy, oncall=tuple(i for i in policy.oncall if i not in gone)))
@@ -499,10 +500,11 @@ class PolicyChange:
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def policy_diff(old: Mapping[str, Any] | None,
-                new: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The policy keys whose stored form differs, each as {"old": …, "new": …}."""
-    before = settings_with(old, policy_of(old))  # written out, so defaults compare equal
+def policy_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any],
+                language: str | None = None) -> dict[str, dict[str, Any]]:
+    """The policy keys whose stored form differs, each as {"old": …, "new": …}
+    (`language`: the desk's, which names its default categories)."""
+    before = settings_with(old, policy_of(old, language))  # written out, so defaults compare equal
     return {key: {"old": before.get(key), "new": new.get(key)} for key in POLICY_KEYS
             if before.get(key) != new.get(key)}
 
@@ -511,7 +513,7 @@ def write_policy(uow: UnitOfWork, actor: Actor, desk: Desk,
                  policy: DeskPolicy) -> dict[str, dict[str, Any]]:
     """Store `policy` in the desk's settings and record `desk.policy_changed` if it differs."""
     new = settings_with(desk.settings, policy)
-    changed = policy_diff(desk.settings, new)
+    changed = policy_diff(desk.settings, new, desk.language)
     if changed:
         desk.settings = new  # a new dict, so the JSON column is seen as changed
         record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
@@ -522,7 +524,7 @@ def write_policy(uow: UnitOfWork, actor: Actor, desk: Desk,
 async def _change_policy(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                          change: Callable[[DeskPolicy], DeskPolicy]) -> PolicyChange:
     desk = await _desk_for_change(uow, actor, desk_name)
-    policy = change(policy_of(desk.settings))
+    policy = change(policy_of(desk.settings, desk.language))
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
 
 
@@ -680,7 +682,7 @@ async def set_escalation(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
         check_escalation(desk, target,
                          await escalation_chain(uow, desk.workspace_id, target.slug))
         slug = target.slug
-    policy = replace(policy_of(desk.settings), escalate_to=slug)
+    policy = replace(policy_of(desk.settings, desk.language), escalate_to=slug)
     return PolicyChange(desk, policy, write_policy(uow, actor, desk, policy))
 
 
@@ -700,7 +702,7 @@ async def set_oncall(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str
                 raise NotAnAgent("policy.oncall_not_an_agent", person=person.display_name,
                                  desk=desk.name, command=code(f"/desk admin agents {desk.name} "
                                               f"add @{person.display_name}"))
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     if how == "add":
         oncall = (*policy.oncall, *(i for i in ids if i not in policy.oncall))
     else:
@@ -741,7 +743,7 @@ async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
     """Remove a ticket category; requests filed under it keep the name (and a ticket of
     it, from its next change on, the desk's targets)."""
     desk = await _desk_for_change(uow, actor, desk_name)
-    policy = policy_of(desk.settings)
+    policy = policy_of(desk.settings, desk.language)
     found = find_category(policy.categories, name)
     if found is None:
         raise InvalidInput("category.not_on_desk", name=name[:80], desk=desk.name,
@@ -753,7 +755,45 @@ async def remove_category(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
 
 async def set_matrix(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
                      on: bool) -> PolicyChange:
-    """Turn the impact × urgency matrix on or off (its table is kept either way)."""
+    """Turn the impact × urgency matrix on or off (its table is kept either way).
+
+    Open requests keep their priority until an agent sets their impact or urgency.
+    """
     return await _change_policy(uow, actor, desk_name,
                                 lambda policy: replace(policy,
                                                        matrix=replace(policy.matrix, on=on)))
+async def set_autoassign(uow: UnitOfWork, actor: Actor, desk_name: DeskRef,
+                         rule: str | None) -> Desk:
+    """Give the desk's new requests to its available agents by `rule` (round-robin,
+    least-loaded), or None: they wait to be claimed. Recorded as `desk.autoassign_changed`."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    rule = autoassign.check_rule(rule)
+    old = autoassign.rule_of(desk.settings)
+    if old != rule:
+        desk.settings = autoassign.settings_with_rule(desk.settings, rule)
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.autoassign_changed", old=old, new=rule)
+    return desk
+
+
+async def set_audience(uow: UnitOfWork, actor: Actor, desk_name: DeskRef, how: str,
+                       channels: Sequence[str] = (), people: Sequence[str] = ()) -> Desk:
+    """Change who sees the desk (`how`: add, remove, off); channels and people are
+    platform ids. Recorded as `desk.audience_changed`; off makes the desk public again."""
+    desk = await _desk_for_change(uow, actor, desk_name)
+    old = audience.audience_of(desk.settings)
+    if how == "off":
+        new = audience.Audience()
+    elif how == "add":
+        new = audience.check_audience({"channels": [*old.channels, *channels],
+                                       "people": [*old.people, *people]})
+    else:
+        new = audience.Audience(
+            channels=tuple(c for c in old.channels if c not in channels),
+            people=tuple(p for p in old.people if p not in people))
+    if new != old:
+        desk.settings = audience.settings_with_audience(desk.settings, new)
+        audience.forget_members()  # a new channel's members are asked at once
+        record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
+                     kind="desk.audience_changed", old=old.stored(), new=new.stored())
+    return desk

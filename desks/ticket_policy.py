@@ -14,7 +14,8 @@ into `DeskPolicy.categories` and `.matrix`). Stored form:
                           "low": {"high": 3, "medium": 2, "low": 1}}}}
 
 The table reads impact first, then urgency. A desk without `categories` has the three
-defaults (no targets of their own: a ticket of theirs keeps the desk's targets); a
+defaults, named in the desk's language (no targets of their own: a ticket of theirs
+keeps the desk's targets) until the categories are first changed or stored; a
 category's targets replace the desk's for the priorities they name.
 """
 
@@ -26,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from desks.errors import InvalidInput
-from desks.wording import code
+from desks.wording import catalogue_text, code
 
 LEVELS = ("high", "medium", "low")
 DEFAULT_LEVEL = "medium"
@@ -59,6 +60,16 @@ LIST_EXAMPLE = code("[{name: Incident}, {name: Service request}]")
 SLA_EXAMPLE = code("{first_response: {default: 30m}, resolution: {default: 1d}}")
 TABLE_EXAMPLE = code("{high: {high: 5, medium: 4, low: 3}}")
 DEFAULT_CATEGORIES = (Category("Incident"), Category("Service request"), Category("IMAC"))
+# The defaults' names are words of the desk's language (`category.default_*`).
+DEFAULT_KEYS = ("category.default_incident", "category.default_service_request",
+                "category.default_imac")
+
+
+def default_categories(language: str | None) -> tuple[Category, ...]:
+    """Incident, Service request and IMAC, named in `language` (a desk's)."""
+    if not language or language == "en":
+        return DEFAULT_CATEGORIES
+    return tuple(Category(catalogue_text(key, language)) for key in DEFAULT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -137,11 +148,12 @@ def stored_matrix(matrix: Matrix) -> dict[str, Any]:
             "table": {i: {u: matrix.table[i][u] for u in LEVELS} for i in LEVELS}}
 
 
-def categories_of(raw: Any, targets: Callable[[Any], dict[int, timedelta]]
-                  ) -> tuple[Category, ...]:
-    """The categories stored in `raw` (None: the defaults); `targets` reads an SLA mapping."""
+def categories_of(raw: Any, targets: Callable[[Any], dict[int, timedelta]],
+                  language: str | None = None) -> tuple[Category, ...]:
+    """The categories stored in `raw` (None: the defaults, in the desk's `language`);
+    `targets` reads an SLA mapping."""
     if raw is None:
-        return DEFAULT_CATEGORIES
+        return default_categories(language)
     if not isinstance(raw, list):
         raise InvalidInput("category.list_form", example=LIST_EXAMPLE)
     found: list[Category] = []

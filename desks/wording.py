@@ -52,6 +52,21 @@ def _english_catalogue() -> dict[str, str]:
     return entries
 
 
+@cache
+def _catalogue(language: str) -> dict[str, str]:
+    found = resources.files("cards").joinpath("locales", f"{language}.json")
+    if not found.is_file():
+        return _english_catalogue()
+    entries: dict[str, str] = json.loads(found.read_text(encoding="utf-8"))
+    return entries
+
+
+def catalogue_text(key: str, language: str) -> str:
+    """A catalogue entry of `language` (English when it has none) as it is: for seed data
+    that is stored in a language, like a desk's default ticket categories."""
+    return _catalogue(language).get(key) or _english_catalogue()[key]
+
+
 def known(key: str) -> bool:
     """Whether `key` (or its counted forms) is in the English catalogue."""
     entries = _english_catalogue()

@@ -213,6 +213,10 @@ class Conversation(Base):
     requester_thread: Mapped[str | None] = mapped_column(String(255))
     agent_channel: Mapped[str | None] = mapped_column(String(255))
     agent_thread: Mapped[str | None] = mapped_column(String(255))
+    # The major incident this request is linked to (conversations/incidents.py). No
+    # foreign key: SQLite adds one only by copying the whole table; incidents are
+    # never deleted.
+    incident_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
 
 # Room left on each page of `conversation` (PostgreSQL) for the new versions of its rows:
@@ -227,6 +231,34 @@ CONVERSATION_FILLFACTOR = 60
 event.listen(Conversation.__table__, "after_create", DDL(  # type: ignore[no-untyped-call]
     f"ALTER TABLE conversation SET (fillfactor = {CONVERSATION_FILLFACTOR})",
 ).execute_if(dialect="postgresql"))
+
+
+class Incident(Base):
+    """A major incident: one outage several requests are about (SPEC §1).
+
+    Numbered per workspace (`INC-3`); its card lives in the desk's agent channel
+    (`agent_channel`, `agent_thread`, set when it is delivered). Linked requests point
+    to it with `conversation.incident_id`.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),
+                      Index("ix_incident_desk_status", "desk_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The latest update posted on it (the card shows it).
+    latest_update: Mapped[str | None] = mapped_column(Text)
+    agent_channel: Mapped[str | None] = mapped_column(String(255))
+    agent_thread: Mapped[str | None] = mapped_column(String(255))
 
 
 class ConversationTimer(Base):

@@ -26,7 +26,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from storage.database import UnitOfWork, rows_matched
-from storage.models import Conversation, Message, OutboxNotice
+from storage.models import Conversation, Incident, Message, OutboxNotice
 
 # The only places a sender may tell us about; anything else would let a sender write
 # arbitrary columns.
@@ -34,6 +34,7 @@ CONVERSATION_LINK_COLUMNS = frozenset(
     {"requester_channel", "requester_thread", "agent_channel", "agent_thread"}
 )
 MESSAGE_LINK_COLUMNS = frozenset({"requester_side_id", "agent_side_id"})
+INCIDENT_LINK_COLUMNS = frozenset({"agent_channel", "agent_thread"})
 
 DELIVERED = "delivered"
 COALESCED = "coalesced"
@@ -161,7 +162,8 @@ async def lease_batch(uow: UnitOfWork, owner: str, *, lease: timedelta, max_keys
 async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
                          conversation_id: int | None,
                          conversation_links: Mapping[str, str] | None = None,
-                         message_links: Mapping[int, Mapping[str, str]] | None = None) -> bool:
+                         message_links: Mapping[int, Mapping[str, str]] | None = None,
+                         incident_links: Mapping[int, Mapping[str, str]] | None = None) -> bool:
     """Mark a leased row delivered and store the platform's links with it; caller commits.
 
     Returns False (and writes nothing) when `owner` no longer holds the row's lease.
@@ -177,6 +179,12 @@ async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
     if rows_matched(result) != 1:
         return False
     await store_links(uow, conversation_id, conversation_links or {}, message_links or {})
+    for incident_id, links in (incident_links or {}).items():
+        _check_columns(links, INCIDENT_LINK_COLUMNS)
+        if links:
+            await uow.session.execute(
+                update(Incident).where(Incident.id == incident_id)
+                .values(**links).execution_options(synchronize_session=False))
     return True
 
 
@@ -324,7 +332,8 @@ async def forget_finished_before(uow: UnitOfWork, moment: datetime, *,
 
 
 __all__ = [
-    "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "FAILED", "MESSAGE_LINK_COLUMNS",
+    "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "FAILED", "INCIDENT_LINK_COLUMNS",
+    "MESSAGE_LINK_COLUMNS",
     "LeasedRow", "forget_finished_before", "lease_batch", "mark_coalesced", "mark_delivered",
     "mark_failed", "pending_count", "release", "schedule_retry", "store_links",
 ]

@@ -1,5 +1,7 @@
-"""`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests;
-and אחזקה, a desk that speaks Hebrew, with Noa (נועה מזרחי, Slack in Hebrew) asking it.
+"""`deskbot playground --seed`: desks IT and HR, their agents, and three weeks of requests
+(among them a ticket of each IT category, one with a due date), and an email outage
+declared a major incident with the three requests it caused linked; and אחזקה, a desk
+that speaks Hebrew, with Noa (נועה מזרחי, Slack in Hebrew) asking it.
 
 Everything goes through deskbot's own paths: the desks are set up by Ada's `/desk admin`
 commands (`conversations.command_line.run_command`), the history by the core commands
@@ -31,7 +33,7 @@ from bot.playground.workspace import (
     as_slack_sends,
 )
 from bot.slack.typed_text import typed
-from conversations import commands
+from conversations import commands, due_dates, incidents, tickets
 from conversations.command_line import Caller, run_command
 from conversations.lifecycle import Status
 from desks.people import ensure_person
@@ -52,6 +54,9 @@ SETUP = (
     (IT_CHANNEL, f"admin hours IT {WINDOW}"),
     (IT_CHANNEL, "admin holidays IT IL"),
     (IT_CHANNEL, "admin sla IT first-response 15m"),
+    # Ticket categories: the defaults (Incident, Service request, IMAC); an outage is
+    # answered faster than the desk's 15 minutes.
+    (IT_CHANNEL, "admin categories IT add Incident sla first-response 10m resolution 4h"),
     (HR_CHANNEL, "admin create HR #hr-desk Payroll, leave, benefits"),
     (HR_CHANNEL, "admin agents HR add @lee"),
     (HR_CHANNEL, "admin routing HR keywords payroll,payslip,leave,salary,benefits"),
@@ -91,7 +96,8 @@ HISTORY = (
     Story(18, ELI, "HR", "When is payroll this month?",
           (("reply", LEE, "On the 10th, as every month"), ("close", LEE))),
     Story(15, ELI, "IT", "The Wi-Fi in meeting room 2 keeps dropping",
-          (("claim", LEE), ("reply", LEE, "A new access point is in; better now?"),
+          (("claim", LEE), ("ticket", LEE, "Incident"),
+           ("reply", LEE, "A new access point is in; better now?"),
            ("status", LEE, "resolved"), ("solved",), ("rate", "4"))),
     Story(12, LEE, "IT", "VPN asks for my password twice",
           (("claim", DANA), ("reply", DANA, "Which VPN client version do you have?"),
@@ -99,9 +105,11 @@ HISTORY = (
     Story(9, DANA, "HR", "Where is the parental leave form?",
           (("claim", LEE), ("pin", LEE), ("priority", LEE, "4"))),
     Story(5, ADA, "IT", "A new hire needs an account by Sunday",
-          (("claim", LEE), ("priority", LEE, "5"),
+          (("claim", LEE), ("ticket", LEE, "Service request"), ("priority", LEE, "5"),
            ("reply", LEE, "Account is made; the laptop is on its way"))),
     Story(2, ADA, "IT", "The printer on the third floor jams on every page"),
+    Story(1.5, ELI, "IT", "Please move my desk phone to room 4.12 before Sunday",
+          (("claim", DANA), ("ticket", DANA, "IMAC"), ("due", DANA, "+4d"))),
     Story(1, LEE, "HR", "My payslip shows my old address"),
     Story(0.1, DANA, "IT", "המקלדת שלי לא עובדת אחרי שנשפך עליה קפה",
           (("claim", LEE), ("reply", LEE, "אני מביא לך מקלדת חדשה"))),
@@ -119,6 +127,16 @@ HEBREW_HISTORY = (
            ("status", DANA, "waiting"))),
     Story(0.05, NOA, HEBREW_DESK, "הנורה במטבחון בקומה 2 מהבהבת כל הזמן"),
 )
+
+# An outage three people report within minutes: the burst rule proposes a major incident
+# in #it-desk; Dana declares it, links the three and tells them what is being done.
+OUTAGE = (
+    Story(0.030, ELI, "IT", "Outlook cannot connect to the mail server"),
+    Story(0.028, LEE, "IT", "Outlook says it cannot connect to the mail server"),
+    Story(0.026, ADA, "IT", "Outlook can't connect to the mail server since this morning"),
+)
+OUTAGE_INCIDENT = "Email is down"
+OUTAGE_UPDATE = "The mail servers are being restarted; mail should flow again within the hour."
 
 
 class SeedRefused(RuntimeError):
@@ -164,6 +182,11 @@ async def seed(served: Any) -> str:
                 moment = moment.replace(hour=7, minute=30, second=0, microsecond=0)
             clock.set(min(moment, now))
             await _tell(history, clock, playground, story)
+        outage = []
+        for story in OUTAGE:
+            clock.set(now - timedelta(days=story.days_ago))
+            outage.append(await _tell(history, clock, playground, story))
+        await _declare_outage(history, clock, outage)
     finally:
         await history.dispose()
     # Agents start available: new requests reach them, and they can be auto-assigned.
@@ -179,8 +202,10 @@ async def seed(served: Any) -> str:
     return (f"seeded desks IT and HR (agents Dana and Lee, available, lead Dana; "
             f"Sun–Thu 08:00–18:00, "
             f"Fri 08:00–13:00 Asia/Jerusalem, Israeli holidays, first response 15m) and "
-            f"{len(HISTORY)} requests over three weeks; the desk {HEBREW_DESK} speaks Hebrew, "
-            f"and Noa (Slack in Hebrew) wrote {len(HEBREW_HISTORY)} more in Hebrew")
+            f"{len(HISTORY)} requests over three weeks (a ticket of each IT category among "
+            f"them); the desk {HEBREW_DESK} speaks Hebrew, "
+            f"and Noa (Slack in Hebrew) wrote {len(HEBREW_HISTORY)} more in Hebrew; "
+            f"{OUTAGE_INCIDENT!r} is an open major incident with {len(OUTAGE)} requests linked")
 
 
 async def _workspace(uow: Any) -> Any:
@@ -192,8 +217,9 @@ async def _workspace(uow: Any) -> Any:
         Workspace.platform == "slack", Workspace.external_id == TEAM_ID))).first()
 
 
-async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story) -> None:
-    """Open one request at the clock's time, then play its steps a few minutes apart."""
+async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story) -> int:
+    """Open one request at the clock's time, then play its steps a few minutes apart; its
+    ref."""
     dm = f"D{story.requester}"
     ts = f"{int(clock.now().timestamp())}.{int(story.days_ago * 1000) % 1_000_000:06d}"
     playground.state.add_person_message(dm, story.text, user=story.requester, ts=ts)
@@ -214,6 +240,25 @@ async def _tell(db: Database, clock: FrozenClock, playground: Any, story: Story)
             requester = await ensure_person(uow, workspace, story.requester)
             await _step(uow, workspace, requester, ref, step)
             await uow.commit()
+    return ref
+
+
+async def _declare_outage(db: Database, clock: FrozenClock, refs: list[int]) -> None:
+    """Dana declares the outage a major incident, links its requests, posts an update."""
+    clock.advance(minutes=4)
+    async with db.unit_of_work() as uow:
+        workspace = await _workspace(uow)
+        dana = Actor(await ensure_person(uow, workspace, DANA))
+        incident = await incidents.open_incident(uow, dana, OUTAGE_INCIDENT,
+                                                 await find_desk(uow, workspace.id, "IT"))
+        await incidents.link(uow, dana, incident.number, refs)
+        await uow.commit()
+    clock.advance(minutes=3)
+    async with db.unit_of_work() as uow:
+        workspace = await _workspace(uow)
+        dana = Actor(await ensure_person(uow, workspace, DANA))
+        await incidents.post_update(uow, dana, incident.number, OUTAGE_UPDATE)
+        await uow.commit()
 
 
 async def _step(uow: Any, workspace: Any, requester: Any, ref: int,
@@ -238,5 +283,9 @@ async def _step(uow: Any, workspace: Any, requester: Any, ref: int,
         await commands.set_priority(uow, agent, ref, step[2])
     elif what == "close":
         await commands.close(uow, agent, ref)
+    elif what == "ticket":
+        await tickets.convert(uow, agent, ref, step[2])
+    elif what == "due":
+        await due_dates.set_due(uow, agent, ref, step[2])
     else:
         raise ValueError(f"unknown seed step {what!r}")

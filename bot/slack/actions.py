@@ -31,6 +31,7 @@ from cards.i18n import say
 from conversations import button_ids, buttons, commands, intake
 from conversations.sla import desk_policy
 from conversations.view_models import LEVELS, AskModal, DeskOption, Settled
+from desks import audience
 from desks.errors import DeskbotError, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, person_locale
 from desks.people import find_person
@@ -52,9 +53,11 @@ CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bo
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
 ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
            **{("action", a): INTAKE for a in (button_ids.PICK_DESK, button_ids.ADD_TO,
-                                              button_ids.NEW_REQUEST)},
+                                              button_ids.NEW_REQUEST,
+                                              button_ids.KNOWN_INCIDENT,
+                                              button_ids.NOT_INCIDENT)},
            **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
-                                                 button_ids.RATE)},
+                                                 button_ids.RATE, button_ids.WITHDRAW)},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
            ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED}
 
@@ -236,7 +239,7 @@ async def _settle(ctx: SlackContext, team_id: str, body: dict, said: Words,
 
 async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                    profiles: dict) -> AfterCommit:
-    """"Did this solve it?" yes / no, and the 1–5 rating."""
+    """"Did this solve it?" yes / no, the 1–5 rating, and the receipt's *Withdraw*."""
     action = _action(body)
     action_id: Any = action.get("action_id")  # Slack's JSON: a string
     user_id = body["user"]["id"]
@@ -248,14 +251,17 @@ async def _resolve(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
                         Words("button.out_of_date"), person_locale(people[user_id]))
     ref = int(parts[0])
     stars = int(parts[1]) if len(parts) > 1 else None
-    view, refusal = await _attempt(uow, lambda: buttons.resolve_answer(
-        uow, people[user_id], action_id, ref, stars))
+    view, refusal = await _attempt(uow, lambda: buttons.withdraw(uow, people[user_id], ref)
+                                   if action_id == button_ids.WITHDRAW else
+                                   buttons.resolve_answer(uow, people[user_id], action_id, ref,
+                                                          stars))
     locale = person_locale(people[user_id])
     if refusal:
         return _telling(ctx, team_id, channel or user_id, user_id, refusal, locale)
 
     async def answered() -> None:
-        # The answer replaces its buttons (after "no" too: the request was reopened).
+        # The answer replaces its buttons (after "no" too: the request was reopened; after
+        # *Withdraw*, the receipt says it was withdrawn).
         try:
             client = await ctx.client_for(team_id)
             if channel and message_ts:
@@ -273,6 +279,9 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
     """The message shortcut: a modal with the message's text and a desk select."""
     team_id = context["team_id"]
     message = body.get("message") or {}
+    # Who is in the private desks' channels, asked of Slack before the transaction.
+    member_of = await audience.member_channels(ctx.db, ctx.people.directory, "slack",
+                                               team_id, body["user"]["id"])
     async with ctx.db.unit_of_work() as uow:
         from sqlalchemy import select
 
@@ -280,9 +289,11 @@ async def open_ask_modal(ctx: SlackContext, body: dict, context: AsyncBoltContex
 
         workspace = (await uow.session.scalars(select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team_id))).first()
-        desks = await intake.open_desks(uow, workspace.id) if workspace else []
         asker = (await find_person(uow, workspace.id, body["user"]["id"])
                  if workspace else None)
+        viewer = (await audience.viewer_for(uow, asker) if asker
+                  else audience.Viewer(body["user"]["id"], member_of))
+        desks = await intake.open_desks(uow, workspace.id, viewer) if workspace else []
         asker_locale = person_locale(asker)
         if desks:
             # Recorded before the modal opens: a repeat of the shortcut opens none.
@@ -337,7 +348,8 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             return
         try:
             desk = await find_desk(uow, people[user_id].workspace_id, slug)
-            if desk is None:
+            if desk is None or not audience.can_see(
+                    desk, await audience.viewer_for(uow, people[user_id])):
                 raise UnknownDesk("ask.desk_gone")
             await commands.open_conversation(uow, people[user_id], desk, text, via="shortcut",
                                              urgency=urgency if urgency in LEVELS else None)

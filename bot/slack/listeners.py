@@ -25,6 +25,7 @@ from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from conversations import intake, messages
 from conversations.files import SharedFile, within_limit_said
+from desks import audience
 from desks.errors import DeskbotError
 from desks.languages import person_locale
 from desks.wording import Words, lines
@@ -123,7 +124,9 @@ async def handle_home_opened(ctx: SlackContext, event: dict, body: dict,
 
 async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> Any:
     """Before the transaction: what the delivery needs from Slack (the author's profile,
-    when we do not know them yet; a command's people)."""
+    when we do not know them yet; a command's people; which private desks' channels
+    they are in, remembered by `desks.audience` for the core)."""
+    await _warm_audience(ctx, row)
     if row.kind == slash.KIND:
         return await slash.prepare(ctx, row)
     if row.kind in actions.CLICKS:
@@ -133,6 +136,16 @@ async def prepare_stored(ctx: SlackContext, row: InboundEvent) -> Any:
     else:
         user_id = row.payload["event"]["user"]
     return await ctx.people.lookup(row.workspace_external_id, [user_id])
+
+
+async def _warm_audience(ctx: SlackContext, row: InboundEvent) -> None:
+    payload = row.payload
+    user = ((payload.get("body") or {}).get("user") or {}).get("id") or \
+        (payload.get("event") or {}).get("user") or \
+        (payload.get("command") or {}).get("user_id")
+    if isinstance(user, str) and user:
+        await audience.member_channels(ctx.db, ctx.people.directory, "slack",
+                                       row.workspace_external_id, user)
 
 
 async def process_stored(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -66,6 +67,11 @@ class SlackDirectory:
             found[user_id] = profile_of(answer["user"])
         return found
 
+    async def channel_members(self, workspace_external_id: str,
+                              channel_id: str) -> frozenset[str] | None:
+        """Who is in `channel_id` (a private desk's audience), paged."""
+        return await _members(await self.client_for(workspace_external_id), channel_id)
+
     async def channel(self, workspace_external_id: str, channel_id: str,
                       user_id: str) -> ChannelFacts:
         """`conversations.info` for the channel, `conversations.members` (paged) for
@@ -104,6 +110,25 @@ class SlackDirectory:
                 break
         return ChannelFacts(channel_id, name=name, is_private=is_private, is_dm=is_dm,
                             caller_is_member=member)
+
+
+async def _members(client: Any, channel_id: str) -> frozenset[str] | None:
+    """`conversations.members`, paged: everyone in the channel; None when Slack will not say."""
+    found: set[str] = set()
+    cursor = None
+    for _ in range(MEMBERS_PAGES):
+        try:
+            page = await client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE,
+                                                      cursor=cursor)
+        except SlackApiError as error:
+            if error.response.get("error") in (*NOT_VISIBLE, "missing_scope"):
+                return None
+            raise
+        found.update(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            break
+    return frozenset(found)
 
 
 class People:

@@ -247,7 +247,9 @@ class SlackSender:
             if done is not None:
                 found.conversation_links.update(done.conversation_links)
                 found.message_links.update(done.message_links)
-        return found if found.conversation_links or found.message_links else None
+                found.incident_links.update(done.incident_links)
+        return found if (found.conversation_links or found.message_links
+                         or found.incident_links) else None
 
     async def _view(self, plan: Plan, view: View) -> Any:
         return await build_view(self.db, plan.conversation_id, view)
@@ -263,8 +265,10 @@ class SlackSender:
                          step: PostCard) -> Delivery | None:
         message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
         posted = await self._post(client, ctx, step.channel, message, join=True)
-        return Delivery(conversation_links={"agent_channel": step.channel,
-                                            "agent_thread": posted["ts"]})
+        links = {"agent_channel": step.channel, "agent_thread": posted["ts"]}
+        if step.incident_id is not None:
+            return Delivery(incident_links={step.incident_id: links})
+        return Delivery(conversation_links=links)
 
     async def _post_in_channel(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                                step: PostInChannel) -> Delivery | None:

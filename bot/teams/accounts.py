@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.teams.addresses import split_thread
-from desks import directory
+from desks import audience, directory
 from desks.channels import ChannelFacts
 from desks.directory import Profile
 from storage.database import UnitOfWork
@@ -57,6 +57,9 @@ def sender_of(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 
+ROSTER_PAGE, ROSTER_PAGES = 500, 40  # 20,000 members read at most
+
+
 class TeamsDirectory:
     """Teams sends names inline, with each activity, so profiles are never looked up.
 
@@ -66,12 +69,44 @@ class TeamsDirectory:
     channel is private is not said either: the rule for public agent channels is Slack's.
     """
 
+    def __init__(self, connector_for: Any = None, service_url: str | None = None) -> None:
+        self.connector_for = connector_for  # async (service_url) -> ConnectorClient
+        self.service_url = service_url  # the activity's: where its tenant's connector is
+
     async def profiles(self, workspace_external_id: str,
                        external_ids: Sequence[str]) -> dict[str, Profile]:
         """Nothing: names come with the activities."""
         return {}
 
+    async def channel_members(self, workspace_external_id: str,
+                              channel_id: str) -> frozenset[str] | None:
+        """Who is in a private desk's audience channel: its team's roster, paged (a
+        standard channel's members are its team's); None without a connector to ask."""
+        if self.connector_for is None or not self.service_url:
+            return None
+        client = await self.connector_for(self.service_url)
+        found: set[str] = set()
+        token = None
+        for _ in range(ROSTER_PAGES):
+            page = await client.conversations.get_teams_conversation_paged_members(
+                channel_id, page_size=ROSTER_PAGE, continuation_token=token)
+            found.update(str(m.id) for m in page.members or () if m.id)
+            token = page.continuation_token
+            if not token:
+                break
+        return frozenset(found)
+
     async def channel(self, workspace_external_id: str, channel_id: str,
                       user_id: str) -> ChannelFacts:
         """A channel seen, its members and privacy unknown."""
         return ChannelFacts(channel_id, visible=True, is_private=None, caller_is_member=None)
+
+
+async def warm_audience(db: Any, connector_for: Any, activity: dict[str, Any],
+                        tenant: str | None) -> None:
+    """Ask Teams (before a transaction) which private desks' channels the sender of
+    `activity` is in; `desks.audience` remembers the answer for the core."""
+    user = (activity.get("from") or {}).get("id")
+    if tenant and isinstance(user, str) and user:
+        directory = TeamsDirectory(connector_for, activity.get("serviceUrl"))
+        await audience.member_channels(db, directory, PLATFORM, tenant, user)

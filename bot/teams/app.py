@@ -210,7 +210,8 @@ class TeamsAdapter:
         self._connectors: dict[str, ConnectorClient] = {}
         self.addresses = Addresses(db)
         self.inbox = Inbox(db, lambda uow, row, prepared: handler.process_stored(
-            self.context, uow, row, prepared), platform="teams")
+            self.context, uow, row, prepared), platform="teams",
+                           prepare=lambda row: handler.prepare_stored(self.context, row))
         self.context = TeamsContext(settings=settings, db=db, clock=clock,
                                     addresses=self.addresses, inbox=self.inbox,
                                     connector_for=self.connector_for,

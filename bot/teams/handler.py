@@ -26,7 +26,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from bot.teams import invoke, words
-from bot.teams.accounts import PLATFORM, enter, profile_of, sender_of
+from bot.teams.accounts import PLATFORM, enter, profile_of, sender_of, warm_audience
 from bot.teams.addresses import split_thread, tenant_of
 from bot.teams.app import TeamsContext, raw_activity
 from bot.teams.attachments import has_files, shared_files
@@ -112,6 +112,13 @@ class DeskBot(TeamsActivityHandler):
 
 
 # ---------------------------------------------------------------- stored messages
+
+
+async def prepare_stored(ctx: TeamsContext, row: InboundEvent) -> None:
+    """Before the transaction: which private desks' channels the sender is in, asked of
+    the connector and remembered by `desks.audience` for the core."""
+    await warm_audience(ctx.db, ctx.connector_for, row.payload["activity"],
+                        row.workspace_external_id)
 
 
 async def process_stored(ctx: TeamsContext, uow: UnitOfWork, row: InboundEvent,

@@ -20,15 +20,16 @@ from typing import Any
 from botbuilder.schema import AdaptiveCardInvokeResponse
 from sqlalchemy import select
 
-from bot.teams.accounts import PLATFORM, enter, sender_of
+from bot.teams.accounts import PLATFORM, enter, sender_of, warm_audience
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
-from conversations import button_ids, buttons, commands, view_queries
+from conversations import button_ids, buttons, commands, incident_views, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
+from desks import audience
 from desks.errors import DeskbotError, InvalidInput, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, desk_locale, language_of, person_locale
 from desks.permissions import resolve_actor, served_desk_ids
@@ -48,8 +49,10 @@ VIEWS = {v.value for v in QueueView}
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
-         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST), INTAKE),
-         **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE), RESOLVE),
+         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
+         **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
+                          button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
 
 
@@ -101,13 +104,19 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     try:
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
-        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST):
+        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
+                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
+            # Private desks: who may pick them, asked of Teams before the transaction.
+            await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _intake(ctx, activity, tenant, verb, data)
         if verb in (button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE):
             return await _resolve(ctx, activity, tenant, verb, data)
+        if verb == button_ids.WITHDRAW:
+            return await _withdraw(ctx, activity, tenant, data)
         if verb in button_ids.HOME_ACTIONS:
             return await _home(ctx, activity, tenant, verb, data)
         if verb == ASK:
+            await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _ask(ctx, activity, tenant, data)
     except DeskbotError as error:
         return message_answer(error.words or error.message,
@@ -135,6 +144,10 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         desk = await uow.session.get(Desk, conversation.desk_id)
         card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
                                 locale=desk_locale(desk))  # the desk channel's card
+        if verb == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(choice)) > 1:
+            # A burst's proposal, not a ticket card: it says what became of it.
+            card = teams_cards.card(Settled.of(
+                await incident_views.declared(uow, conversation)), locale=desk_locale(desk))
         await uow.commit()
     return card_answer(card)
 
@@ -174,6 +187,22 @@ async def _resolve(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ver
                                                int(parts[1]) if len(parts) > 1 else None)
         await uow.commit()
     return card_answer(teams_cards.card(prompt, locale=person_locale(person)))
+
+
+async def _withdraw(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
+                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The receipt's *Withdraw*: the receipt then says the request was withdrawn."""
+    ref = button_ids.number(value_of(data, button_ids.WITHDRAW))
+    if ref is None:
+        return message_answer(Words("button.out_of_date"), await _locale_of(ctx, tenant, activity))
+    async with ctx.db.unit_of_work() as uow:
+        _, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        if not await inbound.first(uow, PLATFORM, RESOLVE, activity):  # the same click again
+            return card_answer(teams_cards.card(Settled.of(Words("withdraw.done", ref=ref)),
+                                                locale=person_locale(person)))
+        settled = await buttons.withdraw(uow, person, ref)
+        await uow.commit()
+    return card_answer(teams_cards.card(settled, locale=person_locale(person)))
 
 
 async def _home(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
@@ -219,8 +248,8 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
             return card_answer(teams_cards.card(Settled.of(Words("intake.done")),
                                                 locale=person_locale(person)))
         desk = await find_desk(uow, person.workspace_id, slug)
-        if desk is None:
-            raise UnknownDesk("ask.desk_gone")
+        if desk is None or not audience.can_see(desk, await audience.viewer_for(uow, person)):
+            raise UnknownDesk("ask.desk_gone")  # a private desk they may not see: gone
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
         where: dict[str, Any] = ({"requester_channel": conversation_id,
                                   "requester_thread": activity.get("id"),

@@ -220,7 +220,9 @@ class TeamsSender:
             if done is not None:
                 found.conversation_links.update(done.conversation_links)
                 found.message_links.update(done.message_links)
-        return found if found.conversation_links or found.message_links else None
+                found.incident_links.update(done.incident_links)
+        return found if (found.conversation_links or found.message_links
+                         or found.incident_links) else None
 
     async def _view(self, plan: Plan, view: View) -> Any:
         return await build_view(self.db, plan.conversation_id, view)
@@ -241,7 +243,10 @@ class TeamsSender:
         card = await self._view(plan, step.view)
         root = await self._new_thread(ctx, step.channel,
                                       teams_cards.activity(card, locale=step.locale))
-        return Delivery(conversation_links={"agent_channel": step.channel, "agent_thread": root})
+        links = {"agent_channel": step.channel, "agent_thread": root}
+        if step.incident_id is not None:
+            return Delivery(incident_links={step.incident_id: links})
+        return Delivery(conversation_links=links)
 
     async def _post_in_channel(self, ctx: NoticeContext, plan: Plan,
                                step: PostInChannel) -> Delivery | None:

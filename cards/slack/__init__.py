@@ -19,7 +19,7 @@ from typing import Any
 from cards.slack import message_blocks as _messages
 from cards.slack import surfaces as _surfaces
 from cards.slack.relay import relay_messages
-from cards.slack.render import MESSAGE_TEXT
+from cards.slack.render import MESSAGE_TEXT, render
 from cards.text import clip_mrkdwn
 from conversations.view_models import (
     AddOrNew,
@@ -33,6 +33,10 @@ from conversations.view_models import (
     EmployeeHome,
     Help,
     History,
+    IncidentCard,
+    IncidentNews,
+    IncidentOffer,
+    IncidentProposal,
     MyRequests,
     QueueList,
     Receipt,
@@ -67,6 +71,10 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     SchedulerAlert: _messages.scheduler_alert,
     Digest: _messages.digest,
     History: _messages.history,
+    IncidentCard: lambda view, locale: render("incident_card.j2", locale, card=view),
+    IncidentNews: lambda view, locale: render("incident_news.j2", locale, view=view),
+    IncidentProposal: lambda view, locale: render("incident_proposal.j2", locale, view=view),
+    IncidentOffer: lambda view, locale: render("incident_offer.j2", locale, view=view),
 }
 
 

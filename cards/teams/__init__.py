@@ -28,6 +28,8 @@ from cards.teams.render import (
     CONTENT_TYPE,
     PAYLOAD_LIMIT,
     fallback_of,
+    fitted,
+    render,
 )
 from cards.teams.verbs import REFRESH, VERBS, ref_of, value_of
 from conversations.view_models import (
@@ -42,6 +44,10 @@ from conversations.view_models import (
     EmployeeHome,
     Help,
     History,
+    IncidentCard,
+    IncidentNews,
+    IncidentOffer,
+    IncidentProposal,
     MyRequests,
     QueueList,
     Receipt,
@@ -93,6 +99,14 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     DeskConfig: _cards.desk_config,
     Help: _cards.help_card,
     Reply: _cards.reply,
+    IncidentCard: lambda view, locale: fitted(
+        lambda scale: render("incident_card.j2", locale, scale, card=view)),
+    IncidentNews: lambda view, locale: fitted(
+        lambda scale: render("incident_news.j2", locale, scale, view=view)),
+    IncidentProposal: lambda view, locale: fitted(
+        lambda scale: render("incident_proposal.j2", locale, scale, view=view)),
+    IncidentOffer: lambda view, locale: fitted(
+        lambda scale: render("incident_offer.j2", locale, scale, view=view)),
 }
 
 

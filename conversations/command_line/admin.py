@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from sqlalchemy import select
+
 from conversations import view_queries
 from conversations.command_line.context import Context, Run
 from conversations.view_models import Reply, View
-from desks import service
+from desks import audience, autoassign, service
 from desks.channels import Binding, cannot_see
 from desks.errors import InvalidInput
-from desks.grammar import Args, ChannelRef, Word
+from desks.grammar import Args, ChannelRef, Mention, Word, shown
 from desks.languages import LANGUAGES
 from desks.permissions import Role, require_desk_admin
 from desks.wording import Words, chain, code, listed, refs
@@ -192,11 +194,17 @@ async def intake_channel(ctx: Context, args: Args) -> View:
 
 
 async def routing(ctx: Context, args: Args) -> View:
-    """`/desk admin routing DESK keywords a,b,c` (autoassign comes later)."""
+    """`/desk admin routing DESK keywords a,b,c | autoassign round-robin|least-loaded|off`."""
     name = args.word(DESK)
     what = args.choice(Words("arg.keywords_or_autoassign"), ("keywords", "autoassign"))
     if what == "autoassign":
-        raise args.fail("admin.autoassign_not_yet")
+        rule = args.choice(Words("arg.autoassign_rule"), (*autoassign.RULES, "off"))
+        args.done()
+        desk = await service.set_autoassign(ctx.uow, ctx.actor, name,
+                                            None if rule == "off" else rule)
+        rule_now = autoassign.rule_of(desk.settings)
+        return Reply.of(Words("autoassign.set_" + (rule_now or "off").replace("-", "_"),
+                              desk=desk.name))
     given = args.phrase()
     if not given:
         raise args.fail("admin.routing_needs_words")
@@ -224,3 +232,55 @@ async def language(ctx: Context, args: Args) -> View:
     desk = await service.set_desk_language(ctx.uow, ctx.actor, name, word)
     return Reply.of(Words("admin.language_set", desk=desk.name,
                           language=Words(f"language.name_{desk.language}")))
+
+
+async def audience_(ctx: Context, args: Args) -> View:
+    """`/desk admin audience DESK [remove] #channel|@person|here …`, `… DESK off`, or
+    `… DESK` to show who sees it."""
+    name = args.word(DESK)
+    word = args.peek()
+    how = "show" if word is None else "add"
+    if isinstance(word, Word) and word.text.lower() in ("off", "remove"):
+        how = word.text.lower()
+        args.take()
+    channels: list[str] = []
+    people: list[str] = []
+    labels: list[str | Words] = []
+    if how == "off":
+        args.done()
+    while how in ("add", "remove") and args.more():
+        _refuse_plain_channel(args)
+        token = args.take()
+        if isinstance(token, ChannelRef):
+            channels.append(token.channel_id)
+            labels.append(_channel(token))
+        elif isinstance(token, Mention):
+            person = ctx.person(token)
+            people.append(person.external_id)
+            labels.append(person.display_name)
+        elif isinstance(token, Word) and token.text.lower() == "here" and \
+                not ctx.caller_in_dm and ctx.caller_channel:
+            channels.append(ctx.caller_channel)
+            labels.append(Words("admin.this_channel"))
+        elif not (isinstance(token, Word) and token.text.lower() in (",", "and")):
+            raise args.fail("audience.takes", got=shown(token)[:40] if token else "")
+    if how in ("add", "remove") and not labels:
+        raise args.fail("audience.needs_whom")
+    desk = await service.find_desk(ctx.uow, ctx.workspace.id, name)
+    if how == "show":
+        await require_desk_admin(ctx.uow, ctx.actor, desk)
+    else:
+        desk = await service.set_audience(ctx.uow, ctx.actor, desk, how, channels, people)
+    return Reply.of(await audience_words(ctx, desk))
+
+
+async def audience_words(ctx: Context, desk: Desk) -> Words:
+    """Who sees the desk, said: everyone, or its channels and people."""
+    seen = audience.audience_of(desk.settings)
+    if not seen:
+        return Words("audience.public", desk=desk.name)
+    known = {p.external_id: p.display_name for p in (await ctx.uow.session.execute(
+        select(Person).where(Person.workspace_id == desk.workspace_id,
+                             Person.external_id.in_(seen.people)))).scalars()}
+    whom = [f"#{c}" for c in seen.channels] + [known.get(p, p) for p in seen.people]
+    return Words("audience.private", desk=desk.name, people=listed(whom))

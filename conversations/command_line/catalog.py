@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.command_line import admin, admin_policy, due_and_tiers, requests, ticket_commands
+from conversations.command_line import (
+    admin,
+    admin_policy,
+    due_and_tiers,
+    major_incidents,
+    requests,
+    ticket_commands,
+)
 from conversations.command_line.context import Context, Run, Subcommand
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
@@ -26,12 +33,13 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
     sections = tuple(
         (Words(f"help.for_{audience}").english,
          tuple(HelpLine(usage=s.usage, description=s.words.english, words=s.words)
-               for s in everything if s.audience == audience and s.name != "admin")
+               for s in everything
+               if s.audience == audience and s.name not in ("admin", "incident"))
          + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience in shown)
     return Help(sections=sections,
@@ -61,6 +69,7 @@ _TOP = [
     _sub("help", "/desk help", "employee", help_),
     _sub("ask", "/desk ask [desk] text", "employee", requests.ask),
     _sub("my", "/desk my", "employee", requests.my),
+    _sub("withdraw", "/desk withdraw REF", "employee", requests.withdraw),
     _sub("queue", "/desk queue [unassigned|mine|all] [desk]", "agent", requests.queue),
     _sub("claim", "/desk claim REF", "agent", requests.claim),
     _sub("unassign", "/desk unassign REF", "agent", requests.unassign),
@@ -83,6 +92,8 @@ _TOP = [
     _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
     _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
     _sub("history", "/desk history REF", "agent", due_and_tiers.history_),
+    # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
+    _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
@@ -98,8 +109,11 @@ _ADMIN = [
          "admin", admin.members(Role.LEAD)),
     _sub("admin channel", "/desk admin channel DESK [#channel]", "admin", admin.channel),
     _sub("admin intake", "/desk admin intake DESK #channel|off", "admin", admin.intake_channel),
-    _sub("admin routing", "/desk admin routing DESK keywords vpn,wifi,laptop",
+    _sub("admin routing", "/desk admin routing DESK keywords vpn,wifi,laptop"
+         " | autoassign round-robin|least-loaded|off",
          "admin", admin.routing),
+    _sub("admin audience", "/desk admin audience DESK [remove] #channel|@person … | off",
+         "admin", admin.audience_),
     _sub("admin rename", "/desk admin rename DESK NEW NAME", "admin", admin.rename),
     _sub("admin describe", "/desk admin describe DESK text", "admin", admin.describe),
     _sub("admin archive", "/desk admin archive DESK", "admin", admin.archive),

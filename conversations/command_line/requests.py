@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from conversations import commands, intake, queues, view_queries
+from conversations import commands, intake, queues, view_queries, withdrawal
 from conversations.command_line.context import Context
 from conversations.lifecycle import Status, parse_status
 from conversations.notes import split_note
 from conversations.view_models import Reply, View
+from desks import audience
 from desks.errors import UnknownDesk
 from desks.grammar import Args, Mention, Word
 from desks.languages import AUTO, choose_language, person_locale
@@ -34,9 +35,11 @@ async def ask(ctx: Context, args: Args) -> View:
     """`/desk ask [desk] text`: open a request (the desk by name, keywords, or the only one)."""
     first = args.peek()
     desk = None
+    viewer = await audience.viewer_for(ctx.uow, ctx.actor.person)
     if isinstance(first, Word):
-        desks = {d.slug: d for d in await list_desks(ctx.uow, ctx.workspace.id,
-                                                     include_archived=True)}
+        # A private desk the caller may not see is no desk to them: its name is just words.
+        desks = {d.slug: d for d in audience.visible(await list_desks(
+            ctx.uow, ctx.workspace.id, include_archived=True), viewer)}
         desk = desks.get(slugify(first.text))
         if desk is not None:
             await require_ready_desk(ctx.uow, desk)  # not silently routed elsewhere
@@ -48,7 +51,7 @@ async def ask(ctx: Context, args: Args) -> View:
     if not text:
         raise args.fail("ask.needs_text")
     if desk is None:
-        routing = await intake.route(ctx.uow, ctx.workspace.id, text)
+        routing = await intake.route(ctx.uow, ctx.workspace.id, text, viewer)
         desk = routing.desk
         if desk is None:
             example = " ".join(text.split())[:40].replace("`", "'")
@@ -59,6 +62,14 @@ async def ask(ctx: Context, args: Args) -> View:
     posted = await commands.open_conversation(ctx.uow, ctx.actor.person, desk, text,
                                               via="command")
     return _ok("ask.sent", desk=desk.name, ref=posted.conversation.ref)
+
+
+async def withdraw(ctx: Context, args: Args) -> View:
+    """`/desk withdraw REF`: the caller's own request, closed as withdrawn."""
+    ref = args.word(REF)
+    args.done()
+    conversation = await withdrawal.withdraw(ctx.uow, ctx.actor.person, ref)
+    return _ok("withdraw.done", ref=conversation.ref)
 
 
 async def my(ctx: Context, args: Args) -> View:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from conversations.command_line.catalog import ADMIN, TOP, unknown
 from conversations.command_line.context import Context, Subcommand
 from conversations.view_models import Reply, View
+from desks import audience
 from desks.directory import Directory, Profile, channel_facts, profiles_to_refresh
 from desks.errors import DeskbotError
 from desks.grammar import Args, ChannelRef, Mention, UsageError, Word, shown, tokenize
@@ -167,6 +168,9 @@ async def prepare_command(db: Database, caller: Caller, text: str, *,
                                          caller.workspace_external_id, ids)
     if caller.profile is not None:
         profiles.setdefault(caller.user_id, caller.profile)
+    if plan.subcommand.name == "ask":  # which private desks' channels the caller is in
+        await audience.member_channels(db, directory, caller.platform,
+                                       caller.workspace_external_id, caller.user_id)
     channels: dict[str, Any] = {}
     if plan.subcommand.name in BINDS_CHANNELS:
         # What the platform says of the channels a binding names (seen? ours? public?).

@@ -18,7 +18,7 @@ from desks.errors import InvalidInput
 from desks.grammar import Args, Word, shown
 from desks.permissions import require_desk_admin
 from desks.policy import categories_words, category_targets, policy_of
-from desks.ticket_policy import LEVELS
+from desks.ticket_policy import LEVELS, find_category
 from desks.window_grammar import parse_duration
 from desks.wording import Words, code
 
@@ -117,18 +117,22 @@ async def admin_categories(ctx: Context, args: Args) -> View:
         desk = await service.find_desk(ctx.uow, ctx.workspace.id, name, include_archived=True)
         await require_desk_admin(ctx.uow, ctx.actor, desk)
         return _ok("category.listed", desk=desk.name,
-                   categories=categories_words(policy_of(desk.settings)))
+                   categories=categories_words(policy_of(desk.settings, desk.language)))
     how = args.choice(Words("arg.add_or_remove"), ("add", "remove"))
     category_name, targets = _name_and_targets(args)
     if how == "remove":
         if targets:
             raise args.fail("category.remove_takes_name")
+        desk = await service.find_desk(ctx.uow, ctx.workspace.id, name)
+        known = find_category(policy_of(desk.settings, desk.language).categories,
+                              category_name)
         change = await service.remove_category(ctx.uow, ctx.actor, name, category_name)
-        return _ok("category.removed", desk=change.desk.name, name=category_name,
+        return _ok("category.removed", desk=change.desk.name,
+                   name=known.name if known else category_name,
                    categories=categories_words(change.policy))
+    desk = await service.find_desk(ctx.uow, ctx.workspace.id, name)
     existed = any(c.key == " ".join(category_name.split()).casefold()
-                  for c in policy_of((await service.find_desk(
-                      ctx.uow, ctx.workspace.id, name)).settings).categories)
+                  for c in policy_of(desk.settings, desk.language).categories)
     change = await service.add_category(ctx.uow, ctx.actor, name, category_name,
                                         targets.get("first_response"),
                                         targets.get("resolution"))

@@ -25,6 +25,7 @@ from storage.models import (
     Desk,
     DeskMember,
     Event,
+    Incident,
     Message,
     OutboxNotice,
     PendingRequest,
@@ -44,7 +45,7 @@ PROFILES = [
     Profile(MAYA, "Maya"),
 ]
 TABLES = (Workspace, Person, Desk, DeskMember, Conversation, Message, Event, OutboxNotice,
-          AgentMark, PendingRequest)
+          AgentMark, PendingRequest, Incident)
 
 
 def at(user_id: str) -> str:
@@ -171,7 +172,7 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
-                                         "/desk language he|en|auto"]
+                                         "/desk withdraw REF", "/desk language he|en|auto"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
@@ -476,7 +477,8 @@ async def test_admin_routing_keywords(helpdesk: Chat):
     assert (await helpdesk.desk("HR")).routing_keywords == []
     assert len(await helpdesk.events("desk.routing_keywords")) == 3
     await helpdesk.refused(ADA, "admin routing IT keywords", "needs the words", "`none`")
-    await helpdesk.refused(ADA, "admin routing IT autoassign round-robin", "not available yet")
+    await helpdesk.refused(ADA, "admin routing IT autoassign sometimes",
+                           "takes round-robin or least-loaded or off here, not “sometimes”")
     await helpdesk.refused(ADA, "admin routing IT words a,b",
                            "takes keywords or autoassign here, not “words”")
 
@@ -1009,7 +1011,11 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "due", "+2d", "+3h", "tomorrow", "2026-12-10",
               "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers",
               # History (issue 18).
-              "history", "#1001", "abc"]
+              "history", "#1001", "abc",
+              # Assignment rules, withdraw, private desks (issue 17).
+              "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
+              # Major incidents (issue 17).
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1026,7 +1032,11 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin categories HR remove", "admin matrix IT",
                               "due 1001", "due 1002 tomorrow", "escalate 1001",
                               "admin tiers", "admin escalate IT to",
-                              "history", "history 1001", "history #1002"])
+                              "history", "history 1001", "history #1002",
+                              "admin routing IT autoassign", "withdraw 1001", "withdraw",
+                              "admin audience IT", "admin audience HR remove",
+                              "incident", "incident open", "incident link INC-1",
+                              "incident update 1", "incident resolve inc-1", "incident list"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

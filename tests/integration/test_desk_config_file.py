@@ -266,7 +266,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "desks.yaml:15: oncall[0]: “U_ELI” is not one of this desk's agents or leads.",
         "desks.yaml:16: colour: not a desk setting; they are hours, time_zone, holidays, "
         "closed_dates, sla, stall, auto_close_after, oncall, escalate_to, categories, matrix, "
-        "reopen_window_days.",
+        "reopen_window_days, autoassign, audience, incident_burst.",
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
         "intake_channel, routing_keywords, leads, agents, archived, language, settings.",
@@ -498,6 +498,19 @@ async def test_escalation_exports_and_imports(world: World, empty_db: Database) 
     again = yaml.safe_load(await export_text(empty_db))
     assert again["desks"][2]["settings"]["escalate_to"] == "facilities"
     assert "escalate_to" not in again["desks"][1]["settings"]
+
+
+async def test_the_incident_burst_rule_exports_and_imports(world: World,
+                                                          empty_db: Database) -> None:
+    await configure(world)
+    first = yaml.safe_load(await export_text(world.db))
+    first["desks"][1]["settings"]["incident_burst"] = {"count": 5, "minutes": 30}
+    await import_text(empty_db, yaml.safe_dump(first))
+    again = yaml.safe_load(await export_text(empty_db))
+    assert again["desks"][1]["settings"]["incident_burst"] == {"count": 5, "minutes": 30}
+    first["desks"][1]["settings"]["incident_burst"] = {"count": "many"}
+    with pytest.raises(DeskFileInvalid):
+        await import_text(empty_db, yaml.safe_dump(first))
 
 
 @pytest.mark.parametrize(("settings", "problem"), [

@@ -45,7 +45,10 @@ TYPED_WORDS = {"on", "off", "add", "remove", "he", "en", "auto", "unassigned", "
                "none", "to", "first", "response", "resolution", "warning", "priority",
                "agent", "requester", "silence", "tz", "force", "confirm", "mon", "tue", "wed",
                "thu", "fri", "sat", "sun"}
-ALLOWED = {w.lower() for w in PRODUCT_WORDS} | TYPED_WORDS
+# A desk's ticket categories are the desk's own data, named in its language (an English
+# desk's defaults: Incident, Service request, IMAC), shown alike to every reader.
+CATEGORY_WORDS = {"incident", "service", "request", "imac"}
+ALLOWED = {w.lower() for w in PRODUCT_WORDS} | TYPED_WORDS | CATEGORY_WORDS
 
 SETUP = [
     (ADA, f"admin create {IT} <#C_IT|נציגי-תמיכה> מחשבים"),

@@ -8,6 +8,7 @@ exported and imported with the desks.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import yaml
@@ -55,7 +56,7 @@ async def test_categories_are_listed_added_changed_and_removed(helpdesk: Chat) -
         "Incident (first response 30m, resolution 1d), Service request, IMAC, "
         "Hardware (first response 1h, resolution the desk's)")
     removed = await helpdesk.ok(ADA, 'admin categories IT remove "service request"')
-    assert removed == ("Removed the category service request from the IT desk. Its "
+    assert removed == ("Removed the category Service request from the IT desk. Its "
                        "categories now: Incident (first response 30m, resolution 1d), IMAC, "
                        "Hardware (first response 1h, resolution the desk's).")
     stored = (await helpdesk.desk("IT")).settings["categories"]
@@ -256,3 +257,39 @@ async def test_categories_and_the_matrix_export_and_import(helpdesk: Chat,
             assert error.problems[0].startswith(f"x.yaml:4: {problem}"), error.problems
         else:
             raise AssertionError(f"{bad} was read")
+
+
+# ---------------------------------------------------------------- the daily digest
+
+
+async def test_the_digest_counts_open_tickets_by_category(helpdesk: Chat) -> None:
+    from cards import slack, teams
+    from conversations import view_queries
+
+    refs = [await asked(helpdesk, f"IT problem {n}") for n in range(4)]
+    await helpdesk.ok(DANA, f"ticket {refs[0]} Incident")
+    await helpdesk.ok(DANA, f"ticket {refs[1]} incident")
+    await helpdesk.ok(DANA, f"ticket {refs[2]} IMAC")
+    await helpdesk.ok(DANA, f"close {refs[2]}")  # closed: not counted
+    desk = await helpdesk.desk("IT")
+    async with helpdesk.db.unit_of_work(readonly=True) as uow:
+        _, digest = await view_queries.digest(uow, {"desk_id": desk.id, "day": "2026-12-06",
+                                                    "counts": {"open": 4}})
+    assert digest.tickets == (("Incident", 2),)
+    message = slack.message(digest, locale="en")
+    assert "🎫 Open tickets: \u2068Incident\u2069 2" in json.dumps(message, ensure_ascii=False)
+    card = teams.card(digest, locale="he")
+    assert "טיקטים פתוחים" in json.dumps(card, ensure_ascii=False)
+
+
+async def test_a_hebrew_desks_default_categories_are_hebrew(helpdesk: Chat) -> None:
+    await helpdesk.ok(ADA, "admin language HR he")
+    assert await helpdesk.ok(ADA, "admin categories HR") == (
+        "Ticket categories of the HR desk: תקלה, בקשת שירות, IMAC.")
+    await helpdesk.ok(ADA, "admin categories HR add Payroll")
+    assert [c["name"] for c in (await helpdesk.desk("HR")).settings["categories"]] == [
+        "תקלה", "בקשת שירות", "IMAC", "Payroll"]
+    ref = await asked(helpdesk, "HR leave")
+    assert "תקלה" in await helpdesk.ok(OMER, f"ticket {ref} תקלה")
+    # The English desk keeps its English names.
+    assert "Incident" in await helpdesk.ok(ADA, "admin categories IT")

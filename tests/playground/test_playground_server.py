@@ -400,3 +400,49 @@ async def test_the_seed_has_a_hebrew_desk_and_a_hebrew_speaking_employee(
     await served.playground.wait_for(lambda: len([
         m for m in state.messages.get(MAINTENANCE_CHANNEL, []) if m.get("blocks")]) >= 3)
     assert any("המזגן" in m["text"] for m in state.messages[f"D{NOA}"])
+
+
+async def test_the_seed_has_a_ticket_of_each_category(served: Running) -> None:
+    """`--seed` (issue 17): IT's three ticket categories each have a ticket, and the IMAC
+    one carries a due date; the cards in #it-desk say so."""
+    from sqlalchemy import select
+
+    from bot.playground.seed import seed
+    from storage.models import Conversation
+
+    assert "a ticket of each IT category" in await seed(served)
+    async with served.deps.db.unit_of_work(readonly=True) as uow:
+        tickets = {c.category: c for c in (await uow.session.scalars(select(Conversation).where(
+            Conversation.kind == "ticket"))).all()}
+    assert sorted(tickets) == ["IMAC", "Incident", "Service request"]
+    assert tickets["IMAC"].due_at is not None and tickets["Service request"].due_at is None
+    state = served.playground.state
+    await served.playground.wait_for(lambda: all(
+        any(name in json.dumps(m) for m in state.messages.get(IT_CHANNEL, []))
+        for name in ("IMAC", "Incident", "Service request")))
+
+
+async def test_the_seed_has_an_open_incident_with_linked_requests(served: Running) -> None:
+    """`--seed` (issue 17): the email outage is an open major incident on IT with its three
+    requests linked; its card (with the counter) and the update reach #it-desk and each of
+    the three requesters once."""
+    from sqlalchemy import select
+
+    from bot.playground.seed import OUTAGE, OUTAGE_INCIDENT, OUTAGE_UPDATE, seed
+    from storage.models import Conversation, Incident
+
+    assert f"{OUTAGE_INCIDENT!r} is an open major incident with 3" in await seed(served)
+    async with served.deps.db.unit_of_work(readonly=True) as uow:
+        [incident] = (await uow.session.scalars(select(Incident))).all()
+        linked = (await uow.session.scalars(select(Conversation).where(
+            Conversation.incident_id == incident.id))).all()
+    assert (incident.title, incident.status) == (OUTAGE_INCIDENT, "open")
+    assert sorted(c.subject for c in linked) == sorted(s.text for s in OUTAGE)
+    state = served.playground.state
+    await served.playground.wait_for(lambda: any(
+        OUTAGE_INCIDENT in json.dumps(m) for m in state.messages.get(IT_CHANNEL, [])))
+    for story in OUTAGE:
+        await served.playground.wait_for(lambda story=story: any(
+            OUTAGE_UPDATE in json.dumps(m) for m in state.messages.get(f"D{story.requester}", [])))
+        told = [m for m in state.messages[f"D{story.requester}"] if OUTAGE_UPDATE in json.dumps(m)]
+        assert len(told) == 1, story.requester

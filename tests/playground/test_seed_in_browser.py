@@ -13,7 +13,7 @@ from tests.playground.test_story_in_browser import Person, expect_text
 async def test_the_seeded_playground_has_desks_queues_and_history(
         served: Running, page: Any, artifacts: Path) -> None:
     summary = await seed(served)
-    assert "seeded desks IT and HR" in summary and "9 requests" in summary
+    assert "seeded desks IT and HR" in summary and "10 requests" in summary
     assert await seed(served) == "desks exist already; nothing seeded"
 
     await page.goto(served.playground.page_url + "?as=UDANA")
@@ -45,3 +45,30 @@ async def test_the_seeded_playground_has_desks_queues_and_history(
     await me.write("/desk admin show IT")
     await expect_text(page.locator("#messages"), "Asia/Jerusalem")
     await me.shot("seeded-admin-show")
+
+
+async def test_the_seeded_it_desk_shows_tickets_and_the_open_incident(
+        served: Running, page: Any, artifacts: Path) -> None:
+    """Issue 17 in the seed: a ticket of each category on IT's cards, the email outage's
+    incident card counting its three requests, and the update in a requester's DM."""
+    await seed(served)
+    await page.goto(served.playground.page_url + "?as=UDANA")
+    me = Person(page, artifacts)
+    await me.go("it-desk")
+    incident = me.message("Email is down")
+    await expect_text(incident, "INC-1")
+    await expect_text(incident, "3")
+    await incident.scroll_into_view_if_needed()
+    await me.shot("incident-card")
+    await expect_text(me.message("The Wi-Fi in meeting room 2"), "Incident")
+    await expect_text(me.message("A new hire needs an account"), "Service request")
+    phone = me.message("Please move my desk phone")
+    await expect_text(phone, "IMAC")
+    await expect_text(phone, "Due")
+    await phone.scroll_into_view_if_needed()
+    await me.shot("imac-ticket-with-due-date")
+    await me.become("Eli")
+    await me.go("deskbot")
+    await me.open_thread("Outlook cannot connect to the mail server")
+    await expect_text(me.thread_pane(), "mail servers are being restarted")
+    await me.shot("incident-update-in-dm")

@@ -203,8 +203,12 @@ async def test_a_burst_of_commands_is_acknowledged_while_none_can_run(db: Databa
         # Every one answered once: in its ack or at its response_url.
         in_ack = sum(1 for _, body in acks if body)
         assert len(answered) + in_ack == len(people)
-        assert len([c for c in world.api.calls_to("chat.postMessage")
-                    if c.params.get("channel") == IT_CHANNEL]) == len(people)
+        posted = [c for c in world.api.calls_to("chat.postMessage")
+                  if c.params.get("channel") == IT_CHANNEL]
+        # 40 "printer N" requests at once look like a major incident: proposed once.
+        proposals = [c for c in posted if "Possible major incident" in c.params.get("text", "")]
+        assert len(proposals) == 1
+        assert len(posted) - len(proposals) == len(people)
 
 
 async def _late_answer(world: SlackWorld, text: str, response_id: str) -> None:

@@ -32,7 +32,8 @@ def test_the_escalate_control_and_the_note_on_slack() -> None:
         escalated_by=PersonRef("Dana", "UDANA"), escalation_note="needs the DBA")))
     found = controls(card)
     assert found[button_ids.ESCALATE]["value"] == "1042"
-    assert list(found)[-2:] == [button_ids.ESCALATE, button_ids.CLOSE]
+    assert list(found)[-3:] == [button_ids.ESCALATE, button_ids.CLOSE,
+                                button_ids.DECLARE_INCIDENT]
     shown = texts(card)
     assert "⬆️ Escalated from IT by Dana." in shown
     assert "*Escalation note*\nneeds the DBA" in shown

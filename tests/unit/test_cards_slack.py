@@ -29,6 +29,10 @@ from conversations.view_models import (
     HelpLine,
     History,
     HistoryEntry,
+    IncidentCard,
+    IncidentNews,
+    IncidentOffer,
+    IncidentProposal,
     MyRequests,
     OpenRequest,
     PersonRef,
@@ -155,6 +159,17 @@ def every_message_view(text: str, n: int = 3) -> list:
         Reply(text, kind="error", usage=text),
         History(1042, text, text, history_entries(text, n), earlier=True),
         History(1042, text, text, ()),
+        # Major incidents: the card, its news, a burst's proposal, the known-incident offer;
+        # a ticket card linked to one, and one offering the desk's open ones.
+        IncidentCard(3, text, "open", text, n, tuple(range(1000, 1000 + n)),
+                     opened_by=person, latest_update=text),
+        IncidentCard(3, text, "resolved", text, n, (), resolution_note=text),
+        IncidentNews(3, text, text, False, 1042, person),
+        IncidentNews(3, text, text, True),
+        IncidentProposal(4, text, tuple(range(1000, 1000 + max(n, 1)))),
+        IncidentOffer(7, 3, text),
+        ticket(text, incident=3),
+        ticket(text, open_incidents=tuple((i, text) for i in range(1, n + 1))),
     ]
 
 

@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 WRAP = frozenset({"desk", "from_desk", "to_desk", "subject", "requester", "person", "agent",
                   "assignee", "by", "name", "mentions", "when", "due", "day", "opened",
                   "updated", "age", "status", "target", "label", "kind", "slug", "usage",
-                  "people", "duration", "author", "setting"})
+                  "people", "duration", "author", "setting", "title", "incident"})
 MARKUP = "*_~`>"
 HEBREW_LETTER = re.compile("[\u05d0-\u05ea]")
 AVOIDED = ("כרטיס", "לקוח", "סוכן", "קריאה", "קריאת", "אנא", "בבקשה", "פניה", "משוייך")

@@ -36,7 +36,7 @@ from conversations.delivery_plan import (
 from conversations.delivery_views import VIEWS
 from conversations.outbox_worker import Notice, Undeliverable
 from desks.notices import NoticeKind
-from storage.models import Conversation, Desk, MessageFile, PendingRequest, Person
+from storage.models import Conversation, Desk, Incident, MessageFile, PendingRequest, Person
 
 CARD = Place("C-AGENTS", "111.1")
 
@@ -226,7 +226,11 @@ def rich_facts() -> list[Facts]:
     return [facts(file=file, author=Person(id=9, external_id="U-AGENT"), pending=pending,
                   pending_person=Person(id=5, external_id="U-REQ")),
             facts(posted=False, status="closed", file=None, pending=None),
-            facts(relayed=True)]
+            facts(relayed=True),
+            # A major incident's card: not posted yet, and posted.
+            facts(incident=Incident(id=11, number=3, desk_id=3)),
+            facts(incident=Incident(id=11, number=3, desk_id=3, agent_channel="C-AGENTS",
+                                    agent_thread="333.3"))]
 
 
 def test_every_notice_kind_has_a_plan() -> None:
@@ -314,6 +318,8 @@ def one_speaks_hebrew(hebrew: str, **changes: Any) -> Facts:
     found = facts(file=MessageFile(id=4, name="log.txt"),
                   pending=PendingRequest(id=6, person_id=11, channel=None, thread=None,
                                          side_id=None),
+                  incident=Incident(id=11, number=3, desk_id=3, agent_channel="C-AGENTS",
+                                    agent_thread="333.3"),
                   **changes)
     found.desk = desk(3, "desk")
     found.old_desk = desk(2, "old_desk")
