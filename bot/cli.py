@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from bot.settings import (
     Settings,
@@ -138,19 +139,36 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(run=_desks_import)
 
     report = commands.add_parser(
-        "report", parents=[database], help="a desk's report as JSON or CSV",
+        "report", parents=[database], help="a desk's report as JSON, CSV or HTML",
         description="Write the report of a desk (or every desk) for a period: the figures "
-                    "and recommendations as JSON, or one CSV row per request of the period.")
+                    "and recommendations as JSON, one CSV row per request of the period, "
+                    "or the whole report as a printable HTML page (the signed link's page).")
     report.add_argument("--desk", metavar="NAME", help="the desk's name (default: every desk)")
     report.add_argument("--period", default="month", metavar="PERIOD",
                         help="week, month, quarter (the last complete one), 2026-Q4, 2026-11 "
                              "or 2026-11-01..2026-11-30, in the desks' time zone (UTC when "
                              "they differ; default: month)")
-    report.add_argument("--format", choices=("json", "csv"), default="json",
-                        help="json (default) or csv")
+    report.add_argument("--format", choices=("json", "csv", "html"), default="json",
+                        help="json (default), csv or html")
     report.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE instead of standard output")
     report.set_defaults(run=_report)
+
+    audit = commands.add_parser("audit", help="the event journal")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True,
+                                          metavar="COMMAND")
+    audit_export = audit_commands.add_parser(
+        "export", parents=[database], help="write the event journal as JSON lines",
+        description="Write every event from FROM (inclusive) to TO (exclusive), oldest "
+                    "first, one JSON object a line: id, time, workspace, desk, conversation, "
+                    "actor, kind, data. Days and times are UTC.")
+    audit_export.add_argument("--from", dest="start", required=True, metavar="FROM",
+                              type=_moment, help="2026-11-01 or 2026-11-01T08:00 (UTC)")
+    audit_export.add_argument("--to", dest="end", required=True, metavar="TO", type=_moment,
+                              help="2026-12-01 or 2026-12-01T08:00 (UTC), not included")
+    audit_export.add_argument("-o", "--output", metavar="FILE",
+                              help="write to FILE instead of standard output")
+    audit_export.set_defaults(run=_audit_export)
 
     teams = commands.add_parser(
         "teams-manifest", help="write the Teams app package (zip)",
@@ -409,13 +427,21 @@ def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from cards.report_page import report_html
     from conversations.reports.periods import parse_period
     from conversations.reports.report import build_report, desks_named
+    from conversations.reports.report_view import page_view
     from desks.errors import DeskbotError, UnknownDesk
     from scheduling.desk_calendar import DeskCalendar
 
     async def write(db: Any) -> str:
         db.business_time = DeskCalendar()  # the calendar the sweeps count with
+        if args.format == "html":  # the page a signed link shows
+            async with db.unit_of_work(readonly=True) as uow:
+                view = await page_view(uow, args.desk, args.period)
+            if view is None:
+                raise UnknownDesk("report.unknown_desk", desk=args.desk)
+            return report_html(view)
         async with db.unit_of_work(readonly=True) as uow:
             desks = await desks_named(uow, args.desk) if args.desk else None
             if desks == []:
@@ -439,6 +465,41 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+# ---------------------------------------------------------------- audit export
+
+
+def _moment(raw: str) -> datetime:
+    """A day (`2026-11-01`: its midnight) or a time (`2026-11-01T08:00`), UTC unless
+    it names its own offset."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a day like 2026-11-01 or a time like 2026-11-01T08:00, got {raw!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.audit import export_events
+
+    if args.end <= args.start:
+        print(f"deskbot audit export: --to ({args.end.isoformat()}) must come after --from "
+              f"({args.start.isoformat()})", file=sys.stderr)
+        return USAGE_ERROR
+    with contextlib.ExitStack() as stack:
+        out: IO[str] = (stack.enter_context(open(args.output, "w", encoding="utf-8"))
+                        if args.output else sys.stdout)
+
+        async def export(db: Any) -> int:
+            written: int = await export_events(db, args.start, args.end, out.write)
+            return written
+
+        count = _on_database(settings, export)
+    print(f"deskbot audit export: {count} events", file=sys.stderr)
     return 0
 
 

@@ -3,7 +3,8 @@
 `GET /healthz` and `GET /metrics` (Prometheus text format, storage/metrics.py)
 always; Slack's endpoints (`/slack/events`, and `/slack/install` +
 `/slack/oauth_redirect` with OAuth) when Slack is configured; `/api/messages` when
-Teams is on.
+Teams is on; `GET /report`, the report page behind a signed, expiring link
+(conversations/reports/links.py): anything but a valid link gets 403 and a short page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,6 +20,10 @@ from sqlalchemy import text
 
 from bot.bootstrap import Deps
 from bot.settings import Settings
+from cards.report_page import forbidden_html, report_html
+from conversations.reports import links
+from conversations.reports.report_view import page_view
+from desks.errors import DeskbotError
 from storage import metrics
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,7 @@ def create_app(settings: Settings, deps: Deps) -> web.Application:
     app[SNAPSHOTS] = metrics.Snapshots(deps.db, ttl=METRICS_CACHE_SECONDS)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
+    app.router.add_get(links.PATH, report_page)
     if deps.slack is not None:
         deps.slack.add_routes(app)
     if deps.teams is not None:
@@ -86,3 +93,39 @@ async def metrics_page(request: web.Request) -> web.Response:
         platforms = [name for name, on in (("slack", deps.slack), ("teams", deps.teams)) if on]
         body = metrics.render(snapshot, platforms)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def report_link(settings: Settings, desk: str, period: str, now: datetime,
+                valid: timedelta = links.VALID) -> str:
+    """The signed link to the report page of `desk` (its name; "" for every desk) for
+    `period` (`2026-11`, `month`…), good for `valid` (7 days) from `now`."""
+    return links.link(settings.report_base_url, settings.report_key(), desk, period, now,
+                      valid)
+
+
+# The page is a whole report: not cached by proxies, not framed, not indexed, no script.
+REPORT_HEADERS = {"Cache-Control": "private, no-store", "X-Frame-Options": "DENY",
+                  "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+                  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+
+
+def _forbidden() -> web.Response:
+    return web.Response(status=403, text=forbidden_html(), content_type="text/html",
+                        headers=REPORT_HEADERS)
+
+
+async def report_page(request: web.Request) -> web.Response:
+    """The report a signed link asks for; 403 and a short page for any other link."""
+    settings, db = request.app[SETTINGS], request.app[DEPS].db
+    asked = links.check(settings.report_key(), request.query, db.clock.now())
+    if asked is None:
+        return _forbidden()
+    try:
+        async with db.unit_of_work(readonly=True) as uow:
+            view = await page_view(uow, asked.desk or None, asked.period)
+    except DeskbotError:  # a period we signed but cannot read: no valid link either
+        return _forbidden()
+    if view is None:  # the desk was renamed or archived since
+        return _forbidden()
+    return web.Response(text=report_html(view), content_type="text/html",
+                        headers=REPORT_HEADERS)

@@ -8,9 +8,14 @@ up in `repr()` or logs.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
+import logging
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +42,9 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
 LogFormat = Literal["text", "json"]
+_REPORT_LABEL = b"deskbot report links v1"
+
+log = logging.getLogger(__name__)
 
 
 class SettingsError(ValueError):
@@ -237,6 +245,10 @@ class Settings:
     requests_per_person: int = _var("DESKBOT_REQUESTS_PER_PERSON", parse_count, default=10)
     requests_window_minutes: int = _var("DESKBOT_REQUESTS_WINDOW_MINUTES",
                                         parse_positive_int, default=10)
+    # Report pages: links are signed with this (HMAC-SHA256); unset, a key is derived
+    # from the platform secrets (bot/report_links.py). The base URL people open them at.
+    report_secret: str | None = _var("DESKBOT_REPORT_SECRET", secret=True)
+    public_url: str | None = _var("DESKBOT_PUBLIC_URL", parse_http_url)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -301,6 +313,25 @@ class Settings:
             wanted.append("MICROSOFT_APP_TENANT_ID")
         return [name for name in wanted if self._by_env(name) is None]
 
+    def report_key(self) -> bytes:
+        """The key report links are signed with: `DESKBOT_REPORT_SECRET`; unset, one
+        derived from the platform secret the server has already (SLACK_SIGNING_SECRET,
+        SLACK_CLIENT_SECRET or MICROSOFT_APP_PASSWORD), so every replica signs alike
+        and links live through restarts; with none (a local try-out), a random key
+        made at start, so links end when the process does."""
+        if self.report_secret:
+            return self.report_secret.encode()
+        for base in (self.slack_signing_secret, self.slack_client_secret,
+                     self.microsoft_app_password):
+            if base:
+                return hmac.new(base.encode(), _REPORT_LABEL, hashlib.sha256).digest()
+        return _random_report_key()
+
+    @property
+    def report_base_url(self) -> str:
+        """Where people open report pages: `DESKBOT_PUBLIC_URL`, else the bind address."""
+        return self.public_url or f"http://{self.host}:{self.port}/"
+
     def _by_env(self, env: str) -> Any:
         for spec in dataclasses.fields(self):
             if spec.metadata["env"] == env:
@@ -321,6 +352,13 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
     __str__ = __repr__
+
+
+@cache
+def _random_report_key() -> bytes:
+    log.warning("report links: neither DESKBOT_REPORT_SECRET nor a platform secret is set; "
+                "links are signed with a key made at start and end when deskbot stops")
+    return secrets.token_bytes(32)
 
 
 def describe_variables() -> str:
@@ -351,6 +389,11 @@ def describe_variables() -> str:
         ("DESKBOT_REQUESTS_PER_PERSON", "new requests one person may open within the "
          "window (0: no limit)", "10"),
         ("DESKBOT_REQUESTS_WINDOW_MINUTES", "that window, in minutes", "10"),
+        ("DESKBOT_REPORT_SECRET", "key that signs report page links (HMAC-SHA256); "
+         "unset: derived from SLACK_SIGNING_SECRET, SLACK_CLIENT_SECRET or "
+         "MICROSOFT_APP_PASSWORD, else random per start", "derived"),
+        ("DESKBOT_PUBLIC_URL", "the https base URL people reach deskbot at (report links)",
+         "http://DESKBOT_HOST:DESKBOT_PORT"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

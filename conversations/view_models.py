@@ -389,6 +389,30 @@ class MyRequests:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a request's timeline: when, who (None: deskbot itself), and what
+    happened (`words`: a `desks.wording.Words`, said in the reader's language)."""
+
+    at: datetime
+    kind: str
+    words: Any
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """`/desk history REF`: the request's timeline, oldest first (`earlier`: more
+    events came before the first one shown)."""
+
+    ref: int
+    subject: str
+    desk: str
+    entries: tuple[HistoryEntry, ...]
+    earlier: bool = False
+    language: str = "en"  # the desk's
+
+
+@dataclass(frozen=True)
 class AgentHome:
     """The agent's home tab: the chosen view of their queue, counts, availability, pages."""
 
@@ -493,6 +517,64 @@ class AskModal:
     urgency: bool = False
 
 
+# ---------------------------------------------------------------- the report page
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One headline figure now and in the previous period; `unit` says how to show it:
+    count | percent | duration (business seconds) | rating (of 5)."""
+
+    name: str  # its words: `report.figure.<name>`
+    unit: str
+    current: float | None
+    previous: float | None
+
+
+@dataclass(frozen=True)
+class ReportWeek:
+    """One week of the period (`start`: its first day, ISO): requests opened and done in
+    it, and the share of first responses on time of those opened in it."""
+
+    start: str
+    opened: int
+    resolved: int
+    sla_percent: float | None
+
+
+@dataclass(frozen=True)
+class ReportAgent:
+    """One agent's line of the report."""
+
+    name: str
+    assigned: int
+    resolved: int
+    open_now: int | None
+    csat: float | None
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """The whole report as a page: what `deskbot report --format html` writes and the
+    signed link shows. `desks` empty: every desk; `language`: the desk's."""
+
+    desks: tuple[str, ...]
+    period: str
+    first_day: str
+    last_day: str
+    time_zone: str
+    generated_at: datetime
+    headlines: tuple[ReportFigure, ...]
+    weeks: tuple[ReportWeek, ...]
+    by_category: tuple[tuple[str, int], ...]
+    by_priority: tuple[tuple[str, int], ...]
+    agents: tuple[ReportAgent, ...]
+    breaches: int
+    requests: int
+    recommendations: tuple[Any, ...] = ()  # `desks.wording.Words`
+    language: str = "en"
+
+
 @dataclass(frozen=True)
 class IncidentCard:
     """A major incident's card in its desk's agent channel: title, status, how many
@@ -544,4 +626,5 @@ class IncidentOffer:
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
-        | Digest | IncidentCard | IncidentNews | IncidentProposal | IncidentOffer)
+        | Digest | History | IncidentCard | IncidentNews | IncidentProposal
+        | IncidentOffer)

@@ -22,7 +22,8 @@ from conversations.command_line.catalog import ADMIN, TOP
 
 # Commands whose first argument is a request's number.
 ON_A_REF = frozenset({"claim", "unassign", "pin", "unpin", "unread", "reopen", "close",
-                      "priority", "status", "transfer", "withdraw"})
+                      "priority", "status", "transfer", "history",
+                      "withdraw"})
 _SPACE = re.compile(r"[ \t\u00a0]+")
 
 

@@ -34,6 +34,7 @@ from conversations.view_models import (
     DeskPicker,
     Digest,
     Help,
+    History,
     MyRequests,
     QueueList,
     Receipt,
@@ -187,6 +188,18 @@ def my_requests(view: MyRequests, locale: str) -> Message:
     return fit_rows(lambda shown, more: render("my_requests.j2", locale, view=view, shown=shown,
                                                more=more, total=len(view.rows)),
                     view.rows, MESSAGE_BLOCKS - 3)
+
+
+def history(view: History, locale: str) -> Message:
+    """`/desk history REF`: a request's timeline, the latest entries that fit."""
+    said = partial(fit_mrkdwn, limit=300)
+    latest = view.entries[::-1]
+
+    def build(shown: Sequence[Any], more: int) -> Message:
+        lines = [(entry, say(entry.words, locale, said)) for entry in reversed(shown)]
+        return render("history.j2", locale, view=view, shown=lines, more=more,
+                      earlier=view.earlier)
+    return fit_rows(build, latest, MESSAGE_BLOCKS - 3)
 
 
 # ---------------------------------------------------------------- admin and replies

@@ -32,6 +32,7 @@ from conversations.view_models import (
     Digest,
     EmployeeHome,
     Help,
+    History,
     MyRequests,
     QueueList,
     Receipt,
@@ -150,6 +151,16 @@ def scheduler_alert(view: SchedulerAlert, locale: str) -> Card:
 def digest(view: Digest, locale: str) -> Card:
     """The daily digest of a desk."""
     return fitted(lambda scale: render("digest.j2", locale, scale, view=view))
+
+
+def history(view: History, locale: str) -> Card:
+    """`history`: a request's timeline, the latest entries that fit."""
+    def build(scale: float) -> Card:
+        shown, more = _rows(view.entries[::-1], scale)
+        lines = [(entry, _said(entry.words, locale, 400)) for entry in shown[::-1]]
+        return render("history.j2", locale, scale, view=view, shown=lines, more=more,
+                      earlier=view.earlier)
+    return fitted(build)
 
 
 def queue_list(view: QueueList, locale: str) -> Card:

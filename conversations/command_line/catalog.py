@@ -91,6 +91,7 @@ _TOP = [
     _sub("impact", "/desk impact REF low|medium|high", "agent", ticket_commands.impact),
     _sub("urgency", "/desk urgency REF low|medium|high", "agent", ticket_commands.urgency),
     _sub("escalate", "/desk escalate REF [note]", "agent", due_and_tiers.escalate),
+    _sub("history", "/desk history REF", "agent", due_and_tiers.history_),
     # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
     _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),

@@ -1,8 +1,9 @@
-"""`/desk due REF WHEN`, `/desk escalate REF [note]` and `/desk admin tiers [DESK]`."""
+"""`/desk due REF WHEN`, `/desk escalate REF [note]`, `/desk admin tiers [DESK]` and
+`/desk history REF`."""
 
 from __future__ import annotations
 
-from conversations import due_dates, tiers
+from conversations import due_dates, history, tiers
 from conversations.command_line.context import Context
 from conversations.view_models import Reply, View
 from desks.errors import InvalidInput
@@ -27,6 +28,17 @@ async def due(ctx: Context, args: Args) -> View:
     if shown is None:
         return Reply.of(Words("due.cleared", ref=conversation.ref))
     return Reply.of(Words("due.set", ref=conversation.ref, when=shown))
+
+
+async def history_(ctx: Context, args: Args) -> View:
+    """`/desk history REF`: the request's timeline (the requester: their own, without
+    what only the desk sees)."""
+    ref = args.word(REF)
+    args.done()
+    try:
+        return await history.request_history(ctx.uow, ctx.actor, ref)
+    except InvalidInput as error:  # not a ref: said with the form
+        raise args.fail(error.words or error.message) from None
 
 
 async def escalate(ctx: Context, args: Args) -> View:

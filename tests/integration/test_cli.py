@@ -409,3 +409,122 @@ def test_json_logs_are_one_object_per_line_with_context(restore_logging: None) -
     assert first["desk"] == "it"
     assert "ValueError: boom" in second["exception"]
     assert isinstance(JsonFormatter().format(logging.makeLogRecord({"msg": "x"})), str)
+
+
+# ---------------------------------------------------------------- audit export
+
+
+def audit_export(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`deskbot audit export` for November 2026 writes November's events, one valid JSON
+    object a line, oldest first, and nothing from before or after."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from conversations import commands
+    from storage.models import Event
+    from tests.integration.sla_world import sla_world
+
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    moments = [datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC),
+               datetime(2026, 11, 1, 0, 0, tzinfo=UTC),
+               datetime(2026, 11, 15, 9, 0, tzinfo=UTC),
+               datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC),
+               datetime(2026, 12, 1, 0, 0, tzinfo=UTC)]
+
+    async def seed() -> list[tuple[int, datetime, str]]:
+        clock = FrozenClock(datetime(2026, 10, 20, 9, tzinfo=UTC))
+        db = Database(url, clock=clock)
+        try:
+            world = await sla_world(db)
+            eli = await world.person("eli")
+            for n, moment in enumerate(moments):
+                clock.set(moment)
+                posted = await world.run(commands.open_conversation, eli, world.desks["IT"],
+                                         f"printer {n}")
+                await world.run(commands.claim, world.actor("dana"), posted.conversation.ref)
+            async with db.unit_of_work(readonly=True) as uow:
+                rows = (await uow.session.execute(select(Event).order_by(Event.id))).scalars()
+                return [(e.id, e.created_at, e.kind) for e in rows]
+        finally:
+            await db.dispose()
+
+    every = asyncio.run(seed())
+    start, end = moments[1], moments[4]
+    wanted = [(i, kind) for i, at, kind in every
+              if start <= (at if at.tzinfo else at.replace(tzinfo=UTC)) < end]
+    assert len(wanted) == 6 and len(every) > len(wanted) + 4  # desks' events, Oct, Dec
+    out = tmp_path / "november.jsonl"
+    capsys.readouterr()
+    assert main(["audit", "export", "--from", "2026-11-01", "--to", "2026-12-01",
+                 "-o", str(out), "--database-url", url]) == 0
+    assert "6 events" in capsys.readouterr().err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [(e["id"], e["kind"]) for e in events] == wanted
+    for event in events:
+        assert set(event) == {"id", "time", "workspace", "desk", "conversation", "actor",
+                              "kind", "data"}
+        assert start <= datetime.fromisoformat(event["time"]) < end
+        assert event["desk"] == "IT" and event["workspace"].startswith("slack:")
+    opened = [e for e in events if e["kind"] == "conversation.opened"]
+    assert [e["conversation"] for e in opened] == [1002, 1003, 1004]
+    assert len({e["actor"]["id"] for e in opened}) == 1  # Eli, each time
+    claimed = [e for e in events if e["kind"] == "conversation.claimed"]
+    assert all(e["actor"]["id"] for e in claimed) and len(claimed) == 3
+    assert isinstance(claimed[0]["data"], dict) and "assignee_id" in claimed[0]["data"]
+
+    # To standard output; a backwards span and a bad day are refused with exit 2.
+    assert main(["audit", "export", "--from", "2026-11-15T09:00", "--to", "2026-11-15T09:01",
+                 "--database-url", url]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["audit", "export", "--from", "2026-12-01", "--to", "2026-11-01",
+                 "--database-url", url]) == 2
+    assert "must come after --from" in capsys.readouterr().err
+    assert main(["audit", "export", "--from", "November", "--to", "2026-12-01",
+                 "--database-url", url]) == 2
+
+
+def test_audit_export_writes_the_periods_events_as_json_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    audit_export(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}", tmp_path, capsys)
+
+
+if PG_URL:
+    def test_audit_export_on_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        pg_database: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        audit_export(pg_database, tmp_path, capsys)
+
+
+async def test_audit_export_reads_in_batches(db: Database, clock: FrozenClock) -> None:
+    """Batches of two give the same lines as one batch of all (keyset by id)."""
+    from datetime import UTC, datetime, timedelta
+
+    from conversations import commands
+    from conversations.audit import export_events
+    from tests.integration.sla_world import sla_world
+
+    clock.set(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    world = await sla_world(db)
+    eli = await world.person("eli")
+    for n in range(3):
+        await world.run(commands.open_conversation, eli, world.desks["IT"], f"printer {n}")
+        clock.advance(minutes=1)
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    whole: list[str] = []
+    assert await export_events(db, start, end, whole.append) == len(whole)
+    small: list[str] = []
+
+    async def write(line: str) -> None:  # a coroutine writer is awaited
+        small.append(line)
+
+    assert await export_events(db, start, end, write, batch=2) == len(whole) > 4
+    assert small == whole
+    assert await export_events(db, end, end + timedelta(days=1), small.append) == 0

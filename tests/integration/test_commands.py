@@ -1010,6 +1010,8 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Due dates and tiers (issue 17).
               "due", "+2d", "+3h", "tomorrow", "2026-12-10",
               "14:00", "9999-12-31", "25:61", "escalate", "tiers", "admin tiers",
+              # History (issue 18).
+              "history", "#1001", "abc",
               # Assignment rules, withdraw, private desks (issue 17).
               "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
               # Major incidents (issue 17).
@@ -1030,6 +1032,7 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin categories HR remove", "admin matrix IT",
                               "due 1001", "due 1002 tomorrow", "escalate 1001",
                               "admin tiers", "admin escalate IT to",
+                              "history", "history 1001", "history #1002",
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "admin audience IT", "admin audience HR remove",
                               "incident", "incident open", "incident link INC-1",

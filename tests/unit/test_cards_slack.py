@@ -27,6 +27,8 @@ from conversations.view_models import (
     EmployeeHome,
     Help,
     HelpLine,
+    History,
+    HistoryEntry,
     IncidentCard,
     IncidentNews,
     IncidentOffer,
@@ -48,6 +50,7 @@ from conversations.view_models import (
     SlaState,
     TicketCard,
 )
+from desks.wording import Words
 from tests.unit.cards_checks import check_home, check_message, check_modal, texts
 
 NOW = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
@@ -154,6 +157,8 @@ def every_message_view(text: str, n: int = 3) -> list:
         Help(((text, tuple(HelpLine(text, text) for _ in range(n))),) * 3),
         Reply(text),
         Reply(text, kind="error", usage=text),
+        History(1042, text, text, history_entries(text, n), earlier=True),
+        History(1042, text, text, ()),
         # Major incidents: the card, its news, a burst's proposal, the known-incident offer;
         # a ticket card linked to one, and one offering the desk's open ones.
         IncidentCard(3, text, "open", text, n, tuple(range(1000, 1000 + n)),
@@ -166,6 +171,19 @@ def every_message_view(text: str, n: int = 3) -> list:
         ticket(text, incident=3),
         ticket(text, open_incidents=tuple((i, text) for i in range(1, n + 1))),
     ]
+
+
+def history_entries(text: str, n: int) -> tuple[HistoryEntry, ...]:
+    """A timeline of every sort of line: plain, with people, desks and levels, unknown."""
+    said = [Words("history.conversation.opened"),
+            Words("history.conversation.transferred", person=text),
+            Words("history.conversation.moved", from_desk=text, to_desk=text),
+            Words("history.status.changed", status=Words("status.waiting")),
+            Words("history.sla.breach", target=Words("alert.target_first_response")),
+            Words("history.category.changed", label=text),
+            Words("history.other", kind=text)]
+    return tuple(HistoryEntry(NOW, "kind", said[i % len(said)], text if i % 2 else None)
+                 for i in range(max(n, len(said))))
 
 
 def homes(text: str, n: int) -> list:
