@@ -15,7 +15,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -366,7 +366,7 @@ def _on_database(settings: Settings, work: Callable[[Any], Any]) -> Any:
 
 def _desks_export(settings: Settings, args: argparse.Namespace) -> int:
     from desks.config_file import export_desks, find_workspace
-    from desks.errors import DeskbotError, InvalidInput
+    from desks.errors import InvalidInput
 
     async def export(db: Any) -> str:
         async with db.unit_of_work(readonly=True) as uow:
@@ -375,10 +375,19 @@ def _desks_export(settings: Settings, args: argparse.Namespace) -> int:
                 raise InvalidInput(f"There is no workspace {args.workspace}.")
             return await export_desks(uow, workspace)
 
+    return _write_text(settings, args, "deskbot desks export", export)
+
+
+def _write_text(settings: Settings, args: argparse.Namespace, command: str,
+                make: Callable[[Any], Awaitable[str]]) -> int:
+    """Run `make` on the database; its text to `--output` (or standard output). A refusal
+    is printed after `command`'s name, with the usage error's exit code."""
+    from desks.errors import DeskbotError
+
     try:
-        text = _on_database(settings, export)
+        text = _on_database(settings, make)
     except DeskbotError as error:
-        print(f"deskbot desks export: {error.message}", file=sys.stderr)
+        print(f"{command}: {error.message}", file=sys.stderr)
         return USAGE_ERROR
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -431,7 +440,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from conversations.reports.periods import parse_period
     from conversations.reports.report import build_report, desks_named
     from conversations.reports.report_view import page_view
-    from desks.errors import DeskbotError, UnknownDesk
+    from desks.errors import UnknownDesk
     from scheduling.desk_calendar import DeskCalendar
 
     async def write(db: Any) -> str:
@@ -456,16 +465,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
             return report.csv()
         return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
 
-    try:
-        text = _on_database(settings, write)
-    except DeskbotError as error:
-        print(f"deskbot report: {error.message}", file=sys.stderr)
-        return USAGE_ERROR
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _write_text(settings, args, "deskbot report", write)
 
 
 # ---------------------------------------------------------------- audit export
