@@ -142,6 +142,9 @@ class Conversation(Base):
         Index("ix_conversation_desk_status", "desk_id", "status"),
         Index("ix_conversation_assignee_status", "assignee_id", "status"),
         Index("ix_conversation_requester", "requester_id", "opened_at"),
+        # A desk's requests of the last minutes (the burst rule, on every open) and of a
+        # report's period: a range of the desk's, not all of them (migration 0019).
+        Index("ix_conversation_desk_opened", "desk_id", "opened_at"),
         # Inbound thread replies find their conversation by where its threads live.
         Index("ix_conversation_agent_thread", "agent_channel", "agent_thread"),
         Index("ix_conversation_requester_thread", "requester_channel", "requester_thread"),
