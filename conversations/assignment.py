@@ -4,7 +4,7 @@ The desk's rule (`desks.autoassign`) picks the agent: `round-robin` takes the av
 agents in turn (by person id, after the one who got the last request; the place is kept in
 the desk's settings, written under the desk row's lock, so it survives restarts and two
 requests opened at once take two turns), `least-loaded` the one holding the fewest active
-requests, ties to whoever was given one longest ago. Never an unavailable agent; with
+requests, ties taken in the same turn. Never an unavailable agent; with
 nobody available the request stays unassigned, as without a rule.
 
 Being given one is like a claim: the request is open, its card shows the assignee, the
@@ -21,11 +21,7 @@ from desks import autoassign as rules
 from desks.notices import NoticeKind
 from storage.database import UnitOfWork
 from storage.journal import record_event, write_notice
-from storage.models import AgentMark, Conversation, Desk, DeskMember, Event, Person
-
-# The events that give a request to someone: "given one longest ago" reads them.
-GIVING = ("conversation.claimed", "conversation.autoassigned", "conversation.transferred",
-          "conversation.taken_over")
+from storage.models import AgentMark, Conversation, Desk, DeskMember, Person
 
 
 async def available_agents(uow: UnitOfWork, desk_id: int) -> list[Person]:
@@ -49,21 +45,16 @@ def next_in_turn(agents: list[Person], last: int | None) -> Person:
     return next((a for a in agents if last is None or a.id > last), agents[0])
 
 
-async def least_loaded(uow: UnitOfWork, agents: list[Person]) -> Person:
-    """The agent holding the fewest active requests; ties to whoever was given one longest
-    ago (never given one: before everyone), then by person id."""
+async def least_loaded(uow: UnitOfWork, agents: list[Person], last: int | None) -> Person:
+    """The agent holding the fewest active requests; ties in turn after `last` (the
+    person id of the agent given the desk's last request), as round-robin takes them."""
     ids = [a.id for a in agents]
     loads: dict[int, int] = dict((await uow.session.execute(  # type: ignore[arg-type]
         select(Conversation.assignee_id, func.count())
         .where(Conversation.assignee_id.in_(ids), Conversation.status.in_(list(ACTIVE)))
         .group_by(Conversation.assignee_id))).all())
-    given_to = Event.data["assignee_id"].as_integer()
-    last_given: dict[int, int] = dict((await uow.session.execute(  # type: ignore[arg-type]
-        select(given_to, func.max(Event.id))
-        .where(Event.workspace_id == agents[0].workspace_id, Event.kind.in_(GIVING),
-               given_to.in_(ids))
-        .group_by(given_to))).all())
-    return min(agents, key=lambda a: (loads.get(a.id, 0), last_given.get(a.id, 0), a.id))
+    fewest = min(loads.get(a.id, 0) for a in agents)
+    return next_in_turn([a for a in agents if loads.get(a.id, 0) == fewest], last)
 
 
 async def assign_by_rule(uow: UnitOfWork, conversation: Conversation) -> Person | None:
@@ -77,11 +68,12 @@ async def assign_by_rule(uow: UnitOfWork, conversation: Conversation) -> Person 
     agents = await available_agents(uow, desk.id)
     if rule is None or not agents:
         return None
+    last = (desk.settings or {}).get(rules.CURSOR)
     if rule == "round-robin":
-        chosen = next_in_turn(agents, (desk.settings or {}).get(rules.CURSOR))
-        desk.settings = {**(desk.settings or {}), rules.CURSOR: chosen.id}  # a new dict: seen
+        chosen = next_in_turn(agents, last)
     else:
-        chosen = await least_loaded(uow, agents)
+        chosen = await least_loaded(uow, agents, last)
+    desk.settings = {**(desk.settings or {}), rules.CURSOR: chosen.id}  # a new dict: seen
     await _give(uow, conversation, chosen, rule)
     return chosen
 

@@ -136,6 +136,15 @@ async def test_least_loaded_counts_active_requests_only(it_desk: Chat) -> None:
     assert (await held_by(it_desk))[-1] == DANA
 
 
+async def test_least_loaded_takes_equal_loads_in_turn(it_desk: Chat) -> None:
+    await it_desk.ok(ADA, "admin routing IT autoassign least-loaded")
+    for text in ("one", "two", "three", "four"):
+        await it_desk.ok(ELI, f"ask IT {text}")
+        await it_desk.ok(ELI, f"ask IT {text} again")
+    # Each pair leaves the two even; the next goes to the one after the last given.
+    assert await held_by(it_desk) == [DANA, LEE] * 4
+
+
 # ---------------------------------------------------------------- the desks file
 
 
