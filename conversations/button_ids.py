@@ -25,6 +25,11 @@ MAKE_TICKET = "ticket.make_ticket"  # a desk without categories: convert; value 
 IMPACT = "ticket.impact"  # select (matrix on); option value high | medium | low
 URGENCY = "ticket.urgency"  # select (matrix on); option value high | medium | low
 ESCALATE = "ticket.escalate"  # a ticket whose desk has a next tier: move it up a tier
+# The due date: Slack's datetimepicker (its moment) or Teams' date input, whose time
+# input is DUE_TIME (the desk's wall time); DUE_CLEAR takes the due date off.
+DUE = "ticket.due"
+DUE_TIME = "ticket.due_time"
+DUE_CLEAR = "ticket.due_clear"
 # Major incidents (conversations/incidents.py)
 DECLARE_INCIDENT = "incident.declare"  # button value: "<ref>,<ref>,…" (a burst), or the ref
 LINK_INCIDENT = "incident.link"  # select on a ticket card; option value: "<ref>:<number>"
@@ -58,7 +63,7 @@ ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | 
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
-                  DECLARE_INCIDENT, LINK_INCIDENT)
+                  DECLARE_INCIDENT, LINK_INCIDENT, DUE, DUE_CLEAR)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW,
                      KNOWN_INCIDENT, NOT_INCIDENT)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)

@@ -13,6 +13,7 @@ from typing import Any
 from conversations import (
     button_ids,
     commands,
+    due_dates,
     incident_watch,
     incidents,
     intake,
@@ -37,10 +38,10 @@ from storage.models import Person, Workspace
 async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, action_id: str,
                          ref: int, value: str | None, people: dict[str, Person]) -> None:
     """One ticket-card control (claim, take over, unassign, transfer, pin, priority,
-    status, close; make ticket / category, impact, urgency; escalate) on `ref`.
+    status, close; make ticket / category, impact, urgency; escalate; due date) on `ref`.
 
     `value` is what the control carried: the chosen agent's platform id (entered in
-    `people`), desk slug, priority or status.
+    `people`), desk slug, priority or status; a due date as `due_dates.card_when` reads it.
     """
     if action_id == button_ids.CLAIM:
         await commands.claim(uow, actor, ref)
@@ -77,6 +78,10 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         await tickets.set_urgency(uow, actor, ref, value or "")
     elif action_id == button_ids.ESCALATE:
         await tiers.escalate_ticket(uow, actor, ref)
+    elif action_id == button_ids.DUE:
+        await due_dates.set_due(uow, actor, ref, due_dates.card_when(value))
+    elif action_id == button_ids.DUE_CLEAR:
+        await due_dates.set_due(uow, actor, ref, due_dates.OFF)
     elif action_id == button_ids.DECLARE_INCIDENT:
         # A ticket card's (value: none or its ref) or a burst proposal's (value: its refs).
         await incidents.declare_from(uow, actor, button_ids.refs_of(value) or [ref])

@@ -91,6 +91,11 @@ def parse_due(text: str, now: datetime, window: WindowConfig) -> datetime | None
         due = None
     if due is None:
         raise _form(text.strip())
+    return checked(due, now, window)
+
+
+def checked(due: datetime, now: datetime, window: WindowConfig) -> datetime:
+    """`due`, refused when it is not after `now` or more than three years on."""
     if due <= now:
         raise InvalidInput("due.in_past", when=shown(due, window),
                            examples=EXAMPLES)
@@ -124,6 +129,27 @@ def _read(words: list[str], now: datetime, window: WindowConfig) -> datetime | N
     return due
 
 
+def card_when(value: str | None) -> str | datetime:
+    """What a card's due date control carried, for `set_due`: an ISO moment with its
+    offset (Slack's picker: `bot.slack` writes its Unix time so) is that moment; anything
+    else (Teams' `YYYY-MM-DD HH:MM` in the desk's zone, `off`) is read as the command's
+    WHEN."""
+    text = (value or "").strip()
+    if "T" in text:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    return text
+
+
+def wall(moment: datetime, window: WindowConfig) -> str:
+    """A moment as the desk's clock shows it: `YYYY-MM-DD HH:MM`."""
+    return f"{moment.astimezone(ZoneInfo(window.time_zone)):%Y-%m-%d %H:%M}"
+
+
 def shown(moment: datetime, window: WindowConfig) -> str:
     """A due moment as the command's answer writes it: wall time and the desk's zone."""
     local = moment.astimezone(ZoneInfo(window.time_zone))
@@ -136,8 +162,9 @@ def warn_at(now: datetime, due: datetime, warning_percent: int) -> datetime:
 
 
 async def set_due(uow: UnitOfWork, actor: Actor, ref: str | int,
-                  when: str) -> tuple[Conversation, str | None]:
-    """Set (or, `off`, clear) the request's due date; agents of its desk only.
+                  when: str | datetime) -> tuple[Conversation, str | None]:
+    """Set (or, `off`, clear) the request's due date; agents of its desk only. `when`
+    is the command's WHEN or, from a card's picker, the moment itself.
 
     Returns the conversation and the due moment as the answer shows it (None: cleared).
     The card and the requester are told; the timers follow (`sla.track`).
@@ -151,7 +178,8 @@ async def set_due(uow: UnitOfWork, actor: Actor, ref: str | int,
                          command=code(f"/desk reopen {conversation.ref}"))
     policy = sla.desk_policy(desk)
     now = uow.clock.now()
-    due = parse_due(when, now, policy.window)
+    due = parse_due(when, now, policy.window) if isinstance(when, str) \
+        else checked(when, now, policy.window)
     if due is None:
         if conversation.due_at is None:
             raise WrongState("due.none_set", ref=conversation.ref)

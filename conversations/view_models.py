@@ -102,6 +102,10 @@ class TicketCard:
     # (none: no due date, or the request is done).
     due_at: datetime | None = None
     due_state: str = "none"
+    # The due date control: the desk's time zone its date and time are read in, and the
+    # due moment as the desk's clock shows it ("YYYY-MM-DD HH:MM", "" for none).
+    due_zone: str = "UTC"
+    due_wall: str = ""
     # A ticket an agent escalated here (`/desk escalate`): from which desk, by whom, the
     # note; and whether it may go on up (a ticket, its desk has a next tier).
     escalated_from: str | None = None

@@ -157,6 +157,9 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         categories=tuple(c.name for c in policy.categories), matrix=policy.matrix.on,
         impact=conversation.impact, urgency=conversation.urgency,
         due_at=conversation.due_at, due_state=due_of(conversation, uow.clock.now()),
+        due_zone=policy.window.time_zone,
+        due_wall=due_dates.wall(conversation.due_at, policy.window)
+        if conversation.due_at else "",
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk),
         **await incident_views.ticket_card_incidents(uow, conversation))

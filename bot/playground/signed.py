@@ -141,6 +141,9 @@ class SlackRequests:
             action["selected_user"] = option
         elif option is not None and kind == "conversations_select":
             action["selected_conversation"] = option
+        elif option is not None and kind == "datetimepicker":  # option: the Unix time
+            if option.isascii() and option.isdigit():
+                action["selected_date_time"] = int(option)
         elif option is not None:
             action["selected_option"] = {
                 "text": {"type": "plain_text", "text": option_text or option},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -67,6 +68,12 @@ def _action(body: dict) -> dict:
 
 
 def _value(action: dict) -> str | None:
+    moment = action.get("selected_date_time")  # the due date picker: a Unix time
+    if isinstance(moment, int) and not isinstance(moment, bool):
+        try:
+            return datetime.fromtimestamp(moment, UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None
     selected = action.get("selected_option") or {}
     return selected.get("value") or action.get("selected_user") or action.get("value")
 

@@ -25,7 +25,7 @@ from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
-from cards.teams.verbs import ASK, REFRESH, ref_of, value_of
+from cards.teams.verbs import ASK, REFRESH, due_of, ref_of, value_of
 from conversations import button_ids, buttons, commands, incident_views, view_queries
 from conversations.queues import QueueView
 from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
@@ -129,7 +129,7 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
     ref = ref_of(data)
     if ref is None:
         return message_answer(STALE, await _locale_of(ctx, tenant, activity))
-    choice = value_of(data, verb)
+    choice = due_of(data) if verb == button_ids.DUE else value_of(data, verb)
     accounts = [sender_of(activity)]
     if verb == button_ids.TRANSFER_AGENT and choice:
         accounts.append({"id": choice})

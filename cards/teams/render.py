@@ -50,7 +50,7 @@ FALLBACK_TEXT = 400  # characters of an activity's `text` / the card's fallbackT
 TITLE_TEXT = 40  # a button's title
 CHOICE_TEXT = 100  # a choice's title
 MIN_TEXT = 12  # no text limit shrinks below this
-SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02)
+SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.035, 0.02)
 RTL_LANGUAGES = frozenset({"he", "ar", "fa", "ur", "yi"})
 
 

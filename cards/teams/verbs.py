@@ -54,3 +54,13 @@ def ref_of(payload: Mapping[str, Any] | None) -> int | None:
     found = payload.get("ref") if isinstance(payload, Mapping) else None
     text = str(found) if isinstance(found, str | int) and not isinstance(found, bool) else ""
     return button_ids.number(text)  # ASCII digits; one too large is an unknown ref
+
+
+def due_of(payload: Mapping[str, Any] | None) -> str | None:
+    """What the ticket card's due date inputs submitted: `YYYY-MM-DD HH:MM` (the date
+    input's id is the verb, the time input's `DUE_TIME`), the date alone, or None."""
+    day = value_of(payload, button_ids.DUE)
+    at = value_of(payload, button_ids.DUE_TIME)
+    if day is None:
+        return None
+    return f"{day} {at}" if at else day

@@ -7,10 +7,12 @@ and each check is what the page shows. Screenshots land in test-artifacts/playgr
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.playground.run import Running
+from conversations import button_ids
 
 TIMEOUT_MS = 15_000
 
@@ -137,6 +139,22 @@ async def test_the_whole_story_in_the_page(served: Running, page: Any,
     card = me.message(f"#{ref} my VPN drops every hour")
     await card.get_by_label("Transfer to agent").select_option(label="Lee")
     await expect_text(me.message(f"#{ref} my VPN drops every hour"), "Lee")
+
+    # Dana picks a due date on the card (Slack's date and time picker), then clears it
+    # (once the card shows the transfer: the select no longer offers Lee).
+    from playwright.async_api import expect
+
+    card = me.message(f"#{ref} my VPN drops every hour")
+    await expect(card.get_by_label("Transfer to agent").locator(
+        "option", has_text="Lee")).to_have_count(0, timeout=TIMEOUT_MS)
+    ahead = (datetime.now() + timedelta(days=30)).strftime("%Y-%m-%dT14:00")
+    await card.locator(f'input[data-action="{button_ids.DUE}"]').fill(ahead)
+    await expect_text(me.message(f"#{ref} my VPN drops every hour"), "📅 due")
+    card = me.message(f"#{ref} my VPN drops every hour")
+    await card.get_by_role("button", name="Clear due date").click()
+    await expect(me.message(f"#{ref} my VPN drops every hour").get_by_role(
+        "button", name="Clear due date")).to_have_count(0, timeout=TIMEOUT_MS)
+    assert "📅 due" not in await me.message(f"#{ref} my VPN drops every hour").inner_text()
 
     # Lee pins it, then closes it.
     await me.become("Lee")

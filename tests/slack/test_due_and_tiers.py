@@ -7,7 +7,7 @@ once as the clock moves; `/desk escalate` moves a ticket to the desk's next tier
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from conversations import button_ids
 from scheduling.sweeps import sweep_all
@@ -190,3 +190,73 @@ async def test_escalation_moves_a_ticket_up_and_tells_both_desks_and_the_request
         await world.settled()
         assert [m for m in posts(world, HR_CHANNEL) if "#1002" in block_text(m)]
         assert any("#1002 was moved up a tier" in t for t in dms(world, MAYA))
+
+
+def picker(message: dict) -> dict:
+    """The card's due date picker (or clear button) elements by action id."""
+    return {e.get("action_id"): e for e in elements(message)
+            if e.get("action_id") in (button_ids.DUE, button_ids.DUE_CLEAR)}
+
+
+async def stored_due(world: SlackWorld, ref: int) -> object:
+    async with world.db.unit_of_work() as uow:
+        return (await uow.session.execute(
+            select(Conversation.due_at).where(Conversation.ref == ref))).scalar_one()
+
+
+async def test_an_agent_sets_and_clears_the_due_date_on_the_card(db: Database,
+                                                                  clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        _, card, _ = await open_by_dm(world, ELI, "my laptop will not start")
+        await world.command(DANA, "claim 1001", channel=IT_CHANNEL)
+        await world.settled()
+        current = {**updates(world, IT_CHANNEL, card["ts"])[-1], "channel": IT_CHANNEL}
+        assert set(picker(current)) == {button_ids.DUE}  # nothing to clear yet
+
+        # Dana picks tomorrow 12:00 (Slack sends the moment): stored, shown, Eli told.
+        status, _ = await world.click(DANA, current, button_ids.DUE,
+                                      option=str(int(DUE.timestamp())))
+        assert status == 200
+        await world.settled()
+        assert await stored_due(world, 1001) == DUE
+        assert f"📅 due \u2068{token(DUE)}" in card_now(world, card)
+        current = {**updates(world, IT_CHANNEL, card["ts"])[-1], "channel": IT_CHANNEL}
+        shown = picker(current)
+        assert shown[button_ids.DUE]["initial_date_time"] == int(DUE.timestamp())
+        assert button_ids.DUE_CLEAR in shown
+        [told] = [m for m in dms(world, ELI) if "is due" in m]
+        assert f"#1001 is due \u2068{token(DUE)}" in told
+
+        # A moment already past: refused to Dana privately; nothing changes.
+        edits = len(updates(world, IT_CHANNEL, card["ts"]))
+        before = len(world.api.calls_to("chat.postEphemeral"))
+        status, _ = await world.click(DANA, current, button_ids.DUE,
+                                      option=str(int(local(2026, 12, 7, 8).timestamp())))
+        assert status == 200
+        await world.settled()
+        [refusal] = world.api.calls_to("chat.postEphemeral")[before:]
+        assert refusal.params["user"] == DANA
+        assert "2026-12-07 08:00 Asia/Jerusalem has already passed" in block_text(
+            refusal.params)
+        assert await stored_due(world, 1001) == DUE
+        assert len(updates(world, IT_CHANNEL, card["ts"])) == edits
+        # Eli, who is not an agent of IT: refused privately too.
+        status, _ = await world.click(ELI, current, button_ids.DUE,
+                                      option=str(int(local(2026, 12, 9, 9).timestamp())))
+        await world.settled()
+        [refusal] = world.api.calls_to("chat.postEphemeral")[before + 1:]
+        assert refusal.params["user"] == ELI
+        assert await stored_due(world, 1001) == DUE
+
+        # Clear due date: gone from the card and the database; Eli is told.
+        status, _ = await world.click(LEE, current, button_ids.DUE_CLEAR, value="1001")
+        assert status == 200
+        await world.settled()
+        assert await stored_due(world, 1001) is None
+        assert "📅 due" not in card_now(world, card)
+        current = updates(world, IT_CHANNEL, card["ts"])[-1]
+        assert set(picker(current)) == {button_ids.DUE}
+        assert "initial_date_time" not in picker(current)[button_ids.DUE]
+        assert any("#1001 no longer has a due date" in m for m in dms(world, ELI))

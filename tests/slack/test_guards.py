@@ -344,7 +344,13 @@ async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
                     "channel": {"id": IT_CHANNEL, "name": "it-desk"},
                     "message": {"type": "message", "user": DANA, "ts": "1.4",
                                 "text": "the VPN is down"}}
+        due = requests.message_actions(
+            {"id": DANA, "name": "Dana"}, card, IT_CHANNEL,
+            requests.action({"action_id": button_ids.DUE, "type": "datetimepicker"},
+                            button_ids.ticket_block(1001), "1.5", option="1796032800"),
+            trigger_id="t.due", response_url=f"{world.api.base_url}response/3")
         templates = {"claim": claim, "home": home, "modal": modal, "shortcut": shortcut,
+                     "due": due,
                      "event": requests.message_event(ELI, f"D{ELI}", "hi", "1.3")}
         examples: list[tuple[str, dict[str, Any]]] = []
 

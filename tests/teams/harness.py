@@ -106,14 +106,16 @@ class TeamsWorld:
 
     async def click(self, person: Person, card_activity: dict[str, Any], verb: str, *,
                     choice: str | None = None, value: str | None = None,
-                    channel: Channel | None = None) -> tuple[int, Any]:
+                    channel: Channel | None = None,
+                    inputs: dict[str, str] | None = None) -> tuple[int, Any]:
         """`person` presses the `verb` button (whose data `value` is `value`, when given)
         of the card in `card_activity`, as deskbot sent it and the fake recorded it;
-        `choice` fills the button's choice set."""
+        `choice` fills the button's choice set, `inputs` other inputs (by id)."""
         card = card_of(card_activity)
         data = dict(find_action(card, verb, value)["data"])
         if choice is not None:
             data[verb] = choice
+        data.update(inputs or {})
         conversation_id = card_activity.get("conversation", {}).get("id")
         invoke = self.teams.card_action(person, verb, data, reply_to_id=card_activity["id"],
                                         channel=channel,

@@ -4,7 +4,7 @@ CloudAdapter) against the fake Bot Framework connector."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from conversations import button_ids
 from storage.clock import FrozenClock
@@ -146,3 +146,88 @@ async def test_escalation_moves_a_ticket_up_and_tells_both_desks_and_the_request
         assert [a for a in world.threads_in(world.hr_channel)
                 if a.get("attachments") and "#1002" in card_text(a)]
         assert any("#1002 was moved up a tier" in t for t in desk.chat(desk.maya))
+
+
+INVOKE = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+async def stored_due(world: TeamsWorld, ref: int) -> object:
+    async with world.db.unit_of_work() as uow:
+        return (await uow.session.execute(
+            select(Conversation.due_at).where(Conversation.ref == ref))).scalar_one()
+
+
+def due_inputs(card: dict) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("id") in (button_ids.DUE, button_ids.DUE_TIME):
+                found[node["id"]] = node
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(card)
+    return found
+
+
+async def test_an_agent_sets_and_clears_the_due_date_on_the_card(db: Database,
+                                                                  clock: FrozenClock) -> None:
+    clock.set(MONDAY_9)
+    async with with_maya() as connector, teams_world(db, clock, settings_changes=QUIET,
+                                                    connector=connector) as world:
+        desk = Desk(world)
+        await desk.set_up_it()
+        card, _ = await desk.open_by_chat(world.eli, "my laptop will not start")
+        await desk.command(world.dana, "claim 1001")
+        current = {**card, "attachments": desk.updates(card)[-1]["attachments"]}
+        assert set(due_inputs(card_of(current))) == {button_ids.DUE, button_ids.DUE_TIME}
+        assert not executes(card_of(current), button_ids.DUE_CLEAR)
+
+        # Dana fills the date and time (the desk's wall time) and sets it.
+        status, answer = await world.click(
+            world.dana, current, button_ids.DUE, choice="2026-12-08",
+            inputs={button_ids.DUE_TIME: "12:00"}, channel=world.it_channel)
+        assert status == 200 and answer["type"] == INVOKE, answer
+        await world.settled()
+        assert await stored_due(world, 1001) == TOMORROW_12  # 12:00 in Jerusalem
+        assert f"📅 due {due(TOMORROW_12)}" in desk.card_now(card)
+        assert f"📅 due {due(TOMORROW_12)}" in card_text({"attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive",
+             "content": answer["value"]}]})
+        shown = due_inputs(answer["value"])
+        assert shown[button_ids.DUE]["value"] == "2026-12-08"
+        assert shown[button_ids.DUE_TIME]["value"] == "12:00"
+        [told] = [t for t in desk.chat(world.eli) if "is due" in t]
+        assert f"#1001 is due {due(TOMORROW_12)}" in told
+
+        # A moment already past: answered to Dana alone; nothing changes.
+        edits = len(desk.updates(card))
+        current = {**card, "attachments": desk.updates(card)[-1]["attachments"]}
+        status, answer = await world.click(
+            world.dana, current, button_ids.DUE, choice="2026-12-07",
+            inputs={button_ids.DUE_TIME: "08:30"}, channel=world.it_channel)
+        assert status == 200 and answer["type"] == MESSAGE
+        assert "2026-12-07 08:30 Asia/Jerusalem has already passed" in answer["value"]
+        await world.settled()
+        assert await stored_due(world, 1001) == TOMORROW_12
+        assert len(desk.updates(card)) == edits
+        # Eli, who is not an agent of IT: refused too.
+        status, answer = await world.click(
+            world.eli, current, button_ids.DUE, choice="2026-12-09",
+            inputs={button_ids.DUE_TIME: "09:00"}, channel=world.it_channel)
+        assert status == 200 and answer["type"] == MESSAGE
+        assert await stored_due(world, 1001) == TOMORROW_12
+
+        # Clear due date: gone; Eli is told.
+        status, answer = await world.click(world.lee, current, button_ids.DUE_CLEAR,
+                                           channel=world.it_channel)
+        assert status == 200 and answer["type"] == INVOKE, answer
+        await world.settled()
+        assert await stored_due(world, 1001) is None
+        assert "📅 due" not in desk.card_now(card)
+        assert not executes(answer["value"], button_ids.DUE_CLEAR)
+        assert any("#1001 no longer has a due date" in t for t in desk.chat(world.eli))

@@ -271,6 +271,10 @@ async def test_fuzzed_activities_never_get_a_5xx_or_a_traceback(
                                                    channel=world.it_channel),
             "claim": world.teams.card_action(world.dana, button_ids.CLAIM, {"ref": "1001"},
                                              reply_to_id="1", channel=world.it_channel),
+            "due": world.teams.card_action(
+                world.dana, button_ids.DUE, {"ref": "1001", button_ids.DUE: "2026-12-10",
+                                             button_ids.DUE_TIME: "14:00"},
+                reply_to_id="3", channel=world.it_channel),
             "rate": world.teams.card_action(world.eli, button_ids.RATE, {"value": "1001:5"},
                                             reply_to_id="2"),
         }

@@ -54,8 +54,10 @@ from tests.unit.test_cards_teams import check_card
 
 INVOKE = "application/vnd.microsoft.card.adaptive"
 HR_DESCRIPTION = "חופשות ושכר"
+# The desk's time zone is data too: the IANA name its admin set (the due date inputs
+# say which zone they are read in).
 USER_DATA = (NOA_NAME, AVI_NAME, DESCRIPTION, HR_DESCRIPTION, QUESTION, ANSWER, FOLLOW_UP,
-             "IT", "HR")
+             "IT", "HR", "Asia/Jerusalem")
 SHOWN_KEYS = ("text", "title", "label", "placeholder", "fallbackText", "altText",
               "errorMessage")
 

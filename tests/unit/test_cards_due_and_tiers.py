@@ -9,6 +9,7 @@ from conversations.view_models import PersonRef, QueueList, RequesterUpdate, Sch
 from tests.unit.cards_checks import check_message, texts
 from tests.unit.test_cards_slack import NOW, queue_rows, ticket
 from tests.unit.test_cards_teams import check_card, executes, shown_text
+from tests.unit.test_cards_teams_cards import inputs
 from tests.unit.test_cards_ticket import controls, fields
 
 SLACK_DATE = f"<!date^{int(NOW.timestamp())}^{{date_short_pretty}} {{time}}|"
@@ -75,3 +76,52 @@ def test_queue_rows_and_the_requesters_update_and_the_alerts_say_the_due_date() 
     teams_alert = check_card(teams.card(SchedulerAlert("due_warning", 1042, "IT", "VPN",
                                                        due_at=NOW)))
     assert "is due soon" in shown_text(teams_alert)
+
+
+def test_the_slack_card_offers_a_due_date_picker_and_clear_only_when_one_is_set() -> None:
+    plain = controls(check_message(slack.message(ticket("VPN drops"))))
+    assert plain[button_ids.DUE] == {"type": "datetimepicker", "action_id": button_ids.DUE}
+    assert button_ids.DUE_CLEAR not in plain
+    due = controls(check_message(slack.message(ticket("VPN drops", due_at=NOW,
+                                                      due_state="ok"))))
+    assert due[button_ids.DUE]["initial_date_time"] == int(NOW.timestamp())
+    assert due[button_ids.DUE_CLEAR]["value"] == "1042"
+    assert due[button_ids.DUE_CLEAR]["text"]["text"] == "Clear due date"
+    # Before Escalate / Close / Declare, within one actions block of at most 25.
+    assert list(due)[-4:] == [button_ids.DUE, button_ids.DUE_CLEAR, button_ids.CLOSE,
+                              button_ids.DECLARE_INCIDENT]
+    for status in ("resolved", "closed"):  # a done request's due date no longer runs
+        card = check_message(slack.message(ticket("VPN drops", status=status, due_at=NOW)))
+        found = [e.get("action_id") for b in card["blocks"] if b["type"] == "actions"
+                 for e in b["elements"]]
+        assert button_ids.DUE not in found and button_ids.DUE_CLEAR not in found
+    he = check_message(slack.message(ticket("VPN drops", due_at=NOW), locale="he"))
+    assert controls(he)[button_ids.DUE_CLEAR]["text"]["text"] == "ביטול מועד היעד"
+
+
+def test_the_teams_card_sets_the_due_date_in_the_status_panel_in_the_desks_zone() -> None:
+    card = check_card(teams.card(ticket("VPN drops", due_zone="Asia/Jerusalem")))
+    assert len(card["actions"]) <= 6
+    [status] = [a["card"] for a in card["actions"] if a.get("title") == "Status"]
+    found = inputs(status)
+    assert found[button_ids.DUE]["type"] == "Input.Date"
+    assert found[button_ids.DUE]["label"] == "Due date (desk time, Asia/Jerusalem)"
+    assert found[button_ids.DUE_TIME]["type"] == "Input.Time"
+    assert "value" not in found[button_ids.DUE] and "value" not in found[button_ids.DUE_TIME]
+    [set_due] = [a for a in executes(status) if a["verb"] == button_ids.DUE]
+    assert set_due["data"] == {"ref": "1042"} and set_due["title"] == "Set due date"
+    assert not [a for a in executes(card) if a["verb"] == button_ids.DUE_CLEAR]
+    due = check_card(teams.card(ticket("VPN drops", due_at=NOW, due_state="ok",
+                                       due_zone="Asia/Jerusalem",
+                                       due_wall="2026-12-10 14:00")))
+    assert inputs(due)[button_ids.DUE]["value"] == "2026-12-10"
+    assert inputs(due)[button_ids.DUE_TIME]["value"] == "14:00"
+    [clear] = [a for a in executes(due) if a["verb"] == button_ids.DUE_CLEAR]
+    assert clear["data"]["ref"] == "1042"
+    for status_now in ("resolved", "closed"):
+        done = check_card(teams.card(ticket("VPN drops", status=status_now, due_at=NOW)))
+        assert button_ids.DUE not in inputs(done)
+        assert not [a for a in executes(done)
+                    if a["verb"] in (button_ids.DUE, button_ids.DUE_CLEAR)]
+    he = check_card(teams.card(ticket("VPN drops", due_zone="Asia/Jerusalem"), locale="he"))
+    assert inputs(he)[button_ids.DUE]["label"] == "מועד יעד (לפי שעון הדסק, Asia/Jerusalem)"

@@ -45,7 +45,8 @@ def test_an_open_card_shows_every_field_and_control() -> None:
     found = controls(card)
     assert list(found) == [button_ids.TAKE_OVER, button_ids.UNASSIGN, button_ids.TRANSFER_AGENT,
                            button_ids.TRANSFER_DESK, button_ids.PIN, button_ids.PRIORITY,
-                           button_ids.MAKE_TICKET, button_ids.STATUS, button_ids.CLOSE,
+                           button_ids.MAKE_TICKET, button_ids.STATUS, button_ids.DUE,
+                           button_ids.CLOSE,
                            button_ids.DECLARE_INCIDENT]
     # An inquiry of a desk without categories: "Make ticket" converts it as it is.
     assert found[button_ids.MAKE_TICKET]["value"] == "1042"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations.due_dates import due_state, parse_due, warn_at
+from conversations.due_dates import card_when, checked, due_state, parse_due, warn_at
 from desks.errors import InvalidInput
 from desks.window_grammar import WindowConfig
 
@@ -134,3 +134,24 @@ def test_how_a_due_date_stands() -> None:
     assert due_state("new", due, warn, None, before, before) == "passed"  # flagged
     assert due_state("resolved", due, warn, None, None, due) == "none"
     assert due_state("closed", due, warn, None, None, before) == "none"
+
+
+def test_a_cards_control_carries_a_moment_or_the_desks_wall_time() -> None:
+    # Slack's picker: the adapter writes its Unix time as an ISO moment with offset.
+    moment = card_when("2026-12-10T12:00:00+00:00")
+    assert moment == datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    assert isinstance(moment, datetime) and moment.tzinfo is UTC
+    # Teams' date and time inputs: the desk's wall time, read as the command reads it.
+    assert card_when("2026-12-10 14:00") == "2026-12-10 14:00"
+    assert parse_due(str(card_when("2026-12-10 14:00")), MONDAY_NOON, IT) \
+        == at(JERUSALEM, 2026, 12, 10, 14, 0)
+    assert card_when(None) == "" and card_when("off") == "off"
+    assert card_when("2026-12-10T14:00") == "2026-12-10T14:00"  # no offset: not a moment
+    assert card_when("xT") == "xT"
+    with pytest.raises(InvalidInput) as past:
+        checked(MONDAY_NOON - timedelta(minutes=1), MONDAY_NOON, IT)
+    assert past.value.words is not None and past.value.words.key == "due.in_past"
+    with pytest.raises(InvalidInput):
+        checked(MONDAY_NOON + timedelta(days=4 * 366), MONDAY_NOON, IT)
+    assert checked(MONDAY_NOON + timedelta(hours=1), MONDAY_NOON, IT) \
+        == MONDAY_NOON + timedelta(hours=1)

@@ -298,6 +298,22 @@
         if (!ctx.inForm) field.addEventListener("change", () => send({ option: field.value }));
         return field;
       }
+      case "datetimepicker": {
+        // Slack's picker: the reader's own zone; it sends the moment as a Unix time.
+        const field = el("input", { type: "datetime-local", class: "input",
+          "aria-label": label, "data-action": elem.action_id });
+        if (elem.initial_date_time) {
+          const at = new Date(elem.initial_date_time * 1000);
+          const pad = (n) => String(n).padStart(2, "0");
+          field.value = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate())
+            + "T" + pad(at.getHours()) + ":" + pad(at.getMinutes());
+        }
+        field.addEventListener("change", () => {
+          const moment = new Date(field.value).getTime();
+          if (!Number.isNaN(moment)) send({ option: String(Math.floor(moment / 1000)) });
+        });
+        return field;
+      }
       case "image":
         return el("img", { src: elem.image_url, alt: elem.alt_text || "", class: "image-el" });
       default:
