@@ -160,10 +160,11 @@ async def withdraw(uow: UnitOfWork, person: Person, ref: int) -> Settled:
     return Settled.of(Words("withdraw.done", ref=conversation.ref))
 
 
-async def incident_control(uow: UnitOfWork, actor: Actor, action_id: str, number: int,
+async def incident_control(uow: UnitOfWork, actor: Actor, action_id: str, number: str,
                            text: str) -> Words:
-    """An incident card's *Post update* or *Resolve incident*, with the text typed in its
-    modal (Slack) or panel (Teams): what happened, in words."""
+    """An incident card's *Post update* or *Resolve incident* on incident `number` (as
+    the control carried it: `incidents.parse_number` checks it), with the text typed in
+    its modal (Slack) or panel (Teams): what happened, in words."""
     if action_id not in button_ids.INCIDENT_ACTIONS:
         raise InvalidInput("button.unknown")
     resolving = action_id == button_ids.INCIDENT_RESOLVE

@@ -387,12 +387,20 @@ def _incident_metadata(body: dict) -> tuple[int | None, bool, str | None]:
     """(incident number, resolving?, channel) from an incident modal's private_metadata."""
     try:
         found = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, TypeError):
         found = {}
     found = found if isinstance(found, dict) else {}
     channel = found.get("channel")
     return (button_ids.number(found.get("incident")), found.get("resolve") is True,
             channel if isinstance(channel, str) else None)
+
+
+def _typed_in(body: dict, block_id: str, action_id: str) -> str:
+    """What a modal's text input held when submitted ("" when none, or not text)."""
+    node: Any = body.get("view")
+    for step in ("state", "values", block_id, action_id, "value"):
+        node = node.get(step) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
 
 
 async def open_incident_modal(ctx: SlackContext, body: dict, context: AsyncBoltContext) -> None:
@@ -411,7 +419,8 @@ async def open_incident_modal(ctx: SlackContext, body: dict, context: AsyncBoltC
         locale = person_locale(people[user_id])
         title = ""
         try:
-            incident = await incidents.load(uow, workspace.id, number or "")
+            # As written (`incidents.parse_number` refuses one too long for a number).
+            incident = await incidents.load(uow, workspace.id, str(number or ""))
             if incident.status != "open":
                 refusal = Words("incident.resolved_already",
                                 incident=incidents.label(incident.number))
@@ -430,9 +439,12 @@ async def open_incident_modal(ctx: SlackContext, body: dict, context: AsyncBoltC
                            "channel": channel})
     view = IncidentModal(number=number or 0, title=title, resolve=resolving,
                          private_metadata=metadata[:3000])
-    client = await ctx.client_for(team_id)
-    await client.views_open(trigger_id=body["trigger_id"],
-                            view=slack_cards.modal(view, locale=locale))
+    try:
+        client = await ctx.client_for(team_id)
+        await client.views_open(trigger_id=str(body.get("trigger_id") or ""),
+                                view=slack_cards.modal(view, locale=locale))
+    except Exception as error:  # its trigger_id expired: the person clicks again
+        log.warning("could not open the incident modal (%s)", type(error).__name__)
 
 
 async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
@@ -441,9 +453,7 @@ async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     is the text field's error, what happened is said privately in the card's channel."""
     team_id = context["team_id"]
     number, resolving, channel = _incident_metadata(body)
-    values = (body.get("view") or {}).get("state", {}).get("values", {})
-    text = ((values.get(button_ids.INCIDENT_TEXT_BLOCK, {}).get(button_ids.INCIDENT_TEXT)
-             or {}).get("value") or "")
+    text = _typed_in(body, button_ids.INCIDENT_TEXT_BLOCK, button_ids.INCIDENT_TEXT)
     user_id = body["user"]["id"]
     action_id = button_ids.INCIDENT_RESOLVE if resolving else button_ids.INCIDENT_UPDATE
     profiles = await ctx.people.lookup(team_id, [user_id])
@@ -464,7 +474,7 @@ async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             return
         actor = ctx.people.actor(people[user_id], workspace)
         try:
-            said = await buttons.incident_control(uow, actor, action_id, number, text)
+            said = await buttons.incident_control(uow, actor, action_id, str(number), text)
         except DeskbotError as error:
             refused = say(error.words, locale) if error.words else error.message
             await ack(response_action="errors",

@@ -288,8 +288,8 @@ async def _incident(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ve
         workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
         actor = resolve_actor(person, workspace, ctx.admins)
         if await inbound.first(uow, PLATFORM, INCIDENT, activity):  # a repeat: only the card
-            await buttons.incident_control(uow, actor, verb, number, text)
-        incident = await incidents.load(uow, workspace.id, number)
+            await buttons.incident_control(uow, actor, verb, str(number), text)
+        incident = await incidents.load(uow, workspace.id, str(number))
         await uow.session.flush()
         view = await incident_views.incident_card(uow, incident.id)
         desk = await uow.session.get(Desk, incident.desk_id)
