@@ -33,6 +33,11 @@ DUE_CLEAR = "ticket.due_clear"
 # Major incidents (conversations/incidents.py)
 DECLARE_INCIDENT = "incident.declare"  # button value: "<ref>,<ref>,…" (a burst), or the ref
 LINK_INCIDENT = "incident.link"  # select on a ticket card; option value: "<ref>:<number>"
+# The incident card (open only): post an update, resolve it. Slack: a button (value
+# "<number>") opening a modal; Teams: an Execute whose data carries `incident` and, under
+# the verb, the text typed.
+INCIDENT_UPDATE = "incident.update"
+INCIDENT_RESOLVE = "incident.resolve"
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
@@ -60,6 +65,9 @@ ASK_TEXT_BLOCK = "ask_text"
 ASK_TEXT = "ask.text"  # plain_text_input inside ASK_TEXT_BLOCK
 ASK_URGENCY_BLOCK = "ask_urgency"
 ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | low
+INCIDENT_MODAL = "incident_modal"  # callback_id of the incident update / resolve modal
+INCIDENT_TEXT_BLOCK = "incident_text"
+INCIDENT_TEXT = "incident.text"  # plain_text_input inside INCIDENT_TEXT_BLOCK
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
@@ -67,7 +75,8 @@ TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW,
                      KNOWN_INCIDENT, NOT_INCIDENT)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
-ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS
+INCIDENT_ACTIONS = (INCIDENT_UPDATE, INCIDENT_RESOLVE)
+ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS + INCIDENT_ACTIONS
 
 
 def ticket_block(ref: int) -> str:

@@ -1,4 +1,5 @@
-"""What a card's buttons do, on any platform: ticket controls, the employee's choices.
+"""What a card's buttons do, on any platform: ticket controls, the employee's choices,
+an incident card's update and resolve.
 
 The Slack and Teams adapters read which control was used and its value from their own
 payloads, enter the people involved, and call these inside one unit of work. Refusals
@@ -162,3 +163,20 @@ async def withdraw(uow: UnitOfWork, person: Person, ref: int) -> Settled:
     """The receipt's *Withdraw*: the request closed as withdrawn; what replaces the receipt."""
     conversation = await withdrawal.withdraw(uow, person, ref)
     return Settled.of(Words("withdraw.done", ref=conversation.ref))
+
+
+async def incident_control(uow: UnitOfWork, actor: Actor, action_id: str, number: str,
+                           text: str) -> Words:
+    """An incident card's *Post update* or *Resolve incident* on incident `number` (as
+    the control carried it: `incidents.parse_number` checks it), with the text typed in
+    its modal (Slack) or panel (Teams): what happened, in words."""
+    if action_id not in button_ids.INCIDENT_ACTIONS:
+        raise InvalidInput("button.unknown")
+    resolving = action_id == button_ids.INCIDENT_RESOLVE
+    if not text.strip():  # said for a card, not as `/desk incident …`'s usage
+        raise InvalidInput("incident.write_note" if resolving else "incident.write_update")
+    if resolving:
+        incident, resolved = await incidents.resolve(uow, actor, number, text)
+        return Words("incident.resolved", number=incident.number, count=len(resolved))
+    incident, told = await incidents.post_update(uow, actor, number, text)
+    return Words("incident.updated", number=incident.number, count=told)

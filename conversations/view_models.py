@@ -596,6 +596,17 @@ class IncidentCard:
 
 
 @dataclass(frozen=True)
+class IncidentModal:
+    """The modal an incident card's *Post update* or *Resolve incident* opens: the text
+    every linked requester gets (the update, or the resolution note)."""
+
+    number: int
+    title: str
+    resolve: bool = False  # the resolution note, not an update
+    private_metadata: str = ""  # adapter's own state (the incident, the channel), ≤ 3000
+
+
+@dataclass(frozen=True)
 class IncidentNews:
     """An incident's update (or its resolution) told to one linked request's requester;
     or, posted in the incident card's thread (`ref` None), to the agents."""

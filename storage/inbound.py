@@ -77,6 +77,12 @@ RULES: tuple[Rule, ...] = (
     Rule("slack", "ask_submitted", "the \"Send to helpdesk\" modal submitted (field errors "
          "go in the answer)", (("view.id",), ("trigger_id",)), Answered.IN_RESPONSE,
          prefix="ask-modal:"),
+    Rule("slack", "incident_modal", "an incident card's *Post update* or *Resolve incident* "
+         "(opens a modal with its trigger_id, valid for 3 s)", (("trigger_id",),),
+         Answered.IN_RESPONSE, prefix="incident-modal:"),
+    Rule("slack", "incident_submitted", "an incident's update / resolve modal submitted "
+         "(field errors go in the answer)", (("view.id",), ("trigger_id",)),
+         Answered.IN_RESPONSE, prefix="incident-submitted:"),
     # ---------------------------------------------------------------- Teams
     Rule("teams", "message", "a message in a personal chat or a channel",
          _ACTIVITY, Answered.AFTER_ACK),
@@ -92,6 +98,8 @@ RULES: tuple[Rule, ...] = (
          _ACTIVITY, Answered.IN_RESPONSE),
     Rule("teams", "home_action", "Action.Execute on the queues card (view, page, desk, "
          "availability)", _ACTIVITY, Answered.IN_RESPONSE),
+    Rule("teams", "incident_action", "Action.Execute on an incident card (update, resolve; "
+         "answered with the card)", _ACTIVITY, Answered.IN_RESPONSE),
     Rule("teams", "ask_card", "the \"Send to helpdesk\" card submitted", _ACTIVITY,
          Answered.IN_RESPONSE),
 )

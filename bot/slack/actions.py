@@ -9,7 +9,8 @@ current state; only an answered question or prompt is replaced, after the commit
 
 The message shortcut opens its modal in the request (its trigger_id lives 3 s), and
 the modal's submission is answered in its response (field errors go there): both are
-recorded as worked on in the request (`storage.inbound.first`).
+recorded as worked on in the request (`storage.inbound.first`). An incident card's
+*Post update* and *Resolve incident* open their modal the same way.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from cards.i18n import say
-from conversations import button_ids, buttons, commands, intake
+from conversations import button_ids, buttons, commands, incidents, intake
 from conversations.sla import desk_policy
-from conversations.view_models import LEVELS, AskModal, DeskOption, Settled
+from conversations.view_models import LEVELS, AskModal, DeskOption, IncidentModal, Settled
 from desks import audience
 from desks.errors import DeskbotError, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, person_locale
@@ -50,6 +51,7 @@ SHORTCUT = "send_to_helpdesk"
 # The inbound kinds of interactivity (their rules: storage.inbound).
 TICKET, INTAKE, RESOLVE = "ticket_action", "intake_action", "resolve_action"
 SHORTCUT_KIND, ASK_SUBMITTED = "shortcut", "ask_submitted"
+INCIDENT_MODAL_KIND, INCIDENT_SUBMITTED = "incident_modal", "incident_submitted"
 CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bot.slack.home)
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
 ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
@@ -60,7 +62,9 @@ ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
            **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
                                                  button_ids.RATE, button_ids.WITHDRAW)},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
-           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED}
+           **{("action", a): INCIDENT_MODAL_KIND for a in button_ids.INCIDENT_ACTIONS},
+           ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED,
+           ("view", button_ids.INCIDENT_MODAL): INCIDENT_SUBMITTED}
 
 
 def _action(body: dict) -> dict:
@@ -88,7 +92,9 @@ def _where(body: dict) -> tuple[str | None, str | None]:
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Attach the block-action, shortcut and view-submission listeners."""
     for (what, action_id), kind in ENTRIES.items():
-        if what == "action":
+        if what == "action" and kind == INCIDENT_MODAL_KIND:
+            app.action(action_id)(_incident_modal_listener(ctx))
+        elif what == "action":
             app.action(action_id)(_click_listener(ctx, kind))
 
     @app.shortcut(SHORTCUT)
@@ -99,6 +105,19 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     @app.view(button_ids.ASK_MODAL)
     async def on_ask_submitted(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
         await submit_ask_modal(ctx, ack, body, context)
+
+    @app.view(button_ids.INCIDENT_MODAL)
+    async def on_incident_submitted(ack: AsyncAck, body: dict,
+                                    context: AsyncBoltContext) -> None:
+        await submit_incident_modal(ctx, ack, body, context)
+
+
+def _incident_modal_listener(
+        ctx: SlackContext) -> Callable[[AsyncAck, dict, AsyncBoltContext], Awaitable[None]]:
+    async def on_click(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+        await ack()
+        await open_incident_modal(ctx, body, context)
+    return on_click
 
 
 def _click_listener(ctx: SlackContext,
@@ -366,3 +385,109 @@ async def submit_ask_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             return
         await uow.commit()
     await ack()
+
+
+# ---------------------------------------------------------------- incident card
+
+
+def _incident_metadata(body: dict) -> tuple[int | None, bool, str | None]:
+    """(incident number, resolving?, channel) from an incident modal's private_metadata."""
+    try:
+        found = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+    except (ValueError, TypeError):
+        found = {}
+    found = found if isinstance(found, dict) else {}
+    channel = found.get("channel")
+    return (button_ids.number(found.get("incident")), found.get("resolve") is True,
+            channel if isinstance(channel, str) else None)
+
+
+def _typed_in(body: dict, block_id: str, action_id: str) -> str:
+    """What a modal's text input held when submitted ("" when none, or not text)."""
+    node: Any = body.get("view")
+    for step in ("state", "values", block_id, action_id, "value"):
+        node = node.get(step) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+async def open_incident_modal(ctx: SlackContext, body: dict, context: AsyncBoltContext) -> None:
+    """*Post update* / *Resolve incident* on an incident card: the modal for its text
+    (an incident gone or resolved meanwhile is said privately instead)."""
+    team_id = context["team_id"]
+    user_id = body["user"]["id"]
+    action = _action(body)
+    resolving = action.get("action_id") == button_ids.INCIDENT_RESOLVE
+    number = button_ids.number(action.get("value"))
+    channel, _ = _where(body)
+    profiles = await ctx.people.lookup(team_id, [user_id])
+    refusal: Words | str | None = None
+    async with ctx.db.unit_of_work() as uow:
+        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        locale = person_locale(people[user_id])
+        title = ""
+        try:
+            # As written (`incidents.parse_number` refuses one too long for a number).
+            incident = await incidents.load(uow, workspace.id, str(number or ""))
+            if incident.status != "open":
+                refusal = Words("incident.resolved_already",
+                                incident=incidents.label(incident.number))
+            title = incident.title
+        except DeskbotError as error:
+            refusal = error.words or error.message
+        if refusal is None and not await inbound.first(uow, "slack", INCIDENT_MODAL_KIND, body):
+            log.info("slack incident click %s delivered again; its modal is open already",
+                     body.get("trigger_id"))
+            return
+        await uow.commit()
+    if refusal is not None:
+        await tell_privately(ctx, team_id, channel or user_id, user_id, refusal, locale=locale)
+        return
+    metadata = json.dumps({"incident": str(number), "resolve": resolving, "team": team_id,
+                           "channel": channel})
+    view = IncidentModal(number=number or 0, title=title, resolve=resolving,
+                         private_metadata=metadata[:3000])
+    try:
+        client = await ctx.client_for(team_id)
+        await client.views_open(trigger_id=str(body.get("trigger_id") or ""),
+                                view=slack_cards.modal(view, locale=locale))
+    except Exception as error:  # its trigger_id expired: the person clicks again
+        log.warning("could not open the incident modal (%s)", type(error).__name__)
+
+
+async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
+                                context: AsyncBoltContext) -> None:
+    """The incident modal submitted: post the update, or resolve the incident; a refusal
+    is the text field's error, what happened is said privately in the card's channel."""
+    team_id = context["team_id"]
+    number, resolving, channel = _incident_metadata(body)
+    text = _typed_in(body, button_ids.INCIDENT_TEXT_BLOCK, button_ids.INCIDENT_TEXT)
+    user_id = body["user"]["id"]
+    action_id = button_ids.INCIDENT_RESOLVE if resolving else button_ids.INCIDENT_UPDATE
+    profiles = await ctx.people.lookup(team_id, [user_id])
+    async with ctx.db.unit_of_work() as uow:
+        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        locale = person_locale(people[user_id])
+        if number is None:
+            await ack(response_action="errors", errors={button_ids.INCIDENT_TEXT_BLOCK: say(
+                Words("button.out_of_date"), locale)[:150]})
+            return
+        if not text.strip():  # refused before it is recorded: the fixed text is new work
+            key = "incident.write_note" if resolving else "incident.write_update"
+            await ack(response_action="errors",
+                      errors={button_ids.INCIDENT_TEXT_BLOCK: say(Words(key), locale)[:150]})
+            return
+        if not await inbound.first(uow, "slack", INCIDENT_SUBMITTED, body):
+            await ack()  # a repeat: it was done; the modal just closes
+            return
+        actor = ctx.people.actor(people[user_id], workspace)
+        try:
+            said = await buttons.incident_control(uow, actor, action_id, str(number), text)
+        except DeskbotError as error:
+            refused = say(error.words, locale) if error.words else error.message
+            await ack(response_action="errors",
+                      errors={button_ids.INCIDENT_TEXT_BLOCK: refused[:150]})
+            return
+        await uow.commit()
+    await ack()
+    if channel:
+        await tell_privately(ctx, team_id, channel, user_id, said, kind="ok", locale=locale)

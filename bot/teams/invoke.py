@@ -26,7 +26,14 @@ from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
 from cards.teams.verbs import ASK, REFRESH, due_of, ref_of, value_of
-from conversations import button_ids, buttons, commands, incident_views, view_queries
+from conversations import (
+    button_ids,
+    buttons,
+    commands,
+    incident_views,
+    incidents,
+    view_queries,
+)
 from conversations.queues import QueueView
 from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
 from desks import audience
@@ -48,12 +55,14 @@ VIEWS = {v.value for v in QueueView}
 # The inbound kinds of a card's buttons (their rules: storage.inbound).
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
+INCIDENT = "incident_action"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
          **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
                           button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
                           button_ids.WITHDRAW), RESOLVE),
-         **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD}
+         **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD,
+         **dict.fromkeys(button_ids.INCIDENT_ACTIONS, INCIDENT)}
 
 
 def card_answer(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -118,6 +127,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
         if verb == ASK:
             await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _ask(ctx, activity, tenant, data)
+        if verb in button_ids.INCIDENT_ACTIONS:
+            return await _incident(ctx, activity, tenant, verb, data)
     except DeskbotError as error:
         return message_answer(error.words or error.message,
                               await _locale_of(ctx, tenant, activity))
@@ -262,3 +273,27 @@ async def _ask(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
             person_locale(person)
         await uow.commit()
     return card_answer(teams_cards.card(Settled.of(said), locale=locale))
+
+
+async def _incident(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
+                    data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """An incident card's *Post update…* / *Resolve…* panel sent: the card as it reads
+    after (a refusal, like an empty text, is answered privately and nothing is sent)."""
+    number = button_ids.number(data.get("incident"))
+    if number is None:
+        return message_answer(Words("button.out_of_date"), await _locale_of(ctx, tenant, activity))
+    typed = data.get(verb)  # the panel's Input.Text, whose id is the verb
+    text = typed if isinstance(typed, str) else ""
+    async with ctx.db.unit_of_work() as uow:
+        workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        actor = resolve_actor(person, workspace, ctx.admins)
+        if await inbound.first(uow, PLATFORM, INCIDENT, activity):  # a repeat: only the card
+            await buttons.incident_control(uow, actor, verb, str(number), text)
+        incident = await incidents.load(uow, workspace.id, str(number))
+        await uow.session.flush()
+        view = await incident_views.incident_card(uow, incident.id)
+        desk = await uow.session.get(Desk, incident.desk_id)
+        await uow.commit()
+    if view is None:
+        return message_answer(Words("button.out_of_date"), person_locale(person))
+    return card_answer(teams_cards.card(view, locale=desk_locale(desk)))

@@ -34,6 +34,7 @@ from conversations.view_models import (
     Help,
     History,
     IncidentCard,
+    IncidentModal,
     IncidentNews,
     IncidentOffer,
     IncidentProposal,
@@ -111,8 +112,11 @@ def home(view: AgentHome | EmployeeHome, *, locale: str = "en") -> dict[str, Any
     raise TypeError(f"no Slack home tab for {type(view).__name__}")
 
 
-def modal(view: AskModal, *, locale: str = "en") -> dict[str, Any]:
-    """The "Send to helpdesk" modal for views.open (callback_id `actions.ASK_MODAL`)."""
-    if not isinstance(view, AskModal):
-        raise TypeError(f"no Slack modal for {type(view).__name__}")
-    return _surfaces.ask_modal(view, locale)
+def modal(view: AskModal | IncidentModal, *, locale: str = "en") -> dict[str, Any]:
+    """A modal for views.open: "Send to helpdesk" (callback_id `actions.ASK_MODAL`), or
+    an incident's update / resolution note (`actions.INCIDENT_MODAL`)."""
+    if isinstance(view, AskModal):
+        return _surfaces.ask_modal(view, locale)
+    if isinstance(view, IncidentModal):
+        return _surfaces.incident_modal(view, locale)
+    raise TypeError(f"no Slack modal for {type(view).__name__}")

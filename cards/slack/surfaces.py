@@ -8,7 +8,14 @@ from cards.i18n import t
 from cards.slack.message_blocks import desk_choices, fit_rows
 from cards.slack.render import VIEW_BLOCKS, render
 from cards.text import clip_mrkdwn, fit_mrkdwn
-from conversations.view_models import LEVELS, AgentHome, AskModal, EmployeeHome, clip
+from conversations.view_models import (
+    LEVELS,
+    AgentHome,
+    AskModal,
+    EmployeeHome,
+    IncidentModal,
+    clip,
+)
 
 HOME_ROWS = 60  # queue rows per page a home tab can show (the adapter pages by this or fewer)
 OWN_REQUESTS = 10  # an agent's own requests shown under the queue
@@ -61,3 +68,10 @@ def ask_modal(view: AskModal, locale: str) -> dict[str, Any]:
                                  for level in LEVELS],
                   initial_desk=choices[0][1] if len(choices) == 1 else None,
                   initial_text=clip(view.text, MODAL_TEXT) if view.text.strip() else "")
+
+
+def incident_modal(view: IncidentModal, locale: str) -> dict[str, Any]:
+    """An incident's update or resolution note, to every linked requester."""
+    if len(view.private_metadata) > PRIVATE_METADATA:
+        raise ValueError("private_metadata is longer than Slack's 3000 characters")
+    return render("incident_modal.j2", locale, view=view)

@@ -349,8 +349,23 @@ async def test_fuzzed_payloads_never_get_a_500_or_a_traceback(
             requests.action({"action_id": button_ids.DUE, "type": "datetimepicker"},
                             button_ids.ticket_block(1001), "1.5", option="1796032800"),
             trigger_id="t.due", response_url=f"{world.api.base_url}response/3")
+        await world.command(DANA, 'incident open "Email is down"', channel=IT_CHANNEL)
+        await world.settled()
+        [incident_card] = [m for m in posts(world, IT_CHANNEL) if "INC-1" in str(m)]
+        update = requests.message_actions(
+            {"id": DANA, "name": "Dana"}, incident_card, IT_CHANNEL,
+            requests.action({"action_id": button_ids.INCIDENT_UPDATE, "type": "button",
+                             "value": "1"}, "incident:1", "1.5"),
+            trigger_id="t.incident", response_url=f"{world.api.base_url}response/4")
+        incident_modal = requests.view_submission(
+            {"id": DANA}, {"id": "V3", "type": "modal",
+                           "callback_id": button_ids.INCIDENT_MODAL,
+                           "private_metadata": '{"incident": "1", "resolve": false}'},
+            {button_ids.INCIDENT_TEXT_BLOCK: {button_ids.INCIDENT_TEXT: {
+                "type": "plain_text_input", "value": "Mail is back soon"}}},
+            trigger_id="t.incident_modal")
         templates = {"claim": claim, "home": home, "modal": modal, "shortcut": shortcut,
-                     "due": due,
+                     "due": due, "incident_update": update, "incident_modal": incident_modal,
                      "event": requests.message_event(ELI, f"D{ELI}", "hi", "1.3")}
         examples: list[tuple[str, dict[str, Any]]] = []
 

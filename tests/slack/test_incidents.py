@@ -1,9 +1,11 @@
 """Major incidents through the Slack path (both databases): one incident card with a
-counter, one update reaching each of 20 requesters exactly once, resolving all 20, and
-the burst rule posting its proposal once, for similar requests only."""
+counter, one update reaching each of 20 requesters exactly once, resolving all 20, the
+burst rule posting its proposal once, for similar requests only, and the card's own
+*Post update* and *Resolve incident* modals."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -200,3 +202,104 @@ async def test_a_similar_request_is_offered_the_known_incident_and_joins_it_with
         assert not any("known incident" in block_text(m) for m in posts(world, f"D{MAYA}"))
         top = [m for m in posts(world, IT_CHANNEL) if not m.get("thread_ts")]
         assert len(top) == before + 1 and "printer jammed" in block_text(top[-1])
+
+
+def submit(world: SlackWorld, user: str, modal: dict[str, Any], text: str,
+           view_id: str) -> Any:
+    """The incident modal submitted by `user` with `text` in its field."""
+    return world.send(world.requests.interaction(world.requests.view_submission(
+        {"id": user}, {**modal, "id": view_id},
+        {button_ids.INCIDENT_TEXT_BLOCK: {button_ids.INCIDENT_TEXT: {
+            "type": "plain_text_input", "value": text}}},
+        trigger_id=f"t.{view_id}")))
+
+
+async def open_modal(world: SlackWorld, user: str, card: dict[str, Any],
+                     action_id: str) -> dict[str, Any]:
+    """Click `action_id` on the incident card as it reads now; the modal it opened."""
+    changed = updates(world, IT_CHANNEL, card["ts"])
+    before = len(world.api.calls_to("views.open"))
+    status, _ = await world.click(user, changed[-1] if changed else card, action_id)
+    assert status == 200
+    opened = world.api.calls_to("views.open")[before:]
+    assert len(opened) == 1, "the click opened no modal"
+    modal: dict[str, Any] = opened[0].params["view"]
+    assert modal["callback_id"] == button_ids.INCIDENT_MODAL
+    return modal
+
+
+def field_error(body: str) -> str:
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors", answer
+    return str(answer["errors"][button_ids.INCIDENT_TEXT_BLOCK])
+
+
+async def test_the_incident_cards_controls_update_and_resolve_from_modals(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await world.set_up_desks_directly()
+        await world.command(DANA, 'incident open "Email is down"', channel=IT_CHANNEL)
+        refs = [await ask(world, user, f"cannot send mail, number {n}")
+                for n, user in enumerate((ELI, MAYA, OMER))]
+        await world.settled()
+        await world.command(LEE, "incident link INC-1 " + " ".join(map(str, refs)),
+                            channel=IT_CHANNEL)
+        await world.settled()
+        [card] = incident_cards(world)
+        dms = {f"D{user}" for user in (ELI, MAYA, OMER)}
+
+        # *Post update*: its modal carries the incident; an empty text is refused in the
+        # modal, and nothing is sent to anyone.
+        modal = await open_modal(world, DANA, card, button_ids.INCIDENT_UPDATE)
+        assert json.loads(modal["private_metadata"])["incident"] == "1"
+        assert "Email is down" in block_text(modal)
+        sent = len(world.api.calls_to("chat.postMessage"))
+        status, body = await submit(world, DANA, modal, "   ", "V1")
+        assert status == 200 and "Write the update first" in field_error(body)
+        # A person who does not work the desk is refused the same way.
+        status, body = await submit(world, ELI, modal, "I am not an agent", "V2")
+        assert status == 200 and "INC-1 is on the IT desk, which you do not work" in \
+            field_error(body)
+        await world.settled()
+        assert len(world.api.calls_to("chat.postMessage")) == sent
+        assert postings_to(world, "I am not an agent") == Counter()
+
+        # The update reaches each of the 3 requesters exactly once, and the card shows it.
+        status, body = await submit(world, DANA, modal, "Mail servers restart at 10:30", "V3")
+        assert (status, body) == (200, "")
+        # The same submission delivered again does nothing more.
+        status, _ = await submit(world, DANA, modal, "Mail servers restart at 10:30", "V3")
+        assert status == 200
+        await world.settled()
+        told = postings_to(world, "Mail servers restart at 10:30")
+        assert {channel: told[channel] for channel in dms} == dict.fromkeys(dms, 1)
+        assert told[IT_CHANNEL] == 1 and sum(told.values()) == 4
+        shown = block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
+        assert "*Latest update*\nMail servers restart at 10:30" in shown
+        [said] = [c for c in world.api.calls_to("chat.postEphemeral")
+                  if "goes to 3 requesters" in block_text(c.params)]
+        assert said.params["user"] == DANA and said.params["channel"] == IT_CHANNEL
+
+        # *Resolve incident*: all 3 resolved with the note; the card loses its controls.
+        modal = await open_modal(world, DANA, card, button_ids.INCIDENT_RESOLVE)
+        status, body = await submit(world, DANA, modal, "", "V4")
+        assert "Write the resolution note first" in field_error(body)
+        status, body = await submit(world, DANA, modal, "Mail flows again", "V5")
+        assert (status, body) == (200, "")
+        await world.settled()
+        resolved = postings_to(world, "Mail flows again")
+        assert {channel: resolved[channel] for channel in dms} == dict.fromkeys(dms, 1)
+        async with db.unit_of_work(readonly=True) as uow:
+            statuses = {c.ref: c.status for c in (await uow.session.execute(
+                select(Conversation))).scalars().all()}
+        assert statuses == dict.fromkeys(refs, "resolved")
+        last = updates(world, IT_CHANNEL, card["ts"])[-1]
+        assert "Resolved" in block_text(last) and "Mail flows again" in block_text(last)
+        assert not [e for e in elements(last)
+                    if e.get("action_id") in button_ids.INCIDENT_ACTIONS]
+
+        # Resolved meanwhile: a modal still open is refused, and nothing is sent.
+        status, body = await submit(world, DANA, modal, "Once more", "V6")
+        assert "resolved already" in field_error(body)
+        await world.settled()
+        assert postings_to(world, "Once more") == Counter()

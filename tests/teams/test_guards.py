@@ -265,6 +265,8 @@ async def test_fuzzed_activities_never_get_a_5xx_or_a_traceback(
     async with teams_world(db, clock) as world:
         await set_up_desks(world)
         await world.settled()
+        await world.say(world.dana, world.it_channel, 'incident open "Email is down"')
+        await world.settled()
         templates = {
             "dm": world.teams.personal_message(world.eli, "my VPN drops"),
             "channel": world.teams.channel_message(world.dana, "queue mine",
@@ -277,6 +279,10 @@ async def test_fuzzed_activities_never_get_a_5xx_or_a_traceback(
                 reply_to_id="3", channel=world.it_channel),
             "rate": world.teams.card_action(world.eli, button_ids.RATE, {"value": "1001:5"},
                                             reply_to_id="2"),
+            "incident": world.teams.card_action(
+                world.dana, button_ids.INCIDENT_UPDATE,
+                {"incident": "1", button_ids.INCIDENT_UPDATE: "Mail is back soon"},
+                reply_to_id="3", channel=world.it_channel),
         }
         examples: list[tuple[str, dict[str, Any]]] = []
 

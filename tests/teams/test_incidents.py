@@ -1,6 +1,7 @@
 """Major incidents through the Teams path (both databases): one incident card, one
-update reaching each of 20 requesters' chats exactly once, resolving all 20, and the
-burst rule proposing once for similar requests only."""
+update reaching each of 20 requesters' chats exactly once, resolving all 20, the burst
+rule proposing once for similar requests only, and the card's own *Post update…* and
+*Resolve…* panels."""
 
 from __future__ import annotations
 
@@ -178,3 +179,73 @@ async def test_a_similar_request_is_offered_the_known_incident_and_joins_it_with
         assert not any("known incident" in card_text(a) for a in world.chat_of(world.omer)
                        if a.get("attachments"))
         assert len(world.threads_in(world.it_channel)) == before + 1
+
+
+def card_as_now(world: TeamsWorld, card: dict) -> dict:
+    """The incident card's activity as it reads after its last update."""
+    updates = [c for c in world.connector.calls_to("update", ok=True)
+               if c.activity_id == card["id"]]
+    return {**card, "attachments": updates[-1].body["attachments"]} if updates else card
+
+
+async def test_the_incident_cards_panels_update_and_resolve(
+        db: Database, clock: FrozenClock) -> None:
+    async with with_employees(3) as connector, teams_world(
+            db, clock, settings_changes=QUIET, connector=connector) as world:
+        await set_up_it(world)
+        await command(world, 'incident open "Email is down"')
+        employees = [connector.person(f"aad-emp{n:02d}") for n in range(3)]
+        for n, person in enumerate(employees):
+            await world.dm(person, f"cannot send mail, number {n}")
+            await world.settled()
+            clock.advance(seconds=3)
+        await drained(world)
+        answer = await command(world, "incident link INC-1 1001 1002 1003", person=world.lee)
+        assert "Linked 3 requests to INC-1" in answer
+        [card] = incident_cards(world)
+        thread_before = len(world.thread(world.it_channel, card["id"]))
+
+        # An empty update is refused to Dana alone; nothing is sent, the card stays.
+        status, answer = await world.click(world.dana, card_as_now(world, card),
+                                           button_ids.INCIDENT_UPDATE, choice="",
+                                           channel=world.it_channel)
+        assert status == 200, answer
+        assert answer["type"] == "application/vnd.microsoft.activity.message"
+        assert "Write the update first" in answer["value"]
+        # Someone who does not work the desk is refused too.
+        status, answer = await world.click(world.eli, card_as_now(world, card),
+                                           button_ids.INCIDENT_UPDATE, choice="Not an agent",
+                                           channel=world.it_channel)
+        assert "which you do not work" in answer["value"]
+        await drained(world)
+        assert [told(world, p, "📣") for p in employees] == [0, 0, 0]
+        assert len(world.thread(world.it_channel, card["id"])) == thread_before
+
+        # *Post update…*: each of the 3 requesters gets it once (the same invoke sent
+        # again only gets the card); the card shows it.
+        invoke = world.teams.card_action(
+            world.dana, button_ids.INCIDENT_UPDATE,
+            {"incident": "1", button_ids.INCIDENT_UPDATE: "Mail servers restart at 10:30"},
+            reply_to_id=card["id"], channel=world.it_channel)
+        for _ in range(2):
+            status, answer = await world.post(invoke)
+            assert status == 200, answer
+            assert "Mail servers restart at 10:30" in card_text(answer["value"])  # refreshed
+        await drained(world)
+        assert [told(world, p, "Mail servers restart at 10:30") for p in employees] == [1] * 3
+        assert "Mail servers restart at 10:30" in card_now(world, card)
+
+        # *Resolve…*: all 3 resolved with the note; the card has no panels left.
+        status, answer = await world.click(world.dana, card_as_now(world, card),
+                                           button_ids.INCIDENT_RESOLVE,
+                                           choice="Mail flows again", channel=world.it_channel)
+        assert status == 200, answer
+        shown = answer["value"]
+        assert "Resolved" in card_text(shown) and "Mail flows again" in card_text(shown)
+        assert button_ids.INCIDENT_UPDATE not in str(shown)
+        await drained(world)
+        assert [told(world, p, "Mail flows again") for p in employees] == [1] * 3
+        async with db.unit_of_work(readonly=True) as uow:
+            statuses = set((await uow.session.execute(select(Conversation.status))).scalars())
+        assert statuses == {"resolved"}
+        assert "Resolved" in card_now(world, card)

@@ -16,7 +16,7 @@ from slack_sdk.models.views import View
 from cards.slack.render import block_text_length
 from conversations import button_ids
 
-MODAL_ACTIONS = {button_ids.ASK_DESK, button_ids.ASK_TEXT}
+MODAL_ACTIONS = {button_ids.ASK_DESK, button_ids.ASK_TEXT, button_ids.INCIDENT_TEXT}
 # The only `<…>` tokens deskbot writes: mentions and channels from validated ids, dates.
 OUR_TOKEN = re.compile(
     r"<(?:@[UW][A-Z0-9]{2,20}|#[CGD][A-Z0-9]{2,20}"
@@ -102,7 +102,8 @@ def check_home(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_modal(view: dict[str, Any]) -> dict[str, Any]:
-    assert view["type"] == "modal" and view["callback_id"] == button_ids.ASK_MODAL
+    assert view["type"] == "modal"
+    assert view["callback_id"] in (button_ids.ASK_MODAL, button_ids.INCIDENT_MODAL)
     View(**view).validate_json()  # title/submit/close <= 24, private_metadata <= 3000
     check_blocks(view["blocks"], 100)
     return view

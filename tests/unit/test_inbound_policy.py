@@ -91,6 +91,8 @@ def test_kinds_answered_in_the_response_are_exactly_those_that_must_be() -> None
     # Teams waits for the card in the invoke's answer; a modal opens with a trigger_id
     # that lives 3 s; a modal's field errors go in the answer. Everything else is acked first.
     assert in_response == {("slack", actions.SHORTCUT_KIND), ("slack", actions.ASK_SUBMITTED),
+                           ("slack", actions.INCIDENT_MODAL_KIND),
+                           ("slack", actions.INCIDENT_SUBMITTED),
                            *{("teams", kind) for kind in invoke.KINDS.values()}}
     assert ("slack", home.ACTION) not in in_response and ("slack", slash.KIND) not in in_response
 
