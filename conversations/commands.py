@@ -154,7 +154,8 @@ async def _for_agent(uow: UnitOfWork, actor: Actor, ref: str | int) -> tuple[Con
     return conversation, desk
 
 
-# For the commands of other modules (due dates, tiers): the same steps as these.
+# For the commands of other modules (tickets, due dates, tiers, incidents): the same
+# steps as these.
 async def agent_conversation(uow: UnitOfWork, actor: Actor,
                              ref: str | int) -> tuple[Conversation, Desk]:
     """The conversation `ref` (locked) and its desk; refused unless the actor works it."""
@@ -207,6 +208,11 @@ def tell(uow: UnitOfWork, conversation: Conversation, kind: NoticeKind,
 async def touch(uow: UnitOfWork, conversation: Conversation) -> None:
     """After a change: `updated_at` now, and the clocks and timers follow."""
     await _touch(uow, conversation)
+
+
+def refuse_closed(conversation: Conversation) -> None:
+    """Refuse a change to a closed request (it says how to reopen it)."""
+    _refuse_closed(conversation)
 
 
 async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:

@@ -139,7 +139,7 @@ async def link(uow: UnitOfWork, actor: Actor, number: str | int,
     _open_only(incident)
     done = Linked(incident, [], [])
     for ref in refs:
-        conversation, _ = await commands._for_agent(uow, actor, ref)
+        conversation, _ = await commands.agent_conversation(uow, actor, ref)
         if conversation.incident_id == incident.id:
             done.already.append(conversation.ref)
             continue
@@ -266,7 +266,7 @@ async def declare_from(uow: UnitOfWork, actor: Actor, refs: Sequence[str | int],
     and link the requests (a ticket card's *Declare incident*, a burst's proposal)."""
     if not refs:
         raise InvalidInput("incident.needs_refs")
-    first, desk = await commands._for_agent(uow, actor, refs[0])
+    first, desk = await commands.agent_conversation(uow, actor, refs[0])
     if first.incident_id is not None:
         linked = await uow.session.get(Incident, first.incident_id)
         if linked is not None and linked.status == OPEN:  # a second click on the proposal

@@ -21,7 +21,7 @@ before writing anything.
 from __future__ import annotations
 
 from conversations import sla
-from conversations.commands import _event, _for_agent, _notice, _refuse_closed, _touch
+from conversations.commands import agent_conversation, record, refuse_closed, tell, touch
 from desks.errors import InvalidInput, WrongState
 from desks.notices import NoticeKind
 from desks.permissions import Actor
@@ -54,14 +54,14 @@ def _category(policy: DeskPolicy, desk: Desk, name: str, ref: int, command: str)
 async def _recompute(uow: UnitOfWork, conversation: Conversation) -> None:
     """The due times again, from `opened_at`, with the targets that apply now."""
     await sla.refresh_due_times(uow, conversation)
-    await _touch(uow, conversation)
+    await touch(uow, conversation)
 
 
 async def convert(uow: UnitOfWork, actor: Actor, ref: str | int,
                   category: str | None = None) -> Conversation:
     """Make the inquiry `ref` a ticket (of `category`, required when its desk has some)."""
-    conversation, desk = await _for_agent(uow, actor, ref)
-    _refuse_closed(conversation)
+    conversation, desk = await agent_conversation(uow, actor, ref)
+    refuse_closed(conversation)
     if conversation.kind == TICKET:
         raise WrongState("ticket.already", ref=conversation.ref,
                          command=code(f"/desk category {conversation.ref} NAME"))
@@ -79,10 +79,10 @@ async def convert(uow: UnitOfWork, actor: Actor, ref: str | int,
     if chosen is not None:
         conversation.category = chosen.name
     await _recompute(uow, conversation)
-    _event(uow, conversation, actor.id, "ticket.converted", category=conversation.category,
+    record(uow, conversation, actor.id, "ticket.converted", category=conversation.category,
            old_category=old_category)
-    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
-    _notice(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="ticket",
+    tell(uow, conversation, NoticeKind.CARD_UPDATE)
+    tell(uow, conversation, NoticeKind.REQUESTER_UPDATE, what="ticket",
             category=conversation.category)
     return conversation
 
@@ -90,8 +90,8 @@ async def convert(uow: UnitOfWork, actor: Actor, ref: str | int,
 async def set_category(uow: UnitOfWork, actor: Actor, ref: str | int,
                        category: str) -> Conversation:
     """File `ref` under `category`; a ticket's due times follow its targets."""
-    conversation, desk = await _for_agent(uow, actor, ref)
-    _refuse_closed(conversation)
+    conversation, desk = await agent_conversation(uow, actor, ref)
+    refuse_closed(conversation)
     chosen = _category(sla.desk_policy(desk), desk, category, conversation.ref, "category")
     if conversation.category == chosen.name:
         raise WrongState("category.already", ref=conversation.ref, name=chosen.name)
@@ -99,9 +99,9 @@ async def set_category(uow: UnitOfWork, actor: Actor, ref: str | int,
     if conversation.kind == TICKET:
         await _recompute(uow, conversation)
     else:
-        await _touch(uow, conversation)
-    _event(uow, conversation, actor.id, "category.changed", old=old, new=chosen.name)
-    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+        await touch(uow, conversation)
+    record(uow, conversation, actor.id, "category.changed", old=old, new=chosen.name)
+    tell(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
 
 
@@ -109,7 +109,7 @@ async def card_choice(uow: UnitOfWork, actor: Actor, ref: str | int,
                       category: str | None) -> Conversation:
     """The card's ticket control: convert an inquiry (to `category`), or change a
     ticket's category."""
-    conversation, _ = await _for_agent(uow, actor, ref)
+    conversation, _ = await agent_conversation(uow, actor, ref)
     if conversation.kind == TICKET:
         if not category:
             raise InvalidInput("category.pick")
@@ -120,8 +120,8 @@ async def card_choice(uow: UnitOfWork, actor: Actor, ref: str | int,
 async def _set_level(uow: UnitOfWork, actor: Actor, ref: str | int, which: str,
                      value: str) -> Conversation:
     chosen = level(value)
-    conversation, desk = await _for_agent(uow, actor, ref)
-    _refuse_closed(conversation)
+    conversation, desk = await agent_conversation(uow, actor, ref)
+    refuse_closed(conversation)
     policy = sla.desk_policy(desk)
     if not policy.matrix.on:
         raise WrongState("matrix.off_for_desk", desk=desk.name,
@@ -132,16 +132,16 @@ async def _set_level(uow: UnitOfWork, actor: Actor, ref: str | int, which: str,
         raise WrongState(f"matrix.already_{which}", ref=conversation.ref,
                          level=Words(f"matrix.level_{chosen}"))
     setattr(conversation, which, chosen)
-    _event(uow, conversation, actor.id, f"{which}.changed", old=old, new=chosen)
+    record(uow, conversation, actor.id, f"{which}.changed", old=old, new=chosen)
     priority = policy.matrix.priority(conversation.impact, conversation.urgency)
     if priority != conversation.priority:
         old_priority, conversation.priority = conversation.priority, priority
-        _event(uow, conversation, actor.id, "priority.changed", old=old_priority,
+        record(uow, conversation, actor.id, "priority.changed", old=old_priority,
                new=priority, by=which)
         await _recompute(uow, conversation)
     else:
-        await _touch(uow, conversation)
-    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+        await touch(uow, conversation)
+    tell(uow, conversation, NoticeKind.CARD_UPDATE)
     return conversation
 
 
