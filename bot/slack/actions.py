@@ -30,19 +30,19 @@ from bot.slack.replies import tell_privately
 from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from cards.i18n import say
-from conversations import button_ids, buttons, commands, incidents, intake
+from conversations import button_ids, buttons, commands, incident_views, incidents, intake
 from conversations.sla import desk_policy
 from conversations.view_models import LEVELS, AskModal, DeskOption, IncidentModal, Settled
 from desks import audience
 from desks.errors import DeskbotError, UnknownDesk
-from desks.languages import DEFAULT_LOCALE, person_locale
+from desks.languages import DEFAULT_LOCALE, desk_locale, person_locale
 from desks.people import find_person
 from desks.service import find_desk
 from desks.wording import Words
 from storage import inbound
 from storage.database import UnitOfWork
 from storage.inbox import AfterCommit
-from storage.models import InboundEvent
+from storage.models import Desk, InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +216,18 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     actor = ctx.people.actor(people[user_id], workspace)
     _, refusal = await _attempt(uow, lambda: buttons.ticket_control(
         uow, workspace, actor, action_id, ref, value, people))
-    return _telling(ctx, team_id, channel, user_id, refusal,
-                    person_locale(people[user_id])) if refusal else None
+    if refusal:
+        return _telling(ctx, team_id, channel, user_id, refusal, person_locale(people[user_id]))
+    if action_id == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(value)) > 1:
+        # A burst's proposal, not a ticket card: it says what became of it (as on Teams).
+        conversation = await commands.load(uow, workspace.id, ref, lock=False)
+        said = await incident_views.declared(uow, conversation)
+        locale = desk_locale(await uow.session.get(Desk, conversation.desk_id))
+
+        async def settle() -> None:
+            await _settle(ctx, team_id, body, said, locale)
+        return settle
+    return None
 
 
 async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,

@@ -138,6 +138,10 @@ async def test_the_burst_rule_proposes_once_for_similar_requests_only(
         await world.settled()
         [card] = incident_cards(world)
         assert "outlook email is down" in block_text(card)
+        # The proposal now says which incident it became: no button to click again.
+        settled = updates(world, IT_CHANNEL, proposals[0]["ts"])
+        assert settled and "INC-1" in block_text(settled[-1])
+        assert "Declare incident" not in json.dumps(settled[-1])
         shown = block_text(updates(world, IT_CHANNEL, card["ts"])[-1])
         assert "*Linked requests*\n3" in shown
         assert ", ".join(f"#{r}" for r in similar) in shown
