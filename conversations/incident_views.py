@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from conversations import button_ids
 from conversations.outbox_worker import Undeliverable
 from conversations.view_models import (
     IncidentCard,
@@ -110,6 +111,19 @@ async def incident_offer(uow: UnitOfWork, pending: PendingRequest,
     if incident is None or incident.status != "open":
         return None
     return IncidentOffer(pending_id=pending.id, number=incident.number, title=incident.title)
+
+
+async def proposal_answer(uow: UnitOfWork, workspace_id: int, action_id: str,
+                          value: str | None) -> Words | None:
+    """What the clicked message says now when it was a burst's proposal (its *Declare
+    incident* names several requests); None for any other control: a ticket card is
+    re-rendered as it is."""
+    refs = button_ids.refs_of(value)
+    if action_id != button_ids.DECLARE_INCIDENT or len(refs) < 2:
+        return None
+    first = (await uow.session.scalars(select(Conversation).where(
+        Conversation.workspace_id == workspace_id, Conversation.ref == refs[0]))).first()
+    return await declared(uow, first) if first is not None else Words("incident.declare")
 
 
 async def declared(uow: UnitOfWork, conversation: Conversation) -> Words:

@@ -218,16 +218,15 @@ async def _ticket(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
         uow, workspace, actor, action_id, ref, value, people))
     if refusal:
         return _telling(ctx, team_id, channel, user_id, refusal, person_locale(people[user_id]))
-    if action_id == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(value)) > 1:
-        # A burst's proposal, not a ticket card: it says what became of it (as on Teams).
-        conversation = await commands.load(uow, workspace.id, ref, lock=False)
-        said = await incident_views.declared(uow, conversation)
-        locale = desk_locale(await uow.session.get(Desk, conversation.desk_id))
+    said = await incident_views.proposal_answer(uow, workspace.id, action_id, value)
+    if said is None:
+        return None  # a ticket card: its new state arrives as a card update
+    conversation = await commands.load(uow, workspace.id, ref, lock=False)
+    locale = desk_locale(await uow.session.get(Desk, conversation.desk_id))
 
-        async def settle() -> None:
-            await _settle(ctx, team_id, body, said, locale)
-        return settle
-    return None
+    async def settle() -> None:  # a burst's proposal: it says what became of it
+        await _settle(ctx, team_id, body, said, locale)
+    return settle
 
 
 async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,

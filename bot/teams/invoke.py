@@ -155,10 +155,9 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
         desk = await uow.session.get(Desk, conversation.desk_id)
         card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
                                 locale=desk_locale(desk))  # the desk channel's card
-        if verb == button_ids.DECLARE_INCIDENT and len(button_ids.refs_of(choice)) > 1:
-            # A burst's proposal, not a ticket card: it says what became of it.
-            card = teams_cards.card(Settled.of(
-                await incident_views.declared(uow, conversation)), locale=desk_locale(desk))
+        said = await incident_views.proposal_answer(uow, workspace.id, verb, choice)
+        if said is not None:  # a burst's proposal, not a ticket card: what became of it
+            card = teams_cards.card(Settled.of(said), locale=desk_locale(desk))
         await uow.commit()
     return card_answer(card)
 
