@@ -123,17 +123,33 @@ class ChannelMembers(Protocol):
 
 
 _remembered: dict[tuple[int, str, str, str], tuple[float, frozenset[str]]] = {}
+# Which channels are audiences, per workspace, is asked before every delivery is
+# processed, so it is remembered a short while too. A channel added on another replica
+# (or by a desks file) is asked about within that while; until then its members are
+# not counted: the desk stays hidden from them, never shown to anyone else.
+AUDIENCES_FOR = 30.0
+_audiences: dict[tuple[int, str, str], tuple[float, frozenset[str]]] = {}
 
 
-async def audience_channels(db: Database, platform: str, workspace_external_id: str) -> set[str]:
-    """Every channel some desk of the workspace lists in its audience."""
+async def audience_channels(db: Database, platform: str,
+                            workspace_external_id: str) -> frozenset[str]:
+    """Every channel some desk of the workspace lists in its audience (remembered for
+    AUDIENCES_FOR seconds)."""
+    key = (id(db), platform, workspace_external_id)
+    kept = _audiences.get(key)
+    now = time.monotonic()
+    if kept is not None and now - kept[0] <= AUDIENCES_FOR:
+        return kept[1]
     async with db.unit_of_work(readonly=True) as uow:
         rows = await uow.session.execute(
             select(Desk.settings).join(Workspace, Workspace.id == Desk.workspace_id)
             .where(Workspace.platform == platform,
                    Workspace.external_id == workspace_external_id,
                    Desk.archived_at.is_(None)))
-        return {c for (settings,) in rows.all() for c in audience_of(settings).channels}
+        channels = frozenset(c for (settings,) in rows.all()
+                             for c in audience_of(settings).channels)
+    _audiences[key] = (now, channels)
+    return channels
 
 
 async def member_channels(db: Database, directory: Any, platform: str,
@@ -184,5 +200,7 @@ async def viewer_for(uow: UnitOfWork, person: Person) -> Viewer:
 
 
 def forget_members() -> None:
-    """Forget every remembered member list (tests; an audience just changed)."""
+    """Forget every remembered member list and audience (tests; an audience just
+    changed)."""
     _remembered.clear()
+    _audiences.clear()

@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from desks import autoassign, service
+from desks import audience, autoassign, service
 from desks.errors import DeskbotError, InvalidInput
 from desks.languages import LANGUAGES
 from desks.people import ensure_person, ensure_workspace
@@ -476,6 +476,7 @@ async def apply_desk_file(uow: UnitOfWork, config: DeskFile, *,
         else:
             result.unchanged.append(desk.name)
     await _check_escalations(uow, workspace, config)
+    audience.forget_members()  # a new audience channel's members are asked at once
     record_event(uow, workspace_id=workspace.id, kind="desks.imported", source=config.source,
                  created=result.created, updated=result.updated, unchanged=result.unchanged)
     return result
