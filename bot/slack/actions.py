@@ -480,18 +480,13 @@ async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
             await ack(response_action="errors", errors={button_ids.INCIDENT_TEXT_BLOCK: say(
                 Words("button.out_of_date"), locale)[:150]})
             return
-        if not text.strip():  # refused before it is recorded: the fixed text is new work
-            key = "incident.write_note" if resolving else "incident.write_update"
-            await ack(response_action="errors",
-                      errors={button_ids.INCIDENT_TEXT_BLOCK: say(Words(key), locale)[:150]})
-            return
         if not await inbound.first(uow, "slack", INCIDENT_SUBMITTED, body):
             await ack()  # a repeat: it was done; the modal just closes
             return
         actor = ctx.people.actor(people[user_id], workspace)
         try:
             said = await buttons.incident_control(uow, actor, action_id, str(number), text)
-        except DeskbotError as error:
+        except DeskbotError as error:  # not committed: the corrected text is new work
             refused = say(error.words, locale) if error.words else error.message
             await ack(response_action="errors",
                       errors={button_ids.INCIDENT_TEXT_BLOCK: refused[:150]})
