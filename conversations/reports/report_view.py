@@ -79,6 +79,18 @@ async def page_view(uow: UnitOfWork, desk_name: str | None,
     """The page of the desk called `desk_name` (None or "": every desk) for
     `period_text`, in the desks' language; None when there is no such desk. Refuses a
     malformed period (`InvalidInput`)."""
+    found = await _report_and_language(uow, desk_name, period_text)
+    return report_page(*found) if found is not None else None
+
+
+async def report_of(uow: UnitOfWork, desk_name: str | None, period_text: str) -> Report | None:
+    """The report `page_view` shows (its CSV is the requests'); None for no such desk."""
+    found = await _report_and_language(uow, desk_name, period_text)
+    return found[0] if found is not None else None
+
+
+async def _report_and_language(uow: UnitOfWork, desk_name: str | None,
+                               period_text: str) -> tuple[Report, str] | None:
     desks = await desks_named(uow, desk_name) if desk_name else None
     if desks == []:
         return None
@@ -89,4 +101,4 @@ async def page_view(uow: UnitOfWork, desk_name: str | None,
     languages = {d.language or "en" for d in shown}
     language = languages.pop() if len(languages) == 1 else "en"
     period = parse_period(period_text, uow.clock.now(), zone)
-    return report_page(await build_report(uow, period, desks), language)
+    return await build_report(uow, period, desks), language
