@@ -77,7 +77,8 @@ def csv_link(page_link: str) -> str:
 # ---------------------------------------------------------------- the command
 
 
-def _looks_like_period(word: str) -> bool:
+def looks_like_period(word: str) -> bool:
+    """Whether `word` is written as a period is (`month`, `2026-Q4`…), right or not."""
     return word.lower() in _PERIOD_WORDS or bool(_PERIOD_SHAPE.match(word))
 
 
@@ -103,7 +104,7 @@ async def report(ctx: Context, args: Args) -> View:
     it is on its way."""
     words = _words_of(args)
     period_text = DEFAULT_PERIOD
-    if words and _looks_like_period(words[-1]):
+    if words and looks_like_period(words[-1]):
         period_text = words.pop()
     desk_name = " ".join(words)
     served = await served_desk_ids(ctx.uow, ctx.actor.id)
@@ -244,5 +245,6 @@ def post_language(desks: Sequence[Desk], reader: str) -> str:
     return languages.pop() if len(languages) == 1 else reader
 
 
-__all__ = ["FORMS", "USAGE", "ReportLinks", "csv_file", "csv_link", "post_language",
+__all__ = ["FORMS", "USAGE", "ReportLinks", "csv_file", "csv_link", "looks_like_period",
+           "post_language",
            "queue_report", "read_report", "report", "report_desks", "report_post"]
