@@ -14,7 +14,7 @@ from typing import Any
 
 from cards import dates
 from cards.i18n import help_sections, say, settings_lines
-from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
+from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
 from cards.templating import incident_choices
@@ -349,9 +349,11 @@ def report_post(view: ReportPost, locale: str) -> Card:
     span = tr("report.page.span", locale, label=view.period,
               first=dates.short_date(date.fromisoformat(view.first_day), locale),
               last=dates.short_date(date.fromisoformat(view.last_day), locale))
+    # "87.5%" at the start of a line would read as a numbered list: escaped like user text.
     figures = [tr("report.card.figure", locale, figure=tr(f"report.figure.{f.name}", locale),
-                  value=shown(f.current, f.unit, locale),
-                  previous=shown(f.previous, f.unit, locale), change=change(f, locale))
+                  value=escape_markdown(shown(f.current, f.unit, locale)),
+                  previous=escape_markdown(shown(f.previous, f.unit, locale)),
+                  change=escape_markdown(change(f, locale)))
                for f in view.headlines]
     advice = ["• " + _said(words, locale, 500) for words in view.recommendations]
     link = view.link if view.link.startswith(("https://", "http://")) else ""

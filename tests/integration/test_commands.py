@@ -1028,7 +1028,11 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Assignment rules, withdraw, private desks (issue 17).
               "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
               # Major incidents (issue 17).
-              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"',
+              # Reports in chat and on a schedule (issue 18).
+              "week", "month", "quarter", "2026-Q4", "2026-11", "2026-11-01..2026-11-30",
+              "2026-13", "2026-12-01..2026-11-01", "weekly", "monthly", "quarterly",
+              "<#C_REPORTS|reports>"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1049,7 +1053,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "admin audience IT", "admin audience HR remove",
                               "incident", "incident open", "incident link INC-1",
-                              "incident update 1", "incident resolve inc-1", "incident list"])
+                              "incident update 1", "incident resolve inc-1", "incident list",
+                              "report", "report IT", "report all", "report HR month",
+                              "admin report IT", "admin report HR monthly"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))
