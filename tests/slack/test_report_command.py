@@ -161,3 +161,40 @@ async def test_refusals_post_nothing(db: Database, clock: FrozenClock) -> None:
         assert "2026-12" in block_text(own)
         await world.settled()
         assert len(world.api.calls_to("files.completeUploadExternal")) == 2
+
+
+async def test_a_channel_deskbot_cannot_post_in_sends_the_report_to_the_asker(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(SUNDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await two_requests(world)
+        clock.set(JANUARY_5)
+        world.api.fail_next("chat.postMessage", "channel_not_found")
+        await world.command(MAYA, "report IT quarter", channel="CRANDOM")
+        await world.settled()
+        [opened] = world.api.calls_to("conversations.open")[-1:]
+        assert opened.params["users"] == MAYA
+        dm = opened.response["channel"]["id"]
+        assert [m for m in posts(world, dm) if "Report of" in block_text(m)]
+        assert [f["name"] for f in world.api.uploaded(dm)] == [
+            "report-it-2026-Q4.png", "report-it-2026-Q4.csv"]
+        assert world.api.uploaded("CRANDOM") == []
+
+
+async def test_a_scheduled_report_is_posted_once_in_the_agent_channel(
+        db: Database, clock: FrozenClock) -> None:
+    from scheduling.sweeps import sweep_all
+
+    clock.set(SUNDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await two_requests(world)
+        said = await world.command(ADA, "admin report IT monthly")
+        assert "posted monthly in the agent channel" in block_text(said)
+        clock.set(local(2026, 12, 1, 9))
+        for _ in range(2):
+            await sweep_all(world.db, world.clock)
+            await world.settled()
+        [card] = [m for m in posts(world, IT_CHANNEL) if "Report of" in block_text(m)]
+        assert "2026-11" in block_text(card) and "scheduled report" in block_text(card)
+        assert [f["name"] for f in world.api.uploaded(IT_CHANNEL)] == [
+            "report-it-2026-11.png", "report-it-2026-11.csv"]
