@@ -150,6 +150,9 @@ class SlackSender:
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
+        # A report's files already uploaded (notice id -> their names), so a retry of the
+        # notice after a failed second upload does not upload the first again.
+        self._uploaded: dict[int, set[str]] = {}
         # Notices whose post may have landed unseen: notice id -> channel -> the last ts
         # deskbot had seen in that channel before the first such attempt (or None).
         self._unsure: dict[int, dict[str, str | None]] = {}
@@ -195,10 +198,12 @@ class SlackSender:
         except Undeliverable as exc:
             self._posted.pop(notice.id, None)
             self._unsure.pop(notice.id, None)
+            self._uploaded.pop(notice.id, None)
             log.warning("slack: %s cannot be delivered: %s", ctx, exc)
             raise
         self._posted.pop(notice.id, None)
         self._unsure.pop(notice.id, None)
+        self._uploaded.pop(notice.id, None)
         log.info("slack: delivered %s", ctx)
         return delivery
 
@@ -536,12 +541,18 @@ class SlackSender:
                 raise Undeliverable("the report has nowhere to go")
             channel = await self._dm(client, step.person)
             posted = await self._post(client, ctx, channel, message)
-        chart, csv = await report_chart.drawn(view, step.locale), csv_file(view)
         assert channel is not None  # posted above, there or in the asker's chat
-        await self._upload(client, channel, None, f"{view.file_stem}.png", chart,
-                           _escape(t("report.file.chart", step.locale, period=view.period)))
-        await self._upload(client, channel, None, f"{view.file_stem}.csv", csv,
-                           _escape(t("report.file.csv", step.locale, period=view.period)))
+        uploaded = self._uploaded.setdefault(ctx.notice.id, set())
+        for name, key, data in (
+                (f"{view.file_stem}.png", "report.file.chart", None),
+                (f"{view.file_stem}.csv", "report.file.csv", csv_file(view))):
+            if name in uploaded:
+                continue
+            if data is None:
+                data = await report_chart.drawn(view, step.locale)
+            await self._upload(client, channel, None, name, data,
+                               _escape(t(key, step.locale, period=view.period)))
+            uploaded.add(name)
         return None
 
     # ------------------------------------------------------------ Web API calls

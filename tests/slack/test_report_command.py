@@ -198,3 +198,25 @@ async def test_a_scheduled_report_is_posted_once_in_the_agent_channel(
         assert "2026-11" in block_text(card) and "scheduled report" in block_text(card)
         assert [f["name"] for f in world.api.uploaded(IT_CHANNEL)] == [
             "report-it-2026-11.png", "report-it-2026-11.csv"]
+
+
+async def test_a_failed_upload_is_retried_without_posting_twice(
+        db: Database, clock: FrozenClock) -> None:
+    from tests.slack.test_flaky_slack import drain_with_time
+
+    clock.set(SUNDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await two_requests(world)
+        clock.set(JANUARY_5)
+        # The CSV's upload fails twice (Slack's 500) after the card and the chart are
+        # out: the notice is tried again later, and posts neither of them again.
+        world.api.fail_next("files.getUploadURLExternal", status=500, times=2,
+                            matching={"filename": "report-it-2026-Q4.csv"})
+        await world.command(MAYA, "report IT quarter", channel=IT_CHANNEL)
+        await drain_with_time(world)
+        failed = world.api.calls_to("files.getUploadURLExternal", ok=False)
+        assert [c.params["filename"] for c in failed] == ["report-it-2026-Q4.csv"] * 2
+        cards = [m for m in posts(world, IT_CHANNEL) if "Report of" in block_text(m)]
+        assert len(cards) == 1
+        names = [f["name"] for f in world.api.uploaded(IT_CHANNEL)]
+        assert sorted(names) == ["report-it-2026-Q4.csv", "report-it-2026-Q4.png"]
