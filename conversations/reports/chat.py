@@ -30,7 +30,7 @@ from conversations.outbox_worker import Notice, Undeliverable
 from conversations.reports import links
 from conversations.reports.periods import FORMS, Period, known_zone, parse_period
 from conversations.reports.report import build_report
-from conversations.reports.report_view import report_page
+from conversations.reports.report_view import link_desk, report_page
 from conversations.view_models import Reply, ReportPost, View
 from desks.errors import DeskbotError, InvalidInput, NotPermitted
 from desks.grammar import Args, Word
@@ -65,7 +65,8 @@ class ReportLinks:
     key: bytes
 
     def link(self, desk: str, period: str, now: datetime) -> str:
-        """The signed link to the page of `desk` ("" for every desk) for `period`."""
+        """The signed link to the page of `desk` (as `report_view.link_desk` writes it,
+        or a desk's name; "" for every desk) for `period`."""
         return links.link(self.base_url, self.key, desk, period, now)
 
 
@@ -208,14 +209,15 @@ async def report_post(uow: UnitOfWork, workspace_id: int, payload: Mapping[str, 
     built = await build_report(uow, period, desks)
     page = report_page(built, language)
     by_name = {f.name: f for f in page.headlines}
-    link_desk = "" if every else desks[0].name
+    # By id, never by name: a name may be a desk of another workspace too.
+    linked = link_desk(workspace_id=workspace_id) if every else link_desk(desks[0].id)
     stem = "report-" + ("all" if every else (desks[0].slug or "desk")) + "-" + period.label
     return ReportPost(
         desks=() if every else tuple(d.name for d in desks), period=period.label,
         first_day=period.first.isoformat(), last_day=period.last.isoformat(),
         headlines=tuple(by_name[name] for name in CARD_FIGURES),
         weeks=page.weeks, recommendations=page.recommendations[:CARD_RECOMMENDATIONS],
-        requests=len(built.requests), link=report_links.link(link_desk, period.label, now),
+        requests=len(built.requests), link=report_links.link(linked, period.label, now),
         csv=built.csv(), file_stem=stem.replace("..", "_to_"), language=language,
         scheduled=bool(payload.get("scheduled")))
 

@@ -141,3 +141,28 @@ async def test_an_archived_desk_posts_no_report(helpdesk: Chat, db: Database,
     clock.set(DECEMBER_1)
     await sweep_all(db)
     assert await reports(helpdesk) == []
+
+
+async def test_a_chat_link_shows_its_own_workspace_only(helpdesk: Chat, db: Database,
+                                                        clock: FrozenClock) -> None:
+    from conversations.reports.report_view import link_desk, page_view
+    from desks.people import ensure_person, ensure_workspace
+    from desks.permissions import Actor
+    from desks.service import create_desk
+
+    clock.set(NOVEMBER_10)
+    it = await helpdesk.desk("IT")
+    async with db.unit_of_work() as uow:  # another Slack workspace with an IT desk too
+        other = await ensure_workspace(uow, "slack", "T2")
+        admin = Actor(await ensure_person(uow, other, "U_ADMIN", "Admin"), is_admin=True)
+        await create_desk(uow, admin, "IT", agent_channel="C_OTHER_IT")
+        await uow.commit()
+    async with db.unit_of_work(readonly=True) as uow:
+        by_id = await page_view(uow, link_desk(it.id), "2026-10")
+        every = await page_view(uow, link_desk(workspace_id=it.workspace_id), "2026-10")
+        by_name = await page_view(uow, "IT", "2026-10")  # the CLI's way: any workspace
+        gone = await page_view(uow, link_desk(9999), "2026-10")
+    assert by_id is not None and by_id.desks == ("IT",)
+    assert every is not None and sorted(every.desks) == ["HR", "IT"]
+    assert by_name is not None and by_name.desks == ("IT", "IT")
+    assert gone is None
