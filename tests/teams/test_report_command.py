@@ -117,3 +117,21 @@ async def test_refusals_post_nothing(db: Database, clock: FrozenClock) -> None:
                     if "Report of" in card_text(a).replace("\u2068", "").replace("\u2069", "")]
         assert [a["contentType"] for a in posted["attachments"][1:]] == ["image/png", "text/csv"]
         assert reports(world) == []
+
+
+async def test_a_channel_the_bot_may_not_post_in_sends_the_report_to_the_asker(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(SUNDAY_9)
+    async with with_maya() as connector, teams_world(db, clock, settings_changes=QUIET,
+                                                    connector=connector) as world:
+        desk = Desk(world)
+        await two_requests(desk)
+        clock.set(JANUARY_5)
+        world.connector.fail_next("create_conversation", 403)
+        await desk.command(desk.maya, "report IT quarter")
+        await world.settled()
+        assert reports(world) == []
+        [posted] = [a for a in world.chat_of(desk.maya)
+                    if "Report of" in card_text(a).replace("\u2068", "").replace("\u2069", "")]
+        assert [a["name"] for a in posted["attachments"][1:]] == [
+            "report-it-2026-Q4.png", "report-it-2026-Q4.csv"]
