@@ -205,6 +205,10 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
                       teams: Any) -> OutboxWorker | None:
     senders: dict[str, Any] = {}
     inboxes = []
+    from conversations.reports.chat import ReportLinks
+
+    # Report cards link to the page behind a signed link (DESKBOT_PUBLIC_URL, the key).
+    report_links = ReportLinks(settings.report_base_url, settings.report_key())
     if slack is not None:
         from bot.slack.sender import SlackSender
 
@@ -212,14 +216,15 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
             db, slack.client_for,
             forget_client=slack.forget_client if settings.slack_oauth else None,
             max_file_mb=settings.max_file_mb,
-            extra_admins=settings.admins)
+            extra_admins=settings.admins, report_links=report_links)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender
 
         senders["teams"] = TeamsSender(db, teams.connector_for, teams.addresses,
                                        bot_id_fallback=f"28:{teams.app_id}",
-                                       max_file_mb=settings.max_file_mb)
+                                       max_file_mb=settings.max_file_mb,
+                                       report_links=report_links)
         inboxes.append(teams.inbox)
     if not senders:
         log.warning("no platform sender configured; notices stay in the outbox")

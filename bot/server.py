@@ -4,7 +4,8 @@
 always; Slack's endpoints (`/slack/events`, and `/slack/install` +
 `/slack/oauth_redirect` with OAuth) when Slack is configured; `/api/messages` when
 Teams is on; `GET /report`, the report page behind a signed, expiring link
-(conversations/reports/links.py): anything but a valid link gets 403 and a short page.
+(conversations/reports/links.py): anything but a valid link gets 403 and a short page;
+with `&format=csv`, the CSV of the report's requests (Teams' report file).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.bootstrap import Deps
 from bot.settings import Settings
 from cards.report_page import forbidden_html, report_html
 from conversations.reports import links
-from conversations.reports.report_view import page_view
+from conversations.reports.report_view import page_view, report_of
 from desks.errors import DeskbotError
 from storage import metrics
 
@@ -120,6 +121,8 @@ async def report_page(request: web.Request) -> web.Response:
     asked = links.check(settings.report_key(), request.query, db.clock.now())
     if asked is None:
         return _forbidden()
+    if request.query.get("format") == "csv":
+        return await _report_csv(request, asked)
     try:
         async with db.unit_of_work(readonly=True) as uow:
             view = await page_view(uow, asked.desk or None, asked.period)
@@ -129,3 +132,21 @@ async def report_page(request: web.Request) -> web.Response:
         return _forbidden()
     return web.Response(text=report_html(view), content_type="text/html",
                         headers=REPORT_HEADERS)
+
+
+async def _report_csv(request: web.Request, asked: links.Asked) -> web.Response:
+    """The CSV of the requests of the report a valid link asks for (`&format=csv`, which
+    the signature does not cover: the same link shows the same report either way)."""
+    db = request.app[DEPS].db
+    try:
+        async with db.unit_of_work(readonly=True) as uow:
+            report = await report_of(uow, asked.desk or None, asked.period)
+    except DeskbotError:
+        return _forbidden()
+    if report is None:
+        return _forbidden()
+    name = f"report-{asked.period.replace('..', '_to_')}.csv"
+    return web.Response(body=report.csv().encode("utf-8-sig"), content_type="text/csv",
+                        charset="utf-8", headers={
+                            **REPORT_HEADERS,
+                            "Content-Disposition": f'attachment; filename="{name}"'})

@@ -219,11 +219,22 @@ class AnswerCommand:
     locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
 
 
+@dataclass(frozen=True)
+class PostReport:
+    """Post a desk's report (conversations/reports/chat.py: its card, chart and CSV) in
+    `channel`, or in `person`'s chat with deskbot (None: no channel; also where it goes
+    when the channel cannot be posted in). The notice's payload says which report."""
+
+    channel: str | None
+    person: str | None  # the platform id of who asked (None on a schedule)
+    locale: str = field(default=DEFAULT_LOCALE, kw_only=True)
+
+
 Step = (Skip | PostCard | PostInChannel | Update | Pin | PostInThread | Tell | ToRequester
-        | Ask | RelayFile | FileFailed | PublishHome | AnswerCommand)
+        | Ask | RelayFile | FileFailed | PublishHome | AnswerCommand | PostReport)
 STEP_KINDS: tuple[type, ...] = (Skip, PostCard, PostInChannel, Update, Pin, PostInThread,
                                 Tell, ToRequester, Ask, RelayFile, FileFailed, PublishHome,
-                                AnswerCommand)
+                                AnswerCommand, PostReport)
 
 
 @dataclass(frozen=True)
@@ -279,6 +290,7 @@ INCIDENT_CARD_KINDS = frozenset({NoticeKind.INCIDENT_CARD_POST, NoticeKind.INCID
 CONVERSATION_FREE = frozenset({NoticeKind.DESK_DIGEST, NoticeKind.DESK_NOT_READY,
                                NoticeKind.REQUESTER_PROMPT, NoticeKind.HOME_PUBLISH,
                                NoticeKind.COMMAND_ANSWER, NoticeKind.INCIDENT_PROPOSAL,
+                               NoticeKind.REPORT_POST,
                                *INCIDENT_CARD_KINDS})
 
 
@@ -338,6 +350,9 @@ async def read_facts(db: Database, notice: Notice) -> Facts:
             facts.relayed = message is not None and getattr(message, RELAYS[kind]) is not None
         elif kind == NoticeKind.CARD_MOVED:
             facts.old_desk = await get(Desk, int(payload.get("from_desk_id") or 0))
+        elif kind == NoticeKind.REPORT_POST:
+            ids = [int(i) for i in payload.get("desk_ids") or []]
+            facts.desk = await get(Desk, ids[0]) if len(ids) == 1 else None
         elif kind in (NoticeKind.DESK_DIGEST, NoticeKind.INCIDENT_PROPOSAL):
             facts.desk = await get(Desk, int(payload.get("desk_id") or 0))
         elif kind in INCIDENT_CARD_KINDS:
@@ -596,6 +611,21 @@ def _command_answer(notice: Notice, facts: Facts) -> list[Step]:
     return [AnswerCommand(locale=person_locale(facts.person))]
 
 
+def _report_post(notice: Notice, facts: Facts) -> list[Step]:
+    """A report: where it was asked (or scheduled), in its desk's language (the reader's
+    for every desk)."""
+    ids = notice.payload.get("desk_ids") or []
+    if ids and (facts.desk is None and len(ids) == 1):
+        raise Undeliverable("the report's desk no longer exists")
+    channel = notice.payload.get("channel") or None
+    person = facts.person.external_id if facts.person is not None else None
+    if channel is None and person is None:
+        raise Undeliverable("the report has nowhere to go")
+    one_desk = len(ids) == 1 and facts.desk is not None
+    locale = desk_locale(facts.desk) if one_desk else person_locale(facts.person)
+    return [PostReport(str(channel) if channel else None, person, locale=locale)]
+
+
 PLANNED = {
     NoticeKind.CARD_POST: _card_post,
     NoticeKind.CARD_UPDATE: _card_update,
@@ -620,6 +650,7 @@ PLANNED = {
     NoticeKind.INCIDENT_CARD_UPDATE: _incident_card,
     NoticeKind.INCIDENT_THREAD: _incident_thread,
     NoticeKind.INCIDENT_PROPOSAL: _incident_proposal,
+    NoticeKind.REPORT_POST: _report_post,
 }
 
 

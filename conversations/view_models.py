@@ -638,8 +638,34 @@ class IncidentOffer:
     title: str
 
 
+# ---------------------------------------------------------------- reports in chat
+
+
+@dataclass(frozen=True)
+class ReportPost:
+    """A report posted in chat (`/desk report`, or on a desk's schedule): the summary
+    card's headline figures against the previous period, the top recommendations, the
+    weeks its chart draws, the CSV of its requests and the signed link to the whole
+    page. `desks` empty: every desk; `language`: the desk's (the reader's for every desk)."""
+
+    desks: tuple[str, ...]
+    period: str  # its label: 2026-Q4, 2026-11, 2026-11-22..2026-11-28
+    first_day: str
+    last_day: str
+    headlines: tuple[ReportFigure, ...]
+    weeks: tuple[ReportWeek, ...]
+    recommendations: tuple[Any, ...]  # `desks.wording.Words`, the first few
+    requests: int
+    link: str
+    csv: str
+    file_stem: str  # report-it-2026-Q4: the files' names without their extension
+    language: str = "en"
+    scheduled: bool = False  # posted on the desk's schedule, not asked for
+
+
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
         | Digest | History | IncidentCard | IncidentNews | IncidentProposal
-        | IncidentOffer)
+        | IncidentOffer | ReportPost)
+

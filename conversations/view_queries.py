@@ -500,6 +500,10 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     seen = audience.audience_of(settings)
     for key in (*autoassign.KEYS, audience.KEY):
         settings.pop(key, None)
+    from conversations.reports.schedule import KEY as REPORT_KEY
+    from conversations.reports.schedule import schedule_words
+    report_schedule = schedule_words(settings.pop(REPORT_KEY, None) and desk.settings,
+                                     desk.agent_channel)
     # First what keeps it from taking requests (nothing, once it is ready).
     said: list[tuple[Any, Any]] = [
         (Words("config_line.not_ready"), missing)
@@ -521,6 +525,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
         said.append((Words("audience.line"), ", ".join(
             [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
             if seen else Words("audience.everyone")))
+        said.append((Words("report.config_line"), report_schedule))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),

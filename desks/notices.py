@@ -82,6 +82,11 @@ class NoticeKind(StrEnum):
     # person_id, payload {"answer": the platform's rendered answer, "response_url",
     # "channel"} (where the platform takes answers to that command).
     COMMAND_ANSWER = "command.answer"
+    # A desk's report (conversations/reports/chat.py): the summary card, its chart and
+    # the CSV of its requests; person_id is who asked (None on a schedule), payload
+    # {"desk_ids": [...] ([]: every desk of the workspace), "period": its label,
+    # "channel": where to post (None: the person's chat), "scheduled": bool}.
+    REPORT_POST = "report.post"
 
 
 # Card updates render the conversation's current state, so several in a row are one;

@@ -238,6 +238,15 @@ async def daily_digest(run: SweepRun) -> int:
     return len(posting)
 
 
+async def scheduled_reports(run: SweepRun) -> int:
+    """Post each scheduled desk's report of the period just ended, once
+    (conversations/reports/schedule.py)."""
+    from conversations.reports.schedule import post_scheduled_reports
+
+    await run.applier.settle()
+    return await post_scheduled_reports(run.uow, run.now)
+
+
 # ---------------------------------------------------------------- all of them
 
 Sweep = Callable[[SweepRun], Awaitable[int]]
@@ -252,6 +261,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("auto_close", auto_close),
     ("due_date", due_dates),
     ("digest", daily_digest),
+    ("report", scheduled_reports),
 )
 
 

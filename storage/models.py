@@ -508,3 +508,17 @@ class ProcessedInbound(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ReportRun(Base):
+    """A scheduled report claimed for one desk and period (`2026-11`, `2026-Q4`, a week's
+    `FROM..TO`): unique, so however many sweepers race, one posts it. Written in the
+    same transaction as the report's notice (conversations/reports/schedule.py)."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("desk_id", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]

@@ -37,6 +37,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.file_relay import caption, failure_words, fetch, read_relay
+from cards import report_chart
 from cards import slack as slack_cards
 from cards.i18n import t
 from conversations import delivery_plan
@@ -50,6 +51,7 @@ from conversations.delivery_plan import (
     PostCard,
     PostInChannel,
     PostInThread,
+    PostReport,
     PublishHome,
     RelayFile,
     RequesterChat,
@@ -61,6 +63,7 @@ from conversations.delivery_plan import (
 )
 from conversations.delivery_views import NoticeContext, build_view
 from conversations.outbox_worker import Delivery, FileRefused, Notice, RetryLater, Undeliverable
+from conversations.reports.chat import ReportLinks, csv_file, read_report
 from desks.permissions import resolve_actor
 from storage.database import Database
 from storage.models import MessageFile, Person, Workspace
@@ -74,6 +77,9 @@ TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_
 PERMANENT = frozenset({"channel_not_found", "is_archived", "account_inactive",
                        "user_not_found", "cannot_dm_bot", "not_authed", "invalid_auth",
                        "token_revoked", "user_disabled", "team_access_not_granted"})
+# A report asked in a channel goes to the asker's chat when Slack refuses the channel.
+CHANNEL_REFUSED = frozenset({"channel_not_found", "is_archived", "not_in_channel",
+                             "restricted_action", "cant_post_here"})
 TOKEN_REFUSED = frozenset({"not_authed", "invalid_auth", "token_revoked"})
 TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "msg_blocks_too_long",
                      "invalid_blocks_format"})
@@ -127,8 +133,11 @@ class SlackSender:
 
     def __init__(self, db: Database, client_for: ClientFor, *, note: str | None = None,
                  forget_client: Callable[[str], None] | None = None,
-                 max_file_mb: int = 25, extra_admins: Iterable[str] = ()) -> None:
+                 max_file_mb: int = 25, extra_admins: Iterable[str] = (),
+                 report_links: ReportLinks | None = None) -> None:
         self.db = db
+        # How the report card's link is signed and where it points (bot/bootstrap.py).
+        self.report_links = report_links
         # Who counts as an admin besides Slack's own (DESKBOT_ADMINS): the home tab
         # shows an admin's view.
         self.extra_admins = frozenset(extra_admins)
@@ -141,6 +150,9 @@ class SlackSender:
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
+        # A report's files already uploaded (notice id -> their names), so a retry of the
+        # notice after a failed second upload does not upload the first again.
+        self._uploaded: dict[int, set[str]] = {}
         # Notices whose post may have landed unseen: notice id -> channel -> the last ts
         # deskbot had seen in that channel before the first such attempt (or None).
         self._unsure: dict[int, dict[str, str | None]] = {}
@@ -163,6 +175,7 @@ class SlackSender:
             FileFailed: self._file_failed,
             PublishHome: self._home_publish,
             AnswerCommand: self._command_answer,
+            PostReport: self._post_report,
         }
 
     # ------------------------------------------------------------ entry
@@ -185,10 +198,12 @@ class SlackSender:
         except Undeliverable as exc:
             self._posted.pop(notice.id, None)
             self._unsure.pop(notice.id, None)
+            self._uploaded.pop(notice.id, None)
             log.warning("slack: %s cannot be delivered: %s", ctx, exc)
             raise
         self._posted.pop(notice.id, None)
         self._unsure.pop(notice.id, None)
+        self._uploaded.pop(notice.id, None)
         log.info("slack: delivered %s", ctx)
         return delivery
 
@@ -498,6 +513,47 @@ class SlackSender:
             async with session.post(url, json=answer) as response:
                 await response.read()
                 return response.status
+
+    # ------------------------------------------------------------ reports
+
+    async def _post_report(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
+                           step: PostReport) -> Delivery | None:
+        """A report: its card, then its chart (PNG) and the CSV of its requests as files,
+        in the channel it was asked in, else (no channel, or one deskbot cannot post in)
+        the asker's chat with deskbot."""
+        if self.report_links is None:
+            raise Undeliverable("this server makes no report links")
+        view = await read_report(self.db, ctx.notice, self.report_links, step.locale)
+        message = slack_cards.message(view, locale=step.locale)
+        channel = step.channel
+        posted = None
+        if channel is not None:
+            try:
+                posted = await self._post(client, ctx, channel, message, join=True)
+            except (Undeliverable, SlackApiError) as exc:
+                refused = isinstance(exc, Undeliverable) or _error(exc) in CHANNEL_REFUSED
+                if not refused or step.person is None:
+                    raise
+                log.info("slack: %s: cannot post in %s; to the asker's chat instead", ctx,
+                         channel)
+        if posted is None:
+            if step.person is None:
+                raise Undeliverable("the report has nowhere to go")
+            channel = await self._dm(client, step.person)
+            posted = await self._post(client, ctx, channel, message)
+        assert channel is not None  # posted above, there or in the asker's chat
+        uploaded = self._uploaded.setdefault(ctx.notice.id, set())
+        for name, key, data in (
+                (f"{view.file_stem}.png", "report.file.chart", None),
+                (f"{view.file_stem}.csv", "report.file.csv", csv_file(view))):
+            if name in uploaded:
+                continue
+            if data is None:
+                data = await report_chart.drawn(view, step.locale)
+            await self._upload(client, channel, None, name, data,
+                               _escape(t(key, step.locale, period=view.period)))
+            uploaded.add(name)
+        return None
 
     # ------------------------------------------------------------ Web API calls
 

@@ -37,6 +37,7 @@ would exceed them waits when a slot frees within `max_wait` (1 s), else it is
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -51,6 +52,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from bot.file_relay import caption, failure_words, fetch, read_relay
 from bot.teams.addresses import Address, Addresses, split_thread
 from bot.teams.send_pace import SendLimiter, no_client_retries
+from cards import report_chart
 from cards import teams as teams_cards
 from cards.i18n import t
 from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown
@@ -65,6 +67,7 @@ from conversations.delivery_plan import (
     PostCard,
     PostInChannel,
     PostInThread,
+    PostReport,
     PublishHome,
     RelayFile,
     RequesterChat,
@@ -76,6 +79,7 @@ from conversations.delivery_plan import (
 )
 from conversations.delivery_views import NoticeContext, build_view
 from conversations.outbox_worker import Delivery, Notice, RetryLater, Undeliverable
+from conversations.reports.chat import ReportLinks, csv_link, read_report
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -128,8 +132,11 @@ class TeamsSender:
 
     def __init__(self, db: Database, connector_for: ConnectorFor, addresses: Addresses, *,
                  bot_id_fallback: str, limiter: SendLimiter | None = None,
-                 note: str | None = None, max_file_mb: int = 25) -> None:
+                 note: str | None = None, max_file_mb: int = 25,
+                 report_links: ReportLinks | None = None) -> None:
         self.db = db
+        # How the report card's link is signed and where it points (bot/bootstrap.py).
+        self.report_links = report_links
         self.max_file_mb = max_file_mb
         self.connector_for = connector_for
         self.addresses = addresses
@@ -154,6 +161,7 @@ class TeamsSender:
             FileFailed: self._file_failed,
             PublishHome: self._not_on_teams,
             AnswerCommand: self._not_on_teams,
+            PostReport: self._post_report,
         }
 
     # ------------------------------------------------------------ entry
@@ -399,6 +407,45 @@ class TeamsSender:
         await self._send(ctx, where, {"type": "message", "text": text,
                                       "textFormat": "plain"})
         return Delivery(conversation_links=links) if links else None
+
+    # ------------------------------------------------------------ reports
+
+    async def _post_report(self, ctx: NoticeContext, plan: Plan,
+                           step: PostReport) -> Delivery | None:
+        """A report: one message with its card, its chart and its CSV, as a new thread in
+        the channel it was asked in, else (no channel, or one the bot may not post in)
+        in the asker's chat with deskbot.
+
+        A bot cannot put a file into a channel (and into a personal chat only through
+        the FileConsentCard flow), so the chart travels inline as an image attachment
+        with a `data:` URL, and the CSV as an attachment whose `contentUrl` is deskbot's
+        own signed link asking for it (`/report?…&format=csv`, the page link's key and
+        expiry: no valid link, no CSV).
+        """
+        if self.report_links is None:
+            raise Undeliverable("this server makes no report links")
+        view = await read_report(self.db, ctx.notice, self.report_links, step.locale)
+        chart = await report_chart.drawn(view, step.locale)
+        activity = teams_cards.activity(view, locale=step.locale)
+        activity["attachments"] = [
+            *activity["attachments"],
+            {"contentType": "image/png", "name": f"{view.file_stem}.png",
+             "contentUrl": "data:image/png;base64," + base64.b64encode(chart).decode()},
+            {"contentType": "text/csv", "name": f"{view.file_stem}.csv",
+             "contentUrl": csv_link(view.link)}]
+        if step.channel is not None:
+            try:
+                await self._new_thread(ctx, step.channel, activity)
+                return None
+            except HttpOperationError as exc:
+                if _status(exc) not in (403, 404) or step.person is None:
+                    raise
+                log.info("teams: %s: cannot post in the channel (HTTP %s); to the asker's "
+                         "chat instead", ctx, _status(exc))
+        if step.person is None:
+            raise Undeliverable("the report has nowhere to go")
+        await self._send(ctx, await self._personal_chat(ctx, step.person), activity)
+        return None
 
     # ------------------------------------------------------------ addresses
 

@@ -7,7 +7,8 @@ person. The bot's own mention is dropped; for a command every other mention beco
 In a personal chat most messages are requests, so a message is taken as a command
 only when its shape says so: `/desk …` or `/claim 1042`, a lone command word
 (`help`, `my`, `queue`), or a command word followed by what that command takes
-(`claim 1042`, `available off`, `admin show IT`). "My VPN keeps dropping" and
+(`claim 1042`, `available off`, `admin show IT`, `report IT month`). "My VPN keeps
+dropping" and
 "help me reset my password" stay requests. A channel message that @mentions the bot
 is always a command.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.command_line.catalog import ADMIN, TOP
+from conversations.reports.chat import looks_like_period
 
 # Commands whose first argument is a request's number.
 ON_A_REF = frozenset({"claim", "unassign", "pin", "unpin", "unread", "reopen", "close",
@@ -101,4 +103,7 @@ def as_command(text: str, *, addressed: bool = False) -> str | None:
         return stripped if second.startswith("<@") else None
     if first == "ask":
         return stripped
+    if first == "report":  # "report IT month", "report all"; "report a broken printer" asks
+        return stripped if len(words) <= 3 and (
+            second == "all" or looks_like_period(words[-1])) else None
     return None  # "help me with…", "my laptop…": a request

@@ -8,6 +8,7 @@ with an "…and N more" line rather than refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from cards.slack.render import (
     block_text_length,
     render,
 )
-from cards.templating import incident_choices
+from cards.templating import incident_choices, safe_url
 from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
 from conversations import button_ids
 from conversations.view_models import (
@@ -39,6 +40,7 @@ from conversations.view_models import (
     QueueList,
     Receipt,
     Reply,
+    ReportPost,
     RequesterUpdate,
     ResolvePrompt,
     SchedulerAlert,
@@ -260,3 +262,23 @@ def digest(view: Digest, locale: str) -> Message:
 
 def _context(markup: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": markup}]}
+
+
+def report_post(view: ReportPost, locale: str) -> Message:
+    """A report posted in chat: its summary card (the chart and CSV go as files)."""
+    from cards.report_page import change, shown
+
+    desk = (user_text(fit_mrkdwn(", ".join(view.desks), 200)) if view.desks
+            else t("report.page.every_desk", locale))
+    title = t("report.card.title", locale, desk=desk, period=view.period)
+    span = t("report.page.span", locale, label=view.period,
+             first=dates.short_date(date.fromisoformat(view.first_day), locale),
+             last=dates.short_date(date.fromisoformat(view.last_day), locale))
+    figures = [t("report.card.figure", locale, figure=t(f"report.figure.{f.name}", locale),
+                 value=shown(f.current, f.unit, locale), previous=shown(f.previous, f.unit, locale),
+                 change=change(f, locale))
+               for f in view.headlines]
+    advice = ["• " + say(words, locale, partial(fit_mrkdwn, limit=500))
+              for words in view.recommendations]
+    return render("report_post.j2", locale, view=view, title=title, span=span,
+                  figures=figures, advice=advice, link=safe_url(view.link, 3000))

@@ -54,6 +54,7 @@ from conversations.view_models import (
     RelayToAgents,
     RelayToRequester,
     Reply,
+    ReportPost,
     RequesterUpdate,
     ResolvePrompt,
     SchedulerAlert,
@@ -107,6 +108,7 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
         lambda scale: render("incident_proposal.j2", locale, scale, view=view)),
     IncidentOffer: lambda view, locale: fitted(
         lambda scale: render("incident_offer.j2", locale, scale, view=view)),
+    ReportPost: _cards.report_post,
 }
 
 

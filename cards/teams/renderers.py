@@ -14,7 +14,7 @@ from typing import Any
 
 from cards import dates
 from cards.i18n import help_sections, say, settings_lines
-from cards.teams.markdown import clip_markdown, fit_markdown, is_teams_user_id
+from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
 from cards.templating import incident_choices
@@ -37,6 +37,7 @@ from conversations.view_models import (
     QueueList,
     Receipt,
     Reply,
+    ReportPost,
     RequesterUpdate,
     ResolvePrompt,
     SchedulerAlert,
@@ -333,3 +334,28 @@ def _said(words: Any, locale: str, limit: int) -> str:
     for mark, stand_in in _KEPT.items():
         escaped = escaped.replace(stand_in, mark)
     return user_text(escaped)
+
+
+def report_post(view: ReportPost, locale: str) -> Card:
+    """A report posted in chat: its summary card (the chart and the CSV travel as the
+    message's other attachments)."""
+    from datetime import date
+
+    from cards.report_page import change, shown
+
+    desk = (user_text(fit_markdown(", ".join(view.desks), 200)) if view.desks
+            else tr("report.page.every_desk", locale))
+    title = tr("report.card.title", locale, desk=desk, period=view.period)
+    span = tr("report.page.span", locale, label=view.period,
+              first=dates.short_date(date.fromisoformat(view.first_day), locale),
+              last=dates.short_date(date.fromisoformat(view.last_day), locale))
+    # "87.5%" at the start of a line would read as a numbered list: escaped like user text.
+    figures = [tr("report.card.figure", locale, figure=tr(f"report.figure.{f.name}", locale),
+                  value=escape_markdown(shown(f.current, f.unit, locale)),
+                  previous=escape_markdown(shown(f.previous, f.unit, locale)),
+                  change=escape_markdown(change(f, locale)))
+               for f in view.headlines]
+    advice = ["• " + _said(words, locale, 500) for words in view.recommendations]
+    link = view.link if view.link.startswith(("https://", "http://")) else ""
+    return fitted(lambda scale: render("report_post.j2", locale, scale, view=view, title=title,
+                                       span=span, figures=figures, advice=advice, link=link))

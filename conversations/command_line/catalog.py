@@ -13,6 +13,8 @@ from conversations.command_line import (
     ticket_commands,
 )
 from conversations.command_line.context import Context, Run, Subcommand
+from conversations.reports import chat as report_chat
+from conversations.reports import schedule as report_schedule
 from conversations.view_models import Help, HelpLine, View
 from desks.grammar import Args, UsageError
 from desks.permissions import Role, served_desk_ids
@@ -94,7 +96,7 @@ _TOP = [
     _sub("history", "/desk history REF", "agent", due_and_tiers.history_),
     # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
     _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
-    _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
+    _sub("report", report_chat.USAGE, "agent", report_chat.report),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
 ]
@@ -138,6 +140,7 @@ _ADMIN = [
          "admin", ticket_commands.admin_categories),
     _sub("admin matrix", "/desk admin matrix DESK on|off", "admin", ticket_commands.admin_matrix),
     _sub("admin tiers", "/desk admin tiers [DESK]", "admin", due_and_tiers.admin_tiers),
+    _sub("admin report", report_schedule.USAGE, "admin", report_schedule.admin_report),
 ]
 
 TOP = {s.name: s for s in _TOP}

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from conversations.reports.figures import Figures
 from conversations.reports.periods import parse_period
 from conversations.reports.report import Report, build_report, desks_named
 from conversations.view_models import ReportAgent, ReportFigure, ReportPage, ReportWeek
 from storage.database import UnitOfWork
+from storage.models import Desk
 
 # The headline figures, in the page's order: (name, unit, how to read it).
 HEADLINES: tuple[tuple[str, str, Callable[[Figures], float | int | None]], ...] = (
@@ -79,7 +82,41 @@ async def page_view(uow: UnitOfWork, desk_name: str | None,
     """The page of the desk called `desk_name` (None or "": every desk) for
     `period_text`, in the desks' language; None when there is no such desk. Refuses a
     malformed period (`InvalidInput`)."""
-    desks = await desks_named(uow, desk_name) if desk_name else None
+    found = await _report_and_language(uow, desk_name, period_text)
+    return report_page(*found) if found is not None else None
+
+
+async def report_of(uow: UnitOfWork, desk_name: str | None, period_text: str) -> Report | None:
+    """The report `page_view` shows (its CSV is the requests'); None for no such desk."""
+    found = await _report_and_language(uow, desk_name, period_text)
+    return found[0] if found is not None else None
+
+
+# How a link posted in chat names what it shows: one desk by its id, or every desk of one
+# workspace (a name alone may be a desk of several workspaces, or every desk of all).
+DESK_ID, WORKSPACE = "#", "workspace:"
+
+
+def link_desk(desk_id: int | None = None, workspace_id: int | None = None) -> str:
+    """A chat link's `desk`: `#<desk id>`, or `workspace:<id>` for every desk of it."""
+    return f"{DESK_ID}{desk_id}" if desk_id is not None else f"{WORKSPACE}{workspace_id}"
+
+
+async def _desks_linked(uow: UnitOfWork, desk_name: str) -> list[Desk]:
+    """The live desks a link's `desk` names: `#<id>`, `workspace:<id>`, or a name."""
+    for prefix in (DESK_ID, WORKSPACE):
+        number = desk_name[len(prefix):]
+        if desk_name.startswith(prefix) and number.isascii() and number.isdigit():
+            column = Desk.id if prefix == DESK_ID else Desk.workspace_id
+            return list((await uow.session.execute(
+                select(Desk).where(column == int(number), Desk.archived_at.is_(None))
+                .order_by(Desk.id))).scalars())
+    return await desks_named(uow, desk_name)
+
+
+async def _report_and_language(uow: UnitOfWork, desk_name: str | None,
+                               period_text: str) -> tuple[Report, str] | None:
+    desks = await _desks_linked(uow, desk_name) if desk_name else None
     if desks == []:
         return None
     shown = desks if desks is not None else await desks_named(uow, None)
@@ -89,4 +126,4 @@ async def page_view(uow: UnitOfWork, desk_name: str | None,
     languages = {d.language or "en" for d in shown}
     language = languages.pop() if len(languages) == 1 else "en"
     period = parse_period(period_text, uow.clock.now(), zone)
-    return report_page(await build_report(uow, period, desks), language)
+    return await build_report(uow, period, desks), language

@@ -92,6 +92,7 @@ class _Failure:
     status: int
     retry_after: float
     times: int
+    matching: dict[str, Any] | None = None  # only calls with these params
 
 
 class FakeSlackApi:
@@ -215,8 +216,10 @@ class FakeSlackApi:
     # ------------------------------------------------------------ failures
 
     def fail_next(self, method: str, error: str | None = None, *, status: int = 200,
-                  retry_after: float = 1, times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail.
+                  retry_after: float = 1, times: int = 1,
+                  matching: dict[str, Any] | None = None) -> None:
+        """Make the next `times` calls of `method` fail (those whose params include
+        `matching`, when given).
 
         `error` gives a Slack error (HTTP 200, "ok": false); `status=429` a rate limit
         with `Retry-After: retry_after`; another status (500, 503…) a server error.
@@ -224,7 +227,7 @@ class FakeSlackApi:
         if error is None and status == 200:
             raise ValueError("fail_next needs an error or a failing status")
         self._failures.setdefault(method, []).append(
-            _Failure(error, status, retry_after, times))
+            _Failure(error, status, retry_after, times, matching))
 
     def hold_next(self, method: str, until: asyncio.Event) -> None:
         """Make the next call of `method` wait for `until` before it is answered (and
@@ -259,13 +262,15 @@ class FakeSlackApi:
         ratio, how, rng, methods = self._ambiguous
         return how if method in methods and rng.random() < ratio else None
 
-    def _failure_for(self, method: str) -> _Failure | None:
-        queued = self._failures.get(method)
+    def _failure_for(self, method: str, params: dict[str, Any] | None = None) -> _Failure | None:
+        queued = [f for f in self._failures.get(method) or []
+                  if not f.matching or all((params or {}).get(k) == v
+                                           for k, v in f.matching.items())]
         if queued:
             failure = queued[0]
             failure.times -= 1
             if failure.times <= 0:
-                queued.pop(0)
+                self._failures[method].remove(failure)
             return failure
         if self._chaos is not None:
             ratio, statuses, rng, retry_after, methods = self._chaos
@@ -404,7 +409,7 @@ class FakeSlackApi:
             finally:
                 self.holding.remove(method)
         call = Call(method=method, params=params, token=token, time=time.time())
-        failure = self._failure_for(method)
+        failure = self._failure_for(method, params)
         headers: dict[str, str] = {}
         if failure is not None and failure.status == 429:
             call.status, call.response = 429, {"ok": False, "error": "ratelimited"}

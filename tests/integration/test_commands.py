@@ -200,9 +200,11 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     usages = admin["For admins (leads: their own desk)"]
     assert "/desk admin create NAME [#agent-channel] [description…]" in usages
     assert "/desk admin agents DESK add|remove @a @b …" in usages
-    # Later work is not offered; `admin` itself is no line of its own.
+    # Agents' commands are not offered to an admin who is no agent (`/desk report` is
+    # theirs, though admins may run it); `admin` itself is no line of its own.
     everything = [u for section in admin.values() for u in section]
-    assert not any("report" in u or "ticket" in u for u in everything)
+    assert not any(u.startswith("/desk report") or "ticket" in u for u in everything)
+    assert "/desk admin report DESK weekly|monthly|quarterly|off [#channel]" in usages
     assert any(u.startswith("/desk admin hours DESK") for u in usages)  # issue 4 brought it
     assert "/desk admin …" not in everything
 
@@ -592,10 +594,13 @@ async def test_unknown_and_later_admin_commands(helpdesk: Chat):
         assert reply.usage and reply.usage.startswith(f"/desk admin {sub} DESK"), reply.usage
 
 
-# `ticket` and `escalate` are available since issue 17 (test_tickets.py, test_tiers.py).
+# `ticket` and `escalate` are available since issue 17 (test_tickets.py, test_tiers.py);
+# `report` since issue 18 (tests/slack/test_report_command.py): no command is "later" now.
 @pytest.mark.parametrize("text", ["report", "report IT week"])
-async def test_later_commands_are_not_available_yet(helpdesk: Chat, text: str):
-    await helpdesk.refused(DANA, text, f"`/desk {text.split()[0]}` is not available yet")
+async def test_report_is_for_agents_not_employees(helpdesk: Chat, text: str):
+    answer = await helpdesk.ok(DANA, text)
+    assert "The report of IT for" in answer and "is on its way" in answer
+    await helpdesk.refused(ELI, text, "Reports are for a desk's agents, its leads and admins.")
 
 
 # ---------------------------------------------------------------- ask and my
@@ -1023,7 +1028,11 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Assignment rules, withdraw, private desks (issue 17).
               "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
               # Major incidents (issue 17).
-              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"',
+              # Reports in chat and on a schedule (issue 18).
+              "week", "month", "quarter", "2026-Q4", "2026-11", "2026-11-01..2026-11-30",
+              "2026-13", "2026-12-01..2026-11-01", "weekly", "monthly", "quarterly",
+              "<#C_REPORTS|reports>"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1044,7 +1053,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "admin audience IT", "admin audience HR remove",
                               "incident", "incident open", "incident link INC-1",
-                              "incident update 1", "incident resolve inc-1", "incident list"])
+                              "incident update 1", "incident resolve inc-1", "incident list",
+                              "report", "report IT", "report all", "report HR month",
+                              "admin report IT", "admin report HR monthly"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

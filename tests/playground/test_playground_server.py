@@ -446,3 +446,28 @@ async def test_the_seed_has_an_open_incident_with_linked_requests(served: Runnin
             OUTAGE_UPDATE in json.dumps(m) for m in state.messages.get(f"D{story.requester}", [])))
         told = [m for m in state.messages[f"D{story.requester}"] if OUTAGE_UPDATE in json.dumps(m)]
         assert len(told) == 1, story.requester
+
+
+async def test_a_report_asked_in_the_page_posts_its_card_and_files(served: Running) -> None:
+    """Issue 18, point 3: `/desk report` in the playground posts the card, the chart and
+    the CSV through the same Web API methods as Slack's."""
+    status, _ = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                   "text": "admin create IT #it-desk"})
+    assert status == 200
+    status, answer = await act(served, {"user": ADA, "kind": "command", "channel": IT_CHANNEL,
+                                        "text": "report IT month"})
+    assert (status, answer["ok"]) == (200, True)
+    state = served.playground.state
+
+    def files() -> list[dict[str, Any]]:
+        return [f for m in state.messages.get(IT_CHANNEL, []) if m.get("bot_id")
+                and not m.get("thread_ts") for f in m.get("files") or []]
+
+    await served.playground.wait_for(lambda: len(files()) == 2)
+    chart, table = files()
+    assert chart["name"].endswith(".png") and table["name"].endswith(".csv")
+    assert any("Report of" in json.dumps(m, ensure_ascii=False)
+               for m in state.messages[IT_CHANNEL] if m.get("bot_id"))
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{served.url}/playground/file/{chart['id']}") as response:
+            assert response.status == 200 and (await response.read())[:4] == b"\x89PNG"

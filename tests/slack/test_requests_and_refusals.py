@@ -167,7 +167,7 @@ async def test_fuzzed_desk_text_never_fails(db: Database, clock: FrozenClock):
         words = st.sampled_from(["claim", "queue", "admin", "create", "agents", "add", "#1001",
                                  "1001", "<@UDANA|dana>", "<#CX|x>", "IT", "mine", "priority",
                                  "9", "status", "hold", "close", "transfer", "\"", "'", "--",
-                                 "ask", "available", "off"])
+                                 "ask", "available", "off", "report", "month", "all"])
         texts = st.one_of(st.text(max_size=80),
                           st.lists(words, max_size=6).map(" ".join))
 

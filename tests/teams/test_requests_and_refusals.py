@@ -178,7 +178,8 @@ async def test_fuzzed_text_commands_never_fail(db: Database, clock: FrozenClock)
         words = st.sampled_from(["claim", "queue", "admin", "create", "agents", "add", "#1001",
                                  "1001", "<at>Dana</at>", "IT", "mine", "priority", "9",
                                  "status", "hold", "close", "transfer", "\"", "'", "--", "/desk",
-                                 "ask", "available", "off", "&amp;", "<b>"])
+                                 "ask", "available", "off", "&amp;", "<b>", "report",
+                                 "month", "all"])
         texts = st.one_of(st.text(max_size=80), st.lists(words, max_size=6).map(" ".join))
         found: list[str] = []
 

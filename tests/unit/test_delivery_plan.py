@@ -23,6 +23,7 @@ from conversations.delivery_plan import (
     PostCard,
     PostInChannel,
     PostInThread,
+    PostReport,
     PublishHome,
     RelayFile,
     RequesterChat,
@@ -297,7 +298,9 @@ def party_of(kind: str, step: Any) -> str:
         return "pending_person"
     if isinstance(step, FileFailed):
         return "author"
-    assert isinstance(step, Tell | PublishHome | AnswerCommand), step
+    # The notices here name no `desk_ids`: a report of every desk, in its reader's
+    # language (one desk's speaks the desk's: test_a_desk_report_speaks_its_desk_language).
+    assert isinstance(step, Tell | PublishHome | AnswerCommand | PostReport), step
     return "person"
 
 
@@ -379,3 +382,18 @@ def test_a_sweeps_alert_and_digest_speak_to_whom_they_go() -> None:
     dm, = steps(NoticeKind.SLA_WARNING, hebrew_agent, person_id=9)
     reminder, = steps(NoticeKind.REQUESTER_REMINDER, hebrew_agent)
     assert (dm.locale, reminder.locale) == ("he", "en")
+
+
+def test_a_desk_report_speaks_its_desk_language() -> None:
+    found = one_speaks_hebrew("desk")
+    asked = notice(NoticeKind.REPORT_POST, person_id=9, desk_ids=[3], channel="C-IT",
+                   period="2026-11")
+    [step] = decide(asked, found).steps
+    assert step == PostReport("C-IT", "U-AGENT", locale="he")
+    every = notice(NoticeKind.REPORT_POST, person_id=9, desk_ids=[], channel=None,
+                   period="2026-11")
+    [step] = decide(every, found).steps
+    assert step == PostReport(None, "U-AGENT", locale="en")
+    found.desk = None  # the one desk it names is gone
+    with pytest.raises(Undeliverable):
+        decide(asked, found)
