@@ -91,3 +91,8 @@ def incident_choices(card: Any, line: Callable[..., str]) -> list[tuple[str, str
     `line` says a catalogue key in the card's language."""
     return [(line("incident.choice", number=number, title=title), f"{card.ref}:{number}")
             for number, title in card.open_incidents[:INCIDENT_CHOICES]]
+
+
+def saved_reply_choices(card: Any) -> list[tuple[str, str]]:
+    """A ticket card's *Saved reply* options: (the reply's name, its id)."""
+    return [(name, str(reply_id)) for reply_id, name in card.saved_replies]

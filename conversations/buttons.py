@@ -18,6 +18,7 @@ from conversations import (
     incident_watch,
     incidents,
     intake,
+    saved_replies,
     tickets,
     tiers,
     view_queries,
@@ -91,6 +92,8 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         if not parts:
             raise InvalidInput("button.unknown")
         await incidents.link(uow, actor, parts[1], [ref])
+    elif action_id == button_ids.SAVED_REPLY:
+        await saved_replies.post(uow, actor, ref, value)
     else:
         raise InvalidInput("button.unknown")
 

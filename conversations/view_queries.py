@@ -21,6 +21,7 @@ from conversations import (
     incident_views,
     intake,
     queues,
+    saved_replies,
     sla,
     tiers,
     withdrawal,
@@ -162,7 +163,9 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         if conversation.due_at else "",
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk),
-        **await incident_views.ticket_card_incidents(uow, conversation))
+        **await incident_views.ticket_card_incidents(uow, conversation),
+        saved_replies=(await saved_replies.card_choices(uow, desk.id)
+                       if conversation.status != "closed" else ()))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:
@@ -522,6 +525,11 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
             if seen else Words("audience.everyone")))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
+    kept = await saved_replies.card_choices(uow, desk.id)
+    said.append((Words("saved_reply.config_line"),
+                 Words("saved_reply.config_value", count=len(kept),
+                       names=tuple(name for _, name in kept)) if kept
+                 else Words("common.none")))
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
               _setting(value))

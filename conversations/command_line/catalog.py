@@ -10,6 +10,7 @@ from conversations.command_line import (
     due_and_tiers,
     major_incidents,
     requests,
+    saved_replies,
     ticket_commands,
 )
 from conversations.command_line.context import Context, Run, Subcommand
@@ -97,6 +98,8 @@ _TOP = [
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
+    _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",
+         saved_replies.replies),
 ]
 
 _ADMIN = [

@@ -38,6 +38,7 @@ from storage.models import (
     OutboxNotice,
     PendingRequest,
     Person,
+    SavedReply,
     Workspace,
 )
 
@@ -53,7 +54,7 @@ PROFILES = [
     Profile(MAYA, "Maya"),
 ]
 TABLES = (Workspace, Person, Desk, DeskMember, Conversation, Message, Event, OutboxNotice,
-          AgentMark, PendingRequest, Incident)
+          AgentMark, PendingRequest, Incident, SavedReply)
 
 
 def at(user_id: str) -> str:
@@ -1023,7 +1024,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Assignment rules, withdraw, private desks (issue 17).
               "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
               # Major incidents (issue 17).
-              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"',
+              # Saved replies (issue 19).
+              "replies", "vpn", '"vpn reset"', "{name}", "{ref}", "{שם}", "{oops}", "Hi {name}"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1044,7 +1047,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "admin audience IT", "admin audience HR remove",
                               "incident", "incident open", "incident link INC-1",
-                              "incident update 1", "incident resolve inc-1", "incident list"])
+                              "incident update 1", "incident resolve inc-1", "incident list",
+                              "replies", "replies IT", "replies IT add vpn",
+                              "replies HR remove", "replies IT remove vpn"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))
