@@ -16,7 +16,7 @@ from desks.errors import InvalidInput, NotAnAgent, UnknownRef
 from desks.notices import NoticeKind
 from desks.permissions import resolve_actor
 from storage.database import Database
-from storage.models import Conversation, Event, Message, OutboxNotice, Person, SavedReply, Workspace
+from storage.models import Conversation, Event, Message, Person, SavedReply, Workspace
 from tests.integration.test_commands import (
     ADA,
     DANA,
