@@ -36,9 +36,9 @@ _HEBREW = re.compile(r"[\u0590-\u05ff]")
 FSI, PDI = "\u2068", "\u2069"
 
 
-def known_placeholders() -> str:
-    """The placeholders a reply may use, as a refusal lists them."""
-    return ", ".join("{" + word + "}" for word in PLACEHOLDERS)
+def known_placeholders() -> tuple[Words, ...]:
+    """The placeholders a reply may use, as a refusal lists them (each as typed)."""
+    return tuple(code("{" + word + "}") for word in PLACEHOLDERS)
 
 
 def clean_reply_name(name: str) -> str:
@@ -61,7 +61,7 @@ def clean_reply_text(text: str) -> str:
     unknown = [word for word in _PLACEHOLDER.findall(cleaned) if word not in PLACEHOLDERS]
     if unknown:
         raise InvalidInput("saved_reply.unknown_placeholder",
-                           placeholder="{" + unknown[0][:40] + "}",
+                           placeholder=code("{" + unknown[0][:40] + "}"),
                            known=known_placeholders())
     return cleaned
 

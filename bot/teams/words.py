@@ -101,4 +101,7 @@ def as_command(text: str, *, addressed: bool = False) -> str | None:
         return stripped if second.startswith("<@") else None
     if first == "ask":
         return stripped
+    if first == "replies":  # "replies IT", "replies IT add vpn …"; "replies are slow…": a request
+        return stripped if len(words) == 2 or (
+            len(words) >= 4 and words[2].lower() in ("add", "remove")) else None
     return None  # "help me with…", "my laptop…": a request
