@@ -13,12 +13,12 @@ from typing import Any
 
 from conversations import (
     button_ids,
+    chosen_replies,
     commands,
     due_dates,
     incident_watch,
     incidents,
     intake,
-    saved_replies,
     tickets,
     tiers,
     view_queries,
@@ -93,7 +93,7 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
             raise InvalidInput("button.unknown")
         await incidents.link(uow, actor, parts[1], [ref])
     elif action_id == button_ids.SAVED_REPLY:
-        await saved_replies.post(uow, actor, ref, value)
+        await chosen_replies.post(uow, actor, ref, value)
     else:
         raise InvalidInput("button.unknown")
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from conversations import (
+    chosen_replies,
     commands,
     due_dates,
     incident_views,
     intake,
     queues,
-    saved_replies,
     sla,
     tiers,
     withdrawal,
@@ -164,7 +164,7 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk),
         **await incident_views.ticket_card_incidents(uow, conversation),
-        saved_replies=(await saved_replies.card_choices(uow, desk.id)
+        saved_replies=(await chosen_replies.card_choices(uow, desk.id)
                        if conversation.status != "closed" else ()))
 
 
@@ -525,7 +525,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
             if seen else Words("audience.everyone")))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
-    kept = await saved_replies.card_choices(uow, desk.id)
+    kept = await chosen_replies.card_choices(uow, desk.id)
     said.append((Words("saved_reply.config_line"),
                  Words("saved_reply.config_value", count=len(kept),
                        names=tuple(name for _, name in kept)) if kept

@@ -9,8 +9,8 @@ from conversations.command_line import (
     admin_policy,
     due_and_tiers,
     major_incidents,
+    reply_commands,
     requests,
-    saved_replies,
     ticket_commands,
 )
 from conversations.command_line.context import Context, Run, Subcommand
@@ -99,7 +99,7 @@ _TOP = [
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
     _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",
-         saved_replies.replies),
+         reply_commands.replies),
 ]
 
 _ADMIN = [

@@ -584,7 +584,7 @@ async def test_saved_replies_export_and_import(world: World, empty_db: Database)
     ("saved_replies: vpn", "x.yaml:3: saved_replies: is a list of replies"),
     ("saved_replies: [{name: vpn}]", "x.yaml:3: saved_replies[0]: a saved reply is a mapping"),
     ("saved_replies: [{name: vpn, text: 'Hi {first}'}]",
-     "x.yaml:3: saved_replies[0]: {first} is not a placeholder I can fill"),
+     "x.yaml:3: saved_replies[0]: `{first}` is not a placeholder I can fill"),
     ("saved_replies: [{name: vpn, text: a}, {name: VPN, text: b}]",
      "x.yaml:3: saved_replies[1]: the saved reply “VPN” is listed twice."),
     (f"saved_replies: [{{name: {'n' * 41}, text: a}}]", "at most 40 characters"),

@@ -111,7 +111,7 @@ async def test_who_may_read_and_change_them(helpdesk: Chat, who: str, text: str,
 @pytest.mark.parametrize(("text", "fragments"), [
     ("replies IT add VPN again", ("already", "remove it first", "/desk replies it remove vpn")),
     ("replies IT add other Hi {first}", ("`{first}` is not a placeholder",
-                                         "{name}, {full_name}, {ref}, {שם}")),
+                                         "`{name}`, `{full_name}`, `{ref}`, `{שם}`")),
     ("replies IT add other Dear {Name}", ("`{Name}` is not a placeholder",)),
     ("replies IT add " + "n" * 41 + " hello", ("at most 40 characters",)),
     ("replies IT add long " + "x" * 2001, ("at most 2000 characters; this one has 2001",)),
