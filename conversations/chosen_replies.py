@@ -40,9 +40,8 @@ async def post(uow: UnitOfWork, actor: Actor, ref: int, value: str | None) -> co
     requester = await uow.session.get(Person, conversation.requester_id)
     text = saved_replies.fill(reply.text, requester.display_name if requester else "",
                               conversation.ref)
-    posted = await commands.agent_reply(uow, actor, conversation.ref, text)
-    commands.record(uow, posted.conversation, actor.id, "message.saved_reply",
-                    message_id=posted.message.id, name=reply.name, reply_id=reply.id)
+    posted = await commands.agent_reply(uow, actor, conversation.ref, text,
+                                        saved_reply=reply.name)
     commands.tell(uow, posted.conversation, NoticeKind.RELAY_TO_AGENTS,
                   message_id=posted.message.id)
     return posted

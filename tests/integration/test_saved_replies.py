@@ -158,8 +158,7 @@ async def test_a_chosen_reply_goes_to_the_requester_as_the_agents_reply(helpdesk
     [agent_event] = await helpdesk.all(Event, Event.kind == "message.agent",
                                        Event.conversation_id == conversation.id)
     assert agent_event.data["first_response"] is True
-    [used] = await helpdesk.events("message.saved_reply")
-    assert (used.actor_id, used.data["name"]) == (dana.id, "vpn")
+    assert (agent_event.actor_id, agent_event.data["saved_reply"]) == (dana.id, "vpn")
 
 
 async def test_a_reply_of_another_desk_or_a_removed_one_is_refused(helpdesk: Chat):

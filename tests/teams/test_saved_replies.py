@@ -91,3 +91,13 @@ async def test_a_lead_adds_a_reply_and_an_agent_sends_it_from_the_card(
         assert "Dana" in desk.card_now(card)
         assert "Dana" in card_text({"attachments": [{"contentType": INVOKE,
                                                      "content": answer["value"]}]})
+
+
+def test_replies_in_a_personal_chat_is_a_command_only_in_its_shapes() -> None:
+    from bot.teams.words import as_command
+
+    assert as_command("replies IT") == "replies IT"
+    assert as_command("replies IT add vpn Hi {name}") == "replies IT add vpn Hi {name}"
+    assert as_command("replies IT remove vpn") == "replies IT remove vpn"
+    assert as_command("replies from IT are slow") is None  # a request
+    assert as_command("replies") == "replies"  # a lone command word: its usage
