@@ -32,6 +32,8 @@ async def post(uow: UnitOfWork, actor: Actor, ref: int, value: str | None) -> co
     a change), like any card control whose choice no longer holds.
     """
     conversation, desk = await commands.agent_conversation(uow, actor, ref)
+    if not (value or "").strip():  # Teams: *Send reply* with nothing chosen
+        raise InvalidInput("saved_reply.pick_one")
     reply_id = button_ids.number(value)
     reply = (await uow.session.scalars(select(SavedReply).where(
         SavedReply.id == (reply_id or 0), SavedReply.desk_id == desk.id))).first()

@@ -169,9 +169,12 @@ async def test_a_reply_of_another_desk_or_a_removed_one_is_refused(helpdesk: Cha
     with pytest.raises(InvalidInput) as refused:
         await choose(helpdesk, DANA, ref, str(hr_reply.id))
     assert "no longer on the IT desk" in plain(refused.value.message)
-    for value in (None, "", "abc", "99999"):
-        with pytest.raises(InvalidInput):
+    for value, said in ((None, "Pick a saved reply first"), ("", "Pick a saved reply first"),
+                        ("abc", "no longer on the IT desk"),
+                        ("99999", "no longer on the IT desk")):
+        with pytest.raises(InvalidInput) as refused:
             await choose(helpdesk, DANA, ref, value)
+        assert said in plain(refused.value.message)
     with pytest.raises((NotAnAgent, UnknownRef)):  # Omer works HR, not IT: not his to see
         await choose(helpdesk, OMER, ref, str(hr_reply.id))
     assert await helpdesk.snapshot() == before
