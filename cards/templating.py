@@ -91,3 +91,12 @@ def incident_choices(card: Any, line: Callable[..., str]) -> list[tuple[str, str
     `line` says a catalogue key in the card's language."""
     return [(line("incident.choice", number=number, title=title), f"{card.ref}:{number}")
             for number, title in card.open_incidents[:INCIDENT_CHOICES]]
+
+
+SAVED_REPLY_CHOICES = 100  # a desk keeps at most this many (one Slack select's options)
+
+
+def saved_reply_choices(card: Any) -> list[tuple[str, str]]:
+    """A ticket card's *Saved reply* options: (the reply's name, its id)."""
+    return [(name, str(reply_id))
+            for reply_id, name in card.saved_replies[:SAVED_REPLY_CHOICES]]

@@ -38,6 +38,9 @@ LINK_INCIDENT = "incident.link"  # select on a ticket card; option value: "<ref>
 # the verb, the text typed.
 INCIDENT_UPDATE = "incident.update"
 INCIDENT_RESOLVE = "incident.resolve"
+# Saved replies (desks/saved_replies.py): a select on a ticket card; option value: the
+# saved reply's id. Posts it to the requester as the agent who chose it.
+SAVED_REPLY = "ticket.saved_reply"
 
 # Requester side
 PICK_DESK = "intake.pick_desk"  # button value: "<pending_id>:<desk slug>"
@@ -71,7 +74,7 @@ INCIDENT_TEXT = "incident.text"  # plain_text_input inside INCIDENT_TEXT_BLOCK
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
-                  DECLARE_INCIDENT, LINK_INCIDENT, DUE, DUE_CLEAR)
+                  DECLARE_INCIDENT, LINK_INCIDENT, DUE, DUE_CLEAR, SAVED_REPLY)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW,
                      KNOWN_INCIDENT, NOT_INCIDENT)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)

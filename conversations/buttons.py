@@ -13,6 +13,7 @@ from typing import Any
 
 from conversations import (
     button_ids,
+    chosen_replies,
     commands,
     due_dates,
     incident_watch,
@@ -91,6 +92,8 @@ async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, ac
         if not parts:
             raise InvalidInput("button.unknown")
         await incidents.link(uow, actor, parts[1], [ref])
+    elif action_id == button_ids.SAVED_REPLY:
+        await chosen_replies.post(uow, actor, ref, value)
     else:
         raise InvalidInput("button.unknown")
 

@@ -494,8 +494,13 @@ def _reopen_state(conversation: Conversation) -> None:
 
 async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, *,
                       agent_side_id: str | None = None,
-                      files: Sequence[shared_files.SharedFile] = ()) -> Posted:
-    """Relay an agent's reply to the requester; claims the conversation if unassigned."""
+                      files: Sequence[shared_files.SharedFile] = (),
+                      saved_reply: str | None = None) -> Posted:
+    """Relay an agent's reply to the requester; claims the conversation if unassigned.
+
+    `saved_reply`: the name of the desk's saved reply it is (`conversations.chosen_replies`),
+    kept with its event.
+    """
     conversation, _ = await _for_agent(uow, actor, ref)
     _refuse_closed(conversation)
     text = _words(text, files, example="message.example_reply")
@@ -513,7 +518,7 @@ async def agent_reply(uow: UnitOfWork, actor: Actor, ref: str | int, text: str, 
     await _touch(uow, conversation)
     await _mark_read(uow, conversation, actor.id)
     _event(uow, conversation, actor.id, "message.agent", message_id=message.id,
-           first_response=first)
+           first_response=first, **({"saved_reply": saved_reply} if saved_reply else {}))
     if text:
         _notice(uow, conversation, NoticeKind.RELAY_TO_REQUESTER, message_id=message.id)
     await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_REQUESTER)

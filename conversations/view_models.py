@@ -117,6 +117,8 @@ class TicketCard:
     # (number, title) the *Link to incident* select offers.
     incident: int | None = None
     open_incidents: tuple[tuple[int, str], ...] = ()
+    # The desk's saved replies (id, name) its *Saved reply* control offers; none: no control.
+    saved_replies: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

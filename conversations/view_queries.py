@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from conversations import (
+    chosen_replies,
     commands,
     due_dates,
     incident_views,
@@ -162,7 +163,9 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         if conversation.due_at else "",
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk),
-        **await incident_views.ticket_card_incidents(uow, conversation))
+        **await incident_views.ticket_card_incidents(uow, conversation),
+        saved_replies=(await chosen_replies.card_choices(uow, desk.id)
+                       if conversation.status != "closed" else ()))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:
@@ -527,6 +530,11 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             if seen else Words("audience.everyone")))
         said.append((Words("report.config_line"), report_schedule))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
+    kept = await chosen_replies.card_choices(uow, desk.id)
+    said.append((Words("saved_reply.config_line"),
+                 Words("saved_reply.config_value", count=len(kept),
+                       names=tuple(name for _, name in kept)) if kept
+                 else Words("common.none")))
     # Settings deskbot does not know: their stored key (as words) and value, as they are.
     said += [(Words("config_line.stored_setting", setting=key.replace("_", " ").capitalize()),
               _setting(value))

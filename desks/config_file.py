@@ -18,6 +18,9 @@ The file (what `export_desks` writes; `deskbot desks export`):
         hours: sun-thu 08:00-18:00; fri 08:00-13:00
         time_zone: Asia/Jerusalem
         ...
+      saved_replies:               # written when it has some (desks/saved_replies.py)
+      - name: vpn
+        text: Hi {name}, try reconnecting the VPN. ({ref})
 
 Reading (`read_desk_file`) checks the whole file before anything is applied and
 reports every problem with its line (`desks.yaml:12: hours: “25:00” is not a time…`).
@@ -44,7 +47,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from desks import audience, autoassign, service
+from desks import audience, autoassign, saved_replies, service
 from desks.errors import DeskbotError, InvalidInput
 from desks.languages import LANGUAGES
 from desks.people import ensure_person, ensure_workspace
@@ -56,7 +59,7 @@ from storage.models import Desk, Person, Workspace
 
 FORMAT_VERSION = 1
 DESK_KEYS = ("name", "description", "agent_channel", "intake_channel", "routing_keywords",
-             "leads", "agents", "archived", "language", "settings")
+             "leads", "agents", "archived", "language", "settings", "saved_replies")
 MAX_ID = 128
 MAX_CHANNEL = 255
 SYSTEM_NAME = "deskbot (desks import)"
@@ -88,6 +91,7 @@ class DeskSpec:
     language: str | None = None
     settings: dict[str, Any] | None = None
     given: frozenset[str] = frozenset()
+    saved_replies: list[tuple[str, str]] | None = None  # (name, text), the whole set
 
     @property
     def slug(self) -> str:
@@ -133,7 +137,7 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
     """Every desk of `workspace` (archived ones too) as the file's data."""
     desks = sorted(await service.list_desks(uow, workspace.id, include_archived=True),
                    key=lambda d: d.slug)
-    written = []
+    written: list[dict[str, Any]] = []
     for desk in desks:
         members = await service.members(uow, desk)
         written.append({
@@ -148,6 +152,9 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
             "language": desk.language or "en",
             "settings": _plain_settings(desk.settings, desk.language),
         })
+        replies = await saved_replies.replies_of(uow, desk.id)
+        if replies:
+            written[-1]["saved_replies"] = [{"name": r.name, "text": r.text} for r in replies]
     about = {"platform": workspace.platform, "external_id": workspace.external_id}
     if workspace.name:
         about["name"] = workspace.name
@@ -315,7 +322,44 @@ def _read_desk(reader: _Reader, node: yaml.Node, index: int) -> DeskSpec | None:
             spec.language = language.strip().lower()
     if "settings" in fields:
         spec.settings = _read_settings(reader, fields["settings"], spec)
+    if "saved_replies" in fields:
+        spec.saved_replies = _read_saved_replies(reader, fields["saved_replies"])
     return spec
+
+
+def _read_saved_replies(reader: _Reader, node: yaml.Node) -> list[tuple[str, str]] | None:
+    """`saved_replies: [{name: vpn, text: …}, …]`, each checked as `/desk replies` does."""
+    if reader.value(node) is None:
+        return []
+    form = "is a list of replies, like `[{name: vpn, text: \"Hi {name}, …\"}]` (or `[]`)."
+    if not isinstance(node, yaml.SequenceNode):
+        reader.problem(node, "saved_replies", form)
+        return None
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(node.value):
+        where = f"saved_replies[{index}]"
+        value = reader.value(item)
+        if not isinstance(item, yaml.MappingNode) or not isinstance(value, dict) \
+                or set(value) != {"name", "text"}:
+            reader.problem(item, where, "a saved reply is a mapping of name and text.")
+            continue
+        name, text = value["name"], value["text"]
+        try:
+            name = saved_replies.clean_reply_name(name if isinstance(name, str) else "")
+            text = saved_replies.clean_reply_text(text if isinstance(text, str) else "")
+        except InvalidInput as error:
+            reader.problem(item, where, error.message)
+            continue
+        if name.casefold() in seen:
+            reader.problem(item, where, f"the saved reply “{name}” is listed twice.")
+            continue
+        seen.add(name.casefold())
+        found.append((name, text))
+    if len(found) > saved_replies.MAX_REPLIES:
+        reader.problem(node, "saved_replies",
+                       f"a desk has at most {saved_replies.MAX_REPLIES} saved replies.")
+    return found
 
 
 def _read_settings(reader: _Reader, node: yaml.Node, spec: DeskSpec) -> dict[str, Any] | None:
@@ -544,10 +588,29 @@ async def _apply(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk
             raise DeskFileInvalid([f"{source}:{spec.line}: oncall: “{strangers[0][:40]}” is "
                                    f"not one of the {spec.name} desk's agents or leads."])
         changed |= _apply_settings(uow, actor, desk, spec.settings)
+    if spec.saved_replies is not None:
+        changed |= await _apply_saved_replies(uow, actor, desk, spec.saved_replies)
     if spec.archived and desk.archived_at is None:
         await service.archive_desk(uow, actor, desk)
         changed = True
     return changed
+
+
+async def _apply_saved_replies(uow: UnitOfWork, actor: Actor, desk: Desk,
+                               wanted: list[tuple[str, str]]) -> bool:
+    """The desk's saved replies become the file's: each one that differs (or is gone)
+    removed, each one missing added, with the commands' events."""
+    current = {r.name: r.text for r in await saved_replies.replies_of(uow, desk.id)}
+    target = dict(wanted)
+    if current == target:
+        return False
+    for name, text in current.items():
+        if target.get(name) != text:
+            await saved_replies.remove_reply(uow, actor, desk, name)
+    for name, text in wanted:
+        if current.get(name) != text:
+            await saved_replies.store_reply(uow, actor, desk, name, text)
+    return True
 
 
 async def _apply_members(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk,

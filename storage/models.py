@@ -522,3 +522,23 @@ class ReportRun(Base):
     desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+
+
+class SavedReply(Base):
+    """A desk's saved reply: a named text an agent posts to a requester from the card.
+
+    Names are unique per desk whatever their case (`desks/saved_replies.py` checks it;
+    the constraint keeps two writers from storing the same spelling twice). `text` may
+    hold the placeholders `desks.saved_replies.PLACEHOLDERS` fills when it is posted.
+    """
+
+    __tablename__ = "saved_reply"
+    __table_args__ = (UniqueConstraint("desk_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

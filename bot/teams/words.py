@@ -106,4 +106,7 @@ def as_command(text: str, *, addressed: bool = False) -> str | None:
     if first == "report":  # "report IT month", "report all"; "report a broken printer" asks
         return stripped if len(words) <= 3 and (
             second == "all" or looks_like_period(words[-1])) else None
+    if first == "replies":  # "replies IT", "replies IT add vpn …"; "replies are slow…": a request
+        return stripped if len(words) == 2 or (
+            len(words) >= 4 and words[2].lower() in ("add", "remove")) else None
     return None  # "help me with…", "my laptop…": a request

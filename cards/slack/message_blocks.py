@@ -22,7 +22,7 @@ from cards.slack.render import (
     block_text_length,
     render,
 )
-from cards.templating import incident_choices, safe_url
+from cards.templating import incident_choices, safe_url, saved_reply_choices
 from cards.text import clip_mrkdwn, fit_mrkdwn, person_mrkdwn, stars, user_text
 from conversations import button_ids
 from conversations.view_models import (
@@ -113,7 +113,8 @@ def ticket_card(card: TicketCard, locale: str) -> Message:
         level_choices=[(tr("matrix.level_" + level), level) for level in LEVELS],
         status_choices=[(f"{tr('status_emoji.' + s)} {tr('status.' + s)}", s)
                         for s in SETTABLE_STATUSES],
-        incident_choices=incident_choices(card, tr))
+        incident_choices=incident_choices(card, tr),
+        saved_reply_choices=saved_reply_choices(card))
 
 
 def card_moved(view: CardMoved, locale: str) -> Message:

@@ -17,7 +17,7 @@ from cards.i18n import help_sections, say, settings_lines
 from cards.teams.markdown import clip_markdown, escape_markdown, fit_markdown, is_teams_user_id
 from cards.teams.render import CHOICE_TEXT, cap, fitted, render, tr
 from cards.teams.verbs import data
-from cards.templating import incident_choices
+from cards.templating import incident_choices, saved_reply_choices
 from cards.text import FSI, PDI, stars, strip_bidi, user_text
 from conversations.view_models import (
     LEVELS,
@@ -117,7 +117,8 @@ def ticket_card(card: TicketCard, locale: str) -> Card:
             level_choices=[(tr_("matrix.level_" + level), level) for level in LEVELS],
             status_choices=[(f"{tr_('status_emoji.' + s)} {tr_('status.' + s)}", s)
                             for s in SETTABLE_STATUSES],
-            incident_choices=incident_choices(card, tr_))
+            incident_choices=incident_choices(card, tr_),
+            saved_reply_choices=saved_reply_choices(card))
     return fitted(build)
 
 

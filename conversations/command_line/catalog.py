@@ -9,6 +9,7 @@ from conversations.command_line import (
     admin_policy,
     due_and_tiers,
     major_incidents,
+    reply_commands,
     requests,
     ticket_commands,
 )
@@ -99,6 +100,8 @@ _TOP = [
     _sub("report", report_chat.USAGE, "agent", report_chat.report),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
+    _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",
+         reply_commands.replies),
 ]
 
 _ADMIN = [

@@ -38,6 +38,7 @@ from storage.models import (
     OutboxNotice,
     PendingRequest,
     Person,
+    SavedReply,
     Workspace,
 )
 
@@ -53,7 +54,7 @@ PROFILES = [
     Profile(MAYA, "Maya"),
 ]
 TABLES = (Workspace, Person, Desk, DeskMember, Conversation, Message, Event, OutboxNotice,
-          AgentMark, PendingRequest, Incident)
+          AgentMark, PendingRequest, Incident, SavedReply)
 
 
 def at(user_id: str) -> str:
@@ -1032,7 +1033,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Reports in chat and on a schedule (issue 18).
               "week", "month", "quarter", "2026-Q4", "2026-11", "2026-11-01..2026-11-30",
               "2026-13", "2026-12-01..2026-11-01", "weekly", "monthly", "quarterly",
-              "<#C_REPORTS|reports>"]
+              "<#C_REPORTS|reports>",
+              # Saved replies (issue 19).
+              "replies", "vpn", '"vpn reset"', "{name}", "{ref}", "{שם}", "{oops}", "Hi {name}"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1055,7 +1058,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "incident", "incident open", "incident link INC-1",
                               "incident update 1", "incident resolve inc-1", "incident list",
                               "report", "report IT", "report all", "report HR month",
-                              "admin report IT", "admin report HR monthly"])
+                              "admin report IT", "admin report HR monthly",
+                              "replies", "replies IT", "replies IT add vpn",
+                              "replies HR remove", "replies IT remove vpn"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

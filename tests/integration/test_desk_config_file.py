@@ -269,7 +269,8 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "reopen_window_days, autoassign, audience, incident_burst.",
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
-        "intake_channel, routing_keywords, leads, agents, archived, language, settings.",
+        "intake_channel, routing_keywords, leads, agents, archived, language, settings, "
+        "saved_replies.",
         "desks.yaml:20: name: “it” is the same desk as “IT” (line 4).",
         "desks.yaml:21: desks[3]: a desk needs a `name:`.",
     ]
@@ -536,3 +537,60 @@ async def test_escalation_problems_in_a_file_change_nothing(world: World, settin
     assert len(caught.value.problems) == 1
     assert caught.value.problems[0].startswith(problem), caught.value.problems
     assert await snapshot(world.db) == before
+
+
+# ---------------------------------------------------------------- saved replies
+
+
+async def test_saved_replies_export_and_import(world: World, empty_db: Database) -> None:
+    from desks import saved_replies
+    from storage.models import SavedReply
+
+    await configure(world)
+    ada = world.actor("ada")
+    for name, text in (("vpn", "Hi {name}, try the VPN again. ({ref})"),
+                       ("Leave", "שלום {שם}, בקשת החופשה התקבלה.")):
+        await world.run(saved_replies.add_reply, ada, world.desks["IT"], name, text)
+    first = await export_text(world.db)
+    it = yaml.safe_load(first)["desks"][2]
+    assert it["saved_replies"] == [{"name": "Leave", "text": "שלום {שם}, בקשת החופשה התקבלה."},
+                                   {"name": "vpn", "text": "Hi {name}, try the VPN again. ({ref})"}]
+    assert "saved_replies" not in yaml.safe_load(first)["desks"][1]  # HR has none
+
+    await import_text(empty_db, first)
+    assert await export_text(empty_db) == first
+    again = await import_text(empty_db, first)
+    assert again.unchanged == ["Facilities", "HR", "IT"]
+
+    # The file's list is the whole truth: changed, added, gone; each with its event.
+    document = yaml.safe_load(first)
+    document["desks"][2]["saved_replies"] = [{"name": "vpn", "text": "Reconnect, {name}."},
+                                             {"name": "wifi", "text": "Forget the network."}]
+    result = await import_text(empty_db, yaml.safe_dump(document, allow_unicode=True))
+    assert result.updated == ["IT"]
+    async with empty_db.unit_of_work(readonly=True) as uow:
+        rows = (await uow.session.execute(
+            select(SavedReply.name, SavedReply.text).order_by(SavedReply.name))).all()
+        kinds = (await uow.session.execute(
+            select(Event.kind, func.count()).where(Event.kind.like("desk.saved_reply%"))
+            .group_by(Event.kind).order_by(Event.kind))).all()
+    assert [tuple(r) for r in rows] == [("vpn", "Reconnect, {name}."),
+                                        ("wifi", "Forget the network.")]
+    assert [tuple(k) for k in kinds] == [("desk.saved_reply_added", 4),
+                                         ("desk.saved_reply_removed", 2)]
+
+
+@pytest.mark.parametrize(("replies", "problem"), [
+    ("saved_replies: vpn", "x.yaml:3: saved_replies: is a list of replies"),
+    ("saved_replies: [{name: vpn}]", "x.yaml:3: saved_replies[0]: a saved reply is a mapping"),
+    ("saved_replies: [{name: vpn, text: 'Hi {first}'}]",
+     "x.yaml:3: saved_replies[0]: `{first}` is not a placeholder I can fill"),
+    ("saved_replies: [{name: vpn, text: a}, {name: VPN, text: b}]",
+     "x.yaml:3: saved_replies[1]: the saved reply “VPN” is listed twice."),
+    (f"saved_replies: [{{name: {'n' * 41}, text: a}}]", "at most 40 characters"),
+])
+def test_saved_reply_problems_in_a_file(replies: str, problem: str) -> None:
+    text = f"desks:\n- name: IT\n  {replies}\n"
+    with pytest.raises(DeskFileInvalid) as refused:
+        read_desk_file(text, "x.yaml")
+    assert any(problem in line for line in refused.value.problems), refused.value.problems

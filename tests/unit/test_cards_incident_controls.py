@@ -86,3 +86,35 @@ def test_the_slack_modal_asks_for_the_text_and_carries_its_state(resolve: bool) 
 def test_a_modal_whose_state_is_too_long_is_refused() -> None:
     with pytest.raises(ValueError):
         slack.modal(IncidentModal(3, "x", private_metadata="x" * 3001))
+
+
+# ---------------------------------------------------------------- saved replies
+
+
+@pytest.mark.parametrize("locale", ["en", "he"])
+def test_a_card_offers_the_desks_saved_replies_on_both_platforms(locale: str) -> None:
+    from tests.unit.test_cards_slack import ticket
+
+    offered = ticket("Dana", saved_replies=((7, "vpn"), (9, "Password reset")))
+    [select] = [e for e in elements(check_message(slack.message(offered, locale=locale))["blocks"])
+                if e.get("action_id") == button_ids.SAVED_REPLY]
+    assert select["type"] == "static_select"
+    assert [(o["text"]["text"], o["value"]) for o in select["options"]] == [
+        ("vpn", "7"), ("Password reset", "9")]
+    if locale == "en":
+        assert select["placeholder"]["text"] == "Saved reply"
+    card = check_card(teams.card(offered, locale=locale))
+    [choices] = [i for i in card["body"] if i.get("id") == button_ids.SAVED_REPLY]
+    assert [(c["title"], c["value"]) for c in choices["choices"]] == [
+        ("vpn", "7"), ("Password reset", "9")]
+    [send] = [a for i in card["body"] if i["type"] == "ActionSet" for a in i["actions"]
+              if a.get("verb") == button_ids.SAVED_REPLY]
+    assert send["type"] == "Action.Execute" and str(send["data"]["ref"]) == "1042"
+
+
+def test_a_card_without_saved_replies_or_closed_has_no_control() -> None:
+    from tests.unit.test_cards_slack import ticket
+
+    for card in (ticket("Dana"), ticket("Dana", status="closed", saved_replies=((7, "vpn"),))):
+        assert button_ids.SAVED_REPLY not in json.dumps(slack.message(card))
+        assert button_ids.SAVED_REPLY not in json.dumps(teams.card(card))

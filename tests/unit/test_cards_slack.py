@@ -170,6 +170,8 @@ def every_message_view(text: str, n: int = 3) -> list:
         IncidentOffer(7, 3, text),
         ticket(text, incident=3),
         ticket(text, open_incidents=tuple((i, text) for i in range(1, n + 1))),
+        # Saved replies: a card offering the desk's (issue 19).
+        ticket(text, saved_replies=tuple((i, text[:40]) for i in range(1, n + 1))),
     ]
 
 

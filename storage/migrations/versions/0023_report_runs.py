@@ -4,7 +4,7 @@
 claims (desk, period) here, in the transaction that queues its notice, posts it.
 
 Revision ID: 0023_report_runs
-Revises: 0019_conversation_desk_opened
+Revises: 0021_saved_replies
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0023_report_runs"
-down_revision: str | Sequence[str] | None = "0019_conversation_desk_opened"
+down_revision: str | Sequence[str] | None = "0021_saved_replies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
