@@ -249,6 +249,12 @@ class Settings:
     # from the platform secrets (bot/report_links.py). The base URL people open them at.
     report_secret: str | None = _var("DESKBOT_REPORT_SECRET", secret=True)
     public_url: str | None = _var("DESKBOT_PUBLIC_URL", parse_http_url)
+    # Slack's pace per channel: posts and card updates a minute (0: not paced), and how
+    # many may go at once before that pace applies (bot/slack/send_pace.py).
+    slack_channel_posts_per_minute: int = _var("DESKBOT_SLACK_CHANNEL_POSTS_PER_MINUTE",
+                                               parse_count, default=60)
+    slack_channel_burst: int = _var("DESKBOT_SLACK_CHANNEL_BURST", parse_positive_int,
+                                    default=5)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 

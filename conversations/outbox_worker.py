@@ -52,7 +52,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import exc as sa_exc
@@ -126,11 +126,17 @@ class Sender(Protocol):
 
 
 class RetryLater(Exception):
-    """A transient failure (429, 5xx, timeout); `retry_after` seconds overrides the back-off."""
+    """A transient failure (429, 5xx, timeout); `retry_after` seconds overrides the back-off.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `paced`: not a failure at all but the sender keeping to the platform's pace in a
+    channel: the notice waits `retry_after` and the attempt is not counted.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 paced: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.paced = paced
 
 
 class Undeliverable(Exception):
@@ -220,6 +226,9 @@ class OutboxWorker:
         self.idle = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        # The soonest moment a notice this worker put back is due again: the worker
+        # wakes then rather than at the next poll (a paced channel's next slot).
+        self._soonest: datetime | None = None
 
     # ------------------------------------------------------------ running
 
@@ -271,11 +280,20 @@ class OutboxWorker:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
             # lands as the wake-up does, and stop() would then wait for ever.
             try:
-                async with asyncio.timeout(self.poll_interval):
+                async with asyncio.timeout(self._next_look()):
                     await self._wake.wait()
             except TimeoutError:
                 pass
         self.idle.clear()
+
+    def _next_look(self) -> float:
+        """Seconds to wait for a wake-up: the poll, or less when a notice put back is due
+        sooner."""
+        soonest, self._soonest = self._soonest, None
+        if soonest is None:
+            return self.poll_interval
+        due_in = (soonest - self.db.clock.now()).total_seconds()
+        return min(self.poll_interval, max(0.0, due_in))
 
     async def start(self) -> None:
         """Start `run()` as a background task (once)."""
@@ -457,7 +475,8 @@ class OutboxWorker:
 
     async def _retry_or_fail(self, row: outbox.LeasedRow, exc: Exception,
                              retry_after: float | None) -> _Next:
-        attempts = row.attempts + 1
+        paced = isinstance(exc, RetryLater) and exc.paced
+        attempts = row.attempts if paced else row.attempts + 1
         if attempts >= self.max_attempts:
             await self._fail(row, exc, attempts=attempts)
             return _Next.GO_ON
@@ -465,11 +484,17 @@ class OutboxWorker:
         async with self.db.unit_of_work() as uow:
             owned = await outbox.schedule_retry(uow, self.owner, row.id,
                                                 delay=timedelta(seconds=delay),
-                                                error=_describe(exc))
+                                                error=_describe(exc), count=not paced)
             await uow.commit()
         if not owned:
             log.warning("notice %s (%s, conversation %s): lease lost while failing; "
                         "its new owner decides", row.id, row.kind, row.conversation_id)
+            return _Next.STOP
+        due = self.db.clock.now() + timedelta(seconds=delay)
+        self._soonest = due if self._soonest is None else min(self._soonest, due)
+        if paced:  # its channel's pace, not a failure: nothing to count or warn about
+            log.info("notice %s (%s, conversation %s) waits %.1fs for its channel's pace",
+                     row.id, row.kind, row.conversation_id, delay)
             return _Next.STOP
         self._count(metrics.NOTICES_RETRIED, row)
         log.warning("notice %s (%s, conversation %s): attempt %d failed, retry in %.1fs: %s",
