@@ -8,6 +8,17 @@ coalesced, failed, or due again after a back-off. Only what may pass is retried 
 platform or network failure, `transient`); deskbot's own errors fail the notice at once,
 traceback logged, the row kept as failed to look at.
 
+Keys and pace: a key is a conversation (else a person). Keys do not wait for each other:
+a round's keys go concurrently, and a row that must wait (a back-off, a 429's
+Retry-After, its channel's pace) is put back with a due time, which holds only its own
+key; the worker wakes when the soonest row it put back is due. The platform's pace is
+the sender's: Slack's per channel (bot/slack/send_pace.py, a token bucket with
+bookings), Teams' per conversation (bot/teams/send_pace.py). A send over the pace comes
+back as `RetryLater(paced=True)` and is not counted as a failed attempt. Card updates
+and home tabs queued behind a waiting key are coalesced into the latest when the key
+goes on. What still waits in line is one conversation's own notices: a requester's DM
+waits behind its conversation's posts to a busy desk channel.
+
 A notice may ask for the conversation's card to be updated first (`CARD_FIRST`) and may
 name more people to tell (`ALSO`), told one after another with the progress kept in the
 row (`TOLD`), so a retry goes on from the next one.
@@ -26,10 +37,15 @@ A retry must not repeat it blindly, and the senders see to that:
 - Teams (bot/teams/sender.py): every activity carries its notice and part in
   channelData, and each part's activity id is kept as soon as the connector answers,
   so a retry does not resend parts that came back.
+A notice delivered while the database went away (its row could not be marked) is
+remembered by the outbox worker that sent it: when its lease runs out and the worker
+leases it again, the row is marked delivered without a second send.
+
 Windows that remain, where a notice may be delivered twice:
 - a process that dies after the platform accepted a notice and before the row was
-  marked: the lease runs out without counting an attempt, so on Slack the next
-  outbox worker looks first only if the notice had failed before; on Teams it resends;
+  marked (or another replica takes the row after the database came back): the lease
+  runs out without counting an attempt, so on Slack the next outbox worker looks first
+  only if the notice had failed before; on Teams it resends;
 - Teams: a send whose answer never came back (timeout, dropped connection, 5xx after
   Teams took it): the connector cannot be asked what a conversation holds, so the retry
   sends it again (the marker makes the repeat recognisable);
@@ -229,6 +245,9 @@ class OutboxWorker:
         # The soonest moment a notice this worker put back is due again: the worker
         # wakes then rather than at the next poll (a paced channel's next slot).
         self._soonest: datetime | None = None
+        # Notices delivered whose recording failed (the database away) -> what the
+        # sender returned: recorded, not sent again, when they are leased anew.
+        self._unrecorded: dict[int, Delivery | None] = {}
 
     # ------------------------------------------------------------ running
 
@@ -362,6 +381,10 @@ class OutboxWorker:
                         conversation_id=row.conversation_id, person_id=row.person_id,
                         payload=row.payload, attempts=row.attempts,
                         ordering_key=row.ordering_key)
+        if row.id in self._unrecorded:  # sent already; only its recording failed
+            log.info("notice %s (%s, conversation %s) was delivered before the database "
+                     "went away; recording it now", row.id, row.kind, row.conversation_id)
+            return await self._record_or_remember(row, self._unrecorded[row.id])
         if self.pace is not None:
             await self.pace()
         try:
@@ -381,7 +404,21 @@ class OutboxWorker:
             await self._fail(row, exc, bug=True)
             return _Next.GO_ON
         # The platform has it now: record that even if this task is being cancelled.
-        return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+        return await self._record_or_remember(row, delivery)
+
+    async def _record_or_remember(self, row: outbox.LeasedRow,
+                                  delivery: Delivery | None) -> _Next:
+        """Record a delivered notice; when the database is away, remember it in memory,
+        so that when the row comes back (its lease run out) it is marked, not sent again."""
+        self._unrecorded[row.id] = delivery
+        try:
+            next_step = await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+        except Exception as exc:
+            if not transient(exc):
+                self._unrecorded.pop(row.id, None)
+            raise
+        self._unrecorded.pop(row.id, None)
+        return next_step
 
     async def _deliver_to_each(self, row: outbox.LeasedRow, notice: Notice) -> Delivery | None:
         """Deliver `notice`; one with `ALSO` recipients goes to each of them in turn.

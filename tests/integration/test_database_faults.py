@@ -1,11 +1,12 @@
 """The database away under load: nothing acknowledged is lost, nothing crashes or spins.
 
 PostgreSQL: deskbot's Slack app (tests/slack/harness.py) on a server of the test's own
-(tests/own_postgres.py), stopped (`pg_ctl stop -m fast`) and started again between
-signed follow-ups. While it is down every delivery is refused with a 503 (Slack sends
-it again), the background tasks live on without busy-looping; once it is back Slack's
-retries and new follow-ups are acknowledged, and every acknowledged follow-up reaches
-the card's thread exactly once, in order.
+(tests/own_postgres.py), stopped (`pg_ctl stop -m fast`) while a relay is in flight
+(Slack takes it; deskbot cannot mark it) and started again between signed follow-ups.
+While it is down every delivery is refused with a 503 (Slack sends it again), the
+background tasks live on without busy-looping; once it is back Slack's retries and new
+follow-ups are acknowledged, and every acknowledged follow-up reaches the card's thread
+exactly once, in order (the relay in flight too: marked, not sent again).
 
 SQLite: another connection holds the write lock (`BEGIN IMMEDIATE`): a delivery waits
 for the busy timeout, then gets a 503; once the lock is let go it is acknowledged.
@@ -114,11 +115,23 @@ async def test_postgresql_restarted_mid_load_loses_nothing(
             assert await follow_up.send() == 200
         await world.settled()
 
+        # A relay in flight as the server stops: Slack takes it, deskbot cannot mark it.
+        answer = asyncio.Event()
+        world.api.hold_next("chat.postMessage", answer)
+        in_flight = FollowUp(world, "follow-up 4", asked)
+        assert await in_flight.send() == 200
+        await world.api.wait_for(lambda: "chat.postMessage" in world.api.holding)
         await asyncio.to_thread(server.stop)
+        answer.set()
+        await world.api.wait_for(lambda: len(relayed(world, card["ts"])) == 5)
+        async with asyncio.timeout(5):
+            while not world.deps.outbox_worker.idle.is_set():  # noqa: ASYNC110 - no event
+                await asyncio.sleep(0.01)
+
         connects: list[float] = []
         event.listen(db.engine.sync_engine, "do_connect",
                      lambda *_: connects.append(time.monotonic()))
-        during = [FollowUp(world, f"follow-up {n}", asked) for n in range(4, 7)]
+        during = [FollowUp(world, f"follow-up {n}", asked) for n in range(5, 8)]
         for follow_up in during:
             assert await follow_up.send() == 503, "acknowledged with the database down"
         # Left alone for a while, the background work neither dies nor spins.
@@ -134,14 +147,15 @@ async def test_postgresql_restarted_mid_load_loses_nothing(
         await asyncio.to_thread(server.start)
         for follow_up in during:  # Slack's retries of what was refused
             await until_acknowledged(follow_up)
-        after = [FollowUp(world, f"follow-up {n}", asked) for n in range(7, 10)]
+        after = [FollowUp(world, f"follow-up {n}", asked) for n in range(8, 11)]
         for follow_up in after:
             await until_acknowledged(follow_up)
+        clock.advance(seconds=61)  # the in-flight relay's lease runs out
         await world.settled(limit=20)
 
-        assert all(f.acknowledged for f in before + during + after)
+        assert all(f.acknowledged for f in [*before, in_flight, *during, *after])
         texts = relayed(world, card["ts"])
-        assert [f"follow-up {n}" in text for n, text in enumerate(texts)] == [True] * 10, texts
+        assert [f"follow-up {n}" in text for n, text in enumerate(texts)] == [True] * 11, texts
 
 
 async def test_sqlite_locked_by_another_process_waits_then_503_then_recovers(
