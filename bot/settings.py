@@ -400,6 +400,9 @@ def describe_variables() -> str:
          "MICROSOFT_APP_PASSWORD, else random per start", "derived"),
         ("DESKBOT_PUBLIC_URL", "the https base URL people reach deskbot at (report links)",
          "http://DESKBOT_HOST:DESKBOT_PORT"),
+        ("DESKBOT_SLACK_CHANNEL_POSTS_PER_MINUTE", "Slack posts and card updates a "
+         "minute in one channel; more wait their turn (0: not paced)", "60"),
+        ("DESKBOT_SLACK_CHANNEL_BURST", "how many of those may go at once", "5"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]
