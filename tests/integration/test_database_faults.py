@@ -190,3 +190,32 @@ async def test_sqlite_locked_by_another_process_waits_then_503_then_recovers(
                 [("follow-up 0" in t) for t in relayed(world, card["ts"])] == [True]
     finally:
         await db.dispose()
+
+
+async def test_teams_gets_an_error_status_while_sqlite_is_locked_then_its_retry_goes_in(
+        tmp_path: Path, clock: FrozenClock):
+    from tests.teams.harness import teams_world
+
+    path = tmp_path / "deskbot.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", clock=clock)
+    await db.create_all()
+    try:
+        async with teams_world(db, clock) as world:
+            activity = world.teams.personal_message(world.eli, "is anyone there?")
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                status, _ = await world.post(activity)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert status == 503  # Teams sends it again
+            assert world.deps.teams.inbox._task is not None
+            assert not world.deps.teams.inbox._task.done()
+            status, _ = await world.post(activity)  # Teams' retry: the same activity
+            assert status in (200, 201)
+            await world.settled()
+            answers = world.chat_of(world.eli)
+            assert len(answers) == 1, answers  # answered once, not lost, not twice
+    finally:
+        await db.dispose()
