@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import func, select
+
 from desks.people import ensure_person, ensure_workspace
 from desks.permissions import Actor, Role
 from desks.service import add_members, create_desk, set_routing_keywords
@@ -170,6 +172,12 @@ async def test_a_flooded_desk_channel_holds_back_no_other_desk_nor_dm(
         assert took >= drained
         # Deskbot kept to the pace itself: Slack never had to refuse a call.
         assert [c for c in world.api.calls if c.status == 429] == []
+        # The card updates queued behind the flood went out as the latest of each.
+        async with world.db.unit_of_work(readonly=True) as uow:
+            coalesced = await uow.session.scalar(
+                select(func.count()).select_from(OutboxNotice).where(
+                    OutboxNotice.outcome == outbox.COALESCED))
+        assert coalesced > 0
 
         # The other desks' relays and the requesters' DMs went out at once, in order.
         for channel, thread, word in sent:
@@ -224,7 +232,5 @@ async def test_a_429_parks_only_its_channel_and_retry_after_is_kept(
 
 
 def outbox_failed_count() -> Any:
-    from sqlalchemy import func, select
-
     return select(func.count()).select_from(OutboxNotice).where(
         OutboxNotice.outcome == outbox.FAILED)
