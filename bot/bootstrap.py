@@ -206,7 +206,7 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
     senders: dict[str, Any] = {}
     inboxes = []
     if slack is not None:
-        from bot.slack.send_pace import ChannelPacer
+        from bot.slack.channel_pace import ChannelPacer
         from bot.slack.sender import SlackSender
 
         pacer = None

@@ -250,7 +250,7 @@ class Settings:
     report_secret: str | None = _var("DESKBOT_REPORT_SECRET", secret=True)
     public_url: str | None = _var("DESKBOT_PUBLIC_URL", parse_http_url)
     # Slack's pace per channel: posts and card updates a minute (0: not paced), and how
-    # many may go at once before that pace applies (bot/slack/send_pace.py).
+    # many may go at once before that pace applies (bot/slack/channel_pace.py).
     slack_channel_posts_per_minute: int = _var("DESKBOT_SLACK_CHANNEL_POSTS_PER_MINUTE",
                                                parse_count, default=60)
     slack_channel_burst: int = _var("DESKBOT_SLACK_CHANNEL_BURST", parse_positive_int,

@@ -12,7 +12,7 @@ Keys and pace: a key is a conversation (else a person). Keys do not wait for eac
 a round's keys go concurrently, and a row that must wait (a back-off, a 429's
 Retry-After, its channel's pace) is put back with a due time, which holds only its own
 key; the worker wakes when the soonest row it put back is due. The platform's pace is
-the sender's: Slack's per channel (bot/slack/send_pace.py, a token bucket with
+the sender's: Slack's per channel (bot/slack/channel_pace.py, a token bucket with
 bookings), Teams' per conversation (bot/teams/send_pace.py). A send over the pace comes
 back as `RetryLater(paced=True)` and is not counted as a failed attempt. Card updates
 and home tabs queued behind a waiting key are coalesced into the latest when the key

@@ -23,7 +23,7 @@ channel before the first attempt when it knows one, and takes a message found as
 posted (keeping its ts) instead of posting again. The Web API client is used without
 slack_sdk's own retries, which would re-send a post after a dropped connection unseen.
 
-Pace: with a `pacer` (bot/slack/send_pace.py), a notice's first post or update in a
+Pace: with a `pacer` (bot/slack/channel_pace.py), a notice's first post or update in a
 channel waits for the channel's pace: when its booked moment is still to come the
 notice goes back to the outbox (`RetryLater(paced=True)`, not counted as a failed
 attempt), so only its own conversation waits; its further calls there during the same
@@ -43,7 +43,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.file_relay import caption, failure_words, fetch, read_relay
-from bot.slack.send_pace import ChannelPacer
+from bot.slack.channel_pace import ChannelPacer
 from cards import slack as slack_cards
 from cards.i18n import t
 from conversations import delivery_plan

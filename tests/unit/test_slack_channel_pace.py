@@ -1,10 +1,10 @@
-"""Slack's pace per channel (bot/slack/send_pace.py): bursts, bookings, 429 pauses."""
+"""Slack's pace per channel (bot/slack/channel_pace.py): bursts, bookings, 429 pauses."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.slack.send_pace import ChannelPacer
+from bot.slack.channel_pace import ChannelPacer
 
 
 class Clock:
