@@ -76,7 +76,9 @@ async def serve_deskbot(api_url: str, folder: str) -> None:
 
     settings = Settings(database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
                         slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                        slack_api_url=api_url)
+                        slack_api_url=api_url,
+                        # deskbot's own pace, not Slack's per channel: the fake has none
+                        slack_channel_posts_per_minute=0)
     deps = await bootstrap.build(settings)
     # Knobs for an A/B: BENCH_RELAY_INBOX="quiet=0.01,per_transaction=50", _OUTBOX likewise.
     for target, variable in ((deps.slack.inbox, "BENCH_RELAY_INBOX"),

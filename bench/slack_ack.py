@@ -162,7 +162,8 @@ async def main(events: int, concurrency: int, warmup: int, rounds: int) -> list[
         with tempfile.TemporaryDirectory() as folder:
             settings = Settings(database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
                                 slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                                slack_api_url=api.base_url)
+                                slack_api_url=api.base_url,
+                                slack_channel_posts_per_minute=0)  # the fake has no pace
             deps = await bootstrap.build(settings)
             await prepare_desk(deps)
             deskbot_runner, deskbot_url = await serve(create_app(settings, deps))

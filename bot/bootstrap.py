@@ -210,13 +210,20 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
     # Report cards link to the page behind a signed link (DESKBOT_PUBLIC_URL, the key).
     report_links = ReportLinks(settings.report_base_url, settings.report_key())
     if slack is not None:
+        from bot.slack.channel_pace import ChannelPacer
         from bot.slack.sender import SlackSender
 
+        pacer = None
+        if settings.slack_channel_posts_per_minute:
+            # On deskbot's clock, the one the outbox's retry times are on.
+            pacer = ChannelPacer(settings.slack_channel_posts_per_minute / 60,
+                                 settings.slack_channel_burst,
+                                 clock=lambda: db.clock.now().timestamp())
         senders["slack"] = SlackSender(
             db, slack.client_for,
             forget_client=slack.forget_client if settings.slack_oauth else None,
             max_file_mb=settings.max_file_mb,
-            extra_admins=settings.admins, report_links=report_links)
+            extra_admins=settings.admins, report_links=report_links, pacer=pacer)
         inboxes.append(slack.inbox)
     if teams is not None:
         from bot.teams.sender import TeamsSender

@@ -249,6 +249,12 @@ class Settings:
     # from the platform secrets (bot/report_links.py). The base URL people open them at.
     report_secret: str | None = _var("DESKBOT_REPORT_SECRET", secret=True)
     public_url: str | None = _var("DESKBOT_PUBLIC_URL", parse_http_url)
+    # Slack's pace per channel: posts and card updates a minute (0: not paced), and how
+    # many may go at once before that pace applies (bot/slack/channel_pace.py).
+    slack_channel_posts_per_minute: int = _var("DESKBOT_SLACK_CHANNEL_POSTS_PER_MINUTE",
+                                               parse_count, default=60)
+    slack_channel_burst: int = _var("DESKBOT_SLACK_CHANNEL_BURST", parse_positive_int,
+                                    default=5)
     log_level: str = _var("DESKBOT_LOG_LEVEL", parse_log_level, default="INFO")
     log_format: LogFormat = _var("DESKBOT_LOG_FORMAT", parse_log_format, default="text")
 
@@ -394,6 +400,9 @@ def describe_variables() -> str:
          "MICROSOFT_APP_PASSWORD, else random per start", "derived"),
         ("DESKBOT_PUBLIC_URL", "the https base URL people reach deskbot at (report links)",
          "http://DESKBOT_HOST:DESKBOT_PORT"),
+        ("DESKBOT_SLACK_CHANNEL_POSTS_PER_MINUTE", "Slack posts and card updates a "
+         "minute in one channel; more wait their turn (0: not paced)", "60"),
+        ("DESKBOT_SLACK_CHANNEL_BURST", "how many of those may go at once", "5"),
         ("DESKBOT_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
         ("DESKBOT_LOG_FORMAT", "text or json", "text"),
     ]

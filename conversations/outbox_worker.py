@@ -8,6 +8,17 @@ coalesced, failed, or due again after a back-off. Only what may pass is retried 
 platform or network failure, `transient`); deskbot's own errors fail the notice at once,
 traceback logged, the row kept as failed to look at.
 
+Keys and pace: a key is a conversation (else a person). Keys do not wait for each other:
+a round's keys go concurrently, and a row that must wait (a back-off, a 429's
+Retry-After, its channel's pace) is put back with a due time, which holds only its own
+key; the worker wakes when the soonest row it put back is due. The platform's pace is
+the sender's: Slack's per channel (bot/slack/channel_pace.py, a token bucket with
+bookings), Teams' per conversation (bot/teams/send_pace.py). A send over the pace comes
+back as `RetryLater(paced=True)` and is not counted as a failed attempt. Card updates
+and home tabs queued behind a waiting key are coalesced into the latest when the key
+goes on. What still waits in line is one conversation's own notices: a requester's DM
+waits behind its conversation's posts to a busy desk channel.
+
 A notice may ask for the conversation's card to be updated first (`CARD_FIRST`) and may
 name more people to tell (`ALSO`), told one after another with the progress kept in the
 row (`TOLD`), so a retry goes on from the next one.
@@ -26,10 +37,15 @@ A retry must not repeat it blindly, and the senders see to that:
 - Teams (bot/teams/sender.py): every activity carries its notice and part in
   channelData, and each part's activity id is kept as soon as the connector answers,
   so a retry does not resend parts that came back.
+A notice delivered while the database went away (its row could not be marked) is
+remembered by the outbox worker that sent it: when its lease runs out and the worker
+leases it again, the row is marked delivered without a second send.
+
 Windows that remain, where a notice may be delivered twice:
 - a process that dies after the platform accepted a notice and before the row was
-  marked: the lease runs out without counting an attempt, so on Slack the next
-  outbox worker looks first only if the notice had failed before; on Teams it resends;
+  marked (or another replica takes the row after the database came back): the lease
+  runs out without counting an attempt, so on Slack the next outbox worker looks first
+  only if the notice had failed before; on Teams it resends;
 - Teams: a send whose answer never came back (timeout, dropped connection, 5xx after
   Teams took it): the connector cannot be asked what a conversation holds, so the retry
   sends it again (the marker makes the repeat recognisable);
@@ -52,7 +68,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import exc as sa_exc
@@ -126,11 +142,17 @@ class Sender(Protocol):
 
 
 class RetryLater(Exception):
-    """A transient failure (429, 5xx, timeout); `retry_after` seconds overrides the back-off."""
+    """A transient failure (429, 5xx, timeout); `retry_after` seconds overrides the back-off.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `paced`: not a failure at all but the sender keeping to the platform's pace in a
+    channel: the notice waits `retry_after` and the attempt is not counted.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 paced: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.paced = paced
 
 
 class Undeliverable(Exception):
@@ -220,6 +242,12 @@ class OutboxWorker:
         self.idle = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        # The soonest moment a notice this worker put back is due again: the worker
+        # wakes then rather than at the next poll (a paced channel's next slot).
+        self._soonest: datetime | None = None
+        # Notices delivered whose recording failed (the database away) -> what the
+        # sender returned: recorded, not sent again, when they are leased anew.
+        self._unrecorded: dict[int, Delivery | None] = {}
 
     # ------------------------------------------------------------ running
 
@@ -271,11 +299,20 @@ class OutboxWorker:
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
             # lands as the wake-up does, and stop() would then wait for ever.
             try:
-                async with asyncio.timeout(self.poll_interval):
+                async with asyncio.timeout(self._next_look()):
                     await self._wake.wait()
             except TimeoutError:
                 pass
         self.idle.clear()
+
+    def _next_look(self) -> float:
+        """Seconds to wait for a wake-up: the poll, or less when a notice put back is due
+        sooner."""
+        soonest, self._soonest = self._soonest, None
+        if soonest is None:
+            return self.poll_interval
+        due_in = (soonest - self.db.clock.now()).total_seconds()
+        return min(self.poll_interval, max(0.0, due_in))
 
     async def start(self) -> None:
         """Start `run()` as a background task (once)."""
@@ -344,6 +381,10 @@ class OutboxWorker:
                         conversation_id=row.conversation_id, person_id=row.person_id,
                         payload=row.payload, attempts=row.attempts,
                         ordering_key=row.ordering_key)
+        if row.id in self._unrecorded:  # sent already; only its recording failed
+            log.info("notice %s (%s, conversation %s) was delivered before the database "
+                     "went away; recording it now", row.id, row.kind, row.conversation_id)
+            return await self._record_or_remember(row, self._unrecorded[row.id])
         if self.pace is not None:
             await self.pace()
         try:
@@ -363,7 +404,21 @@ class OutboxWorker:
             await self._fail(row, exc, bug=True)
             return _Next.GO_ON
         # The platform has it now: record that even if this task is being cancelled.
-        return await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+        return await self._record_or_remember(row, delivery)
+
+    async def _record_or_remember(self, row: outbox.LeasedRow,
+                                  delivery: Delivery | None) -> _Next:
+        """Record a delivered notice; when the database is away, remember it in memory,
+        so that when the row comes back (its lease run out) it is marked, not sent again."""
+        self._unrecorded[row.id] = delivery
+        try:
+            next_step = await _finish_even_if_cancelled(self._record_delivery(row, delivery))
+        except Exception as exc:
+            if not transient(exc):
+                self._unrecorded.pop(row.id, None)
+            raise
+        self._unrecorded.pop(row.id, None)
+        return next_step
 
     async def _deliver_to_each(self, row: outbox.LeasedRow, notice: Notice) -> Delivery | None:
         """Deliver `notice`; one with `ALSO` recipients goes to each of them in turn.
@@ -457,7 +512,8 @@ class OutboxWorker:
 
     async def _retry_or_fail(self, row: outbox.LeasedRow, exc: Exception,
                              retry_after: float | None) -> _Next:
-        attempts = row.attempts + 1
+        paced = isinstance(exc, RetryLater) and exc.paced
+        attempts = row.attempts if paced else row.attempts + 1
         if attempts >= self.max_attempts:
             await self._fail(row, exc, attempts=attempts)
             return _Next.GO_ON
@@ -465,11 +521,17 @@ class OutboxWorker:
         async with self.db.unit_of_work() as uow:
             owned = await outbox.schedule_retry(uow, self.owner, row.id,
                                                 delay=timedelta(seconds=delay),
-                                                error=_describe(exc))
+                                                error=_describe(exc), count=not paced)
             await uow.commit()
         if not owned:
             log.warning("notice %s (%s, conversation %s): lease lost while failing; "
                         "its new owner decides", row.id, row.kind, row.conversation_id)
+            return _Next.STOP
+        due = self.db.clock.now() + timedelta(seconds=delay)
+        self._soonest = due if self._soonest is None else min(self._soonest, due)
+        if paced:  # its channel's pace, not a failure: nothing to count or warn about
+            log.info("notice %s (%s, conversation %s) waits %.1fs for its channel's pace",
+                     row.id, row.kind, row.conversation_id, delay)
             return _Next.STOP
         self._count(metrics.NOTICES_RETRIED, row)
         log.warning("notice %s (%s, conversation %s): attempt %d failed, retry in %.1fs: %s",

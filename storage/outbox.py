@@ -249,8 +249,9 @@ async def mark_coalesced(uow: UnitOfWork, owner: str, notice_ids: Iterable[int])
 
 
 async def schedule_retry(uow: UnitOfWork, owner: str, notice_id: int, *, delay: timedelta,
-                         error: str) -> bool:
-    """Count a failed attempt and make the row due again after `delay`; caller commits.
+                         error: str, count: bool = True) -> bool:
+    """Count a failed attempt (unless not `count`: a paced send) and make the row due
+    again after `delay`; caller commits.
 
     The row's lease, and the lease on the rest of its key, are released, so the key
     waits for this row (order) and any replica may pick it up when it is due.
@@ -261,7 +262,7 @@ async def schedule_retry(uow: UnitOfWork, owner: str, notice_id: int, *, delay: 
         update(OutboxNotice)
         .where(OutboxNotice.id == notice_id, OutboxNotice.lease_owner == owner,
                OutboxNotice.done_at.is_(None))
-        .values(attempts=OutboxNotice.attempts + 1, available_at=now + delay,
+        .values(attempts=OutboxNotice.attempts + int(count), available_at=now + delay,
                 last_error=error[:MAX_ERROR_CHARS], lease_owner=None, lease_until=None)
         .returning(OutboxNotice.ordering_key)
         .execution_options(synchronize_session=False)

@@ -47,9 +47,15 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     Two write transactions cannot interleave on SQLite (one writer at a time), so the
     interleavings a test forces there would test nothing: they are not collected, rather
     than collected and skipped.
+
+    Tests marked `own_postgresql` (a PostgreSQL server of their own, tests/own_postgres.py)
+    are collected only when PostgreSQL is tested at all (`DESKBOT_TEST_DATABASE_URL`).
     """
     kept, dropped = [], []
     for item in items:
+        if item.get_closest_marker("own_postgresql") is not None and not PG_URL:
+            dropped.append(item)
+            continue
         marker = item.get_closest_marker("postgresql_modes")
         params = getattr(getattr(item, "callspec", None), "params", {})
         if (marker is not None and params.get("backend") == "sqlite"

@@ -79,12 +79,13 @@ class Playground:
         return f"{self.base_url}/playground/api/"
 
     def configure(self, settings: Settings) -> Settings:
-        """`settings` with Slack pointed at this playground (single workspace, signed)."""
+        """`settings` with Slack pointed at this playground (single workspace, signed;
+        not paced per channel: the playground answers at any pace)."""
         return settings.replace(slack_bot_token=self.token,
                                 slack_signing_secret=self.signing_secret,
                                 slack_api_url=self.api_url, slack_app_token=None,
                                 slack_client_id=None, slack_client_secret=None,
-                                slack_state_secret=None)
+                                slack_state_secret=None, slack_channel_posts_per_minute=0)
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the playground on `app` (before it starts)."""

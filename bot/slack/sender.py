@@ -22,6 +22,12 @@ newest messages (`conversations.history`), from the last ts deskbot saw in that
 channel before the first attempt when it knows one, and takes a message found as
 posted (keeping its ts) instead of posting again. The Web API client is used without
 slack_sdk's own retries, which would re-send a post after a dropped connection unseen.
+
+Pace: with a `pacer` (bot/slack/channel_pace.py), a notice's first post or update in a
+channel waits for the channel's pace: when its booked moment is still to come the
+notice goes back to the outbox (`RetryLater(paced=True)`, not counted as a failed
+attempt), so only its own conversation waits; its further calls there during the same
+delivery are counted without waiting. A 429 parks the channel in the pacer too.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.file_relay import caption, failure_words, fetch, read_relay
+from bot.slack.channel_pace import ChannelPacer
 from cards import report_chart
 from cards import slack as slack_cards
 from cards.i18n import t
@@ -114,6 +121,15 @@ def _is_part(message: dict[str, Any], notice_id: int, part: int) -> bool:
         return False
 
 
+def _retry_after(exc: SlackApiError) -> float | None:
+    """The seconds of a 429's `Retry-After` header, if it has a readable one."""
+    header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return float(header) if header is not None else None
+    except ValueError:
+        return None
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -134,10 +150,15 @@ class SlackSender:
     def __init__(self, db: Database, client_for: ClientFor, *, note: str | None = None,
                  forget_client: Callable[[str], None] | None = None,
                  max_file_mb: int = 25, extra_admins: Iterable[str] = (),
-                 report_links: ReportLinks | None = None) -> None:
+                 report_links: ReportLinks | None = None,
+                 pacer: ChannelPacer | None = None) -> None:
         self.db = db
         # How the report card's link is signed and where it points (bot/bootstrap.py).
         self.report_links = report_links
+        # Slack's pace per channel (None: no pacing); see the module docstring.
+        self.pacer = pacer
+        # notice id -> the channels its delivery in progress was let into by the pacer.
+        self._paced: dict[int, set[str]] = {}
         # Who counts as an admin besides Slack's own (DESKBOT_ADMINS): the home tab
         # shows an admin's view.
         self.extra_admins = frozenset(extra_admins)
@@ -201,6 +222,8 @@ class SlackSender:
             self._uploaded.pop(notice.id, None)
             log.warning("slack: %s cannot be delivered: %s", ctx, exc)
             raise
+        finally:
+            self._paced.pop(notice.id, None)
         self._posted.pop(notice.id, None)
         self._unsure.pop(notice.id, None)
         self._uploaded.pop(notice.id, None)
@@ -227,11 +250,7 @@ class SlackSender:
         status = exc.response.status_code if exc.response is not None else 0
         error = _error(exc)
         if status == 429 or error == "ratelimited":
-            header = exc.response.headers.get("Retry-After") if exc.response else None
-            try:
-                retry_after = float(header) if header is not None else None
-            except ValueError:
-                retry_after = None
+            retry_after = _retry_after(exc)
             log.warning("slack: %s rate limited; retry after %s s", ctx, retry_after)
             return RetryLater(f"slack: ratelimited (HTTP {status})", retry_after=retry_after)
         if status >= 500 or error in TRANSIENT:
@@ -671,9 +690,10 @@ class SlackSender:
                     message: dict[str, Any], *, plain: str | None = None,
                     **where: Any) -> Any:
         """Make the call; if Slack finds the message too long or malformed, send it once
-        more as plain text (escaped, shortened with a note)."""
+        more as plain text (escaped, shortened with a note). Both keep to the channel's
+        pace (see the module docstring)."""
         try:
-            return await call(**where, **message)
+            return await self._paced_call(call, ctx, {**where, **message})
         except SlackApiError as exc:
             if _error(exc) not in TOO_BIG:
                 raise
@@ -681,7 +701,32 @@ class SlackSender:
         fallback: dict[str, Any] = {"text": self._shortened(message, plain, ctx.locale)}
         if call.__name__ == "chat_update":
             fallback["blocks"] = []  # the old blocks would stay otherwise
-        return await call(**where, **fallback)
+        return await self._paced_call(call, ctx, {**where, **fallback})
+
+    async def _paced_call(self, call: Callable[..., Awaitable[Any]], ctx: NoticeContext,
+                          arguments: dict[str, Any]) -> Any:
+        """Make a post or update at its channel's pace: the notice's first call there
+        waits for its booked moment (back in the outbox until then); a 429 parks the
+        channel."""
+        channel = str(arguments.get("channel") or "")
+        if self.pacer is None or not channel:
+            return await call(**arguments)
+        notice_id = ctx.notice.id
+        let_in = self._paced.setdefault(notice_id, set())
+        if channel in let_in:
+            self.pacer.take(channel)
+        elif (wait := self.pacer.wait(channel, notice_id)) > 0:
+            log.info("slack: %s waits %.1fs for the pace of channel %s", ctx, wait, channel)
+            raise RetryLater(f"slack: pacing channel {channel}", retry_after=wait,
+                             paced=True)
+        else:
+            let_in.add(channel)
+        try:
+            return await call(**arguments)
+        except SlackApiError as exc:
+            if exc.response is not None and exc.response.status_code == 429:
+                self.pacer.park(channel, _retry_after(exc) or 1.0)
+            raise
 
     def _shortened(self, message: dict[str, Any], plain: str | None, locale: str) -> str:
         # Raw user text is escaped here; the rendered `text` of a card is escaped already.

@@ -43,8 +43,9 @@ class SendLimiter:
 
     `acquire(key)` counts a send when every window has room. When one is full it waits
     (asyncio sleep) if a slot frees within `max_wait` seconds — a short wait is cheaper
-    than a retry that costs a outbox worker attempt — else raises RetryLater with the
-    seconds until a slot frees. `clock` (monotonic seconds) and `sleep` are injectable.
+    than a round trip through the outbox — else raises RetryLater(paced=True: not a
+    failed attempt) with the seconds until a slot frees, so only that conversation's
+    key waits. `clock` (monotonic seconds) and `sleep` are injectable.
     """
 
     def __init__(self, limits: tuple[tuple[float, int], ...] = TEAMS_LIMITS, *,
@@ -78,7 +79,8 @@ class SendLimiter:
         waited = 0.0
         while (wait := self.reserve(key)) > 0:
             if waited + wait > self.max_wait:
-                raise RetryLater(f"teams: over the send limit of {key}", retry_after=wait)
+                raise RetryLater(f"teams: over the send limit of {key}", retry_after=wait,
+                                 paced=True)
             await self.sleep(wait)
             waited += wait
 

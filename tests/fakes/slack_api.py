@@ -27,6 +27,11 @@ keeps the answer until the client gives up ("timeout"), drops the connection ("d
 or answers a 500 (`Call.accepted` is set on those). Response URLs
 (`<base_url>response/<id>`) are recorded too, as method "response_url".
 
+Slack's pace per channel on cue: `rate_limit(per_second=1, burst=5)` makes posts and
+updates in a channel beyond that pace fail with 429 and `Retry-After` (whole seconds, as
+Slack sends), each channel on its own; its `clock` (seconds; default the wall clock) also
+stamps `Call.time`, so a test may move it with deskbot's clock.
+
 Files: `add_file(name, bytes, user=...)` makes a file a person shares (its object goes
 in a message event's `files`); `GET /files/<id>/<name>` serves its bytes to a request
 with `Authorization: Bearer <token>` (without one, a sign-in page, as Slack does),
@@ -47,6 +52,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -111,6 +117,10 @@ class FakeSlackApi:
         self._chaos: tuple[float, tuple[int, ...], random.Random, float,
                            frozenset[str] | None] | None = None
         self._ambiguous: tuple[float, str, random.Random, frozenset[str]] | None = None
+        # What stamps Call.time (and paces channels): the wall clock unless rate_limit says.
+        self.clock: Callable[[], float] = time.time
+        self._pace: tuple[float, float, frozenset[str]] | None = None
+        self._channel_due: dict[str, float] = {}  # channel -> GCRA's theoretical arrival
         self._released = asyncio.Event()  # lets the answers held by "timeout" go at stop
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -241,6 +251,30 @@ class FakeSlackApi:
         `statuses`, chosen by a generator seeded with `seed`; 429s say `Retry-After`."""
         self._chaos = (ratio, tuple(statuses), random.Random(seed), retry_after,
                        frozenset(methods) if methods is not None else None)
+
+    def rate_limit(self, per_second: float = 1.0, burst: int = 5, *,
+                   clock: Callable[[], float] | None = None,
+                   methods: Iterable[str] = ("chat.postMessage", "chat.update")) -> None:
+        """From now on allow `methods` in each channel at Slack's pace: `burst` calls at
+        once, then `per_second`; a call beyond gets 429 with `Retry-After` (rounded up to
+        whole seconds) and is not carried out. Channels are paced apart."""
+        interval = 1.0 / per_second
+        self._pace = (interval, (burst - 1) * interval, frozenset(methods))
+        if clock is not None:
+            self.clock = clock
+
+    def _over_pace(self, method: str, params: dict[str, Any]) -> float | None:
+        """Seconds until `method` may go in its channel when it is over the pace, else
+        None (and the call is counted)."""
+        if self._pace is None or method not in self._pace[2] or not params.get("channel"):
+            return None
+        interval, tolerance, _ = self._pace
+        channel, now = str(params["channel"]), self.clock()
+        due = self._channel_due.get(channel, now)
+        if now < due - tolerance:
+            return due - tolerance - now
+        self._channel_due[channel] = max(due, now) + interval
+        return None
 
     def calm(self) -> None:
         """Stop the chaos and the ambiguous failures (failures queued with fail_next stay)."""
@@ -408,8 +442,10 @@ class FakeSlackApi:
                 await until.wait()
             finally:
                 self.holding.remove(method)
-        call = Call(method=method, params=params, token=token, time=time.time())
+        call = Call(method=method, params=params, token=token, time=self.clock())
         failure = self._failure_for(method, params)
+        if failure is None and (wait := self._over_pace(method, params)) is not None:
+            failure = _Failure(None, 429, float(math.ceil(wait)), 1)
         headers: dict[str, str] = {}
         if failure is not None and failure.status == 429:
             call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
@@ -447,7 +483,7 @@ class FakeSlackApi:
 
     async def _download(self, request: web.Request) -> web.Response:
         call = Call(method="files.download", params={"file": request.match_info["file_id"]},
-                    token=webapi.bearer(request), time=time.time())
+                    token=webapi.bearer(request), time=self.clock())
         failure = self._failure_for("files.download")
         if failure is not None:
             call.status, call.response = failure.status or 500, {"ok": False}
@@ -463,7 +499,7 @@ class FakeSlackApi:
     async def _upload(self, request: web.Request) -> web.Response:
         answer = await webapi.upload(self.state, request)
         call = Call(method="files.upload_url", params={"file": request.match_info["file_id"]},
-                    token=webapi.bearer(request), time=time.time(), status=answer.status,
+                    token=webapi.bearer(request), time=self.clock(), status=answer.status,
                     response={"ok": answer.status == 200})
         await self._record(call)
         return answer
@@ -471,7 +507,7 @@ class FakeSlackApi:
     async def _response_url(self, request: web.Request) -> web.Response:
         params, token = await webapi.read_call(request)
         params.setdefault("response_id", request.match_info["id"])
-        call = Call(method=RESPONSE_URL, params=params, token=token, time=time.time(),
+        call = Call(method=RESPONSE_URL, params=params, token=token, time=self.clock(),
                     response={"ok": True})
         # fail_next(RESPONSE_URL, ...): an error answers 404 with it ("expired_url"),
         # as Slack does for a used-up or expired URL; a status answers that status.

@@ -251,8 +251,11 @@ async def slack_world(database: Database, clock: FrozenClock, *,
             api.add_user(user, name, is_admin=(user == ADA))
         if api_setup:
             api_setup(api)
+        # The fake answers at any pace unless told to keep Slack's (`rate_limit`), so
+        # deskbot's pacing is off unless a test turns it on.
+        changes = {"slack_channel_posts_per_minute": 0, **(settings_changes or {})}
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                            slack_api_url=api.base_url, **(settings_changes or {}))
+                            slack_api_url=api.base_url, **changes)
         deps = await bootstrap.build(settings, clock, db=database)
         app = create_app(settings, deps)
         runner, port = await serve_on_loopback(app)
