@@ -23,6 +23,8 @@ from desks.wording import Words
 from storage.models import DeskMember
 
 AUDIENCES = ("employee", "agent", "admin")
+# Agents' commands an admin may run on any desk: offered to admins who serve none too.
+ALSO_FOR_ADMINS = frozenset({"report", "replies"})
 
 
 async def help_(ctx: Context, args: Args) -> View:
@@ -38,11 +40,18 @@ async def help_(ctx: Context, args: Args) -> View:
         audiences.add("admin")
     everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
+
+    def offered(s: Subcommand, audience: str) -> bool:
+        if s.name in ("admin", "incident"):
+            return False
+        # An admin who serves no desk still reports on desks and keeps their replies.
+        return s.audience == audience or (audience == "admin" and "agent" not in audiences
+                                          and s.name in ALSO_FOR_ADMINS)
+
     sections = tuple(
         (Words(f"help.for_{audience}").english,
          tuple(HelpLine(usage=s.usage, description=s.words.english, words=s.words)
-               for s in everything
-               if s.audience == audience and s.name not in ("admin", "incident"))
+               for s in everything if offered(s, audience))
          + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience in shown)
     return Help(sections=sections,

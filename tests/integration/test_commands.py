@@ -201,10 +201,14 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     usages = admin["For admins (leads: their own desk)"]
     assert "/desk admin create NAME [#agent-channel] [description…]" in usages
     assert "/desk admin agents DESK add|remove @a @b …" in usages
-    # Agents' commands are not offered to an admin who is no agent (`/desk report` is
-    # theirs, though admins may run it); `admin` itself is no line of its own.
+    # Agents' commands are not offered to an admin who is no agent, but for those an
+    # admin may run on any desk (reports, saved replies); `admin` is no line of its own.
     everything = [u for section in admin.values() for u in section]
-    assert not any(u.startswith("/desk report") or "ticket" in u for u in everything)
+    assert not any("ticket" in u or u.startswith("/desk claim") for u in everything)
+    assert sum(u.startswith("/desk report") for u in usages) == 1
+    assert sum(u.startswith("/desk replies") for u in usages) == 1
+    lead_usages = [u for section in lead.values() for u in section]
+    assert sum(u.startswith("/desk report") for u in lead_usages) == 1  # not twice
     assert "/desk admin report DESK weekly|monthly|quarterly|off [#channel]" in usages
     assert any(u.startswith("/desk admin hours DESK") for u in usages)  # issue 4 brought it
     assert "/desk admin …" not in everything
