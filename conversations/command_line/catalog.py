@@ -8,6 +8,7 @@ from conversations.command_line import (
     admin,
     admin_policy,
     due_and_tiers,
+    kb_commands,
     major_incidents,
     reply_commands,
     requests,
@@ -36,13 +37,14 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values(),
+                  *kb_commands.KB.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
     sections = tuple(
         (Words(f"help.for_{audience}").english,
          tuple(HelpLine(usage=s.usage, description=s.words.english, words=s.words)
                for s in everything
-               if s.audience == audience and s.name not in ("admin", "incident"))
+               if s.audience == audience and s.name not in ("admin", "incident", "kb"))
          + (_notes_line(ctx.note_prefix) if audience == "agent" else ()))
         for audience in shown)
     return Help(sections=sections,
@@ -102,6 +104,8 @@ _TOP = [
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
     _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",
          reply_commands.replies),
+    # `kb` routes to its subcommands (`kb_commands.KB`), listed in help.
+    _sub("kb", kb_commands.USAGE, "employee", kb_commands.kb),
 ]
 
 _ADMIN = [
