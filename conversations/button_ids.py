@@ -71,6 +71,11 @@ ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | 
 INCIDENT_MODAL = "incident_modal"  # callback_id of the incident update / resolve modal
 INCIDENT_TEXT_BLOCK = "incident_text"
 INCIDENT_TEXT = "incident.text"  # plain_text_input inside INCIDENT_TEXT_BLOCK
+KB_MODAL = "kb_modal"  # callback_id of `/desk kb add REF`'s article form (a Teams verb too)
+KB_TITLE_BLOCK = "kb_title"
+KB_TITLE = "kb.title"  # plain_text_input inside KB_TITLE_BLOCK (a Teams Input.Text id)
+KB_TEXT_BLOCK = "kb_text"
+KB_TEXT = "kb.text"  # plain_text_input inside KB_TEXT_BLOCK (a Teams Input.Text id)
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
@@ -119,3 +124,11 @@ def split_value(value: str | None, parts: int) -> list[str] | None:
     pieces = value.split(":", parts - 1)
     return pieces if len(pieces) == parts and all(pieces) else None
 
+# The article form (`/desk kb add REF`): a Slack modal, or a Teams card whose
+# Action.Execute carries KB_SAVE with the request's ref; its inputs are named alike.
+KB_MODAL = "kb_modal"  # callback_id of the article modal
+KB_TITLE_BLOCK = "kb_title"
+KB_TITLE = "kb.title"  # plain_text_input inside KB_TITLE_BLOCK (a Teams Input.Text id)
+KB_TEXT_BLOCK = "kb_text"
+KB_TEXT = "kb.text"  # plain_text_input inside KB_TEXT_BLOCK (a Teams Input.Text id)
+KB_SAVE = "kb.save"  # the Teams card's verb; data: {"ref": "<ref>"}
