@@ -133,14 +133,25 @@ async def _next_number(uow: UnitOfWork, workspace_id: int) -> int:
     return int(last or 0) + 1
 
 
+async def _free(uow: UnitOfWork, workspace_id: int, number: int) -> bool:
+    return (await uow.session.execute(
+        select(KbArticle.id).where(KbArticle.workspace_id == workspace_id,
+                                   KbArticle.number == number))).first() is None
+
+
 async def add_article(uow: UnitOfWork, actor: Actor, desk: Desk, title: str, text: str, *,
-                      source: Conversation | None = None) -> KbArticle:
-    """Store a new article on `desk` (its agents, admins), numbered KB-N."""
+                      source: Conversation | None = None,
+                      number: int | None = None) -> KbArticle:
+    """Store a new article on `desk` (its agents, admins), numbered KB-N: `number` when
+    given and free in the workspace (a desks file's), else the next one."""
     await _require_writer(uow, actor, desk)
     title, text = clean_title(title), clean_text(text)
     now = uow.clock.now()
-    article = KbArticle(workspace_id=desk.workspace_id, desk_id=desk.id,
-                        number=await _next_number(uow, desk.workspace_id), title=title,
+    if number is None or not 0 < number < 2**31 or not await _free(
+            uow, desk.workspace_id, number):
+        number = await _next_number(uow, desk.workspace_id)
+    article = KbArticle(workspace_id=desk.workspace_id, desk_id=desk.id, number=number,
+                        title=title,
                         body=text, source_conversation_id=source.id if source else None,
                         created_by=actor.id, created_at=now, updated_at=now)
     uow.session.add(article)
