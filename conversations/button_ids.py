@@ -71,11 +71,6 @@ ASK_URGENCY = "ask.urgency"  # select inside ASK_URGENCY_BLOCK; high | medium | 
 INCIDENT_MODAL = "incident_modal"  # callback_id of the incident update / resolve modal
 INCIDENT_TEXT_BLOCK = "incident_text"
 INCIDENT_TEXT = "incident.text"  # plain_text_input inside INCIDENT_TEXT_BLOCK
-KB_MODAL = "kb_modal"  # callback_id of `/desk kb add REF`'s article form (a Teams verb too)
-KB_TITLE_BLOCK = "kb_title"
-KB_TITLE = "kb.title"  # plain_text_input inside KB_TITLE_BLOCK (a Teams Input.Text id)
-KB_TEXT_BLOCK = "kb_text"
-KB_TEXT = "kb.text"  # plain_text_input inside KB_TEXT_BLOCK (a Teams Input.Text id)
 
 TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN, UNPIN,
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,

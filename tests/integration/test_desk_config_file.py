@@ -270,7 +270,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
         "intake_channel, routing_keywords, leads, agents, archived, language, settings, "
-        "saved_replies.",
+        "saved_replies, articles.",
         "desks.yaml:20: name: “it” is the same desk as “IT” (line 4).",
         "desks.yaml:21: desks[3]: a desk needs a `name:`.",
     ]
