@@ -675,9 +675,9 @@ async def _apply_articles(uow: UnitOfWork, actor: Actor, desk: Desk,
     current = {a.number: a for a in await kb_articles.articles_of(uow, [desk.id])}
     named = {number for number, _, _ in wanted if number in current}
     changed = False
-    for number in current:
-        if number not in named:
-            await kb_articles.remove_article(uow, actor, number)
+    for gone in current:
+        if gone not in named:
+            await kb_articles.remove_article(uow, actor, gone)
             changed = True
     for number, title, text in wanted:
         if number is not None and number in current:
