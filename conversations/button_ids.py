@@ -119,3 +119,11 @@ def split_value(value: str | None, parts: int) -> list[str] | None:
     pieces = value.split(":", parts - 1)
     return pieces if len(pieces) == parts and all(pieces) else None
 
+# The article form (`/desk kb add REF`): a Slack modal, or a Teams card whose
+# Action.Execute carries KB_SAVE with the request's ref; its inputs are named alike.
+KB_MODAL = "kb_modal"  # callback_id of the article modal
+KB_TITLE_BLOCK = "kb_title"
+KB_TITLE = "kb.title"  # plain_text_input inside KB_TITLE_BLOCK (a Teams Input.Text id)
+KB_TEXT_BLOCK = "kb_text"
+KB_TEXT = "kb.text"  # plain_text_input inside KB_TEXT_BLOCK (a Teams Input.Text id)
+KB_SAVE = "kb.save"  # the Teams card's verb; data: {"ref": "<ref>"}

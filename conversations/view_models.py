@@ -665,9 +665,25 @@ class ReportPost:
     scheduled: bool = False  # posted on the desk's schedule, not asked for
 
 
+# ---------------------------------------------------------------- articles
+
+
+@dataclass(frozen=True)
+class ArticleForm:
+    """`/desk kb add REF`'s form (a modal on Slack, a card on Teams): the title and the
+    text of the article the request becomes, prefilled, for the agent to edit and save."""
+
+    ref: int
+    desk: str
+    title: str
+    text: str
+    private_metadata: str = ""  # adapter's own state (the request, the channel), ≤ 3000
+
+
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
         | Digest | History | IncidentCard | IncidentNews | IncidentProposal
-        | IncidentOffer | ReportPost)
+        | IncidentOffer | ReportPost | ArticleForm)
+
 

@@ -21,6 +21,10 @@ The file (what `export_desks` writes; `deskbot desks export`):
       saved_replies:               # written when it has some (desks/saved_replies.py)
       - name: vpn
         text: Hi {name}, try reconnecting the VPN. ({ref})
+      articles:                    # written when it has some (/desk kb)
+      - id: KB-3                   # kept on import when free; none: a new number
+        title: VPN drops every hour
+        text: Reinstall the VPN client 5.2.
 
 Reading (`read_desk_file`) checks the whole file before anything is applied and
 reports every problem with its line (`desks.yaml:12: hours: “25:00” is not a time…`).
@@ -47,6 +51,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from conversations.knowledge import articles as kb_articles
 from desks import audience, autoassign, saved_replies, service
 from desks.errors import DeskbotError, InvalidInput
 from desks.languages import LANGUAGES
@@ -59,7 +64,8 @@ from storage.models import Desk, Person, Workspace
 
 FORMAT_VERSION = 1
 DESK_KEYS = ("name", "description", "agent_channel", "intake_channel", "routing_keywords",
-             "leads", "agents", "archived", "language", "settings", "saved_replies")
+             "leads", "agents", "archived", "language", "settings", "saved_replies",
+             "articles")
 MAX_ID = 128
 MAX_CHANNEL = 255
 SYSTEM_NAME = "deskbot (desks import)"
@@ -92,6 +98,7 @@ class DeskSpec:
     settings: dict[str, Any] | None = None
     given: frozenset[str] = frozenset()
     saved_replies: list[tuple[str, str]] | None = None  # (name, text), the whole set
+    articles: list[tuple[int | None, str, str]] | None = None  # (number, title, text)
 
     @property
     def slug(self) -> str:
@@ -155,6 +162,10 @@ async def export_document(uow: UnitOfWork, workspace: Workspace) -> dict[str, An
         replies = await saved_replies.replies_of(uow, desk.id)
         if replies:
             written[-1]["saved_replies"] = [{"name": r.name, "text": r.text} for r in replies]
+        kept = await kb_articles.articles_of(uow, [desk.id])
+        if kept:
+            written[-1]["articles"] = [{"id": kb_articles.label(a.number), "title": a.title,
+                                        "text": a.body} for a in kept]
     about = {"platform": workspace.platform, "external_id": workspace.external_id}
     if workspace.name:
         about["name"] = workspace.name
@@ -324,7 +335,48 @@ def _read_desk(reader: _Reader, node: yaml.Node, index: int) -> DeskSpec | None:
         spec.settings = _read_settings(reader, fields["settings"], spec)
     if "saved_replies" in fields:
         spec.saved_replies = _read_saved_replies(reader, fields["saved_replies"])
+    if "articles" in fields:
+        spec.articles = _read_articles(reader, fields["articles"])
     return spec
+
+
+def _read_articles(reader: _Reader, node: yaml.Node) -> list[tuple[int | None, str, str]] | None:
+    """`articles: [{id: KB-3, title: …, text: …}, …]` (id optional), each checked as
+    `/desk kb add` does."""
+    if reader.value(node) is None:
+        return []
+    form = "is a list of articles, like `[{id: KB-3, title: VPN drops, text: …}]` (or `[]`)."
+    if not isinstance(node, yaml.SequenceNode):
+        reader.problem(node, "articles", form)
+        return None
+    found: list[tuple[int | None, str, str]] = []
+    seen: set[int] = set()
+    for index, item in enumerate(node.value):
+        where = f"articles[{index}]"
+        value = reader.value(item)
+        if not isinstance(item, yaml.MappingNode) or not isinstance(value, dict) \
+                or not {"title", "text"} <= set(value) <= {"id", "title", "text"}:
+            reader.problem(item, where, "an article is a mapping of title and text "
+                                        "(and its id, like KB-3).")
+            continue
+        try:
+            number = None if value.get("id") is None else kb_articles.parse_number(
+                str(value["id"]))
+            title = kb_articles.clean_title(value["title"] if isinstance(value["title"], str)
+                                            else "")
+            text = kb_articles.clean_text(value["text"] if isinstance(value["text"], str)
+                                          else "")
+        except InvalidInput as error:
+            reader.problem(item, where, error.message)
+            continue
+        if number is not None and number in seen:
+            reader.problem(item, where, f"the article {kb_articles.label(number)} is listed "
+                                        "twice.")
+            continue
+        if number is not None:
+            seen.add(number)
+        found.append((number, title, text))
+    return found
 
 
 def _read_saved_replies(reader: _Reader, node: yaml.Node) -> list[tuple[str, str]] | None:
@@ -590,6 +642,8 @@ async def _apply(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk
         changed |= _apply_settings(uow, actor, desk, spec.settings)
     if spec.saved_replies is not None:
         changed |= await _apply_saved_replies(uow, actor, desk, spec.saved_replies)
+    if spec.articles is not None:
+        changed |= await _apply_articles(uow, actor, desk, spec.articles)
     if spec.archived and desk.archived_at is None:
         await service.archive_desk(uow, actor, desk)
         changed = True
@@ -611,6 +665,27 @@ async def _apply_saved_replies(uow: UnitOfWork, actor: Actor, desk: Desk,
         if current.get(name) != text:
             await saved_replies.store_reply(uow, actor, desk, name, text)
     return True
+
+
+async def _apply_articles(uow: UnitOfWork, actor: Actor, desk: Desk,
+                          wanted: list[tuple[int | None, str, str]]) -> bool:
+    """The desk's articles become the file's: one with the id of an article of the desk
+    is edited to match, the desk's others are removed, the rest added (keeping their
+    number when the workspace has no article with it); each with the commands' event."""
+    current = {a.number: a for a in await kb_articles.articles_of(uow, [desk.id])}
+    named = {number for number, _, _ in wanted if number in current}
+    changed = False
+    for gone in current:
+        if gone not in named:
+            await kb_articles.remove_article(uow, actor, gone)
+            changed = True
+    for number, title, text in wanted:
+        if number is not None and number in current:
+            changed |= await kb_articles.edit_article(uow, actor, current[number], title, text)
+        else:
+            await kb_articles.add_article(uow, actor, desk, title, text, number=number)
+            changed = True
+    return changed
 
 
 async def _apply_members(uow: UnitOfWork, actor: Actor, workspace: Workspace, desk: Desk,

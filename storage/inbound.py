@@ -83,6 +83,9 @@ RULES: tuple[Rule, ...] = (
     Rule("slack", "incident_submitted", "an incident's update / resolve modal submitted "
          "(field errors go in the answer)", (("view.id",), ("trigger_id",)),
          Answered.IN_RESPONSE, prefix="incident-submitted:"),
+    Rule("slack", "kb_submitted", "the article modal (`/desk kb add REF`) saved (field "
+         "errors go in the answer)", (("view.id",), ("trigger_id",)), Answered.IN_RESPONSE,
+         prefix="kb-submitted:"),
     # ---------------------------------------------------------------- Teams
     Rule("teams", "message", "a message in a personal chat or a channel",
          _ACTIVITY, Answered.AFTER_ACK),
@@ -101,6 +104,8 @@ RULES: tuple[Rule, ...] = (
     Rule("teams", "incident_action", "Action.Execute on an incident card (update, resolve; "
          "answered with the card)", _ACTIVITY, Answered.IN_RESPONSE),
     Rule("teams", "ask_card", "the \"Send to helpdesk\" card submitted", _ACTIVITY,
+         Answered.IN_RESPONSE),
+    Rule("teams", "kb_card", "the article card (`/desk kb add REF`) saved", _ACTIVITY,
          Answered.IN_RESPONSE),
 )
 

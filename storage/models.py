@@ -542,3 +542,28 @@ class SavedReply(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class KbArticle(Base):
+    """A desk's knowledge-base article: a title and a text agents wrote, often from a
+    request's resolution (`source_conversation_id`). Numbered KB-N per workspace, as
+    incidents are INC-N; a removed article keeps its number (`removed_at` set).
+    Every write goes through `conversations/knowledge/articles.py`.
+    """
+
+    __tablename__ = "kb_article"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),
+                      Index("ix_kb_article_desk", "desk_id", "number"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    source_conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]

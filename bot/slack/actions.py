@@ -31,6 +31,7 @@ from bot.slack.typed_text import typed
 from cards import slack as slack_cards
 from cards.i18n import say
 from conversations import button_ids, buttons, commands, incident_views, incidents, intake
+from conversations.knowledge import articles
 from conversations.sla import desk_policy
 from conversations.view_models import LEVELS, AskModal, DeskOption, IncidentModal, Settled
 from desks import audience
@@ -52,6 +53,7 @@ SHORTCUT = "send_to_helpdesk"
 TICKET, INTAKE, RESOLVE = "ticket_action", "intake_action", "resolve_action"
 SHORTCUT_KIND, ASK_SUBMITTED = "shortcut", "ask_submitted"
 INCIDENT_MODAL_KIND, INCIDENT_SUBMITTED = "incident_modal", "incident_submitted"
+KB_SUBMITTED = "kb_submitted"
 CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bot.slack.home)
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
 ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
@@ -64,7 +66,8 @@ ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
            **{("action", a): INCIDENT_MODAL_KIND for a in button_ids.INCIDENT_ACTIONS},
            ("shortcut", SHORTCUT): SHORTCUT_KIND, ("view", button_ids.ASK_MODAL): ASK_SUBMITTED,
-           ("view", button_ids.INCIDENT_MODAL): INCIDENT_SUBMITTED}
+           ("view", button_ids.INCIDENT_MODAL): INCIDENT_SUBMITTED,
+           ("view", button_ids.KB_MODAL): KB_SUBMITTED}
 
 
 def _action(body: dict) -> dict:
@@ -110,6 +113,11 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     async def on_incident_submitted(ack: AsyncAck, body: dict,
                                     context: AsyncBoltContext) -> None:
         await submit_incident_modal(ctx, ack, body, context)
+
+    @app.view(button_ids.KB_MODAL)
+    async def on_article_submitted(ack: AsyncAck, body: dict,
+                                   context: AsyncBoltContext) -> None:
+        await submit_article_modal(ctx, ack, body, context)
 
 
 def _incident_modal_listener(
@@ -495,3 +503,50 @@ async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     await ack()
     if channel:
         await tell_privately(ctx, team_id, channel, user_id, said, kind="ok", locale=locale)
+
+
+# ---------------------------------------------------------------- articles
+
+
+async def submit_article_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
+                               context: AsyncBoltContext) -> None:
+    """The article modal (`/desk kb add REF`) saved: the article stored on the request's
+    desk; a refusal is its field's error, the saved article is said privately."""
+    team_id = context["team_id"]
+    try:
+        found = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+    except (ValueError, TypeError):
+        found = {}
+    found = found if isinstance(found, dict) else {}
+    ref, channel = button_ids.number(str(found.get("ref") or "")), found.get("channel")
+    title = _typed_in(body, button_ids.KB_TITLE_BLOCK, button_ids.KB_TITLE)
+    text = _typed_in(body, button_ids.KB_TEXT_BLOCK, button_ids.KB_TEXT)
+    user_id = body["user"]["id"]
+    profiles = await ctx.people.lookup(team_id, [user_id])
+    async with ctx.db.unit_of_work() as uow:
+        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
+        locale = person_locale(people[user_id])
+        if ref is None:
+            await ack(response_action="errors", errors={button_ids.KB_TITLE_BLOCK: say(
+                Words("button.out_of_date"), locale)[:150]})
+            return
+        if not await inbound.first(uow, "slack", KB_SUBMITTED, body):
+            await ack()  # a repeat: it was saved; the modal just closes
+            return
+        actor = ctx.people.actor(people[user_id], workspace)
+        try:
+            article = await articles.add_from_request(uow, actor, ref, title, text)
+        except DeskbotError as error:  # not committed: the corrected form is new work
+            refused = say(error.words, locale) if error.words else error.message
+            key = error.words.key if error.words else ""
+            block = (button_ids.KB_TEXT_BLOCK if key.startswith("kb.text")
+                     else button_ids.KB_TITLE_BLOCK)
+            await ack(response_action="errors", errors={block: refused[:150]})
+            return
+        desk = await uow.session.get(Desk, article.desk_id)
+        said = Words("kb.added", number=article.number, desk=desk.name if desk else "?",
+                     title=article.title)
+        await uow.commit()
+    await ack()
+    await tell_privately(ctx, team_id, channel if isinstance(channel, str) and channel
+                         else user_id, user_id, said, kind="ok", locale=locale)

@@ -17,6 +17,8 @@ translates Slack's payload in and the outcome's card out.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from typing import Any
 
@@ -33,7 +35,7 @@ from conversations.command_line.runner import (
     reads_only,
     run_prepared,
 )
-from conversations.view_models import Reply
+from conversations.view_models import ArticleForm, Reply
 from desks.languages import person_locale
 from desks.notices import NoticeKind
 from desks.wording import Words
@@ -115,6 +117,8 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
         _, people = await ctx.people.enter(uow, team_id, [caller.user_id], prepared.profiles)
         outcome = Outcome(Reply.of(Words("command.failed"), kind="error"),
                           locale=person_locale(people[caller.user_id]))
+    if isinstance(outcome.view, ArticleForm):
+        return _article_form(ctx, row, command, team_id, outcome.view, outcome.locale)
     # run_prepared says it in the caller's language as it is after the command.
     answer = answer_of(outcome)
     waiter = ctx.answers.claim(row.delivery_id)
@@ -130,6 +134,28 @@ async def process(ctx: SlackContext, uow: UnitOfWork, row: InboundEvent,
         return hand_over
     await _send_later(ctx, uow, command, team_id, prepared, answer)
     return None
+
+
+def _article_form(ctx: SlackContext, row: InboundEvent, command: dict, team_id: str,
+                  form: ArticleForm, locale: str) -> AfterCommit:
+    """`/desk kb add REF`: after the commit, the ack goes out empty and the article
+    modal opens with the command's trigger_id (its submission: `bot.slack.actions`)."""
+    waiter = ctx.answers.claim(row.delivery_id)
+    metadata = json.dumps({"ref": form.ref, "channel": command.get("channel_id")})
+
+    async def open_form() -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result({})
+        try:
+            client = await ctx.client_for(team_id)
+            await client.views_open(trigger_id=str(command.get("trigger_id") or ""),
+                                    view=slack_cards.modal(dataclasses.replace(
+                                        form, private_metadata=metadata[:3000]),
+                                        locale=locale))
+        except Exception as error:  # its trigger_id expired: the agent types it again
+            log.warning("could not open the article modal (%s)", type(error).__name__,
+                        exc_info=True)
+    return open_form
 
 
 async def _send_later(ctx: SlackContext, uow: UnitOfWork, command: dict, team_id: str,

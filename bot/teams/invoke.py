@@ -25,7 +25,7 @@ from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
 from cards import teams as teams_cards
 from cards.i18n import say
-from cards.teams.verbs import ASK, REFRESH, due_of, ref_of, value_of
+from cards.teams.verbs import ASK, KB, REFRESH, due_of, ref_of, value_of
 from conversations import (
     button_ids,
     buttons,
@@ -34,6 +34,7 @@ from conversations import (
     incidents,
     view_queries,
 )
+from conversations.knowledge import articles
 from conversations.queues import QueueView
 from conversations.view_models import LEVELS, AgentHome, EmployeeHome, Settled
 from desks import audience
@@ -56,13 +57,14 @@ VIEWS = {v.value for v in QueueView}
 TICKET, REFRESHED, INTAKE = "ticket_action", "card_refresh", "intake_action"
 RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 INCIDENT = "incident_action"
+KB_CARD = "kb_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
          **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
                           button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
                           button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD,
-         **dict.fromkeys(button_ids.INCIDENT_ACTIONS, INCIDENT)}
+         **dict.fromkeys(button_ids.INCIDENT_ACTIONS, INCIDENT), KB: KB_CARD}
 
 
 def card_answer(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -129,6 +131,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
             return await _ask(ctx, activity, tenant, data)
         if verb in button_ids.INCIDENT_ACTIONS:
             return await _incident(ctx, activity, tenant, verb, data)
+        if verb == KB:
+            return await _article(ctx, activity, tenant, data)
     except DeskbotError as error:
         return message_answer(error.words or error.message,
                               await _locale_of(ctx, tenant, activity))
@@ -296,3 +300,29 @@ async def _incident(ctx: TeamsContext, activity: dict[str, Any], tenant: str, ve
     if view is None:
         return message_answer(Words("button.out_of_date"), person_locale(person))
     return card_answer(teams_cards.card(view, locale=desk_locale(desk)))
+
+
+async def _article(ctx: TeamsContext, activity: dict[str, Any], tenant: str,
+                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The article card (`/desk kb add REF`) saved: the article stored on the request's
+    desk, the card replaced by what was saved (a refusal, like an empty title, is
+    answered privately and the card stays for the agent to correct)."""
+    ref = button_ids.number(str(data.get("ref") or ""))
+    if ref is None:
+        return message_answer(Words("button.out_of_date"), await _locale_of(ctx, tenant, activity))
+    title, text = data.get(button_ids.KB_TITLE), data.get(button_ids.KB_TEXT)
+    async with ctx.db.unit_of_work() as uow:
+        workspace, (person,) = await enter(uow, tenant, [sender_of(activity)])
+        actor = resolve_actor(person, workspace, ctx.admins)
+        locale = person_locale(person)
+        if not await inbound.first(uow, PLATFORM, KB_CARD, activity):  # a repeat
+            return card_answer(teams_cards.card(Settled.of(Words("kb.saved_already")),
+                                                locale=locale))
+        article = await articles.add_from_request(
+            uow, actor, ref, title if isinstance(title, str) else "",
+            text if isinstance(text, str) else "")
+        desk = await uow.session.get(Desk, article.desk_id)
+        said = Words("kb.added", number=article.number, desk=desk.name if desk else "?",
+                     title=article.title)
+        await uow.commit()
+    return card_answer(teams_cards.card(Settled.of(said), locale=locale))

@@ -25,6 +25,7 @@ from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,
+    ArticleForm,
     AskModal,
     CardMoved,
     DeskConfig,
@@ -114,11 +115,14 @@ def home(view: AgentHome | EmployeeHome, *, locale: str = "en") -> dict[str, Any
     raise TypeError(f"no Slack home tab for {type(view).__name__}")
 
 
-def modal(view: AskModal | IncidentModal, *, locale: str = "en") -> dict[str, Any]:
+def modal(view: AskModal | IncidentModal | ArticleForm, *,
+          locale: str = "en") -> dict[str, Any]:
     """A modal for views.open: "Send to helpdesk" (callback_id `actions.ASK_MODAL`), or
     an incident's update / resolution note (`actions.INCIDENT_MODAL`)."""
     if isinstance(view, AskModal):
         return _surfaces.ask_modal(view, locale)
     if isinstance(view, IncidentModal):
         return _surfaces.incident_modal(view, locale)
+    if isinstance(view, ArticleForm):  # `/desk kb add REF` (callback_id `KB_MODAL`)
+        return _surfaces.kb_modal(view, locale)
     raise TypeError(f"no Slack modal for {type(view).__name__}")

@@ -11,6 +11,7 @@ from cards.text import clip_mrkdwn, fit_mrkdwn
 from conversations.view_models import (
     LEVELS,
     AgentHome,
+    ArticleForm,
     AskModal,
     EmployeeHome,
     IncidentModal,
@@ -75,3 +76,12 @@ def incident_modal(view: IncidentModal, locale: str) -> dict[str, Any]:
     if len(view.private_metadata) > PRIVATE_METADATA:
         raise ValueError("private_metadata is longer than Slack's 3000 characters")
     return render("incident_modal.j2", locale, view=view)
+
+
+def kb_modal(view: ArticleForm, locale: str) -> dict[str, Any]:
+    """`/desk kb add REF`'s article form, title and text prefilled."""
+    if len(view.private_metadata) > PRIVATE_METADATA:
+        raise ValueError("private_metadata is longer than Slack's 3000 characters")
+    from conversations.knowledge.articles import MAX_TEXT, MAX_TITLE
+
+    return render("kb_modal.j2", locale, view=view, max_title=MAX_TITLE, max_text=MAX_TEXT)

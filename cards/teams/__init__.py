@@ -36,6 +36,7 @@ from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,
+    ArticleForm,
     AskModal,
     CardMoved,
     DeskConfig,
@@ -109,6 +110,7 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     IncidentOffer: lambda view, locale: fitted(
         lambda scale: render("incident_offer.j2", locale, scale, view=view)),
     ReportPost: _cards.report_post,
+    ArticleForm: _cards.kb_form,
 }
 
 

@@ -24,6 +24,7 @@ from conversations.view_models import (
     AddOrNew,
     AgentHome,
     AgentNotification,
+    ArticleForm,
     AskModal,
     CardMoved,
     DeskConfig,
@@ -279,6 +280,15 @@ def ask(view: AskModal, locale: str) -> Card:
                       level_choices=[(tr("matrix.level_" + level, locale=locale), level)
                                      for level in LEVELS])
     return fitted(build)
+
+
+def kb_form(view: ArticleForm, locale: str) -> Card:
+    """`/desk kb add REF`'s article form: title and text prefilled, Save (data: the ref)."""
+    from conversations.knowledge.articles import MAX_TEXT, MAX_TITLE
+
+    return fitted(lambda scale: render("kb_form.j2", locale, scale, view=view,
+                                       submit={"ref": str(view.ref)},
+                                       max_title=MAX_TITLE, max_text=MAX_TEXT))
 
 
 # ---------------------------------------------------------------- admin and replies

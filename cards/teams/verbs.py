@@ -20,7 +20,8 @@ from conversations import button_ids
 
 REFRESH = "refresh_card"  # the ticket card's refresh: answer with the card as it is now
 ASK = button_ids.ASK_MODAL  # the "Send to helpdesk" card's submit (inputs ASK_DESK, ASK_TEXT)
-VERBS = frozenset({*button_ids.ALL_ACTIONS, ASK, REFRESH})
+KB = button_ids.KB_SAVE  # the article form's Save (inputs KB_TITLE, KB_TEXT; data: ref)
+VERBS = frozenset({*button_ids.ALL_ACTIONS, ASK, REFRESH, KB})
 VALUE = 2000  # characters of a button's value (Slack's limit; our values are short)
 
 

@@ -8,6 +8,7 @@ from conversations.command_line import (
     admin,
     admin_policy,
     due_and_tiers,
+    kb_commands,
     major_incidents,
     reply_commands,
     requests,
@@ -38,11 +39,12 @@ async def help_(ctx: Context, args: Args) -> View:
     )).first() is not None
     if ctx.actor.is_admin or is_lead:
         audiences.add("admin")
-    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values()]
+    everything = [*TOP.values(), *ADMIN.values(), *major_incidents.INCIDENT.values(),
+                  *kb_commands.KB.values()]
     shown = [audience for audience in AUDIENCES if audience in audiences]
 
     def offered(s: Subcommand, audience: str) -> bool:
-        if s.name in ("admin", "incident"):
+        if s.name in ("admin", "incident", "kb"):
             return False
         # An admin who serves no desk still reports on desks and keeps their replies.
         return s.audience == audience or (audience == "admin" and "agent" not in audiences
@@ -111,6 +113,8 @@ _TOP = [
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
     _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",
          reply_commands.replies),
+    # `kb` routes to its subcommands (`kb_commands.KB`), listed in help.
+    _sub("kb", kb_commands.USAGE, "employee", kb_commands.kb),
 ]
 
 _ADMIN = [

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from conversations.command_line import Caller, Outcome, run_command
 from conversations.view_models import (
+    ArticleForm,
     DeskConfig,
     Help,
     History,
@@ -181,13 +182,18 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
-                                         "/desk withdraw REF", "/desk language he|en|auto"]
+                                         "/desk withdraw REF", "/desk language he|en|auto",
+                                         "/desk kb list [DESK]"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
     assert "/desk claim REF" in agent["For agents"]
     assert "/desk new @employee desk text" in agent["For agents"]
     assert agent["For agents"][-1] == "// text"  # internal notes, in a card's thread
+    assert "/desk kb add REF" in agent["For agents"]  # articles (issue 19)
+    assert "/desk kb remove KB-3" in agent["For agents"]
+    assert not any(u.startswith("/desk kb ") and "list" not in u
+                   for u in employee["For everyone"])
     [notes] = [line for _, section in (await helpdesk.run(DANA, "help")).sections
                for line in section if line.usage == "// text"]
     assert "internal note" in notes.description and "thread" in notes.description
@@ -1039,7 +1045,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               "2026-13", "2026-12-01..2026-11-01", "weekly", "monthly", "quarterly",
               "<#C_REPORTS|reports>",
               # Saved replies (issue 19).
-              "replies", "vpn", '"vpn reset"', "{name}", "{ref}", "{שם}", "{oops}", "Hi {name}"]
+              "replies", "vpn", '"vpn reset"', "{name}", "{ref}", "{שם}", "{oops}", "Hi {name}",
+              # Articles (issue 19).
+              "kb", "add", "KB-1", "kb-9", "#1001"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1064,7 +1072,9 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "report", "report IT", "report all", "report HR month",
                               "admin report IT", "admin report HR monthly",
                               "replies", "replies IT", "replies IT add vpn",
-                              "replies HR remove", "replies IT remove vpn"])
+                              "replies HR remove", "replies IT remove vpn",
+                              "kb", "kb add", "kb add 1001", "kb list", "kb list IT",
+                              "kb remove", "kb remove KB-1"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))
@@ -1082,8 +1092,8 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
     for who, text in examples:
         before = await helpdesk.snapshot()
         view = await helpdesk.run(who, text)
-        assert isinstance(view, Reply | Help | MyRequests | QueueList | DeskConfig | History), (
-            text, view)
+        assert isinstance(view, Reply | Help | MyRequests | QueueList | DeskConfig | History
+                          | ArticleForm), (text, view)
         kind = type(view).__name__
         if isinstance(view, Reply):
             assert view.text.strip(), text

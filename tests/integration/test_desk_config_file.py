@@ -270,7 +270,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "desks.yaml:18: archived: true or false, not “maybe”.",
         "desks.yaml:19: agent: not a desk key; they are name, description, agent_channel, "
         "intake_channel, routing_keywords, leads, agents, archived, language, settings, "
-        "saved_replies.",
+        "saved_replies, articles.",
         "desks.yaml:20: name: “it” is the same desk as “IT” (line 4).",
         "desks.yaml:21: desks[3]: a desk needs a `name:`.",
     ]
@@ -591,6 +591,67 @@ async def test_saved_replies_export_and_import(world: World, empty_db: Database)
 ])
 def test_saved_reply_problems_in_a_file(replies: str, problem: str) -> None:
     text = f"desks:\n- name: IT\n  {replies}\n"
+    with pytest.raises(DeskFileInvalid) as refused:
+        read_desk_file(text, "x.yaml")
+    assert any(problem in line for line in refused.value.problems), refused.value.problems
+
+
+async def test_articles_export_and_import(world: World, empty_db: Database) -> None:
+    from conversations.knowledge import articles
+    from storage.models import KbArticle
+
+    await configure(world)
+    ada = world.actor("ada")
+    await world.run(articles.add_article, ada, world.desks["IT"], "VPN drops",
+                    "Reinstall the VPN client 5.2.")
+    await world.run(articles.add_article, ada, world.desks["HR"], "חופשה",
+                    "מגישים בקשה בפורטל.")
+    await world.run(articles.add_article, ada, world.desks["IT"], "Wifi", "Forget it.")
+    first = await export_text(world.db)
+    desks = yaml.safe_load(first)["desks"]
+    assert desks[2]["articles"] == [
+        {"id": "KB-1", "title": "VPN drops", "text": "Reinstall the VPN client 5.2."},
+        {"id": "KB-3", "title": "Wifi", "text": "Forget it."}]
+    assert desks[1]["articles"] == [{"id": "KB-2", "title": "חופשה",
+                                     "text": "מגישים בקשה בפורטל."}]
+    assert "articles" not in desks[0]  # Facilities has none
+
+    await import_text(empty_db, first)  # numbers kept: they are free there
+    assert await export_text(empty_db) == first
+    again = await import_text(empty_db, first)
+    assert again.unchanged == ["Facilities", "HR", "IT"]
+
+    # The file's list is the whole truth: KB-1 edited, KB-3 gone, one added (a new number).
+    document = yaml.safe_load(first)
+    document["desks"][2]["articles"] = [
+        {"id": "KB-1", "title": "VPN drops", "text": "Use client 5.3."},
+        {"title": "Printer", "text": "Power it off and on."}]
+    result = await import_text(empty_db, yaml.safe_dump(document, allow_unicode=True))
+    assert result.updated == ["IT"]
+    async with empty_db.unit_of_work(readonly=True) as uow:
+        rows = (await uow.session.execute(
+            select(KbArticle.number, KbArticle.title, KbArticle.body,
+                   KbArticle.removed_at.is_(None)).order_by(KbArticle.number))).all()
+        kinds = (await uow.session.execute(
+            select(Event.kind, func.count()).where(Event.kind.like("kb.%"))
+            .group_by(Event.kind).order_by(Event.kind))).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "VPN drops", "Use client 5.3.", True), (2, "חופשה", "מגישים בקשה בפורטל.", True),
+        (3, "Wifi", "Forget it.", False), (4, "Printer", "Power it off and on.", True)]
+    assert [tuple(k) for k in kinds] == [("kb.article_added", 4), ("kb.article_edited", 1),
+                                         ("kb.article_removed", 1)]
+
+
+@pytest.mark.parametrize(("listed", "problem"), [
+    ("articles: vpn", "x.yaml:3: articles: is a list of articles"),
+    ("articles: [{title: VPN}]", "x.yaml:3: articles[0]: an article is a mapping"),
+    ("articles: [{id: seven, title: VPN, text: a}]", "is not an article number"),
+    ("articles: [{title: '  ', text: a}]", "needs a title"),
+    ("articles: [{id: KB-1, title: a, text: b}, {id: kb-1, title: c, text: d}]",
+     "x.yaml:3: articles[1]: the article KB-1 is listed twice."),
+])
+def test_article_problems_in_a_file(listed: str, problem: str) -> None:
+    text = f"desks:\n- name: IT\n  {listed}\n"
     with pytest.raises(DeskFileInvalid) as refused:
         read_desk_file(text, "x.yaml")
     assert any(problem in line for line in refused.value.problems), refused.value.problems

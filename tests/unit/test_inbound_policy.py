@@ -93,6 +93,7 @@ def test_kinds_answered_in_the_response_are_exactly_those_that_must_be() -> None
     assert in_response == {("slack", actions.SHORTCUT_KIND), ("slack", actions.ASK_SUBMITTED),
                            ("slack", actions.INCIDENT_MODAL_KIND),
                            ("slack", actions.INCIDENT_SUBMITTED),
+                           ("slack", actions.KB_SUBMITTED),
                            *{("teams", kind) for kind in invoke.KINDS.values()}}
     assert ("slack", home.ACTION) not in in_response and ("slack", slash.KIND) not in in_response
 

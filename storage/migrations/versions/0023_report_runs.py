@@ -4,7 +4,7 @@
 claims (desk, period) here, in the transaction that queues its notice, posts it.
 
 Revision ID: 0023_report_runs
-Revises: 0021_saved_replies
+Revises: 0022_kb_articles
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0023_report_runs"
-down_revision: str | Sequence[str] | None = "0021_saved_replies"
+down_revision: str | Sequence[str] | None = "0022_kb_articles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

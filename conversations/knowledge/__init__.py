@@ -1,0 +1,1 @@
+"""Knowledge: a desk's articles (and, later, search over requests and articles)."""
