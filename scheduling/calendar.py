@@ -39,6 +39,7 @@ from desks.window_grammar import ALWAYS, HolidayRegion, WindowConfig, parse_hour
 
 MAX_CLOSED_DAYS = 3 * 366  # longest run of closed days searched before giving up
 _DAY = timedelta(days=1)
+_DAYS_KEPT = 4096  # days of open intervals a window keeps (about eleven years)
 _NO_TIME = timedelta(0)
 
 
@@ -93,6 +94,9 @@ class ServiceWindow(WindowConfig):
             raise InvalidInput("calendar.not_a_time_zone", zone=self.time_zone) from None
         if not self.hours.has_open_time:
             raise NeverOpen("calendar.never_open")
+        # Each local day's open intervals, worked out once (`open_intervals_on`): a
+        # report counts thousands of spans over the same few hundred days.
+        object.__setattr__(self, "_days", {})
 
     @classmethod
     def from_config(cls, config: WindowConfig) -> Self:
@@ -125,6 +129,15 @@ class ServiceWindow(WindowConfig):
 
     def open_intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The real (UTC) open intervals of the local date `day`, in order; none when closed."""
+        days: dict[date, tuple[tuple[datetime, datetime], ...]] = self.__dict__["_days"]
+        found = days.get(day)
+        if found is None:
+            if len(days) >= _DAYS_KEPT:
+                days.clear()
+            found = days[day] = tuple(self._open_intervals_on(day))
+        return list(found)
+
+    def _open_intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_closed_day(day):
             return []
         spans = [(self._at(day, start), self._at(day, end))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desks.errors import InvalidInput
@@ -39,12 +40,12 @@ class Period:
     last: date
     zone: str = "UTC"
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         """The first instant of the period (UTC)."""
         return _midnight(self.first, self.zone)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """The first instant after the period (UTC)."""
         return _midnight(self.last + timedelta(days=1), self.zone)

@@ -13,9 +13,11 @@ flags the sweeps set.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -103,6 +105,16 @@ async def read_open_now(uow: UnitOfWork,
             for person_id, name, count in (await uow.session.execute(query)).tuples()}
 
 
+# The columns of a conversation a report reads (`_facts`): plain rows, not ORM objects.
+_C = Conversation
+FACT_COLUMNS = (
+    _C.id, _C.ref, _C.desk_id, _C.kind, _C.category, _C.priority, _C.status, _C.opened_at,
+    _C.first_response_at, _C.resolved_at, _C.closed_at, _C.assignee_id, _C.rating,
+    _C.first_response_due_at, _C.first_response_breached_at, _C.resolution_due_at,
+    _C.resolution_breached_at, _C.sla_paused_at, _C.sla_paused_seconds,
+)
+
+
 async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
                         desk_ids: list[int] | None) -> list[RequestFacts]:
     """Every request of `desk_ids` (None: every desk) open at some time in [start, end)."""
@@ -113,12 +125,15 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
         scope.append(Conversation.desk_id.in_(desk_ids))
     ids = select(Conversation.id).where(*scope).scalar_subquery()
     rows = (await uow.session.execute(
-        select(Conversation, Desk.name, Desk.settings, Workspace.platform,
-               assignee.display_name)
-        .join(Desk, Desk.id == Conversation.desk_id)
+        select(*FACT_COLUMNS, Workspace.platform, assignee.display_name.label("assignee"))
         .join(Workspace, Workspace.id == Conversation.workspace_id)
         .outerjoin(assignee, assignee.id == Conversation.assignee_id)
         .where(*scope).order_by(Conversation.opened_at, Conversation.id))).all()
+    desks = select(Desk.id, Desk.name, Desk.settings)
+    if desk_ids is not None:
+        desks = desks.where(Desk.id.in_(desk_ids))
+    desk_of = {desk_id: (name, settings or {})
+               for desk_id, name, settings in (await uow.session.execute(desks)).tuples()}
     events = (await uow.session.execute(
         select(Event.conversation_id, Event.kind, Event.data, Event.created_at)
         .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
@@ -136,12 +151,12 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
     availability = await _availability(uow, desk_ids)
-    return [_facts(uow, row, name, settings or {}, platform, assignee_name, now,
+    return [_facts(uow, row, *desk_of[row.desk_id], row.platform, row.assignee, now,
                    way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
                    int(replies.get(row.id, 0)),
                    sum(agent.available_at(row.opened_at)
                        for agent in availability.get(row.desk_id, ())))
-            for row, name, settings, platform, assignee_name in rows]
+            for row in rows]
 
 
 @dataclass(frozen=True)
@@ -152,12 +167,18 @@ class Availability:
     changes: tuple[tuple[datetime, bool], ...]
     now: bool
 
+    @cached_property
+    def times(self) -> list[datetime]:
+        """When each change happened, in order."""
+        return [at for at, _ in self.changes]
+
     def available_at(self, moment: datetime) -> bool:
         """The last change before `moment`; before the first change, the opposite of
         it; with no change at all, the state now."""
-        before = [available for at, available in self.changes if at <= moment]
+        # The changes are in time order: the ones at or before `moment` come first.
+        before = bisect_right(self.changes, moment, key=lambda change: change[0])
         if before:
-            return before[-1]
+            return self.changes[before - 1][1]
         return not self.changes[0][1] if self.changes else self.now
 
 
@@ -182,7 +203,7 @@ async def _availability(uow: UnitOfWork,
     return found
 
 
-def _facts(uow: UnitOfWork, row: Conversation, desk: str, settings: dict[str, Any],
+def _facts(uow: UnitOfWork, row: Any, desk: str, settings: dict[str, Any],
            platform: str, assignee: str | None, now: datetime, way_in: str,
            reopened_at: tuple[datetime, ...], agent_replies: int,
            agents_available: int) -> RequestFacts:
