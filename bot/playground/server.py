@@ -80,8 +80,10 @@ class Playground:
 
     def configure(self, settings: Settings) -> Settings:
         """`settings` with Slack pointed at this playground (single workspace, signed;
-        not paced per channel: the playground answers at any pace)."""
-        return settings.replace(slack_bot_token=self.token,
+        not paced per channel: the playground answers at any pace), and report links
+        pointing at the address it was bound to (port 0 included) unless one is set."""
+        return settings.replace(public_url=settings.public_url or self.base_url + "/",
+                                slack_bot_token=self.token,
                                 slack_signing_secret=self.signing_secret,
                                 slack_api_url=self.api_url, slack_app_token=None,
                                 slack_client_id=None, slack_client_secret=None,

@@ -272,7 +272,7 @@ def report_post(view: ReportPost, locale: str) -> Message:
     desk = (user_text(fit_mrkdwn(", ".join(view.desks), 200)) if view.desks
             else t("report.page.every_desk", locale))
     title = t("report.card.title", locale, desk=desk, period=view.period)
-    span = t("report.page.span", locale, label=view.period,
+    span = t("report.card.span", locale,
              first=dates.short_date(date.fromisoformat(view.first_day), locale),
              last=dates.short_date(date.fromisoformat(view.last_day), locale))
     figures = [t("report.card.figure", locale, figure=t(f"report.figure.{f.name}", locale),

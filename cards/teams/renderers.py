@@ -357,7 +357,7 @@ def report_post(view: ReportPost, locale: str) -> Card:
     desk = (user_text(fit_markdown(", ".join(view.desks), 200)) if view.desks
             else tr("report.page.every_desk", locale))
     title = tr("report.card.title", locale, desk=desk, period=view.period)
-    span = tr("report.page.span", locale, label=view.period,
+    span = tr("report.card.span", locale,
               first=dates.short_date(date.fromisoformat(view.first_day), locale),
               last=dates.short_date(date.fromisoformat(view.last_day), locale))
     # "87.5%" at the start of a line would read as a numbered list: escaped like user text.

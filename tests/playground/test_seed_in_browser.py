@@ -72,3 +72,26 @@ async def test_the_seeded_it_desk_shows_tickets_and_the_open_incident(
     await me.open_thread("Outlook cannot connect to the mail server")
     await expect_text(me.thread_pane(), "mail servers are being restarted")
     await me.shot("incident-update-in-dm")
+
+
+async def test_a_report_asked_in_the_seeded_desk_channel_shows_card_chart_and_csv(
+        served: Running, page: Any, artifacts: Path) -> None:
+    """Issue 18 in the page: Dana, IT's lead, asks for the week's report in #it-desk; the
+    card with its figures and link, the chart and the CSV appear in the channel."""
+    await seed(served)
+    await page.goto(served.playground.page_url + "?as=UDANA")
+    me = Person(page, artifacts)
+    await me.go("it-desk")
+    await me.write("/desk report IT week")
+    card = me.message("Open the full report")
+    await expect_text(card, "Requests opened")
+    await expect_text(me.message(".csv"), ".csv")
+    await expect_text(me.message(".png"), ".png")
+    await card.scroll_into_view_if_needed()
+    await me.shot("report-card")
+    # The link points at the page's own deskbot (bound to port 0) and opens the report.
+    link = await card.get_by_role("link", name="Open the full report").get_attribute("href")
+    assert link.startswith(served.url + "/report?")
+    await page.goto(link)
+    await expect_text(page.locator("body"), "IT")
+    await me.shot("report-page-from-card")
