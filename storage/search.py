@@ -1,0 +1,126 @@
+"""The search index: documents in, candidates out, the same on SQLite and PostgreSQL.
+
+The core normalises words (`conversations.knowledge.words`) and hands this module
+plain documents and plain token lists; the dialect differences live only here:
+SQLite's FTS5 table (`search_fts`, bm25) and PostgreSQL's tsvector column (`words`,
+'simple' configuration, ts_rank). Writes go through the caller's unit of work, so a
+document changes in the same transaction as what it tells of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    column,
+    delete,
+    func,
+    literal_column,
+    select,
+    table,
+    update,
+)
+
+from storage.database import UnitOfWork
+from storage.models import SearchDocument
+
+REQUEST = "request"
+ARTICLE = "article"
+# How many rows the full-text index hands the core to rank (it re-ranks them).
+CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Document:
+    """What is indexed of one request or article."""
+
+    kind: str
+    ref_id: int
+    workspace_id: int
+    desk_id: int
+    status: str
+    resolved: bool
+    title: str
+    body: str  # normalised tokens, space-separated
+    opened_at: datetime
+    updated_at: datetime
+    requester_id: int | None = None
+    ref: int | None = None
+    resolver_id: int | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document the full-text index matched, with its relevance (higher is better)."""
+
+    document: SearchDocument
+    relevance: float
+
+
+async def put(uow: UnitOfWork, document: Document) -> None:
+    """Insert or update the document of (kind, ref_id); an unchanged one is left alone."""
+    row = (await uow.session.scalars(select(SearchDocument).where(
+        SearchDocument.kind == document.kind, SearchDocument.ref_id == document.ref_id))).first()
+    if row is None:
+        uow.session.add(SearchDocument(**document.__dict__))
+        return
+    for name, value in document.__dict__.items():
+        if name == "updated_at":
+            continue
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+    if uow.session.is_modified(row):
+        row.updated_at = document.updated_at
+
+
+async def remove(uow: UnitOfWork, kind: str, ref_id: int) -> None:
+    """Remove the document of (kind, ref_id), if there is one."""
+    await uow.session.execute(delete(SearchDocument).where(
+        SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))
+
+
+async def count_solved(uow: UnitOfWork, kind: str, ref_id: int) -> None:
+    """Count one more "this solved it" for the document (ranking weighs it up)."""
+    await uow.session.execute(update(SearchDocument).where(
+        SearchDocument.kind == kind, SearchDocument.ref_id == ref_id)
+        .values(solved_count=SearchDocument.solved_count + 1))
+
+
+async def candidates(uow: UnitOfWork, tokens: Sequence[str], *, desk_ids: Sequence[int],
+                     kinds: Sequence[str] = (REQUEST, ARTICLE), resolved_only: bool = False,
+                     requester_id: int | None = None, limit: int = CANDIDATES,
+                     ) -> list[Candidate]:
+    """Documents of `desk_ids` holding any of `tokens`, the most relevant first.
+
+    `resolved_only` keeps resolved requests (and articles); `requester_id` keeps, of the
+    requests, only that person's (articles stay). Empty `tokens` or `desk_ids`: none.
+    """
+    if not tokens or not desk_ids:
+        return []
+    filters: list[ColumnElement[bool]] = [SearchDocument.desk_id.in_(sorted(set(desk_ids))),
+               SearchDocument.kind.in_(list(kinds))]
+    if resolved_only:
+        filters.append((SearchDocument.kind == ARTICLE) | SearchDocument.resolved)
+    if requester_id is not None:
+        filters.append((SearchDocument.kind == ARTICLE)
+                       | (SearchDocument.requester_id == requester_id))
+    unique = sorted(set(tokens))
+    if uow.db.is_postgresql:
+        query = func.to_tsquery("simple", " | ".join(unique))
+        words: ColumnElement[Any] = literal_column("words")
+        relevance: ColumnElement[float] = func.ts_rank(words, query)
+        statement = select(SearchDocument, relevance).where(words.op("@@")(query), *filters)
+    else:
+        fts = table("search_fts", column("rowid"))
+        relevance = literal_column("-bm25(search_fts)")
+        statement = (select(SearchDocument, relevance)
+                     .join(fts, fts.c.rowid == SearchDocument.id)
+                     .where(literal_column("search_fts").op("MATCH")(
+                         " OR ".join(f'"{token}"' for token in unique)), *filters))
+    rows = await uow.session.execute(statement.order_by(relevance.desc()).limit(limit))
+    return [Candidate(document, float(value)) for document, value in rows]
