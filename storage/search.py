@@ -30,8 +30,8 @@ from storage.models import SearchDocument
 
 REQUEST = "request"
 ARTICLE = "article"
-# How many rows the full-text index hands the core to rank (it re-ranks them).
-CANDIDATES = 40
+# How many matching rows (the newest) the full-text index hands the core to rank.
+CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -91,36 +91,58 @@ async def count_solved(uow: UnitOfWork, kind: str, ref_id: int) -> None:
         .values(solved_count=SearchDocument.solved_count + 1))
 
 
-async def candidates(uow: UnitOfWork, tokens: Sequence[str], *, desk_ids: Sequence[int],
-                     kinds: Sequence[str] = (REQUEST, ARTICLE), resolved_only: bool = False,
-                     requester_id: int | None = None, limit: int = CANDIDATES,
-                     ) -> list[Candidate]:
-    """Documents of `desk_ids` holding any of `tokens`, the most relevant first.
+def _fts5_match(groups: Sequence[Sequence[str]], least: int) -> str:
+    """An FTS5 query: any form of each group; with `least` 2, two groups together."""
+    each = ["(" + " OR ".join(f'"{form}"' for form in sorted(set(g))) + ")" for g in groups]
+    if least < 2 or len(each) < 2:
+        return " OR ".join(each)
+    return " OR ".join(f"({a} AND {b})" for i, a in enumerate(each) for b in each[i + 1:])
 
-    `resolved_only` keeps resolved requests (and articles); `requester_id` keeps, of the
-    requests, only that person's (articles stay). Empty `tokens` or `desk_ids`: none.
+
+def _tsquery(groups: Sequence[Sequence[str]], least: int) -> str:
+    """The same as `_fts5_match` for PostgreSQL's to_tsquery('simple', …)."""
+    each = ["(" + " | ".join(sorted(set(g))) + ")" for g in groups]
+    if least < 2 or len(each) < 2:
+        return " | ".join(each)
+    return " | ".join(f"({a} & {b})" for i, a in enumerate(each) for b in each[i + 1:])
+
+
+async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
+                     desk_ids: Sequence[int], kinds: Sequence[str] = (REQUEST, ARTICLE),
+                     resolved_only: bool = False, requester_id: int | None = None,
+                     least: int = 1, limit: int = CANDIDATES) -> list[Candidate]:
+    """The newest `limit` documents of `desk_ids` holding any form of at least `least`
+    of the word `groups` (each group: one word's forms), with their relevance.
+
+    Newest first, not best first: reading the best of a million matches would cost
+    the whole match list; the newest `limit` costs `limit` rows, and the caller ranks
+    them (relevance, recency, solved count). `resolved_only` keeps resolved requests
+    (and articles); `requester_id` keeps, of the requests, only that person's.
     """
-    if not tokens or not desk_ids:
+    groups = [g for g in groups if g]
+    if not groups or not desk_ids:
         return []
     filters: list[ColumnElement[bool]] = [SearchDocument.desk_id.in_(sorted(set(desk_ids))),
-               SearchDocument.kind.in_(list(kinds))]
+                                          SearchDocument.kind.in_(list(kinds))]
     if resolved_only:
         filters.append((SearchDocument.kind == ARTICLE) | SearchDocument.resolved)
     if requester_id is not None:
         filters.append((SearchDocument.kind == ARTICLE)
                        | (SearchDocument.requester_id == requester_id))
-    unique = sorted(set(tokens))
     if uow.db.is_postgresql:
-        query = func.to_tsquery("simple", " | ".join(unique))
+        query = func.to_tsquery("simple", _tsquery(groups, least))
         words: ColumnElement[Any] = literal_column("words")
         relevance: ColumnElement[float] = func.ts_rank(words, query)
-        statement = select(SearchDocument, relevance).where(words.op("@@")(query), *filters)
+        statement = (select(SearchDocument, relevance).where(words.op("@@")(query), *filters)
+                     .order_by(SearchDocument.id.desc()))
     else:
         fts = table("search_fts", column("rowid"))
         relevance = literal_column("-bm25(search_fts)")
         statement = (select(SearchDocument, relevance)
                      .join(fts, fts.c.rowid == SearchDocument.id)
                      .where(literal_column("search_fts").op("MATCH")(
-                         " OR ".join(f'"{token}"' for token in unique)), *filters))
-    rows = await uow.session.execute(statement.order_by(relevance.desc()).limit(limit))
-    return [Candidate(document, float(value)) for document, value in rows]
+                         _fts5_match(groups, least)), *filters)
+                     .order_by(fts.c.rowid.desc()))
+    rows = await uow.session.execute(statement.limit(limit))
+    found = [Candidate(document, float(value)) for document, value in rows]
+    return sorted(found, key=lambda c: -c.relevance)

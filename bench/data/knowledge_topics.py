@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table of sentences: one past request and its note a line)
 """The labelled set of bench/knowledge.py, written by hand: helpdesk topics, each with
 past requests (English and Hebrew), their resolution notes, and new questions.
 
@@ -318,7 +319,7 @@ OTHERS: list[tuple[str, str]] = [
 ]
 
 
-def make(path: Path) -> dict[str, object]:
+def make(path: Path) -> dict[str, list[dict[str, object]]]:
     """Write the labelled set as JSON: past requests with ids, questions with answers."""
     past: list[dict[str, object]] = []
     questions: list[dict[str, object]] = []
@@ -338,4 +339,4 @@ def make(path: Path) -> dict[str, object]:
 
 if __name__ == "__main__":
     made = make(Path(__file__).with_name("knowledge.json"))
-    print(len(made["past"]), "past requests,", len(made["questions"]), "questions")  # type: ignore[arg-type]
+    print(len(made["past"]), "past requests,", len(made["questions"]), "questions")

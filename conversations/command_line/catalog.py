@@ -8,6 +8,7 @@ from conversations.command_line import (
     admin,
     admin_policy,
     due_and_tiers,
+    knowledge_commands,
     major_incidents,
     requests,
     ticket_commands,
@@ -95,6 +96,7 @@ _TOP = [
     # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
     _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("report", "/desk report [desk] [week|month|quarter]", "later", admin.not_yet),
+    _sub("search", "/desk search WORDS [DESK]", "employee", knowledge_commands.search),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
 ]

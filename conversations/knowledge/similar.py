@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -38,6 +39,8 @@ RECENCY_HALF_LIFE = timedelta(days=180)
 SOLVED_WEIGHT = 0.15
 MIN_COVERAGE = 0.5
 SEARCH_LIMIT = 10
+# Words of a question that are looked for (a pasted log is not a question).
+MAX_QUESTION_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,20 @@ def _found(doc: SearchDocument, score: float, share: float) -> Found:
                  status=doc.status, score=score, coverage=share)
 
 
-def _tokens(question: Sequence[Word]) -> list[str]:
-    return [form for word in question for form in word.forms]
+def _groups(question: Sequence[Word]) -> list[tuple[str, ...]]:
+    return [word.forms for word in question[:MAX_QUESTION_WORDS]]
+
+
+async def _matching(uow: UnitOfWork, question: Sequence[Word], limit: int,
+                    **where: Any) -> list[search.Candidate]:
+    """Candidates holding two of the question's words; if too few do, any one of them."""
+    groups = _groups(question)
+    found = await search.candidates(uow, groups, least=2, **where)
+    if len(groups) > 1 and len(found) < limit:
+        seen = {c.document.id for c in found}
+        found += [c for c in await search.candidates(uow, groups, **where)
+                  if c.document.id not in seen]
+    return found
 
 
 async def similar_resolved(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
@@ -107,8 +122,8 @@ async def similar_resolved(uow: UnitOfWork, desk_ids: Sequence[int], text: str, 
     """Up to `limit` resolved requests of `desk_ids` most like `text` that match it
     well enough (MIN_COVERAGE); `exclude_ref_id` leaves out the request itself."""
     question = query_words(text)
-    candidates = await search.candidates(uow, _tokens(question), desk_ids=desk_ids,
-                                         kinds=(search.REQUEST,), resolved_only=True)
+    candidates = await _matching(uow, question, limit, desk_ids=desk_ids,
+                                 kinds=(search.REQUEST,), resolved_only=True)
     ranked = rank(question, [c for c in candidates if c.document.ref_id != exclude_ref_id],
                   uow.clock.now())
     return [f for f in ranked if f.coverage >= MIN_COVERAGE][:limit]
@@ -119,8 +134,8 @@ async def suggestions(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
     """Resolved requests and articles of `desk_ids` that answer `text` well; none when
     nothing matches well enough (MIN_COVERAGE)."""
     question = query_words(text)
-    candidates = await search.candidates(uow, _tokens(question), desk_ids=desk_ids,
-                                         resolved_only=True)
+    candidates = await _matching(uow, question, limit, desk_ids=desk_ids,
+                                 resolved_only=True)
     ranked = rank(question, candidates, uow.clock.now())
     return [f for f in ranked if f.coverage >= MIN_COVERAGE][:limit]
 
@@ -134,7 +149,7 @@ async def search_for(uow: UnitOfWork, viewer: Person, words: str, *,
     Nobody finds another employee's request outside their desks. `desk` narrows it.
     """
     question = query_words(words)
-    tokens = _tokens(question)
+    groups = _groups(question)
     served = set(await served_desk_ids(uow, viewer.id))
     askable = {d.id for d in await open_desks(uow, viewer.workspace_id,
                                               await audience.viewer_for(uow, viewer))}
@@ -145,10 +160,10 @@ async def search_for(uow: UnitOfWork, viewer: Person, words: str, *,
         askable &= {desk.id}
         every &= {desk.id}
     candidates = [
-        *await search.candidates(uow, tokens, desk_ids=sorted(served)),
-        *await search.candidates(uow, tokens, desk_ids=sorted(askable - served),
+        *await search.candidates(uow, groups, desk_ids=sorted(served)),
+        *await search.candidates(uow, groups, desk_ids=sorted(askable - served),
                                  kinds=(search.ARTICLE,)),
-        *await search.candidates(uow, tokens, desk_ids=sorted(every - served),
+        *await search.candidates(uow, groups, desk_ids=sorted(every - served),
                                  kinds=(search.REQUEST,), requester_id=viewer.id),
     ]
     unique = list({(c.document.kind, c.document.ref_id): c for c in candidates}.values())

@@ -180,7 +180,8 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     employee = lines(await helpdesk.run(ELI, "help"))
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
-                                         "/desk withdraw REF", "/desk language he|en|auto"]
+                                         "/desk withdraw REF", "/desk language he|en|auto",
+                                         "/desk search WORDS [DESK]"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
     assert list(agent) == ["For everyone", "For agents"]
@@ -1023,7 +1024,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Assignment rules, withdraw, private desks (issue 17).
               "autoassign", "round-robin", "least-loaded", "withdraw", "audience", "here",
               # Major incidents (issue 17).
-              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"']
+              "incident", "link", "update", "resolve", "list", "INC-1", "inc-7", '"Email is down"',
+              # Search (issue 19).
+              "search", "wifi", "וויפי", "בווי-פי"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1044,7 +1047,8 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "admin routing IT autoassign", "withdraw 1001", "withdraw",
                               "admin audience IT", "admin audience HR remove",
                               "incident", "incident open", "incident link INC-1",
-                              "incident update 1", "incident resolve inc-1", "incident list"])
+                              "incident update 1", "incident resolve inc-1", "incident list",
+                              "search", "search laptop", "search vpn IT", "search מחשב hr"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

@@ -143,3 +143,17 @@ async def test_reindex_rebuilds_missing_documents(helpdesk: Chat):
         await uow.commit()
     assert last == (await helpdesk.conversation(ref)).id
     assert "keyboard" in (await _document(helpdesk, ref)).body.split()
+
+
+async def test_desk_search_command_shows_only_what_the_caller_may_see(helpdesk: Chat):
+    elis = await _resolved(helpdesk, "IT הוויפי בקומה 3 לא מתחבר", "אתחלנו את הנתב")
+    mayas = await _resolved(helpdesk, "IT wifi drops in room 4", "New access point", who=MAYA)
+
+    answer = await helpdesk.ok(ELI, "search wi-fi")
+    assert f"#{elis}" in answer and f"#{mayas}" not in answer  # never another's request
+    agent = await helpdesk.ok(LEE, "search בווי-פי IT")
+    assert f"#{elis}" in agent and f"#{mayas}" in agent and "(closed)" in agent
+    assert "Nothing found" in await helpdesk.ok(OMER, "search wifi")  # HR's agent
+    assert "Nothing found" in await helpdesk.ok(LEE, "search wifi HR")
+    refusal = await helpdesk.refused(ELI, "search", "Say what to look for")
+    assert refusal.usage == "/desk search WORDS [DESK]"
