@@ -26,6 +26,7 @@ from conversations import (
     withdrawal,
 )
 from conversations.commands import DEFAULT_REOPEN_WINDOW
+from conversations.knowledge import similar
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
 from conversations.queues import QueueItem, QueueView, RequestItem
@@ -162,7 +163,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         if conversation.due_at else "",
         withdrawn=await withdrawal.was_withdrawn(uow, conversation),
         **await _tiers(uow, conversation, desk),
-        **await incident_views.ticket_card_incidents(uow, conversation))
+        **await incident_views.ticket_card_incidents(uow, conversation),
+        similar=await similar.on_card(uow, conversation.id))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:

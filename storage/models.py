@@ -544,6 +544,9 @@ class SearchDocument(Base):
     solved_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A request's similar resolved requests (their conversation ids, best first), found
+    # once when it opened: its card shows them on every render without searching again.
+    similar: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 # The full-text index of `search_document` (the same DDL as migration 0020).

@@ -52,6 +52,8 @@ class Document:
     ref: int | None = None
     resolver_id: int | None = None
     answer: str | None = None
+    # Found once, when the request opened (None: leave what is stored).
+    similar: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,30 @@ class Candidate:
     relevance: float
 
 
+async def get(uow: UnitOfWork, kind: str, ref_id: int) -> SearchDocument | None:
+    """The document of (kind, ref_id), or None."""
+    return (await uow.session.scalars(select(SearchDocument).where(
+        SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))).first()
+
+
+async def by_ref_ids(uow: UnitOfWork, kind: str, ref_ids: Sequence[int]
+                     ) -> dict[int, SearchDocument]:
+    """The documents of `ref_ids` (of one kind), by ref id; missing ones are left out."""
+    if not ref_ids:
+        return {}
+    rows = await uow.session.scalars(select(SearchDocument).where(
+        SearchDocument.kind == kind, SearchDocument.ref_id.in_(list(ref_ids))))
+    return {row.ref_id: row for row in rows}
+
+
 async def put(uow: UnitOfWork, document: Document) -> None:
     """Insert or update the document of (kind, ref_id); an unchanged one is left alone."""
-    row = (await uow.session.scalars(select(SearchDocument).where(
-        SearchDocument.kind == document.kind, SearchDocument.ref_id == document.ref_id))).first()
+    row = await get(uow, document.kind, document.ref_id)
     if row is None:
         uow.session.add(SearchDocument(**document.__dict__))
         return
     for name, value in document.__dict__.items():
-        if name == "updated_at":
+        if name == "updated_at" or (name == "similar" and value is None):
             continue
         if getattr(row, name) != value:
             setattr(row, name, value)

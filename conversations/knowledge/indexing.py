@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations.knowledge import similar
 from conversations.knowledge.words import index_tokens
 from conversations.lifecycle import DONE
 from storage import search
@@ -79,6 +80,11 @@ async def refresh_request(uow: UnitOfWork, conversation_id: int) -> None:
     text = " \n".join([conversation.subject, conversation.category or "", *asked,
                        answer or ""])[:MAX_INDEXED]
     resolved = conversation.status in DONE
+    # A new request's similar resolved ones are found once, for its card.
+    found = None
+    if not resolved and await search.get(uow, search.REQUEST, conversation.id) is None:
+        found = [f.ref_id for f in await similar.similar_resolved(
+            uow, [conversation.desk_id], text, exclude_ref_id=conversation.id)]
     await search.put(uow, search.Document(
         kind=search.REQUEST, ref_id=conversation.id, workspace_id=conversation.workspace_id,
         desk_id=conversation.desk_id, requester_id=conversation.requester_id,
@@ -86,7 +92,7 @@ async def refresh_request(uow: UnitOfWork, conversation_id: int) -> None:
         resolver_id=conversation.assignee_id if resolved else None,
         title=conversation.subject[:200], answer=first_line(answer) if resolved else None,
         body=" ".join(index_tokens(text)), opened_at=conversation.opened_at,
-        updated_at=uow.clock.now()))
+        updated_at=uow.clock.now(), similar=found))
 
 
 async def index_article(uow: UnitOfWork, article_id: int, desk_id: int, title: str,

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from conversations.intake import open_desks
 from conversations.knowledge.words import Word, query_words
+from conversations.view_models import SimilarRequest
 from desks import audience
 from desks.permissions import served_desk_ids
 from storage import search
@@ -170,3 +171,17 @@ async def search_for(uow: UnitOfWork, viewer: Person, words: str, *,
     unique.sort(key=lambda c: -c.relevance)
     ranked = rank(question, unique, uow.clock.now())
     return [f for f in ranked if f.coverage > 0][:limit]
+
+
+async def on_card(uow: UnitOfWork, conversation_id: int) -> tuple[SimilarRequest, ...]:
+    """The similar resolved requests a request's card shows: those found when it opened,
+    as they read now (a request since gone from the index is left out)."""
+    own = await search.get(uow, search.REQUEST, conversation_id)
+    ids = list(own.similar or []) if own is not None else []
+    documents = await search.by_ref_ids(uow, search.REQUEST, ids)
+    resolvers = {p.id: p.display_name for p in (await uow.session.scalars(
+        select(Person).where(Person.id.in_(
+            [d.resolver_id for d in documents.values() if d.resolver_id])))).all()}
+    return tuple(SimilarRequest(ref=d.ref or 0, title=d.title,
+                                resolver=resolvers.get(d.resolver_id or 0), answer=d.answer)
+                 for d in (documents.get(i) for i in ids) if d is not None)

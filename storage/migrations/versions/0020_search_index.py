@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("solved_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("similar", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_document")),
         sa.UniqueConstraint("kind", "ref_id", name=op.f("uq_search_document_kind")),
     )
