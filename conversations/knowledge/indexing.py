@@ -119,12 +119,13 @@ async def count_solved(uow: UnitOfWork, kind: str, ref_id: int) -> None:
     await search.count_solved(uow, kind, ref_id)
 
 
-async def reindex_requests(uow: UnitOfWork, *, after_id: int = 0, batch: int = 500) -> int:
+async def reindex_requests(uow: UnitOfWork, *, after_id: int = 0,
+                           batch: int = 500) -> tuple[int, int]:
     """Rebuild the documents of a batch of requests with ids above `after_id` (the
-    backfill, `deskbot search reindex`); returns the last id done, 0 when none were left."""
+    backfill, `deskbot search reindex`); returns (the last id done, how many)."""
     ids = list((await uow.session.scalars(
         select(Conversation.id).where(Conversation.id > after_id)
         .order_by(Conversation.id).limit(batch))).all())
     for conversation_id in ids:
         await refresh_request(uow, conversation_id)
-    return ids[-1] if ids else 0
+    return (ids[-1] if ids else after_id), len(ids)

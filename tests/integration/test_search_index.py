@@ -3,6 +3,8 @@ their writes, similar resolved requests, suggestions, and who may find what."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -29,7 +31,11 @@ from tests.integration.test_commands import (
 
 @pytest.fixture
 async def helpdesk(db: Database) -> Chat:
-    """IT (agents Dana, Lee; lead Noa) and HR (agent Omer; lead Noa)."""
+    return await set_up(db)
+
+
+async def set_up(db: Database) -> Chat:
+    """IT (agents Dana, Lee; lead Noa) and HR (agent Omer)."""
     chat = Chat(db, StaticDirectory(PROFILES))
     await chat.ok(ADA, "admin create IT <#C_IT|it-agents> Laptops, VPN, accounts")
     await chat.ok(ADA, "admin create HR <#C_HR|hr-agents> Leave and payroll")
@@ -139,9 +145,9 @@ async def test_reindex_rebuilds_missing_documents(helpdesk: Chat):
         await uow.commit()
     assert await helpdesk.all(SearchDocument) == []
     async with helpdesk.db.unit_of_work() as uow:
-        last = await indexing.reindex_requests(uow)
+        last, count = await indexing.reindex_requests(uow)
         await uow.commit()
-    assert last == (await helpdesk.conversation(ref)).id
+    assert (last, count) == ((await helpdesk.conversation(ref)).id, 1)
     assert "keyboard" in (await _document(helpdesk, ref)).body.split()
 
 
@@ -157,3 +163,31 @@ async def test_desk_search_command_shows_only_what_the_caller_may_see(helpdesk: 
     assert "Nothing found" in await helpdesk.ok(LEE, "search wifi HR")
     refusal = await helpdesk.refused(ELI, "search", "Say what to look for")
     assert refusal.usage == "/desk search WORDS [DESK]"
+
+
+async def test_deskbot_search_reindex_backfills_every_request(tmp_path, clock):
+    """`deskbot search reindex` (the backfill after migration 0020) on a migrated file."""
+    import subprocess
+    import sys
+
+    from storage import migrate
+    from tests.integration.test_cli import clean_env
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'reindex.db'}", clock=clock)
+    try:
+        await migrate.upgrade(db)
+        chat = await set_up(db)
+        refs = [await asked(chat, f"IT printer {n} is jammed") for n in range(3)]
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(SearchDocument.__table__.delete())
+            await uow.commit()
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "search", "reindex", "--database-url", db.url],
+            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120,
+            stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        assert "3 requests indexed" in result.stderr
+        assert sorted(d.ref for d in await chat.all(SearchDocument)) == refs
+    finally:
+        await db.dispose()
