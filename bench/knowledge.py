@@ -37,7 +37,7 @@ from typing import Any
 import asyncpg
 
 from conversations.knowledge import similar
-from conversations.knowledge.words import index_tokens
+from conversations.knowledge.search_words import index_tokens
 from storage import search
 from storage.clock import FrozenClock
 from storage.database import Database

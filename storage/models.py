@@ -513,7 +513,7 @@ class ProcessedInbound(Base):
 class SearchDocument(Base):
     """One searchable thing: a request (`kind` "request") or an article ("article").
 
-    `body` holds the words already normalised by the core (`conversations.knowledge.words`),
+    `body` holds the words already normalised by the core (`conversations.knowledge.search_words`),
     space-separated; the full-text index is built over it (storage/search.py): an FTS5
     table kept in step by triggers on SQLite, a generated tsvector column with a GIN
     index on PostgreSQL (migration 0020). `requester_id` is who may see a request

@@ -1,6 +1,6 @@
 """The search index: documents in, candidates out, the same on SQLite and PostgreSQL.
 
-The core normalises words (`conversations.knowledge.words`) and hands this module
+The core normalises words (`conversations.knowledge.search_words`) and hands this module
 plain documents and plain token lists; the dialect differences live only here:
 SQLite's FTS5 table (`search_fts`, bm25) and PostgreSQL's tsvector column (`words`,
 'simple' configuration, ts_rank). Writes go through the caller's unit of work, so a

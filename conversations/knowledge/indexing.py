@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations.knowledge import similar
-from conversations.knowledge.words import index_tokens
+from conversations.knowledge.search_words import index_tokens
 from conversations.lifecycle import DONE
 from storage import search
 from storage.database import UnitOfWork

@@ -7,7 +7,7 @@ they are ranked here the same way on both databases:
                      + RECENCY_WEIGHT · recency + SOLVED_WEIGHT · solved
 
 - coverage: the share of the question's words the document has (an IT word of the
-  table in `words.CONCEPTS` counts double), 0..1;
+  table in `search_words.CONCEPTS` counts double), 0..1;
 - recency: halves every RECENCY_HALF_LIFE since the request opened, 1..0;
 - solved: how often it was "this solved it", 0..1 (ten times or more: 1).
 
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from conversations.intake import open_desks
-from conversations.knowledge.words import Word, query_words
+from conversations.knowledge.search_words import Word, query_words
 from conversations.view_models import SimilarRequest
 from desks import audience
 from desks.permissions import served_desk_ids

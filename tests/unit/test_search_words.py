@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversations.knowledge import similar
-from conversations.knowledge.words import (
+from conversations.knowledge.search_words import (
     CONCEPTS,
     hebrew_forms,
     index_tokens,
