@@ -3,7 +3,7 @@
 The full-text index (storage/search.py) hands over its most relevant candidates;
 they are ranked here the same way on both databases:
 
-    score = coverage + RELEVANCE_WEIGHT · (the index's own order)
+    score = coverage + RELEVANCE_WEIGHT · relevance (bm25 / ts_rank, as a share of the best)
                      + RECENCY_WEIGHT · recency + SOLVED_WEIGHT · solved
 
 - coverage: the share of the question's words the document has (an IT word of the
@@ -85,11 +85,12 @@ def rank(question: Sequence[Word], candidates: Sequence[search.Candidate],
          now: datetime) -> list[Found]:
     """The candidates in the order to show them (see the module's formula)."""
     found: list[Found] = []
-    total = len(candidates)
-    for place, candidate in enumerate(candidates):
+    best = max((c.relevance for c in candidates), default=0.0)
+    for candidate in candidates:
         doc = candidate.document
         share = coverage(question, set(doc.body.split()))
-        score = (share + RELEVANCE_WEIGHT * (1 - place / total)
+        relevance = candidate.relevance / best if best > 0 else 0.0
+        score = (share + RELEVANCE_WEIGHT * max(relevance, 0.0)
                  + RECENCY_WEIGHT * recency(doc.opened_at, now)
                  + SOLVED_WEIGHT * solved_weight(doc.solved_count))
         found.append(_found(doc, score, share))

@@ -191,3 +191,22 @@ async def test_deskbot_search_reindex_backfills_every_request(tmp_path, clock):
         assert sorted(d.ref for d in await chat.all(SearchDocument)) == refs
     finally:
         await db.dispose()
+
+
+async def test_solved_counts_and_recency_weigh_a_match_up(helpdesk: Chat, clock):
+    older = await _resolved(helpdesk, "IT outlook does not sync", "Rebuilt the profile")
+    clock.advance(days=200)
+    newer = await _resolved(helpdesk, "IT outlook does not sync", "Repaired the OST file")
+    it = (await helpdesk.desk("IT")).id
+
+    async def order() -> list[int | None]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            return [f.ref for f in await similar.similar_resolved(uow, [it], "outlook sync")]
+
+    assert await order() == [newer, older]  # the same words: the newer first
+    async with helpdesk.db.unit_of_work() as uow:
+        for _ in range(3):
+            await indexing.count_solved(uow, search.REQUEST,
+                                        (await helpdesk.conversation(older)).id)
+        await uow.commit()
+    assert await order() == [older, newer]  # "this solved it" three times
