@@ -9,6 +9,7 @@ document changes in the same transaction as what it tells of.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,8 +134,9 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
 
     Newest first, not best first: reading the best of a million matches would cost
     the whole match list; the newest `limit` costs `limit` rows, and the caller ranks
-    them (relevance, recency, solved count). `resolved_only` keeps resolved requests
-    (and articles); `requester_id` keeps, of the requests, only that person's.
+    them (relevance, recency, solved count); relevance is `relevance`'s.
+    `resolved_only` keeps resolved requests (and articles); `requester_id` keeps, of
+    the requests, only that person's.
     """
     groups = [g for g in groups if g]
     if not groups or not desk_ids:
@@ -147,19 +149,31 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
         filters.append((SearchDocument.kind == ARTICLE)
                        | (SearchDocument.requester_id == requester_id))
     if uow.db.is_postgresql:
-        query = func.to_tsquery("simple", _tsquery(groups, least))
         words: ColumnElement[Any] = literal_column("words")
-        relevance: ColumnElement[float] = func.ts_rank(words, query)
-        statement = (select(SearchDocument, relevance).where(words.op("@@")(query), *filters)
+        statement = (select(SearchDocument)
+                     .where(words.op("@@")(func.to_tsquery("simple", _tsquery(groups, least))),
+                            *filters)
                      .order_by(SearchDocument.id.desc()))
     else:
         fts = table("search_fts", column("rowid"))
-        relevance = literal_column("-bm25(search_fts)")
-        statement = (select(SearchDocument, relevance)
+        statement = (select(SearchDocument)
                      .join(fts, fts.c.rowid == SearchDocument.id)
                      .where(literal_column("search_fts").op("MATCH")(
                          _fts5_match(groups, least)), *filters)
                      .order_by(fts.c.rowid.desc()))
-    rows = await uow.session.execute(statement.limit(limit))
-    found = [Candidate(document, float(value)) for document, value in rows]
-    return sorted(found, key=lambda c: -c.relevance)
+    rows = await uow.session.scalars(statement.limit(limit))
+    return [Candidate(document, relevance(groups, document.body)) for document in rows]
+
+
+def relevance(groups: Sequence[Sequence[str]], body: str) -> float:
+    """How much of `body` is about the words: their occurrences over the square root of
+    its length (a short document all about them first), the same on both databases.
+
+    Not the databases' bm25 / ts_rank: SQLite's bm25 reads every match's posting lists
+    for its frequencies, so a common word cost every document holding it (bench/README).
+    """
+    tokens = body.split()
+    if not tokens:
+        return 0.0
+    wanted = {form for group in groups for form in group}
+    return sum(1 for token in tokens if token in wanted) / math.sqrt(len(tokens))

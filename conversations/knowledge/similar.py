@@ -3,7 +3,7 @@
 The full-text index (storage/search.py) hands over its most relevant candidates;
 they are ranked here the same way on both databases:
 
-    score = coverage + RELEVANCE_WEIGHT · relevance (bm25 / ts_rank, as a share of the best)
+    score = coverage + RELEVANCE_WEIGHT · relevance (`search.relevance`, a share of the best)
                      + RECENCY_WEIGHT · recency + SOLVED_WEIGHT · solved
 
 - coverage: the share of the question's words the document has (an IT word of the
