@@ -170,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
                               help="write to FILE instead of standard output")
     audit_export.set_defaults(run=_audit_export)
 
+    search = commands.add_parser("search", help="the search index")
+    search_commands = search.add_subparsers(dest="search_command", required=True,
+                                            metavar="COMMAND")
+    reindex = search_commands.add_parser(
+        "reindex", parents=[database], help="rebuild the search documents of every request",
+        description="Index every request as its commands would (the backfill after "
+                    "migration 0020, or after the normaliser changed). Articles are indexed "
+                    "by whoever writes them. Safe to run while deskbot serves.")
+    reindex.set_defaults(run=_search_reindex)
+
     teams = commands.add_parser(
         "teams-manifest", help="write the Teams app package (zip)",
         description="Write the Microsoft Teams app package: manifest.json (the bot, its "
@@ -500,6 +510,24 @@ def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
         count = _on_database(settings, export)
     print(f"deskbot audit export: {count} events", file=sys.stderr)
+    return 0
+
+
+def _search_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.knowledge.indexing import reindex_requests
+
+    async def reindex(db: Any) -> int:
+        done, after = 0, 0
+        while True:  # one transaction per batch: a long backfill never holds the writer
+            async with db.unit_of_work() as uow:
+                after, count = await reindex_requests(uow, after_id=after)
+                await uow.commit()
+            if not count:
+                return done
+            done += count
+
+    count = _on_database(settings, reindex)
+    print(f"deskbot search reindex: {count} requests indexed", file=sys.stderr)
     return 0
 
 

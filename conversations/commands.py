@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from conversations import assignment, incident_watch, opening_limits, sla
 from conversations import files as shared_files
+from conversations.knowledge import indexing
 from conversations.lifecycle import ACTIVE, DONE, Status, parse_priority, parse_ref
 from desks.errors import (
     AlreadyClaimed,
@@ -219,6 +220,8 @@ async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
     conversation.updated_at = uow.clock.now()
     # Every change may start or end a pause or a stall: the clocks follow here.
     await sla.track(uow, conversation)
+    # ... and what is searchable of it (rebuilt once, before the commit).
+    indexing.request_changed(uow, conversation)
 
 
 async def _mark(uow: UnitOfWork, conversation: Conversation, person_id: int) -> AgentMark:
@@ -325,6 +328,7 @@ async def open_conversation(uow: UnitOfWork, requester: Person, desk: Desk, text
     uow.session.add(message)
     await uow.session.flush()
     await sla.track(uow, conversation, opened=True)
+    indexing.request_changed(uow, conversation)
     _event(uow, conversation, requester.id, "conversation.opened", via=via,
            message_id=message.id, follows_ref=follows.ref if follows else None)
     if incident is not None:
@@ -374,6 +378,7 @@ async def start_with(uow: UnitOfWork, actor: Actor, employee: Person, desk: Desk
     await uow.session.flush()
     await _mark_read(uow, conversation, actor.id)
     await sla.track(uow, conversation, opened=True)
+    indexing.request_changed(uow, conversation)
     _event(uow, conversation, actor.id, "conversation.opened", via="agent",
            message_id=message.id)
     _notice(uow, conversation, NoticeKind.CARD_POST)

@@ -65,6 +65,17 @@ class SlaState:
 
 
 @dataclass(frozen=True)
+class SimilarRequest:
+    """A resolved request like the one on a card: its ref, title, who resolved it, and
+    the first line of its resolution note."""
+
+    ref: int
+    title: str
+    resolver: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
 class TicketCard:
     """The ticket card in the desk's agent channel; re-rendered on every change."""
 
@@ -119,6 +130,8 @@ class TicketCard:
     open_incidents: tuple[tuple[int, str], ...] = ()
     # The desk's saved replies (id, name) its *Saved reply* control offers; none: no control.
     saved_replies: tuple[tuple[int, str], ...] = ()
+    # Up to three resolved requests like this one (found when it opened), for the agent.
+    similar: tuple[SimilarRequest, ...] = ()
 
 
 @dataclass(frozen=True)

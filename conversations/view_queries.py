@@ -27,6 +27,7 @@ from conversations import (
     withdrawal,
 )
 from conversations.commands import DEFAULT_REOPEN_WINDOW
+from conversations.knowledge import similar
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
 from conversations.queues import QueueItem, QueueView, RequestItem
@@ -165,7 +166,8 @@ async def ticket_card(uow: UnitOfWork, conversation: Conversation) -> TicketCard
         **await _tiers(uow, conversation, desk),
         **await incident_views.ticket_card_incidents(uow, conversation),
         saved_replies=(await chosen_replies.card_choices(uow, desk.id)
-                       if conversation.status != "closed" else ()))
+                       if conversation.status != "closed" else ()),
+        similar=await similar.on_card(uow, conversation.id))
 
 
 async def _tiers(uow: UnitOfWork, conversation: Conversation, desk: Desk) -> dict[str, Any]:

@@ -258,6 +258,9 @@ class UnitOfWork:
         self.business_time = db.business_time
         self._committed = False
         self._holds_writer = False
+        # Work the core leaves for just before commit, once per unit however many
+        # changes asked for it (e.g. refreshing the search documents of what changed).
+        self._before_commit_once: dict[str, BeforeCommitHook] = {}
 
     async def __aenter__(self) -> Self:
         if not self.readonly and self.db._writer is not None:
@@ -281,8 +284,18 @@ class UnitOfWork:
                     self._holds_writer = False
                     self.db._writer.release()  # type: ignore[union-attr]
 
+    def before_commit_once(self, key: str, hook: BeforeCommitHook) -> None:
+        """Run `hook(self)` just before this unit commits, once for `key` (a second
+        call with the same key keeps the first hook)."""
+        self._before_commit_once.setdefault(key, hook)
+
     async def commit(self) -> None:
         """Flush, run before-commit hooks, commit, then run after-commit hooks."""
+        while self._before_commit_once:
+            _key, once = self._before_commit_once.popitem()
+            result = once(self)
+            if result is not None:
+                await result
         await self.session.flush()
         for hook in list(self.db._before_commit):
             result = hook(self)

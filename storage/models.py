@@ -567,3 +567,71 @@ class KbArticle(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]
+
+
+class SearchDocument(Base):
+    """One searchable thing: a request (`kind` "request") or an article ("article").
+
+    `body` holds the words already normalised by the core (`conversations.knowledge.search_words`),
+    space-separated; the full-text index is built over it (storage/search.py): an FTS5
+    table kept in step by triggers on SQLite, a generated tsvector column with a GIN
+    index on PostgreSQL (migration 0020). `requester_id` is who may see a request
+    besides its desk's agents; `solved_count` how often it was "this solved it".
+    """
+
+    __tablename__ = "search_document"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),
+                      Index("ix_search_document_desk", "desk_id", "kind", "resolved"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # conversation.id or the article's id (no foreign key: two tables, one column).
+    ref_id: Mapped[int] = mapped_column(BigId)
+    workspace_id: Mapped[int] = mapped_column(BigId)
+    desk_id: Mapped[int] = mapped_column(BigId)
+    requester_id: Mapped[int | None] = mapped_column(BigId)
+    # The request's ref (#1042) for showing it; None for an article.
+    ref: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    # Resolved or closed by an agent: an answer to show as a similar request.
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolver_id: Mapped[int | None] = mapped_column(BigId)
+    title: Mapped[str] = mapped_column(String(200))
+    # The first line of the resolution note (the card shows it).
+    answer: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    solved_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # A request's similar resolved requests (their conversation ids, best first), found
+    # once when it opened: its card shows them on every render without searching again.
+    similar: Mapped[list[int] | None] = mapped_column(JSON)
+
+
+# The full-text index of `search_document` (the same DDL as migration 0020).
+SEARCH_FTS_SQLITE = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5(body, content='search_document', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
+    "INSERT INTO search_fts(rowid, body) VALUES (new.id, new.body); END",
+    "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.id, old.body); END",
+    "CREATE TRIGGER search_document_au AFTER UPDATE OF body ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.id, old.body); "
+    "INSERT INTO search_fts(rowid, body) VALUES (new.id, new.body); END",
+)
+# 'simple': no stemming or stop words of PostgreSQL's; the words are ours already.
+SEARCH_FTS_POSTGRESQL = (
+    "ALTER TABLE search_document ADD COLUMN words tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED",
+    "CREATE INDEX ix_search_document_words ON search_document USING gin (words)",
+)
+# Tables and columns of the index that the models do not map (autogenerate leaves them).
+SEARCH_FTS_TABLE_PREFIX = "search_fts"
+SEARCH_FTS_COLUMN = "words"
+for _statement in SEARCH_FTS_SQLITE:
+    event.listen(SearchDocument.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
+for _statement in SEARCH_FTS_POSTGRESQL:
+    event.listen(SearchDocument.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ from conversations.command_line import (
     admin_policy,
     due_and_tiers,
     kb_commands,
+    knowledge_commands,
     major_incidents,
     reply_commands,
     requests,
@@ -109,6 +110,7 @@ _TOP = [
     # `incident` routes to its subcommands (`major_incidents.INCIDENT`), listed in help.
     _sub("incident", major_incidents.USAGE, "agent", major_incidents.incident),
     _sub("report", report_chat.USAGE, "agent", report_chat.report),
+    _sub("search", "/desk search WORDS [DESK]", "employee", knowledge_commands.search),
     # `admin` itself only routes to ADMIN below; its handler is never called.
     _sub("admin", "/desk admin …", "admin", admin.not_yet),
     _sub("replies", "/desk replies DESK [add NAME text | remove NAME]", "agent",

@@ -109,7 +109,7 @@ async def _enter(uow: UnitOfWork, caller: Caller, mentions: Iterable[Mention],
 
 
 # Subcommands that only read (and answer): they may run out of their turn.
-READS_ONLY = frozenset({"help", "my", "queue", "history", "admin show"})
+READS_ONLY = frozenset({"help", "my", "queue", "history", "admin show", "search"})
 
 
 def reads_only(text: str) -> bool:

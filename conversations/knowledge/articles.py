@@ -3,9 +3,10 @@
 `/desk kb add REF` turns a request into an article: `draft` gives what the form is
 prefilled with (the request's subject and its resolution note), `add_from_request`
 stores what the agent saved. `add_article`, `edit_article` and `remove_article` are the
-only writers (the desks file uses them too), each with its `kb.article_*` event; an
-article is numbered KB-N per workspace, as incidents are INC-N. Agents of the desk (and
-admins) write; anyone who may ask the desk may list its articles.
+only writers (the desks file uses them too), each with its `kb.article_*` event and the
+article's entry in the search index, in the same transaction; an article is numbered
+KB-N per workspace, as incidents are INC-N. Agents of the desk (and admins) write;
+anyone who may ask the desk may list its articles.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from conversations import commands
+from conversations.knowledge import indexing
 from desks import audience
 from desks.errors import InvalidInput, NotPermitted, UnknownRef
 from desks.permissions import Actor, desk_role, require_agent, served_desk_ids
@@ -159,6 +161,7 @@ async def add_article(uow: UnitOfWork, actor: Actor, desk: Desk, title: str, tex
     record_event(uow, workspace_id=desk.workspace_id, desk_id=desk.id, actor_id=actor.id,
                  conversation_id=source.id if source else None, kind="kb.article_added",
                  article=article.number, title=title)
+    await indexing.index_article(uow, article.id, desk.id, title, text)
     return article
 
 
@@ -195,6 +198,7 @@ async def edit_article(uow: UnitOfWork, actor: Actor, article: KbArticle, title:
     record_event(uow, workspace_id=article.workspace_id, desk_id=article.desk_id,
                  actor_id=actor.id, kind="kb.article_edited", article=article.number,
                  title=title)
+    await indexing.index_article(uow, article.id, article.desk_id, title, text)
     return True
 
 
@@ -208,6 +212,7 @@ async def remove_article(uow: UnitOfWork, actor: Actor, number: str | int) -> Kb
     record_event(uow, workspace_id=article.workspace_id, desk_id=article.desk_id,
                  actor_id=actor.id, kind="kb.article_removed", article=article.number,
                  title=article.title)
+    await indexing.remove_article(uow, article.id)
     return article
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.database import Database, normalise_url
 from storage.migrate import migration_transaction
-from storage.models import Base
+from storage.models import SEARCH_FTS_COLUMN, SEARCH_FTS_TABLE_PREFIX, Base
 from storage.types import UTCDateTime
 
 config = context.config
@@ -27,13 +27,18 @@ target_metadata = Base.metadata
 # Tables made by a migration for a library's own store, not mapped in our models:
 # slack_sdk's installation and OAuth state tables (0004). Autogenerate must neither
 # drop them nor compare them with models that do not describe them.
-FOREIGN_TABLE_PREFIXES = ("slack_",)
+FOREIGN_TABLE_PREFIXES = ("slack_", SEARCH_FTS_TABLE_PREFIX)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Leave the library-owned tables (and so their indexes) out of autogenerate."""
+    """Leave the library-owned tables (and so their indexes) out of autogenerate, and
+    the full-text index of `search_document` (0020: DDL the models do not map)."""
     if type_ == "table" and name is not None:
         return not name.startswith(FOREIGN_TABLE_PREFIXES)
+    if type_ == "column" and parent_names.get("table_name") == "search_document":
+        return name != SEARCH_FTS_COLUMN
+    if type_ == "index" and name == "ix_search_document_words":
+        return False
     return True
 
 

@@ -70,7 +70,10 @@ def test_db_upgrade_on_an_empty_sqlite_file(tmp_path: Path) -> None:
     assert first.stdout.strip() == f"database at {url} upgraded to {HEAD} (was empty)"
     # Plus slack_sdk's installation tables (migration 0004; not in the models).
     slack_sdk_tables = {"slack_installations", "slack_bots", "slack_oauth_states"}
-    assert sqlite_tables(path) == (set(Base.metadata.tables) | slack_sdk_tables
+    # And the search index's FTS5 table with its shadow tables (0020; not in the models).
+    search_fts = {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
+                  "search_fts_config"}
+    assert sqlite_tables(path) == (set(Base.metadata.tables) | slack_sdk_tables | search_fts
                                    | {"alembic_version"})
 
     second = deskbot("db", "upgrade", cwd=tmp_path, DATABASE_URL=url)

@@ -183,6 +183,7 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     assert list(employee) == ["For everyone"]
     assert employee["For everyone"] == ["/desk help", "/desk ask [desk] text", "/desk my",
                                          "/desk withdraw REF", "/desk language he|en|auto",
+                                         "/desk search WORDS [DESK]",
                                          "/desk kb list [DESK]"]
 
     agent = lines(await helpdesk.run(DANA, "help"))
@@ -1047,7 +1048,9 @@ VOCABULARY = ["help", "ask", "my", "queue", "claim", "unassign", "transfer", "pi
               # Saved replies (issue 19).
               "replies", "vpn", '"vpn reset"', "{name}", "{ref}", "{שם}", "{oops}", "Hi {name}",
               # Articles (issue 19).
-              "kb", "add", "KB-1", "kb-9", "#1001"]
+              "kb", "add", "KB-1", "kb-9", "#1001",
+              # Search (issue 19).
+              "search", "wifi", "וויפי", "בווי-פי"]
 
 
 async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
@@ -1074,7 +1077,8 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "replies", "replies IT", "replies IT add vpn",
                               "replies HR remove", "replies IT remove vpn",
                               "kb", "kb add", "kb add 1001", "kb list", "kb list IT",
-                              "kb remove", "kb remove KB-1"])
+                              "kb remove", "kb remove KB-1",
+                              "search", "search laptop", "search vpn IT", "search מחשב hr"])
     texts = st.one_of(st.text(max_size=60), st.lists(words, max_size=7).map(" ".join),
                       st.tuples(starts, st.lists(words, max_size=4)).map(
                           lambda parts: " ".join([parts[0], *parts[1]])))

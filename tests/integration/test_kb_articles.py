@@ -159,3 +159,14 @@ async def test_edit_through_the_core_writes_an_event(helpdesk: Chat) -> None:
     assert row.body == "Reboot the router."
     kinds = [e.kind for e in await chat.all(Event, Event.kind.like("kb.%"), order=Event.id)]
     assert kinds == ["kb.article_added", "kb.article_edited"]
+
+
+async def test_an_article_is_found_by_search_until_it_is_removed(helpdesk: Chat) -> None:
+    """Articles are indexed as they are written, edited and removed (one transaction)."""
+    chat = helpdesk
+    ref = await asked(chat, "IT printer jammed")
+    await save(chat, DANA, ref, "Printer paper jams", "Open tray 2 and pull the sheet out.")
+    assert "Printer paper jams" in plain(await chat.ok(ELI, "search printer jam"))
+    assert "Printer paper jams" in plain(await chat.ok(ELI, "search tray"))
+    await chat.ok(LEE, "kb remove KB-1")
+    assert "Printer paper jams" not in plain(await chat.ok(ELI, "search printer jam"))

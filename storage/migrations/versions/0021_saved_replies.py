@@ -1,7 +1,7 @@
 """Saved replies: `saved_reply`, a desk's named texts an agent posts from the card
 
 Revision ID: 0021_saved_replies
-Revises: 0019_conversation_desk_opened
+Revises: 0020_search_index
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0021_saved_replies"
-down_revision: str | Sequence[str] | None = "0019_conversation_desk_opened"
+down_revision: str | Sequence[str] | None = "0020_search_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

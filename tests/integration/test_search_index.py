@@ -1,0 +1,212 @@
+"""The search index on both databases: requests indexed in the same transaction as
+their writes, similar resolved requests, suggestions, and who may find what."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from conversations import commands
+from conversations.knowledge import indexing, similar
+from desks.directory import StaticDirectory
+from storage import search
+from storage.database import Database
+from storage.models import Conversation, SearchDocument
+from tests.integration.test_commands import (
+    ADA,
+    DANA,
+    ELI,
+    LEE,
+    MAYA,
+    NOA,
+    OMER,
+    PROFILES,
+    Chat,
+    asked,
+    at,
+)
+
+
+@pytest.fixture
+async def helpdesk(db: Database) -> Chat:
+    return await set_up(db)
+
+
+async def set_up(db: Database) -> Chat:
+    """IT (agents Dana, Lee; lead Noa) and HR (agent Omer)."""
+    chat = Chat(db, StaticDirectory(PROFILES))
+    await chat.ok(ADA, "admin create IT <#C_IT|it-agents> Laptops, VPN, accounts")
+    await chat.ok(ADA, "admin create HR <#C_HR|hr-agents> Leave and payroll")
+    await chat.ok(ADA, f"admin agents IT add {at(DANA)} {at(LEE)}")
+    await chat.ok(ADA, f"admin leads IT add {at(NOA)}")
+    await chat.ok(ADA, f"admin agents HR add {at(OMER)}")
+    return chat
+
+
+async def _document(chat: Chat, ref: int) -> SearchDocument:
+    conversation = await chat.conversation(ref)
+    [document] = await chat.all(SearchDocument, SearchDocument.ref_id == conversation.id)
+    return document
+
+
+async def _resolved(chat: Chat, text: str, note: str, who: str = ELI) -> int:
+    ref = await asked(chat, text, who=who)
+    await chat.ok(DANA, f"claim {ref}")
+    await chat.ok(DANA, f"close {ref} {note}")
+    return ref
+
+
+async def test_opening_following_up_and_closing_keep_the_document_in_step(helpdesk: Chat):
+    ref = await asked(helpdesk, "IT the wifi on floor 3 keeps dropping")
+    document = await _document(helpdesk, ref)
+    assert (document.kind, document.ref, document.resolved) == ("request", ref, False)
+    assert "wifi" in document.body.split() and document.answer is None
+
+    async with helpdesk.db.unit_of_work() as uow:  # a follow-up
+        await commands.requester_message(uow, await helpdesk.person(ELI), ref,
+                                         "also the printer")
+        await uow.commit()
+    assert "printer" in (await _document(helpdesk, ref)).body.split()
+
+    await helpdesk.ok(DANA, f"claim {ref}")
+    await helpdesk.ok(DANA, f"close {ref} Restarted the access point\nthen checked")
+    document = await _document(helpdesk, ref)
+    assert document.resolved and document.status == "closed"
+    assert document.answer == "Restarted the access point"
+    assert document.resolver_id == (await helpdesk.person(DANA)).id
+    assert "restart" in document.body.split()
+
+
+async def test_similar_resolved_finds_hebrew_spellings_and_prefixes(helpdesk: Chat):
+    wifi = await _resolved(helpdesk, "IT הוויפי בקומה 3 לא מתחבר", "אתחלנו את הנתב")
+    await _resolved(helpdesk, "IT the printer is out of toner", "Replaced the toner")
+    await asked(helpdesk, "IT wifi is down again")  # not resolved: never suggested
+    it = (await helpdesk.desk("IT")).id
+    async with helpdesk.db.unit_of_work(readonly=True) as uow:
+        found = await similar.similar_resolved(uow, [it], "בווי-פי אין חיבור")
+        english = await similar.similar_resolved(uow, [it], "Wi-Fi not connecting")
+        nothing = await similar.suggestions(uow, [it], "salary slip for March")
+        other_desk = await similar.similar_resolved(uow, [(await helpdesk.desk("HR")).id],
+                                                    "wifi")
+    assert [f.ref for f in found] == [wifi]
+    assert [f.ref for f in english][:1] == [wifi]
+    assert found[0].answer == "אתחלנו את הנתב"
+    assert nothing == [] and other_desk == []
+
+
+async def test_articles_and_solved_counts(helpdesk: Chat):
+    it = (await helpdesk.desk("IT")).id
+    async with helpdesk.db.unit_of_work() as uow:
+        await indexing.index_article(uow, 7, it, "Connecting to the VPN",
+                                     "Open GlobalProtect and sign in")
+        await uow.commit()
+    async with helpdesk.db.unit_of_work(readonly=True) as uow:
+        [found] = await similar.suggestions(uow, [it], "how do I connect to vpn")
+    assert (found.kind, found.ref_id, found.answer) == ("article", 7,
+                                                       "Open GlobalProtect and sign in")
+    async with helpdesk.db.unit_of_work() as uow:
+        await indexing.count_solved(uow, search.ARTICLE, 7)
+        await uow.commit()
+    [document] = await helpdesk.all(SearchDocument, SearchDocument.kind == "article")
+    assert document.solved_count == 1
+    async with helpdesk.db.unit_of_work() as uow:
+        await indexing.remove_article(uow, 7)
+        await uow.commit()
+    assert await helpdesk.all(SearchDocument, SearchDocument.kind == "article") == []
+
+
+async def test_search_respects_who_may_see_what(helpdesk: Chat):
+    elis = await _resolved(helpdesk, "IT my vpn token expired", "Issued a new token")
+    mayas = await _resolved(helpdesk, "IT vpn disconnects every hour", "Updated the client",
+                            who=MAYA)
+    hr = await asked(helpdesk, "HR vpn for payroll system", who=MAYA)
+
+    async def refs(who: str, words: str) -> set[int | None]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            person = await helpdesk.person(who)
+            return {f.ref for f in await similar.search_for(uow, person, words)}
+
+    assert await refs(ELI, "vpn") == {elis}
+    assert await refs(MAYA, "vpn") == {mayas, hr}
+    assert await refs(DANA, "vpn") == {elis, mayas}  # IT's agent: IT's requests only
+    assert await refs(OMER, "vpn") == {hr}
+    assert await refs(NOA, "vpn") == {elis, mayas}
+    assert await refs(LEE, "nothing like it") == set()
+
+
+async def test_reindex_rebuilds_missing_documents(helpdesk: Chat):
+    ref = await asked(helpdesk, "IT keyboard is broken")
+    async with helpdesk.db.unit_of_work() as uow:
+        conversation = (await uow.session.scalars(
+            select(Conversation).where(Conversation.ref == ref))).one()
+        await search.remove(uow, search.REQUEST, conversation.id)
+        await uow.commit()
+    assert await helpdesk.all(SearchDocument) == []
+    async with helpdesk.db.unit_of_work() as uow:
+        last, count = await indexing.reindex_requests(uow)
+        await uow.commit()
+    assert (last, count) == ((await helpdesk.conversation(ref)).id, 1)
+    assert "keyboard" in (await _document(helpdesk, ref)).body.split()
+
+
+async def test_desk_search_command_shows_only_what_the_caller_may_see(helpdesk: Chat):
+    elis = await _resolved(helpdesk, "IT הוויפי בקומה 3 לא מתחבר", "אתחלנו את הנתב")
+    mayas = await _resolved(helpdesk, "IT wifi drops in room 4", "New access point", who=MAYA)
+
+    answer = await helpdesk.ok(ELI, "search wi-fi")
+    assert f"#{elis}" in answer and f"#{mayas}" not in answer  # never another's request
+    agent = await helpdesk.ok(LEE, "search בווי-פי IT")
+    assert f"#{elis}" in agent and f"#{mayas}" in agent and "(closed)" in agent
+    assert "Nothing found" in await helpdesk.ok(OMER, "search wifi")  # HR's agent
+    assert "Nothing found" in await helpdesk.ok(LEE, "search wifi HR")
+    refusal = await helpdesk.refused(ELI, "search", "Say what to look for")
+    assert refusal.usage == "/desk search WORDS [DESK]"
+
+
+async def test_deskbot_search_reindex_backfills_every_request(tmp_path, clock):
+    """`deskbot search reindex` (the backfill after migration 0020) on a migrated file."""
+    import subprocess
+    import sys
+
+    from storage import migrate
+    from tests.integration.test_cli import clean_env
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'reindex.db'}", clock=clock)
+    try:
+        await migrate.upgrade(db)
+        chat = await set_up(db)
+        refs = [await asked(chat, f"IT printer {n} is jammed") for n in range(3)]
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(SearchDocument.__table__.delete())
+            await uow.commit()
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "search", "reindex", "--database-url", db.url],
+            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120,
+            stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        assert "3 requests indexed" in result.stderr
+        assert sorted(d.ref for d in await chat.all(SearchDocument)) == refs
+    finally:
+        await db.dispose()
+
+
+async def test_solved_counts_and_recency_weigh_a_match_up(helpdesk: Chat, clock):
+    older = await _resolved(helpdesk, "IT outlook does not sync", "Rebuilt the profile")
+    clock.advance(days=200)
+    newer = await _resolved(helpdesk, "IT outlook does not sync", "Repaired the OST file")
+    it = (await helpdesk.desk("IT")).id
+
+    async def order() -> list[int | None]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            return [f.ref for f in await similar.similar_resolved(uow, [it], "outlook sync")]
+
+    assert await order() == [newer, older]  # the same words: the newer first
+    async with helpdesk.db.unit_of_work() as uow:
+        for _ in range(3):
+            await indexing.count_solved(uow, search.REQUEST,
+                                        (await helpdesk.conversation(older)).id)
+        await uow.commit()
+    assert await order() == [older, newer]  # "this solved it" three times

@@ -1,0 +1,42 @@
+"""Similar resolved requests on the ticket card, and `search`, through the Teams path on
+both databases, as tests/slack/test_similar_requests.py does through Slack."""
+
+from __future__ import annotations
+
+from storage.clock import FrozenClock
+from storage.database import Database
+from tests.teams.harness import card_text, teams_world
+from tests.teams.test_sla_flow import QUIET, SUNDAY_9, Desk, said_back, with_maya
+
+
+def plain(text: str) -> str:
+    """`text` without the isolates around names and values."""
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(SUNDAY_9)
+    async with with_maya() as connector, teams_world(db, clock, settings_changes=QUIET,
+                                                    connector=connector) as world:
+        desk = Desk(world)
+        await desk.set_up_it()
+        first, _ = await desk.open_by_chat(world.eli, "The wifi on floor 3 keeps dropping")
+        assert "Similar resolved requests" not in plain(card_text(first))
+        await desk.command(world.dana, "claim 1001")
+        await desk.command(world.dana, "close 1001 Replaced the access point on floor 3")
+        clock.advance(minutes=5)
+
+        card, _ = await desk.open_by_chat(world.omer, "בווי-פי בקומה 3 יש ניתוקים")
+        text = plain(card_text(card))
+        assert "Similar resolved requests:" in text
+        assert "#1001 The wifi on floor 3 keeps dropping, resolved by Dana" in text
+        assert "↳ Replaced the access point on floor 3" in text
+
+        # `search`: Omer never sees Eli's request; the desk's agent does.
+        said = await world.dm(world.omer, "/desk search wifi")  # "search …" alone: a request
+        await world.settled()
+        mine = plain(said_back(world, said["conversation"]["id"]))
+        assert "#1001" not in mine and "#1002" in mine
+        agent = plain(await desk.command(world.dana, "search וויפי"))
+        assert "#1001" in agent and "#1002" in agent
