@@ -375,7 +375,7 @@ def _on_database(settings: Settings, work: Callable[[Any], Any]) -> Any:
 
 
 def _desks_export(settings: Settings, args: argparse.Namespace) -> int:
-    from desks.config_file import export_desks, find_workspace
+    from conversations.desk_file import export_desks, find_workspace
     from desks.errors import InvalidInput
 
     async def export(db: Any) -> str:
@@ -407,7 +407,7 @@ def _write_text(settings: Settings, args: argparse.Namespace, command: str,
 
 
 def _desks_import(settings: Settings, args: argparse.Namespace) -> int:
-    from desks.config_file import DeskFileInvalid, apply_desk_file, read_desk_file
+    from conversations.desk_file import DeskFileInvalid, apply_desk_file, read_desk_file
     from desks.errors import DeskbotError
 
     try:

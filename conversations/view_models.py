@@ -681,10 +681,16 @@ class ReportPost:
 # ---------------------------------------------------------------- articles
 
 
+# An article's longest title and text (the text: what a Slack modal's input takes).
+ARTICLE_MAX_TITLE = 200
+ARTICLE_MAX_TEXT = 3000
+
+
 @dataclass(frozen=True)
 class ArticleForm:
     """`/desk kb add REF`'s form (a modal on Slack, a card on Teams): the title and the
-    text of the article the request becomes, prefilled, for the agent to edit and save."""
+    text of the article the request becomes, prefilled, for the agent to edit and save
+    (at most `ARTICLE_MAX_TITLE` and `ARTICLE_MAX_TEXT` characters)."""
 
     ref: int
     desk: str

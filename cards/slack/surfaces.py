@@ -9,6 +9,8 @@ from cards.slack.message_blocks import desk_choices, fit_rows
 from cards.slack.render import VIEW_BLOCKS, render
 from cards.text import clip_mrkdwn, fit_mrkdwn
 from conversations.view_models import (
+    ARTICLE_MAX_TEXT,
+    ARTICLE_MAX_TITLE,
     LEVELS,
     AgentHome,
     ArticleForm,
@@ -82,6 +84,5 @@ def kb_modal(view: ArticleForm, locale: str) -> dict[str, Any]:
     """`/desk kb add REF`'s article form, title and text prefilled."""
     if len(view.private_metadata) > PRIVATE_METADATA:
         raise ValueError("private_metadata is longer than Slack's 3000 characters")
-    from conversations.knowledge.articles import MAX_TEXT, MAX_TITLE
-
-    return render("kb_modal.j2", locale, view=view, max_title=MAX_TITLE, max_text=MAX_TEXT)
+    return render("kb_modal.j2", locale, view=view, max_title=ARTICLE_MAX_TITLE,
+                  max_text=ARTICLE_MAX_TEXT)

@@ -20,6 +20,8 @@ from cards.teams.verbs import data
 from cards.templating import incident_choices, saved_reply_choices
 from cards.text import FSI, PDI, stars, strip_bidi, user_text
 from conversations.view_models import (
+    ARTICLE_MAX_TEXT,
+    ARTICLE_MAX_TITLE,
     LEVELS,
     AddOrNew,
     AgentHome,
@@ -284,11 +286,9 @@ def ask(view: AskModal, locale: str) -> Card:
 
 def kb_form(view: ArticleForm, locale: str) -> Card:
     """`/desk kb add REF`'s article form: title and text prefilled, Save (data: the ref)."""
-    from conversations.knowledge.articles import MAX_TEXT, MAX_TITLE
-
     return fitted(lambda scale: render("kb_form.j2", locale, scale, view=view,
                                        submit={"ref": str(view.ref)},
-                                       max_title=MAX_TITLE, max_text=MAX_TEXT))
+                                       max_title=ARTICLE_MAX_TITLE, max_text=ARTICLE_MAX_TEXT))
 
 
 # ---------------------------------------------------------------- admin and replies

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from conversations import commands
 from conversations.knowledge import indexing
+from conversations.view_models import ARTICLE_MAX_TEXT, ARTICLE_MAX_TITLE
 from desks import audience
 from desks.errors import InvalidInput, NotPermitted, UnknownRef
 from desks.permissions import Actor, desk_role, require_agent, served_desk_ids
@@ -26,8 +27,8 @@ from storage.database import UnitOfWork
 from storage.journal import record_event
 from storage.models import Conversation, Desk, Event, Incident, KbArticle, Message
 
-MAX_TITLE = 200
-MAX_TEXT = 3000  # what a Slack modal's text input takes
+MAX_TITLE = ARTICLE_MAX_TITLE
+MAX_TEXT = ARTICLE_MAX_TEXT
 _NUMBER = re.compile(r"^(?:kb-?)?#?(\d{1,9})$", re.IGNORECASE)
 
 

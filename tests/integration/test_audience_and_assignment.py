@@ -173,7 +173,7 @@ async def test_the_rule_exports_and_imports(it_desk: Chat, empty_db: Database) -
 async def test_a_bad_rule_in_the_file_is_reported(it_desk: Chat) -> None:
     text = (await export_text(it_desk.db)).replace("  settings:\n",
                                                    "  settings:\n    autoassign: sometimes\n")
-    from desks.config_file import DeskFileInvalid
+    from conversations.desk_file import DeskFileInvalid
     with pytest.raises(DeskFileInvalid) as caught:
         await import_text(it_desk.db, text)
     assert any("autoassign is round-robin, least-loaded or off, not “sometimes”" in p
@@ -297,7 +297,7 @@ async def test_the_audience_exports_and_imports(payroll: Chat,
     assert await export_text(empty_db) == first
     assert (await import_text(payroll.db, first)).unchanged == ["IT", "Payroll"]
     broken = first.replace("    - C_FIN\n", "    - 7\n")
-    from desks.config_file import DeskFileInvalid
+    from conversations.desk_file import DeskFileInvalid
     with pytest.raises(DeskFileInvalid) as caught:
         await import_text(payroll.db, broken)
     assert any("audience is a mapping of channels and people" in p

@@ -1,4 +1,5 @@
-"""Desks as code: `deskbot desks export` / `import` and `desks.config_file`, on both databases.
+"""Desks as code: `deskbot desks export` / `import` and `conversations.desk_file`, on
+both databases.
 
 Round trip (export, import into an empty database, export again: the same text),
 line-numbered problems, all or nothing, the events an import writes, and the CLI's
@@ -19,14 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import main
-from desks import service
-from desks.config_file import (
+from conversations.desk_file import (
     DeskFileInvalid,
     apply_desk_file,
     export_desks,
     find_workspace,
     read_desk_file,
 )
+from desks import service
 from storage.clock import FrozenClock
 from storage.database import Database, normalise_url
 from storage.models import Conversation, Desk, DeskMember, Event, Person, Workspace

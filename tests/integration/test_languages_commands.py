@@ -14,8 +14,8 @@ from sqlalchemy import select
 from cards import slack as slack_cards
 from cards.i18n import t
 from conversations.command_line import Caller, run_command
+from conversations.desk_file import DeskFileInvalid, apply_desk_file, export_desks, read_desk_file
 from conversations.view_models import DeskConfig, Reply
-from desks.config_file import DeskFileInvalid, apply_desk_file, export_desks, read_desk_file
 from storage.database import Database
 from storage.models import Desk, Event, Workspace
 from tests.integration import test_commands

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from conversations.desk_file import export_desks
 from conversations.reports import schedule
-from desks.config_file import export_desks
 from desks.notices import NoticeKind
 from scheduling.desk_calendar import DeskCalendar
 from scheduling.sweeps import sweep_all

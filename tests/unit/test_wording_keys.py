@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("desks", "conversations", "scheduling", "cards", "storage", "bot")
 # Terminal-only: `deskbot desks export/import` and the CLI answer admins at a shell,
 # in English; nothing in chat reaches them.
-TERMINAL = {"bot/cli.py", "desks/config_file.py"}
+TERMINAL = {"bot/cli.py", "conversations/desk_file.py"}
 
 
 def sources() -> list[Path]:

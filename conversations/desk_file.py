@@ -38,6 +38,9 @@ what it leaves out).
 
 The actor is the system: events of an import have no `actor_id` (NULL, as for the
 scheduler) and one `desks.imported` event names the file and what it did.
+
+It sits beside the conversations, not in desks/, because a desk's articles are part of
+it and writing one also indexes it for search (conversations/knowledge/articles.py).
 """
 
 from __future__ import annotations
