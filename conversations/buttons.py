@@ -25,6 +25,7 @@ from conversations import (
 )
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
+from conversations.knowledge import deflection
 from conversations.lifecycle import parse_status
 from conversations.view_models import ResolvePrompt, Settled
 from desks import audience
@@ -111,6 +112,8 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                                                   requester_side_id=pending.side_id,
                                                   files=files)
         return Words("intake.added_to", ref=posted.conversation.ref)
+    if action_id == button_ids.SUGGESTION_SOLVED:  # no request opens
+        return await deflection.solved(uow, person, pending, choice)
     if action_id in (button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
         return await incidents.offer_answered(uow, person, pending, choice or "",
                                               action_id == button_ids.KNOWN_INCIDENT, files)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from conversations import commands, incident_watch, intake
 from conversations.files import SharedFile
 from conversations.files import hold as hold_files
+from conversations.knowledge import deflection
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
 from desks import audience
@@ -61,6 +62,16 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
             await hold_files(uow, pending, files)
             intake.ask_requester(uow, pending, f"incident:{known.id}")
             return
+    # "These helped others: …" (a known incident is offered instead, above): the
+    # answers of the desk it goes to, else of every desk the person may ask.
+    suggested = await deflection.offer(
+        uow, [routing.desk.id] if routing.desk else [d.id for d in routing.choices], text)
+    if suggested is not None:
+        pending = await intake.hold(uow, person, text, via=via, **where)
+        await hold_files(uow, pending, files)
+        intake.ask_requester(uow, pending, suggested)
+        return
+    if routing.desk is not None:
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,
                                          requester_thread=thread_ts or ts,

@@ -48,6 +48,7 @@ from conversations.view_models import (
     ResolvePrompt,
     SchedulerAlert,
     Settled,
+    SuggestionOffer,
     TicketCard,
     View,
 )
@@ -76,6 +77,7 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     IncidentNews: lambda view, locale: render("incident_news.j2", locale, view=view),
     IncidentProposal: lambda view, locale: render("incident_proposal.j2", locale, view=view),
     IncidentOffer: lambda view, locale: render("incident_offer.j2", locale, view=view),
+    SuggestionOffer: lambda view, locale: render("suggestion_offer.j2", locale, view=view),
 }
 
 

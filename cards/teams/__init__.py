@@ -58,6 +58,7 @@ from conversations.view_models import (
     ResolvePrompt,
     SchedulerAlert,
     Settled,
+    SuggestionOffer,
     TicketCard,
 )
 
@@ -107,6 +108,8 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
         lambda scale: render("incident_proposal.j2", locale, scale, view=view)),
     IncidentOffer: lambda view, locale: fitted(
         lambda scale: render("incident_offer.j2", locale, scale, view=view)),
+    SuggestionOffer: lambda view, locale: fitted(
+        lambda scale: render("suggestion_offer.j2", locale, scale, view=view)),
 }
 
 
