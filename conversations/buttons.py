@@ -100,7 +100,8 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                         choice: str | None) -> Words:
     """The desk picker and "add to #ref or new request?": returns what happened, in words.
 
-    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none.
+    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none
+    (it is also the suggestions' *Send my request*); SUGGESTION_SOLVED names the answer.
     """
     files = await held_files(uow, pending_id)  # read before taking removes them
     pending = await intake.take(uow, person, pending_id)

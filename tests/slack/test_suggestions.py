@@ -127,3 +127,34 @@ async def test_send_my_request_opens_it_and_an_unrelated_question_opens_directly
             deflected = (await uow.session.execute(select(func.count()).select_from(Event)
                          .where(Event.kind == "request.deflected"))).scalar_one()
         assert deflected == 0
+
+
+async def test_a_known_incident_is_offered_instead_of_answers(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await world.set_up_desks_directly()  # IT and HR: the desk picker
+        await world.command(DANA, 'incident open "Email is down"', channel=IT_CHANNEL)
+        async with db.unit_of_work() as uow:
+            desk = (await uow.session.scalars(select(Desk).where(Desk.name == "IT"))).one()
+            await index_article(uow, 3, desk.id, "Email is down",
+                                "Restart Outlook and wait a minute.")
+            await uow.commit()
+        await world.settled()
+
+        asked = await world.dm(ELI, "my email is down since this morning")
+        await world.settled()
+        [picker] = posts(world, f"D{ELI}", thread_ts=asked)
+        assert "These helped others" not in block_text(picker)
+        pick = next(e for e in elements(picker)
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
+        await world.settled()
+        shown = [block_text(m) for m in posts(world, f"D{ELI}", thread_ts=asked)]
+        assert any("known incident" in s for s in shown)
+        assert not any("These helped others" in s for s in shown)
+
+        # Without the incident's words, the same desks' answers are offered.
+        asked = await world.dm(MAYA, "how do I restart outlook")
+        await world.settled()
+        [offer] = posts(world, f"D{MAYA}", thread_ts=asked)
+        assert "These helped others" in block_text(offer)
