@@ -48,6 +48,8 @@ from conversations.view_models import (
     SchedulerAlert,
     Settled,
     SlaState,
+    Suggestion,
+    SuggestionOffer,
     TicketCard,
 )
 from desks.wording import Words
@@ -170,6 +172,9 @@ def every_message_view(text: str, n: int = 3) -> list:
         IncidentOffer(7, 3, text),
         ticket(text, incident=3),
         ticket(text, open_incidents=tuple((i, text) for i in range(1, n + 1))),
+        # Answers offered before a request is sent.
+        SuggestionOffer(7, tuple(Suggestion("request" if i % 2 else "article", i, text,
+                                            text if i % 2 else None) for i in range(3))),
     ]
 
 
