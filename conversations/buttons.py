@@ -26,6 +26,7 @@ from conversations import (
 )
 from conversations.files import held as held_files
 from conversations.files import hold as hold_files
+from conversations.knowledge import deflection
 from conversations.lifecycle import parse_status
 from conversations.view_models import ResolvePrompt, Settled
 from desks import audience
@@ -102,7 +103,8 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                         choice: str | None) -> Words:
     """The desk picker and "add to #ref or new request?": returns what happened, in words.
 
-    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none.
+    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none
+    (it is also the suggestions' *Send my request*); SUGGESTION_SOLVED names the answer.
     """
     files = await held_files(uow, pending_id)  # read before taking removes them
     pending = await intake.take(uow, person, pending_id)
@@ -114,6 +116,8 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                                                   requester_side_id=pending.side_id,
                                                   files=files)
         return Words("intake.added_to", ref=posted.conversation.ref)
+    if action_id == button_ids.SUGGESTION_SOLVED:  # no request opens
+        return await deflection.solved(uow, person, pending, choice)
     if action_id in (button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
         return await incidents.offer_answered(uow, person, pending, choice or "",
                                               action_id == button_ids.KNOWN_INCIDENT, files)

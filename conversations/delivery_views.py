@@ -13,6 +13,7 @@ from typing import Any
 
 from conversations import incident_views, view_queries
 from conversations.delivery_plan import View
+from conversations.knowledge import deflection
 from conversations.outbox_worker import Notice, Undeliverable
 from storage.database import Database
 from storage.models import Conversation, PendingRequest
@@ -77,6 +78,11 @@ async def build_view(db: Database, conversation_id: int | None, view: View) -> A
                 if offer is not None:
                     return offer
                 question = "desk"  # the incident is over: which desk, then
+            if pending is not None and str(question).startswith(deflection.PREFIX):
+                suggested = await deflection.suggestion_offer(uow, pending, str(question))
+                if suggested is not None:
+                    return suggested
+                question = "desk"  # the answers are gone: which desk, then
             return await builder(uow, pending, question) if pending is not None else None
         built = await builder(uow, *view.args)
     if view.name == "digest":

@@ -125,12 +125,14 @@ def collect(pending: PendingRequest, text: str, *, limit: int) -> bool:
 
 def ask_requester(uow: UnitOfWork, pending: PendingRequest, question: str) -> None:
     """Queue the question about `pending`: `desk` (the desk picker), `add_or_new`, or
-    `incident:<id>` (the known-incident offer).
+    `incident:<id>` (the known-incident offer), or `suggest:…` (answers offered before
+    the request is sent, conversations/knowledge/deflection.py).
 
     It goes through the outbox like every other message, so it is not lost when the
     platform is briefly unreachable; the sender renders it from the pending row.
     """
-    if question not in ("desk", "add_or_new") and not question.startswith("incident:"):
+    if question not in ("desk", "add_or_new") \
+            and not question.startswith(("incident:", "suggest:")):
         raise ValueError(f"unknown question {question!r}")
     write_notice(uow, workspace_id=pending.workspace_id, kind=NoticeKind.REQUESTER_PROMPT,
                  person_id=pending.person_id,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from conversations import commands, incident_watch, intake
 from conversations.files import SharedFile
 from conversations.files import hold as hold_files
+from conversations.knowledge import deflection
 from conversations.lifecycle import ACTIVE
 from conversations.notes import split_note
 from desks import audience
@@ -30,7 +31,9 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
     question about an earlier message waits for the person's answer, it is added to
     what that question is about (asked once, nothing lost). Otherwise, with a request
     still open, the person is asked whether to add it or start another; without one
-    it is routed by the desks' keywords, or they are asked which desk.
+    it is routed by the desks' keywords, or they are asked which desk. Before that,
+    a known incident like it is offered, else answers that may settle it
+    (conversations/knowledge/deflection.py).
     `files` shared with the message go wherever it goes (a file alone is a message too).
     """
     if thread_ts is not None:
@@ -61,6 +64,19 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
             await hold_files(uow, pending, files)
             intake.ask_requester(uow, pending, f"incident:{known.id}")
             return
+    # "These helped others: …": the answers of the desk it goes to, else of every desk
+    # the person may ask. A known incident is offered instead (above, or once a desk is
+    # picked when one of those desks has an incident like it).
+    suggested = None
+    if routing.desk is not None or not await _incident_like(uow, routing.choices, text):
+        suggested = await deflection.offer(
+            uow, [routing.desk.id] if routing.desk else [d.id for d in routing.choices], text)
+    if suggested is not None:
+        pending = await intake.hold(uow, person, text, via=via, **where)
+        await hold_files(uow, pending, files)
+        intake.ask_requester(uow, pending, suggested)
+        return
+    if routing.desk is not None:
         await commands.open_conversation(uow, person, routing.desk, text,
                                          requester_channel=channel,
                                          requester_thread=thread_ts or ts,
@@ -69,6 +85,14 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
     pending = await intake.hold(uow, person, text, via=via, **where)
     await hold_files(uow, pending, files)
     intake.ask_requester(uow, pending, "desk")
+
+
+async def _incident_like(uow: UnitOfWork, desks: Sequence[Desk], text: str) -> bool:
+    """Whether one of `desks` has an open incident `text` looks like."""
+    for desk in desks:
+        if await incident_watch.known_incident(uow, desk, text) is not None:
+            return True
+    return False
 
 
 async def agent_thread_message(uow: UnitOfWork, actor: Actor, conversation: Conversation,

@@ -699,10 +699,32 @@ class ArticleForm:
     private_metadata: str = ""  # adapter's own state (the request, the channel), ≤ 3000
 
 
+# ---------------------------------------------------------------- answers before a request
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One answer offered before a request is sent: a resolved request or an article,
+    its title and the first line of its answer."""
+
+    kind: str  # "request" or "article" (storage.search)
+    ref_id: int
+    title: str
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class SuggestionOffer:
+    """"These helped others: … [This solved it] [Send my request]" for a pending request."""
+
+    pending_id: int
+    suggestions: tuple[Suggestion, ...]
+
+
 View = (TicketCard | CardMoved | RelayToAgents | AgentNotification | Receipt
         | RelayToRequester | RequesterUpdate | ResolvePrompt | DeskPicker | AddOrNew
         | Settled | QueueList | MyRequests | DeskConfig | Help | Reply | SchedulerAlert
         | Digest | History | IncidentCard | IncidentNews | IncidentProposal
-        | IncidentOffer | ReportPost | ArticleForm)
+        | IncidentOffer | ReportPost | ArticleForm | SuggestionOffer)
 
 

@@ -60,7 +60,8 @@ INCIDENT = "incident_action"
 KB_CARD = "kb_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
          **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
-                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT), INTAKE),
+                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT,
+                          button_ids.SUGGESTION_SOLVED), INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
                           button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD,
@@ -116,7 +117,8 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
         if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
-                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT):
+                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT,
+                    button_ids.SUGGESTION_SOLVED):
             # Private desks: who may pick them, asked of Teams before the transaction.
             await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _intake(ctx, activity, tenant, verb, data)

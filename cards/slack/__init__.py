@@ -50,6 +50,7 @@ from conversations.view_models import (
     ResolvePrompt,
     SchedulerAlert,
     Settled,
+    SuggestionOffer,
     TicketCard,
     View,
 )
@@ -79,6 +80,7 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     IncidentProposal: lambda view, locale: render("incident_proposal.j2", locale, view=view),
     IncidentOffer: lambda view, locale: render("incident_offer.j2", locale, view=view),
     ReportPost: _messages.report_post,
+    SuggestionOffer: lambda view, locale: render("suggestion_offer.j2", locale, view=view),
 }
 
 

@@ -60,6 +60,7 @@ from conversations.view_models import (
     ResolvePrompt,
     SchedulerAlert,
     Settled,
+    SuggestionOffer,
     TicketCard,
 )
 
@@ -111,6 +112,8 @@ _RENDERERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
         lambda scale: render("incident_offer.j2", locale, scale, view=view)),
     ReportPost: _cards.report_post,
     ArticleForm: _cards.kb_form,
+    SuggestionOffer: lambda view, locale: fitted(
+        lambda scale: render("suggestion_offer.j2", locale, scale, view=view)),
 }
 
 

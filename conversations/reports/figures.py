@@ -149,6 +149,8 @@ class Figures:
     satisfaction: Satisfaction
     first_contact: FirstContact
     backlog: Backlog
+    # New requests settled by an answer offered before they were sent (no request opened).
+    deflected: int = 0
 
 
 def median(values: Sequence[float]) -> float | None:

@@ -238,3 +238,15 @@ def _facts(uow: UnitOfWork, row: Any, desk: str, settings: dict[str, Any],
         resolution_breached_at=row.resolution_breached_at,
         agent_replies=agent_replies, reopened_at=reopened_at,
         agents_available=agents_available)
+
+
+async def read_deflected(uow: UnitOfWork, *, start: datetime, end: datetime,
+                         desk_ids: list[int] | None) -> int:
+    """How many new requests of `desk_ids` (None: every desk) were settled in
+    [start, end) by an answer offered before they were sent ("This solved it")."""
+    query = (select(func.count()).select_from(Event)
+             .where(Event.kind == "request.deflected", Event.created_at >= start,
+                    Event.created_at < end))
+    if desk_ids is not None:
+        query = query.where(Event.desk_id.in_(desk_ids))
+    return int((await uow.session.execute(query)).scalar_one())

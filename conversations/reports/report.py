@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,12 @@ from sqlalchemy import select
 from conversations.reports import recommendations
 from conversations.reports.figures import Figures, figures
 from conversations.reports.periods import Period
-from conversations.reports.reading import RequestFacts, read_open_now, read_requests
+from conversations.reports.reading import (
+    RequestFacts,
+    read_deflected,
+    read_open_now,
+    read_requests,
+)
 from desks.wording import Words
 from storage.database import UnitOfWork
 from storage.models import Desk
@@ -122,6 +127,7 @@ HEADLINES: dict[str, Callable[[Figures], float | int | None]] = {
     "satisfaction_response_rate": lambda f: f.satisfaction.response_rate,
     "first_contact_percent": lambda f: f.first_contact.percent,
     "backlog_end": lambda f: f.backlog.end,
+    "deflected": lambda f: f.deflected,
 }
 
 
@@ -156,6 +162,10 @@ async def build_report(uow: UnitOfWork, period: Period,
                                    desk_ids=desk_ids)
     open_now = await read_open_now(uow, desk_ids)
     current, before = figures(requests, period, open_now), figures(requests, previous)
+    current = replace(current, deflected=await read_deflected(
+        uow, start=period.start, end=period.end, desk_ids=desk_ids))
+    before = replace(before, deflected=await read_deflected(
+        uow, start=previous.start, end=previous.end, desk_ids=desk_ids))
     touched = tuple(r for r in requests if period.contains(r.opened_at)
                     or period.contains(r.done_at) or period.contains(r.closed_at))
     names = tuple(d.name for d in desks) if desks is not None else ()

@@ -3,10 +3,12 @@ path on both databases: the real deskbot against the fake Slack Web API."""
 
 from __future__ import annotations
 
+from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.harness import DANA, ELI, IT_CHANNEL, OMER, block_text, slack_world
 from tests.slack.test_sla_flow import QUIET, SUNDAY_9, open_by_dm, set_up_it
+from tests.slack.test_story import posts
 
 
 def plain(message: dict) -> str:
@@ -27,7 +29,14 @@ async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
         await world.settled()
         clock.advance(minutes=5)
 
-        _, card, _ = await open_by_dm(world, OMER, "בווי-פי בקומה 3 יש ניתוקים")
+        # Omer is offered #1001 before his request is sent (tests/slack/test_suggestions.py);
+        # he sends it anyway.
+        asked = await world.dm(OMER, "בווי-פי בקומה 3 יש ניתוקים")
+        await world.settled()
+        [offer] = posts(world, f"D{OMER}", thread_ts=asked)
+        await world.click(OMER, offer, button_ids.NEW_REQUEST)
+        await world.settled()
+        card = posts(world, IT_CHANNEL)[-1]
         text = plain(card)
         assert "Similar resolved requests:" in text
         assert "#1001 The wifi on floor 3 keeps dropping, resolved by Dana" in text

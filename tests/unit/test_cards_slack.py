@@ -48,6 +48,8 @@ from conversations.view_models import (
     SchedulerAlert,
     Settled,
     SlaState,
+    Suggestion,
+    SuggestionOffer,
     TicketCard,
 )
 from desks.wording import Words
@@ -172,6 +174,9 @@ def every_message_view(text: str, n: int = 3) -> list:
         ticket(text, open_incidents=tuple((i, text) for i in range(1, n + 1))),
         # Saved replies: a card offering the desk's (issue 19).
         ticket(text, saved_replies=tuple((i, text[:40]) for i in range(1, n + 1))),
+        # Answers offered before a request is sent.
+        SuggestionOffer(7, tuple(Suggestion("request" if i % 2 else "article", i, text,
+                                            text if i % 2 else None) for i in range(3))),
     ]
 
 
