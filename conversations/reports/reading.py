@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -151,11 +152,16 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
     availability = await _availability(uow, desk_ids)
-    return [_facts(uow, row, *desk_of[row.desk_id], row.platform, row.assignee, now,
+    calendar = uow.business_time
+    # Each desk's window is looked up once, not for every span counted.
+    between_of = {desk_id: (calendar.between_for(settings) if calendar is not None else None)
+                  for desk_id, (_, settings) in desk_of.items()}
+    return [_facts(row, *desk_of[row.desk_id], between_of[row.desk_id], row.platform,
+                   row.assignee, now,
                    way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
                    int(replies.get(row.id, 0)),
-                   sum(agent.available_at(row.opened_at)
-                       for agent in availability.get(row.desk_id, ())))
+                   availability[row.desk_id].count_at(row.opened_at)
+                   if row.desk_id in availability else 0)
             for row in rows]
 
 
@@ -182,8 +188,28 @@ class Availability:
         return not self.changes[0][1] if self.changes else self.now
 
 
+class DeskAvailability:
+    """How many of a desk's agents were available at a moment: the sum of their
+    `Availability.available_at`, worked out once at each change of any of them (the sum
+    only changes there), then looked up by bisecting the change times."""
+
+    def __init__(self, agents: list[Availability]) -> None:
+        self.agents = agents
+        self.times = sorted({at for agent in agents for at in agent.times})
+        self.counts = [self.count_of_agents(at) for at in self.times]
+
+    def count_of_agents(self, moment: datetime) -> int:
+        """The rule itself: each agent asked."""
+        return sum(agent.available_at(moment) for agent in self.agents)
+
+    def count_at(self, moment: datetime) -> int:
+        """`count_of_agents(moment)`, looked up."""
+        index = bisect_right(self.times, moment)
+        return self.counts[index - 1] if index else self.count_of_agents(moment)
+
+
 async def _availability(uow: UnitOfWork,
-                        desk_ids: list[int] | None) -> dict[int, list[Availability]]:
+                        desk_ids: list[int] | None) -> dict[int, DeskAvailability]:
     members = select(DeskMember.desk_id, Person.id, Person.available).join(
         Person, Person.id == DeskMember.person_id)
     if desk_ids is not None:
@@ -200,26 +226,27 @@ async def _availability(uow: UnitOfWork,
     found: dict[int, list[Availability]] = defaultdict(list)
     for desk_id, person_id, now in agents:
         found[desk_id].append(Availability(person_id, tuple(changes[person_id]), bool(now)))
-    return found
+    return {desk_id: DeskAvailability(desk_agents) for desk_id, desk_agents in found.items()}
 
 
-def _facts(uow: UnitOfWork, row: Any, desk: str, settings: dict[str, Any],
+def _facts(row: Any, desk: str, settings: dict[str, Any],
+           between: Callable[[datetime, datetime], timedelta] | None,
            platform: str, assignee: str | None, now: datetime, way_in: str,
            reopened_at: tuple[datetime, ...], agent_replies: int,
            agents_available: int) -> RequestFacts:
-    calendar = uow.business_time
+    """`between`: the open time of the desk's window from one moment to another (None
+    without a calendar)."""
     done_at = row.resolved_at or row.closed_at
     first_seconds = resolution_seconds = None
-    if calendar is not None and row.first_response_at is not None:
-        first_seconds = calendar.between(settings, row.opened_at,
-                                         row.first_response_at).total_seconds()
-    if calendar is not None and done_at is not None:
+    if between is not None and row.first_response_at is not None:
+        first_seconds = between(row.opened_at, row.first_response_at).total_seconds()
+    if between is not None and done_at is not None:
         # Time the clocks stood still does not count: the finished pauses, and the
         # pause still running when the work was done (closed while waiting).
         paused = float(row.sla_paused_seconds or 0)
         if row.sla_paused_at is not None and row.sla_paused_at < done_at:
-            paused += calendar.between(settings, row.sla_paused_at, done_at).total_seconds()
-        whole = calendar.between(settings, row.opened_at, done_at).total_seconds()
+            paused += between(row.sla_paused_at, done_at).total_seconds()
+        whole = between(row.opened_at, done_at).total_seconds()
         resolution_seconds = max(0.0, whole - paused)
     return RequestFacts(
         conversation_id=row.id, ref=row.ref, desk=desk, desk_id=row.desk_id,
