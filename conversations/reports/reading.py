@@ -4,7 +4,8 @@ One SELECT reads every conversation of the desks that the period or the one befo
 it touches (opened before the period ends and not done before the previous one
 began), with its desk, workspace and assignee; one reads their `conversation.opened`
 and `conversation.reopened` events (the way in, and the reopens); one counts their
-agent messages; two read the desks' agents and their `agent.availability` events
+agent messages (those two by chunks of the conversations' ids,
+`storage.report_reads`); two read the desks' agents and their `agent.availability` events
 (how many were available when each request was opened). Then each becomes a
 `RequestFacts`, its business-time durations counted with the calendar the sweeps use
 (`uow.business_time`) and its SLA results read from the stored due times and breach
@@ -36,6 +37,7 @@ from storage.models import (
     Person,
     Workspace,
 )
+from storage.report_reads import by_conversation_chunks
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,6 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
     scope = [Conversation.opened_at < end, or_(done.is_(None), done >= start)]
     if desk_ids is not None:
         scope.append(Conversation.desk_id.in_(desk_ids))
-    ids = select(Conversation.id).where(*scope).scalar_subquery()
     rows = (await uow.session.execute(
         select(*FACT_COLUMNS, Workspace.platform, assignee.display_name.label("assignee"))
         .join(Workspace, Workspace.id == Conversation.workspace_id)
@@ -135,19 +136,23 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
         desks = desks.where(Desk.id.in_(desk_ids))
     desk_of = {desk_id: (name, settings or {})
                for desk_id, name, settings in (await uow.session.execute(desks)).tuples()}
-    events = (await uow.session.execute(
-        select(Event.conversation_id, Event.kind, Event.data, Event.created_at)
+    # Only the way in of an event's data is read: the database picks it out, so Python
+    # does not decode thousands of JSON documents.
+    ids = [row.id for row in rows]
+    events = await by_conversation_chunks(uow, ids, lambda chunk: (
+        select(Event.conversation_id, Event.kind, Event.data["via"].as_string(),
+               Event.created_at)
         .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
-               Event.conversation_id.in_(ids)))).all()
-    replies = dict((await uow.session.execute(
+               Event.conversation_id.in_(chunk))))
+    replies = dict(await by_conversation_chunks(uow, ids, lambda chunk: (
         select(Message.conversation_id, func.count())
-        .where(Message.kind == "agent", Message.conversation_id.in_(ids))
-        .group_by(Message.conversation_id))).tuples().all())
+        .where(Message.kind == "agent", Message.conversation_id.in_(chunk))
+        .group_by(Message.conversation_id))))
     way_in: dict[int, str] = {}
     reopens: dict[int, list[datetime]] = defaultdict(list)
-    for conversation_id, kind, data, created_at in events:
+    for conversation_id, kind, via, created_at in events:
         if kind == "conversation.opened":
-            way_in[conversation_id] = str((data or {}).get("via") or "dm")
+            way_in[conversation_id] = str(via or "dm")
         else:
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
