@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -60,6 +60,11 @@ class DeskCalendar:
                 end: datetime) -> timedelta:
         """The open time from `start` to `end`."""
         return window_of(settings).business_time_between(start, end)
+
+    def between_for(self, settings: Mapping[str, Any] | None
+                    ) -> Callable[[datetime, datetime], timedelta]:
+        """`between` in one desk's window, looked up once."""
+        return window_of(settings).business_time_between
 
     def is_open(self, settings: Mapping[str, Any] | None, moment: datetime) -> bool:
         """Whether the desk is open at `moment`."""

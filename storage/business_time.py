@@ -12,7 +12,7 @@ datetimes; results are UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +31,11 @@ class BusinessTime(Protocol):
 
     def between(self, settings: DeskSettings, start: datetime, end: datetime) -> timedelta:
         """The open time from `start` to `end` (zero when `end` is not after `start`)."""
+        ...
+
+    def between_for(self, settings: DeskSettings) -> Callable[[datetime, datetime], timedelta]:
+        """`between` for one desk's settings, its window read once: for counting many
+        spans of the same desk (a report)."""
         ...
 
     def is_open(self, settings: DeskSettings, moment: datetime) -> bool:

@@ -378,6 +378,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_conversation", "conversation_id", "id"),
         Index("ix_event_desk_time", "desk_id", "created_at"),
+        Index("ix_event_kind_actor", "kind", "actor_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -4,7 +4,8 @@ One SELECT reads every conversation of the desks that the period or the one befo
 it touches (opened before the period ends and not done before the previous one
 began), with its desk, workspace and assignee; one reads their `conversation.opened`
 and `conversation.reopened` events (the way in, and the reopens); one counts their
-agent messages; two read the desks' agents and their `agent.availability` events
+agent messages (those two by chunks of the conversations' ids,
+`storage.report_reads`); two read the desks' agents and their `agent.availability` events
 (how many were available when each request was opened). Then each becomes a
 `RequestFacts`, its business-time durations counted with the calendar the sweeps use
 (`uow.business_time`) and its SLA results read from the stored due times and breach
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -35,6 +37,7 @@ from storage.models import (
     Person,
     Workspace,
 )
+from storage.report_reads import by_conversation_chunks
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,6 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
     scope = [Conversation.opened_at < end, or_(done.is_(None), done >= start)]
     if desk_ids is not None:
         scope.append(Conversation.desk_id.in_(desk_ids))
-    ids = select(Conversation.id).where(*scope).scalar_subquery()
     rows = (await uow.session.execute(
         select(*FACT_COLUMNS, Workspace.platform, assignee.display_name.label("assignee"))
         .join(Workspace, Workspace.id == Conversation.workspace_id)
@@ -134,28 +136,37 @@ async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
         desks = desks.where(Desk.id.in_(desk_ids))
     desk_of = {desk_id: (name, settings or {})
                for desk_id, name, settings in (await uow.session.execute(desks)).tuples()}
-    events = (await uow.session.execute(
-        select(Event.conversation_id, Event.kind, Event.data, Event.created_at)
+    # Only the way in of an event's data is read: the database picks it out, so Python
+    # does not decode thousands of JSON documents.
+    ids = [row.id for row in rows]
+    events = await by_conversation_chunks(uow, ids, lambda chunk: (
+        select(Event.conversation_id, Event.kind, Event.data["via"].as_string(),
+               Event.created_at)
         .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
-               Event.conversation_id.in_(ids)))).all()
-    replies = dict((await uow.session.execute(
+               Event.conversation_id.in_(chunk))))
+    replies = dict(await by_conversation_chunks(uow, ids, lambda chunk: (
         select(Message.conversation_id, func.count())
-        .where(Message.kind == "agent", Message.conversation_id.in_(ids))
-        .group_by(Message.conversation_id))).tuples().all())
+        .where(Message.kind == "agent", Message.conversation_id.in_(chunk))
+        .group_by(Message.conversation_id))))
     way_in: dict[int, str] = {}
     reopens: dict[int, list[datetime]] = defaultdict(list)
-    for conversation_id, kind, data, created_at in events:
+    for conversation_id, kind, via, created_at in events:
         if kind == "conversation.opened":
-            way_in[conversation_id] = str((data or {}).get("via") or "dm")
+            way_in[conversation_id] = str(via or "dm")
         else:
             reopens[conversation_id].append(created_at)
     now = uow.clock.now()
     availability = await _availability(uow, desk_ids)
-    return [_facts(uow, row, *desk_of[row.desk_id], row.platform, row.assignee, now,
+    calendar = uow.business_time
+    # Each desk's window is looked up once, not for every span counted.
+    between_of = {desk_id: (calendar.between_for(settings) if calendar is not None else None)
+                  for desk_id, (_, settings) in desk_of.items()}
+    return [_facts(row, *desk_of[row.desk_id], between_of[row.desk_id], row.platform,
+                   row.assignee, now,
                    way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
                    int(replies.get(row.id, 0)),
-                   sum(agent.available_at(row.opened_at)
-                       for agent in availability.get(row.desk_id, ())))
+                   availability[row.desk_id].count_at(row.opened_at)
+                   if row.desk_id in availability else 0)
             for row in rows]
 
 
@@ -182,8 +193,28 @@ class Availability:
         return not self.changes[0][1] if self.changes else self.now
 
 
+class DeskAvailability:
+    """How many of a desk's agents were available at a moment: the sum of their
+    `Availability.available_at`, worked out once at each change of any of them (the sum
+    only changes there), then looked up by bisecting the change times."""
+
+    def __init__(self, agents: list[Availability]) -> None:
+        self.agents = agents
+        self.times = sorted({at for agent in agents for at in agent.times})
+        self.counts = [self.count_of_agents(at) for at in self.times]
+
+    def count_of_agents(self, moment: datetime) -> int:
+        """The rule itself: each agent asked."""
+        return sum(agent.available_at(moment) for agent in self.agents)
+
+    def count_at(self, moment: datetime) -> int:
+        """`count_of_agents(moment)`, looked up."""
+        index = bisect_right(self.times, moment)
+        return self.counts[index - 1] if index else self.count_of_agents(moment)
+
+
 async def _availability(uow: UnitOfWork,
-                        desk_ids: list[int] | None) -> dict[int, list[Availability]]:
+                        desk_ids: list[int] | None) -> dict[int, DeskAvailability]:
     members = select(DeskMember.desk_id, Person.id, Person.available).join(
         Person, Person.id == DeskMember.person_id)
     if desk_ids is not None:
@@ -200,26 +231,27 @@ async def _availability(uow: UnitOfWork,
     found: dict[int, list[Availability]] = defaultdict(list)
     for desk_id, person_id, now in agents:
         found[desk_id].append(Availability(person_id, tuple(changes[person_id]), bool(now)))
-    return found
+    return {desk_id: DeskAvailability(desk_agents) for desk_id, desk_agents in found.items()}
 
 
-def _facts(uow: UnitOfWork, row: Any, desk: str, settings: dict[str, Any],
+def _facts(row: Any, desk: str, settings: dict[str, Any],
+           between: Callable[[datetime, datetime], timedelta] | None,
            platform: str, assignee: str | None, now: datetime, way_in: str,
            reopened_at: tuple[datetime, ...], agent_replies: int,
            agents_available: int) -> RequestFacts:
-    calendar = uow.business_time
+    """`between`: the open time of the desk's window from one moment to another (None
+    without a calendar)."""
     done_at = row.resolved_at or row.closed_at
     first_seconds = resolution_seconds = None
-    if calendar is not None and row.first_response_at is not None:
-        first_seconds = calendar.between(settings, row.opened_at,
-                                         row.first_response_at).total_seconds()
-    if calendar is not None and done_at is not None:
+    if between is not None and row.first_response_at is not None:
+        first_seconds = between(row.opened_at, row.first_response_at).total_seconds()
+    if between is not None and done_at is not None:
         # Time the clocks stood still does not count: the finished pauses, and the
         # pause still running when the work was done (closed while waiting).
         paused = float(row.sla_paused_seconds or 0)
         if row.sla_paused_at is not None and row.sla_paused_at < done_at:
-            paused += calendar.between(settings, row.sla_paused_at, done_at).total_seconds()
-        whole = calendar.between(settings, row.opened_at, done_at).total_seconds()
+            paused += between(row.sla_paused_at, done_at).total_seconds()
+        whole = between(row.opened_at, done_at).total_seconds()
         resolution_seconds = max(0.0, whole - paused)
     return RequestFacts(
         conversation_id=row.id, ref=row.ref, desk=desk, desk_id=row.desk_id,
