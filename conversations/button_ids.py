@@ -52,8 +52,14 @@ SOLVED_YES = "requester.solved_yes"  # button value: "<ref>"
 SOLVED_NO = "requester.solved_no"  # button value: "<ref>"
 RATE = "requester.rate"  # button value: "<ref>:<stars>"
 WITHDRAW = "requester.withdraw"  # the receipt's button; value: "<ref>"
-# "These helped others: …": one *This solved it* per answer; *Send my request* is NEW_REQUEST.
+# "These helped others: …": one *This solved it* per answer, and *Send my request*.
 SUGGESTION_SOLVED = "intake.suggestion_solved"  # value: "<pending_id>:<kind>.<id>"
+SUGGESTION_SEND = "intake.suggestion_send"  # button value: "<pending_id>"
+# The buttons about a held new request (conversations.buttons.intake_choice), and those
+# of them whose value is the pending id alone.
+INTAKE_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, KNOWN_INCIDENT, NOT_INCIDENT,
+                  SUGGESTION_SOLVED, SUGGESTION_SEND)
+PENDING_ONLY = (NEW_REQUEST, SUGGESTION_SEND)
 
 # Home tab
 HOME_VIEW = "home.view"  # button value: unassigned | mine | all
@@ -78,7 +84,7 @@ TICKET_ACTIONS = (CLAIM, TAKE_OVER, UNASSIGN, TRANSFER_AGENT, TRANSFER_DESK, PIN
                   PRIORITY, STATUS, CLOSE, CATEGORY, MAKE_TICKET, IMPACT, URGENCY, ESCALATE,
                   DECLARE_INCIDENT, LINK_INCIDENT, DUE, DUE_CLEAR, SAVED_REPLY)
 REQUESTER_ACTIONS = (PICK_DESK, ADD_TO, NEW_REQUEST, SOLVED_YES, SOLVED_NO, RATE, WITHDRAW,
-                     KNOWN_INCIDENT, NOT_INCIDENT, SUGGESTION_SOLVED)
+                     KNOWN_INCIDENT, NOT_INCIDENT, SUGGESTION_SOLVED, SUGGESTION_SEND)
 HOME_ACTIONS = (HOME_VIEW, HOME_PAGE, HOME_AVAILABLE, HOME_DESK, HOME_OPEN)
 INCIDENT_ACTIONS = (INCIDENT_UPDATE, INCIDENT_RESOLVE)
 ALL_ACTIONS = TICKET_ACTIONS + REQUESTER_ACTIONS + HOME_ACTIONS + INCIDENT_ACTIONS

@@ -19,6 +19,7 @@ from conversations import (
     incident_watch,
     incidents,
     intake,
+    messages,
     tickets,
     tiers,
     view_queries,
@@ -35,7 +36,7 @@ from desks.permissions import Actor
 from desks.service import find_desk
 from desks.wording import Words
 from storage.database import UnitOfWork
-from storage.models import Person, Workspace
+from storage.models import Desk, Person, Workspace
 
 
 async def ticket_control(uow: UnitOfWork, workspace: Workspace, actor: Actor, action_id: str,
@@ -103,8 +104,10 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
                         choice: str | None) -> Words:
     """The desk picker and "add to #ref or new request?": returns what happened, in words.
 
-    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST needs none
-    (it is also the suggestions' *Send my request*); SUGGESTION_SOLVED names the answer.
+    `choice` is the desk slug (PICK_DESK) or the ref (ADD_TO); NEW_REQUEST (after "add
+    to #ref or new?": a known incident or answers may still be offered first) and
+    SUGGESTION_SEND (the suggestions' *Send my request*) need none; SUGGESTION_SOLVED
+    names the answer.
     """
     files = await held_files(uow, pending_id)  # read before taking removes them
     pending = await intake.take(uow, person, pending_id)
@@ -136,7 +139,15 @@ async def intake_choice(uow: UnitOfWork, person: Person, action_id: str, pending
         posted = await commands.open_conversation(uow, person, desk, pending.text,
                                                   via=pending.via, files=files, **where)
         return Words("intake.sent", desk=desk.name, ref=posted.conversation.ref)
-    # A new request: route it, or ask which desk.
+    if action_id == button_ids.NEW_REQUEST:
+        opened = await messages.open_or_offer(uow, person, pending.text, via=pending.via,
+                                              channel=pending.channel, thread=pending.thread,
+                                              side_id=pending.side_id, files=files)
+        if opened is None:
+            return Words("intake.new_request")
+        routed = await uow.session.get(Desk, opened.desk_id)
+        return Words("intake.sent", desk=routed.name if routed else "", ref=opened.ref)
+    # *Send my request* after the answers offered: route it, or ask which desk.
     routing = await intake.route(uow, person.workspace_id, pending.text,
                                  await audience.viewer_for(uow, person))
     if routing.desk is None:

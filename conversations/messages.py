@@ -55,6 +55,16 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
         await hold_files(uow, pending, files)
         intake.ask_requester(uow, pending, "add_or_new")
         return
+    await open_or_offer(uow, person, text, via=via, files=files, **where)
+
+
+async def open_or_offer(uow: UnitOfWork, person: Person, text: str, *, via: str,
+                        channel: str | None, thread: str | None, side_id: str | None,
+                        files: Sequence[SharedFile] = ()) -> Conversation | None:
+    """A new request from `person`: routed by the desks' keywords and opened, unless a
+    known incident or answers that may settle it are offered first, or they are asked
+    which desk (then held for their answer, and None)."""
+    where = {"channel": channel, "thread": thread, "side_id": side_id}
     routing = await intake.route(uow, person.workspace_id, text,
                                  await audience.viewer_for(uow, person))
     if routing.desk is not None:
@@ -63,7 +73,7 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
             pending = await intake.hold(uow, person, text, via=via, **where)
             await hold_files(uow, pending, files)
             intake.ask_requester(uow, pending, f"incident:{known.id}")
-            return
+            return None
     # "These helped others: …": the answers of the desk it goes to, else of every desk
     # the person may ask. A known incident is offered instead (above, or once a desk is
     # picked when one of those desks has an incident like it).
@@ -75,16 +85,18 @@ async def direct_message(uow: UnitOfWork, person: Person, text: str, channel: st
         pending = await intake.hold(uow, person, text, via=via, **where)
         await hold_files(uow, pending, files)
         intake.ask_requester(uow, pending, suggested)
-        return
+        return None
     if routing.desk is not None:
-        await commands.open_conversation(uow, person, routing.desk, text,
-                                         requester_channel=channel,
-                                         requester_thread=thread_ts or ts,
-                                         requester_side_id=ts, via=via, files=files)
-        return
+        posted = await commands.open_conversation(uow, person, routing.desk, text,
+                                                  requester_channel=channel,
+                                                  requester_thread=thread,
+                                                  requester_side_id=side_id, via=via,
+                                                  files=files)
+        return posted.conversation
     pending = await intake.hold(uow, person, text, via=via, **where)
     await hold_files(uow, pending, files)
     intake.ask_requester(uow, pending, "desk")
+    return None
 
 
 async def _incident_like(uow: UnitOfWork, desks: Sequence[Desk], text: str) -> bool:

@@ -57,11 +57,7 @@ KB_SUBMITTED = "kb_submitted"
 CLICKS = (TICKET, INTAKE, RESOLVE)  # stored and processed here (home clicks: bot.slack.home)
 # Every entry a listener here is attached to, and the kind its deliveries are recorded as.
 ENTRIES = {**{("action", a): TICKET for a in button_ids.TICKET_ACTIONS},
-           **{("action", a): INTAKE for a in (button_ids.PICK_DESK, button_ids.ADD_TO,
-                                              button_ids.NEW_REQUEST,
-                                              button_ids.KNOWN_INCIDENT,
-                                              button_ids.NOT_INCIDENT,
-                                              button_ids.SUGGESTION_SOLVED)},
+           **{("action", a): INTAKE for a in button_ids.INTAKE_ACTIONS},
            **{("action", a): RESOLVE for a in (button_ids.SOLVED_YES, button_ids.SOLVED_NO,
                                                  button_ids.RATE, button_ids.WITHDRAW)},
            **{("action", a): home.ACTION for a in button_ids.HOME_ACTIONS},
@@ -244,7 +240,7 @@ async def _intake(ctx: SlackContext, uow: UnitOfWork, team_id: str, body: dict,
     action = _action(body)
     action_id: Any = action.get("action_id")  # Slack's JSON: a string
     parts = button_ids.split_value(action.get("value"),
-                                   1 if action_id == button_ids.NEW_REQUEST else 2)
+                                   1 if action_id in button_ids.PENDING_ONLY else 2)
     user_id = body["user"]["id"]
     channel, _ = _where(body)
     _, people = await ctx.people.enter(uow, team_id, [user_id], profiles)

@@ -59,9 +59,7 @@ RESOLVE, HOME, ASK_CARD = "resolve_action", "home_action", "ask_card"
 INCIDENT = "incident_action"
 KB_CARD = "kb_card"
 KINDS = {**dict.fromkeys(button_ids.TICKET_ACTIONS, TICKET), REFRESH: REFRESHED,
-         **dict.fromkeys((button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
-                          button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT,
-                          button_ids.SUGGESTION_SOLVED), INTAKE),
+         **dict.fromkeys(button_ids.INTAKE_ACTIONS, INTAKE),
          **dict.fromkeys((button_ids.SOLVED_YES, button_ids.SOLVED_NO, button_ids.RATE,
                           button_ids.WITHDRAW), RESOLVE),
          **dict.fromkeys(button_ids.HOME_ACTIONS, HOME), ASK: ASK_CARD,
@@ -116,9 +114,7 @@ async def card_action(ctx: TeamsContext, activity: dict[str, Any]) -> AdaptiveCa
     try:
         if verb in button_ids.TICKET_ACTIONS or verb == REFRESH:
             return await _ticket(ctx, activity, tenant, verb, data)
-        if verb in (button_ids.PICK_DESK, button_ids.ADD_TO, button_ids.NEW_REQUEST,
-                    button_ids.KNOWN_INCIDENT, button_ids.NOT_INCIDENT,
-                    button_ids.SUGGESTION_SOLVED):
+        if verb in button_ids.INTAKE_ACTIONS:
             # Private desks: who may pick them, asked of Teams before the transaction.
             await warm_audience(ctx.db, ctx.connector_for, activity, tenant)
             return await _intake(ctx, activity, tenant, verb, data)
@@ -170,7 +166,8 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
 
 async def _intake(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb: str,
                   data: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
-    parts = button_ids.split_value(value_of(data, verb), 1 if verb == button_ids.NEW_REQUEST else 2)
+    parts = button_ids.split_value(value_of(data, verb),
+                                   1 if verb in button_ids.PENDING_ONLY else 2)
     if not parts or button_ids.number(parts[0]) is None:
         return message_answer(Words("button.out_of_date_write_again"),
                               await _locale_of(ctx, tenant, activity))

@@ -95,3 +95,31 @@ async def test_a_report_asked_in_the_seeded_desk_channel_shows_card_chart_and_cs
     await page.goto(link)
     await expect_text(page.locator("body"), "IT")
     await me.shot("report-page-from-card")
+
+
+async def test_an_answer_from_the_seed_is_offered_before_a_request_is_sent(
+        served: Running, page: Any, artifacts: Path) -> None:
+    """Issue 19 in the page: Eli's new question matches a resolved request of the seed;
+    he is offered its answer first, and "This solved it" opens no request."""
+    await seed(served)
+    await page.goto(served.playground.page_url + "?as=UELI")
+    me = Person(page, artifacts)
+    await me.go("deskbot")
+    await me.write("My laptop is not charging")
+    # Eli has requests open: first "add to one of them, or a new request?" in the thread.
+    await me.open_thread("My laptop is not charging")
+    question = me.in_thread("You have open requests")
+    await question.get_by_role("button", name="New request").click()
+    offer = me.in_thread("These helped others")
+    await expect_text(offer, "My laptop stopped charging after the update")
+    await expect_text(offer, "Swapped the charger")
+    await me.shot("suggestion-offer")
+    await offer.get_by_role("button", name="This solved it").first.click()
+    await expect_text(me.in_thread("Glad it helped"), "No request was opened")
+    await me.shot("suggestion-solved")
+    # Nothing reached the desk: IT's channel has no card of the question.
+    await me.become("Dana")
+    await me.go("it-desk")
+    await expect_text(me.message("Email is down"), "INC-1")
+    assert await page.locator("#messages > li.message",
+                              has_text="My laptop is not charging").count() == 0

@@ -34,7 +34,7 @@ async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
         asked = await world.dm(OMER, "בווי-פי בקומה 3 יש ניתוקים")
         await world.settled()
         [offer] = posts(world, f"D{OMER}", thread_ts=asked)
-        await world.click(OMER, offer, button_ids.NEW_REQUEST)
+        await world.click(OMER, offer, button_ids.SUGGESTION_SEND)
         await world.settled()
         card = posts(world, IT_CHANNEL)[-1]
         text = plain(card)

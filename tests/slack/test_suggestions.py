@@ -110,7 +110,7 @@ async def test_send_my_request_opens_it_and_an_unrelated_question_opens_directly
         assert "Article: *Printer jams on floor 2*" in plain(offer)
         assert "↳ Open tray B and pull the paper out gently." in plain(offer)
         before = len(posts(world, IT_CHANNEL))
-        status, _ = await world.click(MAYA, offer, button_ids.NEW_REQUEST)
+        status, _ = await world.click(MAYA, offer, button_ids.SUGGESTION_SEND)
         assert status == 200
         await world.settled()
         [card] = posts(world, IT_CHANNEL)[before:]
@@ -158,3 +158,31 @@ async def test_a_known_incident_is_offered_instead_of_answers(
         await world.settled()
         [offer] = posts(world, f"D{MAYA}", thread_ts=asked)
         assert "These helped others" in block_text(offer)
+
+
+async def test_a_new_request_beside_an_open_one_is_offered_answers_too(
+        db: Database, clock: FrozenClock) -> None:
+    """With a request still open, "add to #ref or new request?" comes first; *New
+    request* then offers the answers before opening (most employees have one open)."""
+    clock.set(SUNDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        await resolved_wifi(world)
+        await open_by_dm(world, OMER, "my keyboard is broken")  # #1002, still open
+
+        asked = await world.dm(OMER, "wifi keeps dropping on floor 3 again")
+        await world.settled()
+        [question] = posts(world, f"D{OMER}", thread_ts=asked)
+        assert "#1002" in plain(question) and "These helped others" not in plain(question)
+        status, _ = await world.click(OMER, question, button_ids.NEW_REQUEST)
+        assert status == 200
+        await world.settled()
+        offers = [m for m in posts(world, f"D{OMER}", thread_ts=asked)
+                  if "These helped others" in plain(m)]
+        assert len(offers) == 1 and "The wifi on floor 3" in plain(offers[0])
+        assert await requests(db) == 2  # nothing opened yet
+        status, _ = await world.click(OMER, offers[0], button_ids.SUGGESTION_SEND)
+        await world.settled()
+        assert await requests(db) == 3  # *Send my request* opens it, no offer again
+        assert sum("These helped others" in plain(m)
+                   for m in posts(world, f"D{OMER}", thread_ts=asked)) == 1

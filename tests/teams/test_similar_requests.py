@@ -33,7 +33,7 @@ async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
         await world.dm(world.omer, "בווי-פי בקומה 3 יש ניתוקים")
         await world.settled()
         offer = world.chat_of(world.omer)[-1]
-        await world.click(world.omer, offer, button_ids.NEW_REQUEST)
+        await world.click(world.omer, offer, button_ids.SUGGESTION_SEND)
         await world.settled()
         card = world.threads_in(world.it_channel)[-1]
         text = plain(card_text(card))

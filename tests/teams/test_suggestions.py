@@ -101,7 +101,7 @@ async def test_send_my_request_opens_it_and_an_unrelated_question_opens_directly
         [offer] = offers(world, world.eli)
         assert "Article: **Printer jams on floor 2**" in plain(card_text(offer))
         assert await requests(db) == 0
-        status, answer = await world.click(world.eli, offer, button_ids.NEW_REQUEST)
+        status, answer = await world.click(world.eli, offer, button_ids.SUGGESTION_SEND)
         assert status == 200, answer
         assert "Sent to IT as #1001" in plain(card_text(answer["value"]))
         await world.settled()
