@@ -109,20 +109,34 @@ async def count_solved(uow: UnitOfWork, kind: str, ref_id: int) -> None:
         .values(solved_count=SearchDocument.solved_count + 1))
 
 
-def _fts5_match(groups: Sequence[Sequence[str]], least: int) -> str:
-    """An FTS5 query: any form of each group; with `least` 2, two groups together."""
+def desk_terms(desk_ids: Sequence[int], answered: bool) -> list[str]:
+    """The index's own terms for the documents of `desk_ids` (storage.models'
+    `_TERMS_SQLITE`, the same on PostgreSQL): all of them, or only the answered ones
+    (resolved requests and articles). ANDed into a query, they make the index read
+    only those documents' matches: a desk's share of a common word, not everyone's."""
+    prefix = "zzanswered" if answered else "zzdesk"
+    return [f"{prefix}{desk_id}" for desk_id in sorted(set(desk_ids))]
+
+
+def _fts5_match(groups: Sequence[Sequence[str]], least: int, within: Sequence[str]) -> str:
+    """An FTS5 query: any form of each group; with `least` 2, two groups together;
+    and one of the terms `within`."""
     each = ["(" + " OR ".join(f'"{form}"' for form in sorted(set(g))) + ")" for g in groups]
     if least < 2 or len(each) < 2:
-        return " OR ".join(each)
-    return " OR ".join(f"({a} AND {b})" for i, a in enumerate(each) for b in each[i + 1:])
+        words = " OR ".join(each)
+    else:
+        words = " OR ".join(f"({a} AND {b})" for i, a in enumerate(each) for b in each[i + 1:])
+    return "(" + " OR ".join(f'"{term}"' for term in within) + f") AND ({words})"
 
 
-def _tsquery(groups: Sequence[Sequence[str]], least: int) -> str:
+def _tsquery(groups: Sequence[Sequence[str]], least: int, within: Sequence[str]) -> str:
     """The same as `_fts5_match` for PostgreSQL's to_tsquery('simple', …)."""
     each = ["(" + " | ".join(sorted(set(g))) + ")" for g in groups]
     if least < 2 or len(each) < 2:
-        return " | ".join(each)
-    return " | ".join(f"({a} & {b})" for i, a in enumerate(each) for b in each[i + 1:])
+        words = " | ".join(each)
+    else:
+        words = " | ".join(f"({a} & {b})" for i, a in enumerate(each) for b in each[i + 1:])
+    return "(" + " | ".join(within) + f") & ({words})"
 
 
 async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
@@ -141,6 +155,8 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
     groups = [g for g in groups if g]
     if not groups or not desk_ids:
         return []
+    # The index narrows to the desks (and answered documents); the filters below decide.
+    within = desk_terms(desk_ids, answered=resolved_only or list(kinds) == [ARTICLE])
     filters: list[ColumnElement[bool]] = [SearchDocument.desk_id.in_(sorted(set(desk_ids))),
                                           SearchDocument.kind.in_(list(kinds))]
     if resolved_only:
@@ -151,7 +167,8 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
     if uow.db.is_postgresql:
         words: ColumnElement[Any] = literal_column("words")
         statement = (select(SearchDocument)
-                     .where(words.op("@@")(func.to_tsquery("simple", _tsquery(groups, least))),
+                     .where(words.op("@@")(
+                         func.to_tsquery("simple", _tsquery(groups, least, within))),
                             *filters)
                      .order_by(SearchDocument.id.desc()))
     else:
@@ -159,7 +176,7 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
         statement = (select(SearchDocument)
                      .join(fts, fts.c.rowid == SearchDocument.id)
                      .where(literal_column("search_fts").op("MATCH")(
-                         _fts5_match(groups, least)), *filters)
+                         _fts5_match(groups, least, within)), *filters)
                      .order_by(fts.c.rowid.desc()))
     rows = await uow.session.scalars(statement.limit(limit))
     return [Candidate(document, relevance(groups, document.body)) for document in rows]
