@@ -117,11 +117,13 @@ def bodies(count: int, seed: int = 7) -> list[tuple[int, str, str, str]]:
     rng = random.Random(seed)
     pasts = data["past"]
     filler = [t for p in pasts for t in index_tokens(p["text"])]
+    # Normalised once per labelled text: the same words a million times over.
+    tokens_of = [" ".join(index_tokens(f"{p['text']} {p['note']}")) for p in pasts]
     rows = []
     for index in range(count):
         past = pasts[index % len(pasts)]
         extra = " ".join(rng.choice(filler) for _ in range(rng.randint(2, 8)))
-        tokens = " ".join(index_tokens(f"{past['text']} {past['note']}"))
+        tokens = tokens_of[index % len(pasts)]
         rows.append((1 + index % DESKS, past["text"][:200], past["note"], f"{tokens} {extra}"))
     return rows
 

@@ -610,21 +610,32 @@ class SearchDocument(Base):
 
 
 # The full-text index of `search_document` (the same DDL as migration 0020).
+# What is indexed of a document: each of its words behind its desk, d<desk id>x<word>
+# (storage/search.py `desk_terms`): a desk's query reads posting lists of the desk's
+# size, not every desk's matches of a common word.
+_TERMS_SQLITE = ("'d' || {row}.desk_id || 'x' || "
+                 "replace({row}.body, ' ', ' d' || {row}.desk_id || 'x')")
 SEARCH_FTS_SQLITE = (
-    "CREATE VIRTUAL TABLE search_fts USING fts5(body, content='search_document', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='', "
+    "tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
-    "INSERT INTO search_fts(rowid, body) VALUES (new.id, new.body); END",
+    f"INSERT INTO search_fts(rowid, terms) VALUES (new.id, {_TERMS_SQLITE.format(row='new')}); "
+    "END",
     "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.id, old.body); END",
-    "CREATE TRIGGER search_document_au AFTER UPDATE OF body ON search_document BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.id, old.body); "
-    "INSERT INTO search_fts(rowid, body) VALUES (new.id, new.body); END",
+    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES "
+    f"('delete', old.id, {_TERMS_SQLITE.format(row='old')}); END",
+    "CREATE TRIGGER search_document_au AFTER UPDATE OF body, desk_id ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES "
+    f"('delete', old.id, {_TERMS_SQLITE.format(row='old')}); "
+    f"INSERT INTO search_fts(rowid, terms) VALUES (new.id, {_TERMS_SQLITE.format(row='new')}); "
+    "END",
 )
-# 'simple': no stemming or stop words of PostgreSQL's; the words are ours already.
+# The words as they are (array_to_tsvector: no parser; they are normalised already).
 SEARCH_FTS_POSTGRESQL = (
-    "ALTER TABLE search_document ADD COLUMN words tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED",
+    "ALTER TABLE search_document ADD COLUMN words tsvector GENERATED ALWAYS AS "
+    "(array_to_tsvector(array_remove(string_to_array('d' || desk_id::text || 'x' || "
+    "replace(body, ' ', ' d' || desk_id::text || 'x'), ' '), 'd' || desk_id::text || 'x'))) "
+    "STORED",
     "CREATE INDEX ix_search_document_words ON search_document USING gin (words)",
 )
 # Tables and columns of the index that the models do not map (autogenerate leaves them).

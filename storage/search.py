@@ -2,8 +2,9 @@
 
 The core normalises words (`conversations.knowledge.search_words`) and hands this module
 plain documents and plain token lists; the dialect differences live only here:
-SQLite's FTS5 table (`search_fts`, bm25) and PostgreSQL's tsvector column (`words`,
-'simple' configuration, ts_rank). Writes go through the caller's unit of work, so a
+SQLite's FTS5 table (`search_fts`) and PostgreSQL's tsvector column (`words`, GIN).
+Both index each word behind its desk (`desk_terms`), so a desk's query reads the
+desk's posting lists only. Writes go through the caller's unit of work, so a
 document changes in the same transaction as what it tells of.
 """
 
@@ -17,14 +18,15 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    cast,
     column,
     delete,
-    func,
     literal_column,
     select,
     table,
     update,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from storage.database import UnitOfWork
 from storage.models import SearchDocument
@@ -109,17 +111,30 @@ async def count_solved(uow: UnitOfWork, kind: str, ref_id: int) -> None:
         .values(solved_count=SearchDocument.solved_count + 1))
 
 
+def desk_terms(desk_ids: Sequence[int], groups: Sequence[Sequence[str]]
+               ) -> list[list[str]]:
+    """The index's terms for the word `groups` in the documents of `desk_ids`: each form
+    behind each desk, d<desk id>x<form> (storage.models' `_TERMS_SQLITE`, the same on
+    PostgreSQL). A desk's posting lists are the desk's size: a common word costs the
+    desk's share of its matches, not every desk's."""
+    desks = sorted(set(desk_ids))
+    return [[f"d{desk}x{form}" for form in sorted(set(group)) for desk in desks]
+            for group in groups]
+
+
 def _fts5_match(groups: Sequence[Sequence[str]], least: int) -> str:
-    """An FTS5 query: any form of each group; with `least` 2, two groups together."""
-    each = ["(" + " OR ".join(f'"{form}"' for form in sorted(set(g))) + ")" for g in groups]
+    """An FTS5 query: any term of each group; with `least` 2, two groups together."""
+    each = ["(" + " OR ".join(f'"{term}"' for term in group) + ")" for group in groups]
     if least < 2 or len(each) < 2:
         return " OR ".join(each)
     return " OR ".join(f"({a} AND {b})" for i, a in enumerate(each) for b in each[i + 1:])
 
 
 def _tsquery(groups: Sequence[Sequence[str]], least: int) -> str:
-    """The same as `_fts5_match` for PostgreSQL's to_tsquery('simple', …)."""
-    each = ["(" + " | ".join(sorted(set(g))) + ")" for g in groups]
+    """The same as `_fts5_match` as a tsquery (the terms quoted, as they are)."""
+    def quoted(term: str) -> str:
+        return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+    each = ["(" + " | ".join(quoted(term) for term in group) + ")" for group in groups]
     if least < 2 or len(each) < 2:
         return " | ".join(each)
     return " | ".join(f"({a} & {b})" for i, a in enumerate(each) for b in each[i + 1:])
@@ -141,7 +156,12 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
     groups = [g for g in groups if g]
     if not groups or not desk_ids:
         return []
-    filters: list[ColumnElement[bool]] = [SearchDocument.desk_id.in_(sorted(set(desk_ids))),
+    # The index narrows to the desks' documents; the filters below decide.
+    terms = desk_terms(desk_ids, groups)
+    # On PostgreSQL `desk_id + 0`: the terms already hold only the desks' documents; the
+    # planner would otherwise AND in the desk index's bitmap, every document of the desk.
+    desk = SearchDocument.desk_id + 0 if uow.db.is_postgresql else SearchDocument.desk_id
+    filters: list[ColumnElement[bool]] = [desk.in_(sorted(set(desk_ids))),
                                           SearchDocument.kind.in_(list(kinds))]
     if resolved_only:
         filters.append((SearchDocument.kind == ARTICLE) | SearchDocument.resolved)
@@ -151,7 +171,7 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
     if uow.db.is_postgresql:
         words: ColumnElement[Any] = literal_column("words")
         statement = (select(SearchDocument)
-                     .where(words.op("@@")(func.to_tsquery("simple", _tsquery(groups, least))),
+                     .where(words.op("@@")(cast(_tsquery(terms, least), TSQUERY)),
                             *filters)
                      .order_by(SearchDocument.id.desc()))
     else:
@@ -159,7 +179,7 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
         statement = (select(SearchDocument)
                      .join(fts, fts.c.rowid == SearchDocument.id)
                      .where(literal_column("search_fts").op("MATCH")(
-                         _fts5_match(groups, least)), *filters)
+                         _fts5_match(terms, least)), *filters)
                      .order_by(fts.c.rowid.desc()))
     rows = await uow.session.scalars(statement.limit(limit))
     return [Candidate(document, relevance(groups, document.body)) for document in rows]

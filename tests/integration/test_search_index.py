@@ -210,3 +210,38 @@ async def test_solved_counts_and_recency_weigh_a_match_up(helpdesk: Chat, clock)
                                         (await helpdesk.conversation(older)).id)
         await uow.commit()
     assert await order() == [older, newer]  # "this solved it" three times
+
+
+async def test_the_index_follows_a_document_resolved_reopened_and_moved(helpdesk: Chat):
+    """The index's desk terms (storage.search.desk_terms) follow `resolved` and `desk_id`
+    even when the words stay the same."""
+    it, hr = (await helpdesk.desk("IT")).id, (await helpdesk.desk("HR")).id
+    dana = (await helpdesk.person(DANA)).id
+
+    async def put(desk_id: int, resolved: bool) -> None:
+        async with helpdesk.db.unit_of_work() as uow:
+            await search.put(uow, search.Document(
+                kind=search.REQUEST, ref_id=4242, workspace_id=1, desk_id=desk_id,
+                status="closed" if resolved else "open", resolved=resolved,
+                title="printer jams", body="printer jam paper tray", answer="Cleaned it",
+                opened_at=uow.clock.now(), updated_at=uow.clock.now(), requester_id=dana))
+            await uow.commit()
+
+    async def found(desk_id: int, resolved_only: bool) -> list[int]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            return [c.document.ref_id for c in await search.candidates(
+                uow, [("printer",), ("jam",)], desk_ids=[desk_id], least=2,
+                resolved_only=resolved_only)]
+
+    await put(it, resolved=False)
+    assert (await found(it, False), await found(it, True)) == ([4242], [])
+    await put(it, resolved=True)
+    assert (await found(it, False), await found(it, True)) == ([4242], [4242])
+    await put(hr, resolved=True)
+    assert (await found(it, False), await found(hr, True)) == ([], [4242])
+    await put(hr, resolved=False)
+    assert (await found(hr, False), await found(hr, True)) == ([4242], [])
+    async with helpdesk.db.unit_of_work() as uow:
+        await search.remove(uow, search.REQUEST, 4242)
+        await uow.commit()
+    assert await found(hr, False) == []
