@@ -103,6 +103,8 @@ async def test_show_lists_everything_compactly(helpdesk: Chat) -> None:
         "Impact × urgency": "off: agents set priority",
         "Auto-assign": "off: agents claim requests",
         "Audience": "everyone (a public desk)",
+        "Saved replies": "none",
+        "Scheduled report": "off",
     }
 
 
