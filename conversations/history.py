@@ -43,13 +43,14 @@ WORDED = frozenset({
     "stall.unassigned", "stall.unassigned_leads", "stall.agent_silent",
     "stall.requester_silent",
     "due.set", "due.cleared", "due.warning", "due.passed",
-    "incident.linked",
+    "incident.linked", "kb.article_added", "kb.article_edited", "kb.article_removed",
 })
 # What only the desk sees: the requester's own history leaves these out.
 DESK_ONLY = frozenset({
     "message.note", "conversation.pinned", "conversation.unpinned",
     "conversation.marked_unread", "stall.unassigned", "stall.unassigned_leads",
     "stall.agent_silent", "sla.warning", "due.warning",
+    "kb.article_added", "kb.article_edited", "kb.article_removed",
 })
 SHOWN = 200  # the latest events shown; a longer history says how many came before
 _TARGETS = ("first_response", "resolution")
@@ -153,6 +154,8 @@ def said(event: Event, people: dict[int, str], desks: dict[int, str], desk: Desk
                                        else "alert.target_other"))
     if kind == "incident.linked":
         return Words(key, number=_number(data.get("incident")))
+    if kind.startswith("kb.article_"):
+        return Words(key, number=_number(data.get("article")))
     if kind == "due.set":
         return Words(key, due=_due(data.get("due_at"), desk))
     return Words(key)
