@@ -38,6 +38,7 @@ from desks import audience
 from desks.errors import DeskbotError, UnknownDesk
 from desks.languages import DEFAULT_LOCALE, desk_locale, person_locale
 from desks.people import find_person
+from desks.permissions import Actor
 from desks.service import find_desk
 from desks.wording import Words
 from storage import inbound
@@ -468,48 +469,70 @@ async def open_incident_modal(ctx: SlackContext, body: dict, context: AsyncBoltC
         log.warning("could not open the incident modal (%s)", type(error).__name__)
 
 
-async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
-                                context: AsyncBoltContext) -> None:
-    """The incident modal submitted: post the update, or resolve the incident; a refusal
-    is the text field's error, what happened is said privately in the card's channel."""
+async def _save_modal(ctx: SlackContext, ack: AsyncAck, body: dict, context: AsyncBoltContext,
+                      *, kind: str, stale: bool, block: Callable[[DeskbotError | None], str],
+                      act: Callable[[UnitOfWork, Actor], Awaitable[Words]]
+                      ) -> tuple[Words | None, str]:
+    """What a modal that saves something does when submitted: a stale form is its field's
+    error, a repeated submission just closes, the work runs in one unit of work and a
+    refusal (not committed: the corrected form is new work) is the field's error named by
+    `block`. Returns what to tell the person (None: nothing) and their locale."""
     team_id = context["team_id"]
-    number, resolving, channel = _incident_metadata(body)
-    text = _typed_in(body, button_ids.INCIDENT_TEXT_BLOCK, button_ids.INCIDENT_TEXT)
     user_id = body["user"]["id"]
-    action_id = button_ids.INCIDENT_RESOLVE if resolving else button_ids.INCIDENT_UPDATE
     profiles = await ctx.people.lookup(team_id, [user_id])
     async with ctx.db.unit_of_work() as uow:
         workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
         locale = person_locale(people[user_id])
-        if number is None:
-            await ack(response_action="errors", errors={button_ids.INCIDENT_TEXT_BLOCK: say(
+        if stale:
+            await ack(response_action="errors", errors={block(None): say(
                 Words("button.out_of_date"), locale)[:150]})
-            return
-        if not await inbound.first(uow, "slack", INCIDENT_SUBMITTED, body):
+            return None, locale
+        if not await inbound.first(uow, "slack", kind, body):
             await ack()  # a repeat: it was done; the modal just closes
-            return
-        actor = ctx.people.actor(people[user_id], workspace)
+            return None, locale
         try:
-            said = await buttons.incident_control(uow, actor, action_id, str(number), text)
-        except DeskbotError as error:  # not committed: the corrected text is new work
+            said = await act(uow, ctx.people.actor(people[user_id], workspace))
+        except DeskbotError as error:
             refused = say(error.words, locale) if error.words else error.message
-            await ack(response_action="errors",
-                      errors={button_ids.INCIDENT_TEXT_BLOCK: refused[:150]})
-            return
+            await ack(response_action="errors", errors={block(error): refused[:150]})
+            return None, locale
         await uow.commit()
     await ack()
-    if channel:
-        await tell_privately(ctx, team_id, channel, user_id, said, kind="ok", locale=locale)
+    return said, locale
+
+
+async def submit_incident_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
+                                context: AsyncBoltContext) -> None:
+    """The incident modal submitted: post the update, or resolve the incident; a refusal
+    is the text field's error, what happened is said privately in the card's channel."""
+    number, resolving, channel = _incident_metadata(body)
+    text = _typed_in(body, button_ids.INCIDENT_TEXT_BLOCK, button_ids.INCIDENT_TEXT)
+    action_id = button_ids.INCIDENT_RESOLVE if resolving else button_ids.INCIDENT_UPDATE
+
+    async def act(uow: UnitOfWork, actor: Actor) -> Words:
+        return await buttons.incident_control(uow, actor, action_id, str(number), text)
+
+    said, locale = await _save_modal(
+        ctx, ack, body, context, kind=INCIDENT_SUBMITTED, stale=number is None,
+        block=lambda _error: button_ids.INCIDENT_TEXT_BLOCK, act=act)
+    if said is not None and channel:
+        await tell_privately(ctx, context["team_id"], channel, body["user"]["id"], said,
+                             kind="ok", locale=locale)
 
 
 # ---------------------------------------------------------------- articles
+
+
+def _article_block(error: DeskbotError | None) -> str:
+    """The article modal's field a refusal belongs to (the text's, or else the title's)."""
+    key = error.words.key if error is not None and error.words else ""
+    return button_ids.KB_TEXT_BLOCK if key.startswith("kb.text") else button_ids.KB_TITLE_BLOCK
 
 
 async def submit_article_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
                                context: AsyncBoltContext) -> None:
     """The article modal (`/desk kb add REF`) saved: the article stored on the request's
     desk; a refusal is its field's error, the saved article is said privately."""
-    team_id = context["team_id"]
     try:
         found = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
     except (ValueError, TypeError):
@@ -518,32 +541,16 @@ async def submit_article_modal(ctx: SlackContext, ack: AsyncAck, body: dict,
     ref, channel = button_ids.number(str(found.get("ref") or "")), found.get("channel")
     title = _typed_in(body, button_ids.KB_TITLE_BLOCK, button_ids.KB_TITLE)
     text = _typed_in(body, button_ids.KB_TEXT_BLOCK, button_ids.KB_TEXT)
-    user_id = body["user"]["id"]
-    profiles = await ctx.people.lookup(team_id, [user_id])
-    async with ctx.db.unit_of_work() as uow:
-        workspace, people = await ctx.people.enter(uow, team_id, [user_id], profiles)
-        locale = person_locale(people[user_id])
-        if ref is None:
-            await ack(response_action="errors", errors={button_ids.KB_TITLE_BLOCK: say(
-                Words("button.out_of_date"), locale)[:150]})
-            return
-        if not await inbound.first(uow, "slack", KB_SUBMITTED, body):
-            await ack()  # a repeat: it was saved; the modal just closes
-            return
-        actor = ctx.people.actor(people[user_id], workspace)
-        try:
-            article = await articles.add_from_request(uow, actor, ref, title, text)
-        except DeskbotError as error:  # not committed: the corrected form is new work
-            refused = say(error.words, locale) if error.words else error.message
-            key = error.words.key if error.words else ""
-            block = (button_ids.KB_TEXT_BLOCK if key.startswith("kb.text")
-                     else button_ids.KB_TITLE_BLOCK)
-            await ack(response_action="errors", errors={block: refused[:150]})
-            return
+
+    async def act(uow: UnitOfWork, actor: Actor) -> Words:
+        article = await articles.add_from_request(uow, actor, ref or 0, title, text)
         desk = await uow.session.get(Desk, article.desk_id)
-        said = Words("kb.added", number=article.number, desk=desk.name if desk else "?",
+        return Words("kb.added", number=article.number, desk=desk.name if desk else "?",
                      title=article.title)
-        await uow.commit()
-    await ack()
-    await tell_privately(ctx, team_id, channel if isinstance(channel, str) and channel
-                         else user_id, user_id, said, kind="ok", locale=locale)
+
+    said, locale = await _save_modal(ctx, ack, body, context, kind=KB_SUBMITTED,
+                                     stale=ref is None, block=_article_block, act=act)
+    if said is not None:
+        user_id = body["user"]["id"]
+        await tell_privately(ctx, context["team_id"], channel if isinstance(channel, str)
+                             and channel else user_id, user_id, said, kind="ok", locale=locale)
