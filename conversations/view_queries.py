@@ -27,7 +27,7 @@ from conversations import (
     withdrawal,
 )
 from conversations.commands import DEFAULT_REOPEN_WINDOW
-from conversations.knowledge import similar
+from conversations.knowledge import offered, similar
 from conversations.lifecycle import ACTIVE
 from conversations.outbox_worker import Undeliverable
 from conversations.queues import QueueItem, QueueView, RequestItem
@@ -503,7 +503,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
     window = int(settings.pop("reopen_window_days", DEFAULT_REOPEN_WINDOW.days))
     rule = autoassign.rule_of(settings)
     seen = audience.audience_of(settings)
-    for key in (*autoassign.KEYS, audience.KEY):
+    for key in (*autoassign.KEYS, audience.KEY, offered.KEY):
         settings.pop(key, None)
     from conversations.reports.schedule import KEY as REPORT_KEY
     from conversations.reports.schedule import schedule_words
@@ -531,6 +531,7 @@ async def desk_config(uow: UnitOfWork, desk: Desk) -> DeskConfig:
             [f"#{c}" for c in seen.channels] + [names.get(p, p) for p in seen.people])
             if seen else Words("audience.everyone")))
         said.append((Words("report.config_line"), report_schedule))
+        said.append((Words("suggest.config_line"), offered.offer_words(desk.settings)))
         settings = {k: v for k, v in settings.items() if k not in POLICY_KEYS}
     kept = await chosen_replies.card_choices(uow, desk.id)
     said.append((Words("saved_reply.config_line"),

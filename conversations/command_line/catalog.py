@@ -16,6 +16,7 @@ from conversations.command_line import (
     ticket_commands,
 )
 from conversations.command_line.context import Context, Run, Subcommand
+from conversations.knowledge import offered
 from conversations.reports import chat as report_chat
 from conversations.reports import schedule as report_schedule
 from conversations.view_models import Help, HelpLine, View
@@ -159,6 +160,7 @@ _ADMIN = [
     _sub("admin matrix", "/desk admin matrix DESK on|off", "admin", ticket_commands.admin_matrix),
     _sub("admin tiers", "/desk admin tiers [DESK]", "admin", due_and_tiers.admin_tiers),
     _sub("admin report", report_schedule.USAGE, "admin", report_schedule.admin_report),
+    _sub("admin suggest", offered.USAGE, "admin", offered.admin_suggest),
 ]
 
 TOP = {s.name: s for s in _TOP}

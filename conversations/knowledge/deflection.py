@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations.knowledge import indexing, similar
+from conversations.knowledge import indexing, offered, similar
 from conversations.view_models import Suggestion, SuggestionOffer
 from desks.errors import InvalidInput
 from desks.wording import Words
@@ -42,10 +42,11 @@ def parse_choice(value: str | None) -> tuple[str, int] | None:
 
 async def offer(uow: UnitOfWork, desk_ids: Sequence[int], text: str) -> str | None:
     """The question to ask about a new request `text` to `desk_ids` (`suggest:…`), or
-    None when nothing of those desks answers it well."""
-    if not desk_ids:
+    None when nothing those desks offer (`offered`) answers it well."""
+    wanted = await offered.offered_kinds(uow, desk_ids)  # what each desk offers
+    if not wanted:
         return None
-    found = await similar.suggestions(uow, desk_ids, text)
+    found = await similar.suggestions(uow, list(wanted), text, offered=wanted)
     if not found:
         return None
     return PREFIX + ",".join(choice_value(f.kind, f.ref_id) for f in found)

@@ -18,7 +18,7 @@ bench/data/knowledge.json: below it, nothing matched well and nothing is said).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,12 +132,19 @@ async def similar_resolved(uow: UnitOfWork, desk_ids: Sequence[int], text: str, 
 
 
 async def suggestions(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
-                      limit: int = 3) -> list[Found]:
+                      limit: int = 3,
+                      offered: Mapping[int, Sequence[str]] | None = None) -> list[Found]:
     """Resolved requests and articles of `desk_ids` that answer `text` well; none when
-    nothing matches well enough (MIN_COVERAGE)."""
+    nothing matches well enough (MIN_COVERAGE). `offered` (desk id -> the kinds it
+    offers) narrows them to what each desk offers employees."""
     question = query_words(text)
-    candidates = await _matching(uow, question, limit, desk_ids=desk_ids,
+    kinds = (search.REQUEST, search.ARTICLE) if offered is None else tuple(
+        sorted({kind for desk_id in desk_ids for kind in offered.get(desk_id, ())}))
+    candidates = await _matching(uow, question, limit, desk_ids=desk_ids, kinds=kinds,
                                  resolved_only=True)
+    if offered is not None:
+        candidates = [c for c in candidates
+                      if c.document.kind in offered.get(c.document.desk_id, ())]
     ranked = rank(question, candidates, uow.clock.now())
     return [f for f in ranked if f.coverage >= MIN_COVERAGE][:limit]
 

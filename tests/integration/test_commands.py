@@ -217,6 +217,7 @@ async def test_help_shows_each_person_what_they_may_use(helpdesk: Chat):
     lead_usages = [u for section in lead.values() for u in section]
     assert sum(u.startswith("/desk report") for u in lead_usages) == 1  # not twice
     assert "/desk admin report DESK weekly|monthly|quarterly|off [#channel]" in usages
+    assert "/desk admin suggest DESK answers|articles|off" in usages
     assert any(u.startswith("/desk admin hours DESK") for u in usages)  # issue 4 brought it
     assert "/desk admin …" not in everything
 
@@ -1074,6 +1075,7 @@ async def test_fuzzed_text_always_gets_an_answer_and_refusals_change_nothing(
                               "incident update 1", "incident resolve inc-1", "incident list",
                               "report", "report IT", "report all", "report HR month",
                               "admin report IT", "admin report HR monthly",
+                              "admin suggest IT", "admin suggest HR articles",
                               "replies", "replies IT", "replies IT add vpn",
                               "replies HR remove", "replies IT remove vpn",
                               "kb", "kb add", "kb add 1001", "kb list", "kb list IT",

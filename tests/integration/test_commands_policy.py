@@ -105,6 +105,7 @@ async def test_show_lists_everything_compactly(helpdesk: Chat) -> None:
         "Audience": "everyone (a public desk)",
         "Saved replies": "none",
         "Scheduled report": "off",
+        "Offered before sending": "articles and the answers of resolved requests",
     }
 
 

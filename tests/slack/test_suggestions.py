@@ -186,3 +186,37 @@ async def test_a_new_request_beside_an_open_one_is_offered_answers_too(
         assert await requests(db) == 3  # *Send my request* opens it, no offer again
         assert sum("These helped others" in plain(m)
                    for m in posts(world, f"D{OMER}", thread_ts=asked)) == 1
+
+
+async def test_a_desk_offering_articles_only_never_shows_another_persons_request(
+        db: Database, clock: FrozenClock) -> None:
+    clock.set(SUNDAY_9)
+    async with slack_world(db, clock, settings_changes=QUIET) as world:
+        await set_up_it(world)
+        await resolved_wifi(world)  # Eli's #1001, resolved: an answer IT could offer
+        refused = block_text(await world.command(DANA, "admin suggest IT articles"))
+        assert "Only an admin or a lead of the IT desk" in refused
+        said = plain(await world.command(MAYA, "admin suggest IT articles"))  # IT's lead
+        assert "offered only its articles that match, never other people's requests" in said
+        shown = plain(await world.command(MAYA, "admin show IT"))
+        assert "Offered before sending" in shown and "articles only" in shown
+        async with db.unit_of_work() as uow:
+            desk = (await uow.session.scalars(select(Desk))).one()
+            await index_article(uow, 7, desk.id, "Wifi drops on floor 3",
+                                "Forget the network, then join it again.")
+            await uow.commit()
+
+        asked = await world.dm(OMER, "wifi keeps dropping on floor 3 again")
+        await world.settled()
+        [offer] = posts(world, f"D{OMER}", thread_ts=asked)
+        assert "Article: *Wifi drops on floor 3*" in plain(offer)
+        assert "Answered before" not in plain(offer)
+        assert "The wifi on floor 3 keeps dropping" not in plain(offer)
+
+        said = plain(await world.command(MAYA, "admin suggest IT off"))
+        assert "no longer offered answers" in said
+        asked, card, receipt = await open_by_dm(world, ELI, "wifi keeps dropping again")
+        assert "wifi keeps dropping again" in block_text(card)
+        assert "These helped others" not in block_text(receipt)
+        assert "*Offered before sending*: nothing" in plain(
+            await world.command(MAYA, "admin show IT"))
