@@ -7,8 +7,8 @@ DATETIME text parsed, then `datetime.replace(tzinfo=UTC)`, ~2.5 µs alone) and e
 row became a `Row` whose attributes are looked up by name: about 0.6 s of a quarter's
 report. A `PlainRead` is a `storage.prepared.Prepared` statement whose rows come back
 as lists; its `UTCDateTime` columns are read straight from the driver's value (SQLite's
-text by `datetime.fromisoformat`, PostgreSQL's aware instant as it is), any other
-column with a result processor through that processor.
+text by `datetime.fromisoformat`; asyncpg hands back `timestamptz` as an aware UTC
+instant already), any other column with a result processor through that processor.
 
 The events and agent messages of a report's conversations were read with
 `conversation_id IN (SELECT ...)`: PostgreSQL, not knowing how few ids come back,
@@ -20,7 +20,7 @@ given as one bound list (`in_ids`), both databases look each one up in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -42,11 +42,6 @@ def _sqlite_utc(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
-def _postgresql_utc(value: Any) -> datetime | None:
-    """asyncpg's `timestamptz` (aware, UTC) as it is; any other zone turned to UTC."""
-    return value if value is None or value.tzinfo is UTC else value.astimezone(UTC)
-
-
 class PlainRead:
     """A SELECT built by `build(postgresql)` (bind parameters by name, as `Prepared`),
     compiled once per dialect; `rows` gives each row as a list of plain values."""
@@ -61,11 +56,11 @@ class PlainRead:
         found = self._converters.get(dialect.name)
         if found is None:
             postgresql = dialect.name == "postgresql"
-            utc = _postgresql_utc if postgresql else _sqlite_utc
             pairs: list[tuple[int, Converter]] = []
             for index, column in enumerate(self.build(postgresql).selected_columns):
                 if isinstance(column.type, UTCDateTime):
-                    pairs.append((index, utc))
+                    if not postgresql:  # asyncpg's are UTC already
+                        pairs.append((index, _sqlite_utc))
                     continue
                 process = column.type.dialect_impl(dialect).result_processor(dialect, None)
                 if process is not None:
@@ -73,12 +68,15 @@ class PlainRead:
             found = self._converters[dialect.name] = tuple(pairs)
         return found
 
-    async def rows(self, uow: UnitOfWork, **params: Any) -> list[list[Any]]:
-        """The rows for `params` (by bind name), each a list of the columns' values."""
+    async def rows(self, uow: UnitOfWork, **params: Any) -> Sequence[Sequence[Any]]:
+        """The rows for `params` (by bind name), each a sequence of the columns' values."""
         connection = await uow.session.connection()
         converters = self.converters(connection.dialect)
+        rows = await self.prepared.rows(connection, **params)
+        if not converters:
+            return rows
         found = []
-        for row in await self.prepared.rows(connection, **params):
+        for row in rows:
             values = list(row)
             for index, convert in converters:
                 values[index] = convert(values[index])
@@ -87,11 +85,11 @@ class PlainRead:
 
 
 async def by_ids(uow: UnitOfWork, read: PlainRead, ids: Sequence[int],
-                 name: str = "ids") -> list[list[Any]]:
+                 name: str = "ids") -> list[Sequence[Any]]:
     """The rows of `read` for each chunk of `ids` (bound as `name`, an `in_ids` list), one
     list."""
     ordered = sorted(set(ids))
-    rows: list[list[Any]] = []
+    rows: list[Sequence[Any]] = []
     for first in range(0, len(ordered), CHUNK):
         rows.extend(await read.rows(uow, **{name: ordered[first:first + CHUNK]}))
     return rows
