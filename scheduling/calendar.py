@@ -82,6 +82,8 @@ def _resolve(zone_name: str, wall: datetime) -> datetime:
 
 
 def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # as storage hands them back
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"business time needs an aware datetime, got {moment!r}")
     return moment.astimezone(UTC)
