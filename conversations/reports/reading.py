@@ -4,13 +4,12 @@ One SELECT reads every conversation of the desks that the period or the one befo
 it touches (opened before the period ends and not done before the previous one
 began), with its desk, workspace and assignee; one reads their `conversation.opened`
 and `conversation.reopened` events (the way in, and the reopens); one counts their
-agent messages (those two by the conversations' ids); these three are
-`storage.report_reads.PlainRead`s, their rows plain values. Two read the desks' agents
-and their `agent.availability` events (how many were available when each request was
-opened). Then each becomes a
-`RequestFacts`, its business-time durations counted with the calendar the sweeps use
-(`uow.business_time`) and its SLA results read from the stored due times and breach
-flags the sweeps set.
+agent messages (those two by the conversations' ids). These three are
+`storage.report_reads.PlainRead`s: their rows come back as plain values. Two more read
+the desks' agents and their `agent.availability` events (how many were available when
+each request was opened). Then each becomes a `RequestFacts`, its business-time
+durations counted with the calendar the sweeps use (`uow.business_time`) and its SLA
+results read from the stored due times and breach flags the sweeps set.
 """
 
 from __future__ import annotations
