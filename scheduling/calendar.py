@@ -18,6 +18,9 @@ back is as long as it really is:
   holidays.
 
 Business time is walked interval by interval, day by day (never minute by minute).
+The open time between two moments is read off an `_OpenTime`: the open intervals of
+a run of days kept in order with the open time before each, so a span is two
+bisections (a report counts thousands of spans over the same months).
 A window with no weekly open time is refused at construction; a window whose holidays
 and closed dates leave it shut for over three years in a row raises `NeverOpen`
 instead of searching forever.
@@ -25,6 +28,7 @@ instead of searching forever.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +45,7 @@ MAX_CLOSED_DAYS = 3 * 366  # longest run of closed days searched before giving u
 _DAY = timedelta(days=1)
 _DAYS_KEPT = 4096  # days of open intervals a window keeps (about eleven years)
 _NO_TIME = timedelta(0)
+_DAYS_AROUND = 64  # days kept beyond a span's, on each side, in a new `_OpenTime`
 
 
 class NeverOpen(InvalidInput):
@@ -77,6 +82,8 @@ def _resolve(zone_name: str, wall: datetime) -> datetime:
 
 
 def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # as storage hands them back
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"business time needs an aware datetime, got {moment!r}")
     return moment.astimezone(UTC)
@@ -97,6 +104,8 @@ class ServiceWindow(WindowConfig):
         # Each local day's open intervals, worked out once (`open_intervals_on`): a
         # report counts thousands of spans over the same few hundred days.
         object.__setattr__(self, "_days", {})
+        # The open intervals of a run of days, in order (`_open_time_over`).
+        object.__setattr__(self, "_open_time", None)
 
     @classmethod
     def from_config(cls, config: WindowConfig) -> Self:
@@ -210,6 +219,13 @@ class ServiceWindow(WindowConfig):
             return _NO_TIME
         if self.always_open:
             return end - start
+        kept = self._open_time_over(start, end)
+        if kept is None:  # years apart: walked
+            return self._walked_between(start, end)
+        return kept.until(end) - kept.until(start)
+
+    def _walked_between(self, start: datetime, end: datetime) -> timedelta:
+        """`business_time_between` by walking the intervals from `start` (UTC, before `end`)."""
         total = _NO_TIME
         for opened, closed in self._intervals(start, until=end):
             if opened >= end:
@@ -217,6 +233,70 @@ class ServiceWindow(WindowConfig):
             total += min(closed, end) - opened
         return total
 
+    def _open_time_over(self, start: datetime, end: datetime) -> _OpenTime | None:
+        """An `_OpenTime` whose days hold `start` and `end`; None when they lie more than
+        `_DAYS_KEPT` days apart.
+
+        The one kept is grown (by at least as many days as it has, so spans counted in
+        time order rebuild it only a few times) or, when that would make it too long,
+        replaced.
+        """
+        kept: _OpenTime | None = self.__dict__["_open_time"]
+        if kept is not None and kept.holds(start, end):
+            return kept
+        zone = self.zone
+        first = start.astimezone(zone).date() - _DAY  # a fall-back may lead into the day
+        last = end.astimezone(zone).date()
+        if (last - first).days >= _DAYS_KEPT:
+            return None
+        if kept is not None:
+            length = kept.last - kept.first
+            grown_first = min(first, kept.first - length) if first < kept.first else kept.first
+            grown_last = max(last, kept.last + length) if last > kept.last else kept.last
+            if (grown_last - grown_first).days < _DAYS_KEPT:
+                first, last = grown_first, grown_last
+        around = timedelta(days=_DAYS_AROUND)
+        kept = _OpenTime(self, first - around, last + around)
+        object.__setattr__(self, "_open_time", kept)
+        return kept if kept.holds(start, end) else None
+
+
+class _OpenTime:
+    """The open intervals of the local days `first`..`last` of a window, in time order,
+    each with the open time from the first day's start to its own start.
+
+    The open time up to a moment of those days is one bisection; from one moment to
+    another, the difference of two (the intervals of the days around add nothing to
+    either: they end before the first day starts or start after the last day ends).
+    """
+
+    def __init__(self, window: ServiceWindow, first: date, last: date) -> None:
+        self.first, self.last = first, last
+        self.begins = window._at(first, 0)
+        self.ends = window._at(last + _DAY, 0)
+        self.starts: list[datetime] = []
+        self.lengths: list[timedelta] = []
+        self.before: list[timedelta] = []
+        total = _NO_TIME
+        day = first
+        while day <= last:
+            for start, end in window.open_intervals_on(day):
+                self.starts.append(start)
+                self.lengths.append(end - start)
+                self.before.append(total)
+                total += end - start
+            day += _DAY
+
+    def holds(self, start: datetime, end: datetime) -> bool:
+        """Whether both moments (UTC) lie within the days kept."""
+        return self.begins <= start and end <= self.ends
+
+    def until(self, moment: datetime) -> timedelta:
+        """The open time from the first day's start to `moment` (UTC, within the days)."""
+        index = bisect_right(self.starts, moment) - 1
+        if index < 0:
+            return _NO_TIME
+        return self.before[index] + min(moment - self.starts[index], self.lengths[index])
 
 ALWAYS_OPEN = ServiceWindow(hours=ALWAYS)
 # The documentation's example desk: Sun-Thu 08:00-18:00, Fri 08:00-13:00, Jerusalem, IL.

@@ -129,6 +129,13 @@ class Prepared:
             found = self._compiled[dialect.name] = (compiled.string, slots)
         return found
 
+    def bound(self, dialect: Dialect, **params: Any) -> tuple[str, tuple[Any, ...]]:
+        """The statement's text for `dialect` and the driver's values of its parameters
+        (`params` by bind name)."""
+        sql, slots = self._for(dialect)
+        return sql, tuple(convert(params[name] if name in params else default)
+                          for name, default, convert in slots)
+
     async def rows(self, connection: AsyncConnection, **params: Any) -> Sequence[Any]:
         """Run it on `connection` with `params` (by bind name); the rows it returns, as
         tuples (not converted by any column type).
@@ -138,9 +145,7 @@ class Prepared:
         adaptation of asyncpg costs more than the statement's round trip. (Before that,
         SQLAlchemy runs it, and begins the transaction.)
         """
-        sql, slots = self._for(connection.dialect)
-        values = tuple(convert(params[name] if name in params else default)
-                       for name, default, convert in slots)
+        sql, values = self.bound(connection.dialect, **params)
         if connection.dialect.name == "postgresql":
             driver: Any = (await connection.get_raw_connection()).driver_connection
             if driver.is_in_transaction():

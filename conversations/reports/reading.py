@@ -4,12 +4,12 @@ One SELECT reads every conversation of the desks that the period or the one befo
 it touches (opened before the period ends and not done before the previous one
 began), with its desk, workspace and assignee; one reads their `conversation.opened`
 and `conversation.reopened` events (the way in, and the reopens); one counts their
-agent messages (those two by chunks of the conversations' ids,
-`storage.report_reads`); two read the desks' agents and their `agent.availability` events
-(how many were available when each request was opened). Then each becomes a
-`RequestFacts`, its business-time durations counted with the calendar the sweeps use
-(`uow.business_time`) and its SLA results read from the stored due times and breach
-flags the sweeps set.
+agent messages (those two by the conversations' ids). These three are
+`storage.report_reads.PlainRead`s: their rows come back as plain values. Two more read
+the desks' agents and their `agent.availability` events (how many were available when
+each request was opened). Then each becomes a `RequestFacts`, its business-time
+durations counted with the calendar the sweeps use (`uow.business_time`) and its SLA
+results read from the stored due times and breach flags the sweeps set.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from conversations.lifecycle import ACTIVE
@@ -37,7 +37,9 @@ from storage.models import (
     Person,
     Workspace,
 )
-from storage.report_reads import by_conversation_chunks
+from storage.prepared import in_ids
+from storage.report_reads import PlainRead, by_ids
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -108,63 +110,101 @@ async def read_open_now(uow: UnitOfWork,
             for person_id, name, count in (await uow.session.execute(query)).tuples()}
 
 
-# The columns of a conversation a report reads (`_facts`): plain rows, not ORM objects.
-_C = Conversation
-FACT_COLUMNS = (
-    _C.id, _C.ref, _C.desk_id, _C.kind, _C.category, _C.priority, _C.status, _C.opened_at,
-    _C.first_response_at, _C.resolved_at, _C.closed_at, _C.assignee_id, _C.rating,
-    _C.first_response_due_at, _C.first_response_breached_at, _C.resolution_due_at,
-    _C.resolution_breached_at, _C.sla_paused_at, _C.sla_paused_seconds,
-)
+class ConversationRow(NamedTuple):
+    """The columns of a conversation a report reads (`_facts`), with its workspace's
+    platform and its assignee's name."""
+
+    id: int
+    ref: int
+    desk_id: int
+    kind: str
+    category: str | None
+    priority: int
+    status: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    assignee_id: int | None
+    rating: int | None
+    first_response_due_at: datetime | None
+    first_response_breached_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_breached_at: datetime | None
+    sla_paused_at: datetime | None
+    sla_paused_seconds: int | None
+    platform: str
+    assignee: str | None
+
+
+def _conversations(every_desk: bool) -> Callable[[bool], Select[Any]]:
+    """The conversations of the desks bound as `desks` (`every_desk`: of every desk)
+    open at some time in [`start`, `end`)."""
+    def build(postgresql: bool) -> Select[Any]:
+        assignee = aliased(Person)
+        done = func.coalesce(Conversation.resolved_at, Conversation.closed_at)
+        scope = [Conversation.opened_at < bindparam("end", None, type_=UTCDateTime()),
+                 or_(done.is_(None), done >= bindparam("start", None, type_=UTCDateTime()))]
+        if not every_desk:
+            scope.append(in_ids(Conversation.desk_id, postgresql, "desks"))
+        columns = [getattr(Conversation, name) for name in ConversationRow._fields[:-2]]
+        return (select(*columns, Workspace.platform, assignee.display_name)
+                .join(Workspace, Workspace.id == Conversation.workspace_id)
+                .outerjoin(assignee, assignee.id == Conversation.assignee_id)
+                .where(*scope).order_by(Conversation.opened_at, Conversation.id))
+    return build
+
+
+_OF_DESKS = PlainRead(_conversations(every_desk=False))
+_OF_EVERY_DESK = PlainRead(_conversations(every_desk=True))
+# Their way in and reopens: only the `via` of an opened event's data is read, by the
+# database, so Python does not decode thousands of JSON documents.
+_EVENTS = PlainRead(lambda postgresql: (
+    select(Event.conversation_id, Event.kind, Event.data["via"].as_string(), Event.created_at)
+    .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
+           in_ids(Event.conversation_id, postgresql))))
+_AGENT_REPLIES = PlainRead(lambda postgresql: (
+    select(Message.conversation_id, func.count())
+    .where(Message.kind == "agent", in_ids(Message.conversation_id, postgresql))
+    .group_by(Message.conversation_id)))
 
 
 async def read_requests(uow: UnitOfWork, *, start: datetime, end: datetime,
                         desk_ids: list[int] | None) -> list[RequestFacts]:
     """Every request of `desk_ids` (None: every desk) open at some time in [start, end)."""
-    assignee = aliased(Person)
-    done = func.coalesce(Conversation.resolved_at, Conversation.closed_at)
-    scope = [Conversation.opened_at < end, or_(done.is_(None), done >= start)]
-    if desk_ids is not None:
-        scope.append(Conversation.desk_id.in_(desk_ids))
-    rows = (await uow.session.execute(
-        select(*FACT_COLUMNS, Workspace.platform, assignee.display_name.label("assignee"))
-        .join(Workspace, Workspace.id == Conversation.workspace_id)
-        .outerjoin(assignee, assignee.id == Conversation.assignee_id)
-        .where(*scope).order_by(Conversation.opened_at, Conversation.id))).all()
+    if desk_ids is None:
+        found = await _OF_EVERY_DESK.rows(uow, start=start, end=end)
+    else:
+        found = await _OF_DESKS.rows(uow, start=start, end=end, desks=desk_ids)
+    rows = [ConversationRow._make(values) for values in found]
     desks = select(Desk.id, Desk.name, Desk.settings)
     if desk_ids is not None:
         desks = desks.where(Desk.id.in_(desk_ids))
     desk_of = {desk_id: (name, settings or {})
                for desk_id, name, settings in (await uow.session.execute(desks)).tuples()}
-    # Only the way in of an event's data is read: the database picks it out, so Python
-    # does not decode thousands of JSON documents.
     ids = [row.id for row in rows]
-    events = await by_conversation_chunks(uow, ids, lambda chunk: (
-        select(Event.conversation_id, Event.kind, Event.data["via"].as_string(),
-               Event.created_at)
-        .where(Event.kind.in_(("conversation.opened", "conversation.reopened")),
-               Event.conversation_id.in_(chunk))))
-    replies = dict(await by_conversation_chunks(uow, ids, lambda chunk: (
-        select(Message.conversation_id, func.count())
-        .where(Message.kind == "agent", Message.conversation_id.in_(chunk))
-        .group_by(Message.conversation_id))))
     way_in: dict[int, str] = {}
     reopens: dict[int, list[datetime]] = defaultdict(list)
-    for conversation_id, kind, via, created_at in events:
+    for conversation_id, kind, via, created_at in await by_ids(uow, _EVENTS, ids):
         if kind == "conversation.opened":
             way_in[conversation_id] = str(via or "dm")
         else:
             reopens[conversation_id].append(created_at)
+    replies = {conversation_id: int(count)
+               for conversation_id, count in await by_ids(uow, _AGENT_REPLIES, ids)}
     now = uow.clock.now()
     availability = await _availability(uow, desk_ids)
     calendar = uow.business_time
-    # Each desk's window is looked up once, not for every span counted.
+    # Each desk's window and zone are looked up once, not for every span counted.
     between_of = {desk_id: (calendar.between_for(settings) if calendar is not None else None)
                   for desk_id, (_, settings) in desk_of.items()}
-    return [_facts(row, *desk_of[row.desk_id], between_of[row.desk_id], row.platform,
-                   row.assignee, now,
-                   way_in.get(row.id, "dm"), tuple(sorted(reopens[row.id])),
-                   int(replies.get(row.id, 0)),
+    zone_of = {desk_id: known_zone(settings.get("time_zone"))
+               for desk_id, (_, settings) in desk_of.items()}
+    no_reopens: tuple[datetime, ...] = ()
+    return [_facts(row, desk_of[row.desk_id][0], zone_of[row.desk_id],
+                   between_of[row.desk_id], now, way_in.get(row.id, "dm"),
+                   tuple(sorted(reopens[row.id])) if row.id in reopens else no_reopens,
+                   replies.get(row.id, 0),
                    availability[row.desk_id].count_at(row.opened_at)
                    if row.desk_id in availability else 0)
             for row in rows]
@@ -234,10 +274,9 @@ async def _availability(uow: UnitOfWork,
     return {desk_id: DeskAvailability(desk_agents) for desk_id, desk_agents in found.items()}
 
 
-def _facts(row: Any, desk: str, settings: dict[str, Any],
-           between: Callable[[datetime, datetime], timedelta] | None,
-           platform: str, assignee: str | None, now: datetime, way_in: str,
-           reopened_at: tuple[datetime, ...], agent_replies: int,
+def _facts(row: ConversationRow, desk: str, time_zone: str,
+           between: Callable[[datetime, datetime], timedelta] | None, now: datetime,
+           way_in: str, reopened_at: tuple[datetime, ...], agent_replies: int,
            agents_available: int) -> RequestFacts:
     """`between`: the open time of the desk's window from one moment to another (None
     without a calendar)."""
@@ -255,11 +294,11 @@ def _facts(row: Any, desk: str, settings: dict[str, Any],
         resolution_seconds = max(0.0, whole - paused)
     return RequestFacts(
         conversation_id=row.id, ref=row.ref, desk=desk, desk_id=row.desk_id,
-        time_zone=known_zone(settings.get("time_zone")), kind=row.kind,
+        time_zone=time_zone, kind=row.kind,
         category=row.category, priority=row.priority, status=row.status, way_in=way_in,
-        platform=platform, opened_at=row.opened_at, first_response_at=row.first_response_at,
+        platform=row.platform, opened_at=row.opened_at, first_response_at=row.first_response_at,
         done_at=done_at, resolved_at=row.resolved_at, closed_at=row.closed_at,
-        assignee_id=row.assignee_id, assignee=assignee, rating=row.rating,
+        assignee_id=row.assignee_id, assignee=row.assignee, rating=row.rating,
         first_response_seconds=first_seconds, resolution_seconds=resolution_seconds,
         first_response_met=sla_met(row.first_response_due_at, row.first_response_breached_at,
                                    row.first_response_at, now),

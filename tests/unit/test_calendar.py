@@ -433,6 +433,33 @@ def test_business_time_between_adds_up(data):
 
 @PROPERTY
 @given(st.data())
+def test_business_time_between_is_the_walk_over_the_intervals(data):
+    """Read off the days kept (`_OpenTime`, grown or replaced as spans come in any
+    order, some years apart) it is what walking the intervals gives."""
+    desk = data.draw(windows())
+    for _ in range(data.draw(st.integers(1, 12))):
+        start = data.draw(moments(desk.time_zone))
+        start -= timedelta(days=365 * data.draw(st.sampled_from([0, 0, 0, 1, 7, 30])))
+        end = start + data.draw(durations) * data.draw(st.sampled_from([1, 1, 5, 100]))
+        walked = desk._walked_between(start.astimezone(UTC), end.astimezone(UTC))
+        assert desk.business_time_between(start, end) == walked
+
+
+def test_spans_years_apart_are_walked_or_kept_anew():
+    desk = EXAMPLE_WINDOW.from_config(EXAMPLE_WINDOW)
+    week = (jerusalem(2026, 1, 4, 0, 0), jerusalem(2026, 1, 11, 0, 0))
+    assert desk.business_time_between(*week) == timedelta(hours=4 * 10 + 10 + 5)
+    # Twenty years: more days than are kept, walked.
+    assert desk.business_time_between(jerusalem(2006, 1, 4), jerusalem(2026, 1, 4)) > \
+        timedelta(days=20 * 365 * 40 // 168 - 100)
+    # Ten years before: the days kept are replaced, then grown back.
+    old = (jerusalem(2016, 1, 3, 0, 0), jerusalem(2016, 1, 10, 0, 0))
+    assert desk.business_time_between(*old) == timedelta(hours=4 * 10 + 10 + 5)
+    assert desk.business_time_between(*week) == timedelta(hours=4 * 10 + 10 + 5)
+
+
+@PROPERTY
+@given(st.data())
 def test_always_open_is_plain_addition(data):
     zone = data.draw(st.sampled_from(sorted(ZONES)))
     desk = ServiceWindow(hours=parse_hours("always"), time_zone=zone, holidays=ZONES[zone])
