@@ -120,15 +120,16 @@ async def _matching(uow: UnitOfWork, question: Sequence[Word], limit: int,
 
 
 async def similar_resolved(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
-                           limit: int = 3, exclude_ref_id: int | None = None) -> list[Found]:
+                           limit: int = 3, exclude_ref_id: int | None = None,
+                           min_coverage: float = MIN_COVERAGE) -> list[Found]:
     """Up to `limit` resolved requests of `desk_ids` most like `text` that match it
-    well enough (MIN_COVERAGE); `exclude_ref_id` leaves out the request itself."""
+    well enough (`min_coverage`); `exclude_ref_id` leaves out the request itself."""
     question = query_words(text)
     candidates = await _matching(uow, question, limit, desk_ids=desk_ids,
                                  kinds=(search.REQUEST,), resolved_only=True)
     ranked = rank(question, [c for c in candidates if c.document.ref_id != exclude_ref_id],
                   uow.clock.now())
-    return [f for f in ranked if f.coverage >= MIN_COVERAGE][:limit]
+    return [f for f in ranked if f.coverage >= min_coverage][:limit]
 
 
 async def suggestions(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
