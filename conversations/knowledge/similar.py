@@ -12,7 +12,8 @@ they are ranked here the same way on both databases:
 - solved: how often it was "this solved it", 0..1 (ten times or more: 1).
 
 Suggestions are only made when the best coverage reaches MIN_COVERAGE (tuned on
-bench/data/knowledge.json: below it, nothing matched well and nothing is said).
+bench/data/knowledge.json's questions and negatives, `bench.knowledge --mode
+quality`: below it, nothing matched well and nothing is said).
 """
 
 from __future__ import annotations
