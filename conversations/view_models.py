@@ -67,12 +67,17 @@ class SlaState:
 @dataclass(frozen=True)
 class SimilarRequest:
     """A resolved request like the one on a card: its ref, title, who resolved it, and
-    the first line of its resolution note."""
+    the first line of its resolution note. `channel` and `thread` are where its own
+    card is (None: nowhere known); `link` opens that thread, set by the platform's
+    sender from them (a Slack permalink, a Teams deep link), as AgentNotification's."""
 
     ref: int
     title: str
     resolver: str | None = None
     answer: str | None = None
+    channel: str | None = None
+    thread: str | None = None
+    link: str | None = None
 
 
 @dataclass(frozen=True)

@@ -582,7 +582,9 @@ class SearchDocument(Base):
 
     __tablename__ = "search_document"
     __table_args__ = (UniqueConstraint("kind", "ref_id"),
-                      Index("ix_search_document_desk", "desk_id", "kind", "resolved"))
+                      Index("ix_search_document_desk", "desk_id", "kind", "resolved"),
+                      # A desk's newest documents first (storage/search.py, migration 0025).
+                      Index("ix_search_document_desk_newest", "desk_id", "id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

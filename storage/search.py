@@ -4,7 +4,8 @@ The core normalises words (`conversations.knowledge.search_words`) and hands thi
 plain documents and plain token lists; the dialect differences live only here:
 SQLite's FTS5 table (`search_fts`) and PostgreSQL's tsvector column (`words`, GIN).
 Both index each word behind its desk (`desk_terms`), so a desk's query reads the
-desk's posting lists only. Writes go through the caller's unit of work, so a
+desk's posting lists only; PostgreSQL reads a desk's newest documents first, as FTS5
+walks its posting lists (`_postgresql`). Writes go through the caller's unit of work, so a
 document changes in the same transaction as what it tells of.
 """
 
@@ -21,9 +22,11 @@ from sqlalchemy import (
     cast,
     column,
     delete,
+    func,
     literal_column,
     select,
     table,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -35,6 +38,10 @@ REQUEST = "request"
 ARTICLE = "article"
 # How many matching rows (the newest) the full-text index hands the core to rank.
 CANDIDATES = 200
+# PostgreSQL: a desk's newest documents read first, and how many of them must match
+# for those to be the candidates (`_postgresql`; figures in bench/README.md).
+RECENT = 500
+DENSE = 10
 
 
 @dataclass(frozen=True)
@@ -151,38 +158,86 @@ async def candidates(uow: UnitOfWork, groups: Sequence[Sequence[str]], *,
     the whole match list; the newest `limit` costs `limit` rows, and the caller ranks
     them (relevance, recency, solved count); relevance is `relevance`'s.
     `resolved_only` keeps resolved requests (and articles); `requester_id` keeps, of
-    the requests, only that person's.
+    the requests, only that person's. On PostgreSQL, of a desk whose newest documents
+    match often, the matches among its newest RECENT (`_postgresql`).
     """
     groups = [g for g in groups if g]
     if not groups or not desk_ids:
         return []
-    # The index narrows to the desks' documents; the filters below decide.
-    terms = desk_terms(desk_ids, groups)
-    # On PostgreSQL `desk_id + 0`: the terms already hold only the desks' documents; the
-    # planner would otherwise AND in the desk index's bitmap, every document of the desk.
-    desk = SearchDocument.desk_id + 0 if uow.db.is_postgresql else SearchDocument.desk_id
-    filters: list[ColumnElement[bool]] = [desk.in_(sorted(set(desk_ids))),
-                                          SearchDocument.kind.in_(list(kinds))]
-    if resolved_only:
-        filters.append((SearchDocument.kind == ARTICLE) | SearchDocument.resolved)
-    if requester_id is not None:
-        filters.append((SearchDocument.kind == ARTICLE)
-                       | (SearchDocument.requester_id == requester_id))
     if uow.db.is_postgresql:
-        words: ColumnElement[Any] = literal_column("words")
-        statement = (select(SearchDocument)
-                     .where(words.op("@@")(cast(_tsquery(terms, least), TSQUERY)),
-                            *filters)
-                     .order_by(SearchDocument.id.desc()))
-    else:
-        fts = table("search_fts", column("rowid"))
-        statement = (select(SearchDocument)
-                     .join(fts, fts.c.rowid == SearchDocument.id)
-                     .where(literal_column("search_fts").op("MATCH")(
-                         _fts5_match(terms, least)), *filters)
-                     .order_by(fts.c.rowid.desc()))
+        return await _postgresql(uow, groups, least, sorted(set(desk_ids)), kinds,
+                                 resolved_only, requester_id, limit)
+    # The index narrows to the desks' documents; the filters decide.
+    terms = desk_terms(desk_ids, groups)
+    filters = [SearchDocument.desk_id.in_(sorted(set(desk_ids))),
+               *_filters(SearchDocument, kinds, resolved_only, requester_id)]
+    fts = table("search_fts", column("rowid"))
+    statement = (select(SearchDocument)
+                 .join(fts, fts.c.rowid == SearchDocument.id)
+                 .where(literal_column("search_fts").op("MATCH")(
+                     _fts5_match(terms, least)), *filters)
+                 .order_by(fts.c.rowid.desc()))
     rows = await uow.session.scalars(statement.limit(limit))
     return [Candidate(document, relevance(groups, document.body)) for document in rows]
+
+
+def _filters(document: Any, kinds: Sequence[str], resolved_only: bool,
+             requester_id: int | None) -> list[ColumnElement[bool]]:
+    """`candidates`' conditions besides the words and the desks, on `document` (the
+    model or an alias of it)."""
+    filters: list[ColumnElement[bool]] = [document.kind.in_(list(kinds))]
+    if resolved_only:
+        filters.append((document.kind == ARTICLE) | document.resolved)
+    if requester_id is not None:
+        filters.append((document.kind == ARTICLE) | (document.requester_id == requester_id))
+    return filters
+
+
+async def _postgresql(uow: UnitOfWork, groups: Sequence[Sequence[str]], least: int,
+                      desk_ids: list[int], kinds: Sequence[str], resolved_only: bool,
+                      requester_id: int | None, limit: int) -> list[Candidate]:
+    """`candidates` on PostgreSQL: each desk's newest RECENT documents first, in one
+    statement.
+
+    FTS5 walks its posting lists newest first and stops at `limit`; a GIN index hands
+    over every match, unordered, so the newest `limit` of thousands cost thousands of
+    rows fetched. When at least DENSE of the desks' RECENT newest documents match,
+    those are the candidates (a word that common is answered by recent requests as
+    well as by old ones); otherwise the GIN index is asked, its matches then few.
+    """
+    table_ = SearchDocument.__table__
+    mapped = [table_.c[name] for name in table_.c.keys()]
+    query = cast(_tsquery(desk_terms(desk_ids, groups), least), TSQUERY)
+    # `BETWEEN`, not `=`, and the order by (desk_id, id): the planner would walk the
+    # primary key back instead, through every desk's documents (2.5x the time).
+    newest = [select(*mapped, literal_column("words"))
+              .where(table_.c.desk_id.between(desk_id, desk_id))
+              .order_by(table_.c.desk_id.desc(), table_.c.id.desc()).limit(RECENT)
+              for desk_id in desk_ids]
+    recent = (newest[0] if len(newest) == 1 else union_all(*newest)).subquery("recent")
+    hits = (select(*[recent.c[column.key] for column in mapped])
+            .where(recent.c.words.op("@@")(query),
+                   *_filters(recent.c, kinds, resolved_only, requester_id))
+            .order_by(recent.c.id.desc()).limit(limit).cte("hits"))
+    # Asked only when too few recent documents match (PostgreSQL skips it otherwise).
+    # `desk_id + 0`: the terms hold only the desks' documents already; the planner
+    # would otherwise AND in the desk index's bitmap, every document of the desk.
+    # `id + 0`: asyncpg prepares the statement, and after five runs PostgreSQL may
+    # plan it once for any words: walking the primary key back through every
+    # document (1.4 s when nothing matches) instead of the GIN index's few matches.
+    older = (select(*mapped)
+             .where(literal_column("words").op("@@")(query),
+                    (table_.c.desk_id + 0).in_(desk_ids),
+                    *_filters(table_.c, kinds, resolved_only, requester_id),
+                    select(func.count()).select_from(hits).scalar_subquery() < DENSE)
+             .order_by((table_.c.id + 0).desc()).limit(limit))
+    rows = await uow.session.scalars(select(SearchDocument).from_statement(
+        union_all(select(hits), older)))
+    # The older matches hold the recent ones again when they were asked.
+    found = list({document.id: document for document in rows}.values())
+    found.sort(key=lambda document: -document.id)
+    return [Candidate(document, relevance(groups, document.body))
+            for document in found[:limit]]
 
 
 def relevance(groups: Sequence[Sequence[str]], body: str) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 # topic: (past requests [(text, resolution note)], new questions)
 TOPICS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
@@ -318,9 +319,51 @@ OTHERS: list[tuple[str, str]] = [
     ("אישור תקציב להשתלמות", "אושר על ידי המנהל"),
 ]
 
+# New questions no past request answers (a threshold must show nothing for them): some
+# share a word or two with past requests ("floor", "phone", "card"), as real ones do.
+NEGATIVES: list[str] = [
+    "Can I bring my dog to the office on Fridays",
+    "The elevator is stuck between floor 4 and 5",
+    "When is the company summer party this year",
+    "Who pays for my mobile phone bill when I travel abroad",
+    "Is there a gym discount for employees",
+    "The fridge in the kitchen smells bad",
+    "How do I nominate a colleague for the quarterly award",
+    "Can I work from another country for a month",
+    "The blinds in room 12 are broken",
+    "Where do I recycle old batteries",
+    "Our team needs a bigger whiteboard",
+    "Who organises the company volunteering day",
+    "Can we get vegan options in the cafeteria",
+    "Lost my umbrella in the lobby yesterday",
+    "I want to change my pension fund",
+    "Who is the first aid officer on our floor",
+    "Is the office open on the election day",
+    "The water dispenser on floor 3 is leaking",
+    "אפשר להביא את הכלב למשרד בימי שישי",
+    "המעלית תקועה בין קומה 4 ל-5",
+    "מתי מסיבת הקיץ של החברה השנה",
+    "מי משלם על חשבון הטלפון הנייד כשאני בחו״ל",
+    "יש הנחה לחדר כושר לעובדים",
+    "המקרר במטבח מסריח",
+    "איך ממליצים על עמית לפרס הרבעוני",
+    "אפשר לעבוד ממדינה אחרת לחודש",
+    "התריסים בחדר 12 שבורים",
+    "איפה ממחזרים סוללות ישנות",
+    "הצוות שלנו צריך לוח מחיק גדול יותר",
+    "מי מארגן את יום ההתנדבות של החברה",
+    "אפשר לקבל מנות טבעוניות בחדר האוכל",
+    "איבדתי מטרייה בלובי אתמול",
+    "אני רוצה להחליף קרן פנסיה",
+    "מי אחראי העזרה הראשונה בקומה שלנו",
+    "המשרד פתוח ביום הבחירות?",
+    "מתקן המים בקומה 3 דולף",
+]
 
-def make(path: Path) -> dict[str, list[dict[str, object]]]:
-    """Write the labelled set as JSON: past requests with ids, questions with answers."""
+
+def make(path: Path) -> dict[str, list[Any]]:
+    """Write the labelled set as JSON: past requests with ids, questions with answers,
+    and the negatives."""
     past: list[dict[str, object]] = []
     questions: list[dict[str, object]] = []
     for topic, (requests, asked) in TOPICS.items():
@@ -332,11 +375,13 @@ def make(path: Path) -> dict[str, list[dict[str, object]]]:
             questions.append({"text": question, "answers": ids})
     for text, note in OTHERS:
         past.append({"id": len(past) + 1, "topic": "other", "text": text, "note": note})
-    data = {"past": past, "questions": questions}
+    data: dict[str, list[Any]] = {"past": past, "questions": questions,
+                                  "negatives": NEGATIVES}
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return data
 
 
 if __name__ == "__main__":
     made = make(Path(__file__).with_name("knowledge.json"))
-    print(len(made["past"]), "past requests,", len(made["questions"]), "questions")
+    print(len(made["past"]), "past requests,", len(made["questions"]), "questions,",
+          len(made["negatives"]), "negatives")

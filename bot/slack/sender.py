@@ -71,6 +71,7 @@ from conversations.delivery_plan import (
 from conversations.delivery_views import NoticeContext, build_view
 from conversations.outbox_worker import Delivery, FileRefused, Notice, RetryLater, Undeliverable
 from conversations.reports.chat import ReportLinks, csv_file, read_report
+from conversations.view_models import TicketCard
 from desks.permissions import resolve_actor
 from storage.database import Database
 from storage.models import MessageFile, Person, Workspace
@@ -171,6 +172,9 @@ class SlackSender:
         # Messages already posted for a notice split in several, so a retry resumes
         # after them instead of posting them twice (per process; the outbox keeps order).
         self._posted: dict[int, list[str]] = {}
+        # (channel, message) -> its permalink: a card's similar requests link to their
+        # threads on every render; a permalink does not change.
+        self._permalinks: dict[tuple[str, str], str] = {}
         # A report's files already uploaded (notice id -> their names), so a retry of the
         # notice after a failed second upload does not upload the first again.
         self._uploaded: dict[int, set[str]] = {}
@@ -297,7 +301,8 @@ class SlackSender:
 
     async def _post_card(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                          step: PostCard) -> Delivery | None:
-        message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
+        view = await self._linked(client, await self._view(plan, step.view))
+        message = slack_cards.message(view, locale=step.locale)
         posted = await self._post(client, ctx, step.channel, message, join=True)
         links = {"agent_channel": step.channel, "agent_thread": posted["ts"]}
         if step.incident_id is not None:
@@ -312,10 +317,31 @@ class SlackSender:
 
     async def _update(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                       step: Update) -> Delivery | None:
-        message = slack_cards.message(await self._view(plan, step.view), locale=step.locale)
+        view = await self._linked(client, await self._view(plan, step.view))
+        message = slack_cards.message(view, locale=step.locale)
         await self._send(client.chat_update, ctx, message, channel=step.place.channel,
                          ts=step.place.message)
         return None
+
+    async def _linked(self, client: AsyncWebClient, view: Any) -> Any:
+        """A ticket card's similar requests with permalinks to their threads."""
+        if not isinstance(view, TicketCard) or not view.similar:
+            return view
+        similar = []
+        for found in view.similar:
+            if found.channel and found.thread:
+                key = (found.channel, found.thread)
+                if key not in self._permalinks:
+                    link = await self._permalink(client, Place(*key))
+                    if link is None:
+                        similar.append(found)
+                        continue
+                    if len(self._permalinks) >= 10_000:
+                        self._permalinks.clear()
+                    self._permalinks[key] = link
+                found = dataclasses.replace(found, link=self._permalinks[key])
+            similar.append(found)
+        return dataclasses.replace(view, similar=tuple(similar))
 
     async def _pin(self, client: AsyncWebClient, ctx: NoticeContext, plan: Plan,
                    step: Pin) -> Delivery | None:

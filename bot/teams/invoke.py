@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot.teams.accounts import PLATFORM, enter, sender_of, warm_audience
 from bot.teams.addresses import tenant_of
 from bot.teams.app import TeamsContext
+from bot.teams.sender import linked_card
 from cards import teams as teams_cards
 from cards.i18n import say
 from cards.teams.verbs import ASK, KB, REFRESH, due_of, ref_of, value_of
@@ -155,7 +156,8 @@ async def _ticket(ctx: TeamsContext, activity: dict[str, Any], tenant: str, verb
             await buttons.ticket_control(uow, workspace, actor, verb, ref, choice, by_id)
         conversation = await commands.load(uow, workspace.id, ref, lock=False)
         desk = await uow.session.get(Desk, conversation.desk_id)
-        card = teams_cards.card(await view_queries.ticket_card(uow, conversation),
+        card = teams_cards.card(linked_card(await view_queries.ticket_card(uow, conversation),
+                                            tenant),
                                 locale=desk_locale(desk))  # the desk channel's card
         said = await incident_views.proposal_answer(uow, workspace.id, verb, choice)
         if said is not None:  # a burst's proposal, not a ticket card: what became of it

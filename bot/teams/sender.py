@@ -80,6 +80,7 @@ from conversations.delivery_plan import (
 from conversations.delivery_views import NoticeContext, build_view
 from conversations.outbox_worker import Delivery, Notice, RetryLater, Undeliverable
 from conversations.reports.chat import ReportLinks, csv_link, read_report
+from conversations.view_models import TicketCard
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,16 @@ def card_link(address: Address, root: str) -> str:
     channel, _ = split_thread(address.conversation_id)
     return (f"https://teams.microsoft.com/l/message/{quote(channel, safe='')}/{root}"
             f"?tenantId={quote(address.tenant_id, safe='')}&parentMessageId={root}")
+
+
+def linked_card(card: TicketCard, tenant: str) -> TicketCard:
+    """`card` with deep links to its similar requests' threads (those with a card)."""
+    if not any(found.channel and found.thread for found in card.similar):
+        return card
+    return dataclasses.replace(card, similar=tuple(
+        dataclasses.replace(found, link=card_link(Address("", tenant, found.channel),
+                                                  found.thread))
+        if found.channel and found.thread else found for found in card.similar))
 
 
 class TeamsSender:
@@ -248,7 +259,7 @@ class TeamsSender:
 
     async def _post_card(self, ctx: NoticeContext, plan: Plan,
                          step: PostCard) -> Delivery | None:
-        card = await self._view(plan, step.view)
+        card = self._linked(ctx, await self._view(plan, step.view))
         root = await self._new_thread(ctx, step.channel,
                                       teams_cards.activity(card, locale=step.locale))
         links = {"agent_channel": step.channel, "agent_thread": root}
@@ -264,10 +275,13 @@ class TeamsSender:
 
     async def _update_step(self, ctx: NoticeContext, plan: Plan,
                            step: Update) -> Delivery | None:
-        view = await self._view(plan, step.view)
+        view = self._linked(ctx, await self._view(plan, step.view))
         await self._update(ctx, step.place.channel, step.place.message,
                            teams_cards.activity(view, locale=step.locale))
         return None
+
+    def _linked(self, ctx: NoticeContext, view: Any) -> Any:
+        return linked_card(view, ctx.workspace) if isinstance(view, TicketCard) else view
 
     async def _pin(self, ctx: NoticeContext, plan: Plan, step: Pin) -> Delivery | None:
         """Bots cannot pin in Teams: the card shows the pin, so it is rendered again."""

@@ -12,7 +12,8 @@ they are ranked here the same way on both databases:
 - solved: how often it was "this solved it", 0..1 (ten times or more: 1).
 
 Suggestions are only made when the best coverage reaches MIN_COVERAGE (tuned on
-bench/data/knowledge.json: below it, nothing matched well and nothing is said).
+bench/data/knowledge.json's questions and negatives, `bench.knowledge --mode
+quality`: below it, nothing matched well and nothing is said).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from desks import audience
 from desks.permissions import served_desk_ids
 from storage import search
 from storage.database import UnitOfWork
-from storage.models import Desk, Person, SearchDocument
+from storage.models import Conversation, Desk, Person, SearchDocument
 
 RELEVANCE_WEIGHT = 0.2
 RECENCY_WEIGHT = 0.1
@@ -120,15 +121,16 @@ async def _matching(uow: UnitOfWork, question: Sequence[Word], limit: int,
 
 
 async def similar_resolved(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
-                           limit: int = 3, exclude_ref_id: int | None = None) -> list[Found]:
+                           limit: int = 3, exclude_ref_id: int | None = None,
+                           min_coverage: float = MIN_COVERAGE) -> list[Found]:
     """Up to `limit` resolved requests of `desk_ids` most like `text` that match it
-    well enough (MIN_COVERAGE); `exclude_ref_id` leaves out the request itself."""
+    well enough (`min_coverage`); `exclude_ref_id` leaves out the request itself."""
     question = query_words(text)
     candidates = await _matching(uow, question, limit, desk_ids=desk_ids,
                                  kinds=(search.REQUEST,), resolved_only=True)
     ranked = rank(question, [c for c in candidates if c.document.ref_id != exclude_ref_id],
                   uow.clock.now())
-    return [f for f in ranked if f.coverage >= MIN_COVERAGE][:limit]
+    return [f for f in ranked if f.coverage >= min_coverage][:limit]
 
 
 async def suggestions(uow: UnitOfWork, desk_ids: Sequence[int], text: str, *,
@@ -190,6 +192,19 @@ async def on_card(uow: UnitOfWork, conversation_id: int) -> tuple[SimilarRequest
     resolvers = {p.id: p.display_name for p in (await uow.session.scalars(
         select(Person).where(Person.id.in_(
             [d.resolver_id for d in documents.values() if d.resolver_id])))).all()}
+    # Where each one's card is, for a link to its thread.
+    cards = {row.id: (row.agent_channel, row.agent_thread) for row in (
+        await uow.session.execute(
+            select(Conversation.id, Conversation.agent_channel, Conversation.agent_thread)
+            .where(Conversation.id.in_(list(documents)))))}
     return tuple(SimilarRequest(ref=d.ref or 0, title=d.title,
-                                resolver=resolvers.get(d.resolver_id or 0), answer=d.answer)
+                                resolver=resolvers.get(d.resolver_id or 0), answer=d.answer,
+                                **_card_place(cards.get(d.ref_id)))
                  for d in (documents.get(i) for i in ids) if d is not None)
+
+
+def _card_place(place: tuple[str | None, str | None] | None) -> dict[str, str | None]:
+    channel, thread = place or (None, None)
+    if not channel or not thread:
+        return {"channel": None, "thread": None}
+    return {"channel": channel, "thread": thread}

@@ -245,3 +245,41 @@ async def test_the_index_follows_a_document_resolved_reopened_and_moved(helpdesk
         await search.remove(uow, search.REQUEST, 4242)
         await uow.commit()
     assert await found(hr, False) == []
+
+
+async def test_many_matches_give_the_newest_and_rare_ones_are_found_however_old(
+        helpdesk: Chat, monkeypatch: pytest.MonkeyPatch):
+    """`search.candidates` hands over the newest matches, whether the words are common
+    among the desks' newest documents (PostgreSQL: read newest first) or rare (the
+    full-text index); other desks' and unresolved documents stay out."""
+    monkeypatch.setattr(search, "RECENT", 8)
+    monkeypatch.setattr(search, "DENSE", 3)
+    it, hr = (await helpdesk.desk("IT")).id, (await helpdesk.desk("HR")).id
+
+    async with helpdesk.db.unit_of_work() as uow:
+        for ref_id in range(9000, 9040):
+            # The oldest two hold "fuser"; every third "toner"; HR's as many.
+            words = ["printer", "toner" if ref_id % 3 == 0 else "paper"]
+            words += ["fuser"] if ref_id < 9002 else []
+            for desk_id, offset in ((it, 0), (hr, 100)):
+                await search.put(uow, search.Document(
+                    kind=search.REQUEST, ref_id=ref_id + offset, workspace_id=1,
+                    desk_id=desk_id, status="closed", resolved=ref_id != 9039,
+                    title="printer", body=" ".join(words), answer="Fixed",
+                    opened_at=uow.clock.now(), updated_at=uow.clock.now()))
+        await uow.commit()
+
+    async def found(groups: list[tuple[str, ...]], desk_ids: list[int], limit: int,
+                    least: int = 1) -> list[int]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            return [c.document.ref_id for c in await search.candidates(
+                uow, groups, desk_ids=desk_ids, resolved_only=True, least=least,
+                limit=limit)]
+
+    assert await found([("printer",)], [it], 3) == [9038, 9037, 9036]
+    assert await found([("printer",)], [it, hr], 4) == [9138, 9038, 9137, 9037]
+    assert await found([("toner",)], [it], 2) == [9036, 9033]
+    assert await found([("fuser",), ("nothing",)], [it], 5) == [9001, 9000]
+    assert await found([("fuser",), ("printer",)], [it], 5, least=2) == [9001, 9000]
+    assert await found([("fuser",)], [it, hr], 5) == [9101, 9001, 9100, 9000]
+    assert await found([("toner",)], [it, hr], 3) == [9136, 9036, 9133]

@@ -3,12 +3,19 @@ path on both databases: the real deskbot against the fake Slack Web API."""
 
 from __future__ import annotations
 
+import json
+
 from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
 from tests.slack.harness import DANA, ELI, IT_CHANNEL, OMER, block_text, slack_world
 from tests.slack.test_sla_flow import QUIET, SUNDAY_9, open_by_dm, set_up_it
 from tests.slack.test_story import posts
+
+
+def _blocks(message: dict) -> list[dict]:
+    blocks = message.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
 
 
 def plain(message: dict) -> str:
@@ -41,6 +48,12 @@ async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
         assert "Similar resolved requests:" in text
         assert "#1001 The wifi on floor 3 keeps dropping, resolved by Dana" in text
         assert "↳ Replaced the access point on floor 3" in text
+        # An *Open the thread* button to #1001's card (its permalink, chat.getPermalink).
+        [link] = [call.response["permalink"] for call in world.api.calls_to(
+            "chat.getPermalink") if call.params.get("message_ts") == first["ts"]]
+        assert first["ts"].replace(".", "") in link
+        [button] = [b["accessory"] for b in _blocks(card) if "accessory" in b]
+        assert button["url"] == link and button["text"]["text"] == "Open the thread"
         _, other, _ = await open_by_dm(world, ELI, "my keyboard is broken")
         assert "Similar resolved requests" not in plain(other)
 

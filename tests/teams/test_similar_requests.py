@@ -3,11 +3,26 @@ both databases, as tests/slack/test_similar_requests.py does through Slack."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.teams.addresses import Address
+from bot.teams.sender import card_link
 from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from tests.teams.harness import card_text, teams_world
+from tests.teams.harness import card_of, card_text, teams_world
 from tests.teams.test_sla_flow import QUIET, SUNDAY_9, Desk, said_back, with_maya
+
+
+def _opens(node: Any) -> list[str]:
+    """The URLs the card's tappable containers open."""
+    if isinstance(node, list):
+        return [url for item in node for url in _opens(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["selectAction"]["url"]] if "selectAction" in node else []
+    return own + [url for key, value in node.items() if key != "selectAction"
+                  for url in _opens(value)]
 
 
 def plain(text: str) -> str:
@@ -40,6 +55,14 @@ async def test_a_new_request_like_a_resolved_one_shows_it_on_its_card(
         assert "Similar resolved requests:" in text
         assert "#1001 The wifi on floor 3 keeps dropping, resolved by Dana" in text
         assert "↳ Replaced the access point on floor 3" in text
+        # The entry opens #1001's thread: the deep link to its card's message.
+        tenant = world.connector.tenant_id
+        assert _opens(card_of(card)) == [
+            card_link(Address("", tenant, world.it_channel.channel_id), first["id"])]
+        # So does the card a click refreshes (the invoke's answer, not the sender's).
+        status, answer = await world.click(world.dana, card, button_ids.CLAIM,
+                                           channel=world.it_channel)
+        assert status == 200 and _opens(answer["value"]) == _opens(card_of(card))
 
         # `search`: Omer never sees Eli's request; the desk's agent does.
         said = await world.dm(world.omer, "/desk search wifi")  # "search …" alone: a request

@@ -44,3 +44,35 @@ def test_odd_titles_and_notes_never_break_the_card(text: str) -> None:
     check_message(slack.message(ticket("x", similar=odd)))
     check_view(ticket("x", similar=odd))
     check_view(ticket("x", similar=odd), locale="he")
+
+
+def test_a_similar_request_with_a_link_opens_its_thread() -> None:
+    """Slack: an *Open the thread* button to the permalink (the rest stay plain lines);
+    Teams: the entry opens the deep link when tapped. A link that is no http(s) URL
+    is left out."""
+    linked = (SimilarRequest(987, "Wi-Fi drops", "Dana", "Replaced the AP",
+                             link="https://acme.slack.com/archives/CIT/p1700000000000100"),
+              SimilarRequest(955, "VPN", None, None, link="javascript:alert(1)"))
+    card = check_message(slack.message(ticket("VPN drops", similar=linked)))
+    [button] = [block["accessory"] for block in card["blocks"]
+                if block.get("accessory", {}).get("url")]
+    assert button["url"] == "https://acme.slack.com/archives/CIT/p1700000000000100"
+    assert button["text"]["text"] == "Open the thread"
+    assert "javascript" not in str(card)
+    shown = without_isolates(texts(card))
+    assert "#987 Wi-Fi drops, resolved by Dana" in shown and "#955 VPN" in shown
+    [teams_card] = [a["attachments"][0]["content"] for a in check_view(
+        ticket("VPN drops", similar=linked))]
+    opens = [item["selectAction"]["url"] for item in _walk(teams_card)
+             if isinstance(item, dict) and "selectAction" in item]
+    assert opens == ["https://acme.slack.com/archives/CIT/p1700000000000100"]
+    assert "javascript" not in str(teams_card)
+
+
+def _walk(node: object) -> list[object]:
+    """Every dict and list inside `node`, `node` first."""
+    found = [node]
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        found += _walk(child)
+    return found
