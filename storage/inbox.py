@@ -21,6 +21,10 @@ transaction fails, none of it is kept and its deliveries are processed one by on
 in its own unit of work: only the failing one fails. A handler that fails is retried
 after a back-off, up to `max_attempts`, then the row is kept as `failed`.
 
+Several replicas on one PostgreSQL database: any of them stores any delivery and
+processes any stored one; they process one transaction at a time (an advisory lock,
+`_take_turn`), so a conversation's deliveries keep their order across replicas too.
+
 Acks stay first without starving processing: while inbound requests are being
 answered (`arriving()`, around an adapter's request, and `accept()`), the processor
 and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
@@ -49,6 +53,9 @@ from storage.database import Database, UnitOfWork, rows_matched
 from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
+
+# The PostgreSQL advisory lock replicas take turns processing under ("dsk-inbx").
+INBOX_TURN = 0x64736B2D696E6278
 
 # What a handler returns: something to do once its transaction committed (a private
 # reply, say), or None.
@@ -341,6 +348,7 @@ class Inbox:
         afters: list[tuple[int, AfterCommit]] = []
         labels: list[tuple[str, str]] = []
         async with self.db.unit_of_work() as uow:
+            await self._take_turn(uow)
             query = (select(InboundEvent)
                      .where(InboundEvent.id.in_([row.id for row in part]),
                             InboundEvent.processed_at.is_(None))
@@ -374,6 +382,7 @@ class Inbox:
         after: AfterCommit = None
         try:
             async with self.db.unit_of_work() as uow:
+                await self._take_turn(uow)
                 query = select(InboundEvent).where(InboundEvent.id == row.id,
                                                    InboundEvent.processed_at.is_(None))
                 if self.db.is_postgresql:
@@ -392,6 +401,20 @@ class Inbox:
             return False
         await self._after(row.id, after)
         return True
+
+    async def _take_turn(self, uow: UnitOfWork) -> None:
+        """On PostgreSQL, wait until no other replica processes deliveries (of any
+        platform); held until this unit of work ends.
+
+        Replicas take deliveries in batches they read before locking them, so without
+        it one could process a conversation's later delivery while another still holds
+        an earlier one of the same conversation: the messages, and their relays, would
+        swap. Processing goes one transaction at a time across replicas (storing, and so
+        acknowledging, does not wait for it); a transaction-scoped advisory lock is let
+        go by a replica that dies, with its connection.
+        """
+        if self.db.is_postgresql:
+            await uow.session.execute(select(func.pg_advisory_xact_lock(INBOX_TURN)))
 
     async def _after(self, row_id: int, after: AfterCommit) -> None:
         if after is not None:
