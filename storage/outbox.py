@@ -4,7 +4,8 @@ Rows sharing an `ordering_key` are delivered strictly in id order, so only the *
 key (its earliest undelivered row) can start a run. A outbox worker leases a run of rows
 (`lease_owner`, `lease_until`) in one short transaction, delivers outside it, and then
 finishes each row in its own transaction, guarded by its owner name: a replica whose lease
-ran out and was taken over cannot overwrite the new owner's work.
+ran out and was taken over cannot overwrite the new owner's work. A live worker renews its
+leases (`renew`); a row taken over from an owner whose lease ran out counts an attempt.
 
 On PostgreSQL the head query takes `FOR UPDATE SKIP LOCKED`, so replicas leasing at the
 same moment pass over each other's rows instead of waiting or taking them twice. SQLite
