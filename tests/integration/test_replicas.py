@@ -14,7 +14,10 @@ and a delivery that got no acknowledgement (refused, cut, timed out) is sent aga
 Slack would, same event id, with `X-Slack-Retry-Num`. In the end every follow-up was
 acknowledged, and each was relayed to its card's thread exactly once, in order per
 conversation: nothing the killed replica stored, processed or leased is lost or repeated,
-and its leases do not hold its work up for long.
+and its leases do not hold its work up for long. What the killed replica has in hand at
+that moment varies from run to run; each window also has a test of its own (a replica
+killed between recording a request and storing it: tests/slack/test_guards.py; leases
+taken over: tests/integration/test_outbox_worker.py).
 """
 
 from __future__ import annotations
