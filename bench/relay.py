@@ -8,14 +8,21 @@ Slack Web API (loopback, answering at once). Every follow-up's text carries a
 sequence number, so the relay the fake recorded is matched to its ack.
 
 The floor, in the same run: a bare bolt app that acks, then posts the text to the
-same fake. Each server runs in its own process (SQLite, one deskbot process); this
-process sends the load and serves the fake API.
+same fake. Each server runs in its own process; this process sends the load and
+serves the fake API.
+
+deskbot runs on SQLite (one process), or on PostgreSQL (`--backend postgresql`, a
+database of its own made on `--pg-url`'s server and dropped after) with one or two
+replicas (`--replicas 2`): the load alternates its target request by request, as a
+round-robin balancer would.
 
     python -m bench.relay [--rate 200] [--seconds 60] [--search] [--step-seconds 15]
+                          [--backend sqlite|postgresql] [--pg-url URL] [--replicas 1|2]
 
 Printed per server and rate: ack p50/p90/p99/max, ack→relay p50/p90/p99/max,
 relays out of order within a conversation, processed per second (deskbot: inbox rows
-processed during the window; the floor: relays), CPU seconds of each process.
+processed during the window; the floor: relays), CPU seconds of each process (each
+replica; on PostgreSQL also the server processes serving deskbot's database).
 `--search` doubles the rate from `--start` while ack→relay p99 <= 1 s (shorter steps)
 and prints the highest such rate of each server.
 
@@ -33,15 +40,19 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.playground.signed import SlackRequests
 from tests.fakes.slack_api import FakeSlackApi
@@ -67,14 +78,15 @@ def opening_ts(n: int) -> str:
 # ---------------------------------------------------------------- the servers (children)
 
 
-async def serve_deskbot(api_url: str, folder: str) -> None:
-    """A deskbot with one desk on SQLite, served on loopback until SIGTERM."""
+async def serve_deskbot(api_url: str, database_url: str, prepare: bool) -> None:
+    """A deskbot on `database_url`, served on loopback until SIGTERM; with `prepare`,
+    it makes the desk first (the first replica)."""
     from bench.slack_ack import prepare_desk, serve
     from bot import bootstrap
     from bot.server import create_app
     from bot.settings import Settings
 
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
+    settings = Settings(database_url=database_url,
                         slack_bot_token=TOKEN, slack_signing_secret=SECRET,
                         slack_api_url=api_url,
                         # deskbot's own pace, not Slack's per channel: the fake has none
@@ -86,7 +98,8 @@ async def serve_deskbot(api_url: str, folder: str) -> None:
         for knob in filter(None, os.environ.get(variable, "").split(",")):
             name, value = knob.split("=")
             setattr(target, name, type(getattr(target, name))(value))
-    await prepare_desk(deps)
+    if prepare:
+        await prepare_desk(deps)
     runner, url = await serve(create_app(settings, deps))
     await _until_terminated(url)
     await runner.cleanup()
@@ -161,19 +174,25 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Child:
-    """A server process: deskbot or the floor."""
+    """A server process: deskbot (one replica) or the floor."""
 
-    def __init__(self, kind: str, api_url: str, folder: str) -> None:
+    def __init__(self, kind: str, api_url: str, database_url: str = "", *,
+                 prepare: bool = True, name: str | None = None) -> None:
         self.kind = kind
+        self.name = name or kind
         self.api_url = api_url
-        self.folder = folder
+        self.database_url = database_url
+        self.prepare = prepare
         self.process: asyncio.subprocess.Process | None = None
         self.url = ""
 
     async def __aenter__(self) -> Child:
+        more = ["--database-url", self.database_url] if self.database_url else []
+        if not self.prepare:
+            more.append("--no-prepare")
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.relay", "--serve", self.kind, "--api-url",
-            self.api_url, "--folder", self.folder, stdout=asyncio.subprocess.PIPE)
+            self.api_url, *more, stdout=asyncio.subprocess.PIPE)
         assert self.process.stdout is not None
         async with asyncio.timeout(60):
             while not self.url:
@@ -202,11 +221,13 @@ class Child:
 
 
 class Load:
-    """Signed follow-ups for one server, numbered across the whole run."""
+    """Signed follow-ups for one server (or its replicas, in turn), numbered across the
+    whole run."""
 
-    def __init__(self, api: FakeSlackApi, url: str) -> None:
+    def __init__(self, api: FakeSlackApi, urls: list[str]) -> None:
         self.api = api
-        self.url = url
+        self.urls = urls
+        self.turn = 0
         self.requests = SlackRequests(SECRET, TEAM)
         self.acked: dict[int, float] = {}
         self.seen = 0  # calls of the fake already matched
@@ -222,8 +243,10 @@ class Load:
     async def post(self, session: aiohttp.ClientSession, n: int, text: str,
                    thread_ts: str | None, ts: str) -> tuple[bool, float]:
         signed = self._event(n, text, thread_ts, ts)
+        self.turn += 1  # round robin, as a balancer would
         started = time.perf_counter()
-        async with session.post(self.url, data=signed.body.encode(),
+        async with session.post(self.urls[self.turn % len(self.urls)],
+                                data=signed.body.encode(),
                                 headers=signed.headers) as response:
             await response.read()
             ok = response.status == 200
@@ -296,34 +319,94 @@ class Load:
         return latencies, out_of_order
 
 
-def processed_rows(folder: str) -> int:
-    """deskbot's inbox rows processed so far (read beside it: SQLite in WAL mode)."""
-    path = Path(folder) / "bench.db"
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                            timeout=5)) as db:
-        return db.execute("select count(*) from inbound_event "
-                          "where processed_at is not null").fetchone()[0]
+class Store:
+    """deskbot's database, read beside it: rows processed, notices, server CPU."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(normalise_url(url))
+        self.postgresql = url.startswith("postgresql")
+
+    async def processed_rows(self) -> int:
+        """Inbox rows processed so far."""
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(text(
+                "select count(*) from inbound_event where processed_at is not null"))
+            ).scalar_one())
+
+    async def outbox_kinds(self) -> dict[str, int]:
+        """Outbox notices by kind and outcome."""
+        async with self.engine.connect() as conn:
+            return {f"{kind} {outcome}": count for kind, outcome, count in (await conn.execute(
+                text("select kind, coalesce(outcome, 'waiting'), count(*) from outbox "
+                     "group by 1, 2 order by 3 desc"))).all()}
+
+    async def server_cpu(self) -> dict[int, float]:
+        """CPU seconds of each PostgreSQL server process serving this database (by pid)."""
+        if not self.postgresql:
+            return {}
+        async with self.engine.connect() as conn:
+            pids = (await conn.execute(text(
+                "select pid from pg_stat_activity where datname = current_database()"))
+            ).scalars().all()
+        found = {}
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                found[pid] = cpu_seconds(pid)
+        return found
+
+    async def close(self) -> None:
+        await self.engine.dispose()
 
 
-def outbox_kinds(folder: str) -> dict[str, int]:
-    """deskbot's outbox notices by kind and outcome."""
-    path = Path(folder) / "bench.db"
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                            timeout=5)) as db:
-        return {f"{kind} {outcome}": count for kind, outcome, count in db.execute(
-            "select kind, coalesce(outcome, 'waiting'), count(*) from outbox "
-            "group by 1, 2 order by 3 desc")}
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def measure(server: Child, load: Load, session: aiohttp.ClientSession, first: int,
-                  rate: float, seconds: float, drain: float) -> Figures:
+def normalise_url(url: str) -> str:
+    from storage.database import normalise_url as normalise
+
+    return normalise(url)
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, pg_url: str, folder: str) -> AsyncIterator[str]:
+    """deskbot's database for one run: a SQLite file in `folder`, or a PostgreSQL
+    database of its own (unique name, migrated, dropped after)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        return
+    from storage import migrate
+
+    server = make_url(normalise_url(pg_url))
+    name = f"deskbot_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        await migrate.upgrade(url)
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+async def measure(servers: list[Child], store: Store | None, load: Load,
+                  session: aiohttp.ClientSession, first: int, rate: float, seconds: float,
+                  drain: float) -> Figures:
     """One steady run; then wait (at most `drain` s) for the relays still to come."""
-    deskbot = server.kind == "deskbot"
-    cpu_before = server.cpu_seconds(), time.process_time()
-    rows_before = processed_rows(server.folder) if deskbot else 0
+    deskbot = store is not None
+    cpu_before = {s.name: s.cpu_seconds() for s in servers}
+    load_before = time.process_time()
+    pg_before = await store.server_cpu() if store else {}
+    rows_before = await store.processed_rows() if store else 0
     relays_before = len(load.api.calls)
     acks, errors, sent = await load.steady(session, first, rate, seconds)
-    rows_after = processed_rows(server.folder) if deskbot else 0
+    rows_after = await store.processed_rows() if store else 0
     relays_in_window = len(load.api.calls) - relays_before
     numbers = range(first, first + sent)
     deadline = time.monotonic() + drain
@@ -333,15 +416,20 @@ async def measure(server: Child, load: Load, session: aiohttp.ClientSession, fir
             break
         await asyncio.sleep(0.5)
     latencies, out_of_order = load.relays(numbers)
-    if deskbot:
+    if store is not None:
         drained_for = time.monotonic() - (deadline - drain)
-        caught_up = processed_rows(server.folder) - rows_after
+        caught_up = await store.processed_rows() - rows_after
         print(f"deskbot: after the window, {caught_up} more processed in {drained_for:.0f} s "
               f"({caught_up / max(drained_for, 0.001):.1f}/s)", flush=True)
-    cpu = {server.kind: server.cpu_seconds() - cpu_before[0],
-           "load+fake": time.process_time() - cpu_before[1]}
+    cpu = {s.name: s.cpu_seconds() - cpu_before[s.name] for s in servers}
+    cpu["load+fake"] = time.process_time() - load_before
+    if store is not None and store.postgresql:
+        pg_after = await store.server_cpu()
+        cpu["postgres"] = sum(value - pg_before.get(pid, 0.0)
+                              for pid, value in pg_after.items())
     done = (rows_after - rows_before) if deskbot else relays_in_window
-    return Figures(server.kind, rate, seconds, sent, errors, acks, latencies, out_of_order,
+    label = servers[0].kind if len(servers) == 1 else f"{servers[0].kind}x{len(servers)}"
+    return Figures(label, rate, seconds, sent, errors, acks, latencies, out_of_order,
                    done / seconds, cpu)
 
 
@@ -351,40 +439,55 @@ def show(f: Figures) -> None:
 
     cpu = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in f.cpu.items())
     lost = sum(1 for value in f.relay if value == float("inf"))
-    print(f"{f.server:<8}{f.rate:>6.0f}/s {f.seconds:>4.0f}s | ack ms {ms(f.ack)} | "
+    print(f"{f.server:<10}{f.rate:>6.0f}/s {f.seconds:>4.0f}s | ack ms {ms(f.ack)} | "
           f"ack→relay ms {ms(f.relay)} | processed {f.processed_per_second:>6.1f}/s | "
           f"not relayed {lost} | out of order {f.out_of_order} | errors {f.errors} | "
           f"cpu {cpu} | {'kept up' if f.kept_up else 'FELL BEHIND'}", flush=True)
 
 
-async def run_server(kind: str, api: FakeSlackApi, folder: str, rates: list[float],
-                     seconds: float, search: bool, drain: float) -> list[Figures]:
+async def run_server(kind: str, api: FakeSlackApi, database_url: str, replicas: int,
+                     rates: list[float], seconds: float, search: bool,
+                     drain: float) -> list[Figures]:
     results: list[Figures] = []
-    async with Child(kind, api.base_url, folder) as server:
+    count = replicas if kind == "deskbot" else 1
+    async with contextlib.AsyncExitStack() as stack:
+        servers = []
+        for i in range(count):  # one after another: the first makes the desk
+            name = kind if count == 1 else f"{kind}-{i + 1}"
+            servers.append(await stack.enter_async_context(
+                Child(kind, api.base_url, database_url if kind == "deskbot" else "",
+                      prepare=i == 0, name=name)))
+        store = Store(database_url) if kind == "deskbot" else None
+        if store is not None:
+            stack.push_async_callback(store.close)
         connector = aiohttp.TCPConnector(limit=1000)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            load = Load(api, server.url)
-            await load.open_requests(session)
-            first = 0
-            for rate in rates:
-                figures = await measure(server, load, session, first, rate, seconds, drain)
-                show(figures)
-                results.append(figures)
-                first += figures.sent
-                if search and not figures.kept_up:
-                    break
-                await load.settled(drain)
-            methods = collections.Counter(call.method for call in api.calls)
-            print(f"{kind}: Web API calls in all: {dict(methods.most_common())}")
-            if kind == "deskbot":
-                print(f"deskbot: outbox notices in all: {outbox_kinds(folder)}")
+        session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
+        load = Load(api, [server.url for server in servers])
+        await load.open_requests(session)
+        first = 0
+        for rate in rates:
+            figures = await measure(servers, store, load, session, first, rate, seconds,
+                                    drain)
+            show(figures)
+            results.append(figures)
+            first += figures.sent
+            if search and not figures.kept_up:
+                break
+            await load.settled(drain)
+        methods = collections.Counter(call.method for call in api.calls)
+        print(f"{kind}: Web API calls in all: {dict(methods.most_common())}")
+        if store is not None:
+            print(f"deskbot: outbox notices in all: {await store.outbox_kinds()}")
     return results
 
 
 async def main(args: argparse.Namespace) -> bool:
     rates = ([args.start * 2 ** i for i in range(args.steps)] if args.search else [args.rate])
     seconds = args.step_seconds if args.search else args.seconds
-    print(f"relay benchmark: {EMPLOYEES} employees, one desk, SQLite, one deskbot process; "
+    where = ("SQLite" if args.backend == "sqlite" else "PostgreSQL") + (
+        f", {args.replicas} deskbot replicas (round robin)" if args.replicas > 1
+        else ", one deskbot process")
+    print(f"relay benchmark: {EMPLOYEES} employees, one desk, {where}; "
           f"rates {', '.join(f'{r:.0f}' for r in rates)}/s, {seconds:.0f} s each; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     best: dict[str, float] = {}
@@ -396,8 +499,10 @@ async def main(args: argparse.Namespace) -> bool:
         for kind in args.servers.split(","):
             api.calls.clear()
             with tempfile.TemporaryDirectory() as folder:
-                results = await run_server(kind, api, folder, rates, seconds, args.search,
-                                           args.drain)
+                async with database(args.backend if kind == "deskbot" else "sqlite",
+                                    args.pg_url, folder) as url:
+                    results = await run_server(kind, api, url, args.replicas, rates,
+                                               seconds, args.search, args.drain)
             kept = [f.rate for f in results if f.kept_up]
             best[kind] = max(kept, default=0.0)
     print(f"highest rate with ack→relay p99 <= {LIMIT:.0f} s: floor (bare bolt) "
@@ -423,17 +528,28 @@ if __name__ == "__main__":
                         help="seconds to wait for late relays after a run")
     parser.add_argument("--servers", default="bare,deskbot",
                         help="which servers to measure, in order (bare,deskbot)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="deskbot's database")
+    parser.add_argument("--pg-url", default=os.environ.get(
+        "DESKBOT_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        help="a PostgreSQL server to make the run's database on (--backend postgresql)")
+    parser.add_argument("--replicas", type=int, choices=(1, 2), default=1,
+                        help="deskbot processes on the one database (PostgreSQL)")
     parser.add_argument("--serve", choices=("deskbot", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
-    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--no-prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.replicas > 1 and args.backend == "sqlite" and not args.serve:
+        parser.error("--replicas 2 needs --backend postgresql")
     if args.serve == "deskbot" and os.environ.get("BENCH_RELAY_PROFILE"):
         import cProfile  # where deskbot's CPU goes: BENCH_RELAY_PROFILE=<file>
 
-        cProfile.run("asyncio.run(serve_deskbot(args.api_url, args.folder))",
-                     os.environ["BENCH_RELAY_PROFILE"])
+        cProfile.run("asyncio.run(serve_deskbot(args.api_url, args.database_url, "
+                     "not args.no_prepare))",
+                     os.environ["BENCH_RELAY_PROFILE"] + (".2" if args.no_prepare else ""))
     elif args.serve == "deskbot":
-        asyncio.run(serve_deskbot(args.api_url, args.folder))
+        asyncio.run(serve_deskbot(args.api_url, args.database_url, not args.no_prepare))
     elif args.serve == "bare":
         asyncio.run(serve_bare(args.api_url))
     else:

@@ -253,6 +253,8 @@ def _build_outbox_worker(settings: Settings, db: Database, slack: Any,
 
         def platform_of(workspace_id: int) -> str:  # known once its first notice went out
             return sender._platforms.get(workspace_id, "unknown")
-    outbox_worker = OutboxWorker(db, sender, pace=pace, platform_of=platform_of)
+    # Leases renewed every 5 s: a replica killed mid-send holds its notices up 20 s at most.
+    outbox_worker = OutboxWorker(db, sender, pace=pace, platform_of=platform_of,
+                                 lease=timedelta(seconds=20))
     db.on_after_commit(outbox_worker.wake)  # deliver right after each commit
     return outbox_worker

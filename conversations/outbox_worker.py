@@ -25,7 +25,11 @@ row (`TOLD`), so a retry goes on from the next one.
 
 Guarantees: a notice is never lost (an undelivered row stays in the outbox until a
 outbox worker finishes it; a dead outbox worker's lease runs out) and not delivered twice while
-leases hold. A cancelled outbox worker records the sends that already returned.
+leases hold. A cancelled outbox worker records the sends that already returned. A worker
+running in the background renews its leases (`renew_every`), so the lease can be short:
+a replica killed mid-send holds its rows up for one lease at most, and whoever takes a
+row over from an owner whose lease ran out counts that as an attempt (it may have been
+sent), so the Slack sender looks for it before posting again.
 
 A failure can be ambiguous: a send that timed out (here, `send_timeout`, or in the
 client), lost its connection after sending, or got a 5xx may have reached the platform.
@@ -43,9 +47,9 @@ leases it again, the row is marked delivered without a second send.
 
 Windows that remain, where a notice may be delivered twice:
 - a process that dies after the platform accepted a notice and before the row was
-  marked (or another replica takes the row after the database came back): the lease
-  runs out without counting an attempt, so on Slack the next outbox worker looks first
-  only if the notice had failed before; on Teams it resends;
+  marked (or another replica takes the row after the database came back): the next
+  owner counts the lease that ran out as an attempt, so on Slack it looks first (and
+  may still miss a post, as below); on Teams it resends;
 - Teams: a send whose answer never came back (timeout, dropped connection, 5xx after
   Teams took it): the connector cannot be asked what a conversation holds, so the retry
   sends it again (the marker makes the repeat recognisable);
@@ -213,7 +217,8 @@ class OutboxWorker:
                  poll_interval: float = 5.0, jitter: random.Random | None = None,
                  concurrency: int = 10, send_timeout: float | None = None,
                  pace: Callable[[], Awaitable[None]] | None = None,
-                 platform_of: Callable[[int], str] | None = None) -> None:
+                 platform_of: Callable[[int], str] | None = None,
+                 renew_every: float | None = None) -> None:
         if batch_keys < 1 or per_key < 1 or concurrency < 1 or max_attempts < 1:
             raise ValueError("batch_keys, per_key, concurrency and max_attempts must be >= 1")
         self.db = db
@@ -236,6 +241,10 @@ class OutboxWorker:
         # would deliver the same row.
         self.send_timeout = (lease.total_seconds() / 4 if send_timeout is None
                              else send_timeout)
+        # While it runs in the background (start()), the worker renews its leases this
+        # often, so a dead replica's rows wait one lease at most and a live one's never run out.
+        self.renew_every = lease.total_seconds() / 4 if renew_every is None else renew_every
+        self._renewing: asyncio.Task[None] | None = None
         self._jitter = jitter or random.Random()
         self._wake = asyncio.Event()
         # Set while the background task waits for a wake-up or the poll (health checks, tests).
@@ -320,6 +329,21 @@ class OutboxWorker:
             return
         self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"outbox worker {self.owner}")
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew_leases(),
+                                                 name=f"outbox leases {self.owner}")
+
+    async def _renew_leases(self) -> None:
+        """Every `renew_every` seconds, extend this worker's leases (see outbox.renew)."""
+        while not self._stopping:
+            await asyncio.sleep(self.renew_every)
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await outbox.renew(uow, self.owner, lease=self.lease)
+                    await uow.commit()
+            except Exception as exc:  # the database away: the next turn tries again
+                log.warning("outbox worker %s could not renew its leases: %s", self.owner,
+                            _describe(exc))
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop the background task and give back this outbox worker's leases; never raises.
@@ -337,6 +361,10 @@ class OutboxWorker:
                 await asyncio.wait({task})
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox worker ended with an error", exc_info=task.exception())
+        renewing, self._renewing = self._renewing, None
+        if renewing is not None:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
         try:
             async with self.db.unit_of_work() as uow:
                 released = await outbox.release(uow, self.owner)

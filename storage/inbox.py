@@ -21,6 +21,12 @@ transaction fails, none of it is kept and its deliveries are processed one by on
 in its own unit of work: only the failing one fails. A handler that fails is retried
 after a back-off, up to `max_attempts`, then the row is kept as `failed`.
 
+Several replicas on one PostgreSQL database: any of them stores any delivery and
+processes any stored one. One replica's processor runs a round at a time (`_round`,
+the others look again soon), and every processing transaction takes its turn too
+(`_take_turn`, advisory locks), so a conversation's deliveries keep their order
+across replicas.
+
 Acks stay first without starving processing: while inbound requests are being
 answered (`arriving()`, around an adapter's request, and `accept()`), the processor
 and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
@@ -49,6 +55,16 @@ from storage.database import Database, UnitOfWork, rows_matched
 from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
+
+# The PostgreSQL advisory locks replicas take turns under: each processing transaction,
+# and a whole round of the processor task; each (name, schema): deskbots on other
+# schemas of the database (tests among them) do not wait for each other.
+INBOX_TURN = "deskbot inbox transaction"
+INBOX_ROUND = "deskbot inbox round"
+
+
+def _advisory_key(name: str) -> tuple[Any, Any]:
+    return func.hashtext(name), func.hashtext(func.current_schema())
 
 # What a handler returns: something to do once its transaction committed (a private
 # reply, say), or None.
@@ -85,6 +101,7 @@ class Inbox:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.poll_interval = poll_interval
+        self.other_round_retry = 0.2  # seconds; see _round
         # Acks first: the longest processing waits for the arrivals being stored now.
         self.quiet = quiet
         self._arrivals: list[_Arrival] = []
@@ -341,6 +358,7 @@ class Inbox:
         afters: list[tuple[int, AfterCommit]] = []
         labels: list[tuple[str, str]] = []
         async with self.db.unit_of_work() as uow:
+            await self._take_turn(uow)
             query = (select(InboundEvent)
                      .where(InboundEvent.id.in_([row.id for row in part]),
                             InboundEvent.processed_at.is_(None))
@@ -374,6 +392,7 @@ class Inbox:
         after: AfterCommit = None
         try:
             async with self.db.unit_of_work() as uow:
+                await self._take_turn(uow)
                 query = select(InboundEvent).where(InboundEvent.id == row.id,
                                                    InboundEvent.processed_at.is_(None))
                 if self.db.is_postgresql:
@@ -392,6 +411,44 @@ class Inbox:
             return False
         await self._after(row.id, after)
         return True
+
+    @contextlib.asynccontextmanager
+    async def _round(self) -> AsyncIterator[bool]:
+        """On PostgreSQL, whether this replica may run a processing round now: only one
+        replica does at a time (a session advisory lock on a connection held for the
+        round), so two do not prepare the same batch and hand the turn to and fro for each
+        transaction. The round goes on until nothing is due, so what others stored while
+        it ran is taken too; a replica that found the round taken looks again after
+        `other_round_retry` seconds (a round may just have ended). A replica that dies
+        lets go of it with its connection. Elsewhere, always True."""
+        if not self.db.is_postgresql:
+            yield True
+            return
+        async with self.db.engine.connect() as conn:
+            key = _advisory_key(INBOX_ROUND)
+            mine = bool(await conn.scalar(select(func.pg_try_advisory_lock(*key))))
+            await conn.commit()
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await conn.scalar(select(func.pg_advisory_unlock(*key)))
+                    await conn.commit()
+
+    async def _take_turn(self, uow: UnitOfWork) -> None:
+        """On PostgreSQL, wait until no other replica processes deliveries (of any
+        platform); held until this unit of work ends.
+
+        Replicas take deliveries in batches they read before locking them, so without
+        it one could process a conversation's later delivery while another still holds
+        an earlier one of the same conversation: the messages, and their relays, would
+        swap. Processing goes one transaction at a time across replicas (storing, and so
+        acknowledging, does not wait for it); a transaction-scoped advisory lock is let
+        go by a replica that dies, with its connection.
+        """
+        if self.db.is_postgresql:
+            key = _advisory_key(INBOX_TURN)
+            await uow.session.execute(select(func.pg_advisory_xact_lock(*key)))
 
     async def _after(self, row_id: int, after: AfterCommit) -> None:
         if after is not None:
@@ -448,10 +505,16 @@ class Inbox:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            mine = True
             try:
-                await self.process_once()
+                async with self._round() as mine:
+                    if mine:
+                        await self.process_once()
             except Exception:
                 log.exception("inbox: processing round failed")
+            if not mine:  # another replica's round takes what is due; look again soon
+                await asyncio.sleep(self.other_round_retry)
+                continue
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
             # lands as the wake-up does, and stop() would then wait for ever.
             try:

@@ -4,7 +4,8 @@ Rows sharing an `ordering_key` are delivered strictly in id order, so only the *
 key (its earliest undelivered row) can start a run. A outbox worker leases a run of rows
 (`lease_owner`, `lease_until`) in one short transaction, delivers outside it, and then
 finishes each row in its own transaction, guarded by its owner name: a replica whose lease
-ran out and was taken over cannot overwrite the new owner's work.
+ran out and was taken over cannot overwrite the new owner's work. A live worker renews its
+leases (`renew`); a row taken over from an owner whose lease ran out counts an attempt.
 
 On PostgreSQL the head query takes `FOR UPDATE SKIP LOCKED`, so replicas leasing at the
 same moment pass over each other's rows instead of waiting or taking them twice. SQLite
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from storage.database import UnitOfWork, rows_matched
@@ -58,11 +59,11 @@ class LeasedRow:
     lease_until: datetime
 
 
-def _row(notice: OutboxNotice, lease_until: datetime) -> LeasedRow:
+def _row(notice: OutboxNotice, lease_until: datetime, attempts: int) -> LeasedRow:
     return LeasedRow(id=notice.id, workspace_id=notice.workspace_id,
                      conversation_id=notice.conversation_id, person_id=notice.person_id,
                      kind=notice.kind, payload=dict(notice.payload or {}),
-                     ordering_key=notice.ordering_key, attempts=notice.attempts,
+                     ordering_key=notice.ordering_key, attempts=attempts,
                      lease_until=lease_until)
 
 
@@ -132,14 +133,18 @@ async def lease_batch(uow: UnitOfWork, owner: str, *, lease: timedelta, max_keys
     if not ids:
         return []  # the caller's rollback lets go of the row locks
     # Re-check in the UPDATE itself so a row can never be leased twice, whatever happened
-    # between the reads above and this statement.
-    leased = set((await uow.session.execute(
+    # between the reads above and this statement. A row whose lease ran out while still
+    # owned (its owner died or lost the database mid-send) counts as an attempt: it may
+    # have reached the platform, so the sender looks before sending it again.
+    taken_over = case((OutboxNotice.lease_owner.is_not(None), 1), else_=0)
+    leased = dict((await uow.session.execute(
         update(OutboxNotice)
         .where(OutboxNotice.id.in_(ids), OutboxNotice.done_at.is_(None), _free(now))
-        .values(lease_owner=owner, lease_until=lease_until)
-        .returning(OutboxNotice.id)
+        .values(lease_owner=owner, lease_until=lease_until,
+                attempts=OutboxNotice.attempts + taken_over)
+        .returning(OutboxNotice.id, OutboxNotice.attempts)
         .execution_options(synchronize_session=False)
-    )).scalars())
+    )).tuples().all())
     await uow.commit()
 
     result: list[list[LeasedRow]] = []
@@ -148,15 +153,30 @@ async def lease_batch(uow: UnitOfWork, owner: str, *, lease: timedelta, max_keys
         for notice in runs[key]:
             if notice.id not in leased:
                 break  # a gap would break the key's order; the rest is released below
-            rows.append(_row(notice, lease_until))
+            rows.append(_row(notice, lease_until, leased[notice.id]))
         if rows:
             result.append(rows)
     taken = {row.id for rows in result for row in rows}
-    if leased - taken:
+    if leased.keys() - taken:
         async with uow.db.unit_of_work() as again:
-            await release(again, owner, leased - taken)
+            await release(again, owner, leased.keys() - taken)
             await again.commit()
     return result
+
+
+async def renew(uow: UnitOfWork, owner: str, *, lease: timedelta) -> int:
+    """Extend `owner`'s leases on its unfinished rows to `lease` from now; caller commits.
+
+    A live outbox worker renews while it delivers, so a lease can be short: a replica
+    that dies (SIGKILL) holds its rows up for one lease at most. A lease that ran out and
+    was taken over is not the owner's any more and is left alone. Returns rows renewed.
+    """
+    result = await uow.session.execute(
+        update(OutboxNotice)
+        .where(OutboxNotice.lease_owner == owner, OutboxNotice.done_at.is_(None))
+        .values(lease_until=uow.clock.now() + lease)
+        .execution_options(synchronize_session=False))
+    return rows_matched(result)
 
 
 async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
@@ -336,5 +356,5 @@ __all__ = [
     "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "FAILED", "INCIDENT_LINK_COLUMNS",
     "MESSAGE_LINK_COLUMNS",
     "LeasedRow", "forget_finished_before", "lease_batch", "mark_coalesced", "mark_delivered",
-    "mark_failed", "pending_count", "release", "schedule_retry", "store_links",
+    "mark_failed", "pending_count", "release", "renew", "schedule_retry", "store_links",
 ]

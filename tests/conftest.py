@@ -49,11 +49,14 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     than collected and skipped.
 
     Tests marked `own_postgresql` (a PostgreSQL server of their own, tests/own_postgres.py)
-    are collected only when PostgreSQL is tested at all (`DESKBOT_TEST_DATABASE_URL`).
+    and those marked `postgresql_only` (PostgreSQL's own features: several replicas on
+    one database) are collected only when PostgreSQL is tested at all
+    (`DESKBOT_TEST_DATABASE_URL`).
     """
     kept, dropped = [], []
     for item in items:
-        if item.get_closest_marker("own_postgresql") is not None and not PG_URL:
+        if not PG_URL and (item.get_closest_marker("own_postgresql") is not None
+                           or item.get_closest_marker("postgresql_only") is not None):
             dropped.append(item)
             continue
         marker = item.get_closest_marker("postgresql_modes")

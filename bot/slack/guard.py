@@ -5,7 +5,8 @@ bytes; UTF-8; the body's shape (a JSON object, a form, or a form whose `payload`
 a JSON object, with the fields deskbot's listeners read of the right types); the
 workspace and app (ours: the team `auth.test` names and our app id, or in OAuth mode
 a team that installed deskbot); and a replay, the same signature and timestamp seen
-in the last five minutes, kept in the database so every replica knows it. Each refusal
+in the last five minutes (for an event, with the same retry number: `replay_key`),
+kept in the database so every replica knows it. Each refusal
 is a 4xx and one log line, never a traceback; a replay gets an empty 200 and runs
 nothing. Slack's unsigned `ssl_check` is answered 200 first, as bolt does.
 """
@@ -39,6 +40,25 @@ REPLAY_PLATFORM = "slack-replay"  # its rows in processed_inbound: the signature
 PURGE_EVERY_SECONDS = 60.0
 # Without a team to check: Slack's URL check when the Request URL is saved.
 NO_TEAM_TYPES = frozenset({"url_verification", "ssl_check"})
+
+
+def replay_key(body: Mapping[str, Any], headers: Mapping[str, str], stamp: str,
+               signature: str) -> str:
+    """What a replay repeats: the timestamp and signature; for an event, its retry number too.
+
+    Slack's first retry of an event comes almost at once, often within the same second,
+    so with the same body and signature. When the first try was recorded and then lost
+    (its replica killed before the delivery was stored), that retry must run: an event's
+    retry (`X-Slack-Retry-Num`, which the signature does not cover) gets its own key,
+    and the inbox, which knows each event by its id and payload, drops a true repeat.
+    Commands and clicks are never retried by Slack: their key stays the signature's.
+    """
+    key = f"{stamp}:{signature}"
+    retry = headers.get("X-Slack-Retry-Num", "")
+    if body.get("type") == "event_callback" and retry.isascii() and retry.isdigit() \
+            and len(retry) <= 3:
+        key += f":retry{retry}"
+    return key
 
 
 @dataclass(frozen=True)
@@ -292,7 +312,7 @@ class Guard:
         refusal = await self._ours(body)
         if refusal is not None:
             return refusal
-        return Passed(body, f"{stamp}:{signature}")
+        return Passed(body, replay_key(body, headers, stamp, signature))
 
     def signed(self, raw: bytes, stamp: str, signature: str) -> bool:
         """Whether `signature` is Slack's v0 HMAC-SHA256 of `v0:stamp:raw` (raw bytes)."""

@@ -210,3 +210,19 @@ async def test_an_id_that_comes_back_with_another_payload_is_kept_as_failed(
     # Forgetting processed deliveries keeps the failed ones.
     await inbox.forget_processed_before(db.clock.now() + timedelta(days=1))
     assert [r.outcome for r in await rows(db)] == ["failed", "failed"]
+
+
+async def test_one_processing_round_at_a_time_across_replicas_on_postgresql(db: Database):
+    """PostgreSQL: while one replica's processor runs a round, another's finds it taken
+    (and looks again soon); once it ends, the other may. SQLite: one process, always."""
+    first, second = (Inbox(db, lambda uow, row, prepared: _nothing()) for _ in range(2))
+    async with first._round() as mine:
+        assert mine
+        async with second._round() as theirs:
+            assert theirs == db.is_sqlite
+    async with second._round() as theirs:
+        assert theirs
+
+
+async def _nothing() -> None:
+    return None

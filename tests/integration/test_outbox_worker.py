@@ -636,6 +636,52 @@ async def test_rows_leased_by_a_dead_outbox_worker_are_delivered_after_the_lease
     assert await d.drain() == 3
     assert sorted(sender.delivered_ids) == ids
     assert_ordered_per_key(sender.delivered)
+    # Taken over from a dead owner: maybe sent, so an attempt (the Slack sender looks first).
+    assert [notice.attempts for notice in sender.delivered] == [1, 1, 1]
+
+
+async def test_a_live_outbox_worker_renews_its_leases_and_a_dead_ones_run_out(
+        db: Database, seed: Seed, clock: FrozenClock):
+    a, b = await seed.conversations(2)
+    [a1, b1] = await seed.notices([(a, RELAY), (b, RELAY)])
+    async with db.unit_of_work() as uow:
+        await outbox.lease_batch(uow, "live", lease=LEASE, max_keys=1, per_key=100)
+    async with db.unit_of_work() as uow:
+        await outbox.lease_batch(uow, "dead", lease=LEASE, max_keys=1, per_key=100)
+    clock.advance(LEASE - timedelta(seconds=1))
+    async with db.unit_of_work() as uow:
+        assert await outbox.renew(uow, "live", lease=LEASE) == 1
+        await uow.commit()
+    clock.advance(seconds=2)  # the dead one's lease ran out; the live one's was renewed
+    sender = RecordingSender()
+    assert await outbox_worker(db, sender, lease=LEASE).drain() == 1
+    assert sender.delivered_ids == [b1]
+    assert (await rows(db))[a1].lease_owner == "live"
+
+
+async def test_the_background_worker_renews_while_a_send_hangs(
+        db: Database, seed: Seed, clock: FrozenClock):
+    [a] = await seed.conversations(1)
+    [a1] = await seed.notices([(a, RELAY)])
+    sender = RecordingSender()
+    gate = asyncio.Event()
+    sender.block_call(1, gate)
+    worker = outbox_worker(db, sender, lease=LEASE, renew_every=0.01, send_timeout=3600)
+    await worker.start()
+    try:
+        async with asyncio.timeout(10):
+            await sender.until(lambda: sender.waiting == 1)
+            before = (await rows(db))[a1].lease_until
+            clock.advance(seconds=30)
+            for _ in range(1000):  # the renewal runs on its own timer (renew_every)
+                if (await rows(db))[a1].lease_until > before:
+                    break
+                await asyncio.sleep(0.01)
+        assert (await rows(db))[a1].lease_until == clock.now() + LEASE
+    finally:
+        gate.set()
+        await worker.stop()
+    assert sender.delivered_ids == [a1]
 
 
 async def test_a_lease_running_low_ends_the_run_and_releases_the_rest(

@@ -23,7 +23,13 @@ from bot.playground.signed import FORM, JSON, SignedRequest, SlackRequests
 from conversations import button_ids
 from storage.clock import FrozenClock
 from storage.database import Database
-from storage.models import Conversation, PendingRequest, ProcessedInbound, Workspace
+from storage.models import (
+    Conversation,
+    InboundEvent,
+    PendingRequest,
+    ProcessedInbound,
+    Workspace,
+)
 from tests.slack.harness import (
     DANA,
     ELI,
@@ -269,6 +275,29 @@ async def test_a_replayed_click_runs_once(db: Database, clock: FrozenClock):
         await world.settled()
         # Maya is no agent: the one run answered her once, the replay not at all.
         assert len(world.api.calls_to("chat.postEphemeral")) == 1
+
+
+async def test_an_event_retried_within_its_second_runs_when_the_first_try_was_lost(
+        db: Database, clock: FrozenClock):
+    """A replica that recorded the first try's signature and died before storing the
+    event: Slack's retry, the same body signed in the same second, must still go in."""
+    async with slack_world(db, clock) as world:
+        await one_desk(world)
+        event = world.requests.message_event(ELI, f"D{ELI}", "the printer is on fire",
+                                             world.new_ts())
+        first = world.requests.event(event, event_id="EvLost1")
+        retry = world.requests.event(event, event_id="EvLost1", retry_num=1)
+        assert first.headers["X-Slack-Signature"] == retry.headers["X-Slack-Signature"]
+        guard = world.deps.slack.guard
+        passed = await guard.check(first.headers, first.body.encode())
+        assert await guard.first_time(passed.replay_key)  # ... and then the replica died
+        assert (await world.send(retry))[0] == 200
+        assert await world.send(retry) == (200, "")  # the retry replayed: nothing runs
+        await world.settled()
+        async with db.unit_of_work(readonly=True) as uow:
+            stored = (await uow.session.execute(
+                select(InboundEvent.delivery_id, InboundEvent.outcome))).all()
+        assert [tuple(row) for row in stored] == [("EvLost1", "done")]
 
 
 async def test_the_same_body_signed_at_another_second_is_no_replay(
