@@ -25,7 +25,9 @@ Acks stay first without starving processing: while inbound requests are being
 answered (`arriving()`, around an adapter's request, and `accept()`), the processor
 and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
 at most `quiet` seconds a step, and a batch transaction commits early once it has run
-`quiet` seconds; nobody waits for arrivals to stop.
+`hold` seconds while a request is being answered or another write waits for SQLite's
+writer (so each transaction does at least that much work); nobody waits for arrivals
+to stop.
 """
 
 from __future__ import annotations
@@ -283,9 +285,10 @@ class Inbox:
 
     def _writer_wanted(self, since: float) -> bool:
         """Whether a batch transaction begun at `since` (loop time) should commit now:
-        it has held the writer `hold` seconds and another write waits for it."""
+        it has run `hold` seconds, and another write waits for SQLite's writer or an
+        inbound request is being answered (on PostgreSQL it may wait for our locks)."""
         return (asyncio.get_running_loop().time() - since >= self.hold
-                and self.db.writer_wanted())
+                and (self._arriving > 0 or self.db.writer_wanted()))
 
     @property
     def in_hand(self) -> int:
@@ -341,7 +344,7 @@ class Inbox:
     async def _process_together(self, part: list[InboundEvent], prepared: dict[int, Any],
                                  tried: list[InboundEvent]) -> int:
         """Handle `part` in one unit of work, in arrival order; after `hold` seconds it
-        commits early if another write waits for the writer (an ack's goes first).
+        commits early if another write waits (an ack's goes first).
         `tried` says how far it went. Raises if any of it fails."""
         afters: list[tuple[int, AfterCommit]] = []
         labels: list[tuple[str, str]] = []
