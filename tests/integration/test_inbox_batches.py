@@ -22,10 +22,13 @@ class Conversations:
     def __init__(self, *, fail: set[str] | None = None) -> None:
         self.fail = fail or set()
         self.calls: list[tuple[int, str]] = []  # (unit of work, delivery), every call
+        # The units themselves, kept alive: a freed one's id may be the next one's.
+        self.units: list[UnitOfWork] = []
         self.after: list[str] = []
 
     async def __call__(self, uow: UnitOfWork, row: InboundEvent, prepared: Any) -> Any:
         self.calls.append((id(uow), row.delivery_id))
+        self.units.append(uow)
         if row.delivery_id in self.fail:
             raise RuntimeError(f"{row.delivery_id} broke")
         uow.session.add(Workspace(platform="test", external_id=row.delivery_id,
