@@ -335,40 +335,59 @@ async def read_facts(db: Database, notice: Notice) -> Facts:
 
     Raises Undeliverable when a conversation's notice names none, or it is gone.
     """
+    async with db.unit_of_work(readonly=True) as uow:
+        return await _facts_in(uow, notice)
+
+
+async def read_plan(db: Database, notice: Notice) -> tuple[Workspace, Plan]:
+    """The workspace `notice` is for and the plan that delivers it, read together (one
+    read transaction: a sender's first look at every notice).
+
+    Raises Undeliverable when the workspace is gone, or as `read_facts` does.
+    """
+    async with db.unit_of_work(readonly=True) as uow:
+        workspace = await uow.session.get(Workspace, notice.workspace_id)
+        if workspace is None:
+            raise Undeliverable(f"workspace {notice.workspace_id} no longer exists")
+        facts = await _facts_in(uow, notice)
+    return workspace, decide(notice, facts)
+
+
+async def _facts_in(uow: UnitOfWork, notice: Notice) -> Facts:
+    """`read_facts` in the caller's unit of work."""
     kind, payload = notice.kind, notice.payload
     facts = Facts()
-    async with db.unit_of_work(readonly=True) as uow:
-        get = uow.session.get
-        if kind not in CONVERSATION_FREE:
-            facts.conversation = await _conversation_of(uow, notice)
-            facts.desk = await get(Desk, facts.conversation.desk_id)
-            facts.requester = await get(Person, facts.conversation.requester_id)
-        if notice.person_id is not None:
-            facts.person = await get(Person, notice.person_id)
-        if kind in RELAYS:
-            message = await get(Message, int(payload["message_id"]))
-            facts.relayed = message is not None and getattr(message, RELAYS[kind]) is not None
-        elif kind == NoticeKind.CARD_MOVED:
-            facts.old_desk = await get(Desk, int(payload.get("from_desk_id") or 0))
-        elif kind == NoticeKind.REPORT_POST:
-            ids = [int(i) for i in payload.get("desk_ids") or []]
-            facts.desk = await get(Desk, ids[0]) if len(ids) == 1 else None
-        elif kind in (NoticeKind.DESK_DIGEST, NoticeKind.INCIDENT_PROPOSAL):
-            facts.desk = await get(Desk, int(payload.get("desk_id") or 0))
-        elif kind in INCIDENT_CARD_KINDS:
-            facts.incident = await get(Incident, int(payload.get("incident_id") or 0))
-            if facts.incident is not None:
-                facts.desk = await get(Desk, facts.incident.desk_id)
-        elif kind == NoticeKind.REQUESTER_PROMPT:
-            facts.pending = await get(PendingRequest, int(payload["pending_id"]))
-            if facts.pending is not None:
-                facts.pending_person = await get(Person, facts.pending.person_id)
-        elif kind == NoticeKind.FILE_FAILED:
-            facts.file = await get(MessageFile, int(payload.get("file_id") or 0))
-            message = (await get(Message, facts.file.message_id)
-                       if facts.file is not None and facts.file.message_id else None)
-            facts.author = (await get(Person, message.author_id)
-                            if message is not None and message.author_id else None)
+    get = uow.session.get
+    if kind not in CONVERSATION_FREE:
+        facts.conversation = await _conversation_of(uow, notice)
+        facts.desk = await get(Desk, facts.conversation.desk_id)
+        facts.requester = await get(Person, facts.conversation.requester_id)
+    if notice.person_id is not None:
+        facts.person = await get(Person, notice.person_id)
+    if kind in RELAYS:
+        message = await get(Message, int(payload["message_id"]))
+        facts.relayed = message is not None and getattr(message, RELAYS[kind]) is not None
+    elif kind == NoticeKind.CARD_MOVED:
+        facts.old_desk = await get(Desk, int(payload.get("from_desk_id") or 0))
+    elif kind == NoticeKind.REPORT_POST:
+        ids = [int(i) for i in payload.get("desk_ids") or []]
+        facts.desk = await get(Desk, ids[0]) if len(ids) == 1 else None
+    elif kind in (NoticeKind.DESK_DIGEST, NoticeKind.INCIDENT_PROPOSAL):
+        facts.desk = await get(Desk, int(payload.get("desk_id") or 0))
+    elif kind in INCIDENT_CARD_KINDS:
+        facts.incident = await get(Incident, int(payload.get("incident_id") or 0))
+        if facts.incident is not None:
+            facts.desk = await get(Desk, facts.incident.desk_id)
+    elif kind == NoticeKind.REQUESTER_PROMPT:
+        facts.pending = await get(PendingRequest, int(payload["pending_id"]))
+        if facts.pending is not None:
+            facts.pending_person = await get(Person, facts.pending.person_id)
+    elif kind == NoticeKind.FILE_FAILED:
+        facts.file = await get(MessageFile, int(payload.get("file_id") or 0))
+        message = (await get(Message, facts.file.message_id)
+                   if facts.file is not None and facts.file.message_id else None)
+        facts.author = (await get(Person, message.author_id)
+                        if message is not None and message.author_id else None)
     return facts
 
 
@@ -655,4 +674,4 @@ PLANNED = {
 
 
 __all__ = ["PLANNED", "STEP_KINDS", "Facts", "Plan", "Step", "View", "decide", "plan",
-           "read_facts", "read_notice", "workspace_of"]
+           "read_facts", "read_notice", "read_plan", "workspace_of"]

@@ -257,6 +257,7 @@ class OutboxWorker:
         # Notices delivered whose recording failed (the database away) -> what the
         # sender returned: recorded, not sent again, when they are leased anew.
         self._unrecorded: dict[int, Delivery | None] = {}
+        self._marks = outbox.DeliveredMarks(db)
 
     # ------------------------------------------------------------ running
 
@@ -379,9 +380,28 @@ class OutboxWorker:
     # ------------------------------------------------------------ one key
 
     async def _deliver_run(self, run: list[outbox.LeasedRow]) -> int:
-        """Deliver one key's leased rows in order; stop the key at the first that must wait."""
+        """Deliver one key's leased rows in order; stop the key at the first that must wait.
+
+        Rows made redundant by a later one of the run (card updates, home tabs) are
+        marked coalesced first, all in one transaction: the later one is delivered in
+        their place, whenever that is.
+        """
         superseded = _superseded(run)
         finished = 0
+        if superseded:
+            try:
+                marked = await self._coalesce([row for row in run if row.id in superseded])
+            except Exception:
+                log.exception("outbox: could not coalesce %d notices of %s; they are "
+                              "delivered when their lease runs out", len(superseded),
+                              run[0].ordering_key)
+                await self._release_quietly(run)
+                return 0
+            if marked < len(superseded):  # a lease ran out: the key's new owner goes on
+                await self._release_quietly(run)
+                return marked
+            finished += marked
+            run = [row for row in run if row.id not in superseded]
         for index, row in enumerate(run):
             # Starting a send late in the lease risks a second replica taking the row.
             late = self.db.clock.now() >= row.lease_until - self.lease / 2
@@ -389,10 +409,7 @@ class OutboxWorker:
                 await self._release_quietly(run[index:])
                 break
             try:
-                if row.id in superseded:
-                    next_step = await self._coalesce(row)
-                else:
-                    next_step = await self._deliver_row(row)
+                next_step = await self._deliver_row(row)
             except Exception:
                 log.exception("outbox: could not finish notice %s (%s, conversation %s); "
                               "it is delivered again when its lease runs out",
@@ -505,12 +522,11 @@ class OutboxWorker:
             delivery = None
         links = delivery or Delivery()
         try:
-            async with self.db.unit_of_work() as uow:
-                owned = await outbox.mark_delivered(
-                    uow, self.owner, row.id, conversation_id=row.conversation_id,
-                    conversation_links=links.conversation_links,
-                    message_links=links.message_links, incident_links=links.incident_links)
-                await uow.commit()
+            # Rows of other keys finished meanwhile are marked in the same transaction.
+            owned = await self._marks.mark(
+                self.owner, row.id, conversation_id=row.conversation_id,
+                conversation_links=links.conversation_links,
+                message_links=links.message_links, incident_links=links.incident_links)
         except ValueError as exc:
             # Bad links must not make a delivered notice look undelivered (a second send).
             log.error("notice %s (%s): links not stored: %s", row.id, row.kind, exc)
@@ -528,15 +544,15 @@ class OutboxWorker:
                  row.conversation_id)
         return _Next.GO_ON
 
-    async def _coalesce(self, row: outbox.LeasedRow) -> _Next:
+    async def _coalesce(self, rows: list[outbox.LeasedRow]) -> int:
+        """Mark `rows` coalesced into later ones, in one transaction; returns how many."""
         async with self.db.unit_of_work() as uow:
-            marked = await outbox.mark_coalesced(uow, self.owner, [row.id])
+            marked = await outbox.mark_coalesced(uow, self.owner, [row.id for row in rows])
             await uow.commit()
-        if not marked:
-            return _Next.STOP
-        log.info("coalesced notice %s (%s, conversation %s) into a later one", row.id,
-                 row.kind, row.conversation_id)
-        return _Next.GO_ON
+        for row in rows:
+            log.info("coalesced notice %s (%s, conversation %s) into a later one", row.id,
+                     row.kind, row.conversation_id)
+        return marked
 
     async def _retry_or_fail(self, row: outbox.LeasedRow, exc: Exception,
                              retry_after: float | None) -> _Next:

@@ -17,16 +17,17 @@ def _insert(uow: UnitOfWork):  # type: ignore[no-untyped-def]
 async def ensure_workspace(uow: UnitOfWork, platform: str, external_id: str,
                            name: str | None = None) -> Workspace:
     """Return the workspace (Slack team, Teams tenant), creating it the first time."""
-    await uow.session.execute(
-        _insert(uow)(Workspace)
-        .values(platform=platform, external_id=external_id, name=name,
-                created_at=uow.clock.now(), last_ref=1000)
-        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-    )
-    workspace = (await uow.session.execute(
-        select(Workspace).where(Workspace.platform == platform,
-                                Workspace.external_id == external_id)
-    )).scalar_one()
+    query = select(Workspace).where(Workspace.platform == platform,
+                                    Workspace.external_id == external_id)
+    workspace = (await uow.session.execute(query)).scalar_one_or_none()
+    if workspace is None:  # first sight (or a race with another writer: it wins)
+        await uow.session.execute(
+            _insert(uow)(Workspace)
+            .values(platform=platform, external_id=external_id, name=name,
+                    created_at=uow.clock.now(), last_ref=1000)
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        )
+        workspace = (await uow.session.execute(query)).scalar_one()
     if name and workspace.name != name:
         workspace.name = name
     return workspace
@@ -44,18 +45,19 @@ async def ensure_person(uow: UnitOfWork, workspace: Workspace, external_id: str,
     (`Person.language`) is never touched here.
     """
     now = uow.clock.now()
-    await uow.session.execute(
-        _insert(uow)(Person)
-        .values(workspace_id=workspace.id, external_id=external_id,
-                display_name=display_name or external_id, time_zone=time_zone, locale=locale,
-                is_platform_admin=bool(is_platform_admin), available=False,
-                created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
-    )
-    person = (await uow.session.execute(
-        select(Person).where(Person.workspace_id == workspace.id,
-                             Person.external_id == external_id)
-    )).scalar_one()
+    query = select(Person).where(Person.workspace_id == workspace.id,
+                                 Person.external_id == external_id)
+    person = (await uow.session.execute(query)).scalar_one_or_none()
+    if person is None:  # first sight (or a race with another writer: it wins)
+        await uow.session.execute(
+            _insert(uow)(Person)
+            .values(workspace_id=workspace.id, external_id=external_id,
+                    display_name=display_name or external_id, time_zone=time_zone,
+                    locale=locale, is_platform_admin=bool(is_platform_admin),
+                    available=False, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
+        )
+        person = (await uow.session.execute(query)).scalar_one()
     # An empty name (a platform that sent only a locale) keeps the one known.
     updates = {"display_name": display_name or None, "time_zone": time_zone,
                "locale": locale,

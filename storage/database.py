@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Literal, Self, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
@@ -81,8 +81,24 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIME
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+class WriterLock(asyncio.Lock):
+    """SQLite's one writer in this process; it knows how many writes wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+
+    async def acquire(self) -> Literal[True]:
+        """Take the writer (in arrival order), counted among `waiting` meanwhile."""
+        self.waiting += 1
+        try:
+            return await super().acquire()
+        finally:
+            self.waiting -= 1
+
+
 # event loop -> SQLite file -> the writer lock of this process (see Database._writer).
-_FILE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+_FILE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriterLock]] = (
     weakref.WeakKeyDictionary())
 
 
@@ -163,6 +179,9 @@ class Database:
             engine_kwargs["async_creator"] = sqlite_driver.creator(
                 parsed.database, busy_timeout_s=busy_timeout_ms / 1000)
             self._checkpointer = Checkpointer(parsed.database)
+        # SQLAlchemy keeps 500 compiled statements by default; deskbot's hot paths use
+        # more than that, and a statement compiled again costs more than running it.
+        engine_kwargs.setdefault("query_cache_size", 4000)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
@@ -185,16 +204,25 @@ class Database:
         self._file = (str(Path(parsed.database).resolve())
                       if self.is_sqlite and parsed.database not in (None, "", ":memory:")
                       else None)
-        self._own_writer = asyncio.Lock() if self.is_sqlite else None
+        self._own_writer = WriterLock() if self.is_sqlite else None
 
     @property
-    def _writer(self) -> asyncio.Lock | None:
+    def _writer(self) -> WriterLock | None:
         if self._checkpointer is not None:
             self._checkpointer.ensure_started()
         if self._file is None:
             return self._own_writer
         locks = _FILE_WRITERS.setdefault(asyncio.get_running_loop(), {})
-        return locks.setdefault(self._file, asyncio.Lock())
+        lock = locks.get(self._file)
+        if lock is None:
+            lock = locks[self._file] = WriterLock()
+        return lock
+
+    def writer_wanted(self) -> bool:
+        """Whether a write of this process waits for SQLite's one writer (never on
+        PostgreSQL, whose writers do not wait for each other's transactions)."""
+        lock = self._writer
+        return lock is not None and lock.waiting > 0
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
         """Start a unit of work; use as `async with db.unit_of_work() as uow:`."""

@@ -31,7 +31,9 @@ Acks stay first without starving processing: while inbound requests are being
 answered (`arriving()`, around an adapter's request, and `accept()`), the processor
 and the outbox worker (through `yield_to_arrivals`) hold back before each step, but
 at most `quiet` seconds a step, and a batch transaction commits early once it has run
-`quiet` seconds; nobody waits for arrivals to stop.
+`hold` seconds while a request is being answered or another write waits for SQLite's
+writer (so each transaction does at least that much work); nobody waits for arrivals
+to stop.
 """
 
 from __future__ import annotations
@@ -86,10 +88,10 @@ class Inbox:
     """Stores deliveries before they are acknowledged; processes them after."""
 
     def __init__(self, db: Database, handler: Handler, *, prepare: Prepare | None = None,
-                 platform: str | None = None, batch: int = 200, per_transaction: int = 25,
+                 platform: str | None = None, batch: int = 200, per_transaction: int = 100,
                  prepare_concurrency: int = 10, max_attempts: int = 5,
                  backoff: timedelta = timedelta(seconds=5), poll_interval: float = 5.0,
-                 quiet: float = 0.05) -> None:
+                 quiet: float = 0.05, hold: float = 0.1) -> None:
         self.db = db
         self.handler = handler
         self.prepare = prepare
@@ -104,6 +106,9 @@ class Inbox:
         self.other_round_retry = 0.2  # seconds; see _round
         # Acks first: the longest processing waits for the arrivals being stored now.
         self.quiet = quiet
+        # A batch transaction commits early once it has held SQLite's writer this long
+        # and another write (an ack's, a delivery's) waits for it.
+        self.hold = hold
         self._arrivals: list[_Arrival] = []
         insert = pg_insert if db.is_postgresql else sqlite_insert
         table = InboundEvent.__table__
@@ -295,9 +300,12 @@ class Inbox:
                 async with asyncio.timeout(self.quiet):
                     await self._calm.wait()
 
-    def _acks_wait(self) -> bool:
-        """Whether inbound requests are being answered (they wait for the writer too)."""
-        return self._arriving > 0
+    def _writer_wanted(self, since: float) -> bool:
+        """Whether a batch transaction begun at `since` (loop time) should commit now:
+        it has run `hold` seconds, and another write waits for SQLite's writer or an
+        inbound request is being answered (on PostgreSQL it may wait for our locks)."""
+        return (asyncio.get_running_loop().time() - since >= self.hold
+                and (self._arriving > 0 or self.db.writer_wanted()))
 
     @property
     def in_hand(self) -> int:
@@ -352,13 +360,14 @@ class Inbox:
 
     async def _process_together(self, part: list[InboundEvent], prepared: dict[int, Any],
                                  tried: list[InboundEvent]) -> int:
-        """Handle `part` in one unit of work, in arrival order; after `quiet` seconds it
-        commits early if arrivals wait to be stored (they go first). `tried` says how far
-        it went. Raises if any of it fails."""
+        """Handle `part` in one unit of work, in arrival order; after `hold` seconds it
+        commits early if another write waits (an ack's goes first).
+        `tried` says how far it went. Raises if any of it fails."""
         afters: list[tuple[int, AfterCommit]] = []
         labels: list[tuple[str, str]] = []
         async with self.db.unit_of_work() as uow:
             await self._take_turn(uow)
+            since = asyncio.get_running_loop().time()
             query = (select(InboundEvent)
                      .where(InboundEvent.id.in_([row.id for row in part]),
                             InboundEvent.processed_at.is_(None))
@@ -368,8 +377,8 @@ class Inbox:
             # Those not found were processed meanwhile (out of turn, or by another replica).
             taken = {row.id: row for row in await uow.session.scalars(query)}
             for row in part:
-                if tried and self._acks_wait():
-                    break  # commit what is done: the acks are waiting for the writer
+                if tried and self._writer_wanted(since):
+                    break  # commit what is done: an ack (or a delivery) waits for the writer
                 tried.append(row)
                 mine = taken.get(row.id)
                 if mine is None:

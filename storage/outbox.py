@@ -18,15 +18,16 @@ Every "now" is the unit of work's clock, bound as a parameter (never the databas
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from storage.database import UnitOfWork, rows_matched
+from storage.database import Database, UnitOfWork, rows_matched
 from storage.models import Conversation, Incident, Message, OutboxNotice
 
 # The only places a sender may tell us about; anything else would let a sender write
@@ -208,6 +209,79 @@ async def mark_delivered(uow: UnitOfWork, owner: str, notice_id: int, *,
     return True
 
 
+@dataclass
+class _Mark:
+    owner: str
+    notice_id: int
+    conversation_id: int | None
+    conversation_links: Mapping[str, str]
+    message_links: Mapping[int, Mapping[str, str]]
+    incident_links: Mapping[int, Mapping[str, str]]
+    done: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class DeliveredMarks:
+    """`mark_delivered` for rows finished at about the same time (the keys of
+    a round go concurrently), written together: what is asked while a transaction
+    commits goes into the next one. When that transaction fails, each is written again
+    in its own, so only a failing one fails (a row's bad links, say)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[_Mark] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def mark(self, owner: str, notice_id: int, *, conversation_id: int | None,
+                   conversation_links: Mapping[str, str] | None = None,
+                   message_links: Mapping[int, Mapping[str, str]] | None = None,
+                   incident_links: Mapping[int, Mapping[str, str]] | None = None) -> bool:
+        """Like `mark_delivered`, committed when it returns; raises what it would."""
+        mark = _Mark(owner, notice_id, conversation_id, conversation_links or {},
+                     message_links or {}, incident_links or {})
+        self._waiting.append(mark)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write())
+        return await asyncio.shield(mark.done)
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                owned = await self._write_together(batch)
+            except Exception as error:
+                if len(batch) == 1:
+                    _settle(batch[0].done, error=error)
+                    continue
+                for mark in batch:  # each on its own: only the failing one fails
+                    try:
+                        _settle(mark.done, (await self._write_together([mark]))[0])
+                    except Exception as alone:
+                        _settle(mark.done, error=alone)
+                continue
+            for mark, was_owned in zip(batch, owned, strict=True):
+                _settle(mark.done, was_owned)
+
+    async def _write_together(self, batch: list[_Mark]) -> list[bool]:
+        async with self.db.unit_of_work() as uow:
+            owned = [await mark_delivered(
+                uow, mark.owner, mark.notice_id, conversation_id=mark.conversation_id,
+                conversation_links=mark.conversation_links, message_links=mark.message_links,
+                incident_links=mark.incident_links) for mark in batch]
+            await uow.commit()
+        return owned
+
+
+def _settle(done: asyncio.Future[bool], result: bool = False, *,
+            error: BaseException | None = None) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
+
+
 async def store_links(uow: UnitOfWork, conversation_id: int | None,
                       conversation_links: Mapping[str, str],
                       message_links: Mapping[int, Mapping[str, str]]) -> None:
@@ -353,7 +427,8 @@ async def forget_finished_before(uow: UnitOfWork, moment: datetime, *,
 
 
 __all__ = [
-    "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "FAILED", "INCIDENT_LINK_COLUMNS",
+    "COALESCED", "CONVERSATION_LINK_COLUMNS", "DELIVERED", "DeliveredMarks", "FAILED",
+    "INCIDENT_LINK_COLUMNS",
     "MESSAGE_LINK_COLUMNS",
     "LeasedRow", "forget_finished_before", "lease_batch", "mark_coalesced", "mark_delivered",
     "mark_failed", "pending_count", "release", "renew", "schedule_retry", "store_links",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -131,6 +132,10 @@ async def _members(client: Any, channel_id: str) -> frozenset[str] | None:
     return frozenset(found)
 
 
+LOOKED_FOR = timedelta(seconds=60)  # a person found fresh is not looked up again
+LOOKED_AT_MOST = 50_000  # people remembered so, at most (then forgotten at once)
+
+
 class People:
     """Slack user ids -> our Person rows (and Actor), fetching profiles when needed."""
 
@@ -139,10 +144,27 @@ class People:
         self.db = db
         self.directory = directory
         self.extra_admins = frozenset(extra_admins)
+        # (team, user) -> until when (the clock's) their stored profile needs no look:
+        # a busy requester's every message would otherwise read it again.
+        self._looked: dict[tuple[str, str], datetime] = {}
 
     async def lookup(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
-        """Profiles for those of `user_ids` we do not know or know only from long ago."""
-        return await profiles_to_refresh(self.db, self.directory, "slack", team_id, user_ids)
+        """Profiles for those of `user_ids` we do not know or know only from long ago.
+
+        Whom the database found fresh is not asked about again for LOOKED_FOR seconds
+        (a profile refreshed a minute past its day is no harm)."""
+        now = self.db.clock.now()
+        wanted = [u for u in dict.fromkeys(user_ids)
+                  if u and ((looked := self._looked.get((team_id, u))) is None or looked <= now)]
+        if not wanted:
+            return {}
+        found = await profiles_to_refresh(self.db, self.directory, "slack", team_id, wanted)
+        if len(self._looked) > LOOKED_AT_MOST:
+            self._looked.clear()
+        for user_id in wanted:
+            if user_id not in found:  # fresh in the database (or Slack could not say)
+                self._looked[(team_id, user_id)] = now + LOOKED_FOR
+        return found
 
     async def enter(self, uow: UnitOfWork, team_id: str, user_ids: Iterable[str],
                     profiles: dict[str, Profile]) -> tuple[Workspace, dict[str, Person]]:

@@ -207,11 +207,12 @@ class SlackSender:
 
     async def deliver(self, notice: Notice) -> Delivery | None:
         """Deliver `notice` to Slack; raises RetryLater or Undeliverable when it cannot."""
-        workspace = await delivery_plan.workspace_of(self.db, notice)
-        ctx = _Posting(workspace.external_id, notice, "team")
+        ctx = _Posting(str(notice.workspace_id), notice, "team")
         try:
+            # The workspace and the plan in one read: the notice's first look.
+            workspace, planned = await delivery_plan.read_plan(self.db, notice)
+            ctx.workspace = workspace.external_id
             client = self._plain(await self.client_for(workspace.external_id))
-            planned = await delivery_plan.plan(self.db, notice)
             ctx.ref = planned.ref
             delivery = await self._carry_out(client, ctx, planned)
         except SlackApiError as exc:

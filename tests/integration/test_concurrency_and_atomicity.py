@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from desks.people import ensure_person
 from desks.permissions import Role
 from desks.service import add_members
 from storage.database import Database
-from storage.ledger import first_delivery
+from storage.ledger import Recorder, first_delivery
 from storage.models import AgentMark, Conversation, Event, Message, OutboxNotice
 from tests.integration.world import World
 
@@ -145,3 +146,35 @@ async def test_refusal_inside_a_unit_of_work_writes_nothing(world: World, db: Da
     with pytest.raises(DeskbotError):
         await world.run(c.claim, world.actor("lee"), "1001")
     assert await _snapshot(db) == before
+
+
+async def test_ids_recorded_together_share_one_statement_and_each_is_new_once(
+        db: Database, monkeypatch):
+    recorder = Recorder(db, "slack-replay")
+    writes: list[int] = []
+    real_write = db.write
+
+    async def counted(statement: Any, rows: Any = None) -> list[Any]:
+        writes.append(len(rows or []))
+        return await real_write(statement, rows)
+    monkeypatch.setattr(db, "write", counted)
+    keys = ["k1", "k2", "k1", "k3"]  # k1 twice in one batch: the first is new
+    assert await asyncio.gather(*(recorder.first(k) for k in keys)) == [True, True, False, True]
+    assert writes == [3]  # one INSERT for the batch, each key once in it
+    assert await asyncio.gather(recorder.first("k2"), recorder.first("k4")) == [False, True]
+    assert writes == [3, 2]
+    async with db.unit_of_work() as uow:  # the same ledger as first_delivery's
+        assert not await first_delivery(uow, "slack-replay", "k4")
+
+
+async def test_a_recorder_whose_write_fails_tells_every_caller(db: Database, monkeypatch):
+    recorder = Recorder(db, "slack-replay")
+
+    async def down(statement: Any, rows: Any = None) -> list[Any]:
+        raise ConnectionError("database away")
+    monkeypatch.setattr(db, "write", down)
+    outcomes = await asyncio.gather(recorder.first("a"), recorder.first("b"),
+                                    return_exceptions=True)
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+    monkeypatch.undo()
+    assert await recorder.first("a")  # nothing was recorded: the retry is new

@@ -22,10 +22,13 @@ class Conversations:
     def __init__(self, *, fail: set[str] | None = None) -> None:
         self.fail = fail or set()
         self.calls: list[tuple[int, str]] = []  # (unit of work, delivery), every call
+        # The units themselves, kept alive: a freed one's id may be the next one's.
+        self.units: list[UnitOfWork] = []
         self.after: list[str] = []
 
     async def __call__(self, uow: UnitOfWork, row: InboundEvent, prepared: Any) -> Any:
         self.calls.append((id(uow), row.delivery_id))
+        self.units.append(uow)
         if row.delivery_id in self.fail:
             raise RuntimeError(f"{row.delivery_id} broke")
         uow.session.add(Workspace(platform="test", external_id=row.delivery_id,
@@ -210,3 +213,40 @@ async def test_a_request_being_answered_holds_processing_back_only_a_little(db: 
     patient = Inbox(db, handler, quiet=60)
     async with asyncio.timeout(10):
         await patient.yield_to_arrivals()  # nobody arriving: no wait at all
+
+
+async def test_a_batch_gives_the_writer_to_a_waiting_write_and_keeps_each_order(
+        db: Database):
+    """An arrival being stored (an ack waiting, for SQLite's one writer or on
+    PostgreSQL for nothing but its turn) ends the batch transaction after `hold`; the
+    rest follows in the next ones, each conversation in its order, each delivery once."""
+    handler = Conversations()
+    inbox = Inbox(db, handler, quiet=0, per_transaction=30, hold=0)
+    names = [delivery(n % 3, n // 3) for n in range(30)]
+    await arrive(inbox, names)
+    acks: list[asyncio.Task[None]] = []
+    units: list[UnitOfWork] = []  # kept alive, so their ids are not reused
+    handle = handler.__call__
+
+    async def with_an_ack(uow: UnitOfWork, row: InboundEvent, prepared: Any) -> Any:
+        if not row.delivery_id.startswith("late-"):
+            units.append(uow)
+        if row.delivery_id in (names[0], names[10]):  # an arrival comes in meanwhile
+            acks.append(asyncio.create_task(arrive(inbox, [f"late-{row.delivery_id}"])))
+            await asyncio.sleep(0)  # it reaches the writer lock and waits there
+        return await handle(uow, row, prepared)
+    inbox.handler = with_an_ack
+    done = 0
+    while (step := await inbox.process_once()) and done < 40:
+        done += step
+    await asyncio.gather(*acks)
+    done += await inbox.process_once()
+    assert done == 32
+    assert [name for name in await kept(db) if not name.startswith("late-")] == names
+    assert sorted(name for name in await kept(db) if name.startswith("late-")) == \
+        sorted(f"late-{name}" for name in (names[0], names[10]))
+    assert [d for _, d in handler.calls].count(names[5]) == 1  # nothing twice
+    transactions = [id(uow) for uow in units]
+    assert len(transactions) == 30
+    assert len(set(transactions)) >= 3  # cut where the acks came
+    assert all(row.outcome == "done" for row in (await stored(db)).values())

@@ -737,8 +737,7 @@ async def test_an_error_recording_a_delivery_leaves_the_row_to_its_lease(
     broken = {a1}
 
     async def flaky(uow: Any, owner: str, notice_id: int, **kwargs: Any) -> bool:
-        if notice_id in broken:
-            broken.discard(notice_id)
+        if notice_id in broken:  # in a batch with b1's mark, and alone after
             raise ConnectionError("database went away")
         return await real(uow, owner, notice_id, **kwargs)
 
@@ -749,6 +748,7 @@ async def test_an_error_recording_a_delivery_leaves_the_row_to_its_lease(
     stored = await rows(db)
     assert stored[a1].lease_owner == d.owner and stored[a1].outcome is None
     assert stored[a2].lease_owner is None
+    broken.clear()  # the database is back
     clock.advance(LEASE + timedelta(seconds=1))
     assert await d.drain() == 2
     # The worker remembered that the platform had a1: marked now, not sent again.
@@ -943,3 +943,38 @@ def test_default_owner_names_host_and_process():
     host, pid, nonce = owner.split(":")
     assert host and int(pid) > 0 and len(nonce) == 12 and len(owner) <= 64
     assert default_owner() != owner
+
+
+async def test_marks_of_several_keys_share_a_transaction_and_a_bad_one_fails_alone(
+        db: Database, seed: Seed, clock: FrozenClock, monkeypatch):
+    a, b, c = await seed.conversations(3)
+    ids = await seed.notices([(a, RELAY), (b, RELAY), (c, RELAY)])
+    async with db.unit_of_work() as uow:
+        runs = await outbox.lease_batch(uow, "me", lease=LEASE, max_keys=10, per_key=10)
+    assert [run[0].id for run in runs] == ids
+    units = 0
+    real = db.unit_of_work
+
+    def counted(**kwargs: Any) -> Any:
+        nonlocal units
+        units += 1
+        return real(**kwargs)
+    monkeypatch.setattr(db, "unit_of_work", counted)
+    marks = outbox.DeliveredMarks(db)
+    outcomes = await asyncio.gather(
+        marks.mark("me", ids[0], conversation_id=a),
+        marks.mark("me", ids[1], conversation_id=b,
+                   conversation_links={"subject": "not a link"}),
+        marks.mark("someone else", ids[2], conversation_id=c),
+        return_exceptions=True)
+    assert outcomes[0] is True and outcomes[2] is False  # not its lease: not marked
+    assert isinstance(outcomes[1], ValueError)
+    assert units == 4  # together (failed on the bad links), then each on its own
+    stored = await rows(db)
+    assert stored[ids[0]].outcome == "delivered"
+    assert stored[ids[1]].outcome is None and stored[ids[1]].lease_owner == "me"
+    assert stored[ids[2]].outcome is None
+    units = 0
+    assert await asyncio.gather(marks.mark("me", ids[1], conversation_id=b),
+                                marks.mark("me", ids[2], conversation_id=c)) == [True, True]
+    assert units == 1  # both in one transaction
