@@ -320,10 +320,14 @@ async def test_home_publishes_queued_behind_a_slow_one_are_one(db: Database,
         finally:
             slow.set()
         await world.settled()
-        # The held one, then one for the four that waited behind it.
+        # The held one, then one for those that waited behind it. Which notice was held
+        # depends on how many were stored when the outbox worker first looked (on
+        # PostgreSQL the inbox's round may take the first two together): the held one
+        # stands for those stored by then.
         assert len(world.api.calls_to("views.publish", ok=True)) == 2
-        assert [n.outcome for n in await notices_of(world, NoticeKind.HOME_PUBLISH)] == [
-            "delivered", "coalesced", "coalesced", "coalesced", "delivered"]
+        outcomes = [n.outcome for n in await notices_of(world, NoticeKind.HOME_PUBLISH)]
+        assert outcomes.count("delivered") == 2 and outcomes.count("coalesced") == 3
+        assert outcomes[-1] == "delivered"
 
 
 async def test_a_command_that_fails_changes_nothing_and_says_so(
