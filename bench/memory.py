@@ -1,10 +1,11 @@
 """RSS of one `deskbot serve` over a large database: an hour of sweeps, then a load.
 
 Builds (or reuses, `--keep PATH`) a SQLite database migrated to head with bench.sweep's
-world: 20 desks on the example policy, 10,000 people, `--conversations` conversations,
-`--open` of them open, with `--due` of them falling due each minute of the run (so
-every sweep has work: warnings, breaches, nudges, auto-closes posted to the agents'
-channels), plus bench.slack_ack's desk in a second workspace for the load's DMs.
+world: 20 desks on the example policy but open round the clock, 10,000 people,
+`--conversations` conversations, `--open` of them open, with `--due` of them falling
+due each minute of the run (so every sweep has work: warnings, breaches, nudges,
+auto-closes posted to the agents' channels), plus bench.slack_ack's desk in a second
+workspace for the load's DMs.
 Then starts a real `deskbot serve` process on it (the Slack Web API a loopback fake in
 this process, the sweeps on their default interval of a minute), samples its VmRSS and
 VmHWM (/proc) every 10 s for `--sweep-minutes`, sends bench.relay's signed follow-ups
@@ -40,6 +41,7 @@ from typing import Any, cast
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
 from bench import sweep
 from bench.relay import EMPLOYEES, SECRET, TOKEN, Load, employee
@@ -47,6 +49,7 @@ from bench.slack_ack import prepare_desk
 from storage import migrate
 from storage.clock import SystemClock
 from storage.database import Database
+from storage.models import Desk
 from tests.fakes.slack_api import FakeSlackApi
 
 TARGET_MB = 300.0
@@ -71,6 +74,12 @@ async def build_world(path: Path, conversations: int, open_: int, due: int,
     try:
         await migrate.upgrade(db)
         await sweep.load_small_tables(db, plan.moment(0) - timedelta(days=400))
+        # Open round the clock: nothing warns, breaches or nudges while a desk is closed,
+        # and the run must not depend on the hour it starts.
+        async with db.unit_of_work() as uow:
+            for desk in (await uow.session.scalars(select(Desk))).all():
+                desk.settings = {**desk.settings, "hours": "always"}
+            await uow.commit()
         # Workspace T1, desk IT (channel CIT) with an agent: the employees' DMs open there.
         await prepare_desk(cast(Any, SimpleNamespace(db=db)))
     finally:
