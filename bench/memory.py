@@ -30,6 +30,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import sys
 import tempfile
 import time
@@ -128,6 +129,16 @@ class Watch:
             await asyncio.sleep(SAMPLE_SECONDS)
 
 
+def open_cards(path: Path) -> list[tuple[str, str]]:
+    """(channel, ts) of the cards of every conversation not closed: the fake has them
+    posted already, so the sweeps' card updates find them, as they would on Slack."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        rows = db.execute("select agent_channel, agent_thread, requester_channel, "
+                          "requester_thread from conversation where status != 'closed' "
+                          "and agent_thread is not null").fetchall()
+    return [pair for row in rows for pair in (row[:2], row[2:]) if pair[1]]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -194,6 +205,10 @@ async def run(args: argparse.Namespace, db_path: Path, folder: str) -> bool:
         api.add_user("UAGENT", "Agent")
         for n in range(EMPLOYEES):
             api.add_user(employee(n), f"Employee {n}")
+        cards = await asyncio.to_thread(open_cards, db_path)
+        for channel, ts in cards:
+            api.state.add_person_message(channel, "card", user=api.state.bot.user_id, ts=ts)
+        print(f"fake Slack: {len(cards):,} cards of the conversations not closed", flush=True)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         process = await start_serve(db_path, api.base_url, port, log_path, folder)
