@@ -231,7 +231,7 @@ async def run(args: argparse.Namespace, db_path: Path, folder: str) -> bool:
                 sweeps = await sweeps_run(session, base)
 
                 watch.phase = "load"
-                load = Load(api, f"{base}/slack/events")
+                load = Load(api, [f"{base}/slack/events"])
                 await load.open_requests(session)
                 acks, errors, sent = await load.steady(session, 0, args.rate, args.load_seconds)
                 after_load = watch.sample()
