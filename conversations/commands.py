@@ -216,12 +216,17 @@ def refuse_closed(conversation: Conversation) -> None:
     _refuse_closed(conversation)
 
 
-async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
+async def _touch(uow: UnitOfWork, conversation: Conversation,
+                 follow_up: Message | None = None) -> None:
     conversation.updated_at = uow.clock.now()
     # Every change may start or end a pause or a stall: the clocks follow here.
     await sla.track(uow, conversation)
-    # ... and what is searchable of it (rebuilt once, before the commit).
-    indexing.request_changed(uow, conversation)
+    # ... and what is searchable of it (rebuilt once, before the commit; a requester's
+    # follow-up adds its words).
+    if follow_up is not None:
+        indexing.follow_up_added(uow, conversation, follow_up.id)
+    else:
+        indexing.request_changed(uow, conversation)
 
 
 async def _mark(uow: UnitOfWork, conversation: Conversation, person_id: int) -> AgentMark:
@@ -429,7 +434,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     uow.session.add(message)
     await uow.session.flush()
     conversation.last_requester_message_at = now
-    await _touch(uow, conversation)
+    await _touch(uow, conversation, follow_up=message)
     _event(uow, conversation, requester.id, "message.requester", message_id=message.id)
     if text:
         _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
