@@ -422,6 +422,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
             files=files)
         posted.opened_new = True
         return posted
+    status = conversation.status
     if conversation.status == Status.RESOLVED:
         _reopen_state(conversation)
         _event(uow, conversation, requester.id, "conversation.reopened", by="requester")
@@ -439,8 +440,21 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     if text:
         _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
     await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
-    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    # The ticket card (`view_queries.ticket_card`) shows no message counts or times: a
+    # follow-up changes it only by the status it changes (with the SLA line and buttons
+    # that follow the status) or by being the requester's first message, which the
+    # card shows (`opening_message`). Otherwise the card is left as it is.
+    if conversation.status != status or not await _asked_before(uow, conversation, message):
+        _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return Posted(conversation, message)
+
+
+async def _asked_before(uow: UnitOfWork, conversation: Conversation, message: Message) -> bool:
+    """Whether the requester wrote in `conversation` before `message`."""
+    return (await uow.session.execute(
+        select(Message.id).where(Message.conversation_id == conversation.id,
+                                 Message.kind == "requester", Message.id < message.id)
+        .limit(1))).first() is not None
 
 
 async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -> Conversation:
