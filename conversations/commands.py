@@ -216,12 +216,17 @@ def refuse_closed(conversation: Conversation) -> None:
     _refuse_closed(conversation)
 
 
-async def _touch(uow: UnitOfWork, conversation: Conversation) -> None:
+async def _touch(uow: UnitOfWork, conversation: Conversation,
+                 follow_up: Message | None = None) -> None:
     conversation.updated_at = uow.clock.now()
     # Every change may start or end a pause or a stall: the clocks follow here.
     await sla.track(uow, conversation)
-    # ... and what is searchable of it (rebuilt once, before the commit).
-    indexing.request_changed(uow, conversation)
+    # ... and what is searchable of it (rebuilt once, before the commit; a requester's
+    # follow-up adds its words).
+    if follow_up is not None:
+        indexing.follow_up_added(uow, conversation, follow_up.id)
+    else:
+        indexing.request_changed(uow, conversation)
 
 
 async def _mark(uow: UnitOfWork, conversation: Conversation, person_id: int) -> AgentMark:
@@ -417,6 +422,7 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
             files=files)
         posted.opened_new = True
         return posted
+    status = conversation.status
     if conversation.status == Status.RESOLVED:
         _reopen_state(conversation)
         _event(uow, conversation, requester.id, "conversation.reopened", by="requester")
@@ -429,13 +435,26 @@ async def requester_message(uow: UnitOfWork, requester: Person, ref: str | int, 
     uow.session.add(message)
     await uow.session.flush()
     conversation.last_requester_message_at = now
-    await _touch(uow, conversation)
+    await _touch(uow, conversation, follow_up=message)
     _event(uow, conversation, requester.id, "message.requester", message_id=message.id)
     if text:
         _notice(uow, conversation, NoticeKind.RELAY_TO_AGENTS, message_id=message.id)
     await shared_files.relay(uow, conversation, message, files, NoticeKind.FILE_TO_AGENTS)
-    _notice(uow, conversation, NoticeKind.CARD_UPDATE)
+    # The ticket card (`view_queries.ticket_card`) shows no message counts or times: a
+    # follow-up changes it only by the status it changes (with the SLA line and buttons
+    # that follow the status) or by being the requester's first message, which the
+    # card shows (`opening_message`). Otherwise the card is left as it is.
+    if conversation.status != status or not await _asked_before(uow, conversation, message):
+        _notice(uow, conversation, NoticeKind.CARD_UPDATE)
     return Posted(conversation, message)
+
+
+async def _asked_before(uow: UnitOfWork, conversation: Conversation, message: Message) -> bool:
+    """Whether the requester wrote in `conversation` before `message`."""
+    return (await uow.session.execute(
+        select(Message.id).where(Message.conversation_id == conversation.id,
+                                 Message.kind == "requester", Message.id < message.id)
+        .limit(1))).first() is not None
 
 
 async def rate(uow: UnitOfWork, requester: Person, ref: str | int, stars: int) -> Conversation:

@@ -19,17 +19,20 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    case,
     cast,
     column,
     delete,
     func,
     literal_column,
+    or_,
     select,
     table,
     union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm.util import identity_key
 
 from storage.database import UnitOfWork
 from storage.models import SearchDocument
@@ -103,6 +106,38 @@ async def put(uow: UnitOfWork, document: Document) -> None:
             setattr(row, name, value)
     if uow.session.is_modified(row):
         row.updated_at = document.updated_at
+
+
+async def append(uow: UnitOfWork, kind: str, ref_id: int, words: str, *, desk_id: int,
+                 updated_at: datetime, **fields: object) -> bool:
+    """Add `words` (normalised tokens, space-separated; may be none) at the end of the
+    body of the unresolved document (kind, ref_id) of `desk_id` and set `fields`, in one
+    UPDATE that reads neither the document nor what it was built from. The index
+    follows the body (the FTS5 trigger, the generated tsvector); with no words the
+    body, and so the index, is left alone. `updated_at` is set if anything changed.
+    False if there is no such document (none, resolved: its body holds an answer, or
+    of another desk): the caller rebuilds it whole."""
+    values: dict[str, Any] = dict(fields)
+    if words:
+        values["body"] = case((SearchDocument.body == "", words),
+                              else_=SearchDocument.body + " " + words)
+        values["updated_at"] = updated_at
+    else:
+        changed = or_(*(getattr(SearchDocument, name).is_distinct_from(value)
+                        for name, value in fields.items()))
+        values["updated_at"] = case((changed, updated_at), else_=SearchDocument.updated_at)
+    row_id = (await uow.session.execute(
+        update(SearchDocument)
+        .where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id,
+               SearchDocument.desk_id == desk_id, SearchDocument.resolved.is_(False))
+        .values(**values).returning(SearchDocument.id)
+        .execution_options(synchronize_session=False))).scalar_one_or_none()
+    if row_id is None:
+        return False
+    loaded = uow.session.identity_map.get(identity_key(SearchDocument, row_id))
+    if loaded is not None:  # the session's copy reads the row again when used
+        uow.session.expire(loaded)
+    return True
 
 
 async def remove(uow: UnitOfWork, kind: str, ref_id: int) -> None:

@@ -5,6 +5,8 @@ and the two ways a request opens); the request's document is rebuilt once, just
 before the unit of work commits, from its state then: the first message and the
 requester's follow-ups, the category, the resolution note (the closing note, else
 the agent's last reply). So the index changes in the same transaction as the request.
+A requester's follow-up (`follow_up_added`) only adds its words at the end of the
+document, when that is what the rebuild would write (`_add_follow_ups` says when).
 Requests resolved by a sweep (the requester went silent) are not answers and keep
 their unresolved document. Articles are indexed by whoever writes them
 (`index_article`, `remove_article`).
@@ -12,7 +14,7 @@ their unresolved document. Articles are indexed by whoever writes them
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conversations.knowledge import similar
 from conversations.knowledge.search_words import index_tokens
@@ -25,6 +27,7 @@ from storage.models import Conversation, Desk, Event, Message
 MAX_INDEXED = 8_000
 ANSWER_CHARS = 300
 _DIRTY_KEY = "search.dirty"
+_ADDED_KEY = "search.added"
 
 
 def request_changed(uow: UnitOfWork, conversation: Conversation) -> None:
@@ -34,10 +37,61 @@ def request_changed(uow: UnitOfWork, conversation: Conversation) -> None:
     uow.before_commit_once(_DIRTY_KEY, _refresh_dirty)
 
 
+def follow_up_added(uow: UnitOfWork, conversation: Conversation, message_id: int) -> None:
+    """The requester's follow-up `message_id` joined `conversation`: before this unit of
+    work commits, its words are added to the document (rebuilt, if anything else
+    changed the request in this unit of work too)."""
+    added: dict[int, list[int]] = uow.session.info.setdefault(_ADDED_KEY, {})
+    added.setdefault(conversation.id, []).append(message_id)
+    uow.before_commit_once(_DIRTY_KEY, _refresh_dirty)
+
+
 async def _refresh_dirty(uow: UnitOfWork) -> None:
     dirty: set[int] = uow.session.info.pop(_DIRTY_KEY, set())
-    for conversation_id in sorted(dirty):
-        await refresh_request(uow, conversation_id)
+    added: dict[int, list[int]] = uow.session.info.pop(_ADDED_KEY, {})
+    for conversation_id in sorted(dirty | added.keys()):
+        if conversation_id in dirty or not await _add_follow_ups(
+                uow, conversation_id, added[conversation_id]):
+            await refresh_request(uow, conversation_id)
+
+
+async def _add_follow_ups(uow: UnitOfWork, conversation_id: int,
+                          message_ids: list[int]) -> bool:
+    """Add the words of the requester's follow-ups `message_ids` to the request's
+    document; False (rebuild it) unless that is what `refresh_request` would write:
+    the request unresolved and indexed already, the follow-ups its last requester
+    messages after at least one earlier (else an agent's first message was indexed
+    instead). Its text ends with the requester's messages, so the follow-ups add
+    their words up to MAX_INDEXED characters in all, and none beyond."""
+    conversation = await uow.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.status in DONE:
+        return False
+    await uow.session.flush()
+    first, last = min(message_ids), max(message_ids)
+    asked = (Message.conversation_id == conversation_id, Message.deleted_at.is_(None),
+             Message.kind == "requester")
+    count, earlier, later, length = (await uow.session.execute(select(
+        func.count(), func.count().filter(Message.id < first),
+        func.count().filter(Message.id > last),
+        func.coalesce(func.sum(func.length(Message.body)), 0)).where(*asked))).one()
+    bodies = list((await uow.session.scalars(
+        select(Message.body).where(*asked, Message.id.in_(message_ids))
+        .order_by(Message.id))).all())
+    if not earlier or later or count != earlier + len(bodies) \
+            or len(bodies) != len(set(message_ids)):
+        return False
+    # refresh_request's text: subject, category, every requester message, then "" (no
+    # answer), joined by " \n": what it was before these follow-ups, and what they add.
+    added = "".join(f"{body} \n" for body in bodies)
+    before = len(conversation.subject) + len(conversation.category or "") + 4 \
+        + length + 2 * count - len(added)
+    return await search.append(
+        uow, search.REQUEST, conversation.id,
+        " ".join(index_tokens(added[:max(0, MAX_INDEXED - before)])),
+        desk_id=conversation.desk_id, updated_at=uow.clock.now(),
+        workspace_id=conversation.workspace_id, requester_id=conversation.requester_id,
+        ref=conversation.ref, status=conversation.status,
+        title=conversation.subject[:200], opened_at=conversation.opened_at)
 
 
 def first_line(text: str | None) -> str | None:

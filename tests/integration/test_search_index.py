@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy import text as sql_text
 
 from conversations import commands
 from conversations.knowledge import indexing, similar
 from desks.directory import StaticDirectory
 from storage import search
 from storage.database import Database
-from storage.models import Conversation, SearchDocument
+from storage.models import Conversation, Message, SearchDocument
 from tests.integration.test_commands import (
     ADA,
     DANA,
@@ -283,3 +284,85 @@ async def test_many_matches_give_the_newest_and_rare_ones_are_found_however_old(
     assert await found([("fuser",), ("printer",)], [it], 5, least=2) == [9001, 9000]
     assert await found([("fuser",)], [it, hr], 5) == [9101, 9001, 9100, 9000]
     assert await found([("toner",)], [it, hr], 3) == [9136, 9036, 9133]
+
+
+async def test_follow_ups_add_their_words_as_a_rebuild_would_write_them(helpdesk: Chat):
+    """A follow-up adds only its own words (an earlier message is not read again), and
+    the document, its tsvector on PostgreSQL and its FTS5 terms on SQLite are those of
+    a full rebuild."""
+    ref = await asked(helpdesk, "IT the wifi on floor 3 keeps dropping")
+    eli = await helpdesk.person(ELI)
+    it = (await helpdesk.desk("IT")).id
+
+    async def follow_up(*texts: str) -> None:
+        async with helpdesk.db.unit_of_work() as uow:
+            for text in texts:
+                await commands.requester_message(uow, eli, ref, text)
+            await uow.commit()
+
+    async def state() -> tuple[str, str | None]:
+        document = await _document(helpdesk, ref)
+        words = None
+        if helpdesk.db.is_postgresql:
+            async with helpdesk.db.unit_of_work(readonly=True) as uow:
+                words = (await uow.session.execute(sql_text(
+                    "SELECT words::text FROM search_document WHERE id = :id"),
+                    {"id": document.id})).scalar_one()
+        return document.body, words
+
+    async def found(word: str) -> list[int]:
+        async with helpdesk.db.unit_of_work(readonly=True) as uow:
+            return [c.document.ref for c in await search.candidates(
+                uow, [(word,)], desk_ids=[it])]
+
+    await follow_up("also the printer on floor 3")
+    await follow_up("והמדפסת לא מדפיסה", "and the scanner's tray, too!")
+    await follow_up("...")  # no words at all
+    appended = await state()
+    assert appended[0].split()[-3:] == ["scanner", "tray", "too"]
+    async with helpdesk.db.unit_of_work() as uow:
+        await indexing.refresh_request(uow, (await helpdesk.conversation(ref)).id)
+        await uow.commit()
+    assert await state() == appended
+    assert [await found(w) for w in ("wifi", "printer", "מדפסת", "scanner")] == [[ref]] * 4
+
+    # An earlier message changed behind the index's back stays as it was indexed.
+    async with helpdesk.db.unit_of_work() as uow:
+        await uow.session.execute(update(Message).where(
+            Message.conversation_id == (await helpdesk.conversation(ref)).id,
+            Message.body == "also the printer on floor 3").values(body="the toaster"))
+        await uow.commit()
+    await follow_up("and the keyboard")
+    assert (await found("keyboard"), await found("toaster")) == ([ref], [])
+    assert (await _document(helpdesk, ref)).body == appended[0] + " keyboard"
+
+
+async def test_follow_ups_past_the_indexed_length_add_what_a_rebuild_would(
+        helpdesk: Chat, monkeypatch: pytest.MonkeyPatch):
+    """The text is cut at MAX_INDEXED characters, here in the middle of a follow-up's
+    word: follow-ups add words up to the cut (a cut word's start too), none after."""
+    ref = await asked(helpdesk, "IT the wifi drops")
+    conversation_id = (await helpdesk.conversation(ref)).id
+    eli = await helpdesk.person(ELI)
+    conversation = await helpdesk.conversation(ref)
+    # refresh_request's text: subject, category, the messages; the cut in "keyboard".
+    opening = f"{conversation.subject} \n{conversation.category or ''} \nthe wifi drops \n"
+    cut = len(opening + "printer \nkeyb")
+    monkeypatch.setattr(indexing, "MAX_INDEXED", cut)
+
+    async def rebuilt() -> str:
+        async with helpdesk.db.unit_of_work() as uow:  # not committed
+            await indexing.refresh_request(uow, conversation_id)
+            await uow.session.flush()
+            document = await search.get(uow, search.REQUEST, conversation_id)
+            assert document is not None
+            return document.body
+
+    bodies = []
+    for text in ("printer", "keyboard", "mouse"):
+        async with helpdesk.db.unit_of_work() as uow:
+            await commands.requester_message(uow, eli, ref, text)
+            await uow.commit()
+        bodies.append((await _document(helpdesk, ref)).body)
+        assert bodies[-1] == await rebuilt()
+    assert [body.split()[-1] for body in bodies] == ["printer", "keyb", "keyb"]

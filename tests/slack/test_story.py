@@ -184,3 +184,39 @@ async def test_the_whole_story(db: Database, clock: FrozenClock) -> None:
         assert "#1001" not in block_text(
             await world.home_click(LEE, lee_home, button_ids.HOME_VIEW, value="all"))
         assert "#1001" in block_text(await world.open_home(ELI))
+
+
+async def test_a_plain_follow_up_leaves_the_card_and_one_ending_a_wait_updates_it(
+        db: Database, clock: FrozenClock) -> None:
+    async with slack_world(db, clock) as world:
+        await world.set_up_desks_directly()
+        asked = await world.dm(ELI, "my VPN drops")
+        await world.settled()
+        [picker] = posts(world, f"D{ELI}")
+        pick = next(e for e in elements(picker)
+                    if e.get("action_id") == button_ids.PICK_DESK and e["value"].endswith(":it"))
+        await world.click(ELI, picker, button_ids.PICK_DESK, value=pick["value"])
+        await world.settled()
+        [card] = posts(world, IT_CHANNEL)
+        await world.say(DANA, IT_CHANNEL, "Which office?", thread_ts=card["ts"])
+        await world.settled()
+        shown = updates(world, IT_CHANNEL, card["ts"])
+        assert "Dana" in block_text(shown[-1])
+
+        # Open and Dana's: a follow-up is relayed, the card shows nothing new.
+        await world.dm(ELI, "Tel Aviv, every hour", thread_ts=asked)
+        await world.settled()
+        assert "Tel Aviv" in block_text(posts(world, IT_CHANNEL, thread_ts=card["ts"])[-1])
+        assert updates(world, IT_CHANNEL, card["ts"]) == shown
+
+        # Waiting on Eli: his follow-up opens it again, and the card says so.
+        await world.command(DANA, "status 1001 waiting")
+        await world.settled()
+        shown = updates(world, IT_CHANNEL, card["ts"])
+        assert "Eli⁩; Waiting on requester)" in block_text(shown[-1])
+        await world.dm(ELI, "it dropped again", thread_ts=asked)
+        await world.settled()
+        after = updates(world, IT_CHANNEL, card["ts"])
+        assert len(after) == len(shown) + 1
+        assert "Eli⁩; Open)" in block_text(after[-1])
+        assert "clock paused" not in block_text(after[-1])
