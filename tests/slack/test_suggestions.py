@@ -51,6 +51,14 @@ async def resolved_wifi(world: SlackWorld) -> None:
     await world.settled()
 
 
+async def it_article(db: Database, title: str, text: str) -> None:
+    """Article 7 of the (only) desk, IT, in the search index."""
+    async with db.unit_of_work() as uow:
+        desk = (await uow.session.scalars(select(Desk))).one()
+        await index_article(uow, 7, desk.id, title, text)
+        await uow.commit()
+
+
 async def test_this_solved_it_opens_no_request_and_counts_as_deflected(
         db: Database, clock: FrozenClock) -> None:
     clock.set(SUNDAY_9)
@@ -98,11 +106,8 @@ async def test_send_my_request_opens_it_and_an_unrelated_question_opens_directly
     async with slack_world(db, clock, settings_changes=QUIET) as world:
         await set_up_it(world)
         await resolved_wifi(world)
-        async with db.unit_of_work() as uow:
-            desk = (await uow.session.scalars(select(Desk))).one()
-            await index_article(uow, 7, desk.id, "Printer jams on floor 2",
-                                "Open tray B and pull the paper out gently.")
-            await uow.commit()
+        await it_article(db, "Printer jams on floor 2",
+                         "Open tray B and pull the paper out gently.")
 
         asked = await world.dm(MAYA, "the printer on floor 2 jams")
         await world.settled()
@@ -200,11 +205,7 @@ async def test_a_desk_offering_articles_only_never_shows_another_persons_request
         assert "offered only its articles that match, never other people's requests" in said
         shown = plain(await world.command(MAYA, "admin show IT"))
         assert "Offered before sending" in shown and "articles only" in shown
-        async with db.unit_of_work() as uow:
-            desk = (await uow.session.scalars(select(Desk))).one()
-            await index_article(uow, 7, desk.id, "Wifi drops on floor 3",
-                                "Forget the network, then join it again.")
-            await uow.commit()
+        await it_article(db, "Wifi drops on floor 3", "Forget the network, then join it again.")
 
         asked = await world.dm(OMER, "wifi keeps dropping on floor 3 again")
         await world.settled()
