@@ -123,3 +123,28 @@ async def test_an_answer_from_the_seed_is_offered_before_a_request_is_sent(
     await expect_text(me.message("Email is down"), "INC-1")
     assert await page.locator("#messages > li.message",
                               has_text="My laptop is not charging").count() == 0
+
+
+async def test_a_request_sent_past_the_offer_shows_the_similar_one_on_its_card(
+        served: Running, page: Any, artifacts: Path) -> None:
+    """Issue 19 in the page: Eli sends his question anyway; its card in IT's channel lists
+    the resolved request like it, with a button to that request's own thread."""
+    await seed(served)
+    await page.goto(served.playground.page_url + "?as=UELI")
+    me = Person(page, artifacts)
+    await me.go("deskbot")
+    await me.write("My laptop is not charging")
+    await me.open_thread("My laptop is not charging")
+    await me.in_thread("You have open requests").get_by_role(
+        "button", name="New request").click()
+    await me.in_thread("These helped others").get_by_role(
+        "button", name="Send my request").click()
+    await expect_text(me.in_thread("Sent to IT"), "Sent to IT")
+    await me.become("Dana")
+    await me.go("it-desk")
+    card = me.message("My laptop is not charging")
+    await expect_text(card, "My laptop stopped charging after the update")
+    opens = card.get_by_text("Open the thread")
+    assert await opens.count() >= 1
+    await card.scroll_into_view_if_needed()
+    await me.shot("similar-on-card")
