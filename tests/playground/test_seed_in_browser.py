@@ -97,19 +97,25 @@ async def test_a_report_asked_in_the_seeded_desk_channel_shows_card_chart_and_cs
     await me.shot("report-page-from-card")
 
 
-async def test_an_answer_from_the_seed_is_offered_before_a_request_is_sent(
-        served: Running, page: Any, artifacts: Path) -> None:
-    """Issue 19 in the page: Eli's new question matches a resolved request of the seed;
-    he is offered its answer first, and "This solved it" opens no request."""
+async def eli_asks_anew(served: Running, page: Any, artifacts: Path, text: str) -> Person:
+    """In the seeded playground, Eli writes `text` to deskbot; he has requests open, so
+    "add to one of them, or a new request?" comes first in its thread: *New request*."""
     await seed(served)
     await page.goto(served.playground.page_url + "?as=UELI")
     me = Person(page, artifacts)
     await me.go("deskbot")
-    await me.write("My laptop is not charging")
-    # Eli has requests open: first "add to one of them, or a new request?" in the thread.
-    await me.open_thread("My laptop is not charging")
-    question = me.in_thread("You have open requests")
-    await question.get_by_role("button", name="New request").click()
+    await me.write(text)
+    await me.open_thread(text)
+    await me.in_thread("You have open requests").get_by_role(
+        "button", name="New request").click()
+    return me
+
+
+async def test_an_answer_from_the_seed_is_offered_before_a_request_is_sent(
+        served: Running, page: Any, artifacts: Path) -> None:
+    """Issue 19 in the page: Eli's new question matches a resolved request of the seed;
+    he is offered its answer first, and "This solved it" opens no request."""
+    me = await eli_asks_anew(served, page, artifacts, "My laptop is not charging")
     offer = me.in_thread("These helped others")
     await expect_text(offer, "My laptop stopped charging after the update")
     await expect_text(offer, "Swapped the charger")
@@ -129,14 +135,7 @@ async def test_a_request_sent_past_the_offer_shows_the_similar_one_on_its_card(
         served: Running, page: Any, artifacts: Path) -> None:
     """Issue 19 in the page: Eli sends his question anyway; its card in IT's channel lists
     the resolved request like it, with a button to that request's own thread."""
-    await seed(served)
-    await page.goto(served.playground.page_url + "?as=UELI")
-    me = Person(page, artifacts)
-    await me.go("deskbot")
-    await me.write("My laptop is not charging")
-    await me.open_thread("My laptop is not charging")
-    await me.in_thread("You have open requests").get_by_role(
-        "button", name="New request").click()
+    me = await eli_asks_anew(served, page, artifacts, "My laptop is not charging")
     await me.in_thread("These helped others").get_by_role(
         "button", name="Send my request").click()
     await expect_text(me.in_thread("Sent to IT"), "Sent to IT")
