@@ -32,6 +32,7 @@ USAGE = "/desk admin suggest DESK answers|articles|off"
 KEY = "suggest"  # in the desk's settings
 ANSWERS, ARTICLES, OFF = "answers", "articles", "off"
 OFFERS = (ANSWERS, ARTICLES, OFF)
+KINDS = {ANSWERS: (search.REQUEST, search.ARTICLE), ARTICLES: (search.ARTICLE,), OFF: ()}
 
 
 def offer_of(settings: Mapping[str, Any] | None) -> str:
@@ -49,9 +50,8 @@ async def offered_kinds(uow: UnitOfWork, desk_ids: Sequence[int]) -> dict[int, t
     """For each of `desk_ids` that offers something, the kinds of document it offers."""
     rows = (await uow.session.execute(
         select(Desk.id, Desk.settings).where(Desk.id.in_(desk_ids)))).all()
-    kinds = {ANSWERS: (search.REQUEST, search.ARTICLE), ARTICLES: (search.ARTICLE,), OFF: ()}
-    return {desk_id: kinds[offer_of(settings)] for desk_id, settings in rows
-            if offer_of(settings) != OFF}
+    offers = {desk_id: KINDS[offer_of(settings)] for desk_id, settings in rows}
+    return {desk_id: kinds for desk_id, kinds in offers.items() if kinds}
 
 
 async def admin_suggest(ctx: Context, args: Args) -> View:

@@ -193,18 +193,11 @@ async def on_card(uow: UnitOfWork, conversation_id: int) -> tuple[SimilarRequest
         select(Person).where(Person.id.in_(
             [d.resolver_id for d in documents.values() if d.resolver_id])))).all()}
     # Where each one's card is, for a link to its thread.
-    cards = {row.id: (row.agent_channel, row.agent_thread) for row in (
+    cards = {row.id: {"channel": row.agent_channel, "thread": row.agent_thread} for row in (
         await uow.session.execute(
             select(Conversation.id, Conversation.agent_channel, Conversation.agent_thread)
             .where(Conversation.id.in_(list(documents)))))}
     return tuple(SimilarRequest(ref=d.ref or 0, title=d.title,
                                 resolver=resolvers.get(d.resolver_id or 0), answer=d.answer,
-                                **_card_place(cards.get(d.ref_id)))
+                                **cards.get(d.ref_id, {}))
                  for d in (documents.get(i) for i in ids) if d is not None)
-
-
-def _card_place(place: tuple[str | None, str | None] | None) -> dict[str, str | None]:
-    channel, thread = place or (None, None)
-    if not channel or not thread:
-        return {"channel": None, "thread": None}
-    return {"channel": channel, "thread": thread}
